@@ -1,0 +1,17 @@
+/* audit.h: the audit log (R10): one JSON object per line, UTC timestamps, naming the
+ * person. Shared by many session processes; each append is whole and ordered. */
+#ifndef GW_AUDIT_H
+#define GW_AUDIT_H
+
+#include <jansson.h>
+
+/* Opens (creating 0600) the log for appending; also logs to syslog. NULL + errno on error. */
+struct audit *audit_open(const char *path);
+void audit_close(struct audit *a);
+
+/* Appends {"ts": "...Z", "event": EVENT, ...fields}. Steals the reference to
+ * fields (may be NULL). Returns 0, or -1 when the event could not be written:
+ * callers refuse or end sessions then (fail closed). */
+int audit_event(struct audit *a, const char *event, json_t *fields);
+
+#endif

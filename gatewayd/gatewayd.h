@@ -1,0 +1,118 @@
+/* gatewayd.h: the daemon's domain structures: one vendor connection (struct session)
+ * and its relayed channels (struct relay). One process owns exactly one session. */
+#ifndef GW_GATEWAYD_H
+#define GW_GATEWAYD_H
+
+#include <stdbool.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "gatewayd/audit.h"
+#include "gatewayd/recorder.h"
+#include "policy/policy.h"
+
+#define SESSION_ID_LEN 32
+#define RELAY_CHUNK 65536 /* bytes moved per read; large blocks, few syscalls */
+
+struct session;
+
+/* One vendor session channel and its twin on the target. */
+struct relay {
+	TAILQ_ENTRY(relay) entry;
+	struct session *session;
+	unsigned index;
+	ssh_channel vendor;
+	ssh_channel target;
+	struct ssh_channel_callbacks_struct vendor_cb;
+	struct ssh_channel_callbacks_struct target_cb;
+	struct recording *rec;
+	bool pty;
+	char term[64];
+	int width, height;
+	bool started;         /* shell or exec granted and recording open */
+	bool vendor_eof;      /* vendor sent EOF; forwarded once drained */
+	bool target_eof;      /* target sent EOF; forwarded once drained */
+	bool vendor_eof_sent; /* EOF forwarded to the target */
+	bool target_eof_sent; /* EOF forwarded to the vendor */
+	bool vendor_closed;
+	bool target_closed;
+	bool done;            /* both sides closed; freed after the poll round */
+	bool has_exit_status;
+	int exit_status;
+	char end_reason[128];
+	unsigned long long bytes_in, bytes_out;
+};
+TAILQ_HEAD(relay_list, relay);
+
+enum session_phase {
+	PHASE_AUTH,    /* key exchange done, waiting for authentication */
+	PHASE_DENIED,  /* authenticated, decision refused: explain on the first channel */
+	PHASE_LISTING, /* PERSON alone: list open targets on the first channel */
+	PHASE_RELAY,   /* target connected, channels relayed */
+	PHASE_END,
+};
+
+struct session {
+	const struct gw_config *cfg;
+	struct audit *audit;
+	ssh_session vendor;
+	ssh_session target;
+	ssh_event event;
+	struct ssh_server_callbacks_struct server_cb;
+	enum session_phase phase;
+	char id[SESSION_ID_LEN + 1];
+	char client_addr[64];
+	int client_port;
+	time_t started;
+
+	/* authentication */
+	char username[GW_USERNAME_MAX + 1];
+	struct gw_username uname;
+	const struct gw_person *person; /* set once authenticated */
+	char key_fp[128];
+	int auth_failures;
+
+	struct decision decision;
+	const struct gw_target *target_cfg;
+	char refusal[GW_REASON_MAX + 64]; /* what the vendor reads when refused */
+
+	struct relay_list relays;
+	unsigned next_index;
+	unsigned nrelays_open;
+	bool fatal; /* recording or audit failed: end everything (R9) */
+	char end_reason[128];
+};
+
+/* hostkey.c */
+int hostkey_ensure(const char *path);
+int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
+
+/* session.c: runs one accepted connection to its end; returns the exit status. */
+int session_run(const struct gw_config *cfg, ssh_session vendor);
+/* Ends the whole session with a message on every channel; reason for the evidence. */
+void session_abort(struct session *s, const char *reason);
+int session_audit(struct session *s, const char *event, json_t *fields);
+
+/* auth.c: vendor authentication callbacks. */
+void auth_install(struct session *s);
+
+/* target.c: the client leg. Returns a connected, authenticated target session or
+ * NULL with a vendor-readable reason in why and the precise one in detail. */
+ssh_session target_connect(const struct gw_target *t, char *why, size_t whylen, char *detail,
+    size_t detaillen);
+
+/* relay.c: vendor channels and their twins on the target. */
+ssh_channel relay_open(struct session *s);
+void relay_pump(struct session *s);
+void relay_close_all(struct session *s, const char *message, const char *reason);
+void relay_free(struct relay *r);
+int relay_flush_recordings(struct session *s);
+
+/* listener.c */
+int listener_run(const char *config_path, struct gw_config *cfg, bool foreground);
+
+#endif

@@ -1,0 +1,61 @@
+/* recorder.h: the recording of one session channel (R7, R8, R9): an asciicast v2 file
+ * of every byte forwarded, in order, with timestamps. A failed write is never ignored. */
+#ifndef GW_RECORDER_H
+#define GW_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Who, from where, what: written into the asciicast header. Strings are borrowed
+ * for the duration of recorder_open() only. NULL members are left out. */
+struct recording_meta {
+	const char *session_id;  /* the connection's id, 32 hex */
+	unsigned channel;        /* 0, 1, ... within the connection */
+	const char *person;
+	const char *vendor;
+	const char *target;
+	const char *target_user;
+	const char *client_addr;
+	int client_port;
+	const char *key_fp;      /* SHA256:... of the person's key */
+	const char *ticket_id;   /* NULL until tickets exist */
+	const char *approver;
+	const char *command;     /* exec command; NULL for a shell */
+	const char *term;        /* TERM from pty-req; NULL without a pty */
+	int width, height;       /* from pty-req; 80x24 without a pty */
+	time_t started;
+};
+
+struct recording;
+
+/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
+ * the header. Returns NULL and sets errno on failure; nothing is created then. */
+struct recording *recorder_open(const char *dir, const struct recording_meta *meta);
+/* The path of the file; owned by the recording. */
+const char *recorder_path(const struct recording *rec);
+
+/* Events, timestamped now. Bytes need not be UTF-8: the recorder keeps them exactly.
+ * Each returns 0, or -1 with errno when the recording can no longer be trusted;
+ * the caller then ends the channel (fail closed). */
+int recorder_write_output(struct recording *rec, const void *buf, size_t len); /* "o" */
+int recorder_write_stderr(struct recording *rec, const void *buf, size_t len); /* stderr */
+int recorder_write_input(struct recording *rec, const void *buf, size_t len);  /* "i" */
+int recorder_write_resize(struct recording *rec, int width, int height);       /* "r" */
+/* A note in the recording (warning shown, signal sent, exit status, ...). */
+int recorder_write_note(struct recording *rec, const char *text);
+
+/* Pushes buffered events to the disk; called at least once a second while the
+ * session is active, so a crash loses at most the last second. */
+int recorder_flush(struct recording *rec);
+/* Time of the oldest event not yet flushed, 0 when none; lets the caller poll
+ * with a timeout instead of waking every second when idle. */
+time_t recorder_pending_since(const struct recording *rec);
+
+/* Writes the end record (end time, why the session ended, exit status if any),
+ * flushes and fsyncs. Returns 0 or -1 with errno. */
+int recorder_seal(struct recording *rec, const char *end_reason);
+/* Closes and frees; NULL is fine. An unsealed recording stays truncated. */
+void recorder_free(struct recording *rec);
+
+#endif

@@ -1,0 +1,625 @@
+/* config.c: reads gatewayd.conf (libconfig) into a struct gw_config snapshot.
+ * Every problem is reported as FILE:LINE; a config with any problem is never used. */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/xmalloc.h"
+
+#define CONFIG_MAX_ITEMS 100000 /* bound on any list in the file */
+
+struct loader {
+	const char *path;
+	char *errors;
+	size_t nerrors;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+loader_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[512], *line, *joined;
+	const char *file = ld->path;
+	int lineno = 0;
+	va_list ap;
+
+	if (s != NULL) {
+		lineno = config_setting_source_line(s);
+		if (config_setting_source_file(s) != NULL)
+			file = config_setting_source_file(s);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xasprintf(&line, "%s:%d: %s\n", file, lineno, msg);
+	if (ld->errors == NULL) {
+		ld->errors = line;
+	} else {
+		xasprintf(&joined, "%s%s", ld->errors, line);
+		free(ld->errors);
+		free(line);
+		ld->errors = joined;
+	}
+	ld->nerrors++;
+}
+
+/* Unknown keys are errors: a typo must not silently widen or narrow access. */
+static void
+loader_check_keys(struct loader *ld, const config_setting_t *group, const char *const *known)
+{
+	int i, n = config_setting_length(group);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(s);
+		const char *const *k;
+
+		if (name == NULL)
+			continue;
+		for (k = known; *k != NULL; k++)
+			if (strcmp(*k, name) == 0)
+				break;
+		if (*k == NULL)
+			loader_error(ld, s, "unknown setting \"%s\"", name);
+	}
+}
+
+static char *
+loader_string(struct loader *ld, const config_setting_t *group, const char *key, bool required)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	const char *v;
+
+	if (s == NULL) {
+		if (required)
+			loader_error(ld, group, "missing required setting \"%s\"", key);
+		return NULL;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING || (v = config_setting_get_string(s)) == NULL) {
+		loader_error(ld, s, "\"%s\" must be a string", key);
+		return NULL;
+	}
+	if (*v == '\0') {
+		loader_error(ld, s, "\"%s\" must not be empty", key);
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
+static int
+loader_int(struct loader *ld, const config_setting_t *group, const char *key, int def, int min,
+    int max)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	long long v;
+
+	if (s == NULL)
+		return def;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+		loader_error(ld, s, "\"%s\" must be an integer", key);
+		return def;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		loader_error(ld, s, "\"%s\" must be between %d and %d", key, min, max);
+		return def;
+	}
+	return (int)v;
+}
+
+static bool
+loader_bool(struct loader *ld, const config_setting_t *group, const char *key, bool def)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	if (s == NULL)
+		return def;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		loader_error(ld, s, "\"%s\" must be true or false", key);
+		return def;
+	}
+	return config_setting_get_bool(s);
+}
+
+/* A list or array of strings; NULL with *n == 0 when absent. */
+static char **
+loader_strings(struct loader *ld, const config_setting_t *group, const char *key, size_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	char **out;
+	int i, len;
+
+	*n = 0;
+	if (s == NULL)
+		return NULL;
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		loader_error(ld, s, "\"%s\" must be a list of strings", key);
+		return NULL;
+	}
+	len = config_setting_length(s);
+	if (len > CONFIG_MAX_ITEMS) {
+		loader_error(ld, s, "\"%s\" has more than %d entries", key, CONFIG_MAX_ITEMS);
+		return NULL;
+	}
+	out = xcalloc((size_t)len + 1, sizeof(*out));
+	for (i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = config_setting_get_string(e);
+
+		if (v == NULL || *v == '\0') {
+			loader_error(ld, e, "\"%s\" entries must be non-empty strings", key);
+			continue;
+		}
+		out[(*n)++] = xstrdup(v);
+	}
+	return out;
+}
+
+static void
+strings_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD" (00:00 UTC). */
+static int
+loader_time(struct loader *ld, const config_setting_t *group, const char *key, time_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	const char *v, *end;
+	struct tm tm;
+
+	*out = 0;
+	if (s == NULL)
+		return 0;
+	if ((v = config_setting_get_string(s)) == NULL)
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(v, "%Y-%m-%d", &tm);
+		if (end == NULL || *end != '\0')
+			goto bad;
+	}
+	*out = timegm(&tm);
+	return 0;
+bad:
+	loader_error(ld, s, "\"%s\" must be a UTC time like 2027-12-31T23:59:59Z", key);
+	return -1;
+}
+
+static const config_setting_t *
+loader_list(struct loader *ld, const config_setting_t *root, const char *key, int *n)
+{
+	const config_setting_t *s = config_setting_get_member(root, key);
+
+	*n = 0;
+	if (s == NULL)
+		return NULL;
+	if (!config_setting_is_list(s)) {
+		loader_error(ld, s, "\"%s\" must be a list ( { ... }, ... )", key);
+		return NULL;
+	}
+	*n = config_setting_length(s);
+	if (*n > CONFIG_MAX_ITEMS) {
+		loader_error(ld, s, "\"%s\" has more than %d entries", key, CONFIG_MAX_ITEMS);
+		*n = 0;
+	}
+	return s;
+}
+
+static const config_setting_t *
+loader_group(struct loader *ld, const config_setting_t *list, int i)
+{
+	const config_setting_t *g = config_setting_get_elem(list, i);
+
+	if (!config_setting_is_group(g)) {
+		loader_error(ld, g, "entries of \"%s\" must be groups { ... }", config_setting_name(list));
+		return NULL;
+	}
+	return g;
+}
+
+static void
+loader_check_readable(struct loader *ld, const config_setting_t *s, const char *what,
+    const char *path, bool secret)
+{
+	struct stat st;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		loader_error(ld, s, "%s \"%s\" cannot be read: %s", what, path, strerror(errno));
+		return;
+	}
+	if (secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+		loader_error(ld, s, "%s \"%s\" must be readable by the gateway only (mode %03o)", what,
+		    path, (unsigned)(st.st_mode & 0777));
+	fclose(f);
+}
+
+static void
+loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
+    struct gw_person *p)
+{
+	static const char *const known[] = {"id", "name", "keys", NULL};
+	const config_setting_t *ks;
+	size_t i, prefix = strlen(v->id);
+
+	loader_check_keys(ld, g, known);
+	p->vendor = v;
+	p->id = loader_string(ld, g, "id", true);
+	p->name = loader_string(ld, g, "name", false);
+	p->keys = loader_strings(ld, g, "keys", &p->nkeys);
+	if (p->id != NULL && (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 ||
+	    p->id[prefix] != '.' || p->id[prefix + 1] == '\0'))
+		loader_error(ld, g, "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
+		    p->id, v->id);
+	ks = config_setting_get_member(g, "keys");
+	for (i = 0; i < p->nkeys; i++) {
+		/* "type base64 [comment]": the key must be one libssh can read later. */
+		if (strncmp(p->keys[i], "ssh-", 4) != 0 && strncmp(p->keys[i], "ecdsa-", 6) != 0 &&
+		    strncmp(p->keys[i], "sk-", 3) != 0)
+			loader_error(ld, ks, "key %zu of %s is not an OpenSSH public key line", i + 1,
+			    p->id ? p->id : "person");
+	}
+}
+
+static void
+loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
+{
+	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", NULL};
+	const config_setting_t *list, *pg;
+	int i, n;
+
+	loader_check_keys(ld, g, known);
+	v->id = loader_string(ld, g, "id", true);
+	v->name = loader_string(ld, g, "name", false);
+	v->enabled = loader_bool(ld, g, "enabled", true);
+	loader_time(ld, g, "expires", &v->expires);
+	if (v->id == NULL) {
+		v->id = xstrdup("");
+		return;
+	}
+	if (!name_is_valid(v->id) || strchr(v->id, '.') != NULL)
+		loader_error(ld, g, "vendor id \"%s\" must be letters, digits, '_' and '-'", v->id);
+	list = loader_list(ld, g, "persons", &n);
+	v->persons = xcalloc((size_t)n, sizeof(*v->persons));
+	for (i = 0; i < n; i++) {
+		if ((pg = loader_group(ld, list, i)) == NULL)
+			continue;
+		loader_person(ld, pg, v, &v->persons[v->npersons++]);
+	}
+}
+
+static void
+loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t, int def_timeout)
+{
+	static const char *const known[] = {"name", "address", "port", "host_key_fingerprints", "user",
+	    "key_file", "password_file", "hostkey_algorithms", "kex_algorithms", "connect_timeout",
+	    NULL};
+	const config_setting_t *fps;
+	size_t i;
+
+	loader_check_keys(ld, g, known);
+	t->name = loader_string(ld, g, "name", true);
+	t->address = loader_string(ld, g, "address", true);
+	t->port = loader_int(ld, g, "port", 22, 1, 65535);
+	t->user = loader_string(ld, g, "user", true);
+	t->key_file = loader_string(ld, g, "key_file", false);
+	t->password_file = loader_string(ld, g, "password_file", false);
+	t->hostkey_algorithms = loader_string(ld, g, "hostkey_algorithms", false);
+	t->kex_algorithms = loader_string(ld, g, "kex_algorithms", false);
+	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
+	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
+	if (t->name != NULL && !name_is_valid(t->name))
+		loader_error(ld, g, "target name \"%s\" must be letters, digits, '.', '_' and '-'", t->name);
+	fps = config_setting_get_member(g, "host_key_fingerprints");
+	if (t->nfingerprints == 0)
+		loader_error(ld, fps ? fps : g, "target %s has no pinned host_key_fingerprints",
+		    t->name ? t->name : "?");
+	for (i = 0; i < t->nfingerprints; i++)
+		if (!fingerprint_is_valid(t->fingerprints[i]))
+			loader_error(ld, fps, "bad fingerprint \"%s\": expected SHA256:<43 base64 characters>",
+			    t->fingerprints[i]);
+	if ((t->key_file == NULL) == (t->password_file == NULL))
+		loader_error(ld, g, "target %s needs exactly one of key_file and password_file",
+		    t->name ? t->name : "?");
+	if (t->key_file != NULL)
+		loader_check_readable(ld, config_setting_get_member(g, "key_file"), "key_file",
+		    t->key_file, true);
+	if (t->password_file != NULL)
+		loader_check_readable(ld, config_setting_get_member(g, "password_file"),
+		    "password_file", t->password_file, true);
+}
+
+static unsigned
+loader_channels(struct loader *ld, const config_setting_t *g)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} kinds[] = {
+	    {"shell", GW_CHAN_SHELL},
+	    {"exec", GW_CHAN_EXEC},
+	    {"upload", GW_CHAN_UPLOAD},
+	    {"download", GW_CHAN_DOWNLOAD},
+	    {"port_forwarding", GW_CHAN_FORWARD},
+	    {"agent_forwarding", GW_CHAN_AGENT},
+	    {"x11_forwarding", GW_CHAN_X11},
+	};
+	const config_setting_t *s = config_setting_get_member(g, "allow");
+	unsigned bits = 0;
+	size_t i, k, n;
+	char **names;
+
+	if (s == NULL)
+		return GW_CHAN_DEFAULT;
+	names = loader_strings(ld, g, "allow", &n);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (strcmp(names[i], kinds[k].name) == 0)
+				break;
+		if (k == sizeof(kinds) / sizeof(kinds[0]))
+			loader_error(ld, s, "unknown channel kind \"%s\" in allow", names[i]);
+		else
+			bits |= kinds[k].bit;
+	}
+	strings_free(names, n);
+	return bits;
+}
+
+static void
+loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
+    struct gw_grant *gr)
+{
+	static const char *const known[] = {"vendor", "targets", "allow", NULL};
+	size_t i;
+
+	loader_check_keys(ld, g, known);
+	gr->vendor = loader_string(ld, g, "vendor", true);
+	gr->targets = loader_strings(ld, g, "targets", &gr->ntargets);
+	gr->channels = loader_channels(ld, g);
+	if (gr->vendor != NULL && config_find_vendor(cfg, gr->vendor) == NULL)
+		loader_error(ld, g, "grant names unknown vendor \"%s\"", gr->vendor);
+	if (gr->ntargets == 0)
+		loader_error(ld, g, "grant has no targets");
+	for (i = 0; i < gr->ntargets; i++)
+		if (config_find_target(cfg, gr->targets[i]) == NULL)
+			loader_error(ld, config_setting_get_member(g, "targets"),
+			    "grant names unknown target \"%s\"", gr->targets[i]);
+}
+
+static void
+loader_listen(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	static const char *const known[] = {"address", "port", NULL};
+	const config_setting_t *list, *g;
+	int i, n;
+
+	list = loader_list(ld, root, "listen", &n);
+	if (list == NULL || n == 0) {
+		loader_error(ld, list ? list : root, "\"listen\" needs at least one { address; port; }");
+		return;
+	}
+	cfg->listen = xcalloc((size_t)n, sizeof(*cfg->listen));
+	for (i = 0; i < n; i++) {
+		if ((g = loader_group(ld, list, i)) == NULL)
+			continue;
+		loader_check_keys(ld, g, known);
+		cfg->listen[cfg->nlisten].address = loader_string(ld, g, "address", true);
+		cfg->listen[cfg->nlisten].port = loader_int(ld, g, "port", 22, 1, 65535);
+		cfg->nlisten++;
+	}
+}
+
+static void
+loader_check_duplicates(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	size_t i, j, k, l;
+
+	for (i = 0; i < cfg->nvendors; i++)
+		for (j = i + 1; j < cfg->nvendors; j++)
+			if (strcmp(cfg->vendors[i].id, cfg->vendors[j].id) == 0)
+				loader_error(ld, config_setting_get_member(root, "vendors"),
+				    "duplicate vendor \"%s\"", cfg->vendors[i].id);
+	for (i = 0; i < cfg->ntargets; i++)
+		for (j = i + 1; j < cfg->ntargets; j++)
+			if (cfg->targets[i].name && cfg->targets[j].name &&
+			    strcmp(cfg->targets[i].name, cfg->targets[j].name) == 0)
+				loader_error(ld, config_setting_get_member(root, "targets"),
+				    "duplicate target \"%s\"", cfg->targets[i].name);
+	for (i = 0; i < cfg->nvendors; i++)
+		for (j = 0; j < cfg->vendors[i].npersons; j++)
+			for (k = i; k < cfg->nvendors; k++)
+				for (l = (k == i ? j + 1 : 0); l < cfg->vendors[k].npersons; l++) {
+					const char *a = cfg->vendors[i].persons[j].id;
+					const char *b = cfg->vendors[k].persons[l].id;
+
+					if (a && b && strcmp(a, b) == 0)
+						loader_error(ld, config_setting_get_member(root, "vendors"),
+						    "duplicate person \"%s\"", a);
+				}
+}
+
+int
+config_load(const char *path, struct gw_config **out, char **errors)
+{
+	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
+	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
+	    "max_sessions", "vendors", "targets", "grants", NULL};
+	struct loader ld = {.path = path};
+	struct gw_config *cfg;
+	const config_setting_t *root, *list, *g;
+	config_t lc;
+	int i, n;
+
+	*out = NULL;
+	*errors = NULL;
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			xasprintf(errors, "%s:0: cannot read file: %s\n", path, strerror(errno));
+		else
+			xasprintf(errors, "%s:%d: %s\n",
+			    config_error_file(&lc) ? config_error_file(&lc) : path,
+			    config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		return -1;
+	}
+	root = config_root_setting(&lc);
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->path = xstrdup(path);
+	loader_check_keys(&ld, root, known);
+	loader_listen(&ld, root, cfg);
+	cfg->host_keys = loader_strings(&ld, root, "host_keys", &cfg->nhost_keys);
+	if (cfg->nhost_keys == 0)
+		loader_error(&ld, root, "\"host_keys\" needs at least one path");
+	cfg->state_dir = loader_string(&ld, root, "state_dir", true);
+	cfg->recording_dir = loader_string(&ld, root, "recording_dir", true);
+	cfg->audit_log = loader_string(&ld, root, "audit_log", true);
+	cfg->banner_file = loader_string(&ld, root, "banner_file", false);
+	cfg->connect_timeout = loader_int(&ld, root, "connect_timeout", 10, 1, 600);
+	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
+	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
+	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+
+	list = loader_list(&ld, root, "vendors", &n);
+	cfg->vendors = xcalloc((size_t)n, sizeof(*cfg->vendors));
+	for (i = 0; i < n; i++)
+		if ((g = loader_group(&ld, list, i)) != NULL)
+			loader_vendor(&ld, g, &cfg->vendors[cfg->nvendors++]);
+	list = loader_list(&ld, root, "targets", &n);
+	cfg->targets = xcalloc((size_t)n, sizeof(*cfg->targets));
+	for (i = 0; i < n; i++)
+		if ((g = loader_group(&ld, list, i)) != NULL)
+			loader_target(&ld, g, &cfg->targets[cfg->ntargets++], cfg->connect_timeout);
+	loader_check_duplicates(&ld, root, cfg);
+	list = loader_list(&ld, root, "grants", &n);
+	cfg->grants = xcalloc((size_t)n, sizeof(*cfg->grants));
+	for (i = 0; i < n; i++)
+		if ((g = loader_group(&ld, list, i)) != NULL)
+			loader_grant(&ld, g, cfg, &cfg->grants[cfg->ngrants++]);
+
+	config_destroy(&lc);
+	if (ld.nerrors > 0) {
+		*errors = ld.errors;
+		config_free(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+void
+config_free(struct gw_config *cfg)
+{
+	size_t i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nlisten; i++)
+		free(cfg->listen[i].address);
+	free(cfg->listen);
+	strings_free(cfg->host_keys, cfg->nhost_keys);
+	for (i = 0; i < cfg->nvendors; i++) {
+		struct gw_vendor *v = &cfg->vendors[i];
+
+		for (j = 0; j < v->npersons; j++) {
+			free(v->persons[j].id);
+			free(v->persons[j].name);
+			strings_free(v->persons[j].keys, v->persons[j].nkeys);
+		}
+		free(v->persons);
+		free(v->id);
+		free(v->name);
+	}
+	free(cfg->vendors);
+	for (i = 0; i < cfg->ntargets; i++) {
+		struct gw_target *t = &cfg->targets[i];
+
+		free(t->name);
+		free(t->address);
+		strings_free(t->fingerprints, t->nfingerprints);
+		free(t->user);
+		free(t->key_file);
+		free(t->password_file);
+		free(t->hostkey_algorithms);
+		free(t->kex_algorithms);
+	}
+	free(cfg->targets);
+	for (i = 0; i < cfg->ngrants; i++) {
+		free(cfg->grants[i].vendor);
+		strings_free(cfg->grants[i].targets, cfg->grants[i].ntargets);
+	}
+	free(cfg->grants);
+	free(cfg->path);
+	free(cfg->state_dir);
+	free(cfg->recording_dir);
+	free(cfg->audit_log);
+	free(cfg->banner_file);
+	free(cfg);
+}
+
+const struct gw_vendor *
+config_find_vendor(const struct gw_config *cfg, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nvendors; i++)
+		if (strcmp(cfg->vendors[i].id, id) == 0)
+			return &cfg->vendors[i];
+	return NULL;
+}
+
+const struct gw_person *
+config_find_person(const struct gw_config *cfg, const char *id)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->nvendors; i++)
+		for (j = 0; j < cfg->vendors[i].npersons; j++)
+			if (cfg->vendors[i].persons[j].id != NULL &&
+			    strcmp(cfg->vendors[i].persons[j].id, id) == 0)
+				return &cfg->vendors[i].persons[j];
+	return NULL;
+}
+
+const struct gw_target *
+config_find_target(const struct gw_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ntargets; i++)
+		if (cfg->targets[i].name != NULL && strcmp(cfg->targets[i].name, name) == 0)
+			return &cfg->targets[i];
+	return NULL;
+}
+
+const struct gw_grant *
+config_find_grant(const struct gw_config *cfg, const char *vendor, const char *target)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->ngrants; i++) {
+		const struct gw_grant *g = &cfg->grants[i];
+
+		if (g->vendor == NULL || strcmp(g->vendor, vendor) != 0)
+			continue;
+		for (j = 0; j < g->ntargets; j++)
+			if (strcmp(g->targets[j], target) == 0)
+				return g;
+	}
+	return NULL;
+}

@@ -1,0 +1,77 @@
+/* gatewayctl.c: dispatches `gatewayctl [-f CONFIG] COMMAND ...` to the command table.
+ * Never talks to a vendor; reads config, recordings and the audit log, or the control socket. */
+#include "tools/gatewayctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static const struct ctl_command *const ctl_commands[] = {
+	&cmd_config_entry,
+};
+#define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
+
+const struct gw_config *
+ctl_config(struct ctl_context *ctx)
+{
+	char *errors = NULL;
+
+	if (ctx->config != NULL)
+		return ctx->config;
+	if (config_load(ctx->config_path, &ctx->config, &errors) != 0) {
+		fputs(errors, stderr);
+		free(errors);
+		return NULL;
+	}
+	return ctx->config;
+}
+
+static void
+ctl_usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: gatewayctl [-f CONFIG] COMMAND [ARGS]\ncommands:\n");
+	for (i = 0; i < CTL_NCOMMANDS; i++)
+		fprintf(stderr, "  %s %s\n", ctl_commands[i]->name, ctl_commands[i]->usage);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_context ctx = {.config_path = "/etc/gatewayd/gatewayd.conf"};
+	size_t i;
+	int ch, rc;
+
+	log_init("gatewayctl", 1, 0, 0);
+	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
+		switch (ch) {
+		case 'f':
+			ctx.config_path = optarg;
+			break;
+		default:
+			ctl_usage();
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		ctl_usage();
+		return 2;
+	}
+	for (i = 0; i < CTL_NCOMMANDS; i++) {
+		if (strcmp(ctl_commands[i]->name, argv[0]) == 0) {
+			optind = 1;
+			rc = ctl_commands[i]->exec(&ctx, argc, argv);
+			config_free(ctx.config);
+			return rc;
+		}
+	}
+	fprintf(stderr, "gatewayctl: unknown command \"%s\"\n", argv[0]);
+	ctl_usage();
+	return 2;
+}

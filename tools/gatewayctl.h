@@ -1,0 +1,25 @@
+/* gatewayctl.h: the owner's and auditor's command line. Each subcommand is one
+ * cmd-*.c file exporting a struct ctl_command; gatewayctl.c lists them. */
+#ifndef GW_GATEWAYCTL_H
+#define GW_GATEWAYCTL_H
+
+#include "policy/policy.h"
+
+struct ctl_context {
+	const char *config_path; /* -f, default /etc/gatewayd/gatewayd.conf */
+	struct gw_config *config; /* loaded on demand by ctl_config() */
+};
+
+struct ctl_command {
+	const char *name;  /* "ticket", "recording", ... */
+	const char *usage; /* one line, after the name */
+	/* argv[0] is the command name. Returns the process exit status. */
+	int (*exec)(struct ctl_context *ctx, int argc, char **argv);
+};
+
+/* Loads the configuration once; prints FILE:LINE errors and returns NULL when invalid. */
+const struct gw_config *ctl_config(struct ctl_context *ctx);
+
+extern const struct ctl_command cmd_config_entry;
+
+#endif
