@@ -1,6 +1,7 @@
-/* recorder.c: writes one session channel as an asciicast v2 file, keeping every byte.
- * Never drops, reorders or rewrites an event; once a write fails the recording refuses
- * every further event so the caller ends the channel (fail closed, R9). */
+/* recorder.c: writes one session channel as an asciicast v2 file, keeping every byte,
+ * hash-chained and checkpointed with signatures (docs/recording-format.md). Never drops,
+ * reorders or rewrites an event; once a write fails the recording refuses every further
+ * event so the caller ends the channel (fail closed, R9). */
 #include "gatewayd/recorder.h"
 
 #include <ctype.h>
@@ -21,6 +22,8 @@
 #define REC_FLUSH_AT (64 * 1024) /* buffered bytes that trigger a write() */
 #define REC_PIECE (64 * 1024)    /* input bytes per event at most */
 #define REC_SESSION_ID_MAX 64
+#define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
+#define REC_SIGNED_PREFIX "gatewayd-recording-v1\n"
 
 /* The three byte streams; each has a text code (valid UTF-8, what asciinema shows or
  * skips) and a raw code (base64 of bytes that are not UTF-8, skipped by asciinema). */
@@ -34,6 +37,12 @@ struct recording {
 	struct timespec t0; /* CLOCK_MONOTONIC at open: event times are relative to it */
 	char *buf;          /* encoded lines not yet written */
 	size_t len, cap;
+	size_t line_start;  /* where the line being encoded begins in buf */
+	const struct sealkey *key;
+	unsigned long nrecords;               /* lines so far, the header is record 0 */
+	unsigned char chain[SEAL_HASH_LEN];   /* c(nrecords - 1) */
+	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
+	size_t nlisted, listed_cap;
 	unsigned char *scratch; /* carry + one input piece */
 	time_t pending_since;
 	int error; /* errno of the failure that ended the recording, 0 while usable */
@@ -149,7 +158,6 @@ recorder_write_buffer(struct recording *rec)
 		off += (size_t)n;
 	}
 	rec->len = 0;
-	rec->pending_since = 0;
 	return 0;
 }
 
@@ -163,26 +171,90 @@ recorder_begin_event(struct recording *rec, const char *code, size_t body)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	elapsed = (double)(now.tv_sec - rec->t0.tv_sec) + (now.tv_nsec - rec->t0.tv_nsec) / 1e9;
 	recorder_reserve(rec, body + 64);
+	rec->line_start = rec->len;
 	rec->len += (size_t)snprintf(rec->buf + rec->len, rec->cap - rec->len, "[%.6f,\"%s\",",
 	    elapsed, code);
-	if (rec->pending_since == 0)
-		rec->pending_since = time(NULL);
 }
 
-/* Ends the line; writes the buffer out once it is large. */
+static int recorder_event_json(struct recording *rec, const char *code, json_t *value,
+    bool listed);
+
+/* Chains the line that starts at line_start; a listed line is covered by the next
+ * checkpoint, a checkpoint line only by the chain. */
+static void
+recorder_chain_line(struct recording *rec, bool listed)
+{
+	unsigned char digest[SEAL_HASH_LEN];
+
+	seal_digest(rec->buf + rec->line_start, rec->len - rec->line_start, digest);
+	seal_chain_step(rec->chain, digest);
+	rec->nrecords++;
+	rec->buf[rec->len++] = '\n';
+	if (!listed)
+		return;
+	if (rec->pending_since == 0)
+		rec->pending_since = time(NULL);
+	if (rec->nlisted == rec->listed_cap) {
+		rec->listed_cap = rec->listed_cap == 0 ? 64 : 2 * rec->listed_cap;
+		rec->listed = xreallocarray(rec->listed, rec->listed_cap, sizeof(*rec->listed));
+	}
+	memcpy(rec->listed[rec->nlisted++], digest, SEAL_HASH_LEN);
+}
+
+/* Appends the signed checkpoint covering every record since the previous one. */
+static int
+recorder_checkpoint(struct recording *rec)
+{
+	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
+	char *msg;
+	json_t *cp, *list;
+	size_t i;
+	int n;
+
+	if (rec->nlisted == 0)
+		return 0;
+	seal_format_now(now);
+	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
+	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n", rec->nrecords, now, chain);
+	if (sealkey_sign(rec->key, msg, (size_t)n, sig) != 0) {
+		free(msg);
+		return recorder_fail(rec, EIO);
+	}
+	free(msg);
+	list = json_array();
+	for (i = 0; i < rec->nlisted; i++) {
+		seal_hex(rec->listed[i], SEAL_HASH_LEN, hex);
+		json_array_append_new(list, json_string(hex));
+	}
+	cp = json_pack("{s:I,s:s,s:s,s:o,s:s}", "n", (json_int_t)rec->nrecords, "time", now,
+	    "chain", chain, "records", list, "sig", sig);
+	rec->nlisted = 0;
+	rec->pending_since = 0;
+	return recorder_event_json(rec, "h", cp, false);
+}
+
+/* Writes the buffer out once it is large, signing first when many records wait. */
+static int
+recorder_spill(struct recording *rec)
+{
+	if (rec->len < REC_FLUSH_AT)
+		return 0;
+	if (rec->nlisted >= REC_CHECKPOINT_RECORDS && recorder_checkpoint(rec) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
+}
+
 static int
 recorder_end_event(struct recording *rec)
 {
 	rec->buf[rec->len++] = ']';
-	rec->buf[rec->len++] = '\n';
-	if (rec->len >= REC_FLUSH_AT)
-		return recorder_write_buffer(rec);
-	return 0;
+	recorder_chain_line(rec, true);
+	return recorder_spill(rec);
 }
 
 /* Appends one JSON value as an event; the value is consumed. */
 static int
-recorder_event_json(struct recording *rec, const char *code, json_t *value)
+recorder_event_json(struct recording *rec, const char *code, json_t *value, bool listed)
 {
 	size_t need, n;
 
@@ -194,7 +266,9 @@ recorder_event_json(struct recording *rec, const char *code, json_t *value)
 	if (n == 0 || n > need)
 		return recorder_fail(rec, ENOMEM);
 	rec->len += n;
-	return recorder_end_event(rec);
+	rec->buf[rec->len++] = ']';
+	recorder_chain_line(rec, listed);
+	return recorder_spill(rec);
 }
 
 /* Valid UTF-8 as a JSON string: escaping at most sextuples a byte ("\u001b"). */
@@ -333,7 +407,7 @@ recorder_write_resize(struct recording *rec, int width, int height)
 	if (recorder_usable(rec) != 0)
 		return -1;
 	snprintf(size, sizeof(size), "%dx%d", width, height);
-	return recorder_event_json(rec, "r", json_string(size));
+	return recorder_event_json(rec, "r", json_string(size), true);
 }
 
 int
@@ -345,7 +419,7 @@ recorder_write_note(struct recording *rec, const char *text)
 		return -1;
 	if ((s = json_string(text)) == NULL)
 		return recorder_event_raw(rec, "nb", (const unsigned char *)text, strlen(text));
-	return recorder_event_json(rec, "n", s);
+	return recorder_event_json(rec, "n", s, true);
 }
 
 int
@@ -353,7 +427,7 @@ recorder_flush(struct recording *rec)
 {
 	if (recorder_usable(rec) != 0)
 		return -1;
-	if (recorder_drain_carry(rec) != 0)
+	if (recorder_drain_carry(rec) != 0 || recorder_checkpoint(rec) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
 }
@@ -377,7 +451,8 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
 	header_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
-	if (recorder_event_json(rec, "x", end) != 0 || recorder_write_buffer(rec) != 0)
+	if (recorder_event_json(rec, "x", end, true) != 0 || recorder_checkpoint(rec) != 0 ||
+	    recorder_write_buffer(rec) != 0)
 		return -1;
 	if (fsync(rec->fd) != 0)
 		return recorder_fail(rec, errno);
@@ -391,12 +466,14 @@ recorder_free(struct recording *rec)
 	if (rec == NULL)
 		return;
 	/* Best effort: whatever reached memory goes to the file, which stays unsealed. */
-	if (!rec->sealed && rec->error == 0 && recorder_drain_carry(rec) == 0)
+	if (!rec->sealed && rec->error == 0 && recorder_drain_carry(rec) == 0 &&
+	    recorder_checkpoint(rec) == 0)
 		recorder_write_buffer(rec);
 	close(rec->fd);
 	free(rec->path);
 	free(rec->buf);
 	free(rec->scratch);
+	free(rec->listed);
 	free(rec);
 }
 
@@ -407,7 +484,7 @@ recorder_path(const struct recording *rec)
 }
 
 static json_t *
-header_build(const struct recording_meta *m)
+header_build(const struct recording_meta *m, const struct sealkey *key)
 {
 	json_t *h, *g;
 	char started[SEAL_TIME_LEN];
@@ -438,12 +515,13 @@ header_build(const struct recording_meta *m)
 	json_object_set_new(g, "width", json_integer(m->width));
 	json_object_set_new(g, "height", json_integer(m->height));
 	json_object_set_new(g, "started", json_string(started));
+	json_object_set_new(g, "key", json_string(sealkey_id(key)));
 	json_object_set_new(h, "gatewayd", g);
 	return h;
 }
 
 struct recording *
-recorder_open(const char *dir, const struct recording_meta *meta)
+recorder_open(const char *dir, const struct recording_meta *meta, const struct sealkey *key)
 {
 	struct recording *rec;
 	char *path;
@@ -451,7 +529,7 @@ recorder_open(const char *dir, const struct recording_meta *meta)
 	size_t n;
 	int fd, err;
 
-	if (dir == NULL || meta == NULL || !recorder_id_is_hex(meta->session_id)) {
+	if (dir == NULL || meta == NULL || key == NULL || !recorder_id_is_hex(meta->session_id)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -467,14 +545,15 @@ recorder_open(const char *dir, const struct recording_meta *meta)
 	rec->fd = fd;
 	rec->path = path;
 	rec->scratch = xmalloc(REC_PIECE + sizeof(rec->carry[0]));
+	rec->key = key;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
 
-	header = header_build(meta);
+	header = header_build(meta, key);
 	n = json_dumpb(header, NULL, 0, JSON_COMPACT);
 	recorder_reserve(rec, n + 1);
 	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);
 	json_decref(header);
-	rec->buf[rec->len++] = '\n';
+	recorder_chain_line(rec, true);
 	if (recorder_write_buffer(rec) != 0) {
 		err = rec->error;
 		unlink(path);

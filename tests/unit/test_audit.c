@@ -11,23 +11,32 @@
 #include <unistd.h>
 
 #include "gatewayd/audit.h"
+#include "gatewayd/seal.h"
 
 static char path[64];
+static struct sealkey *key;
 
 static void
 setup(void)
 {
+	char keypath[80];
 	int fd;
 
 	strcpy(path, "/tmp/test_audit.XXXXXX");
 	ck_assert_int_ge(fd = mkstemp(path), 0);
 	close(fd);
+	snprintf(keypath, sizeof(keypath), "%s.key", path);
+	ck_assert_ptr_nonnull(key = sealkey_load_or_create(keypath));
+	unlink(keypath);
+	strcat(keypath, ".pub");
+	unlink(keypath);
 	unlink(path);
 }
 
 static void
 teardown(void)
 {
+	sealkey_free(key);
 	unlink(path);
 }
 
@@ -55,7 +64,7 @@ read_log(void)
 
 START_TEST(log_is_created_private)
 {
-	struct audit *a = audit_open(path);
+	struct audit *a = audit_open(path, key);
 	struct stat st;
 
 	ck_assert_ptr_nonnull(a);
@@ -67,7 +76,7 @@ END_TEST
 
 START_TEST(event_line_has_timestamp_event_and_fields)
 {
-	struct audit *a = audit_open(path);
+	struct audit *a = audit_open(path, key);
 	json_t *lines, *ev;
 	regex_t re;
 
@@ -90,7 +99,7 @@ END_TEST
 
 START_TEST(fields_cannot_override_timestamp_or_event)
 {
-	struct audit *a = audit_open(path);
+	struct audit *a = audit_open(path, key);
 	json_t *lines, *ev;
 
 	ck_assert_int_eq(audit_event(a, "kill", json_pack("{s:s,s:s}", "ts", "forged",
@@ -106,7 +115,7 @@ END_TEST
 
 START_TEST(event_without_fields_is_written)
 {
-	struct audit *a = audit_open(path);
+	struct audit *a = audit_open(path, key);
 	json_t *lines;
 
 	ck_assert_int_eq(audit_event(a, "config.reload", NULL), 0);
@@ -128,7 +137,7 @@ START_TEST(concurrent_writers_never_interleave)
 	filler[sizeof(filler) - 1] = '\0';
 	for (i = 0; i < WRITERS; i++) {
 		if (fork() == 0) {
-			struct audit *a = audit_open(path);
+			struct audit *a = audit_open(path, key);
 
 			for (j = 0; j < EVENTS; j++)
 				if (audit_event(a, "session.start",
@@ -150,7 +159,7 @@ END_TEST
 
 START_TEST(a_full_disk_fails_the_event)
 {
-	struct audit *a = audit_open("/dev/full");
+	struct audit *a = audit_open("/dev/full", key);
 
 	ck_assert_ptr_nonnull(a);
 	ck_assert_int_eq(audit_event(a, "session.start", NULL), -1);
@@ -161,7 +170,7 @@ END_TEST
 
 START_TEST(an_unopenable_log_is_an_error)
 {
-	ck_assert_ptr_null(audit_open("/nonexistent/dir/audit.log"));
+	ck_assert_ptr_null(audit_open("/nonexistent/dir/audit.log", key));
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST

@@ -15,16 +15,25 @@
 #include <openssl/evp.h>
 
 #include "gatewayd/recorder.h"
+#include "gatewayd/seal.h"
 
 #define SID "0123456789abcdef0123456789abcdef"
 
 static char dir[64];
+static struct sealkey *key;
 
 static void
 setup(void)
 {
+	char path[128];
+
 	strcpy(dir, "/tmp/test_recorder.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/recording_key", dir);
+	ck_assert_ptr_nonnull(key = sealkey_load_or_create(path));
+	unlink(path);
+	strcat(path, ".pub");
+	unlink(path);
 }
 
 static void
@@ -32,6 +41,7 @@ teardown(void)
 {
 	char cmd[128];
 
+	sealkey_free(key);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -63,7 +73,7 @@ static struct recording *
 open_example(void)
 {
 	struct recording_meta m = meta_example();
-	struct recording *rec = recorder_open(dir, &m);
+	struct recording *rec = recorder_open(dir, &m, key);
 
 	ck_assert_ptr_nonnull(rec);
 	return rec;
@@ -178,7 +188,7 @@ START_TEST(existing_file_is_refused)
 	struct recording_meta m = meta_example();
 	struct recording *rec = open_example();
 
-	ck_assert_ptr_null(recorder_open(dir, &m));
+	ck_assert_ptr_null(recorder_open(dir, &m, key));
 	ck_assert_int_eq(errno, EEXIST);
 	recorder_free(rec);
 }
@@ -192,7 +202,7 @@ START_TEST(session_id_that_is_not_hex_is_refused)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m.session_id = bad[i];
-		ck_assert_ptr_null(recorder_open(dir, &m));
+		ck_assert_ptr_null(recorder_open(dir, &m, key));
 		ck_assert_int_eq(errno, EINVAL);
 	}
 	ck_assert_int_eq(rmdir(dir), 0); /* nothing was created */
@@ -281,8 +291,10 @@ START_TEST(events_wait_in_memory_until_flushed)
 	struct recording *rec = open_example();
 	struct stat st0, st1;
 
-	ck_assert_int_eq(stat(recorder_path(rec), &st0), 0);
+	ck_assert_int_ne(recorder_pending_since(rec), 0); /* the header */
+	ck_assert_int_eq(recorder_flush(rec), 0);
 	ck_assert_int_eq(recorder_pending_since(rec), 0);
+	ck_assert_int_eq(stat(recorder_path(rec), &st0), 0);
 	ck_assert_int_eq(recorder_write_output(rec, "x", 1), 0);
 	ck_assert_int_ne(recorder_pending_since(rec), 0);
 	ck_assert_int_eq(stat(recorder_path(rec), &st1), 0);
@@ -309,7 +321,7 @@ START_TEST(a_large_buffer_is_written_without_flush)
 }
 END_TEST
 
-START_TEST(seal_writes_end_record_with_reason)
+START_TEST(seal_writes_end_record_then_checkpoint)
 {
 	struct recording *rec = open_example();
 	char path[256];
@@ -322,6 +334,8 @@ START_TEST(seal_writes_end_record_with_reason)
 	recorder_free(rec);
 	lines = read_lines(path);
 	last = json_array_get(lines, json_array_size(lines) - 1);
+	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "h"); /* signs the seal */
+	last = json_array_get(lines, json_array_size(lines) - 2);
 	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "x");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(last, 2), "reason")),
 	    "window ended");
@@ -352,7 +366,7 @@ START_TEST(an_unwritable_directory_creates_nothing)
 {
 	struct recording_meta m = meta_example();
 
-	ck_assert_ptr_null(recorder_open("/nonexistent/dir", &m));
+	ck_assert_ptr_null(recorder_open("/nonexistent/dir", &m, key));
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
@@ -375,7 +389,7 @@ main(void)
 	tcase_add_test(tc, event_times_are_elapsed_seconds_in_order);
 	tcase_add_test(tc, events_wait_in_memory_until_flushed);
 	tcase_add_test(tc, a_large_buffer_is_written_without_flush);
-	tcase_add_test(tc, seal_writes_end_record_with_reason);
+	tcase_add_test(tc, seal_writes_end_record_then_checkpoint);
 	tcase_add_test(tc, a_full_file_system_fails_the_recording);
 	tcase_add_test(tc, an_unwritable_directory_creates_nothing);
 	suite_add_tcase(s, tc);
