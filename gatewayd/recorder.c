@@ -446,7 +446,7 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	char ended[SEAL_TIME_LEN];
 	json_t *end;
 
-	if (recorder_flush(rec) != 0)
+	if (recorder_usable(rec) != 0 || recorder_drain_carry(rec) != 0)
 		return -1;
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
