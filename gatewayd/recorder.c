@@ -310,8 +310,12 @@ recorder_encode(struct recording *rec, enum rec_stream st, const unsigned char *
 	int r = 0;
 
 	while (i < n) {
-		for (j = i; j < n && (r = utf8_sequence(p + j, n - j)) > 0; j += (size_t)r)
-			;
+		for (j = i; j < n; j += (size_t)r) {
+			while (j < n && p[j] < 0x80) /* ASCII, the bulk of it */
+				j++;
+			if (j == n || (r = utf8_sequence(p + j, n - j)) <= 0)
+				break;
+		}
 		if (j > i && recorder_event_text(rec, stream_text_code[st], p + i, j - i) != 0)
 			return -1;
 		if (j == n)

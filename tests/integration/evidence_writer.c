@@ -25,6 +25,7 @@ main(int argc, char **argv)
 	struct recording *rec;
 	struct sealkey *key;
 	char big[8192];
+	int rc;
 
 	if (argc != 5 || (key = sealkey_load_or_create(argv[2])) == NULL)
 		return 2;
@@ -41,6 +42,7 @@ main(int argc, char **argv)
 			    "n", i)) != 0)
 				return 1;
 		audit_close(a);
+		sealkey_free(key);
 		return 0;
 	}
 	m.session_id = argv[3];
@@ -66,7 +68,10 @@ main(int argc, char **argv)
 		setrlimit(RLIMIT_FSIZE, &rl);
 		memset(big, 'x', sizeof(big));
 		recorder_write_output(rec, big, sizeof(big));
-		return recorder_flush(rec) == -1 ? 3 : 0;
+		rc = recorder_flush(rec) == -1 ? 3 : 0;
+		recorder_free(rec);
+		sealkey_free(key);
+		return rc;
 	}
 	if (recorder_seal(rec, "vendor disconnected") != 0)
 		return 1;
