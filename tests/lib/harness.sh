@@ -418,7 +418,7 @@ h_run() {
 		*) echo "FAIL: $t"; ((fail++)) ;;
 		esac
 	done
-	echo "$pass passed, $fail failed${skip:+, $skip skipped}"
+	echo "$pass passed, $fail failed$( ((skip > 0)) && echo ", $skip skipped")"
 	if ((fail > 0)); then
 		[[ -s $H_DIR/gatewayd.log ]] && { echo "--- gatewayd log (last 40 lines)"; tail -n 40 "$H_DIR/gatewayd.log"; }
 		exit 1
