@@ -78,7 +78,6 @@ test_forwarding_L_refused() {
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	h_assert_not_contains "$banner" "SSH-2.0" "target banner through -L"
-	h_assert_contains "$(cat "$H_DIR/L.err")" "open failed" "ssh's report of the refused channel"
 }
 
 test_forwarding_R_refused() {

@@ -14,7 +14,7 @@ shell_start() {
 
 shell_exit() {
 	h_tmux_send 'exit' Enter
-	h_tmux_wait 'Pane is dead' 15 || h_fail "shell did not end: $(h_tmux_screen)"
+	h_tmux_wait_exit 15 || h_fail "shell did not end: $(h_tmux_screen)"
 }
 
 # The recording of the current tmux session: the newest .cast without a command.

@@ -377,6 +377,7 @@ h_defer "tmux -S '$H_DIR/tmux.sock' kill-server"
 
 # h_tmux_start COLS ROWS CMD: runs CMD in a detached tmux window of that size.
 h_tmux_start() {
+	"${H_TMUX[@]}" kill-session -t t 2>/dev/null
 	TERM=${TERM:-xterm} "${H_TMUX[@]}" new-session -d -s t -x "$1" -y "$2" "$3" ||
 		{ h_log "harness: tmux failed"; return 1; }
 	"${H_TMUX[@]}" set-option -t t remain-on-exit on >/dev/null
@@ -390,6 +391,16 @@ h_tmux_wait() {
 	local deadline=$((SECONDS + ${2:-15}))
 	while ((SECONDS < deadline)); do
 		h_tmux_screen | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# h_tmux_wait_exit [SECONDS]: until the program in the window has ended.
+h_tmux_wait_exit() {
+	local deadline=$((SECONDS + ${1:-15}))
+	while ((SECONDS < deadline)); do
+		[[ $("${H_TMUX[@]}" display-message -p -t t '#{pane_dead}') == 1 ]] && return 0
 		sleep 0.1
 	done
 	return 1
