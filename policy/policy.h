@@ -282,7 +282,7 @@ int revocation_append(const char *state_dir, const char *id, time_t at, const ch
  * be read completely: the caller must then refuse access (fail closed). */
 int revocation_load(const char *state_dir, struct ticket_set *set, char **errors);
 
-/* ticketstore.c: installed tickets, <state_dir>/tickets/ID.ticket with ID.sig, and the
+/* ticketstore.c: installed tickets, <state_dir>/tickets/ID.ticket with ID.ticket.sig, and the
  * sessions started under each, ID.used (one line per session). */
 /* Reads, parses and verifies every installed ticket, its used-session count and the
  * revocations. Tickets that fail verification stay in the set with their status (the
@@ -290,7 +290,7 @@ int revocation_load(const char *state_dir, struct ticket_set *set, char **errors
  * only when the store cannot be read reliably (refuse all access then). */
 int ticketstore_load(const char *state_dir, const struct gw_config *cfg,
     struct ticket_set **out, char **errors);
-/* Stores ticket text and signature as ID.ticket/ID.sig; refuses to replace an installed
+/* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
  * ticket with different content. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
     const char *sig, size_t siglen, char **error);

@@ -1,6 +1,7 @@
 /* ticketstore.c: installed tickets under <state_dir>/tickets: ID.ticket (the signed text),
- * ID.sig (its SSHSIG) and ID.used (one line per session started under it). File names are
- * built only from validated ticket ids; an installed ticket is never replaced or deleted. */
+ * ID.ticket.sig (its SSHSIG, named as ssh-keygen names it) and ID.used (one line per session
+ * started under it). File names are built only from validated ticket ids; an installed
+ * ticket is never replaced or deleted. */
 #include "policy/policy.h"
 
 #include <dirent.h>
@@ -107,7 +108,7 @@ store_load_one(int dirfd, const char *dir, const char *id, const struct gw_confi
 		goto fail;
 	}
 	free(name);
-	xasprintf(&name, "%s.sig", id);
+	xasprintf(&name, "%s.ticket.sig", id);
 	if (store_read_at(dirfd, name, TICKET_TEXT_MAX, &sig, &siglen) != 0)
 		sig = NULL;
 	ticket_verify(t, text, len, sig, siglen, cfg);
@@ -238,7 +239,7 @@ ticketstore_install(const char *state_dir, const char *id, const char *text, siz
 	}
 	free(name);
 	/* The signature goes first: a ticket file is never visible without it. */
-	xasprintf(&name, "%s.sig", id);
+	xasprintf(&name, "%s.ticket.sig", id);
 	if (store_write(dir, name, sig, siglen, true, error) != 0)
 		goto out;
 	free(name);

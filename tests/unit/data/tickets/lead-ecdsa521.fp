@@ -1,0 +1,1 @@
+SHA256:20tjBTnMqiOTwIGvWyIu/ZjyucrhO/77vI9rw3dOhCs

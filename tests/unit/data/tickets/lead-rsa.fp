@@ -1,0 +1,1 @@
+SHA256:WULTmTnqT1brKq/SnLFue/eQjQo6cXal1vbdXT6IjrY
