@@ -8,7 +8,7 @@
 int
 time_parse_utc(const char *s, time_t *out)
 {
-	struct tm tm, back;
+	struct tm tm, want, back;
 	const char *end;
 	time_t t;
 
@@ -20,10 +20,12 @@ time_parse_utc(const char *s, time_t *out)
 		if (end == NULL || *end != '\0')
 			return -1;
 	}
+	want = tm;
 	t = timegm(&tm);
 	/* timegm() normalises 2027-02-30 into March; a date that moved was not a date. */
-	if (gmtime_r(&t, &back) == NULL || back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon ||
-	    back.tm_hour != tm.tm_hour || back.tm_min != tm.tm_min || back.tm_sec != tm.tm_sec)
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != want.tm_mday ||
+	    back.tm_mon != want.tm_mon || back.tm_hour != want.tm_hour ||
+	    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
 		return -1;
 	*out = t;
 	return 0;

@@ -31,7 +31,8 @@ fixture_read(const char *rel, size_t *len)
 	size_t n = 0;
 
 	/* TEST_DATA_DIR is tests/data; the policy fixtures live in tests/unit/data. */
-	xasprintf(&path, "%s/../unit/data/%s", TEST_DATA_DIR, rel);
+	xasprintf(&path, "%.*s/unit/data/%s", (int)(sizeof(TEST_DATA_DIR) - sizeof("/data")),
+	    TEST_DATA_DIR, rel);
 	if (file_read_bounded(path, 1 << 20, &buf, &n) != 0)
 		buf = NULL;
 	free(path);

@@ -14,10 +14,11 @@ key() { # NAME TYPE [BITS]
 	cp "$tmp/$1.pub" "$out/$1.pub"
 }
 ticket() { # ID APPROVER [TARGET] [WHO]
+	who=${4:-'vendor = "acme";'}
 	cat > "$out/$1.ticket" <<EOT
 # Approval for gatewayd, signed with ssh-keygen -Y sign -n gatewayd-ticket
 id = "$1";
-${4:-vendor = "acme";}
+$who
 targets = [ "${3:-plc-07}" ];
 not_before = "2027-03-01T06:00:00Z";
 not_after = "2027-03-01T18:00:00Z";

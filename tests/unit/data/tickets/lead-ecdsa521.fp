@@ -1,1 +1,1 @@
-SHA256:20tjBTnMqiOTwIGvWyIu/ZjyucrhO/77vI9rw3dOhCs
+SHA256:aGwSH/xyLdbTES2TNvDcimU7vj+aPMd4Pq7n/w+QxbY
