@@ -296,6 +296,10 @@ window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevel
 		}
 		if (all) {
 			found = c;
+			/* Opening at now + 1: the vendor's window that contains it is the one to name. */
+			for (j = 0; *opener == NULL && j < levels[0]->n; j++)
+				if (window_span_at(&g, &levels[0]->windows[j], c, &s))
+					*opener = &levels[0]->windows[j];
 			break;
 		}
 		c = latest;
