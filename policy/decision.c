@@ -111,10 +111,9 @@ deny_rank(enum deny_reason r)
 	}
 }
 
-/* Why t does not admit now, or DENY_NONE; *what gets the precise text. */
-static enum deny_reason
-ticket_check(const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what,
-    size_t len)
+enum deny_reason
+ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set, time_t now,
+    char *what, size_t len)
 {
 	const struct gw_revocation *rv;
 	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN];
@@ -268,7 +267,7 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 
 		if (!ticket_covers(k, p, t->name))
 			continue;
-		if ((r = ticket_check(k, tickets, req->now, what, sizeof(what))) == DENY_NONE) {
+		if ((r = ticket_check_now(k, tickets, req->now, what, sizeof(what))) == DENY_NONE) {
 			if (best == NULL || k->not_after > best->not_after)
 				best = k;
 		} else if (refused == NULL || deny_rank(r) > deny_rank(refusal)) {

@@ -347,5 +347,9 @@ struct decision {
 void policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
     const struct access_request *req, struct decision *out);
 const char *deny_reason_name(enum deny_reason r);
+/* Why ticket t does not admit at now (signature, revocation, interval, sessions), or
+ * DENY_NONE; what gets the precise text. Coverage of person and target is not checked. */
+enum deny_reason ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set,
+    time_t now, char *what, size_t len);
 
 #endif

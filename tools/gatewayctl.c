@@ -11,6 +11,7 @@
 
 static const struct ctl_command *const ctl_commands[] = {
 	&cmd_config_entry,
+	&cmd_ticket_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

@@ -21,5 +21,6 @@ struct ctl_command {
 const struct gw_config *ctl_config(struct ctl_context *ctx);
 
 extern const struct ctl_command cmd_config_entry;
+extern const struct ctl_command cmd_ticket_entry;
 
 #endif
