@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "gatewayd/audit.h"
+#include "gatewayd/seal.h"
 
 #define TICKET_USAGE \
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n" \
@@ -328,6 +332,27 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 	return 0;
 }
 
+/* The audit event of a revocation (R10), sealed like every other audit line. */
+static int
+ticket_audit_revocation(const struct gw_config *cfg, const char *id, const char *reason)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	struct sealkey *key;
+	struct audit *a = NULL;
+	char *path;
+	int rc = -1;
+
+	xasprintf(&path, "%s/recording_key", cfg->state_dir);
+	if ((key = sealkey_load_or_create(path)) != NULL &&
+	    (a = audit_open(cfg->audit_log, key)) != NULL)
+		rc = audit_event(a, "ticket_revoked", json_pack("{s:s, s:s, s:s}", "ticket", id,
+		    "reason", reason, "by", pw != NULL ? pw->pw_name : "?"));
+	audit_close(a);
+	sealkey_free(key);
+	free(path);
+	return rc;
+}
+
 static int
 cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -339,7 +364,7 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 	struct ticket_set *set;
 	const char *reason = NULL, *id;
 	char *error = NULL;
-	int ch;
+	int ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'r') {
@@ -355,19 +380,23 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 	id = argv[optind];
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return 1;
+	/* The revocation is recorded first: a failing audit log must not keep a ticket alive. */
 	if (revocation_append(cfg->state_dir, id, time(NULL), reason, &error) != 0) {
 		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
 		free(error);
 		return 1;
 	}
-	/* TODO(audit): write a "ticket_revoked" audit event once gatewayd/audit.c lands on main;
-	 * until then the revocation record itself (time, id, reason) is the evidence. */
 	printf("revoked ticket %s\n", id);
+	if (ticket_audit_revocation(cfg, id, reason) != 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: revoked, but the audit event could not be "
+		    "written to %s\n", cfg->audit_log);
+		rc = 1;
+	}
 	if ((set = ticket_store(cfg)) != NULL && ticketset_find_ticket(set, id) == NULL)
 		fprintf(stderr, "note: no installed ticket has id %s; the revocation is kept anyway\n",
 		    id);
 	ticketset_free(set);
-	return 0;
+	return rc;
 }
 
 static int
