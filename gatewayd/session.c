@@ -96,12 +96,29 @@ session_channel_names(unsigned bits, char *buf, size_t len)
 	return buf;
 }
 
+/* The ticket store and revocations, read per decision so that installs and revocations
+ * apply at once; NULL when they cannot be read (callers then refuse: fail closed). */
+static struct ticket_set *
+session_load_tickets(struct session *s)
+{
+	struct ticket_set *set;
+	char *errors = NULL;
+
+	if (ticketstore_load(s->cfg->state_dir, s->cfg, &set, &errors) != 0)
+		set = NULL;
+	if (errors != NULL)
+		error_f("%s: ticket store: %s", s->id, errors);
+	free(errors);
+	return set;
+}
+
 /* PERSON alone: which targets this person may reach right now. */
 static void
 session_list_targets(struct session *s)
 {
 	const struct gw_config *cfg = s->cfg;
 	struct access_request req = {.person = s->person->id, .now = time(NULL)};
+	struct ticket_set *tickets = session_load_tickets(s);
 	struct decision d;
 	size_t i, used = 0, count = 0;
 	char kinds[64];
@@ -111,7 +128,7 @@ session_list_targets(struct session *s)
 	used = n > 0 ? (size_t)n : 0;
 	for (i = 0; i < cfg->ntargets && used < sizeof(s->refusal); i++) {
 		req.target = cfg->targets[i].name;
-		policy_decide(cfg, &req, &d);
+		policy_decide(cfg, tickets, &req, &d);
 		if (!d.allow)
 			continue;
 		count++;
@@ -119,6 +136,7 @@ session_list_targets(struct session *s)
 		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)));
 		used += n > 0 ? (size_t)n : 0;
 	}
+	ticketset_free(tickets);
 	if (count == 0 && used < sizeof(s->refusal))
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
 	s->phase = PHASE_LISTING;
@@ -132,18 +150,35 @@ session_decide(struct session *s)
 {
 	struct access_request req = {
 	    .person = s->person->id, .target = s->uname.target, .now = time(NULL)};
-	char why[GW_REASON_MAX], detail[512];
+	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
+	struct ticket_set *tickets;
 
 	if (s->uname.target[0] == '\0') {
 		session_list_targets(s);
 		return;
 	}
-	policy_decide(s->cfg, &req, &s->decision);
+	if ((tickets = session_load_tickets(s)) == NULL) {
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: approvals cannot be checked");
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	policy_decide(s->cfg, tickets, &req, &s->decision);
+	ticketset_free(tickets);
+	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
+	if (s->decision.allow && ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id,
+	    req.now, &use_error) != 0) {
+		error_f("%s: %s", s->id, use_error);
+		free(use_error);
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
+		s->phase = PHASE_DENIED;
+		return;
+	}
 	if (session_audit(s, "access_decision",
-		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "person", s->person->id, "vendor",
-		    s->person->vendor->id, "target", s->uname.target, "allow", s->decision.allow,
-		    "reason", deny_reason_name(s->decision.reason), "detail", s->decision.audit_msg)) !=
-	    0) {
+		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+		    "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
+		    s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
+		    s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
+		    s->decision.approver)) != 0) {
 		snprintf(s->refusal, sizeof(s->refusal), "access denied: the audit log cannot be written");
 		s->phase = PHASE_DENIED;
 		return;
