@@ -632,12 +632,48 @@ loader_approvers(struct loader *ld, const config_setting_t *root, struct gw_conf
 		}
 }
 
+static int
+warn_cmp_desc(const void *a, const void *b)
+{
+	return *(const int *)b - *(const int *)a;
+}
+
+/* warn_before = [ 600, 60 ]: seconds before a scheduled end; default 10 min and 1 min. */
+static void
+loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "warn_before");
+	int i, n;
+
+	if (s == NULL) {
+		cfg->warn_before[0] = 600;
+		cfg->warn_before[1] = 60;
+		cfg->nwarn_before = 2;
+		return;
+	}
+	if (!config_setting_is_array(s) || (n = config_setting_length(s)) > GW_WARN_MAX) {
+		loader_error(ld, s, "\"warn_before\" must be an array of at most %d seconds", GW_WARN_MAX);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		int v = config_setting_get_int(e);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 || v > 86400) {
+			loader_error(ld, e, "\"warn_before\" entries must be 1 to 86400 seconds");
+			continue;
+		}
+		cfg->warn_before[cfg->nwarn_before++] = v;
+	}
+	qsort(cfg->warn_before, cfg->nwarn_before, sizeof(int), warn_cmp_desc);
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "vendors", "targets", "grants", "approvers", NULL};
+	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -673,6 +709,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	loader_warnings(&ld, root, cfg);
 
 	list = loader_list(&ld, root, "vendors", &n);
 	cfg->vendors = xcalloc((size_t)n, sizeof(*cfg->vendors));

@@ -103,6 +103,8 @@ struct gw_listen {
 	int port;
 };
 
+#define GW_WARN_MAX 8 /* warnings before a scheduled session end */
+
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
 	char *path;
@@ -118,6 +120,8 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent connections, 0: unlimited */
+	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
+	size_t nwarn_before;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;
