@@ -5,11 +5,16 @@
 
 #include <jansson.h>
 
-/* Opens (creating 0600) the log for appending; also logs to syslog. NULL + errno on error. */
-struct audit *audit_open(const char *path);
+struct sealkey;
+
+/* Opens (creating 0600) the log for appending; also logs to syslog. key (gatewayd/seal.h,
+ * loaded once before fork) signs every line and must outlive the log. NULL + errno on
+ * error. */
+struct audit *audit_open(const char *path, const struct sealkey *key);
 void audit_close(struct audit *a);
 
-/* Appends {"ts": "...Z", "event": EVENT, ...fields}. Steals the reference to
+/* Appends {"ts": "...Z", "event": EVENT, ...fields, "prev": hash of the line before,
+ * "sig": signature}. Steals the reference to
  * fields (may be NULL). Returns 0, or -1 when the event could not be written:
  * callers refuse or end sessions then (fail closed). */
 int audit_event(struct audit *a, const char *event, json_t *fields);

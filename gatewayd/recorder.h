@@ -28,10 +28,14 @@ struct recording_meta {
 };
 
 struct recording;
+struct sealkey;
 
 /* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
- * the header. Returns NULL and sets errno on failure; nothing is created then. */
-struct recording *recorder_open(const char *dir, const struct recording_meta *meta);
+ * the header. key (gatewayd/seal.h, loaded once before fork) signs the checkpoints and
+ * must outlive the recording. Returns NULL and sets errno on failure; nothing is
+ * created then. */
+struct recording *recorder_open(const char *dir, const struct recording_meta *meta,
+    const struct sealkey *key);
 /* The path of the file; owned by the recording. */
 const char *recorder_path(const struct recording *rec);
 
@@ -45,8 +49,9 @@ int recorder_write_resize(struct recording *rec, int width, int height);       /
 /* A note in the recording (warning shown, signal sent, exit status, ...). */
 int recorder_write_note(struct recording *rec, const char *text);
 
-/* Pushes buffered events to the disk; called at least once a second while the
- * session is active, so a crash loses at most the last second. */
+/* Signs a checkpoint over the events since the last one and pushes them to the disk;
+ * called at least once a second while the session is active (when pending_since is a
+ * second old), so a crash loses at most the last second. */
 int recorder_flush(struct recording *rec);
 /* Time of the oldest event not yet flushed, 0 when none; lets the caller poll
  * with a timeout instead of waking every second when idle. */

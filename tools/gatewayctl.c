@@ -11,6 +11,13 @@
 
 static const struct ctl_command *const ctl_commands[] = {
 	&cmd_config_entry,
+	&cmd_recording_entry,
+	&cmd_audit_entry,
+	&cmd_keys_entry,
+	&cmd_replay_entry,
+	&cmd_transcript_entry,
+	&cmd_search_entry,
+	&cmd_history_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

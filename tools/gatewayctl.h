@@ -21,5 +21,12 @@ struct ctl_command {
 const struct gw_config *ctl_config(struct ctl_context *ctx);
 
 extern const struct ctl_command cmd_config_entry;
+extern const struct ctl_command cmd_recording_entry;
+extern const struct ctl_command cmd_audit_entry;
+extern const struct ctl_command cmd_keys_entry;
+extern const struct ctl_command cmd_replay_entry;
+extern const struct ctl_command cmd_transcript_entry;
+extern const struct ctl_command cmd_search_entry;
+extern const struct ctl_command cmd_history_entry;
 
 #endif

@@ -1,0 +1,569 @@
+/* recorder.c: writes one session channel as an asciicast v2 file, keeping every byte,
+ * hash-chained and checkpointed with signatures (docs/recording-format.md). Never drops,
+ * reorders or rewrites an event; once a write fails the recording refuses every further
+ * event so the caller ends the channel (fail closed, R9). */
+#include "gatewayd/recorder.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/xmalloc.h"
+#include "gatewayd/seal.h"
+
+#define REC_FLUSH_AT (64 * 1024) /* buffered bytes that trigger a write() */
+#define REC_PIECE (64 * 1024)    /* input bytes per event at most */
+#define REC_SESSION_ID_MAX 64
+#define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
+#define REC_SIGNED_PREFIX "gatewayd-recording-v1\n"
+
+/* The three byte streams; each has a text code (valid UTF-8, what asciinema shows or
+ * skips) and a raw code (base64 of bytes that are not UTF-8, skipped by asciinema). */
+enum rec_stream { STREAM_OUTPUT, STREAM_STDERR, STREAM_INPUT, STREAM_COUNT };
+static const char *const stream_text_code[STREAM_COUNT] = {"o", "e", "i"};
+static const char *const stream_raw_code[STREAM_COUNT] = {"ob", "eb", "ib"};
+
+struct recording {
+	int fd;
+	char *path;
+	struct timespec t0; /* CLOCK_MONOTONIC at open: event times are relative to it */
+	char *buf;          /* encoded lines not yet written */
+	size_t len, cap;
+	size_t line_start;  /* where the line being encoded begins in buf */
+	const struct sealkey *key;
+	unsigned long nrecords;               /* lines so far, the header is record 0 */
+	unsigned char chain[SEAL_HASH_LEN];   /* c(nrecords - 1) */
+	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
+	size_t nlisted, listed_cap;
+	unsigned char *scratch; /* carry + one input piece */
+	time_t pending_since;
+	int error; /* errno of the failure that ended the recording, 0 while usable */
+	bool sealed;
+	/* An incomplete UTF-8 sequence at the end of a write, completed by the next one. */
+	unsigned char carry[STREAM_COUNT][4];
+	size_t ncarry[STREAM_COUNT];
+};
+
+/* key = s, or key_base64 = base64(s) when s is not UTF-8 (a vendor's exec command). */
+static void
+header_set_string(json_t *obj, const char *key, const char *s)
+{
+	json_t *v;
+	char *k, *b64;
+	size_t n;
+
+	if (s == NULL)
+		return;
+	if ((v = json_string(s)) != NULL) {
+		json_object_set_new(obj, key, v);
+		return;
+	}
+	n = strlen(s);
+	b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)n);
+	xasprintf(&k, "%s_base64", key);
+	json_object_set_new(obj, k, json_string(b64));
+	free(k);
+	free(b64);
+}
+
+static bool
+recorder_id_is_hex(const char *id)
+{
+	size_t n;
+
+	if (id == NULL)
+		return false;
+	for (n = 0; id[n] != '\0'; n++)
+		if (n >= REC_SESSION_ID_MAX || !isxdigit((unsigned char)id[n]))
+			return false;
+	return n > 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF); 0 when p holds a valid but incomplete start; -1 if invalid. */
+static int
+utf8_sequence(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int need, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return -1;
+	for (i = 1; i < need; i++) {
+		if ((size_t)i >= n)
+			return 0;
+		if (p[i] < lo || p[i] > hi)
+			return -1;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need;
+}
+
+static void
+recorder_reserve(struct recording *rec, size_t more)
+{
+	if (rec->cap - rec->len >= more)
+		return;
+	rec->cap = rec->len + more;
+	rec->buf = xreallocarray(rec->buf, 1, rec->cap);
+}
+
+static int
+recorder_fail(struct recording *rec, int err)
+{
+	if (rec->error == 0)
+		rec->error = err;
+	errno = rec->error;
+	return -1;
+}
+
+static int
+recorder_write_buffer(struct recording *rec)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < rec->len) {
+		n = write(rec->fd, rec->buf + off, rec->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return recorder_fail(rec, n < 0 ? errno : EIO);
+		off += (size_t)n;
+	}
+	rec->len = 0;
+	return 0;
+}
+
+/* Starts the line "[elapsed,"code"," in the buffer, with room for body more bytes. */
+static void
+recorder_begin_event(struct recording *rec, const char *code, size_t body)
+{
+	struct timespec now;
+	double elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - rec->t0.tv_sec) + (now.tv_nsec - rec->t0.tv_nsec) / 1e9;
+	recorder_reserve(rec, body + 64);
+	rec->line_start = rec->len;
+	rec->len += (size_t)snprintf(rec->buf + rec->len, rec->cap - rec->len, "[%.6f,\"%s\",",
+	    elapsed, code);
+}
+
+static int recorder_event_json(struct recording *rec, const char *code, json_t *value,
+    bool listed);
+
+/* Chains the line that starts at line_start; a listed line is covered by the next
+ * checkpoint, a checkpoint line only by the chain. */
+static void
+recorder_chain_line(struct recording *rec, bool listed)
+{
+	unsigned char digest[SEAL_HASH_LEN];
+
+	seal_digest(rec->buf + rec->line_start, rec->len - rec->line_start, digest);
+	seal_chain_step(rec->chain, digest);
+	rec->nrecords++;
+	rec->buf[rec->len++] = '\n';
+	if (!listed)
+		return;
+	if (rec->pending_since == 0)
+		rec->pending_since = time(NULL);
+	if (rec->nlisted == rec->listed_cap) {
+		rec->listed_cap = rec->listed_cap == 0 ? 64 : 2 * rec->listed_cap;
+		rec->listed = xreallocarray(rec->listed, rec->listed_cap, sizeof(*rec->listed));
+	}
+	memcpy(rec->listed[rec->nlisted++], digest, SEAL_HASH_LEN);
+}
+
+/* Appends the signed checkpoint covering every record since the previous one. */
+static int
+recorder_checkpoint(struct recording *rec)
+{
+	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
+	char *msg;
+	json_t *cp, *list;
+	size_t i;
+	int n;
+
+	if (rec->nlisted == 0)
+		return 0;
+	seal_format_now(now);
+	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
+	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n", rec->nrecords, now, chain);
+	if (sealkey_sign(rec->key, msg, (size_t)n, sig) != 0) {
+		free(msg);
+		return recorder_fail(rec, EIO);
+	}
+	free(msg);
+	list = json_array();
+	for (i = 0; i < rec->nlisted; i++) {
+		seal_hex(rec->listed[i], SEAL_HASH_LEN, hex);
+		json_array_append_new(list, json_string(hex));
+	}
+	cp = json_pack("{s:I,s:s,s:s,s:o,s:s}", "n", (json_int_t)rec->nrecords, "time", now,
+	    "chain", chain, "records", list, "sig", sig);
+	rec->nlisted = 0;
+	rec->pending_since = 0;
+	return recorder_event_json(rec, "h", cp, false);
+}
+
+/* Writes the buffer out once it is large, signing first when many records wait. */
+static int
+recorder_spill(struct recording *rec)
+{
+	if (rec->len < REC_FLUSH_AT)
+		return 0;
+	if (rec->nlisted >= REC_CHECKPOINT_RECORDS && recorder_checkpoint(rec) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
+}
+
+static int
+recorder_end_event(struct recording *rec)
+{
+	rec->buf[rec->len++] = ']';
+	recorder_chain_line(rec, true);
+	return recorder_spill(rec);
+}
+
+/* Appends one JSON value as an event; the value is consumed. */
+static int
+recorder_event_json(struct recording *rec, const char *code, json_t *value, bool listed)
+{
+	size_t need, n;
+
+	need = json_dumpb(value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+	recorder_begin_event(rec, code, need);
+	n = json_dumpb(value, rec->buf + rec->len, rec->cap - rec->len,
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(value);
+	if (n == 0 || n > need)
+		return recorder_fail(rec, ENOMEM);
+	rec->len += n;
+	rec->buf[rec->len++] = ']';
+	recorder_chain_line(rec, listed);
+	return recorder_spill(rec);
+}
+
+/* Valid UTF-8 as a JSON string: escaping at most sextuples a byte ("\u001b"). */
+static int
+recorder_event_text(struct recording *rec, const char *code, const unsigned char *p, size_t n)
+{
+	json_t *s = json_stringn_nocheck((const char *)p, n);
+	size_t w;
+
+	recorder_begin_event(rec, code, 6 * n + 2);
+	w = json_dumpb(s, rec->buf + rec->len, rec->cap - rec->len, JSON_ENCODE_ANY);
+	json_decref(s);
+	if (w == 0 || w > rec->cap - rec->len)
+		return recorder_fail(rec, ENOMEM);
+	rec->len += w;
+	return recorder_end_event(rec);
+}
+
+/* Bytes that are not UTF-8, as base64 in a string. */
+static int
+recorder_event_raw(struct recording *rec, const char *code, const unsigned char *p, size_t n)
+{
+	size_t b64 = 4 * ((n + 2) / 3);
+
+	recorder_begin_event(rec, code, b64 + 3);
+	rec->buf[rec->len++] = '"';
+	EVP_EncodeBlock((unsigned char *)rec->buf + rec->len, p, (int)n);
+	rec->len += b64;
+	rec->buf[rec->len++] = '"';
+	return recorder_end_event(rec);
+}
+
+/* Splits p into runs of valid UTF-8 and runs of other bytes; an incomplete sequence at
+ * the very end is kept in the stream's carry for the next write. */
+static int
+recorder_encode(struct recording *rec, enum rec_stream st, const unsigned char *p, size_t n)
+{
+	size_t i = 0, j;
+	int r = 0;
+
+	while (i < n) {
+		for (j = i; j < n; j += (size_t)r) {
+			while (j < n && p[j] < 0x80) /* ASCII, the bulk of it */
+				j++;
+			if (j == n || (r = utf8_sequence(p + j, n - j)) <= 0)
+				break;
+		}
+		if (j > i && recorder_event_text(rec, stream_text_code[st], p + i, j - i) != 0)
+			return -1;
+		if (j == n)
+			break;
+		if (r == 0) {
+			memcpy(rec->carry[st], p + j, n - j);
+			rec->ncarry[st] = n - j;
+			if (rec->pending_since == 0)
+				rec->pending_since = time(NULL);
+			break;
+		}
+		for (i = j; i < n && utf8_sequence(p + i, n - i) < 0; i++)
+			;
+		if (recorder_event_raw(rec, stream_raw_code[st], p + j, i - j) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+recorder_usable(struct recording *rec)
+{
+	if (rec == NULL)
+		return (errno = EINVAL), -1;
+	if (rec->error != 0)
+		return recorder_fail(rec, rec->error);
+	if (rec->sealed)
+		return (errno = EINVAL), -1;
+	return 0;
+}
+
+static int
+recorder_write_stream(struct recording *rec, enum rec_stream st, const void *buf, size_t len)
+{
+	const unsigned char *in = buf;
+	size_t piece, nc;
+
+	if (recorder_usable(rec) != 0)
+		return -1;
+	while (len > 0) {
+		piece = len < REC_PIECE ? len : REC_PIECE;
+		nc = rec->ncarry[st];
+		memcpy(rec->scratch, rec->carry[st], nc);
+		memcpy(rec->scratch + nc, in, piece);
+		rec->ncarry[st] = 0;
+		if (recorder_encode(rec, st, rec->scratch, nc + piece) != 0)
+			return -1;
+		in += piece;
+		len -= piece;
+	}
+	return 0;
+}
+
+/* Writes out carried partial sequences as raw bytes: they must not wait unrecorded. */
+static int
+recorder_drain_carry(struct recording *rec)
+{
+	int st;
+
+	for (st = 0; st < STREAM_COUNT; st++) {
+		if (rec->ncarry[st] == 0)
+			continue;
+		if (recorder_event_raw(rec, stream_raw_code[st], rec->carry[st], rec->ncarry[st]) != 0)
+			return -1;
+		rec->ncarry[st] = 0;
+	}
+	return 0;
+}
+
+int
+recorder_write_output(struct recording *rec, const void *buf, size_t len)
+{
+	return recorder_write_stream(rec, STREAM_OUTPUT, buf, len);
+}
+
+int
+recorder_write_stderr(struct recording *rec, const void *buf, size_t len)
+{
+	return recorder_write_stream(rec, STREAM_STDERR, buf, len);
+}
+
+int
+recorder_write_input(struct recording *rec, const void *buf, size_t len)
+{
+	return recorder_write_stream(rec, STREAM_INPUT, buf, len);
+}
+
+int
+recorder_write_resize(struct recording *rec, int width, int height)
+{
+	char size[32];
+
+	if (recorder_usable(rec) != 0)
+		return -1;
+	snprintf(size, sizeof(size), "%dx%d", width, height);
+	return recorder_event_json(rec, "r", json_string(size), true);
+}
+
+int
+recorder_write_note(struct recording *rec, const char *text)
+{
+	json_t *s;
+
+	if (recorder_usable(rec) != 0)
+		return -1;
+	if ((s = json_string(text)) == NULL)
+		return recorder_event_raw(rec, "nb", (const unsigned char *)text, strlen(text));
+	return recorder_event_json(rec, "n", s, true);
+}
+
+int
+recorder_flush(struct recording *rec)
+{
+	if (recorder_usable(rec) != 0)
+		return -1;
+	if (recorder_drain_carry(rec) != 0 || recorder_checkpoint(rec) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
+}
+
+time_t
+recorder_pending_since(const struct recording *rec)
+{
+	if (rec == NULL || rec->error != 0)
+		return 0;
+	return rec->pending_since;
+}
+
+int
+recorder_seal(struct recording *rec, const char *end_reason)
+{
+	char ended[SEAL_TIME_LEN];
+	json_t *end;
+
+	if (recorder_usable(rec) != 0 || recorder_drain_carry(rec) != 0)
+		return -1;
+	seal_format_now(ended);
+	end = json_pack("{s:s}", "ended", ended);
+	header_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
+	if (recorder_event_json(rec, "x", end, true) != 0 || recorder_checkpoint(rec) != 0 ||
+	    recorder_write_buffer(rec) != 0)
+		return -1;
+	if (fsync(rec->fd) != 0)
+		return recorder_fail(rec, errno);
+	rec->sealed = true;
+	return 0;
+}
+
+void
+recorder_free(struct recording *rec)
+{
+	if (rec == NULL)
+		return;
+	/* Best effort: whatever reached memory goes to the file, which stays unsealed. */
+	if (!rec->sealed && rec->error == 0 && recorder_drain_carry(rec) == 0 &&
+	    recorder_checkpoint(rec) == 0)
+		recorder_write_buffer(rec);
+	close(rec->fd);
+	free(rec->path);
+	free(rec->buf);
+	free(rec->scratch);
+	free(rec->listed);
+	free(rec);
+}
+
+const char *
+recorder_path(const struct recording *rec)
+{
+	return rec->path;
+}
+
+static json_t *
+header_build(const struct recording_meta *m, const struct sealkey *key)
+{
+	json_t *h, *g;
+	char started[SEAL_TIME_LEN];
+	struct timespec ts = {.tv_sec = m->started};
+
+	seal_format_time(started, &ts);
+	h = json_pack("{s:i,s:i,s:i,s:I}", "version", 2, "width", m->width > 0 ? m->width : 80,
+	    "height", m->height > 0 ? m->height : 24, "timestamp", (json_int_t)m->started);
+	header_set_string(h, "command", m->command);
+	if (m->term != NULL) {
+		json_t *env = json_object();
+
+		header_set_string(env, "TERM", m->term);
+		json_object_set_new(h, "env", env);
+	}
+	g = json_pack("{s:s,s:i}", "session_id", m->session_id, "channel", (int)m->channel);
+	header_set_string(g, "person", m->person);
+	header_set_string(g, "vendor", m->vendor);
+	header_set_string(g, "target", m->target);
+	header_set_string(g, "target_user", m->target_user);
+	header_set_string(g, "client_addr", m->client_addr);
+	json_object_set_new(g, "client_port", json_integer(m->client_port));
+	header_set_string(g, "key_fp", m->key_fp);
+	header_set_string(g, "ticket_id", m->ticket_id);
+	header_set_string(g, "approver", m->approver);
+	header_set_string(g, "command", m->command);
+	header_set_string(g, "term", m->term);
+	json_object_set_new(g, "width", json_integer(m->width));
+	json_object_set_new(g, "height", json_integer(m->height));
+	json_object_set_new(g, "started", json_string(started));
+	json_object_set_new(g, "key", json_string(sealkey_id(key)));
+	json_object_set_new(h, "gatewayd", g);
+	return h;
+}
+
+struct recording *
+recorder_open(const char *dir, const struct recording_meta *meta, const struct sealkey *key)
+{
+	struct recording *rec;
+	char *path;
+	json_t *header;
+	size_t n;
+	int fd, err;
+
+	if (dir == NULL || meta == NULL || key == NULL || !recorder_id_is_hex(meta->session_id)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	xasprintf(&path, "%s/%s.%u.cast", dir, meta->session_id, meta->channel);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		free(path);
+		errno = err;
+		return NULL;
+	}
+	rec = xcalloc(1, sizeof(*rec));
+	rec->fd = fd;
+	rec->path = path;
+	rec->scratch = xmalloc(REC_PIECE + sizeof(rec->carry[0]));
+	rec->key = key;
+	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
+
+	header = header_build(meta, key);
+	n = json_dumpb(header, NULL, 0, JSON_COMPACT);
+	recorder_reserve(rec, n + 1);
+	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);
+	json_decref(header);
+	recorder_chain_line(rec, true);
+	if (recorder_write_buffer(rec) != 0) {
+		err = rec->error;
+		unlink(path);
+		recorder_free(rec);
+		errno = err;
+		return NULL;
+	}
+	return rec;
+}

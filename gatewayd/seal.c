@@ -1,0 +1,276 @@
+/* seal.c: timestamps, hash chains and the recording key shared by recordings and the
+ * audit log. Never writes key material anywhere but the key file it creates. */
+#include "gatewayd/seal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+void
+seal_format_time(char out[SEAL_TIME_LEN], const struct timespec *ts)
+{
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(out, SEAL_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, SEAL_TIME_LEN - n, ".%03dZ", (int)(ts->tv_nsec / 1000000L % 1000));
+}
+
+void
+seal_format_now(char out[SEAL_TIME_LEN])
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seal_format_time(out, &ts);
+}
+
+void
+seal_digest(const void *data, size_t len, unsigned char out[SEAL_HASH_LEN])
+{
+	SHA256(data, len, out);
+}
+
+void
+seal_chain_step(unsigned char chain[SEAL_HASH_LEN], const unsigned char digest[SEAL_HASH_LEN])
+{
+	unsigned char both[2 * SEAL_HASH_LEN];
+
+	memcpy(both, chain, SEAL_HASH_LEN);
+	memcpy(both + SEAL_HASH_LEN, digest, SEAL_HASH_LEN);
+	SHA256(both, sizeof(both), chain);
+}
+
+void
+seal_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+seal_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+seal_unhex(const char *hex, unsigned char out[SEAL_HASH_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (hex == NULL || strlen(hex) != 2 * SEAL_HASH_LEN)
+		return -1;
+	for (i = 0; i < SEAL_HASH_LEN; i++) {
+		if ((hi = seal_hexval(hex[2 * i])) < 0 || (lo = seal_hexval(hex[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+struct sealkey {
+	EVP_PKEY *pkey;
+	bool has_private;
+	char id[SEAL_KEY_ID_LEN];
+};
+
+static struct sealkey *
+sealkey_wrap(EVP_PKEY *pkey, bool has_private)
+{
+	struct sealkey *key;
+	unsigned char raw[32], digest[SEAL_HASH_LEN], b64[48];
+	size_t rawlen = sizeof(raw);
+	int n;
+
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_raw_public_key(pkey, raw, &rawlen) != 1) {
+		error_f("not an Ed25519 key");
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	key = xcalloc(1, sizeof(*key));
+	key->pkey = pkey;
+	key->has_private = has_private;
+	seal_digest(raw, rawlen, digest);
+	n = EVP_EncodeBlock(b64, digest, sizeof(digest));
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	snprintf(key->id, sizeof(key->id), "SHA256:%.*s", n, (const char *)b64);
+	return key;
+}
+
+static EVP_PKEY *
+sealkey_read_private(const char *path)
+{
+	EVP_PKEY *pkey = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return pkey;
+}
+
+/* Writes the new key with O_EXCL so two starting processes cannot both create one. */
+static int
+sealkey_generate(const char *path)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	char *pubpath;
+	FILE *f;
+	int fd, ok;
+
+	if (pkey == NULL)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		EVP_PKEY_free(pkey);
+		return errno == EEXIST ? 0 : -1;
+	}
+	ok = PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) == 1;
+	ok = (fflush(f) == 0 && fsync(fd) == 0) && ok;
+	fclose(f);
+	xasprintf(&pubpath, "%s.pub", path);
+	fd = open(pubpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0 && (f = fdopen(fd, "w")) != NULL) {
+		PEM_write_PUBKEY(f, pkey);
+		fclose(f);
+	} else if (fd >= 0)
+		close(fd);
+	free(pubpath);
+	EVP_PKEY_free(pkey);
+	if (!ok) {
+		unlink(path);
+		return -1;
+	}
+	info_f("generated recording key %s", path);
+	return 0;
+}
+
+struct sealkey *
+sealkey_load_or_create(const char *path)
+{
+	EVP_PKEY *pkey;
+
+	if ((pkey = sealkey_read_private(path)) == NULL && errno == ENOENT) {
+		if (sealkey_generate(path) != 0) {
+			error_f("cannot create recording key %s: %s", path, strerror(errno));
+			return NULL;
+		}
+		pkey = sealkey_read_private(path);
+	}
+	if (pkey == NULL) {
+		error_f("cannot read recording key %s", path);
+		return NULL;
+	}
+	return sealkey_wrap(pkey, true);
+}
+
+struct sealkey *
+sealkey_load_public(const char *path)
+{
+	EVP_PKEY *pkey = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		error_f("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	if (pkey == NULL) {
+		rewind(f);
+		pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	}
+	fclose(f);
+	if (pkey == NULL) {
+		error_f("%s: not a PEM key", path);
+		return NULL;
+	}
+	return sealkey_wrap(pkey, false);
+}
+
+void
+sealkey_free(struct sealkey *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+const char *
+sealkey_id(const struct sealkey *key)
+{
+	return key->id;
+}
+
+int
+sealkey_sign(const struct sealkey *key, const void *msg, size_t len, char out[SEAL_SIG_B64_LEN])
+{
+	unsigned char sig[64];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (key == NULL || !key->has_private)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, sig, (int)siglen);
+	return 0;
+}
+
+bool
+sealkey_verify(const struct sealkey *key, const void *msg, size_t len, const char *sig_b64)
+{
+	unsigned char sig[96];
+	size_t b64len;
+	EVP_MD_CTX *ctx;
+	bool ok;
+
+	/* 64 bytes are 88 base64 characters ending in "==". */
+	if (sig_b64 == NULL || (b64len = strlen(sig_b64)) != 88 ||
+	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, (int)b64len) != 66)
+		return false;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+	    EVP_DigestVerify(ctx, sig, 64, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+int
+sealkey_write_public(const struct sealkey *key, FILE *out)
+{
+	return PEM_write_PUBKEY(out, key->pkey) == 1 ? 0 : -1;
+}

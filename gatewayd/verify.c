@@ -1,0 +1,338 @@
+/* verify.c: checks a recording's hash chain and signed checkpoints, or an audit log's
+ * chained, signed lines, and says where they stop being trustworthy. Never changes the
+ * file and never trusts a value from it before its signature has been checked. */
+#include "gatewayd/verify.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/xmalloc.h"
+
+#define RECORDING_SIGNED_PREFIX "gatewayd-recording-v1\n"
+#define AUDIT_SIGNED_PREFIX "gatewayd-audit-v1\n"
+
+static void
+verdict_set(struct verdict *v, enum verdict_kind kind, long record, const char *detail)
+{
+	v->kind = kind;
+	v->record = record;
+	snprintf(v->detail, sizeof(v->detail), "%s", detail);
+}
+
+/* Reads one line without its newline; 0 at the end or for a last line without one
+ * (a write cut off by a crash), which *partial then tells. */
+static ssize_t
+verify_getline(FILE *f, char **line, size_t *cap, int *partial)
+{
+	ssize_t n = getline(line, cap, f);
+
+	*partial = 0;
+	if (n <= 0)
+		return 0;
+	if ((*line)[n - 1] != '\n') {
+		*partial = 1;
+		return 0;
+	}
+	(*line)[--n] = '\0';
+	return n;
+}
+
+/* The state between two checkpoints. */
+struct chain_state {
+	unsigned char chain[SEAL_HASH_LEN]; /* c(i) of the last record read */
+	unsigned char verified[SEAL_HASH_LEN]; /* c() just after the last valid checkpoint */
+	unsigned char (*digests)[SEAL_HASH_LEN]; /* records read since then */
+	size_t ndigests, cap;
+	long first;   /* the record number of digests[0] */
+	bool x_last;  /* the record before this one was the seal */
+	bool sealed;
+};
+
+static void
+chain_push(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN])
+{
+	if (cs->ndigests == cs->cap) {
+		cs->cap = cs->cap == 0 ? 256 : 2 * cs->cap;
+		cs->digests = xreallocarray(cs->digests, cs->cap, sizeof(*cs->digests));
+	}
+	memcpy(cs->digests[cs->ndigests++], digest, SEAL_HASH_LEN);
+}
+
+/* Checks checkpoint record i; returns 0 when it covers exactly the records read since the
+ * last one, else fills v. */
+static int
+verify_checkpoint(struct chain_state *cs, long i, json_t *cp, const struct sealkey *key,
+    struct verdict *v)
+{
+	unsigned char signed_chain[SEAL_HASH_LEN], fold[SEAL_HASH_LEN], d[SEAL_HASH_LEN];
+	json_t *list = json_object_get(cp, "records"), *item;
+	const char *when = json_string_value(json_object_get(cp, "time"));
+	const char *chain = json_string_value(json_object_get(cp, "chain"));
+	const char *sig = json_string_value(json_object_get(cp, "sig"));
+	json_int_t n = json_integer_value(json_object_get(cp, "n"));
+	char *msg;
+	size_t k;
+	int len;
+
+	if (when == NULL || strlen(when) >= SEAL_TIME_LEN || seal_unhex(chain, signed_chain) != 0 ||
+	    !json_is_array(list) || sig == NULL) {
+		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
+		return -1;
+	}
+	len = xasprintf(&msg, RECORDING_SIGNED_PREFIX "%lld\n%s\n%s\n", (long long)n, when, chain);
+	if (!sealkey_verify(key, msg, (size_t)len, sig)) {
+		free(msg);
+		verdict_set(v, VERDICT_BAD_SIGNATURE, i, "checkpoint signature does not verify");
+		return -1;
+	}
+	free(msg);
+	/* The signature holds; the listed digests are authentic if they fold to it. */
+	memcpy(fold, cs->verified, SEAL_HASH_LEN);
+	json_array_foreach(list, k, item) {
+		if (seal_unhex(json_string_value(item), d) != 0)
+			break;
+		seal_chain_step(fold, d);
+	}
+	if (k != json_array_size(list) || memcmp(fold, signed_chain, SEAL_HASH_LEN) != 0) {
+		verdict_set(v, VERDICT_TAMPERED, cs->first,
+		    "signed checkpoint does not follow the previous one");
+		return -1;
+	}
+	json_array_foreach(list, k, item) {
+		seal_unhex(json_string_value(item), d);
+		if (k >= cs->ndigests || memcmp(d, cs->digests[k], SEAL_HASH_LEN) != 0) {
+			verdict_set(v, VERDICT_TAMPERED, cs->first + (long)k,
+			    k >= cs->ndigests ? "record missing" : "record differs from the signed one");
+			return -1;
+		}
+	}
+	if (cs->ndigests != json_array_size(list)) {
+		verdict_set(v, VERDICT_TAMPERED, cs->first + (long)k, "record not covered by checkpoint");
+		return -1;
+	}
+	if (n != i) {
+		verdict_set(v, VERDICT_TAMPERED, i, "checkpoint moved");
+		return -1;
+	}
+	snprintf(v->checkpoint, sizeof(v->checkpoint), "%s", when);
+	return 0;
+}
+
+/* Checks the header: ours, and sealed with the key we were given. */
+static int
+verify_header(const char *line, size_t len, const struct sealkey *key, struct verdict *v)
+{
+	json_t *h = json_loadb(line, len, 0, NULL);
+	const char *id = json_string_value(json_object_get(json_object_get(h, "gatewayd"), "key"));
+	int rc = 0;
+
+	if (h == NULL || json_integer_value(json_object_get(h, "version")) != 2 || id == NULL) {
+		verdict_set(v, VERDICT_UNREADABLE, 0, "not a gatewayd asciicast v2 recording");
+		rc = -1;
+	} else if (strcmp(id, sealkey_id(key)) != 0) {
+		verdict_set(v, VERDICT_UNKNOWN_KEY, 0, "sealed by another key");
+		snprintf(v->detail, sizeof(v->detail), "sealed by key %.64s, not %s", id,
+		    sealkey_id(key));
+		rc = -1;
+	}
+	json_decref(h);
+	return rc;
+}
+
+static int
+verify_record(struct chain_state *cs, long i, const char *line, size_t len,
+    const struct sealkey *key, struct verdict *v)
+{
+	unsigned char digest[SEAL_HASH_LEN];
+	json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+	const char *code = json_string_value(json_array_get(ev, 1));
+	int rc = 0;
+
+	seal_digest(line, len, digest);
+	if (cs->sealed) {
+		verdict_set(v, VERDICT_TAMPERED, i, "record after the seal");
+		rc = -1;
+	} else if (!json_is_array(ev) || json_array_size(ev) != 3 || code == NULL ||
+	    !json_is_number(json_array_get(ev, 0))) {
+		verdict_set(v, VERDICT_TAMPERED, i, "not an asciicast event");
+		rc = -1;
+	} else if (strcmp(code, "h") == 0) {
+		if (verify_checkpoint(cs, i, json_array_get(ev, 2), key, v) != 0)
+			rc = -1;
+		else {
+			seal_chain_step(cs->chain, digest);
+			memcpy(cs->verified, cs->chain, SEAL_HASH_LEN);
+			cs->ndigests = 0;
+			cs->first = i + 1;
+			cs->sealed = cs->x_last;
+			v->record = i;
+		}
+	} else {
+		json_t *x = json_array_get(ev, 2);
+
+		seal_chain_step(cs->chain, digest);
+		chain_push(cs, digest);
+		cs->x_last = strcmp(code, "x") == 0;
+		if (cs->x_last) {
+			snprintf(v->ended, sizeof(v->ended), "%s",
+			    json_string_value(json_object_get(x, "ended")) ?: "");
+			snprintf(v->reason, sizeof(v->reason), "%s",
+			    json_string_value(json_object_get(x, "reason")) ?: "");
+		}
+	}
+	json_decref(ev);
+	return rc;
+}
+
+void
+verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
+{
+	struct chain_state cs = {.first = 0};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int partial;
+	long i;
+	FILE *f;
+
+	memset(v, 0, sizeof(*v));
+	v->record = -1;
+	if ((f = fopen(path, "re")) == NULL) {
+		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
+		return;
+	}
+	for (i = 0; (n = verify_getline(f, &line, &cap, &partial)) > 0 || (n == 0 && !partial &&
+	    !feof(f)); i++) {
+		v->records++;
+		if (i == 0 && verify_header(line, (size_t)n, key, v) != 0)
+			goto out;
+		if (i == 0) {
+			unsigned char digest[SEAL_HASH_LEN];
+
+			seal_digest(line, (size_t)n, digest);
+			seal_chain_step(cs.chain, digest);
+			chain_push(&cs, digest);
+			continue;
+		}
+		if (verify_record(&cs, i, line, (size_t)n, key, v) != 0)
+			goto out;
+	}
+	if (i == 0)
+		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
+	else if (cs.sealed && !partial)
+		verdict_set(v, VERDICT_INTACT, v->record, "sealed");
+	else
+		verdict_set(v, VERDICT_TRUNCATED, v->record, "no seal");
+out:
+	free(line);
+	free(cs.digests);
+	fclose(f);
+}
+
+/* Checks one audit line: its signature, then that it names the line before it. */
+static int
+verify_audit_line(long i, const char *line, size_t len, const unsigned char prev[SEAL_HASH_LEN],
+    const struct sealkey *key, struct verdict *v)
+{
+	json_t *obj = json_loadb(line, len, 0, NULL);
+	const char *sig = json_string_value(json_object_get(obj, "sig"));
+	const char *named = json_string_value(json_object_get(obj, "prev"));
+	char hex[SEAL_HEX_LEN], *suffix = NULL, *msg = NULL;
+	size_t slen;
+	int mlen, rc = -1;
+
+	if (sig == NULL || named == NULL) {
+		verdict_set(v, VERDICT_TAMPERED, i, "not a chained audit event");
+		goto out;
+	}
+	/* The signature is the last member: what was signed is the line without it. */
+	slen = (size_t)xasprintf(&suffix, ",\"sig\":\"%s\"}", sig);
+	if (slen > len || memcmp(line + len - slen, suffix, slen) != 0) {
+		verdict_set(v, VERDICT_TAMPERED, i, "signature is not the last member");
+		goto out;
+	}
+	mlen = xasprintf(&msg, AUDIT_SIGNED_PREFIX "%.*s}", (int)(len - slen), line);
+	if (!sealkey_verify(key, msg, (size_t)mlen, sig)) {
+		verdict_set(v, VERDICT_BAD_SIGNATURE, i, "event signature does not verify");
+		goto out;
+	}
+	seal_hex(prev, SEAL_HASH_LEN, hex);
+	if (strcmp(named, hex) != 0) {
+		verdict_set(v, VERDICT_TAMPERED, i, "does not follow the line before it");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(suffix);
+	free(msg);
+	json_decref(obj);
+	return rc;
+}
+
+void
+verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v)
+{
+	unsigned char prev[SEAL_HASH_LEN] = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int partial;
+	long i;
+	FILE *f;
+
+	memset(v, 0, sizeof(*v));
+	v->record = -1;
+	if ((f = fopen(path, "re")) == NULL) {
+		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
+		return;
+	}
+	for (i = 1; (n = verify_getline(f, &line, &cap, &partial)) > 0 || (n == 0 && !partial &&
+	    !feof(f)); i++) {
+		v->records++;
+		if (verify_audit_line(i, line, (size_t)n, prev, key, v) != 0)
+			goto out;
+		seal_digest(line, (size_t)n, prev);
+		v->record = i;
+	}
+	if (partial)
+		verdict_set(v, VERDICT_TRUNCATED, v->record, "last line cut off");
+	else
+		verdict_set(v, VERDICT_INTACT, v->record, "chain holds");
+out:
+	free(line);
+	fclose(f);
+}
+
+void
+verdict_format(const struct verdict *v, char *out, size_t len)
+{
+	switch (v->kind) {
+	case VERDICT_INTACT:
+		snprintf(out, len, "intact (%lu records, sealed %s: %s)", v->records, v->ended,
+		    v->reason);
+		break;
+	case VERDICT_TRUNCATED:
+		if (v->record < 0)
+			snprintf(out, len, "truncated (no checkpoint: nothing verifiable)");
+		else
+			snprintf(out, len, "truncated (records 0-%ld intact, last checkpoint %s)",
+			    v->record, v->checkpoint);
+		break;
+	case VERDICT_TAMPERED:
+		snprintf(out, len, "tampered at record %ld (%s)", v->record, v->detail);
+		break;
+	case VERDICT_BAD_SIGNATURE:
+		snprintf(out, len, "bad signature at record %ld (%s)", v->record, v->detail);
+		break;
+	case VERDICT_UNKNOWN_KEY:
+		snprintf(out, len, "unknown key (%s)", v->detail);
+		break;
+	case VERDICT_UNREADABLE:
+		snprintf(out, len, "unreadable (%s)", v->detail);
+		break;
+	}
+}

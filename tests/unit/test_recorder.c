@@ -1,0 +1,401 @@
+/* test_recorder.c: the recording file: asciicast v2 header and events, every byte kept,
+ * buffering bounds, sealing, and failing closed when the disk refuses. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "gatewayd/recorder.h"
+#include "gatewayd/seal.h"
+
+#define SID "0123456789abcdef0123456789abcdef"
+
+static char dir[64];
+static struct sealkey *key;
+
+static void
+setup(void)
+{
+	char path[128];
+
+	strcpy(dir, "/tmp/test_recorder.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/recording_key", dir);
+	ck_assert_ptr_nonnull(key = sealkey_load_or_create(path));
+	unlink(path);
+	strcat(path, ".pub");
+	unlink(path);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	sealkey_free(key);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct recording_meta
+meta_example(void)
+{
+	struct recording_meta m = {
+		.session_id = SID,
+		.channel = 1,
+		.person = "acme.alice",
+		.vendor = "acme",
+		.target = "plc-07",
+		.target_user = "service",
+		.client_addr = "192.0.2.7",
+		.client_port = 50022,
+		.key_fp = "SHA256:abc",
+		.ticket_id = "T-1",
+		.approver = "owner.bob",
+		.term = "xterm-256color",
+		.width = 120,
+		.height = 40,
+		.started = 1795000000,
+	};
+	return m;
+}
+
+static struct recording *
+open_example(void)
+{
+	struct recording_meta m = meta_example();
+	struct recording *rec = recorder_open(dir, &m, key);
+
+	ck_assert_ptr_nonnull(rec);
+	return rec;
+}
+
+/* Reads every line of the recording as JSON; lines[0] is the header. */
+static json_t *
+read_lines(const char *path)
+{
+	json_t *lines = json_array();
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	json_error_t err;
+
+	ck_assert_ptr_nonnull(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_t *v = json_loads(line, JSON_ALLOW_NUL, &err);
+
+		ck_assert_msg(v != NULL, "line is not JSON: %s", err.text);
+		json_array_append_new(lines, v);
+	}
+	free(line);
+	fclose(f);
+	return lines;
+}
+
+/* Concatenates the bytes of stream events with text code tc and raw code rc. */
+static size_t
+stream_bytes(json_t *lines, const char *tc, const char *rc, unsigned char *out, size_t max)
+{
+	size_t i, n = 0;
+	json_t *ev;
+
+	json_array_foreach(lines, i, ev) {
+		const char *code, *data;
+		size_t len;
+
+		if (i == 0)
+			continue;
+		code = json_string_value(json_array_get(ev, 1));
+		data = json_string_value(json_array_get(ev, 2));
+		len = json_string_length(json_array_get(ev, 2));
+		if (strcmp(code, tc) == 0) {
+			ck_assert_uint_le(n + len, max);
+			memcpy(out + n, data, len);
+			n += len;
+		} else if (strcmp(code, rc) == 0) {
+			unsigned char tmp[4096];
+			int d = EVP_DecodeBlock(tmp, (const unsigned char *)data, (int)len);
+			size_t pad = (len > 0 && data[len - 1] == '=') + (len > 1 && data[len - 2] == '=');
+
+			ck_assert_int_ge(d, 0);
+			ck_assert_uint_le(n + (size_t)d - pad, max);
+			memcpy(out + n, tmp, (size_t)d - pad);
+			n += (size_t)d - pad;
+		}
+	}
+	return n;
+}
+
+START_TEST(file_is_created_private)
+{
+	struct recording *rec = open_example();
+	char want[128];
+	struct stat st;
+
+	snprintf(want, sizeof(want), "%s/%s.1.cast", dir, SID);
+	ck_assert_str_eq(recorder_path(rec), want);
+	ck_assert_int_eq(stat(recorder_path(rec), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	recorder_free(rec);
+}
+END_TEST
+
+START_TEST(header_is_asciicast_v2_with_metadata)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	json_t *lines, *h, *g;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	recorder_free(rec);
+	lines = read_lines(path);
+	h = json_array_get(lines, 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "version")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "width")), 120);
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "height")), 40);
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "timestamp")), 1795000000);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(h, "env"), "TERM")),
+	    "xterm-256color");
+	g = json_object_get(h, "gatewayd");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "session_id")), SID);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "channel")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(g, "person")), "acme.alice");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "vendor")), "acme");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "target")), "plc-07");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "target_user")), "service");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "client_addr")), "192.0.2.7");
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "client_port")), 50022);
+	ck_assert_str_eq(json_string_value(json_object_get(g, "key_fp")), "SHA256:abc");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "ticket_id")), "T-1");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "approver")), "owner.bob");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "started")), "2026-11-18T11:06:40.000Z");
+	ck_assert_ptr_null(json_object_get(g, "command"));
+	json_decref(lines);
+}
+END_TEST
+
+START_TEST(existing_file_is_refused)
+{
+	struct recording_meta m = meta_example();
+	struct recording *rec = open_example();
+
+	ck_assert_ptr_null(recorder_open(dir, &m, key));
+	ck_assert_int_eq(errno, EEXIST);
+	recorder_free(rec);
+}
+END_TEST
+
+START_TEST(session_id_that_is_not_hex_is_refused)
+{
+	static const char *const bad[] = {"../../etc/passwd", "", "abc/def", "0123g", NULL};
+	struct recording_meta m = meta_example();
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m.session_id = bad[i];
+		ck_assert_ptr_null(recorder_open(dir, &m, key));
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	ck_assert_int_eq(rmdir(dir), 0); /* nothing was created */
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+}
+END_TEST
+
+START_TEST(every_output_byte_is_kept_across_split_writes)
+{
+	/* UTF-8 text, a euro sign split over two writes, invalid bytes, NUL, escapes. */
+	static const unsigned char a[] = "caf\xc3\xa9 \x1b[1m\xe2\x82";
+	static const unsigned char b[] = "\xac ok\xff\xfe\x00" "bin\xc3";
+	static const unsigned char c[] = "\x28 \"q\"\n";
+	unsigned char want[64], got[64];
+	struct recording *rec = open_example();
+	char path[256];
+	json_t *lines;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(recorder_write_output(rec, a, sizeof(a) - 1), 0);
+	ck_assert_int_eq(recorder_write_output(rec, b, sizeof(b)), 0); /* with its NUL */
+	ck_assert_int_eq(recorder_write_output(rec, c, sizeof(c) - 1), 0);
+	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
+	recorder_free(rec);
+	memcpy(want + n, a, sizeof(a) - 1), n += sizeof(a) - 1;
+	memcpy(want + n, b, sizeof(b)), n += sizeof(b);
+	memcpy(want + n, c, sizeof(c) - 1), n += sizeof(c) - 1;
+	lines = read_lines(path);
+	ck_assert_uint_eq(stream_bytes(lines, "o", "ob", got, sizeof(got)), n);
+	ck_assert_mem_eq(got, want, n);
+	json_decref(lines);
+}
+END_TEST
+
+START_TEST(streams_have_their_own_codes)
+{
+	struct recording *rec = open_example();
+	unsigned char got[16];
+	char path[256];
+	json_t *lines;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(recorder_write_input(rec, "ls\r", 3), 0);
+	ck_assert_int_eq(recorder_write_output(rec, "a.txt", 5), 0);
+	ck_assert_int_eq(recorder_write_stderr(rec, "oops", 4), 0);
+	ck_assert_int_eq(recorder_write_resize(rec, 100, 30), 0);
+	ck_assert_int_eq(recorder_write_note(rec, "exit status 0"), 0);
+	ck_assert_int_eq(recorder_flush(rec), 0);
+	recorder_free(rec);
+	lines = read_lines(path);
+	ck_assert_uint_eq(stream_bytes(lines, "i", "ib", got, sizeof(got)), 3);
+	ck_assert_mem_eq(got, "ls\r", 3);
+	ck_assert_uint_eq(stream_bytes(lines, "e", "eb", got, sizeof(got)), 4);
+	ck_assert_uint_eq(stream_bytes(lines, "r", "rb", got, sizeof(got)), 6);
+	ck_assert_mem_eq(got, "100x30", 6);
+	ck_assert_uint_eq(stream_bytes(lines, "n", "nb", got, sizeof(got)), 13);
+	json_decref(lines);
+}
+END_TEST
+
+START_TEST(event_times_are_elapsed_seconds_in_order)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	json_t *lines;
+	double t1, t2;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(recorder_write_output(rec, "a", 1), 0);
+	usleep(20000);
+	ck_assert_int_eq(recorder_write_output(rec, "b", 1), 0);
+	ck_assert_int_eq(recorder_flush(rec), 0);
+	recorder_free(rec);
+	lines = read_lines(path);
+	t1 = json_number_value(json_array_get(json_array_get(lines, 1), 0));
+	t2 = json_number_value(json_array_get(json_array_get(lines, 2), 0));
+	ck_assert(t1 >= 0 && t1 < 0.5);
+	ck_assert(t2 - t1 >= 0.019);
+	json_decref(lines);
+}
+END_TEST
+
+START_TEST(events_wait_in_memory_until_flushed)
+{
+	struct recording *rec = open_example();
+	struct stat st0, st1;
+
+	ck_assert_int_ne(recorder_pending_since(rec), 0); /* the header */
+	ck_assert_int_eq(recorder_flush(rec), 0);
+	ck_assert_int_eq(recorder_pending_since(rec), 0);
+	ck_assert_int_eq(stat(recorder_path(rec), &st0), 0);
+	ck_assert_int_eq(recorder_write_output(rec, "x", 1), 0);
+	ck_assert_int_ne(recorder_pending_since(rec), 0);
+	ck_assert_int_eq(stat(recorder_path(rec), &st1), 0);
+	ck_assert_int_eq(st1.st_size, st0.st_size);
+	ck_assert_int_eq(recorder_flush(rec), 0);
+	ck_assert_int_eq(recorder_pending_since(rec), 0);
+	ck_assert_int_eq(stat(recorder_path(rec), &st1), 0);
+	ck_assert_int_gt(st1.st_size, st0.st_size);
+	recorder_free(rec);
+}
+END_TEST
+
+START_TEST(a_large_buffer_is_written_without_flush)
+{
+	struct recording *rec = open_example();
+	static char big[200 * 1024];
+	struct stat st;
+
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_eq(recorder_write_output(rec, big, sizeof(big)), 0);
+	ck_assert_int_eq(stat(recorder_path(rec), &st), 0);
+	ck_assert_int_gt(st.st_size, 128 * 1024);
+	recorder_free(rec);
+}
+END_TEST
+
+START_TEST(seal_writes_end_record_then_checkpoint)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	json_t *lines, *last;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(recorder_write_output(rec, "bye", 3), 0);
+	ck_assert_int_eq(recorder_seal(rec, "window ended"), 0);
+	ck_assert_int_eq(recorder_write_output(rec, "late", 4), -1);
+	recorder_free(rec);
+	lines = read_lines(path);
+	last = json_array_get(lines, json_array_size(lines) - 1);
+	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "h"); /* signs the seal */
+	last = json_array_get(lines, json_array_size(lines) - 2);
+	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "x");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(last, 2), "reason")),
+	    "window ended");
+	ck_assert_ptr_nonnull(json_object_get(json_array_get(last, 2), "ended"));
+	json_decref(lines);
+}
+END_TEST
+
+START_TEST(a_full_file_system_fails_the_recording)
+{
+	struct rlimit rl = {.rlim_cur = 8192, .rlim_max = 8192};
+	struct recording *rec = open_example();
+	static char big[16 * 1024];
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	memset(big, 'y', sizeof(big));
+	recorder_write_output(rec, big, sizeof(big)); /* may be buffered */
+	ck_assert_int_eq(recorder_flush(rec), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(recorder_write_output(rec, "z", 1), -1);
+	ck_assert_int_eq(recorder_seal(rec, "x"), -1);
+	recorder_free(rec);
+}
+END_TEST
+
+START_TEST(an_unwritable_directory_creates_nothing)
+{
+	struct recording_meta m = meta_example();
+
+	ck_assert_ptr_null(recorder_open("/nonexistent/dir", &m, key));
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("recorder");
+	TCase *tc = tcase_create("recorder");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, file_is_created_private);
+	tcase_add_test(tc, header_is_asciicast_v2_with_metadata);
+	tcase_add_test(tc, existing_file_is_refused);
+	tcase_add_test(tc, session_id_that_is_not_hex_is_refused);
+	tcase_add_test(tc, every_output_byte_is_kept_across_split_writes);
+	tcase_add_test(tc, streams_have_their_own_codes);
+	tcase_add_test(tc, event_times_are_elapsed_seconds_in_order);
+	tcase_add_test(tc, events_wait_in_memory_until_flushed);
+	tcase_add_test(tc, a_large_buffer_is_written_without_flush);
+	tcase_add_test(tc, seal_writes_end_record_then_checkpoint);
+	tcase_add_test(tc, a_full_file_system_fails_the_recording);
+	tcase_add_test(tc, an_unwritable_directory_creates_nothing);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

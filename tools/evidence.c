@@ -1,0 +1,423 @@
+/* evidence.c: reading recordings back for the auditor's commands: the verification key,
+ * events as exact bytes, and the screen rendered through libvterm. Reads only; every
+ * length and count from the file is bounded before use. */
+#include "tools/evidence.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <vterm.h>
+
+#include "common/xmalloc.h"
+
+#define TRANSCRIPT_LINE_MAX 4096 /* typed bytes kept per input line */
+
+struct sealkey *
+evidence_load_key(struct ctl_context *ctx, const char *keyfile)
+{
+	const struct gw_config *cfg;
+	struct sealkey *key;
+	char *path;
+
+	if (keyfile != NULL)
+		return sealkey_load_public(keyfile);
+	if ((cfg = ctl_config(ctx)) == NULL)
+		return NULL;
+	xasprintf(&path, "%s/recording_key.pub", cfg->state_dir);
+	if (access(path, R_OK) != 0)
+		path[strlen(path) - 4] = '\0';
+	key = sealkey_load_public(path);
+	free(path);
+	return key;
+}
+
+const char *
+evidence_recording_dir(struct ctl_context *ctx, const char *dir)
+{
+	const struct gw_config *cfg;
+
+	if (dir != NULL)
+		return dir;
+	if ((cfg = ctl_config(ctx)) == NULL)
+		return NULL;
+	return cfg->recording_dir;
+}
+
+int
+evidence_filter_option(struct recording_filter *f, int ch, const char *arg)
+{
+	struct tm tm = {0};
+	const char *end;
+	time_t *when;
+
+	switch (ch) {
+	case 'p':
+		f->person = arg;
+		return 0;
+	case 'v':
+		f->vendor = arg;
+		return 0;
+	case 't':
+		f->target = arg;
+		return 0;
+	}
+	when = ch == 'F' ? &f->from : &f->to;
+	if ((end = strptime(arg, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*end == 'T' && (end = strptime(end + 1, "%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*end != '\0' && strcmp(end, "Z") != 0)
+		return -1;
+	*when = timegm(&tm);
+	return 0;
+}
+
+static bool
+filter_string(const json_t *meta, const char *key, const char *want)
+{
+	const char *have = json_string_value(json_object_get(meta, key));
+
+	return want == NULL || (have != NULL && strcmp(have, want) == 0);
+}
+
+static int
+name_is_recording(const struct dirent *d)
+{
+	size_t n = strspn(d->d_name, "0123456789abcdefABCDEF");
+
+	return n > 0 && d->d_name[n] == '.' && strlen(d->d_name) > 5 &&
+	    strcmp(d->d_name + strlen(d->d_name) - 5, ".cast") == 0;
+}
+
+int
+evidence_foreach_recording(const char *dir, const struct recording_filter *f,
+    recording_cb cb, void *arg)
+{
+	struct dirent **names;
+	struct castfile *cf;
+	const json_t *meta;
+	json_int_t started;
+	char *path;
+	int i, n;
+
+	if ((n = scandir(dir, &names, name_is_recording, alphasort)) < 0) {
+		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		xasprintf(&path, "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		if ((cf = castfile_open(path)) == NULL) {
+			free(path);
+			continue;
+		}
+		meta = json_object_get(castfile_header(cf), "gatewayd");
+		started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
+		if (filter_string(meta, "person", f->person) && filter_string(meta, "vendor", f->vendor) &&
+		    filter_string(meta, "target", f->target) && (f->from == 0 || started >= f->from) &&
+		    (f->to == 0 || started < f->to))
+			cb(path, meta, arg);
+		castfile_close(cf);
+		free(path);
+	}
+	free(names);
+	return 0;
+}
+
+struct castfile {
+	FILE *f;
+	json_t *header;
+	json_t *ev;
+	char *line;
+	size_t cap;
+	unsigned char *bytes;
+	size_t bytes_cap;
+};
+
+struct castfile *
+castfile_open(const char *path)
+{
+	struct castfile *cf;
+	FILE *f;
+	ssize_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	cf = xcalloc(1, sizeof(*cf));
+	cf->f = f;
+	if ((n = getline(&cf->line, &cf->cap, f)) <= 0 ||
+	    (cf->header = json_loadb(cf->line, (size_t)n, 0, NULL)) == NULL ||
+	    json_integer_value(json_object_get(cf->header, "version")) != 2) {
+		fprintf(stderr, "%s: not an asciicast v2 recording\n", path);
+		castfile_close(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+const json_t *
+castfile_header(const struct castfile *cf)
+{
+	return cf->header;
+}
+
+int
+castfile_next(struct castfile *cf, struct cast_event *ev)
+{
+	const char *code, *data;
+	size_t len, pad;
+	ssize_t n;
+	int d;
+
+	json_decref(cf->ev);
+	cf->ev = NULL;
+	if ((n = getline(&cf->line, &cf->cap, cf->f)) <= 0 || cf->line[n - 1] != '\n')
+		return 0; /* a half-written last line is the end, as for a crash */
+	cf->ev = json_loadb(cf->line, (size_t)n, JSON_ALLOW_NUL, NULL);
+	code = json_string_value(json_array_get(cf->ev, 1));
+	if (code == NULL || strlen(code) >= sizeof(ev->code) || json_array_size(cf->ev) != 3)
+		return -1;
+	memset(ev, 0, sizeof(*ev));
+	ev->time = json_number_value(json_array_get(cf->ev, 0));
+	ev->value = json_array_get(cf->ev, 2);
+	snprintf(ev->code, sizeof(ev->code), "%s", code);
+	if ((data = json_string_value(ev->value)) == NULL)
+		return 1;
+	len = json_string_length(ev->value);
+	if (strcmp(code, "ob") != 0 && strcmp(code, "eb") != 0 && strcmp(code, "ib") != 0 &&
+	    strcmp(code, "nb") != 0) {
+		ev->data = (const unsigned char *)data;
+		ev->len = len;
+		return 1;
+	}
+	if (len % 4 != 0)
+		return -1;
+	if (cf->bytes_cap < len) {
+		cf->bytes_cap = len;
+		cf->bytes = xreallocarray(cf->bytes, 1, len);
+	}
+	if ((d = EVP_DecodeBlock(cf->bytes, (const unsigned char *)data, (int)len)) < 0)
+		return -1;
+	pad = (len > 0 && data[len - 1] == '=') + (len > 1 && data[len - 2] == '=');
+	ev->code[1] = '\0'; /* "ob" is "o" */
+	ev->data = cf->bytes;
+	ev->len = (size_t)d - pad;
+	return 1;
+}
+
+void
+castfile_close(struct castfile *cf)
+{
+	if (cf == NULL)
+		return;
+	fclose(cf->f);
+	json_decref(cf->header);
+	json_decref(cf->ev);
+	free(cf->line);
+	free(cf->bytes);
+	free(cf);
+}
+
+/* The rendering: the emulator, and which screen rows were already reported. */
+struct transcript {
+	VTerm *vt;
+	VTermScreen *screen;
+	int rows, cols;
+	int reported; /* top rows of the screen already passed to cb */
+	double now;
+	transcript_cb cb;
+	void *arg;
+	char input[TRANSCRIPT_LINE_MAX];
+	size_t ninput;
+	int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
+};
+
+static size_t
+cell_utf8(const VTermScreenCell *cell, char *out)
+{
+	uint32_t c = cell->chars[0];
+
+	if (c == 0 || c == (uint32_t)-1)
+		c = ' ';
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Reports cells as one line without trailing blanks. */
+static void
+transcript_line(struct transcript *t, const VTermScreenCell *cells, int ncells)
+{
+	char *text = xmalloc((size_t)ncells * 4 + 1);
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < ncells; i++)
+		if (cells[i].width > 0)
+			n += cell_utf8(&cells[i], text + n);
+	while (n > 0 && text[n - 1] == ' ')
+		n--;
+	text[n] = '\0';
+	t->cb(TRANSCRIPT_SCREEN, t->now, text, t->arg);
+	free(text);
+}
+
+static void
+transcript_row(struct transcript *t, int row)
+{
+	VTermScreenCell *cells = xcalloc((size_t)t->cols, sizeof(*cells));
+	VTermPos pos = {.row = row};
+
+	for (pos.col = 0; pos.col < t->cols; pos.col++)
+		vterm_screen_get_cell(t->screen, pos, &cells[pos.col]);
+	transcript_line(t, cells, t->cols);
+	free(cells);
+}
+
+/* A row scrolls off the top: final, so reported unless it already was. */
+static int
+transcript_pushline(int cols, const VTermScreenCell *cells, void *user)
+{
+	struct transcript *t = user;
+
+	if (t->reported > 0)
+		t->reported--;
+	else
+		transcript_line(t, cells, cols);
+	return 1;
+}
+
+/* Reports the rows down to the cursor's (through the last one at the end). */
+static void
+transcript_screen(struct transcript *t, bool all)
+{
+	VTermPos cursor;
+	int last, row;
+
+	vterm_state_get_cursorpos(vterm_obtain_state(t->vt), &cursor);
+	/* The cursor's row is still being written (a prompt awaiting its echo). */
+	last = all ? t->rows - 1 : cursor.row - 1;
+	if (all)
+		while (last >= t->reported) {
+			VTermScreenCell cell;
+			VTermPos pos = {.row = last};
+			bool blank = true;
+
+			for (pos.col = 0; pos.col < t->cols && blank; pos.col++)
+				blank = vterm_screen_get_cell(t->screen, pos, &cell) && cell.chars[0] == 0;
+			if (!blank)
+				break;
+			last--;
+		}
+	for (row = t->reported; row <= last; row++)
+		transcript_row(t, row);
+	if (last + 1 > t->reported)
+		t->reported = last + 1;
+}
+
+/* Typed bytes become a line as the person edited it: backspace removes, escape
+ * sequences (arrow keys) are dropped, Enter reports it after the screen so far. */
+static void
+transcript_input(struct transcript *t, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (t->esc == 1) {
+			t->esc = (c == '[' || c == 'O') ? 2 : 0;
+			continue;
+		}
+		if (t->esc == 2) {
+			if (c >= 0x40 && c <= 0x7e)
+				t->esc = 0;
+			continue;
+		}
+		if (c == 0x1b)
+			t->esc = 1;
+		else if (c == 0x7f || c == 0x08) {
+			while (t->ninput > 0 && (t->input[t->ninput - 1] & 0xc0) == 0x80)
+				t->ninput--; /* a whole UTF-8 character */
+			if (t->ninput > 0)
+				t->ninput--;
+		} else if (c == '\r' || c == '\n') {
+			transcript_screen(t, false);
+			t->input[t->ninput] = '\0';
+			t->cb(TRANSCRIPT_INPUT, t->now, t->input, t->arg);
+			t->ninput = 0;
+		} else if (t->ninput + 3 < sizeof(t->input)) {
+			if (c < 0x20) { /* ^C and friends, visibly */
+				t->input[t->ninput++] = '^';
+				c = (unsigned char)(c + '@');
+			}
+			t->input[t->ninput++] = (char)c;
+		}
+	}
+}
+
+int
+transcript_render(const char *path, transcript_cb cb, void *arg)
+{
+	static const VTermScreenCallbacks callbacks = {.sb_pushline = transcript_pushline};
+	struct transcript t = {.cb = cb, .arg = arg};
+	struct castfile *cf;
+	struct cast_event ev;
+	int rc, w, h;
+
+	if ((cf = castfile_open(path)) == NULL)
+		return -1;
+	t.cols = (int)json_integer_value(json_object_get(castfile_header(cf), "width"));
+	t.rows = (int)json_integer_value(json_object_get(castfile_header(cf), "height"));
+	if (t.cols < 1 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
+		t.cols = 80, t.rows = 24;
+	t.vt = vterm_new(t.rows, t.cols);
+	vterm_set_utf8(t.vt, 1);
+	t.screen = vterm_obtain_screen(t.vt);
+	vterm_screen_set_callbacks(t.screen, &callbacks, &t);
+	vterm_screen_reset(t.screen, 1);
+	while ((rc = castfile_next(cf, &ev)) > 0) {
+		t.now = ev.time;
+		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
+			vterm_input_write(t.vt, (const char *)ev.data, ev.len);
+		else if (strcmp(ev.code, "i") == 0)
+			transcript_input(&t, ev.data, ev.len);
+		else if (strcmp(ev.code, "r") == 0 && ev.data != NULL &&
+		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 0 && w <= 1000 &&
+		    h > 0 && h <= 1000) {
+			vterm_set_size(t.vt, h, w);
+			t.rows = h, t.cols = w;
+			if (t.reported > h)
+				t.reported = h;
+		}
+	}
+	transcript_screen(&t, true);
+	vterm_free(t.vt);
+	castfile_close(cf);
+	return rc < 0 ? -1 : 0;
+}
