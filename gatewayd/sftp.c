@@ -238,7 +238,7 @@ cursor_attrs(struct cursor *c, struct attrs *a)
 static void
 queue_put(struct queue *q, const void *data, size_t n)
 {
-	if (q->off + q->len + n > q->cap) {
+	if (q->off > 0 && q->off + q->len + n > q->cap) {
 		memmove(q->buf, q->buf + q->off, q->len);
 		q->off = 0;
 	}

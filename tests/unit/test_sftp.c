@@ -259,6 +259,8 @@ harness_free(struct harness *h)
 static void
 outbuf_add(struct outbuf *o, const uint8_t *p, size_t n)
 {
+	if (n == 0)
+		return;
 	o->b = realloc(o->b, o->len + n + 1);
 	memcpy(o->b + o->len, p, n);
 	o->len += n;
