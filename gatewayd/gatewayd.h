@@ -94,6 +94,12 @@ struct session {
 	struct relay_list relays;
 	unsigned next_index;
 	unsigned nrelays_open;
+	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
+	int watch_fd;  /* inotify on the state dir: revocations end sessions at once */
+	int signal_fd; /* SIGHUP from the listener: the policy was reloaded */
+	bool ended;    /* the session was cut (schedule, revocation, policy) */
+	bool recheck_tickets; /* revocations changed */
+	bool recheck_policy;  /* configuration reloaded */
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	char end_reason[128];
 };
@@ -120,6 +126,8 @@ ssh_session target_connect(const struct gw_target *t, char *why, size_t whylen, 
 ssh_channel relay_open(struct session *s);
 void relay_pump(struct session *s);
 void relay_close_all(struct session *s, const char *message, const char *reason);
+/* A message on the stderr of every started channel, and a note in its recording. */
+int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
 void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
 /* When the oldest unflushed event was recorded; 0 when nothing waits. */

@@ -24,7 +24,9 @@ struct listener {
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
+	pid_t *children; /* live session processes, told of policy reloads */
 	size_t nchildren;
+	size_t children_cap;
 };
 
 static void
@@ -102,9 +104,14 @@ listener_reap(struct listener *l)
 	pid_t pid;
 	int status;
 
+	size_t i;
+
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (l->nchildren > 0)
-			l->nchildren--;
+		for (i = 0; i < l->nchildren; i++)
+			if (l->children[i] == pid) {
+				l->children[i] = l->children[--l->nchildren];
+				break;
+			}
 		if (WIFSIGNALED(status))
 			warn_f("session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
 	}
@@ -116,6 +123,7 @@ listener_reload(struct listener *l)
 {
 	struct gw_config *cfg = NULL;
 	char *errors = NULL;
+	size_t i;
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
@@ -125,6 +133,9 @@ listener_reload(struct listener *l)
 		config_free(l->cfg);
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
+		/* Live sessions re-check their vendor and grant against the new policy. */
+		for (i = 0; i < l->nchildren; i++)
+			kill(l->children[i], SIGHUP);
 	}
 	sd_notify(0, "READY=1");
 }
@@ -133,7 +144,7 @@ static void
 listener_accept(struct listener *l, ssh_bind b)
 {
 	ssh_session vendor = ssh_new();
-	sigset_t none;
+	sigset_t hup;
 	pid_t pid;
 	int rc;
 
@@ -155,15 +166,22 @@ listener_accept(struct listener *l, ssh_bind b)
 		return;
 	}
 	if (pid != 0) {
-		l->nchildren++;
+		if (l->nchildren == l->children_cap) {
+			l->children_cap = l->children_cap ? 2 * l->children_cap : 64;
+			l->children = xreallocarray(l->children, l->children_cap, sizeof(pid_t));
+		}
+		l->children[l->nchildren++] = pid;
 		ssh_free(vendor);
 		return;
 	}
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
 	listener_close_binds(l);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_SETMASK, &hup, NULL);
+	free(l->children);
 	signal(SIGPIPE, SIG_IGN);
 	rc = session_run(l->cfg, vendor, l->key);
 	ssh_free(vendor);
@@ -237,6 +255,7 @@ out:
 	if (l.sigfd != -1)
 		close(l.sigfd);
 	listener_close_binds(&l);
+	free(l.children);
 	sealkey_free(l.key);
 	config_free(l.cfg);
 	ssh_finalize();

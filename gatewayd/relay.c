@@ -648,6 +648,20 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 }
 
 int
+relay_tell_all(struct session *s, const char *text)
+{
+	struct relay *r;
+	int n = 0;
+
+	TAILQ_FOREACH(r, &s->relays, entry)
+		if (r->started && !r->close_sent) {
+			relay_tell(r, text);
+			n++;
+		}
+	return n;
+}
+
+int
 relay_flush_recordings(struct session *s)
 {
 	struct relay *r;

@@ -7,8 +7,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/rand.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,12 +101,29 @@ session_channel_names(unsigned bits, char *buf, size_t len)
 	return buf;
 }
 
+/* The ticket store and revocations, read per decision so that installs and revocations
+ * apply at once; NULL when they cannot be read (callers then refuse: fail closed). */
+static struct ticket_set *
+session_load_tickets(struct session *s)
+{
+	struct ticket_set *set;
+	char *errors = NULL;
+
+	if (ticketstore_load(s->cfg->state_dir, s->cfg, &set, &errors) != 0)
+		set = NULL;
+	if (errors != NULL)
+		error_f("%s: ticket store: %s", s->id, errors);
+	free(errors);
+	return set;
+}
+
 /* PERSON alone: which targets this person may reach right now. */
 static void
 session_list_targets(struct session *s)
 {
 	const struct gw_config *cfg = s->cfg;
 	struct access_request req = {.person = s->person->id, .now = time(NULL)};
+	struct ticket_set *tickets = session_load_tickets(s);
 	struct decision d;
 	size_t i, used = 0, count = 0;
 	char kinds[64];
@@ -111,7 +133,7 @@ session_list_targets(struct session *s)
 	used = n > 0 ? (size_t)n : 0;
 	for (i = 0; i < cfg->ntargets && used < sizeof(s->refusal); i++) {
 		req.target = cfg->targets[i].name;
-		policy_decide(cfg, &req, &d);
+		policy_decide(cfg, tickets, &req, &d);
 		if (!d.allow)
 			continue;
 		count++;
@@ -119,6 +141,7 @@ session_list_targets(struct session *s)
 		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)));
 		used += n > 0 ? (size_t)n : 0;
 	}
+	ticketset_free(tickets);
 	if (count == 0 && used < sizeof(s->refusal))
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
 	s->phase = PHASE_LISTING;
@@ -132,18 +155,35 @@ session_decide(struct session *s)
 {
 	struct access_request req = {
 	    .person = s->person->id, .target = s->uname.target, .now = time(NULL)};
-	char why[GW_REASON_MAX], detail[512];
+	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
+	struct ticket_set *tickets;
 
 	if (s->uname.target[0] == '\0') {
 		session_list_targets(s);
 		return;
 	}
-	policy_decide(s->cfg, &req, &s->decision);
+	if ((tickets = session_load_tickets(s)) == NULL) {
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: approvals cannot be checked");
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	policy_decide(s->cfg, tickets, &req, &s->decision);
+	ticketset_free(tickets);
+	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
+	if (s->decision.allow && ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id,
+	    req.now, &use_error) != 0) {
+		error_f("%s: %s", s->id, use_error);
+		free(use_error);
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
+		s->phase = PHASE_DENIED;
+		return;
+	}
 	if (session_audit(s, "access_decision",
-		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "person", s->person->id, "vendor",
-		    s->person->vendor->id, "target", s->uname.target, "allow", s->decision.allow,
-		    "reason", deny_reason_name(s->decision.reason), "detail", s->decision.audit_msg)) !=
-	    0) {
+		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+		    "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
+		    s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
+		    s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
+		    s->decision.approver)) != 0) {
 		snprintf(s->refusal, sizeof(s->refusal), "access denied: the audit log cannot be written");
 		s->phase = PHASE_DENIED;
 		return;
@@ -180,13 +220,193 @@ session_gone(ssh_session ss)
 	    (ssh_get_status(ss) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
 
-/* Wake at the next second while events wait to be flushed; otherwise only on I/O. */
+/* Cuts a live session: every channel is told why, every recording keeps the reason. */
+static void
+session_cut(struct session *s, const char *message, const char *reason)
+{
+	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
+	session_audit(s, "session_cut",
+	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+		s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
+	relay_close_all(s, message, reason);
+	s->ended = true;
+}
+
+static void
+session_format_left(long secs, char *buf, size_t len)
+{
+	if (secs >= 120)
+		snprintf(buf, len, "%ld minutes", (secs + 30) / 60);
+	else
+		snprintf(buf, len, "%ld seconds", secs);
+}
+
+/* R4: warnings before the scheduled end, then the end itself. */
+static void
+session_check_schedule(struct session *s)
+{
+	time_t now = time(NULL), end = s->decision.ends_at;
+	char msg[192], left[32], at[GW_TIME_UTC_LEN];
+	size_t i;
+	bool due = false;
+
+	if (s->phase != PHASE_RELAY || end == 0 || s->ended)
+		return;
+	if (now >= end) {
+		session_cut(s, "session ended: the access window or approval ticket has ended",
+		    "scheduled end reached (window, ticket or account expiry)");
+		return;
+	}
+	for (i = 0; i < s->cfg->nwarn_before; i++)
+		if (!s->warned[i] && now >= end - s->cfg->warn_before[i])
+			due = true;
+	if (!due)
+		return;
+	session_format_left((long)(end - now), left, sizeof(left));
+	time_format_utc(end, at);
+	snprintf(msg, sizeof(msg), "this session ends in %s, at %s (access window or approval ticket)",
+	    left, at);
+	/* Shown once a channel is there to show it on; all warnings already due count as given. */
+	if (relay_tell_all(s, msg) == 0)
+		return;
+	for (i = 0; i < s->cfg->nwarn_before; i++)
+		if (now >= end - s->cfg->warn_before[i])
+			s->warned[i] = true;
+}
+
+/* A revoked ticket, a disabled vendor, a withdrawn grant: the session ends now (R4). */
+static void
+session_recheck(struct session *s)
+{
+	const struct gw_revocation *rv;
+	const struct gw_person *p;
+	struct ticket_set *set;
+	struct gw_config *cfg = NULL;
+	char *errors = NULL, reason[160];
+
+	if (s->phase != PHASE_RELAY || s->ended)
+		return;
+	if (s->recheck_tickets) {
+		s->recheck_tickets = false;
+		set = ticketset_new();
+		if (revocation_load(s->cfg->state_dir, set, &errors) != 0) {
+			error_f("%s: revocations cannot be read: %s", s->id, errors ? errors : "");
+			session_cut(s, "session ended: approvals cannot be checked",
+			    "revocations cannot be read");
+		} else if (s->decision.ticket_id[0] != '\0' &&
+		    (rv = ticketset_find_revocation(set, s->decision.ticket_id)) != NULL) {
+			snprintf(reason, sizeof(reason), "ticket %s revoked: %s", s->decision.ticket_id,
+			    rv->reason ? rv->reason : "");
+			session_cut(s, "session ended: its approval ticket was revoked", reason);
+		}
+		free(errors);
+		errors = NULL;
+		ticketset_free(set);
+	}
+	if (s->recheck_policy && !s->ended) {
+		s->recheck_policy = false;
+		if (config_load(s->cfg->path, &cfg, &errors) != 0) {
+			free(errors); /* the listener refused it too and kept the old policy */
+			return;
+		}
+		p = config_find_person(cfg, s->person->id);
+		if (p == NULL)
+			session_cut(s, "session ended: access withdrawn", "person removed from policy");
+		else if (!p->vendor->enabled)
+			session_cut(s, "session ended: vendor account disabled", "vendor disabled");
+		else if (p->vendor->expires != 0 && time(NULL) >= p->vendor->expires)
+			session_cut(s, "session ended: vendor account expired", "vendor expired");
+		else if (config_find_grant(cfg, p->vendor->id, s->target_cfg->name) == NULL)
+			session_cut(s, "session ended: access withdrawn", "grant withdrawn");
+		config_free(cfg);
+	}
+}
+
+static int
+session_watch_cb(socket_t fd, int revents, void *userdata)
+{
+	struct session *s = userdata;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct signalfd_siginfo si;
+	ssize_t n, off;
+
+	(void)revents;
+	if (fd == s->signal_fd) {
+		while (read(fd, &si, sizeof(si)) == sizeof(si))
+			s->recheck_policy = true;
+		return 0;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n; off += (ssize_t)sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->len > 0 && strcmp(ev->name, "revocations") == 0)
+				s->recheck_tickets = true;
+		}
+	return 0;
+}
+
+/* Revocations and policy reloads reach the session as events, not by polling. */
+static void
+session_watch_start(struct session *s)
+{
+	sigset_t mask;
+
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd != -1 &&
+	    inotify_add_watch(s->watch_fd, s->cfg->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO) == -1) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
+	}
+	if (s->watch_fd != -1)
+		ssh_event_add_fd(s->event, s->watch_fd, POLLIN, session_watch_cb, s);
+	else
+		error_f("%s: cannot watch %s for revocations: %m", s->id, s->cfg->state_dir);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	if ((s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) != -1)
+		ssh_event_add_fd(s->event, s->signal_fd, POLLIN, session_watch_cb, s);
+}
+
+static void
+session_watch_stop(struct session *s)
+{
+	if (s->watch_fd != -1) {
+		ssh_event_remove_fd(s->event, s->watch_fd);
+		close(s->watch_fd);
+	}
+	if (s->signal_fd != -1) {
+		ssh_event_remove_fd(s->event, s->signal_fd);
+		close(s->signal_fd);
+	}
+}
+
+/* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
 static int
 session_poll_timeout(struct session *s)
 {
-	if (s->phase != PHASE_RELAY || relay_flush_due(s) != 0)
+	time_t now = time(NULL), end = s->decision.ends_at, next = 0, t;
+	long ms = -1;
+	size_t i;
+
+	if (s->phase != PHASE_RELAY)
 		return 1000;
-	return -1;
+	if (relay_flush_due(s) != 0)
+		ms = 1000;
+	if (end != 0 && !s->ended) {
+		next = end;
+		for (i = 0; i < s->cfg->nwarn_before; i++) {
+			t = end - s->cfg->warn_before[i];
+			if (!s->warned[i] && t > now && t < next)
+				next = t;
+		}
+		t = next > now ? (next - now) * 1000 : 0;
+		if (t > 86400000)
+			t = 86400000;
+		if (ms == -1 || t < ms)
+			ms = (long)t;
+	}
+	return (int)ms;
 }
 
 static void
@@ -202,6 +422,10 @@ session_loop(struct session *s)
 			session_decide(s);
 		}
 		relay_pump(s);
+		session_recheck(s);
+		session_check_schedule(s);
+		if (s->ended)
+			return;
 		if ((due = relay_flush_due(s)) != 0 && time(NULL) > due)
 			relay_flush_recordings(s);
 		if (s->fatal) {
@@ -244,6 +468,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.vendor = vendor;
 	s.started = time(NULL);
 	s.phase = PHASE_AUTH;
+	s.watch_fd = s.signal_fd = -1;
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);
@@ -270,7 +495,9 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	ssh_set_blocking(vendor, 0);
 	s.event = ssh_event_new();
 	ssh_event_add_session(s.event, vendor);
+	session_watch_start(&s);
 	session_loop(&s);
+	session_watch_stop(&s);
 
 	if (s.person != NULL)
 		session_audit(&s, "session_end",

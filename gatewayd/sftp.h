@@ -1,0 +1,131 @@
+/* sftp.h: inspection of one relayed "sftp" subsystem channel (SFTP v3 as OpenSSH speaks
+ * it): frames both directions, enforces the file-transfer grant and reports every file
+ * operation as evidence. Pure byte-stream logic: no I/O, no libssh, never buffers files. */
+#ifndef GW_SFTP_H
+#define GW_SFTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define SFTP_MAX_PACKET (256 * 1024) /* largest packet length field, either direction */
+#define SFTP_MAX_HANDLES 256         /* open handles (and opens awaiting an answer) */
+#define SFTP_MAX_REQUESTS 1024       /* requests forwarded and not yet answered */
+#define SFTP_MAX_PATH 4096           /* longer paths are refused */
+#define SFTP_HANDLE_MAX 256          /* longest handle string a target may return */
+/* Input is taken only while both output queues hold less than this; each packet taken
+ * adds at most one packet to each queue, so a queue never exceeds it by more than
+ * 4 + SFTP_MAX_PACKET (the VERSION rewrite only shrinks). */
+#define SFTP_QUEUE_HIGH (512 * 1024)
+
+/*
+ * The file-transfer grant for one channel. upload: open for write/create/truncate/
+ * append, write, and every mutating operation (remove, rename, link, symlink, mkdir,
+ * rmdir, setstat, fsync). download: open for read, read. Listing (stat, opendir,
+ * readdir, realpath, statvfs) needs either. path_prefixes: absolute directories the
+ * vendor may touch (NULL: anywhere); with prefixes, paths must be free of ".." and
+ * relative paths are resolved against the home directory the target named in its
+ * answer to the first REALPATH "." (what every stock client asks first).
+ * max_file_size: writes (and truncates) past it are refused; 0: unlimited.
+ * allow_unknown_extensions: forward extended requests this module does not know
+ * (needs upload and download too, as they may do anything). Copied by sftp_watch_new.
+ */
+struct sftp_policy {
+	bool upload;
+	bool download;
+	const char *const *path_prefixes;
+	size_t nprefixes;
+	uint64_t max_file_size;
+	bool allow_unknown_extensions;
+};
+
+enum sftp_event_kind {
+	SFTP_EV_OPEN,    /* a file opened (or the target refused to) */
+	SFTP_EV_OPENDIR,
+	SFTP_EV_CLOSE,   /* totals and hash of one file handle */
+	SFTP_EV_REMOVE,
+	SFTP_EV_RENAME,  /* path -> path2 */
+	SFTP_EV_LINK,    /* hard link: path2 made a new name of path */
+	SFTP_EV_SYMLINK, /* path2 made a symbolic link pointing to path */
+	SFTP_EV_MKDIR,
+	SFTP_EV_RMDIR,
+	SFTP_EV_SETSTAT,
+	SFTP_EV_EXTENSION, /* an unknown extension forwarded by policy */
+	SFTP_EV_DENIED,    /* refused by the gateway, answered PERMISSION_DENIED */
+};
+
+/* One operation. Pointers are valid during the callback only. */
+struct sftp_event {
+	enum sftp_event_kind kind;
+	struct timespec when;   /* CLOCK_REALTIME */
+	uint32_t id;            /* request id */
+	const char *op;         /* protocol name: "open", "write", "posix-rename@openssh.com"... */
+	const char *path;       /* normalised when possible; NULL when none */
+	const char *path2;
+	int status;             /* SSH_FX_* the target answered; -1 when not answered */
+	const char *reason;     /* SFTP_EV_DENIED: why */
+	unsigned file;          /* gateway's number of the handle (1, 2, ...); 0: none */
+	const uint8_t *handle;  /* the target's handle bytes */
+	size_t handle_len;
+	uint32_t pflags;        /* SFTP_EV_OPEN: SSH_FXF_* */
+	bool has_mode;          /* open, mkdir, setstat: permissions given */
+	uint32_t mode;
+	bool has_size;          /* setstat: size given */
+	uint64_t size;
+	/* SFTP_EV_CLOSE */
+	uint64_t bytes_read, bytes_written;
+	bool has_sha256;        /* every byte moved once, in order from offset 0 */
+	uint8_t sha256[32];
+	const char *no_hash;    /* why there is no hash, when there is none */
+	bool unclosed;          /* closed by the gateway because the channel ended */
+};
+
+/* Returns 0, or -1 when the evidence could not be kept: the feed call then fails,
+ * and the caller ends the channel (fail closed, R9). */
+typedef int (*sftp_event_fn)(const struct sftp_event *ev, void *arg);
+
+struct sftp_watch;
+
+/* NULL when a prefix is not an absolute path. */
+struct sftp_watch *sftp_watch_new(const struct sftp_policy *pol, sftp_event_fn cb, void *arg);
+/* Frees without events (call sftp_watch_end first for them); NULL is fine. */
+void sftp_watch_free(struct sftp_watch *w);
+
+/*
+ * Feeding. Bytes from the vendor (client requests) and from the target (server
+ * answers) in any chunks. Each returns how many bytes it took (0..len), or -1 when the
+ * channel must end: malformed or oversized packet, protocol violation, or an event
+ * callback failure; sftp_watch_error() says why, and every later call fails too.
+ * Fewer than len are taken while an output queue is at SFTP_QUEUE_HIGH: drain the
+ * queues, then feed the rest again (with libssh's channel data callback, return the
+ * count taken and libssh keeps the rest for the next call).
+ * Allowed packets are queued whole for the other side; a refused request is never
+ * forwarded: the gateway queues the vendor a STATUS PERMISSION_DENIED with a message.
+ */
+ssize_t sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len);
+ssize_t sftp_watch_from_target(struct sftp_watch *w, const void *buf, size_t len);
+
+/*
+ * Draining, for flow control: *p points at the bytes due (valid until the next call
+ * on w), the return is their count; write what the channel window allows, then
+ * consume that many. Packets are only ever queued whole, so a partial write is fine.
+ */
+size_t sftp_watch_pending_to_target(const struct sftp_watch *w, const uint8_t **p);
+void sftp_watch_consume_to_target(struct sftp_watch *w, size_t n);
+size_t sftp_watch_pending_to_vendor(const struct sftp_watch *w, const uint8_t **p);
+void sftp_watch_consume_to_vendor(struct sftp_watch *w, size_t n);
+
+/* The channel ended: reports SFTP_EV_CLOSE (unclosed) for each file still open.
+ * Returns 0, or -1 when a callback failed. */
+int sftp_watch_end(struct sftp_watch *w);
+/* Why the last feed failed; a static string, never input. */
+const char *sftp_watch_error(const struct sftp_watch *w);
+
+/* The event as {"time": "...Z", "event": "sftp-open", "op": ..., "path": ...}; new
+ * reference. Paths that are not UTF-8 are given as "path_hex". */
+json_t *sftp_event_to_json(const struct sftp_event *ev);
+
+#endif
