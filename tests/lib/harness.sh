@@ -28,6 +28,7 @@ mkdir -m 0700 "$H_DIR/keys"
 
 declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
 declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=()
+declare -a H_CFG_TARGET_NAMES=() H_TICKETS=() # "VENDOR TARGET..." per grant: a ticket each
 declare -A H_CFG_PERSONS=() H_CFG_VENDOR_EXTRA=() # vendor id -> persons { } groups, settings
 
 # ---- housekeeping ---------------------------------------------------------------------------
@@ -136,8 +137,10 @@ h_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{ print $2 }'; }
 # The key the gateway uses towards its targets, and the vendor person's key.
 GW_TARGET_KEY=$H_DIR/keys/gateway_to_target
 VENDOR_KEY=$H_DIR/keys/acme.alice
+APPROVER_KEY=$H_DIR/keys/owner # the asset owner who signs the harness's tickets
 h_keygen "$GW_TARGET_KEY" || exit 1
 h_keygen "$VENDOR_KEY" || exit 1
+h_keygen "$APPROVER_KEY" || exit 1
 
 # ---- targets --------------------------------------------------------------------------------
 
@@ -220,16 +223,18 @@ dropbear_start() {
 # gw_target_add NAME PORT FINGERPRINT [EXTRA-SETTINGS]: a target on 127.0.0.1 reached with the
 # gateway's key as the current user.
 gw_target_add() {
+	H_CFG_TARGET_NAMES+=("$1")
 	H_CFG_TARGETS+=("{ name = \"$1\"; address = \"127.0.0.1\"; port = $2;
       host_key_fingerprints = [ \"$3\" ];
       user = \"$H_USER\"; key_file = \"$GW_TARGET_KEY\"; ${4:-} }")
 }
 
-# gw_vendor_add ID [EXTRA-SETTINGS]
+# gw_vendor_add ID [EXTRA-SETTINGS]: by default the vendor's access window is the whole week.
+H_ALWAYS='windows = ( { days = [ "mon-sun" ]; start = "00:00"; end = "24:00"; tz = "UTC"; } );'
 gw_vendor_add() {
 	H_CFG_VENDORS+=("$1")
 	H_CFG_PERSONS[$1]=""
-	H_CFG_VENDOR_EXTRA[$1]=${2:-}
+	H_CFG_VENDOR_EXTRA[$1]=${2:-$H_ALWAYS}
 }
 
 # gw_person_add VENDOR PERSON-ID PUBKEY-FILE...
@@ -243,8 +248,10 @@ gw_person_add() {
         { id = \"$id\"; name = \"Test person $id\"; keys = [ $keys ]; }"
 }
 
-# gw_grant_add VENDOR "TARGET..." "CHANNEL-KIND..."
+# gw_grant_add VENDOR "TARGET..." "CHANNEL-KIND...": gw_start also installs a signed ticket
+# (one day from now) covering it, unless GW_NO_TICKETS=1.
 gw_grant_add() {
+	H_TICKETS+=("$1 $2")
 	local targets="" allow="" t
 	for t in $2; do targets+="${targets:+, }\"$t\""; done
 	for t in $3; do allow+="${allow:+, }\"$t\""; done
@@ -292,6 +299,10 @@ gw_config_write() {
 		echo "grants = ("
 		h_join "${H_CFG_GRANTS[@]}"
 		echo ");"
+		h_quote_list() { local x o=""; for x in "$@"; do o+="${o:+, }\"$x\""; done; echo "$o"; }
+		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
+		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
+		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; } );"
 		printf '%s\n' "${H_CFG_EXTRA[@]}"
 	} >"$GW_CONFIG"
 }
@@ -305,12 +316,31 @@ gw_policy_default() {
 	gw_grant_add acme "plc-07" "${GW_ALLOW:-shell exec}"
 }
 
+# gw_tickets_install: one ticket per grant, valid from now for a day, signed by the approver
+# "owner" with the stock ssh-keygen and installed with gatewayctl.
+gw_tickets_install() {
+	local i vendor targets t args f
+	for i in "${!H_TICKETS[@]}"; do
+		read -r vendor targets <<<"${H_TICKETS[$i]}"
+		args=()
+		for t in $targets; do args+=(--target "$t"); done
+		f=$H_DIR/gw/ticket-$i
+		"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket new --id "harness-$i" --vendor "$vendor" "${args[@]}" \
+			--from now --to +1d --approver owner --reason "harness work order $i" -o "$f" \
+			>>"$H_DIR/tickets.log" 2>&1 &&
+			ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$f" &&
+			"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket install "$f" >/dev/null ||
+			{ h_log "harness: ticket for $vendor ($targets) failed"; return 1; }
+	done
+}
+
 # ---- the gateway ----------------------------------------------------------------------------
 
 # gw_start: writes the config and starts gatewayd -D in the foreground of its own group.
 gw_start() {
 	[[ -x $H_GATEWAYD ]] || { h_log "harness: $H_GATEWAYD not built"; return 1; }
 	gw_config_write || return 1
+	[[ ${GW_NO_TICKETS:-0} == 1 ]] || gw_tickets_install || return 1
 	h_spawn gatewayd "$H_DIR/gatewayd.log" "$H_GATEWAYD" -D -f "$GW_CONFIG"
 	if ! h_wait_port "$GW_PORT" "$H_LAST_PID"; then
 		h_log "harness: gatewayd did not start:"; cat "$H_DIR/gatewayd.log" >&2
