@@ -363,7 +363,7 @@ TARGET_DEST=$H_USER@127.0.0.1
 # Stock ssh with a clean configuration: no user or system ssh_config, no agent.
 H_SSH_OPTS=(-F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
-	-o ConnectTimeout=10)
+	-o ConnectTimeout="${H_CONNECT_TIMEOUT:-10}")
 
 # gw_ssh ARGS...: ssh as the vendor person (VENDOR_KEY) to the gateway; ARGS name the destination.
 gw_ssh() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -p "$GW_PORT" "$@"; }
