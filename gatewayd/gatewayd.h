@@ -13,6 +13,7 @@
 
 #include "gatewayd/audit.h"
 #include "gatewayd/recorder.h"
+#include "gatewayd/seal.h"
 #include "policy/policy.h"
 
 #define SESSION_ID_LEN 32
@@ -43,6 +44,14 @@ struct relay {
 	bool done;            /* both sides closed; freed after the poll round */
 	bool has_exit_status;
 	int exit_status;
+	bool has_exit_signal;
+	char exit_signal[32];
+	bool exit_core;
+	bool exit_sent;       /* exit-status or exit-signal forwarded to the vendor */
+	char *notice;         /* without a target: what to tell the vendor, then close */
+	int notice_status;
+	bool close_sent;      /* vendor channel closed by us */
+	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
 };
@@ -50,6 +59,7 @@ TAILQ_HEAD(relay_list, relay);
 
 enum session_phase {
 	PHASE_AUTH,    /* key exchange done, waiting for authentication */
+	PHASE_DECIDE,  /* authenticated; the access decision comes next */
 	PHASE_DENIED,  /* authenticated, decision refused: explain on the first channel */
 	PHASE_LISTING, /* PERSON alone: list open targets on the first channel */
 	PHASE_RELAY,   /* target connected, channels relayed */
@@ -58,6 +68,7 @@ enum session_phase {
 
 struct session {
 	const struct gw_config *cfg;
+	const struct sealkey *key; /* signs recordings and audit events */
 	struct audit *audit;
 	ssh_session vendor;
 	ssh_session target;
@@ -83,6 +94,12 @@ struct session {
 	struct relay_list relays;
 	unsigned next_index;
 	unsigned nrelays_open;
+	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
+	int watch_fd;  /* inotify on the state dir: revocations end sessions at once */
+	int signal_fd; /* SIGHUP from the listener: the policy was reloaded */
+	bool ended;    /* the session was cut (schedule, revocation, policy) */
+	bool recheck_tickets; /* revocations changed */
+	bool recheck_policy;  /* configuration reloaded */
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	char end_reason[128];
 };
@@ -92,7 +109,7 @@ int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. */
-int session_run(const struct gw_config *cfg, ssh_session vendor);
+int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key);
 /* Ends the whole session with a message on every channel; reason for the evidence. */
 void session_abort(struct session *s, const char *reason);
 int session_audit(struct session *s, const char *event, json_t *fields);
@@ -109,8 +126,12 @@ ssh_session target_connect(const struct gw_target *t, char *why, size_t whylen, 
 ssh_channel relay_open(struct session *s);
 void relay_pump(struct session *s);
 void relay_close_all(struct session *s, const char *message, const char *reason);
+/* A message on the stderr of every started channel, and a note in its recording. */
+int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
 void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
+/* When the oldest unflushed event was recorded; 0 when nothing waits. */
+time_t relay_flush_due(struct session *s);
 
 /* listener.c */
 int listener_run(const char *config_path, struct gw_config *cfg, bool foreground);

@@ -301,36 +301,32 @@ recorder_event_raw(struct recording *rec, const char *code, const unsigned char 
 	return recorder_end_event(rec);
 }
 
-/* Splits p into runs of valid UTF-8 and runs of other bytes; an incomplete sequence at
- * the very end is kept in the stream's carry for the next write. */
+/* A piece that is valid UTF-8 becomes one text event (an incomplete sequence at the
+ * very end waits in the stream's carry for the next write). A piece with any invalid
+ * byte is binary data, not terminal text: it stays whole as one raw event, because
+ * splitting it into runs multiplies the events and the file size many times over. */
 static int
 recorder_encode(struct recording *rec, enum rec_stream st, const unsigned char *p, size_t n)
 {
-	size_t i = 0, j;
-	int r = 0;
+	size_t j = 0;
+	int r = 1;
 
-	while (i < n) {
-		for (j = i; j < n; j += (size_t)r) {
-			while (j < n && p[j] < 0x80) /* ASCII, the bulk of it */
-				j++;
-			if (j == n || (r = utf8_sequence(p + j, n - j)) <= 0)
-				break;
-		}
-		if (j > i && recorder_event_text(rec, stream_text_code[st], p + i, j - i) != 0)
-			return -1;
-		if (j == n)
+	while (j < n) {
+		while (j < n && p[j] < 0x80) /* ASCII, the bulk of it */
+			j++;
+		if (j == n || (r = utf8_sequence(p + j, n - j)) <= 0)
 			break;
-		if (r == 0) {
-			memcpy(rec->carry[st], p + j, n - j);
-			rec->ncarry[st] = n - j;
-			if (rec->pending_since == 0)
-				rec->pending_since = time(NULL);
-			break;
-		}
-		for (i = j; i < n && utf8_sequence(p + i, n - i) < 0; i++)
-			;
-		if (recorder_event_raw(rec, stream_raw_code[st], p + j, i - j) != 0)
-			return -1;
+		j += (size_t)r;
+	}
+	if (j < n && r < 0)
+		return recorder_event_raw(rec, stream_raw_code[st], p, n);
+	if (j > 0 && recorder_event_text(rec, stream_text_code[st], p, j) != 0)
+		return -1;
+	if (j < n) {
+		memcpy(rec->carry[st], p + j, n - j);
+		rec->ncarry[st] = n - j;
+		if (rec->pending_since == 0)
+			rec->pending_since = time(NULL);
 	}
 	return 0;
 }

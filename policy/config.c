@@ -177,25 +177,13 @@ static int
 loader_time(struct loader *ld, const config_setting_t *group, const char *key, time_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, key);
-	const char *v, *end;
-	struct tm tm;
+	const char *v;
 
 	*out = 0;
 	if (s == NULL)
 		return 0;
-	if ((v = config_setting_get_string(s)) == NULL)
-		goto bad;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0') {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(v, "%Y-%m-%d", &tm);
-		if (end == NULL || *end != '\0')
-			goto bad;
-	}
-	*out = timegm(&tm);
-	return 0;
-bad:
+	if ((v = config_setting_get_string(s)) != NULL && time_parse_utc(v, out) == 0)
+		return 0;
 	loader_error(ld, s, "\"%s\" must be a UTC time like 2027-12-31T23:59:59Z", key);
 	return -1;
 }
@@ -249,11 +237,129 @@ loader_check_readable(struct loader *ld, const config_setting_t *s, const char *
 	fclose(f);
 }
 
+/* "HH:MM" as minutes after midnight; "24:00" only where allow_24 (a window's end). */
+static int
+loader_clock(struct loader *ld, const config_setting_t *g, const char *key, bool allow_24)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	const char *v;
+	int h, m;
+
+	if (s == NULL) {
+		loader_error(ld, g, "missing required setting \"%s\"", key);
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if (v == NULL || strlen(v) != 5 || v[2] != ':' || sscanf(v, "%2d:%2d", &h, &m) != 2 ||
+	    v[0] < '0' || v[0] > '9' || v[3] < '0' || v[3] > '9' || m < 0 || m > 59 || h < 0 ||
+	    h > 24 || (h == 24 && (m != 0 || !allow_24))) {
+		loader_error(ld, s, "\"%s\" must be a time of day HH:MM (00:00 to %s)", key,
+		    allow_24 ? "24:00" : "23:59");
+		return -1;
+	}
+	return h * 60 + m;
+}
+
+/* "mon", or a range "mon-fri" (may wrap: "fri-mon"), as tm_wday bits. */
+static unsigned
+loader_days(struct loader *ld, const config_setting_t *g)
+{
+	static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+	const config_setting_t *s = config_setting_get_member(g, "days");
+	unsigned bits = 0;
+	size_t i, n;
+	char **days = loader_strings(ld, g, "days", &n);
+
+	for (i = 0; i < n; i++) {
+		int a = -1, b = -1, k;
+
+		for (k = 0; k < 7; k++) {
+			if (strncmp(days[i], names[k], 3) == 0)
+				a = k;
+			if (strlen(days[i]) == 7 && days[i][3] == '-' && strcmp(days[i] + 4, names[k]) == 0)
+				b = k;
+		}
+		if (a == -1 || (strlen(days[i]) != 3 && b == -1)) {
+			loader_error(ld, s, "bad day \"%s\": use mon, tue, ... sun or a range like mon-fri",
+			    days[i]);
+			continue;
+		}
+		if (b == -1)
+			b = a;
+		for (k = a;; k = (k + 1) % 7) {
+			bits |= 1u << k;
+			if (k == b)
+				break;
+		}
+	}
+	strings_free(days, n);
+	if (n == 0)
+		loader_error(ld, s ? s : g, "\"days\" needs at least one day");
+	return bits;
+}
+
+static void
+loader_window(struct loader *ld, const config_setting_t *g, struct gw_window *w)
+{
+	static const char *const known[] = {"days", "start", "end", "tz", "from", "to", NULL};
+
+	loader_check_keys(ld, g, known);
+	if (config_setting_get_member(g, "from") != NULL || config_setting_get_member(g, "to") != NULL) {
+		if (config_setting_get_member(g, "days") != NULL ||
+		    config_setting_get_member(g, "start") != NULL ||
+		    config_setting_get_member(g, "end") != NULL || config_setting_get_member(g, "tz") != NULL)
+			loader_error(ld, g, "a window is either recurring (days, start, end, tz) or "
+			    "absolute (from, to), not both");
+		if (config_setting_get_member(g, "from") == NULL || config_setting_get_member(g, "to") == NULL)
+			loader_error(ld, g, "an absolute window needs both \"from\" and \"to\"");
+		loader_time(ld, g, "from", &w->from);
+		loader_time(ld, g, "to", &w->to);
+		if (w->to <= w->from)
+			loader_error(ld, g, "window \"to\" must be later than \"from\"");
+		return;
+	}
+	w->days = loader_days(ld, g);
+	w->start = loader_clock(ld, g, "start", false);
+	w->end = loader_clock(ld, g, "end", true);
+	if (w->start >= 0 && w->start == w->end)
+		loader_error(ld, g, "window start and end are equal; use 00:00 to 24:00 for a whole day");
+	if ((w->tz = loader_string(ld, g, "tz", true)) != NULL && !window_tz_is_valid(w->tz))
+		loader_error(ld, config_setting_get_member(g, "tz"),
+		    "\"%s\" is not a time zone of the system tzdata (e.g. Europe/Berlin)", w->tz);
+	if (w->tz == NULL)
+		w->tz = xstrdup("UTC");
+}
+
+static void
+loader_windows(struct loader *ld, const config_setting_t *g, struct gw_window_set *set)
+{
+	const config_setting_t *list, *wg;
+	int i, n;
+
+	list = loader_list(ld, g, "windows", &n);
+	set->windows = xcalloc((size_t)n, sizeof(*set->windows));
+	for (i = 0; i < n; i++)
+		if ((wg = loader_group(ld, list, i)) != NULL)
+			loader_window(ld, wg, &set->windows[set->n++]);
+	if (list != NULL && set->n == 0)
+		loader_error(ld, list, "\"windows\" is empty; leave it out instead");
+}
+
+static void
+windows_free(struct gw_window_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->windows[i].tz);
+	free(set->windows);
+}
+
 static void
 loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
     struct gw_person *p)
 {
-	static const char *const known[] = {"id", "name", "keys", NULL};
+	static const char *const known[] = {"id", "name", "keys", "windows", NULL};
 	const config_setting_t *ks;
 	size_t i, prefix = strlen(v->id);
 
@@ -262,6 +368,7 @@ loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
 	p->id = loader_string(ld, g, "id", true);
 	p->name = loader_string(ld, g, "name", false);
 	p->keys = loader_strings(ld, g, "keys", &p->nkeys);
+	loader_windows(ld, g, &p->windows);
 	if (p->id != NULL && (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 ||
 	    p->id[prefix] != '.' || p->id[prefix + 1] == '\0'))
 		loader_error(ld, g, "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
@@ -279,7 +386,8 @@ loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
 static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
-	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", NULL};
+	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
+	    NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -288,6 +396,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
 	loader_time(ld, g, "expires", &v->expires);
+	loader_windows(ld, g, &v->windows);
 	if (v->id == NULL) {
 		v->id = xstrdup("");
 		return;
@@ -384,13 +493,14 @@ static void
 loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
     struct gw_grant *gr)
 {
-	static const char *const known[] = {"vendor", "targets", "allow", NULL};
+	static const char *const known[] = {"vendor", "targets", "allow", "windows", NULL};
 	size_t i;
 
 	loader_check_keys(ld, g, known);
 	gr->vendor = loader_string(ld, g, "vendor", true);
 	gr->targets = loader_strings(ld, g, "targets", &gr->ntargets);
 	gr->channels = loader_channels(ld, g);
+	loader_windows(ld, g, &gr->windows);
 	if (gr->vendor != NULL && config_find_vendor(cfg, gr->vendor) == NULL)
 		loader_error(ld, g, "grant names unknown vendor \"%s\"", gr->vendor);
 	if (gr->ntargets == 0)
@@ -453,12 +563,117 @@ loader_check_duplicates(struct loader *ld, const config_setting_t *root, struct 
 				}
 }
 
+/* A list naming known things, or "*" for any; unknown names are errors (typos). */
+static void
+loader_scope(struct loader *ld, const config_setting_t *g, const char *key, struct gw_config *cfg,
+    char ***out, size_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	size_t i;
+
+	*out = loader_strings(ld, g, key, n);
+	if (*n == 0)
+		loader_error(ld, s ? s : g, "approver needs \"%s\" (names, or [\"*\"] for any)", key);
+	for (i = 0; i < *n; i++) {
+		const char *v = (*out)[i];
+
+		if (strcmp(v, "*") == 0)
+			continue;
+		if (strcmp(key, "vendors") == 0 ? config_find_vendor(cfg, v) == NULL :
+		    config_find_target(cfg, v) == NULL)
+			loader_error(ld, s, "approver scope names unknown %s \"%s\"",
+			    strcmp(key, "vendors") == 0 ? "vendor" : "target", v);
+	}
+}
+
+static void
+loader_approver(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
+    struct gw_approver *a)
+{
+	static const char *const known[] = {"name", "key", "vendors", "targets", NULL};
+
+	loader_check_keys(ld, g, known);
+	a->name = loader_string(ld, g, "name", true);
+	a->key = loader_string(ld, g, "key", true);
+	if (a->name != NULL && !name_is_valid(a->name))
+		loader_error(ld, g, "approver name \"%s\" must be letters, digits, '.', '_' and '-'",
+		    a->name);
+	if (a->key != NULL && sshkey_blob_from_line(a->key, &a->key_blob, &a->key_blob_len) != 0)
+		loader_error(ld, config_setting_get_member(g, "key"), "approver key is not an OpenSSH "
+		    "ed25519, ecdsa or rsa (>= 2048 bits) public key line");
+	loader_scope(ld, g, "vendors", cfg, &a->vendors, &a->nvendors);
+	loader_scope(ld, g, "targets", cfg, &a->targets, &a->ntargets);
+}
+
+static void
+loader_approvers(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *list, *g;
+	size_t i, j;
+	int k, n;
+
+	list = loader_list(ld, root, "approvers", &n);
+	cfg->approvers = xcalloc((size_t)n, sizeof(*cfg->approvers));
+	for (k = 0; k < n; k++)
+		if ((g = loader_group(ld, list, k)) != NULL)
+			loader_approver(ld, g, cfg, &cfg->approvers[cfg->napprovers++]);
+	/* One key, one approver: the signer of a ticket must identify exactly one person. */
+	for (i = 0; i < cfg->napprovers; i++)
+		for (j = i + 1; j < cfg->napprovers; j++) {
+			const struct gw_approver *a = &cfg->approvers[i], *b = &cfg->approvers[j];
+
+			if (a->name != NULL && b->name != NULL && strcmp(a->name, b->name) == 0)
+				loader_error(ld, list, "duplicate approver \"%s\"", a->name);
+			if (a->key_blob != NULL && b->key_blob != NULL &&
+			    a->key_blob_len == b->key_blob_len &&
+			    memcmp(a->key_blob, b->key_blob, a->key_blob_len) == 0)
+				loader_error(ld, list, "approvers \"%s\" and \"%s\" share a key",
+				    a->name ? a->name : "?", b->name ? b->name : "?");
+		}
+}
+
+static int
+warn_cmp_desc(const void *a, const void *b)
+{
+	return *(const int *)b - *(const int *)a;
+}
+
+/* warn_before = [ 600, 60 ]: seconds before a scheduled end; default 10 min and 1 min. */
+static void
+loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "warn_before");
+	int i, n;
+
+	if (s == NULL) {
+		cfg->warn_before[0] = 600;
+		cfg->warn_before[1] = 60;
+		cfg->nwarn_before = 2;
+		return;
+	}
+	if (!config_setting_is_array(s) || (n = config_setting_length(s)) > GW_WARN_MAX) {
+		loader_error(ld, s, "\"warn_before\" must be an array of at most %d seconds", GW_WARN_MAX);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		int v = config_setting_get_int(e);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 || v > 86400) {
+			loader_error(ld, e, "\"warn_before\" entries must be 1 to 86400 seconds");
+			continue;
+		}
+		cfg->warn_before[cfg->nwarn_before++] = v;
+	}
+	qsort(cfg->warn_before, cfg->nwarn_before, sizeof(int), warn_cmp_desc);
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "vendors", "targets", "grants", NULL};
+	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -494,6 +709,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	loader_warnings(&ld, root, cfg);
 
 	list = loader_list(&ld, root, "vendors", &n);
 	cfg->vendors = xcalloc((size_t)n, sizeof(*cfg->vendors));
@@ -511,6 +727,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	for (i = 0; i < n; i++)
 		if ((g = loader_group(&ld, list, i)) != NULL)
 			loader_grant(&ld, g, cfg, &cfg->grants[cfg->ngrants++]);
+	loader_approvers(&ld, root, cfg);
 
 	config_destroy(&lc);
 	if (ld.nerrors > 0) {
@@ -540,7 +757,9 @@ config_free(struct gw_config *cfg)
 			free(v->persons[j].id);
 			free(v->persons[j].name);
 			strings_free(v->persons[j].keys, v->persons[j].nkeys);
+			windows_free(&v->persons[j].windows);
 		}
+		windows_free(&v->windows);
 		free(v->persons);
 		free(v->id);
 		free(v->name);
@@ -562,8 +781,17 @@ config_free(struct gw_config *cfg)
 	for (i = 0; i < cfg->ngrants; i++) {
 		free(cfg->grants[i].vendor);
 		strings_free(cfg->grants[i].targets, cfg->grants[i].ntargets);
+		windows_free(&cfg->grants[i].windows);
 	}
 	free(cfg->grants);
+	for (i = 0; i < cfg->napprovers; i++) {
+		free(cfg->approvers[i].name);
+		free(cfg->approvers[i].key);
+		free(cfg->approvers[i].key_blob);
+		strings_free(cfg->approvers[i].vendors, cfg->approvers[i].nvendors);
+		strings_free(cfg->approvers[i].targets, cfg->approvers[i].ntargets);
+	}
+	free(cfg->approvers);
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->recording_dir);
@@ -622,4 +850,32 @@ config_find_grant(const struct gw_config *cfg, const char *vendor, const char *t
 				return g;
 	}
 	return NULL;
+}
+
+const struct gw_approver *
+config_find_approver(const struct gw_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->napprovers; i++)
+		if (cfg->approvers[i].name != NULL && strcmp(cfg->approvers[i].name, name) == 0)
+			return &cfg->approvers[i];
+	return NULL;
+}
+
+static bool
+scope_has(char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], "*") == 0 || strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
+{
+	return scope_has(a->vendors, a->nvendors, vendor) && scope_has(a->targets, a->ntargets, target);
 }

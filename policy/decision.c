@@ -1,9 +1,12 @@
-/* decision.c: the access decision (R1), a pure function of its inputs.
- * Default deny; every refusal carries a short vendor text and a precise audit text. */
+/* decision.c: the access decision (R1), a pure function of config, tickets, revocations,
+ * used-session counts, the time and the request. Default deny; every refusal carries a
+ * short vendor text and a precise audit text. Never does I/O, never reads the clock. */
 #include "policy/policy.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define DECISION_HORIZON (400 * 86400) /* how far ahead "next window opens" looks */
 
 const char *
 deny_reason_name(enum deny_reason r)
@@ -21,6 +24,36 @@ deny_reason_name(enum deny_reason r)
 		return "unknown_target";
 	case DENY_NO_GRANT:
 		return "no_grant";
+	case DENY_NO_WINDOW:
+		return "no_window";
+	case DENY_OUTSIDE_WINDOW:
+		return "outside_window";
+	case DENY_NO_TICKET:
+		return "no_ticket";
+	case DENY_TICKET_NOT_YET_VALID:
+		return "ticket_not_yet_valid";
+	case DENY_TICKET_EXPIRED:
+		return "ticket_expired";
+	case DENY_TICKET_REVOKED:
+		return "ticket_revoked";
+	case DENY_TICKET_USED_UP:
+		return "ticket_used_up";
+	case DENY_TICKET_UNSIGNED:
+		return "ticket_unsigned";
+	case DENY_TICKET_BAD_SIGNATURE:
+		return "ticket_bad_signature";
+	case DENY_TICKET_WRONG_NAMESPACE:
+		return "ticket_wrong_namespace";
+	case DENY_TICKET_UNSUPPORTED_SIGNATURE:
+		return "ticket_unsupported_signature";
+	case DENY_TICKET_UNKNOWN_SIGNER:
+		return "ticket_unknown_signer";
+	case DENY_TICKET_WRONG_SIGNER:
+		return "ticket_wrong_signer";
+	case DENY_TICKET_UNKNOWN_APPROVER:
+		return "ticket_unknown_approver";
+	case DENY_TICKET_OUT_OF_SCOPE:
+		return "ticket_approver_out_of_scope";
 	}
 	return "unknown";
 }
@@ -33,12 +66,170 @@ decision_deny(struct decision *d, enum deny_reason r, const char *vendor_msg)
 	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "%s", vendor_msg);
 }
 
+static enum deny_reason
+deny_for_status(enum ticket_status s)
+{
+	switch (s) {
+	case TICKET_VALID:
+		return DENY_NONE;
+	case TICKET_UNSIGNED:
+		return DENY_TICKET_UNSIGNED;
+	case TICKET_BAD_SIGNATURE:
+		return DENY_TICKET_BAD_SIGNATURE;
+	case TICKET_WRONG_NAMESPACE:
+		return DENY_TICKET_WRONG_NAMESPACE;
+	case TICKET_UNSUPPORTED_SIGNATURE:
+		return DENY_TICKET_UNSUPPORTED_SIGNATURE;
+	case TICKET_UNKNOWN_SIGNER:
+		return DENY_TICKET_UNKNOWN_SIGNER;
+	case TICKET_WRONG_SIGNER:
+		return DENY_TICKET_WRONG_SIGNER;
+	case TICKET_UNKNOWN_APPROVER:
+		return DENY_TICKET_UNKNOWN_APPROVER;
+	case TICKET_OUT_OF_SCOPE:
+		return DENY_TICKET_OUT_OF_SCOPE;
+	}
+	return DENY_TICKET_BAD_SIGNATURE;
+}
+
+/* How close a refused ticket came to admitting: the refusal reported is the closest one,
+ * since it is the one the vendor or owner can act on. */
+static int
+deny_rank(enum deny_reason r)
+{
+	switch (r) {
+	case DENY_TICKET_USED_UP:
+		return 5;
+	case DENY_TICKET_NOT_YET_VALID:
+		return 4;
+	case DENY_TICKET_EXPIRED:
+		return 3;
+	case DENY_TICKET_REVOKED:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+enum deny_reason
+ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set, time_t now,
+    char *what, size_t len)
+{
+	const struct gw_revocation *rv;
+	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN];
+
+	if (t->status != TICKET_VALID) {
+		snprintf(what, len, "%s", t->problem);
+		return deny_for_status(t->status);
+	}
+	if ((rv = ticketset_find_revocation(set, t->id)) != NULL) {
+		time_format_utc(rv->at, a);
+		snprintf(what, len, "ticket %s was revoked at %s: %s", t->id, a, rv->reason);
+		return DENY_TICKET_REVOKED;
+	}
+	if (now < t->not_before) {
+		time_format_utc(t->not_before, a);
+		snprintf(what, len, "ticket %s is valid from %s", t->id, a);
+		return DENY_TICKET_NOT_YET_VALID;
+	}
+	if (now >= t->not_after) {
+		time_format_utc(t->not_after, b);
+		snprintf(what, len, "ticket %s expired at %s", t->id, b);
+		return DENY_TICKET_EXPIRED;
+	}
+	if (t->max_sessions != 0 && t->used_sessions >= t->max_sessions) {
+		snprintf(what, len, "ticket %s allows %u sessions and %u were used", t->id,
+		    t->max_sessions, t->used_sessions);
+		return DENY_TICKET_USED_UP;
+	}
+	return DENY_NONE;
+}
+
+static void
+decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_ticket *t,
+    const char *target, const char *what)
+{
+	char when[GW_TIME_UTC_LEN];
+
+	switch (r) {
+	case DENY_TICKET_NOT_YET_VALID:
+		time_format_utc(t->not_before, when);
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "approval ticket %s for %s is valid from %s", t->id, target, when);
+		break;
+	case DENY_TICKET_REVOKED:
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "approval ticket %s was revoked", t->id);
+		break;
+	case DENY_TICKET_USED_UP:
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "approval ticket %s has no sessions left", t->id);
+		break;
+	case DENY_TICKET_EXPIRED:
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "no approval ticket covers %s now",
+		    target);
+		break;
+	default: /* signature problems are the owner's to fix; the audit text says which */
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "approval ticket %s for %s was refused by the gateway", t->id, target);
+		break;
+	}
+	d->allow = false;
+	d->reason = r;
+	snprintf(d->ticket_id, sizeof(d->ticket_id), "%s", t->id);
+	snprintf(d->approver, sizeof(d->approver), "%s", t->approver);
+	snprintf(d->audit_msg, sizeof(d->audit_msg), "%s", what);
+}
+
+static bool
+decision_window(struct decision *d, const struct gw_person *p, const struct gw_grant *g,
+    time_t now, time_t limit, time_t *ends_at)
+{
+	/* Person and grant windows narrow the vendor's; every configured level must agree. */
+	const struct gw_window_set *levels[] = {&p->vendor->windows, &p->windows, &g->windows};
+	const size_t n = sizeof(levels) / sizeof(levels[0]);
+	const struct gw_window *opener;
+	char when[96];
+	time_t next;
+
+	if (p->vendor->windows.n == 0) {
+		decision_deny(d, DENY_NO_WINDOW, "no access window is configured for you");
+		snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s has no access window",
+		    p->vendor->id);
+		return false;
+	}
+	if (window_levels_contain(levels, n, now, limit, ends_at))
+		return true;
+	next = window_levels_next_open(levels, n, now, now + DECISION_HORIZON, &opener);
+	if (next == 0 || opener == NULL) {
+		decision_deny(d, DENY_OUTSIDE_WINDOW, "outside access window; no window opens soon");
+		snprintf(d->audit_msg, sizeof(d->audit_msg), "person %s is outside the access windows "
+		    "of vendor %s for %s; none opens within %d days", p->id, p->vendor->id, g->targets[0],
+		    DECISION_HORIZON / 86400);
+		return false;
+	}
+	window_format_open(opener, next, now, when, sizeof(when));
+	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "outside access window; next window opens %s",
+	    when);
+	d->allow = false;
+	d->reason = DENY_OUTSIDE_WINDOW;
+	time_format_utc(next, when);
+	snprintf(d->audit_msg, sizeof(d->audit_msg), "person %s of vendor %s is outside the access "
+	    "windows; next opens at %s", p->id, p->vendor->id, when);
+	return false;
+}
+
 void
-policy_decide(const struct gw_config *cfg, const struct access_request *req, struct decision *d)
+policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
+    const struct access_request *req, struct decision *d)
 {
 	const struct gw_person *p;
 	const struct gw_target *t;
 	const struct gw_grant *g;
+	const struct gw_ticket *best = NULL, *refused = NULL;
+	enum deny_reason refusal = DENY_NONE;
+	char what[GW_REASON_MAX], refused_what[GW_REASON_MAX] = "", until[GW_TIME_UTC_LEN];
+	time_t ends_at, window_end;
+	size_t i;
 
 	memset(d, 0, sizeof(*d));
 	if ((p = config_find_person(cfg, req->person)) == NULL) {
@@ -69,11 +260,52 @@ policy_decide(const struct gw_config *cfg, const struct access_request *req, str
 		    p->vendor->id, t->name);
 		return;
 	}
+	/* Of the tickets that admit, the one lasting longest; of those that do not, the closest. */
+	for (i = 0; tickets != NULL && i < tickets->ntickets; i++) {
+		const struct gw_ticket *k = tickets->tickets[i];
+		enum deny_reason r;
+
+		if (!ticket_covers(k, p, t->name))
+			continue;
+		if ((r = ticket_check_now(k, tickets, req->now, what, sizeof(what))) == DENY_NONE) {
+			if (best == NULL || k->not_after > best->not_after)
+				best = k;
+		} else if (refused == NULL || deny_rank(r) > deny_rank(refusal)) {
+			refused = k;
+			refusal = r;
+			snprintf(refused_what, sizeof(refused_what), "%s", what);
+		}
+	}
+	ends_at = best != NULL ? best->not_after : 0;
+	if (p->vendor->expires != 0 && (ends_at == 0 || p->vendor->expires < ends_at))
+		ends_at = p->vendor->expires;
+	if (!decision_window(d, p, g, req->now, ends_at != 0 ? ends_at : req->now + DECISION_HORIZON,
+	    &window_end))
+		return;
+	if (best == NULL && refused != NULL) {
+		decision_ticket_deny(d, refusal, refused, t->name, refused_what);
+		return;
+	}
+	if (best == NULL) {
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "no approval ticket covers %s now",
+		    t->name);
+		d->allow = false;
+		d->reason = DENY_NO_TICKET;
+		snprintf(d->audit_msg, sizeof(d->audit_msg), "no ticket names %s or vendor %s for "
+		    "target %s", p->id, p->vendor->id, t->name);
+		return;
+	}
+	if (window_end < ends_at)
+		ends_at = window_end;
 	d->allow = true;
 	d->reason = DENY_NONE;
 	d->channels = g->channels;
-	d->ends_at = p->vendor->expires;
+	d->ends_at = ends_at;
+	snprintf(d->ticket_id, sizeof(d->ticket_id), "%s", best->id);
+	snprintf(d->approver, sizeof(d->approver), "%s", best->approver);
 	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "access granted");
-	snprintf(d->audit_msg, sizeof(d->audit_msg), "grant for vendor %s covers target %s",
-	    p->vendor->id, t->name);
+	time_format_utc(ends_at, until);
+	snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s person %s target %s: grant, window "
+	    "and ticket %s (approver %s, %s) admit until %s", p->vendor->id, p->id, t->name, best->id,
+	    best->approver, best->reason, until);
 }

@@ -10,6 +10,7 @@
 #define GW_ID_MAX 64          /* vendor, person and target names */
 #define GW_USERNAME_MAX 130   /* PERSON "+" TARGET */
 #define GW_REASON_MAX 256
+#define GW_AUDIT_MSG_MAX 768  /* a decision's audit text: names, times and the ticket reason */
 
 /* Channel kinds a grant may open. Default: shell and exec only (R5). */
 enum gw_channel_kind {
@@ -23,6 +24,23 @@ enum gw_channel_kind {
 };
 #define GW_CHAN_DEFAULT (GW_CHAN_SHELL | GW_CHAN_EXEC)
 
+/* window.c: when a vendor may connect (R1). A recurring window opens on each of
+ * its days at start and closes at end (the next day when end <= start), both read
+ * on the wall clock of its IANA time zone; an absolute window is [from, to) in UTC. */
+struct gw_window {
+	unsigned days;   /* bit N: tm_wday N (0 Sunday); 0 for an absolute window */
+	int start;       /* minutes after local midnight, 0..1439 */
+	int end;         /* minutes after local midnight, 1..1440 */
+	char *tz;        /* IANA zone name, e.g. "Europe/Berlin" */
+	time_t from, to; /* absolute window, when days == 0 */
+};
+
+/* The windows of one level (vendor, person or grant); n == 0: level not configured. */
+struct gw_window_set {
+	struct gw_window *windows;
+	size_t n;
+};
+
 /* A named engineer of a vendor; authenticates with one of its keys. */
 struct gw_person {
 	char *id;                 /* "acme.alice": vendor id, dot, name */
@@ -30,6 +48,7 @@ struct gw_person {
 	struct gw_vendor *vendor; /* owner, set by the loader */
 	char **keys;              /* OpenSSH public key lines */
 	size_t nkeys;
+	struct gw_window_set windows; /* optional; narrows the vendor's windows */
 };
 
 /* An outside service provider. */
@@ -40,6 +59,7 @@ struct gw_vendor {
 	time_t expires; /* 0: never */
 	struct gw_person *persons;
 	size_t npersons;
+	struct gw_window_set windows; /* none: no access (default deny) */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -63,12 +83,27 @@ struct gw_grant {
 	char **targets;
 	size_t ntargets;
 	unsigned channels; /* enum gw_channel_kind bits */
+	struct gw_window_set windows; /* optional; narrows the vendor's windows */
+};
+
+/* An asset owner's key that signs tickets, and what it may approve (R2). */
+struct gw_approver {
+	char *name;
+	char *key;                /* OpenSSH public key line */
+	unsigned char *key_blob;  /* the key's wire blob, decoded by the loader */
+	size_t key_blob_len;
+	char **vendors;           /* vendors it may approve for; "*": any */
+	size_t nvendors;
+	char **targets;           /* targets it may approve; "*": any */
+	size_t ntargets;
 };
 
 struct gw_listen {
 	char *address;
 	int port;
 };
+
+#define GW_WARN_MAX 8 /* warnings before a scheduled session end */
 
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
@@ -85,12 +120,16 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent connections, 0: unlimited */
+	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
+	size_t nwarn_before;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;
 	size_t ntargets;
 	struct gw_grant *grants;
 	size_t ngrants;
+	struct gw_approver *approvers;
+	size_t napprovers;
 };
 
 /* config.c: load and validate. Errors are "FILE:LINE: problem" lines,
@@ -102,6 +141,32 @@ const struct gw_vendor *config_find_vendor(const struct gw_config *cfg, const ch
 const struct gw_target *config_find_target(const struct gw_config *cfg, const char *name);
 const struct gw_grant *config_find_grant(const struct gw_config *cfg, const char *vendor,
     const char *target);
+const struct gw_approver *config_find_approver(const struct gw_config *cfg, const char *name);
+/* Whether approver a may approve work for vendor on target. */
+bool approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target);
+
+/* timefmt.c: the one UTC time syntax of config and tickets, "YYYY-MM-DDTHH:MM:SSZ"
+ * or "YYYY-MM-DD" (00:00 UTC). Returns 0, or -1 for anything else (incl. Feb 30). */
+int time_parse_utc(const char *s, time_t *out);
+#define GW_TIME_UTC_LEN 21 /* "2027-03-01T07:00:00Z" and NUL */
+void time_format_utc(time_t t, char buf[GW_TIME_UTC_LEN]);
+
+/* window.c. Zone conversion uses the system tzdata through glibc (TZ switched and
+ * restored around each call: single-threaded callers only). */
+/* Whether every configured level contains now; levels with n == 0 are skipped, but
+ * the vendor level must have windows (else false). On true, *ends_at is when the
+ * covering windows of all levels stop covering continuously (capped at limit). */
+bool window_levels_contain(const struct gw_window_set *const *levels, size_t nlevels,
+    time_t now, time_t limit, time_t *ends_at);
+/* The next instant after now at which every level contains the time, searched up to
+ * horizon; 0 when none. *w is the window whose opening that is (for messages). */
+time_t window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevels,
+    time_t now, time_t horizon, const struct gw_window **w);
+/* "Mon 07:00 Europe/Berlin" (recurring; with the date when 6 days or more after now)
+ * or "2027-03-01 07:00 UTC" (absolute). */
+void window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, size_t len);
+/* Whether name is a zone in the system tzdata (a TZif file under TZDIR). */
+bool window_tz_is_valid(const char *name);
 
 /* username.c: "PERSON+TARGET" or "PERSON". */
 struct gw_username {
@@ -117,6 +182,127 @@ bool name_is_valid(const char *s);
 bool fingerprint_is_valid(const char *fp);
 bool fingerprint_matches(const struct gw_target *t, const char *fp);
 
+/* sshsig.c: OpenSSH public keys and detached SSHSIG signatures, checked with OpenSSL
+ * (ed25519, ecdsa-sha2-nistp256/384/521, RSA >= 2048 bits with rsa-sha2-256/512). */
+#define GW_FP_LEN 52 /* "SHA256:" + 43 base64 characters + NUL */
+enum sshsig_result {
+	SSHSIG_OK = 0,
+	SSHSIG_MALFORMED,        /* not an armored SSHSIG, bad magic or version */
+	SSHSIG_WRONG_NAMESPACE,
+	SSHSIG_UNSUPPORTED,      /* key type or hash algorithm */
+	SSHSIG_BAD_SIGNATURE,    /* the signature does not verify over the message */
+};
+/* Decodes "TYPE BASE64 [comment]" into its wire blob (caller frees); -1 unless the
+ * line holds a supported key. */
+int sshkey_blob_from_line(const char *line, unsigned char **blob, size_t *len);
+void sshkey_fingerprint(const unsigned char *blob, size_t len, char buf[GW_FP_LEN]);
+/* Verifies an armored signature over msg; on SSHSIG_OK *signer is the signing key's
+ * blob (caller frees). Whether that key is trusted is the caller's decision. */
+enum sshsig_result sshsig_verify(const char *armored, size_t armored_len, const void *msg,
+    size_t msg_len, const char *namespace, unsigned char **signer, size_t *signer_len);
+const char *sshsig_result_text(enum sshsig_result r);
+
+/* ticket.c: an owner's signed approval (R2). A ticket is a libconfig text file signed
+ * with `ssh-keygen -Y sign -n gatewayd-ticket -f KEY FILE` (detached FILE.sig). */
+#define TICKET_NAMESPACE "gatewayd-ticket"
+#define TICKET_TEXT_MAX 16384
+#define TICKET_TARGETS_MAX 1000
+
+enum ticket_status {
+	TICKET_VALID = 0,
+	TICKET_UNSIGNED,              /* no signature file */
+	TICKET_BAD_SIGNATURE,         /* altered ticket, or not a signature at all */
+	TICKET_WRONG_NAMESPACE,       /* signed, but not as a gatewayd ticket */
+	TICKET_UNSUPPORTED_SIGNATURE, /* key type or hash the gateway does not accept */
+	TICKET_UNKNOWN_SIGNER,        /* signing key is no approver's key */
+	TICKET_WRONG_SIGNER,          /* signed by another approver than the one it names */
+	TICKET_UNKNOWN_APPROVER,      /* names an approver the policy does not have */
+	TICKET_OUT_OF_SCOPE,          /* approver may not approve that vendor or target */
+};
+
+struct gw_ticket {
+	char *id;
+	char *vendor;        /* vendor covered; for a person ticket, that person's vendor */
+	char *person;        /* NULL: every person of the vendor */
+	char **targets;
+	size_t ntargets;
+	time_t not_before;   /* valid in [not_before, not_after) */
+	time_t not_after;
+	char *approver;
+	char *reason;        /* reason or work-order reference */
+	unsigned max_sessions; /* sessions that may be started under it; 0: unlimited */
+	/* Set by ticket_verify() and the store, not by the file: */
+	enum ticket_status status;
+	char problem[GW_REASON_MAX]; /* precise text when status != TICKET_VALID */
+	char signer[GW_FP_LEN];      /* signing key fingerprint, "" when unknown */
+	unsigned used_sessions;      /* sessions already started under it */
+};
+
+struct gw_revocation {
+	char *id;
+	time_t at;
+	char *reason;
+};
+
+/* Everything the decision needs about tickets: the installed tickets (verified),
+ * the revocations, and each ticket's used-session count. */
+struct ticket_set {
+	struct gw_ticket **tickets;
+	size_t ntickets;
+	struct gw_revocation *revocations;
+	size_t nrevocations;
+};
+
+/* Ticket ids become file names: name_is_valid() characters only. */
+bool ticket_id_is_valid(const char *id);
+/* Parses ticket text; errors are "ORIGIN:LINE: problem" lines (caller frees). The new
+ * ticket has status TICKET_UNSIGNED until ticket_verify(). */
+int ticket_parse(const char *text, size_t len, const char *origin, struct gw_ticket **out,
+    char **errors);
+/* Checks the signature (sig NULL: unsigned), signer and approver scope against cfg;
+ * sets t->status, t->problem and t->signer. */
+void ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig,
+    size_t siglen, const struct gw_config *cfg);
+void ticket_free(struct gw_ticket *t);
+const char *ticket_status_name(enum ticket_status s);
+bool ticket_names_target(const struct gw_ticket *t, const char *target);
+/* Whether t names this person (or the person's vendor) and target. */
+bool ticket_covers(const struct gw_ticket *t, const struct gw_person *p, const char *target);
+
+struct ticket_set *ticketset_new(void);
+void ticketset_free(struct ticket_set *set);
+void ticketset_add_ticket(struct ticket_set *set, struct gw_ticket *t); /* takes t */
+void ticketset_add_revocation(struct ticket_set *set, const char *id, time_t at,
+    const char *reason);
+const struct gw_revocation *ticketset_find_revocation(const struct ticket_set *set,
+    const char *id);
+struct gw_ticket *ticketset_find_ticket(const struct ticket_set *set, const char *id);
+
+/* revocation.c: <state_dir>/revocations, one "TIME<TAB>ID<TAB>REASON" line per
+ * revocation; appended, never rewritten or deleted. */
+int revocation_append(const char *state_dir, const char *id, time_t at, const char *reason,
+    char **error);
+/* Adds every recorded revocation to set; -1 (with errors) when the file exists but cannot
+ * be read completely: the caller must then refuse access (fail closed). */
+int revocation_load(const char *state_dir, struct ticket_set *set, char **errors);
+
+/* ticketstore.c: installed tickets, <state_dir>/tickets/ID.ticket with ID.ticket.sig, and the
+ * sessions started under each, ID.used (one line per session). */
+/* Reads, parses and verifies every installed ticket, its used-session count and the
+ * revocations. Tickets that fail verification stay in the set with their status (the
+ * decision names them); files that cannot be parsed are reported in *errors. Returns -1
+ * only when the store cannot be read reliably (refuse all access then). */
+int ticketstore_load(const char *state_dir, const struct gw_config *cfg,
+    struct ticket_set **out, char **errors);
+/* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
+ * ticket with different content. */
+int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error);
+/* Records one started session under ticket id (call after an allow that used it). */
+int ticketstore_record_use(const char *state_dir, const char *id, time_t now, char **error);
+/* Reads a regular file of at most max bytes (NUL-terminated copy); -1 with errno. */
+int file_read_bounded(const char *path, size_t max, char **out, size_t *len);
+
 /* decision.c: the access decision (R1). */
 struct access_request {
 	const char *person;  /* authenticated person id */
@@ -131,19 +317,43 @@ enum deny_reason {
 	DENY_VENDOR_EXPIRED,
 	DENY_UNKNOWN_TARGET,
 	DENY_NO_GRANT,
+	DENY_NO_WINDOW,           /* the vendor has no access window configured */
+	DENY_OUTSIDE_WINDOW,
+	DENY_NO_TICKET,           /* no ticket names this vendor/person and target */
+	DENY_TICKET_NOT_YET_VALID,
+	DENY_TICKET_EXPIRED,
+	DENY_TICKET_REVOKED,
+	DENY_TICKET_USED_UP,      /* max_sessions reached */
+	DENY_TICKET_UNSIGNED,
+	DENY_TICKET_BAD_SIGNATURE,
+	DENY_TICKET_WRONG_NAMESPACE,
+	DENY_TICKET_UNSUPPORTED_SIGNATURE,
+	DENY_TICKET_UNKNOWN_SIGNER,
+	DENY_TICKET_WRONG_SIGNER,
+	DENY_TICKET_UNKNOWN_APPROVER,
+	DENY_TICKET_OUT_OF_SCOPE,
 };
 
 struct decision {
 	bool allow;
 	enum deny_reason reason;
 	char vendor_msg[GW_REASON_MAX]; /* short; shown to the vendor */
-	char audit_msg[GW_REASON_MAX];  /* precise; for the audit log */
+	char audit_msg[GW_AUDIT_MSG_MAX]; /* precise; for the audit log */
 	time_t ends_at;                 /* 0: no scheduled end */
 	unsigned channels;              /* granted channel kinds */
+	/* The ticket the decision is about (the one used, or the refused one), or "": */
+	char ticket_id[GW_ID_MAX + 1];
+	char approver[GW_ID_MAX + 1];
 };
 
-void policy_decide(const struct gw_config *cfg, const struct access_request *req,
-    struct decision *out);
+/* tickets may be NULL (no tickets: every request is refused after the window check).
+ * On allow, ends_at is the earliest of window end, ticket end and account expiry. */
+void policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
+    const struct access_request *req, struct decision *out);
 const char *deny_reason_name(enum deny_reason r);
+/* Why ticket t does not admit at now (signature, revocation, interval, sessions), or
+ * DENY_NONE; what gets the precise text. Coverage of person and target is not checked. */
+enum deny_reason ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set,
+    time_t now, char *what, size_t len);
 
 #endif

@@ -18,6 +18,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_transcript_entry,
 	&cmd_search_entry,
 	&cmd_history_entry,
+	&cmd_ticket_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

@@ -28,5 +28,6 @@ extern const struct ctl_command cmd_replay_entry;
 extern const struct ctl_command cmd_transcript_entry;
 extern const struct ctl_command cmd_search_entry;
 extern const struct ctl_command cmd_history_entry;
+extern const struct ctl_command cmd_ticket_entry;
 
 #endif

@@ -1,0 +1,689 @@
+/* relay.c: each vendor session channel and its twin on the target: requests, data,
+ * EOF, exit status, in order, with every forwarded byte recorded where it is forwarded.
+ * Never blocks on data: writes at most the peer's window, the rest waits in libssh. */
+#include "gatewayd/gatewayd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+static void relay_fail(struct relay *r, const char *reason);
+
+static bool
+relay_env_allowed(const char *name)
+{
+	return strcmp(name, "TERM") == 0 || strcmp(name, "LANG") == 0 ||
+	    strncmp(name, "LC_", 3) == 0;
+}
+
+/* A message to the vendor on the channel's stderr; not part of the target's output. */
+static void
+relay_tell(struct relay *r, const char *text)
+{
+	char line[512];
+	int n;
+
+	if (r->vendor == NULL || r->close_sent || !ssh_channel_is_open(r->vendor))
+		return;
+	n = snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
+	if (n > 0)
+		ssh_channel_write_stderr(r->vendor, line, (uint32_t)strnlen(line, sizeof(line)));
+	if (r->rec != NULL)
+		recorder_write_note(r->rec, text);
+}
+
+/* Target requests are answered within one round trip; they run blocking (bounded by
+ * the target's connect timeout) so their replies are seen in order. */
+static int
+relay_target_request(struct relay *r, int rc_blocking_call(ssh_channel, void *), void *arg)
+{
+	ssh_session t = r->session->target;
+	int rc;
+
+	ssh_set_blocking(t, 1);
+	rc = rc_blocking_call(r->target, arg);
+	ssh_set_blocking(t, 0);
+	return rc;
+}
+
+struct pty_args {
+	const char *term;
+	int width, height;
+};
+
+static int
+relay_call_pty(ssh_channel c, void *arg)
+{
+	struct pty_args *a = arg;
+
+	return ssh_channel_request_pty_size(c, a->term, a->width, a->height);
+}
+
+static int
+relay_call_shell(ssh_channel c, void *arg)
+{
+	(void)arg;
+	return ssh_channel_request_shell(c);
+}
+
+static int
+relay_call_exec(ssh_channel c, void *arg)
+{
+	return ssh_channel_request_exec(c, arg);
+}
+
+static int
+relay_call_env(ssh_channel c, void *arg)
+{
+	const char *const *kv = arg;
+
+	return ssh_channel_request_env(c, kv[0], kv[1]);
+}
+
+static int
+relay_call_open(ssh_channel c, void *arg)
+{
+	(void)arg;
+	return ssh_channel_open_session(c);
+}
+
+/* Recording starts before the target sees the request: no unrecorded session (R9). */
+static int
+relay_start(struct relay *r, const char *command, unsigned kind)
+{
+	struct session *s = r->session;
+	struct recording_meta m = {
+	    .session_id = s->id,
+	    .channel = r->index,
+	    .person = s->person->id,
+	    .vendor = s->person->vendor->id,
+	    .target = s->target_cfg->name,
+	    .target_user = s->target_cfg->user,
+	    .client_addr = s->client_addr,
+	    .client_port = s->client_port,
+	    .key_fp = s->key_fp,
+	    .command = command,
+	    .term = r->pty ? r->term : NULL,
+	    .width = r->pty ? r->width : 80,
+	    .height = r->pty ? r->height : 24,
+	    .started = time(NULL),
+	};
+	int rc;
+
+	if (r->started) {
+		relay_tell(r, "a channel runs one shell or command only");
+		return -1;
+	}
+	if ((s->decision.channels & kind) == 0) {
+		relay_tell(r, kind == GW_CHAN_SHELL ? "interactive shell is not granted for this target"
+						    : "command execution is not granted for this target");
+		session_audit(s, "channel_refused",
+		    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "what",
+			kind == GW_CHAN_SHELL ? "shell" : "exec", "channel", (json_int_t)r->index));
+		return -1;
+	}
+	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->key)) == NULL) {
+		relay_tell(r, "session refused: the recording cannot be written");
+		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
+		session_audit(s, "recorder_failure",
+		    json_pack("{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
+		s->fatal = true;
+		return -1;
+	}
+	if (session_audit(s, "channel_start",
+		json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
+		    s->person->vendor->id, "target", s->target_cfg->name, "channel", (json_int_t)r->index,
+		    "command", command, "recording", recorder_path(r->rec))) != 0) {
+		relay_tell(r, "session refused: the audit log cannot be written");
+		return -1;
+	}
+	if (command != NULL)
+		rc = relay_target_request(r, relay_call_exec, (void *)command);
+	else
+		rc = relay_target_request(r, relay_call_shell, NULL);
+	if (rc != SSH_OK) {
+		relay_tell(r, "the target refused the request");
+		snprintf(r->end_reason, sizeof(r->end_reason), "target refused %s",
+		    command ? "exec" : "shell");
+		return -1;
+	}
+	r->started = true;
+	return 0;
+}
+
+/* ---- vendor side ---- */
+
+static int
+vendor_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+    void *userdata)
+{
+	struct relay *r = userdata;
+	uint32_t n;
+	int w;
+
+	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
+		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
+	n = ssh_channel_window_size(r->target);
+	if (n > len)
+		n = len;
+	if (n == 0)
+		return 0;
+	if ((w = ssh_channel_write(r->target, data, n)) <= 0)
+		return 0;
+	if (recorder_write_input(r->rec, data, (size_t)w) != 0)
+		relay_fail(r, "recording write failed");
+	r->bytes_in += (unsigned)w;
+	(void)sess, (void)ch, (void)is_stderr;
+	return w;
+}
+
+static void
+vendor_eof_cb(ssh_session sess, ssh_channel ch, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->vendor_eof = true;
+	(void)sess, (void)ch;
+}
+
+static void
+vendor_close_cb(ssh_session sess, ssh_channel ch, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->vendor_closed = true;
+	if (r->end_reason[0] == '\0')
+		snprintf(r->end_reason, sizeof(r->end_reason), "vendor closed the channel");
+	(void)sess, (void)ch;
+}
+
+static void
+vendor_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, void *userdata)
+{
+	struct relay *r = userdata;
+	char note[64];
+
+	if (r->target == NULL || !r->started || strlen(sig) > 16)
+		return;
+	snprintf(note, sizeof(note), "signal %s", sig);
+	if (r->rec != NULL)
+		recorder_write_note(r->rec, note);
+	ssh_channel_request_send_signal(r->target, sig);
+	(void)sess, (void)ch;
+}
+
+static int
+vendor_pty_cb(ssh_session sess, ssh_channel ch, const char *term, int width, int height,
+    int pxwidth, int pxheight, void *userdata)
+{
+	struct relay *r = userdata;
+	struct pty_args a = {.term = term, .width = width, .height = height};
+
+	if (r->started || strlen(term) >= sizeof(r->term) || width < 0 || height < 0 ||
+	    width > 10000 || height > 10000)
+		return -1;
+	r->pty = true;
+	snprintf(r->term, sizeof(r->term), "%s", term);
+	r->width = width;
+	r->height = height;
+	(void)sess, (void)ch, (void)pxwidth, (void)pxheight;
+	if (r->target == NULL)
+		return 0;
+	return relay_target_request(r, relay_call_pty, &a) == SSH_OK ? 0 : -1;
+}
+
+static int
+vendor_window_change_cb(ssh_session sess, ssh_channel ch, int width, int height, int pxwidth,
+    int pxheight, void *userdata)
+{
+	struct relay *r = userdata;
+
+	(void)sess, (void)ch, (void)pxwidth, (void)pxheight;
+	if (!r->pty || width < 0 || height < 0 || width > 10000 || height > 10000)
+		return -1;
+	r->width = width;
+	r->height = height;
+	if (r->target == NULL)
+		return 0;
+	if (r->rec != NULL && recorder_write_resize(r->rec, width, height) != 0)
+		relay_fail(r, "recording write failed");
+	ssh_channel_change_pty_size(r->target, width, height);
+	return 0;
+}
+
+static int
+vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *value,
+    void *userdata)
+{
+	struct relay *r = userdata;
+	const char *kv[2] = {name, value};
+
+	(void)sess, (void)ch;
+	if (r->target == NULL || r->started || !relay_env_allowed(name) || strlen(value) > 256)
+		return -1;
+	return relay_target_request(r, relay_call_env, kv) == SSH_OK ? 0 : -1;
+}
+
+static int
+vendor_shell_cb(ssh_session sess, ssh_channel ch, void *userdata)
+{
+	struct relay *r = userdata;
+
+	(void)sess, (void)ch;
+	if (r->target == NULL)
+		return 0; /* the notice is sent once the request is answered */
+	return relay_start(r, NULL, GW_CHAN_SHELL);
+}
+
+static int
+vendor_exec_cb(ssh_session sess, ssh_channel ch, const char *command, void *userdata)
+{
+	struct relay *r = userdata;
+
+	(void)sess, (void)ch;
+	if (r->target == NULL)
+		return 0;
+	return relay_start(r, command, GW_CHAN_EXEC);
+}
+
+static int
+vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, void *userdata)
+{
+	struct relay *r = userdata;
+	char msg[128];
+
+	(void)sess, (void)ch;
+	if (r->target == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "subsystem %.32s is not available through this gateway",
+	    subsystem);
+	relay_tell(r, msg);
+	session_audit(r->session, "channel_refused",
+	    json_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
+		"subsystem", subsystem));
+	return -1;
+}
+
+static int
+vendor_wontblock_cb(ssh_session sess, ssh_channel ch, uint32_t bytes, void *userdata)
+{
+	(void)sess, (void)ch, (void)bytes, (void)userdata;
+	return 0; /* relay_pump runs after every poll round and drains then */
+}
+
+/* ---- target side ---- */
+
+static int
+target_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+    void *userdata)
+{
+	struct relay *r = userdata;
+	uint32_t n;
+	int w, rc;
+
+	(void)sess, (void)ch;
+	if (r->vendor_closed || r->close_sent)
+		return (int)len;
+	n = ssh_channel_window_size(r->vendor);
+	if (n > len)
+		n = len;
+	if (n == 0)
+		return 0;
+	w = is_stderr ? ssh_channel_write_stderr(r->vendor, data, n)
+		      : ssh_channel_write(r->vendor, data, n);
+	if (w <= 0)
+		return 0;
+	rc = is_stderr ? recorder_write_stderr(r->rec, data, (size_t)w)
+		       : recorder_write_output(r->rec, data, (size_t)w);
+	if (rc != 0)
+		relay_fail(r, "recording write failed");
+	r->bytes_out += (unsigned)w;
+	return w;
+}
+
+static void
+target_eof_cb(ssh_session sess, ssh_channel ch, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->target_eof = true;
+	(void)sess, (void)ch;
+}
+
+static void
+target_close_cb(ssh_session sess, ssh_channel ch, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->target_closed = true;
+	(void)sess, (void)ch;
+}
+
+static void
+target_exit_status_cb(ssh_session sess, ssh_channel ch, int status, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->has_exit_status = true;
+	r->exit_status = status;
+	(void)sess, (void)ch;
+}
+
+static void
+target_exit_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, int core,
+    const char *errmsg, const char *lang, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->has_exit_signal = true;
+	snprintf(r->exit_signal, sizeof(r->exit_signal), "%s", sig);
+	r->exit_core = core != 0;
+	(void)sess, (void)ch, (void)errmsg, (void)lang;
+}
+
+ssh_channel
+relay_open(struct session *s)
+{
+	struct relay *r;
+
+	if (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->session = s;
+	r->index = s->next_index++;
+	if ((r->vendor = ssh_channel_new(s->vendor)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	if (s->phase == PHASE_RELAY) {
+		if ((r->target = ssh_channel_new(s->target)) == NULL ||
+		    relay_target_request(r, relay_call_open, NULL) != SSH_OK) {
+			error_f("%s: cannot open a channel on target %s: %s", s->id, s->target_cfg->name,
+			    ssh_get_error(s->target));
+			if (r->target != NULL)
+				ssh_channel_free(r->target);
+			ssh_channel_free(r->vendor);
+			free(r);
+			return NULL;
+		}
+		r->target_cb.userdata = r;
+		r->target_cb.channel_data_function = target_data_cb;
+		r->target_cb.channel_eof_function = target_eof_cb;
+		r->target_cb.channel_close_function = target_close_cb;
+		r->target_cb.channel_exit_status_function = target_exit_status_cb;
+		r->target_cb.channel_exit_signal_function = target_exit_signal_cb;
+		ssh_callbacks_init(&r->target_cb);
+		ssh_set_channel_callbacks(r->target, &r->target_cb);
+	} else {
+		r->notice = xstrdup(s->refusal);
+		r->notice_status = s->phase == PHASE_LISTING ? 0 : 1;
+	}
+	r->vendor_cb.userdata = r;
+	r->vendor_cb.channel_data_function = vendor_data_cb;
+	r->vendor_cb.channel_eof_function = vendor_eof_cb;
+	r->vendor_cb.channel_close_function = vendor_close_cb;
+	r->vendor_cb.channel_signal_function = vendor_signal_cb;
+	r->vendor_cb.channel_pty_request_function = vendor_pty_cb;
+	r->vendor_cb.channel_pty_window_change_function = vendor_window_change_cb;
+	r->vendor_cb.channel_env_request_function = vendor_env_cb;
+	r->vendor_cb.channel_shell_request_function = vendor_shell_cb;
+	r->vendor_cb.channel_exec_request_function = vendor_exec_cb;
+	r->vendor_cb.channel_subsystem_request_function = vendor_subsystem_cb;
+	r->vendor_cb.channel_write_wontblock_function = vendor_wontblock_cb;
+	ssh_callbacks_init(&r->vendor_cb);
+	ssh_set_channel_callbacks(r->vendor, &r->vendor_cb);
+	TAILQ_INSERT_TAIL(&s->relays, r, entry);
+	s->nrelays_open++;
+	return r->vendor;
+}
+
+static void
+relay_fail(struct relay *r, const char *reason)
+{
+	struct session *s = r->session;
+
+	if (s->fatal)
+		return;
+	s->fatal = true;
+	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
+	crit_f("%s: %s: ending the session (fail closed)", s->id, reason);
+}
+
+/* Moves what libssh holds for `from` into `to`, as far as to's window allows. */
+static void
+relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, int is_stderr)
+{
+	static char buf[RELAY_CHUNK];
+	uint32_t room;
+	int n, w, rc;
+
+	while (!r->session->fatal && ssh_channel_poll(from, is_stderr) > 0 &&
+	    (room = ssh_channel_window_size(to)) > 0) {
+		if (room > sizeof(buf))
+			room = sizeof(buf);
+		if ((n = ssh_channel_read_nonblocking(from, buf, room, is_stderr)) <= 0)
+			return;
+		w = is_stderr ? ssh_channel_write_stderr(to, buf, (uint32_t)n)
+			      : ssh_channel_write(to, buf, (uint32_t)n);
+		if (w != n) {
+			relay_fail(r, "relay write failed");
+			return;
+		}
+		if (to_target) {
+			rc = recorder_write_input(r->rec, buf, (size_t)n);
+			r->bytes_in += (unsigned)n;
+		} else {
+			rc = is_stderr ? recorder_write_stderr(r->rec, buf, (size_t)n)
+				       : recorder_write_output(r->rec, buf, (size_t)n);
+			r->bytes_out += (unsigned)n;
+		}
+		if (rc != 0)
+			relay_fail(r, "recording write failed");
+	}
+}
+
+static void
+relay_send_exit(struct relay *r)
+{
+	char note[64];
+
+	if (r->exit_sent)
+		return;
+	r->exit_sent = true;
+	if (r->has_exit_signal) {
+		ssh_channel_request_send_exit_signal(r->vendor, r->exit_signal, r->exit_core, "", "");
+		snprintf(note, sizeof(note), "exit signal %s", r->exit_signal);
+	} else if (r->has_exit_status) {
+		ssh_channel_request_send_exit_status(r->vendor, r->exit_status);
+		snprintf(note, sizeof(note), "exit status %d", r->exit_status);
+	} else {
+		return;
+	}
+	if (r->rec != NULL)
+		recorder_write_note(r->rec, note);
+}
+
+/* Each side is closed by us exactly once, whoever closed first: SSH wants both CLOSEs. */
+static void
+relay_close_vendor(struct relay *r)
+{
+	if (r->close_sent)
+		return;
+	r->close_sent = true;
+	ssh_channel_close(r->vendor);
+}
+
+static void
+relay_close_target(struct relay *r)
+{
+	if (r->target == NULL || r->target_close_sent)
+		return;
+	r->target_close_sent = true;
+	ssh_channel_close(r->target);
+}
+
+static void
+relay_pump_notice(struct relay *r)
+{
+	if (r->close_sent || r->vendor_closed)
+		return;
+	if (r->notice_status == 0)
+		ssh_channel_write(r->vendor, r->notice, (uint32_t)strlen(r->notice));
+	else
+		relay_tell(r, r->notice);
+	ssh_channel_request_send_exit_status(r->vendor, r->notice_status);
+	ssh_channel_send_eof(r->vendor);
+	relay_close_vendor(r);
+}
+
+static void
+relay_pump_one(struct relay *r)
+{
+	if (r->target == NULL) {
+		relay_pump_notice(r);
+		r->done = r->vendor_closed && r->close_sent;
+		return;
+	}
+	if (!r->vendor_closed && !r->close_sent) {
+		relay_drain(r, r->target, r->vendor, false, 0);
+		relay_drain(r, r->target, r->vendor, false, 1);
+	}
+	if (!r->target_closed && !r->vendor_eof_sent)
+		relay_drain(r, r->vendor, r->target, true, 0);
+
+	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0) {
+		r->vendor_eof_sent = true;
+		if (!r->target_closed)
+			ssh_channel_send_eof(r->target);
+	}
+	if ((r->target_eof || r->target_closed) && !r->target_eof_sent &&
+	    ssh_channel_poll(r->target, 0) <= 0 && ssh_channel_poll(r->target, 1) <= 0) {
+		r->target_eof_sent = true;
+		if (!r->close_sent && !r->vendor_closed)
+			ssh_channel_send_eof(r->vendor);
+	}
+	/* Exit status follows the last byte of output, as sshd orders it. */
+	if (r->target_closed && r->target_eof_sent) {
+		if (!r->close_sent && !r->vendor_closed)
+			relay_send_exit(r);
+		if (r->end_reason[0] == '\0')
+			snprintf(r->end_reason, sizeof(r->end_reason), "target closed the channel");
+		relay_close_vendor(r);
+	}
+	if (r->vendor_closed || r->target_closed)
+		relay_close_target(r);
+	r->done = r->vendor_closed && r->close_sent && r->target_close_sent;
+}
+
+void
+relay_free(struct relay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->rec != NULL) {
+		if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
+			error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));
+		recorder_free(r->rec);
+	}
+	if (r->target != NULL) {
+		ssh_remove_channel_callbacks(r->target, &r->target_cb);
+		ssh_channel_free(r->target);
+	}
+	if (r->vendor != NULL) {
+		ssh_remove_channel_callbacks(r->vendor, &r->vendor_cb);
+		ssh_channel_free(r->vendor);
+	}
+	free(r->notice);
+	free(r);
+}
+
+static void
+relay_finish(struct session *s, struct relay *r)
+{
+	if (r->started)
+		session_audit(s, "channel_end",
+		    json_pack("{s:s, s:I, s:s, s:I, s:I, s:i}", "person", s->person->id, "channel",
+			(json_int_t)r->index, "reason", r->end_reason[0] ? r->end_reason : "closed",
+			"bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out,
+			"exit_status", r->has_exit_status ? r->exit_status : -1));
+	TAILQ_REMOVE(&s->relays, r, entry);
+	s->nrelays_open--;
+	relay_free(r);
+}
+
+void
+relay_pump(struct session *s)
+{
+	struct relay *r, *next;
+
+	for (r = TAILQ_FIRST(&s->relays); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		relay_pump_one(r);
+		if (r->done)
+			relay_finish(s, r);
+	}
+}
+
+void
+relay_close_all(struct session *s, const char *message, const char *reason)
+{
+	struct relay *r;
+
+	while ((r = TAILQ_FIRST(&s->relays)) != NULL) {
+		if (message != NULL)
+			relay_tell(r, message);
+		if (r->end_reason[0] == '\0' || reason != NULL)
+			snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");
+		if (!r->close_sent && !r->vendor_closed && r->vendor != NULL) {
+			relay_send_exit(r);
+			ssh_channel_send_eof(r->vendor);
+		}
+		relay_close_vendor(r);
+		relay_close_target(r);
+		relay_finish(s, r);
+	}
+}
+
+int
+relay_tell_all(struct session *s, const char *text)
+{
+	struct relay *r;
+	int n = 0;
+
+	TAILQ_FOREACH(r, &s->relays, entry)
+		if (r->started && !r->close_sent) {
+			relay_tell(r, text);
+			n++;
+		}
+	return n;
+}
+
+int
+relay_flush_recordings(struct session *s)
+{
+	struct relay *r;
+	int rc = 0;
+
+	TAILQ_FOREACH(r, &s->relays, entry)
+		if (r->rec != NULL && recorder_flush(r->rec) != 0) {
+			relay_fail(r, "recording flush failed");
+			rc = -1;
+		}
+	return rc;
+}
+
+time_t
+relay_flush_due(struct session *s)
+{
+	struct relay *r;
+	time_t t, oldest = 0;
+
+	TAILQ_FOREACH(r, &s->relays, entry)
+		if (r->rec != NULL && (t = recorder_pending_since(r->rec)) != 0 &&
+		    (oldest == 0 || t < oldest))
+			oldest = t;
+	return oldest;
+}

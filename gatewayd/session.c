@@ -1,0 +1,518 @@
+/* session.c: one vendor connection, linearly: key exchange, authentication, decision,
+ * target connection, relay, sealing. Never writes to the vendor before authentication
+ * except the SSH protocol itself and user-name syntax hints. */
+#include "gatewayd/gatewayd.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define SESSION_NOTICE_LINGER 10 /* seconds a refused connection may stay */
+
+static void
+session_new_id(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[SESSION_ID_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		crit_f("no randomness for a session id");
+		_exit(1);
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[SESSION_ID_LEN] = '\0';
+}
+
+static void
+session_peer(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = ssh_get_fd(s->vendor), one = 1;
+
+	snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, s->client_addr, sizeof(s->client_addr));
+		s->client_port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, s->client_addr, sizeof(s->client_addr));
+		s->client_port = ntohs(sin6->sin6_port);
+	}
+}
+
+int
+session_audit(struct session *s, const char *event, json_t *fields)
+{
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "session", json_string(s->id));
+	json_object_set_new(fields, "client", json_string(s->client_addr));
+	json_object_set_new(fields, "client_port", json_integer(s->client_port));
+	if (audit_event(s->audit, event, fields) != 0) {
+		if (!s->fatal)
+			crit_f("%s: audit log %s cannot be written: ending the session (fail closed)", s->id,
+			    s->cfg->audit_log);
+		s->fatal = true;
+		snprintf(s->end_reason, sizeof(s->end_reason), "audit log write failed");
+		return -1;
+	}
+	return 0;
+}
+
+static ssh_channel
+session_channel_open_cb(ssh_session vendor, void *userdata)
+{
+	(void)vendor;
+	return relay_open(userdata);
+}
+
+static const char *
+session_channel_names(unsigned bits, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", bits & GW_CHAN_SHELL ? "shell " : "",
+	    bits & GW_CHAN_EXEC ? "exec " : "", bits & GW_CHAN_UPLOAD ? "upload " : "",
+	    bits & GW_CHAN_DOWNLOAD ? "download " : "");
+	if (buf[0] != '\0')
+		buf[strlen(buf) - 1] = '\0';
+	return buf;
+}
+
+/* The ticket store and revocations, read per decision so that installs and revocations
+ * apply at once; NULL when they cannot be read (callers then refuse: fail closed). */
+static struct ticket_set *
+session_load_tickets(struct session *s)
+{
+	struct ticket_set *set;
+	char *errors = NULL;
+
+	if (ticketstore_load(s->cfg->state_dir, s->cfg, &set, &errors) != 0)
+		set = NULL;
+	if (errors != NULL)
+		error_f("%s: ticket store: %s", s->id, errors);
+	free(errors);
+	return set;
+}
+
+/* PERSON alone: which targets this person may reach right now. */
+static void
+session_list_targets(struct session *s)
+{
+	const struct gw_config *cfg = s->cfg;
+	struct access_request req = {.person = s->person->id, .now = time(NULL)};
+	struct ticket_set *tickets = session_load_tickets(s);
+	struct decision d;
+	size_t i, used = 0, count = 0;
+	char kinds[64];
+	int n;
+
+	n = snprintf(s->refusal, sizeof(s->refusal), "Targets open to %s now:\r\n", s->person->id);
+	used = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < cfg->ntargets && used < sizeof(s->refusal); i++) {
+		req.target = cfg->targets[i].name;
+		policy_decide(cfg, tickets, &req, &d);
+		if (!d.allow)
+			continue;
+		count++;
+		n = snprintf(s->refusal + used, sizeof(s->refusal) - used, "  %-24s %s\r\n",
+		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)));
+		used += n > 0 ? (size_t)n : 0;
+	}
+	ticketset_free(tickets);
+	if (count == 0 && used < sizeof(s->refusal))
+		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
+	s->phase = PHASE_LISTING;
+	session_audit(s, "target_list",
+	    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
+		"targets", (json_int_t)count));
+}
+
+static void
+session_decide(struct session *s)
+{
+	struct access_request req = {
+	    .person = s->person->id, .target = s->uname.target, .now = time(NULL)};
+	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
+	struct ticket_set *tickets;
+
+	if (s->uname.target[0] == '\0') {
+		session_list_targets(s);
+		return;
+	}
+	if ((tickets = session_load_tickets(s)) == NULL) {
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: approvals cannot be checked");
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	policy_decide(s->cfg, tickets, &req, &s->decision);
+	ticketset_free(tickets);
+	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
+	if (s->decision.allow && ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id,
+	    req.now, &use_error) != 0) {
+		error_f("%s: %s", s->id, use_error);
+		free(use_error);
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	if (session_audit(s, "access_decision",
+		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+		    "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
+		    s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
+		    s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
+		    s->decision.approver)) != 0) {
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: the audit log cannot be written");
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	if (!s->decision.allow) {
+		snprintf(s->refusal, sizeof(s->refusal), "access denied: %s", s->decision.vendor_msg);
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	s->target_cfg = config_find_target(s->cfg, s->uname.target);
+	s->target = target_connect(s->target_cfg, why, sizeof(why), detail, sizeof(detail));
+	if (s->target == NULL) {
+		error_f("%s: %s", s->id, detail);
+		session_audit(s, "target_connect_failed",
+		    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
+			s->target_cfg->name, "reason", why, "detail", detail));
+		snprintf(s->refusal, sizeof(s->refusal), "%s", why);
+		s->phase = PHASE_DENIED;
+		return;
+	}
+	ssh_set_blocking(s->target, 0);
+	ssh_event_add_session(s->event, s->target);
+	s->phase = PHASE_RELAY;
+	session_audit(s, "session_start",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+		s->person->vendor->id, "target", s->target_cfg->name, "target_user",
+		s->target_cfg->user, "key_fp", s->key_fp));
+}
+
+static bool
+session_gone(ssh_session ss)
+{
+	return ss == NULL || !ssh_is_connected(ss) ||
+	    (ssh_get_status(ss) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
+}
+
+/* Cuts a live session: every channel is told why, every recording keeps the reason. */
+static void
+session_cut(struct session *s, const char *message, const char *reason)
+{
+	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
+	session_audit(s, "session_cut",
+	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+		s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
+	relay_close_all(s, message, reason);
+	s->ended = true;
+}
+
+static void
+session_format_left(long secs, char *buf, size_t len)
+{
+	if (secs >= 120)
+		snprintf(buf, len, "%ld minutes", (secs + 30) / 60);
+	else
+		snprintf(buf, len, "%ld seconds", secs);
+}
+
+/* R4: warnings before the scheduled end, then the end itself. */
+static void
+session_check_schedule(struct session *s)
+{
+	time_t now = time(NULL), end = s->decision.ends_at;
+	char msg[192], left[32], at[GW_TIME_UTC_LEN];
+	size_t i;
+	bool due = false;
+
+	if (s->phase != PHASE_RELAY || end == 0 || s->ended)
+		return;
+	if (now >= end) {
+		session_cut(s, "session ended: the access window or approval ticket has ended",
+		    "scheduled end reached (window, ticket or account expiry)");
+		return;
+	}
+	for (i = 0; i < s->cfg->nwarn_before; i++)
+		if (!s->warned[i] && now >= end - s->cfg->warn_before[i])
+			due = true;
+	if (!due)
+		return;
+	session_format_left((long)(end - now), left, sizeof(left));
+	time_format_utc(end, at);
+	snprintf(msg, sizeof(msg), "this session ends in %s, at %s (access window or approval ticket)",
+	    left, at);
+	/* Shown once a channel is there to show it on; all warnings already due count as given. */
+	if (relay_tell_all(s, msg) == 0)
+		return;
+	for (i = 0; i < s->cfg->nwarn_before; i++)
+		if (now >= end - s->cfg->warn_before[i])
+			s->warned[i] = true;
+}
+
+/* A revoked ticket, a disabled vendor, a withdrawn grant: the session ends now (R4). */
+static void
+session_recheck(struct session *s)
+{
+	const struct gw_revocation *rv;
+	const struct gw_person *p;
+	struct ticket_set *set;
+	struct gw_config *cfg = NULL;
+	char *errors = NULL, reason[160];
+
+	if (s->phase != PHASE_RELAY || s->ended)
+		return;
+	if (s->recheck_tickets) {
+		s->recheck_tickets = false;
+		set = ticketset_new();
+		if (revocation_load(s->cfg->state_dir, set, &errors) != 0) {
+			error_f("%s: revocations cannot be read: %s", s->id, errors ? errors : "");
+			session_cut(s, "session ended: approvals cannot be checked",
+			    "revocations cannot be read");
+		} else if (s->decision.ticket_id[0] != '\0' &&
+		    (rv = ticketset_find_revocation(set, s->decision.ticket_id)) != NULL) {
+			snprintf(reason, sizeof(reason), "ticket %s revoked: %s", s->decision.ticket_id,
+			    rv->reason ? rv->reason : "");
+			session_cut(s, "session ended: its approval ticket was revoked", reason);
+		}
+		free(errors);
+		errors = NULL;
+		ticketset_free(set);
+	}
+	if (s->recheck_policy && !s->ended) {
+		s->recheck_policy = false;
+		if (config_load(s->cfg->path, &cfg, &errors) != 0) {
+			free(errors); /* the listener refused it too and kept the old policy */
+			return;
+		}
+		p = config_find_person(cfg, s->person->id);
+		if (p == NULL)
+			session_cut(s, "session ended: access withdrawn", "person removed from policy");
+		else if (!p->vendor->enabled)
+			session_cut(s, "session ended: vendor account disabled", "vendor disabled");
+		else if (p->vendor->expires != 0 && time(NULL) >= p->vendor->expires)
+			session_cut(s, "session ended: vendor account expired", "vendor expired");
+		else if (config_find_grant(cfg, p->vendor->id, s->target_cfg->name) == NULL)
+			session_cut(s, "session ended: access withdrawn", "grant withdrawn");
+		config_free(cfg);
+	}
+}
+
+static int
+session_watch_cb(socket_t fd, int revents, void *userdata)
+{
+	struct session *s = userdata;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct signalfd_siginfo si;
+	ssize_t n, off;
+
+	(void)revents;
+	if (fd == s->signal_fd) {
+		while (read(fd, &si, sizeof(si)) == sizeof(si))
+			s->recheck_policy = true;
+		return 0;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n; off += (ssize_t)sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->len > 0 && strcmp(ev->name, "revocations") == 0)
+				s->recheck_tickets = true;
+		}
+	return 0;
+}
+
+/* Revocations and policy reloads reach the session as events, not by polling. */
+static void
+session_watch_start(struct session *s)
+{
+	sigset_t mask;
+
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd != -1 &&
+	    inotify_add_watch(s->watch_fd, s->cfg->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO) == -1) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
+	}
+	if (s->watch_fd != -1)
+		ssh_event_add_fd(s->event, s->watch_fd, POLLIN, session_watch_cb, s);
+	else
+		error_f("%s: cannot watch %s for revocations: %m", s->id, s->cfg->state_dir);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	if ((s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) != -1)
+		ssh_event_add_fd(s->event, s->signal_fd, POLLIN, session_watch_cb, s);
+}
+
+static void
+session_watch_stop(struct session *s)
+{
+	if (s->watch_fd != -1) {
+		ssh_event_remove_fd(s->event, s->watch_fd);
+		close(s->watch_fd);
+	}
+	if (s->signal_fd != -1) {
+		ssh_event_remove_fd(s->event, s->signal_fd);
+		close(s->signal_fd);
+	}
+}
+
+/* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
+static int
+session_poll_timeout(struct session *s)
+{
+	time_t now = time(NULL), end = s->decision.ends_at, next = 0, t;
+	long ms = -1;
+	size_t i;
+
+	if (s->phase != PHASE_RELAY)
+		return 1000;
+	if (relay_flush_due(s) != 0)
+		ms = 1000;
+	if (end != 0 && !s->ended) {
+		next = end;
+		for (i = 0; i < s->cfg->nwarn_before; i++) {
+			t = end - s->cfg->warn_before[i];
+			if (!s->warned[i] && t > now && t < next)
+				next = t;
+		}
+		t = next > now ? (next - now) * 1000 : 0;
+		if (t > 86400000)
+			t = 86400000;
+		if (ms == -1 || t < ms)
+			ms = (long)t;
+	}
+	return (int)ms;
+}
+
+static void
+session_loop(struct session *s)
+{
+	time_t due, notice_deadline = 0;
+	int rc;
+
+	for (;;) {
+		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
+		if (s->phase == PHASE_DECIDE) {
+			alarm(0); /* authenticated: the login grace time no longer applies */
+			session_decide(s);
+		}
+		relay_pump(s);
+		session_recheck(s);
+		session_check_schedule(s);
+		if (s->ended)
+			return;
+		if ((due = relay_flush_due(s)) != 0 && time(NULL) > due)
+			relay_flush_recordings(s);
+		if (s->fatal) {
+			relay_close_all(s, "session ended: its evidence can no longer be written",
+			    s->end_reason);
+			return;
+		}
+		if (session_gone(s->vendor)) {
+			snprintf(s->end_reason, sizeof(s->end_reason), "vendor disconnected");
+			relay_close_all(s, NULL, s->end_reason);
+			return;
+		}
+		if (s->phase == PHASE_RELAY && session_gone(s->target)) {
+			snprintf(s->end_reason, sizeof(s->end_reason), "target disconnected");
+			relay_close_all(s, "the target closed the connection", s->end_reason);
+			return;
+		}
+		if (s->phase == PHASE_DENIED || s->phase == PHASE_LISTING) {
+			if (notice_deadline == 0)
+				notice_deadline = time(NULL) + SESSION_NOTICE_LINGER;
+			else if (time(NULL) > notice_deadline) {
+				snprintf(s->end_reason, sizeof(s->end_reason), "refused");
+				relay_close_all(s, NULL, s->end_reason);
+				return;
+			}
+		}
+		if (rc == SSH_ERROR && s->phase == PHASE_AUTH)
+			return;
+	}
+}
+
+int
+session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key)
+{
+	struct session s;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.key = key;
+	s.vendor = vendor;
+	s.started = time(NULL);
+	s.phase = PHASE_AUTH;
+	s.watch_fd = s.signal_fd = -1;
+	TAILQ_INIT(&s.relays);
+	session_new_id(s.id);
+	session_peer(&s);
+	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection. */
+	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
+		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
+		    cfg->audit_log, s.client_addr);
+		ssh_disconnect(vendor);
+		return 1;
+	}
+	alarm((unsigned)cfg->login_grace_time);
+	s.server_cb.userdata = &s;
+	s.server_cb.channel_open_request_session_function = session_channel_open_cb;
+	auth_install(&s);
+	ssh_callbacks_init(&s.server_cb);
+	ssh_set_server_callbacks(vendor, &s.server_cb);
+	if (ssh_handle_key_exchange(vendor) != SSH_OK) {
+		debug_f("%s: key exchange with %s failed: %s", s.id, s.client_addr,
+		    ssh_get_error(vendor));
+		ssh_disconnect(vendor);
+		audit_close(s.audit);
+		return 1;
+	}
+	ssh_set_blocking(vendor, 0);
+	s.event = ssh_event_new();
+	ssh_event_add_session(s.event, vendor);
+	session_watch_start(&s);
+	session_loop(&s);
+	session_watch_stop(&s);
+
+	if (s.person != NULL)
+		session_audit(&s, "session_end",
+		    json_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
+			s.person->vendor->id, "target", s.target_cfg ? s.target_cfg->name : NULL,
+			"reason", s.end_reason[0] ? s.end_reason : "closed", "duration_s",
+			(json_int_t)(time(NULL) - s.started)));
+	if (s.target != NULL) {
+		ssh_event_remove_session(s.event, s.target);
+		ssh_disconnect(s.target);
+		ssh_free(s.target);
+	}
+	ssh_event_remove_session(s.event, vendor);
+	ssh_disconnect(vendor);
+	ssh_event_free(s.event);
+	audit_close(s.audit);
+	return s.fatal ? 1 : 0;
+}

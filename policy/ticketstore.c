@@ -1,0 +1,281 @@
+/* ticketstore.c: installed tickets under <state_dir>/tickets: ID.ticket (the signed text),
+ * ID.ticket.sig (its SSHSIG, named as ssh-keygen names it) and ID.used (one line per session
+ * started under it). File names are built only from validated ticket ids; an installed
+ * ticket is never replaced or deleted. */
+#include "policy/policy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+
+#define TICKETSTORE_USED_MAX (16 * 1024 * 1024) /* ID.used: 21 bytes a session */
+
+static void
+errors_append(char **errors, const char *line)
+{
+	char *joined;
+
+	xasprintf(&joined, "%s%s", *errors ? *errors : "", line);
+	free(*errors);
+	*errors = joined;
+}
+
+/* Reads at most max bytes of dir/name; -1 with errno (EFBIG when larger). */
+static int
+store_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int
+file_read_bounded(const char *path, size_t max, char **out, size_t *len)
+{
+	return store_read_at(AT_FDCWD, path, max, out, len);
+}
+
+static unsigned
+store_count_used(int dirfd, const char *id)
+{
+	char *name, *buf;
+	unsigned count = 0;
+	size_t len, i;
+
+	xasprintf(&name, "%s.used", id);
+	if (store_read_at(dirfd, name, TICKETSTORE_USED_MAX, &buf, &len) == 0) {
+		for (i = 0; i < len; i++)
+			count += buf[i] == '\n';
+		free(buf);
+	} else if (errno != ENOENT) {
+		count = ~0u; /* unreadable: treat as used up, never as unused */
+	}
+	free(name);
+	return count;
+}
+
+/* Loads one ticket; NULL (with a note in *errors) when it cannot be parsed. */
+static struct gw_ticket *
+store_load_one(int dirfd, const char *dir, const char *id, const struct gw_config *cfg,
+    char **errors)
+{
+	char *name, *text = NULL, *sig = NULL, *origin, *perr = NULL, *line;
+	size_t len, siglen = 0;
+	struct gw_ticket *t = NULL;
+
+	xasprintf(&origin, "%s/%s.ticket", dir, id);
+	xasprintf(&name, "%s.ticket", id);
+	if (store_read_at(dirfd, name, TICKET_TEXT_MAX, &text, &len) != 0) {
+		xasprintf(&line, "%s:0: cannot read: %s\n", origin, strerror(errno));
+		goto fail;
+	}
+	if (ticket_parse(text, len, origin, &t, &perr) != 0) {
+		line = perr;
+		perr = NULL;
+		goto fail;
+	}
+	if (strcmp(t->id, id) != 0) {
+		xasprintf(&line, "%s:0: ticket id \"%s\" does not match its file name\n", origin, t->id);
+		ticket_free(t);
+		t = NULL;
+		goto fail;
+	}
+	free(name);
+	xasprintf(&name, "%s.ticket.sig", id);
+	if (store_read_at(dirfd, name, TICKET_TEXT_MAX, &sig, &siglen) != 0)
+		sig = NULL;
+	ticket_verify(t, text, len, sig, siglen, cfg);
+	t->used_sessions = store_count_used(dirfd, id);
+	goto out;
+fail:
+	errors_append(errors, line);
+	free(line);
+out:
+	free(origin);
+	free(name);
+	free(text);
+	free(sig);
+	return t;
+}
+
+int
+ticketstore_load(const char *state_dir, const struct gw_config *cfg, struct ticket_set **out,
+    char **errors)
+{
+	struct ticket_set *set = ticketset_new();
+	char *dir, *rerr = NULL;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	*out = NULL;
+	*errors = NULL;
+	xasprintf(&dir, "%s/tickets", state_dir);
+	if ((d = opendir(dir)) == NULL && errno != ENOENT) {
+		xasprintf(errors, "%s:0: cannot read the ticket store: %s\n", dir, strerror(errno));
+		rc = -1;
+	}
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		struct gw_ticket *t;
+		char *id;
+
+		if (n <= 7 || strcmp(de->d_name + n - 7, ".ticket") != 0)
+			continue;
+		id = xstrndup(de->d_name, n - 7);
+		if (!ticket_id_is_valid(id)) {
+			char *line;
+
+			xasprintf(&line, "%s:0: ignoring a file that is not named ID.ticket\n", dir);
+			errors_append(errors, line);
+			free(line);
+		} else if ((t = store_load_one(dirfd(d), dir, id, cfg, errors)) != NULL) {
+			ticketset_add_ticket(set, t);
+		}
+		free(id);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (revocation_load(state_dir, set, &rerr) != 0) {
+		errors_append(errors, rerr);
+		rc = -1;
+	}
+	free(rerr);
+	free(dir);
+	if (rc != 0) {
+		ticketset_free(set);
+		return -1;
+	}
+	*out = set;
+	return 0;
+}
+
+/* Writes data to dir/name through a temporary file; replace: whether name may exist. */
+static int
+store_write(const char *dir, const char *name, const char *data, size_t len, bool replace,
+    char **error)
+{
+	char *tmp, *path;
+	ssize_t n;
+	int fd, rc = -1;
+
+	xasprintf(&tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+	xasprintf(&path, "%s/%s", dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		xasprintf(error, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	n = write(fd, data, len);
+	if (n < 0 || (size_t)n != len || fsync(fd) != 0) {
+		xasprintf(error, "%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "short write");
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	/* link() refuses to replace; rename() replaces atomically. */
+	if ((replace ? rename(tmp, path) : link(tmp, path)) != 0)
+		xasprintf(error, "%s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	unlink(tmp);
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int
+ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error)
+{
+	char *dir, *name, *old = NULL;
+	size_t oldlen;
+	int rc = -1;
+
+	*error = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(error, "\"%s\" is not a valid ticket id", id);
+		return -1;
+	}
+	xasprintf(&dir, "%s/tickets", state_dir);
+	xasprintf(&name, "%s/%s.ticket", dir, id);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		xasprintf(error, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (file_read_bounded(name, TICKET_TEXT_MAX, &old, &oldlen) == 0 &&
+	    (oldlen != len || memcmp(old, text, len) != 0)) {
+		xasprintf(error, "a different ticket %s is already installed; tickets are never "
+		    "replaced, issue one with a new id", id);
+		goto out;
+	}
+	free(name);
+	/* The signature goes first: a ticket file is never visible without it. */
+	xasprintf(&name, "%s.ticket.sig", id);
+	if (store_write(dir, name, sig, siglen, true, error) != 0)
+		goto out;
+	free(name);
+	xasprintf(&name, "%s.ticket", id);
+	if (old == NULL && store_write(dir, name, text, len, false, error) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(old);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+int
+ticketstore_record_use(const char *state_dir, const char *id, time_t now, char **error)
+{
+	char when[GW_TIME_UTC_LEN + 1], *path;
+	int fd, rc = -1;
+
+	*error = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(error, "\"%s\" is not a valid ticket id", id);
+		return -1;
+	}
+	time_format_utc(now, when);
+	strcat(when, "\n");
+	xasprintf(&path, "%s/tickets/%s.used", state_dir, id);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		xasprintf(error, "%s: %s", path, strerror(errno));
+	else if (write(fd, when, strlen(when)) != (ssize_t)strlen(when) || fsync(fd) != 0)
+		xasprintf(error, "%s: write failed: %s", path, strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,1 @@
+SHA256:oVO+ThmeKcrpyf2CmCh//7rDzwiTG5WH6b9RvWN4GFI

@@ -1,0 +1,1 @@
+SHA256:7oFSI6MLRMZdvmHyJ3LbuSrEy+v6OUoEhbuimtKiQoI

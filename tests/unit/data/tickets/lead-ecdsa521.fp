@@ -1,0 +1,1 @@
+SHA256:aGwSH/xyLdbTES2TNvDcimU7vj+aPMd4Pq7n/w+QxbY

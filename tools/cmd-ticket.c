@@ -1,0 +1,428 @@
+/* cmd-ticket.c: `gatewayctl ticket new|verify|install|list|revoke`: the owner's side of
+ * approval tickets. Writes only the ticket store and the revocation record under state_dir;
+ * never signs (owners sign with their own ssh-keygen) and never deletes a ticket. */
+#include "tools/gatewayctl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libconfig.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+#include "gatewayd/audit.h"
+#include "gatewayd/seal.h"
+
+#define TICKET_USAGE \
+	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n" \
+	"             --approver NAME --reason TEXT [--max-sessions N] [-o FILE]\n" \
+	"         ticket verify FILE | install FILE | list [--active] | revoke ID --reason TEXT\n" \
+	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
+
+/* An absolute UTC time, "now", or "+N" with unit m, h or d counted from now. */
+static int
+ticket_parse_time(const char *s, time_t now, time_t *out)
+{
+	char *end;
+	long n;
+
+	if (strcmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if (s[0] != '+')
+		return time_parse_utc(s, out);
+	errno = 0;
+	n = strtol(s + 1, &end, 10);
+	if (errno != 0 || end == s + 1 || n < 0 || n > 100000 || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'm':
+		*out = now + n * 60;
+		return 0;
+	case 'h':
+		*out = now + n * 3600;
+		return 0;
+	case 'd':
+		*out = now + n * 86400;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+setting_string(config_setting_t *root, const char *key, const char *value)
+{
+	if (value != NULL)
+		config_setting_set_string(config_setting_add(root, key, CONFIG_TYPE_STRING), value);
+}
+
+static int
+cmd_ticket_new(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"id", required_argument, NULL, 'i'},
+		{"vendor", required_argument, NULL, 'v'},
+		{"person", required_argument, NULL, 'p'},
+		{"target", required_argument, NULL, 't'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 'u'},
+		{"approver", required_argument, NULL, 'a'},
+		{"reason", required_argument, NULL, 'r'},
+		{"max-sessions", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *id = NULL, *vendor = NULL, *person = NULL, *approver = NULL, *reason = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *max = NULL;
+	const char *targetv[TICKET_TARGETS_MAX];
+	char when[GW_TIME_UTC_LEN], *text = NULL, *errors = NULL, *end;
+	config_setting_t *root, *targets;
+	time_t now = time(NULL), t_from, t_to;
+	struct gw_ticket *check;
+	size_t textlen = 0, ntargets = 0, i;
+	config_t lc;
+	FILE *f;
+	int ch, rc = 1;
+
+	config_init(&lc);
+	root = config_root_setting(&lc);
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': id = optarg; break;
+		case 'v': vendor = optarg; break;
+		case 'p': person = optarg; break;
+		case 'f': from = optarg; break;
+		case 'u': to = optarg; break;
+		case 'a': approver = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'm': max = optarg; break;
+		case 'o': out = optarg; break;
+		case 't':
+			if (ntargets == TICKET_TARGETS_MAX)
+				goto usage;
+			targetv[ntargets++] = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || id == NULL || from == NULL || to == NULL)
+		goto usage;
+	if (ticket_parse_time(from, now, &t_from) != 0 || ticket_parse_time(to, now, &t_to) != 0) {
+		fprintf(stderr, "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
+		    "2027-03-01, now or +N[mhd]\n");
+		goto done;
+	}
+	/* libconfig writes the file, so quoting and escaping are never done by hand. */
+	setting_string(root, "id", id);
+	setting_string(root, "vendor", vendor);
+	setting_string(root, "person", person);
+	targets = config_setting_add(root, "targets", CONFIG_TYPE_ARRAY);
+	for (i = 0; i < ntargets; i++)
+		config_setting_set_string_elem(targets, -1, targetv[i]);
+	time_format_utc(t_from, when);
+	setting_string(root, "not_before", when);
+	time_format_utc(t_to, when);
+	setting_string(root, "not_after", when);
+	setting_string(root, "approver", approver);
+	setting_string(root, "reason", reason);
+	/* Out-of-range or non-numeric counts become 0, which the parse-back below refuses. */
+	if (max != NULL) {
+		long n = strtol(max, &end, 10);
+
+		config_setting_set_int(config_setting_add(root, "max_sessions", CONFIG_TYPE_INT),
+		    *end == '\0' && n > 0 && n <= 1000000 ? (int)n : 0);
+	}
+	f = open_memstream(&text, &textlen);
+	config_write(&lc, f);
+	fclose(f);
+	/* The written text must be a ticket the gateway accepts: parse it back. */
+	if (ticket_parse(text, textlen, out ? out : "(new ticket)", &check, &errors) != 0) {
+		fputs(errors, stderr);
+		goto done;
+	}
+	ticket_free(check);
+	if (out == NULL) {
+		fwrite(text, 1, textlen, stdout);
+	} else if ((f = fopen(out, "wx")) == NULL || fwrite(text, 1, textlen, f) != textlen ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "gatewayctl ticket new: %s: %s\n", out, strerror(errno));
+		goto done;
+	} else {
+		fprintf(stderr, "wrote %s; sign it with:\n  ssh-keygen -Y sign -n %s -f KEY %s\n", out,
+		    TICKET_NAMESPACE, out);
+	}
+	rc = 0;
+	goto done;
+usage:
+	fprintf(stderr, "usage: gatewayctl ticket %s\n", TICKET_USAGE);
+	rc = 2;
+done:
+	config_destroy(&lc);
+	free(text);
+	free(errors);
+	return rc;
+}
+
+/* Reads FILE and FILE.sig; parses and verifies. NULL after printing why. */
+static struct gw_ticket *
+ticket_load_file(const struct gw_config *cfg, const char *path, char **text, size_t *len,
+    char **sig, size_t *siglen)
+{
+	struct gw_ticket *t;
+	char *sigpath, *errors = NULL;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (file_read_bounded(path, TICKET_TEXT_MAX, text, len) != 0) {
+		fprintf(stderr, "gatewayctl ticket: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (ticket_parse(*text, *len, path, &t, &errors) != 0) {
+		fputs(errors, stderr);
+		free(errors);
+		free(*text);
+		*text = NULL;
+		return NULL;
+	}
+	xasprintf(&sigpath, "%s.sig", path);
+	if (file_read_bounded(sigpath, TICKET_TEXT_MAX, sig, siglen) != 0)
+		*sig = NULL;
+	free(sigpath);
+	ticket_verify(t, *text, *len, *sig, *siglen, cfg);
+	return t;
+}
+
+static void
+ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now,
+    const struct gw_config *cfg)
+{
+	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN], what[GW_REASON_MAX];
+	const struct gw_approver *ap = config_find_approver(cfg, t->approver);
+	size_t i;
+
+	printf("ticket %s\n", t->id);
+	if (t->person != NULL)
+		printf("  covers:    person %s (vendor %s)\n", t->person, t->vendor);
+	else
+		printf("  covers:    every person of vendor %s\n", t->vendor);
+	printf("  targets:  ");
+	for (i = 0; i < t->ntargets; i++)
+		printf(" %s", t->targets[i]);
+	time_format_utc(t->not_before, a);
+	time_format_utc(t->not_after, b);
+	printf("\n  valid:     %s to %s\n", a, b);
+	printf("  approver:  %s\n  reason:    %s\n", t->approver, t->reason);
+	if (t->max_sessions != 0)
+		printf("  sessions:  %u of %u used\n", t->used_sessions, t->max_sessions);
+	if (t->status == TICKET_VALID)
+		printf("  signature: good, by approver %s (%s)\n", ap ? ap->name : "?", t->signer);
+	else
+		printf("  signature: REFUSED (%s): %s\n", ticket_status_name(t->status), t->problem);
+	if (config_find_vendor(cfg, t->vendor) == NULL)
+		printf("  warning:   vendor %s is not configured\n", t->vendor);
+	else if (t->person != NULL && config_find_person(cfg, t->person) == NULL)
+		printf("  warning:   person %s is not configured\n", t->person);
+	for (i = 0; i < t->ntargets; i++)
+		if (config_find_grant(cfg, t->vendor, t->targets[i]) == NULL)
+			printf("  warning:   no grant gives vendor %s target %s\n", t->vendor,
+			    t->targets[i]);
+	if (ticket_check_now(t, set, now, what, sizeof(what)) == DENY_NONE)
+		printf("  now:       VALID\n");
+	else
+		printf("  now:       NOT VALID: %s\n", what);
+}
+
+/* The revocations (and installed tickets) of the store; NULL after printing why. */
+static struct ticket_set *
+ticket_store(const struct gw_config *cfg)
+{
+	struct ticket_set *set;
+	char *errors = NULL;
+
+	if (ticketstore_load(cfg->state_dir, cfg, &set, &errors) != 0) {
+		fputs(errors, stderr);
+		free(errors);
+		return NULL;
+	}
+	if (errors != NULL)
+		fputs(errors, stderr);
+	free(errors);
+	return set;
+}
+
+static int
+cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
+{
+	const struct gw_config *cfg = ctl_config(ctx);
+	struct ticket_set *set;
+	struct gw_ticket *t;
+	char *text = NULL, *sig = NULL, *error = NULL, what[GW_REASON_MAX];
+	size_t len, siglen;
+	time_t now = time(NULL);
+	enum deny_reason r;
+	int rc = 1;
+
+	if (cfg == NULL || (set = ticket_store(cfg)) == NULL)
+		return 1;
+	if ((t = ticket_load_file(cfg, path, &text, &len, &sig, &siglen)) == NULL) {
+		ticketset_free(set);
+		return 1;
+	}
+	ticket_print(set, t, now, cfg);
+	r = ticket_check_now(t, set, now, what, sizeof(what));
+	if (!install) {
+		rc = r == DENY_NONE ? 0 : 1;
+	} else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
+		fprintf(stderr, "gatewayctl ticket install: not installing %s: %s\n", t->id, what);
+	} else if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) != 0) {
+		fprintf(stderr, "gatewayctl ticket install: %s\n", error);
+	} else {
+		printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
+		rc = 0;
+	}
+	free(error);
+	free(text);
+	free(sig);
+	ticket_free(t);
+	ticketset_free(set);
+	return rc;
+}
+
+static int
+ticket_compare(const void *a, const void *b)
+{
+	return strcmp((*(struct gw_ticket *const *)a)->id, (*(struct gw_ticket *const *)b)->id);
+}
+
+static int
+cmd_ticket_list(struct ctl_context *ctx, bool active_only)
+{
+	const struct gw_config *cfg = ctl_config(ctx);
+	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN], what[GW_REASON_MAX];
+	struct ticket_set *set;
+	time_t now = time(NULL);
+	size_t i, j;
+
+	if (cfg == NULL || (set = ticket_store(cfg)) == NULL)
+		return 1;
+	qsort(set->tickets, set->ntickets, sizeof(*set->tickets), ticket_compare);
+	for (i = 0; i < set->ntickets; i++) {
+		const struct gw_ticket *t = set->tickets[i];
+		enum deny_reason r = ticket_check_now(t, set, now, what, sizeof(what));
+
+		if (active_only && r != DENY_NONE)
+			continue;
+		time_format_utc(t->not_before, a);
+		time_format_utc(t->not_after, b);
+		printf("%s\t%s\t%s\t", t->id, r == DENY_NONE ? "active" : deny_reason_name(r),
+		    t->person ? t->person : t->vendor);
+		for (j = 0; j < t->ntargets; j++)
+			printf("%s%s", j ? "," : "", t->targets[j]);
+		printf("\t%s\t%s\t%s\t%u/", a, b, t->approver, t->used_sessions);
+		if (t->max_sessions != 0)
+			printf("%u\n", t->max_sessions);
+		else
+			printf("-\n");
+	}
+	ticketset_free(set);
+	return 0;
+}
+
+/* The audit event of a revocation (R10), sealed like every other audit line. */
+static int
+ticket_audit_revocation(const struct gw_config *cfg, const char *id, const char *reason)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	struct sealkey *key;
+	struct audit *a = NULL;
+	char *path;
+	int rc = -1;
+
+	xasprintf(&path, "%s/recording_key", cfg->state_dir);
+	if ((key = sealkey_load_or_create(path)) != NULL &&
+	    (a = audit_open(cfg->audit_log, key)) != NULL)
+		rc = audit_event(a, "ticket_revoked", json_pack("{s:s, s:s, s:s}", "ticket", id,
+		    "reason", reason, "by", pw != NULL ? pw->pw_name : "?"));
+	audit_close(a);
+	sealkey_free(key);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"reason", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct gw_config *cfg;
+	struct ticket_set *set;
+	const char *reason = NULL, *id;
+	char *error = NULL;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r') {
+			fprintf(stderr, "usage: gatewayctl ticket %s\n", TICKET_USAGE);
+			return 2;
+		}
+		reason = optarg;
+	}
+	if (optind != argc - 1 || reason == NULL) {
+		fprintf(stderr, "usage: gatewayctl ticket revoke ID --reason TEXT\n");
+		return 2;
+	}
+	id = argv[optind];
+	if ((cfg = ctl_config(ctx)) == NULL)
+		return 1;
+	/* The revocation is recorded first: a failing audit log must not keep a ticket alive. */
+	if (revocation_append(cfg->state_dir, id, time(NULL), reason, &error) != 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
+		free(error);
+		return 1;
+	}
+	printf("revoked ticket %s\n", id);
+	if (ticket_audit_revocation(cfg, id, reason) != 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: revoked, but the audit event could not be "
+		    "written to %s\n", cfg->audit_log);
+		rc = 1;
+	}
+	if ((set = ticket_store(cfg)) != NULL && ticketset_find_ticket(set, id) == NULL)
+		fprintf(stderr, "note: no installed ticket has id %s; the revocation is kept anyway\n",
+		    id);
+	ticketset_free(set);
+	return rc;
+}
+
+static int
+cmd_ticket_exec(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *sub = argc >= 2 ? argv[1] : "";
+
+	/* Sub-command options start after "ticket SUB"; optind 0 makes glibc's getopt start
+	 * over (main's "+" stop-at-first-argument mode would otherwise persist). */
+	argc--;
+	argv++;
+	optind = 0;
+	if (strcmp(sub, "new") == 0)
+		return cmd_ticket_new(argc, argv);
+	if ((strcmp(sub, "verify") == 0 || strcmp(sub, "install") == 0) && argc == 2)
+		return cmd_ticket_verify(ctx, argv[1], strcmp(sub, "install") == 0);
+	if (strcmp(sub, "list") == 0 && (argc == 1 || (argc == 2 && strcmp(argv[1], "--active") == 0)))
+		return cmd_ticket_list(ctx, argc == 2);
+	if (strcmp(sub, "revoke") == 0)
+		return cmd_ticket_revoke(ctx, argc, argv);
+	fprintf(stderr, "usage: gatewayctl ticket %s\n", TICKET_USAGE);
+	return 2;
+}
+
+const struct ctl_command cmd_ticket_entry = {
+	.name = "ticket",
+	.usage = TICKET_USAGE,
+	.exec = cmd_ticket_exec,
+};
