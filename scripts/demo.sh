@@ -1,0 +1,63 @@
+#!/bin/bash
+# demo.sh [--serve]: from a fresh Debian 12 machine, builds gatewayd and shows a vendor session
+# end to end on 127.0.0.1: a real OpenSSH sshd as the OT host "plc-07", gatewayd in front of it,
+# the stock ssh client as the vendor person acme.alice, then the recordings it made.
+# --serve: sets up the same and keeps gateway and target running until Ctrl-C, printing the ssh
+# command lines to measure them with your own tools.
+set -u
+serve=0
+case ${1:-} in
+--serve) serve=1 ;;
+"") ;;
+*) echo "usage: scripts/demo.sh [--serve]" >&2; exit 2 ;;
+esac
+. "$(dirname "$0")/lib/setup.sh"
+cd "$GW_ROOT" || exit 1
+gw_install_packages || exit 1
+gw_build build || exit 1
+
+export GW_BUILD=$GW_ROOT/build GW_SRC=$GW_ROOT
+GW_ALLOW="shell exec upload download"
+GW_KEEP=1 # the recordings outlive the demo
+. "$GW_ROOT/tests/lib/harness.sh"
+gw_say "starting the OT host plc-07 (sshd) and gatewayd on 127.0.0.1"
+h_setup || exit 1
+
+ssh_line() { # ssh_line KEY PORT DEST: a copy-and-paste ssh command line
+	printf 'ssh -i %s -p %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null %s\n' "$@"
+}
+gatewayctl_line="$H_GATEWAYCTL -f $GW_CONFIG"
+
+if ((serve)); then
+	echo "VENDOR_SSH: $(ssh_line "$VENDOR_KEY" "$GW_PORT" "$GW_DEST")"
+	echo "TARGET_SSH: $(ssh_line "$GW_TARGET_KEY" "${H_PORT[plc-07]}" "$TARGET_DEST")"
+	echo "GATEWAYCTL: $gatewayctl_line"
+	gw_say "serving until Ctrl-C (recordings in $GW_RECORDINGS)"
+	while :; do
+		sleep 3600 &
+		wait $!
+	done
+fi
+
+gw_say "vendor: ssh $GW_DEST 'hostname; uname -a; echo hello from the OT host'"
+gw_ssh "$GW_DEST" 'hostname; uname -a; echo hello from the OT host'
+echo "(exit status $?)"
+gw_say "vendor: an interactive terminal session (ssh -tt), typing two commands"
+printf 'echo typed by the vendor: $((6*7))\nexit\n' | gw_ssh -tt "$GW_DEST"
+echo "(exit status $?)"
+sleep 1
+
+gw_stop
+for f in $(gw_recordings); do
+	echo "RECORDING: $f"
+	gw_say "asciinema cat $f"
+	# asciinema cat reads /dev/tty: give it one when there is none (CI, pipes).
+	script -qec "asciinema cat $(printf %q "$f")" /dev/null </dev/null
+	echo
+	if "$H_GATEWAYCTL" 2>&1 | grep -q '^ *replay '; then
+		gw_say "gatewayctl replay $f --speed 100"
+		"$H_GATEWAYCTL" -f "$GW_CONFIG" replay "$f" --speed 100 </dev/null
+		echo
+	fi
+done
+echo "GATEWAYCTL: $gatewayctl_line"

@@ -1,0 +1,42 @@
+# setup.sh: sourced by scripts/demo.sh and scripts/test.sh: the Debian 12 packages the project
+# needs (installed when missing, apt-get update first) and the CMake build. Changes nothing else.
+
+GW_PACKAGES=(
+	# build
+	cmake ninja-build gcc libc6-dev pkg-config
+	libssh-dev libssl-dev libconfig-dev libjansson-dev check libsystemd-dev libvterm-dev
+	libpam0g-dev libpam-wrapper
+	# demo and tests: real clients and servers, recording players, terminal drivers
+	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
+	util-linux coreutils openssl
+)
+
+gw_say() { printf '==> %s\n' "$*"; }
+
+# gw_install_packages: installs what dpkg does not report as installed.
+gw_install_packages() {
+	local missing=() p sudo=()
+	for p in "${GW_PACKAGES[@]}"; do
+		dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	if [[ $(id -u) != 0 ]]; then
+		command -v sudo >/dev/null || { echo "missing packages (${missing[*]}) and not root" >&2; return 1; }
+		sudo=(sudo)
+	fi
+	gw_say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq </dev/null &&
+		"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+}
+
+# gw_build DIR [CMAKE-OPTIONS...]: configures (once) and builds into DIR, two jobs at most.
+gw_build() {
+	local dir=$1
+	shift
+	gw_say "building $dir $*"
+	cmake -S "$GW_ROOT" -B "$dir" -G Ninja "$@" >/dev/null &&
+		cmake --build "$dir" -j "${GW_JOBS:-2}"
+}
+
+GW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

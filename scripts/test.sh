@@ -1,0 +1,40 @@
+#!/bin/bash
+# test.sh: everything CI checks, from a fresh Debian 12 machine: installs missing packages,
+# builds the normal and the sanitizer (ASan+UBSan) build, runs every unit and integration test
+# in both, prints "N passed, N failed" and exits non-zero on any failure.
+# GW_BULK_MB_SANITIZE (default 20) sizes the bulk round trip in the slower sanitizer run.
+set -u
+. "$(dirname "$0")/lib/setup.sh"
+cd "$GW_ROOT" || exit 1
+gw_install_packages || { echo "0 passed, 1 failed (package installation)"; exit 1; }
+
+passed=0 failed=0 skipped=0
+# run_suite BUILD-DIR [VAR=VALUE...]: ctest in BUILD-DIR, counting its results.
+run_suite() {
+	local dir=$1 log
+	shift
+	log=$dir/ctest.log
+	gw_say "testing $dir"
+	env "$@" ctest --test-dir "$dir" --output-on-failure -j "${GW_JOBS:-2}" 2>&1 | tee "$log"
+	passed=$((passed + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' "$log")))
+	failed=$((failed + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception)|Not Run' "$log")))
+	skipped=$((skipped + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")))
+}
+
+start=$SECONDS
+if gw_build build; then
+	run_suite build
+else
+	failed=$((failed + 1))
+fi
+if gw_build build-sanitize -DGW_SANITIZE=ON; then
+	run_suite build-sanitize \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		GW_BULK_MB="${GW_BULK_MB_SANITIZE:-20}"
+else
+	failed=$((failed + 1))
+fi
+echo "tests took $((SECONDS - start)) s; skipped: $skipped"
+echo "$passed passed, $failed failed"
+((failed == 0 && passed > 0))

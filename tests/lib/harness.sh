@@ -1,0 +1,469 @@
+# harness.sh: sourced by the integration tests, scripts/demo.sh and bench/: a throw-away world on
+# 127.0.0.1 (temp dir, keys, a real sshd or dropbear target, a gateway config, a running gatewayd).
+# Owns only what it starts: every process and file it makes is gone when the sourcing shell exits.
+#
+# Typical use:
+#   . "$GW_SRC/tests/lib/harness.sh"
+#   h_setup                       # target sshd "plc-07" + default policy + gatewayd
+#   gw_ssh "$GW_DEST" 'exit 3'    # stock ssh as acme.alice through the gateway
+#   target_ssh "$TARGET_DEST" id  # direct to the target with the gateway's key
+# Tests run each behaviour with h_run TESTFN...; assertions (h_assert_*) end the test on failure.
+
+set -u
+
+H_SRC=${GW_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+H_BUILD=${GW_BUILD:-$H_SRC/build}
+H_GATEWAYD=$H_BUILD/gatewayd/gatewayd
+H_GATEWAYCTL=$H_BUILD/tools/gatewayctl
+H_TIMEOUT=${H_TIMEOUT:-60}       # seconds any one client command may take
+H_START_TIMEOUT=${H_START_TIMEOUT:-20} # seconds a daemon may take to accept connections
+H_USER=$(id -un)
+
+H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX") || exit 1
+chmod 0755 "$H_DIR"
+: >"$H_DIR/pids"   # "NAME PID" of every daemon started (a file, so subshells may start daemons too)
+: >"$H_DIR/ports"  # ports handed out, so two daemons never get the same one
+: >"$H_DIR/cleanup" # extra cleanup commands (h_defer)
+mkdir -m 0700 "$H_DIR/keys"
+
+declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
+declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=()
+declare -a H_CFG_TARGET_NAMES=() H_TICKETS=() # "VENDOR TARGET..." per grant: a ticket each
+declare -A H_CFG_PERSONS=() H_CFG_VENDOR_EXTRA=() # vendor id -> persons { } groups, settings
+
+# ---- housekeeping ---------------------------------------------------------------------------
+
+h_log() { printf '%s\n' "$*" >&2; }
+
+h_defer() { printf '%s\n' "$*" >>"$H_DIR/cleanup"; }
+
+# Sanitizer reports from any daemon child make the run fail even when every test passed.
+h_sanitizer_reports() {
+	grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$H_DIR"/*.log 2>/dev/null
+}
+
+h_cleanup() {
+	local rc=$? name pid f
+	trap - EXIT INT TERM
+	while read -r name pid; do
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	done <"$H_DIR/pids"
+	bash "$H_DIR/cleanup" >/dev/null 2>&1
+	sleep 0.2
+	while read -r name pid; do
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	done <"$H_DIR/pids"
+	for f in $(h_sanitizer_reports); do
+		h_log "FAIL: sanitizer report in $f:"
+		grep -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
+		rc=1
+	done
+	if [[ ${GW_KEEP:-0} == 1 ]]; then
+		h_log "kept $H_DIR"
+	else
+		rm -rf "$H_DIR"
+	fi
+	exit "$rc"
+}
+trap h_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# h_free_port VAR: a free high port on 127.0.0.1 not handed out before in this run.
+h_free_port() {
+	local -n _port=$1
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		grep -qx "$p" "$H_DIR/ports" && continue
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		echo "$p" >>"$H_DIR/ports"
+		_port=$p
+		return 0
+	done
+	h_log "harness: no free port found"
+	return 1
+}
+
+# h_wait_port PORT PID: until PORT accepts, at most H_START_TIMEOUT s; fails early if PID dies.
+h_wait_port() {
+	local port=$1 pid=$2 deadline=$((SECONDS + H_START_TIMEOUT))
+	while ((SECONDS < deadline)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# h_spawn NAME LOGFILE CMD...: starts CMD in its own process group (so its children stop with it).
+h_spawn() {
+	local name=$1 log=$2
+	shift 2
+	setsid "$@" </dev/null >>"$log" 2>&1 &
+	echo "$name $!" >>"$H_DIR/pids"
+	H_LAST_PID=$!
+}
+
+h_pid() { awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$H_DIR/pids"; }
+
+# h_stop NAME: stops a daemon started by h_spawn, with all its children.
+h_stop() {
+	local pid i
+	pid=$(h_pid "$1")
+	[[ -n $pid ]] || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null
+	awk -v n="$1" '$1 != n' "$H_DIR/pids" >"$H_DIR/pids.new" && mv "$H_DIR/pids.new" "$H_DIR/pids"
+}
+
+# ---- keys -----------------------------------------------------------------------------------
+
+# h_keygen PATH [TYPE [BITS]]: a throw-away key pair without passphrase.
+h_keygen() {
+	local type=${2:-ed25519} bits=()
+	[[ -n ${3:-} ]] && bits=(-b "$3")
+	ssh-keygen -q -t "$type" "${bits[@]}" -N '' -C "gwtest-$(basename "$1")" -f "$1" </dev/null ||
+		{ h_log "harness: ssh-keygen $1 failed"; return 1; }
+}
+
+# h_fingerprint PUBFILE: "SHA256:..." as pinned in the gateway config.
+h_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{ print $2 }'; }
+
+# The key the gateway uses towards its targets, and the vendor person's key.
+GW_TARGET_KEY=$H_DIR/keys/gateway_to_target
+VENDOR_KEY=$H_DIR/keys/acme.alice
+APPROVER_KEY=$H_DIR/keys/owner # the asset owner who signs the harness's tickets
+h_keygen "$GW_TARGET_KEY" || exit 1
+h_keygen "$VENDOR_KEY" || exit 1
+h_keygen "$APPROVER_KEY" || exit 1
+
+# ---- targets --------------------------------------------------------------------------------
+
+# sshd_start NAME: a real unprivileged-style OpenSSH sshd on 127.0.0.1 accepting the gateway's
+# target key for the current user. Sets H_PORT[NAME], H_FP[NAME]; authorized keys in
+# $H_DIR/NAME/authorized_keys (append to admit more keys, e.g. for a bench).
+sshd_start() {
+	local name=$1 d=$H_DIR/$1 port
+	mkdir -p "$d"
+	h_keygen "$d/ssh_host_ed25519_key" || return 1
+	cp "$GW_TARGET_KEY.pub" "$d/authorized_keys"
+	h_free_port port || return 1
+	# FOO is accepted here on purpose: the env test must see the gateway, not sshd, drop it.
+	cat >"$d/sshd_config" <<-EOF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $d/ssh_host_ed25519_key
+		AuthorizedKeysFile $d/authorized_keys
+		AllowUsers $H_USER
+		PermitRootLogin prohibit-password
+		PubkeyAuthentication yes
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PidFile none
+		PrintMotd no
+		PrintLastLog no
+		AcceptEnv LANG LC_* TERM FOO
+		MaxStartups 1000
+		MaxSessions 100
+		Subsystem sftp internal-sftp
+	EOF
+	# sshd re-executes itself and so needs an absolute path; as root it wants its privsep dir.
+	[[ $(id -u) == 0 ]] && mkdir -p /run/sshd && chmod 0755 /run/sshd
+	/usr/sbin/sshd -t -f "$d/sshd_config" || { h_log "harness: sshd -t failed for $name"; return 1; }
+	h_spawn "$name" "$H_DIR/$name.log" /usr/sbin/sshd -D -e -f "$d/sshd_config"
+	if ! h_wait_port "$port" "$H_LAST_PID"; then
+		h_log "harness: sshd $name did not start:"; cat "$H_DIR/$name.log" >&2
+		return 1
+	fi
+	H_PORT[$name]=$port
+	H_FP[$name]=$(h_fingerprint "$d/ssh_host_ed25519_key.pub")
+}
+
+# dropbear_start NAME: dropbear as the alternative target. Dropbear reads only
+# ~USER/.ssh/authorized_keys, so as root it runs in a private mount namespace where a temp
+# directory is mounted over that ~/.ssh: the real home is never touched. Returns 2 when this
+# machine cannot do that (not root, or no mount namespaces): the caller skips.
+dropbear_start() {
+	local name=$1 d=$H_DIR/$1 port home sshdir
+	command -v dropbear >/dev/null || return 2
+	[[ $(id -u) == 0 ]] || return 2
+	unshare --mount --propagation private true 2>/dev/null || return 2
+	home=$(getent passwd "$H_USER" | cut -d: -f6)
+	mkdir -p "$d/dotssh"
+	chmod 0700 "$d/dotssh"
+	cp "$GW_TARGET_KEY.pub" "$d/dotssh/authorized_keys"
+	chmod 0600 "$d/dotssh/authorized_keys"
+	dropbearkey -t ed25519 -f "$d/dropbear_ed25519_host_key" >/dev/null 2>&1 || return 1
+	dropbearkey -y -f "$d/dropbear_ed25519_host_key" | grep '^ssh-' >"$d/host_key.pub"
+	h_free_port port || return 1
+	# Mount over ~/.ssh when it exists, else over the home directory itself.
+	sshdir=$home/.ssh
+	[[ -d $sshdir ]] || { sshdir=$home; mkdir -p "$d/home"; cp -a "$d/dotssh" "$d/home/.ssh"; }
+	h_spawn "$name" "$H_DIR/$name.log" unshare --mount --propagation private \
+		sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
+		"$([[ $sshdir == "$home" ]] && echo "$d/home" || echo "$d/dotssh")" "$sshdir" \
+		dropbear -F -E -s -p "127.0.0.1:$port" -r "$d/dropbear_ed25519_host_key" -P "$d/dropbear.pid"
+	if ! h_wait_port "$port" "$H_LAST_PID"; then
+		h_log "harness: dropbear $name did not start:"; cat "$H_DIR/$name.log" >&2
+		return 1
+	fi
+	H_PORT[$name]=$port
+	H_FP[$name]=$(h_fingerprint "$d/host_key.pub")
+}
+
+# ---- gateway configuration: the one place it is written -------------------------------------
+
+# gw_target_add NAME PORT FINGERPRINT [EXTRA-SETTINGS]: a target on 127.0.0.1 reached with the
+# gateway's key as the current user.
+gw_target_add() {
+	H_CFG_TARGET_NAMES+=("$1")
+	H_CFG_TARGETS+=("{ name = \"$1\"; address = \"127.0.0.1\"; port = $2;
+      host_key_fingerprints = [ \"$3\" ];
+      user = \"$H_USER\"; key_file = \"$GW_TARGET_KEY\"; ${4:-} }")
+}
+
+# gw_vendor_add ID [EXTRA-SETTINGS]: by default the vendor's access window is the whole week.
+H_ALWAYS='windows = ( { days = [ "mon-sun" ]; start = "00:00"; end = "24:00"; tz = "UTC"; } );'
+gw_vendor_add() {
+	H_CFG_VENDORS+=("$1")
+	H_CFG_PERSONS[$1]=""
+	H_CFG_VENDOR_EXTRA[$1]=${2:-$H_ALWAYS}
+}
+
+# gw_person_add VENDOR PERSON-ID PUBKEY-FILE...
+gw_person_add() {
+	local vendor=$1 id=$2 keys="" f
+	shift 2
+	for f in "$@"; do
+		keys+="${keys:+, }\"$(cat "$f")\""
+	done
+	H_CFG_PERSONS[$vendor]+="${H_CFG_PERSONS[$vendor]:+, }
+        { id = \"$id\"; name = \"Test person $id\"; keys = [ $keys ]; }"
+}
+
+# gw_grant_add VENDOR "TARGET..." "CHANNEL-KIND...": gw_start also installs a signed ticket
+# (one day from now) covering it, unless GW_NO_TICKETS=1.
+gw_grant_add() {
+	H_TICKETS+=("$1 $2")
+	local targets="" allow="" t
+	for t in $2; do targets+="${targets:+, }\"$t\""; done
+	for t in $3; do allow+="${allow:+, }\"$t\""; done
+	H_CFG_GRANTS+=("{ vendor = \"$1\"; targets = [ $targets ]; allow = [ $allow ]; }")
+}
+
+# gw_config_extra TEXT: top-level settings appended verbatim (windows, approvers, tickets...).
+gw_config_extra() { H_CFG_EXTRA+=("$1"); }
+
+# h_join ITEM...: libconfig list elements, comma separated.
+h_join() {
+	local i
+	for ((i = 1; i <= $#; i++)); do
+		printf '  %s%s\n' "${!i}" "$( ((i < $#)) && echo ,)"
+	done
+}
+
+# gw_config_write: writes $GW_CONFIG from what was added above.
+gw_config_write() {
+	local g=$H_DIR/gw v vs=()
+	mkdir -p -m 0700 "$g" "$g/state" "$g/recordings"
+	[[ -n ${GW_PORT:-} ]] || h_free_port GW_PORT || return 1
+	GW_CONFIG=$g/gatewayd.conf
+	GW_RECORDINGS=$g/recordings
+	GW_AUDIT=$g/audit.log
+	{
+		echo "# generated by tests/lib/harness.sh"
+		echo "listen = ( { address = \"127.0.0.1\"; port = $GW_PORT; } );"
+		echo "host_keys = [ \"$g/ssh_host_ed25519_key\" ];"
+		echo "state_dir = \"$g/state\";"
+		echo "recording_dir = \"$GW_RECORDINGS\";"
+		echo "audit_log = \"$GW_AUDIT\";"
+		echo "connect_timeout = ${GW_CONNECT_TIMEOUT:-5};"
+		echo "login_grace_time = 30;"
+		echo "vendors = ("
+		for v in "${H_CFG_VENDORS[@]}"; do
+			vs+=("{ id = \"$v\"; name = \"Vendor $v\"; enabled = true; ${H_CFG_VENDOR_EXTRA[$v]}
+    persons = ( ${H_CFG_PERSONS[$v]} ); }")
+		done
+		h_join "${vs[@]}"
+		echo ");"
+		echo "targets = ("
+		h_join "${H_CFG_TARGETS[@]}"
+		echo ");"
+		echo "grants = ("
+		h_join "${H_CFG_GRANTS[@]}"
+		echo ");"
+		h_quote_list() { local x o=""; for x in "$@"; do o+="${o:+, }\"$x\""; done; echo "$o"; }
+		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
+		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
+		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; } );"
+		printf '%s\n' "${H_CFG_EXTRA[@]}"
+	} >"$GW_CONFIG"
+}
+
+# gw_policy_default: vendor acme with person acme.alice, target plc-07 = the sshd "plc-07",
+# granted GW_ALLOW (default shell exec).
+gw_policy_default() {
+	gw_vendor_add acme
+	gw_person_add acme acme.alice "$VENDOR_KEY.pub"
+	gw_target_add plc-07 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
+	gw_grant_add acme "plc-07" "${GW_ALLOW:-shell exec}"
+}
+
+# gw_tickets_install: one ticket per grant, valid from now for a day, signed by the approver
+# "owner" with the stock ssh-keygen and installed with gatewayctl.
+gw_tickets_install() {
+	local i vendor targets t args f
+	for i in "${!H_TICKETS[@]}"; do
+		read -r vendor targets <<<"${H_TICKETS[$i]}"
+		args=()
+		for t in $targets; do args+=(--target "$t"); done
+		f=$H_DIR/gw/ticket-$i
+		"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket new --id "harness-$i" --vendor "$vendor" "${args[@]}" \
+			--from now --to +1d --approver owner --reason "harness work order $i" -o "$f" \
+			>>"$H_DIR/tickets.log" 2>&1 &&
+			ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$f" &&
+			"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket install "$f" >/dev/null ||
+			{ h_log "harness: ticket for $vendor ($targets) failed"; return 1; }
+	done
+}
+
+# ---- the gateway ----------------------------------------------------------------------------
+
+# gw_start: writes the config and starts gatewayd -D in the foreground of its own group.
+gw_start() {
+	[[ -x $H_GATEWAYD ]] || { h_log "harness: $H_GATEWAYD not built"; return 1; }
+	gw_config_write || return 1
+	[[ ${GW_NO_TICKETS:-0} == 1 ]] || gw_tickets_install || return 1
+	h_spawn gatewayd "$H_DIR/gatewayd.log" "$H_GATEWAYD" -D -f "$GW_CONFIG"
+	if ! h_wait_port "$GW_PORT" "$H_LAST_PID"; then
+		h_log "harness: gatewayd did not start:"; cat "$H_DIR/gatewayd.log" >&2
+		return 1
+	fi
+}
+
+gw_stop() { h_stop gatewayd; }
+
+# h_setup: the standard world: target sshd plc-07, default policy, running gateway.
+h_setup() {
+	sshd_start plc-07 || return 1
+	gw_policy_default
+	gw_start
+}
+
+GW_DEST=acme.alice+plc-07@127.0.0.1
+TARGET_DEST=$H_USER@127.0.0.1
+
+# Stock ssh with a clean configuration: no user or system ssh_config, no agent.
+H_SSH_OPTS=(-F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+	-o ConnectTimeout=10)
+
+# gw_ssh ARGS...: ssh as the vendor person (VENDOR_KEY) to the gateway; ARGS name the destination.
+gw_ssh() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -p "$GW_PORT" "$@"; }
+
+# target_ssh ARGS...: ssh direct to the target plc-07 (or TARGET_NAME) with the gateway's key.
+target_ssh() {
+	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$GW_TARGET_KEY" \
+		-p "${H_PORT[${TARGET_NAME:-plc-07}]}" "$@"
+}
+
+# ---- recordings -----------------------------------------------------------------------------
+
+gw_recordings() { ls -1 "$GW_RECORDINGS"/*.cast 2>/dev/null; }
+
+# h_cast_events FILE TYPE: the data of all events of TYPE ("i", "o", "r") concatenated.
+h_cast_events() {
+	python3 - "$1" "$2" <<-'EOF'
+		import json, sys
+		path, kind = sys.argv[1], sys.argv[2]
+		with open(path, encoding="utf-8", errors="surrogateescape") as f:
+		    lines = f.read().splitlines()
+		json.loads(lines[0])  # the header must be JSON
+		out = []
+		for line in lines[1:]:
+		    if not line.strip():
+		        continue
+		    ev = json.loads(line)
+		    if isinstance(ev, list) and len(ev) >= 3 and ev[1] == kind:
+		        out.append(ev[2])
+		sys.stdout.write("".join(out))
+	EOF
+}
+
+# h_cast_header FILE: the header line, pretty enough to grep.
+h_cast_header() { head -n 1 "$1"; }
+
+# ---- interactive sessions in tmux ----------------------------------------------------------
+
+H_TMUX=(tmux -S "$H_DIR/tmux.sock" -f /dev/null)
+h_defer "tmux -S '$H_DIR/tmux.sock' kill-server"
+
+# h_tmux_start COLS ROWS CMD: runs CMD in a detached tmux window of that size.
+h_tmux_start() {
+	"${H_TMUX[@]}" kill-session -t t 2>/dev/null
+	TERM=${TERM:-xterm} "${H_TMUX[@]}" new-session -d -s t -x "$1" -y "$2" "$3" ||
+		{ h_log "harness: tmux failed"; return 1; }
+	"${H_TMUX[@]}" set-option -t t remain-on-exit on >/dev/null
+}
+
+h_tmux_send() { "${H_TMUX[@]}" send-keys -t t "$@"; }
+h_tmux_screen() { "${H_TMUX[@]}" capture-pane -p -J -t t -S -200; }
+
+# h_tmux_wait REGEX [SECONDS]: until the screen matches REGEX (grep -E).
+h_tmux_wait() {
+	local deadline=$((SECONDS + ${2:-15}))
+	while ((SECONDS < deadline)); do
+		h_tmux_screen | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# h_tmux_wait_exit [SECONDS]: until the program in the window has ended.
+h_tmux_wait_exit() {
+	local deadline=$((SECONDS + ${1:-15}))
+	while ((SECONDS < deadline)); do
+		[[ $("${H_TMUX[@]}" display-message -p -t t '#{pane_dead}') == 1 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- tests ----------------------------------------------------------------------------------
+
+# Assertions end the current test (each test runs in a subshell).
+h_fail() { printf '  %s\n' "$@" >&2; exit 1; }
+h_skip() { printf '  skipped: %s\n' "$*" >&2; exit 77; }
+h_assert_eq() { [[ $2 == "$1" ]] || h_fail "$3: expected [$1], got [$2]"; }
+h_assert_contains() { [[ $1 == *"$2"* ]] || h_fail "$3: expected to contain [$2], got [${1:0:2000}]"; }
+h_assert_not_contains() { [[ $1 != *"$2"* ]] || h_fail "$3: must not contain [$2], got [${1:0:2000}]"; }
+h_assert_match() { [[ $1 =~ $2 ]] || h_fail "$3: expected to match /$2/, got [${1:0:2000}]"; }
+
+# h_run TESTFN...: runs each test function in a subshell, prints PASS/FAIL/SKIP lines and
+# "N passed, N failed"; exits 1 on any failure, 77 when everything was skipped.
+h_run() {
+	local t rc pass=0 fail=0 skip=0
+	for t in "$@"; do
+		(set -u; "$t")
+		rc=$?
+		case $rc in
+		0) echo "PASS: $t"; ((pass++)) ;;
+		77) echo "SKIP: $t"; ((skip++)) ;;
+		*) echo "FAIL: $t"; ((fail++)) ;;
+		esac
+	done
+	echo "$pass passed, $fail failed$( ((skip > 0)) && echo ", $skip skipped")"
+	if ((fail > 0)); then
+		[[ -s $H_DIR/gatewayd.log ]] && { echo "--- gatewayd log (last 40 lines)"; tail -n 40 "$H_DIR/gatewayd.log"; }
+		exit 1
+	fi
+	((pass == 0 && skip > 0)) && exit 77
+	exit 0
+}

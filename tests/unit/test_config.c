@@ -1,0 +1,261 @@
+/* test_config.c: config_load on the files in tests/data/: a complete valid file is read
+ * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+#include "policy/policy.h"
+
+static char dir[64];
+static char keyfile[96];
+static char confpath[96];
+
+static void
+setup(void)
+{
+	FILE *f;
+
+	strcpy(dir, "/tmp/test_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(keyfile, sizeof(keyfile), "%s/key", dir);
+	snprintf(confpath, sizeof(confpath), "%s/gatewayd.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(keyfile, "w"));
+	fputs("not parsed by the loader\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(keyfile, 0600), 0);
+}
+
+static void
+teardown(void)
+{
+	unlink(keyfile);
+	unlink(confpath);
+	rmdir(dir);
+}
+
+/* Copies tests/data/NAME to confpath with @KEY@ replaced by the 0600 key file; returns
+ * the line number of the line marked "# error-here", 0 when there is none. */
+static int
+prepare(const char *name)
+{
+	char src[512], line[1024], *at;
+	FILE *in, *out;
+	int lineno = 0, marked = 0;
+
+	snprintf(src, sizeof(src), "%s/%s", TEST_DATA_DIR, name);
+	ck_assert_msg((in = fopen(src, "r")) != NULL, "cannot open %s", src);
+	ck_assert_ptr_nonnull(out = fopen(confpath, "w"));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		lineno++;
+		if (strstr(line, "# error-here") != NULL)
+			marked = lineno;
+		if ((at = strstr(line, "@KEY@")) != NULL) {
+			*at = '\0';
+			fprintf(out, "%s%s%s", line, keyfile, at + strlen("@KEY@"));
+		} else {
+			fputs(line, out);
+		}
+	}
+	fclose(in);
+	fclose(out);
+	return marked;
+}
+
+/* Loading NAME fails with an error at its marked line that mentions PROBLEM. */
+static void
+expect_error(const char *name, const char *problem)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL, *where;
+	int line = prepare(name);
+
+	ck_assert_msg(line > 0, "%s has no # error-here mark", name);
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(errors);
+	xasprintf(&where, "%s:%d: ", confpath, line);
+	ck_assert_msg(strstr(errors, where) != NULL, "%s: expected an error at %s, got:\n%s", name,
+	    where, errors);
+	ck_assert_msg(strstr(errors, problem) != NULL, "%s: expected \"%s\" in:\n%s", name, problem,
+	    errors);
+	free(where);
+	free(errors);
+}
+
+START_TEST(test_good_config_loads_model)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+	const struct gw_person *p;
+	const struct gw_target *t;
+	const struct gw_grant *g;
+
+	prepare("good.conf");
+	ck_assert_msg(config_load(confpath, &cfg, &errors) == 0, "errors: %s", errors);
+	ck_assert_ptr_null(errors);
+	ck_assert_uint_eq(cfg->nlisten, 1);
+	ck_assert_int_eq(cfg->listen[0].port, 2222);
+	ck_assert_uint_eq(cfg->nvendors, 1);
+	ck_assert_uint_eq(cfg->ntargets, 2);
+	ck_assert_uint_eq(cfg->ngrants, 2);
+	ck_assert_ptr_nonnull(p = config_find_person(cfg, "acme.alice"));
+	ck_assert_str_eq(p->vendor->id, "acme");
+	ck_assert_uint_eq(p->nkeys, 1);
+	ck_assert(p->vendor->enabled);
+	ck_assert_int_eq(p->vendor->expires, 1830297599); /* 2027-12-31T23:59:59Z */
+	ck_assert_ptr_nonnull(t = config_find_target(cfg, "plc-07"));
+	ck_assert_int_eq(t->port, 2201);
+	ck_assert_str_eq(t->key_file, keyfile);
+	ck_assert_ptr_null(t->password_file);
+	ck_assert_ptr_nonnull(g = config_find_grant(cfg, "acme", "hmi-02"));
+	ck_assert_uint_eq(g->channels, GW_CHAN_SHELL | GW_CHAN_EXEC | GW_CHAN_UPLOAD);
+	ck_assert_ptr_null(config_find_person(cfg, "acme.bob"));
+	ck_assert_ptr_null(config_find_target(cfg, "plc-99"));
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_target_inherits_global_connect_timeout)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(config_find_target(cfg, "plc-07")->connect_timeout, 7);
+	ck_assert_int_eq(config_find_target(cfg, "hmi-02")->connect_timeout, 3);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_grant_without_allow_is_shell_and_exec)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_uint_eq(cfg->grants[1].channels, GW_CHAN_DEFAULT);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_missing_file_reported)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	ck_assert_int_eq(config_load("/nonexistent/gatewayd.conf", &cfg, &errors), -1);
+	ck_assert_ptr_nonnull(strstr(errors, "/nonexistent/gatewayd.conf:0: "));
+	free(errors);
+}
+END_TEST
+
+START_TEST(test_unknown_key_reported)
+{
+	expect_error("bad_unknown_key.conf", "unknown setting \"colour\"");
+}
+END_TEST
+
+START_TEST(test_duplicate_target_reported)
+{
+	expect_error("bad_duplicate_target.conf", "duplicate target \"plc-07\"");
+}
+END_TEST
+
+START_TEST(test_bad_fingerprint_reported)
+{
+	expect_error("bad_fingerprint.conf", "bad fingerprint");
+}
+END_TEST
+
+START_TEST(test_unreadable_key_file_reported)
+{
+	expect_error("bad_missing_key_file.conf", "cannot be read");
+}
+END_TEST
+
+START_TEST(test_key_file_readable_by_others_reported)
+{
+	ck_assert_int_eq(chmod(keyfile, 0644), 0);
+	expect_error("bad_key_mode.conf", "must be readable by the gateway only");
+}
+END_TEST
+
+START_TEST(test_syntax_error_reported)
+{
+	expect_error("bad_syntax.conf", "syntax error");
+}
+END_TEST
+
+START_TEST(test_person_outside_vendor_reported)
+{
+	expect_error("bad_person_prefix.conf", "person id \"other.alice\"");
+}
+END_TEST
+
+START_TEST(test_grant_unknown_target_reported)
+{
+	expect_error("bad_grant_unknown_target.conf", "unknown target \"plc-99\"");
+}
+END_TEST
+
+START_TEST(test_unknown_channel_kind_reported)
+{
+	expect_error("bad_channel_kind.conf", "unknown channel kind \"teleport\"");
+}
+END_TEST
+
+START_TEST(test_target_without_credential_reported)
+{
+	expect_error("bad_no_credential.conf", "exactly one of key_file and password_file");
+}
+END_TEST
+
+START_TEST(test_port_out_of_range_reported)
+{
+	expect_error("bad_port_range.conf", "must be between 1 and 65535");
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good_config_loads_model);
+	tcase_add_test(tc, test_target_inherits_global_connect_timeout);
+	tcase_add_test(tc, test_grant_without_allow_is_shell_and_exec);
+	tcase_add_test(tc, test_missing_file_reported);
+	tcase_add_test(tc, test_unknown_key_reported);
+	tcase_add_test(tc, test_duplicate_target_reported);
+	tcase_add_test(tc, test_bad_fingerprint_reported);
+	tcase_add_test(tc, test_unreadable_key_file_reported);
+	tcase_add_test(tc, test_key_file_readable_by_others_reported);
+	tcase_add_test(tc, test_syntax_error_reported);
+	tcase_add_test(tc, test_person_outside_vendor_reported);
+	tcase_add_test(tc, test_grant_unknown_target_reported);
+	tcase_add_test(tc, test_unknown_channel_kind_reported);
+	tcase_add_test(tc, test_target_without_credential_reported);
+	tcase_add_test(tc, test_port_out_of_range_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
