@@ -96,6 +96,18 @@ relay_call_open(ssh_channel c, void *arg)
 	return ssh_channel_open_session(c);
 }
 
+/* A refused request is accepted, then explained on stderr with exit status 1 and closed:
+ * OpenSSH's client drops stderr that arrives before a request failure. */
+static int
+relay_refuse(struct relay *r, const char *msg)
+{
+	if (r->notice == NULL) {
+		r->notice = xstrdup(msg);
+		r->notice_status = 1;
+	}
+	return 0;
+}
+
 /* File transfer through exec would pass beside the SFTP inspector: refused, with the way
  * that works. (Legacy `scp -O` runs "scp -t|-f" on the target.) */
 static bool
@@ -142,7 +154,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	}
 	if ((s->decision.channels & kind) == 0 ||
 	    (kind == GW_CHAN_EXEC && relay_exec_is_transfer(command))) {
-		relay_tell(r, kind == GW_CHAN_SHELL	 ? "interactive shell is not granted for this target"
+		relay_refuse(r, kind == GW_CHAN_SHELL	 ? "interactive shell is not granted for this target"
 			: kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
 			    ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
 			: kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
@@ -151,22 +163,21 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		    json_pack("{s:s, s:s, s:I, s:s?}", "person", s->person->id, "what",
 			relay_kind_name(kind), "channel", (json_int_t)r->index, "command",
 			kind == GW_CHAN_EXEC ? command : NULL));
-		return -1;
+		return 0;
 	}
 	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->key)) == NULL) {
-		relay_tell(r, "session refused: the recording cannot be written");
+		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",
 		    json_pack("{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
 		s->fatal = true;
-		return -1;
+		return 0;
 	}
 	if (session_audit(s, "channel_start",
 		json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
 		    s->person->vendor->id, "target", s->target_cfg->name, "channel", (json_int_t)r->index,
 		    "command", command, "recording", recorder_path(r->rec))) != 0) {
-		relay_tell(r, "session refused: the audit log cannot be written");
-		return -1;
+		return relay_refuse(r, "session refused: the audit log cannot be written");
 	}
 	if (kind != GW_CHAN_SHELL && kind != GW_CHAN_EXEC && transfer_start(r) != 0)
 		return -1;
@@ -177,10 +188,10 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	else
 		rc = relay_target_request(r, relay_call_subsystem, "sftp");
 	if (rc != SSH_OK) {
-		relay_tell(r, "the target refused the request");
+		relay_refuse(r, "the target refused the request");
 		snprintf(r->end_reason, sizeof(r->end_reason), "target refused %s",
 		    relay_kind_name(kind));
-		return -1;
+		return 0;
 	}
 	r->started = true;
 	return 0;
@@ -336,11 +347,10 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 		return relay_start(r, NULL, GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD);
 	snprintf(msg, sizeof(msg), "subsystem %.32s is not available through this gateway",
 	    subsystem);
-	relay_tell(r, msg);
 	session_audit(r->session, "channel_refused",
 	    json_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
 		"subsystem", subsystem));
-	return -1;
+	return relay_refuse(r, msg);
 }
 
 static int
@@ -580,9 +590,10 @@ relay_pump_notice(struct relay *r)
 static void
 relay_pump_one(struct relay *r)
 {
-	if (r->target == NULL) {
+	if (r->target == NULL || r->notice != NULL) {
 		relay_pump_notice(r);
-		r->done = r->vendor_closed && r->close_sent;
+		relay_close_target(r);
+		r->done = r->vendor_closed && r->close_sent && (r->target == NULL || r->target_close_sent);
 		return;
 	}
 	if (r->transfer != NULL) {
@@ -682,7 +693,9 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 	struct relay *r;
 
 	while ((r = TAILQ_FIRST(&s->relays)) != NULL) {
-		if (message != NULL)
+		if (r->notice != NULL && !r->close_sent)
+			relay_tell(r, r->notice);
+		else if (message != NULL)
 			relay_tell(r, message);
 		if (r->end_reason[0] == '\0' || reason != NULL)
 			snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");

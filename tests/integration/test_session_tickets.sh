@@ -108,7 +108,7 @@ test_revoke_ends_live_session() {
 	ctl ticket install "$H_DIR/revoked.ticket" >/dev/null || h_fail "install ticket"
 	gw_ssh acme.alice+plc-10@127.0.0.1 'echo started; sleep 60' >"$H_DIR/rv.out" 2>"$H_DIR/rv.err" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		grep -q started "$H_DIR/rv.out" && break
 		sleep 0.1
 	done
@@ -139,7 +139,7 @@ test_disabled_vendor_ends_live_session() {
 	local pid t0 t1 err
 	gw_ssh "$GW_DEST" 'echo started; sleep 60' >"$H_DIR/dis.out" 2>"$H_DIR/dis.err" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		grep -q started "$H_DIR/dis.out" && break
 		sleep 0.1
 	done
