@@ -14,12 +14,14 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/recorder.h"
 #include "gatewayd/seal.h"
+#include "gatewayd/sftp.h"
 #include "policy/policy.h"
 
 #define SESSION_ID_LEN 32
 #define RELAY_CHUNK 65536 /* bytes moved per read; large blocks, few syscalls */
 
 struct session;
+struct transfer;
 
 /* One vendor session channel and its twin on the target. */
 struct relay {
@@ -54,6 +56,8 @@ struct relay {
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
+	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
+	bool transfer_failed;      /* the inspector refused the stream: close */
 };
 TAILQ_HEAD(relay_list, relay);
 
@@ -100,6 +104,7 @@ struct session {
 	bool ended;    /* the session was cut (schedule, revocation, policy) */
 	bool recheck_tickets; /* revocations changed */
 	bool recheck_policy;  /* configuration reloaded */
+	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	char end_reason[128];
 };
@@ -132,6 +137,15 @@ void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
 /* When the oldest unflushed event was recorded; 0 when nothing waits. */
 time_t relay_flush_due(struct session *s);
+
+/* transfer.c: the sftp subsystem channel of a relay. */
+int transfer_start(struct relay *r);
+void transfer_free(struct relay *r);
+void transfer_pump(struct relay *r);
+int transfer_from_vendor(struct relay *r, const void *data, uint32_t len);
+int transfer_from_target(struct relay *r, const void *data, uint32_t len);
+bool transfer_idle_from_vendor(const struct relay *r);
+bool transfer_idle_from_target(const struct relay *r);
 
 /* listener.c */
 int listener_run(const char *config_path, struct gw_config *cfg, bool foreground);

@@ -84,13 +84,48 @@ relay_call_env(ssh_channel c, void *arg)
 }
 
 static int
+relay_call_subsystem(ssh_channel c, void *arg)
+{
+	return ssh_channel_request_subsystem(c, arg);
+}
+
+static int
 relay_call_open(ssh_channel c, void *arg)
 {
 	(void)arg;
 	return ssh_channel_open_session(c);
 }
 
-/* Recording starts before the target sees the request: no unrecorded session (R9). */
+/* A refused request is accepted, then explained on stderr with exit status 1 and closed:
+ * OpenSSH's client drops stderr that arrives before a request failure. */
+static int
+relay_refuse(struct relay *r, const char *msg)
+{
+	if (r->notice == NULL) {
+		r->notice = xstrdup(msg);
+		r->notice_status = 1;
+	}
+	return 0;
+}
+
+/* File transfer through exec would pass beside the SFTP inspector: refused, with the way
+ * that works. (Legacy `scp -O` runs "scp -t|-f" on the target.) */
+static bool
+relay_exec_is_transfer(const char *command)
+{
+	const char *p = command + strspn(command, " \t");
+
+	return strncmp(p, "scp ", 4) == 0 || strstr(command, "sftp-server") != NULL;
+}
+
+static const char *
+relay_kind_name(unsigned kind)
+{
+	return kind == GW_CHAN_SHELL ? "shell" : kind == GW_CHAN_EXEC ? "exec" : "sftp";
+}
+
+/* Recording starts before the target sees the request: no unrecorded session (R9).
+ * kind is one channel kind, or upload|download for the sftp subsystem (either will do). */
 static int
 relay_start(struct relay *r, const char *command, unsigned kind)
 {
@@ -105,7 +140,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	    .client_addr = s->client_addr,
 	    .client_port = s->client_port,
 	    .key_fp = s->key_fp,
-	    .command = command,
+	    .command = kind == GW_CHAN_SHELL ? NULL : kind == GW_CHAN_EXEC ? command : "sftp",
 	    .term = r->pty ? r->term : NULL,
 	    .width = r->pty ? r->width : 80,
 	    .height = r->pty ? r->height : 24,
@@ -117,38 +152,46 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		relay_tell(r, "a channel runs one shell or command only");
 		return -1;
 	}
-	if ((s->decision.channels & kind) == 0) {
-		relay_tell(r, kind == GW_CHAN_SHELL ? "interactive shell is not granted for this target"
-						    : "command execution is not granted for this target");
+	if ((s->decision.channels & kind) == 0 ||
+	    (kind == GW_CHAN_EXEC && relay_exec_is_transfer(command))) {
+		relay_refuse(r, kind == GW_CHAN_SHELL	 ? "interactive shell is not granted for this target"
+			: kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
+			    ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
+			: kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
+					       : "file transfer is not granted for this target");
 		session_audit(s, "channel_refused",
-		    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "what",
-			kind == GW_CHAN_SHELL ? "shell" : "exec", "channel", (json_int_t)r->index));
-		return -1;
+		    json_pack("{s:s, s:s, s:I, s:s?}", "person", s->person->id, "what",
+			relay_kind_name(kind), "channel", (json_int_t)r->index, "command",
+			kind == GW_CHAN_EXEC ? command : NULL));
+		return 0;
 	}
 	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->key)) == NULL) {
-		relay_tell(r, "session refused: the recording cannot be written");
+		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",
 		    json_pack("{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
 		s->fatal = true;
-		return -1;
+		return 0;
 	}
 	if (session_audit(s, "channel_start",
 		json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
 		    s->person->vendor->id, "target", s->target_cfg->name, "channel", (json_int_t)r->index,
 		    "command", command, "recording", recorder_path(r->rec))) != 0) {
-		relay_tell(r, "session refused: the audit log cannot be written");
-		return -1;
+		return relay_refuse(r, "session refused: the audit log cannot be written");
 	}
-	if (command != NULL)
-		rc = relay_target_request(r, relay_call_exec, (void *)command);
-	else
-		rc = relay_target_request(r, relay_call_shell, NULL);
-	if (rc != SSH_OK) {
-		relay_tell(r, "the target refused the request");
-		snprintf(r->end_reason, sizeof(r->end_reason), "target refused %s",
-		    command ? "exec" : "shell");
+	if (kind != GW_CHAN_SHELL && kind != GW_CHAN_EXEC && transfer_start(r) != 0)
 		return -1;
+	if (kind == GW_CHAN_EXEC)
+		rc = relay_target_request(r, relay_call_exec, (void *)command);
+	else if (kind == GW_CHAN_SHELL)
+		rc = relay_target_request(r, relay_call_shell, NULL);
+	else
+		rc = relay_target_request(r, relay_call_subsystem, "sftp");
+	if (rc != SSH_OK) {
+		relay_refuse(r, "the target refused the request");
+		snprintf(r->end_reason, sizeof(r->end_reason), "target refused %s",
+		    relay_kind_name(kind));
+		return 0;
 	}
 	r->started = true;
 	return 0;
@@ -166,6 +209,8 @@ vendor_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int i
 
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
+	if (r->transfer != NULL)
+		return transfer_from_vendor(r, data, len);
 	n = ssh_channel_window_size(r->target);
 	if (n > len)
 		n = len;
@@ -298,13 +343,14 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 	(void)sess, (void)ch;
 	if (r->target == NULL)
 		return 0;
+	if (strcmp(subsystem, "sftp") == 0)
+		return relay_start(r, NULL, GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD);
 	snprintf(msg, sizeof(msg), "subsystem %.32s is not available through this gateway",
 	    subsystem);
-	relay_tell(r, msg);
 	session_audit(r->session, "channel_refused",
 	    json_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
 		"subsystem", subsystem));
-	return -1;
+	return relay_refuse(r, msg);
 }
 
 static int
@@ -327,6 +373,8 @@ target_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int i
 	(void)sess, (void)ch;
 	if (r->vendor_closed || r->close_sent)
 		return (int)len;
+	if (r->transfer != NULL && !is_stderr)
+		return transfer_from_target(r, data, len);
 	n = ssh_channel_window_size(r->vendor);
 	if (n > len)
 		n = len;
@@ -542,25 +590,35 @@ relay_pump_notice(struct relay *r)
 static void
 relay_pump_one(struct relay *r)
 {
-	if (r->target == NULL) {
+	if (r->target == NULL || r->notice != NULL) {
 		relay_pump_notice(r);
-		r->done = r->vendor_closed && r->close_sent;
+		relay_close_target(r);
+		r->done = r->vendor_closed && r->close_sent && (r->target == NULL || r->target_close_sent);
 		return;
 	}
-	if (!r->vendor_closed && !r->close_sent) {
+	if (r->transfer != NULL) {
+		transfer_pump(r);
+		if (r->transfer_failed && !r->close_sent) {
+			relay_tell(r, r->end_reason);
+			relay_close_vendor(r);
+			relay_close_target(r);
+		}
+	} else if (!r->vendor_closed && !r->close_sent)
 		relay_drain(r, r->target, r->vendor, false, 0);
+	if (!r->vendor_closed && !r->close_sent)
 		relay_drain(r, r->target, r->vendor, false, 1);
-	}
-	if (!r->target_closed && !r->vendor_eof_sent)
+	if (r->transfer == NULL && !r->target_closed && !r->vendor_eof_sent)
 		relay_drain(r, r->vendor, r->target, true, 0);
 
-	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0) {
+	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&
+	    (r->transfer == NULL || transfer_idle_from_vendor(r))) {
 		r->vendor_eof_sent = true;
 		if (!r->target_closed)
 			ssh_channel_send_eof(r->target);
 	}
 	if ((r->target_eof || r->target_closed) && !r->target_eof_sent &&
-	    ssh_channel_poll(r->target, 0) <= 0 && ssh_channel_poll(r->target, 1) <= 0) {
+	    ssh_channel_poll(r->target, 0) <= 0 && ssh_channel_poll(r->target, 1) <= 0 &&
+	    (r->transfer == NULL || transfer_idle_from_target(r))) {
 		r->target_eof_sent = true;
 		if (!r->close_sent && !r->vendor_closed)
 			ssh_channel_send_eof(r->vendor);
@@ -583,6 +641,7 @@ relay_free(struct relay *r)
 {
 	if (r == NULL)
 		return;
+	transfer_free(r);
 	if (r->rec != NULL) {
 		if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
 			error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));
@@ -619,6 +678,7 @@ relay_pump(struct session *s)
 {
 	struct relay *r, *next;
 
+	s->repump = false;
 	for (r = TAILQ_FIRST(&s->relays); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		relay_pump_one(r);
@@ -633,7 +693,9 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 	struct relay *r;
 
 	while ((r = TAILQ_FIRST(&s->relays)) != NULL) {
-		if (message != NULL)
+		if (r->notice != NULL && !r->close_sent)
+			relay_tell(r, r->notice);
+		else if (message != NULL)
 			relay_tell(r, message);
 		if (r->end_reason[0] == '\0' || reason != NULL)
 			snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");

@@ -391,6 +391,8 @@ session_poll_timeout(struct session *s)
 
 	if (s->phase != PHASE_RELAY)
 		return 1000;
+	if (s->repump)
+		return 0;
 	if (relay_flush_due(s) != 0)
 		ms = 1000;
 	if (end != 0 && !s->ended) {

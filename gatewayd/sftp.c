@@ -58,6 +58,8 @@
 #define FX_FAILURE 4
 
 #define SFTP_VERSION 3
+/* The id of the gateway's own request; no vendor request is taken while it is out. */
+#define HOME_REQUEST_ID 0xffffffffu
 
 /* What a request needs from the grant. */
 enum need {
@@ -108,7 +110,7 @@ struct request {
 	uint32_t pflags;
 	struct attrs attrs;
 	char *path, *path2;
-	bool asks_home;         /* REALPATH "." while the home is unknown */
+	bool internal;          /* the gateway's own REALPATH "."; answer not forwarded */
 	bool reserves_handle;   /* OPEN/OPENDIR: counted in nreserved until answered */
 	bool has_event;         /* report kind when the target answers */
 	enum sftp_event_kind kind;
@@ -134,6 +136,7 @@ struct sftp_watch {
 	struct framer from_vendor, from_target;
 	struct queue to_target, to_vendor;
 	bool init_seen, version_seen;
+	bool holding;           /* vendor input waits for the home directory */
 	char *home;
 	struct handle *handles; /* SFTP_MAX_HANDLES */
 	unsigned nreserved;     /* handles used plus opens awaiting an answer */
@@ -772,9 +775,6 @@ decide_symlink(struct sftp_watch *w, struct cursor *c, struct request *r, const 
 static int
 request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
 {
-	struct cursor peek;
-	const uint8_t *s;
-	size_t n;
 	int rc = 0;
 
 	r->need = NEED_LIST;
@@ -853,10 +853,6 @@ request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const 
 	case FXP_REALPATH:
 		/* a name query: only names come back, and each use of a name is checked */
 		r->op = "realpath";
-		peek = *c;
-		if (cursor_string(&peek, &s, &n) == -1)
-			return -1;
-		r->asks_home = w->home == NULL && (n == 0 || (n == 1 && s[0] == '.'));
 		rc = request_path(w, c, &r->path, true, false, deny);
 		break;
 	case FXP_EXTENDED:
@@ -905,6 +901,8 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 		if (pkt[4] != FXP_INIT)
 			return watch_fail(w, "sftp stream does not start with INIT");
 		w->init_seen = true;
+		/* held until the home is known, so no relative path is decided blind */
+		w->holding = true;
 		queue_put(&w->to_target, pkt, len);
 		return 0;
 	}
@@ -933,6 +931,33 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 		watch_fail(w, "malformed sftp request");
 	request_clear(&r);
 	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Asks the target for REALPATH ".": its answer is the home directory relative paths
+ * are resolved against (scp sends "file" for "gw:file" and never asks itself).
+ */
+static int
+target_ask_home(struct sftp_watch *w)
+{
+	uint8_t pkt[4 + 1 + 4 + 4 + 1];
+	struct request *r = request_slot(w);
+
+	put_u32(pkt, sizeof(pkt) - 4);
+	pkt[4] = FXP_REALPATH;
+	put_u32(pkt + 5, HOME_REQUEST_ID);
+	put_u32(pkt + 9, 1);
+	pkt[13] = '.';
+	if (r == NULL)
+		return watch_fail(w, "sftp request table full at start");
+	request_clear(r);
+	r->used = true;
+	r->id = HOME_REQUEST_ID;
+	r->type = FXP_REALPATH;
+	r->op = "realpath";
+	r->internal = true;
+	queue_put(&w->to_target, pkt, sizeof(pkt));
+	return 0;
 }
 
 /* VERSION: the target's extension list, shown to the vendor without what is refused. */
@@ -972,7 +997,7 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	queue_put(&w->to_vendor, out, o);
 	free(out);
 	w->version_seen = true;
-	return 0;
+	return target_ask_home(w);
 }
 
 /* The answer to r, of the given type; body after the id in c. */
@@ -1032,7 +1057,7 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 		if (h != NULL && h->no_hash == NULL)
 			h->no_hash = "a write failed, no hash";
 		return 0;
-	} else if (r->asks_home && type == FXP_NAME && w->home == NULL) {
+	} else if (r->internal && type == FXP_NAME) {
 		if (cursor_u32(c, &count) == -1 || count == 0 || cursor_string(c, &s, &n) == -1)
 			return watch_fail(w, "malformed sftp NAME");
 		if (n > 0 && n <= SFTP_MAX_PATH && s[0] == '/' && memchr(s, '\0', n) == NULL) {
@@ -1072,11 +1097,13 @@ target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	if ((r = request_find(w, id)) == NULL)
 		return watch_fail(w, "sftp answer to no request");
 	rc = target_answer(w, r, type, &c);
+	if (r->internal)
+		w->holding = false; /* home known, or relative paths stay refused */
+	else if (rc == 0)
+		queue_put(&w->to_vendor, pkt, len);
 	request_clear(r);
 	while (w->reqs_top > 0 && !w->reqs[w->reqs_top - 1].used)
 		w->reqs_top--;
-	if (rc == 0)
-		queue_put(&w->to_vendor, pkt, len);
 	return rc;
 }
 
@@ -1101,13 +1128,13 @@ packet_size(struct sftp_watch *w, const uint8_t *p)
 static ssize_t
 watch_feed(struct sftp_watch *w, struct framer *f, const uint8_t *buf, size_t len,
     int (*fn)(struct sftp_watch *, const uint8_t *, size_t), const struct queue *gate1,
-    const struct queue *gate2)
+    const struct queue *gate2, const bool *hold)
 {
 	size_t used = 0, take, plen;
 
 	if (w->error != NULL)
 		return -1;
-	while (used < len && gate1->len < SFTP_QUEUE_HIGH &&
+	while (used < len && !(hold != NULL && *hold) && gate1->len < SFTP_QUEUE_HIGH &&
 	    (gate2 == NULL || gate2->len < SFTP_QUEUE_HIGH)) {
 		if (f->len == 0 && len - used >= 4) {
 			if ((plen = packet_size(w, buf + used)) == 0)
@@ -1149,7 +1176,8 @@ ssize_t
 sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len)
 {
 	/* a request may queue a packet either way: a forward or a refusal */
-	return watch_feed(w, &w->from_vendor, buf, len, vendor_packet, &w->to_target, &w->to_vendor);
+	return watch_feed(w, &w->from_vendor, buf, len, vendor_packet, &w->to_target, &w->to_vendor,
+	    &w->holding);
 }
 
 ssize_t
@@ -1157,7 +1185,7 @@ sftp_watch_from_target(struct sftp_watch *w, const void *buf, size_t len)
 {
 	/* gating on to_target too could deadlock: the target stops reading requests
 	 * while its answers are not read */
-	return watch_feed(w, &w->from_target, buf, len, target_packet, &w->to_vendor, NULL);
+	return watch_feed(w, &w->from_target, buf, len, target_packet, &w->to_vendor, NULL, NULL);
 }
 
 size_t

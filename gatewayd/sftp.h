@@ -27,8 +27,9 @@
  * rmdir, setstat, fsync). download: open for read, read. Listing (stat, opendir,
  * readdir, realpath, statvfs) needs either. path_prefixes: absolute directories the
  * vendor may touch (NULL: anywhere); with prefixes, paths must be free of ".." and
- * relative paths are resolved against the home directory the target named in its
- * answer to the first REALPATH "." (what every stock client asks first).
+ * relative paths are resolved against the home directory: the gateway asks the target
+ * REALPATH "." itself right after VERSION (scp never asks) and holds vendor requests
+ * until the answer is in; if the target will not say, relative paths are refused.
  * max_file_size: writes (and truncates) past it are refused; 0: unlimited.
  * allow_unknown_extensions: forward extended requests this module does not know
  * (needs upload and download too, as they may do anything). Copied by sftp_watch_new.
@@ -63,7 +64,8 @@ struct sftp_event {
 	struct timespec when;   /* CLOCK_REALTIME */
 	uint32_t id;            /* request id */
 	const char *op;         /* protocol name: "open", "write", "posix-rename@openssh.com"... */
-	const char *path;       /* normalised when possible; NULL when none */
+	const char *path;       /* normalised when possible; NULL when none; the name of an
+	                         * unknown extension for SFTP_EV_EXTENSION */
 	const char *path2;
 	int status;             /* SSH_FX_* the target answered; -1 when not answered */
 	const char *reason;     /* SFTP_EV_DENIED: why */
@@ -99,9 +101,11 @@ void sftp_watch_free(struct sftp_watch *w);
  * answers) in any chunks. Each returns how many bytes it took (0..len), or -1 when the
  * channel must end: malformed or oversized packet, protocol violation, or an event
  * callback failure; sftp_watch_error() says why, and every later call fails too.
- * Fewer than len are taken while an output queue is at SFTP_QUEUE_HIGH: drain the
- * queues, then feed the rest again (with libssh's channel data callback, return the
- * count taken and libssh keeps the rest for the next call).
+ * Fewer than len are taken while an output queue is at SFTP_QUEUE_HIGH, and vendor
+ * bytes after INIT are not taken until the target has answered the gateway's own
+ * REALPATH ".": so after draining a queue or feeding target bytes, feed the vendor's
+ * rest again (with libssh's channel data callback, return the count taken and libssh
+ * keeps the rest; the relay must then offer it again itself, as no new data may come).
  * Allowed packets are queued whole for the other side; a refused request is never
  * forwarded: the gateway queues the vendor a STATUS PERMISSION_DENIED with a message.
  */

@@ -493,13 +493,27 @@ static void
 loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
     struct gw_grant *gr)
 {
-	static const char *const known[] = {"vendor", "targets", "allow", "windows", NULL};
+	static const char *const known[] = {"vendor", "targets", "allow", "windows",
+	    "transfer_paths", "max_file_size", NULL};
+	const config_setting_t *mfs;
 	size_t i;
 
 	loader_check_keys(ld, g, known);
 	gr->vendor = loader_string(ld, g, "vendor", true);
 	gr->targets = loader_strings(ld, g, "targets", &gr->ntargets);
 	gr->channels = loader_channels(ld, g);
+	gr->transfer_paths = loader_strings(ld, g, "transfer_paths", &gr->ntransfer_paths);
+	for (i = 0; i < gr->ntransfer_paths; i++)
+		if (gr->transfer_paths[i][0] != '/' || strstr(gr->transfer_paths[i], "..") != NULL)
+			loader_error(ld, config_setting_get_member(g, "transfer_paths"),
+			    "transfer path \"%s\" must be absolute, without \"..\"", gr->transfer_paths[i]);
+	if ((mfs = config_setting_get_member(g, "max_file_size")) != NULL) {
+		if ((config_setting_type(mfs) != CONFIG_TYPE_INT &&
+		    config_setting_type(mfs) != CONFIG_TYPE_INT64) || config_setting_get_int64(mfs) < 0)
+			loader_error(ld, mfs, "\"max_file_size\" must be a number of bytes (0: unlimited)");
+		else
+			gr->max_file_size = config_setting_get_int64(mfs);
+	}
 	loader_windows(ld, g, &gr->windows);
 	if (gr->vendor != NULL && config_find_vendor(cfg, gr->vendor) == NULL)
 		loader_error(ld, g, "grant names unknown vendor \"%s\"", gr->vendor);
@@ -781,6 +795,7 @@ config_free(struct gw_config *cfg)
 	for (i = 0; i < cfg->ngrants; i++) {
 		free(cfg->grants[i].vendor);
 		strings_free(cfg->grants[i].targets, cfg->grants[i].ntargets);
+		strings_free(cfg->grants[i].transfer_paths, cfg->grants[i].ntransfer_paths);
 		windows_free(&cfg->grants[i].windows);
 	}
 	free(cfg->grants);

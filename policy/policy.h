@@ -84,6 +84,9 @@ struct gw_grant {
 	size_t ntargets;
 	unsigned channels; /* enum gw_channel_kind bits */
 	struct gw_window_set windows; /* optional; narrows the vendor's windows */
+	char **transfer_paths; /* file transfer: absolute directories allowed; NULL: any */
+	size_t ntransfer_paths;
+	long long max_file_size; /* file transfer: bytes, 0: unlimited */
 };
 
 /* An asset owner's key that signs tickets, and what it may approve (R2). */

@@ -16,6 +16,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_keys_entry,
 	&cmd_replay_entry,
 	&cmd_transcript_entry,
+	&cmd_transfers_entry,
 	&cmd_search_entry,
 	&cmd_history_entry,
 	&cmd_ticket_entry,

@@ -26,6 +26,7 @@ extern const struct ctl_command cmd_audit_entry;
 extern const struct ctl_command cmd_keys_entry;
 extern const struct ctl_command cmd_replay_entry;
 extern const struct ctl_command cmd_transcript_entry;
+extern const struct ctl_command cmd_transfers_entry;
 extern const struct ctl_command cmd_search_entry;
 extern const struct ctl_command cmd_history_entry;
 extern const struct ctl_command cmd_ticket_entry;

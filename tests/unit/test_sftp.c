@@ -315,14 +315,15 @@ target(struct harness *h, struct pk *p)
 	ck_assert_msg(harness_feed(h, false, p) == 0, "refused: %s", sftp_watch_error(h->w));
 }
 
-/* INIT, VERSION, REALPATH "." answered with home. */
+#define HOME_ID 0xffffffffu /* the gateway's own REALPATH "." */
+
+/* INIT, VERSION, the gateway's REALPATH "." answered with home. */
 static void
 harness_start(struct harness *h, const char *home)
 {
 	vendor(h, pk_init());
 	target(h, pk_version("posix-rename@openssh.com", NULL));
-	vendor(h, pk_path_req(16, 1, "."));
-	target(h, pk_name(1, home));
+	target(h, pk_name(HOME_ID, home));
 }
 
 static json_t *
@@ -373,6 +374,41 @@ START_TEST(test_init_and_version_pass_whole)
 }
 END_TEST
 
+START_TEST(test_gateway_asks_home_and_keeps_answer_to_itself)
+{
+	struct harness *h = harness_new(true, true, NULL, 0, 0);
+	const uint8_t *q = NULL;
+
+	vendor(h, pk_init());
+	target(h, pk_version(NULL, NULL));
+	ck_assert_uint_eq(h->to_target.len, 9 + 14);
+	ck_assert_uint_eq(h->to_target.b[9 + 4], 16);
+	ck_assert_uint_eq(get_u32(h->to_target.b + 9 + 5), HOME_ID);
+	target(h, pk_name(HOME_ID, "/home/alice"));
+	ck_assert_uint_eq(h->to_vendor.len, 9);
+	ck_assert_uint_eq(sftp_watch_pending_to_vendor(h->w, &q), 0);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_vendor_requests_held_until_home_known)
+{
+	struct harness *h = harness_new(true, true, prefixes_home, 1, 0);
+	struct pk *p = pk_open(2, "prog.bin", 0x1a);
+	size_t plen = p->len;
+
+	vendor(h, pk_init());
+	target(h, pk_version(NULL, NULL));
+	ck_assert_int_eq(sftp_watch_from_vendor(h->w, p->b, p->len), 0);
+	target(h, pk_name(HOME_ID, "/home/alice"));
+	ck_assert_int_eq(sftp_watch_from_vendor(h->w, p->b, p->len), (ssize_t)p->len);
+	free(p);
+	harness_drain(h);
+	ck_assert_uint_eq(h->to_target.len, 9 + 14 + plen);
+	harness_free(h);
+}
+END_TEST
+
 START_TEST(test_version_hides_copy_data)
 {
 	struct harness *h = harness_new(true, true, NULL, 0, 0);
@@ -403,14 +439,19 @@ START_TEST(test_relative_path_resolved_against_home)
 }
 END_TEST
 
-START_TEST(test_relative_path_refused_before_home_known)
+START_TEST(test_relative_path_refused_when_target_hides_home)
 {
 	struct harness *h = harness_new(true, true, prefixes_home, 1, 0);
+	size_t t;
 
 	vendor(h, pk_init());
+	target(h, pk_version(NULL, NULL));
+	target(h, pk_status(HOME_ID, 2));
+	t = h->to_target.len;
 	vendor(h, pk_open(2, "prog.bin", 0x1a));
-	ck_assert_uint_eq(h->to_target.len, 9);
-	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-denied");
+	ck_assert_uint_eq(h->to_target.len, t);
+	ck_assert_str_eq(ev_str(last_event(h), "reason"),
+	    "relative path before the home directory is known");
 	harness_free(h);
 }
 END_TEST
@@ -953,7 +994,9 @@ sftp_suite(void)
 	tcase_add_test(tc, test_init_and_version_pass_whole);
 	tcase_add_test(tc, test_version_hides_copy_data);
 	tcase_add_test(tc, test_relative_path_resolved_against_home);
-	tcase_add_test(tc, test_relative_path_refused_before_home_known);
+	tcase_add_test(tc, test_gateway_asks_home_and_keeps_answer_to_itself);
+	tcase_add_test(tc, test_vendor_requests_held_until_home_known);
+	tcase_add_test(tc, test_relative_path_refused_when_target_hides_home);
 	tcase_add_test(tc, test_sequential_upload_hash_matches_openssl);
 	tcase_add_test(tc, test_out_of_order_writes_have_no_hash);
 	tcase_add_test(tc, test_failed_write_voids_hash);

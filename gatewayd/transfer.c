@@ -1,0 +1,249 @@
+/* transfer.c: the sftp subsystem channel: every packet passes the SFTP inspector, which
+ * enforces the file-transfer grant; each file operation becomes evidence. Never forwards
+ * a byte the inspector has not framed and allowed, never buffers a whole file. */
+#include "gatewayd/gatewayd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define TRANSFER_STAGE 65536 /* bytes read from one side, waiting for the inspector */
+
+struct transfer_stage {
+	uint8_t buf[TRANSFER_STAGE];
+	size_t len;
+};
+
+struct transfer {
+	struct sftp_watch *watch;
+	bool moving; /* inside transfer_move: a nested data callback only stages */
+	struct transfer_stage from_vendor;
+	struct transfer_stage from_target;
+};
+
+static bool
+transfer_audited(enum sftp_event_kind k)
+{
+	return k != SFTP_EV_OPEN && k != SFTP_EV_OPENDIR;
+}
+
+/* Evidence first: an event that cannot be recorded ends the channel (R9). */
+static int
+transfer_event_cb(const struct sftp_event *ev, void *arg)
+{
+	struct relay *r = arg;
+	struct session *s = r->session;
+	json_t *j = sftp_event_to_json(ev);
+	char *text;
+	int rc;
+
+	if (j == NULL || (text = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		return -1;
+	}
+	rc = recorder_write_note(r->rec, text);
+	free(text);
+	if (rc == 0 && transfer_audited(ev->kind)) {
+		json_object_set_new(j, "person", json_string(s->person->id));
+		json_object_set_new(j, "target", json_string(s->target_cfg->name));
+		json_object_set_new(j, "channel", json_integer(r->index));
+		return session_audit(s, ev->kind == SFTP_EV_DENIED ? "file_denied" : "file_operation",
+		    j);
+	}
+	json_decref(j);
+	return rc;
+}
+
+int
+transfer_start(struct relay *r)
+{
+	struct session *s = r->session;
+	const struct gw_grant *g = config_find_grant(s->cfg, s->person->vendor->id,
+	    s->target_cfg->name);
+	struct sftp_policy pol = {
+	    .upload = (s->decision.channels & GW_CHAN_UPLOAD) != 0,
+	    .download = (s->decision.channels & GW_CHAN_DOWNLOAD) != 0,
+	};
+	struct transfer *t;
+
+	if (g != NULL) {
+		pol.path_prefixes = (const char *const *)g->transfer_paths;
+		pol.nprefixes = g->ntransfer_paths;
+		pol.max_file_size = (uint64_t)g->max_file_size;
+	}
+	t = xcalloc(1, sizeof(*t));
+	if ((t->watch = sftp_watch_new(&pol, transfer_event_cb, r)) == NULL) {
+		free(t);
+		return -1;
+	}
+	r->transfer = t;
+	return 0;
+}
+
+void
+transfer_free(struct relay *r)
+{
+	if (r->transfer == NULL)
+		return;
+	/* Files still open when the channel ends are reported as closed by the gateway. */
+	if (r->rec != NULL && sftp_watch_end(r->transfer->watch) != 0)
+		error_f("%s: evidence of unclosed files could not be written", r->session->id);
+	sftp_watch_free(r->transfer->watch);
+	free(r->transfer);
+	r->transfer = NULL;
+}
+
+static void
+transfer_fail(struct relay *r, const char *why)
+{
+	snprintf(r->end_reason, sizeof(r->end_reason), "file transfer channel closed: %.80s", why);
+	error_f("%s: channel %u: %s", r->session->id, r->index, r->end_reason);
+	r->transfer_failed = true;
+}
+
+/* Writes what the queue holds to ch, as far as ch's window allows. */
+static bool
+transfer_drain_queue(struct relay *r, ssh_channel ch, bool to_target)
+{
+	struct sftp_watch *w = r->transfer->watch;
+	const uint8_t *p;
+	uint32_t room;
+	size_t n;
+	int wr;
+
+	n = to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
+	if (n == 0 || (room = ssh_channel_window_size(ch)) == 0)
+		return false;
+	if (n > room)
+		n = room;
+	if ((wr = ssh_channel_write(ch, p, (uint32_t)n)) <= 0)
+		return false;
+	if (to_target) {
+		sftp_watch_consume_to_target(w, (size_t)wr);
+		r->bytes_in += (unsigned)wr;
+	} else {
+		sftp_watch_consume_to_vendor(w, (size_t)wr);
+		r->bytes_out += (unsigned)wr;
+	}
+	return true;
+}
+
+/* Feeds the stage to the inspector, then refills the stage from libssh unless called
+ * from a data callback: libssh still holds the bytes the callback is handing over. */
+static bool
+transfer_feed(struct relay *r, ssh_channel from, struct transfer_stage *st, bool from_vendor,
+    bool refill)
+{
+	struct sftp_watch *w = r->transfer->watch;
+	bool progress = false;
+	ssize_t took;
+	int n;
+
+	if (st->len > 0) {
+		took = from_vendor ? sftp_watch_from_vendor(w, st->buf, st->len)
+				   : sftp_watch_from_target(w, st->buf, st->len);
+		if (took < 0) {
+			transfer_fail(r, sftp_watch_error(w));
+			return false;
+		}
+		if (took > 0) {
+			memmove(st->buf, st->buf + took, st->len - (size_t)took);
+			st->len -= (size_t)took;
+			progress = true;
+		}
+	}
+	if (refill && st->len < sizeof(st->buf) && ssh_channel_poll(from, 0) > 0) {
+		n = ssh_channel_read_nonblocking(from, st->buf + st->len,
+		    (uint32_t)(sizeof(st->buf) - st->len), 0);
+		if (n > 0) {
+			st->len += (size_t)n;
+			progress = true;
+		}
+	}
+	return progress;
+}
+
+/* ssh_channel_write may poll, and so run data callbacks of the other session while a
+ * queue pointer is in use: those nested calls only stage, and the outer loop moves on. */
+static void
+transfer_move(struct relay *r, bool refill)
+{
+	struct transfer *t = r->transfer;
+	bool progress;
+
+	if (t->moving)
+		return;
+	t->moving = true;
+	do {
+		progress = false;
+		if (r->transfer_failed || r->session->fatal)
+			break;
+		if (!r->target_closed)
+			progress |= transfer_drain_queue(r, r->target, true);
+		if (!r->close_sent && !r->vendor_closed)
+			progress |= transfer_drain_queue(r, r->vendor, false);
+		progress |= transfer_feed(r, r->vendor, &t->from_vendor, true, refill);
+		progress |= transfer_feed(r, r->target, &t->from_target, false, refill);
+	} while (progress);
+	t->moving = false;
+}
+
+void
+transfer_pump(struct relay *r)
+{
+	transfer_move(r, true);
+}
+
+/* Data callbacks: take what fits in the stage; libssh keeps the rest, and its
+ * window does not grow until we read it, so the sender backs off. */
+static int
+transfer_take(struct relay *r, struct transfer_stage *st, const void *data, uint32_t len)
+{
+	size_t n = sizeof(st->buf) - st->len;
+
+	if (r->transfer_failed)
+		return (int)len;
+	if (n > len)
+		n = len;
+	memcpy(st->buf + st->len, data, n);
+	st->len += n;
+	/* Bytes left in libssh, or staged by a nested call, are moved by the next pump: this
+	 * callback may run inside another libssh call, after this poll round's pump. */
+	if (n < len || r->transfer->moving)
+		r->session->repump = true;
+	transfer_move(r, false);
+	return (int)n;
+}
+
+int
+transfer_from_vendor(struct relay *r, const void *data, uint32_t len)
+{
+	return transfer_take(r, &r->transfer->from_vendor, data, len);
+}
+
+int
+transfer_from_target(struct relay *r, const void *data, uint32_t len)
+{
+	return transfer_take(r, &r->transfer->from_target, data, len);
+}
+
+bool
+transfer_idle_from_vendor(const struct relay *r)
+{
+	const uint8_t *p;
+
+	return r->transfer->from_vendor.len == 0 &&
+	    sftp_watch_pending_to_target(r->transfer->watch, &p) == 0;
+}
+
+bool
+transfer_idle_from_target(const struct relay *r)
+{
+	const uint8_t *p;
+
+	return r->transfer->from_target.len == 0 &&
+	    sftp_watch_pending_to_vendor(r->transfer->watch, &p) == 0;
+}
