@@ -9,7 +9,7 @@ h_setup || exit 1
 shell_start() {
 	h_tmux_start 100 30 "TERM=vt220 ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST"
 	h_tmux_send 'echo ready-$((20+1))' Enter
-	h_tmux_wait 'ready-21' 20 || h_fail "no shell: $(h_tmux_screen)"
+	h_tmux_wait 'ready-21' 30 || h_fail "no shell: $(h_tmux_screen)"
 }
 
 shell_exit() {

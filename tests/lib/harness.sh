@@ -418,7 +418,7 @@ h_tmux_screen() { "${H_TMUX[@]}" capture-pane -p -J -t t -S -200; }
 
 # h_tmux_wait REGEX [SECONDS]: until the screen matches REGEX (grep -E).
 h_tmux_wait() {
-	local deadline=$((SECONDS + ${2:-15}))
+	local deadline=$((SECONDS + ${2:-20}))
 	while ((SECONDS < deadline)); do
 		h_tmux_screen | grep -qE -- "$1" && return 0
 		sleep 0.1
