@@ -100,6 +100,7 @@ struct session {
 	unsigned nrelays_open;
 	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
 	int watch_fd;  /* inotify on the state dir: revocations end sessions at once */
+	time_t next_revocation_check; /* without inotify (instances exhausted): every 2 s */
 	int signal_fd; /* SIGHUP from the listener: the policy was reloaded */
 	bool ended;    /* the session was cut (schedule, revocation, policy) */
 	bool recheck_tickets; /* revocations changed */

@@ -360,8 +360,9 @@ session_watch_start(struct session *s)
 	}
 	if (s->watch_fd != -1)
 		ssh_event_add_fd(s->event, s->watch_fd, POLLIN, session_watch_cb, s);
-	else
-		error_f("%s: cannot watch %s for revocations: %m", s->id, s->cfg->state_dir);
+	else /* still bounded: session_loop then re-reads revocations every 2 s */
+		warn_f("%s: cannot watch %s for revocations (%m): checking every 2 s", s->id,
+		    s->cfg->state_dir);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	if ((s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) != -1)
@@ -395,6 +396,8 @@ session_poll_timeout(struct session *s)
 		return 0;
 	if (relay_flush_due(s) != 0)
 		ms = 1000;
+	if (s->watch_fd == -1 && !s->ended)
+		ms = ms == -1 || ms > 2000 ? 2000 : ms;
 	if (end != 0 && !s->ended) {
 		next = end;
 		for (i = 0; i < s->cfg->nwarn_before; i++) {
@@ -424,6 +427,10 @@ session_loop(struct session *s)
 			session_decide(s);
 		}
 		relay_pump(s);
+		if (s->watch_fd == -1 && time(NULL) >= s->next_revocation_check) {
+			s->recheck_tickets = true;
+			s->next_revocation_check = time(NULL) + 2;
+		}
 		session_recheck(s);
 		session_check_schedule(s);
 		if (s->ended)
