@@ -199,30 +199,48 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 
 /* ---- vendor side ---- */
 
+/* Forwards up to the peer's window from data into to, then records exactly what went:
+ * the one place bytes cross the gateway. Returns the count written (0: no room). */
+static int
+relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target,
+    int is_stderr)
+{
+	uint32_t n = ssh_channel_window_size(to);
+	int w, rc;
+
+	if (n > len)
+		n = len;
+	if (n == 0)
+		return 0;
+	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+	if (w <= 0)
+		return 0;
+	if (to_target) {
+		rc = recorder_write_input(r->rec, data, (size_t)w);
+		r->bytes_in += (unsigned)w;
+	} else {
+		rc = is_stderr ? recorder_write_stderr(r->rec, data, (size_t)w)
+			       : recorder_write_output(r->rec, data, (size_t)w);
+		r->bytes_out += (unsigned)w;
+	}
+	if (rc != 0)
+		relay_fail(r, "recording write failed");
+	return w;
+}
+
+
 static int
 vendor_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,
     void *userdata)
 {
 	struct relay *r = userdata;
-	uint32_t n;
-	int w;
 
+	(void)sess, (void)ch, (void)is_stderr;
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
 	if (r->transfer != NULL)
 		return transfer_from_vendor(r, data, len);
-	n = ssh_channel_window_size(r->target);
-	if (n > len)
-		n = len;
-	if (n == 0)
-		return 0;
-	if ((w = ssh_channel_write(r->target, data, n)) <= 0)
-		return 0;
-	if (recorder_write_input(r->rec, data, (size_t)w) != 0)
-		relay_fail(r, "recording write failed");
-	r->bytes_in += (unsigned)w;
-	(void)sess, (void)ch, (void)is_stderr;
-	return w;
+	return relay_forward(r, r->target, data, len, true, 0);
 }
 
 static void
@@ -367,29 +385,13 @@ target_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int i
     void *userdata)
 {
 	struct relay *r = userdata;
-	uint32_t n;
-	int w, rc;
 
 	(void)sess, (void)ch;
 	if (r->vendor_closed || r->close_sent)
 		return (int)len;
 	if (r->transfer != NULL && !is_stderr)
 		return transfer_from_target(r, data, len);
-	n = ssh_channel_window_size(r->vendor);
-	if (n > len)
-		n = len;
-	if (n == 0)
-		return 0;
-	w = is_stderr ? ssh_channel_write_stderr(r->vendor, data, n)
-		      : ssh_channel_write(r->vendor, data, n);
-	if (w <= 0)
-		return 0;
-	rc = is_stderr ? recorder_write_stderr(r->rec, data, (size_t)w)
-		       : recorder_write_output(r->rec, data, (size_t)w);
-	if (rc != 0)
-		relay_fail(r, "recording write failed");
-	r->bytes_out += (unsigned)w;
-	return w;
+	return relay_forward(r, r->vendor, data, len, false, is_stderr);
 }
 
 static void
@@ -506,7 +508,7 @@ relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, i
 {
 	static char buf[RELAY_CHUNK];
 	uint32_t room;
-	int n, w, rc;
+	int n;
 
 	while (!r->session->fatal && ssh_channel_poll(from, is_stderr) > 0 &&
 	    (room = ssh_channel_window_size(to)) > 0) {
@@ -514,22 +516,11 @@ relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, i
 			room = sizeof(buf);
 		if ((n = ssh_channel_read_nonblocking(from, buf, room, is_stderr)) <= 0)
 			return;
-		w = is_stderr ? ssh_channel_write_stderr(to, buf, (uint32_t)n)
-			      : ssh_channel_write(to, buf, (uint32_t)n);
-		if (w != n) {
+		/* Read no more than the window: all of it must go, or bytes would be lost. */
+		if (relay_forward(r, to, buf, (uint32_t)n, to_target, is_stderr) != n) {
 			relay_fail(r, "relay write failed");
 			return;
 		}
-		if (to_target) {
-			rc = recorder_write_input(r->rec, buf, (size_t)n);
-			r->bytes_in += (unsigned)n;
-		} else {
-			rc = is_stderr ? recorder_write_stderr(r->rec, buf, (size_t)n)
-				       : recorder_write_output(r->rec, buf, (size_t)n);
-			r->bytes_out += (unsigned)n;
-		}
-		if (rc != 0)
-			relay_fail(r, "recording write failed");
 	}
 }
 
