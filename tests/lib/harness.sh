@@ -151,11 +151,13 @@ h_keygen "$APPROVER_KEY" || exit 1
 # $H_DIR/NAME/authorized_keys (append to admit more keys, e.g. for a bench).
 sshd_start() {
 	local name=$1 d=$H_DIR/$1 port
-	mkdir -p "$d"
+	mkdir -p "$d/home"
 	h_keygen "$d/ssh_host_ed25519_key" || return 1
 	cp "$GW_TARGET_KEY.pub" "$d/authorized_keys"
 	h_free_port port || return 1
 	# FOO is accepted here on purpose: the env test must see the gateway, not sshd, drop it.
+	# HOME points at an empty directory: bash run by sshd reads ~/.bashrc, and the user's own
+	# (pyenv init on this machine costs 0.6 s) would otherwise time every command we run.
 	cat >"$d/sshd_config" <<-EOF
 		Port $port
 		ListenAddress 127.0.0.1
@@ -175,6 +177,7 @@ sshd_start() {
 		MaxStartups 1000
 		MaxSessions 100
 		Subsystem sftp internal-sftp
+		SetEnv HOME=$d/home
 	EOF
 	# sshd re-executes itself and so needs an absolute path; as root it wants its privsep dir.
 	[[ $(id -u) == 0 ]] && mkdir -p /run/sshd && chmod 0755 /run/sshd
