@@ -13,6 +13,7 @@
 
 #include "gatewayd/audit.h"
 #include "gatewayd/recorder.h"
+#include "gatewayd/registry.h"
 #include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
 #include "policy/policy.h"
@@ -107,6 +108,8 @@ struct session {
 	bool recheck_policy;  /* configuration reloaded */
 	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
+	struct registry_link *link; /* to the listener: admission, live listing, kill, watch */
+	bool link_polled;           /* its fd is in the event loop */
 	char end_reason[128];
 };
 
@@ -114,8 +117,10 @@ struct session {
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
-/* session.c: runs one accepted connection to its end; returns the exit status. */
-int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key);
+/* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
+ * the session's end of its registry link (gatewayd/registry.h), taken over; -1: none. */
+int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+    int link_fd);
 /* Ends the whole session with a message on every channel; reason for the evidence. */
 void session_abort(struct session *s, const char *reason);
 int session_audit(struct session *s, const char *event, json_t *fields);

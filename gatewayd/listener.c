@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -16,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/control.h"
 
 struct listener {
 	const char *config_path;
@@ -24,9 +26,8 @@ struct listener {
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
-	pid_t *children; /* live session processes, told of policy reloads */
-	size_t nchildren;
-	size_t children_cap;
+	struct registry *registry; /* live session processes: reloads, caps, owners' view */
+	struct control *control;   /* the owners' socket */
 };
 
 static void
@@ -104,14 +105,8 @@ listener_reap(struct listener *l)
 	pid_t pid;
 	int status;
 
-	size_t i;
-
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < l->nchildren; i++)
-			if (l->children[i] == pid) {
-				l->children[i] = l->children[--l->nchildren];
-				break;
-			}
+		registry_remove(l->registry, pid);
 		if (WIFSIGNALED(status))
 			warn_f("session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
 	}
@@ -123,7 +118,6 @@ listener_reload(struct listener *l)
 {
 	struct gw_config *cfg = NULL;
 	char *errors = NULL;
-	size_t i;
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
@@ -134,9 +128,10 @@ listener_reload(struct listener *l)
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
 		/* Live sessions re-check their vendor and grant against the new policy. */
-		for (i = 0; i < l->nchildren; i++)
-			kill(l->children[i], SIGHUP);
+		registry_signal_all(l->registry, SIGHUP);
 	}
+	if (registry_reload(l->registry, l->cfg->state_dir) != 0)
+		error_f("disabled vendors cannot be re-read: keeping the set in memory");
 	sd_notify(0, "READY=1");
 }
 
@@ -146,7 +141,7 @@ listener_accept(struct listener *l, ssh_bind b)
 	ssh_session vendor = ssh_new();
 	sigset_t hup;
 	pid_t pid;
-	int rc;
+	int rc, link[2];
 
 	if (vendor == NULL)
 		return;
@@ -155,35 +150,37 @@ listener_accept(struct listener *l, ssh_bind b)
 		ssh_free(vendor);
 		return;
 	}
-	if (l->cfg->max_sessions > 0 && l->nchildren >= (size_t)l->cfg->max_sessions) {
-		warn_f("connection refused: %zu sessions already (max_sessions)", l->nchildren);
+	/* The session's link to the registry: admission (caps), its live record, kill, watch. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
+		error_f("socketpair: %s", strerror(errno));
 		ssh_free(vendor);
 		return;
 	}
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
+		close(link[0]);
+		close(link[1]);
 		ssh_free(vendor);
 		return;
 	}
 	if (pid != 0) {
-		if (l->nchildren == l->children_cap) {
-			l->children_cap = l->children_cap ? 2 * l->children_cap : 64;
-			l->children = xreallocarray(l->children, l->children_cap, sizeof(pid_t));
-		}
-		l->children[l->nchildren++] = pid;
+		close(link[1]);
+		registry_add(l->registry, pid, link[0]);
 		ssh_free(vendor);
 		return;
 	}
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
+	close(link[0]);
 	listener_close_binds(l);
+	registry_free(l->registry);
+	control_free(l->control);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
-	free(l->children);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, vendor, l->key);
+	rc = session_run(l->cfg, vendor, l->key, link[1]);
 	ssh_free(vendor);
 	sealkey_free(l->key);
 	config_free(l->cfg);
@@ -195,15 +192,16 @@ int
 listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 {
 	struct listener l = {.config_path = config_path, .cfg = cfg, .sigfd = -1};
-	struct pollfd *pfd;
+	struct pollfd *pfd = NULL;
+	size_t i, n, ctl, reg;
 	sigset_t mask;
-	size_t i;
 	int rc = 1;
 
 	(void)foreground;
 	ssh_init();
 	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
-	    listener_open_binds(&l) != 0)
+	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
+	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -216,22 +214,31 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		goto out;
 	}
 	sd_notify(0, "READY=1");
-	pfd = xcalloc(l.nbinds + 1, sizeof(*pfd));
 	for (;;) {
 		struct signalfd_siginfo si;
 
+		/* [signals][binds][control socket and clients][session links] */
+		ctl = 1 + l.nbinds;
+		reg = ctl + control_npollfds(l.control);
+		n = reg + registry_npollfds(l.registry);
+		pfd = xreallocarray(pfd, n, sizeof(*pfd));
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;
 		for (i = 0; i < l.nbinds; i++) {
 			pfd[i + 1].fd = ssh_bind_get_fd(l.binds[i]);
 			pfd[i + 1].events = POLLIN;
 		}
-		if (poll(pfd, l.nbinds + 1, -1) == -1) {
+		control_pollfds(l.control, pfd + ctl);
+		registry_pollfds(l.registry, pfd + reg);
+		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
 			break;
 		}
+		/* Session reports before owners' requests, so a listing is as fresh as can be. */
+		registry_handle(l.registry, pfd + reg, l.cfg);
+		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.key);
 		if (pfd[0].revents & POLLIN) {
 			if (read(l.sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -250,12 +257,13 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 			if (pfd[i + 1].revents & POLLIN)
 				listener_accept(&l, l.binds[i]);
 	}
-	free(pfd);
 out:
+	free(pfd);
 	if (l.sigfd != -1)
 		close(l.sigfd);
 	listener_close_binds(&l);
-	free(l.children);
+	control_free(l.control);
+	registry_free(l.registry);
 	sealkey_free(l.key);
 	config_free(l.cfg);
 	ssh_finalize();

@@ -225,6 +225,7 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 	}
 	if (rc != 0)
 		relay_fail(r, "recording write failed");
+	registry_link_data(r->session->link, to_target, data, (size_t)w);
 	return w;
 }
 

@@ -3,12 +3,14 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "common/xmalloc.h"
 
@@ -387,7 +389,7 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    NULL};
+	    "max_sessions", NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -395,6 +397,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->id = loader_string(ld, g, "id", true);
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
+	v->max_sessions = loader_int(ld, g, "max_sessions", 0, 0, 1000000);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	if (v->id == NULL) {
@@ -682,12 +685,34 @@ loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_confi
 	qsort(cfg->warn_before, cfg->nwarn_before, sizeof(int), warn_cmp_desc);
 }
 
+/* The owners' control socket: a path that fits a sockaddr_un, and an existing group. */
+static void
+loader_control(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s;
+
+	cfg->control_socket = loader_string(ld, root, "control_socket", false);
+	if (cfg->control_socket == NULL && cfg->state_dir != NULL)
+		xasprintf(&cfg->control_socket, "%s/control.sock", cfg->state_dir);
+	if (cfg->control_socket != NULL && (cfg->control_socket[0] != '/' ||
+	    strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
+		s = config_setting_get_member(root, "control_socket");
+		loader_error(ld, s ? s : root, "\"control_socket\" must be an absolute path of at most %zu "
+		    "characters", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	}
+	cfg->admin_group = loader_string(ld, root, "admin_group", false);
+	if (cfg->admin_group != NULL && getgrnam(cfg->admin_group) == NULL)
+		loader_error(ld, config_setting_get_member(root, "admin_group"),
+		    "\"admin_group\": no group \"%s\" on this system", cfg->admin_group);
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers", NULL};
+	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers", "control_socket",
+	    "admin_group", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -723,6 +748,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	loader_control(&ld, root, cfg);
 	loader_warnings(&ld, root, cfg);
 
 	list = loader_list(&ld, root, "vendors", &n);
@@ -812,6 +838,8 @@ config_free(struct gw_config *cfg)
 	free(cfg->recording_dir);
 	free(cfg->audit_log);
 	free(cfg->banner_file);
+	free(cfg->control_socket);
+	free(cfg->admin_group);
 	free(cfg);
 }
 

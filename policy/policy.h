@@ -60,6 +60,7 @@ struct gw_vendor {
 	struct gw_person *persons;
 	size_t npersons;
 	struct gw_window_set windows; /* none: no access (default deny) */
+	int max_sessions; /* concurrent sessions of its persons, 0: unlimited */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -122,7 +123,9 @@ struct gw_config {
 	int connect_timeout;  /* default for targets, seconds */
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
-	int max_sessions;     /* concurrent connections, 0: unlimited */
+	int max_sessions;     /* concurrent sessions, 0: unlimited */
+	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
+	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	struct gw_vendor *vendors;

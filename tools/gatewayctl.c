@@ -20,6 +20,10 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_search_entry,
 	&cmd_history_entry,
 	&cmd_ticket_entry,
+	&cmd_sessions_entry,
+	&cmd_kill_entry,
+	&cmd_vendor_entry,
+	&cmd_watch_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

@@ -30,5 +30,9 @@ extern const struct ctl_command cmd_transfers_entry;
 extern const struct ctl_command cmd_search_entry;
 extern const struct ctl_command cmd_history_entry;
 extern const struct ctl_command cmd_ticket_entry;
+extern const struct ctl_command cmd_sessions_entry;
+extern const struct ctl_command cmd_kill_entry;
+extern const struct ctl_command cmd_vendor_entry;
+extern const struct ctl_command cmd_watch_entry;
 
 #endif
