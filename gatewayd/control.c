@@ -294,8 +294,10 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 		return;
 	}
 	reply = control_execute(cl, &req, reg, cfg, &result, &sessions);
-	info_f("control: %s %s %s by %s: %s", control_op_name(req.op),
-	    control_selector_name(req.by), req.name, cl->user, result);
+	/* A listing is routine; actions are worth a line in the log. */
+	log_msg(req.op == CONTROL_SESSIONS ? LOG_DEBUG : LOG_INFO, __func__,
+	    "control: %s%s%s%s%s by %s: %s", control_op_name(req.op), req.by ? " " : "",
+	    control_selector_name(req.by), req.by ? " " : "", req.name, cl->user, result);
 	/* The listing is not an action; everything else is evidence. */
 	if (req.op != CONTROL_SESSIONS) {
 		fields = json_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s}", "peer_user", cl->user,

@@ -892,6 +892,9 @@ registry_link_free(struct registry_link *link, const char *end_reason)
 
 	if (link == NULL)
 		return;
+	/* The listing first: once a watcher sees the end, the session is no longer listed. */
+	if (!link->lost)
+		registry_send(link->fd, json_pack("{s:s}", "type", "end"), -1);
 	end = json_pack("{s:s}", "end", end_reason != NULL ? end_reason : "closed");
 	if ((line = json_dumps(end, JSON_COMPACT)) != NULL) {
 		/* The end line must be whole: appended after what is queued, best effort. */
@@ -911,8 +914,6 @@ registry_link_free(struct registry_link *link, const char *end_reason)
 	json_decref(end);
 	while (link->nwatchers > 0)
 		registry_watcher_close(link, 0);
-	if (!link->lost)
-		registry_send(link->fd, json_pack("{s:s}", "type", "end"), -1);
 	close(link->fd);
 	free(link);
 }

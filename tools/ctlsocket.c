@@ -20,15 +20,23 @@ ctl_conn_open(struct ctl_context *ctx, struct ctl_conn *c)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const struct gw_config *cfg;
+	const char *path = ctx->control_socket;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	if ((cfg = ctl_config(ctx)) == NULL)
+	/* An admin-group member may not read the configuration's credentials: -S needs none. */
+	if (path == NULL && (cfg = ctl_config(ctx)) != NULL)
+		path = cfg->control_socket;
+	if (path == NULL)
 		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->control_socket);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "gatewayctl: control socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "gatewayctl: cannot reach gatewayd at %s: %s\n", cfg->control_socket,
+		fprintf(stderr, "gatewayctl: cannot reach gatewayd at %s: %s\n", path,
 		    strerror(errno));
 		ctl_conn_close(c);
 		return -1;

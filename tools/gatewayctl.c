@@ -47,7 +47,8 @@ ctl_usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: gatewayctl [-f CONFIG] COMMAND [ARGS]\ncommands:\n");
+	fprintf(stderr, "usage: gatewayctl [-f CONFIG] [-S CONTROL_SOCKET] COMMAND [ARGS]\n"
+			"commands:\n");
 	for (i = 0; i < CTL_NCOMMANDS; i++)
 		fprintf(stderr, "  %s %s\n", ctl_commands[i]->name, ctl_commands[i]->usage);
 }
@@ -60,10 +61,13 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init("gatewayctl", 1, 0, 0);
-	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:S:h")) != -1) {
 		switch (ch) {
 		case 'f':
 			ctx.config_path = optarg;
+			break;
+		case 'S':
+			ctx.control_socket = optarg;
 			break;
 		default:
 			ctl_usage();
