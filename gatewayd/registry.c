@@ -24,6 +24,7 @@
 #define REGISTRY_BYTES_EVERY 2       /* seconds between byte counter reports */
 #define REGISTRY_WATCHERS_MAX 4      /* live views of one session */
 #define REGISTRY_WATCH_BUF 65536     /* bytes queued for one watcher before output is dropped */
+#define REGISTRY_WATCH_RESERVE 512   /* of which kept for the "dropped" and "end" lines */
 #define REGISTRY_WATCH_CHUNK 3072    /* output bytes per watch line (4096 in base64) */
 #define REGISTRY_DISABLED_MAX 10000  /* vendors in the disabled file */
 
@@ -655,7 +656,7 @@ registry_watcher_put(struct registry_watcher *w, const char *line, size_t len,
 
 	if (w->dropped > 0) {
 		n = snprintf(note, sizeof(note), "{\"dropped\":%llu}\n", w->dropped);
-		if (w->len + (size_t)n + len > REGISTRY_WATCH_BUF) {
+		if (w->len + (size_t)n + len > REGISTRY_WATCH_BUF - REGISTRY_WATCH_RESERVE) {
 			w->dropped += output_bytes;
 			return;
 		}
@@ -663,12 +664,28 @@ registry_watcher_put(struct registry_watcher *w, const char *line, size_t len,
 		w->len += (size_t)n;
 		w->dropped = 0;
 	}
-	if (w->len + len > REGISTRY_WATCH_BUF) {
+	if (w->len + len > REGISTRY_WATCH_BUF - REGISTRY_WATCH_RESERVE) {
 		w->dropped += output_bytes;
 		return;
 	}
 	memcpy(w->buf + w->len, line, len);
 	w->len += len;
+}
+
+/* The last lines: what was dropped, and why the session ended (room kept for both). */
+static void
+registry_watcher_end(struct registry_watcher *w, const char *end_line)
+{
+	size_t len = strlen(end_line);
+
+	if (w->dropped > 0)
+		w->len += (size_t)snprintf(w->buf + w->len, REGISTRY_WATCH_BUF - w->len,
+		    "{\"dropped\":%llu}\n", w->dropped);
+	if (w->len + len + 1 <= REGISTRY_WATCH_BUF) {
+		memcpy(w->buf + w->len, end_line, len);
+		w->buf[w->len + len] = '\n';
+		w->len += len + 1;
+	}
 }
 
 static void
@@ -884,11 +901,19 @@ registry_link_timeout(const struct registry_link *link)
 	return ms < 0 ? 0 : (int)ms;
 }
 
+/* At the end: every watcher gets its end line, waiting for slow ones at most this long
+ * in total (the session is over; nothing live waits behind it). */
+#define REGISTRY_END_GRACE_MS 500
+
 void
 registry_link_free(struct registry_link *link, const char *end_reason)
 {
+	struct pollfd pfd[REGISTRY_WATCHERS_MAX];
+	struct timespec t0, t;
 	json_t *end;
 	char *line;
+	size_t i, n;
+	long left;
 
 	if (link == NULL)
 		return;
@@ -896,22 +921,29 @@ registry_link_free(struct registry_link *link, const char *end_reason)
 	if (!link->lost)
 		registry_send(link->fd, json_pack("{s:s}", "type", "end"), -1);
 	end = json_pack("{s:s}", "end", end_reason != NULL ? end_reason : "closed");
-	if ((line = json_dumps(end, JSON_COMPACT)) != NULL) {
-		/* The end line must be whole: appended after what is queued, best effort. */
-		while (link->nwatchers > 0) {
-			struct registry_watcher *w = &link->watchers[0];
-
-			if (w->len + strlen(line) + 1 <= REGISTRY_WATCH_BUF) {
-				memcpy(w->buf + w->len, line, strlen(line));
-				w->buf[w->len + strlen(line)] = '\n';
-				w->len += strlen(line) + 1;
-			}
-			registry_watcher_flush(w);
-			registry_watcher_close(link, 0);
-		}
-	}
-	free(line);
+	line = json_dumps(end, JSON_COMPACT);
 	json_decref(end);
+	for (i = 0; i < link->nwatchers && line != NULL; i++)
+		registry_watcher_end(&link->watchers[i], line);
+	free(line);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (i = 0; i < link->nwatchers;)
+			if (!registry_watcher_flush(&link->watchers[i]) || link->watchers[i].len == 0)
+				registry_watcher_close(link, i);
+			else
+				i++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = REGISTRY_END_GRACE_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (link->nwatchers == 0 || left <= 0)
+			break;
+		for (n = 0; n < link->nwatchers; n++) {
+			pfd[n].fd = link->watchers[n].fd;
+			pfd[n].events = POLLOUT;
+		}
+		poll(pfd, n, (int)left);
+	}
 	while (link->nwatchers > 0)
 		registry_watcher_close(link, 0);
 	close(link->fd);
