@@ -27,6 +27,7 @@ struct control_client {
 	int fd;
 	uid_t uid;
 	char user[64];    /* the peer's user name, or "uid N" */
+	bool refused;     /* not an administrator: the request gets the refusal */
 	char in[CONTROL_REQUEST_MAX];
 	size_t inlen;
 	char *out;        /* the reply; the client is closed once it is written */
@@ -349,8 +350,7 @@ control_accept(struct control *c, const struct gw_config *cfg, const struct seal
 		control_audit(cfg, key, "control_refused", json_pack("{s:s, s:i, s:i, s:s}",
 		    "peer_user", cl->user, "peer_uid", (int)cred.uid, "peer_pid", (int)cred.pid,
 		    "reason", "not root or a member of admin_group"));
-		control_reply(cl, control_error("permission denied: not root or a member of "
-		    "admin_group"));
+		cl->refused = true;
 	}
 }
 
@@ -369,7 +369,12 @@ control_client_read(struct control_client *cl, struct registry *reg,
 	cl->inlen += (size_t)n;
 	if ((nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
 		cl->inlen = (size_t)(nl - cl->in) + 1;
-		control_serve(cl, reg, cfg, key);
+		/* Answered after reading, so the client is not cut off while still sending. */
+		if (cl->refused)
+			control_reply(cl, control_error("permission denied: not root or a member of "
+			    "admin_group"));
+		else
+			control_serve(cl, reg, cfg, key);
 		return cl->fd == -1;
 	}
 	if (cl->inlen == sizeof(cl->in))
