@@ -56,6 +56,12 @@ struct relay {
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
+	/* Recorded bytes libssh did not take (it writes nothing during a key re-exchange):
+	 * they go before anything else in their direction. [0] output, [1] stderr, [2] input. */
+	struct relay_held {
+		char *buf;
+		uint32_t len, off;
+	} held[3];
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };
