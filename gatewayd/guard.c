@@ -244,12 +244,13 @@ guard_entry_get(struct guard *g, enum guard_kind kind, const char *name, bool cr
 static void
 guard_report_drops(struct guard *g, time_t now)
 {
-	if (now - g->last_report < GUARD_REPORT_EVERY)
+	/* The first drop after a quiet spell at once, then a sum at most every few seconds. */
+	if (now - g->last_report < GUARD_REPORT_EVERY ||
+	    g->dropped_locked + g->dropped_startups == 0)
 		return;
-	if (g->dropped_locked + g->dropped_startups > 0)
-		info_f("dropped %lu connections from locked-out sources and %lu past max_startups "
-		       "(%u waiting to authenticate)",
-		    g->dropped_locked, g->dropped_startups, guard_unauthenticated(g));
+	info_f("dropped %lu connections from locked-out sources and %lu past max_startups "
+	       "(%u waiting to authenticate)",
+	    g->dropped_locked, g->dropped_startups, guard_unauthenticated(g));
 	g->dropped_locked = g->dropped_startups = 0;
 	g->last_report = now;
 }
