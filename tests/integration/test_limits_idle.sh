@@ -5,7 +5,7 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
-gw_config_extra 'idle_timeout = 2;'
+gw_config_extra 'idle_timeout = 3;'
 # Vendor "night" has its own idle_timeout: 0, never idle out.
 h_keygen "$H_DIR/keys/night.nina" || exit 1
 gw_vendor_add night "$H_ALWAYS idle_timeout = 0;"
@@ -18,7 +18,7 @@ test_idle_session_ends_with_message_and_reason() {
 	t0=$SECONDS
 	out=$(gw_ssh "$GW_DEST" 'sleep 30; echo reached-$((1+1))' 2>&1)
 	((SECONDS - t0 < 20)) || h_fail "the idle session lasted $((SECONDS - t0)) s"
-	h_assert_contains "$out" "idle for 2 s: session ended" "vendor message"
+	h_assert_contains "$out" "idle for 3 s: session ended" "vendor message"
 	h_assert_not_contains "$out" "reached-2" "output after the end"
 	cast=$(ls -t "$GW_RECORDINGS"/*.cast | head -n 1)
 	verify=$("$H_GATEWAYCTL" -f "$GW_CONFIG" recording verify "$cast" 2>&1) ||

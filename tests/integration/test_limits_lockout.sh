@@ -58,12 +58,12 @@ test_source_locked_after_n_wrong_keys_while_another_source_gets_in() {
 
 test_lockout_ends_after_its_duration() {
 	local out
-	limits_restart "failures = 2; duration = 3; delay_ms = 10; max_delay_ms = 40;"
+	limits_restart "failures = 2; duration = 5; delay_ms = 10; max_delay_ms = 40;"
 	attempt 127.0.0.1 acme.alice+plc-07 "$H_DIR/keys/stranger" >/dev/null
 	attempt 127.0.0.1 acme.alice+plc-07 "$H_DIR/keys/stranger" >/dev/null
 	out=$(attempt 127.0.0.1 acme.alice+plc-07 "$VENDOR_KEY")
 	h_assert_not_contains "$out" "reached-2" "during the lockout"
-	sleep 4
+	sleep 6
 	out=$(attempt 127.0.0.1 acme.alice+plc-07 "$VENDOR_KEY")
 	h_assert_contains "$out" "reached-2" "after the lockout"
 }
