@@ -234,6 +234,8 @@ int wire_u32(struct wire *w, uint32_t *v);
 int wire_u64(struct wire *w, uint64_t *v);
 int wire_string(struct wire *w, const unsigned char **s, size_t *len);
 bool wire_equals(const unsigned char *s, size_t len, const char *want);
+/* Decodes at most 16 KiB of base64 (caller frees *out); -1 when it is not base64. */
+int base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
 /* Whether sig (string type, string bytes) by the key blob verifies over data. */
 bool sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned char *sig,
     size_t siglen, const unsigned char *data, size_t datalen);

@@ -91,7 +91,7 @@ wire_put_string(unsigned char **out, const void *s, size_t len)
 }
 
 /* Base64 through OpenSSL; whitespace (armor line breaks) is skipped by the decoder. */
-static int
+int
 base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
 	EVP_ENCODE_CTX *ctx;
