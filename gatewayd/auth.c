@@ -202,6 +202,14 @@ auth_method_passed(struct session *s, const struct gw_person *p, unsigned method
 	return SSH_AUTH_PARTIAL;
 }
 
+static void
+auth_pam_end(struct session *s)
+{
+	gwpam_free(s->pam);
+	s->pam = NULL;
+	s->pam_nprompts = 0;
+}
+
 /* ---- publickey: plain keys and OpenSSH certificates ------------------------------------- */
 
 static bool
@@ -301,6 +309,7 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 	if (s->phase != PHASE_AUTH || signature_state == SSH_PUBLICKEY_STATE_WRONG)
 		return SSH_AUTH_DENIED;
 	auth_show_banner(s);
+	auth_pam_end(s); /* another request abandons a PAM conversation under way */
 	if (!auth_user_ok(s, user, &why)) {
 		if (signature_state == SSH_PUBLICKEY_STATE_NONE)
 			auth_tell_banner(s, why);
@@ -355,14 +364,6 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 }
 
 /* ---- keyboard-interactive: the PAM conversation, relayed ------------------------------- */
-
-static void
-auth_pam_end(struct session *s)
-{
-	gwpam_free(s->pam);
-	s->pam = NULL;
-	s->pam_nprompts = 0;
-}
 
 /* The PAM process's next step answers msg: more prompts, or the method's result. */
 static void

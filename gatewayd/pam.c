@@ -164,10 +164,12 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 			nprompts++;
 		else
 			child_add_info(c, msg[i]->msg);
+	if (nprompts > GWPAM_PROMPTS_MAX)
+		return PAM_CONV_ERR;
 	r = xcalloc((size_t)n, sizeof(*r));
-	if (nprompts == 0 || nprompts > GWPAM_PROMPTS_MAX) {
+	if (nprompts == 0) {
 		*resp = r;
-		return nprompts == 0 ? PAM_SUCCESS : PAM_CONV_ERR;
+		return PAM_SUCCESS;
 	}
 	b = xcalloc(1, sizeof(*b));
 	buf_put_u8(b, 'P');
