@@ -96,6 +96,17 @@ test_force_command_refused() {
 	refused forced "force-command"
 }
 
+test_certificate_signed_for_by_another_key_refused() {
+	local out before
+	cert stolen acme-ca -I stolen -n acme.alice -V -5m:+1h
+	h_keygen "$K/thief" || h_fail "keygen"
+	before=$(grep -c '"auth_success"' "$GW_AUDIT")
+	out=$(timeout -k 5 20 "$H_BUILD/tests/cert_wrong_signer" "$GW_PORT" "$GW_DEST" "$K/thief" \
+		"$K/stolen-cert.pub" 2>&1)
+	h_assert_eq 0 $? "cert_wrong_signer exit status ($out)"
+	h_assert_eq "$before" "$(grep -c '"auth_success"' "$GW_AUDIT")" "no new auth_success"
+}
+
 test_banner_shown_before_authentication() {
 	local out
 	# The banner comes before any method: a person without a valid key still sees it.
@@ -109,4 +120,5 @@ test_banner_shown_before_authentication() {
 h_run test_good_certificate_admitted test_expired_certificate_refused \
 	test_not_yet_valid_certificate_refused test_wrong_principal_refused test_untrusted_ca_refused \
 	test_revoked_serial_refused test_revoked_key_id_refused test_source_address_mismatch_refused \
-	test_force_command_refused test_banner_shown_before_authentication
+	test_force_command_refused test_certificate_signed_for_by_another_key_refused \
+	test_banner_shown_before_authentication
