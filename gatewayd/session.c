@@ -569,6 +569,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	ssh_event_remove_session(s.event, vendor);
 	ssh_disconnect(vendor);
 	ssh_event_free(s.event);
+	auth_free(&s);
 	audit_close(s.audit);
 	return s.fatal ? 1 : 0;
 }

@@ -216,6 +216,18 @@ START_TEST(test_target_without_credential_reported)
 }
 END_TEST
 
+START_TEST(test_unknown_auth_method_reported)
+{
+	expect_error("bad_auth_methods.conf", "bad auth_methods \"publickey,password\": unknown method");
+}
+END_TEST
+
+START_TEST(test_bad_cert_authority_reported)
+{
+	expect_error("bad_cert_authority.conf", "cert_authorities entry 1 is not an OpenSSH");
+}
+END_TEST
+
 START_TEST(test_port_out_of_range_reported)
 {
 	expect_error("bad_port_range.conf", "must be between 1 and 65535");
@@ -289,6 +301,8 @@ config_suite(void)
 	tcase_add_test(tc, test_unknown_key_reported);
 	tcase_add_test(tc, test_duplicate_target_reported);
 	tcase_add_test(tc, test_bad_fingerprint_reported);
+	tcase_add_test(tc, test_unknown_auth_method_reported);
+	tcase_add_test(tc, test_bad_cert_authority_reported);
 	tcase_add_test(tc, test_unreadable_key_file_reported);
 	tcase_add_test(tc, test_key_file_readable_by_others_reported);
 	tcase_add_test(tc, test_syntax_error_reported);
