@@ -1,6 +1,6 @@
 /* test_config.c: config_load on the files in tests/data/: a complete valid file is read
  * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem. */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,8 +287,8 @@ START_TEST(test_unknown_lockout_key_reported)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("load");
@@ -319,14 +319,3 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
