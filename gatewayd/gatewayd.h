@@ -107,6 +107,9 @@ struct session {
 	bool recheck_policy;  /* configuration reloaded */
 	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
+	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
+	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
 	char end_reason[128];
 };
 

@@ -687,7 +687,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers", NULL};
+	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers",
+	    "client_alive_interval", "client_alive_count_max", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -723,6 +724,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
+	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_warnings(&ld, root, cfg);
 
 	list = loader_list(&ld, root, "vendors", &n);

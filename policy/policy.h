@@ -123,6 +123,8 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent connections, 0: unlimited */
+	int client_alive_interval;  /* seconds of vendor silence before a keepalive; 0: off */
+	int client_alive_count_max; /* silent intervals after which the session ends */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	struct gw_vendor *vendors;
