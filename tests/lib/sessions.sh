@@ -9,13 +9,14 @@
 
 declare -A ES_FD=() ES_PID=()
 
-# es_start NAME [DEST]: starts session NAME in the background (not waiting for it).
+# es_start NAME [DEST [COMMAND]]: starts session NAME in the background (not waiting for it);
+# COMMAND replaces the echo on the target.
 es_start() {
-	local name=$1 fifo=$H_DIR/es-$1.in fd
+	local name=$1 fifo=$H_DIR/es-$1.in fd cmd=${3:-'sed -u /^es-end$/q'}
 	mkfifo "$fifo" || return 1
 	# No timeout wrapper: ES_PID must be the ssh client itself (SIGSTOP freezes it).
 	ssh "${H_SSH_OPTS[@]}" -o ServerAliveInterval=0 -i "$VENDOR_KEY" -p "$GW_PORT" \
-		"${2:-$GW_DEST}" "sed -u /^es-end\$/q # es:$name" <"$fifo" >"$H_DIR/es-$name.out" 2>&1 &
+		"${2:-$GW_DEST}" "$cmd # es:$name" <"$fifo" >"$H_DIR/es-$name.out" 2>&1 &
 	ES_PID[$name]=$!
 	h_defer "kill -9 $! 2>/dev/null"
 	exec {fd}>"$fifo"
