@@ -24,13 +24,19 @@ static void
 relay_tell(struct relay *r, const char *text)
 {
 	char line[512];
-	int n;
+	uint32_t len;
+	int i;
 
 	if (r->vendor == NULL || r->close_sent || !ssh_channel_is_open(r->vendor))
 		return;
-	n = snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
-	if (n > 0)
-		ssh_channel_write_stderr(r->vendor, line, (uint32_t)strnlen(line, sizeof(line)));
+	snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
+	len = (uint32_t)strnlen(line, sizeof(line));
+	/* Without window libssh writes nothing and the vendor would never learn why the
+	 * session ended (bulk output fills the window): give the client up to 2 s to open it. */
+	for (i = 0; i < 20 && ssh_channel_is_open(r->vendor) && ssh_channel_window_size(r->vendor) < len;
+	     i++)
+		ssh_channel_poll_timeout(r->vendor, 100, 0);
+	ssh_channel_write_stderr(r->vendor, line, len);
 	if (r->rec != NULL)
 		recorder_write_note(r->rec, text);
 }
@@ -199,35 +205,37 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 
 /* ---- vendor side ---- */
 
-/* Forwards up to the peer's window from data into to, then records exactly what went:
- * the one place bytes cross the gateway. Returns the count written (0: no room). */
+/* Records, then forwards, up to the peer's window from data into to: the one place bytes
+ * cross the gateway. Nothing is forwarded that the recording does not already hold (R9); a
+ * write within the window is taken whole into libssh's buffer, so what is recorded is what
+ * goes. Returns the count forwarded (0: no room, or the recording failed). */
 static int
 relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target,
     int is_stderr)
 {
 	uint32_t n = ssh_channel_window_size(to);
-	int w, rc;
+	int rc;
 
 	if (n > len)
 		n = len;
 	if (n == 0)
 		return 0;
-	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
-	if (w <= 0)
-		return 0;
 	if (to_target) {
-		rc = recorder_write_input(r->rec, data, (size_t)w);
-		r->bytes_in += (unsigned)w;
+		rc = recorder_write_input(r->rec, data, n);
+		r->bytes_in += n;
 	} else {
-		rc = is_stderr ? recorder_write_stderr(r->rec, data, (size_t)w)
-			       : recorder_write_output(r->rec, data, (size_t)w);
-		r->bytes_out += (unsigned)w;
+		rc = is_stderr ? recorder_write_stderr(r->rec, data, n)
+			       : recorder_write_output(r->rec, data, n);
+		r->bytes_out += n;
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		relay_fail(r, "recording write failed");
-	return w;
+		return 0;
+	}
+	if ((is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n)) <= 0)
+		return 0;
+	return (int)n;
 }
-
 
 static int
 vendor_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,

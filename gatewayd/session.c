@@ -515,6 +515,24 @@ session_loop(struct session *s)
 	}
 }
 
+/* Every channel is closed: lets the client read what it has not read yet (the last output,
+ * why the session ended) and answer the closes before the connection goes. Closing with its
+ * packets unread makes the kernel reset the connection, and a reset throws away what the
+ * client had not read. A client that keeps the connection (ControlMaster) gets 2 s. */
+static void
+session_linger(struct session *s)
+{
+	struct timespec t0, now;
+
+	s->phase = PHASE_END; /* no new channels */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (ssh_event_dopoll(s->event, 100) == SSH_ERROR && session_gone(s->vendor))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!session_gone(s->vendor) && now.tv_sec - t0.tv_sec < 2);
+}
+
 int
 session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key)
 {
@@ -569,6 +587,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		ssh_disconnect(s.target);
 		ssh_free(s.target);
 	}
+	session_linger(&s);
 	ssh_event_remove_session(s.event, vendor);
 	ssh_disconnect(vendor);
 	ssh_event_free(s.event);
