@@ -358,8 +358,9 @@ session_check_alive(struct session *s)
 		return;
 	}
 	if (elapsed > 0 && s->alive_probes < (unsigned)elapsed) {
-		/* libssh keeps one global request in flight: a first call collects the answer to
-		 * the previous keepalive, if any, so that the second sends. Never more than one. */
+		/* libssh keeps one global request in flight and a first call may only collect
+		 * the answer to the previous keepalive; the second then sends. (An answer that is
+		 * back within the first call, as on loopback, makes both send: 52 bytes more.) */
 		ssh_send_keepalive(s->vendor);
 		ssh_send_keepalive(s->vendor);
 		s->alive_probes = (unsigned)elapsed;
