@@ -125,6 +125,9 @@ struct session {
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */
 	unsigned long long idle_bytes; /* relayed bytes at last_activity */
+	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
+	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
 	char end_reason[128];
 };
 

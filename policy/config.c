@@ -783,7 +783,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
 	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
-	    "approvers", "max_startups", "lockout", "idle_timeout", NULL};
+	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
+	    "client_alive_count_max", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -825,6 +826,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
+	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);

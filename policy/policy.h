@@ -173,6 +173,8 @@ struct gw_config {
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;     /* seconds without vendor input or target output, 0: off */
+	int client_alive_interval;  /* seconds of vendor silence before a keepalive; 0: off */
+	int client_alive_count_max; /* silent intervals after which the session ends */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	struct gw_vendor *vendors;

@@ -132,6 +132,19 @@ START_TEST(test_target_inherits_global_connect_timeout)
 }
 END_TEST
 
+START_TEST(test_client_alive_defaults_to_15s_times_3)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->client_alive_interval, 15);
+	ck_assert_int_eq(cfg->client_alive_count_max, 3);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_grant_without_allow_is_shell_and_exec)
 {
 	struct gw_config *cfg = NULL;
@@ -296,6 +309,7 @@ unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_good_config_loads_model);
 	tcase_add_test(tc, test_target_inherits_global_connect_timeout);
+	tcase_add_test(tc, test_client_alive_defaults_to_15s_times_3);
 	tcase_add_test(tc, test_grant_without_allow_is_shell_and_exec);
 	tcase_add_test(tc, test_missing_file_reported);
 	tcase_add_test(tc, test_unknown_key_reported);
