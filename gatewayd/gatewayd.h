@@ -110,6 +110,9 @@ struct session {
 	char end_reason[128];
 };
 
+/* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
+int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
+
 /* hostkey.c */
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);

@@ -58,7 +58,7 @@ listener_open_binds(struct listener *l)
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0)
+		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
 			return -1;
 		if (ssh_bind_listen(b) != SSH_OK) {
 			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
