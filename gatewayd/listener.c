@@ -177,6 +177,8 @@ listener_accept(struct listener *l, ssh_bind b)
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
 	listener_close_binds(l);
+	if (privileges_drop_session() != 0)
+		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
