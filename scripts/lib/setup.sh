@@ -8,7 +8,9 @@ GW_PACKAGES=(
 	libpam0g-dev libpam-wrapper
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
-	util-linux coreutils openssl
+	util-linux coreutils openssl ssh-audit
+	# fuzzing: libFuzzer and the sanitizer runtimes
+	clang-14 libclang-rt-14-dev
 )
 
 gw_say() { printf '==> %s\n' "$*"; }
