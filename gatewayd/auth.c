@@ -87,6 +87,7 @@ auth_record_failure(struct session *s, const char *key_fp, const char *reason)
 	session_audit(s, "auth_failure",
 	    json_pack("{s:s, s:s, s:s, s:i}", "user", s->username, "key_fp", key_fp, "reason",
 		reason, "attempt", s->auth_failures));
+	guard_session_failure(s);
 	if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
 		ssh_disconnect(s->vendor);
@@ -101,11 +102,13 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 	const struct gw_person *p;
 	const char *why = NULL;
 	char fp[128];
+	bool locked;
 
 	if (s->phase != PHASE_AUTH || signature_state == SSH_PUBLICKEY_STATE_WRONG)
 		return SSH_AUTH_DENIED;
 	snprintf(s->username, sizeof(s->username), "%s", user);
 	if (strlen(user) > GW_USERNAME_MAX || username_parse(user, &s->uname, &why) != 0) {
+		memset(&s->uname, 0, sizeof(s->uname)); /* no person: the source alone counts */
 		if (signature_state == SSH_PUBLICKEY_STATE_NONE)
 			auth_tell_banner(s, why ? why : "malformed user name");
 		else
@@ -113,15 +116,20 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 		return SSH_AUTH_DENIED;
 	}
 	auth_fingerprint(pubkey, fp, sizeof(fp));
-	p = auth_find_key(s->cfg, s->uname.person, pubkey);
-	if (signature_state == SSH_PUBLICKEY_STATE_NONE)
-		return p != NULL ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+	/* A locked-out source or person fails exactly like a wrong key (no oracle). */
+	locked = guard_session_locked(s);
+	p = locked ? NULL : auth_find_key(s->cfg, s->uname.person, pubkey);
 	if (p == NULL) {
+		/* A refused key query is a failed attempt too: stock clients only sign keys the
+		 * server accepted, so a wrong key is never seen with a signature. */
 		auth_record_failure(s, fp,
-		    config_find_person(s->cfg, s->uname.person) ? "key not authorized for person"
-							      : "unknown person");
+		    locked ? "locked out"
+			   : config_find_person(s->cfg, s->uname.person) ? "key not authorized for person"
+									  : "unknown person");
 		return SSH_AUTH_DENIED;
 	}
+	if (signature_state == SSH_PUBLICKEY_STATE_NONE)
+		return SSH_AUTH_SUCCESS;
 	/* SSH_PUBLICKEY_STATE_VALID: libssh checked the signature. */
 	s->person = p;
 	snprintf(s->key_fp, sizeof(s->key_fp), "%s", fp);

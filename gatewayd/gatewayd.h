@@ -12,6 +12,7 @@
 #include <libssh/server.h>
 
 #include "gatewayd/audit.h"
+#include "gatewayd/guard.h"
 #include "gatewayd/recorder.h"
 #include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
@@ -56,6 +57,12 @@ struct relay {
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
+	/* Recorded bytes libssh did not take (it writes nothing during a key re-exchange):
+	 * they go before anything else in their direction. [0] output, [1] stderr, [2] input. */
+	struct relay_held {
+		char *buf;
+		uint32_t len, off;
+	} held[3];
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };
@@ -90,6 +97,7 @@ struct session {
 	const struct gw_person *person; /* set once authenticated */
 	char key_fp[128];
 	int auth_failures;
+	struct guard *guard; /* pre-authentication limits shared with the listener */
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
@@ -107,6 +115,8 @@ struct session {
 	bool recheck_policy;  /* configuration reloaded */
 	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
+	time_t last_activity; /* idle timeout: when relayed bytes last changed */
+	unsigned long long idle_bytes; /* relayed bytes at last_activity */
 	char end_reason[128];
 };
 
@@ -121,7 +131,8 @@ int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. */
-int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key);
+int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+    struct guard *guard);
 /* Ends the whole session with a message on every channel; reason for the evidence. */
 void session_abort(struct session *s, const char *reason);
 int session_audit(struct session *s, const char *event, json_t *fields);

@@ -416,7 +416,7 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    NULL};
+	    "idle_timeout", NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -424,6 +424,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->id = loader_string(ld, g, "id", true);
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
+	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	if (v->id == NULL) {
@@ -681,6 +682,59 @@ warn_cmp_desc(const void *a, const void *b)
 	return *(const int *)b - *(const int *)a;
 }
 
+/* max_startups = "start:rate:full", as sshd's MaxStartups; default "10:30:100". */
+static void
+loader_startups(struct loader *ld, const config_setting_t *root, struct gw_startups *m)
+{
+	const config_setting_t *s = config_setting_get_member(root, "max_startups");
+	const char *v;
+	int start, rate, full, end = 0;
+
+	m->start = 10;
+	m->rate = 30;
+	m->full = 100;
+	if (s == NULL)
+		return;
+	if ((v = config_setting_get_string(s)) == NULL ||
+	    sscanf(v, "%4d:%3d:%4d%n", &start, &rate, &full, &end) != 3 || v[end] != '\0' ||
+	    start < 1 || rate < 1 || rate > 100 || full < start || full > GW_STARTUPS_MAX) {
+		loader_error(ld, s, "\"max_startups\" must be \"start:rate:full\" with "
+		    "1 <= start <= full <= %d and rate 1 to 100", GW_STARTUPS_MAX);
+		return;
+	}
+	m->start = start;
+	m->rate = rate;
+	m->full = full;
+}
+
+/* lockout = { failures = 10; person_failures = 30; window = 600; duration = 900;
+ * delay_ms = 250; max_delay_ms = 4000; } */
+static void
+loader_lockout(struct loader *ld, const config_setting_t *root, struct gw_lockout *l)
+{
+	static const char *const known[] = {"failures", "person_failures", "window", "duration",
+	    "delay_ms", "max_delay_ms", NULL};
+	const config_setting_t *g = config_setting_get_member(root, "lockout");
+
+	*l = (struct gw_lockout){.failures = 10, .person_failures = 30, .window = 600,
+	    .duration = 900, .delay_ms = 250, .max_delay_ms = 4000};
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		loader_error(ld, g, "\"lockout\" must be a group { ... }");
+		return;
+	}
+	loader_check_keys(ld, g, known);
+	l->failures = loader_int(ld, g, "failures", l->failures, 0, 100000);
+	l->person_failures = loader_int(ld, g, "person_failures", l->person_failures, 0, 100000);
+	l->window = loader_int(ld, g, "window", l->window, 1, 86400);
+	l->duration = loader_int(ld, g, "duration", l->duration, 1, 7 * 86400);
+	l->delay_ms = loader_int(ld, g, "delay_ms", l->delay_ms, 0, 60000);
+	l->max_delay_ms = loader_int(ld, g, "max_delay_ms", l->max_delay_ms, 0, 60000);
+	if (l->max_delay_ms < l->delay_ms)
+		loader_error(ld, g, "\"max_delay_ms\" must not be below \"delay_ms\"");
+}
+
 /* warn_before = [ 600, 60 ]: seconds before a scheduled end; default 10 min and 1 min. */
 static void
 loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
@@ -717,7 +771,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
 	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers",
-	    "kex_algorithms", "ciphers", "macs", "hostkey_algorithms", NULL};
+	    "max_startups", "lockout", "idle_timeout", "kex_algorithms", "ciphers", "macs",
+	    "hostkey_algorithms", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -754,6 +809,9 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
 	loader_warnings(&ld, root, cfg);
+	loader_startups(&ld, root, &cfg->max_startups);
+	loader_lockout(&ld, root, &cfg->lockout);
+	cfg->idle_timeout = loader_int(&ld, root, "idle_timeout", 0, 0, 31 * 86400);
 	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
 	cfg->ciphers = loader_algorithms(&ld, root, "ciphers");
 	cfg->macs = loader_algorithms(&ld, root, "macs");

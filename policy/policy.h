@@ -60,6 +60,7 @@ struct gw_vendor {
 	struct gw_person *persons;
 	size_t npersons;
 	struct gw_window_set windows; /* none: no access (default deny) */
+	int idle_timeout; /* seconds, 0: off; -1: the global idle_timeout */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -107,6 +108,23 @@ struct gw_listen {
 };
 
 #define GW_WARN_MAX 8 /* warnings before a scheduled session end */
+#define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
+
+/* max_startups = "start:rate:full": with start or more unauthenticated connections, a new
+ * one is dropped with probability rate %, rising linearly to 100 % at full. */
+struct gw_startups {
+	int start, rate, full;
+};
+
+/* lockout = { ... }: failed authentication attempts per source address and per person. */
+struct gw_lockout {
+	int failures;        /* per source in window, then locked; 0: no source lockout */
+	int person_failures; /* per person in window, then locked; 0: no person lockout */
+	int window;          /* seconds, counted from the first failure */
+	int duration;        /* seconds a lockout lasts */
+	int delay_ms;        /* wait after the first failure, doubled per further one */
+	int max_delay_ms;    /* cap on that wait */
+};
 
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
@@ -123,6 +141,9 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent connections, 0: unlimited */
+	struct gw_startups max_startups;
+	struct gw_lockout lockout;
+	int idle_timeout;     /* seconds without vendor input or target output, 0: off */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	/* Vendor-side SSH algorithms, comma-separated; NULL: gatewayd's defaults (algorithms.c) */

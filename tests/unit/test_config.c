@@ -222,6 +222,59 @@ START_TEST(test_port_out_of_range_reported)
 }
 END_TEST
 
+START_TEST(test_limits_have_defaults)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->max_startups.start, 10);
+	ck_assert_int_eq(cfg->max_startups.rate, 30);
+	ck_assert_int_eq(cfg->max_startups.full, 100);
+	ck_assert_int_eq(cfg->lockout.failures, 10);
+	ck_assert_int_eq(cfg->lockout.window, 600);
+	ck_assert_int_eq(cfg->lockout.duration, 900);
+	ck_assert_int_eq(cfg->idle_timeout, 0);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, -1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_limits_load_as_written)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good_limits.conf");
+	ck_assert_msg(config_load(confpath, &cfg, &errors) == 0, "errors: %s", errors);
+	ck_assert_int_eq(cfg->max_startups.start, 3);
+	ck_assert_int_eq(cfg->max_startups.rate, 50);
+	ck_assert_int_eq(cfg->max_startups.full, 9);
+	ck_assert_int_eq(cfg->lockout.failures, 4);
+	ck_assert_int_eq(cfg->lockout.person_failures, 7);
+	ck_assert_int_eq(cfg->lockout.window, 60);
+	ck_assert_int_eq(cfg->lockout.duration, 30);
+	ck_assert_int_eq(cfg->lockout.delay_ms, 100);
+	ck_assert_int_eq(cfg->lockout.max_delay_ms, 800);
+	ck_assert_int_eq(cfg->idle_timeout, 300);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_max_startups_syntax_reported)
+{
+	expect_error("bad_max_startups.conf", "\"max_startups\" must be \"start:rate:full\"");
+}
+END_TEST
+
+START_TEST(test_unknown_lockout_key_reported)
+{
+	expect_error("bad_lockout_key.conf", "unknown setting \"duraton\"");
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -244,6 +297,10 @@ config_suite(void)
 	tcase_add_test(tc, test_unknown_channel_kind_reported);
 	tcase_add_test(tc, test_target_without_credential_reported);
 	tcase_add_test(tc, test_port_out_of_range_reported);
+	tcase_add_test(tc, test_limits_have_defaults);
+	tcase_add_test(tc, test_limits_load_as_written);
+	tcase_add_test(tc, test_max_startups_syntax_reported);
+	tcase_add_test(tc, test_unknown_lockout_key_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }
