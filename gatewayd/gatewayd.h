@@ -131,6 +131,12 @@ struct session {
 	char end_reason[128];
 };
 
+/* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
+int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
+
+/* privileges.c: called first in each forked session process; -1: end it. */
+int privileges_drop_session(void);
+
 /* hostkey.c */
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);

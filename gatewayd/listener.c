@@ -62,7 +62,7 @@ listener_open_binds(struct listener *l)
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0)
+		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
 			return -1;
 		if (ssh_bind_listen(b) != SSH_OK) {
 			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
@@ -196,6 +196,8 @@ listener_accept(struct listener *l, ssh_bind b)
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
 	listener_close_binds(l);
+	if (privileges_drop_session() != 0)
+		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);

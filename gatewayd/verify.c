@@ -63,11 +63,59 @@ chain_push(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN])
 	memcpy(cs->digests[cs->ndigests++], digest, SEAL_HASH_LEN);
 }
 
+/* Whether a JSON string holds no NUL: C code reads it only up to the first one. */
+static bool
+verify_plain_string(const json_t *s)
+{
+	return json_is_string(s) && strlen(json_string_value(s)) == json_string_length(s);
+}
+
+/* A checkpoint line is covered by the chain of the next checkpoint only: the bytes of the last
+ * one by nothing but its signed fields. So a checkpoint must be exactly what the recorder
+ * writes for those fields, [ELAPSED,"h",{"n":..,"time":..,"chain":..,"records":[..],"sig":..}]
+ * in compact JSON, or an edit to the last line (a member added, spacing, escapes, a NUL that
+ * hides text from the signature) would verify as intact. */
+static bool
+verify_checkpoint_canonical(const char *line, size_t len, json_t *cp)
+{
+	static const char *const keys[] = {"n", "time", "chain", "records", "sig"};
+	const char *p = line + 1;
+	void *it = json_object_iter(cp);
+	json_t *item;
+	size_t k, n;
+	char *text;
+	bool ok;
+
+	if (len < 2 || line[0] != '[')
+		return false;
+	while (p < line + len && ((*p >= '0' && *p <= '9') || *p == '.'))
+		p++;
+	n = (size_t)(line + len - p);
+	if (n < 6 || memcmp(p, ",\"h\",", 5) != 0)
+		return false;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++, it = json_object_iter_next(cp, it))
+		if (it == NULL || strcmp(json_object_iter_key(it), keys[k]) != 0)
+			return false;
+	if (it != NULL || !json_is_integer(json_object_get(cp, "n")) ||
+	    !verify_plain_string(json_object_get(cp, "time")) ||
+	    !verify_plain_string(json_object_get(cp, "chain")) ||
+	    !verify_plain_string(json_object_get(cp, "sig")))
+		return false;
+	json_array_foreach(json_object_get(cp, "records"), k, item)
+		if (!verify_plain_string(item))
+			return false;
+	if ((text = json_dumps(cp, JSON_COMPACT)) == NULL)
+		return false;
+	ok = strlen(text) == n - 6 && memcmp(p + 5, text, n - 6) == 0 && line[len - 1] == ']';
+	free(text);
+	return ok;
+}
+
 /* Checks checkpoint record i; returns 0 when it covers exactly the records read since the
  * last one, else fills v. */
 static int
-verify_checkpoint(struct chain_state *cs, long i, json_t *cp, const struct sealkey *key,
-    struct verdict *v)
+verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_len, json_t *cp,
+    const struct sealkey *key, struct verdict *v)
 {
 	unsigned char signed_chain[SEAL_HASH_LEN], fold[SEAL_HASH_LEN], d[SEAL_HASH_LEN];
 	json_t *list = json_object_get(cp, "records"), *item;
@@ -80,7 +128,7 @@ verify_checkpoint(struct chain_state *cs, long i, json_t *cp, const struct sealk
 	int len;
 
 	if (when == NULL || strlen(when) >= SEAL_TIME_LEN || seal_unhex(chain, signed_chain) != 0 ||
-	    !json_is_array(list) || sig == NULL) {
+	    !json_is_array(list) || sig == NULL || !verify_checkpoint_canonical(line, line_len, cp)) {
 		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
 		return -1;
 	}
@@ -162,7 +210,7 @@ verify_record(struct chain_state *cs, long i, const char *line, size_t len,
 		verdict_set(v, VERDICT_TAMPERED, i, "not an asciicast event");
 		rc = -1;
 	} else if (strcmp(code, "h") == 0) {
-		if (verify_checkpoint(cs, i, json_array_get(ev, 2), key, v) != 0)
+		if (verify_checkpoint(cs, i, line, len, json_array_get(ev, 2), key, v) != 0)
 			rc = -1;
 		else {
 			seal_chain_step(cs->chain, digest);

@@ -1,5 +1,5 @@
-/* test_policy_config.c: the loader's handling of windows and approvers: every mistake is
- * a FILE:LINE error, never a silently wider or narrower policy. */
+/* test_policy_config.c: the loader's handling of windows, approvers and the vendor-side
+ * algorithm lists: every mistake is a FILE:LINE error, never a silently wider or narrower policy. */
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +47,16 @@ static const struct config_case cases[] = {
 	{"two approvers share a key", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "approvers = ( { name = \"a\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; },\n"
 	    "  { name = \"b\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; } );\n", "share a key"},
+	{"algorithm lists", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "kex_algorithms = \"curve25519-sha256\"; ciphers = \"aes256-gcm@openssh.com,aes128-ctr\";\n"
+	    "macs = \"hmac-sha2-512-etm@openssh.com\"; hostkey_algorithms = \"ssh-ed25519\";\n", NULL},
+	{"algorithm list with a space", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "ciphers = \"aes128-ctr, aes256-ctr\";\n", ":6: \"ciphers\" must be algorithm names"},
+	{"algorithm list with an OpenSSH edit", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "macs = \"+hmac-sha1\";\n", ":6: \"macs\" must be algorithm names"},
+	{"empty algorithm in a list", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "kex_algorithms = \"curve25519-sha256,,diffie-hellman-group16-sha512\";\n",
+	    ":6: \"kex_algorithms\" must be algorithm names"},
 };
 
 /* s with every tok replaced by val (test text only; no format strings from data). */
