@@ -18,16 +18,19 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/control.h"
+#include "gatewayd/guard.h"
 
 struct listener {
 	const char *config_path;
 	struct gw_config *cfg;
 	struct sealkey *key;
+	struct guard *guard; /* pre-authentication limits, shared with the session processes */
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
 	struct registry *registry; /* live session processes: reloads, caps, owners' view */
 	struct control *control;   /* the owners' socket */
+	struct pollfd *pfd; /* the poll set; a session process frees its copy too */
 };
 
 static void
@@ -59,7 +62,7 @@ listener_open_binds(struct listener *l)
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0)
+		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
 			return -1;
 		if (ssh_bind_listen(b) != SSH_OK) {
 			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
@@ -106,6 +109,7 @@ listener_reap(struct listener *l)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		guard_reaped(l->guard, pid);
 		registry_remove(l->registry, pid);
 		if (WIFSIGNALED(status))
 			warn_f("session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
@@ -138,32 +142,47 @@ listener_reload(struct listener *l)
 static void
 listener_accept(struct listener *l, ssh_bind b)
 {
-	ssh_session vendor = ssh_new();
+	ssh_session vendor;
+	char source[GUARD_SOURCE_LEN];
 	sigset_t hup;
 	pid_t pid;
-	int rc, link[2];
+	int rc, fd, link[2];
 
-	if (vendor == NULL)
+	if ((fd = accept(ssh_bind_get_fd(b), NULL, NULL)) == -1) {
+		warn_f("accept failed: %s", strerror(errno));
 		return;
-	if (ssh_bind_accept(b, vendor) != SSH_OK) {
-		warn_f("accept failed: %s", ssh_get_error(b));
-		ssh_free(vendor);
+	}
+	/* Refusals before any SSH byte and before fork: a flood costs an accept and a close. */
+	if (guard_source_name(fd, source, NULL) != 0 ||
+	    guard_admit(l->guard, l->cfg, source, time(NULL)) != GUARD_ADMIT) {
+		close(fd);
+		return;
+	}
+	if ((vendor = ssh_new()) == NULL || ssh_bind_accept_fd(b, vendor, fd) != SSH_OK) {
+		warn_f("accept failed: %s", vendor ? ssh_get_error(b) : "out of memory");
+		if (vendor == NULL)
+			close(fd);
+		ssh_free(vendor); /* owns fd once accepted */
+		guard_forked(l->guard, -1);
 		return;
 	}
 	/* The session's link to the registry: admission (caps), its live record, kill, watch. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
 		error_f("socketpair: %s", strerror(errno));
 		ssh_free(vendor);
+		guard_forked(l->guard, -1);
 		return;
 	}
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
 		close(link[0]);
 		close(link[1]);
+		guard_forked(l->guard, -1);
 		ssh_free(vendor);
 		return;
 	}
 	if (pid != 0) {
+		guard_forked(l->guard, pid);
 		close(link[1]);
 		registry_add(l->registry, pid, link[0]);
 		ssh_free(vendor);
@@ -175,13 +194,17 @@ listener_accept(struct listener *l, ssh_bind b)
 	listener_close_binds(l);
 	registry_free(l->registry);
 	control_free(l->control);
+	if (privileges_drop_session() != 0)
+		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
+	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, vendor, l->key, link[1]);
+	rc = session_run(l->cfg, vendor, l->key, l->guard, link[1]);
 	ssh_free(vendor);
+	guard_free(l->guard);
 	sealkey_free(l->key);
 	config_free(l->cfg);
 	ssh_finalize();
@@ -201,7 +224,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	ssh_init();
 	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
 	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
-	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0)
+	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||
+	    (l.guard = guard_new()) == NULL)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -221,7 +245,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		ctl = 1 + l.nbinds;
 		reg = ctl + control_npollfds(l.control);
 		n = reg + registry_npollfds(l.registry);
-		pfd = xreallocarray(pfd, n, sizeof(*pfd));
+		pfd = l.pfd = xreallocarray(pfd, n, sizeof(*pfd));
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;
 		for (i = 0; i < l.nbinds; i++) {
@@ -264,6 +288,7 @@ out:
 	listener_close_binds(&l);
 	control_free(l.control);
 	registry_free(l.registry);
+	guard_free(l.guard);
 	sealkey_free(l.key);
 	config_free(l.cfg);
 	ssh_finalize();

@@ -19,7 +19,6 @@
 #include "common/xmalloc.h"
 #include "gatewayd/seal.h"
 
-#define REC_FLUSH_AT (64 * 1024) /* buffered bytes that trigger a write() */
 #define REC_PIECE (64 * 1024)    /* input bytes per event at most */
 #define REC_SESSION_ID_MAX 64
 #define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
@@ -233,12 +232,12 @@ recorder_checkpoint(struct recording *rec)
 	return recorder_event_json(rec, "h", cp, false);
 }
 
-/* Writes the buffer out once it is large, signing first when many records wait. */
+/* Hands every finished event to the kernel before the caller relays its bytes: a disk that
+ * fails then never leaves relayed output unrecorded (R9), and a killed process loses nothing
+ * written. Signs first when many records wait. */
 static int
 recorder_spill(struct recording *rec)
 {
-	if (rec->len < REC_FLUSH_AT)
-		return 0;
 	if (rec->nlisted >= REC_CHECKPOINT_RECORDS && recorder_checkpoint(rec) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
@@ -271,19 +270,60 @@ recorder_event_json(struct recording *rec, const char *code, json_t *value, bool
 	return recorder_spill(rec);
 }
 
-/* Valid UTF-8 as a JSON string: escaping at most sextuples a byte ("\u001b"). */
+/* Valid UTF-8 as a JSON string literal, byte for byte what jansson's encoder writes (a unit
+ * test holds the two equal): jansson's general encoder took 40% of a bulk session's CPU.
+ * Escaping at most sextuples a byte ("\u001B"). */
+static size_t
+recorder_quote_text(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	out[o++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			out[o++] = (char)c;
+			break;
+		case '\b':
+			out[o++] = 'b';
+			break;
+		case '\f':
+			out[o++] = 'f';
+			break;
+		case '\n':
+			out[o++] = 'n';
+			break;
+		case '\r':
+			out[o++] = 'r';
+			break;
+		case '\t':
+			out[o++] = 't';
+			break;
+		default:
+			memcpy(out + o, "u00", 3);
+			out[o + 3] = hex[c >> 4];
+			out[o + 4] = hex[c & 0xf];
+			o += 5;
+		}
+	}
+	out[o++] = '"';
+	return o;
+}
+
 static int
 recorder_event_text(struct recording *rec, const char *code, const unsigned char *p, size_t n)
 {
-	json_t *s = json_stringn_nocheck((const char *)p, n);
-	size_t w;
-
 	recorder_begin_event(rec, code, 6 * n + 2);
-	w = json_dumpb(s, rec->buf + rec->len, rec->cap - rec->len, JSON_ENCODE_ANY);
-	json_decref(s);
-	if (w == 0 || w > rec->cap - rec->len)
-		return recorder_fail(rec, ENOMEM);
-	rec->len += w;
+	rec->len += recorder_quote_text(p, n, rec->buf + rec->len);
 	return recorder_end_event(rec);
 }
 

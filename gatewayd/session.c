@@ -3,7 +3,6 @@
  * except the SSH protocol itself and user-name syntax hints. */
 #include "gatewayd/gatewayd.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/rand.h>
@@ -43,25 +42,10 @@ session_new_id(char *out)
 static void
 session_peer(struct session *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	int fd = ssh_get_fd(s->vendor), one = 1;
 
-	snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, s->client_addr, sizeof(s->client_addr));
-		s->client_port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, s->client_addr, sizeof(s->client_addr));
-		s->client_port = ntohs(sin6->sin6_port);
-	}
+	guard_source_name(fd, s->client_addr, &s->client_port);
 }
 
 int
@@ -346,6 +330,53 @@ session_recheck(struct session *s)
 	}
 }
 
+static long long
+session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A vendor silent for client_alive_interval is asked for an answer (keepalive@openssh.com
+ * with want-reply); after client_alive_count_max unanswered keepalives the session ends, so a
+ * frozen client or a cut network cannot hold a session open. libssh 0.10.6 does not report
+ * the answer (ssh_send_keepalive always returns SSH_OK), so silence is measured where the
+ * answer lands: the kernel's time since data last arrived on the vendor's socket. */
+static void
+session_check_alive(struct session *s)
+{
+	long interval = s->cfg->client_alive_interval * 1000L, elapsed;
+	long long now = session_now_ms();
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	s->alive_wait_ms = -1;
+	if (interval == 0 || s->phase != PHASE_RELAY || s->ended ||
+	    getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return;
+	if (now - ti.tcpi_last_data_recv > s->alive_sent_ms)
+		s->alive_probes = 0; /* something came after the last keepalive */
+	elapsed = (long)ti.tcpi_last_data_recv / interval;
+	if (elapsed > s->cfg->client_alive_count_max) {
+		warn_f("%s: %s sent nothing for %u s: ending the session", s->id, s->client_addr,
+		    ti.tcpi_last_data_recv / 1000);
+		session_cut(s, NULL, "vendor not responding (keepalive timeout)");
+		return;
+	}
+	if (elapsed > 0 && s->alive_probes < (unsigned)elapsed) {
+		/* libssh keeps one global request in flight and a first call may only collect
+		 * the answer to the previous keepalive; the second then sends. (An answer that is
+		 * back within the first call, as on loopback, makes both send: 52 bytes more.) */
+		ssh_send_keepalive(s->vendor);
+		ssh_send_keepalive(s->vendor);
+		s->alive_probes = (unsigned)elapsed;
+		s->alive_sent_ms = now;
+	}
+	s->alive_wait_ms = (elapsed + 1) * interval - (long)ti.tcpi_last_data_recv + 10;
+}
+
 static int
 session_link_cb(socket_t fd, int revents, void *userdata)
 {
@@ -437,6 +468,40 @@ session_watch_stop(struct session *s)
 		ssh_event_remove_fd(s->event, registry_link_fd(s->link));
 }
 
+static int
+session_idle_limit(const struct session *s)
+{
+	int v = s->person != NULL ? s->person->vendor->idle_timeout : -1;
+
+	return v >= 0 ? v : s->cfg->idle_timeout;
+}
+
+/* R4: no vendor input and no target output for idle_timeout seconds ends the session. */
+static void
+session_check_idle(struct session *s)
+{
+	int limit = session_idle_limit(s);
+	unsigned long long bytes = 0;
+	const struct relay *r;
+	time_t now = time(NULL);
+	char msg[64], reason[64];
+
+	if (s->phase != PHASE_RELAY || s->ended || limit == 0)
+		return;
+	TAILQ_FOREACH(r, &s->relays, entry)
+		bytes += r->bytes_in + r->bytes_out;
+	if (s->last_activity == 0 || bytes != s->idle_bytes) {
+		s->idle_bytes = bytes;
+		s->last_activity = now;
+		return;
+	}
+	if (now - s->last_activity < limit)
+		return;
+	snprintf(msg, sizeof(msg), "idle for %d s: session ended", limit);
+	snprintf(reason, sizeof(reason), "idle timeout (%d s without input or output)", limit);
+	session_cut(s, msg, reason);
+}
+
 /* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
 static int
 session_poll_timeout(struct session *s)
@@ -453,6 +518,8 @@ session_poll_timeout(struct session *s)
 		ms = 1000;
 	if (s->watch_fd == -1 && !s->ended)
 		ms = ms == -1 || ms > 2000 ? 2000 : ms;
+	if (s->alive_wait_ms >= 0 && (ms == -1 || s->alive_wait_ms < ms))
+		ms = s->alive_wait_ms;
 	if (end != 0 && !s->ended) {
 		next = end;
 		for (i = 0; i < s->cfg->nwarn_before; i++) {
@@ -463,6 +530,12 @@ session_poll_timeout(struct session *s)
 		t = next > now ? (next - now) * 1000 : 0;
 		if (t > 86400000)
 			t = 86400000;
+		if (ms == -1 || t < ms)
+			ms = (long)t;
+	}
+	if (session_idle_limit(s) > 0 && !s->ended) {
+		t = s->last_activity == 0 ? 1 : s->last_activity + session_idle_limit(s) - now;
+		t = t > 0 ? t * 1000 : 0;
 		if (ms == -1 || t < ms)
 			ms = (long)t;
 	}
@@ -479,6 +552,7 @@ session_loop(struct session *s)
 		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
 		if (s->phase == PHASE_DECIDE) {
 			alarm(0); /* authenticated: the login grace time no longer applies */
+			guard_authenticated(s->guard, s->client_addr, s->uname.person);
 			session_decide(s);
 		}
 		relay_pump(s);
@@ -488,6 +562,8 @@ session_loop(struct session *s)
 		}
 		session_recheck(s);
 		session_check_schedule(s);
+		session_check_idle(s);
+		session_check_alive(s);
 		session_link_step(s);
 		if (s->ended)
 			return;
@@ -522,19 +598,39 @@ session_loop(struct session *s)
 	}
 }
 
+/* Every channel is closed: lets the client read what it has not read yet (the last output,
+ * why the session ended) and answer the closes before the connection goes. Closing with its
+ * packets unread makes the kernel reset the connection, and a reset throws away what the
+ * client had not read. A client that keeps the connection (ControlMaster) gets 2 s. */
+static void
+session_linger(struct session *s)
+{
+	struct timespec t0, now;
+
+	s->phase = PHASE_END; /* no new channels */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (ssh_event_dopoll(s->event, 100) == SSH_ERROR && session_gone(s->vendor))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!session_gone(s->vendor) && now.tv_sec - t0.tv_sec < 2);
+}
+
 int
 session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
-    int link_fd)
+    struct guard *guard, int link_fd)
 {
 	struct session s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.key = key;
+	s.guard = guard;
 	s.vendor = vendor;
 	s.started = time(NULL);
 	s.phase = PHASE_AUTH;
 	s.watch_fd = s.signal_fd = -1;
+	s.alive_wait_ms = -1;
 	s.link = registry_link_new(link_fd);
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
@@ -579,9 +675,11 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		ssh_disconnect(s.target);
 		ssh_free(s.target);
 	}
+	session_linger(&s);
 	ssh_event_remove_session(s.event, vendor);
 	ssh_disconnect(vendor);
 	ssh_event_free(s.event);
+	auth_free(&s);
 	audit_close(s.audit);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	return s.fatal ? 1 : 0;

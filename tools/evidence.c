@@ -238,6 +238,11 @@ struct transcript {
 	char input[TRANSCRIPT_LINE_MAX];
 	size_t ninput;
 	int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
+	bool alt; /* a full-screen program has the alternate screen */
+	int oesc;  /* output: 0, 1 after ESC, 2 after ESC [, 3 in the parameters of ESC [ ? */
+	int param; /* the DEC private mode number being read */
+	bool leaves_alt; /* one of the modes read so far is an alternate screen mode */
+	char *alt_shown; /* the alternate screen's picture last reported */
 };
 
 static size_t
@@ -269,9 +274,9 @@ cell_utf8(const VTermScreenCell *cell, char *out)
 	return 4;
 }
 
-/* Reports cells as one line without trailing blanks. */
-static void
-transcript_line(struct transcript *t, const VTermScreenCell *cells, int ncells)
+/* Cells as text without trailing blanks; the caller frees it. */
+static char *
+cells_text(const VTermScreenCell *cells, int ncells)
 {
 	char *text = xmalloc((size_t)ncells * 4 + 1);
 	size_t n = 0;
@@ -283,20 +288,40 @@ transcript_line(struct transcript *t, const VTermScreenCell *cells, int ncells)
 	while (n > 0 && text[n - 1] == ' ')
 		n--;
 	text[n] = '\0';
+	return text;
+}
+
+/* Reports cells as one line. */
+static void
+transcript_line(struct transcript *t, const VTermScreenCell *cells, int ncells)
+{
+	char *text = cells_text(cells, ncells);
+
 	t->cb(TRANSCRIPT_SCREEN, t->now, text, t->arg);
 	free(text);
+}
+
+static char *
+transcript_row_text(struct transcript *t, int row)
+{
+	VTermScreenCell *cells = xcalloc((size_t)t->cols, sizeof(*cells));
+	VTermPos pos = {.row = row};
+	char *text;
+
+	for (pos.col = 0; pos.col < t->cols; pos.col++)
+		vterm_screen_get_cell(t->screen, pos, &cells[pos.col]);
+	text = cells_text(cells, t->cols);
+	free(cells);
+	return text;
 }
 
 static void
 transcript_row(struct transcript *t, int row)
 {
-	VTermScreenCell *cells = xcalloc((size_t)t->cols, sizeof(*cells));
-	VTermPos pos = {.row = row};
+	char *text = transcript_row_text(t, row);
 
-	for (pos.col = 0; pos.col < t->cols; pos.col++)
-		vterm_screen_get_cell(t->screen, pos, &cells[pos.col]);
-	transcript_line(t, cells, t->cols);
-	free(cells);
+	t->cb(TRANSCRIPT_SCREEN, t->now, text, t->arg);
+	free(text);
 }
 
 /* A row scrolls off the top: final, so reported unless it already was. */
@@ -340,6 +365,92 @@ transcript_screen(struct transcript *t, bool all)
 		t->reported = last + 1;
 }
 
+/* The whole alternate screen as the person saw it, blank rows at the end left out; not again
+ * while it shows the same picture. */
+static void
+transcript_alt_screen(struct transcript *t)
+{
+	char *rows[1000], *picture = NULL, *line;
+	int n = 0, i;
+
+	for (i = 0; i < t->rows && i < 1000; i++)
+		rows[n++] = transcript_row_text(t, i);
+	while (n > 0 && rows[n - 1][0] == '\0')
+		free(rows[--n]);
+	for (i = 0; i < n; i++) {
+		xasprintf(&line, "%s%s\n", picture ? picture : "", rows[i]);
+		free(picture);
+		picture = line;
+	}
+	if (picture != NULL && (t->alt_shown == NULL || strcmp(picture, t->alt_shown) != 0)) {
+		for (i = 0; i < n; i++)
+			t->cb(TRANSCRIPT_SCREEN, t->now, rows[i], t->arg);
+		free(t->alt_shown);
+		t->alt_shown = picture;
+	} else
+		free(picture);
+	for (i = 0; i < n; i++)
+		free(rows[i]);
+}
+
+static int
+transcript_settermprop(VTermProp prop, VTermValue *val, void *user)
+{
+	struct transcript *t = user;
+
+	if (prop == VTERM_PROP_ALTSCREEN)
+		t->alt = val->boolean;
+	return 1;
+}
+
+/* Full-screen programs (vi, top) draw on the alternate screen, which vanishes when they
+ * leave it: its last picture is reported just before the sequence that leaves it takes
+ * effect. libvterm holds an unfinished sequence, so feeding all but its final byte first
+ * reads the screen as it still was. */
+static void
+transcript_output(struct transcript *t, const unsigned char *p, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == 0x1b) {
+			t->oesc = 1;
+			continue;
+		}
+		switch (t->oesc) {
+		case 1:
+			t->oesc = c == '[' ? 2 : 0;
+			break;
+		case 2:
+			t->oesc = c == '?' ? 3 : 0;
+			t->param = 0;
+			t->leaves_alt = false;
+			break;
+		case 3:
+			if (c >= '0' && c <= '9') {
+				if (t->param < 100000)
+					t->param = t->param * 10 + (c - '0');
+				break;
+			}
+			if (t->param == 47 || t->param == 1047 || t->param == 1049)
+				t->leaves_alt = true;
+			t->param = 0;
+			if (c == ';')
+				break;
+			if (c == 'l' && t->leaves_alt && t->alt) {
+				vterm_input_write(t->vt, (const char *)p + start, i - start);
+				transcript_alt_screen(t);
+				start = i;
+			}
+			t->oesc = 0;
+			break;
+		}
+	}
+	vterm_input_write(t->vt, (const char *)p + start, n - start);
+}
+
 /* Typed bytes become a line as the person edited it: backspace removes, escape
  * sequences (arrow keys) are dropped, Enter reports it after the screen so far. */
 static void
@@ -367,7 +478,11 @@ transcript_input(struct transcript *t, const unsigned char *p, size_t n)
 			if (t->ninput > 0)
 				t->ninput--;
 		} else if (c == '\r' || c == '\n') {
-			transcript_screen(t, false);
+			/* In a full-screen program: the picture the person acted on. */
+			if (t->alt)
+				transcript_alt_screen(t);
+			else
+				transcript_screen(t, false);
 			t->input[t->ninput] = '\0';
 			t->cb(TRANSCRIPT_INPUT, t->now, t->input, t->arg);
 			t->ninput = 0;
@@ -384,7 +499,8 @@ transcript_input(struct transcript *t, const unsigned char *p, size_t n)
 int
 transcript_render(const char *path, transcript_cb cb, void *arg)
 {
-	static const VTermScreenCallbacks callbacks = {.sb_pushline = transcript_pushline};
+	static const VTermScreenCallbacks callbacks = {
+	    .sb_pushline = transcript_pushline, .settermprop = transcript_settermprop};
 	struct transcript t = {.cb = cb, .arg = arg};
 	struct castfile *cf;
 	struct cast_event ev;
@@ -400,11 +516,12 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 	vterm_set_utf8(t.vt, 1);
 	t.screen = vterm_obtain_screen(t.vt);
 	vterm_screen_set_callbacks(t.screen, &callbacks, &t);
+	vterm_screen_enable_altscreen(t.screen, 1);
 	vterm_screen_reset(t.screen, 1);
 	while ((rc = castfile_next(cf, &ev)) > 0) {
 		t.now = ev.time;
 		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
-			vterm_input_write(t.vt, (const char *)ev.data, ev.len);
+			transcript_output(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "i") == 0)
 			transcript_input(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "r") == 0 && ev.data != NULL &&
@@ -416,7 +533,11 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 				t.reported = h;
 		}
 	}
-	transcript_screen(&t, true);
+	if (t.alt)
+		transcript_alt_screen(&t);
+	else
+		transcript_screen(&t, true);
+	free(t.alt_shown);
 	vterm_free(t.vt);
 	castfile_close(cf);
 	return rc < 0 ? -1 : 0;

@@ -1,9 +1,7 @@
-/* fuzz_control.c: libFuzzer harness for the control socket's request parser; not in the
- * default build. Checks that any bytes give either a refusal with a reason or a request
- * naming a well-formed session id, vendor or person, as the daemon relies on.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *     tests/fuzz/fuzz_control.c gatewayd/controlproto.c policy/username.c -ljansson -o fuzz_control
- *   ./fuzz_control tests/fuzz/corpus/control */
+/* fuzz_control.c: libFuzzer harness for the control socket's request parser
+ * (controlproto.c), the bytes a local client sends the listener. Checks that any input gives
+ * either a refusal with a reason and nothing else, or a request naming a well-formed session
+ * id, vendor or person, as the daemon relies on. Run with scripts/fuzz.sh control. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

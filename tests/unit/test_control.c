@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gatewayd/control.h"
+#include "unit.h"
 
 #define ID "0123456789abcdef0123456789abcdef"
 
@@ -203,8 +204,8 @@ START_TEST(test_only_len_bytes_are_read)
 }
 END_TEST
 
-static Suite *
-control_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("control");
 	TCase *tc = tcase_create("parse");
@@ -224,16 +225,4 @@ control_suite(void)
 	tcase_add_test(tc, test_only_len_bytes_are_read);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(control_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
