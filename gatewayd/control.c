@@ -74,8 +74,11 @@ control_open(const struct gw_config *cfg)
 		return NULL;
 	}
 	umask(old);
+	/* In a setgid directory of the admin group the socket has its group already: no chown
+	 * (which the hardened unit's system call filter refuses). */
 	if (cfg->admin_group != NULL && ((gr = getgrnam(cfg->admin_group)) == NULL ||
-	    chown(cfg->control_socket, (uid_t)-1, gr->gr_gid) != 0)) {
+	    lstat(cfg->control_socket, &st) != 0 ||
+	    (st.st_gid != gr->gr_gid && chown(cfg->control_socket, (uid_t)-1, gr->gr_gid) != 0))) {
 		error_f("cannot give the control socket %s to group %s: %s", cfg->control_socket,
 		    cfg->admin_group, gr == NULL ? "no such group" : strerror(errno));
 		unlink(cfg->control_socket);
