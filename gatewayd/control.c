@@ -169,10 +169,15 @@ control_peer_allowed(const struct control *c, const struct ucred *cred, char *us
 	if (pwp == NULL)
 		return false;
 	groups = xcalloc((size_t)n, sizeof(gid_t));
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1 && n <= CONTROL_GROUPS_MAX) {
-		groups = xreallocarray(groups, (size_t)n, sizeof(gid_t));
-		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1)
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1) {
+		/* n now says how many there are: once more with room for all (bounded). */
+		if (n > CONTROL_GROUPS_MAX)
 			n = 0;
+		else {
+			groups = xreallocarray(groups, (size_t)n, sizeof(gid_t));
+			if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1)
+				n = 0;
+		}
 	}
 	for (i = 0; i < n && !ok; i++)
 		ok = groups[i] == gr->gr_gid;

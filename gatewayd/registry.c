@@ -380,6 +380,19 @@ reply:
 		e->admitted = false; /* it is waiting for exactly this; without it, it refuses */
 }
 
+/* Byte counters only grow; anything else from a session process is ignored. */
+static void
+registry_entry_bytes(struct registry_entry *e, json_t *msg)
+{
+	json_int_t in = json_integer_value(json_object_get(msg, "in"));
+	json_int_t out = json_integer_value(json_object_get(msg, "out"));
+
+	if (in >= (json_int_t)e->bytes_in && out >= (json_int_t)e->bytes_out) {
+		e->bytes_in = (unsigned long long)in;
+		e->bytes_out = (unsigned long long)out;
+	}
+}
+
 static void
 registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg)
 {
@@ -402,10 +415,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		type = registry_msg_type(msg);
 		if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
-		else if (strcmp(type, "bytes") == 0 && e->admitted) {
-			e->bytes_in = (unsigned long long)json_integer_value(json_object_get(msg, "in"));
-			e->bytes_out = (unsigned long long)json_integer_value(json_object_get(msg, "out"));
-		} else if (strcmp(type, "end") == 0)
+		else if (strcmp(type, "bytes") == 0 && e->admitted)
+			registry_entry_bytes(e, msg); else if (strcmp(type, "end") == 0)
 			e->admitted = false;
 		json_decref(msg);
 	}
