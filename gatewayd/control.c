@@ -19,18 +19,18 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/registry.h"
 
-#define CONTROL_CLIENTS_MAX 16
+#define CONTROL_CLIENTS_MAX    16
 #define CONTROL_CLIENT_TIMEOUT 5 /* seconds to send a request and take the reply */
-#define CONTROL_GROUPS_MAX 65536
+#define CONTROL_GROUPS_MAX     65536
 
 struct control_client {
 	int fd;
 	uid_t uid;
-	char user[64];    /* the peer's user name, or "uid N" */
-	bool refused;     /* not an administrator: the request gets the refusal */
+	char user[64]; /* the peer's user name, or "uid N" */
+	bool refused;  /* not an administrator: the request gets the refusal */
 	char in[CONTROL_REQUEST_MAX];
 	size_t inlen;
-	char *out;        /* the reply; the client is closed once it is written */
+	char *out; /* the reply; the client is closed once it is written */
 	size_t outlen, outoff;
 	time_t deadline;
 };
@@ -47,7 +47,7 @@ struct control {
 struct control *
 control_open(const struct gw_config *cfg)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *c;
 	struct group *gr = NULL;
 	struct stat st;
@@ -69,16 +69,18 @@ control_open(const struct gw_config *cfg)
 	old = umask(0117); /* created 0660: no window in which others could connect */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		umask(old);
-		error_f("cannot bind the control socket %s: %s", cfg->control_socket, strerror(errno));
+		error_f(
+		    "cannot bind the control socket %s: %s", cfg->control_socket, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	umask(old);
 	/* In a setgid directory of the admin group the socket has its group already: no chown
 	 * (which the hardened unit's system call filter refuses). */
-	if (cfg->admin_group != NULL && ((gr = getgrnam(cfg->admin_group)) == NULL ||
-	    lstat(cfg->control_socket, &st) != 0 ||
-	    (st.st_gid != gr->gr_gid && chown(cfg->control_socket, (uid_t)-1, gr->gr_gid) != 0))) {
+	if (cfg->admin_group != NULL &&
+	    ((gr = getgrnam(cfg->admin_group)) == NULL || lstat(cfg->control_socket, &st) != 0 ||
+	        (st.st_gid != gr->gr_gid &&
+	            chown(cfg->control_socket, (uid_t)-1, gr->gr_gid) != 0))) {
 		error_f("cannot give the control socket %s to group %s: %s", cfg->control_socket,
 		    cfg->admin_group, gr == NULL ? "no such group" : strerror(errno));
 		unlink(cfg->control_socket);
@@ -186,8 +188,8 @@ control_peer_allowed(const struct control *c, const struct ucred *cred, char *us
 }
 
 static void
-control_audit(const struct gw_config *cfg, const struct sealkey *key, const char *event,
-    json_t *fields)
+control_audit(
+    const struct gw_config *cfg, const struct sealkey *key, const char *event, json_t *fields)
 {
 	struct audit *a = audit_open(cfg->audit_log, key);
 
@@ -223,8 +225,8 @@ control_error(const char *text)
 /* Carries out one parsed request; returns the reply (NULL: the client was handed over to a
  * session for watching). *result and *sessions describe the outcome for the audit event. */
 static json_t *
-control_execute(struct control_client *cl, const struct control_request *req,
-    struct registry *reg, const struct gw_config *cfg, const char **result, int *sessions)
+control_execute(struct control_client *cl, const struct control_request *req, struct registry *reg,
+    const struct gw_config *cfg, const char **result, int *sessions)
 {
 	char reason[192], msg[160], *error = NULL;
 	json_t *reply;
@@ -236,8 +238,8 @@ control_execute(struct control_client *cl, const struct control_request *req,
 	case CONTROL_SESSIONS:
 		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
 	case CONTROL_KILL:
-		snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)", cl->user,
-		    (long)cl->uid);
+		snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
+		    cl->user, (long)cl->uid);
 		*sessions = registry_kill(reg, req, "session ended by the asset owner", reason);
 		if (*sessions == 0) {
 			*result = "no_match";
@@ -253,8 +255,8 @@ control_execute(struct control_client *cl, const struct control_request *req,
 			snprintf(msg, sizeof(msg), "no vendor %s in the configuration", req->name);
 			return control_error(msg);
 		}
-		rc = registry_set_vendor_disabled(reg, cfg->state_dir, req->name,
-		    req->op == CONTROL_VENDOR_DISABLE, &error);
+		rc = registry_set_vendor_disabled(
+		    reg, cfg->state_dir, req->name, req->op == CONTROL_VENDOR_DISABLE, &error);
 		if (rc < 0) {
 			*result = "error";
 			error_f("%s", error);
@@ -265,13 +267,14 @@ control_execute(struct control_client *cl, const struct control_request *req,
 		if (rc == 1)
 			*result = "unchanged";
 		if (req->op == CONTROL_VENDOR_DISABLE) {
-			snprintf(reason, sizeof(reason), "vendor disabled by the asset owner (%s, uid %ld)",
-			    cl->user, (long)cl->uid);
+			snprintf(reason, sizeof(reason),
+			    "vendor disabled by the asset owner (%s, uid %ld)", cl->user,
+			    (long)cl->uid);
 			*sessions = registry_kill(reg, req,
 			    "session ended: vendor access disabled by the asset owner", reason);
 		}
-		return json_pack("{s:b, s:s, s:b, s:b, s:i}", "ok", 1, "vendor", req->name, "disabled",
-		    req->op == CONTROL_VENDOR_DISABLE, "changed", rc == 0, "killed",
+		return json_pack("{s:b, s:s, s:b, s:b, s:i}", "ok", 1, "vendor", req->name,
+		    "disabled", req->op == CONTROL_VENDOR_DISABLE, "changed", rc == 0, "killed",
 		    *sessions < 0 ? 0 : *sessions);
 	case CONTROL_WATCH:
 		/* The session process writes the reply line and then the stream. */
@@ -297,8 +300,9 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	int sessions;
 
 	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
-		control_audit(cfg, key, "control", json_pack("{s:s, s:i, s:s, s:s}", "peer_user",
-		    cl->user, "peer_uid", (int)cl->uid, "result", "bad_request", "detail", err));
+		control_audit(cfg, key, "control",
+		    json_pack("{s:s, s:i, s:s, s:s}", "peer_user", cl->user, "peer_uid",
+		        (int)cl->uid, "result", "bad_request", "detail", err));
 		control_reply(cl, control_error(err));
 		return;
 	}
@@ -355,17 +359,18 @@ control_accept(struct control *c, const struct gw_config *cfg, const struct seal
 	if (!control_peer_allowed(c, &cred, cl->user, sizeof(cl->user))) {
 		warn_f("control: %s (uid %ld) refused: not root or in admin_group", cl->user,
 		    (long)cred.uid);
-		control_audit(cfg, key, "control_refused", json_pack("{s:s, s:i, s:i, s:s}",
-		    "peer_user", cl->user, "peer_uid", (int)cred.uid, "peer_pid", (int)cred.pid,
-		    "reason", "not root or a member of admin_group"));
+		control_audit(cfg, key, "control_refused",
+		    json_pack("{s:s, s:i, s:i, s:s}", "peer_user", cl->user, "peer_uid",
+		        (int)cred.uid, "peer_pid", (int)cred.pid, "reason",
+		        "not root or a member of admin_group"));
 		cl->refused = true;
 	}
 }
 
 /* Reads what is there; true when the client is to be closed. */
 static bool
-control_client_read(struct control_client *cl, struct registry *reg,
-    const struct gw_config *cfg, const struct sealkey *key)
+control_client_read(struct control_client *cl, struct registry *reg, const struct gw_config *cfg,
+    const struct sealkey *key)
 {
 	ssize_t n = recv(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, 0);
 	char *nl;
@@ -379,8 +384,9 @@ control_client_read(struct control_client *cl, struct registry *reg,
 		cl->inlen = (size_t)(nl - cl->in) + 1;
 		/* Answered after reading, so the client is not cut off while still sending. */
 		if (cl->refused)
-			control_reply(cl, control_error("permission denied: not root or a member of "
-			    "admin_group"));
+			control_reply(cl,
+			    control_error("permission denied: not root or a member of "
+			                  "admin_group"));
 		else
 			control_serve(cl, reg, cfg, key);
 		return cl->fd == -1;

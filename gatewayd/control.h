@@ -12,11 +12,11 @@
 #define CONTROL_REQUEST_MAX 1024 /* bytes of one request line, newline included */
 
 enum control_op {
-	CONTROL_SESSIONS,        /* {"cmd":"sessions"} */
-	CONTROL_KILL,            /* {"cmd":"kill","session"|"vendor"|"person":NAME} */
-	CONTROL_VENDOR_DISABLE,  /* {"cmd":"vendor_disable","vendor":V} */
-	CONTROL_VENDOR_ENABLE,   /* {"cmd":"vendor_enable","vendor":V} */
-	CONTROL_WATCH,           /* {"cmd":"watch","session":ID}: then a stream of lines */
+	CONTROL_SESSIONS,       /* {"cmd":"sessions"} */
+	CONTROL_KILL,           /* {"cmd":"kill","session"|"vendor"|"person":NAME} */
+	CONTROL_VENDOR_DISABLE, /* {"cmd":"vendor_disable","vendor":V} */
+	CONTROL_VENDOR_ENABLE,  /* {"cmd":"vendor_enable","vendor":V} */
+	CONTROL_WATCH,          /* {"cmd":"watch","session":ID}: then a stream of lines */
 };
 
 enum control_selector {
@@ -34,8 +34,8 @@ struct control_request {
 
 /* controlproto.c: parses one request (without or with its trailing newline) from untrusted
  * bytes. Pure: no I/O, no global state. Returns 0, or -1 with a short reason in err. */
-int control_parse_request(const char *buf, size_t len, struct control_request *out, char *err,
-    size_t errlen);
+int control_parse_request(
+    const char *buf, size_t len, struct control_request *out, char *err, size_t errlen);
 const char *control_op_name(enum control_op op);
 const char *control_selector_name(enum control_selector by);
 /* Whether s is a session id (what session.c makes). */

@@ -13,20 +13,21 @@
 static const struct {
 	const char *name;
 	enum control_op op;
-	bool needs_selector; /* kill: one of session, vendor, person */
+	bool needs_selector;        /* kill: one of session, vendor, person */
 	enum control_selector only; /* the one selector allowed, or CONTROL_BY_NONE */
 } control_ops[] = {
-    {"sessions", CONTROL_SESSIONS, false, CONTROL_BY_NONE},
-    {"kill", CONTROL_KILL, true, CONTROL_BY_NONE},
-    {"vendor_disable", CONTROL_VENDOR_DISABLE, true, CONTROL_BY_VENDOR},
-    {"vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR},
-    {"watch", CONTROL_WATCH, true, CONTROL_BY_SESSION},
+	{ "sessions", CONTROL_SESSIONS, false, CONTROL_BY_NONE },
+	{ "kill", CONTROL_KILL, true, CONTROL_BY_NONE },
+	{ "vendor_disable", CONTROL_VENDOR_DISABLE, true, CONTROL_BY_VENDOR },
+	{ "vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR },
+	{ "watch", CONTROL_WATCH, true, CONTROL_BY_SESSION },
 };
 #define CONTROL_NOPS (sizeof(control_ops) / sizeof(control_ops[0]))
 
-static const char *const control_selectors[] = {
-    [CONTROL_BY_NONE] = "", [CONTROL_BY_SESSION] = "session", [CONTROL_BY_VENDOR] = "vendor",
-    [CONTROL_BY_PERSON] = "person"};
+static const char *const control_selectors[] = { [CONTROL_BY_NONE] = "",
+	[CONTROL_BY_SESSION] = "session",
+	[CONTROL_BY_VENDOR] = "vendor",
+	[CONTROL_BY_PERSON] = "person" };
 
 const char *
 control_op_name(enum control_op op)
@@ -69,8 +70,7 @@ control_fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* The selector member of o, checked against what the op allows. */
 static int
-control_parse_selector(json_t *o, size_t op, struct control_request *out, char *err,
-    size_t errlen)
+control_parse_selector(json_t *o, size_t op, struct control_request *out, char *err, size_t errlen)
 {
 	enum control_selector by, found = CONTROL_BY_NONE;
 	const char *v = NULL;
@@ -86,18 +86,22 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 			    control_ops[op].name, control_selectors[control_ops[op].only],
 			    control_selectors[by]);
 		if (!json_is_string(m))
-			return control_fail(err, errlen, "\"%s\" must be a string", control_selectors[by]);
+			return control_fail(
+			    err, errlen, "\"%s\" must be a string", control_selectors[by]);
 		found = by;
 		v = json_string_value(m);
 		if (strlen(v) != json_string_length(m) || strlen(v) > GW_ID_MAX)
-			return control_fail(err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
+			return control_fail(
+			    err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
 		if (by == CONTROL_BY_SESSION ? !control_session_id_is_valid(v) : !name_is_valid(v))
-			return control_fail(err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
+			return control_fail(
+			    err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
 	}
 	if (found == CONTROL_BY_NONE && control_ops[op].needs_selector)
 		return control_fail(err, errlen, "\"%s\" needs %s", control_ops[op].name,
-		    control_ops[op].only != CONTROL_BY_NONE ? control_selectors[control_ops[op].only]
-							    : "one of session, vendor, person");
+		    control_ops[op].only != CONTROL_BY_NONE
+		        ? control_selectors[control_ops[op].only]
+		        : "one of session, vendor, person");
 	out->by = found;
 	if (v != NULL)
 		snprintf(out->name, sizeof(out->name), "%s", v);
@@ -105,8 +109,8 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 }
 
 int
-control_parse_request(const char *buf, size_t len, struct control_request *out, char *err,
-    size_t errlen)
+control_parse_request(
+    const char *buf, size_t len, struct control_request *out, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	const char *key, *cmd;
@@ -120,7 +124,8 @@ control_parse_request(const char *buf, size_t len, struct control_request *out, 
 	if (len == 0)
 		return control_fail(err, errlen, "empty request");
 	if (len >= CONTROL_REQUEST_MAX)
-		return control_fail(err, errlen, "request longer than %d bytes", CONTROL_REQUEST_MAX - 1);
+		return control_fail(
+		    err, errlen, "request longer than %d bytes", CONTROL_REQUEST_MAX - 1);
 	if (memchr(buf, '\0', len) != NULL || memchr(buf, '\n', len) != NULL)
 		return control_fail(err, errlen, "one request per line");
 	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
@@ -129,7 +134,7 @@ control_parse_request(const char *buf, size_t len, struct control_request *out, 
 		control_fail(err, errlen, "a request is a JSON object");
 		goto out;
 	}
-	json_object_foreach(o, key, v) {
+	json_object_foreach (o, key, v) {
 		if (strcmp(key, "cmd") != 0 && strcmp(key, "session") != 0 &&
 		    strcmp(key, "vendor") != 0 && strcmp(key, "person") != 0) {
 			control_fail(err, errlen, "unknown key \"%.32s\"", key);

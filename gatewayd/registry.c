@@ -19,14 +19,14 @@
 #include "gatewayd/control.h"
 #include "gatewayd/gatewayd.h"
 
-#define REGISTRY_MSG_MAX 4096        /* one message on a link */
+#define REGISTRY_MSG_MAX       4096  /* one message on a link */
 #define REGISTRY_ADMIT_TIMEOUT 5000  /* ms a session waits for the listener's answer */
-#define REGISTRY_BYTES_EVERY 2       /* seconds between byte counter reports */
-#define REGISTRY_WATCHERS_MAX 4      /* live views of one session */
-#define REGISTRY_WATCH_BUF 65536     /* bytes queued for one watcher before output is dropped */
+#define REGISTRY_BYTES_EVERY   2     /* seconds between byte counter reports */
+#define REGISTRY_WATCHERS_MAX  4     /* live views of one session */
+#define REGISTRY_WATCH_BUF     65536 /* bytes queued for one watcher before output is dropped */
 #define REGISTRY_WATCH_RESERVE 512   /* of which kept for the "dropped" and "end" lines */
-#define REGISTRY_WATCH_CHUNK 3072    /* output bytes per watch line (4096 in base64) */
-#define REGISTRY_DISABLED_MAX 10000  /* vendors in the disabled file */
+#define REGISTRY_WATCH_CHUNK   3072  /* output bytes per watch line (4096 in base64) */
+#define REGISTRY_DISABLED_MAX  10000 /* vendors in the disabled file */
 
 /* ---- messages ---- */
 
@@ -75,9 +75,11 @@ registry_recv(int fd, json_t **msg, int *passed_fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-	    .msg_controllen = sizeof(cbuf.buf)};
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf) };
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -135,8 +137,8 @@ registry_msg_string(json_t *msg, const char *key, char *out, size_t max)
 
 struct registry_entry {
 	pid_t pid;
-	int fd;          /* the listener's end of the link; -1 once the process closed it */
-	bool admitted;   /* authenticated, allowed and within the caps: listed and counted */
+	int fd;        /* the listener's end of the link; -1 once the process closed it */
+	bool admitted; /* authenticated, allowed and within the caps: listed and counted */
 	char id[SESSION_ID_LEN + 1];
 	char person[GW_ID_MAX + 1];
 	char vendor[GW_ID_MAX + 1];
@@ -323,8 +325,8 @@ registry_pollfds(const struct registry *reg, struct pollfd *pfd)
 
 /* The caps and the disabled list, checked in the one process that sees every session. */
 static void
-registry_admit(struct registry *reg, struct registry_entry *e, json_t *msg,
-    const struct gw_config *cfg)
+registry_admit(
+    struct registry *reg, struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
 {
 	const struct gw_vendor *v;
 	size_t i, total = 0, of_vendor = 0;
@@ -357,26 +359,33 @@ registry_admit(struct registry *reg, struct registry_entry *e, json_t *msg,
 	v = config_find_vendor(cfg, e->vendor);
 	if (registry_vendor_disabled(reg, e->vendor)) {
 		reason = "vendor_disabled_by_owner";
-		snprintf(why, sizeof(why), "access denied: vendor access disabled by the asset owner");
+		snprintf(
+		    why, sizeof(why), "access denied: vendor access disabled by the asset owner");
 		snprintf(detail, sizeof(detail), "vendor %s is disabled (gatewayctl vendor enable)",
 		    e->vendor);
 	} else if (cfg->max_sessions > 0 && total >= (size_t)cfg->max_sessions) {
 		reason = "session_limit";
-		snprintf(why, sizeof(why), "access denied: the gateway is at its session limit, "
+		snprintf(why, sizeof(why),
+		    "access denied: the gateway is at its session limit, "
 		    "try again later");
 		snprintf(detail, sizeof(detail), "%zu of max_sessions %d sessions active", total,
 		    cfg->max_sessions);
 	} else if (v != NULL && v->max_sessions > 0 && of_vendor >= (size_t)v->max_sessions) {
 		reason = "vendor_session_limit";
-		snprintf(why, sizeof(why), "access denied: %s already has its %d concurrent "
-		    "session(s)", e->vendor, v->max_sessions);
-		snprintf(detail, sizeof(detail), "vendor %s: %zu of max_sessions %d sessions active",
-		    e->vendor, of_vendor, v->max_sessions);
+		snprintf(why, sizeof(why),
+		    "access denied: %s already has its %d concurrent "
+		    "session(s)",
+		    e->vendor, v->max_sessions);
+		snprintf(detail, sizeof(detail),
+		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
+		    v->max_sessions);
 	} else
 		e->admitted = true;
 reply:
-	if (registry_send(e->fd, json_pack("{s:s, s:b, s:s, s:s, s:s}", "type", "admit", "ok",
-	    e->admitted, "why", why, "reason", reason ? reason : "", "detail", detail), -1) != 0)
+	if (registry_send(e->fd,
+	        json_pack("{s:s, s:b, s:s, s:s, s:s}", "type", "admit", "ok", e->admitted, "why",
+	            why, "reason", reason ? reason : "", "detail", detail),
+	        -1) != 0)
 		e->admitted = false; /* it is waiting for exactly this; without it, it refuses */
 }
 
@@ -416,7 +425,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
 		else if (strcmp(type, "bytes") == 0 && e->admitted)
-			registry_entry_bytes(e, msg); else if (strcmp(type, "end") == 0)
+			registry_entry_bytes(e, msg);
+		else if (strcmp(type, "end") == 0)
 			e->admitted = false;
 		json_decref(msg);
 	}
@@ -493,11 +503,14 @@ registry_kill(struct registry *reg, const struct control_request *req, const cha
 
 		if (!e->admitted || !registry_selects(e, req))
 			continue;
-		if (registry_send(e->fd, json_pack("{s:s, s:s, s:s}", "type", "kill", "message",
-		    message, "reason", reason), -1) == 0)
+		if (registry_send(e->fd,
+		        json_pack("{s:s, s:s, s:s}", "type", "kill", "message", message, "reason",
+		            reason),
+		        -1) == 0)
 			n++;
 		else
-			warn_f("session %s: cannot deliver the kill order: %s", e->id, strerror(errno));
+			warn_f("session %s: cannot deliver the kill order: %s", e->id,
+			    strerror(errno));
 	}
 	return n;
 }
@@ -510,7 +523,8 @@ registry_watch(struct registry *reg, const char *session_id, int fd)
 
 	for (i = 0; i < reg->n && rc != 0; i++)
 		if (reg->entries[i].admitted && strcmp(reg->entries[i].id, session_id) == 0)
-			rc = registry_send(reg->entries[i].fd, json_pack("{s:s}", "type", "watch"), fd);
+			rc = registry_send(
+			    reg->entries[i].fd, json_pack("{s:s}", "type", "watch"), fd);
 	close(fd);
 	return rc;
 }
@@ -573,8 +587,8 @@ registry_disabled_set(struct registry *reg, const char *vendor, bool disabled)
 }
 
 int
-registry_set_vendor_disabled(struct registry *reg, const char *state_dir, const char *vendor,
-    bool disabled, char **error)
+registry_set_vendor_disabled(
+    struct registry *reg, const char *state_dir, const char *vendor, bool disabled, char **error)
 {
 	if (registry_vendor_disabled(reg, vendor) == disabled)
 		return 1;
@@ -659,8 +673,7 @@ registry_watcher_flush(struct registry_watcher *w)
 
 /* Queues a whole line, or counts its output bytes as dropped when the watcher lags. */
 static void
-registry_watcher_put(struct registry_watcher *w, const char *line, size_t len,
-    size_t output_bytes)
+registry_watcher_put(struct registry_watcher *w, const char *line, size_t len, size_t output_bytes)
 {
 	char note[64];
 	int n;
@@ -700,8 +713,8 @@ registry_watcher_end(struct registry_watcher *w, const char *end_line)
 }
 
 static void
-registry_link_broadcast(struct registry_link *link, const char *line, size_t len,
-    size_t output_bytes)
+registry_link_broadcast(
+    struct registry_link *link, const char *line, size_t len, size_t output_bytes)
 {
 	size_t i = 0;
 
@@ -729,8 +742,8 @@ registry_link_add_watcher(struct registry_link *link, int fd)
 	w->fd = fd;
 	w->buf = xmalloc(REGISTRY_WATCH_BUF);
 	/* The reply to the watch request comes from here, so nothing can come before it. */
-	w->len = (size_t)snprintf(w->buf, REGISTRY_WATCH_BUF, "{\"ok\":true,\"session\":\"%s\"}\n",
-	    link->id);
+	w->len = (size_t)snprintf(
+	    w->buf, REGISTRY_WATCH_BUF, "{\"ok\":true,\"session\":\"%s\"}\n", link->id);
 	w->dropped = 0;
 	shutdown(fd, SHUT_RD); /* read-only view: nothing a watcher sends reaches the session */
 	if (!registry_watcher_flush(w))
@@ -750,12 +763,14 @@ registry_link_order(struct registry_link *link, json_t *msg, int fd)
 	if (fd != -1)
 		close(fd);
 	if (strcmp(type, "kill") == 0 && !link->killed) {
-		if (!registry_msg_string(msg, "message", link->kill_message,
-			sizeof(link->kill_message)))
+		if (!registry_msg_string(
+		        msg, "message", link->kill_message, sizeof(link->kill_message)))
 			snprintf(link->kill_message, sizeof(link->kill_message),
 			    "session ended by the asset owner");
-		if (!registry_msg_string(msg, "reason", link->kill_reason, sizeof(link->kill_reason)))
-			snprintf(link->kill_reason, sizeof(link->kill_reason), "killed by the asset owner");
+		if (!registry_msg_string(
+		        msg, "reason", link->kill_reason, sizeof(link->kill_reason)))
+			snprintf(link->kill_reason, sizeof(link->kill_reason),
+			    "killed by the asset owner");
 		link->killed = true;
 	}
 }
@@ -780,8 +795,8 @@ registry_link_read(struct registry_link *link)
 }
 
 int
-registry_link_admit(struct registry_link *link, const struct registry_session *info,
-    char *why, size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
+registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
+    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
 {
 	struct pollfd pfd;
 	struct timespec t0, t;
@@ -795,11 +810,13 @@ registry_link_admit(struct registry_link *link, const struct registry_session *i
 	snprintf(reason, reasonlen, "registry_unavailable");
 	snprintf(detail, detaillen, "no answer from the listener");
 	if (link->lost ||
-	    registry_send(link->fd, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}",
-		"type", "admit", "id", info->id, "person", info->person, "vendor", info->vendor,
-		"target", info->target, "ticket", info->ticket, "source", info->source, "port",
-		info->port, "started", (json_int_t)info->started, "ends_at",
-		(json_int_t)info->ends_at), -1) != 0)
+	    registry_send(link->fd,
+	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",
+	            "id", info->id, "person", info->person, "vendor", info->vendor, "target",
+	            info->target, "ticket", info->ticket, "source", info->source, "port",
+	            info->port, "started", (json_int_t)info->started, "ends_at",
+	            (json_int_t)info->ends_at),
+	        -1) != 0)
 		return -1;
 	snprintf(link->id, sizeof(link->id), "%s", info->id);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -863,8 +880,8 @@ registry_link_data(struct registry_link *link, bool to_target, const void *buf, 
 	for (off = 0; off < len && link->nwatchers > 0; off += n) {
 		n = len - off < REGISTRY_WATCH_CHUNK ? len - off : REGISTRY_WATCH_CHUNK;
 		memcpy(line, "{\"o\":\"", 6);
-		b64 = EVP_EncodeBlock((unsigned char *)line + 6, (const unsigned char *)buf + off,
-		    (int)n);
+		b64 = EVP_EncodeBlock(
+		    (unsigned char *)line + 6, (const unsigned char *)buf + off, (int)n);
 		memcpy(line + 6 + b64, "\"}\n", 3);
 		registry_link_broadcast(link, line, 6 + (size_t)b64 + 3, n);
 	}
@@ -887,8 +904,10 @@ registry_link_tick(struct registry_link *link)
 	if (link->lost || (link->in == link->sent_in && link->out == link->sent_out) ||
 	    now < link->sent_at + REGISTRY_BYTES_EVERY)
 		return;
-	if (registry_send(link->fd, json_pack("{s:s, s:I, s:I}", "type", "bytes", "in",
-	    (json_int_t)link->in, "out", (json_int_t)link->out), -1) == 0) {
+	if (registry_send(link->fd,
+	        json_pack("{s:s, s:I, s:I}", "type", "bytes", "in", (json_int_t)link->in, "out",
+	            (json_int_t)link->out),
+	        -1) == 0) {
 		link->sent_in = link->in;
 		link->sent_out = link->out;
 	}
@@ -940,13 +959,14 @@ registry_link_free(struct registry_link *link, const char *end_reason)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		for (i = 0; i < link->nwatchers;)
-			if (!registry_watcher_flush(&link->watchers[i]) || link->watchers[i].len == 0)
+			if (!registry_watcher_flush(&link->watchers[i]) ||
+			    link->watchers[i].len == 0)
 				registry_watcher_close(link, i);
 			else
 				i++;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = REGISTRY_END_GRACE_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		left = REGISTRY_END_GRACE_MS -
+		    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (link->nwatchers == 0 || left <= 0)
 			break;
 		for (n = 0; n < link->nwatchers; n++) {

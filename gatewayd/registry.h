@@ -50,8 +50,8 @@ int registry_kill(struct registry *reg, const struct control_request *req, const
 int registry_watch(struct registry *reg, const char *session_id, int fd);
 /* Persists the vendor's state in state_dir (atomically) and applies it to admissions.
  * Returns 0, 1 when it was already so, -1 with *error (caller frees). */
-int registry_set_vendor_disabled(struct registry *reg, const char *state_dir, const char *vendor,
-    bool disabled, char **error);
+int registry_set_vendor_disabled(
+    struct registry *reg, const char *state_dir, const char *vendor, bool disabled, char **error);
 
 /* ---- session side ---- */
 
@@ -72,13 +72,13 @@ int registry_link_fd(const struct registry_link *link);
 bool registry_link_lost(const struct registry_link *link);
 /* Asks the listener to admit the session. 0: admitted (also without a link); -1: refused,
  * with the vendor's text in why and the audit's reason name and detail. */
-int registry_link_admit(struct registry_link *link, const struct registry_session *info,
-    char *why, size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
+int registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
+    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
 /* Takes the listener's orders (kill, watch); called when the link is readable. */
 void registry_link_read(struct registry_link *link);
 /* Whether the owner ordered this session ended; then the vendor's message and the reason. */
-bool registry_link_killed(const struct registry_link *link, const char **message,
-    const char **reason);
+bool registry_link_killed(
+    const struct registry_link *link, const char **message, const char **reason);
 /* Counts bytes forwarded; output to the vendor also goes to the watchers. */
 void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
 /* Reports the byte counters when due and pushes what watchers have not taken yet. */

@@ -9,8 +9,8 @@
 static int
 cmd_kill_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"vendor", required_argument, NULL, 'v'},
-	    {"person", required_argument, NULL, 'p'}, {0}};
+	static const struct option opts[] = { { "vendor", required_argument, NULL, 'v' },
+		{ "person", required_argument, NULL, 'p' }, { 0 } };
 	const char *key = NULL, *name = NULL;
 	json_t *reply;
 	int ch;

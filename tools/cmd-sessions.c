@@ -17,7 +17,7 @@ sessions_str(const json_t *o, const char *key)
 static int
 cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	json_t *reply, *list, *o;
 	char source[80];
 	bool as_json = false;
@@ -39,16 +39,17 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 		json_dumpf(list, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
-		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s\n", "ID", "PERSON",
-		    "VENDOR", "TARGET", "SOURCE", "STARTED", "ENDS AT", "TICKET", "BYTES IN",
-		    "BYTES OUT");
-		json_array_foreach(list, i, o) {
+		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s\n", "ID",
+		    "PERSON", "VENDOR", "TARGET", "SOURCE", "STARTED", "ENDS AT", "TICKET",
+		    "BYTES IN", "BYTES OUT");
+		json_array_foreach (list, i, o) {
 			snprintf(source, sizeof(source), "%s:%lld", sessions_str(o, "source"),
 			    (long long)json_integer_value(json_object_get(o, "source_port")));
 			printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld\n",
-			    sessions_str(o, "id"), sessions_str(o, "person"), sessions_str(o, "vendor"),
-			    sessions_str(o, "target"), source, sessions_str(o, "started"),
-			    sessions_str(o, "ends_at"), sessions_str(o, "ticket"),
+			    sessions_str(o, "id"), sessions_str(o, "person"),
+			    sessions_str(o, "vendor"), sessions_str(o, "target"), source,
+			    sessions_str(o, "started"), sessions_str(o, "ends_at"),
+			    sessions_str(o, "ticket"),
 			    (long long)json_integer_value(json_object_get(o, "bytes_in")),
 			    (long long)json_integer_value(json_object_get(o, "bytes_out")));
 		}

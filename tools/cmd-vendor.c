@@ -16,8 +16,9 @@ cmd_vendor_exec(struct ctl_context *ctx, int argc, char **argv)
 		return 2;
 	}
 	disable = strcmp(argv[1], "disable") == 0;
-	if ((reply = ctl_control_call(ctx, json_pack("{s:s, s:s}", "cmd",
-	    disable ? "vendor_disable" : "vendor_enable", "vendor", argv[2]))) == NULL)
+	if ((reply = ctl_control_call(ctx,
+	         json_pack("{s:s, s:s}", "cmd", disable ? "vendor_disable" : "vendor_enable",
+	             "vendor", argv[2]))) == NULL)
 		return 1;
 	printf("vendor %s %s%s", argv[2], disable ? "disabled" : "enabled",
 	    json_is_true(json_object_get(reply, "changed")) ? "" : " (already)");

@@ -62,9 +62,11 @@ cmd_watch_exec(struct ctl_context *ctx, int argc, char **argv)
 	while ((line = ctl_conn_recv(&c)) != NULL) {
 		if ((s = json_string_value(json_object_get(line, "o"))) != NULL) {
 			if (watch_output(s) != 0)
-				fprintf(stderr, "\r\n[gatewayctl: malformed output line skipped]\r\n");
+				fprintf(
+				    stderr, "\r\n[gatewayctl: malformed output line skipped]\r\n");
 		} else if (json_object_get(line, "dropped") != NULL)
-			fprintf(stderr, "\r\n[gatewayctl: %lld bytes of output dropped: this viewer "
+			fprintf(stderr,
+			    "\r\n[gatewayctl: %lld bytes of output dropped: this viewer "
 			    "was too slow]\r\n",
 			    (long long)json_integer_value(json_object_get(line, "dropped")));
 		else if ((s = json_string_value(json_object_get(line, "end"))) != NULL) {

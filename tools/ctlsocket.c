@@ -18,7 +18,7 @@
 int
 ctl_conn_open(struct ctl_context *ctx, struct ctl_conn *c)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const struct gw_config *cfg;
 	const char *path = ctx->control_socket;
 
@@ -36,8 +36,8 @@ ctl_conn_open(struct ctl_context *ctx, struct ctl_conn *c)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "gatewayctl: cannot reach gatewayd at %s: %s\n", path,
-		    strerror(errno));
+		fprintf(
+		    stderr, "gatewayctl: cannot reach gatewayd at %s: %s\n", path, strerror(errno));
 		ctl_conn_close(c);
 		return -1;
 	}
@@ -94,7 +94,8 @@ ctl_conn_recv(struct ctl_conn *c)
 		if (c->len > 0 && (nl = memchr(c->buf, '\n', c->len)) != NULL)
 			break;
 		if (c->len == CTL_LINE_MAX) {
-			fprintf(stderr, "gatewayctl: reply line longer than %d bytes\n", CTL_LINE_MAX);
+			fprintf(
+			    stderr, "gatewayctl: reply line longer than %d bytes\n", CTL_LINE_MAX);
 			return NULL;
 		}
 		if (c->cap - c->len < 4096) {

@@ -14,7 +14,8 @@ struct ctl_conn {
 	size_t len, cap;
 };
 
-/* Connects to -S SOCKET, else control_socket of -f CONFIG; -1 (printed) when gatewayd cannot be reached. */
+/* Connects to -S SOCKET, else control_socket of -f CONFIG; -1 (printed) when gatewayd cannot be
+ * reached. */
 int ctl_conn_open(struct ctl_context *ctx, struct ctl_conn *c);
 void ctl_conn_close(struct ctl_conn *c);
 /* Sends req (stolen) as one line. */

@@ -24,7 +24,8 @@ expect_refused(const char *text, const char *why)
 	char err[160] = "";
 
 	ck_assert_msg(parse(text, &r, err, sizeof(err)) == -1, "accepted: %s", text);
-	ck_assert_msg(strstr(err, why) != NULL, "for %s: error \"%s\" lacks \"%s\"", text, err, why);
+	ck_assert_msg(
+	    strstr(err, why) != NULL, "for %s: error \"%s\" lacks \"%s\"", text, err, why);
 	ck_assert_int_eq(r.by, CONTROL_BY_NONE);
 	ck_assert_str_eq(r.name, "");
 }
@@ -47,9 +48,9 @@ START_TEST(test_kill_by_each_selector)
 		enum control_selector by;
 		const char *name;
 	} cases[] = {
-	    {"{\"cmd\":\"kill\",\"session\":\"" ID "\"}", CONTROL_BY_SESSION, ID},
-	    {"{\"cmd\":\"kill\",\"vendor\":\"acme\"}", CONTROL_BY_VENDOR, "acme"},
-	    {"{\"cmd\":\"kill\",\"person\":\"acme.alice\"}", CONTROL_BY_PERSON, "acme.alice"},
+		{ "{\"cmd\":\"kill\",\"session\":\"" ID "\"}", CONTROL_BY_SESSION, ID },
+		{ "{\"cmd\":\"kill\",\"vendor\":\"acme\"}", CONTROL_BY_VENDOR, "acme" },
+		{ "{\"cmd\":\"kill\",\"person\":\"acme.alice\"}", CONTROL_BY_PERSON, "acme.alice" },
 	};
 	struct control_request r;
 	char err[160];
@@ -69,14 +70,15 @@ START_TEST(test_vendor_and_watch_requests)
 	struct control_request r;
 	char err[160];
 
-	ck_assert_int_eq(parse("{\"cmd\":\"vendor_disable\",\"vendor\":\"acme\"}", &r, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    parse("{\"cmd\":\"vendor_disable\",\"vendor\":\"acme\"}", &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.op, CONTROL_VENDOR_DISABLE);
-	ck_assert_int_eq(parse("{\"vendor\":\"acme\",\"cmd\":\"vendor_enable\"}", &r, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    parse("{\"vendor\":\"acme\",\"cmd\":\"vendor_enable\"}", &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.op, CONTROL_VENDOR_ENABLE);
 	ck_assert_str_eq(r.name, "acme");
-	ck_assert_int_eq(parse("{\"cmd\":\"watch\",\"session\":\"" ID "\"}", &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    parse("{\"cmd\":\"watch\",\"session\":\"" ID "\"}", &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.op, CONTROL_WATCH);
 	ck_assert_str_eq(r.name, ID);
 }
@@ -121,7 +123,8 @@ END_TEST
 START_TEST(test_wrong_selector_for_command_refused)
 {
 	expect_refused("{\"cmd\":\"watch\",\"vendor\":\"acme\"}", "takes \"session\"");
-	expect_refused("{\"cmd\":\"vendor_disable\",\"person\":\"acme.alice\"}", "takes \"vendor\"");
+	expect_refused(
+	    "{\"cmd\":\"vendor_disable\",\"person\":\"acme.alice\"}", "takes \"vendor\"");
 	expect_refused("{\"cmd\":\"vendor_disable\"}", "needs vendor");
 }
 END_TEST
