@@ -35,6 +35,13 @@ if gw_build build-sanitize -DGW_SANITIZE=ON; then
 else
 	failed=$((failed + 1))
 fi
+# One integration scenario with gatewayd under valgrind memcheck (scripts/valgrind.sh).
+gw_say "valgrind"
+if scripts/valgrind.sh build-valgrind; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 echo "tests took $((SECONDS - start)) s; skipped: $skipped"
 echo "$passed passed, $failed failed"
 ((failed == 0 && passed > 0))

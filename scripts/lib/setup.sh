@@ -9,6 +9,8 @@ GW_PACKAGES=(
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
 	util-linux coreutils openssl
+	# scripts/valgrind.sh
+	valgrind
 )
 
 gw_say() { printf '==> %s\n' "$*"; }
