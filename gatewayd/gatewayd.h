@@ -12,6 +12,7 @@
 #include <libssh/server.h>
 
 #include "gatewayd/audit.h"
+#include "gatewayd/guard.h"
 #include "gatewayd/recorder.h"
 #include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
@@ -56,6 +57,12 @@ struct relay {
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
+	/* Recorded bytes libssh did not take (it writes nothing during a key re-exchange):
+	 * they go before anything else in their direction. [0] output, [1] stderr, [2] input. */
+	struct relay_held {
+		char *buf;
+		uint32_t len, off;
+	} held[3];
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };
@@ -90,6 +97,15 @@ struct session {
 	const struct gw_person *person; /* set once authenticated */
 	char key_fp[128];
 	int auth_failures;
+	struct guard *guard; /* pre-authentication limits shared with the listener */
+	unsigned auth_done[GW_AUTH_CHAIN_MAX]; /* methods passed so far, in order */
+	size_t nauth_done;
+	char auth_user[GW_USERNAME_MAX + 1]; /* the name the first method passed for */
+	struct gwpam *pam;      /* keyboard-interactive conversation under way */
+	size_t pam_nprompts;    /* prompts the vendor was sent */
+	bool banner_sent;
+	char cert_serial[24];   /* authenticated by certificate: its serial and key id */
+	char cert_key_id[GW_ID_MAX * 2];
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
@@ -107,24 +123,56 @@ struct session {
 	bool recheck_policy;  /* configuration reloaded */
 	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
+	time_t last_activity; /* idle timeout: when relayed bytes last changed */
+	unsigned long long idle_bytes; /* relayed bytes at last_activity */
 	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
 	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
 	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
 	char end_reason[128];
 };
 
+/* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
+int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
+
+/* privileges.c: called first in each forked session process; -1: end it. */
+int privileges_drop_session(void);
+
 /* hostkey.c */
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. */
-int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key);
+int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+    struct guard *guard);
 /* Ends the whole session with a message on every channel; reason for the evidence. */
 void session_abort(struct session *s, const char *reason);
 int session_audit(struct session *s, const char *event, json_t *fields);
 
 /* auth.c: vendor authentication callbacks. */
 void auth_install(struct session *s);
+void auth_free(struct session *s); /* an unfinished PAM conversation */
+
+/* pam.c: keyboard-interactive through PAM (service "gatewayd") in a child process. */
+#define GWPAM_PROMPTS_MAX 16
+#define GWPAM_TEXT_MAX 1024
+struct gwpam;
+struct gwpam_step {
+	enum { GWPAM_PROMPTS, GWPAM_SUCCESS, GWPAM_FAILURE } kind;
+	char *instruction; /* GWPAM_PROMPTS: PAM's info text, may be NULL */
+	size_t nprompts;
+	char *prompts[GWPAM_PROMPTS_MAX];
+	bool echo[GWPAM_PROMPTS_MAX];
+	char detail[GWPAM_TEXT_MAX + 64]; /* precise result or error, for the log only */
+};
+/* Starts the PAM process for user; NULL with err. timeout_s bounds every wait. */
+struct gwpam *gwpam_start(const char *user, const char *rhost, int timeout_s, char *err,
+    size_t errlen);
+/* The next prompts or the result; -1 (detail set) when the PAM process failed. */
+int gwpam_next(struct gwpam *p, struct gwpam_step *st);
+void gwpam_step_clear(struct gwpam_step *st);
+/* The vendor's answers to the last prompts, in order (wiped once sent). */
+int gwpam_answer(struct gwpam *p, const char *const *answers, size_t n);
+void gwpam_free(struct gwpam *p);
 
 /* target.c: the client leg. Returns a connected, authenticated target session or
  * NULL with a vendor-readable reason in why and the precise one in detail. */

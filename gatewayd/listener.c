@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -16,11 +17,13 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/guard.h"
 
 struct listener {
 	const char *config_path;
 	struct gw_config *cfg;
 	struct sealkey *key;
+	struct guard *guard; /* pre-authentication limits, shared with the session processes */
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
@@ -59,7 +62,7 @@ listener_open_binds(struct listener *l)
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0)
+		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
 			return -1;
 		if (ssh_bind_listen(b) != SSH_OK) {
 			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
@@ -108,6 +111,7 @@ listener_reap(struct listener *l)
 	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		guard_reaped(l->guard, pid);
 		for (i = 0; i < l->nchildren; i++)
 			if (l->children[i] == pid) {
 				l->children[i] = l->children[--l->nchildren];
@@ -144,29 +148,43 @@ listener_reload(struct listener *l)
 static void
 listener_accept(struct listener *l, ssh_bind b)
 {
-	ssh_session vendor = ssh_new();
+	ssh_session vendor;
+	char source[GUARD_SOURCE_LEN];
 	sigset_t hup;
 	pid_t pid;
-	int rc;
+	int rc, fd;
 
-	if (vendor == NULL)
-		return;
-	if (ssh_bind_accept(b, vendor) != SSH_OK) {
-		warn_f("accept failed: %s", ssh_get_error(b));
-		ssh_free(vendor);
+	if ((fd = accept(ssh_bind_get_fd(b), NULL, NULL)) == -1) {
+		warn_f("accept failed: %s", strerror(errno));
 		return;
 	}
+	/* Refusals before any SSH byte and before fork: a flood costs an accept and a close. */
 	if (l->cfg->max_sessions > 0 && l->nchildren >= (size_t)l->cfg->max_sessions) {
 		warn_f("connection refused: %zu sessions already (max_sessions)", l->nchildren);
-		ssh_free(vendor);
+		close(fd);
+		return;
+	}
+	if (guard_source_name(fd, source, NULL) != 0 ||
+	    guard_admit(l->guard, l->cfg, source, time(NULL)) != GUARD_ADMIT) {
+		close(fd);
+		return;
+	}
+	if ((vendor = ssh_new()) == NULL || ssh_bind_accept_fd(b, vendor, fd) != SSH_OK) {
+		warn_f("accept failed: %s", vendor ? ssh_get_error(b) : "out of memory");
+		if (vendor == NULL)
+			close(fd);
+		ssh_free(vendor); /* owns fd once accepted */
+		guard_forked(l->guard, -1);
 		return;
 	}
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
+		guard_forked(l->guard, -1);
 		ssh_free(vendor);
 		return;
 	}
 	if (pid != 0) {
+		guard_forked(l->guard, pid);
 		if (l->nchildren == l->children_cap) {
 			l->children_cap = l->children_cap ? 2 * l->children_cap : 64;
 			l->children = xreallocarray(l->children, l->children_cap, sizeof(pid_t));
@@ -178,6 +196,8 @@ listener_accept(struct listener *l, ssh_bind b)
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
 	listener_close_binds(l);
+	if (privileges_drop_session() != 0)
+		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
@@ -185,8 +205,9 @@ listener_accept(struct listener *l, ssh_bind b)
 	free(l->children);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, vendor, l->key);
+	rc = session_run(l->cfg, vendor, l->key, l->guard);
 	ssh_free(vendor);
+	guard_free(l->guard);
 	sealkey_free(l->key);
 	config_free(l->cfg);
 	ssh_finalize();
@@ -205,7 +226,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	(void)foreground;
 	ssh_init();
 	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
-	    listener_open_binds(&l) != 0)
+	    listener_open_binds(&l) != 0 || (l.guard = guard_new()) == NULL)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -259,6 +280,7 @@ out:
 		close(l.sigfd);
 	listener_close_binds(&l);
 	free(l.children);
+	guard_free(l.guard);
 	sealkey_free(l.key);
 	config_free(l.cfg);
 	ssh_finalize();

@@ -205,18 +205,41 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 
 /* ---- vendor side ---- */
 
+/* Sends what a direction holds; true once it holds nothing more. */
+static bool
+relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stderr)
+{
+	int w;
+
+	while (h->off < h->len) {
+		w = is_stderr ? ssh_channel_write_stderr(to, h->buf + h->off, h->len - h->off)
+			      : ssh_channel_write(to, h->buf + h->off, h->len - h->off);
+		if (w < 0)
+			relay_fail(r, "relay write failed");
+		if (w <= 0)
+			return false;
+		h->off += (uint32_t)w;
+	}
+	free(h->buf);
+	memset(h, 0, sizeof(*h));
+	return true;
+}
+
 /* Records, then forwards, up to the peer's window from data into to: the one place bytes
- * cross the gateway. Nothing is forwarded that the recording does not already hold (R9); a
- * write within the window is taken whole into libssh's buffer, so what is recorded is what
- * goes. Returns the count forwarded (0: no room, or the recording failed). */
+ * cross the gateway. Nothing is forwarded that the recording does not already hold (R9);
+ * what libssh does not take at once is held and sent first later. Returns the count
+ * consumed (0: no room, the recording failed, or the connection broke). */
 static int
 relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target,
     int is_stderr)
 {
-	uint32_t n = ssh_channel_window_size(to);
-	int rc;
+	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
+	uint32_t n;
+	int rc, w;
 
-	if (n > len)
+	if (h->len > 0 && !relay_release(r, to, h, is_stderr))
+		return 0;
+	if ((n = ssh_channel_window_size(to)) > len)
 		n = len;
 	if (n == 0)
 		return 0;
@@ -232,9 +255,31 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 		relay_fail(r, "recording write failed");
 		return 0;
 	}
-	if ((is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n)) <= 0)
+	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+	if (w < 0) {
+		relay_fail(r, "relay write failed");
 		return 0;
+	}
+	if ((uint32_t)w < n) {
+		h->buf = xmalloc(n - (uint32_t)w);
+		memcpy(h->buf, (const char *)data + w, n - (uint32_t)w);
+		h->len = n - (uint32_t)w;
+	}
 	return (int)n;
+}
+
+/* Sends what the relay holds in every direction still open. */
+static void
+relay_release_all(struct relay *r)
+{
+	if (r->held[2].len > 0 && !r->target_closed)
+		relay_release(r, r->target, &r->held[2], 0);
+	if (!r->vendor_closed && !r->close_sent) {
+		if (r->held[0].len > 0)
+			relay_release(r, r->vendor, &r->held[0], 0);
+		if (r->held[1].len > 0)
+			relay_release(r, r->vendor, &r->held[1], 1);
+	}
 }
 
 static int
@@ -515,11 +560,13 @@ static void
 relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, int is_stderr)
 {
 	static char buf[RELAY_CHUNK];
+	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
 	uint32_t room;
 	int n;
 
-	while (!r->session->fatal && ssh_channel_poll(from, is_stderr) > 0 &&
-	    (room = ssh_channel_window_size(to)) > 0) {
+	/* Held bytes go first; until they are gone the rest waits in libssh. */
+	while (!r->session->fatal && (h->len == 0 || relay_release(r, to, h, is_stderr)) &&
+	    ssh_channel_poll(from, is_stderr) > 0 && (room = ssh_channel_window_size(to)) > 0) {
 		if (room > sizeof(buf))
 			room = sizeof(buf);
 		if ((n = ssh_channel_read_nonblocking(from, buf, room, is_stderr)) <= 0)
@@ -602,14 +649,18 @@ relay_pump_one(struct relay *r)
 			relay_close_vendor(r);
 			relay_close_target(r);
 		}
-	} else if (!r->vendor_closed && !r->close_sent)
-		relay_drain(r, r->target, r->vendor, false, 0);
+	} else {
+		relay_release_all(r);
+		if (!r->vendor_closed && !r->close_sent)
+			relay_drain(r, r->target, r->vendor, false, 0);
+	}
 	if (!r->vendor_closed && !r->close_sent)
 		relay_drain(r, r->target, r->vendor, false, 1);
 	if (r->transfer == NULL && !r->target_closed && !r->vendor_eof_sent)
 		relay_drain(r, r->vendor, r->target, true, 0);
 
 	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&
+	    r->held[2].len == 0 &&
 	    (r->transfer == NULL || transfer_idle_from_vendor(r))) {
 		r->vendor_eof_sent = true;
 		if (!r->target_closed)
@@ -617,6 +668,7 @@ relay_pump_one(struct relay *r)
 	}
 	if ((r->target_eof || r->target_closed) && !r->target_eof_sent &&
 	    ssh_channel_poll(r->target, 0) <= 0 && ssh_channel_poll(r->target, 1) <= 0 &&
+	    r->held[0].len == 0 && r->held[1].len == 0 &&
 	    (r->transfer == NULL || transfer_idle_from_target(r))) {
 		r->target_eof_sent = true;
 		if (!r->close_sent && !r->vendor_closed)
@@ -630,7 +682,9 @@ relay_pump_one(struct relay *r)
 			snprintf(r->end_reason, sizeof(r->end_reason), "target closed the channel");
 		relay_close_vendor(r);
 	}
-	if (r->vendor_closed || r->target_closed)
+	/* Closing our end makes libssh refuse to read what it still buffers from the target:
+	 * after the target closed, only once all of that has gone to the vendor. */
+	if (r->vendor_closed || (r->target_closed && r->target_eof_sent))
 		relay_close_target(r);
 	r->done = r->vendor_closed && r->close_sent && r->target_close_sent;
 }
@@ -638,9 +692,13 @@ relay_pump_one(struct relay *r)
 void
 relay_free(struct relay *r)
 {
+	int i;
+
 	if (r == NULL)
 		return;
 	transfer_free(r);
+	for (i = 0; i < 3; i++)
+		free(r->held[i].buf);
 	if (r->rec != NULL) {
 		if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
 			error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));

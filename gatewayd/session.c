@@ -3,7 +3,6 @@
  * except the SSH protocol itself and user-name syntax hints. */
 #include "gatewayd/gatewayd.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/rand.h>
@@ -43,25 +42,10 @@ session_new_id(char *out)
 static void
 session_peer(struct session *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	int fd = ssh_get_fd(s->vendor), one = 1;
 
-	snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, s->client_addr, sizeof(s->client_addr));
-		s->client_port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, s->client_addr, sizeof(s->client_addr));
-		s->client_port = ntohs(sin6->sin6_port);
-	}
+	guard_source_name(fd, s->client_addr, &s->client_port);
 }
 
 int
@@ -429,6 +413,40 @@ session_watch_stop(struct session *s)
 	}
 }
 
+static int
+session_idle_limit(const struct session *s)
+{
+	int v = s->person != NULL ? s->person->vendor->idle_timeout : -1;
+
+	return v >= 0 ? v : s->cfg->idle_timeout;
+}
+
+/* R4: no vendor input and no target output for idle_timeout seconds ends the session. */
+static void
+session_check_idle(struct session *s)
+{
+	int limit = session_idle_limit(s);
+	unsigned long long bytes = 0;
+	const struct relay *r;
+	time_t now = time(NULL);
+	char msg[64], reason[64];
+
+	if (s->phase != PHASE_RELAY || s->ended || limit == 0)
+		return;
+	TAILQ_FOREACH(r, &s->relays, entry)
+		bytes += r->bytes_in + r->bytes_out;
+	if (s->last_activity == 0 || bytes != s->idle_bytes) {
+		s->idle_bytes = bytes;
+		s->last_activity = now;
+		return;
+	}
+	if (now - s->last_activity < limit)
+		return;
+	snprintf(msg, sizeof(msg), "idle for %d s: session ended", limit);
+	snprintf(reason, sizeof(reason), "idle timeout (%d s without input or output)", limit);
+	session_cut(s, msg, reason);
+}
+
 /* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
 static int
 session_poll_timeout(struct session *s)
@@ -460,6 +478,12 @@ session_poll_timeout(struct session *s)
 		if (ms == -1 || t < ms)
 			ms = (long)t;
 	}
+	if (session_idle_limit(s) > 0 && !s->ended) {
+		t = s->last_activity == 0 ? 1 : s->last_activity + session_idle_limit(s) - now;
+		t = t > 0 ? t * 1000 : 0;
+		if (ms == -1 || t < ms)
+			ms = (long)t;
+	}
 	return (int)ms;
 }
 
@@ -473,6 +497,7 @@ session_loop(struct session *s)
 		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
 		if (s->phase == PHASE_DECIDE) {
 			alarm(0); /* authenticated: the login grace time no longer applies */
+			guard_authenticated(s->guard, s->client_addr, s->uname.person);
 			session_decide(s);
 		}
 		relay_pump(s);
@@ -482,6 +507,7 @@ session_loop(struct session *s)
 		}
 		session_recheck(s);
 		session_check_schedule(s);
+		session_check_idle(s);
 		session_check_alive(s);
 		if (s->ended)
 			return;
@@ -535,13 +561,15 @@ session_linger(struct session *s)
 }
 
 int
-session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key)
+session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+    struct guard *guard)
 {
 	struct session s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.key = key;
+	s.guard = guard;
 	s.vendor = vendor;
 	s.started = time(NULL);
 	s.phase = PHASE_AUTH;
@@ -592,6 +620,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	ssh_event_remove_session(s.event, vendor);
 	ssh_disconnect(vendor);
 	ssh_event_free(s.event);
+	auth_free(&s);
 	audit_close(s.audit);
 	return s.fatal ? 1 : 0;
 }

@@ -91,6 +91,35 @@ loader_string(struct loader *ld, const config_setting_t *group, const char *key,
 	return xstrdup(v);
 }
 
+/* An SSH algorithm list as libssh takes it: names joined by commas, nothing else (no
+ * spaces, no OpenSSH "+"/"-"/"^" edits, which libssh 0.10 would not understand). */
+static char *
+loader_algorithms(struct loader *ld, const config_setting_t *group, const char *key)
+{
+	char *v = loader_string(ld, group, key, false);
+	size_t i, n;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	/* Each name starts with a letter or digit; '-', '.', '@' only inside it. */
+	for (i = 0; i < n; i++) {
+		bool alnum = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9');
+		bool first = i == 0 || v[i - 1] == ',';
+
+		if (!alnum && (first || (v[i] != '-' && v[i] != '.' && v[i] != '@' && v[i] != ',')))
+			break;
+	}
+	if (n == 0 || n > 1024 || i < n || v[n - 1] == ',') {
+		loader_error(ld, config_setting_get_member(group, key),
+		    "\"%s\" must be algorithm names separated by commas, e.g. \"%s\"", key,
+		    "curve25519-sha256,diffie-hellman-group16-sha512");
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 static int
 loader_int(struct loader *ld, const config_setting_t *group, const char *key, int def, int min,
     int max)
@@ -355,11 +384,46 @@ windows_free(struct gw_window_set *set)
 	free(set->windows);
 }
 
+/* auth_methods = "publickey,keyboard-interactive"; nchains stays 0 when absent. */
+static void
+loader_auth_methods(struct loader *ld, const config_setting_t *g, struct gw_auth_methods *m)
+{
+	const config_setting_t *s = config_setting_get_member(g, "auth_methods");
+	char *text, why[128];
+
+	memset(m, 0, sizeof(*m));
+	if ((text = loader_string(ld, g, "auth_methods", false)) == NULL)
+		return;
+	if (auth_methods_parse(text, m, why, sizeof(why)) != 0)
+		loader_error(ld, s, "bad auth_methods \"%s\": %s", text, why);
+	free(text);
+}
+
+/* cert_authorities = [ "ssh-ed25519 AAAA..." ]: CA keys trusted for the vendor's persons. */
+static void
+loader_cert_authorities(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
+{
+	const config_setting_t *s = config_setting_get_member(g, "cert_authorities");
+	size_t i, n;
+	char **lines = loader_strings(ld, g, "cert_authorities", &n);
+
+	v->cert_authorities = xcalloc(n, sizeof(*v->cert_authorities));
+	for (i = 0; i < n; i++) {
+		struct gw_cert_authority *ca = &v->cert_authorities[v->ncert_authorities++];
+
+		ca->line = lines[i];
+		if (sshkey_blob_from_line(ca->line, &ca->key_blob, &ca->key_blob_len) != 0)
+			loader_error(ld, s, "cert_authorities entry %zu is not an OpenSSH ed25519, ecdsa "
+			    "or rsa (>= 2048 bits) public key line", i + 1);
+	}
+	free(lines);
+}
+
 static void
 loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
     struct gw_person *p)
 {
-	static const char *const known[] = {"id", "name", "keys", "windows", NULL};
+	static const char *const known[] = {"id", "name", "keys", "windows", "auth_methods", NULL};
 	const config_setting_t *ks;
 	size_t i, prefix = strlen(v->id);
 
@@ -369,6 +433,7 @@ loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
 	p->name = loader_string(ld, g, "name", false);
 	p->keys = loader_strings(ld, g, "keys", &p->nkeys);
 	loader_windows(ld, g, &p->windows);
+	loader_auth_methods(ld, g, &p->auth_methods);
 	if (p->id != NULL && (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 ||
 	    p->id[prefix] != '.' || p->id[prefix + 1] == '\0'))
 		loader_error(ld, g, "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
@@ -387,7 +452,7 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    NULL};
+	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -395,8 +460,14 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->id = loader_string(ld, g, "id", true);
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
+	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
+	loader_auth_methods(ld, g, &v->auth_methods);
+	loader_cert_authorities(ld, g, v);
+	if ((v->revoked_certs = loader_string(ld, g, "revoked_certs", false)) != NULL)
+		loader_check_readable(ld, config_setting_get_member(g, "revoked_certs"), "revoked_certs",
+		    v->revoked_certs, false);
 	if (v->id == NULL) {
 		v->id = xstrdup("");
 		return;
@@ -428,8 +499,8 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->user = loader_string(ld, g, "user", true);
 	t->key_file = loader_string(ld, g, "key_file", false);
 	t->password_file = loader_string(ld, g, "password_file", false);
-	t->hostkey_algorithms = loader_string(ld, g, "hostkey_algorithms", false);
-	t->kex_algorithms = loader_string(ld, g, "kex_algorithms", false);
+	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
+	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
 	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	if (t->name != NULL && !name_is_valid(t->name))
@@ -652,6 +723,59 @@ warn_cmp_desc(const void *a, const void *b)
 	return *(const int *)b - *(const int *)a;
 }
 
+/* max_startups = "start:rate:full", as sshd's MaxStartups; default "10:30:100". */
+static void
+loader_startups(struct loader *ld, const config_setting_t *root, struct gw_startups *m)
+{
+	const config_setting_t *s = config_setting_get_member(root, "max_startups");
+	const char *v;
+	int start, rate, full, end = 0;
+
+	m->start = 10;
+	m->rate = 30;
+	m->full = 100;
+	if (s == NULL)
+		return;
+	if ((v = config_setting_get_string(s)) == NULL ||
+	    sscanf(v, "%4d:%3d:%4d%n", &start, &rate, &full, &end) != 3 || v[end] != '\0' ||
+	    start < 1 || rate < 1 || rate > 100 || full < start || full > GW_STARTUPS_MAX) {
+		loader_error(ld, s, "\"max_startups\" must be \"start:rate:full\" with "
+		    "1 <= start <= full <= %d and rate 1 to 100", GW_STARTUPS_MAX);
+		return;
+	}
+	m->start = start;
+	m->rate = rate;
+	m->full = full;
+}
+
+/* lockout = { failures = 10; person_failures = 30; window = 600; duration = 900;
+ * delay_ms = 250; max_delay_ms = 4000; } */
+static void
+loader_lockout(struct loader *ld, const config_setting_t *root, struct gw_lockout *l)
+{
+	static const char *const known[] = {"failures", "person_failures", "window", "duration",
+	    "delay_ms", "max_delay_ms", NULL};
+	const config_setting_t *g = config_setting_get_member(root, "lockout");
+
+	*l = (struct gw_lockout){.failures = 10, .person_failures = 30, .window = 600,
+	    .duration = 900, .delay_ms = 250, .max_delay_ms = 4000};
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		loader_error(ld, g, "\"lockout\" must be a group { ... }");
+		return;
+	}
+	loader_check_keys(ld, g, known);
+	l->failures = loader_int(ld, g, "failures", l->failures, 0, 100000);
+	l->person_failures = loader_int(ld, g, "person_failures", l->person_failures, 0, 100000);
+	l->window = loader_int(ld, g, "window", l->window, 1, 86400);
+	l->duration = loader_int(ld, g, "duration", l->duration, 1, 7 * 86400);
+	l->delay_ms = loader_int(ld, g, "delay_ms", l->delay_ms, 0, 60000);
+	l->max_delay_ms = loader_int(ld, g, "max_delay_ms", l->max_delay_ms, 0, 60000);
+	if (l->max_delay_ms < l->delay_ms)
+		loader_error(ld, g, "\"max_delay_ms\" must not be below \"delay_ms\"");
+}
+
 /* warn_before = [ 600, 60 ]: seconds before a scheduled end; default 10 min and 1 min. */
 static void
 loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
@@ -686,9 +810,11 @@ int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
-	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers",
-	    "client_alive_interval", "client_alive_count_max", NULL};
+	    "audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
+	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
+	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
+	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
+	    NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -720,6 +846,12 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->recording_dir = loader_string(&ld, root, "recording_dir", true);
 	cfg->audit_log = loader_string(&ld, root, "audit_log", true);
 	cfg->banner_file = loader_string(&ld, root, "banner_file", false);
+	if (cfg->banner_file != NULL)
+		loader_check_readable(&ld, config_setting_get_member(root, "banner_file"), "banner_file",
+		    cfg->banner_file, false);
+	if ((cfg->revoked_certs = loader_string(&ld, root, "revoked_certs", false)) != NULL)
+		loader_check_readable(&ld, config_setting_get_member(root, "revoked_certs"),
+		    "revoked_certs", cfg->revoked_certs, false);
 	cfg->connect_timeout = loader_int(&ld, root, "connect_timeout", 10, 1, 600);
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
@@ -727,6 +859,13 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_warnings(&ld, root, cfg);
+	loader_startups(&ld, root, &cfg->max_startups);
+	loader_lockout(&ld, root, &cfg->lockout);
+	cfg->idle_timeout = loader_int(&ld, root, "idle_timeout", 0, 0, 31 * 86400);
+	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
+	cfg->ciphers = loader_algorithms(&ld, root, "ciphers");
+	cfg->macs = loader_algorithms(&ld, root, "macs");
+	cfg->hostkey_algorithms = loader_algorithms(&ld, root, "hostkey_algorithms");
 
 	list = loader_list(&ld, root, "vendors", &n);
 	cfg->vendors = xcalloc((size_t)n, sizeof(*cfg->vendors));
@@ -767,6 +906,10 @@ config_free(struct gw_config *cfg)
 		free(cfg->listen[i].address);
 	free(cfg->listen);
 	strings_free(cfg->host_keys, cfg->nhost_keys);
+	free(cfg->kex_algorithms);
+	free(cfg->ciphers);
+	free(cfg->macs);
+	free(cfg->hostkey_algorithms);
 	for (i = 0; i < cfg->nvendors; i++) {
 		struct gw_vendor *v = &cfg->vendors[i];
 
@@ -777,6 +920,12 @@ config_free(struct gw_config *cfg)
 			windows_free(&v->persons[j].windows);
 		}
 		windows_free(&v->windows);
+		for (j = 0; j < v->ncert_authorities; j++) {
+			free(v->cert_authorities[j].line);
+			free(v->cert_authorities[j].key_blob);
+		}
+		free(v->cert_authorities);
+		free(v->revoked_certs);
 		free(v->persons);
 		free(v->id);
 		free(v->name);
@@ -815,6 +964,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->recording_dir);
 	free(cfg->audit_log);
 	free(cfg->banner_file);
+	free(cfg->revoked_certs);
 	free(cfg);
 }
 
@@ -896,4 +1046,34 @@ bool
 approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
 {
 	return scope_has(a->vendors, a->nvendors, vendor) && scope_has(a->targets, a->ntargets, target);
+}
+
+const struct gw_auth_methods *
+config_auth_methods(const struct gw_person *p)
+{
+	static const struct gw_auth_methods publickey = {
+	    .chain = {{GW_AUTH_PUBLICKEY}}, .len = {1}, .nchains = 1};
+
+	if (p->auth_methods.nchains > 0)
+		return &p->auth_methods;
+	if (p->vendor->auth_methods.nchains > 0)
+		return &p->vendor->auth_methods;
+	return &publickey;
+}
+
+unsigned
+config_auth_methods_offered(const struct gw_config *cfg)
+{
+	unsigned bits = 0;
+	size_t i, j, c, k;
+
+	for (i = 0; i < cfg->nvendors; i++)
+		for (j = 0; j < cfg->vendors[i].npersons; j++) {
+			const struct gw_auth_methods *m = config_auth_methods(&cfg->vendors[i].persons[j]);
+
+			for (c = 0; c < m->nchains; c++)
+				for (k = 0; k < m->len[c]; k++)
+					bits |= m->chain[c][k];
+		}
+	return bits | GW_AUTH_PUBLICKEY;
 }

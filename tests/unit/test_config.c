@@ -1,6 +1,6 @@
 /* test_config.c: config_load on the files in tests/data/: a complete valid file is read
  * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem. */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,14 +229,79 @@ START_TEST(test_target_without_credential_reported)
 }
 END_TEST
 
+START_TEST(test_unknown_auth_method_reported)
+{
+	expect_error("bad_auth_methods.conf", "bad auth_methods \"publickey,password\": unknown method");
+}
+END_TEST
+
+START_TEST(test_bad_cert_authority_reported)
+{
+	expect_error("bad_cert_authority.conf", "cert_authorities entry 1 is not an OpenSSH");
+}
+END_TEST
+
 START_TEST(test_port_out_of_range_reported)
 {
 	expect_error("bad_port_range.conf", "must be between 1 and 65535");
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+START_TEST(test_limits_have_defaults)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->max_startups.start, 10);
+	ck_assert_int_eq(cfg->max_startups.rate, 30);
+	ck_assert_int_eq(cfg->max_startups.full, 100);
+	ck_assert_int_eq(cfg->lockout.failures, 10);
+	ck_assert_int_eq(cfg->lockout.window, 600);
+	ck_assert_int_eq(cfg->lockout.duration, 900);
+	ck_assert_int_eq(cfg->idle_timeout, 0);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, -1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_limits_load_as_written)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good_limits.conf");
+	ck_assert_msg(config_load(confpath, &cfg, &errors) == 0, "errors: %s", errors);
+	ck_assert_int_eq(cfg->max_startups.start, 3);
+	ck_assert_int_eq(cfg->max_startups.rate, 50);
+	ck_assert_int_eq(cfg->max_startups.full, 9);
+	ck_assert_int_eq(cfg->lockout.failures, 4);
+	ck_assert_int_eq(cfg->lockout.person_failures, 7);
+	ck_assert_int_eq(cfg->lockout.window, 60);
+	ck_assert_int_eq(cfg->lockout.duration, 30);
+	ck_assert_int_eq(cfg->lockout.delay_ms, 100);
+	ck_assert_int_eq(cfg->lockout.max_delay_ms, 800);
+	ck_assert_int_eq(cfg->idle_timeout, 300);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_max_startups_syntax_reported)
+{
+	expect_error("bad_max_startups.conf", "\"max_startups\" must be \"start:rate:full\"");
+}
+END_TEST
+
+START_TEST(test_unknown_lockout_key_reported)
+{
+	expect_error("bad_lockout_key.conf", "unknown setting \"duraton\"");
+}
+END_TEST
+
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("load");
@@ -250,6 +315,8 @@ config_suite(void)
 	tcase_add_test(tc, test_unknown_key_reported);
 	tcase_add_test(tc, test_duplicate_target_reported);
 	tcase_add_test(tc, test_bad_fingerprint_reported);
+	tcase_add_test(tc, test_unknown_auth_method_reported);
+	tcase_add_test(tc, test_bad_cert_authority_reported);
 	tcase_add_test(tc, test_unreadable_key_file_reported);
 	tcase_add_test(tc, test_key_file_readable_by_others_reported);
 	tcase_add_test(tc, test_syntax_error_reported);
@@ -258,18 +325,11 @@ config_suite(void)
 	tcase_add_test(tc, test_unknown_channel_kind_reported);
 	tcase_add_test(tc, test_target_without_credential_reported);
 	tcase_add_test(tc, test_port_out_of_range_reported);
+	tcase_add_test(tc, test_limits_have_defaults);
+	tcase_add_test(tc, test_limits_load_as_written);
+	tcase_add_test(tc, test_max_startups_syntax_reported);
+	tcase_add_test(tc, test_unknown_lockout_key_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# max_startups caps connections that have not authenticated yet: past "full" a new one is
+# closed before the SSH greeting; sessions that authenticated do not count; a slot is free
+# again as soon as an unauthenticated connection goes away.
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+sshd_start plc-07 || exit 1
+gw_policy_default
+gw_config_extra 'max_startups = "2:100:2";'
+gw_start || exit 1
+
+login() { gw_ssh "$GW_DEST" 'echo reached-$((1+1))' 2>&1; }
+
+# hold_unauthenticated N: N connections (fds 20...) that the gateway took in (it greeted them)
+# and that never start SSH. A connection still dropped (slots held by the harness's own port
+# probes, not yet gone) is opened again.
+hold_unauthenticated() {
+	local i fd tries line
+	for ((i = 0; i < $1; i++)); do
+		fd=$((20 + i))
+		for ((tries = 0; tries < 50; tries++)); do
+			eval "exec $fd<>/dev/tcp/127.0.0.1/$GW_PORT" || h_fail "connect $i"
+			line=""
+			read -r -t 10 line <&"$fd"
+			[[ $line == SSH-2.0-* ]] && break
+			eval "exec $fd>&-"
+			sleep 0.2
+		done
+		[[ $line == SSH-2.0-* ]] || h_fail "connection $i never greeted"
+	done
+}
+
+test_excess_unauthenticated_connection_dropped() {
+	local out
+	hold_unauthenticated 2
+	out=$(login)
+	h_assert_not_contains "$out" "reached-2" "third unauthenticated connection"
+	grep -q 'past max_startups' "$H_DIR/gatewayd.log" || h_fail "the drop is not logged"
+}
+
+test_slot_freed_when_unauthenticated_connection_leaves() {
+	local out i
+	hold_unauthenticated 2
+	exec 20>&-
+	for ((i = 0; i < 50; i++)); do
+		out=$(login)
+		[[ $out == *reached-2* ]] && return 0
+		sleep 0.2
+	done
+	h_fail "no login after one waiting connection closed: $out"
+}
+
+test_authenticated_sessions_do_not_count() {
+	local out before i
+	before=$(grep -c '"session_start"' "$GW_AUDIT")
+	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
+	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c '"session_start"' "$GW_AUDIT") >= before + 2)) && break
+		sleep 0.1
+	done
+	(($(grep -c '"session_start"' "$GW_AUDIT") >= before + 2)) || h_fail "sessions did not start"
+	out=$(login)
+	h_assert_contains "$out" "reached-2" "login beside two authenticated sessions"
+	wait
+}
+
+h_run test_excess_unauthenticated_connection_dropped \
+	test_slot_freed_when_unauthenticated_connection_leaves test_authenticated_sessions_do_not_count
