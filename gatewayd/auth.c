@@ -1,12 +1,18 @@
-/* auth.c: vendor authentication: a person's public key, chosen by "PERSON+TARGET".
- * Never tells the client whether a person exists; the audit log gets the precise reason. */
+/* auth.c: vendor authentication: the legal banner, then the person's methods in the order
+ * auth_methods requires (public key or OpenSSH certificate, keyboard-interactive through PAM),
+ * the person chosen by "PERSON+TARGET". Never tells the client whether a person exists or
+ * why a method failed; the audit log gets the precise reason. */
 #include "gatewayd/gatewayd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+
+#define AUTH_BANNER_MAX 16384
+#define AUTH_REVOKED_MAX (4 << 20) /* bytes of one revocation list */
 
 /* Does one "type base64 [comment]" line name the same key? */
 static bool
@@ -81,17 +87,219 @@ auth_tell_banner(struct session *s, const char *text)
 }
 
 static void
-auth_record_failure(struct session *s, const char *key_fp, const char *reason)
+auth_record_failure(struct session *s, const char *method, const char *key_fp,
+    const char *reason)
 {
 	s->auth_failures++;
 	session_audit(s, "auth_failure",
-	    json_pack("{s:s, s:s, s:s, s:i}", "user", s->username, "key_fp", key_fp, "reason",
-		reason, "attempt", s->auth_failures));
+	    json_pack("{s:s, s:s, s:s, s:s, s:i}", "user", s->username, "method", method, "key_fp",
+		key_fp, "reason", reason, "attempt", s->auth_failures));
 	guard_session_failure(s);
 	if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
 		ssh_disconnect(s->vendor);
 	}
+}
+
+/* The owner's legal notice, once, before any method is tried (the client shows it). */
+static void
+auth_show_banner(struct session *s)
+{
+	ssh_string banner;
+	char *text = NULL;
+	size_t len;
+
+	if (s->banner_sent || s->cfg->banner_file == NULL)
+		return;
+	s->banner_sent = true;
+	if (file_read_bounded(s->cfg->banner_file, AUTH_BANNER_MAX, &text, &len) != 0) {
+		error_f("%s: banner_file %s cannot be read: %m", s->id, s->cfg->banner_file);
+		return;
+	}
+	if ((banner = ssh_string_from_char(text)) != NULL) {
+		ssh_send_issue_banner(s->vendor, banner);
+		ssh_string_free(banner);
+	}
+	free(text);
+}
+
+static int
+auth_libssh_methods(unsigned methods)
+{
+	return ((methods & GW_AUTH_PUBLICKEY) ? SSH_AUTH_METHOD_PUBLICKEY : 0) |
+	    ((methods & GW_AUTH_KBDINT) ? SSH_AUTH_METHOD_INTERACTIVE : 0);
+}
+
+/* The user name of a request: valid syntax, and once a method has passed, the same name
+ * (a login may not switch persons half-way). Sets s->uname; why for the vendor. */
+static bool
+auth_user_ok(struct session *s, const char *user, const char **why)
+{
+	*why = NULL;
+	snprintf(s->username, sizeof(s->username), "%s", user);
+	if (strlen(user) > GW_USERNAME_MAX || username_parse(user, &s->uname, why) != 0) {
+		memset(&s->uname, 0, sizeof(s->uname)); /* no person: the source alone counts */
+		if (*why == NULL)
+			*why = "malformed user name";
+		return false;
+	}
+	if (s->nauth_done > 0 && strcmp(s->auth_user, user) != 0) {
+		*why = "user name changed during authentication";
+		return false;
+	}
+	return true;
+}
+
+/* Whether method may come next for person p (NULL: unknown person, "publickey"). */
+static bool
+auth_method_allowed(struct session *s, const struct gw_person *p, unsigned method)
+{
+	if (p == NULL)
+		return method == GW_AUTH_PUBLICKEY && s->nauth_done == 0;
+	return (auth_methods_next(config_auth_methods(p), s->auth_done, s->nauth_done) & method) != 0;
+}
+
+/* "publickey,keyboard-interactive": the methods passed so far. */
+static void
+auth_chain_text(const struct session *s, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->nauth_done && used < len; i++) {
+		n = snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+		    auth_method_name(s->auth_done[i]));
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* A method passed for p: either the login is complete, or the vendor is told which
+ * methods remain (SSH_AUTH_PARTIAL, so a stock client continues with the next). */
+static int
+auth_method_passed(struct session *s, const struct gw_person *p, unsigned method)
+{
+	const struct gw_auth_methods *m = config_auth_methods(p);
+	char chain[128];
+	unsigned next;
+
+	/* Locked out meanwhile (another connection's failures): the method fails like a wrong
+	 * answer, after the whole conversation, so nothing tells a locked person apart. */
+	if (guard_session_locked(s)) {
+		auth_record_failure(s, method == GW_AUTH_KBDINT ? "keyboard-interactive" : "publickey",
+		    s->key_fp, "locked out");
+		return SSH_AUTH_DENIED;
+	}
+	s->auth_done[s->nauth_done++] = method;
+	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->username);
+	auth_chain_text(s, chain, sizeof(chain));
+	if (auth_methods_satisfied(m, s->auth_done, s->nauth_done)) {
+		s->person = p;
+		session_audit(s, "auth_success",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "person", p->id, "vendor",
+			p->vendor->id, "key_fp", s->key_fp, "method", chain, "cert_serial",
+			s->cert_serial[0] ? s->cert_serial : NULL, "cert_key_id",
+			s->cert_serial[0] ? s->cert_key_id : NULL));
+		s->phase = PHASE_DECIDE;
+		return SSH_AUTH_SUCCESS;
+	}
+	next = s->nauth_done < GW_AUTH_CHAIN_MAX ? auth_methods_next(m, s->auth_done, s->nauth_done) : 0;
+	session_audit(s, "auth_partial",
+	    json_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id, "method",
+		chain, "key_fp", s->key_fp));
+	ssh_set_auth_methods(s->vendor, auth_libssh_methods(next));
+	return SSH_AUTH_PARTIAL;
+}
+
+static void
+auth_pam_end(struct session *s)
+{
+	gwpam_free(s->pam);
+	s->pam = NULL;
+	s->pam_nprompts = 0;
+}
+
+/* ---- publickey: plain keys and OpenSSH certificates ------------------------------------- */
+
+static bool
+auth_key_is_cert(const ssh_key key)
+{
+	const char *type = ssh_key_type_to_char(ssh_key_type(key));
+
+	return type != NULL && strstr(type, "-cert-v01@openssh.com") != NULL;
+}
+
+/* Whether the revocation list at path names c; fail closed when it cannot be read. */
+static bool
+auth_cert_revoked(const char *path, const struct sshcert *c, char *why, size_t whylen)
+{
+	char *list = NULL, what[256];
+	size_t len;
+	int r;
+
+	if (path == NULL)
+		return false;
+	if (file_read_bounded(path, AUTH_REVOKED_MAX, &list, &len) != 0) {
+		snprintf(why, whylen, "revocation list %s cannot be read: %s", path, strerror(errno));
+		return true;
+	}
+	r = sshcert_revoked(list, c, what, sizeof(what));
+	free(list);
+	if (r == 0)
+		return false;
+	snprintf(why, whylen, r > 0 ? "certificate revoked by %s %s" :
+	    "revocation list %s is malformed (%s): refusing certificates", path, what);
+	return true;
+}
+
+/* A certificate for person p: parsed, signed by one of the vendor's CAs, admitted now from
+ * the client's address, not revoked. c is filled when the certificate could be parsed. */
+static bool
+auth_cert_ok(struct session *s, const struct gw_person *p, const ssh_key key,
+    struct sshcert *c, char *why, size_t whylen)
+{
+	const struct gw_vendor *v;
+	unsigned char *blob = NULL;
+	char err[128], *b64 = NULL;
+	size_t i, len;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (p == NULL) {
+		snprintf(why, whylen, "unknown person");
+		return false;
+	}
+	/* libssh 0.10 exports a certificate key as the whole certificate, but only in base64. */
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
+	    base64_decode(b64, strlen(b64), &blob, &len) != 0) {
+		ssh_string_free_char(b64);
+		snprintf(why, whylen, "certificate cannot be exported");
+		return false;
+	}
+	ssh_string_free_char(b64);
+	rc = sshcert_parse(blob, len, c, err, sizeof(err));
+	free(blob);
+	if (rc != 0) {
+		snprintf(why, whylen, "malformed certificate: %s", err);
+		return false;
+	}
+	v = p->vendor;
+	for (i = 0; i < v->ncert_authorities; i++)
+		if (v->cert_authorities[i].key_blob_len == c->ca_key_len &&
+		    memcmp(v->cert_authorities[i].key_blob, c->ca_key, c->ca_key_len) == 0)
+			break;
+	if (i == v->ncert_authorities) {
+		char fp[GW_FP_LEN];
+
+		sshkey_fingerprint(c->ca_key, c->ca_key_len, fp);
+		snprintf(why, whylen, "certificate signed by a CA vendor %s does not trust (%s)", v->id,
+		    fp);
+		return false;
+	}
+	if (sshcert_check(c, p->id, s->client_addr, time(NULL), why, whylen) != 0)
+		return false;
+	return !auth_cert_revoked(v->revoked_certs, c, why, whylen) &&
+	    !auth_cert_revoked(s->cfg->revoked_certs, c, why, whylen);
 }
 
 static int
@@ -100,50 +308,218 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 {
 	struct session *s = userdata;
 	const struct gw_person *p;
+	struct sshcert cert;
 	const char *why = NULL;
-	char fp[128];
-	bool locked;
+	char fp[128], reason[GW_REASON_MAX];
+	bool is_cert, ok;
+	int rc;
 
+	(void)vendor;
 	if (s->phase != PHASE_AUTH || signature_state == SSH_PUBLICKEY_STATE_WRONG)
 		return SSH_AUTH_DENIED;
-	snprintf(s->username, sizeof(s->username), "%s", user);
-	if (strlen(user) > GW_USERNAME_MAX || username_parse(user, &s->uname, &why) != 0) {
-		memset(&s->uname, 0, sizeof(s->uname)); /* no person: the source alone counts */
+	auth_show_banner(s);
+	auth_pam_end(s); /* another request abandons a PAM conversation under way */
+	if (!auth_user_ok(s, user, &why)) {
 		if (signature_state == SSH_PUBLICKEY_STATE_NONE)
-			auth_tell_banner(s, why ? why : "malformed user name");
+			auth_tell_banner(s, why);
 		else
-			auth_record_failure(s, "", why ? why : "malformed user name");
+			auth_record_failure(s, "publickey", "", why);
 		return SSH_AUTH_DENIED;
 	}
-	auth_fingerprint(pubkey, fp, sizeof(fp));
+	p = config_find_person(s->cfg, s->uname.person);
+	reason[0] = '\0';
 	/* A locked-out source or person fails exactly like a wrong key (no oracle). */
-	locked = guard_session_locked(s);
-	p = locked ? NULL : auth_find_key(s->cfg, s->uname.person, pubkey);
-	if (p == NULL) {
-		/* A refused key query is a failed attempt too: stock clients only sign keys the
-		 * server accepted, so a wrong key is never seen with a signature. */
-		auth_record_failure(s, fp,
-		    locked ? "locked out"
-			   : config_find_person(s->cfg, s->uname.person) ? "key not authorized for person"
-									  : "unknown person");
+	if (guard_session_locked(s)) {
+		auth_fingerprint(pubkey, fp, sizeof(fp));
+		auth_record_failure(s, "publickey", fp, "locked out");
 		return SSH_AUTH_DENIED;
 	}
-	if (signature_state == SSH_PUBLICKEY_STATE_NONE)
-		return SSH_AUTH_SUCCESS;
-	/* SSH_PUBLICKEY_STATE_VALID: libssh checked the signature. */
-	s->person = p;
-	snprintf(s->key_fp, sizeof(s->key_fp), "%s", fp);
-	session_audit(s, "auth_success",
-	    json_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id, "key_fp", fp,
-		"method", "publickey"));
-	s->phase = PHASE_DECIDE;
+	if ((is_cert = auth_key_is_cert(pubkey))) {
+		ok = auth_cert_ok(s, p, pubkey, &cert, reason, sizeof(reason));
+		if (cert.key != NULL)
+			sshkey_fingerprint(cert.key, cert.key_len, fp);
+		else
+			auth_fingerprint(pubkey, fp, sizeof(fp));
+	} else {
+		ok = auth_find_key(s->cfg, s->uname.person, pubkey) != NULL;
+		auth_fingerprint(pubkey, fp, sizeof(fp));
+		if (!ok)
+			snprintf(reason, sizeof(reason), "%s",
+			    p ? "key not authorized for person" : "unknown person");
+	}
+	if (ok && !auth_method_allowed(s, p, GW_AUTH_PUBLICKEY)) {
+		ok = false;
+		snprintf(reason, sizeof(reason), "publickey not allowed at this step of auth_methods");
+	}
+	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
+		/* A refused key query is a failed attempt too: stock clients only sign keys (and
+		 * certificates) the server accepted, so a refused one is never seen signed. */
+		if (!ok)
+			auth_record_failure(s, "publickey", fp, reason);
+		if (is_cert)
+			sshcert_free(&cert);
+		return ok ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+	}
+	/* SSH_PUBLICKEY_STATE_VALID: libssh checked the signature (with the certified key). */
+	if (!ok) {
+		auth_record_failure(s, "publickey", fp, reason);
+		rc = SSH_AUTH_DENIED;
+	} else {
+		snprintf(s->key_fp, sizeof(s->key_fp), "%s", fp);
+		if (is_cert) {
+			snprintf(s->cert_serial, sizeof(s->cert_serial), "%llu",
+			    (unsigned long long)cert.serial);
+			snprintf(s->cert_key_id, sizeof(s->cert_key_id), "%s", cert.key_id);
+		}
+		rc = auth_method_passed(s, p, GW_AUTH_PUBLICKEY);
+	}
+	if (is_cert)
+		sshcert_free(&cert);
+	return rc;
+}
+
+/* ---- keyboard-interactive: the PAM conversation, relayed ------------------------------- */
+
+/* The PAM process's next step answers msg: more prompts, or the method's result. */
+static void
+auth_pam_step(struct session *s, ssh_message msg)
+{
+	struct gwpam_step st;
+	const struct gw_person *p;
+	const char *prompts[GWPAM_PROMPTS_MAX];
+	char echo[GWPAM_PROMPTS_MAX];
+	size_t i;
+	int rc;
+
+	if (gwpam_next(s->pam, &st) != 0) {
+		error_f("%s: %s", s->id, st.detail);
+		auth_pam_end(s);
+		auth_record_failure(s, "keyboard-interactive", "", st.detail);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	switch (st.kind) {
+	case GWPAM_PROMPTS:
+		for (i = 0; i < st.nprompts; i++) {
+			prompts[i] = st.prompts[i] ? st.prompts[i] : "";
+			echo[i] = st.echo[i] ? 1 : 0;
+		}
+		s->pam_nprompts = st.nprompts;
+		ssh_message_auth_interactive_request(msg, "", st.instruction ? st.instruction : "",
+		    (unsigned)st.nprompts, prompts, echo);
+		break;
+	case GWPAM_SUCCESS:
+		auth_pam_end(s);
+		p = config_find_person(s->cfg, s->uname.person);
+		if ((rc = auth_method_passed(s, p, GW_AUTH_KBDINT)) == SSH_AUTH_DENIED)
+			ssh_message_reply_default(msg);
+		else
+			ssh_message_auth_reply_success(msg, rc == SSH_AUTH_PARTIAL);
+		break;
+	case GWPAM_FAILURE:
+		auth_pam_end(s);
+		auth_record_failure(s, "keyboard-interactive", "", st.detail);
+		ssh_message_reply_default(msg);
+		break;
+	}
+	gwpam_step_clear(&st);
+}
+
+/* The vendor's answers to the prompts it was sent, passed on to PAM. */
+static void
+auth_kbdint_response(struct session *s, ssh_message msg)
+{
+	const char *answers[GWPAM_PROMPTS_MAX];
+	int n = ssh_userauth_kbdint_getnanswers(s->vendor);
+	size_t i;
+
+	if (s->pam == NULL || n < 0 || (size_t)n != s->pam_nprompts) {
+		auth_pam_end(s);
+		auth_record_failure(s, "keyboard-interactive", "", "unexpected or incomplete answers");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		if ((answers[i] = ssh_userauth_kbdint_getanswer(s->vendor, (unsigned)i)) == NULL)
+			answers[i] = "";
+	if (gwpam_answer(s->pam, answers, (size_t)n) != 0) {
+		auth_pam_end(s);
+		auth_record_failure(s, "keyboard-interactive", "", "PAM process gone");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	auth_pam_step(s, msg);
+}
+
+static void
+auth_kbdint_start(struct session *s, ssh_message msg)
+{
+	const struct gw_person *p;
+	const char *why;
+	char err[128];
+
+	auth_pam_end(s); /* a new request abandons a conversation under way */
+	if (!auth_user_ok(s, ssh_message_auth_user(msg) ? ssh_message_auth_user(msg) : "", &why)) {
+		auth_record_failure(s, "keyboard-interactive", "", why);
+		ssh_message_reply_default(msg);
+		return;
+	}
+	p = config_find_person(s->cfg, s->uname.person);
+	if (!auth_method_allowed(s, p, GW_AUTH_KBDINT)) {
+		auth_record_failure(s, "keyboard-interactive", "", p ? "keyboard-interactive not allowed "
+		    "at this step of auth_methods" : "unknown person");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	if ((s->pam = gwpam_start(p->id, s->client_addr, s->cfg->login_grace_time, err,
+	    sizeof(err))) == NULL) {
+		error_f("%s: PAM cannot start: %s", s->id, err);
+		auth_record_failure(s, "keyboard-interactive", "", "PAM cannot start");
+		ssh_message_reply_default(msg);
+		return;
+	}
+	auth_pam_step(s, msg);
+}
+
+/* libssh 0.10 has no keyboard-interactive server callback: it arrives as a message. */
+static int
+auth_message_cb(ssh_session vendor, ssh_message msg, void *userdata)
+{
+	struct session *s = userdata;
+
 	(void)vendor;
-	return SSH_AUTH_SUCCESS;
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || s->phase != PHASE_AUTH)
+		return 1; /* libssh's default reply */
+	auth_show_banner(s);
+	if (ssh_message_auth_kbdint_is_response(msg))
+		auth_kbdint_response(s, msg);
+	else
+		auth_kbdint_start(s, msg);
+	return 0;
+}
+
+/* "none" is every client's first request: the moment for the banner. */
+static int
+auth_none_cb(ssh_session vendor, const char *user, void *userdata)
+{
+	(void)vendor;
+	(void)user;
+	auth_show_banner(userdata);
+	return SSH_AUTH_DENIED;
 }
 
 void
 auth_install(struct session *s)
 {
 	s->server_cb.auth_pubkey_function = auth_pubkey_cb;
-	ssh_set_auth_methods(s->vendor, SSH_AUTH_METHOD_PUBLICKEY);
+	s->server_cb.auth_none_function = auth_none_cb;
+	ssh_set_message_callback(s->vendor, auth_message_cb, s);
+	ssh_set_auth_methods(s->vendor, auth_libssh_methods(config_auth_methods_offered(s->cfg)));
+}
+
+void
+auth_free(struct session *s)
+{
+	auth_pam_end(s);
 }

@@ -98,6 +98,14 @@ struct session {
 	char key_fp[128];
 	int auth_failures;
 	struct guard *guard; /* pre-authentication limits shared with the listener */
+	unsigned auth_done[GW_AUTH_CHAIN_MAX]; /* methods passed so far, in order */
+	size_t nauth_done;
+	char auth_user[GW_USERNAME_MAX + 1]; /* the name the first method passed for */
+	struct gwpam *pam;      /* keyboard-interactive conversation under way */
+	size_t pam_nprompts;    /* prompts the vendor was sent */
+	bool banner_sent;
+	char cert_serial[24];   /* authenticated by certificate: its serial and key id */
+	char cert_key_id[GW_ID_MAX * 2];
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
@@ -117,6 +125,9 @@ struct session {
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */
 	unsigned long long idle_bytes; /* relayed bytes at last_activity */
+	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
+	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
 	char end_reason[128];
 };
 
@@ -139,6 +150,29 @@ int session_audit(struct session *s, const char *event, json_t *fields);
 
 /* auth.c: vendor authentication callbacks. */
 void auth_install(struct session *s);
+void auth_free(struct session *s); /* an unfinished PAM conversation */
+
+/* pam.c: keyboard-interactive through PAM (service "gatewayd") in a child process. */
+#define GWPAM_PROMPTS_MAX 16
+#define GWPAM_TEXT_MAX 1024
+struct gwpam;
+struct gwpam_step {
+	enum { GWPAM_PROMPTS, GWPAM_SUCCESS, GWPAM_FAILURE } kind;
+	char *instruction; /* GWPAM_PROMPTS: PAM's info text, may be NULL */
+	size_t nprompts;
+	char *prompts[GWPAM_PROMPTS_MAX];
+	bool echo[GWPAM_PROMPTS_MAX];
+	char detail[GWPAM_TEXT_MAX + 64]; /* precise result or error, for the log only */
+};
+/* Starts the PAM process for user; NULL with err. timeout_s bounds every wait. */
+struct gwpam *gwpam_start(const char *user, const char *rhost, int timeout_s, char *err,
+    size_t errlen);
+/* The next prompts or the result; -1 (detail set) when the PAM process failed. */
+int gwpam_next(struct gwpam *p, struct gwpam_step *st);
+void gwpam_step_clear(struct gwpam_step *st);
+/* The vendor's answers to the last prompts, in order (wiped once sent). */
+int gwpam_answer(struct gwpam *p, const char *const *answers, size_t n);
+void gwpam_free(struct gwpam *p);
 
 /* target.c: the client leg. Returns a connected, authenticated target session or
  * NULL with a vendor-readable reason in why and the precise one in detail. */

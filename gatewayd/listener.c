@@ -30,6 +30,7 @@ struct listener {
 	pid_t *children; /* live session processes, told of policy reloads */
 	size_t nchildren;
 	size_t children_cap;
+	struct pollfd *pfd; /* the poll set; a session process frees its copy too */
 };
 
 static void
@@ -202,6 +203,7 @@ listener_accept(struct listener *l, ssh_bind b)
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->children);
+	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
 	rc = session_run(l->cfg, vendor, l->key, l->guard);
 	ssh_free(vendor);
@@ -238,6 +240,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	}
 	sd_notify(0, "READY=1");
 	pfd = xcalloc(l.nbinds + 1, sizeof(*pfd));
+	l.pfd = pfd;
 	for (;;) {
 		struct signalfd_siginfo si;
 

@@ -384,11 +384,46 @@ windows_free(struct gw_window_set *set)
 	free(set->windows);
 }
 
+/* auth_methods = "publickey,keyboard-interactive"; nchains stays 0 when absent. */
+static void
+loader_auth_methods(struct loader *ld, const config_setting_t *g, struct gw_auth_methods *m)
+{
+	const config_setting_t *s = config_setting_get_member(g, "auth_methods");
+	char *text, why[128];
+
+	memset(m, 0, sizeof(*m));
+	if ((text = loader_string(ld, g, "auth_methods", false)) == NULL)
+		return;
+	if (auth_methods_parse(text, m, why, sizeof(why)) != 0)
+		loader_error(ld, s, "bad auth_methods \"%s\": %s", text, why);
+	free(text);
+}
+
+/* cert_authorities = [ "ssh-ed25519 AAAA..." ]: CA keys trusted for the vendor's persons. */
+static void
+loader_cert_authorities(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
+{
+	const config_setting_t *s = config_setting_get_member(g, "cert_authorities");
+	size_t i, n;
+	char **lines = loader_strings(ld, g, "cert_authorities", &n);
+
+	v->cert_authorities = xcalloc(n, sizeof(*v->cert_authorities));
+	for (i = 0; i < n; i++) {
+		struct gw_cert_authority *ca = &v->cert_authorities[v->ncert_authorities++];
+
+		ca->line = lines[i];
+		if (sshkey_blob_from_line(ca->line, &ca->key_blob, &ca->key_blob_len) != 0)
+			loader_error(ld, s, "cert_authorities entry %zu is not an OpenSSH ed25519, ecdsa "
+			    "or rsa (>= 2048 bits) public key line", i + 1);
+	}
+	free(lines);
+}
+
 static void
 loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
     struct gw_person *p)
 {
-	static const char *const known[] = {"id", "name", "keys", "windows", NULL};
+	static const char *const known[] = {"id", "name", "keys", "windows", "auth_methods", NULL};
 	const config_setting_t *ks;
 	size_t i, prefix = strlen(v->id);
 
@@ -398,6 +433,7 @@ loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
 	p->name = loader_string(ld, g, "name", false);
 	p->keys = loader_strings(ld, g, "keys", &p->nkeys);
 	loader_windows(ld, g, &p->windows);
+	loader_auth_methods(ld, g, &p->auth_methods);
 	if (p->id != NULL && (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 ||
 	    p->id[prefix] != '.' || p->id[prefix + 1] == '\0'))
 		loader_error(ld, g, "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
@@ -416,7 +452,7 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    "idle_timeout", NULL};
+	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -427,6 +463,11 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
+	loader_auth_methods(ld, g, &v->auth_methods);
+	loader_cert_authorities(ld, g, v);
+	if ((v->revoked_certs = loader_string(ld, g, "revoked_certs", false)) != NULL)
+		loader_check_readable(ld, config_setting_get_member(g, "revoked_certs"), "revoked_certs",
+		    v->revoked_certs, false);
 	if (v->id == NULL) {
 		v->id = xstrdup("");
 		return;
@@ -769,10 +810,11 @@ int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
-	    "audit_log", "banner_file", "connect_timeout", "login_grace_time", "max_auth_tries",
-	    "max_sessions", "warn_before", "vendors", "targets", "grants", "approvers",
-	    "max_startups", "lockout", "idle_timeout", "kex_algorithms", "ciphers", "macs",
-	    "hostkey_algorithms", NULL};
+	    "audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
+	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
+	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
+	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
+	    NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -804,10 +846,18 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->recording_dir = loader_string(&ld, root, "recording_dir", true);
 	cfg->audit_log = loader_string(&ld, root, "audit_log", true);
 	cfg->banner_file = loader_string(&ld, root, "banner_file", false);
+	if (cfg->banner_file != NULL)
+		loader_check_readable(&ld, config_setting_get_member(root, "banner_file"), "banner_file",
+		    cfg->banner_file, false);
+	if ((cfg->revoked_certs = loader_string(&ld, root, "revoked_certs", false)) != NULL)
+		loader_check_readable(&ld, config_setting_get_member(root, "revoked_certs"),
+		    "revoked_certs", cfg->revoked_certs, false);
 	cfg->connect_timeout = loader_int(&ld, root, "connect_timeout", 10, 1, 600);
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
+	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
@@ -870,6 +920,12 @@ config_free(struct gw_config *cfg)
 			windows_free(&v->persons[j].windows);
 		}
 		windows_free(&v->windows);
+		for (j = 0; j < v->ncert_authorities; j++) {
+			free(v->cert_authorities[j].line);
+			free(v->cert_authorities[j].key_blob);
+		}
+		free(v->cert_authorities);
+		free(v->revoked_certs);
 		free(v->persons);
 		free(v->id);
 		free(v->name);
@@ -908,6 +964,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->recording_dir);
 	free(cfg->audit_log);
 	free(cfg->banner_file);
+	free(cfg->revoked_certs);
 	free(cfg);
 }
 
@@ -989,4 +1046,34 @@ bool
 approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
 {
 	return scope_has(a->vendors, a->nvendors, vendor) && scope_has(a->targets, a->ntargets, target);
+}
+
+const struct gw_auth_methods *
+config_auth_methods(const struct gw_person *p)
+{
+	static const struct gw_auth_methods publickey = {
+	    .chain = {{GW_AUTH_PUBLICKEY}}, .len = {1}, .nchains = 1};
+
+	if (p->auth_methods.nchains > 0)
+		return &p->auth_methods;
+	if (p->vendor->auth_methods.nchains > 0)
+		return &p->vendor->auth_methods;
+	return &publickey;
+}
+
+unsigned
+config_auth_methods_offered(const struct gw_config *cfg)
+{
+	unsigned bits = 0;
+	size_t i, j, c, k;
+
+	for (i = 0; i < cfg->nvendors; i++)
+		for (j = 0; j < cfg->vendors[i].npersons; j++) {
+			const struct gw_auth_methods *m = config_auth_methods(&cfg->vendors[i].persons[j]);
+
+			for (c = 0; c < m->nchains; c++)
+				for (k = 0; k < m->len[c]; k++)
+					bits |= m->chain[c][k];
+		}
+	return bits | GW_AUTH_PUBLICKEY;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define GW_ID_MAX 64          /* vendor, person and target names */
@@ -41,6 +42,21 @@ struct gw_window_set {
 	size_t n;
 };
 
+/* Authentication methods in the style of OpenSSH's AuthenticationMethods: alternatives
+ * separated by spaces, each a comma-separated chain done in order ("publickey" covers
+ * plain keys and certificates). */
+enum gw_auth_method {
+	GW_AUTH_PUBLICKEY = 1 << 0,
+	GW_AUTH_KBDINT = 1 << 1, /* keyboard-interactive through PAM */
+};
+#define GW_AUTH_CHAINS_MAX 8
+#define GW_AUTH_CHAIN_MAX 4
+struct gw_auth_methods {
+	unsigned chain[GW_AUTH_CHAINS_MAX][GW_AUTH_CHAIN_MAX]; /* enum gw_auth_method each */
+	size_t len[GW_AUTH_CHAINS_MAX];
+	size_t nchains; /* 0: not configured at this level */
+};
+
 /* A named engineer of a vendor; authenticates with one of its keys. */
 struct gw_person {
 	char *id;                 /* "acme.alice": vendor id, dot, name */
@@ -49,6 +65,14 @@ struct gw_person {
 	char **keys;              /* OpenSSH public key lines */
 	size_t nkeys;
 	struct gw_window_set windows; /* optional; narrows the vendor's windows */
+	struct gw_auth_methods auth_methods; /* nchains 0: the vendor's */
+};
+
+/* An OpenSSH CA key a vendor's person certificates may be signed by. */
+struct gw_cert_authority {
+	char *line;              /* OpenSSH public key line */
+	unsigned char *key_blob; /* its wire blob */
+	size_t key_blob_len;
 };
 
 /* An outside service provider. */
@@ -61,6 +85,10 @@ struct gw_vendor {
 	size_t npersons;
 	struct gw_window_set windows; /* none: no access (default deny) */
 	int idle_timeout; /* seconds, 0: off; -1: the global idle_timeout */
+	struct gw_auth_methods auth_methods; /* nchains 0: "publickey" */
+	struct gw_cert_authority *cert_authorities; /* trusted for this vendor's persons */
+	size_t ncert_authorities;
+	char *revoked_certs; /* revocation list file, or NULL */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -137,6 +165,7 @@ struct gw_config {
 	char *recording_dir;
 	char *audit_log;
 	char *banner_file;
+	char *revoked_certs;  /* revocation list for every vendor's certificates, or NULL */
 	int connect_timeout;  /* default for targets, seconds */
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
@@ -144,6 +173,8 @@ struct gw_config {
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;     /* seconds without vendor input or target output, 0: off */
+	int client_alive_interval;  /* seconds of vendor silence before a keepalive; 0: off */
+	int client_alive_count_max; /* silent intervals after which the session ends */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	/* Vendor-side SSH algorithms, comma-separated; NULL: gatewayd's defaults (algorithms.c) */
@@ -173,6 +204,20 @@ const struct gw_grant *config_find_grant(const struct gw_config *cfg, const char
 const struct gw_approver *config_find_approver(const struct gw_config *cfg, const char *name);
 /* Whether approver a may approve work for vendor on target. */
 bool approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target);
+
+/* The methods that apply to person p: its own, else its vendor's, else "publickey". */
+const struct gw_auth_methods *config_auth_methods(const struct gw_person *p);
+/* Every method any chain of the configuration uses (what the gateway offers at first). */
+unsigned config_auth_methods_offered(const struct gw_config *cfg);
+
+/* authmethods.c: parsing and following AuthenticationMethods-style lists. */
+/* Parses "publickey,keyboard-interactive publickey"; -1 with a reason in why. */
+int auth_methods_parse(const char *text, struct gw_auth_methods *out, char *why, size_t whylen);
+/* Given the methods done so far, in order: the methods that may come next (bits). */
+unsigned auth_methods_next(const struct gw_auth_methods *m, const unsigned *done, size_t ndone);
+/* Whether the methods done, in order, complete one chain. */
+bool auth_methods_satisfied(const struct gw_auth_methods *m, const unsigned *done, size_t ndone);
+const char *auth_method_name(unsigned method);
 
 /* timefmt.c: the one UTC time syntax of config and tickets, "YYYY-MM-DDTHH:MM:SSZ"
  * or "YYYY-MM-DD" (00:00 UTC). Returns 0, or -1 for anything else (incl. Feb 30). */
@@ -206,6 +251,64 @@ struct gw_username {
 int username_parse(const char *name, struct gw_username *out, const char **why);
 /* Names are [a-z0-9] first, then [a-z0-9._-]; shared by loader and parser. */
 bool name_is_valid(const char *s);
+
+/* sshsig.c primitives: a bounded reader over SSH wire encoding (RFC 4251); each call
+ * returns -1 instead of reading past the end. */
+struct wire {
+	const unsigned char *p;
+	size_t left;
+};
+int wire_u32(struct wire *w, uint32_t *v);
+int wire_u64(struct wire *w, uint64_t *v);
+int wire_string(struct wire *w, const unsigned char **s, size_t *len);
+bool wire_equals(const unsigned char *s, size_t len, const char *want);
+/* Decodes at most 16 KiB of base64 (caller frees *out); -1 when it is not base64. */
+int base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
+/* Whether sig (string type, string bytes) by the key blob verifies over data. */
+bool sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned char *sig,
+    size_t siglen, const unsigned char *data, size_t datalen);
+
+/* sshcert.c: OpenSSH certificates (PROTOCOL.certkeys), parsed from hostile bytes. */
+#define SSHCERT_BLOB_MAX 16384
+#define SSHCERT_PRINCIPALS_MAX 256
+#define SSHCERT_TEXT_MAX 1024 /* key id, principal, option value */
+#define SSHCERT_TYPE_USER 1
+#define SSHCERT_TYPE_HOST 2
+struct sshcert {
+	char key_type[64];      /* e.g. "ssh-ed25519-cert-v01@openssh.com" */
+	uint64_t serial;
+	uint32_t type;          /* SSHCERT_TYPE_* */
+	char *key_id;
+	char **principals;
+	size_t nprincipals;
+	uint64_t valid_after;   /* valid in [valid_after, valid_before) */
+	uint64_t valid_before;
+	char *force_command;    /* critical options; NULL when absent */
+	char *source_address;
+	char *unknown_critical; /* the first critical option not understood, or NULL */
+	unsigned char *key;     /* the certified key as a plain public key blob */
+	size_t key_len;
+	unsigned char *ca_key;  /* the signing CA's public key blob */
+	size_t ca_key_len;
+	bool signature_valid;   /* the CA's signature verifies over the certificate */
+};
+/* Parses a certificate blob and checks its CA signature (signature_valid); -1 with err
+ * for anything malformed. Never trusts a length; fills nothing on failure. */
+int sshcert_parse(const unsigned char *blob, size_t len, struct sshcert *out, char *err,
+    size_t errlen);
+void sshcert_free(struct sshcert *c); /* the fields; c itself may be on the stack */
+/* Why c does not admit person from addr at now, as text in why; 0 when it does.
+ * Checks type, principals, validity, critical options and the CA's signature; whether
+ * the CA is trusted is the caller's business. */
+int sshcert_check(const struct sshcert *c, const char *person, const char *addr, time_t now,
+    char *why, size_t whylen);
+/* Whether addr (IPv4/IPv6 text) is in a source-address list "10.0.0.0/8,::1". -1 when the
+ * list is malformed. */
+int sshcert_source_allows(const char *list, const char *addr);
+/* The revocation list text: lines "serial N", "key-id TEXT", "fingerprint SHA256:...",
+ * '#' comments. 1 when c is revoked (what names the matching line), 0 when not, -1 when
+ * the list is malformed (what names the line): callers then refuse (fail closed). */
+int sshcert_revoked(const char *list, const struct sshcert *c, char *what, size_t whatlen);
 
 /* fingerprint.c: "SHA256:<unpadded base64 of 32 bytes>" */
 bool fingerprint_is_valid(const char *fp);

@@ -25,13 +25,7 @@
 static const char armor_begin[] = "-----BEGIN SSH SIGNATURE-----";
 static const char armor_end[] = "-----END SSH SIGNATURE-----";
 
-/* A bounded reader over SSH wire encoding (RFC 4251 uint32 and string). */
-struct wire {
-	const unsigned char *p;
-	size_t left;
-};
-
-static int
+int
 wire_u32(struct wire *w, uint32_t *v)
 {
 	if (w->left < 4)
@@ -42,7 +36,18 @@ wire_u32(struct wire *w, uint32_t *v)
 	return 0;
 }
 
-static int
+int
+wire_u64(struct wire *w, uint64_t *v)
+{
+	uint32_t hi, lo;
+
+	if (w->left < 8 || wire_u32(w, &hi) != 0 || wire_u32(w, &lo) != 0)
+		return -1;
+	*v = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
+int
 wire_string(struct wire *w, const unsigned char **s, size_t *len)
 {
 	uint32_t n;
@@ -56,7 +61,7 @@ wire_string(struct wire *w, const unsigned char **s, size_t *len)
 	return 0;
 }
 
-static bool
+bool
 wire_equals(const unsigned char *s, size_t len, const char *want)
 {
 	return len == strlen(want) && memcmp(s, want, len) == 0;
@@ -86,7 +91,7 @@ wire_put_string(unsigned char **out, const void *s, size_t len)
 }
 
 /* Base64 through OpenSSL; whitespace (armor line breaks) is skipped by the decoder. */
-static int
+int
 base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
 	EVP_ENCODE_CTX *ctx;
@@ -315,6 +320,25 @@ sshsig_check(EVP_PKEY *pkey, const struct ecdsa_curve *curve, const unsigned cha
 	    EVP_DigestVerify(ctx, bytes, blen, data, datalen) == 1;
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(der);
+	return ok;
+}
+
+bool
+sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned char *sig,
+    size_t siglen, const unsigned char *data, size_t datalen)
+{
+	const struct ecdsa_curve *curve;
+	const unsigned char *keytype;
+	size_t ktlen;
+	struct wire w = {key, keylen};
+	EVP_PKEY *pkey;
+	bool ok;
+
+	if (wire_string(&w, &keytype, &ktlen) != 0 ||
+	    (pkey = pkey_from_blob(key, keylen, &curve)) == NULL)
+		return false;
+	ok = sshsig_check(pkey, curve, keytype, ktlen, sig, siglen, data, datalen);
+	EVP_PKEY_free(pkey);
 	return ok;
 }
 

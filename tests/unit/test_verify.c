@@ -1,6 +1,6 @@
 /* test_verify.c: every kind of damage to a recording or audit log gets its own verdict:
  * intact, truncated, tampered at the right record, bad signature, unknown key. */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,13 +374,11 @@ START_TEST(audit_log_edited_line_is_bad_signature)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("verify");
 	TCase *tc = tcase_create("verify");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sealed_recording_is_intact);
@@ -401,9 +399,5 @@ main(void)
 	tcase_add_test(tc, audit_log_deleted_line_is_tampered);
 	tcase_add_test(tc, audit_log_edited_line_is_bad_signature);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }
