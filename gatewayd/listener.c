@@ -116,6 +116,23 @@ listener_reap(struct listener *l)
 	}
 }
 
+/* An event of the listener's own in the audit log, opened for it alone; fields consumed.
+ * A log that cannot be written is reported, and the sessions refuse on their own (R9). */
+static void
+listener_audit(struct listener *l, const char *event, json_t *fields)
+{
+	struct audit *a;
+
+	if ((a = audit_open(l->cfg->audit_log, l->key)) == NULL) {
+		crit_f("audit log %s cannot be opened: %m (event %s lost)", l->cfg->audit_log, event);
+		json_decref(fields);
+		return;
+	}
+	if (audit_event(a, event, fields) != 0)
+		crit_f("audit log %s cannot be written (event %s lost)", l->cfg->audit_log, event);
+	audit_close(a);
+}
+
 /* SIGHUP: new connections use the new configuration; live sessions keep theirs. */
 static void
 listener_reload(struct listener *l)
@@ -126,11 +143,16 @@ listener_reload(struct listener *l)
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
 		error_f("reload refused, keeping the running configuration:\n%s", errors);
+		listener_audit(l, "config_reload",
+		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors",
+			errors));
 		free(errors);
 	} else {
 		config_free(l->cfg);
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
+		listener_audit(l, "config_reload",
+		    json_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
 		/* Live sessions re-check their vendor and grant against the new policy. */
 		registry_signal_all(l->registry, SIGHUP);
 	}

@@ -15,6 +15,7 @@
 #include "common/xmalloc.h"
 
 #define CONFIG_MAX_ITEMS 100000 /* bound on any list in the file */
+#define CONFIG_FILE_MAX (16 << 20)
 
 struct loader {
 	const char *path;
@@ -831,6 +832,54 @@ loader_control(struct loader *ld, const config_setting_t *root, struct gw_config
 		    "\"admin_group\": no group \"%s\" on this system", cfg->admin_group);
 }
 
+/* Reads the whole file for config_read_string(): libconfig 1.5 cannot switch @include off,
+ * and an @include of a directory makes its scanner exit() the process ("input in flex
+ * scanner failed"), which on SIGHUP would be the running listener. gatewayd reads one file:
+ * an @include line or a NUL byte (which would hide the rest from the parser) is an error. */
+static char *
+config_read_text(const char *path, char **errors)
+{
+	char *text = NULL, *line;
+	size_t n = 0, cap = 0, got;
+	int lineno = 1;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		xasprintf(errors, "%s:0: cannot read file: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - n < 4096)
+			text = xreallocarray(text, 1, cap = cap == 0 ? 65536 : 2 * cap);
+		n += got = fread(text + n, 1, cap - n - 1, f);
+	} while (got > 0 && n <= CONFIG_FILE_MAX);
+	if (ferror(f) || n > CONFIG_FILE_MAX) {
+		xasprintf(errors, "%s:0: cannot read file: %s\n", path,
+		    ferror(f) ? strerror(errno) : "larger than 16 MiB");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[n] = '\0';
+	if (strlen(text) != n) {
+		xasprintf(errors, "%s:0: the file contains a NUL byte\n", path);
+		free(text);
+		return NULL;
+	}
+	for (line = text; line != NULL; lineno++) {
+		if (strncmp(line + strspn(line, " \t"), "@include", 8) == 0) {
+			xasprintf(errors, "%s:%d: @include is not supported: the configuration is one "
+			    "file\n", path, lineno);
+			free(text);
+			return NULL;
+		}
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	}
+	return text;
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
@@ -844,21 +893,21 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
 	config_t lc;
+	char *text;
 	int i, n;
 
 	*out = NULL;
 	*errors = NULL;
+	if ((text = config_read_text(path, errors)) == NULL)
+		return -1;
 	config_init(&lc);
-	if (!config_read_file(&lc, path)) {
-		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			xasprintf(errors, "%s:0: cannot read file: %s\n", path, strerror(errno));
-		else
-			xasprintf(errors, "%s:%d: %s\n",
-			    config_error_file(&lc) ? config_error_file(&lc) : path,
-			    config_error_line(&lc), config_error_text(&lc));
+	if (!config_read_string(&lc, text)) {
+		xasprintf(errors, "%s:%d: %s\n", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
+		free(text);
 		return -1;
 	}
+	free(text);
 	root = config_root_setting(&lc);
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);

@@ -63,6 +63,9 @@ static const struct config_case cases[] = {
 	    "ciphers = \"aes128-ctr, aes256-ctr\";\n", ":6: \"ciphers\" must be algorithm names"},
 	{"algorithm list with an OpenSSH edit", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "macs = \"+hmac-sha1\";\n", ":6: \"macs\" must be algorithm names"},
+	/* libconfig 1.5 exit()s on an @include of a directory: that would end the listener. */
+	{"include of a directory", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "  @include \"/etc\"\n", ":6: @include is not supported"},
 	{"empty algorithm in a list", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "kex_algorithms = \"curve25519-sha256,,diffie-hellman-group16-sha512\";\n",
 	    ":6: \"kex_algorithms\" must be algorithm names"},
