@@ -148,8 +148,6 @@ int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
  * the session's end of its registry link (gatewayd/registry.h), taken over; -1: none. */
 int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
     struct guard *guard, int link_fd);
-/* Ends the whole session with a message on every channel; reason for the evidence. */
-void session_abort(struct session *s, const char *reason);
 int session_audit(struct session *s, const char *event, json_t *fields);
 
 /* auth.c: vendor authentication callbacks. */
