@@ -3,6 +3,7 @@
 # intact and the SHA-256 the gateway records equals the file's; plain pscp picks SFTP by itself;
 # pscp -scp (legacy exec "scp -t") is refused with the gateway's message on pscp's stderr; an
 # upload where only download is granted is refused.
+H_TIMEOUT=${H_TIMEOUT:-180} # pscp is slow on a loaded machine, even straight to sshd
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 command -v pscp >/dev/null && command -v puttygen >/dev/null || { echo "SKIP: no putty-tools"; exit 77; }
 sshd_start plc-07 || exit 1
@@ -53,6 +54,7 @@ recorded_sha256() {
 # denied_reason PATH: the reason of the last file_denied event naming PATH.
 denied_reason() { audit_wait 'select(.event == "file_denied" and .path == $p) | .reason' --arg p "$1"; }
 
+# 8 MiB: pscp then has over 1024 writes in flight, more than the gateway keeps outstanding.
 test_pscp_sftp_upload_download_hashed() {
 	local s
 	head -c $((8 * 1024 * 1024)) /dev/urandom >"$H_DIR/fw.bin"
