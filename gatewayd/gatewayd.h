@@ -125,8 +125,17 @@ struct session {
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */
 	unsigned long long idle_bytes; /* relayed bytes at last_activity */
+	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
+	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
 	char end_reason[128];
 };
+
+/* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
+int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
+
+/* privileges.c: called first in each forked session process; -1: end it. */
+int privileges_drop_session(void);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);

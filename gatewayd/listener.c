@@ -30,6 +30,7 @@ struct listener {
 	pid_t *children; /* live session processes, told of policy reloads */
 	size_t nchildren;
 	size_t children_cap;
+	struct pollfd *pfd; /* the poll set; a session process frees its copy too */
 };
 
 static void
@@ -61,7 +62,7 @@ listener_open_binds(struct listener *l)
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
 		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0)
+		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
 			return -1;
 		if (ssh_bind_listen(b) != SSH_OK) {
 			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
@@ -195,11 +196,14 @@ listener_accept(struct listener *l, ssh_bind b)
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
 	listener_close_binds(l);
+	if (privileges_drop_session() != 0)
+		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->children);
+	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
 	rc = session_run(l->cfg, vendor, l->key, l->guard);
 	ssh_free(vendor);
@@ -236,6 +240,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	}
 	sd_notify(0, "READY=1");
 	pfd = xcalloc(l.nbinds + 1, sizeof(*pfd));
+	l.pfd = pfd;
 	for (;;) {
 		struct signalfd_siginfo si;
 

@@ -306,6 +306,53 @@ session_recheck(struct session *s)
 	}
 }
 
+static long long
+session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A vendor silent for client_alive_interval is asked for an answer (keepalive@openssh.com
+ * with want-reply); after client_alive_count_max unanswered keepalives the session ends, so a
+ * frozen client or a cut network cannot hold a session open. libssh 0.10.6 does not report
+ * the answer (ssh_send_keepalive always returns SSH_OK), so silence is measured where the
+ * answer lands: the kernel's time since data last arrived on the vendor's socket. */
+static void
+session_check_alive(struct session *s)
+{
+	long interval = s->cfg->client_alive_interval * 1000L, elapsed;
+	long long now = session_now_ms();
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	s->alive_wait_ms = -1;
+	if (interval == 0 || s->phase != PHASE_RELAY || s->ended ||
+	    getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return;
+	if (now - ti.tcpi_last_data_recv > s->alive_sent_ms)
+		s->alive_probes = 0; /* something came after the last keepalive */
+	elapsed = (long)ti.tcpi_last_data_recv / interval;
+	if (elapsed > s->cfg->client_alive_count_max) {
+		warn_f("%s: %s sent nothing for %u s: ending the session", s->id, s->client_addr,
+		    ti.tcpi_last_data_recv / 1000);
+		session_cut(s, NULL, "vendor not responding (keepalive timeout)");
+		return;
+	}
+	if (elapsed > 0 && s->alive_probes < (unsigned)elapsed) {
+		/* libssh keeps one global request in flight and a first call may only collect
+		 * the answer to the previous keepalive; the second then sends. (An answer that is
+		 * back within the first call, as on loopback, makes both send: 52 bytes more.) */
+		ssh_send_keepalive(s->vendor);
+		ssh_send_keepalive(s->vendor);
+		s->alive_probes = (unsigned)elapsed;
+		s->alive_sent_ms = now;
+	}
+	s->alive_wait_ms = (elapsed + 1) * interval - (long)ti.tcpi_last_data_recv + 10;
+}
+
 static int
 session_watch_cb(socket_t fd, int revents, void *userdata)
 {
@@ -416,6 +463,8 @@ session_poll_timeout(struct session *s)
 		ms = 1000;
 	if (s->watch_fd == -1 && !s->ended)
 		ms = ms == -1 || ms > 2000 ? 2000 : ms;
+	if (s->alive_wait_ms >= 0 && (ms == -1 || s->alive_wait_ms < ms))
+		ms = s->alive_wait_ms;
 	if (end != 0 && !s->ended) {
 		next = end;
 		for (i = 0; i < s->cfg->nwarn_before; i++) {
@@ -459,6 +508,7 @@ session_loop(struct session *s)
 		session_recheck(s);
 		session_check_schedule(s);
 		session_check_idle(s);
+		session_check_alive(s);
 		if (s->ended)
 			return;
 		if ((due = relay_flush_due(s)) != 0 && time(NULL) > due)
@@ -524,6 +574,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.started = time(NULL);
 	s.phase = PHASE_AUTH;
 	s.watch_fd = s.signal_fd = -1;
+	s.alive_wait_ms = -1;
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);

@@ -43,6 +43,7 @@ verify_getline(FILE *f, char **line, size_t *cap, int *partial)
 
 /* The state between two checkpoints. */
 struct chain_state {
+	const struct sealkey *key;
 	unsigned char chain[SEAL_HASH_LEN]; /* c(i) of the last record read */
 	unsigned char verified[SEAL_HASH_LEN]; /* c() just after the last valid checkpoint */
 	unsigned char (*digests)[SEAL_HASH_LEN]; /* records read since then */
@@ -62,11 +63,59 @@ chain_push(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN])
 	memcpy(cs->digests[cs->ndigests++], digest, SEAL_HASH_LEN);
 }
 
+/* Whether a JSON string holds no NUL: C code reads it only up to the first one. */
+static bool
+verify_plain_string(const json_t *s)
+{
+	return json_is_string(s) && strlen(json_string_value(s)) == json_string_length(s);
+}
+
+/* A checkpoint line is covered by the chain of the next checkpoint only: the bytes of the last
+ * one by nothing but its signed fields. So a checkpoint must be exactly what the recorder
+ * writes for those fields, [ELAPSED,"h",{"n":..,"time":..,"chain":..,"records":[..],"sig":..}]
+ * in compact JSON, or an edit to the last line (a member added, spacing, escapes, a NUL that
+ * hides text from the signature) would verify as intact. */
+static bool
+verify_checkpoint_canonical(const char *line, size_t len, json_t *cp)
+{
+	static const char *const keys[] = {"n", "time", "chain", "records", "sig"};
+	const char *p = line + 1;
+	void *it = json_object_iter(cp);
+	json_t *item;
+	size_t k, n;
+	char *text;
+	bool ok;
+
+	if (len < 2 || line[0] != '[')
+		return false;
+	while (p < line + len && ((*p >= '0' && *p <= '9') || *p == '.'))
+		p++;
+	n = (size_t)(line + len - p);
+	if (n < 6 || memcmp(p, ",\"h\",", 5) != 0)
+		return false;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++, it = json_object_iter_next(cp, it))
+		if (it == NULL || strcmp(json_object_iter_key(it), keys[k]) != 0)
+			return false;
+	if (it != NULL || !json_is_integer(json_object_get(cp, "n")) ||
+	    !verify_plain_string(json_object_get(cp, "time")) ||
+	    !verify_plain_string(json_object_get(cp, "chain")) ||
+	    !verify_plain_string(json_object_get(cp, "sig")))
+		return false;
+	json_array_foreach(json_object_get(cp, "records"), k, item)
+		if (!verify_plain_string(item))
+			return false;
+	if ((text = json_dumps(cp, JSON_COMPACT)) == NULL)
+		return false;
+	ok = strlen(text) == n - 6 && memcmp(p + 5, text, n - 6) == 0 && line[len - 1] == ']';
+	free(text);
+	return ok;
+}
+
 /* Checks checkpoint record i; returns 0 when it covers exactly the records read since the
  * last one, else fills v. */
 static int
-verify_checkpoint(struct chain_state *cs, long i, json_t *cp, const struct sealkey *key,
-    struct verdict *v)
+verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_len, json_t *cp,
+    const struct sealkey *key, struct verdict *v)
 {
 	unsigned char signed_chain[SEAL_HASH_LEN], fold[SEAL_HASH_LEN], d[SEAL_HASH_LEN];
 	json_t *list = json_object_get(cp, "records"), *item;
@@ -79,7 +128,7 @@ verify_checkpoint(struct chain_state *cs, long i, json_t *cp, const struct sealk
 	int len;
 
 	if (when == NULL || strlen(when) >= SEAL_TIME_LEN || seal_unhex(chain, signed_chain) != 0 ||
-	    !json_is_array(list) || sig == NULL) {
+	    !json_is_array(list) || sig == NULL || !verify_checkpoint_canonical(line, line_len, cp)) {
 		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
 		return -1;
 	}
@@ -161,7 +210,7 @@ verify_record(struct chain_state *cs, long i, const char *line, size_t len,
 		verdict_set(v, VERDICT_TAMPERED, i, "not an asciicast event");
 		rc = -1;
 	} else if (strcmp(code, "h") == 0) {
-		if (verify_checkpoint(cs, i, json_array_get(ev, 2), key, v) != 0)
+		if (verify_checkpoint(cs, i, line, len, json_array_get(ev, 2), key, v) != 0)
 			rc = -1;
 		else {
 			seal_chain_step(cs->chain, digest);
@@ -188,49 +237,72 @@ verify_record(struct chain_state *cs, long i, const char *line, size_t len,
 	return rc;
 }
 
-void
-verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
+/* One line of a file to check: 0 goes on, -1 stops (the verdict says why). */
+typedef int (*verify_line_fn)(long i, const char *line, size_t len, void *arg, struct verdict *v);
+
+/* Passes every line of path to check, numbered from 0, until one is refused. Returns the
+ * count of lines passed, or -1 when the file is unreadable or a line was refused (with the
+ * verdict set); *partial tells whether the last line lacked its newline. */
+static long
+verify_walk(const char *path, verify_line_fn check, void *arg, struct verdict *v, int *partial)
 {
-	struct chain_state cs = {.first = 0};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int partial;
 	long i;
 	FILE *f;
 
 	memset(v, 0, sizeof(*v));
 	v->record = -1;
+	*partial = 0;
 	if ((f = fopen(path, "re")) == NULL) {
 		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
-		return;
+		return -1;
 	}
-	for (i = 0; (n = verify_getline(f, &line, &cap, &partial)) > 0 || (n == 0 && !partial &&
+	for (i = 0; (n = verify_getline(f, &line, &cap, partial)) > 0 || (n == 0 && !*partial &&
 	    !feof(f)); i++) {
 		v->records++;
-		if (i == 0 && verify_header(line, (size_t)n, key, v) != 0)
-			goto out;
-		if (i == 0) {
-			unsigned char digest[SEAL_HASH_LEN];
-
-			seal_digest(line, (size_t)n, digest);
-			seal_chain_step(cs.chain, digest);
-			chain_push(&cs, digest);
-			continue;
+		if (check(i, line, (size_t)n, arg, v) != 0) {
+			i = -1;
+			break;
 		}
-		if (verify_record(&cs, i, line, (size_t)n, key, v) != 0)
-			goto out;
 	}
-	if (i == 0)
-		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
-	else if (cs.sealed && !partial)
-		verdict_set(v, VERDICT_INTACT, v->record, "sealed");
-	else
-		verdict_set(v, VERDICT_TRUNCATED, v->record, "no seal");
-out:
 	free(line);
-	free(cs.digests);
 	fclose(f);
+	return i;
+}
+
+static int
+verify_recording_line(long i, const char *line, size_t len, void *arg, struct verdict *v)
+{
+	struct chain_state *cs = arg;
+	unsigned char digest[SEAL_HASH_LEN];
+
+	if (i > 0)
+		return verify_record(cs, i, line, len, cs->key, v);
+	if (verify_header(line, len, cs->key, v) != 0)
+		return -1;
+	seal_digest(line, len, digest);
+	seal_chain_step(cs->chain, digest);
+	chain_push(cs, digest);
+	return 0;
+}
+
+void
+verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
+{
+	struct chain_state cs = {.key = key};
+	int partial;
+	long n;
+
+	n = verify_walk(path, verify_recording_line, &cs, v, &partial);
+	if (n == 0)
+		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
+	else if (n > 0 && cs.sealed && !partial)
+		verdict_set(v, VERDICT_INTACT, v->record, "sealed");
+	else if (n > 0)
+		verdict_set(v, VERDICT_TRUNCATED, v->record, "no seal");
+	free(cs.digests);
 }
 
 /* Checks one audit line: its signature, then that it names the line before it. */
@@ -273,38 +345,35 @@ out:
 	return rc;
 }
 
+struct audit_walk {
+	const struct sealkey *key;
+	unsigned char prev[SEAL_HASH_LEN]; /* digest of the line before */
+};
+
+static int
+verify_audit_walk_line(long i, const char *line, size_t len, void *arg, struct verdict *v)
+{
+	struct audit_walk *w = arg;
+
+	if (verify_audit_line(i + 1, line, len, w->prev, w->key, v) != 0)
+		return -1;
+	seal_digest(line, len, w->prev);
+	v->record = i + 1;
+	return 0;
+}
+
 void
 verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v)
 {
-	unsigned char prev[SEAL_HASH_LEN] = {0};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct audit_walk w = {.key = key};
 	int partial;
-	long i;
-	FILE *f;
 
-	memset(v, 0, sizeof(*v));
-	v->record = -1;
-	if ((f = fopen(path, "re")) == NULL) {
-		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
+	if (verify_walk(path, verify_audit_walk_line, &w, v, &partial) < 0)
 		return;
-	}
-	for (i = 1; (n = verify_getline(f, &line, &cap, &partial)) > 0 || (n == 0 && !partial &&
-	    !feof(f)); i++) {
-		v->records++;
-		if (verify_audit_line(i, line, (size_t)n, prev, key, v) != 0)
-			goto out;
-		seal_digest(line, (size_t)n, prev);
-		v->record = i;
-	}
 	if (partial)
 		verdict_set(v, VERDICT_TRUNCATED, v->record, "last line cut off");
 	else
 		verdict_set(v, VERDICT_INTACT, v->record, "chain holds");
-out:
-	free(line);
-	fclose(f);
 }
 
 void

@@ -91,6 +91,35 @@ loader_string(struct loader *ld, const config_setting_t *group, const char *key,
 	return xstrdup(v);
 }
 
+/* An SSH algorithm list as libssh takes it: names joined by commas, nothing else (no
+ * spaces, no OpenSSH "+"/"-"/"^" edits, which libssh 0.10 would not understand). */
+static char *
+loader_algorithms(struct loader *ld, const config_setting_t *group, const char *key)
+{
+	char *v = loader_string(ld, group, key, false);
+	size_t i, n;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	/* Each name starts with a letter or digit; '-', '.', '@' only inside it. */
+	for (i = 0; i < n; i++) {
+		bool alnum = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9');
+		bool first = i == 0 || v[i - 1] == ',';
+
+		if (!alnum && (first || (v[i] != '-' && v[i] != '.' && v[i] != '@' && v[i] != ',')))
+			break;
+	}
+	if (n == 0 || n > 1024 || i < n || v[n - 1] == ',') {
+		loader_error(ld, config_setting_get_member(group, key),
+		    "\"%s\" must be algorithm names separated by commas, e.g. \"%s\"", key,
+		    "curve25519-sha256,diffie-hellman-group16-sha512");
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 static int
 loader_int(struct loader *ld, const config_setting_t *group, const char *key, int def, int min,
     int max)
@@ -470,8 +499,8 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->user = loader_string(ld, g, "user", true);
 	t->key_file = loader_string(ld, g, "key_file", false);
 	t->password_file = loader_string(ld, g, "password_file", false);
-	t->hostkey_algorithms = loader_string(ld, g, "hostkey_algorithms", false);
-	t->kex_algorithms = loader_string(ld, g, "kex_algorithms", false);
+	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
+	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
 	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	if (t->name != NULL && !name_is_valid(t->name))
@@ -783,7 +812,9 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
 	    "audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
 	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
-	    "approvers", "max_startups", "lockout", "idle_timeout", NULL};
+	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
+	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
+	    NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -825,10 +856,16 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
+	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
 	cfg->idle_timeout = loader_int(&ld, root, "idle_timeout", 0, 0, 31 * 86400);
+	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
+	cfg->ciphers = loader_algorithms(&ld, root, "ciphers");
+	cfg->macs = loader_algorithms(&ld, root, "macs");
+	cfg->hostkey_algorithms = loader_algorithms(&ld, root, "hostkey_algorithms");
 
 	list = loader_list(&ld, root, "vendors", &n);
 	cfg->vendors = xcalloc((size_t)n, sizeof(*cfg->vendors));
@@ -869,6 +906,10 @@ config_free(struct gw_config *cfg)
 		free(cfg->listen[i].address);
 	free(cfg->listen);
 	strings_free(cfg->host_keys, cfg->nhost_keys);
+	free(cfg->kex_algorithms);
+	free(cfg->ciphers);
+	free(cfg->macs);
+	free(cfg->hostkey_algorithms);
 	for (i = 0; i < cfg->nvendors; i++) {
 		struct gw_vendor *v = &cfg->vendors[i];
 

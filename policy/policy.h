@@ -173,8 +173,15 @@ struct gw_config {
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;     /* seconds without vendor input or target output, 0: off */
+	int client_alive_interval;  /* seconds of vendor silence before a keepalive; 0: off */
+	int client_alive_count_max; /* silent intervals after which the session ends */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
+	/* Vendor-side SSH algorithms, comma-separated; NULL: gatewayd's defaults (algorithms.c) */
+	char *kex_algorithms;
+	char *ciphers;
+	char *macs;
+	char *hostkey_algorithms;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;

@@ -48,8 +48,11 @@ echo "(exit status $?)"
 sleep 1
 
 gw_stop
+demo_rc=0
 for f in $(gw_recordings); do
 	echo "RECORDING: $f"
+	gw_say "gatewayctl recording verify $f"
+	"$H_GATEWAYCTL" -f "$GW_CONFIG" recording verify "$f" || demo_rc=1
 	gw_say "asciinema cat $f"
 	# asciinema cat reads /dev/tty: give it one when there is none (CI, pipes).
 	script -qec "asciinema cat $(printf %q "$f")" /dev/null </dev/null
@@ -60,4 +63,7 @@ for f in $(gw_recordings); do
 		echo
 	fi
 done
+gw_say "gatewayctl audit verify $GW_AUDIT"
+"$H_GATEWAYCTL" -f "$GW_CONFIG" audit verify "$GW_AUDIT" || demo_rc=1
 echo "GATEWAYCTL: $gatewayctl_line"
+exit "$demo_rc"

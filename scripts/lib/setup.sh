@@ -8,9 +8,11 @@ GW_PACKAGES=(
 	libpam0g-dev libpam-wrapper
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
-	util-linux coreutils openssl vim-tiny
+	util-linux coreutils openssl vim-tiny ssh-audit
 	# second factor: the PAM TOTP module and its code generator
 	libpam-oath oathtool
+	# fuzzing: libFuzzer and the sanitizer runtimes
+	clang-14 libclang-rt-14-dev clang-format
 )
 
 gw_say() { printf '==> %s\n' "$*"; }

@@ -1,6 +1,6 @@
 /* test_audit.c: the audit log: one whole JSON line per event with a UTC millisecond
  * timestamp, never interleaved when many processes append at once. */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -175,13 +175,11 @@ START_TEST(an_unopenable_log_is_an_error)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("audit");
 	TCase *tc = tcase_create("audit");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, log_is_created_private);
@@ -192,9 +190,5 @@ main(void)
 	tcase_add_test(tc, a_full_disk_fails_the_event);
 	tcase_add_test(tc, an_unopenable_log_is_an_error);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

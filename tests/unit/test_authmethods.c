@@ -1,6 +1,6 @@
 /* test_authmethods.c: AuthenticationMethods-style lists: parsing, which method may come
  * next, and when a login is complete. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +86,8 @@ START_TEST(test_alternatives_offer_each_first_method)
 }
 END_TEST
 
-static Suite *
-authmethods_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("authmethods");
 	TCase *tc = tcase_create("methods");
@@ -102,14 +102,3 @@ authmethods_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(authmethods_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

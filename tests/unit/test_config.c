@@ -1,6 +1,6 @@
 /* test_config.c: config_load on the files in tests/data/: a complete valid file is read
  * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem. */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +128,19 @@ START_TEST(test_target_inherits_global_connect_timeout)
 	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
 	ck_assert_int_eq(config_find_target(cfg, "plc-07")->connect_timeout, 7);
 	ck_assert_int_eq(config_find_target(cfg, "hmi-02")->connect_timeout, 3);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_client_alive_defaults_to_15s_times_3)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->client_alive_interval, 15);
+	ck_assert_int_eq(cfg->client_alive_count_max, 3);
 	config_free(cfg);
 }
 END_TEST
@@ -287,8 +300,8 @@ START_TEST(test_unknown_lockout_key_reported)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("load");
@@ -296,6 +309,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_good_config_loads_model);
 	tcase_add_test(tc, test_target_inherits_global_connect_timeout);
+	tcase_add_test(tc, test_client_alive_defaults_to_15s_times_3);
 	tcase_add_test(tc, test_grant_without_allow_is_shell_and_exec);
 	tcase_add_test(tc, test_missing_file_reported);
 	tcase_add_test(tc, test_unknown_key_reported);
@@ -319,14 +333,3 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

@@ -1,6 +1,6 @@
 /* test_guard.c: the pre-authentication limits: max_startups' random early drop, failure
  * counting, delays and lockouts as pure functions, and the table shared across fork(). */
-#include <check.h>
+#include "unit.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,8 +319,8 @@ START_TEST(test_locked_entries_outlive_a_flood_of_new_ones)
 }
 END_TEST
 
-static Suite *
-guard_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("guard");
 	TCase *pure = tcase_create("arithmetic"), *table = tcase_create("table");
@@ -355,14 +355,3 @@ guard_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(guard_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

@@ -1,6 +1,6 @@
-/* test_policy_config.c: the loader's handling of windows and approvers: every mistake is
- * a FILE:LINE error, never a silently wider or narrower policy. */
-#include <check.h>
+/* test_policy_config.c: the loader's handling of windows, approvers and the vendor-side
+ * algorithm lists: every mistake is a FILE:LINE error, never a silently wider or narrower policy. */
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +47,16 @@ static const struct config_case cases[] = {
 	{"two approvers share a key", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "approvers = ( { name = \"a\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; },\n"
 	    "  { name = \"b\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; } );\n", "share a key"},
+	{"algorithm lists", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "kex_algorithms = \"curve25519-sha256\"; ciphers = \"aes256-gcm@openssh.com,aes128-ctr\";\n"
+	    "macs = \"hmac-sha2-512-etm@openssh.com\"; hostkey_algorithms = \"ssh-ed25519\";\n", NULL},
+	{"algorithm list with a space", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "ciphers = \"aes128-ctr, aes256-ctr\";\n", ":6: \"ciphers\" must be algorithm names"},
+	{"algorithm list with an OpenSSH edit", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "macs = \"+hmac-sha1\";\n", ":6: \"macs\" must be algorithm names"},
+	{"empty algorithm in a list", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "kex_algorithms = \"curve25519-sha256,,diffie-hellman-group16-sha512\";\n",
+	    ":6: \"kex_algorithms\" must be algorithm names"},
 };
 
 /* s with every tok replaced by val (test text only; no format strings from data). */
@@ -124,21 +134,15 @@ START_TEST(test_config_window_fields)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("policy_config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_config_windows_and_approvers, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_config_window_fields);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

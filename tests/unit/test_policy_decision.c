@@ -1,7 +1,7 @@
 /* test_policy_decision.c: the access decision (R1) as a table: each row is a request at a
  * time against the fixture config, fixture tickets (real ssh-keygen signatures),
  * revocations and used-session counts, with the expected verdict, reason and end. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,13 +208,11 @@ START_TEST(test_policy_decide_unknown_person_text_is_constant)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("policy_decision");
 	TCase *tc = tcase_create("decision");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_policy_decide, 0, (int)(sizeof(cases) / sizeof(cases[0])));
@@ -222,9 +220,5 @@ main(void)
 	tcase_add_test(tc, test_policy_decide_without_ticket_set_denies);
 	tcase_add_test(tc, test_policy_decide_unknown_person_text_is_constant);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

@@ -1,6 +1,6 @@
 /* test_recorder.c: the recording file: asciicast v2 header and events, every byte kept,
  * buffering bounds, sealing, and failing closed when the disk refuses. */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -406,13 +406,11 @@ START_TEST(an_unwritable_directory_creates_nothing)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("recorder");
 	TCase *tc = tcase_create("recorder");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, file_is_created_private);
@@ -429,9 +427,5 @@ main(void)
 	tcase_add_test(tc, a_full_file_system_fails_the_recording);
 	tcase_add_test(tc, an_unwritable_directory_creates_nothing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

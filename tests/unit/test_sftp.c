@@ -1,7 +1,7 @@
 /* test_sftp.c: the sftp inspection module, fed real SFTP v3 packet sequences built
  * here: framing, the file-transfer grant, refusals answered to the vendor, evidence
  * events with SHA-256, and hostile input. */
-#include <check.h>
+#include "unit.h"
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1011,8 +1011,8 @@ START_TEST(test_prefix_must_be_absolute)
 }
 END_TEST
 
-static Suite *
-sftp_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("sftp");
 	TCase *tc = tcase_create("sftp");
@@ -1055,14 +1055,3 @@ sftp_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(sftp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

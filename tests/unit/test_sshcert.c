@@ -1,7 +1,7 @@
 /* test_sshcert.c: OpenSSH certificates made by the stock ssh-keygen -s (data/certs, see
  * make-cert-fixtures.sh): parsing, CA signature, the admission checks, revocation lists,
  * and hostile blobs (altered, truncated, padded). */
-#include <check.h>
+#include "unit.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,8 +331,8 @@ START_TEST(test_malformed_revocation_list_is_an_error)
 }
 END_TEST
 
-static Suite *
-sshcert_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("sshcert");
 	TCase *tc = tcase_create("certificates");
@@ -360,14 +360,3 @@ sshcert_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(sshcert_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

@@ -1,6 +1,6 @@
 /* test_sshsig.c: SSHSIG verification against signatures made by the stock ssh-keygen
  * (data/tickets, see make-ticket-fixtures.sh) for every supported key type. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,13 +177,11 @@ START_TEST(test_sshkey_line_parsing)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("sshsig");
 	TCase *tc = tcase_create("sshsig");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_sshsig_accepts_ssh_keygen_signature_and_names_signer, 0,
 	    (int)(sizeof(good) / sizeof(good[0])));
@@ -194,9 +192,5 @@ main(void)
 	tcase_add_test(tc, test_sshsig_refuses_garbage_and_truncation);
 	tcase_add_test(tc, test_sshkey_line_parsing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

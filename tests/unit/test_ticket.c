@@ -1,6 +1,6 @@
 /* test_ticket.c: ticket parsing (hostile text refused with FILE:LINE reasons) and
  * verification of signer and approver scope against the policy's approvers. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,13 +174,11 @@ START_TEST(test_ticket_covers_vendor_or_person)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("ticket");
 	TCase *tc = tcase_create("ticket");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_ticket_verify_status, 0,
@@ -192,9 +190,5 @@ main(void)
 	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, test_ticket_covers_vendor_or_person);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

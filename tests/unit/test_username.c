@@ -1,6 +1,6 @@
 /* test_username.c: username_parse and name_is_valid on hostile user names: the SSH user name
  * "PERSON+TARGET" is the first thing an attacker controls, so every edge is a test. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,8 +161,8 @@ START_TEST(test_name_is_valid_edges)
 }
 END_TEST
 
-static Suite *
-username_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("username");
 	TCase *tc = tcase_create("parse");
@@ -184,14 +184,3 @@ username_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(username_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

@@ -1,6 +1,6 @@
 /* test_window.c: access windows: containment, end and next opening, across DST changes
  * (Europe/Berlin gap and overlap), midnight and leap day. Instants are written in UTC. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,13 +205,11 @@ START_TEST(test_window_tz_names_checked_against_tzdata)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("window");
 	TCase *tc = tcase_create("window");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_window_containment, 0,
 	    (int)(sizeof(containment) / sizeof(containment[0])));
@@ -223,9 +221,5 @@ main(void)
 	tcase_add_test(tc, test_window_restores_tz);
 	tcase_add_test(tc, test_window_tz_names_checked_against_tzdata);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
 }

@@ -1,0 +1,57 @@
+/* fuzz_castfile.c: libFuzzer harness for reading recordings back (tools/evidence.c): the
+ * asciicast event reader and the transcript rendered through libvterm, as `gatewayctl
+ * transcript`, `search` and `replay` do on files an auditor may have been handed. Checks
+ * that every event's bytes lie inside the data it came from and every reported line is text. */
+#include "tests/fuzz/fuzz.h"
+
+#include "tools/evidence.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* evidence.c's only use of the command context is for a configuration, which the harness
+ * never asks for: evidence_load_key() and evidence_recording_dir() are not called. */
+const struct gw_config *
+ctl_config(struct ctl_context *ctx)
+{
+	(void)ctx;
+	abort();
+}
+
+static void
+fuzz_line(enum transcript_kind kind, double time, const char *text, void *arg)
+{
+	size_t *total = arg;
+
+	if ((kind != TRANSCRIPT_SCREEN && kind != TRANSCRIPT_INPUT) || text == NULL)
+		abort();
+	*total += strlen(text);
+	(void)time;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cast_event ev;
+	struct castfile *cf;
+	const char *path;
+	size_t total = 0;
+	volatile unsigned char sink = 0;
+	size_t i;
+	int rc;
+
+	path = fuzz_file("recording.cast", data, size);
+	if ((cf = castfile_open(path)) != NULL) {
+		if (castfile_header(cf) == NULL)
+			abort();
+		while ((rc = castfile_next(cf, &ev)) > 0) {
+			if (memchr(ev.code, '\0', sizeof(ev.code)) == NULL || (ev.data == NULL && ev.len))
+				abort();
+			for (i = 0; i < ev.len; i++) /* ASan checks each byte is readable */
+				sink ^= ev.data[i];
+		}
+		castfile_close(cf);
+	}
+	transcript_render(path, fuzz_line, &total);
+	(void)sink;
+	return 0;
+}

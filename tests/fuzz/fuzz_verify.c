@@ -1,0 +1,146 @@
+/* fuzz_verify.c: libFuzzer harness for the auditor's verifier (verify.c): the input is
+ * verified both as a recording and as an audit log, against the public half of the key that
+ * sealed the seed corpus (tests/fuzz/seal-key.pub). Checks that every verdict is in range,
+ * counts no more records than the input has lines, and formats; and that "intact" means
+ * unchanged (R8): an intact recording is one of the sealed seeds, an intact audit log a prefix
+ * of a seed log (a hash chain cannot tell a log cut at a line end from a shorter one). */
+#include "tests/fuzz/fuzz.h"
+
+#include <dirent.h>
+
+#include "gatewayd/verify.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct sealkey *fuzz_key;
+
+/* The corpus files named seed-*: a sealed recording and an audit log that must verify intact
+ * (other corpus files, e.g. regress-*, must not be trusted as originals). */
+#define FUZZ_SEEDS_MAX 16
+static char *fuzz_sealed[FUZZ_SEEDS_MAX], *fuzz_logs[FUZZ_SEEDS_MAX];
+static size_t fuzz_nsealed, fuzz_nlogs;
+
+/* A recording without the elapsed time of its last line: the one field of the file no
+ * signature covers (the final checkpoint's event time; docs/fuzzing.md). */
+static char *
+fuzz_without_last_time(const char *text, size_t len)
+{
+	const char *last = len > 1 ? memrchr(text, '\n', len - 1) : NULL;
+	const char *start = last ? last + 1 : text, *comma;
+	char *out;
+
+	if ((comma = memchr(start, ',', len - (size_t)(start - text))) == NULL || *start != '[')
+		return xstrndup(text, len);
+	xasprintf(&out, "%.*s[%.*s", (int)(start - text), text,
+	    (int)(len - (size_t)(comma - text)), comma);
+	return out;
+}
+
+static void
+fuzz_load_seeds(void)
+{
+	struct verdict v;
+	struct dirent *d;
+	char *dir, *path, *text;
+	size_t len;
+	DIR *dp;
+
+	xasprintf(&dir, "%s/fuzz/corpus/verify", FUZZ_TESTS_DIR);
+	if ((dp = opendir(dir)) == NULL)
+		abort();
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, "seed-", 5) != 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, d->d_name);
+		if (file_read_bounded(path, 1 << 20, &text, &len) != 0)
+			abort();
+		verify_recording(path, fuzz_key, &v);
+		if (v.kind == VERDICT_INTACT && fuzz_nsealed < FUZZ_SEEDS_MAX)
+			fuzz_sealed[fuzz_nsealed++] = fuzz_without_last_time(text, len);
+		verify_audit_log(path, fuzz_key, &v);
+		if (v.kind == VERDICT_INTACT && v.records > 0 && fuzz_nlogs < FUZZ_SEEDS_MAX)
+			fuzz_logs[fuzz_nlogs++] = xstrdup(text);
+		free(text);
+		free(path);
+	}
+	closedir(dp);
+	free(dir);
+	if (fuzz_nsealed == 0 || fuzz_nlogs == 0)
+		abort(); /* the oracle needs a sealed recording and an audit log among the seeds */
+}
+
+static bool
+fuzz_is_sealed_seed(const uint8_t *data, size_t size)
+{
+	char *norm;
+	bool found = false;
+	size_t i;
+
+	if (memchr(data, '\0', size) != NULL)
+		return false; /* the seeds have none */
+	norm = fuzz_without_last_time((const char *)data, size);
+	for (i = 0; i < fuzz_nsealed && !found; i++)
+		found = strcmp(norm, fuzz_sealed[i]) == 0;
+	free(norm);
+	return found;
+}
+
+static bool
+fuzz_is_log_prefix(const uint8_t *data, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < fuzz_nlogs; i++)
+		if (size <= strlen(fuzz_logs[i]) && memcmp(data, fuzz_logs[i], size) == 0 &&
+		    (size == 0 || fuzz_logs[i][size - 1] == '\n'))
+			return true;
+	return false;
+}
+
+static void
+fuzz_check_verdict(const struct verdict *v, const uint8_t *data, size_t size)
+{
+	unsigned long lines = 1;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	if (v->kind > VERDICT_UNREADABLE || v->record < -1 || v->records > lines ||
+	    (v->record >= 0 && (unsigned long)v->record > v->records) ||
+	    memchr(v->checkpoint, '\0', sizeof(v->checkpoint)) == NULL ||
+	    memchr(v->ended, '\0', sizeof(v->ended)) == NULL ||
+	    memchr(v->reason, '\0', sizeof(v->reason)) == NULL ||
+	    memchr(v->detail, '\0', sizeof(v->detail)) == NULL)
+		abort();
+	verdict_format(v, text, sizeof(text));
+	if (text[0] == '\0')
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct verdict v;
+	const char *path;
+
+	if (fuzz_key == NULL) {
+		char *keypath;
+
+		xasprintf(&keypath, "%s/fuzz/seal-key.pub", FUZZ_TESTS_DIR);
+		if ((fuzz_key = sealkey_load_public(keypath)) == NULL)
+			abort();
+		free(keypath);
+		fuzz_load_seeds();
+	}
+	path = fuzz_file("evidence", data, size);
+	verify_recording(path, fuzz_key, &v);
+	fuzz_check_verdict(&v, data, size);
+	if (v.kind == VERDICT_INTACT && !fuzz_is_sealed_seed(data, size))
+		abort(); /* a changed recording verified as intact */
+	verify_audit_log(path, fuzz_key, &v);
+	fuzz_check_verdict(&v, data, size);
+	if (v.kind == VERDICT_INTACT && !fuzz_is_log_prefix(data, size))
+		abort(); /* a changed audit log verified as intact */
+	return 0;
+}

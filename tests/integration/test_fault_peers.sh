@@ -1,0 +1,124 @@
+#!/bin/bash
+# Peer faults: the target drops the connection while output flows (the vendor is told, in
+# bounded time, and the recording is sealed with the reason); the vendor vanishes without
+# closing: a frozen client (SIGSTOP: the TCP connection stays up, nothing answers) is cut after
+# the keepalive limit, a killed client at once; an idle vendor that answers keepalives stays.
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+. "$H_SRC/tests/lib/sessions.sh"
+sshd_start plc-07 || exit 1
+gw_policy_default
+# Keepalive every second, cut after 2 unanswered: about 3 s of silence.
+gw_config_extra "client_alive_interval = 1;
+client_alive_count_max = 2;"
+gw_start || exit 1
+
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
+
+# started NAME [COMMAND]: session NAME is up and has produced output.
+started() {
+	es_start "$1" "$GW_DEST" "${2:-}" || h_fail "session $1 did not start"
+	if [[ -z ${2:-} ]]; then
+		es_echo "$1" "hello-$1" 30 || h_fail "session $1 does not echo: $(es_out "$1")"
+	else
+		es_wait_output "$1" 30 || h_fail "session $1 shows no output: $(es_out "$1")"
+	fi
+}
+
+# es_wait_output NAME SECONDS: until the session has printed 20 lines.
+es_wait_output() {
+	local deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		(($(wc -l <"$H_DIR/es-$1.out") >= 20)) && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# gone_within PID SECONDS: the gateway's session process PID ended in time.
+gone_within() {
+	local deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sealed_with NAME TEXT: the recording verifies intact and its seal's reason holds TEXT.
+sealed_with() {
+	local cast out
+	cast=$(es_cast "$1") || h_fail "no recording of session $1"
+	out=$(ctl recording verify "$cast" 2>&1) || h_fail "verify $1: $out"
+	h_assert_contains "$out" "intact" "verdict for $1"
+	h_assert_contains "$out" "$2" "reason sealed in $1's recording"
+}
+
+FLOOD='i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.02; done'
+
+test_target_drop_midstream_vendor_told_recording_sealed() {
+	local gw lport victims start
+	started t "$FLOOD"
+	gw=$(es_gateway_pid t) || h_fail "no session process for t"
+	lport=$(ss -Htnp state established "( dport = :${H_PORT[plc-07]} )" |
+		awk -v p="pid=$gw," 'index($0, p) { n = split($3, a, ":"); print a[n]; exit }')
+	[[ -n $lport ]] || h_fail "no target connection of session process $gw"
+	victims=$(h_socket_pids "${H_PORT[plc-07]}" "$lport")
+	[[ -n $victims ]] || h_fail "no sshd process for the target connection"
+	start=$SECONDS
+	kill -9 $victims
+	es_wait_exit t 15 || h_fail "the vendor was not disconnected within 15 s"
+	[[ $ES_RC != 0 ]] || h_fail "the vendor's ssh exited 0 after the target dropped"
+	h_assert_contains "$(es_out t)" "target closed the connection" "what the vendor read"
+	gone_within "$gw" 10 || h_fail "session process $gw still running"
+	sealed_with t "target disconnected"
+	h_log "  target drop: vendor told after $((SECONDS - start)) s"
+}
+
+test_frozen_vendor_cut_after_keepalives() {
+	local gw start
+	started f
+	gw=$(es_gateway_pid f) || h_fail "no session process for f"
+	start=$SECONDS
+	kill -STOP "${ES_PID[f]}"
+	gone_within "$gw" 15 || { kill -CONT "${ES_PID[f]}"; h_fail "session not ended 15 s after freezing"; }
+	((SECONDS - start >= 2)) || h_fail "cut after $((SECONDS - start)) s, before the keepalive limit"
+	kill -CONT "${ES_PID[f]}"
+	es_wait_exit f 15 || h_fail "the thawed client was not disconnected"
+	sealed_with f "keepalive"
+	grep -F '"session_end"' "$GW_AUDIT" | grep -qF 'keepalive' || h_fail "no session_end with the reason in the audit log"
+	h_log "  frozen idle vendor: cut after $((SECONDS - start)) s"
+}
+
+test_frozen_vendor_cut_while_output_flows() {
+	local gw start
+	started o "$FLOOD"
+	gw=$(es_gateway_pid o) || h_fail "no session process for o"
+	start=$SECONDS
+	kill -STOP "${ES_PID[o]}"
+	gone_within "$gw" 15 || { kill -CONT "${ES_PID[o]}"; h_fail "session not ended 15 s after freezing"; }
+	kill -CONT "${ES_PID[o]}"
+	sealed_with o "keepalive"
+}
+
+test_killed_vendor_client_session_sealed() {
+	local gw
+	started k
+	gw=$(es_gateway_pid k) || h_fail "no session process for k"
+	kill -9 "${ES_PID[k]}"
+	gone_within "$gw" 10 || h_fail "session process still running 10 s after its client was killed"
+	sealed_with k "vendor disconnected"
+}
+
+test_idle_vendor_answering_keepalives_stays() {
+	started i
+	sleep 6 # twice the keepalive limit
+	es_echo i "still-here" || h_fail "an idle but answering vendor was cut: $(es_out i)"
+	es_end i
+	es_wait_exit i 15 || h_fail "session i did not end"
+	h_assert_eq 0 "$ES_RC" "exit status"
+	sealed_with i "target closed the channel"
+}
+
+h_run test_target_drop_midstream_vendor_told_recording_sealed test_frozen_vendor_cut_after_keepalives \
+	test_frozen_vendor_cut_while_output_flows test_killed_vendor_client_session_sealed \
+	test_idle_vendor_answering_keepalives_stays
