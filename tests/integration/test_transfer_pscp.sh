@@ -31,13 +31,29 @@ gw_pscp() {
 
 sum() { sha256sum "$1" | awk '{ print $1 }'; }
 
-# audit_wait JQ-FILTER ARGS...: the last non-empty output of jq -r FILTER over the audit log,
-# waiting up to 10 s for it (ARGS are jq's --arg NAME VALUE pairs).
-audit_wait() {
-	local filter=$1 deadline=$((SECONDS + 10)) s
-	shift
+# audit_last EVENT PATH [FLAG] FIELD: FIELD ("none" when absent) of the last audit EVENT about
+# PATH (closes only for file_operation, opened with FLAG); waits up to 10 s for one to appear.
+audit_last() {
+	local deadline=$((SECONDS + 10)) s
 	while :; do
-		s=$(jq -r "$@" "$filter" "$GW_AUDIT" 2>/dev/null | tail -n 1)
+		s=$(python3 - "$GW_AUDIT" "$@" <<-'EOF'
+			import json, sys
+			log, event, path, field = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[-1]
+			flag = sys.argv[4] if len(sys.argv) == 6 else None
+			last = ""
+			for line in open(log, encoding="utf-8"):
+			    try:
+			        e = json.loads(line)
+			    except ValueError:  # a line still being written
+			        continue
+			    if e.get("event") != event or e.get("path") != path:
+			        continue
+			    if flag is not None and (e.get("op") != "close" or flag not in e.get("flags", [])):
+			        continue
+			    last = e.get(field, "none")
+			print(last)
+		EOF
+		)
 		[[ -n $s || $SECONDS -ge $deadline ]] && break
 		sleep 0.2
 	done
@@ -46,13 +62,10 @@ audit_wait() {
 
 # recorded_sha256 PATH FLAG: the sha256 of the last file_operation closing PATH opened with FLAG
 # ("read" or "write"), or "none" when it has none.
-recorded_sha256() {
-	audit_wait 'select(.event == "file_operation" and .op == "close" and .path == $p
-		and (.flags | index($f))) | .sha256 // "none"' --arg p "$1" --arg f "$2"
-}
+recorded_sha256() { audit_last file_operation "$1" "$2" sha256; }
 
 # denied_reason PATH: the reason of the last file_denied event naming PATH.
-denied_reason() { audit_wait 'select(.event == "file_denied" and .path == $p) | .reason' --arg p "$1"; }
+denied_reason() { audit_last file_denied "$1" reason; }
 
 # 8 MiB: pscp then has over 1024 writes in flight, more than the gateway keeps outstanding.
 test_pscp_sftp_upload_download_hashed() {
