@@ -12,7 +12,6 @@ MB=${BENCH_MB:-1024}
 H_TIMEOUT=1800
 GW_ALLOW="shell exec upload download"
 . "$GW_SRC/tests/lib/harness.sh"
-command -v jq >/dev/null || { echo "bench: needs jq"; exit 1; }
 
 h_setup || exit 1
 sshd_start jump || exit 1
@@ -71,8 +70,17 @@ now() { date +%s.%N; }
 declare -A MIBS FAILS
 # gw_recorded PATH FLAG: the sha256 gatewayd recorded for the last close of PATH opened with FLAG.
 gw_recorded() {
-	jq -r --arg p "$1" --arg f "$2" 'select(.event == "file_operation" and .op == "close"
-		and .path == $p and (.flags | index($f))) | .sha256 // "none"' "$GW_AUDIT" | tail -n 1
+	python3 - "$GW_AUDIT" "$1" "$2" <<-'EOF'
+		import json, sys
+		log, path, flag = sys.argv[1:4]
+		last = "none"
+		for line in open(log, encoding="utf-8"):
+		    e = json.loads(line)
+		    if (e.get("event") == "file_operation" and e.get("op") == "close"
+		            and e.get("path") == path and flag in e.get("flags", [])):
+		        last = e.get("sha256", "none")
+		print(last)
+	EOF
 }
 
 for m in "${MODES[@]}"; do
