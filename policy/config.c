@@ -3,16 +3,19 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "common/xmalloc.h"
 
 #define CONFIG_MAX_ITEMS 100000 /* bound on any list in the file */
+#define CONFIG_FILE_MAX (16 << 20)
 
 struct loader {
 	const char *path;
@@ -452,7 +455,8 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", NULL};
+	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", "max_sessions",
+	    NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -461,6 +465,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
 	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
+	v->max_sessions = loader_int(ld, g, "max_sessions", 0, 0, 1000000);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	loader_auth_methods(ld, g, &v->auth_methods);
@@ -806,6 +811,75 @@ loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_confi
 	qsort(cfg->warn_before, cfg->nwarn_before, sizeof(int), warn_cmp_desc);
 }
 
+/* The owners' control socket: a path that fits a sockaddr_un, and an existing group. */
+static void
+loader_control(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s;
+
+	cfg->control_socket = loader_string(ld, root, "control_socket", false);
+	if (cfg->control_socket == NULL && cfg->state_dir != NULL)
+		xasprintf(&cfg->control_socket, "%s/control.sock", cfg->state_dir);
+	if (cfg->control_socket != NULL && (cfg->control_socket[0] != '/' ||
+	    strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
+		s = config_setting_get_member(root, "control_socket");
+		loader_error(ld, s ? s : root, "\"control_socket\" must be an absolute path of at most %zu "
+		    "characters", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	}
+	cfg->admin_group = loader_string(ld, root, "admin_group", false);
+	if (cfg->admin_group != NULL && getgrnam(cfg->admin_group) == NULL)
+		loader_error(ld, config_setting_get_member(root, "admin_group"),
+		    "\"admin_group\": no group \"%s\" on this system", cfg->admin_group);
+}
+
+/* Reads the whole file for config_read_string(): libconfig 1.5 cannot switch @include off,
+ * and an @include of a directory makes its scanner exit() the process ("input in flex
+ * scanner failed"), which on SIGHUP would be the running listener. gatewayd reads one file:
+ * an @include line or a NUL byte (which would hide the rest from the parser) is an error. */
+static char *
+config_read_text(const char *path, char **errors)
+{
+	char *text = NULL, *line;
+	size_t n = 0, cap = 0, got;
+	int lineno = 1;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		xasprintf(errors, "%s:0: cannot read file: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - n < 4096)
+			text = xreallocarray(text, 1, cap = cap == 0 ? 65536 : 2 * cap);
+		n += got = fread(text + n, 1, cap - n - 1, f);
+	} while (got > 0 && n <= CONFIG_FILE_MAX);
+	if (ferror(f) || n > CONFIG_FILE_MAX) {
+		xasprintf(errors, "%s:0: cannot read file: %s\n", path,
+		    ferror(f) ? strerror(errno) : "larger than 16 MiB");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[n] = '\0';
+	if (strlen(text) != n) {
+		xasprintf(errors, "%s:0: the file contains a NUL byte\n", path);
+		free(text);
+		return NULL;
+	}
+	for (line = text; line != NULL; lineno++) {
+		if (strncmp(line + strspn(line, " \t"), "@include", 8) == 0) {
+			xasprintf(errors, "%s:%d: @include is not supported: the configuration is one "
+			    "file\n", path, lineno);
+			free(text);
+			return NULL;
+		}
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	}
+	return text;
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
@@ -814,26 +888,26 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
 	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
-	    NULL};
+	    "control_socket", "admin_group", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
 	config_t lc;
+	char *text;
 	int i, n;
 
 	*out = NULL;
 	*errors = NULL;
+	if ((text = config_read_text(path, errors)) == NULL)
+		return -1;
 	config_init(&lc);
-	if (!config_read_file(&lc, path)) {
-		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			xasprintf(errors, "%s:0: cannot read file: %s\n", path, strerror(errno));
-		else
-			xasprintf(errors, "%s:%d: %s\n",
-			    config_error_file(&lc) ? config_error_file(&lc) : path,
-			    config_error_line(&lc), config_error_text(&lc));
+	if (!config_read_string(&lc, text)) {
+		xasprintf(errors, "%s:%d: %s\n", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
+		free(text);
 		return -1;
 	}
+	free(text);
 	root = config_root_setting(&lc);
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);
@@ -858,6 +932,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
 	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
+	loader_control(&ld, root, cfg);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
@@ -965,6 +1040,8 @@ config_free(struct gw_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->banner_file);
 	free(cfg->revoked_certs);
+	free(cfg->control_socket);
+	free(cfg->admin_group);
 	free(cfg);
 }
 

@@ -4,7 +4,11 @@
 # verifies intact once the sessions close normally.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
-h_setup || exit 1
+sshd_start plc-07 || exit 1
+gw_policy_default
+# Sessions start 20 at a time: sshd-like random early drop (max_startups) must not refuse them.
+gw_config_extra 'max_startups = "100:30:1000";'
+gw_start || exit 1
 
 N=${GW_RELOAD_SESSIONS:-100}
 
@@ -35,6 +39,7 @@ test_reload_with_100_sessions_drops_none() {
 		sleep 0.1
 	done
 	grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" || h_fail "no reload in the log"
+	grep -q '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" || h_fail "no config_reload audit event"
 	sleep 2 # every session has re-read the policy
 	echo_range after-reload 0 "$N"
 	for ((i = 0; i < N; i++)); do es_alive "s$i" || h_fail "session s$i ended"; done
