@@ -123,6 +123,7 @@ struct session {
 	bool ended;    /* the session was cut (schedule, revocation, policy) */
 	bool recheck_tickets; /* revocations changed */
 	bool recheck_policy;  /* configuration reloaded */
+	bool stopping;        /* SIGTERM: the service stops; end and seal */
 	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal; /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */

@@ -218,9 +218,11 @@ listener_accept(struct listener *l, ssh_bind b)
 	control_free(l->control);
 	if (privileges_drop_session() != 0)
 		_exit(1);
-	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
+	/* SIGHUP and SIGTERM stay blocked: the session reads them from a signalfd (policy
+	 * reloaded; the service stops, so end and seal). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
+	sigaddset(&hup, SIGTERM);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
@@ -293,8 +295,12 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 			else if (si.ssi_signo == SIGHUP)
 				listener_reload(&l);
 			else {
-				info_f("signal %u: stopping; live sessions run to their end", si.ssi_signo);
+				/* Stopping ends every live session with a message and a sealed
+				 * recording; a crashed listener (no signal) leaves them running. */
+				info_f("signal %u: stopping; live sessions are ended and sealed",
+				    si.ssi_signo);
 				sd_notify(0, "STOPPING=1");
+				registry_signal_all(l.registry, SIGTERM);
 				rc = 0;
 				break;
 			}

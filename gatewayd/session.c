@@ -240,6 +240,18 @@ session_cut(struct session *s, const char *message, const char *reason)
 	s->ended = true;
 }
 
+/* SIGTERM, the service stopping: every channel is told, every recording sealed with why. */
+static void
+session_stop(struct session *s)
+{
+	if (s->phase == PHASE_RELAY && !s->ended) {
+		session_cut(s, "session ended: the gateway is stopping", "gateway stopped");
+		return;
+	}
+	snprintf(s->end_reason, sizeof(s->end_reason), "gateway stopped");
+	relay_close_all(s, "the gateway is stopping", s->end_reason);
+}
+
 static void
 session_format_left(long secs, char *buf, size_t len)
 {
@@ -414,8 +426,12 @@ session_watch_cb(socket_t fd, int revents, void *userdata)
 
 	(void)revents;
 	if (fd == s->signal_fd) {
-		while (read(fd, &si, sizeof(si)) == sizeof(si))
-			s->recheck_policy = true;
+		while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGTERM)
+				s->stopping = true;
+			else
+				s->recheck_policy = true;
+		}
 		return 0;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -446,6 +462,7 @@ session_watch_start(struct session *s)
 		    s->cfg->state_dir);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
 	if ((s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) != -1)
 		ssh_event_add_fd(s->event, s->signal_fd, POLLIN, session_watch_cb, s);
 	if (s->link != NULL)
@@ -559,6 +576,10 @@ session_loop(struct session *s)
 		if (s->watch_fd == -1 && time(NULL) >= s->next_revocation_check) {
 			s->recheck_tickets = true;
 			s->next_revocation_check = time(NULL) + 2;
+		}
+		if (s->stopping) {
+			session_stop(s);
+			return;
 		}
 		session_recheck(s);
 		session_check_schedule(s);

@@ -2,7 +2,8 @@
 # Process faults (R8, R13): kill -9 of one session process leaves the other live sessions
 # echoing and its own recording verifiable as truncated (not as tampered); kill -9 of the
 # listener leaves live sessions running to their end and sealing, and a restarted gatewayd
-# accepts new sessions. The audit log verifies intact after both.
+# accepts new sessions. The audit log verifies intact after both. A stopping gatewayd (SIGTERM,
+# as systemctl stop sends it) ends every live session with a message and a sealed recording.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 h_setup || exit 1
@@ -78,4 +79,18 @@ test_killed_listener_sessions_continue_restart_accepts() {
 	h_assert_contains "$out" "intact" "audit verdict"
 }
 
-h_run test_killed_session_truncated_others_echo test_killed_listener_sessions_continue_restart_accepts
+test_stopped_gateway_ends_sessions_sealed() {
+	local listener
+	started g h
+	listener=$(h_pid gatewayd)
+	kill -TERM "$listener" || h_fail "kill -TERM $listener"
+	es_wait_exit g 10 && es_wait_exit h 10 || h_fail "sessions still run after the gateway stopped"
+	h_assert_contains "$(es_out g)" "the gateway is stopping" "message to the vendor"
+	h_assert_contains "$(verdict g)" "intact" "verdict for g"
+	h_assert_contains "$(verdict g)" "gateway stopped" "end reason sealed in g"
+	h_assert_contains "$(verdict h)" "intact" "verdict for h"
+	h_assert_contains "$(ctl audit verify 2>&1)" "intact" "audit verdict"
+}
+
+h_run test_killed_session_truncated_others_echo test_killed_listener_sessions_continue_restart_accepts \
+	test_stopped_gateway_ends_sessions_sealed
