@@ -169,6 +169,19 @@ castfile_header(const struct castfile *cf)
 	return cf->header;
 }
 
+/* The event codes whose data is a string of bytes (raw "ob"... as base64). */
+static bool
+castfile_is_stream(const char *code)
+{
+	static const char *const streams[] = {"o", "e", "i", "n", "r", "ob", "eb", "ib", "nb", NULL};
+	const char *const *s;
+
+	for (s = streams; *s != NULL; s++)
+		if (strcmp(code, *s) == 0)
+			return true;
+	return false;
+}
+
 int
 castfile_next(struct castfile *cf, struct cast_event *ev)
 {
@@ -190,7 +203,7 @@ castfile_next(struct castfile *cf, struct cast_event *ev)
 	ev->value = json_array_get(cf->ev, 2);
 	snprintf(ev->code, sizeof(ev->code), "%s", code);
 	if ((data = json_string_value(ev->value)) == NULL)
-		return 1;
+		return castfile_is_stream(code) ? -1 : 1; /* stream events carry bytes */
 	len = json_string_length(ev->value);
 	if (strcmp(code, "ob") != 0 && strcmp(code, "eb") != 0 && strcmp(code, "ib") != 0 &&
 	    strcmp(code, "nb") != 0) {
