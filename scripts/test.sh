@@ -43,6 +43,13 @@ if "$GW_ROOT/scripts/fuzz.sh" "${GW_FUZZ_SMOKE:-10}"; then
 else
 	failed=$((failed + 1))
 fi
+# One integration scenario with gatewayd under valgrind memcheck (scripts/valgrind.sh).
+gw_say "valgrind"
+if "$GW_ROOT/scripts/valgrind.sh" build-valgrind; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 echo "tests took $((SECONDS - start)) s; skipped: $skipped"
 echo "$passed passed, $failed failed"
 ((failed == 0 && passed > 0))

@@ -4,7 +4,11 @@
 # verifies intact once the sessions close normally.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
-h_setup || exit 1
+sshd_start plc-07 || exit 1
+gw_policy_default
+# Sessions start 20 at a time: sshd-like random early drop (max_startups) must not refuse them.
+gw_config_extra 'max_startups = "100:30:1000";'
+gw_start || exit 1
 
 N=${GW_RELOAD_SESSIONS:-100}
 
