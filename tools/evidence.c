@@ -523,7 +523,9 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		return -1;
 	t.cols = (int)json_integer_value(json_object_get(castfile_header(cf), "width"));
 	t.rows = (int)json_integer_value(json_object_get(castfile_header(cf), "height"));
-	if (t.cols < 1 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
+	/* libvterm 0.3 writes through NULL when a double-width character meets a one-column
+	 * screen: narrower than two columns is no terminal a person used. */
+	if (t.cols < 2 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
 		t.cols = 80, t.rows = 24;
 	t.vt = vterm_new(t.rows, t.cols);
 	vterm_set_utf8(t.vt, 1);
@@ -538,7 +540,7 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		else if (strcmp(ev.code, "i") == 0)
 			transcript_input(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "r") == 0 && ev.data != NULL &&
-		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 0 && w <= 1000 &&
+		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 1 && w <= 1000 &&
 		    h > 0 && h <= 1000) {
 			vterm_set_size(t.vt, h, w);
 			t.rows = h, t.cols = w;
