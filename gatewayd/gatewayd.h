@@ -14,6 +14,7 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/recorder.h"
+#include "gatewayd/registry.h"
 #include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
 #include "policy/policy.h"
@@ -128,6 +129,8 @@ struct session {
 	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
 	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
 	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
+	struct registry_link *link; /* to the listener: admission, live listing, kill, watch */
+	bool link_polled;           /* its fd is in the event loop */
 	char end_reason[128];
 };
 
@@ -141,11 +144,10 @@ int privileges_drop_session(void);
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
-/* session.c: runs one accepted connection to its end; returns the exit status. */
+/* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
+ * the session's end of its registry link (gatewayd/registry.h), taken over; -1: none. */
 int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
-    struct guard *guard);
-/* Ends the whole session with a message on every channel; reason for the evidence. */
-void session_abort(struct session *s, const char *reason);
+    struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);
 
 /* auth.c: vendor authentication callbacks. */

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/control.h"
 #include "gatewayd/guard.h"
 
 struct listener {
@@ -27,9 +28,8 @@ struct listener {
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
-	pid_t *children; /* live session processes, told of policy reloads */
-	size_t nchildren;
-	size_t children_cap;
+	struct registry *registry; /* live session processes: reloads, caps, owners' view */
+	struct control *control;   /* the owners' socket */
 	struct pollfd *pfd; /* the poll set; a session process frees its copy too */
 };
 
@@ -108,18 +108,29 @@ listener_reap(struct listener *l)
 	pid_t pid;
 	int status;
 
-	size_t i;
-
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		guard_reaped(l->guard, pid);
-		for (i = 0; i < l->nchildren; i++)
-			if (l->children[i] == pid) {
-				l->children[i] = l->children[--l->nchildren];
-				break;
-			}
+		registry_remove(l->registry, pid);
 		if (WIFSIGNALED(status))
 			warn_f("session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
 	}
+}
+
+/* An event of the listener's own in the audit log, opened for it alone; fields consumed.
+ * A log that cannot be written is reported, and the sessions refuse on their own (R9). */
+static void
+listener_audit(struct listener *l, const char *event, json_t *fields)
+{
+	struct audit *a;
+
+	if ((a = audit_open(l->cfg->audit_log, l->key)) == NULL) {
+		crit_f("audit log %s cannot be opened: %m (event %s lost)", l->cfg->audit_log, event);
+		json_decref(fields);
+		return;
+	}
+	if (audit_event(a, event, fields) != 0)
+		crit_f("audit log %s cannot be written (event %s lost)", l->cfg->audit_log, event);
+	audit_close(a);
 }
 
 /* SIGHUP: new connections use the new configuration; live sessions keep theirs. */
@@ -128,20 +139,25 @@ listener_reload(struct listener *l)
 {
 	struct gw_config *cfg = NULL;
 	char *errors = NULL;
-	size_t i;
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
 		error_f("reload refused, keeping the running configuration:\n%s", errors);
+		listener_audit(l, "config_reload",
+		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors",
+			errors));
 		free(errors);
 	} else {
 		config_free(l->cfg);
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
+		listener_audit(l, "config_reload",
+		    json_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
 		/* Live sessions re-check their vendor and grant against the new policy. */
-		for (i = 0; i < l->nchildren; i++)
-			kill(l->children[i], SIGHUP);
+		registry_signal_all(l->registry, SIGHUP);
 	}
+	if (registry_reload(l->registry, l->cfg->state_dir) != 0)
+		error_f("disabled vendors cannot be re-read: keeping the set in memory");
 	sd_notify(0, "READY=1");
 }
 
@@ -152,18 +168,13 @@ listener_accept(struct listener *l, ssh_bind b)
 	char source[GUARD_SOURCE_LEN];
 	sigset_t hup;
 	pid_t pid;
-	int rc, fd;
+	int rc, fd, link[2];
 
 	if ((fd = accept(ssh_bind_get_fd(b), NULL, NULL)) == -1) {
 		warn_f("accept failed: %s", strerror(errno));
 		return;
 	}
 	/* Refusals before any SSH byte and before fork: a flood costs an accept and a close. */
-	if (l->cfg->max_sessions > 0 && l->nchildren >= (size_t)l->cfg->max_sessions) {
-		warn_f("connection refused: %zu sessions already (max_sessions)", l->nchildren);
-		close(fd);
-		return;
-	}
 	if (guard_source_name(fd, source, NULL) != 0 ||
 	    guard_admit(l->guard, l->cfg, source, time(NULL)) != GUARD_ADMIT) {
 		close(fd);
@@ -177,35 +188,43 @@ listener_accept(struct listener *l, ssh_bind b)
 		guard_forked(l->guard, -1);
 		return;
 	}
+	/* The session's link to the registry: admission (caps), its live record, kill, watch. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
+		error_f("socketpair: %s", strerror(errno));
+		ssh_free(vendor);
+		guard_forked(l->guard, -1);
+		return;
+	}
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
+		close(link[0]);
+		close(link[1]);
 		guard_forked(l->guard, -1);
 		ssh_free(vendor);
 		return;
 	}
 	if (pid != 0) {
 		guard_forked(l->guard, pid);
-		if (l->nchildren == l->children_cap) {
-			l->children_cap = l->children_cap ? 2 * l->children_cap : 64;
-			l->children = xreallocarray(l->children, l->children_cap, sizeof(pid_t));
-		}
-		l->children[l->nchildren++] = pid;
+		close(link[1]);
+		registry_add(l->registry, pid, link[0]);
 		ssh_free(vendor);
 		return;
 	}
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
 	close(l->sigfd);
+	close(link[0]);
 	listener_close_binds(l);
+	registry_free(l->registry);
+	control_free(l->control);
 	if (privileges_drop_session() != 0)
 		_exit(1);
 	/* SIGHUP stays blocked: the session reads it from a signalfd (policy reloaded). */
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_SETMASK, &hup, NULL);
-	free(l->children);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, vendor, l->key, l->guard);
+	rc = session_run(l->cfg, vendor, l->key, l->guard, link[1]);
 	ssh_free(vendor);
 	guard_free(l->guard);
 	sealkey_free(l->key);
@@ -218,15 +237,17 @@ int
 listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 {
 	struct listener l = {.config_path = config_path, .cfg = cfg, .sigfd = -1};
-	struct pollfd *pfd;
+	struct pollfd *pfd = NULL;
+	size_t i, n, ctl, reg;
 	sigset_t mask;
-	size_t i;
 	int rc = 1;
 
 	(void)foreground;
 	ssh_init();
 	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
-	    listener_open_binds(&l) != 0 || (l.guard = guard_new()) == NULL)
+	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
+	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||
+	    (l.guard = guard_new()) == NULL)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -239,23 +260,31 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		goto out;
 	}
 	sd_notify(0, "READY=1");
-	pfd = xcalloc(l.nbinds + 1, sizeof(*pfd));
-	l.pfd = pfd;
 	for (;;) {
 		struct signalfd_siginfo si;
 
+		/* [signals][binds][control socket and clients][session links] */
+		ctl = 1 + l.nbinds;
+		reg = ctl + control_npollfds(l.control);
+		n = reg + registry_npollfds(l.registry);
+		pfd = l.pfd = xreallocarray(pfd, n, sizeof(*pfd));
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;
 		for (i = 0; i < l.nbinds; i++) {
 			pfd[i + 1].fd = ssh_bind_get_fd(l.binds[i]);
 			pfd[i + 1].events = POLLIN;
 		}
-		if (poll(pfd, l.nbinds + 1, -1) == -1) {
+		control_pollfds(l.control, pfd + ctl);
+		registry_pollfds(l.registry, pfd + reg);
+		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
 			break;
 		}
+		/* Session reports before owners' requests, so a listing is as fresh as can be. */
+		registry_handle(l.registry, pfd + reg, l.cfg);
+		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.key);
 		if (pfd[0].revents & POLLIN) {
 			if (read(l.sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -274,12 +303,13 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 			if (pfd[i + 1].revents & POLLIN)
 				listener_accept(&l, l.binds[i]);
 	}
-	free(pfd);
 out:
+	free(pfd);
 	if (l.sigfd != -1)
 		close(l.sigfd);
 	listener_close_binds(&l);
-	free(l.children);
+	control_free(l.control);
+	registry_free(l.registry);
 	guard_free(l.guard);
 	sealkey_free(l.key);
 	config_free(l.cfg);

@@ -255,6 +255,7 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 		relay_fail(r, "recording write failed");
 		return 0;
 	}
+	registry_link_data(r->session->link, to_target, data, n);
 	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
 	if (w < 0) {
 		relay_fail(r, "relay write failed");

@@ -134,6 +134,28 @@ session_list_targets(struct session *s)
 		"targets", (json_int_t)count));
 }
 
+/* The listener's caps and disabled vendors (registry.c), after policy allowed the session:
+ * a refusal is the decision's audit event, and uses no ticket. */
+static int
+session_admit(struct session *s)
+{
+	struct registry_session info = {.id = s->id, .person = s->person->id,
+	    .vendor = s->person->vendor->id, .target = s->uname.target,
+	    .ticket = s->decision.ticket_id, .source = s->client_addr, .port = s->client_port,
+	    .started = s->started, .ends_at = s->decision.ends_at};
+	char reason[64], detail[256];
+
+	if (registry_link_admit(s->link, &info, s->refusal, sizeof(s->refusal), reason,
+	    sizeof(reason), detail, sizeof(detail)) == 0)
+		return 0;
+	session_audit(s, "session_refused",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+		s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail", detail,
+		"ticket", s->decision.ticket_id));
+	s->phase = PHASE_DENIED;
+	return -1;
+}
+
 static void
 session_decide(struct session *s)
 {
@@ -153,6 +175,8 @@ session_decide(struct session *s)
 	}
 	policy_decide(s->cfg, tickets, &req, &s->decision);
 	ticketset_free(tickets);
+	if (s->decision.allow && session_admit(s) != 0)
+		return;
 	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
 	if (s->decision.allow && ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id,
 	    req.now, &use_error) != 0) {
@@ -354,6 +378,32 @@ session_check_alive(struct session *s)
 }
 
 static int
+session_link_cb(socket_t fd, int revents, void *userdata)
+{
+	struct session *s = userdata;
+
+	(void)fd;
+	(void)revents;
+	registry_link_read(s->link);
+	return 0;
+}
+
+/* The owner's orders, the live listing and watchers; without a listener, sessions go on. */
+static void
+session_link_step(struct session *s)
+{
+	const char *message, *reason;
+
+	if (s->link != NULL && registry_link_lost(s->link) && s->link_polled) {
+		ssh_event_remove_fd(s->event, registry_link_fd(s->link));
+		s->link_polled = false;
+	}
+	if (s->phase == PHASE_RELAY && !s->ended && registry_link_killed(s->link, &message, &reason))
+		session_cut(s, message, reason);
+	registry_link_tick(s->link);
+}
+
+static int
 session_watch_cb(socket_t fd, int revents, void *userdata)
 {
 	struct session *s = userdata;
@@ -398,6 +448,9 @@ session_watch_start(struct session *s)
 	sigaddset(&mask, SIGHUP);
 	if ((s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) != -1)
 		ssh_event_add_fd(s->event, s->signal_fd, POLLIN, session_watch_cb, s);
+	if (s->link != NULL)
+		s->link_polled = ssh_event_add_fd(s->event, registry_link_fd(s->link), POLLIN,
+		    session_link_cb, s) == SSH_OK;
 }
 
 static void
@@ -411,6 +464,8 @@ session_watch_stop(struct session *s)
 		ssh_event_remove_fd(s->event, s->signal_fd);
 		close(s->signal_fd);
 	}
+	if (s->link_polled)
+		ssh_event_remove_fd(s->event, registry_link_fd(s->link));
 }
 
 static int
@@ -452,14 +507,14 @@ static int
 session_poll_timeout(struct session *s)
 {
 	time_t now = time(NULL), end = s->decision.ends_at, next = 0, t;
-	long ms = -1;
+	long ms = registry_link_timeout(s->link);
 	size_t i;
 
 	if (s->phase != PHASE_RELAY)
 		return 1000;
 	if (s->repump)
 		return 0;
-	if (relay_flush_due(s) != 0)
+	if (relay_flush_due(s) != 0 && (ms == -1 || ms > 1000))
 		ms = 1000;
 	if (s->watch_fd == -1 && !s->ended)
 		ms = ms == -1 || ms > 2000 ? 2000 : ms;
@@ -509,6 +564,7 @@ session_loop(struct session *s)
 		session_check_schedule(s);
 		session_check_idle(s);
 		session_check_alive(s);
+		session_link_step(s);
 		if (s->ended)
 			return;
 		if ((due = relay_flush_due(s)) != 0 && time(NULL) > due)
@@ -562,7 +618,7 @@ session_linger(struct session *s)
 
 int
 session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
-    struct guard *guard)
+    struct guard *guard, int link_fd)
 {
 	struct session s;
 
@@ -575,6 +631,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.phase = PHASE_AUTH;
 	s.watch_fd = s.signal_fd = -1;
 	s.alive_wait_ms = -1;
+	s.link = registry_link_new(link_fd);
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);
@@ -583,6 +640,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
 		    cfg->audit_log, s.client_addr);
 		ssh_disconnect(vendor);
+		registry_link_free(s.link, NULL);
 		return 1;
 	}
 	alarm((unsigned)cfg->login_grace_time);
@@ -596,6 +654,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		    ssh_get_error(vendor));
 		ssh_disconnect(vendor);
 		audit_close(s.audit);
+		registry_link_free(s.link, NULL);
 		return 1;
 	}
 	ssh_set_blocking(vendor, 0);
@@ -622,5 +681,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	ssh_event_free(s.event);
 	auth_free(&s);
 	audit_close(s.audit);
+	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	return s.fatal ? 1 : 0;
 }

@@ -3,12 +3,14 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "common/xmalloc.h"
 
@@ -453,7 +455,8 @@ static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", NULL};
+	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", "max_sessions",
+	    NULL};
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -462,6 +465,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->name = loader_string(ld, g, "name", false);
 	v->enabled = loader_bool(ld, g, "enabled", true);
 	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
+	v->max_sessions = loader_int(ld, g, "max_sessions", 0, 0, 1000000);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	loader_auth_methods(ld, g, &v->auth_methods);
@@ -807,6 +811,27 @@ loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_confi
 	qsort(cfg->warn_before, cfg->nwarn_before, sizeof(int), warn_cmp_desc);
 }
 
+/* The owners' control socket: a path that fits a sockaddr_un, and an existing group. */
+static void
+loader_control(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s;
+
+	cfg->control_socket = loader_string(ld, root, "control_socket", false);
+	if (cfg->control_socket == NULL && cfg->state_dir != NULL)
+		xasprintf(&cfg->control_socket, "%s/control.sock", cfg->state_dir);
+	if (cfg->control_socket != NULL && (cfg->control_socket[0] != '/' ||
+	    strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
+		s = config_setting_get_member(root, "control_socket");
+		loader_error(ld, s ? s : root, "\"control_socket\" must be an absolute path of at most %zu "
+		    "characters", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	}
+	cfg->admin_group = loader_string(ld, root, "admin_group", false);
+	if (cfg->admin_group != NULL && getgrnam(cfg->admin_group) == NULL)
+		loader_error(ld, config_setting_get_member(root, "admin_group"),
+		    "\"admin_group\": no group \"%s\" on this system", cfg->admin_group);
+}
+
 /* Reads the whole file for config_read_string(): libconfig 1.5 cannot switch @include off,
  * and an @include of a directory makes its scanner exit() the process ("input in flex
  * scanner failed"), which on SIGHUP would be the running listener. gatewayd reads one file:
@@ -863,7 +888,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
 	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
-	    NULL};
+	    "control_socket", "admin_group", NULL};
 	struct loader ld = {.path = path};
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -907,6 +932,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
 	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
+	loader_control(&ld, root, cfg);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
@@ -1014,6 +1040,8 @@ config_free(struct gw_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->banner_file);
 	free(cfg->revoked_certs);
+	free(cfg->control_socket);
+	free(cfg->admin_group);
 	free(cfg);
 }
 

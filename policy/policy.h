@@ -89,6 +89,7 @@ struct gw_vendor {
 	struct gw_cert_authority *cert_authorities; /* trusted for this vendor's persons */
 	size_t ncert_authorities;
 	char *revoked_certs; /* revocation list file, or NULL */
+	int max_sessions; /* concurrent sessions of its persons, 0: unlimited */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -169,7 +170,9 @@ struct gw_config {
 	int connect_timeout;  /* default for targets, seconds */
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
-	int max_sessions;     /* concurrent connections, 0: unlimited */
+	int max_sessions;     /* concurrent sessions, 0: unlimited */
+	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
+	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;     /* seconds without vendor input or target output, 0: off */

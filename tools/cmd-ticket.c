@@ -254,6 +254,30 @@ ticket_store(const struct gw_config *cfg)
 	return set;
 }
 
+/* An owner's ticket action as an audit event (R10), sealed like every other audit line and
+ * naming the user who ran gatewayctl; fields are consumed. */
+static int
+ticket_audit(const struct gw_config *cfg, const char *event, json_t *fields)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	struct sealkey *key;
+	struct audit *a = NULL;
+	char *path;
+	int rc = -1;
+
+	json_object_set_new(fields, "by", json_string(pw != NULL ? pw->pw_name : "?"));
+	xasprintf(&path, "%s/recording_key", cfg->state_dir);
+	if ((key = sealkey_load_or_create(path)) != NULL &&
+	    (a = audit_open(cfg->audit_log, key)) != NULL)
+		rc = audit_event(a, event, fields);
+	else
+		json_decref(fields);
+	audit_close(a);
+	sealkey_free(key);
+	free(path);
+	return rc;
+}
+
 static int
 cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 {
@@ -283,6 +307,15 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	} else {
 		printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
 		rc = 0;
+		if (ticket_audit(cfg, "ticket_installed",
+			json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id, "vendor",
+			    t->vendor, "person", t->person, "approver", t->approver, "signer",
+			    t->signer, "not_before", (json_int_t)t->not_before, "not_after",
+			    (json_int_t)t->not_after)) != 0) {
+			fprintf(stderr, "gatewayctl ticket install: installed, but the audit event "
+			    "could not be written to %s\n", cfg->audit_log);
+			rc = 1;
+		}
 	}
 	free(error);
 	free(text);
@@ -332,27 +365,6 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 	return 0;
 }
 
-/* The audit event of a revocation (R10), sealed like every other audit line. */
-static int
-ticket_audit_revocation(const struct gw_config *cfg, const char *id, const char *reason)
-{
-	const struct passwd *pw = getpwuid(getuid());
-	struct sealkey *key;
-	struct audit *a = NULL;
-	char *path;
-	int rc = -1;
-
-	xasprintf(&path, "%s/recording_key", cfg->state_dir);
-	if ((key = sealkey_load_or_create(path)) != NULL &&
-	    (a = audit_open(cfg->audit_log, key)) != NULL)
-		rc = audit_event(a, "ticket_revoked", json_pack("{s:s, s:s, s:s}", "ticket", id,
-		    "reason", reason, "by", pw != NULL ? pw->pw_name : "?"));
-	audit_close(a);
-	sealkey_free(key);
-	free(path);
-	return rc;
-}
-
 static int
 cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -387,7 +399,8 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 		return 1;
 	}
 	printf("revoked ticket %s\n", id);
-	if (ticket_audit_revocation(cfg, id, reason) != 0) {
+	if (ticket_audit(cfg, "ticket_revoked",
+		json_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
 		fprintf(stderr, "gatewayctl ticket revoke: revoked, but the audit event could not be "
 		    "written to %s\n", cfg->audit_log);
 		rc = 1;

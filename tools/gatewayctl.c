@@ -20,6 +20,10 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_search_entry,
 	&cmd_history_entry,
 	&cmd_ticket_entry,
+	&cmd_sessions_entry,
+	&cmd_kill_entry,
+	&cmd_vendor_entry,
+	&cmd_watch_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
@@ -43,7 +47,8 @@ ctl_usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: gatewayctl [-f CONFIG] COMMAND [ARGS]\ncommands:\n");
+	fprintf(stderr, "usage: gatewayctl [-f CONFIG] [-S CONTROL_SOCKET] COMMAND [ARGS]\n"
+			"commands:\n");
 	for (i = 0; i < CTL_NCOMMANDS; i++)
 		fprintf(stderr, "  %s %s\n", ctl_commands[i]->name, ctl_commands[i]->usage);
 }
@@ -56,10 +61,13 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	log_init("gatewayctl", 1, 0, 0);
-	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:S:h")) != -1) {
 		switch (ch) {
 		case 'f':
 			ctx.config_path = optarg;
+			break;
+		case 'S':
+			ctx.control_socket = optarg;
 			break;
 		default:
 			ctl_usage();

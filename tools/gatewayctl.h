@@ -8,6 +8,7 @@
 struct ctl_context {
 	const char *config_path; /* -f, default /etc/gatewayd/gatewayd.conf */
 	struct gw_config *config; /* loaded on demand by ctl_config() */
+	const char *control_socket; /* -S: gatewayd's control socket without reading the config */
 };
 
 struct ctl_command {
@@ -30,5 +31,9 @@ extern const struct ctl_command cmd_transfers_entry;
 extern const struct ctl_command cmd_search_entry;
 extern const struct ctl_command cmd_history_entry;
 extern const struct ctl_command cmd_ticket_entry;
+extern const struct ctl_command cmd_sessions_entry;
+extern const struct ctl_command cmd_kill_entry;
+extern const struct ctl_command cmd_vendor_entry;
+extern const struct ctl_command cmd_watch_entry;
 
 #endif

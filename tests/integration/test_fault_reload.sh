@@ -39,6 +39,7 @@ test_reload_with_100_sessions_drops_none() {
 		sleep 0.1
 	done
 	grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" || h_fail "no reload in the log"
+	grep -q '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" || h_fail "no config_reload audit event"
 	sleep 2 # every session has re-read the policy
 	echo_range after-reload 0 "$N"
 	for ((i = 0; i < N; i++)); do es_alive "s$i" || h_fail "session s$i ended"; done

@@ -82,6 +82,8 @@ grep -q "NOT VALID: ticket wo-later is valid from" "$T/out" || fail "future: $(c
 ctl ticket install "$T/later.ticket" >/dev/null || fail "install future ticket"
 ctl ticket list --active | grep -q wo-later && fail "future ticket listed as active"
 ctl ticket list | grep -q "^wo-later	ticket_not_yet_valid	" || fail "list all"
+grep -q '"event": *"ticket_installed".*"ticket": *"wo-later".*"approver"' "$T/audit.log" ||
+	fail "no ticket_installed audit event: $(cat "$T/audit.log")"
 
 # Revoke: recorded, kept, and the ticket stops being valid.
 ctl ticket revoke "../etc" --reason x >/dev/null 2>&1 && fail "bad id revoked"

@@ -44,6 +44,15 @@ static const struct config_case cases[] = {
 	    "unknown target \"plc-7\""},
 	{"approver without scope", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "approvers = ( { name = \"lead\"; key = \"@KEY@\"; } );\n", "approver needs \"vendors\""},
+	{"vendor session cap", "vendors = ( { id = \"acme\"; max_sessions = 2; windows = ( { from = \"2027-03-01\"; to = \"2027-03-02\"; } ); } );\n", NULL},
+	{"negative vendor session cap", "vendors = ( { id = \"acme\"; max_sessions = -1; windows = ( { from = \"2027-03-01\"; to = \"2027-03-02\"; } ); } );\n",
+	    "\"max_sessions\" must be between 0 and"},
+	{"control socket and admin group", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "control_socket = \"/run/gatewayd/control.sock\"; admin_group = \"root\";\n", NULL},
+	{"relative control socket", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "control_socket = \"control.sock\";\n", "\"control_socket\" must be an absolute path"},
+	{"unknown admin group", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
+	    "admin_group = \"no-such-group-gw\";\n", "no group \"no-such-group-gw\""},
 	{"two approvers share a key", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
 	    "approvers = ( { name = \"a\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; },\n"
 	    "  { name = \"b\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; } );\n", "share a key"},

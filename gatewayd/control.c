@@ -1,0 +1,440 @@
+/* control.c: the owners' control socket in the listener: accepts local clients, admits
+ * only root, the daemon's own user and admin_group members (SO_PEERCRED), and serves one
+ * request per connection, each an audit event. Never blocks the listener on a client. */
+#include "gatewayd/control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "gatewayd/audit.h"
+#include "gatewayd/registry.h"
+
+#define CONTROL_CLIENTS_MAX    16
+#define CONTROL_CLIENT_TIMEOUT 5 /* seconds to send a request and take the reply */
+#define CONTROL_GROUPS_MAX     65536
+
+struct control_client {
+	int fd;
+	uid_t uid;
+	char user[64]; /* the peer's user name, or "uid N" */
+	bool refused;  /* not an administrator: the request gets the refusal */
+	char in[CONTROL_REQUEST_MAX];
+	size_t inlen;
+	char *out; /* the reply; the client is closed once it is written */
+	size_t outlen, outoff;
+	time_t deadline;
+};
+
+struct control {
+	int fd;
+	pid_t owner; /* the process that made the socket file */
+	char *path;
+	char *admin_group;
+	struct control_client clients[CONTROL_CLIENTS_MAX];
+	size_t nclients;
+};
+
+struct control *
+control_open(const struct gw_config *cfg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct control *c;
+	struct group *gr = NULL;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(cfg->control_socket) >= sizeof(sa.sun_path)) {
+		error_f("control socket path too long: %s", cfg->control_socket);
+		return NULL;
+	}
+	memcpy(sa.sun_path, cfg->control_socket, strlen(cfg->control_socket) + 1);
+	/* A socket left by a previous run is replaced; anything else at that path is not ours. */
+	if (lstat(cfg->control_socket, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(cfg->control_socket);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		error_f("control socket: %s", strerror(errno));
+		return NULL;
+	}
+	old = umask(0117); /* created 0660: no window in which others could connect */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		umask(old);
+		error_f(
+		    "cannot bind the control socket %s: %s", cfg->control_socket, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	umask(old);
+	/* In a setgid directory of the admin group the socket has its group already: no chown
+	 * (which the hardened unit's system call filter refuses). */
+	if (cfg->admin_group != NULL &&
+	    ((gr = getgrnam(cfg->admin_group)) == NULL || lstat(cfg->control_socket, &st) != 0 ||
+	        (st.st_gid != gr->gr_gid &&
+	            chown(cfg->control_socket, (uid_t)-1, gr->gr_gid) != 0))) {
+		error_f("cannot give the control socket %s to group %s: %s", cfg->control_socket,
+		    cfg->admin_group, gr == NULL ? "no such group" : strerror(errno));
+		unlink(cfg->control_socket);
+		close(fd);
+		return NULL;
+	}
+	if (listen(fd, CONTROL_CLIENTS_MAX) != 0) {
+		error_f("listen on %s: %s", cfg->control_socket, strerror(errno));
+		unlink(cfg->control_socket);
+		close(fd);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->owner = getpid();
+	c->path = xstrdup(cfg->control_socket);
+	c->admin_group = cfg->admin_group ? xstrdup(cfg->admin_group) : NULL;
+	info_f("control socket %s (root%s%s)", c->path, c->admin_group ? ", group " : "",
+	    c->admin_group ? c->admin_group : "");
+	return c;
+}
+
+static void
+control_client_close(struct control *c, size_t i)
+{
+	close(c->clients[i].fd);
+	free(c->clients[i].out);
+	c->clients[i] = c->clients[--c->nclients];
+}
+
+void
+control_free(struct control *c)
+{
+	if (c == NULL)
+		return;
+	while (c->nclients > 0)
+		control_client_close(c, 0);
+	close(c->fd);
+	if (c->owner == getpid())
+		unlink(c->path);
+	free(c->path);
+	free(c->admin_group);
+	free(c);
+}
+
+size_t
+control_npollfds(const struct control *c)
+{
+	return 1 + c->nclients;
+}
+
+void
+control_pollfds(const struct control *c, struct pollfd *pfd)
+{
+	size_t i;
+
+	pfd[0].fd = c->fd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	for (i = 0; i < c->nclients; i++) {
+		pfd[i + 1].fd = c->clients[i].fd;
+		pfd[i + 1].events = c->clients[i].out != NULL ? POLLOUT : POLLIN;
+		pfd[i + 1].revents = 0;
+	}
+}
+
+/* Root, the daemon's own user, or a member of admin_group (primary or supplementary). */
+static bool
+control_peer_allowed(const struct control *c, const struct ucred *cred, char *user, size_t len)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group *gr;
+	char buf[4096];
+	gid_t *groups;
+	int i, n = 64;
+	bool ok = false;
+
+	if (getpwuid_r(cred->uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp != NULL)
+		snprintf(user, len, "%s", pw.pw_name);
+	else
+		snprintf(user, len, "uid %ld", (long)cred->uid);
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	if (c->admin_group == NULL || (gr = getgrnam(c->admin_group)) == NULL)
+		return false;
+	if (cred->gid == gr->gr_gid)
+		return true;
+	if (pwp == NULL)
+		return false;
+	groups = xcalloc((size_t)n, sizeof(gid_t));
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1) {
+		/* n now says how many there are: once more with room for all (bounded). */
+		if (n > CONTROL_GROUPS_MAX)
+			n = 0;
+		else {
+			groups = xreallocarray(groups, (size_t)n, sizeof(gid_t));
+			if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1)
+				n = 0;
+		}
+	}
+	for (i = 0; i < n && !ok; i++)
+		ok = groups[i] == gr->gr_gid;
+	free(groups);
+	return ok;
+}
+
+static void
+control_audit(
+    const struct gw_config *cfg, const struct sealkey *key, const char *event, json_t *fields)
+{
+	struct audit *a = audit_open(cfg->audit_log, key);
+
+	if (a == NULL || audit_event(a, event, fields) != 0)
+		crit_f("audit log %s cannot be written: control event %s not recorded",
+		    cfg->audit_log, event);
+	if (a == NULL)
+		json_decref(fields);
+	audit_close(a);
+}
+
+/* Queues reply (stolen) as one line; the client is closed once it is written. */
+static void
+control_reply(struct control_client *cl, json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_COMPACT);
+
+	json_decref(reply);
+	if (text == NULL)
+		text = xstrdup("{\"ok\":false,\"error\":\"internal error\"}");
+	xasprintf(&cl->out, "%s\n", text);
+	free(text);
+	cl->outlen = strlen(cl->out);
+	cl->outoff = 0;
+}
+
+static json_t *
+control_error(const char *text)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", text);
+}
+
+/* Carries out one parsed request; returns the reply (NULL: the client was handed over to a
+ * session for watching). *result and *sessions describe the outcome for the audit event. */
+static json_t *
+control_execute(struct control_client *cl, const struct control_request *req, struct registry *reg,
+    const struct gw_config *cfg, const char **result, int *sessions)
+{
+	char reason[192], msg[160], *error = NULL;
+	json_t *reply;
+	int rc;
+
+	*result = "ok";
+	*sessions = -1;
+	switch (req->op) {
+	case CONTROL_SESSIONS:
+		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
+	case CONTROL_KILL:
+		snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
+		    cl->user, (long)cl->uid);
+		*sessions = registry_kill(reg, req, "session ended by the asset owner", reason);
+		if (*sessions == 0) {
+			*result = "no_match";
+			snprintf(msg, sizeof(msg), "no live session of %s %s",
+			    control_selector_name(req->by), req->name);
+			return control_error(msg);
+		}
+		return json_pack("{s:b, s:i}", "ok", 1, "killed", *sessions);
+	case CONTROL_VENDOR_DISABLE:
+	case CONTROL_VENDOR_ENABLE:
+		if (config_find_vendor(cfg, req->name) == NULL) {
+			*result = "unknown_vendor";
+			snprintf(msg, sizeof(msg), "no vendor %s in the configuration", req->name);
+			return control_error(msg);
+		}
+		rc = registry_set_vendor_disabled(
+		    reg, cfg->state_dir, req->name, req->op == CONTROL_VENDOR_DISABLE, &error);
+		if (rc < 0) {
+			*result = "error";
+			error_f("%s", error);
+			reply = control_error(error);
+			free(error);
+			return reply;
+		}
+		if (rc == 1)
+			*result = "unchanged";
+		if (req->op == CONTROL_VENDOR_DISABLE) {
+			snprintf(reason, sizeof(reason),
+			    "vendor disabled by the asset owner (%s, uid %ld)", cl->user,
+			    (long)cl->uid);
+			*sessions = registry_kill(reg, req,
+			    "session ended: vendor access disabled by the asset owner", reason);
+		}
+		return json_pack("{s:b, s:s, s:b, s:b, s:i}", "ok", 1, "vendor", req->name,
+		    "disabled", req->op == CONTROL_VENDOR_DISABLE, "changed", rc == 0, "killed",
+		    *sessions < 0 ? 0 : *sessions);
+	case CONTROL_WATCH:
+		/* The session process writes the reply line and then the stream. */
+		if (registry_watch(reg, req->name, cl->fd) == 0) {
+			cl->fd = -1;
+			return NULL;
+		}
+		*result = "no_match";
+		snprintf(msg, sizeof(msg), "no live session %s", req->name);
+		return control_error(msg);
+	}
+	return control_error("unknown command");
+}
+
+static void
+control_serve(struct control_client *cl, struct registry *reg, const struct gw_config *cfg,
+    const struct sealkey *key)
+{
+	struct control_request req;
+	char err[160];
+	const char *result;
+	json_t *reply, *fields;
+	int sessions;
+
+	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
+		control_audit(cfg, key, "control",
+		    json_pack("{s:s, s:i, s:s, s:s}", "peer_user", cl->user, "peer_uid",
+		        (int)cl->uid, "result", "bad_request", "detail", err));
+		control_reply(cl, control_error(err));
+		return;
+	}
+	reply = control_execute(cl, &req, reg, cfg, &result, &sessions);
+	/* A listing is routine; actions are worth a line in the log. */
+	log_msg(req.op == CONTROL_SESSIONS ? LOG_DEBUG : LOG_INFO, __func__,
+	    "control: %s%s%s%s%s by %s: %s", control_op_name(req.op), req.by ? " " : "",
+	    control_selector_name(req.by), req.by ? " " : "", req.name, cl->user, result);
+	/* The listing is not an action; everything else is evidence. */
+	if (req.op != CONTROL_SESSIONS) {
+		fields = json_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s}", "peer_user", cl->user,
+		    "peer_uid", (int)cl->uid, "action", control_op_name(req.op), "by",
+		    req.by != CONTROL_BY_NONE ? control_selector_name(req.by) : NULL, "name",
+		    req.name[0] ? req.name : NULL, "result", result);
+		if (fields != NULL && sessions >= 0)
+			json_object_set_new(fields, "sessions", json_integer(sessions));
+		control_audit(cfg, key, "control", fields);
+	}
+	if (reply != NULL)
+		control_reply(cl, reply);
+}
+
+static void
+control_accept(struct control *c, const struct gw_config *cfg, const struct sealkey *key)
+{
+	struct control_client *cl;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	time_t now = time(NULL);
+	size_t i = 0;
+	int fd;
+
+	if ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		return;
+	while (i < c->nclients) /* clients past their time make room */
+		if (c->clients[i].deadline < now)
+			control_client_close(c, i);
+		else
+			i++;
+	if (c->nclients == CONTROL_CLIENTS_MAX) {
+		warn_f("control: too many clients, one refused");
+		close(fd);
+		return;
+	}
+	cl = &c->clients[c->nclients++];
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = fd;
+	cl->deadline = now + CONTROL_CLIENT_TIMEOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		control_client_close(c, c->nclients - 1);
+		return;
+	}
+	cl->uid = cred.uid;
+	if (!control_peer_allowed(c, &cred, cl->user, sizeof(cl->user))) {
+		warn_f("control: %s (uid %ld) refused: not root or in admin_group", cl->user,
+		    (long)cred.uid);
+		control_audit(cfg, key, "control_refused",
+		    json_pack("{s:s, s:i, s:i, s:s}", "peer_user", cl->user, "peer_uid",
+		        (int)cred.uid, "peer_pid", (int)cred.pid, "reason",
+		        "not root or a member of admin_group"));
+		cl->refused = true;
+	}
+}
+
+/* Reads what is there; true when the client is to be closed. */
+static bool
+control_client_read(struct control_client *cl, struct registry *reg, const struct gw_config *cfg,
+    const struct sealkey *key)
+{
+	ssize_t n = recv(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, 0);
+	char *nl;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return true;
+	if (n < 0)
+		return false;
+	cl->inlen += (size_t)n;
+	if ((nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
+		cl->inlen = (size_t)(nl - cl->in) + 1;
+		/* Answered after reading, so the client is not cut off while still sending. */
+		if (cl->refused)
+			control_reply(cl,
+			    control_error("permission denied: not root or a member of "
+			                  "admin_group"));
+		else
+			control_serve(cl, reg, cfg, key);
+		return cl->fd == -1;
+	}
+	if (cl->inlen == sizeof(cl->in))
+		control_reply(cl, control_error("request too long"));
+	return false;
+}
+
+/* Writes what the socket takes; true when done (or the client is gone). */
+static bool
+control_client_write(struct control_client *cl)
+{
+	ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno != EAGAIN && errno != EINTR;
+	cl->outoff += (size_t)n;
+	return cl->outoff == cl->outlen;
+}
+
+void
+control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg,
+    const struct gw_config *cfg, const struct sealkey *key)
+{
+	size_t k, i, n = c->nclients;
+	bool done;
+
+	/* Clients first, by descriptor (closing one moves another into its slot). */
+	for (k = 1; k <= n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		for (i = 0; i < c->nclients && c->clients[i].fd != pfd[k].fd; i++)
+			;
+		if (i == c->nclients)
+			continue;
+		if (c->clients[i].out != NULL)
+			done = control_client_write(&c->clients[i]);
+		else if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+			done = control_client_read(&c->clients[i], reg, cfg, key);
+		else
+			done = false;
+		if (done && c->clients[i].fd == -1) { /* handed over to a session */
+			free(c->clients[i].out);
+			c->clients[i] = c->clients[--c->nclients];
+		} else if (done)
+			control_client_close(c, i);
+	}
+	if (pfd[0].revents & POLLIN)
+		control_accept(c, cfg, key);
+}

@@ -1,0 +1,59 @@
+/* control.h: the owners' control socket (R12): its line-based JSON protocol (one request,
+ * one reply) and the server the listener runs. Only root, the daemon's own user and members
+ * of admin_group are served (SO_PEERCRED). */
+#ifndef GW_CONTROL_H
+#define GW_CONTROL_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include "policy/policy.h"
+
+#define CONTROL_REQUEST_MAX 1024 /* bytes of one request line, newline included */
+
+enum control_op {
+	CONTROL_SESSIONS,       /* {"cmd":"sessions"} */
+	CONTROL_KILL,           /* {"cmd":"kill","session"|"vendor"|"person":NAME} */
+	CONTROL_VENDOR_DISABLE, /* {"cmd":"vendor_disable","vendor":V} */
+	CONTROL_VENDOR_ENABLE,  /* {"cmd":"vendor_enable","vendor":V} */
+	CONTROL_WATCH,          /* {"cmd":"watch","session":ID}: then a stream of lines */
+};
+
+enum control_selector {
+	CONTROL_BY_NONE,
+	CONTROL_BY_SESSION, /* name is a session id: 32 lower-case hex digits */
+	CONTROL_BY_VENDOR,  /* name is a vendor id */
+	CONTROL_BY_PERSON,  /* name is a person id */
+};
+
+struct control_request {
+	enum control_op op;
+	enum control_selector by;
+	char name[GW_ID_MAX + 1];
+};
+
+/* controlproto.c: parses one request (without or with its trailing newline) from untrusted
+ * bytes. Pure: no I/O, no global state. Returns 0, or -1 with a short reason in err. */
+int control_parse_request(
+    const char *buf, size_t len, struct control_request *out, char *err, size_t errlen);
+const char *control_op_name(enum control_op op);
+const char *control_selector_name(enum control_selector by);
+/* Whether s is a session id (what session.c makes). */
+bool control_session_id_is_valid(const char *s);
+
+struct control;
+struct registry;
+struct sealkey;
+
+/* control.c: creates the socket (mode 0660, group admin_group); NULL when it cannot. */
+struct control *control_open(const struct gw_config *cfg);
+/* Closes the socket and its clients; removes the socket file only in the process that
+ * made it (a session process just drops its inherited descriptors). NULL is fine. */
+void control_free(struct control *c);
+size_t control_npollfds(const struct control *c);
+void control_pollfds(const struct control *c, struct pollfd *pfd);
+/* Serves what the poll found; cfg and key for the audit events of every action. */
+void control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg,
+    const struct gw_config *cfg, const struct sealkey *key);
+
+#endif

@@ -1,0 +1,166 @@
+/* controlproto.c: the control socket's request syntax, parsed from untrusted bytes.
+ * Pure (no I/O, no state) so it can be fuzzed; never accepts a request it cannot name
+ * exactly (unknown keys, duplicate keys, NULs and over-long names are refused). */
+#include "gatewayd/control.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gatewayd/gatewayd.h"
+
+static const struct {
+	const char *name;
+	enum control_op op;
+	bool needs_selector;        /* kill: one of session, vendor, person */
+	enum control_selector only; /* the one selector allowed, or CONTROL_BY_NONE */
+} control_ops[] = {
+	{ "sessions", CONTROL_SESSIONS, false, CONTROL_BY_NONE },
+	{ "kill", CONTROL_KILL, true, CONTROL_BY_NONE },
+	{ "vendor_disable", CONTROL_VENDOR_DISABLE, true, CONTROL_BY_VENDOR },
+	{ "vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR },
+	{ "watch", CONTROL_WATCH, true, CONTROL_BY_SESSION },
+};
+#define CONTROL_NOPS (sizeof(control_ops) / sizeof(control_ops[0]))
+
+static const char *const control_selectors[] = { [CONTROL_BY_NONE] = "",
+	[CONTROL_BY_SESSION] = "session",
+	[CONTROL_BY_VENDOR] = "vendor",
+	[CONTROL_BY_PERSON] = "person" };
+
+const char *
+control_op_name(enum control_op op)
+{
+	size_t i;
+
+	for (i = 0; i < CONTROL_NOPS; i++)
+		if (control_ops[i].op == op)
+			return control_ops[i].name;
+	return "?";
+}
+
+const char *
+control_selector_name(enum control_selector by)
+{
+	return by <= CONTROL_BY_PERSON ? control_selectors[by] : "?";
+}
+
+bool
+control_session_id_is_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < SESSION_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[SESSION_ID_LEN] == '\0';
+}
+
+static int __attribute__((format(printf, 3, 4)))
+control_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The selector member of o, checked against what the op allows. */
+static int
+control_parse_selector(json_t *o, size_t op, struct control_request *out, char *err, size_t errlen)
+{
+	enum control_selector by, found = CONTROL_BY_NONE;
+	const char *v = NULL;
+	json_t *m;
+
+	for (by = CONTROL_BY_SESSION; by <= CONTROL_BY_PERSON; by++) {
+		if ((m = json_object_get(o, control_selectors[by])) == NULL)
+			continue;
+		if (found != CONTROL_BY_NONE)
+			return control_fail(err, errlen, "name one of session, vendor, person");
+		if (control_ops[op].only != CONTROL_BY_NONE && by != control_ops[op].only)
+			return control_fail(err, errlen, "\"%s\" takes \"%s\", not \"%s\"",
+			    control_ops[op].name, control_selectors[control_ops[op].only],
+			    control_selectors[by]);
+		if (!json_is_string(m))
+			return control_fail(
+			    err, errlen, "\"%s\" must be a string", control_selectors[by]);
+		found = by;
+		v = json_string_value(m);
+		if (strlen(v) != json_string_length(m) || strlen(v) > GW_ID_MAX)
+			return control_fail(
+			    err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
+		if (by == CONTROL_BY_SESSION ? !control_session_id_is_valid(v) : !name_is_valid(v))
+			return control_fail(
+			    err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
+	}
+	if (found == CONTROL_BY_NONE && control_ops[op].needs_selector)
+		return control_fail(err, errlen, "\"%s\" needs %s", control_ops[op].name,
+		    control_ops[op].only != CONTROL_BY_NONE
+		        ? control_selectors[control_ops[op].only]
+		        : "one of session, vendor, person");
+	out->by = found;
+	if (v != NULL)
+		snprintf(out->name, sizeof(out->name), "%s", v);
+	return 0;
+}
+
+int
+control_parse_request(
+    const char *buf, size_t len, struct control_request *out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	const char *key, *cmd;
+	json_t *o, *v;
+	size_t i, op = CONTROL_NOPS;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len == 0)
+		return control_fail(err, errlen, "empty request");
+	if (len >= CONTROL_REQUEST_MAX)
+		return control_fail(
+		    err, errlen, "request longer than %d bytes", CONTROL_REQUEST_MAX - 1);
+	if (memchr(buf, '\0', len) != NULL || memchr(buf, '\n', len) != NULL)
+		return control_fail(err, errlen, "one request per line");
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return control_fail(err, errlen, "not JSON: %s", jerr.text);
+	if (!json_is_object(o)) {
+		control_fail(err, errlen, "a request is a JSON object");
+		goto out;
+	}
+	json_object_foreach (o, key, v) {
+		if (strcmp(key, "cmd") != 0 && strcmp(key, "session") != 0 &&
+		    strcmp(key, "vendor") != 0 && strcmp(key, "person") != 0) {
+			control_fail(err, errlen, "unknown key \"%.32s\"", key);
+			goto out;
+		}
+	}
+	if ((cmd = json_string_value(json_object_get(o, "cmd"))) == NULL) {
+		control_fail(err, errlen, "\"cmd\" missing or not a string");
+		goto out;
+	}
+	for (i = 0; i < CONTROL_NOPS; i++)
+		if (strcmp(cmd, control_ops[i].name) == 0)
+			op = i;
+	if (op == CONTROL_NOPS) {
+		control_fail(err, errlen, "unknown command \"%.32s\"", cmd);
+		goto out;
+	}
+	out->op = control_ops[op].op;
+	if (!control_ops[op].needs_selector && json_object_size(o) != 1) {
+		control_fail(err, errlen, "\"%s\" takes no arguments", cmd);
+		goto out;
+	}
+	rc = control_parse_selector(o, op, out, err, errlen);
+out:
+	json_decref(o);
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}

@@ -1,0 +1,89 @@
+/* registry.h: the listener's live view of its session processes (who is connected, where
+ * to, since when, bytes moved), the caps and disabled vendors it admits sessions against,
+ * and the link each session process keeps to it: a SOCK_SEQPACKET socketpair made at fork. */
+#ifndef GW_REGISTRY_H
+#define GW_REGISTRY_H
+
+#include <jansson.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "policy/policy.h"
+
+#define REGISTRY_DISABLED_FILE "disabled_vendors" /* in state_dir: one vendor id a line */
+
+struct registry;
+struct registry_link;
+struct control_request;
+
+/* ---- listener side ---- */
+
+/* Loads the disabled vendors from state_dir; NULL (error logged) when that file exists
+ * but cannot be read: the listener then must not start (a disabled vendor stays out). */
+struct registry *registry_new(const char *state_dir);
+/* Closes every link. In a session process, drops what it inherited. NULL is fine. */
+void registry_free(struct registry *reg);
+/* Re-reads the disabled vendors (SIGHUP); keeps the old set when the file cannot be read. */
+int registry_reload(struct registry *reg, const char *state_dir);
+/* A session process forked, with the listener's end of its link (the registry owns it). */
+void registry_add(struct registry *reg, pid_t pid, int fd);
+void registry_remove(struct registry *reg, pid_t pid); /* reaped */
+size_t registry_nprocesses(const struct registry *reg);
+void registry_signal_all(const struct registry *reg, int sig);
+size_t registry_npollfds(const struct registry *reg);
+void registry_pollfds(const struct registry *reg, struct pollfd *pfd);
+/* Reads what the session processes reported and answers their admission requests against
+ * cfg's max_sessions, the vendor's max_sessions and the disabled vendors. */
+void registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg);
+
+/* The owners' actions (control.c). */
+json_t *registry_list(const struct registry *reg); /* array of live session objects */
+/* Orders every admitted session the request selects to end with message; reason goes into
+ * its evidence. Returns how many were told. */
+int registry_kill(struct registry *reg, const struct control_request *req, const char *message,
+    const char *reason);
+/* Hands fd (a control client) to the session's process for a live view; the registry
+ * closes its copy. -1 when no such session is live. */
+int registry_watch(struct registry *reg, const char *session_id, int fd);
+/* Persists the vendor's state in state_dir (atomically) and applies it to admissions.
+ * Returns 0, 1 when it was already so, -1 with *error (caller frees). */
+int registry_set_vendor_disabled(
+    struct registry *reg, const char *state_dir, const char *vendor, bool disabled, char **error);
+
+/* ---- session side ---- */
+
+/* What the session process reports once authenticated and allowed by policy. */
+struct registry_session {
+	const char *id, *person, *vendor, *target;
+	const char *ticket; /* "" when none */
+	const char *source; /* client address */
+	int port;
+	time_t started, ends_at;
+};
+
+struct registry_link *registry_link_new(int fd); /* takes fd; -1 gives a NULL link */
+/* Says goodbye to the listener and every watcher (with why it ended); NULL is fine. */
+void registry_link_free(struct registry_link *link, const char *end_reason);
+int registry_link_fd(const struct registry_link *link);
+/* Whether the listener closed its end (stopped): stop polling the link; sessions go on. */
+bool registry_link_lost(const struct registry_link *link);
+/* Asks the listener to admit the session. 0: admitted (also without a link); -1: refused,
+ * with the vendor's text in why and the audit's reason name and detail. */
+int registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
+    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
+/* Takes the listener's orders (kill, watch); called when the link is readable. */
+void registry_link_read(struct registry_link *link);
+/* Whether the owner ordered this session ended; then the vendor's message and the reason. */
+bool registry_link_killed(
+    const struct registry_link *link, const char **message, const char **reason);
+/* Counts bytes forwarded; output to the vendor also goes to the watchers. */
+void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
+/* Reports the byte counters when due and pushes what watchers have not taken yet. */
+void registry_link_tick(struct registry_link *link);
+/* Milliseconds until registry_link_tick has something to do; -1: nothing. */
+int registry_link_timeout(const struct registry_link *link);
+
+#endif

@@ -1,0 +1,212 @@
+#!/bin/bash
+# The owner's live view and kill switch over the control socket, with real ssh sessions:
+# `gatewayctl sessions` lists them with the right fields, `kill SESSION|--vendor|--person` ends
+# the vendor's ssh within 1 s with a message, the recording verifies with the kill as its end
+# reason, and `watch` shows what the vendor sees. Every action is an audit event.
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+h_setup || exit 1
+
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
+
+# ctl_sessions_field INDEX FIELD: one field of the listing (--json).
+ctl_sessions_field() {
+	ctl sessions --json | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+print(s[int(sys.argv[1])].get(sys.argv[2], "") if len(s) > int(sys.argv[1]) else "")' "$1" "$2"
+}
+
+# wait_listed N: until N sessions are listed (at most 30 s).
+wait_listed() {
+	local deadline=$((SECONDS + 30))
+	while ((SECONDS < deadline)); do
+		[[ $(ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') == "$1" ]] &&
+			return 0
+		sleep 0.1
+	done
+	h_fail "not $1 sessions listed: $(ctl sessions)"
+}
+
+# exec_start NAME [PERSON-KEY [DEST]]: a long-running exec session in the background; its
+# stdout/stderr in $H_DIR/NAME.out/.err, its pid in $H_DIR/NAME.pid.
+exec_start() {
+	gw_ssh -i "${2:-$VENDOR_KEY}" "${3:-$GW_DEST}" 'echo started; sleep 60' \
+		>"$H_DIR/$1.out" 2>"$H_DIR/$1.err" &
+	echo $! >"$H_DIR/$1.pid"
+}
+
+# ends_within_1s NAME: the background ssh NAME exits within a second of now.
+ends_within_1s() {
+	local pid t0 t1
+	pid=$(cat "$H_DIR/$1.pid")
+	t0=$(date +%s%N)
+	while kill -0 "$pid" 2>/dev/null; do
+		t1=$(date +%s%N)
+		(((t1 - t0) / 1000000 > ${H_KILL_MS:-1000})) && h_fail "$1 still running after 1 s"
+		sleep 0.02
+	done
+}
+
+shell_start() {
+	h_tmux_start 100 30 "TERM=vt220 ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST"
+	h_tmux_send 'echo ready-$((20+1))' Enter
+	h_tmux_wait 'ready-21' 30 || h_fail "no shell: $(h_tmux_screen)"
+}
+
+test_sessions_lists_each_live_session_with_its_fields() {
+	local out id
+	shell_start
+	wait_listed 1
+	id=$(ctl_sessions_field 0 id)
+	h_assert_match "$id" '^[0-9a-f]{32}$' "session id"
+	h_assert_eq acme.alice "$(ctl_sessions_field 0 person)" "person"
+	h_assert_eq acme "$(ctl_sessions_field 0 vendor)" "vendor"
+	h_assert_eq plc-07 "$(ctl_sessions_field 0 target)" "target"
+	h_assert_eq 127.0.0.1 "$(ctl_sessions_field 0 source)" "source"
+	h_assert_eq harness-0 "$(ctl_sessions_field 0 ticket)" "ticket"
+	h_assert_match "$(ctl_sessions_field 0 started)" '^20[0-9-]{8}T[0-9:]{8}Z$' "started"
+	h_assert_match "$(ctl_sessions_field 0 ends_at)" '^20[0-9-]{8}T[0-9:]{8}Z$' "ends at (ticket end)"
+	# The counters follow the traffic within a few seconds.
+	h_tmux_send 'head -c 3000 /dev/zero | tr "\0" x; echo' Enter
+	local deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)) && (($(ctl_sessions_field 0 bytes_out) < 3000)); do sleep 0.2; done
+	(($(ctl_sessions_field 0 bytes_out) >= 3000)) || h_fail "bytes_out not updated: $(ctl sessions)"
+	(($(ctl_sessions_field 0 bytes_in) > 20)) || h_fail "bytes_in not updated: $(ctl sessions)"
+	out=$(ctl sessions)
+	h_assert_match "$out" "ID +PERSON +VENDOR +TARGET +SOURCE +STARTED +ENDS AT +TICKET +BYTES IN +BYTES OUT" "table header"
+	h_assert_match "$out" "$id +acme.alice +acme +plc-07 +127.0.0.1:[0-9]+ " "table row"
+	h_tmux_send 'exit' Enter
+	h_tmux_wait_exit 15 || h_fail "shell did not end"
+	wait_listed 0
+}
+
+test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies() {
+	local id rec
+	exec_start k1
+	wait_listed 1
+	id=$(ctl_sessions_field 0 id)
+	h_assert_contains "$(ctl kill "$id")" "1 session(s) told to end" "kill output"
+	ends_within_1s k1
+	h_assert_contains "$(cat "$H_DIR/k1.err")" "session ended by the asset owner" "message to the vendor"
+	rec=$GW_RECORDINGS/$id.0.cast
+	out=$(ctl recording verify "$rec")
+	h_assert_contains "$out" "intact" "recording verifies"
+	h_assert_contains "$out" "killed by the asset owner (root, uid 0)" "end reason in the recording"
+	grep -q "\"event\":\"control\".*\"action\":\"kill\".*\"name\":\"$id\".*\"result\":\"ok\"" "$GW_AUDIT" ||
+		h_fail "no control audit event for the kill"
+	grep -q "\"event\":\"session_cut\".*\"reason\":\"killed by the asset owner (root, uid 0)\".*\"session\":\"$id\"" \
+		"$GW_AUDIT" || h_fail "no session_cut audit event"
+	wait_listed 0
+}
+
+test_kill_by_vendor_ends_all_its_sessions() {
+	exec_start v1
+	exec_start v2
+	wait_listed 2
+	h_assert_contains "$(ctl kill --vendor acme)" "2 session(s) told to end" "kill --vendor output"
+	ends_within_1s v1
+	ends_within_1s v2
+	h_assert_contains "$(cat "$H_DIR/v2.err")" "session ended by the asset owner" "message to the vendor"
+	wait_listed 0
+}
+
+test_kill_by_person_spares_other_persons() {
+	exec_start p1
+	exec_start p2 "$BOB_KEY" acme.bob+plc-07@127.0.0.1
+	wait_listed 2
+	h_assert_contains "$(ctl kill --person acme.bob)" "1 session(s) told to end" "kill --person output"
+	ends_within_1s p2
+	sleep 0.5
+	kill -0 "$(cat "$H_DIR/p1.pid")" 2>/dev/null || h_fail "alice's session ended too"
+	h_assert_eq acme.alice "$(ctl_sessions_field 0 person)" "alice still listed"
+	ctl kill --person acme.alice >/dev/null
+	ends_within_1s p1
+}
+
+test_kill_of_no_live_session_fails() {
+	local out
+	out=$(ctl kill 0123456789abcdef0123456789abcdef 2>&1) && h_fail "kill of nothing succeeded"
+	h_assert_contains "$out" "no live session" "error text"
+	out=$(ctl kill 'x;rm -rf' 2>&1) && h_fail "a malformed id was accepted"
+	h_assert_contains "$out" "not a valid session" "malformed id refused by the daemon"
+}
+
+test_watch_shows_what_the_vendor_types_and_sees() {
+	local id
+	shell_start
+	wait_listed 1
+	id=$(ctl_sessions_field 0 id)
+	ctl watch "$id" >"$H_DIR/watch.out" 2>"$H_DIR/watch.err" &
+	local watcher=$! deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)) && ! grep -q watching "$H_DIR/watch.err"; do sleep 0.1; done
+	h_tmux_send 'echo watched-$((6*7))' Enter
+	deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)) && ! grep -q 'watched-42' "$H_DIR/watch.out"; do sleep 0.1; done
+	h_assert_contains "$(cat "$H_DIR/watch.out")" 'echo watched-$((6*7))' "typed command (echoed) in the view"
+	h_assert_contains "$(cat "$H_DIR/watch.out")" 'watched-42' "output in the view"
+	h_tmux_send 'exit' Enter
+	h_tmux_wait_exit 15 || h_fail "shell did not end"
+	deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)) && kill -0 "$watcher" 2>/dev/null; do sleep 0.1; done
+	kill -0 "$watcher" 2>/dev/null && h_fail "watch did not end with the session"
+	h_assert_contains "$(cat "$H_DIR/watch.err")" "[session ended:" "end announced to the watcher"
+	grep -q "\"event\":\"control\".*\"action\":\"watch\".*\"name\":\"$id\"" "$GW_AUDIT" ||
+		h_fail "no control audit event for the watch"
+	wait_listed 0
+}
+
+test_slow_watcher_never_stalls_the_session_and_is_told_what_it_lost() {
+	local id
+	shell_start
+	wait_listed 1
+	id=$(ctl_sessions_field 0 id)
+	# A watcher that reads nothing while the bulk output runs, then takes what is left.
+	python3 - "$(dirname "$GW_CONFIG")/state/control.sock" "$id" "$H_DIR/slow.out" <<-'EOF' &
+		import socket, sys, time
+		s = socket.socket(socket.AF_UNIX)
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+		s.connect(sys.argv[1])
+		s.sendall(b'{"cmd":"watch","session":"%s"}\n' % sys.argv[2].encode())
+		got = b""
+		while not got.endswith(b"\n"):
+		    got += s.recv(1)
+		open(sys.argv[3] + ".ready", "w").close()
+		while True:
+		    try:
+		        open(sys.argv[3] + ".go").close()
+		        break
+		    except FileNotFoundError:
+		        time.sleep(0.1)
+		s.settimeout(20)
+		while True:
+		    b = s.recv(65536)
+		    if not b:
+		        break
+		    got += b
+		open(sys.argv[3], "wb").write(got)
+	EOF
+	local slow=$! deadline=$((SECONDS + 20))
+	while ((SECONDS < deadline)) && [[ ! -e $H_DIR/slow.out.ready ]]; do sleep 0.1; done
+	[[ -e $H_DIR/slow.out.ready ]] || h_fail "the watcher was not admitted"
+	h_tmux_send 'head -c 1000000 /dev/zero | tr "\0" y | fold -w 99; echo; echo bulk-$((5+5))' Enter
+	h_tmux_wait '^bulk-10' 30 || h_fail "the session stalled behind a stuck watcher"
+	touch "$H_DIR/slow.out.go"
+	h_tmux_send 'exit' Enter
+	h_tmux_wait_exit 15 || h_fail "shell did not end"
+	wait "$slow"
+	h_assert_match "$(cat "$H_DIR/slow.out")" '\{"dropped":[0-9]+\}' "the slow watcher is told output was dropped"
+	h_assert_contains "$(cat "$H_DIR/slow.out")" '{"end":' "and still sees the end"
+}
+
+BOB_KEY=$H_DIR/keys/acme.bob
+h_keygen "$BOB_KEY" || exit 1
+# acme.bob joins vendor acme: rewrite the config and have the gateway reload it.
+gw_person_add acme acme.bob "$BOB_KEY.pub"
+gw_config_write || exit 1
+kill -HUP "$(h_pid gatewayd)"
+sleep 1
+
+h_run test_sessions_lists_each_live_session_with_its_fields \
+	test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies \
+	test_kill_by_vendor_ends_all_its_sessions test_kill_by_person_spares_other_persons \
+	test_kill_of_no_live_session_fails test_watch_shows_what_the_vendor_types_and_sees \
+	test_slow_watcher_never_stalls_the_session_and_is_told_what_it_lost
