@@ -64,6 +64,7 @@ struct relay {
 		char *buf;
 		uint32_t len, off;
 	} held[3];
+	bool writing; /* inside a channel write: data callbacks it runs must not forward */
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };

@@ -211,15 +211,21 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
 {
 	int w;
 
+	if (r->writing)
+		return false;
+	r->writing = true;
 	while (h->off < h->len) {
 		w = is_stderr ? ssh_channel_write_stderr(to, h->buf + h->off, h->len - h->off)
 			      : ssh_channel_write(to, h->buf + h->off, h->len - h->off);
 		if (w < 0)
 			relay_fail(r, "relay write failed");
-		if (w <= 0)
+		if (w <= 0) {
+			r->writing = false;
 			return false;
+		}
 		h->off += (uint32_t)w;
 	}
+	r->writing = false;
 	free(h->buf);
 	memset(h, 0, sizeof(*h));
 	return true;
@@ -237,7 +243,9 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 	uint32_t n;
 	int rc, w;
 
-	if (h->len > 0 && !relay_release(r, to, h, is_stderr))
+	/* ssh_channel_write polls every session of the event, so data callbacks can run inside
+	 * it: a nested call takes nothing (libssh keeps the bytes), or the order would break. */
+	if (r->writing || (h->len > 0 && !relay_release(r, to, h, is_stderr)))
 		return 0;
 	if ((n = ssh_channel_window_size(to)) > len)
 		n = len;
@@ -256,7 +264,9 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 		return 0;
 	}
 	registry_link_data(r->session->link, to_target, data, n);
+	r->writing = true;
 	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+	r->writing = false;
 	if (w < 0) {
 		relay_fail(r, "relay write failed");
 		return 0;

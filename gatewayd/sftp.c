@@ -143,6 +143,7 @@ struct sftp_watch {
 	unsigned next_file;
 	struct request *reqs;   /* SFTP_MAX_REQUESTS */
 	size_t reqs_top;        /* slots at and above are free: scans stop there */
+	size_t nreqs;           /* slots used */
 	const char *error;
 };
 
@@ -913,10 +914,9 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 		return watch_fail(w, "malformed sftp request");
 	if (request_find(w, r.id) != NULL)
 		return watch_fail(w, "sftp request id already outstanding");
-	if ((slot = request_slot(w)) == NULL) {
-		r.op = "request";
-		return request_deny(w, &r, FX_FAILURE, "too many outstanding requests");
-	}
+	/* vendor_held keeps a packet out while the table is full */
+	if ((slot = request_slot(w)) == NULL)
+		return watch_fail(w, "sftp request table inconsistent");
 	rc = request_decide(w, &c, &r, &deny);
 	if (rc == 0 && deny != NULL)
 		rc = request_deny(w, &r, FX_PERMISSION_DENIED, deny);
@@ -926,6 +926,7 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 			w->nreserved++;
 		r.used = true;
 		*slot = r;
+		w->nreqs++;
 		return 0;
 	} else if (rc == -1)
 		watch_fail(w, "malformed sftp request");
@@ -952,6 +953,7 @@ target_ask_home(struct sftp_watch *w)
 		return watch_fail(w, "sftp request table full at start");
 	request_clear(r);
 	r->used = true;
+	w->nreqs++;
 	r->id = HOME_REQUEST_ID;
 	r->type = FXP_REALPATH;
 	r->op = "realpath";
@@ -1102,6 +1104,7 @@ target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	else if (rc == 0)
 		queue_put(&w->to_vendor, pkt, len);
 	request_clear(r);
+	w->nreqs--;
 	while (w->reqs_top > 0 && !w->reqs[w->reqs_top - 1].used)
 		w->reqs_top--;
 	return rc;
@@ -1121,20 +1124,32 @@ packet_size(struct sftp_watch *w, const uint8_t *p)
 }
 
 /*
+ * Vendor input waits for the home directory, and while SFTP_MAX_REQUESTS are
+ * outstanding: clients pipeline as far as the server lets them (pscp keeps over a
+ * thousand writes in flight), and refusing them would fail the transfer.
+ */
+static bool
+vendor_held(const struct sftp_watch *w)
+{
+	return w->holding || w->nreqs >= SFTP_MAX_REQUESTS;
+}
+
+/*
  * Frames bytes into whole packets and hands each to fn while the queues named by
- * gate are below SFTP_QUEUE_HIGH; see sftp_watch_from_vendor. A packet wholly inside
- * buf is handed over in place; only one split across calls is copied.
+ * gate are below SFTP_QUEUE_HIGH and held (if given) says no; see
+ * sftp_watch_from_vendor. A packet wholly inside buf is handed over in place; only
+ * one split across calls is copied.
  */
 static ssize_t
 watch_feed(struct sftp_watch *w, struct framer *f, const uint8_t *buf, size_t len,
     int (*fn)(struct sftp_watch *, const uint8_t *, size_t), const struct queue *gate1,
-    const struct queue *gate2, const bool *hold)
+    const struct queue *gate2, bool (*held)(const struct sftp_watch *))
 {
 	size_t used = 0, take, plen;
 
 	if (w->error != NULL)
 		return -1;
-	while (used < len && !(hold != NULL && *hold) && gate1->len < SFTP_QUEUE_HIGH &&
+	while (used < len && !(held != NULL && held(w)) && gate1->len < SFTP_QUEUE_HIGH &&
 	    (gate2 == NULL || gate2->len < SFTP_QUEUE_HIGH)) {
 		if (f->len == 0 && len - used >= 4) {
 			if ((plen = packet_size(w, buf + used)) == 0)
@@ -1177,7 +1192,7 @@ sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len)
 {
 	/* a request may queue a packet either way: a forward or a refusal */
 	return watch_feed(w, &w->from_vendor, buf, len, vendor_packet, &w->to_target, &w->to_vendor,
-	    &w->holding);
+	    vendor_held);
 }
 
 ssize_t

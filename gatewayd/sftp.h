@@ -13,7 +13,7 @@
 
 #define SFTP_MAX_PACKET (256 * 1024) /* largest packet length field, either direction */
 #define SFTP_MAX_HANDLES 256         /* open handles (and opens awaiting an answer) */
-#define SFTP_MAX_REQUESTS 1024       /* requests forwarded and not yet answered */
+#define SFTP_MAX_REQUESTS 1024       /* requests forwarded and not yet answered; more wait */
 #define SFTP_MAX_PATH 4096           /* longer paths are refused */
 #define SFTP_HANDLE_MAX 256          /* longest handle string a target may return */
 /* Input is taken only while both output queues hold less than this; each packet taken
@@ -103,9 +103,11 @@ void sftp_watch_free(struct sftp_watch *w);
  * callback failure; sftp_watch_error() says why, and every later call fails too.
  * Fewer than len are taken while an output queue is at SFTP_QUEUE_HIGH, and vendor
  * bytes after INIT are not taken until the target has answered the gateway's own
- * REALPATH ".": so after draining a queue or feeding target bytes, feed the vendor's
- * rest again (with libssh's channel data callback, return the count taken and libssh
- * keeps the rest; the relay must then offer it again itself, as no new data may come).
+ * REALPATH ".", nor while SFTP_MAX_REQUESTS requests are outstanding (the client's
+ * pipelining is slowed down, not refused): so after draining a queue or feeding
+ * target bytes, feed the vendor's rest again (with libssh's channel data callback,
+ * return the count taken and libssh keeps the rest; the relay must then offer it
+ * again itself, as no new data may come).
  * Allowed packets are queued whole for the other side; a refused request is never
  * forwarded: the gateway queues the vendor a STATUS PERMISSION_DENIED with a message.
  */

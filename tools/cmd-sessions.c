@@ -1,5 +1,6 @@
 /* cmd-sessions.c: `gatewayctl sessions [--json]`: the live sessions, from gatewayd's control
- * socket (id, person, vendor, target, source, started, ends at, ticket, bytes in/out). */
+ * socket (id, person, vendor, target, source, started, ends at, ticket, bytes in/out);
+ * `sessions --history [filters]` is `gatewayctl history`: the ended ones. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 	size_t i;
 	int ch;
 
+	if (argc > 1 && strcmp(argv[1], "--history") == 0)
+		return cmd_history_entry.exec(ctx, argc - 1, argv + 1);
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (ch != 'j')
@@ -63,6 +66,6 @@ usage:
 
 const struct ctl_command cmd_sessions_entry = {
 	.name = "sessions",
-	.usage = "[--json]",
+	.usage = "[--json] | --history [--person P] [--vendor V] [--target T] [--from D] [--to D]",
 	.exec = cmd_sessions_exec,
 };

@@ -79,6 +79,8 @@ grep -q 'lx\|progress 10%$' "$T/transcript" && fail "transcript shows overwritte
 grep -q '^aa	acme.alice	service@plc-07	T-42	owner.bob	.*	vendor disconnected	intact$' "$T/history" ||
 	fail "history: $(cat "$T/history")"
 grep -q '^cc	.*	truncated$' "$T/history" || fail "history lacks the crashed session"
+"$CTL" sessions --history --dir "$T" --key "$T/key.pub" --target plc-07 | cmp -s - "$T/history" ||
+	fail "sessions --history differs from history"
 
 # The audit log chain.
 "$WRITER" "$T" "$T/key" 00 audit 2>/dev/null || fail "audit writer"

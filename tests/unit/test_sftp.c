@@ -976,6 +976,32 @@ START_TEST(test_input_taken_only_while_queue_below_high_mark)
 }
 END_TEST
 
+START_TEST(test_vendor_input_waits_while_request_table_full)
+{
+	struct harness *h = harness_new(true, true, NULL, 0, 0);
+	struct pk *p;
+	uint32_t id;
+	size_t before;
+	const uint8_t *q;
+
+	harness_start(h, "/home/alice");
+	vendor(h, pk_open(1, "/tmp/f", 0x1a));
+	target(h, pk_handle(1, "H"));
+	for (id = 2; id < 2 + SFTP_MAX_REQUESTS; id++)
+		vendor(h, pk_write(id, "H", (uint64_t)(id - 2) * 4, "data", 4));
+	before = h->to_target.len;
+	p = pk_write(id, "H", (uint64_t)(id - 2) * 4, "data", 4);
+	ck_assert_int_eq(sftp_watch_from_vendor(h->w, p->b, p->len), 0);
+	ck_assert_uint_eq(sftp_watch_pending_to_vendor(h->w, &q), 0); /* no refusal */
+	target(h, pk_status(2, 0));
+	ck_assert_int_eq(sftp_watch_from_vendor(h->w, p->b, p->len), (ssize_t)p->len);
+	harness_drain(h);
+	ck_assert_uint_eq(h->to_target.len, before + p->len);
+	free(p);
+	harness_free(h);
+}
+END_TEST
+
 START_TEST(test_prefix_must_be_absolute)
 {
 	static const char *rel[] = { "home/alice" };
@@ -1023,6 +1049,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_channel_end_reports_unclosed_files);
 	tcase_add_test(tc, test_byte_by_byte_feed_equals_whole);
 	tcase_add_test(tc, test_input_taken_only_while_queue_below_high_mark);
+	tcase_add_test(tc, test_vendor_input_waits_while_request_table_full);
 	tcase_add_test(tc, test_prefix_must_be_absolute);
 	suite_add_tcase(s, tc);
 	return s;
