@@ -204,6 +204,10 @@ sshcert_parse(const unsigned char *blob, size_t len, struct sshcert *out, char *
 		cert_err(err, errlen, "malformed extensions");
 		goto fail;
 	}
+	if (calen == 0) {
+		cert_err(err, errlen, "no signature key");
+		goto fail;
+	}
 	c.ca_key = cert_copy(ca, calen);
 	c.ca_key_len = calen;
 	c.signature_valid = sshkey_verify_blob(ca, calen, sig, siglen, blob, signed_len);

@@ -169,6 +169,19 @@ castfile_header(const struct castfile *cf)
 	return cf->header;
 }
 
+/* The event codes whose data is a string of bytes (raw "ob"... as base64). */
+static bool
+castfile_is_stream(const char *code)
+{
+	static const char *const streams[] = {"o", "e", "i", "n", "r", "ob", "eb", "ib", "nb", NULL};
+	const char *const *s;
+
+	for (s = streams; *s != NULL; s++)
+		if (strcmp(code, *s) == 0)
+			return true;
+	return false;
+}
+
 int
 castfile_next(struct castfile *cf, struct cast_event *ev)
 {
@@ -190,7 +203,7 @@ castfile_next(struct castfile *cf, struct cast_event *ev)
 	ev->value = json_array_get(cf->ev, 2);
 	snprintf(ev->code, sizeof(ev->code), "%s", code);
 	if ((data = json_string_value(ev->value)) == NULL)
-		return 1;
+		return castfile_is_stream(code) ? -1 : 1; /* stream events carry bytes */
 	len = json_string_length(ev->value);
 	if (strcmp(code, "ob") != 0 && strcmp(code, "eb") != 0 && strcmp(code, "ib") != 0 &&
 	    strcmp(code, "nb") != 0) {
@@ -510,7 +523,9 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		return -1;
 	t.cols = (int)json_integer_value(json_object_get(castfile_header(cf), "width"));
 	t.rows = (int)json_integer_value(json_object_get(castfile_header(cf), "height"));
-	if (t.cols < 1 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
+	/* libvterm 0.3 writes through NULL when a double-width character meets a one-column
+	 * screen: narrower than two columns is no terminal a person used. */
+	if (t.cols < 2 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
 		t.cols = 80, t.rows = 24;
 	t.vt = vterm_new(t.rows, t.cols);
 	vterm_set_utf8(t.vt, 1);
@@ -525,7 +540,7 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		else if (strcmp(ev.code, "i") == 0)
 			transcript_input(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "r") == 0 && ev.data != NULL &&
-		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 0 && w <= 1000 &&
+		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 1 && w <= 1000 &&
 		    h > 0 && h <= 1000) {
 			vterm_set_size(t.vt, h, w);
 			t.rows = h, t.cols = w;

@@ -1,10 +1,7 @@
-/* fuzz_control.c: libFuzzer harness for the control socket's request parser
- * (controlproto.c), the bytes a local client sends the listener. Checks that any input gives
- * either a refusal with a reason and nothing else, or a request naming a well-formed session
- * id, vendor or person, as the daemon relies on. Run with scripts/fuzz.sh control. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+/* fuzz_control.c: libFuzzer harness for the owners' control-socket requests
+ * (control_parse_request, gatewayd/controlproto.c): one line from a local client. Checks that
+ * an accepted request names a valid operation and a name of the kind its selector says. */
+#include "tests/fuzz/fuzz.h"
 
 #include "gatewayd/control.h"
 
@@ -14,28 +11,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct control_request r;
-	char err[160];
+	char err[256];
 
+	memset(&r, 0, sizeof(r));
 	err[0] = '\0';
 	if (control_parse_request((const char *)data, size, &r, err, sizeof(err)) != 0) {
-		if (err[0] == '\0' || r.by != CONTROL_BY_NONE || r.name[0] != '\0')
-			abort(); /* a refusal always says why and leaves nothing behind */
+		if (err[0] == '\0')
+			abort(); /* every refusal says why */
 		return 0;
 	}
-	switch (r.by) {
-	case CONTROL_BY_NONE:
-		if (r.op != CONTROL_SESSIONS || r.name[0] != '\0')
-			abort();
-		break;
-	case CONTROL_BY_SESSION:
-		if (!control_session_id_is_valid(r.name))
-			abort();
-		break;
-	case CONTROL_BY_VENDOR:
-	case CONTROL_BY_PERSON:
-		if (!name_is_valid(r.name) || strlen(r.name) > GW_ID_MAX)
-			abort();
-		break;
-	}
+	if (size > CONTROL_REQUEST_MAX || control_op_name(r.op) == NULL ||
+	    control_selector_name(r.by) == NULL || memchr(r.name, '\0', sizeof(r.name)) == NULL)
+		abort();
+	if ((r.by == CONTROL_BY_SESSION && !control_session_id_is_valid(r.name)) ||
+	    ((r.by == CONTROL_BY_VENDOR || r.by == CONTROL_BY_PERSON) && !name_is_valid(r.name)) ||
+	    (r.by == CONTROL_BY_NONE && r.name[0] != '\0'))
+		abort();
 	return 0;
 }
