@@ -7,12 +7,13 @@
 
 /* Where messages go: stderr (foreground, tools) and/or syslog (service). */
 void log_init(const char *ident, int to_stderr, int to_syslog, int debug);
-void log_msg(int prio, const char *func, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_msg(int prio, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define error_f(...) log_msg(LOG_ERR, __func__, __VA_ARGS__)
-#define warn_f(...) log_msg(LOG_WARNING, __func__, __VA_ARGS__)
-#define info_f(...) log_msg(LOG_INFO, __func__, __VA_ARGS__)
+#define warn_f(...)  log_msg(LOG_WARNING, __func__, __VA_ARGS__)
+#define info_f(...)  log_msg(LOG_INFO, __func__, __VA_ARGS__)
 #define debug_f(...) log_msg(LOG_DEBUG, __func__, __VA_ARGS__)
-#define crit_f(...) log_msg(LOG_CRIT, __func__, __VA_ARGS__)
+#define crit_f(...)  log_msg(LOG_CRIT, __func__, __VA_ARGS__)
 
 #endif

@@ -6,14 +6,17 @@
 #include "common/log.h"
 
 /* Curve25519 first; the DH groups of 4096 bits and more for clients without it. */
-#define ALGORITHMS_KEX "curve25519-sha256,curve25519-sha256@libssh.org," \
+#define ALGORITHMS_KEX                                                                             \
+	"curve25519-sha256,curve25519-sha256@libssh.org,"                                          \
 	"diffie-hellman-group16-sha512,diffie-hellman-group18-sha512"
-#define ALGORITHMS_CIPHERS "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
+#define ALGORITHMS_CIPHERS                                                                         \
+	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"                                    \
 	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr"
 /* Encrypt-then-MAC only (the AEAD ciphers above need none). */
 #define ALGORITHMS_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 /* Offered only for the host keys actually loaded; ssh-rsa (SHA-1) never by default. */
-#define ALGORITHMS_HOSTKEYS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256," \
+#define ALGORITHMS_HOSTKEYS                                                                        \
+	"ssh-ed25519,rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,"                               \
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"
 
 static int
@@ -33,15 +36,17 @@ int
 algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind)
 {
 	if (algorithms_set(bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, "kex_algorithms",
-	    cfg->kex_algorithms, ALGORITHMS_KEX) != 0 ||
+	        cfg->kex_algorithms, ALGORITHMS_KEX) != 0 ||
 	    algorithms_set(bind, SSH_BIND_OPTIONS_CIPHERS_C_S, "ciphers", cfg->ciphers,
-	    ALGORITHMS_CIPHERS) != 0 ||
+	        ALGORITHMS_CIPHERS) != 0 ||
 	    algorithms_set(bind, SSH_BIND_OPTIONS_CIPHERS_S_C, "ciphers", cfg->ciphers,
-	    ALGORITHMS_CIPHERS) != 0 ||
-	    algorithms_set(bind, SSH_BIND_OPTIONS_HMAC_C_S, "macs", cfg->macs, ALGORITHMS_MACS) != 0 ||
-	    algorithms_set(bind, SSH_BIND_OPTIONS_HMAC_S_C, "macs", cfg->macs, ALGORITHMS_MACS) != 0 ||
+	        ALGORITHMS_CIPHERS) != 0 ||
+	    algorithms_set(bind, SSH_BIND_OPTIONS_HMAC_C_S, "macs", cfg->macs, ALGORITHMS_MACS) !=
+	        0 ||
+	    algorithms_set(bind, SSH_BIND_OPTIONS_HMAC_S_C, "macs", cfg->macs, ALGORITHMS_MACS) !=
+	        0 ||
 	    algorithms_set(bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "hostkey_algorithms",
-	    cfg->hostkey_algorithms, ALGORITHMS_HOSTKEYS) != 0)
+	        cfg->hostkey_algorithms, ALGORITHMS_HOSTKEYS) != 0)
 		return -1;
 	return 0;
 }

@@ -17,7 +17,7 @@
 #include "gatewayd/seal.h"
 
 #define AUDIT_SIGNED_PREFIX "gatewayd-audit-v1\n"
-#define AUDIT_LINE_MAX (16 * 1024 * 1024) /* a longer last line is not ours: refuse */
+#define AUDIT_LINE_MAX      (16 * 1024 * 1024) /* a longer last line is not ours: refuse */
 
 struct audit {
 	int fd;

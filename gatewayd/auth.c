@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define AUTH_BANNER_MAX 16384
+#define AUTH_BANNER_MAX  16384
 #define AUTH_REVOKED_MAX (4 << 20) /* bytes of one revocation list */
 
 /* Does one "type base64 [comment]" line name the same key? */
@@ -87,13 +87,12 @@ auth_tell_banner(struct session *s, const char *text)
 }
 
 static void
-auth_record_failure(struct session *s, const char *method, const char *key_fp,
-    const char *reason)
+auth_record_failure(struct session *s, const char *method, const char *key_fp, const char *reason)
 {
 	s->auth_failures++;
 	session_audit(s, "auth_failure",
 	    json_pack("{s:s, s:s, s:s, s:s, s:i}", "user", s->username, "method", method, "key_fp",
-		key_fp, "reason", reason, "attempt", s->auth_failures));
+	        key_fp, "reason", reason, "attempt", s->auth_failures));
 	guard_session_failure(s);
 	if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
@@ -156,7 +155,8 @@ auth_method_allowed(struct session *s, const struct gw_person *p, unsigned metho
 {
 	if (p == NULL)
 		return method == GW_AUTH_PUBLICKEY && s->nauth_done == 0;
-	return (auth_methods_next(config_auth_methods(p), s->auth_done, s->nauth_done) & method) != 0;
+	return (auth_methods_next(config_auth_methods(p), s->auth_done, s->nauth_done) & method) !=
+	    0;
 }
 
 /* "publickey,keyboard-interactive": the methods passed so far. */
@@ -186,8 +186,9 @@ auth_method_passed(struct session *s, const struct gw_person *p, unsigned method
 	/* Locked out meanwhile (another connection's failures): the method fails like a wrong
 	 * answer, after the whole conversation, so nothing tells a locked person apart. */
 	if (guard_session_locked(s)) {
-		auth_record_failure(s, method == GW_AUTH_KBDINT ? "keyboard-interactive" : "publickey",
-		    s->key_fp, "locked out");
+		auth_record_failure(s,
+		    method == GW_AUTH_KBDINT ? "keyboard-interactive" : "publickey", s->key_fp,
+		    "locked out");
 		return SSH_AUTH_DENIED;
 	}
 	s->auth_done[s->nauth_done++] = method;
@@ -197,16 +198,17 @@ auth_method_passed(struct session *s, const struct gw_person *p, unsigned method
 		s->person = p;
 		session_audit(s, "auth_success",
 		    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "person", p->id, "vendor",
-			p->vendor->id, "key_fp", s->key_fp, "method", chain, "cert_serial",
-			s->cert_serial[0] ? s->cert_serial : NULL, "cert_key_id",
-			s->cert_serial[0] ? s->cert_key_id : NULL));
+		        p->vendor->id, "key_fp", s->key_fp, "method", chain, "cert_serial",
+		        s->cert_serial[0] ? s->cert_serial : NULL, "cert_key_id",
+		        s->cert_serial[0] ? s->cert_key_id : NULL));
 		s->phase = PHASE_DECIDE;
 		return SSH_AUTH_SUCCESS;
 	}
-	next = s->nauth_done < GW_AUTH_CHAIN_MAX ? auth_methods_next(m, s->auth_done, s->nauth_done) : 0;
+	next = s->nauth_done < GW_AUTH_CHAIN_MAX ? auth_methods_next(m, s->auth_done, s->nauth_done)
+	                                         : 0;
 	session_audit(s, "auth_partial",
 	    json_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id, "method",
-		chain, "key_fp", s->key_fp));
+	        chain, "key_fp", s->key_fp));
 	ssh_set_auth_methods(s->vendor, auth_libssh_methods(next));
 	return SSH_AUTH_PARTIAL;
 }
@@ -240,23 +242,26 @@ auth_cert_revoked(const char *path, const struct sshcert *c, char *why, size_t w
 	if (path == NULL)
 		return false;
 	if (file_read_bounded(path, AUTH_REVOKED_MAX, &list, &len) != 0) {
-		snprintf(why, whylen, "revocation list %s cannot be read: %s", path, strerror(errno));
+		snprintf(
+		    why, whylen, "revocation list %s cannot be read: %s", path, strerror(errno));
 		return true;
 	}
 	r = sshcert_revoked(list, c, what, sizeof(what));
 	free(list);
 	if (r == 0)
 		return false;
-	snprintf(why, whylen, r > 0 ? "certificate revoked by %s %s" :
-	    "revocation list %s is malformed (%s): refusing certificates", path, what);
+	snprintf(why, whylen,
+	    r > 0 ? "certificate revoked by %s %s"
+	          : "revocation list %s is malformed (%s): refusing certificates",
+	    path, what);
 	return true;
 }
 
 /* A certificate for person p: parsed, signed by one of the vendor's CAs, admitted now from
  * the client's address, not revoked. c is filled when the certificate could be parsed. */
 static bool
-auth_cert_ok(struct session *s, const struct gw_person *p, const ssh_key key,
-    struct sshcert *c, char *why, size_t whylen)
+auth_cert_ok(struct session *s, const struct gw_person *p, const ssh_key key, struct sshcert *c,
+    char *why, size_t whylen)
 {
 	const struct gw_vendor *v;
 	unsigned char *blob = NULL;
@@ -292,8 +297,8 @@ auth_cert_ok(struct session *s, const struct gw_person *p, const ssh_key key,
 		char fp[GW_FP_LEN];
 
 		sshkey_fingerprint(c->ca_key, c->ca_key_len, fp);
-		snprintf(why, whylen, "certificate signed by a CA vendor %s does not trust (%s)", v->id,
-		    fp);
+		snprintf(why, whylen, "certificate signed by a CA vendor %s does not trust (%s)",
+		    v->id, fp);
 		return false;
 	}
 	if (sshcert_check(c, p->id, s->client_addr, time(NULL), why, whylen) != 0)
@@ -349,7 +354,8 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 	}
 	if (ok && !auth_method_allowed(s, p, GW_AUTH_PUBLICKEY)) {
 		ok = false;
-		snprintf(reason, sizeof(reason), "publickey not allowed at this step of auth_methods");
+		snprintf(
+		    reason, sizeof(reason), "publickey not allowed at this step of auth_methods");
 	}
 	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
 		/* A refused key query is a failed attempt too: stock clients only sign keys (and
@@ -435,7 +441,8 @@ auth_kbdint_response(struct session *s, ssh_message msg)
 
 	if (s->pam == NULL || n < 0 || (size_t)n != s->pam_nprompts) {
 		auth_pam_end(s);
-		auth_record_failure(s, "keyboard-interactive", "", "unexpected or incomplete answers");
+		auth_record_failure(
+		    s, "keyboard-interactive", "", "unexpected or incomplete answers");
 		ssh_message_reply_default(msg);
 		return;
 	}
@@ -466,13 +473,15 @@ auth_kbdint_start(struct session *s, ssh_message msg)
 	}
 	p = config_find_person(s->cfg, s->uname.person);
 	if (!auth_method_allowed(s, p, GW_AUTH_KBDINT)) {
-		auth_record_failure(s, "keyboard-interactive", "", p ? "keyboard-interactive not allowed "
-		    "at this step of auth_methods" : "unknown person");
+		auth_record_failure(s, "keyboard-interactive", "",
+		    p ? "keyboard-interactive not allowed "
+		        "at this step of auth_methods"
+		      : "unknown person");
 		ssh_message_reply_default(msg);
 		return;
 	}
-	if ((s->pam = gwpam_start(p->id, s->client_addr, s->cfg->login_grace_time, err,
-	    sizeof(err))) == NULL) {
+	if ((s->pam = gwpam_start(
+	         p->id, s->client_addr, s->cfg->login_grace_time, err, sizeof(err))) == NULL) {
 		error_f("%s: PAM cannot start: %s", s->id, err);
 		auth_record_failure(s, "keyboard-interactive", "", "PAM cannot start");
 		ssh_message_reply_default(msg);

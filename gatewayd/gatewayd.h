@@ -20,7 +20,7 @@
 #include "policy/policy.h"
 
 #define SESSION_ID_LEN 32
-#define RELAY_CHUNK 65536 /* bytes moved per read; large blocks, few syscalls */
+#define RELAY_CHUNK    65536 /* bytes moved per read; large blocks, few syscalls */
 
 struct session;
 struct transfer;
@@ -45,16 +45,16 @@ struct relay {
 	bool target_eof_sent; /* EOF forwarded to the vendor */
 	bool vendor_closed;
 	bool target_closed;
-	bool done;            /* both sides closed; freed after the poll round */
+	bool done; /* both sides closed; freed after the poll round */
 	bool has_exit_status;
 	int exit_status;
 	bool has_exit_signal;
 	char exit_signal[32];
 	bool exit_core;
-	bool exit_sent;       /* exit-status or exit-signal forwarded to the vendor */
-	char *notice;         /* without a target: what to tell the vendor, then close */
+	bool exit_sent; /* exit-status or exit-signal forwarded to the vendor */
+	char *notice;   /* without a target: what to tell the vendor, then close */
 	int notice_status;
-	bool close_sent;      /* vendor channel closed by us */
+	bool close_sent; /* vendor channel closed by us */
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;
@@ -103,10 +103,10 @@ struct session {
 	unsigned auth_done[GW_AUTH_CHAIN_MAX]; /* methods passed so far, in order */
 	size_t nauth_done;
 	char auth_user[GW_USERNAME_MAX + 1]; /* the name the first method passed for */
-	struct gwpam *pam;      /* keyboard-interactive conversation under way */
-	size_t pam_nprompts;    /* prompts the vendor was sent */
+	struct gwpam *pam;                   /* keyboard-interactive conversation under way */
+	size_t pam_nprompts;                 /* prompts the vendor was sent */
 	bool banner_sent;
-	char cert_serial[24];   /* authenticated by certificate: its serial and key id */
+	char cert_serial[24]; /* authenticated by certificate: its serial and key id */
 	char cert_key_id[GW_ID_MAX * 2];
 
 	struct decision decision;
@@ -117,22 +117,22 @@ struct session {
 	unsigned next_index;
 	unsigned nrelays_open;
 	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
-	int watch_fd;  /* inotify on the state dir: revocations end sessions at once */
+	int watch_fd;             /* inotify on the state dir: revocations end sessions at once */
 	time_t next_revocation_check; /* without inotify (instances exhausted): every 2 s */
-	int signal_fd; /* SIGHUP from the listener: the policy was reloaded */
-	bool ended;    /* the session was cut (schedule, revocation, policy) */
-	bool recheck_tickets; /* revocations changed */
-	bool recheck_policy;  /* configuration reloaded */
-	bool stopping;        /* SIGTERM: the service stops; end and seal */
-	bool repump; /* a callback left bytes for relay_pump: poll without sleeping once */
-	bool fatal; /* recording or audit failed: end everything (R9) */
+	int signal_fd;                /* SIGHUP from the listener: the policy was reloaded */
+	bool ended;                   /* the session was cut (schedule, revocation, policy) */
+	bool recheck_tickets;         /* revocations changed */
+	bool recheck_policy;          /* configuration reloaded */
+	bool stopping;                /* SIGTERM: the service stops; end and seal */
+	bool repump;          /* a callback left bytes for relay_pump: poll without sleeping once */
+	bool fatal;           /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */
 	unsigned long long idle_bytes; /* relayed bytes at last_activity */
-	unsigned alive_probes;   /* keepalives sent since the vendor last sent anything */
-	long long alive_sent_ms; /* CLOCK_MONOTONIC ms of the last keepalive */
-	long alive_wait_ms;      /* until the next keepalive check; -1: none due */
-	struct registry_link *link; /* to the listener: admission, live listing, kill, watch */
-	bool link_polled;           /* its fd is in the event loop */
+	unsigned alive_probes;         /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms;       /* CLOCK_MONOTONIC ms of the last keepalive */
+	long alive_wait_ms;            /* until the next keepalive check; -1: none due */
+	struct registry_link *link;    /* to the listener: admission, live listing, kill, watch */
+	bool link_polled;              /* its fd is in the event loop */
 	char end_reason[128];
 };
 
@@ -158,7 +158,7 @@ void auth_free(struct session *s); /* an unfinished PAM conversation */
 
 /* pam.c: keyboard-interactive through PAM (service "gatewayd") in a child process. */
 #define GWPAM_PROMPTS_MAX 16
-#define GWPAM_TEXT_MAX 1024
+#define GWPAM_TEXT_MAX    1024
 struct gwpam;
 struct gwpam_step {
 	enum { GWPAM_PROMPTS, GWPAM_SUCCESS, GWPAM_FAILURE } kind;
@@ -169,8 +169,8 @@ struct gwpam_step {
 	char detail[GWPAM_TEXT_MAX + 64]; /* precise result or error, for the log only */
 };
 /* Starts the PAM process for user; NULL with err. timeout_s bounds every wait. */
-struct gwpam *gwpam_start(const char *user, const char *rhost, int timeout_s, char *err,
-    size_t errlen);
+struct gwpam *gwpam_start(
+    const char *user, const char *rhost, int timeout_s, char *err, size_t errlen);
 /* The next prompts or the result; -1 (detail set) when the PAM process failed. */
 int gwpam_next(struct gwpam *p, struct gwpam_step *st);
 void gwpam_step_clear(struct gwpam_step *st);
@@ -180,8 +180,8 @@ void gwpam_free(struct gwpam *p);
 
 /* target.c: the client leg. Returns a connected, authenticated target session or
  * NULL with a vendor-readable reason in why and the precise one in detail. */
-ssh_session target_connect(const struct gw_target *t, char *why, size_t whylen, char *detail,
-    size_t detaillen);
+ssh_session target_connect(
+    const struct gw_target *t, char *why, size_t whylen, char *detail, size_t detaillen);
 
 /* relay.c: vendor channels and their twins on the target. */
 ssh_channel relay_open(struct session *s);

@@ -17,9 +17,9 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define GUARD_ENTRIES 4096   /* sources and persons remembered; least recently used go first */
-#define GUARD_NAME_MAX 72    /* an IPv6 address text or a person id, with NUL */
-#define GUARD_REPORT_EVERY 10 /* seconds between log lines about dropped connections */
+#define GUARD_ENTRIES      4096 /* sources and persons remembered; least recently used go first */
+#define GUARD_NAME_MAX     72   /* an IPv6 address text or a person id, with NUL */
+#define GUARD_REPORT_EVERY 10   /* seconds between log lines about dropped connections */
 #define GUARD_SLOT_FORKING (-1) /* reserved before fork, the child's pid not known yet */
 
 enum guard_kind {
@@ -65,8 +65,9 @@ guard_startups_drop(const struct gw_startups *m, unsigned unauth, unsigned rnd)
 	if (unauth >= (unsigned)m->full)
 		return true;
 	/* sshd's random early drop: rate % at start, rising linearly to 100 % at full. */
-	p = (unsigned)m->rate + (100u - (unsigned)m->rate) * (unauth - (unsigned)m->start) /
-	    (unsigned)(m->full - m->start);
+	p = (unsigned)m->rate +
+	    (100u - (unsigned)m->rate) * (unauth - (unsigned)m->start) /
+	        (unsigned)(m->full - m->start);
 	return rnd < p;
 }
 
@@ -399,19 +400,19 @@ guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *s
 	if (guard_lock(g) != 0)
 		return;
 	if (guard_fail_one(g, GUARD_SOURCE, source, l->failures, l, now, &out->source_locked,
-		&out->source_failures, &src_locked))
+	        &out->source_failures, &src_locked))
 		g->conn_source++;
 	if (person[0] != '\0' &&
-	    guard_fail_one(g, GUARD_PERSON, person, l->person_failures, l, now,
-		&out->person_locked, &out->person_failures, &person_locked))
+	    guard_fail_one(g, GUARD_PERSON, person, l->person_failures, l, now, &out->person_locked,
+	        &out->person_failures, &person_locked))
 		g->conn_person_n++;
 	guard_unlock(g);
 	if (out->source_locked || out->person_locked)
 		out->until = now + l->duration;
 	worst = out->source_failures > out->person_failures ? out->source_failures
-							    : out->person_failures;
-	out->delay_ms = src_locked || person_locked ? (unsigned)l->max_delay_ms
-						    : guard_delay_ms(l, worst);
+	                                                    : out->person_failures;
+	out->delay_ms =
+	    src_locked || person_locked ? (unsigned)l->max_delay_ms : guard_delay_ms(l, worst);
 }
 
 void
@@ -446,8 +447,8 @@ guard_session_locked(struct session *s)
 }
 
 static void
-guard_audit_lockout(struct session *s, const char *scope, const char *who, unsigned failures,
-    time_t until)
+guard_audit_lockout(
+    struct session *s, const char *scope, const char *who, unsigned failures, time_t until)
 {
 	char at[GW_TIME_UTC_LEN];
 
@@ -456,7 +457,7 @@ guard_audit_lockout(struct session *s, const char *scope, const char *who, unsig
 	    failures);
 	session_audit(s, "lockout",
 	    json_pack("{s:s, s:s, s:I, s:s, s:I}", "scope", scope, scope, who, "failures",
-		(json_int_t)failures, "until", at, "window_s", (json_int_t)s->cfg->lockout.window));
+	        (json_int_t)failures, "until", at, "window_s", (json_int_t)s->cfg->lockout.window));
 }
 
 void

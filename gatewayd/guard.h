@@ -37,17 +37,17 @@ unsigned guard_delay_ms(const struct gw_lockout *l, unsigned failures);
 struct guard;
 
 enum guard_admit {
-	GUARD_ADMIT,          /* a startup slot is reserved: call guard_forked() next */
-	GUARD_DROP_LOCKED,    /* the source is locked out */
-	GUARD_DROP_STARTUPS,  /* too many unauthenticated connections (max_startups) */
+	GUARD_ADMIT,         /* a startup slot is reserved: call guard_forked() next */
+	GUARD_DROP_LOCKED,   /* the source is locked out */
+	GUARD_DROP_STARTUPS, /* too many unauthenticated connections (max_startups) */
 };
 
 /* What one failure did; delay_ms is for the failing connection to wait. */
 struct guard_failure {
 	unsigned delay_ms;
-	bool source_locked, person_locked; /* this failure started the lockout */
+	bool source_locked, person_locked;         /* this failure started the lockout */
 	unsigned source_failures, person_failures; /* counted, before a lockout reset them */
-	time_t until; /* when a lockout started here ends */
+	time_t until;                              /* when a lockout started here ends */
 };
 
 #define GUARD_SOURCE_LEN 64 /* a source address as text */
@@ -61,8 +61,8 @@ struct guard *guard_new(void);
 void guard_free(struct guard *g);
 
 /* Listener, before forking: refuses a locked source or a connection past max_startups. */
-enum guard_admit guard_admit(struct guard *g, const struct gw_config *cfg, const char *source,
-    time_t now);
+enum guard_admit guard_admit(
+    struct guard *g, const struct gw_config *cfg, const char *source, time_t now);
 /* Listener, after fork(): the child's pid, or -1 when the fork failed (slot released). */
 void guard_forked(struct guard *g, pid_t pid);
 /* Listener, after waitpid(): the child no longer holds a startup slot. */

@@ -59,13 +59,15 @@ hostkey_load_all(const struct gw_config *cfg, ssh_bind bind)
 
 		if (hostkey_ensure(cfg->host_keys[i]) != 0)
 			return -1;
-		if (ssh_pki_import_privkey_file(cfg->host_keys[i], NULL, NULL, NULL, &key) != SSH_OK) {
+		if (ssh_pki_import_privkey_file(cfg->host_keys[i], NULL, NULL, NULL, &key) !=
+		    SSH_OK) {
 			error_f("cannot read host key %s", cfg->host_keys[i]);
 			return -1;
 		}
 		/* The bind takes ownership of the imported key. */
 		if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
-			error_f("cannot use host key %s: %s", cfg->host_keys[i], ssh_get_error(bind));
+			error_f(
+			    "cannot use host key %s: %s", cfg->host_keys[i], ssh_get_error(bind));
 			ssh_key_free(key);
 			return -1;
 		}

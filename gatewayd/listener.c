@@ -30,7 +30,7 @@ struct listener {
 	int sigfd;
 	struct registry *registry; /* live session processes: reloads, caps, owners' view */
 	struct control *control;   /* the owners' socket */
-	struct pollfd *pfd; /* the poll set; a session process frees its copy too */
+	struct pollfd *pfd;        /* the poll set; a session process frees its copy too */
 };
 
 static void
@@ -77,7 +77,7 @@ listener_open_binds(struct listener *l)
 static int
 listener_prepare_dirs(const struct gw_config *cfg)
 {
-	const char *dirs[] = {cfg->state_dir, cfg->recording_dir};
+	const char *dirs[] = { cfg->state_dir, cfg->recording_dir };
 	size_t i;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -112,7 +112,8 @@ listener_reap(struct listener *l)
 		guard_reaped(l->guard, pid);
 		registry_remove(l->registry, pid);
 		if (WIFSIGNALED(status))
-			warn_f("session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
+			warn_f(
+			    "session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
 	}
 }
 
@@ -124,7 +125,8 @@ listener_audit(struct listener *l, const char *event, json_t *fields)
 	struct audit *a;
 
 	if ((a = audit_open(l->cfg->audit_log, l->key)) == NULL) {
-		crit_f("audit log %s cannot be opened: %m (event %s lost)", l->cfg->audit_log, event);
+		crit_f(
+		    "audit log %s cannot be opened: %m (event %s lost)", l->cfg->audit_log, event);
 		json_decref(fields);
 		return;
 	}
@@ -144,8 +146,8 @@ listener_reload(struct listener *l)
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
 		error_f("reload refused, keeping the running configuration:\n%s", errors);
 		listener_audit(l, "config_reload",
-		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors",
-			errors));
+		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
+		        "errors", errors));
 		free(errors);
 	} else {
 		config_free(l->cfg);
@@ -238,7 +240,7 @@ listener_accept(struct listener *l, ssh_bind b)
 int
 listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 {
-	struct listener l = {.config_path = config_path, .cfg = cfg, .sigfd = -1};
+	struct listener l = { .config_path = config_path, .cfg = cfg, .sigfd = -1 };
 	struct pollfd *pfd = NULL;
 	size_t i, n, ctl, reg;
 	sigset_t mask;

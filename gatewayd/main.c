@@ -11,11 +11,12 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gatewayd [-d] [-D] [-t] [-f CONFIG]\n"
-			"  -f CONFIG  configuration file (default /etc/gatewayd/gatewayd.conf)\n"
-			"  -t         check the configuration and exit (0 valid, 1 invalid)\n"
-			"  -D         stay in the foreground, log to stderr\n"
-			"  -d         debug logging\n");
+	fprintf(stderr,
+	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG]\n"
+	    "  -f CONFIG  configuration file (default /etc/gatewayd/gatewayd.conf)\n"
+	    "  -t         check the configuration and exit (0 valid, 1 invalid)\n"
+	    "  -D         stay in the foreground, log to stderr\n"
+	    "  -d         debug logging\n");
 }
 
 int

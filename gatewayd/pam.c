@@ -59,7 +59,7 @@ static void
 buf_put_text(struct gwpam_buf *b, const char *s)
 {
 	size_t n = s ? strnlen(s, GWPAM_TEXT_MAX) : 0;
-	unsigned char len[2] = {(unsigned char)(n >> 8), (unsigned char)n};
+	unsigned char len[2] = { (unsigned char)(n >> 8), (unsigned char)n };
 
 	buf_put(b, len, 2);
 	buf_put(b, s, n);
@@ -114,7 +114,7 @@ buf_send(int fd, struct gwpam_buf *b)
 static int
 buf_recv(int fd, struct gwpam_buf *b, int timeout_ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 	int r;
 
@@ -160,7 +160,8 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
 		return PAM_CONV_ERR;
 	for (i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
 			nprompts++;
 		else
 			child_add_info(c, msg[i]->msg);
@@ -177,7 +178,8 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 	buf_put_text(b, c->info);
 	c->info[0] = '\0';
 	for (i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
 			buf_put_u8(b, msg[i]->msg_style == PAM_PROMPT_ECHO_ON);
 			buf_put_text(b, msg[i]->msg);
 		}
@@ -185,7 +187,8 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 	    buf_get_u8(b) != (unsigned)nprompts)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
+		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF &&
+		    msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
 			continue;
 		if ((answer = buf_get_text(b)) == NULL)
 			goto fail;
@@ -208,8 +211,8 @@ fail:
 static void __attribute__((noreturn))
 child_run(int fd, const char *user, const char *rhost, int timeout_s)
 {
-	struct gwpam_child c = {.fd = fd};
-	struct pam_conv conv = {child_conv, &c};
+	struct gwpam_child c = { .fd = fd };
+	struct pam_conv conv = { child_conv, &c };
 	struct gwpam_buf *b = xcalloc(1, sizeof(*b));
 	pam_handle_t *h = NULL;
 	const char *stage = "pam_start";
@@ -295,8 +298,10 @@ gwpam_next(struct gwpam *p, struct gwpam_step *st)
 
 	memset(st, 0, sizeof(*st));
 	if (buf_recv(p->fd, b, p->timeout_ms) != 0) {
-		snprintf(st->detail, sizeof(st->detail), "PAM service %s: no answer from the PAM "
-		    "process (timeout or crash)", GWPAM_SERVICE);
+		snprintf(st->detail, sizeof(st->detail),
+		    "PAM service %s: no answer from the PAM "
+		    "process (timeout or crash)",
+		    GWPAM_SERVICE);
 		goto out;
 	}
 	switch ((kind = buf_get_u8(b))) {
@@ -305,7 +310,8 @@ gwpam_next(struct gwpam *p, struct gwpam_step *st)
 		char *text = buf_get_text(b);
 
 		st->kind = kind == 'S' ? GWPAM_SUCCESS : GWPAM_FAILURE;
-		snprintf(st->detail, sizeof(st->detail), "%s", text ? text : "PAM result unreadable");
+		snprintf(
+		    st->detail, sizeof(st->detail), "%s", text ? text : "PAM result unreadable");
 		free(text);
 		rc = b->bad ? -1 : 0;
 		break;
@@ -327,8 +333,10 @@ gwpam_next(struct gwpam *p, struct gwpam_step *st)
 	}
 	if (rc != 0) {
 		gwpam_step_clear(st);
-		snprintf(st->detail, sizeof(st->detail), "PAM service %s: malformed message from the "
-		    "PAM process", GWPAM_SERVICE);
+		snprintf(st->detail, sizeof(st->detail),
+		    "PAM service %s: malformed message from the "
+		    "PAM process",
+		    GWPAM_SERVICE);
 	}
 out:
 	free(b);

@@ -15,7 +15,7 @@
 int
 privileges_drop_session(void)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
 
 	memset(none, 0, sizeof(none));

@@ -19,16 +19,16 @@
 #include "common/xmalloc.h"
 #include "gatewayd/seal.h"
 
-#define REC_PIECE (64 * 1024)    /* input bytes per event at most */
-#define REC_SESSION_ID_MAX 64
+#define REC_PIECE              (64 * 1024) /* input bytes per event at most */
+#define REC_SESSION_ID_MAX     64
 #define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
-#define REC_SIGNED_PREFIX "gatewayd-recording-v1\n"
+#define REC_SIGNED_PREFIX      "gatewayd-recording-v1\n"
 
 /* The three byte streams; each has a text code (valid UTF-8, what asciinema shows or
  * skips) and a raw code (base64 of bytes that are not UTF-8, skipped by asciinema). */
 enum rec_stream { STREAM_OUTPUT, STREAM_STDERR, STREAM_INPUT, STREAM_COUNT };
-static const char *const stream_text_code[STREAM_COUNT] = {"o", "e", "i"};
-static const char *const stream_raw_code[STREAM_COUNT] = {"ob", "eb", "ib"};
+static const char *const stream_text_code[STREAM_COUNT] = { "o", "e", "i" };
+static const char *const stream_raw_code[STREAM_COUNT] = { "ob", "eb", "ib" };
 
 struct recording {
 	int fd;
@@ -36,10 +36,10 @@ struct recording {
 	struct timespec t0; /* CLOCK_MONOTONIC at open: event times are relative to it */
 	char *buf;          /* encoded lines not yet written */
 	size_t len, cap;
-	size_t line_start;  /* where the line being encoded begins in buf */
+	size_t line_start; /* where the line being encoded begins in buf */
 	const struct sealkey *key;
-	unsigned long nrecords;               /* lines so far, the header is record 0 */
-	unsigned char chain[SEAL_HASH_LEN];   /* c(nrecords - 1) */
+	unsigned long nrecords;                 /* lines so far, the header is record 0 */
+	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
 	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
 	size_t nlisted, listed_cap;
 	unsigned char *scratch; /* carry + one input piece */
@@ -171,12 +171,11 @@ recorder_begin_event(struct recording *rec, const char *code, size_t body)
 	elapsed = (double)(now.tv_sec - rec->t0.tv_sec) + (now.tv_nsec - rec->t0.tv_nsec) / 1e9;
 	recorder_reserve(rec, body + 64);
 	rec->line_start = rec->len;
-	rec->len += (size_t)snprintf(rec->buf + rec->len, rec->cap - rec->len, "[%.6f,\"%s\",",
-	    elapsed, code);
+	rec->len += (size_t)snprintf(
+	    rec->buf + rec->len, rec->cap - rec->len, "[%.6f,\"%s\",", elapsed, code);
 }
 
-static int recorder_event_json(struct recording *rec, const char *code, json_t *value,
-    bool listed);
+static int recorder_event_json(struct recording *rec, const char *code, json_t *value, bool listed);
 
 /* Chains the line that starts at line_start; a listed line is covered by the next
  * checkpoint, a checkpoint line only by the chain. */
@@ -259,8 +258,8 @@ recorder_event_json(struct recording *rec, const char *code, json_t *value, bool
 
 	need = json_dumpb(value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 	recorder_begin_event(rec, code, need);
-	n = json_dumpb(value, rec->buf + rec->len, rec->cap - rec->len,
-	    JSON_COMPACT | JSON_ENCODE_ANY);
+	n = json_dumpb(
+	    value, rec->buf + rec->len, rec->cap - rec->len, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(value);
 	if (n == 0 || n > need)
 		return recorder_fail(rec, ENOMEM);
@@ -414,7 +413,8 @@ recorder_drain_carry(struct recording *rec)
 	for (st = 0; st < STREAM_COUNT; st++) {
 		if (rec->ncarry[st] == 0)
 			continue;
-		if (recorder_event_raw(rec, stream_raw_code[st], rec->carry[st], rec->ncarry[st]) != 0)
+		if (recorder_event_raw(rec, stream_raw_code[st], rec->carry[st], rec->ncarry[st]) !=
+		    0)
 			return -1;
 		rec->ncarry[st] = 0;
 	}
@@ -528,7 +528,7 @@ header_build(const struct recording_meta *m, const struct sealkey *key)
 {
 	json_t *h, *g;
 	char started[SEAL_TIME_LEN];
-	struct timespec ts = {.tv_sec = m->started};
+	struct timespec ts = { .tv_sec = m->started };
 
 	seal_format_time(started, &ts);
 	h = json_pack("{s:i,s:i,s:i,s:I}", "version", 2, "width", m->width > 0 ? m->width : 80,

@@ -10,20 +10,20 @@
 /* Who, from where, what: written into the asciicast header. Strings are borrowed
  * for the duration of recorder_open() only. NULL members are left out. */
 struct recording_meta {
-	const char *session_id;  /* the connection's id, 32 hex */
-	unsigned channel;        /* 0, 1, ... within the connection */
+	const char *session_id; /* the connection's id, 32 hex */
+	unsigned channel;       /* 0, 1, ... within the connection */
 	const char *person;
 	const char *vendor;
 	const char *target;
 	const char *target_user;
 	const char *client_addr;
 	int client_port;
-	const char *key_fp;      /* SHA256:... of the person's key */
-	const char *ticket_id;   /* NULL until tickets exist */
+	const char *key_fp;    /* SHA256:... of the person's key */
+	const char *ticket_id; /* NULL until tickets exist */
 	const char *approver;
-	const char *command;     /* exec command; NULL for a shell */
-	const char *term;        /* TERM from pty-req; NULL without a pty */
-	int width, height;       /* from pty-req; 80x24 without a pty */
+	const char *command; /* exec command; NULL for a shell */
+	const char *term;    /* TERM from pty-req; NULL without a pty */
+	int width, height;   /* from pty-req; 80x24 without a pty */
 	time_t started;
 };
 
@@ -34,8 +34,8 @@ struct sealkey;
  * the header. key (gatewayd/seal.h, loaded once before fork) signs the checkpoints and
  * must outlive the recording. Returns NULL and sets errno on failure; nothing is
  * created then. */
-struct recording *recorder_open(const char *dir, const struct recording_meta *meta,
-    const struct sealkey *key);
+struct recording *recorder_open(
+    const char *dir, const struct recording_meta *meta, const struct sealkey *key);
 /* The path of the file; owned by the recording. */
 const char *recorder_path(const struct recording *rec);
 

@@ -33,7 +33,8 @@ relay_tell(struct relay *r, const char *text)
 	len = (uint32_t)strnlen(line, sizeof(line));
 	/* Without window libssh writes nothing and the vendor would never learn why the
 	 * session ended (bulk output fills the window): give the client up to 2 s to open it. */
-	for (i = 0; i < 20 && ssh_channel_is_open(r->vendor) && ssh_channel_window_size(r->vendor) < len;
+	for (i = 0;
+	     i < 20 && ssh_channel_is_open(r->vendor) && ssh_channel_window_size(r->vendor) < len;
 	     i++)
 		ssh_channel_poll_timeout(r->vendor, 100, 0);
 	ssh_channel_write_stderr(r->vendor, line, len);
@@ -137,20 +138,22 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 {
 	struct session *s = r->session;
 	struct recording_meta m = {
-	    .session_id = s->id,
-	    .channel = r->index,
-	    .person = s->person->id,
-	    .vendor = s->person->vendor->id,
-	    .target = s->target_cfg->name,
-	    .target_user = s->target_cfg->user,
-	    .client_addr = s->client_addr,
-	    .client_port = s->client_port,
-	    .key_fp = s->key_fp,
-	    .command = kind == GW_CHAN_SHELL ? NULL : kind == GW_CHAN_EXEC ? command : "sftp",
-	    .term = r->pty ? r->term : NULL,
-	    .width = r->pty ? r->width : 80,
-	    .height = r->pty ? r->height : 24,
-	    .started = time(NULL),
+		.session_id = s->id,
+		.channel = r->index,
+		.person = s->person->id,
+		.vendor = s->person->vendor->id,
+		.target = s->target_cfg->name,
+		.target_user = s->target_cfg->user,
+		.client_addr = s->client_addr,
+		.client_port = s->client_port,
+		.key_fp = s->key_fp,
+		.command = kind == GW_CHAN_SHELL ? NULL
+		    : kind == GW_CHAN_EXEC       ? command
+		                                 : "sftp",
+		.term = r->pty ? r->term : NULL,
+		.width = r->pty ? r->width : 80,
+		.height = r->pty ? r->height : 24,
+		.started = time(NULL),
 	};
 	int rc;
 
@@ -160,29 +163,32 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	}
 	if ((s->decision.channels & kind) == 0 ||
 	    (kind == GW_CHAN_EXEC && relay_exec_is_transfer(command))) {
-		relay_refuse(r, kind == GW_CHAN_SHELL	 ? "interactive shell is not granted for this target"
-			: kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
-			    ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
-			: kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
-					       : "file transfer is not granted for this target");
+		relay_refuse(r,
+		    kind == GW_CHAN_SHELL ? "interactive shell is not granted for this target"
+		        : kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
+		        ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
+		        : kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
+		                               : "file transfer is not granted for this target");
 		session_audit(s, "channel_refused",
 		    json_pack("{s:s, s:s, s:I, s:s?}", "person", s->person->id, "what",
-			relay_kind_name(kind), "channel", (json_int_t)r->index, "command",
-			kind == GW_CHAN_EXEC ? command : NULL));
+		        relay_kind_name(kind), "channel", (json_int_t)r->index, "command",
+		        kind == GW_CHAN_EXEC ? command : NULL));
 		return 0;
 	}
 	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->key)) == NULL) {
 		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",
-		    json_pack("{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
+		    json_pack(
+		        "{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
 		s->fatal = true;
 		return 0;
 	}
 	if (session_audit(s, "channel_start",
-		json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
-		    s->person->vendor->id, "target", s->target_cfg->name, "channel", (json_int_t)r->index,
-		    "command", command, "recording", recorder_path(r->rec))) != 0) {
+	        json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
+	            s->person->vendor->id, "target", s->target_cfg->name, "channel",
+	            (json_int_t)r->index, "command", command, "recording",
+	            recorder_path(r->rec))) != 0) {
 		return relay_refuse(r, "session refused: the audit log cannot be written");
 	}
 	if (kind != GW_CHAN_SHELL && kind != GW_CHAN_EXEC && transfer_start(r) != 0)
@@ -216,7 +222,7 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
 	r->writing = true;
 	while (h->off < h->len) {
 		w = is_stderr ? ssh_channel_write_stderr(to, h->buf + h->off, h->len - h->off)
-			      : ssh_channel_write(to, h->buf + h->off, h->len - h->off);
+		              : ssh_channel_write(to, h->buf + h->off, h->len - h->off);
 		if (w < 0)
 			relay_fail(r, "relay write failed");
 		if (w <= 0) {
@@ -236,8 +242,8 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
  * what libssh does not take at once is held and sent first later. Returns the count
  * consumed (0: no room, the recording failed, or the connection broke). */
 static int
-relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target,
-    int is_stderr)
+relay_forward(
+    struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target, int is_stderr)
 {
 	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
 	uint32_t n;
@@ -256,7 +262,7 @@ relay_forward(struct relay *r, ssh_channel to, const void *data, uint32_t len, b
 		r->bytes_in += n;
 	} else {
 		rc = is_stderr ? recorder_write_stderr(r->rec, data, n)
-			       : recorder_write_output(r->rec, data, n);
+		               : recorder_write_output(r->rec, data, n);
 		r->bytes_out += n;
 	}
 	if (rc != 0) {
@@ -294,8 +300,8 @@ relay_release_all(struct relay *r)
 }
 
 static int
-vendor_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-    void *userdata)
+vendor_data_cb(
+    ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *userdata)
 {
 	struct relay *r = userdata;
 
@@ -347,7 +353,7 @@ vendor_pty_cb(ssh_session sess, ssh_channel ch, const char *term, int width, int
     int pxwidth, int pxheight, void *userdata)
 {
 	struct relay *r = userdata;
-	struct pty_args a = {.term = term, .width = width, .height = height};
+	struct pty_args a = { .term = term, .width = width, .height = height };
 
 	if (r->started || strlen(term) >= sizeof(r->term) || width < 0 || height < 0 ||
 	    width > 10000 || height > 10000)
@@ -382,11 +388,10 @@ vendor_window_change_cb(ssh_session sess, ssh_channel ch, int width, int height,
 }
 
 static int
-vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *value,
-    void *userdata)
+vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *value, void *userdata)
 {
 	struct relay *r = userdata;
-	const char *kv[2] = {name, value};
+	const char *kv[2] = { name, value };
 
 	(void)sess, (void)ch;
 	if (r->target == NULL || r->started || !relay_env_allowed(name) || strlen(value) > 256)
@@ -427,11 +432,11 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 		return 0;
 	if (strcmp(subsystem, "sftp") == 0)
 		return relay_start(r, NULL, GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD);
-	snprintf(msg, sizeof(msg), "subsystem %.32s is not available through this gateway",
-	    subsystem);
+	snprintf(
+	    msg, sizeof(msg), "subsystem %.32s is not available through this gateway", subsystem);
 	session_audit(r->session, "channel_refused",
 	    json_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
-		"subsystem", subsystem));
+	        "subsystem", subsystem));
 	return relay_refuse(r, msg);
 }
 
@@ -445,8 +450,8 @@ vendor_wontblock_cb(ssh_session sess, ssh_channel ch, uint32_t bytes, void *user
 /* ---- target side ---- */
 
 static int
-target_data_cb(ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-    void *userdata)
+target_data_cb(
+    ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *userdata)
 {
 	struct relay *r = userdata;
 
@@ -515,8 +520,8 @@ relay_open(struct session *s)
 	if (s->phase == PHASE_RELAY) {
 		if ((r->target = ssh_channel_new(s->target)) == NULL ||
 		    relay_target_request(r, relay_call_open, NULL) != SSH_OK) {
-			error_f("%s: cannot open a channel on target %s: %s", s->id, s->target_cfg->name,
-			    ssh_get_error(s->target));
+			error_f("%s: cannot open a channel on target %s: %s", s->id,
+			    s->target_cfg->name, ssh_get_error(s->target));
 			if (r->target != NULL)
 				ssh_channel_free(r->target);
 			ssh_channel_free(r->vendor);
@@ -599,7 +604,8 @@ relay_send_exit(struct relay *r)
 		return;
 	r->exit_sent = true;
 	if (r->has_exit_signal) {
-		ssh_channel_request_send_exit_signal(r->vendor, r->exit_signal, r->exit_core, "", "");
+		ssh_channel_request_send_exit_signal(
+		    r->vendor, r->exit_signal, r->exit_core, "", "");
 		snprintf(note, sizeof(note), "exit signal %s", r->exit_signal);
 	} else if (r->has_exit_status) {
 		ssh_channel_request_send_exit_status(r->vendor, r->exit_status);
@@ -650,7 +656,8 @@ relay_pump_one(struct relay *r)
 	if (r->target == NULL || r->notice != NULL) {
 		relay_pump_notice(r);
 		relay_close_target(r);
-		r->done = r->vendor_closed && r->close_sent && (r->target == NULL || r->target_close_sent);
+		r->done = r->vendor_closed && r->close_sent &&
+		    (r->target == NULL || r->target_close_sent);
 		return;
 	}
 	if (r->transfer != NULL) {
@@ -671,8 +678,7 @@ relay_pump_one(struct relay *r)
 		relay_drain(r, r->vendor, r->target, true, 0);
 
 	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&
-	    r->held[2].len == 0 &&
-	    (r->transfer == NULL || transfer_idle_from_vendor(r))) {
+	    r->held[2].len == 0 && (r->transfer == NULL || transfer_idle_from_vendor(r))) {
 		r->vendor_eof_sent = true;
 		if (!r->target_closed)
 			ssh_channel_send_eof(r->target);
@@ -733,9 +739,9 @@ relay_finish(struct session *s, struct relay *r)
 	if (r->started)
 		session_audit(s, "channel_end",
 		    json_pack("{s:s, s:I, s:s, s:I, s:I, s:i}", "person", s->person->id, "channel",
-			(json_int_t)r->index, "reason", r->end_reason[0] ? r->end_reason : "closed",
-			"bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out,
-			"exit_status", r->has_exit_status ? r->exit_status : -1));
+		        (json_int_t)r->index, "reason", r->end_reason[0] ? r->end_reason : "closed",
+		        "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out,
+		        "exit_status", r->has_exit_status ? r->exit_status : -1));
 	TAILQ_REMOVE(&s->relays, r, entry);
 	s->nrelays_open--;
 	relay_free(r);
@@ -766,7 +772,8 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 		else if (message != NULL)
 			relay_tell(r, message);
 		if (r->end_reason[0] == '\0' || reason != NULL)
-			snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");
+			snprintf(
+			    r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");
 		if (!r->close_sent && !r->vendor_closed && r->vendor != NULL) {
 			relay_send_exit(r);
 			ssh_channel_send_eof(r->vendor);
@@ -783,7 +790,7 @@ relay_tell_all(struct session *s, const char *text)
 	struct relay *r;
 	int n = 0;
 
-	TAILQ_FOREACH(r, &s->relays, entry)
+	TAILQ_FOREACH (r, &s->relays, entry)
 		if (r->started && !r->close_sent) {
 			relay_tell(r, text);
 			n++;
@@ -797,7 +804,7 @@ relay_flush_recordings(struct session *s)
 	struct relay *r;
 	int rc = 0;
 
-	TAILQ_FOREACH(r, &s->relays, entry)
+	TAILQ_FOREACH (r, &s->relays, entry)
 		if (r->rec != NULL && recorder_flush(r->rec) != 0) {
 			relay_fail(r, "recording flush failed");
 			rc = -1;
@@ -811,7 +818,7 @@ relay_flush_due(struct session *s)
 	struct relay *r;
 	time_t t, oldest = 0;
 
-	TAILQ_FOREACH(r, &s->relays, entry)
+	TAILQ_FOREACH (r, &s->relays, entry)
 		if (r->rec != NULL && (t = recorder_pending_since(r->rec)) != 0 &&
 		    (oldest == 0 || t < oldest))
 			oldest = t;

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <time.h>
 
-#define SEAL_TIME_LEN 32 /* "2026-11-23T14:28:43.123Z" and its NUL, with room */
-#define SEAL_HASH_LEN 32 /* SHA-256 */
-#define SEAL_HEX_LEN (2 * SEAL_HASH_LEN + 1)
+#define SEAL_TIME_LEN    32 /* "2026-11-23T14:28:43.123Z" and its NUL, with room */
+#define SEAL_HASH_LEN    32 /* SHA-256 */
+#define SEAL_HEX_LEN     (2 * SEAL_HASH_LEN + 1)
 #define SEAL_SIG_B64_LEN 89 /* base64 of a 64-byte Ed25519 signature, and its NUL */
-#define SEAL_KEY_ID_LEN 52  /* "SHA256:" + unpadded base64 of 32 bytes, and its NUL */
+#define SEAL_KEY_ID_LEN  52 /* "SHA256:" + unpadded base64 of 32 bytes, and its NUL */
 
 /* Formats ts (CLOCK_REALTIME) as RFC 3339 UTC with milliseconds. */
 void seal_format_time(char out[SEAL_TIME_LEN], const struct timespec *ts);
@@ -38,8 +38,8 @@ void sealkey_free(struct sealkey *key);
 /* "SHA256:<unpadded base64>" of the raw public key; recorded in every file it seals. */
 const char *sealkey_id(const struct sealkey *key);
 /* Signs msg; out gets the base64 signature. -1 without a private key. */
-int sealkey_sign(const struct sealkey *key, const void *msg, size_t len,
-    char out[SEAL_SIG_B64_LEN]);
+int sealkey_sign(
+    const struct sealkey *key, const void *msg, size_t len, char out[SEAL_SIG_B64_LEN]);
 bool sealkey_verify(const struct sealkey *key, const void *msg, size_t len, const char *sig_b64);
 /* Writes the public key as PEM. */
 int sealkey_write_public(const struct sealkey *key, FILE *out);

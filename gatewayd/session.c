@@ -58,8 +58,9 @@ session_audit(struct session *s, const char *event, json_t *fields)
 	json_object_set_new(fields, "client_port", json_integer(s->client_port));
 	if (audit_event(s->audit, event, fields) != 0) {
 		if (!s->fatal)
-			crit_f("%s: audit log %s cannot be written: ending the session (fail closed)", s->id,
-			    s->cfg->audit_log);
+			crit_f(
+			    "%s: audit log %s cannot be written: ending the session (fail closed)",
+			    s->id, s->cfg->audit_log);
 		s->fatal = true;
 		snprintf(s->end_reason, sizeof(s->end_reason), "audit log write failed");
 		return -1;
@@ -106,7 +107,7 @@ static void
 session_list_targets(struct session *s)
 {
 	const struct gw_config *cfg = s->cfg;
-	struct access_request req = {.person = s->person->id, .now = time(NULL)};
+	struct access_request req = { .person = s->person->id, .now = time(NULL) };
 	struct ticket_set *tickets = session_load_tickets(s);
 	struct decision d;
 	size_t i, used = 0, count = 0;
@@ -131,7 +132,7 @@ session_list_targets(struct session *s)
 	s->phase = PHASE_LISTING;
 	session_audit(s, "target_list",
 	    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
-		"targets", (json_int_t)count));
+	        "targets", (json_int_t)count));
 }
 
 /* The listener's caps and disabled vendors (registry.c), after policy allowed the session:
@@ -139,19 +140,24 @@ session_list_targets(struct session *s)
 static int
 session_admit(struct session *s)
 {
-	struct registry_session info = {.id = s->id, .person = s->person->id,
-	    .vendor = s->person->vendor->id, .target = s->uname.target,
-	    .ticket = s->decision.ticket_id, .source = s->client_addr, .port = s->client_port,
-	    .started = s->started, .ends_at = s->decision.ends_at};
+	struct registry_session info = { .id = s->id,
+		.person = s->person->id,
+		.vendor = s->person->vendor->id,
+		.target = s->uname.target,
+		.ticket = s->decision.ticket_id,
+		.source = s->client_addr,
+		.port = s->client_port,
+		.started = s->started,
+		.ends_at = s->decision.ends_at };
 	char reason[64], detail[256];
 
 	if (registry_link_admit(s->link, &info, s->refusal, sizeof(s->refusal), reason,
-	    sizeof(reason), detail, sizeof(detail)) == 0)
+	        sizeof(reason), detail, sizeof(detail)) == 0)
 		return 0;
 	session_audit(s, "session_refused",
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
-		s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail", detail,
-		"ticket", s->decision.ticket_id));
+	        s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail",
+	        detail, "ticket", s->decision.ticket_id));
 	s->phase = PHASE_DENIED;
 	return -1;
 }
@@ -160,7 +166,8 @@ static void
 session_decide(struct session *s)
 {
 	struct access_request req = {
-	    .person = s->person->id, .target = s->uname.target, .now = time(NULL)};
+		.person = s->person->id, .target = s->uname.target, .now = time(NULL)
+	};
 	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
 	struct ticket_set *tickets;
 
@@ -169,7 +176,8 @@ session_decide(struct session *s)
 		return;
 	}
 	if ((tickets = session_load_tickets(s)) == NULL) {
-		snprintf(s->refusal, sizeof(s->refusal), "access denied: approvals cannot be checked");
+		snprintf(
+		    s->refusal, sizeof(s->refusal), "access denied: approvals cannot be checked");
 		s->phase = PHASE_DENIED;
 		return;
 	}
@@ -178,26 +186,30 @@ session_decide(struct session *s)
 	if (s->decision.allow && session_admit(s) != 0)
 		return;
 	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
-	if (s->decision.allow && ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id,
-	    req.now, &use_error) != 0) {
+	if (s->decision.allow &&
+	    ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id, req.now, &use_error) !=
+	        0) {
 		error_f("%s: %s", s->id, use_error);
 		free(use_error);
-		snprintf(s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
+		snprintf(
+		    s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
 		s->phase = PHASE_DENIED;
 		return;
 	}
 	if (session_audit(s, "access_decision",
-		json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
-		    "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
-		    s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
-		    s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
-		    s->decision.approver)) != 0) {
-		snprintf(s->refusal, sizeof(s->refusal), "access denied: the audit log cannot be written");
+	        json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
+	            s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
+	            s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
+	            s->decision.approver)) != 0) {
+		snprintf(s->refusal, sizeof(s->refusal),
+		    "access denied: the audit log cannot be written");
 		s->phase = PHASE_DENIED;
 		return;
 	}
 	if (!s->decision.allow) {
-		snprintf(s->refusal, sizeof(s->refusal), "access denied: %s", s->decision.vendor_msg);
+		snprintf(
+		    s->refusal, sizeof(s->refusal), "access denied: %s", s->decision.vendor_msg);
 		s->phase = PHASE_DENIED;
 		return;
 	}
@@ -207,7 +219,7 @@ session_decide(struct session *s)
 		error_f("%s: %s", s->id, detail);
 		session_audit(s, "target_connect_failed",
 		    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
-			s->target_cfg->name, "reason", why, "detail", detail));
+		        s->target_cfg->name, "reason", why, "detail", detail));
 		snprintf(s->refusal, sizeof(s->refusal), "%s", why);
 		s->phase = PHASE_DENIED;
 		return;
@@ -217,8 +229,8 @@ session_decide(struct session *s)
 	s->phase = PHASE_RELAY;
 	session_audit(s, "session_start",
 	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
-		s->person->vendor->id, "target", s->target_cfg->name, "target_user",
-		s->target_cfg->user, "key_fp", s->key_fp));
+	        s->person->vendor->id, "target", s->target_cfg->name, "target_user",
+	        s->target_cfg->user, "key_fp", s->key_fp));
 }
 
 static bool
@@ -235,7 +247,7 @@ session_cut(struct session *s, const char *message, const char *reason)
 	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
 	session_audit(s, "session_cut",
 	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
-		s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
+	        s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
 	relay_close_all(s, message, reason);
 	s->ended = true;
 }
@@ -284,8 +296,8 @@ session_check_schedule(struct session *s)
 		return;
 	session_format_left((long)(end - now), left, sizeof(left));
 	time_format_utc(end, at);
-	snprintf(msg, sizeof(msg), "this session ends in %s, at %s (access window or approval ticket)",
-	    left, at);
+	snprintf(msg, sizeof(msg),
+	    "this session ends in %s, at %s (access window or approval ticket)", left, at);
 	/* Shown once a channel is there to show it on; all warnings already due count as given. */
 	if (relay_tell_all(s, msg) == 0)
 		return;
@@ -315,8 +327,8 @@ session_recheck(struct session *s)
 			    "revocations cannot be read");
 		} else if (s->decision.ticket_id[0] != '\0' &&
 		    (rv = ticketset_find_revocation(set, s->decision.ticket_id)) != NULL) {
-			snprintf(reason, sizeof(reason), "ticket %s revoked: %s", s->decision.ticket_id,
-			    rv->reason ? rv->reason : "");
+			snprintf(reason, sizeof(reason), "ticket %s revoked: %s",
+			    s->decision.ticket_id, rv->reason ? rv->reason : "");
 			session_cut(s, "session ended: its approval ticket was revoked", reason);
 		}
 		free(errors);
@@ -331,7 +343,8 @@ session_recheck(struct session *s)
 		}
 		p = config_find_person(cfg, s->person->id);
 		if (p == NULL)
-			session_cut(s, "session ended: access withdrawn", "person removed from policy");
+			session_cut(
+			    s, "session ended: access withdrawn", "person removed from policy");
 		else if (!p->vendor->enabled)
 			session_cut(s, "session ended: vendor account disabled", "vendor disabled");
 		else if (p->vendor->expires != 0 && time(NULL) >= p->vendor->expires)
@@ -410,7 +423,8 @@ session_link_step(struct session *s)
 		ssh_event_remove_fd(s->event, registry_link_fd(s->link));
 		s->link_polled = false;
 	}
-	if (s->phase == PHASE_RELAY && !s->ended && registry_link_killed(s->link, &message, &reason))
+	if (s->phase == PHASE_RELAY && !s->ended &&
+	    registry_link_killed(s->link, &message, &reason))
 		session_cut(s, message, reason);
 	registry_link_tick(s->link);
 }
@@ -435,7 +449,8 @@ session_watch_cb(socket_t fd, int revents, void *userdata)
 		return 0;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (off = 0; off + (ssize_t)sizeof(*ev) <= n; off += (ssize_t)sizeof(*ev) + ev->len) {
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n;
+		     off += (ssize_t)sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)(buf + off);
 			if (ev->len > 0 && strcmp(ev->name, "revocations") == 0)
 				s->recheck_tickets = true;
@@ -467,7 +482,7 @@ session_watch_start(struct session *s)
 		ssh_event_add_fd(s->event, s->signal_fd, POLLIN, session_watch_cb, s);
 	if (s->link != NULL)
 		s->link_polled = ssh_event_add_fd(s->event, registry_link_fd(s->link), POLLIN,
-		    session_link_cb, s) == SSH_OK;
+		                     session_link_cb, s) == SSH_OK;
 }
 
 static void
@@ -505,7 +520,7 @@ session_check_idle(struct session *s)
 
 	if (s->phase != PHASE_RELAY || s->ended || limit == 0)
 		return;
-	TAILQ_FOREACH(r, &s->relays, entry)
+	TAILQ_FOREACH (r, &s->relays, entry)
 		bytes += r->bytes_in + r->bytes_out;
 	if (s->last_activity == 0 || bytes != s->idle_bytes) {
 		s->idle_bytes = bytes;
@@ -656,7 +671,8 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);
-	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection. */
+	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection.
+	 */
 	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
 		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
 		    cfg->audit_log, s.client_addr);
@@ -688,9 +704,9 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	if (s.person != NULL)
 		session_audit(&s, "session_end",
 		    json_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
-			s.person->vendor->id, "target", s.target_cfg ? s.target_cfg->name : NULL,
-			"reason", s.end_reason[0] ? s.end_reason : "closed", "duration_s",
-			(json_int_t)(time(NULL) - s.started)));
+		        s.person->vendor->id, "target", s.target_cfg ? s.target_cfg->name : NULL,
+		        "reason", s.end_reason[0] ? s.end_reason : "closed", "duration_s",
+		        (json_int_t)(time(NULL) - s.started)));
 	if (s.target != NULL) {
 		ssh_event_remove_session(s.event, s.target);
 		ssh_disconnect(s.target);

@@ -12,50 +12,50 @@
 #include "common/xmalloc.h"
 
 /* Packet types (filexfer-02 section 3). */
-#define FXP_INIT 1
-#define FXP_VERSION 2
-#define FXP_OPEN 3
-#define FXP_CLOSE 4
-#define FXP_READ 5
-#define FXP_WRITE 6
-#define FXP_LSTAT 7
-#define FXP_FSTAT 8
-#define FXP_SETSTAT 9
-#define FXP_FSETSTAT 10
-#define FXP_OPENDIR 11
-#define FXP_READDIR 12
-#define FXP_REMOVE 13
-#define FXP_MKDIR 14
-#define FXP_RMDIR 15
-#define FXP_REALPATH 16
-#define FXP_STAT 17
-#define FXP_RENAME 18
-#define FXP_READLINK 19
-#define FXP_SYMLINK 20
-#define FXP_STATUS 101
-#define FXP_HANDLE 102
-#define FXP_DATA 103
-#define FXP_NAME 104
-#define FXP_ATTRS 105
-#define FXP_EXTENDED 200
+#define FXP_INIT           1
+#define FXP_VERSION        2
+#define FXP_OPEN           3
+#define FXP_CLOSE          4
+#define FXP_READ           5
+#define FXP_WRITE          6
+#define FXP_LSTAT          7
+#define FXP_FSTAT          8
+#define FXP_SETSTAT        9
+#define FXP_FSETSTAT       10
+#define FXP_OPENDIR        11
+#define FXP_READDIR        12
+#define FXP_REMOVE         13
+#define FXP_MKDIR          14
+#define FXP_RMDIR          15
+#define FXP_REALPATH       16
+#define FXP_STAT           17
+#define FXP_RENAME         18
+#define FXP_READLINK       19
+#define FXP_SYMLINK        20
+#define FXP_STATUS         101
+#define FXP_HANDLE         102
+#define FXP_DATA           103
+#define FXP_NAME           104
+#define FXP_ATTRS          105
+#define FXP_EXTENDED       200
 #define FXP_EXTENDED_REPLY 201
 
-#define FXF_READ 0x01
-#define FXF_WRITE 0x02
+#define FXF_READ   0x01
+#define FXF_WRITE  0x02
 #define FXF_APPEND 0x04
-#define FXF_CREAT 0x08
-#define FXF_TRUNC 0x10
-#define FXF_EXCL 0x20
+#define FXF_CREAT  0x08
+#define FXF_TRUNC  0x10
+#define FXF_EXCL   0x20
 
-#define ATTR_SIZE 0x01
-#define ATTR_UIDGID 0x02
+#define ATTR_SIZE        0x01
+#define ATTR_UIDGID      0x02
 #define ATTR_PERMISSIONS 0x04
-#define ATTR_ACMODTIME 0x08
-#define ATTR_EXTENDED 0x80000000u
+#define ATTR_ACMODTIME   0x08
+#define ATTR_EXTENDED    0x80000000u
 
-#define FX_OK 0
+#define FX_OK                0
 #define FX_PERMISSION_DENIED 3
-#define FX_FAILURE 4
+#define FX_FAILURE           4
 
 #define SFTP_VERSION 3
 /* The id of the gateway's own request; no vendor request is taken while it is out. */
@@ -63,7 +63,7 @@
 
 /* What a request needs from the grant. */
 enum need {
-	NEED_LIST,     /* upload or download */
+	NEED_LIST, /* upload or download */
 	NEED_UPLOAD,
 	NEED_DOWNLOAD,
 	NEED_BOTH,
@@ -84,15 +84,15 @@ struct attrs {
 struct handle {
 	bool used;
 	bool dir;
-	unsigned gen;           /* bumped on release, so late answers find no handle */
+	unsigned gen; /* bumped on release, so late answers find no handle */
 	unsigned file;
 	uint8_t bytes[SFTP_HANDLE_MAX];
 	size_t len;
 	uint32_t pflags;
 	char *path;
 	uint64_t bytes_read, bytes_written;
-	uint64_t hashed;        /* next offset the hash expects */
-	const char *no_hash;    /* set once the content can no longer be hashed */
+	uint64_t hashed;     /* next offset the hash expects */
+	const char *no_hash; /* set once the content can no longer be hashed */
 	EVP_MD_CTX *md;
 };
 
@@ -103,23 +103,23 @@ struct request {
 	uint8_t type;
 	const char *op;
 	enum need need;
-	int slot;               /* handle slot, -1: none */
+	int slot; /* handle slot, -1: none */
 	unsigned gen;
 	uint64_t offset;
 	uint32_t len;
 	uint32_t pflags;
 	struct attrs attrs;
 	char *path, *path2;
-	bool internal;          /* the gateway's own REALPATH "."; answer not forwarded */
-	bool reserves_handle;   /* OPEN/OPENDIR: counted in nreserved until answered */
-	bool has_event;         /* report kind when the target answers */
+	bool internal;        /* the gateway's own REALPATH "."; answer not forwarded */
+	bool reserves_handle; /* OPEN/OPENDIR: counted in nreserved until answered */
+	bool has_event;       /* report kind when the target answers */
 	enum sftp_event_kind kind;
 };
 
 struct framer {
 	uint8_t *buf;
-	size_t len;             /* bytes of the current packet held */
-	size_t need;            /* its full size once the length is known, else 0 */
+	size_t len;  /* bytes of the current packet held */
+	size_t need; /* its full size once the length is known, else 0 */
 };
 
 struct queue {
@@ -129,21 +129,21 @@ struct queue {
 
 struct sftp_watch {
 	struct sftp_policy pol;
-	char **prefixes;        /* normalised copies; nprefixes == 0: anywhere */
+	char **prefixes; /* normalised copies; nprefixes == 0: anywhere */
 	size_t nprefixes;
 	sftp_event_fn cb;
 	void *arg;
 	struct framer from_vendor, from_target;
 	struct queue to_target, to_vendor;
 	bool init_seen, version_seen;
-	bool holding;           /* vendor input waits for the home directory */
+	bool holding; /* vendor input waits for the home directory */
 	char *home;
 	struct handle *handles; /* SFTP_MAX_HANDLES */
 	unsigned nreserved;     /* handles used plus opens awaiting an answer */
 	unsigned next_file;
-	struct request *reqs;   /* SFTP_MAX_REQUESTS */
-	size_t reqs_top;        /* slots at and above are free: scans stop there */
-	size_t nreqs;           /* slots used */
+	struct request *reqs; /* SFTP_MAX_REQUESTS */
+	size_t reqs_top;      /* slots at and above are free: scans stop there */
+	size_t nreqs;         /* slots used */
 	const char *error;
 };
 
@@ -353,8 +353,8 @@ path_allowed(const struct sftp_watch *w, const char *path)
  * make a string, so a refusal can name it. Returns NULL or why it is refused.
  */
 static const char *
-path_resolve(const struct sftp_watch *w, const uint8_t *raw, size_t n, bool dotdot_ok,
-    bool check, char **out)
+path_resolve(const struct sftp_watch *w, const uint8_t *raw, size_t n, bool dotdot_ok, bool check,
+    char **out)
 {
 	bool anywhere = w->nprefixes == 0;
 	char *s, *joined, *norm;
@@ -368,7 +368,9 @@ path_resolve(const struct sftp_watch *w, const uint8_t *raw, size_t n, bool dotd
 	if (s[0] != '/') {
 		if (w->home == NULL) {
 			*out = s;
-			return anywhere || !check ? NULL : "relative path before the home directory is known";
+			return anywhere || !check
+			    ? NULL
+			    : "relative path before the home directory is known";
 		}
 		xasprintf(&joined, "%s/%s", w->home, s);
 		free(s);
@@ -397,7 +399,8 @@ need_refused(const struct sftp_watch *w, enum need need)
 	case NEED_DOWNLOAD:
 		return w->pol.download ? NULL : "download not granted";
 	case NEED_BOTH:
-		return w->pol.upload && w->pol.download ? NULL : "needs upload and download granted";
+		return w->pol.upload && w->pol.download ? NULL
+		                                        : "needs upload and download granted";
 	}
 	return "unknown need";
 }
@@ -408,7 +411,8 @@ handle_find(const struct sftp_watch *w, const uint8_t *h, size_t n)
 	int i;
 
 	for (i = 0; i < SFTP_MAX_HANDLES; i++)
-		if (w->handles[i].used && w->handles[i].len == n && memcmp(w->handles[i].bytes, h, n) == 0)
+		if (w->handles[i].used && w->handles[i].len == n &&
+		    memcmp(w->handles[i].bytes, h, n) == 0)
 			return i;
 	return -1;
 }
@@ -453,9 +457,18 @@ handle_report_close(struct sftp_watch *w, int slot, uint32_t id, bool unclosed)
 {
 	struct handle *h = &w->handles[slot];
 	struct sftp_event ev = {
-		.kind = SFTP_EV_CLOSE, .id = id, .op = "close", .path = h->path, .status = -1,
-		.file = h->file, .handle = h->bytes, .handle_len = h->len, .pflags = h->pflags,
-		.bytes_read = h->bytes_read, .bytes_written = h->bytes_written, .unclosed = unclosed,
+		.kind = SFTP_EV_CLOSE,
+		.id = id,
+		.op = "close",
+		.path = h->path,
+		.status = -1,
+		.file = h->file,
+		.handle = h->bytes,
+		.handle_len = h->len,
+		.pflags = h->pflags,
+		.bytes_read = h->bytes_read,
+		.bytes_written = h->bytes_written,
+		.unclosed = unclosed,
 	};
 	unsigned int mdlen = 0;
 
@@ -536,8 +549,8 @@ request_deny(struct sftp_watch *w, struct request *r, uint32_t code, const char 
 /* Reads one path argument into *dst; returns -1 when malformed. The first refusal
  * found wins, so *deny is only set when still NULL. */
 static int
-request_path(const struct sftp_watch *w, struct cursor *c, char **dst, bool dotdot_ok,
-    bool check, const char **deny)
+request_path(const struct sftp_watch *w, struct cursor *c, char **dst, bool dotdot_ok, bool check,
+    const char **deny)
 {
 	const uint8_t *s;
 	size_t n;
@@ -585,8 +598,8 @@ decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const cha
 	bool reads, writes;
 
 	r->op = "open";
-	if (request_path(w, c, &r->path, false, true, deny) == -1 || cursor_u32(c, &r->pflags) == -1 ||
-	    cursor_attrs(c, &r->attrs) == -1)
+	if (request_path(w, c, &r->path, false, true, deny) == -1 ||
+	    cursor_u32(c, &r->pflags) == -1 || cursor_attrs(c, &r->attrs) == -1)
 		return -1;
 	reads = (r->pflags & FXF_READ) != 0;
 	writes = (r->pflags & (FXF_WRITE | FXF_APPEND | FXF_CREAT | FXF_TRUNC | FXF_EXCL)) != 0;
@@ -654,9 +667,9 @@ decide_close(struct sftp_watch *w, struct cursor *c, struct request *r, const ch
 /* Known extended requests: name, what they need, how their arguments read. */
 enum ext_args {
 	EXT_NONE,
-	EXT_PATH,       /* listing by path */
-	EXT_NAME,       /* a name query: answered with a name only, never checked */
-	EXT_TWO_PATHS,  /* rename, link */
+	EXT_PATH,      /* listing by path */
+	EXT_NAME,      /* a name query: answered with a name only, never checked */
+	EXT_TWO_PATHS, /* rename, link */
 	EXT_HANDLE,
 	EXT_PATH_ATTRS,
 	EXT_REFUSED,
@@ -708,7 +721,9 @@ decide_extended(struct sftp_watch *w, struct cursor *c, struct request *r, const
 	if (rule == NULL) {
 		r->op = "extended";
 		r->need = NEED_BOTH;
-		r->path = n <= 256 && memchr(name, '\0', n) == NULL ? xstrndup((const char *)name, n) : NULL;
+		r->path = n <= 256 && memchr(name, '\0', n) == NULL
+		    ? xstrndup((const char *)name, n)
+		    : NULL;
 		if (!w->pol.allow_unknown_extensions)
 			*deny = "extension not allowed";
 		r->has_event = true;
@@ -733,11 +748,13 @@ decide_extended(struct sftp_watch *w, struct cursor *c, struct request *r, const
 	case EXT_HANDLE:
 		if (request_handle(w, c, r, deny) == -1)
 			return -1;
-		if (*deny == NULL && r->need == NEED_UPLOAD && !(w->handles[r->slot].pflags & FXF_WRITE))
+		if (*deny == NULL && r->need == NEED_UPLOAD &&
+		    !(w->handles[r->slot].pflags & FXF_WRITE))
 			*deny = "handle not open for writing";
 		return 0;
 	case EXT_PATH_ATTRS:
-		if (request_path(w, c, &r->path, false, true, deny) == -1 || cursor_attrs(c, &r->attrs) == -1)
+		if (request_path(w, c, &r->path, false, true, deny) == -1 ||
+		    cursor_attrs(c, &r->attrs) == -1)
 			return -1;
 		if (*deny == NULL)
 			*deny = size_refused(w, &r->attrs);
@@ -812,8 +829,8 @@ request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const 
 		r->need = NEED_UPLOAD;
 		r->has_event = true;
 		r->kind = SFTP_EV_SETSTAT;
-		if ((rc = request_handle(w, c, r, deny)) == 0 && (rc = cursor_attrs(c, &r->attrs)) == 0 &&
-		    *deny == NULL)
+		if ((rc = request_handle(w, c, r, deny)) == 0 &&
+		    (rc = cursor_attrs(c, &r->attrs)) == 0 && *deny == NULL)
 			*deny = size_refused(w, &r->attrs);
 		break;
 	case FXP_LSTAT:
@@ -985,7 +1002,8 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	memcpy(out, pkt, 9);
 	while (c.left > 0) {
 		start = len - c.left;
-		if (cursor_string(&c, &name, &nlen) == -1 || cursor_string(&c, &data, &dlen) == -1) {
+		if (cursor_string(&c, &name, &nlen) == -1 ||
+		    cursor_string(&c, &data, &dlen) == -1) {
 			free(out);
 			return watch_fail(w, "malformed sftp VERSION");
 		}
@@ -1039,8 +1057,9 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 			h->path = r->path != NULL ? xstrdup(r->path) : NULL;
 			h->bytes_read = h->bytes_written = h->hashed = 0;
 			h->no_hash = NULL;
-			if (!h->dir && ((h->md = EVP_MD_CTX_new()) == NULL ||
-			    EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1))
+			if (!h->dir &&
+			    ((h->md = EVP_MD_CTX_new()) == NULL ||
+			        EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1))
 				h->no_hash = "hash failed";
 			event_from_request(&ev, r, r->kind);
 			ev.status = FX_OK;
@@ -1191,8 +1210,8 @@ ssize_t
 sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len)
 {
 	/* a request may queue a packet either way: a forward or a refusal */
-	return watch_feed(w, &w->from_vendor, buf, len, vendor_packet, &w->to_target, &w->to_vendor,
-	    vendor_held);
+	return watch_feed(
+	    w, &w->from_vendor, buf, len, vendor_packet, &w->to_target, &w->to_vendor, vendor_held);
 }
 
 ssize_t
@@ -1314,8 +1333,15 @@ static const char *const event_names[] = {
 };
 
 static const char *const status_names[] = {
-	"ok", "eof", "no such file", "permission denied", "failure", "bad message",
-	"no connection", "connection lost", "operation unsupported",
+	"ok",
+	"eof",
+	"no such file",
+	"permission denied",
+	"failure",
+	"bad message",
+	"no connection",
+	"connection lost",
+	"operation unsupported",
 };
 
 static char *
@@ -1362,9 +1388,16 @@ json_set_path(json_t *o, const char *key, const char *path)
 json_t *
 sftp_event_to_json(const struct sftp_event *ev)
 {
-	static const struct { uint32_t bit; const char *name; } flags[] = {
-		{ FXF_READ, "read" }, { FXF_WRITE, "write" }, { FXF_APPEND, "append" },
-		{ FXF_CREAT, "creat" }, { FXF_TRUNC, "trunc" }, { FXF_EXCL, "excl" },
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} flags[] = {
+		{ FXF_READ, "read" },
+		{ FXF_WRITE, "write" },
+		{ FXF_APPEND, "append" },
+		{ FXF_CREAT, "creat" },
+		{ FXF_TRUNC, "trunc" },
+		{ FXF_EXCL, "excl" },
 	};
 	json_t *o = json_object(), *fl;
 	char ts[64], mode[16];
@@ -1382,8 +1415,10 @@ sftp_event_to_json(const struct sftp_event *ev)
 	json_set_path(o, "path", ev->path);
 	json_set_path(o, "path2", ev->path2);
 	if (ev->status >= 0)
-		json_object_set_new(o, "status", json_string((size_t)ev->status <
-		    sizeof(status_names) / sizeof(status_names[0]) ? status_names[ev->status] : "other"));
+		json_object_set_new(o, "status",
+		    json_string((size_t)ev->status < sizeof(status_names) / sizeof(status_names[0])
+		            ? status_names[ev->status]
+		            : "other"));
 	if (ev->reason != NULL)
 		json_object_set_new(o, "reason", json_string(ev->reason));
 	if (ev->file != 0)
@@ -1405,7 +1440,8 @@ sftp_event_to_json(const struct sftp_event *ev)
 		json_object_set_new(o, "size", json_integer((json_int_t)ev->size));
 	if (ev->kind == SFTP_EV_CLOSE) {
 		json_object_set_new(o, "bytes_read", json_integer((json_int_t)ev->bytes_read));
-		json_object_set_new(o, "bytes_written", json_integer((json_int_t)ev->bytes_written));
+		json_object_set_new(
+		    o, "bytes_written", json_integer((json_int_t)ev->bytes_written));
 		if (ev->has_sha256)
 			json_set_hex(o, "sha256", ev->sha256, sizeof(ev->sha256));
 		else

@@ -11,11 +11,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define SFTP_MAX_PACKET (256 * 1024) /* largest packet length field, either direction */
-#define SFTP_MAX_HANDLES 256         /* open handles (and opens awaiting an answer) */
-#define SFTP_MAX_REQUESTS 1024       /* requests forwarded and not yet answered; more wait */
-#define SFTP_MAX_PATH 4096           /* longer paths are refused */
-#define SFTP_HANDLE_MAX 256          /* longest handle string a target may return */
+#define SFTP_MAX_PACKET   (256 * 1024) /* largest packet length field, either direction */
+#define SFTP_MAX_HANDLES  256          /* open handles (and opens awaiting an answer) */
+#define SFTP_MAX_REQUESTS 1024         /* requests forwarded and not yet answered; more wait */
+#define SFTP_MAX_PATH     4096         /* longer paths are refused */
+#define SFTP_HANDLE_MAX   256          /* longest handle string a target may return */
 /* Input is taken only while both output queues hold less than this; each packet taken
  * adds at most one packet to each queue, so a queue never exceeds it by more than
  * 4 + SFTP_MAX_PACKET (the VERSION rewrite only shrinks). */
@@ -44,9 +44,9 @@ struct sftp_policy {
 };
 
 enum sftp_event_kind {
-	SFTP_EV_OPEN,    /* a file opened (or the target refused to) */
+	SFTP_EV_OPEN, /* a file opened (or the target refused to) */
 	SFTP_EV_OPENDIR,
-	SFTP_EV_CLOSE,   /* totals and hash of one file handle */
+	SFTP_EV_CLOSE, /* totals and hash of one file handle */
 	SFTP_EV_REMOVE,
 	SFTP_EV_RENAME,  /* path -> path2 */
 	SFTP_EV_LINK,    /* hard link: path2 made a new name of path */
@@ -61,28 +61,28 @@ enum sftp_event_kind {
 /* One operation. Pointers are valid during the callback only. */
 struct sftp_event {
 	enum sftp_event_kind kind;
-	struct timespec when;   /* CLOCK_REALTIME */
-	uint32_t id;            /* request id */
-	const char *op;         /* protocol name: "open", "write", "posix-rename@openssh.com"... */
-	const char *path;       /* normalised when possible; NULL when none; the name of an
-	                         * unknown extension for SFTP_EV_EXTENSION */
+	struct timespec when; /* CLOCK_REALTIME */
+	uint32_t id;          /* request id */
+	const char *op;       /* protocol name: "open", "write", "posix-rename@openssh.com"... */
+	const char *path;     /* normalised when possible; NULL when none; the name of an
+	                       * unknown extension for SFTP_EV_EXTENSION */
 	const char *path2;
-	int status;             /* SSH_FX_* the target answered; -1 when not answered */
-	const char *reason;     /* SFTP_EV_DENIED: why */
-	unsigned file;          /* gateway's number of the handle (1, 2, ...); 0: none */
-	const uint8_t *handle;  /* the target's handle bytes */
+	int status;            /* SSH_FX_* the target answered; -1 when not answered */
+	const char *reason;    /* SFTP_EV_DENIED: why */
+	unsigned file;         /* gateway's number of the handle (1, 2, ...); 0: none */
+	const uint8_t *handle; /* the target's handle bytes */
 	size_t handle_len;
-	uint32_t pflags;        /* SFTP_EV_OPEN: SSH_FXF_* */
-	bool has_mode;          /* open, mkdir, setstat: permissions given */
+	uint32_t pflags; /* SFTP_EV_OPEN: SSH_FXF_* */
+	bool has_mode;   /* open, mkdir, setstat: permissions given */
 	uint32_t mode;
-	bool has_size;          /* setstat: size given */
+	bool has_size; /* setstat: size given */
 	uint64_t size;
 	/* SFTP_EV_CLOSE */
 	uint64_t bytes_read, bytes_written;
-	bool has_sha256;        /* every byte moved once, in order from offset 0 */
+	bool has_sha256; /* every byte moved once, in order from offset 0 */
 	uint8_t sha256[32];
-	const char *no_hash;    /* why there is no hash, when there is none */
-	bool unclosed;          /* closed by the gateway because the channel ended */
+	const char *no_hash; /* why there is no hash, when there is none */
+	bool unclosed;       /* closed by the gateway because the channel ended */
 };
 
 /* Returns 0, or -1 when the evidence could not be kept: the feed call then fails,

@@ -80,8 +80,7 @@ target_authenticate(ssh_session t, const struct gw_target *tc)
 }
 
 ssh_session
-target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detail,
-    size_t detaillen)
+target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detail, size_t detaillen)
 {
 	long timeout = tc->connect_timeout;
 	int no = 0, port = tc->port;

@@ -50,8 +50,8 @@ transfer_event_cb(const struct sftp_event *ev, void *arg)
 		json_object_set_new(j, "person", json_string(s->person->id));
 		json_object_set_new(j, "target", json_string(s->target_cfg->name));
 		json_object_set_new(j, "channel", json_integer(r->index));
-		return session_audit(s, ev->kind == SFTP_EV_DENIED ? "file_denied" : "file_operation",
-		    j);
+		return session_audit(
+		    s, ev->kind == SFTP_EV_DENIED ? "file_denied" : "file_operation", j);
 	}
 	json_decref(j);
 	return rc;
@@ -61,11 +61,11 @@ int
 transfer_start(struct relay *r)
 {
 	struct session *s = r->session;
-	const struct gw_grant *g = config_find_grant(s->cfg, s->person->vendor->id,
-	    s->target_cfg->name);
+	const struct gw_grant *g =
+	    config_find_grant(s->cfg, s->person->vendor->id, s->target_cfg->name);
 	struct sftp_policy pol = {
-	    .upload = (s->decision.channels & GW_CHAN_UPLOAD) != 0,
-	    .download = (s->decision.channels & GW_CHAN_DOWNLOAD) != 0,
+		.upload = (s->decision.channels & GW_CHAN_UPLOAD) != 0,
+		.download = (s->decision.channels & GW_CHAN_DOWNLOAD) != 0,
 	};
 	struct transfer *t;
 
@@ -134,8 +134,8 @@ transfer_drain_queue(struct relay *r, ssh_channel ch, bool to_target)
 /* Feeds the stage to the inspector, then refills the stage from libssh unless called
  * from a data callback: libssh still holds the bytes the callback is handing over. */
 static bool
-transfer_feed(struct relay *r, ssh_channel from, struct transfer_stage *st, bool from_vendor,
-    bool refill)
+transfer_feed(
+    struct relay *r, ssh_channel from, struct transfer_stage *st, bool from_vendor, bool refill)
 {
 	struct sftp_watch *w = r->transfer->watch;
 	bool progress = false;
@@ -144,7 +144,7 @@ transfer_feed(struct relay *r, ssh_channel from, struct transfer_stage *st, bool
 
 	if (st->len > 0) {
 		took = from_vendor ? sftp_watch_from_vendor(w, st->buf, st->len)
-				   : sftp_watch_from_target(w, st->buf, st->len);
+		                   : sftp_watch_from_target(w, st->buf, st->len);
 		if (took < 0) {
 			transfer_fail(r, sftp_watch_error(w));
 			return false;
@@ -156,8 +156,8 @@ transfer_feed(struct relay *r, ssh_channel from, struct transfer_stage *st, bool
 		}
 	}
 	if (refill && st->len < sizeof(st->buf) && ssh_channel_poll(from, 0) > 0) {
-		n = ssh_channel_read_nonblocking(from, st->buf + st->len,
-		    (uint32_t)(sizeof(st->buf) - st->len), 0);
+		n = ssh_channel_read_nonblocking(
+		    from, st->buf + st->len, (uint32_t)(sizeof(st->buf) - st->len), 0);
 		if (n > 0) {
 			st->len += (size_t)n;
 			progress = true;

@@ -13,7 +13,7 @@
 #include "common/xmalloc.h"
 
 #define RECORDING_SIGNED_PREFIX "gatewayd-recording-v1\n"
-#define AUDIT_SIGNED_PREFIX "gatewayd-audit-v1\n"
+#define AUDIT_SIGNED_PREFIX     "gatewayd-audit-v1\n"
 
 static void
 verdict_set(struct verdict *v, enum verdict_kind kind, long record, const char *detail)
@@ -44,12 +44,12 @@ verify_getline(FILE *f, char **line, size_t *cap, int *partial)
 /* The state between two checkpoints. */
 struct chain_state {
 	const struct sealkey *key;
-	unsigned char chain[SEAL_HASH_LEN]; /* c(i) of the last record read */
-	unsigned char verified[SEAL_HASH_LEN]; /* c() just after the last valid checkpoint */
+	unsigned char chain[SEAL_HASH_LEN];      /* c(i) of the last record read */
+	unsigned char verified[SEAL_HASH_LEN];   /* c() just after the last valid checkpoint */
 	unsigned char (*digests)[SEAL_HASH_LEN]; /* records read since then */
 	size_t ndigests, cap;
-	long first;   /* the record number of digests[0] */
-	bool x_last;  /* the record before this one was the seal */
+	long first;  /* the record number of digests[0] */
+	bool x_last; /* the record before this one was the seal */
 	bool sealed;
 };
 
@@ -78,7 +78,7 @@ verify_plain_string(const json_t *s)
 static bool
 verify_checkpoint_canonical(const char *line, size_t len, json_t *cp)
 {
-	static const char *const keys[] = {"n", "time", "chain", "records", "sig"};
+	static const char *const keys[] = { "n", "time", "chain", "records", "sig" };
 	const char *p = line + 1;
 	void *it = json_object_iter(cp);
 	json_t *item;
@@ -101,7 +101,7 @@ verify_checkpoint_canonical(const char *line, size_t len, json_t *cp)
 	    !verify_plain_string(json_object_get(cp, "chain")) ||
 	    !verify_plain_string(json_object_get(cp, "sig")))
 		return false;
-	json_array_foreach(json_object_get(cp, "records"), k, item)
+	json_array_foreach (json_object_get(cp, "records"), k, item)
 		if (!verify_plain_string(item))
 			return false;
 	if ((text = json_dumps(cp, JSON_COMPACT)) == NULL)
@@ -128,7 +128,8 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 	int len;
 
 	if (when == NULL || strlen(when) >= SEAL_TIME_LEN || seal_unhex(chain, signed_chain) != 0 ||
-	    !json_is_array(list) || sig == NULL || !verify_checkpoint_canonical(line, line_len, cp)) {
+	    !json_is_array(list) || sig == NULL ||
+	    !verify_checkpoint_canonical(line, line_len, cp)) {
 		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
 		return -1;
 	}
@@ -141,7 +142,7 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 	free(msg);
 	/* The signature holds; the listed digests are authentic if they fold to it. */
 	memcpy(fold, cs->verified, SEAL_HASH_LEN);
-	json_array_foreach(list, k, item) {
+	json_array_foreach (list, k, item) {
 		if (seal_unhex(json_string_value(item), d) != 0)
 			break;
 		seal_chain_step(fold, d);
@@ -151,16 +152,18 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 		    "signed checkpoint does not follow the previous one");
 		return -1;
 	}
-	json_array_foreach(list, k, item) {
+	json_array_foreach (list, k, item) {
 		seal_unhex(json_string_value(item), d);
 		if (k >= cs->ndigests || memcmp(d, cs->digests[k], SEAL_HASH_LEN) != 0) {
 			verdict_set(v, VERDICT_TAMPERED, cs->first + (long)k,
-			    k >= cs->ndigests ? "record missing" : "record differs from the signed one");
+			    k >= cs->ndigests ? "record missing"
+			                      : "record differs from the signed one");
 			return -1;
 		}
 	}
 	if (cs->ndigests != json_array_size(list)) {
-		verdict_set(v, VERDICT_TAMPERED, cs->first + (long)k, "record not covered by checkpoint");
+		verdict_set(
+		    v, VERDICT_TAMPERED, cs->first + (long)k, "record not covered by checkpoint");
 		return -1;
 	}
 	if (n != i) {
@@ -259,8 +262,9 @@ verify_walk(const char *path, verify_line_fn check, void *arg, struct verdict *v
 		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
 		return -1;
 	}
-	for (i = 0; (n = verify_getline(f, &line, &cap, partial)) > 0 || (n == 0 && !*partial &&
-	    !feof(f)); i++) {
+	for (i = 0;
+	     (n = verify_getline(f, &line, &cap, partial)) > 0 || (n == 0 && !*partial && !feof(f));
+	     i++) {
 		v->records++;
 		if (check(i, line, (size_t)n, arg, v) != 0) {
 			i = -1;
@@ -291,7 +295,7 @@ verify_recording_line(long i, const char *line, size_t len, void *arg, struct ve
 void
 verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 {
-	struct chain_state cs = {.key = key};
+	struct chain_state cs = { .key = key };
 	int partial;
 	long n;
 
@@ -365,7 +369,7 @@ verify_audit_walk_line(long i, const char *line, size_t len, void *arg, struct v
 void
 verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v)
 {
-	struct audit_walk w = {.key = key};
+	struct audit_walk w = { .key = key };
 	int partial;
 
 	if (verify_walk(path, verify_audit_walk_line, &w, v, &partial) < 0)

@@ -16,8 +16,8 @@ enum verdict_kind {
 
 struct verdict {
 	enum verdict_kind kind;
-	long record;        /* TAMPERED/BAD_SIGNATURE: the record (header = 0, audit: line);
-			     * TRUNCATED: the last record of the intact prefix, -1 when none */
+	long record;           /* TAMPERED/BAD_SIGNATURE: the record (header = 0, audit: line);
+	                        * TRUNCATED: the last record of the intact prefix, -1 when none */
 	unsigned long records; /* records (lines) read */
 	char checkpoint[SEAL_TIME_LEN]; /* time of the last valid checkpoint, "" if none */
 	char ended[SEAL_TIME_LEN];      /* from the seal */

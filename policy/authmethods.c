@@ -10,8 +10,8 @@ static const struct {
 	const char *name;
 	unsigned method;
 } auth_method_names[] = {
-	{"publickey", GW_AUTH_PUBLICKEY},
-	{"keyboard-interactive", GW_AUTH_KBDINT},
+	{ "publickey", GW_AUTH_PUBLICKEY },
+	{ "keyboard-interactive", GW_AUTH_KBDINT },
 };
 
 const char *
@@ -45,17 +45,21 @@ auth_methods_parse(const char *text, struct gw_auth_methods *out, char *why, siz
 		for (;;) {
 			end = p + strcspn(p, ", ");
 			len = (size_t)(end - p);
-			for (i = 0; i < sizeof(auth_method_names) / sizeof(auth_method_names[0]); i++)
+			for (i = 0; i < sizeof(auth_method_names) / sizeof(auth_method_names[0]);
+			     i++)
 				if (strlen(auth_method_names[i].name) == len &&
 				    strncmp(auth_method_names[i].name, p, len) == 0)
 					break;
 			if (i == sizeof(auth_method_names) / sizeof(auth_method_names[0])) {
-				snprintf(why, whylen, "unknown method \"%.*s\" (publickey, "
-				    "keyboard-interactive)", (int)(len > 40 ? 40 : len), p);
+				snprintf(why, whylen,
+				    "unknown method \"%.*s\" (publickey, "
+				    "keyboard-interactive)",
+				    (int)(len > 40 ? 40 : len), p);
 				return -1;
 			}
 			if (out->len[c] == GW_AUTH_CHAIN_MAX) {
-				snprintf(why, whylen, "more than %d methods in one chain", GW_AUTH_CHAIN_MAX);
+				snprintf(why, whylen, "more than %d methods in one chain",
+				    GW_AUTH_CHAIN_MAX);
 				return -1;
 			}
 			out->chain[c][out->len[c]++] = auth_method_names[i].method;

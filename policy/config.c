@@ -15,7 +15,7 @@
 #include "common/xmalloc.h"
 
 #define CONFIG_MAX_ITEMS 100000 /* bound on any list in the file */
-#define CONFIG_FILE_MAX (16 << 20)
+#define CONFIG_FILE_MAX  (16 << 20)
 
 struct loader {
 	const char *path;
@@ -83,7 +83,8 @@ loader_string(struct loader *ld, const config_setting_t *group, const char *key,
 			loader_error(ld, group, "missing required setting \"%s\"", key);
 		return NULL;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING || (v = config_setting_get_string(s)) == NULL) {
+	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    (v = config_setting_get_string(s)) == NULL) {
 		loader_error(ld, s, "\"%s\" must be a string", key);
 		return NULL;
 	}
@@ -124,15 +125,16 @@ loader_algorithms(struct loader *ld, const config_setting_t *group, const char *
 }
 
 static int
-loader_int(struct loader *ld, const config_setting_t *group, const char *key, int def, int min,
-    int max)
+loader_int(
+    struct loader *ld, const config_setting_t *group, const char *key, int def, int min, int max)
 {
 	const config_setting_t *s = config_setting_get_member(group, key);
 	long long v;
 
 	if (s == NULL)
 		return def;
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
 		loader_error(ld, s, "\"%s\" must be an integer", key);
 		return def;
 	}
@@ -246,15 +248,16 @@ loader_group(struct loader *ld, const config_setting_t *list, int i)
 	const config_setting_t *g = config_setting_get_elem(list, i);
 
 	if (!config_setting_is_group(g)) {
-		loader_error(ld, g, "entries of \"%s\" must be groups { ... }", config_setting_name(list));
+		loader_error(
+		    ld, g, "entries of \"%s\" must be groups { ... }", config_setting_name(list));
 		return NULL;
 	}
 	return g;
 }
 
 static void
-loader_check_readable(struct loader *ld, const config_setting_t *s, const char *what,
-    const char *path, bool secret)
+loader_check_readable(
+    struct loader *ld, const config_setting_t *s, const char *what, const char *path, bool secret)
 {
 	struct stat st;
 	FILE *f;
@@ -264,8 +267,8 @@ loader_check_readable(struct loader *ld, const config_setting_t *s, const char *
 		return;
 	}
 	if (secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
-		loader_error(ld, s, "%s \"%s\" must be readable by the gateway only (mode %03o)", what,
-		    path, (unsigned)(st.st_mode & 0777));
+		loader_error(ld, s, "%s \"%s\" must be readable by the gateway only (mode %03o)",
+		    what, path, (unsigned)(st.st_mode & 0777));
 	fclose(f);
 }
 
@@ -296,7 +299,7 @@ loader_clock(struct loader *ld, const config_setting_t *g, const char *key, bool
 static unsigned
 loader_days(struct loader *ld, const config_setting_t *g)
 {
-	static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+	static const char *const names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
 	const config_setting_t *s = config_setting_get_member(g, "days");
 	unsigned bits = 0;
 	size_t i, n;
@@ -308,11 +311,13 @@ loader_days(struct loader *ld, const config_setting_t *g)
 		for (k = 0; k < 7; k++) {
 			if (strncmp(days[i], names[k], 3) == 0)
 				a = k;
-			if (strlen(days[i]) == 7 && days[i][3] == '-' && strcmp(days[i] + 4, names[k]) == 0)
+			if (strlen(days[i]) == 7 && days[i][3] == '-' &&
+			    strcmp(days[i] + 4, names[k]) == 0)
 				b = k;
 		}
 		if (a == -1 || (strlen(days[i]) != 3 && b == -1)) {
-			loader_error(ld, s, "bad day \"%s\": use mon, tue, ... sun or a range like mon-fri",
+			loader_error(ld, s,
+			    "bad day \"%s\": use mon, tue, ... sun or a range like mon-fri",
 			    days[i]);
 			continue;
 		}
@@ -333,16 +338,20 @@ loader_days(struct loader *ld, const config_setting_t *g)
 static void
 loader_window(struct loader *ld, const config_setting_t *g, struct gw_window *w)
 {
-	static const char *const known[] = {"days", "start", "end", "tz", "from", "to", NULL};
+	static const char *const known[] = { "days", "start", "end", "tz", "from", "to", NULL };
 
 	loader_check_keys(ld, g, known);
-	if (config_setting_get_member(g, "from") != NULL || config_setting_get_member(g, "to") != NULL) {
+	if (config_setting_get_member(g, "from") != NULL ||
+	    config_setting_get_member(g, "to") != NULL) {
 		if (config_setting_get_member(g, "days") != NULL ||
 		    config_setting_get_member(g, "start") != NULL ||
-		    config_setting_get_member(g, "end") != NULL || config_setting_get_member(g, "tz") != NULL)
-			loader_error(ld, g, "a window is either recurring (days, start, end, tz) or "
+		    config_setting_get_member(g, "end") != NULL ||
+		    config_setting_get_member(g, "tz") != NULL)
+			loader_error(ld, g,
+			    "a window is either recurring (days, start, end, tz) or "
 			    "absolute (from, to), not both");
-		if (config_setting_get_member(g, "from") == NULL || config_setting_get_member(g, "to") == NULL)
+		if (config_setting_get_member(g, "from") == NULL ||
+		    config_setting_get_member(g, "to") == NULL)
 			loader_error(ld, g, "an absolute window needs both \"from\" and \"to\"");
 		loader_time(ld, g, "from", &w->from);
 		loader_time(ld, g, "to", &w->to);
@@ -354,7 +363,8 @@ loader_window(struct loader *ld, const config_setting_t *g, struct gw_window *w)
 	w->start = loader_clock(ld, g, "start", false);
 	w->end = loader_clock(ld, g, "end", true);
 	if (w->start >= 0 && w->start == w->end)
-		loader_error(ld, g, "window start and end are equal; use 00:00 to 24:00 for a whole day");
+		loader_error(
+		    ld, g, "window start and end are equal; use 00:00 to 24:00 for a whole day");
 	if ((w->tz = loader_string(ld, g, "tz", true)) != NULL && !window_tz_is_valid(w->tz))
 		loader_error(ld, config_setting_get_member(g, "tz"),
 		    "\"%s\" is not a time zone of the system tzdata (e.g. Europe/Berlin)", w->tz);
@@ -416,17 +426,20 @@ loader_cert_authorities(struct loader *ld, const config_setting_t *g, struct gw_
 
 		ca->line = lines[i];
 		if (sshkey_blob_from_line(ca->line, &ca->key_blob, &ca->key_blob_len) != 0)
-			loader_error(ld, s, "cert_authorities entry %zu is not an OpenSSH ed25519, ecdsa "
-			    "or rsa (>= 2048 bits) public key line", i + 1);
+			loader_error(ld, s,
+			    "cert_authorities entry %zu is not an OpenSSH ed25519, ecdsa "
+			    "or rsa (>= 2048 bits) public key line",
+			    i + 1);
 	}
 	free(lines);
 }
 
 static void
-loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
-    struct gw_person *p)
+loader_person(
+    struct loader *ld, const config_setting_t *g, struct gw_vendor *v, struct gw_person *p)
 {
-	static const char *const known[] = {"id", "name", "keys", "windows", "auth_methods", NULL};
+	static const char *const known[] = { "id", "name", "keys", "windows", "auth_methods",
+		NULL };
 	const config_setting_t *ks;
 	size_t i, prefix = strlen(v->id);
 
@@ -437,26 +450,28 @@ loader_person(struct loader *ld, const config_setting_t *g, struct gw_vendor *v,
 	p->keys = loader_strings(ld, g, "keys", &p->nkeys);
 	loader_windows(ld, g, &p->windows);
 	loader_auth_methods(ld, g, &p->auth_methods);
-	if (p->id != NULL && (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 ||
-	    p->id[prefix] != '.' || p->id[prefix + 1] == '\0'))
-		loader_error(ld, g, "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
+	if (p->id != NULL &&
+	    (!name_is_valid(p->id) || strncmp(p->id, v->id, prefix) != 0 || p->id[prefix] != '.' ||
+	        p->id[prefix + 1] == '\0'))
+		loader_error(ld, g,
+		    "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
 		    p->id, v->id);
 	ks = config_setting_get_member(g, "keys");
 	for (i = 0; i < p->nkeys; i++) {
 		/* "type base64 [comment]": the key must be one libssh can read later. */
 		if (strncmp(p->keys[i], "ssh-", 4) != 0 && strncmp(p->keys[i], "ecdsa-", 6) != 0 &&
 		    strncmp(p->keys[i], "sk-", 3) != 0)
-			loader_error(ld, ks, "key %zu of %s is not an OpenSSH public key line", i + 1,
-			    p->id ? p->id : "person");
+			loader_error(ld, ks, "key %zu of %s is not an OpenSSH public key line",
+			    i + 1, p->id ? p->id : "person");
 	}
 }
 
 static void
 loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
-	static const char *const known[] = {"id", "name", "enabled", "expires", "persons", "windows",
-	    "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs", "max_sessions",
-	    NULL};
+	static const char *const known[] = { "id", "name", "enabled", "expires", "persons",
+		"windows", "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs",
+		"max_sessions", NULL };
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -471,8 +486,8 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	loader_auth_methods(ld, g, &v->auth_methods);
 	loader_cert_authorities(ld, g, v);
 	if ((v->revoked_certs = loader_string(ld, g, "revoked_certs", false)) != NULL)
-		loader_check_readable(ld, config_setting_get_member(g, "revoked_certs"), "revoked_certs",
-		    v->revoked_certs, false);
+		loader_check_readable(ld, config_setting_get_member(g, "revoked_certs"),
+		    "revoked_certs", v->revoked_certs, false);
 	if (v->id == NULL) {
 		v->id = xstrdup("");
 		return;
@@ -491,9 +506,9 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 static void
 loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t, int def_timeout)
 {
-	static const char *const known[] = {"name", "address", "port", "host_key_fingerprints", "user",
-	    "key_file", "password_file", "hostkey_algorithms", "kex_algorithms", "connect_timeout",
-	    NULL};
+	static const char *const known[] = { "name", "address", "port", "host_key_fingerprints",
+		"user", "key_file", "password_file", "hostkey_algorithms", "kex_algorithms",
+		"connect_timeout", NULL };
 	const config_setting_t *fps;
 	size_t i;
 
@@ -509,21 +524,23 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	if (t->name != NULL && !name_is_valid(t->name))
-		loader_error(ld, g, "target name \"%s\" must be letters, digits, '.', '_' and '-'", t->name);
+		loader_error(
+		    ld, g, "target name \"%s\" must be letters, digits, '.', '_' and '-'", t->name);
 	fps = config_setting_get_member(g, "host_key_fingerprints");
 	if (t->nfingerprints == 0)
 		loader_error(ld, fps ? fps : g, "target %s has no pinned host_key_fingerprints",
 		    t->name ? t->name : "?");
 	for (i = 0; i < t->nfingerprints; i++)
 		if (!fingerprint_is_valid(t->fingerprints[i]))
-			loader_error(ld, fps, "bad fingerprint \"%s\": expected SHA256:<43 base64 characters>",
+			loader_error(ld, fps,
+			    "bad fingerprint \"%s\": expected SHA256:<43 base64 characters>",
 			    t->fingerprints[i]);
 	if ((t->key_file == NULL) == (t->password_file == NULL))
 		loader_error(ld, g, "target %s needs exactly one of key_file and password_file",
 		    t->name ? t->name : "?");
 	if (t->key_file != NULL)
-		loader_check_readable(ld, config_setting_get_member(g, "key_file"), "key_file",
-		    t->key_file, true);
+		loader_check_readable(
+		    ld, config_setting_get_member(g, "key_file"), "key_file", t->key_file, true);
 	if (t->password_file != NULL)
 		loader_check_readable(ld, config_setting_get_member(g, "password_file"),
 		    "password_file", t->password_file, true);
@@ -536,13 +553,13 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 		const char *name;
 		unsigned bit;
 	} kinds[] = {
-	    {"shell", GW_CHAN_SHELL},
-	    {"exec", GW_CHAN_EXEC},
-	    {"upload", GW_CHAN_UPLOAD},
-	    {"download", GW_CHAN_DOWNLOAD},
-	    {"port_forwarding", GW_CHAN_FORWARD},
-	    {"agent_forwarding", GW_CHAN_AGENT},
-	    {"x11_forwarding", GW_CHAN_X11},
+		{ "shell", GW_CHAN_SHELL },
+		{ "exec", GW_CHAN_EXEC },
+		{ "upload", GW_CHAN_UPLOAD },
+		{ "download", GW_CHAN_DOWNLOAD },
+		{ "port_forwarding", GW_CHAN_FORWARD },
+		{ "agent_forwarding", GW_CHAN_AGENT },
+		{ "x11_forwarding", GW_CHAN_X11 },
 	};
 	const config_setting_t *s = config_setting_get_member(g, "allow");
 	unsigned bits = 0;
@@ -566,11 +583,11 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 }
 
 static void
-loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
-    struct gw_grant *gr)
+loader_grant(
+    struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_grant *gr)
 {
-	static const char *const known[] = {"vendor", "targets", "allow", "windows",
-	    "transfer_paths", "max_file_size", NULL};
+	static const char *const known[] = { "vendor", "targets", "allow", "windows",
+		"transfer_paths", "max_file_size", NULL };
 	const config_setting_t *mfs;
 	size_t i;
 
@@ -582,11 +599,14 @@ loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg
 	for (i = 0; i < gr->ntransfer_paths; i++)
 		if (gr->transfer_paths[i][0] != '/' || strstr(gr->transfer_paths[i], "..") != NULL)
 			loader_error(ld, config_setting_get_member(g, "transfer_paths"),
-			    "transfer path \"%s\" must be absolute, without \"..\"", gr->transfer_paths[i]);
+			    "transfer path \"%s\" must be absolute, without \"..\"",
+			    gr->transfer_paths[i]);
 	if ((mfs = config_setting_get_member(g, "max_file_size")) != NULL) {
 		if ((config_setting_type(mfs) != CONFIG_TYPE_INT &&
-		    config_setting_type(mfs) != CONFIG_TYPE_INT64) || config_setting_get_int64(mfs) < 0)
-			loader_error(ld, mfs, "\"max_file_size\" must be a number of bytes (0: unlimited)");
+		        config_setting_type(mfs) != CONFIG_TYPE_INT64) ||
+		    config_setting_get_int64(mfs) < 0)
+			loader_error(
+			    ld, mfs, "\"max_file_size\" must be a number of bytes (0: unlimited)");
 		else
 			gr->max_file_size = config_setting_get_int64(mfs);
 	}
@@ -604,13 +624,14 @@ loader_grant(struct loader *ld, const config_setting_t *g, struct gw_config *cfg
 static void
 loader_listen(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
 {
-	static const char *const known[] = {"address", "port", NULL};
+	static const char *const known[] = { "address", "port", NULL };
 	const config_setting_t *list, *g;
 	int i, n;
 
 	list = loader_list(ld, root, "listen", &n);
 	if (list == NULL || n == 0) {
-		loader_error(ld, list ? list : root, "\"listen\" needs at least one { address; port; }");
+		loader_error(
+		    ld, list ? list : root, "\"listen\" needs at least one { address; port; }");
 		return;
 	}
 	cfg->listen = xcalloc((size_t)n, sizeof(*cfg->listen));
@@ -648,7 +669,8 @@ loader_check_duplicates(struct loader *ld, const config_setting_t *root, struct 
 					const char *b = cfg->vendors[k].persons[l].id;
 
 					if (a && b && strcmp(a, b) == 0)
-						loader_error(ld, config_setting_get_member(root, "vendors"),
+						loader_error(ld,
+						    config_setting_get_member(root, "vendors"),
 						    "duplicate person \"%s\"", a);
 				}
 }
@@ -663,33 +685,35 @@ loader_scope(struct loader *ld, const config_setting_t *g, const char *key, stru
 
 	*out = loader_strings(ld, g, key, n);
 	if (*n == 0)
-		loader_error(ld, s ? s : g, "approver needs \"%s\" (names, or [\"*\"] for any)", key);
+		loader_error(
+		    ld, s ? s : g, "approver needs \"%s\" (names, or [\"*\"] for any)", key);
 	for (i = 0; i < *n; i++) {
 		const char *v = (*out)[i];
 
 		if (strcmp(v, "*") == 0)
 			continue;
-		if (strcmp(key, "vendors") == 0 ? config_find_vendor(cfg, v) == NULL :
-		    config_find_target(cfg, v) == NULL)
+		if (strcmp(key, "vendors") == 0 ? config_find_vendor(cfg, v) == NULL
+		                                : config_find_target(cfg, v) == NULL)
 			loader_error(ld, s, "approver scope names unknown %s \"%s\"",
 			    strcmp(key, "vendors") == 0 ? "vendor" : "target", v);
 	}
 }
 
 static void
-loader_approver(struct loader *ld, const config_setting_t *g, struct gw_config *cfg,
-    struct gw_approver *a)
+loader_approver(
+    struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_approver *a)
 {
-	static const char *const known[] = {"name", "key", "vendors", "targets", NULL};
+	static const char *const known[] = { "name", "key", "vendors", "targets", NULL };
 
 	loader_check_keys(ld, g, known);
 	a->name = loader_string(ld, g, "name", true);
 	a->key = loader_string(ld, g, "key", true);
 	if (a->name != NULL && !name_is_valid(a->name))
-		loader_error(ld, g, "approver name \"%s\" must be letters, digits, '.', '_' and '-'",
-		    a->name);
+		loader_error(ld, g,
+		    "approver name \"%s\" must be letters, digits, '.', '_' and '-'", a->name);
 	if (a->key != NULL && sshkey_blob_from_line(a->key, &a->key_blob, &a->key_blob_len) != 0)
-		loader_error(ld, config_setting_get_member(g, "key"), "approver key is not an OpenSSH "
+		loader_error(ld, config_setting_get_member(g, "key"),
+		    "approver key is not an OpenSSH "
 		    "ed25519, ecdsa or rsa (>= 2048 bits) public key line");
 	loader_scope(ld, g, "vendors", cfg, &a->vendors, &a->nvendors);
 	loader_scope(ld, g, "targets", cfg, &a->targets, &a->ntargets);
@@ -744,8 +768,10 @@ loader_startups(struct loader *ld, const config_setting_t *root, struct gw_start
 	if ((v = config_setting_get_string(s)) == NULL ||
 	    sscanf(v, "%4d:%3d:%4d%n", &start, &rate, &full, &end) != 3 || v[end] != '\0' ||
 	    start < 1 || rate < 1 || rate > 100 || full < start || full > GW_STARTUPS_MAX) {
-		loader_error(ld, s, "\"max_startups\" must be \"start:rate:full\" with "
-		    "1 <= start <= full <= %d and rate 1 to 100", GW_STARTUPS_MAX);
+		loader_error(ld, s,
+		    "\"max_startups\" must be \"start:rate:full\" with "
+		    "1 <= start <= full <= %d and rate 1 to 100",
+		    GW_STARTUPS_MAX);
 		return;
 	}
 	m->start = start;
@@ -758,12 +784,16 @@ loader_startups(struct loader *ld, const config_setting_t *root, struct gw_start
 static void
 loader_lockout(struct loader *ld, const config_setting_t *root, struct gw_lockout *l)
 {
-	static const char *const known[] = {"failures", "person_failures", "window", "duration",
-	    "delay_ms", "max_delay_ms", NULL};
+	static const char *const known[] = { "failures", "person_failures", "window", "duration",
+		"delay_ms", "max_delay_ms", NULL };
 	const config_setting_t *g = config_setting_get_member(root, "lockout");
 
-	*l = (struct gw_lockout){.failures = 10, .person_failures = 30, .window = 600,
-	    .duration = 900, .delay_ms = 250, .max_delay_ms = 4000};
+	*l = (struct gw_lockout){ .failures = 10,
+		.person_failures = 30,
+		.window = 600,
+		.duration = 900,
+		.delay_ms = 250,
+		.max_delay_ms = 4000 };
 	if (g == NULL)
 		return;
 	if (!config_setting_is_group(g)) {
@@ -795,7 +825,8 @@ loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_confi
 		return;
 	}
 	if (!config_setting_is_array(s) || (n = config_setting_length(s)) > GW_WARN_MAX) {
-		loader_error(ld, s, "\"warn_before\" must be an array of at most %d seconds", GW_WARN_MAX);
+		loader_error(
+		    ld, s, "\"warn_before\" must be an array of at most %d seconds", GW_WARN_MAX);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -820,11 +851,14 @@ loader_control(struct loader *ld, const config_setting_t *root, struct gw_config
 	cfg->control_socket = loader_string(ld, root, "control_socket", false);
 	if (cfg->control_socket == NULL && cfg->state_dir != NULL)
 		xasprintf(&cfg->control_socket, "%s/control.sock", cfg->state_dir);
-	if (cfg->control_socket != NULL && (cfg->control_socket[0] != '/' ||
-	    strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
+	if (cfg->control_socket != NULL &&
+	    (cfg->control_socket[0] != '/' ||
+	        strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
 		s = config_setting_get_member(root, "control_socket");
-		loader_error(ld, s ? s : root, "\"control_socket\" must be an absolute path of at most %zu "
-		    "characters", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		loader_error(ld, s ? s : root,
+		    "\"control_socket\" must be an absolute path of at most %zu "
+		    "characters",
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	}
 	cfg->admin_group = loader_string(ld, root, "admin_group", false);
 	if (cfg->admin_group != NULL && getgrnam(cfg->admin_group) == NULL)
@@ -869,8 +903,10 @@ config_read_text(const char *path, char **errors)
 	}
 	for (line = text; line != NULL; lineno++) {
 		if (strncmp(line + strspn(line, " \t"), "@include", 8) == 0) {
-			xasprintf(errors, "%s:%d: @include is not supported: the configuration is one "
-			    "file\n", path, lineno);
+			xasprintf(errors,
+			    "%s:%d: @include is not supported: the configuration is one "
+			    "file\n",
+			    path, lineno);
 			free(text);
 			return NULL;
 		}
@@ -883,13 +919,13 @@ config_read_text(const char *path, char **errors)
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
-	static const char *const known[] = {"listen", "host_keys", "state_dir", "recording_dir",
-	    "audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
-	    "max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
-	    "approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
-	    "client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
-	    "control_socket", "admin_group", NULL};
-	struct loader ld = {.path = path};
+	static const char *const known[] = { "listen", "host_keys", "state_dir", "recording_dir",
+		"audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
+		"max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
+		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
+		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
+		"control_socket", "admin_group", NULL };
+	struct loader ld = { .path = path };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
 	config_t lc;
@@ -902,7 +938,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		return -1;
 	config_init(&lc);
 	if (!config_read_string(&lc, text)) {
-		xasprintf(errors, "%s:%d: %s\n", path, config_error_line(&lc), config_error_text(&lc));
+		xasprintf(
+		    errors, "%s:%d: %s\n", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
 		free(text);
 		return -1;
@@ -921,8 +958,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->audit_log = loader_string(&ld, root, "audit_log", true);
 	cfg->banner_file = loader_string(&ld, root, "banner_file", false);
 	if (cfg->banner_file != NULL)
-		loader_check_readable(&ld, config_setting_get_member(root, "banner_file"), "banner_file",
-		    cfg->banner_file, false);
+		loader_check_readable(&ld, config_setting_get_member(root, "banner_file"),
+		    "banner_file", cfg->banner_file, false);
 	if ((cfg->revoked_certs = loader_string(&ld, root, "revoked_certs", false)) != NULL)
 		loader_check_readable(&ld, config_setting_get_member(root, "revoked_certs"),
 		    "revoked_certs", cfg->revoked_certs, false);
@@ -1122,14 +1159,16 @@ scope_has(char *const *names, size_t n, const char *name)
 bool
 approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
 {
-	return scope_has(a->vendors, a->nvendors, vendor) && scope_has(a->targets, a->ntargets, target);
+	return scope_has(a->vendors, a->nvendors, vendor) &&
+	    scope_has(a->targets, a->ntargets, target);
 }
 
 const struct gw_auth_methods *
 config_auth_methods(const struct gw_person *p)
 {
 	static const struct gw_auth_methods publickey = {
-	    .chain = {{GW_AUTH_PUBLICKEY}}, .len = {1}, .nchains = 1};
+		.chain = { { GW_AUTH_PUBLICKEY } }, .len = { 1 }, .nchains = 1
+	};
 
 	if (p->auth_methods.nchains > 0)
 		return &p->auth_methods;
@@ -1146,7 +1185,8 @@ config_auth_methods_offered(const struct gw_config *cfg)
 
 	for (i = 0; i < cfg->nvendors; i++)
 		for (j = 0; j < cfg->vendors[i].npersons; j++) {
-			const struct gw_auth_methods *m = config_auth_methods(&cfg->vendors[i].persons[j]);
+			const struct gw_auth_methods *m =
+			    config_auth_methods(&cfg->vendors[i].persons[j]);
 
 			for (c = 0; c < m->nchains; c++)
 				for (k = 0; k < m->len[c]; k++)

@@ -112,8 +112,8 @@ deny_rank(enum deny_reason r)
 }
 
 enum deny_reason
-ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set, time_t now,
-    char *what, size_t len)
+ticket_check_now(
+    const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what, size_t len)
 {
 	const struct gw_revocation *rv;
 	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN];
@@ -158,7 +158,8 @@ decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_tic
 		    "approval ticket %s for %s is valid from %s", t->id, target, when);
 		break;
 	case DENY_TICKET_REVOKED:
-		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "approval ticket %s was revoked", t->id);
+		snprintf(
+		    d->vendor_msg, sizeof(d->vendor_msg), "approval ticket %s was revoked", t->id);
 		break;
 	case DENY_TICKET_USED_UP:
 		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
@@ -181,11 +182,11 @@ decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_tic
 }
 
 static bool
-decision_window(struct decision *d, const struct gw_person *p, const struct gw_grant *g,
-    time_t now, time_t limit, time_t *ends_at)
+decision_window(struct decision *d, const struct gw_person *p, const struct gw_grant *g, time_t now,
+    time_t limit, time_t *ends_at)
 {
 	/* Person and grant windows narrow the vendor's; every configured level must agree. */
-	const struct gw_window_set *levels[] = {&p->vendor->windows, &p->windows, &g->windows};
+	const struct gw_window_set *levels[] = { &p->vendor->windows, &p->windows, &g->windows };
 	const size_t n = sizeof(levels) / sizeof(levels[0]);
 	const struct gw_window *opener;
 	char when[96];
@@ -201,20 +202,24 @@ decision_window(struct decision *d, const struct gw_person *p, const struct gw_g
 		return true;
 	next = window_levels_next_open(levels, n, now, now + DECISION_HORIZON, &opener);
 	if (next == 0 || opener == NULL) {
-		decision_deny(d, DENY_OUTSIDE_WINDOW, "outside access window; no window opens soon");
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "person %s is outside the access windows "
-		    "of vendor %s for %s; none opens within %d days", p->id, p->vendor->id, g->targets[0],
-		    DECISION_HORIZON / 86400);
+		decision_deny(
+		    d, DENY_OUTSIDE_WINDOW, "outside access window; no window opens soon");
+		snprintf(d->audit_msg, sizeof(d->audit_msg),
+		    "person %s is outside the access windows "
+		    "of vendor %s for %s; none opens within %d days",
+		    p->id, p->vendor->id, g->targets[0], DECISION_HORIZON / 86400);
 		return false;
 	}
 	window_format_open(opener, next, now, when, sizeof(when));
-	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "outside access window; next window opens %s",
-	    when);
+	snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+	    "outside access window; next window opens %s", when);
 	d->allow = false;
 	d->reason = DENY_OUTSIDE_WINDOW;
 	time_format_utc(next, when);
-	snprintf(d->audit_msg, sizeof(d->audit_msg), "person %s of vendor %s is outside the access "
-	    "windows; next opens at %s", p->id, p->vendor->id, when);
+	snprintf(d->audit_msg, sizeof(d->audit_msg),
+	    "person %s of vendor %s is outside the access "
+	    "windows; next opens at %s",
+	    p->id, p->vendor->id, when);
 	return false;
 }
 
@@ -234,24 +239,27 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	memset(d, 0, sizeof(*d));
 	if ((p = config_find_person(cfg, req->person)) == NULL) {
 		decision_deny(d, DENY_UNKNOWN_PERSON, "access denied");
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "person %s is not configured", req->person);
+		snprintf(
+		    d->audit_msg, sizeof(d->audit_msg), "person %s is not configured", req->person);
 		return;
 	}
 	if (!p->vendor->enabled) {
 		decision_deny(d, DENY_VENDOR_DISABLED, "vendor account is disabled");
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s is disabled", p->vendor->id);
+		snprintf(
+		    d->audit_msg, sizeof(d->audit_msg), "vendor %s is disabled", p->vendor->id);
 		return;
 	}
 	if (p->vendor->expires != 0 && req->now >= p->vendor->expires) {
 		decision_deny(d, DENY_VENDOR_EXPIRED, "vendor account has expired");
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s expired at %lld", p->vendor->id,
-		    (long long)p->vendor->expires);
+		snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s expired at %lld",
+		    p->vendor->id, (long long)p->vendor->expires);
 		return;
 	}
 	/* Unknown and ungranted targets read the same to the vendor: no probing of the plant. */
 	if ((t = config_find_target(cfg, req->target)) == NULL) {
 		decision_deny(d, DENY_UNKNOWN_TARGET, "no such target, or not granted to you");
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "target %s is not registered", req->target);
+		snprintf(
+		    d->audit_msg, sizeof(d->audit_msg), "target %s is not registered", req->target);
 		return;
 	}
 	if ((g = config_find_grant(cfg, p->vendor->id, t->name)) == NULL) {
@@ -279,8 +287,8 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	ends_at = best != NULL ? best->not_after : 0;
 	if (p->vendor->expires != 0 && (ends_at == 0 || p->vendor->expires < ends_at))
 		ends_at = p->vendor->expires;
-	if (!decision_window(d, p, g, req->now, ends_at != 0 ? ends_at : req->now + DECISION_HORIZON,
-	    &window_end))
+	if (!decision_window(d, p, g, req->now,
+	        ends_at != 0 ? ends_at : req->now + DECISION_HORIZON, &window_end))
 		return;
 	if (best == NULL && refused != NULL) {
 		decision_ticket_deny(d, refusal, refused, t->name, refused_what);
@@ -291,8 +299,10 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		    t->name);
 		d->allow = false;
 		d->reason = DENY_NO_TICKET;
-		snprintf(d->audit_msg, sizeof(d->audit_msg), "no ticket names %s or vendor %s for "
-		    "target %s", p->id, p->vendor->id, t->name);
+		snprintf(d->audit_msg, sizeof(d->audit_msg),
+		    "no ticket names %s or vendor %s for "
+		    "target %s",
+		    p->id, p->vendor->id, t->name);
 		return;
 	}
 	if (window_end < ends_at)
@@ -305,7 +315,8 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	snprintf(d->approver, sizeof(d->approver), "%s", best->approver);
 	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "access granted");
 	time_format_utc(ends_at, until);
-	snprintf(d->audit_msg, sizeof(d->audit_msg), "vendor %s person %s target %s: grant, window "
-	    "and ticket %s (approver %s, %s) admit until %s", p->vendor->id, p->id, t->name, best->id,
-	    best->approver, best->reason, until);
+	snprintf(d->audit_msg, sizeof(d->audit_msg),
+	    "vendor %s person %s target %s: grant, window "
+	    "and ticket %s (approver %s, %s) admit until %s",
+	    p->vendor->id, p->id, t->name, best->id, best->approver, best->reason, until);
 }

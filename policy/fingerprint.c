@@ -17,7 +17,7 @@ fingerprint_is_valid(const char *fp)
 		char c = fp[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/'))
+		        c == '+' || c == '/'))
 			return false;
 	}
 	return true;

@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#define GW_ID_MAX 64          /* vendor, person and target names */
-#define GW_USERNAME_MAX 130   /* PERSON "+" TARGET */
-#define GW_REASON_MAX 256
-#define GW_AUDIT_MSG_MAX 768  /* a decision's audit text: names, times and the ticket reason */
+#define GW_ID_MAX        64  /* vendor, person and target names */
+#define GW_USERNAME_MAX  130 /* PERSON "+" TARGET */
+#define GW_REASON_MAX    256
+#define GW_AUDIT_MSG_MAX 768 /* a decision's audit text: names, times and the ticket reason */
 
 /* Channel kinds a grant may open. Default: shell and exec only (R5). */
 enum gw_channel_kind {
@@ -50,7 +50,7 @@ enum gw_auth_method {
 	GW_AUTH_KBDINT = 1 << 1, /* keyboard-interactive through PAM */
 };
 #define GW_AUTH_CHAINS_MAX 8
-#define GW_AUTH_CHAIN_MAX 4
+#define GW_AUTH_CHAIN_MAX  4
 struct gw_auth_methods {
 	unsigned chain[GW_AUTH_CHAINS_MAX][GW_AUTH_CHAIN_MAX]; /* enum gw_auth_method each */
 	size_t len[GW_AUTH_CHAINS_MAX];
@@ -64,7 +64,7 @@ struct gw_person {
 	struct gw_vendor *vendor; /* owner, set by the loader */
 	char **keys;              /* OpenSSH public key lines */
 	size_t nkeys;
-	struct gw_window_set windows; /* optional; narrows the vendor's windows */
+	struct gw_window_set windows;        /* optional; narrows the vendor's windows */
 	struct gw_auth_methods auth_methods; /* nchains 0: the vendor's */
 };
 
@@ -83,13 +83,13 @@ struct gw_vendor {
 	time_t expires; /* 0: never */
 	struct gw_person *persons;
 	size_t npersons;
-	struct gw_window_set windows; /* none: no access (default deny) */
-	int idle_timeout; /* seconds, 0: off; -1: the global idle_timeout */
+	struct gw_window_set windows;        /* none: no access (default deny) */
+	int idle_timeout;                    /* seconds, 0: off; -1: the global idle_timeout */
 	struct gw_auth_methods auth_methods; /* nchains 0: "publickey" */
 	struct gw_cert_authority *cert_authorities; /* trusted for this vendor's persons */
 	size_t ncert_authorities;
 	char *revoked_certs; /* revocation list file, or NULL */
-	int max_sessions; /* concurrent sessions of its persons, 0: unlimited */
+	int max_sessions;    /* concurrent sessions of its persons, 0: unlimited */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -99,12 +99,12 @@ struct gw_target {
 	int port;
 	char **fingerprints; /* pinned host keys, "SHA256:<base64>" */
 	size_t nfingerprints;
-	char *user;          /* login name on the target */
-	char *key_file;      /* gateway-held private key, or NULL */
-	char *password_file; /* gateway-held password, or NULL */
+	char *user;               /* login name on the target */
+	char *key_file;           /* gateway-held private key, or NULL */
+	char *password_file;      /* gateway-held password, or NULL */
 	char *hostkey_algorithms; /* NULL: libssh defaults (no SHA-1) */
 	char *kex_algorithms;     /* NULL: libssh defaults */
-	int connect_timeout; /* seconds */
+	int connect_timeout;      /* seconds */
 };
 
 /* Which targets a vendor may reach, and which channel kinds. */
@@ -112,9 +112,9 @@ struct gw_grant {
 	char *vendor;
 	char **targets;
 	size_t ntargets;
-	unsigned channels; /* enum gw_channel_kind bits */
+	unsigned channels;            /* enum gw_channel_kind bits */
 	struct gw_window_set windows; /* optional; narrows the vendor's windows */
-	char **transfer_paths; /* file transfer: absolute directories allowed; NULL: any */
+	char **transfer_paths;        /* file transfer: absolute directories allowed; NULL: any */
 	size_t ntransfer_paths;
 	long long max_file_size; /* file transfer: bytes, 0: unlimited */
 };
@@ -122,12 +122,12 @@ struct gw_grant {
 /* An asset owner's key that signs tickets, and what it may approve (R2). */
 struct gw_approver {
 	char *name;
-	char *key;                /* OpenSSH public key line */
-	unsigned char *key_blob;  /* the key's wire blob, decoded by the loader */
+	char *key;               /* OpenSSH public key line */
+	unsigned char *key_blob; /* the key's wire blob, decoded by the loader */
 	size_t key_blob_len;
-	char **vendors;           /* vendors it may approve for; "*": any */
+	char **vendors; /* vendors it may approve for; "*": any */
 	size_t nvendors;
-	char **targets;           /* targets it may approve; "*": any */
+	char **targets; /* targets it may approve; "*": any */
 	size_t ntargets;
 };
 
@@ -136,7 +136,7 @@ struct gw_listen {
 	int port;
 };
 
-#define GW_WARN_MAX 8 /* warnings before a scheduled session end */
+#define GW_WARN_MAX     8    /* warnings before a scheduled session end */
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
 /* max_startups = "start:rate:full": with start or more unauthenticated connections, a new
@@ -175,9 +175,9 @@ struct gw_config {
 	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
-	int idle_timeout;     /* seconds without vendor input or target output, 0: off */
-	int client_alive_interval;  /* seconds of vendor silence before a keepalive; 0: off */
-	int client_alive_count_max; /* silent intervals after which the session ends */
+	int idle_timeout;             /* seconds without vendor input or target output, 0: off */
+	int client_alive_interval;    /* seconds of vendor silence before a keepalive; 0: off */
+	int client_alive_count_max;   /* silent intervals after which the session ends */
 	int warn_before[GW_WARN_MAX]; /* seconds before a scheduled end, descending */
 	size_t nwarn_before;
 	/* Vendor-side SSH algorithms, comma-separated; NULL: gatewayd's defaults (algorithms.c) */
@@ -202,8 +202,8 @@ void config_free(struct gw_config *cfg);
 const struct gw_person *config_find_person(const struct gw_config *cfg, const char *id);
 const struct gw_vendor *config_find_vendor(const struct gw_config *cfg, const char *id);
 const struct gw_target *config_find_target(const struct gw_config *cfg, const char *name);
-const struct gw_grant *config_find_grant(const struct gw_config *cfg, const char *vendor,
-    const char *target);
+const struct gw_grant *config_find_grant(
+    const struct gw_config *cfg, const char *vendor, const char *target);
 const struct gw_approver *config_find_approver(const struct gw_config *cfg, const char *name);
 /* Whether approver a may approve work for vendor on target. */
 bool approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target);
@@ -233,8 +233,8 @@ void time_format_utc(time_t t, char buf[GW_TIME_UTC_LEN]);
 /* Whether every configured level contains now; levels with n == 0 are skipped, but
  * the vendor level must have windows (else false). On true, *ends_at is when the
  * covering windows of all levels stop covering continuously (capped at limit). */
-bool window_levels_contain(const struct gw_window_set *const *levels, size_t nlevels,
-    time_t now, time_t limit, time_t *ends_at);
+bool window_levels_contain(const struct gw_window_set *const *levels, size_t nlevels, time_t now,
+    time_t limit, time_t *ends_at);
 /* The next instant after now at which every level contains the time, searched up to
  * horizon; 0 when none. *w is the window whose opening that is (for messages). */
 time_t window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevels,
@@ -272,33 +272,33 @@ bool sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned 
     size_t siglen, const unsigned char *data, size_t datalen);
 
 /* sshcert.c: OpenSSH certificates (PROTOCOL.certkeys), parsed from hostile bytes. */
-#define SSHCERT_BLOB_MAX 16384
+#define SSHCERT_BLOB_MAX       16384
 #define SSHCERT_PRINCIPALS_MAX 256
-#define SSHCERT_TEXT_MAX 1024 /* key id, principal, option value */
-#define SSHCERT_TYPE_USER 1
-#define SSHCERT_TYPE_HOST 2
+#define SSHCERT_TEXT_MAX       1024 /* key id, principal, option value */
+#define SSHCERT_TYPE_USER      1
+#define SSHCERT_TYPE_HOST      2
 struct sshcert {
-	char key_type[64];      /* e.g. "ssh-ed25519-cert-v01@openssh.com" */
+	char key_type[64]; /* e.g. "ssh-ed25519-cert-v01@openssh.com" */
 	uint64_t serial;
-	uint32_t type;          /* SSHCERT_TYPE_* */
+	uint32_t type; /* SSHCERT_TYPE_* */
 	char *key_id;
 	char **principals;
 	size_t nprincipals;
-	uint64_t valid_after;   /* valid in [valid_after, valid_before) */
+	uint64_t valid_after; /* valid in [valid_after, valid_before) */
 	uint64_t valid_before;
-	char *force_command;    /* critical options; NULL when absent */
+	char *force_command; /* critical options; NULL when absent */
 	char *source_address;
 	char *unknown_critical; /* the first critical option not understood, or NULL */
 	unsigned char *key;     /* the certified key as a plain public key blob */
 	size_t key_len;
-	unsigned char *ca_key;  /* the signing CA's public key blob */
+	unsigned char *ca_key; /* the signing CA's public key blob */
 	size_t ca_key_len;
-	bool signature_valid;   /* the CA's signature verifies over the certificate */
+	bool signature_valid; /* the CA's signature verifies over the certificate */
 };
 /* Parses a certificate blob and checks its CA signature (signature_valid); -1 with err
  * for anything malformed. Never trusts a length; fills nothing on failure. */
-int sshcert_parse(const unsigned char *blob, size_t len, struct sshcert *out, char *err,
-    size_t errlen);
+int sshcert_parse(
+    const unsigned char *blob, size_t len, struct sshcert *out, char *err, size_t errlen);
 void sshcert_free(struct sshcert *c); /* the fields; c itself may be on the stack */
 /* Why c does not admit person from addr at now, as text in why; 0 when it does.
  * Checks type, principals, validity, critical options and the CA's signature; whether
@@ -322,10 +322,10 @@ bool fingerprint_matches(const struct gw_target *t, const char *fp);
 #define GW_FP_LEN 52 /* "SHA256:" + 43 base64 characters + NUL */
 enum sshsig_result {
 	SSHSIG_OK = 0,
-	SSHSIG_MALFORMED,        /* not an armored SSHSIG, bad magic or version */
+	SSHSIG_MALFORMED, /* not an armored SSHSIG, bad magic or version */
 	SSHSIG_WRONG_NAMESPACE,
-	SSHSIG_UNSUPPORTED,      /* key type or hash algorithm */
-	SSHSIG_BAD_SIGNATURE,    /* the signature does not verify over the message */
+	SSHSIG_UNSUPPORTED,   /* key type or hash algorithm */
+	SSHSIG_BAD_SIGNATURE, /* the signature does not verify over the message */
 };
 /* Decodes "TYPE BASE64 [comment]" into its wire blob (caller frees); -1 unless the
  * line holds a supported key. */
@@ -339,8 +339,8 @@ const char *sshsig_result_text(enum sshsig_result r);
 
 /* ticket.c: an owner's signed approval (R2). A ticket is a libconfig text file signed
  * with `ssh-keygen -Y sign -n gatewayd-ticket -f KEY FILE` (detached FILE.sig). */
-#define TICKET_NAMESPACE "gatewayd-ticket"
-#define TICKET_TEXT_MAX 16384
+#define TICKET_NAMESPACE   "gatewayd-ticket"
+#define TICKET_TEXT_MAX    16384
 #define TICKET_TARGETS_MAX 1000
 
 enum ticket_status {
@@ -357,14 +357,14 @@ enum ticket_status {
 
 struct gw_ticket {
 	char *id;
-	char *vendor;        /* vendor covered; for a person ticket, that person's vendor */
-	char *person;        /* NULL: every person of the vendor */
+	char *vendor; /* vendor covered; for a person ticket, that person's vendor */
+	char *person; /* NULL: every person of the vendor */
 	char **targets;
 	size_t ntargets;
-	time_t not_before;   /* valid in [not_before, not_after) */
+	time_t not_before; /* valid in [not_before, not_after) */
 	time_t not_after;
 	char *approver;
-	char *reason;        /* reason or work-order reference */
+	char *reason;          /* reason or work-order reference */
 	unsigned max_sessions; /* sessions that may be started under it; 0: unlimited */
 	/* Set by ticket_verify() and the store, not by the file: */
 	enum ticket_status status;
@@ -392,8 +392,8 @@ struct ticket_set {
 bool ticket_id_is_valid(const char *id);
 /* Parses ticket text; errors are "ORIGIN:LINE: problem" lines (caller frees). The new
  * ticket has status TICKET_UNSIGNED until ticket_verify(). */
-int ticket_parse(const char *text, size_t len, const char *origin, struct gw_ticket **out,
-    char **errors);
+int ticket_parse(
+    const char *text, size_t len, const char *origin, struct gw_ticket **out, char **errors);
 /* Checks the signature (sig NULL: unsigned), signer and approver scope against cfg;
  * sets t->status, t->problem and t->signer. */
 void ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig,
@@ -407,16 +407,15 @@ bool ticket_covers(const struct gw_ticket *t, const struct gw_person *p, const c
 struct ticket_set *ticketset_new(void);
 void ticketset_free(struct ticket_set *set);
 void ticketset_add_ticket(struct ticket_set *set, struct gw_ticket *t); /* takes t */
-void ticketset_add_revocation(struct ticket_set *set, const char *id, time_t at,
-    const char *reason);
-const struct gw_revocation *ticketset_find_revocation(const struct ticket_set *set,
-    const char *id);
+void ticketset_add_revocation(
+    struct ticket_set *set, const char *id, time_t at, const char *reason);
+const struct gw_revocation *ticketset_find_revocation(const struct ticket_set *set, const char *id);
 struct gw_ticket *ticketset_find_ticket(const struct ticket_set *set, const char *id);
 
 /* revocation.c: <state_dir>/revocations, one "TIME<TAB>ID<TAB>REASON" line per
  * revocation; appended, never rewritten or deleted. */
-int revocation_append(const char *state_dir, const char *id, time_t at, const char *reason,
-    char **error);
+int revocation_append(
+    const char *state_dir, const char *id, time_t at, const char *reason, char **error);
 /* Adds every recorded revocation to set; -1 (with errors) when the file exists but cannot
  * be read completely: the caller must then refuse access (fail closed). */
 int revocation_load(const char *state_dir, struct ticket_set *set, char **errors);
@@ -427,8 +426,8 @@ int revocation_load(const char *state_dir, struct ticket_set *set, char **errors
  * revocations. Tickets that fail verification stay in the set with their status (the
  * decision names them); files that cannot be parsed are reported in *errors. Returns -1
  * only when the store cannot be read reliably (refuse all access then). */
-int ticketstore_load(const char *state_dir, const struct gw_config *cfg,
-    struct ticket_set **out, char **errors);
+int ticketstore_load(
+    const char *state_dir, const struct gw_config *cfg, struct ticket_set **out, char **errors);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
  * ticket with different content. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
@@ -440,8 +439,8 @@ int file_read_bounded(const char *path, size_t max, char **out, size_t *len);
 
 /* decision.c: the access decision (R1). */
 struct access_request {
-	const char *person;  /* authenticated person id */
-	const char *target;  /* requested target name */
+	const char *person; /* authenticated person id */
+	const char *target; /* requested target name */
 	time_t now;
 };
 
@@ -452,13 +451,13 @@ enum deny_reason {
 	DENY_VENDOR_EXPIRED,
 	DENY_UNKNOWN_TARGET,
 	DENY_NO_GRANT,
-	DENY_NO_WINDOW,           /* the vendor has no access window configured */
+	DENY_NO_WINDOW, /* the vendor has no access window configured */
 	DENY_OUTSIDE_WINDOW,
-	DENY_NO_TICKET,           /* no ticket names this vendor/person and target */
+	DENY_NO_TICKET, /* no ticket names this vendor/person and target */
 	DENY_TICKET_NOT_YET_VALID,
 	DENY_TICKET_EXPIRED,
 	DENY_TICKET_REVOKED,
-	DENY_TICKET_USED_UP,      /* max_sessions reached */
+	DENY_TICKET_USED_UP, /* max_sessions reached */
 	DENY_TICKET_UNSIGNED,
 	DENY_TICKET_BAD_SIGNATURE,
 	DENY_TICKET_WRONG_NAMESPACE,
@@ -472,10 +471,10 @@ enum deny_reason {
 struct decision {
 	bool allow;
 	enum deny_reason reason;
-	char vendor_msg[GW_REASON_MAX]; /* short; shown to the vendor */
+	char vendor_msg[GW_REASON_MAX];   /* short; shown to the vendor */
 	char audit_msg[GW_AUDIT_MSG_MAX]; /* precise; for the audit log */
-	time_t ends_at;                 /* 0: no scheduled end */
-	unsigned channels;              /* granted channel kinds */
+	time_t ends_at;                   /* 0: no scheduled end */
+	unsigned channels;                /* granted channel kinds */
 	/* The ticket the decision is about (the one used, or the refused one), or "": */
 	char ticket_id[GW_ID_MAX + 1];
 	char approver[GW_ID_MAX + 1];
@@ -488,7 +487,7 @@ void policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets
 const char *deny_reason_name(enum deny_reason r);
 /* Why ticket t does not admit at now (signature, revocation, interval, sessions), or
  * DENY_NONE; what gets the precise text. Coverage of person and target is not checked. */
-enum deny_reason ticket_check_now(const struct gw_ticket *t, const struct ticket_set *set,
-    time_t now, char *what, size_t len);
+enum deny_reason ticket_check_now(
+    const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what, size_t len);
 
 #endif

@@ -23,8 +23,8 @@ reason_is_printable(const char *s)
 }
 
 int
-revocation_append(const char *state_dir, const char *id, time_t at, const char *reason,
-    char **error)
+revocation_append(
+    const char *state_dir, const char *id, time_t at, const char *reason, char **error)
 {
 	char when[GW_TIME_UTC_LEN], *path, *line;
 	ssize_t n;
@@ -36,17 +36,20 @@ revocation_append(const char *state_dir, const char *id, time_t at, const char *
 		return -1;
 	}
 	if (*reason == '\0' || strlen(reason) >= GW_REASON_MAX || !reason_is_printable(reason)) {
-		xasprintf(error, "the reason must be 1 to %d printable characters", GW_REASON_MAX - 1);
+		xasprintf(
+		    error, "the reason must be 1 to %d printable characters", GW_REASON_MAX - 1);
 		return -1;
 	}
 	time_format_utc(at, when);
 	len = xasprintf(&line, "%s\t%s\t%s\n", when, id, reason);
 	xasprintf(&path, "%s/revocations", state_dir);
-	/* One write() of a short line to an O_APPEND file: concurrent appenders never interleave. */
+	/* One write() of a short line to an O_APPEND file: concurrent appenders never interleave.
+	 */
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
 		xasprintf(error, "%s: %s", path, strerror(errno));
 	else if ((n = write(fd, line, (size_t)len)) != len)
-		xasprintf(error, "%s: write failed: %s", path, n < 0 ? strerror(errno) : "short write");
+		xasprintf(
+		    error, "%s: write failed: %s", path, n < 0 ? strerror(errno) : "short write");
 	else if (fsync(fd) != 0)
 		xasprintf(error, "%s: fsync failed: %s", path, strerror(errno));
 	else
@@ -90,7 +93,8 @@ revocation_load(const char *state_dir, struct ticket_set *set, char **errors)
 	xasprintf(&path, "%s/revocations", state_dir);
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno != ENOENT) {
-			xasprintf(errors, "%s:0: cannot read revocations: %s\n", path, strerror(errno));
+			xasprintf(
+			    errors, "%s:0: cannot read revocations: %s\n", path, strerror(errno));
 			rc = -1;
 		}
 		free(path);
@@ -102,14 +106,15 @@ revocation_load(const char *state_dir, struct ticket_set *set, char **errors)
 
 		lineno++;
 		if (n == 0 || line[n - 1] != '\n') {
-			xasprintf(errors, "%s:%lu: line is too long or unterminated\n", path, lineno);
+			xasprintf(
+			    errors, "%s:%lu: line is too long or unterminated\n", path, lineno);
 			rc = -1;
 			break;
 		}
 		line[n - 1] = '\0';
 		if (revocation_parse_line(line, set) != 0) {
-			xasprintf(errors, "%s:%lu: not a TIME<TAB>ID<TAB>REASON revocation line\n", path,
-			    lineno);
+			xasprintf(errors, "%s:%lu: not a TIME<TAB>ID<TAB>REASON revocation line\n",
+			    path, lineno);
 			rc = -1;
 			break;
 		}

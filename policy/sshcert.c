@@ -18,11 +18,11 @@ static const struct cert_type {
 	const char *plain;
 	int nfields; /* strings (mpints are strings on the wire) making up the key */
 } cert_types[] = {
-	{"ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", 1},
-	{"ssh-rsa-cert-v01@openssh.com", "ssh-rsa", 2},
-	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256", 2},
-	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384", 2},
-	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521", 2},
+	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", 1 },
+	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", 2 },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256", 2 },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384", 2 },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521", 2 },
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -56,7 +56,7 @@ cert_copy(const unsigned char *s, size_t len)
 static int
 cert_principals(struct sshcert *c, const unsigned char *s, size_t len, char *err, size_t errlen)
 {
-	struct wire w = {s, len};
+	struct wire w = { s, len };
 	const unsigned char *p;
 	size_t plen;
 
@@ -84,7 +84,7 @@ cert_principals(struct sshcert *c, const unsigned char *s, size_t len, char *err
 static int
 cert_critical(struct sshcert *c, const unsigned char *s, size_t len, char *err, size_t errlen)
 {
-	struct wire w = {s, len}, dw;
+	struct wire w = { s, len }, dw;
 	const unsigned char *name, *data, *v;
 	size_t nlen, dlen, vlen;
 	char **slot;
@@ -123,7 +123,7 @@ cert_critical(struct sshcert *c, const unsigned char *s, size_t len, char *err, 
 static int
 cert_extensions(const unsigned char *s, size_t len)
 {
-	struct wire w = {s, len};
+	struct wire w = { s, len };
 	const unsigned char *x;
 	size_t xlen;
 
@@ -134,15 +134,14 @@ cert_extensions(const unsigned char *s, size_t len)
 }
 
 int
-sshcert_parse(const unsigned char *blob, size_t len, struct sshcert *out, char *err,
-    size_t errlen)
+sshcert_parse(const unsigned char *blob, size_t len, struct sshcert *out, char *err, size_t errlen)
 {
 	const struct cert_type *ct = NULL;
 	const unsigned char *type, *nonce, *f, *keystart, *keyid, *princ, *crit, *ext, *res, *ca,
 	    *sig;
 	size_t tlen, nlen, flen, kidlen, plen, clen, elen, rlen, calen, siglen, signed_len, i,
 	    plainlen;
-	struct wire w = {blob, len};
+	struct wire w = { blob, len };
 	struct sshcert c;
 	unsigned char *p;
 	int k;
@@ -307,8 +306,8 @@ sshcert_source_allows(const char *list, const char *addr)
 }
 
 int
-sshcert_check(const struct sshcert *c, const char *person, const char *addr, time_t now,
-    char *why, size_t whylen)
+sshcert_check(const struct sshcert *c, const char *person, const char *addr, time_t now, char *why,
+    size_t whylen)
 {
 	char t[GW_TIME_UTC_LEN];
 	size_t i;
@@ -331,12 +330,14 @@ sshcert_check(const struct sshcert *c, const char *person, const char *addr, tim
 		return -1;
 	}
 	if (now < 0 || (uint64_t)now < c->valid_after) {
-		time_format_utc((time_t)(c->valid_after > INT64_MAX ? INT64_MAX : c->valid_after), t);
+		time_format_utc(
+		    (time_t)(c->valid_after > INT64_MAX ? INT64_MAX : c->valid_after), t);
 		cert_err(why, whylen, "certificate not yet valid (from %s)", t);
 		return -1;
 	}
 	if ((uint64_t)now >= c->valid_before) {
-		time_format_utc((time_t)(c->valid_before > INT64_MAX ? INT64_MAX : c->valid_before), t);
+		time_format_utc(
+		    (time_t)(c->valid_before > INT64_MAX ? INT64_MAX : c->valid_before), t);
 		cert_err(why, whylen, "certificate expired (at %s)", t);
 		return -1;
 	}
@@ -382,7 +383,8 @@ sshcert_revoked(const char *list, const struct sshcert *c, char *what, size_t wh
 		}
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		while (len > 0 && (buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		while (len > 0 &&
+		    (buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 			buf[--len] = '\0';
 		if (buf[0] == '\0' || buf[0] == '#') {
 			if (nl == NULL)
@@ -391,7 +393,8 @@ sshcert_revoked(const char *list, const struct sshcert *c, char *what, size_t wh
 		}
 		if (strncmp(buf, "serial ", 7) == 0) {
 			v = buf + 7;
-			if (*v < '0' || *v > '9' || (serial = strtoull(v, &end, 10), *end != '\0')) {
+			if (*v < '0' || *v > '9' ||
+			    (serial = strtoull(v, &end, 10), *end != '\0')) {
 				cert_err(what, whatlen, "line %d: bad serial", lineno);
 				return -1;
 			}
@@ -408,7 +411,8 @@ sshcert_revoked(const char *list, const struct sshcert *c, char *what, size_t wh
 			if (strcmp(buf + 12, fp) == 0)
 				goto revoked;
 		} else {
-			cert_err(what, whatlen, "line %d: expected serial, key-id or fingerprint", lineno);
+			cert_err(what, whatlen, "line %d: expected serial, key-id or fingerprint",
+			    lineno);
 			return -1;
 		}
 		if (nl == NULL)

@@ -15,12 +15,12 @@
 
 #include "common/xmalloc.h"
 
-#define SSHSIG_MAGIC "SSHSIG"
+#define SSHSIG_MAGIC     "SSHSIG"
 #define SSHSIG_MAGIC_LEN 6
-#define SSHSIG_VERSION 1
+#define SSHSIG_VERSION   1
 #define SSHSIG_ARMOR_MAX 16384 /* an RSA-16384 signature is well below this */
-#define SSHKEY_LINE_MAX 16384
-#define RSA_MIN_BITS 2048
+#define SSHKEY_LINE_MAX  16384
+#define RSA_MIN_BITS     2048
 
 static const char armor_begin[] = "-----BEGIN SSH SIGNATURE-----";
 static const char armor_end[] = "-----END SSH SIGNATURE-----";
@@ -136,16 +136,16 @@ static const struct ecdsa_curve {
 	const char *group;
 	const char *md;
 } ecdsa_curves[] = {
-	{"ecdsa-sha2-nistp256", "nistp256", "prime256v1", "SHA256"},
-	{"ecdsa-sha2-nistp384", "nistp384", "secp384r1", "SHA384"},
-	{"ecdsa-sha2-nistp521", "nistp521", "secp521r1", "SHA512"},
+	{ "ecdsa-sha2-nistp256", "nistp256", "prime256v1", "SHA256" },
+	{ "ecdsa-sha2-nistp384", "nistp384", "secp384r1", "SHA384" },
+	{ "ecdsa-sha2-nistp521", "nistp521", "secp521r1", "SHA512" },
 };
 
 /* The public key in an SSH key blob, or NULL; *curve is set for ECDSA keys. */
 static EVP_PKEY *
 pkey_from_blob(const unsigned char *blob, size_t len, const struct ecdsa_curve **curve)
 {
-	struct wire w = {blob, len};
+	struct wire w = { blob, len };
 	const unsigned char *type, *a, *b;
 	size_t tlen, alen, blen, i;
 	EVP_PKEY *pkey = NULL;
@@ -180,12 +180,13 @@ pkey_from_blob(const unsigned char *blob, size_t len, const struct ecdsa_curve *
 
 		if (!wire_equals(type, tlen, ecdsa_curves[i].key_type))
 			continue;
-		if (wire_string(&w, &a, &alen) != 0 || !wire_equals(a, alen, ecdsa_curves[i].ssh_name) ||
+		if (wire_string(&w, &a, &alen) != 0 ||
+		    !wire_equals(a, alen, ecdsa_curves[i].ssh_name) ||
 		    wire_string(&w, &b, &blen) != 0 || w.left != 0)
 			return NULL;
 		bld = OSSL_PARAM_BLD_new();
-		if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-		    ecdsa_curves[i].group, 0) == 1 &&
+		if (OSSL_PARAM_BLD_push_utf8_string(
+		        bld, OSSL_PKEY_PARAM_GROUP_NAME, ecdsa_curves[i].group, 0) == 1 &&
 		    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, b, blen) == 1)
 			pkey = pkey_from_params("EC", bld);
 		OSSL_PARAM_BLD_free(bld);
@@ -267,7 +268,7 @@ sshsig_check(EVP_PKEY *pkey, const struct ecdsa_curve *curve, const unsigned cha
     size_t keytypelen, const unsigned char *sig, size_t siglen, const unsigned char *data,
     size_t datalen)
 {
-	struct wire w = {sig, siglen}, rs;
+	struct wire w = { sig, siglen }, rs;
 	const unsigned char *type, *bytes;
 	size_t tlen, blen;
 	const EVP_MD *md = NULL;
@@ -276,7 +277,8 @@ sshsig_check(EVP_PKEY *pkey, const struct ecdsa_curve *curve, const unsigned cha
 	EVP_MD_CTX *ctx;
 	bool ok;
 
-	if (wire_string(&w, &type, &tlen) != 0 || wire_string(&w, &bytes, &blen) != 0 || w.left != 0)
+	if (wire_string(&w, &type, &tlen) != 0 || wire_string(&w, &bytes, &blen) != 0 ||
+	    w.left != 0)
 		return false;
 	if (wire_equals(keytype, keytypelen, "ssh-ed25519")) {
 		if (!wire_equals(type, tlen, "ssh-ed25519") || blen != 64)
@@ -324,13 +326,13 @@ sshsig_check(EVP_PKEY *pkey, const struct ecdsa_curve *curve, const unsigned cha
 }
 
 bool
-sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned char *sig,
-    size_t siglen, const unsigned char *data, size_t datalen)
+sshkey_verify_blob(const unsigned char *key, size_t keylen, const unsigned char *sig, size_t siglen,
+    const unsigned char *data, size_t datalen)
 {
 	const struct ecdsa_curve *curve;
 	const unsigned char *keytype;
 	size_t ktlen;
-	struct wire w = {key, keylen};
+	struct wire w = { key, keylen };
 	EVP_PKEY *pkey;
 	bool ok;
 
@@ -395,7 +397,8 @@ sshsig_verify(const char *armored, size_t armored_len, const void *msg, size_t m
 	}
 	if (EVP_Digest(msg, msg_len, hash, &hashlen, md, NULL) != 1)
 		goto out;
-	/* The signed data: MAGIC, string namespace, string reserved, string hash alg, string H(msg). */
+	/* The signed data: MAGIC, string namespace, string reserved, string hash alg, string
+	 * H(msg). */
 	datalen = SSHSIG_MAGIC_LEN + 4 + nslen + 4 + rlen + 4 + hlen + 4 + hashlen;
 	data = p = xmalloc(datalen);
 	memcpy(p, SSHSIG_MAGIC, SSHSIG_MAGIC_LEN);

@@ -80,7 +80,8 @@ parser_string(struct ticket_parser *tp, const config_setting_t *root, const char
 		return NULL;
 	}
 	if ((v = config_setting_get_string(s)) == NULL || *v == '\0' || (n = strlen(v)) > max) {
-		parser_error(tp, s, "\"%s\" must be a non-empty string of at most %zu bytes", key, max);
+		parser_error(
+		    tp, s, "\"%s\" must be a non-empty string of at most %zu bytes", key, max);
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
@@ -136,8 +137,8 @@ parser_targets(struct ticket_parser *tp, const config_setting_t *root, struct gw
 static void
 parser_check_keys(struct ticket_parser *tp, const config_setting_t *root)
 {
-	static const char *const known[] = {"id", "vendor", "person", "targets", "not_before",
-	    "not_after", "approver", "reason", "max_sessions", NULL};
+	static const char *const known[] = { "id", "vendor", "person", "targets", "not_before",
+		"not_after", "approver", "reason", "max_sessions", NULL };
 	int i, n = config_setting_length(root);
 
 	for (i = 0; i < n; i++) {
@@ -193,18 +194,20 @@ parser_fields(struct ticket_parser *tp, const config_setting_t *root, struct gw_
 		long long v = config_setting_get_int64(ms);
 
 		if ((config_setting_type(ms) != CONFIG_TYPE_INT &&
-		    config_setting_type(ms) != CONFIG_TYPE_INT64) || v < 1 || v > 1000000)
-			parser_error(tp, ms, "\"max_sessions\" must be an integer from 1 to 1000000");
+		        config_setting_type(ms) != CONFIG_TYPE_INT64) ||
+		    v < 1 || v > 1000000)
+			parser_error(
+			    tp, ms, "\"max_sessions\" must be an integer from 1 to 1000000");
 		else
 			t->max_sessions = (unsigned)v;
 	}
 }
 
 int
-ticket_parse(const char *text, size_t len, const char *origin, struct gw_ticket **out,
-    char **errors)
+ticket_parse(
+    const char *text, size_t len, const char *origin, struct gw_ticket **out, char **errors)
 {
-	struct ticket_parser tp = {.origin = origin};
+	struct ticket_parser tp = { .origin = origin };
 	struct gw_ticket *t;
 	config_t lc;
 	char *buf;
@@ -220,7 +223,8 @@ ticket_parse(const char *text, size_t len, const char *origin, struct gw_ticket 
 	buf = xstrndup(text, len);
 	config_init(&lc);
 	if (!config_read_string(&lc, buf)) {
-		xasprintf(errors, "%s:%d: %s\n", origin, config_error_line(&lc), config_error_text(&lc));
+		xasprintf(
+		    errors, "%s:%d: %s\n", origin, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
 		free(buf);
 		return -1;
@@ -282,15 +286,17 @@ ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig
 	case SSHSIG_OK:
 		break;
 	case SSHSIG_WRONG_NAMESPACE:
-		ticket_refuse(t, TICKET_WRONG_NAMESPACE, "ticket %s: %s", t->id, sshsig_result_text(r));
+		ticket_refuse(
+		    t, TICKET_WRONG_NAMESPACE, "ticket %s: %s", t->id, sshsig_result_text(r));
 		return;
 	case SSHSIG_UNSUPPORTED:
-		ticket_refuse(t, TICKET_UNSUPPORTED_SIGNATURE, "ticket %s: %s", t->id,
-		    sshsig_result_text(r));
+		ticket_refuse(
+		    t, TICKET_UNSUPPORTED_SIGNATURE, "ticket %s: %s", t->id, sshsig_result_text(r));
 		return;
 	case SSHSIG_MALFORMED:
 	case SSHSIG_BAD_SIGNATURE:
-		ticket_refuse(t, TICKET_BAD_SIGNATURE, "ticket %s: %s", t->id, sshsig_result_text(r));
+		ticket_refuse(
+		    t, TICKET_BAD_SIGNATURE, "ticket %s: %s", t->id, sshsig_result_text(r));
 		return;
 	}
 	sshkey_fingerprint(blob, bloblen, t->signer);
@@ -298,24 +304,32 @@ ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig
 	free(blob);
 	named = config_find_approver(cfg, t->approver);
 	if (signer == NULL) {
-		ticket_refuse(t, TICKET_UNKNOWN_SIGNER, "ticket %s was signed by key %s, which is no "
-		    "approver's key", t->id, t->signer);
+		ticket_refuse(t, TICKET_UNKNOWN_SIGNER,
+		    "ticket %s was signed by key %s, which is no "
+		    "approver's key",
+		    t->id, t->signer);
 		return;
 	}
 	if (named == NULL) {
-		ticket_refuse(t, TICKET_UNKNOWN_APPROVER, "ticket %s names approver %s, who is not "
-		    "configured (signed by approver %s)", t->id, t->approver, signer->name);
+		ticket_refuse(t, TICKET_UNKNOWN_APPROVER,
+		    "ticket %s names approver %s, who is not "
+		    "configured (signed by approver %s)",
+		    t->id, t->approver, signer->name);
 		return;
 	}
 	if (named != signer) {
-		ticket_refuse(t, TICKET_WRONG_SIGNER, "ticket %s names approver %s but was signed by "
-		    "approver %s", t->id, named->name, signer->name);
+		ticket_refuse(t, TICKET_WRONG_SIGNER,
+		    "ticket %s names approver %s but was signed by "
+		    "approver %s",
+		    t->id, named->name, signer->name);
 		return;
 	}
 	for (i = 0; i < t->ntargets; i++) {
 		if (!approver_may_approve(named, t->vendor, t->targets[i])) {
-			ticket_refuse(t, TICKET_OUT_OF_SCOPE, "approver %s may not approve vendor %s "
-			    "on target %s (ticket %s)", named->name, t->vendor, t->targets[i], t->id);
+			ticket_refuse(t, TICKET_OUT_OF_SCOPE,
+			    "approver %s may not approve vendor %s "
+			    "on target %s (ticket %s)",
+			    named->name, t->vendor, t->targets[i], t->id);
 			return;
 		}
 	}
@@ -355,7 +369,8 @@ ticket_names_target(const struct gw_ticket *t, const char *target)
 bool
 ticket_covers(const struct gw_ticket *t, const struct gw_person *p, const char *target)
 {
-	if (t->person != NULL ? strcmp(t->person, p->id) != 0 : strcmp(t->vendor, p->vendor->id) != 0)
+	if (t->person != NULL ? strcmp(t->person, p->id) != 0
+	                      : strcmp(t->vendor, p->vendor->id) != 0)
 		return false;
 	return ticket_names_target(t, target);
 }
@@ -396,8 +411,8 @@ ticketset_add_revocation(struct ticket_set *set, const char *id, time_t at, cons
 {
 	struct gw_revocation *r;
 
-	set->revocations = xreallocarray(set->revocations, set->nrevocations + 1,
-	    sizeof(*set->revocations));
+	set->revocations =
+	    xreallocarray(set->revocations, set->nrevocations + 1, sizeof(*set->revocations));
 	r = &set->revocations[set->nrevocations++];
 	r->id = xstrdup(id);
 	r->at = at;

@@ -83,8 +83,8 @@ store_count_used(int dirfd, const char *id)
 
 /* Loads one ticket; NULL (with a note in *errors) when it cannot be parsed. */
 static struct gw_ticket *
-store_load_one(int dirfd, const char *dir, const char *id, const struct gw_config *cfg,
-    char **errors)
+store_load_one(
+    int dirfd, const char *dir, const char *id, const struct gw_config *cfg, char **errors)
 {
 	char *name, *text = NULL, *sig = NULL, *origin, *perr = NULL, *line;
 	size_t len, siglen = 0;
@@ -102,7 +102,8 @@ store_load_one(int dirfd, const char *dir, const char *id, const struct gw_confi
 		goto fail;
 	}
 	if (strcmp(t->id, id) != 0) {
-		xasprintf(&line, "%s:0: ticket id \"%s\" does not match its file name\n", origin, t->id);
+		xasprintf(
+		    &line, "%s:0: ticket id \"%s\" does not match its file name\n", origin, t->id);
 		ticket_free(t);
 		t = NULL;
 		goto fail;
@@ -126,8 +127,8 @@ out:
 }
 
 int
-ticketstore_load(const char *state_dir, const struct gw_config *cfg, struct ticket_set **out,
-    char **errors)
+ticketstore_load(
+    const char *state_dir, const struct gw_config *cfg, struct ticket_set **out, char **errors)
 {
 	struct ticket_set *set = ticketset_new();
 	char *dir, *rerr = NULL;
@@ -153,7 +154,8 @@ ticketstore_load(const char *state_dir, const struct gw_config *cfg, struct tick
 		if (!ticket_id_is_valid(id)) {
 			char *line;
 
-			xasprintf(&line, "%s:0: ignoring a file that is not named ID.ticket\n", dir);
+			xasprintf(
+			    &line, "%s:0: ignoring a file that is not named ID.ticket\n", dir);
 			errors_append(errors, line);
 			free(line);
 		} else if ((t = store_load_one(dirfd(d), dir, id, cfg, errors)) != NULL) {
@@ -179,8 +181,8 @@ ticketstore_load(const char *state_dir, const struct gw_config *cfg, struct tick
 
 /* Writes data to dir/name through a temporary file; replace: whether name may exist. */
 static int
-store_write(const char *dir, const char *name, const char *data, size_t len, bool replace,
-    char **error)
+store_write(
+    const char *dir, const char *name, const char *data, size_t len, bool replace, char **error)
 {
 	char *tmp, *path;
 	ssize_t n;
@@ -194,7 +196,8 @@ store_write(const char *dir, const char *name, const char *data, size_t len, boo
 	}
 	n = write(fd, data, len);
 	if (n < 0 || (size_t)n != len || fsync(fd) != 0) {
-		xasprintf(error, "%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "short write");
+		xasprintf(
+		    error, "%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "short write");
 		close(fd);
 		unlink(tmp);
 		goto out;
@@ -233,8 +236,10 @@ ticketstore_install(const char *state_dir, const char *id, const char *text, siz
 	}
 	if (file_read_bounded(name, TICKET_TEXT_MAX, &old, &oldlen) == 0 &&
 	    (oldlen != len || memcmp(old, text, len) != 0)) {
-		xasprintf(error, "a different ticket %s is already installed; tickets are never "
-		    "replaced, issue one with a new id", id);
+		xasprintf(error,
+		    "a different ticket %s is already installed; tickets are never "
+		    "replaced, issue one with a new id",
+		    id);
 		goto out;
 	}
 	free(name);

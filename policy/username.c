@@ -42,7 +42,8 @@ username_parse(const char *name, struct gw_username *out, const char **why)
 	}
 	memcpy(out->person, name, plen);
 	if (!name_is_valid(out->person)) {
-		*why = "user name must be PERSON+TARGET (lower-case letters, digits, '.', '_', '-')";
+		*why =
+		    "user name must be PERSON+TARGET (lower-case letters, digits, '.', '_', '-')";
 		return -1;
 	}
 	if (plus == NULL)
@@ -53,7 +54,8 @@ username_parse(const char *name, struct gw_username *out, const char **why)
 	}
 	memcpy(out->target, plus + 1, n - plen - 1);
 	if (!name_is_valid(out->target)) {
-		*why = "target name has characters other than lower-case letters, digits, '.', '_', '-'";
+		*why = "target name has characters other than lower-case letters, digits, '.', "
+		       "'_', '-'";
 		return -1;
 	}
 	return 0;

@@ -21,7 +21,7 @@
 #include "common/xmalloc.h"
 
 #define WINDOW_TZ_NAME_MAX 128
-#define WINDOW_MAX_STEPS 1000 /* bound on the loops that follow chained windows */
+#define WINDOW_MAX_STEPS   1000 /* bound on the loops that follow chained windows */
 
 struct window_span {
 	time_t open, close; /* [open, close) */
@@ -86,7 +86,7 @@ tz_wall(time_t t)
 static time_t
 tz_instant(time_t wall)
 {
-	static const time_t probes[] = {-86400, 0, 86400};
+	static const time_t probes[] = { -86400, 0, 86400 };
 	time_t best = 0, lo = 0, hi = 0;
 	bool found = false;
 	size_t i;
@@ -230,7 +230,7 @@ bool
 window_levels_contain(const struct gw_window_set *const *levels, size_t nlevels, time_t now,
     time_t limit, time_t *ends_at)
 {
-	struct tz_guard g = {0};
+	struct tz_guard g = { 0 };
 	time_t end = limit, e;
 	bool in = nlevels > 0 && levels[0]->n > 0;
 	size_t i;
@@ -256,7 +256,7 @@ time_t
 window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevels, time_t now,
     time_t horizon, const struct gw_window **opener)
 {
-	struct tz_guard g = {0};
+	struct tz_guard g = { 0 };
 	struct window_span s;
 	time_t c = now + 1, dummy, found = 0;
 	int steps;
@@ -296,7 +296,8 @@ window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevel
 		}
 		if (all) {
 			found = c;
-			/* Opening at now + 1: the vendor's window that contains it is the one to name. */
+			/* Opening at now + 1: the vendor's window that contains it is the one to
+			 * name. */
 			for (j = 0; *opener == NULL && j < levels[0]->n; j++)
 				if (window_span_at(&g, &levels[0]->windows[j], c, &s))
 					*opener = &levels[0]->windows[j];
@@ -314,8 +315,8 @@ window_levels_next_open(const struct gw_window_set *const *levels, size_t nlevel
 void
 window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, size_t len)
 {
-	static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	struct tz_guard g = {0};
+	static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	struct tz_guard g = { 0 };
 	struct tm tm;
 
 	if (w->days == 0) {
@@ -329,7 +330,8 @@ window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, 
 	tz_restore(&g);
 	/* Within the coming week the weekday names the day; beyond it the date does. */
 	if (at - now < 6 * 86400)
-		snprintf(buf, len, "%s %02d:%02d %s", wdays[tm.tm_wday], tm.tm_hour, tm.tm_min, w->tz);
+		snprintf(
+		    buf, len, "%s %02d:%02d %s", wdays[tm.tm_wday], tm.tm_hour, tm.tm_min, w->tz);
 	else
 		snprintf(buf, len, "%s %04d-%02d-%02d %02d:%02d %s", wdays[tm.tm_wday],
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, w->tz);
@@ -350,7 +352,7 @@ window_tz_is_valid(const char *name)
 		char c = name[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '/' || c == '_' || c == '-' || c == '+'))
+		        c == '/' || c == '_' || c == '-' || c == '+'))
 			return false;
 	}
 	xasprintf(&path, "%s/%s", dir != NULL && *dir != '\0' ? dir : "/usr/share/zoneinfo", name);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # test.sh: everything CI checks, from a fresh Debian 12 machine: installs missing packages,
 # builds the normal and the sanitizer (ASan+UBSan) build, runs every unit and integration test
-# in both, runs each libFuzzer harness briefly (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds each,
-# default 10), prints "N passed, N failed" and exits non-zero on any failure.
+# in both, checks the C style (clang-format), runs each libFuzzer harness briefly
+# (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds each, default 10) and one scenario under valgrind
+# (scripts/valgrind.sh), prints "N passed, N failed" and exits non-zero on any failure.
 # GW_BULK_MB_SANITIZE (default 20) sizes the bulk round trip in the slower sanitizer run.
 set -u
 . "$(dirname "$0")/lib/setup.sh"
@@ -33,6 +34,14 @@ if gw_build build-sanitize -DGW_SANITIZE=ON; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		GW_BULK_MB="${GW_BULK_MB_SANITIZE:-20}"
+else
+	failed=$((failed + 1))
+fi
+# The C sources stay in the project's style (.clang-format).
+gw_say "clang-format"
+if find common policy gatewayd tools tests bench -name '*.[ch]' -print0 |
+	xargs -0 clang-format --dry-run -Werror; then
+	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
 fi

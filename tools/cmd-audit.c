@@ -10,7 +10,7 @@
 static int
 cmd_audit_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, 'k'}, {0}};
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' }, { 0 } };
 	const struct gw_config *cfg;
 	const char *keyfile = NULL, *path;
 	struct sealkey *key;

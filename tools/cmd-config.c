@@ -18,8 +18,8 @@ cmd_config_exec(struct ctl_context *ctx, int argc, char **argv)
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return 1;
 	if (strcmp(argv[1], "check") == 0) {
-		printf("%s: valid (%zu vendors, %zu targets, %zu grants)\n", cfg->path, cfg->nvendors,
-		    cfg->ntargets, cfg->ngrants);
+		printf("%s: valid (%zu vendors, %zu targets, %zu grants)\n", cfg->path,
+		    cfg->nvendors, cfg->ntargets, cfg->ngrants);
 		return 0;
 	}
 	for (i = 0; i < cfg->ntargets; i++)

@@ -19,9 +19,12 @@ history_recording(const char *path, const json_t *meta, void *arg)
 {
 	const struct sealkey *key = arg;
 	static const char *const kind[] = {
-		[VERDICT_INTACT] = "intact", [VERDICT_TRUNCATED] = "truncated",
-		[VERDICT_TAMPERED] = "tampered", [VERDICT_BAD_SIGNATURE] = "bad-signature",
-		[VERDICT_UNKNOWN_KEY] = "unknown-key", [VERDICT_UNREADABLE] = "unreadable",
+		[VERDICT_INTACT] = "intact",
+		[VERDICT_TRUNCATED] = "truncated",
+		[VERDICT_TAMPERED] = "tampered",
+		[VERDICT_BAD_SIGNATURE] = "bad-signature",
+		[VERDICT_UNKNOWN_KEY] = "unknown-key",
+		[VERDICT_UNREADABLE] = "unreadable",
 	};
 	struct verdict v;
 
@@ -36,9 +39,9 @@ history_recording(const char *path, const json_t *meta, void *arg)
 static int
 cmd_history_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {EVIDENCE_FILTER_OPTIONS,
-	    {"key", required_argument, NULL, 'k'}, {0}};
-	struct recording_filter filter = {0};
+	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS,
+		{ "key", required_argument, NULL, 'k' }, { 0 } };
+	struct recording_filter filter = { 0 };
 	const char *dirname = NULL, *keyfile = NULL, *dir;
 	struct sealkey *key;
 	int ch, rc;
@@ -68,6 +71,7 @@ usage:
 
 const struct ctl_command cmd_history_entry = {
 	.name = "history",
-	.usage = "[--person P] [--vendor V] [--target T] [--from D] [--to D] [--dir DIR] [--key FILE]",
+	.usage =
+	    "[--person P] [--vendor V] [--target T] [--from D] [--to D] [--dir DIR] [--key FILE]",
 	.exec = cmd_history_exec,
 };

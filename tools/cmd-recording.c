@@ -10,7 +10,7 @@
 static int
 cmd_recording_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"key", required_argument, NULL, 'k'}, {0}};
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' }, { 0 } };
 	const char *keyfile = NULL;
 	struct sealkey *key;
 	struct verdict v;

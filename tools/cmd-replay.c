@@ -25,8 +25,8 @@ replay_wait(double seconds)
 static int
 cmd_replay_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"speed", required_argument, NULL, 's'},
-	    {"idle-limit", required_argument, NULL, 'i'}, {0}};
+	static const struct option opts[] = { { "speed", required_argument, NULL, 's' },
+		{ "idle-limit", required_argument, NULL, 'i' }, { 0 } };
 	double speed = 1, idle = 0, last = 0, gap;
 	struct castfile *cf;
 	struct cast_event ev;

@@ -39,23 +39,24 @@ search_recording(const char *path, const json_t *meta, void *arg)
 {
 	struct search *s = arg;
 	const char *started = json_string_value(json_object_get(meta, "started"));
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 
 	s->session = json_string_value(json_object_get(meta, "session_id"));
 	if (s->session == NULL)
 		s->session = path;
-	s->started = started != NULL && strptime(started, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ?
-	    timegm(&tm) : 0;
+	s->started = started != NULL && strptime(started, "%Y-%m-%dT%H:%M:%S", &tm) != NULL
+	    ? timegm(&tm)
+	    : 0;
 	transcript_render(path, search_line, s);
 }
 
 static int
 cmd_search_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {EVIDENCE_FILTER_OPTIONS, {0}};
-	struct recording_filter filter = {0};
+	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS, { 0 } };
+	struct recording_filter filter = { 0 };
 	const char *dirname = NULL, *dir;
-	struct search s = {0};
+	struct search s = { 0 };
 	int ch;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */

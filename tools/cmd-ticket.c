@@ -16,9 +16,9 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/seal.h"
 
-#define TICKET_USAGE \
-	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n" \
-	"             --approver NAME --reason TEXT [--max-sessions N] [-o FILE]\n" \
+#define TICKET_USAGE                                                                               \
+	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
+	"             --approver NAME --reason TEXT [--max-sessions N] [-o FILE]\n"                \
 	"         ticket verify FILE | install FILE | list [--active] | revoke ID --reason TEXT\n" \
 	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
 
@@ -64,16 +64,16 @@ static int
 cmd_ticket_new(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"id", required_argument, NULL, 'i'},
-		{"vendor", required_argument, NULL, 'v'},
-		{"person", required_argument, NULL, 'p'},
-		{"target", required_argument, NULL, 't'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 'u'},
-		{"approver", required_argument, NULL, 'a'},
-		{"reason", required_argument, NULL, 'r'},
-		{"max-sessions", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
+		{ "id", required_argument, NULL, 'i' },
+		{ "vendor", required_argument, NULL, 'v' },
+		{ "person", required_argument, NULL, 'p' },
+		{ "target", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 'u' },
+		{ "approver", required_argument, NULL, 'a' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *id = NULL, *vendor = NULL, *person = NULL, *approver = NULL, *reason = NULL;
 	const char *from = NULL, *to = NULL, *out = NULL, *max = NULL;
@@ -91,15 +91,33 @@ cmd_ticket_new(int argc, char **argv)
 	root = config_root_setting(&lc);
 	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'i': id = optarg; break;
-		case 'v': vendor = optarg; break;
-		case 'p': person = optarg; break;
-		case 'f': from = optarg; break;
-		case 'u': to = optarg; break;
-		case 'a': approver = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'm': max = optarg; break;
-		case 'o': out = optarg; break;
+		case 'i':
+			id = optarg;
+			break;
+		case 'v':
+			vendor = optarg;
+			break;
+		case 'p':
+			person = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'u':
+			to = optarg;
+			break;
+		case 'a':
+			approver = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'm':
+			max = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 't':
 			if (ntargets == TICKET_TARGETS_MAX)
 				goto usage;
@@ -112,7 +130,8 @@ cmd_ticket_new(int argc, char **argv)
 	if (optind != argc || id == NULL || from == NULL || to == NULL)
 		goto usage;
 	if (ticket_parse_time(from, now, &t_from) != 0 || ticket_parse_time(to, now, &t_to) != 0) {
-		fprintf(stderr, "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
+		fprintf(stderr,
+		    "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
 		    "2027-03-01, now or +N[mhd]\n");
 		goto done;
 	}
@@ -152,8 +171,8 @@ cmd_ticket_new(int argc, char **argv)
 		fprintf(stderr, "gatewayctl ticket new: %s: %s\n", out, strerror(errno));
 		goto done;
 	} else {
-		fprintf(stderr, "wrote %s; sign it with:\n  ssh-keygen -Y sign -n %s -f KEY %s\n", out,
-		    TICKET_NAMESPACE, out);
+		fprintf(stderr, "wrote %s; sign it with:\n  ssh-keygen -Y sign -n %s -f KEY %s\n",
+		    out, TICKET_NAMESPACE, out);
 	}
 	rc = 0;
 	goto done;
@@ -221,7 +240,8 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 	if (t->status == TICKET_VALID)
 		printf("  signature: good, by approver %s (%s)\n", ap ? ap->name : "?", t->signer);
 	else
-		printf("  signature: REFUSED (%s): %s\n", ticket_status_name(t->status), t->problem);
+		printf(
+		    "  signature: REFUSED (%s): %s\n", ticket_status_name(t->status), t->problem);
 	if (config_find_vendor(cfg, t->vendor) == NULL)
 		printf("  warning:   vendor %s is not configured\n", t->vendor);
 	else if (t->person != NULL && config_find_person(cfg, t->person) == NULL)
@@ -300,20 +320,24 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	r = ticket_check_now(t, set, now, what, sizeof(what));
 	if (!install) {
 		rc = r == DENY_NONE ? 0 : 1;
-	} else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
+	} else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED ||
+	    r == DENY_TICKET_REVOKED) {
 		fprintf(stderr, "gatewayctl ticket install: not installing %s: %s\n", t->id, what);
-	} else if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) != 0) {
+	} else if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) !=
+	    0) {
 		fprintf(stderr, "gatewayctl ticket install: %s\n", error);
 	} else {
 		printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
 		rc = 0;
 		if (ticket_audit(cfg, "ticket_installed",
-			json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id, "vendor",
-			    t->vendor, "person", t->person, "approver", t->approver, "signer",
-			    t->signer, "not_before", (json_int_t)t->not_before, "not_after",
-			    (json_int_t)t->not_after)) != 0) {
-			fprintf(stderr, "gatewayctl ticket install: installed, but the audit event "
-			    "could not be written to %s\n", cfg->audit_log);
+		        json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id, "vendor",
+		            t->vendor, "person", t->person, "approver", t->approver, "signer",
+		            t->signer, "not_before", (json_int_t)t->not_before, "not_after",
+		            (json_int_t)t->not_after)) != 0) {
+			fprintf(stderr,
+			    "gatewayctl ticket install: installed, but the audit event "
+			    "could not be written to %s\n",
+			    cfg->audit_log);
 			rc = 1;
 		}
 	}
@@ -369,8 +393,8 @@ static int
 cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"reason", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct gw_config *cfg;
 	struct ticket_set *set;
@@ -400,14 +424,16 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 	}
 	printf("revoked ticket %s\n", id);
 	if (ticket_audit(cfg, "ticket_revoked",
-		json_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
-		fprintf(stderr, "gatewayctl ticket revoke: revoked, but the audit event could not be "
-		    "written to %s\n", cfg->audit_log);
+	        json_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
+		fprintf(stderr,
+		    "gatewayctl ticket revoke: revoked, but the audit event could not be "
+		    "written to %s\n",
+		    cfg->audit_log);
 		rc = 1;
 	}
 	if ((set = ticket_store(cfg)) != NULL && ticketset_find_ticket(set, id) == NULL)
-		fprintf(stderr, "note: no installed ticket has id %s; the revocation is kept anyway\n",
-		    id);
+		fprintf(stderr,
+		    "note: no installed ticket has id %s; the revocation is kept anyway\n", id);
 	ticketset_free(set);
 	return rc;
 }
@@ -426,7 +452,8 @@ cmd_ticket_exec(struct ctl_context *ctx, int argc, char **argv)
 		return cmd_ticket_new(argc, argv);
 	if ((strcmp(sub, "verify") == 0 || strcmp(sub, "install") == 0) && argc == 2)
 		return cmd_ticket_verify(ctx, argv[1], strcmp(sub, "install") == 0);
-	if (strcmp(sub, "list") == 0 && (argc == 1 || (argc == 2 && strcmp(argv[1], "--active") == 0)))
+	if (strcmp(sub, "list") == 0 &&
+	    (argc == 1 || (argc == 2 && strcmp(argv[1], "--active") == 0)))
 		return cmd_ticket_list(ctx, argc == 2);
 	if (strcmp(sub, "revoke") == 0)
 		return cmd_ticket_revoke(ctx, argc, argv);

@@ -21,16 +21,17 @@ transfers_row(const json_t *ev)
 	char bytes[64] = "";
 	const char *sha = transfers_str(ev, "sha256");
 
-	if (json_object_get(ev, "bytes_written") != NULL || json_object_get(ev, "bytes_read") != NULL)
+	if (json_object_get(ev, "bytes_written") != NULL ||
+	    json_object_get(ev, "bytes_read") != NULL)
 		snprintf(bytes, sizeof(bytes), "w=%lld r=%lld",
 		    (long long)json_integer_value(json_object_get(ev, "bytes_written")),
 		    (long long)json_integer_value(json_object_get(ev, "bytes_read")));
 	if (*sha == '\0')
 		sha = transfers_str(ev, "reason")[0] ? transfers_str(ev, "reason")
-						     : transfers_str(ev, "note");
+		                                     : transfers_str(ev, "note");
 	printf("%-24s %-14s %-40s %-22s %s%s%s\n", transfers_str(ev, "time"),
-	    strncmp(event, "sftp-", 5) == 0 ? event + 5 : event, transfers_str(ev, "path"), bytes, sha,
-	    json_object_get(ev, "path2") ? " -> " : "", transfers_str(ev, "path2"));
+	    strncmp(event, "sftp-", 5) == 0 ? event + 5 : event, transfers_str(ev, "path"), bytes,
+	    sha, json_object_get(ev, "path2") ? " -> " : "", transfers_str(ev, "path2"));
 }
 
 static int

@@ -52,7 +52,7 @@ evidence_recording_dir(struct ctl_context *ctx, const char *dir)
 int
 evidence_filter_option(struct recording_filter *f, int ch, const char *arg)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	const char *end;
 	time_t *when;
 
@@ -96,8 +96,8 @@ name_is_recording(const struct dirent *d)
 }
 
 int
-evidence_foreach_recording(const char *dir, const struct recording_filter *f,
-    recording_cb cb, void *arg)
+evidence_foreach_recording(
+    const char *dir, const struct recording_filter *f, recording_cb cb, void *arg)
 {
 	struct dirent **names;
 	struct castfile *cf;
@@ -119,9 +119,10 @@ evidence_foreach_recording(const char *dir, const struct recording_filter *f,
 		}
 		meta = json_object_get(castfile_header(cf), "gatewayd");
 		started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
-		if (filter_string(meta, "person", f->person) && filter_string(meta, "vendor", f->vendor) &&
-		    filter_string(meta, "target", f->target) && (f->from == 0 || started >= f->from) &&
-		    (f->to == 0 || started < f->to))
+		if (filter_string(meta, "person", f->person) &&
+		    filter_string(meta, "vendor", f->vendor) &&
+		    filter_string(meta, "target", f->target) &&
+		    (f->from == 0 || started >= f->from) && (f->to == 0 || started < f->to))
 			cb(path, meta, arg);
 		castfile_close(cf);
 		free(path);
@@ -173,7 +174,8 @@ castfile_header(const struct castfile *cf)
 static bool
 castfile_is_stream(const char *code)
 {
-	static const char *const streams[] = {"o", "e", "i", "n", "r", "ob", "eb", "ib", "nb", NULL};
+	static const char *const streams[] = { "o", "e", "i", "n", "r", "ob", "eb", "ib", "nb",
+		NULL };
 	const char *const *s;
 
 	for (s = streams; *s != NULL; s++)
@@ -250,10 +252,10 @@ struct transcript {
 	void *arg;
 	char input[TRANSCRIPT_LINE_MAX];
 	size_t ninput;
-	int esc; /* 0, 1 after ESC, 2 inside a CSI sequence */
-	bool alt; /* a full-screen program has the alternate screen */
-	int oesc;  /* output: 0, 1 after ESC, 2 after ESC [, 3 in the parameters of ESC [ ? */
-	int param; /* the DEC private mode number being read */
+	int esc;         /* 0, 1 after ESC, 2 inside a CSI sequence */
+	bool alt;        /* a full-screen program has the alternate screen */
+	int oesc;        /* output: 0, 1 after ESC, 2 after ESC [, 3 in the parameters of ESC [ ? */
+	int param;       /* the DEC private mode number being read */
 	bool leaves_alt; /* one of the modes read so far is an alternate screen mode */
 	char *alt_shown; /* the alternate screen's picture last reported */
 };
@@ -318,7 +320,7 @@ static char *
 transcript_row_text(struct transcript *t, int row)
 {
 	VTermScreenCell *cells = xcalloc((size_t)t->cols, sizeof(*cells));
-	VTermPos pos = {.row = row};
+	VTermPos pos = { .row = row };
 	char *text;
 
 	for (pos.col = 0; pos.col < t->cols; pos.col++)
@@ -363,11 +365,12 @@ transcript_screen(struct transcript *t, bool all)
 	if (all)
 		while (last >= t->reported) {
 			VTermScreenCell cell;
-			VTermPos pos = {.row = last};
+			VTermPos pos = { .row = last };
 			bool blank = true;
 
 			for (pos.col = 0; pos.col < t->cols && blank; pos.col++)
-				blank = vterm_screen_get_cell(t->screen, pos, &cell) && cell.chars[0] == 0;
+				blank = vterm_screen_get_cell(t->screen, pos, &cell) &&
+				    cell.chars[0] == 0;
 			if (!blank)
 				break;
 			last--;
@@ -512,9 +515,9 @@ transcript_input(struct transcript *t, const unsigned char *p, size_t n)
 int
 transcript_render(const char *path, transcript_cb cb, void *arg)
 {
-	static const VTermScreenCallbacks callbacks = {
-	    .sb_pushline = transcript_pushline, .settermprop = transcript_settermprop};
-	struct transcript t = {.cb = cb, .arg = arg};
+	static const VTermScreenCallbacks callbacks = { .sb_pushline = transcript_pushline,
+		.settermprop = transcript_settermprop };
+	struct transcript t = { .cb = cb, .arg = arg };
 	struct castfile *cf;
 	struct cast_event ev;
 	int rc, w, h;

@@ -24,14 +24,17 @@ struct recording_filter {
 /* Handles --person/--vendor/--target/--from/--to (getopt codes 'p' 'v' 't' 'F' 'T');
  * returns 0, or -1 for a date that is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS. */
 int evidence_filter_option(struct recording_filter *f, int ch, const char *arg);
-#define EVIDENCE_FILTER_OPTIONS \
-	{"person", required_argument, NULL, 'p'}, {"vendor", required_argument, NULL, 'v'}, \
-	{"target", required_argument, NULL, 't'}, {"from", required_argument, NULL, 'F'}, \
-	{"to", required_argument, NULL, 'T'}, {"dir", required_argument, NULL, 'd'}
+#define EVIDENCE_FILTER_OPTIONS                                                                    \
+	{ "person", required_argument, NULL, 'p' }, { "vendor", required_argument, NULL, 'v' },    \
+	    { "target", required_argument, NULL, 't' }, { "from", required_argument, NULL, 'F' },  \
+	    { "to", required_argument, NULL, 'T' },                                                \
+	{                                                                                          \
+		"dir", required_argument, NULL, 'd'                                                \
+	}
 typedef void (*recording_cb)(const char *path, const json_t *meta, void *arg);
 /* Calls cb for every DIR/<hex>.<n>.cast whose header matches, in name order. */
-int evidence_foreach_recording(const char *dir, const struct recording_filter *f,
-    recording_cb cb, void *arg);
+int evidence_foreach_recording(
+    const char *dir, const struct recording_filter *f, recording_cb cb, void *arg);
 
 /* One event: stream is "o", "e", "i", "n" or "r" with the exact bytes (raw "ob"/... events
  * are decoded), or another code ("h", "x") with value set. */
@@ -52,8 +55,7 @@ void castfile_close(struct castfile *cf);
 
 /* What transcript_render reports: a screen line as shown, or a line the person typed. */
 enum transcript_kind { TRANSCRIPT_SCREEN, TRANSCRIPT_INPUT };
-typedef void (*transcript_cb)(enum transcript_kind kind, double time, const char *text,
-    void *arg);
+typedef void (*transcript_cb)(enum transcript_kind kind, double time, const char *text, void *arg);
 /* Feeds the recording through a terminal emulator; 0, or -1 when unreadable. */
 int transcript_render(const char *path, transcript_cb cb, void *arg);
 

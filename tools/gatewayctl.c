@@ -47,8 +47,9 @@ ctl_usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: gatewayctl [-f CONFIG] [-S CONTROL_SOCKET] COMMAND [ARGS]\n"
-			"commands:\n");
+	fprintf(stderr,
+	    "usage: gatewayctl [-f CONFIG] [-S CONTROL_SOCKET] COMMAND [ARGS]\n"
+	    "commands:\n");
 	for (i = 0; i < CTL_NCOMMANDS; i++)
 		fprintf(stderr, "  %s %s\n", ctl_commands[i]->name, ctl_commands[i]->usage);
 }
@@ -56,7 +57,7 @@ ctl_usage(void)
 int
 main(int argc, char **argv)
 {
-	struct ctl_context ctx = {.config_path = "/etc/gatewayd/gatewayd.conf"};
+	struct ctl_context ctx = { .config_path = "/etc/gatewayd/gatewayd.conf" };
 	size_t i;
 	int ch, rc;
 

@@ -6,8 +6,8 @@
 #include "policy/policy.h"
 
 struct ctl_context {
-	const char *config_path; /* -f, default /etc/gatewayd/gatewayd.conf */
-	struct gw_config *config; /* loaded on demand by ctl_config() */
+	const char *config_path;    /* -f, default /etc/gatewayd/gatewayd.conf */
+	struct gw_config *config;   /* loaded on demand by ctl_config() */
 	const char *control_socket; /* -S: gatewayd's control socket without reading the config */
 };
 

@@ -49,8 +49,8 @@ flood_attempt(const struct flood *f)
 int
 main(int argc, char **argv)
 {
-	struct flood f = {.host = "127.0.0.1"};
-	unsigned long n, j, i, w, counts[NOUTCOMES] = {0}, c[NOUTCOMES];
+	struct flood f = { .host = "127.0.0.1" };
+	unsigned long n, j, i, w, counts[NOUTCOMES] = { 0 }, c[NOUTCOMES];
 	int fds[2], status;
 	pid_t pid;
 

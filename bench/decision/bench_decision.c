@@ -12,7 +12,7 @@
 #define NVENDORS 1000
 #define NTICKETS 10000
 #define NTARGETS 200
-#define ROUNDS 2000
+#define ROUNDS   2000
 
 static double
 now_us(void)
@@ -26,7 +26,7 @@ now_us(void)
 int
 main(void)
 {
-	struct gw_config cfg = {0};
+	struct gw_config cfg = { 0 };
 	struct ticket_set *set = ticketset_new();
 	struct decision d;
 	size_t i;
@@ -54,7 +54,8 @@ main(void)
 		v->persons[0].vendor = v;
 		v->windows.n = 1;
 		v->windows.windows = xcalloc(1, sizeof(struct gw_window));
-		v->windows.windows[0] = (struct gw_window){0x3e, 7 * 60, 18 * 60, "Europe/Berlin", 0, 0};
+		v->windows.windows[0] =
+		    (struct gw_window){ 0x3e, 7 * 60, 18 * 60, "Europe/Berlin", 0, 0 };
 		g->vendor = v->id;
 		g->ntargets = 1;
 		g->targets = xcalloc(1, sizeof(char *));
@@ -82,15 +83,16 @@ main(void)
 	t0 = now_us();
 	for (i = 0; i < ROUNDS; i++) {
 		size_t v = (i * 7919) % NVENDORS;
-		struct access_request req = {cfg.vendors[v].persons[0].id,
-		    cfg.targets[v % NTARGETS].name, base + (time_t)(i % 600)};
+		struct access_request req = { cfg.vendors[v].persons[0].id,
+			cfg.targets[v % NTARGETS].name, base + (time_t)(i % 600) };
 
 		policy_decide(&cfg, set, &req, &d);
 		allowed += d.allow;
 	}
 	t1 = now_us();
 	printf("decision: %d vendors, %d tickets, %d revocations: %.1f us per decision "
-	    "(%d of %d allowed)\n", NVENDORS, NTICKETS, 100, (t1 - t0) / ROUNDS, allowed, ROUNDS);
+	       "(%d of %d allowed)\n",
+	    NVENDORS, NTICKETS, 100, (t1 - t0) / ROUNDS, allowed, ROUNDS);
 	ticketset_free(set);
 	return (t1 - t0) / ROUNDS <= 1000.0 ? 0 : 1;
 }

@@ -44,7 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (castfile_header(cf) == NULL)
 			abort();
 		while ((rc = castfile_next(cf, &ev)) > 0) {
-			if (memchr(ev.code, '\0', sizeof(ev.code)) == NULL || (ev.data == NULL && ev.len))
+			if (memchr(ev.code, '\0', sizeof(ev.code)) == NULL ||
+			    (ev.data == NULL && ev.len))
 				abort();
 			for (i = 0; i < ev.len; i++) /* ASan checks each byte is readable */
 				sink ^= ev.data[i];

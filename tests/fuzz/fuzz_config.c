@@ -14,9 +14,10 @@ fuzz_check_windows(const struct gw_window_set *set)
 	for (i = 0; i < set->n; i++) {
 		const struct gw_window *w = &set->windows[i];
 
-		if (w->days == 0 ? w->to <= w->from :
-		    (w->days > 0x7f || w->start < 0 || w->start > 1439 || w->end < 1 ||
-		    w->end > 1440 || w->start == w->end || w->tz == NULL))
+		if (w->days == 0
+		        ? w->to <= w->from
+		        : (w->days > 0x7f || w->start < 0 || w->start > 1439 || w->end < 1 ||
+		              w->end > 1440 || w->start == w->end || w->tz == NULL))
 			abort();
 	}
 }

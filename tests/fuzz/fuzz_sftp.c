@@ -29,7 +29,8 @@ static void
 fuzz_drain(struct sftp_watch *w, bool to_target)
 {
 	const uint8_t *p;
-	size_t n = to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
+	size_t n =
+	    to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
 	size_t off = 0, plen;
 
 	if (n > SFTP_QUEUE_HIGH + 4 + SFTP_MAX_PACKET)
@@ -37,7 +38,8 @@ fuzz_drain(struct sftp_watch *w, bool to_target)
 	while (off < n) {
 		if (n - off < 5)
 			abort();
-		plen = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3];
+		plen = (size_t)p[off] << 24 | (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 |
+		    p[off + 3];
 		if (plen > SFTP_MAX_PACKET || plen < 5 || plen > n - off - 4)
 			abort();
 		off += 4 + plen;
@@ -73,8 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *prefixes[] = { "/home/v", "/srv/plc/" };
 	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 3 };
 	static const uint8_t version[] = { 0, 0, 0, 5, 2, 0, 0, 0, 3 };
-	static const uint8_t home[] = { 0, 0, 0, 28, 104, 255, 255, 255, 255, 0, 0, 0, 1,
-		0, 0, 0, 7, '/', 'h', 'o', 'm', 'e', '/', 'v', 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t home[] = { 0, 0, 0, 28, 104, 255, 255, 255, 255, 0, 0, 0, 1, 0, 0, 0,
+		7, '/', 'h', 'o', 'm', 'e', '/', 'v', 0, 0, 0, 0, 0, 0, 0, 0 };
 	struct sftp_policy pol = { 0 };
 	struct sftp_watch *w;
 	size_t n;
@@ -90,9 +92,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = sftp_watch_new(&pol, fuzz_event, NULL);
 	data++;
 	size--;
-	if (!(data[-1] & 32) && (fuzz_feed(w, true, init, sizeof(init)) == -1 ||
-	    fuzz_feed(w, false, version, sizeof(version)) == -1 ||
-	    fuzz_feed(w, false, home, sizeof(home)) == -1))
+	if (!(data[-1] & 32) &&
+	    (fuzz_feed(w, true, init, sizeof(init)) == -1 ||
+	        fuzz_feed(w, false, version, sizeof(version)) == -1 ||
+	        fuzz_feed(w, false, home, sizeof(home)) == -1))
 		abort();
 	while (size >= 3) {
 		n = (size_t)data[1] << 8 | data[2];

@@ -8,8 +8,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_PERSON "acme.alice"
-#define FUZZ_ADDR "127.0.0.1"
-#define FUZZ_NOW 1800000000 /* 2027-01-15, inside the fixtures' validity */
+#define FUZZ_ADDR   "127.0.0.1"
+#define FUZZ_NOW    1800000000 /* 2027-01-15, inside the fixtures' validity */
 
 static bool
 fuzz_bounded(const char *s)

@@ -18,7 +18,8 @@ static const char fuzz_config_text[] =
     "  password_file = \"%s\";\n"
     "  host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ]; } );\n"
     "approvers = (\n"
-    "  { name = \"lead-ed25519\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"plc-07\" ]; },\n"
+    "  { name = \"lead-ed25519\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"plc-07\" ]; "
+    "},\n"
     "  { name = \"lead-ecdsa256\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-rsa\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; }\n"
     ");\n";
@@ -40,7 +41,8 @@ fuzz_pub(const char *name)
 static void
 fuzz_load_config(void)
 {
-	char *ed = fuzz_pub("lead-ed25519"), *ec = fuzz_pub("lead-ecdsa256"), *rsa = fuzz_pub("lead-rsa");
+	char *ed = fuzz_pub("lead-ed25519"), *ec = fuzz_pub("lead-ecdsa256"),
+	     *rsa = fuzz_pub("lead-rsa");
 	char *text, *errors = NULL;
 	const char *path;
 
@@ -64,9 +66,10 @@ fuzz_check_ticket(const struct gw_ticket *t)
 {
 	size_t i;
 
-	if (!ticket_id_is_valid(t->id) || !name_is_valid(t->vendor) || !name_is_valid(t->approver) ||
-	    t->ntargets == 0 || t->ntargets > TICKET_TARGETS_MAX || t->not_after <= t->not_before ||
-	    t->reason == NULL || strlen(t->reason) >= GW_REASON_MAX)
+	if (!ticket_id_is_valid(t->id) || !name_is_valid(t->vendor) ||
+	    !name_is_valid(t->approver) || t->ntargets == 0 || t->ntargets > TICKET_TARGETS_MAX ||
+	    t->not_after <= t->not_before || t->reason == NULL ||
+	    strlen(t->reason) >= GW_REASON_MAX)
 		abort();
 	if (t->person != NULL && strncmp(t->person, t->vendor, strlen(t->vendor)) != 0)
 		abort();

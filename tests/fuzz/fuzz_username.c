@@ -15,8 +15,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (username_parse(name, &u, &why) == 0) {
 		if (!name_is_valid(u.person) || (u.target[0] != '\0' && !name_is_valid(u.target)))
 			abort();
-		snprintf(joined, sizeof(joined), "%s%s%s", u.person, u.target[0] ? "+" : "",
-		    u.target);
+		snprintf(
+		    joined, sizeof(joined), "%s%s%s", u.person, u.target[0] ? "+" : "", u.target);
 		if (strcmp(joined, name) != 0)
 			abort();
 	} else if (why == NULL || *why == '\0') {

@@ -31,8 +31,8 @@ fuzz_without_last_time(const char *text, size_t len)
 
 	if ((comma = memchr(start, ',', len - (size_t)(start - text))) == NULL || *start != '[')
 		return xstrndup(text, len);
-	xasprintf(&out, "%.*s[%.*s", (int)(start - text), text,
-	    (int)(len - (size_t)(comma - text)), comma);
+	xasprintf(&out, "%.*s[%.*s", (int)(start - text), text, (int)(len - (size_t)(comma - text)),
+	    comma);
 	return out;
 }
 

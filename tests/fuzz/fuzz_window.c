@@ -7,7 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_TIME_MAX 4102444800LL /* 2100-01-01: beyond any plant's policy */
-#define FUZZ_DAY 86400
+#define FUZZ_DAY      86400
 
 static const char fuzz_config_text[] =
     "listen = ( { address = \"127.0.0.1\"; port = 2222; } );\n"
@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = (time_t)(raw % (uint64_t)FUZZ_TIME_MAX);
 	len = xasprintf(&text, fuzz_config_text, (int)(size - 8), (const char *)data + 8);
 	if (config_load(fuzz_file("gatewayd.conf", (const uint8_t *)text, (size_t)len), &cfg,
-	    &errors) != 0) {
+	        &errors) != 0) {
 		free(text);
 		free(errors);
 		return 0;

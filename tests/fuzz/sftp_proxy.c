@@ -36,7 +36,8 @@ static int
 proxy_drain(int fd, struct sftp_watch *w, bool to_target)
 {
 	const uint8_t *p;
-	size_t n = to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
+	size_t n =
+	    to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
 	ssize_t r;
 
 	while (n > 0) {
@@ -46,7 +47,8 @@ proxy_drain(int fd, struct sftp_watch *w, bool to_target)
 			sftp_watch_consume_to_target(w, (size_t)r);
 		else
 			sftp_watch_consume_to_vendor(w, (size_t)r);
-		n = to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
+		n = to_target ? sftp_watch_pending_to_target(w, &p)
+		              : sftp_watch_pending_to_vendor(w, &p);
 	}
 	return 0;
 }
@@ -58,8 +60,10 @@ main(void)
 	const char *evpath = getenv("SFTPW_EVENTS");
 	const char *prefixes[1] = { prefix };
 	struct sftp_policy pol = {
-		.upload = getenv("SFTPW_UPLOAD") != NULL, .download = getenv("SFTPW_DOWNLOAD") != NULL,
-		.path_prefixes = prefix != NULL ? prefixes : NULL, .nprefixes = prefix != NULL,
+		.upload = getenv("SFTPW_UPLOAD") != NULL,
+		.download = getenv("SFTPW_DOWNLOAD") != NULL,
+		.path_prefixes = prefix != NULL ? prefixes : NULL,
+		.nprefixes = prefix != NULL,
 		.max_file_size = max != NULL ? strtoull(max, NULL, 10) : 0,
 	};
 	struct sftp_watch *w;
@@ -103,7 +107,8 @@ main(void)
 			for (off = 0; off < n; off += took) {
 				if ((took = sftp_watch_from_target(w, buf + off, n - off)) < 0)
 					goto fail;
-				if (proxy_drain(1, w, false) == -1 || proxy_drain(in[1], w, true) == -1)
+				if (proxy_drain(1, w, false) == -1 ||
+				    proxy_drain(in[1], w, true) == -1)
 					goto done;
 			}
 		}

@@ -27,8 +27,9 @@ main(int argc, char **argv)
 	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &quiet);
 	ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &quiet);
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-	if (ssh_connect(s) != SSH_OK || ssh_pki_import_privkey_file(argv[3], NULL, NULL, NULL,
-	    &key) != SSH_OK || ssh_pki_import_cert_file(argv[4], &cert) != SSH_OK ||
+	if (ssh_connect(s) != SSH_OK ||
+	    ssh_pki_import_privkey_file(argv[3], NULL, NULL, NULL, &key) != SSH_OK ||
+	    ssh_pki_import_cert_file(argv[4], &cert) != SSH_OK ||
 	    ssh_pki_copy_cert_to_privkey(cert, key) != SSH_OK) {
 		fprintf(stderr, "cert_wrong_signer: %s\n", ssh_get_error(s));
 		return 2;

@@ -16,12 +16,20 @@ int
 main(int argc, char **argv)
 {
 	struct recording_meta m = {
-		.person = "acme.alice", .vendor = "acme", .target = "plc-07", .target_user = "service",
-		.client_addr = "127.0.0.1", .client_port = 40000, .ticket_id = "T-42",
-		.approver = "owner.bob", .term = "xterm", .width = 80, .height = 24,
+		.person = "acme.alice",
+		.vendor = "acme",
+		.target = "plc-07",
+		.target_user = "service",
+		.client_addr = "127.0.0.1",
+		.client_port = 40000,
+		.ticket_id = "T-42",
+		.approver = "owner.bob",
+		.term = "xterm",
+		.width = 80,
+		.height = 24,
 	};
 	static const char redraw[] = "progress 10%\rprogress 100%\r\n";
-	struct rlimit rl = {.rlim_cur = 4096, .rlim_max = 4096};
+	struct rlimit rl = { .rlim_cur = 4096, .rlim_max = 4096 };
 	struct recording *rec;
 	struct sealkey *key;
 	char big[8192];
@@ -38,8 +46,8 @@ main(int argc, char **argv)
 		if ((a = audit_open(path, key)) == NULL)
 			return 1;
 		for (i = 0; i < 3; i++)
-			if (audit_event(a, "session.start", json_pack("{s:s,s:i}", "person", "acme.alice",
-			    "n", i)) != 0)
+			if (audit_event(a, "session.start",
+			        json_pack("{s:s,s:i}", "person", "acme.alice", "n", i)) != 0)
 				return 1;
 		audit_close(a);
 		sealkey_free(key);

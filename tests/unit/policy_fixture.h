@@ -86,14 +86,17 @@ static const char fixture_config_text[] =
     "                  tz = \"Europe/Berlin\"; } );\n"
     "    persons = ( { id = \"acme.alice\"; }, { id = \"acme.bob\"; } ); },\n"
     "  { id = \"beta\";\n"
-    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } );\n"
+    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } "
+    ");\n"
     "    persons = ( { id = \"beta.carol\"; } ); },\n"
     "  { id = \"nowin\"; persons = ( { id = \"nowin.dave\"; } ); },\n"
     "  { id = \"gone\"; expires = \"2027-03-01T12:00:00Z\";\n"
-    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } );\n"
+    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } "
+    ");\n"
     "    persons = ( { id = \"gone.erin\"; } ); },\n"
     "  { id = \"off\"; enabled = false;\n"
-    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } );\n"
+    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } "
+    ");\n"
     "    persons = ( { id = \"off.frank\"; } ); }\n"
     ");\n"
     "targets = (\n"
@@ -110,7 +113,8 @@ static const char fixture_config_text[] =
     "  { vendor = \"off\"; targets = [ \"plc-07\" ]; }\n"
     ");\n"
     "approvers = (\n"
-    "  { name = \"lead-ed25519\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"plc-07\", \"hmi-02\" ]; },\n"
+    "  { name = \"lead-ed25519\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"plc-07\", "
+    "\"hmi-02\" ]; },\n"
     "  { name = \"lead-ecdsa256\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-ecdsa384\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-ecdsa521\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
@@ -121,8 +125,8 @@ static const char fixture_config_text[] =
 static __attribute__((unused)) struct gw_config *
 fixture_config(void)
 {
-	static const char *const keys[] = {"lead-ed25519", "lead-ecdsa256", "lead-ecdsa384",
-	    "lead-ecdsa521", "lead-rsa", "area-b"};
+	static const char *const keys[] = { "lead-ed25519", "lead-ecdsa256", "lead-ecdsa384",
+		"lead-ecdsa521", "lead-rsa", "area-b" };
 	char *pub[6], *text, *keyfile, *path, *errors = NULL;
 	struct gw_config *cfg = NULL;
 	size_t i;

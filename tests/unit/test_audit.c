@@ -81,13 +81,16 @@ START_TEST(event_line_has_timestamp_event_and_fields)
 	regex_t re;
 
 	ck_assert_int_eq(audit_event(a, "auth.success",
-	    json_pack("{s:s,s:s}", "person", "acme.alice", "method", "publickey")), 0);
+	                     json_pack("{s:s,s:s}", "person", "acme.alice", "method", "publickey")),
+	    0);
 	audit_close(a);
 	lines = read_log();
 	ck_assert_uint_eq(json_array_size(lines), 1);
 	ev = json_array_get(lines, 0);
-	ck_assert_int_eq(regcomp(&re,
-	    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$", REG_EXTENDED), 0);
+	ck_assert_int_eq(
+	    regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+	        REG_EXTENDED),
+	    0);
 	ck_assert_int_eq(regexec(&re, json_string_value(json_object_get(ev, "ts")), 0, NULL, 0), 0);
 	regfree(&re);
 	ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "auth.success");
@@ -102,8 +105,8 @@ START_TEST(fields_cannot_override_timestamp_or_event)
 	struct audit *a = audit_open(path, key);
 	json_t *lines, *ev;
 
-	ck_assert_int_eq(audit_event(a, "kill", json_pack("{s:s,s:s}", "ts", "forged",
-	    "event", "forged")), 0);
+	ck_assert_int_eq(
+	    audit_event(a, "kill", json_pack("{s:s,s:s}", "ts", "forged", "event", "forged")), 0);
 	audit_close(a);
 	lines = read_log();
 	ev = json_array_get(lines, 0);
@@ -141,7 +144,8 @@ START_TEST(concurrent_writers_never_interleave)
 
 			for (j = 0; j < EVENTS; j++)
 				if (audit_event(a, "session.start",
-				    json_pack("{s:i,s:i,s:s}", "writer", i, "n", j, "filler", filler)) != 0)
+				        json_pack("{s:i,s:i,s:s}", "writer", i, "n", j, "filler",
+				            filler)) != 0)
 					_exit(1);
 			audit_close(a);
 			_exit(0);

@@ -39,23 +39,25 @@ END_TEST
 
 START_TEST(test_parse_refuses_unknown_and_empty)
 {
-	static const char *const bad[] = {"", "  ", "password", "publickey,", ",publickey",
-	    "publickey,,keyboard-interactive", "publickey;keyboard-interactive", "PublicKey",
-	    "publickey,publickey,publickey,publickey,publickey",
-	    "publickey publickey publickey publickey publickey publickey publickey publickey publickey"};
+	static const char *const bad[] = { "", "  ", "password", "publickey,", ",publickey",
+		"publickey,,keyboard-interactive", "publickey;keyboard-interactive", "PublicKey",
+		"publickey,publickey,publickey,publickey,publickey",
+		"publickey publickey publickey publickey publickey publickey publickey publickey "
+		"publickey" };
 	struct gw_auth_methods m;
 	char why[128];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(auth_methods_parse(bad[i], &m, why, sizeof(why)) == -1, "[%s]", bad[i]);
+		ck_assert_msg(
+		    auth_methods_parse(bad[i], &m, why, sizeof(why)) == -1, "[%s]", bad[i]);
 }
 END_TEST
 
 START_TEST(test_second_factor_follows_key)
 {
 	struct gw_auth_methods m = parsed("publickey,keyboard-interactive");
-	unsigned done[2] = {GW_AUTH_PUBLICKEY, GW_AUTH_KBDINT};
+	unsigned done[2] = { GW_AUTH_PUBLICKEY, GW_AUTH_KBDINT };
 
 	ck_assert_uint_eq(auth_methods_next(&m, done, 0), GW_AUTH_PUBLICKEY);
 	ck_assert(!auth_methods_satisfied(&m, done, 1));
@@ -68,7 +70,7 @@ END_TEST
 START_TEST(test_order_is_enforced)
 {
 	struct gw_auth_methods m = parsed("publickey,keyboard-interactive");
-	unsigned done[2] = {GW_AUTH_KBDINT, GW_AUTH_PUBLICKEY};
+	unsigned done[2] = { GW_AUTH_KBDINT, GW_AUTH_PUBLICKEY };
 
 	ck_assert_uint_eq(auth_methods_next(&m, done, 0) & GW_AUTH_KBDINT, 0);
 	ck_assert(!auth_methods_satisfied(&m, done, 2));
@@ -79,7 +81,7 @@ END_TEST
 START_TEST(test_alternatives_offer_each_first_method)
 {
 	struct gw_auth_methods m = parsed("publickey,keyboard-interactive keyboard-interactive");
-	unsigned done[1] = {GW_AUTH_KBDINT};
+	unsigned done[1] = { GW_AUTH_KBDINT };
 
 	ck_assert_uint_eq(auth_methods_next(&m, done, 0), GW_AUTH_PUBLICKEY | GW_AUTH_KBDINT);
 	ck_assert(auth_methods_satisfied(&m, done, 1));
@@ -101,4 +103,3 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-

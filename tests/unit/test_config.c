@@ -80,8 +80,8 @@ expect_error(const char *name, const char *problem)
 	xasprintf(&where, "%s:%d: ", confpath, line);
 	ck_assert_msg(strstr(errors, where) != NULL, "%s: expected an error at %s, got:\n%s", name,
 	    where, errors);
-	ck_assert_msg(strstr(errors, problem) != NULL, "%s: expected \"%s\" in:\n%s", name, problem,
-	    errors);
+	ck_assert_msg(
+	    strstr(errors, problem) != NULL, "%s: expected \"%s\" in:\n%s", name, problem, errors);
 	free(where);
 	free(errors);
 }
@@ -231,7 +231,8 @@ END_TEST
 
 START_TEST(test_unknown_auth_method_reported)
 {
-	expect_error("bad_auth_methods.conf", "bad auth_methods \"publickey,password\": unknown method");
+	expect_error(
+	    "bad_auth_methods.conf", "bad auth_methods \"publickey,password\": unknown method");
 }
 END_TEST
 
@@ -332,4 +333,3 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-

@@ -10,9 +10,13 @@
 
 #include "gatewayd/guard.h"
 
-static const struct gw_lockout lim = {.failures = 3, .person_failures = 5, .window = 60,
-    .duration = 100, .delay_ms = 250, .max_delay_ms = 2000};
-static const struct gw_startups startups = {.start = 10, .rate = 30, .full = 100};
+static const struct gw_lockout lim = { .failures = 3,
+	.person_failures = 5,
+	.window = 60,
+	.duration = 100,
+	.delay_ms = 250,
+	.max_delay_ms = 2000 };
+static const struct gw_startups startups = { .start = 10, .rate = 30, .full = 100 };
 
 /* ---- pure arithmetic ---- */
 
@@ -46,7 +50,7 @@ END_TEST
 
 START_TEST(test_count_locks_at_limit)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	ck_assert(!guard_count_fail(&c, 3, &lim, 1000));
 	ck_assert(!guard_count_fail(&c, 3, &lim, 1001));
@@ -58,7 +62,7 @@ END_TEST
 
 START_TEST(test_lockout_ends_after_duration)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	guard_count_fail(&c, 1, &lim, 1000);
 	ck_assert(!guard_count_locked(&c, 1100));
@@ -67,7 +71,7 @@ END_TEST
 
 START_TEST(test_failures_while_locked_do_not_extend_it)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	guard_count_fail(&c, 1, &lim, 1000);
 	ck_assert(!guard_count_fail(&c, 1, &lim, 1050));
@@ -77,7 +81,7 @@ END_TEST
 
 START_TEST(test_count_starts_afresh_after_lockout)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	guard_count_fail(&c, 2, &lim, 1000);
 	ck_assert(guard_count_fail(&c, 2, &lim, 1001));
@@ -88,7 +92,7 @@ END_TEST
 
 START_TEST(test_failures_outside_window_forgotten)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	guard_count_fail(&c, 3, &lim, 1000);
 	guard_count_fail(&c, 3, &lim, 1001);
@@ -99,7 +103,7 @@ END_TEST
 
 START_TEST(test_limit_zero_never_locks)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 	int i;
 
 	for (i = 0; i < 1000; i++)
@@ -109,7 +113,7 @@ END_TEST
 
 START_TEST(test_forgive_takes_back_failures_not_below_zero)
 {
-	struct guard_count c = {0};
+	struct guard_count c = { 0 };
 
 	guard_count_fail(&c, 3, &lim, 1000);
 	guard_count_fail(&c, 3, &lim, 1000);
@@ -142,7 +146,7 @@ table_setup(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.lockout = lim;
 	cfg.lockout.delay_ms = cfg.lockout.max_delay_ms = 0;
-	cfg.max_startups = (struct gw_startups){.start = 3, .rate = 100, .full = 3};
+	cfg.max_startups = (struct gw_startups){ .start = 3, .rate = 100, .full = 3 };
 	ck_assert_ptr_nonnull(g = guard_new());
 }
 
@@ -354,4 +358,3 @@ unit_suite(void)
 	suite_add_tcase(s, table);
 	return s;
 }
-

@@ -1,5 +1,6 @@
 /* test_policy_config.c: the loader's handling of windows, approvers and the vendor-side
- * algorithm lists: every mistake is a FILE:LINE error, never a silently wider or narrower policy. */
+ * algorithm lists: every mistake is a FILE:LINE error, never a silently wider or narrower policy.
+ */
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>
@@ -10,65 +11,138 @@
 static const char head[] =
     "listen = ( { address = \"127.0.0.1\"; port = 2222; } );\n"
     "host_keys = [ \"/k\" ]; state_dir = \"/s\"; recording_dir = \"/r\"; audit_log = \"/a\";\n"
-    "targets = ( { name = \"plc-07\"; address = \"127.0.0.1\"; user = \"op\"; key_file = \"@KEYFILE@\";\n"
+    "targets = ( { name = \"plc-07\"; address = \"127.0.0.1\"; user = \"op\"; key_file = "
+    "\"@KEYFILE@\";\n"
     "  host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ]; } );\n";
 
 struct config_case {
 	const char *name;
-	const char *body; /* @KEY@: an approver key line */
+	const char *body;  /* @KEY@: an approver key line */
 	const char *error; /* NULL: valid */
 };
 
 #define VENDOR(w) "vendors = ( { id = \"acme\"; windows = ( " w " ); } );\n"
 
 static const struct config_case cases[] = {
-	{"recurring window", VENDOR("{ days = [\"mon-fri\", \"sun\"]; start = \"07:00\"; end = \"18:00\"; tz = \"Europe/Berlin\"; }"), NULL},
-	{"window over midnight", VENDOR("{ days = [\"fri-mon\"]; start = \"22:00\"; end = \"06:00\"; tz = \"UTC\"; }"), NULL},
-	{"absolute window", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02T12:00:00Z\"; }"), NULL},
-	{"unknown time zone", VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"Mars/Olympus\"; }"),
-	    ":5: \"Mars/Olympus\" is not a time zone"},
-	{"bad day", VENDOR("{ days = [\"monday\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; }"), "bad day \"monday\""},
-	{"bad clock", VENDOR("{ days = [\"mon\"]; start = \"7:00\"; end = \"18:00\"; tz = \"UTC\"; }"), "\"start\" must be a time of day"},
-	{"start 24:00", VENDOR("{ days = [\"mon\"]; start = \"24:00\"; end = \"18:00\"; tz = \"UTC\"; }"), "\"start\" must be a time of day"},
-	{"equal start and end", VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"07:00\"; tz = \"UTC\"; }"), "start and end are equal"},
-	{"unknown window key", VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; zone = \"x\"; }"), "unknown setting \"zone\""},
-	{"mixed window kinds", VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; from = \"2027-03-01\"; to = \"2027-03-02\"; }"), "either recurring"},
-	{"absolute window backwards", VENDOR("{ from = \"2027-03-02\"; to = \"2027-03-01\"; }"), "\"to\" must be later"},
-	{"approver", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "approvers = ( { name = \"lead\"; key = \"@KEY@\"; vendors = [\"acme\"]; targets = [\"*\"]; } );\n", NULL},
-	{"approver with bad key", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "approvers = ( { name = \"lead\"; key = \"ssh-ed25519 AAAA@KEY@\"; vendors = [\"acme\"]; targets = [\"*\"]; } );\n",
-	    "approver key is not an OpenSSH"},
-	{"approver scope names unknown target", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "approvers = ( { name = \"lead\"; key = \"@KEY@\"; vendors = [\"acme\"]; targets = [\"plc-7\"]; } );\n",
-	    "unknown target \"plc-7\""},
-	{"approver without scope", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "approvers = ( { name = \"lead\"; key = \"@KEY@\"; } );\n", "approver needs \"vendors\""},
-	{"vendor session cap", "vendors = ( { id = \"acme\"; max_sessions = 2; windows = ( { from = \"2027-03-01\"; to = \"2027-03-02\"; } ); } );\n", NULL},
-	{"negative vendor session cap", "vendors = ( { id = \"acme\"; max_sessions = -1; windows = ( { from = \"2027-03-01\"; to = \"2027-03-02\"; } ); } );\n",
-	    "\"max_sessions\" must be between 0 and"},
-	{"control socket and admin group", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "control_socket = \"/run/gatewayd/control.sock\"; admin_group = \"root\";\n", NULL},
-	{"relative control socket", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "control_socket = \"control.sock\";\n", "\"control_socket\" must be an absolute path"},
-	{"unknown admin group", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "admin_group = \"no-such-group-gw\";\n", "no group \"no-such-group-gw\""},
-	{"two approvers share a key", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "approvers = ( { name = \"a\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; },\n"
-	    "  { name = \"b\"; key = \"@KEY@\"; vendors = [\"*\"]; targets = [\"*\"]; } );\n", "share a key"},
-	{"algorithm lists", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "kex_algorithms = \"curve25519-sha256\"; ciphers = \"aes256-gcm@openssh.com,aes128-ctr\";\n"
-	    "macs = \"hmac-sha2-512-etm@openssh.com\"; hostkey_algorithms = \"ssh-ed25519\";\n", NULL},
-	{"algorithm list with a space", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "ciphers = \"aes128-ctr, aes256-ctr\";\n", ":6: \"ciphers\" must be algorithm names"},
-	{"algorithm list with an OpenSSH edit", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "macs = \"+hmac-sha1\";\n", ":6: \"macs\" must be algorithm names"},
+	{ "recurring window",
+	    VENDOR("{ days = [\"mon-fri\", \"sun\"]; start = \"07:00\"; end = \"18:00\"; tz = "
+	           "\"Europe/Berlin\"; }"),
+	    NULL },
+	{ "window over midnight",
+	    VENDOR("{ days = [\"fri-mon\"]; start = \"22:00\"; end = \"06:00\"; tz = \"UTC\"; }"),
+	    NULL },
+	{ "absolute window", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02T12:00:00Z\"; }"),
+	    NULL },
+	{ "unknown time zone",
+	    VENDOR(
+	        "{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"Mars/Olympus\"; }"),
+	    ":5: \"Mars/Olympus\" is not a time zone" },
+	{ "bad day",
+	    VENDOR("{ days = [\"monday\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; }"),
+	    "bad day \"monday\"" },
+	{ "bad clock",
+	    VENDOR("{ days = [\"mon\"]; start = \"7:00\"; end = \"18:00\"; tz = \"UTC\"; }"),
+	    "\"start\" must be a time of day" },
+	{ "start 24:00",
+	    VENDOR("{ days = [\"mon\"]; start = \"24:00\"; end = \"18:00\"; tz = \"UTC\"; }"),
+	    "\"start\" must be a time of day" },
+	{ "equal start and end",
+	    VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"07:00\"; tz = \"UTC\"; }"),
+	    "start and end are equal" },
+	{ "unknown window key",
+	    VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; zone = "
+	           "\"x\"; }"),
+	    "unknown setting \"zone\"" },
+	{ "mixed window kinds",
+	    VENDOR("{ days = [\"mon\"]; start = \"07:00\"; end = \"18:00\"; tz = \"UTC\"; from = "
+	           "\"2027-03-01\"; to = \"2027-03-02\"; }"),
+	    "either recurring" },
+	{ "absolute window backwards", VENDOR("{ from = \"2027-03-02\"; to = \"2027-03-01\"; }"),
+	    "\"to\" must be later" },
+	{ "approver",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = "
+	                                                              "\"lead\"; key = \"@KEY@\"; "
+	                                                              "vendors = [\"acme\"]; "
+	                                                              "targets = [\"*\"]; } );\n",
+	    NULL },
+	{ "approver with bad key",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = "
+	                                                              "\"lead\"; key = "
+	                                                              "\"ssh-ed25519 AAAA@KEY@\"; "
+	                                                              "vendors = [\"acme\"]; "
+	                                                              "targets = [\"*\"]; } );\n",
+	    "approver key is not an OpenSSH" },
+	{ "approver scope names unknown target",
+	    VENDOR(
+	        "{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = "
+	                                                           "\"lead\"; key = \"@KEY@\"; "
+	                                                           "vendors = [\"acme\"]; targets "
+	                                                           "= [\"plc-7\"]; } );\n",
+	    "unknown target \"plc-7\"" },
+	{ "approver without scope",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = "
+	                                                              "\"lead\"; key = \"@KEY@\"; "
+	                                                              "} );\n",
+	    "approver needs \"vendors\"" },
+	{ "vendor session cap",
+	    "vendors = ( { id = \"acme\"; max_sessions = 2; windows = ( { from = \"2027-03-01\"; "
+	    "to = \"2027-03-02\"; } ); } );\n",
+	    NULL },
+	{ "negative vendor session cap",
+	    "vendors = ( { id = \"acme\"; max_sessions = -1; windows = ( { from = \"2027-03-01\"; "
+	    "to = \"2027-03-02\"; } ); } );\n",
+	    "\"max_sessions\" must be between 0 and" },
+	{ "control socket and admin group",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "control_socket = "
+	                                                              "\"/run/gatewayd/"
+	                                                              "control.sock\"; admin_group "
+	                                                              "= \"root\";\n",
+	    NULL },
+	{ "relative control socket",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "control_socket = "
+	                                                              "\"control.sock\";\n",
+	    "\"control_socket\" must be an absolute path" },
+	{ "unknown admin group",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "admin_group = "
+	                                                              "\"no-such-group-gw\";\n",
+	    "no group \"no-such-group-gw\"" },
+	{ "two approvers share a key",
+	    VENDOR(
+	        "{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = \"a\"; "
+	                                                           "key = \"@KEY@\"; vendors = "
+	                                                           "[\"*\"]; targets = [\"*\"]; "
+	                                                           "},\n"
+	                                                           "  { name = \"b\"; key = "
+	                                                           "\"@KEY@\"; vendors = [\"*\"]; "
+	                                                           "targets = [\"*\"]; } );\n",
+	    "share a key" },
+	{ "algorithm lists",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "kex_algorithms = "
+	                                                              "\"curve25519-sha256\"; "
+	                                                              "ciphers = "
+	                                                              "\"aes256-gcm@openssh.com,"
+	                                                              "aes128-ctr\";\n"
+	                                                              "macs = "
+	                                                              "\"hmac-sha2-512-etm@openssh."
+	                                                              "com\"; hostkey_algorithms = "
+	                                                              "\"ssh-ed25519\";\n",
+	    NULL },
+	{ "algorithm list with a space",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "ciphers = \"aes128-ctr, "
+	                                                              "aes256-ctr\";\n",
+	    ":6: \"ciphers\" must be algorithm names" },
+	{ "algorithm list with an OpenSSH edit",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "macs = \"+hmac-sha1\";\n",
+	    ":6: \"macs\" must be algorithm names" },
 	/* libconfig 1.5 exit()s on an @include of a directory: that would end the listener. */
-	{"include of a directory", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "  @include \"/etc\"\n", ":6: @include is not supported"},
-	{"empty algorithm in a list", VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }")
-	    "kex_algorithms = \"curve25519-sha256,,diffie-hellman-group16-sha512\";\n",
-	    ":6: \"kex_algorithms\" must be algorithm names"},
+	{ "include of a directory",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "  @include \"/etc\"\n",
+	    ":6: @include is not supported" },
+	{ "empty algorithm in a list",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "kex_algorithms = "
+	                                                              "\"curve25519-sha256,,diffie-"
+	                                                              "hellman-group16-sha512\";\n",
+	    ":6: \"kex_algorithms\" must be algorithm names" },
 };
 
 /* s with every tok replaced by val (test text only; no format strings from data). */
@@ -109,7 +183,8 @@ START_TEST(test_config_windows_and_approvers)
 	} else {
 		ck_assert_msg(rc == -1, "%s: accepted", c->name);
 		ck_assert_msg(strstr(errors, c->error) != NULL, "%s: errors %s", c->name, errors);
-		ck_assert_msg(strncmp(errors, path, strlen(path)) == 0, "%s: not FILE:LINE", c->name);
+		ck_assert_msg(
+		    strncmp(errors, path, strlen(path)) == 0, "%s: not FILE:LINE", c->name);
 	}
 	config_free(cfg);
 	free(errors);
@@ -130,7 +205,9 @@ START_TEST(test_config_window_fields)
 
 	chmod(keyfile, 0600);
 	h = subst(head, "@KEYFILE@", keyfile);
-	xasprintf(&text, "%s%s", h, VENDOR("{ days = [\"fri-mon\"]; start = \"22:30\"; end = \"24:00\"; tz = \"Europe/Berlin\"; }"));
+	xasprintf(&text, "%s%s", h,
+	    VENDOR("{ days = [\"fri-mon\"]; start = \"22:30\"; end = \"24:00\"; tz = "
+	           "\"Europe/Berlin\"; }"));
 	path = fixture_write("c.conf", text);
 	ck_assert_int_eq(config_load(path, &cfg, &errors), 0);
 	w = &cfg->vendors[0].windows.windows[0];
@@ -152,8 +229,8 @@ unit_suite(void)
 	Suite *s = suite_create("policy_config");
 	TCase *tc = tcase_create("config");
 
-	tcase_add_loop_test(tc, test_config_windows_and_approvers, 0,
-	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(
+	    tc, test_config_windows_and_approvers, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_config_window_fields);
 	suite_add_tcase(s, tc);
 	return s;

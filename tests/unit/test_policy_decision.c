@@ -28,86 +28,89 @@ struct decision_case {
 /* Fixture tickets: acme on plc-07, 2027-03-01 06:00-18:00Z. acme's window: Mon-Fri
  * 07:00-18:00 Europe/Berlin (06:00-17:00Z in March 2027). 2027-03-01 is a Monday. */
 static const struct decision_case cases[] = {
-	{"signed ticket inside the window admits until the window ends", "acme.alice", "plc-07",
-	    "2027-03-01T09:00:00Z", {"t-ed25519"}, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
-	    "access granted", "ticket t-ed25519 (approver lead-ed25519"},
-	{"ecdsa-signed ticket admits", "acme.bob", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-ecdsa384"}, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", ""},
-	{"rsa-signed ticket admits", "acme.bob", "plc-07", "2027-03-01T09:00:00Z", {"t-rsa"}, NULL,
-	    0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", ""},
-	{"person ticket admits its person", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-person"}, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", ""},
-	{"person ticket does not admit a colleague", "acme.bob", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-person"}, NULL, 0, 0, DENY_NO_TICKET, NULL, "no approval ticket covers plc-07 now",
-	    "no ticket names acme.bob"},
-	{"ticket end before window end ends the session", "beta.carol", "plc-07",
-	    "2027-03-01T09:00:00Z", {"t-ecdsa256-beta"}, NULL, 0, 0, DENY_NONE,
-	    "2027-03-01T18:00:00Z", "access granted", ""},
-	{"account expiry before ticket end ends the session", "gone.erin", "plc-07",
-	    "2027-03-01T09:00:00Z", {"t-ecdsa256-gone"}, NULL, 0, 0, DENY_NONE,
-	    "2027-03-01T12:00:00Z", "access granted", ""},
-	{"no ticket at all", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {NULL}, NULL, 0, 0,
-	    DENY_NO_TICKET, NULL, "no approval ticket covers plc-07 now", ""},
-	{"wrong target", "acme.alice", "hmi-02", "2027-03-01T09:00:00Z", {"t-ed25519"}, NULL, 0, 0,
-	    DENY_NO_TICKET, NULL, "no approval ticket covers hmi-02 now", ""},
-	{"wrong vendor", "beta.carol", "plc-07", "2027-03-01T09:00:00Z", {"t-ed25519"}, NULL, 0, 0,
-	    DENY_NO_TICKET, NULL, "no approval ticket covers plc-07 now", "vendor beta"},
-	{"ticket not yet valid", "beta.carol", "plc-07", "2027-03-01T05:59:59Z",
-	    {"t-ecdsa256-beta"}, NULL, 0, 0, DENY_TICKET_NOT_YET_VALID, NULL,
-	    "valid from 2027-03-01T06:00:00Z", "ticket t-ecdsa256 is valid from"},
-	{"window opening in one second is named", "acme.alice", "plc-07", "2027-03-01T05:59:59Z",
-	    {"t-ed25519"}, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
-	    "next window opens Mon 07:00 Europe/Berlin", "next opens at 2027-03-01T06:00:00Z"},
-	{"ticket expired", "beta.carol", "plc-07", "2027-03-01T18:00:00Z", {"t-ecdsa256-beta"},
+	{ "signed ticket inside the window admits until the window ends", "acme.alice", "plc-07",
+	    "2027-03-01T09:00:00Z", { "t-ed25519" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
+	    "access granted", "ticket t-ed25519 (approver lead-ed25519" },
+	{ "ecdsa-signed ticket admits", "acme.bob", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-ecdsa384" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", "" },
+	{ "rsa-signed ticket admits", "acme.bob", "plc-07", "2027-03-01T09:00:00Z", { "t-rsa" },
+	    NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", "" },
+	{ "person ticket admits its person", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-person" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", "" },
+	{ "person ticket does not admit a colleague", "acme.bob", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-person" }, NULL, 0, 0, DENY_NO_TICKET, NULL,
+	    "no approval ticket covers plc-07 now", "no ticket names acme.bob" },
+	{ "ticket end before window end ends the session", "beta.carol", "plc-07",
+	    "2027-03-01T09:00:00Z", { "t-ecdsa256-beta" }, NULL, 0, 0, DENY_NONE,
+	    "2027-03-01T18:00:00Z", "access granted", "" },
+	{ "account expiry before ticket end ends the session", "gone.erin", "plc-07",
+	    "2027-03-01T09:00:00Z", { "t-ecdsa256-gone" }, NULL, 0, 0, DENY_NONE,
+	    "2027-03-01T12:00:00Z", "access granted", "" },
+	{ "no ticket at all", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { NULL }, NULL, 0, 0,
+	    DENY_NO_TICKET, NULL, "no approval ticket covers plc-07 now", "" },
+	{ "wrong target", "acme.alice", "hmi-02", "2027-03-01T09:00:00Z", { "t-ed25519" }, NULL, 0,
+	    0, DENY_NO_TICKET, NULL, "no approval ticket covers hmi-02 now", "" },
+	{ "wrong vendor", "beta.carol", "plc-07", "2027-03-01T09:00:00Z", { "t-ed25519" }, NULL, 0,
+	    0, DENY_NO_TICKET, NULL, "no approval ticket covers plc-07 now", "vendor beta" },
+	{ "ticket not yet valid", "beta.carol", "plc-07", "2027-03-01T05:59:59Z",
+	    { "t-ecdsa256-beta" }, NULL, 0, 0, DENY_TICKET_NOT_YET_VALID, NULL,
+	    "valid from 2027-03-01T06:00:00Z", "ticket t-ecdsa256 is valid from" },
+	{ "window opening in one second is named", "acme.alice", "plc-07", "2027-03-01T05:59:59Z",
+	    { "t-ed25519" }, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
+	    "next window opens Mon 07:00 Europe/Berlin", "next opens at 2027-03-01T06:00:00Z" },
+	{ "ticket expired", "beta.carol", "plc-07", "2027-03-01T18:00:00Z", { "t-ecdsa256-beta" },
 	    NULL, 0, 0, DENY_TICKET_EXPIRED, NULL, "no approval ticket covers plc-07 now",
-	    "expired at 2027-03-01T18:00:00Z"},
-	{"one altered byte", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-altered"}, NULL,
-	    0, 0, DENY_TICKET_BAD_SIGNATURE, NULL, "refused by the gateway", "altered"},
-	{"unsigned ticket", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-unsigned"}, NULL, 0,
-	    0, DENY_TICKET_UNSIGNED, NULL, "refused by the gateway", "has no signature"},
-	{"non-approver signer", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-outsider"},
+	    "expired at 2027-03-01T18:00:00Z" },
+	{ "one altered byte", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-altered" }, NULL,
+	    0, 0, DENY_TICKET_BAD_SIGNATURE, NULL, "refused by the gateway", "altered" },
+	{ "unsigned ticket", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-unsigned" }, NULL,
+	    0, 0, DENY_TICKET_UNSIGNED, NULL, "refused by the gateway", "has no signature" },
+	{ "non-approver signer", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-outsider" },
 	    NULL, 0, 0, DENY_TICKET_UNKNOWN_SIGNER, NULL, "refused by the gateway",
-	    "no approver's key"},
-	{"signed by another approver than named", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-wrong-signer"}, NULL, 0, 0, DENY_TICKET_WRONG_SIGNER, NULL, "refused by the gateway",
-	    "signed by approver area-b"},
-	{"approver outside scope", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-out-of-scope"}, NULL, 0, 0, DENY_TICKET_OUT_OF_SCOPE, NULL, "refused by the gateway",
-	    "may not approve vendor acme on target plc-07"},
-	{"wrong namespace", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-wrong-namespace"},
-	    NULL, 0, 0, DENY_TICKET_WRONG_NAMESPACE, NULL, "refused by the gateway", "namespace"},
-	{"revoked", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-ed25519"}, "t-ed25519", 0, 0,
-	    DENY_TICKET_REVOKED, NULL, "ticket t-ed25519 was revoked", "work cancelled"},
-	{"max sessions used up", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-ed25519"},
-	    NULL, 2, 2, DENY_TICKET_USED_UP, NULL, "no sessions left", "allows 2 sessions and 2"},
-	{"sessions left admit", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", {"t-ed25519"}, NULL,
-	    1, 2, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", ""},
-	{"valid ticket wins over a refused one", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-altered", "t-rsa", "t-outsider"}, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
-	    "access granted", "ticket t-rsa"},
-	{"revoked ticket does not hide a valid one", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-ed25519", "t-rsa"}, "t-ed25519", 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
-	    "access granted", "ticket t-rsa"},
-	{"outside window: monday before 07:00 Berlin", "acme.alice", "plc-07",
-	    "2027-03-01T05:30:00Z", {"t-ed25519"}, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
-	    "outside access window; next window opens Mon 07:00 Europe/Berlin", "2027-03-01T06:00:00Z"},
-	{"outside window on saturday names monday", "acme.alice", "plc-07", "2027-03-06T10:00:00Z",
-	    {"t-ed25519"}, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
-	    "next window opens Mon 07:00 Europe/Berlin", "next opens at 2027-03-08T06:00:00Z"},
-	{"window checked before tickets", "acme.alice", "plc-07", "2027-03-01T17:30:00Z",
-	    {"t-ed25519"}, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL, "next window opens Tue 07:00", ""},
-	{"vendor without windows", "nowin.dave", "plc-07", "2027-03-01T09:00:00Z", {NULL}, NULL, 0,
-	    0, DENY_NO_WINDOW, NULL, "no access window", "vendor nowin has no access window"},
-	{"unknown person reveals nothing", "acme.mallory", "plc-07", "2027-03-01T09:00:00Z",
-	    {"t-ed25519"}, NULL, 0, 0, DENY_UNKNOWN_PERSON, NULL, "access denied", ""},
-	{"disabled vendor", "off.frank", "plc-07", "2027-03-01T09:00:00Z", {NULL}, NULL, 0, 0,
-	    DENY_VENDOR_DISABLED, NULL, "disabled", ""},
-	{"expired vendor", "gone.erin", "plc-07", "2027-03-01T12:00:00Z", {"t-ecdsa256-gone"}, NULL,
-	    0, 0, DENY_VENDOR_EXPIRED, NULL, "expired", ""},
-	{"unknown target", "acme.alice", "plc-99", "2027-03-01T09:00:00Z", {"t-ed25519"}, NULL, 0, 0,
-	    DENY_UNKNOWN_TARGET, NULL, "no such target, or not granted to you", ""},
-	{"ungranted target", "beta.carol", "hmi-02", "2027-03-01T09:00:00Z", {NULL}, NULL, 0, 0,
-	    DENY_NO_GRANT, NULL, "no such target, or not granted to you", ""},
+	    "no approver's key" },
+	{ "signed by another approver than named", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-wrong-signer" }, NULL, 0, 0, DENY_TICKET_WRONG_SIGNER, NULL,
+	    "refused by the gateway", "signed by approver area-b" },
+	{ "approver outside scope", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-out-of-scope" }, NULL, 0, 0, DENY_TICKET_OUT_OF_SCOPE, NULL,
+	    "refused by the gateway", "may not approve vendor acme on target plc-07" },
+	{ "wrong namespace", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-wrong-namespace" }, NULL, 0, 0, DENY_TICKET_WRONG_NAMESPACE, NULL,
+	    "refused by the gateway", "namespace" },
+	{ "revoked", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-ed25519" }, "t-ed25519",
+	    0, 0, DENY_TICKET_REVOKED, NULL, "ticket t-ed25519 was revoked", "work cancelled" },
+	{ "max sessions used up", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-ed25519" },
+	    NULL, 2, 2, DENY_TICKET_USED_UP, NULL, "no sessions left", "allows 2 sessions and 2" },
+	{ "sessions left admit", "acme.alice", "plc-07", "2027-03-01T09:00:00Z", { "t-ed25519" },
+	    NULL, 1, 2, DENY_NONE, "2027-03-01T17:00:00Z", "access granted", "" },
+	{ "valid ticket wins over a refused one", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-altered", "t-rsa", "t-outsider" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
+	    "access granted", "ticket t-rsa" },
+	{ "revoked ticket does not hide a valid one", "acme.alice", "plc-07",
+	    "2027-03-01T09:00:00Z", { "t-ed25519", "t-rsa" }, "t-ed25519", 0, 0, DENY_NONE,
+	    "2027-03-01T17:00:00Z", "access granted", "ticket t-rsa" },
+	{ "outside window: monday before 07:00 Berlin", "acme.alice", "plc-07",
+	    "2027-03-01T05:30:00Z", { "t-ed25519" }, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
+	    "outside access window; next window opens Mon 07:00 Europe/Berlin",
+	    "2027-03-01T06:00:00Z" },
+	{ "outside window on saturday names monday", "acme.alice", "plc-07", "2027-03-06T10:00:00Z",
+	    { "t-ed25519" }, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL,
+	    "next window opens Mon 07:00 Europe/Berlin", "next opens at 2027-03-08T06:00:00Z" },
+	{ "window checked before tickets", "acme.alice", "plc-07", "2027-03-01T17:30:00Z",
+	    { "t-ed25519" }, NULL, 0, 0, DENY_OUTSIDE_WINDOW, NULL, "next window opens Tue 07:00",
+	    "" },
+	{ "vendor without windows", "nowin.dave", "plc-07", "2027-03-01T09:00:00Z", { NULL }, NULL,
+	    0, 0, DENY_NO_WINDOW, NULL, "no access window", "vendor nowin has no access window" },
+	{ "unknown person reveals nothing", "acme.mallory", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-ed25519" }, NULL, 0, 0, DENY_UNKNOWN_PERSON, NULL, "access denied", "" },
+	{ "disabled vendor", "off.frank", "plc-07", "2027-03-01T09:00:00Z", { NULL }, NULL, 0, 0,
+	    DENY_VENDOR_DISABLED, NULL, "disabled", "" },
+	{ "expired vendor", "gone.erin", "plc-07", "2027-03-01T12:00:00Z", { "t-ecdsa256-gone" },
+	    NULL, 0, 0, DENY_VENDOR_EXPIRED, NULL, "expired", "" },
+	{ "unknown target", "acme.alice", "plc-99", "2027-03-01T09:00:00Z", { "t-ed25519" }, NULL,
+	    0, 0, DENY_UNKNOWN_TARGET, NULL, "no such target, or not granted to you", "" },
+	{ "ungranted target", "beta.carol", "hmi-02", "2027-03-01T09:00:00Z", { NULL }, NULL, 0, 0,
+	    DENY_NO_GRANT, NULL, "no such target, or not granted to you", "" },
 };
 
 /* A fixture ticket re-issued for another vendor: only its signature status is kept,
@@ -131,7 +134,7 @@ START_TEST(test_policy_decide)
 	const struct decision_case *c = &cases[_i];
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = {c->person, c->target, fixture_time(c->now)};
+	struct access_request req = { c->person, c->target, fixture_time(c->now) };
 	struct decision d;
 	size_t i;
 
@@ -144,8 +147,8 @@ START_TEST(test_policy_decide)
 		ticketset_add_ticket(set, t);
 	}
 	if (c->revoked != NULL)
-		ticketset_add_revocation(set, c->revoked, fixture_time("2027-03-01T08:00:00Z"),
-		    "work cancelled");
+		ticketset_add_revocation(
+		    set, c->revoked, fixture_time("2027-03-01T08:00:00Z"), "work cancelled");
 	policy_decide(cfg, set, &req, &d);
 	ck_assert_msg(d.reason == c->reason, "%s: reason %s (%s)", c->name,
 	    deny_reason_name(d.reason), d.audit_msg);
@@ -166,7 +169,8 @@ START_TEST(test_policy_decide_names_ticket_and_approver)
 {
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = {"acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z")};
+	struct access_request req = { "acme.alice", "plc-07",
+		fixture_time("2027-03-01T09:00:00Z") };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-rsa"));
@@ -183,7 +187,8 @@ END_TEST
 START_TEST(test_policy_decide_without_ticket_set_denies)
 {
 	struct gw_config *cfg = fixture_config();
-	struct access_request req = {"acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z")};
+	struct access_request req = { "acme.alice", "plc-07",
+		fixture_time("2027-03-01T09:00:00Z") };
 	struct decision d;
 
 	policy_decide(cfg, NULL, &req, &d);
@@ -197,8 +202,9 @@ END_TEST
 START_TEST(test_policy_decide_unknown_person_text_is_constant)
 {
 	struct gw_config *cfg = fixture_config();
-	struct access_request a = {"acme.mallory", "plc-07", fixture_time("2027-03-01T09:00:00Z")};
-	struct access_request b = {"zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z")};
+	struct access_request a = { "acme.mallory", "plc-07",
+		fixture_time("2027-03-01T09:00:00Z") };
+	struct access_request b = { "zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z") };
 	struct decision da, db;
 
 	policy_decide(cfg, NULL, &a, &da);

@@ -108,7 +108,7 @@ stream_bytes(json_t *lines, const char *tc, const char *rc, unsigned char *out, 
 	size_t i, n = 0;
 	json_t *ev;
 
-	json_array_foreach(lines, i, ev) {
+	json_array_foreach (lines, i, ev) {
 		const char *code, *data;
 		size_t len;
 
@@ -124,7 +124,8 @@ stream_bytes(json_t *lines, const char *tc, const char *rc, unsigned char *out, 
 		} else if (strcmp(code, rc) == 0) {
 			unsigned char tmp[4096];
 			int d = EVP_DecodeBlock(tmp, (const unsigned char *)data, (int)len);
-			size_t pad = (len > 0 && data[len - 1] == '=') + (len > 1 && data[len - 2] == '=');
+			size_t pad =
+			    (len > 0 && data[len - 1] == '=') + (len > 1 && data[len - 2] == '=');
 
 			ck_assert_int_ge(d, 0);
 			ck_assert_uint_le(n + (size_t)d - pad, max);
@@ -177,7 +178,8 @@ START_TEST(header_is_asciicast_v2_with_metadata)
 	ck_assert_str_eq(json_string_value(json_object_get(g, "key_fp")), "SHA256:abc");
 	ck_assert_str_eq(json_string_value(json_object_get(g, "ticket_id")), "T-1");
 	ck_assert_str_eq(json_string_value(json_object_get(g, "approver")), "owner.bob");
-	ck_assert_str_eq(json_string_value(json_object_get(g, "started")), "2026-11-18T11:06:40.000Z");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(g, "started")), "2026-11-18T11:06:40.000Z");
 	ck_assert_ptr_null(json_object_get(g, "command"));
 	json_decref(lines);
 }
@@ -196,7 +198,7 @@ END_TEST
 
 START_TEST(session_id_that_is_not_hex_is_refused)
 {
-	static const char *const bad[] = {"../../etc/passwd", "", "abc/def", "0123g", NULL};
+	static const char *const bad[] = { "../../etc/passwd", "", "abc/def", "0123g", NULL };
 	struct recording_meta m = meta_example();
 	size_t i;
 
@@ -214,7 +216,8 @@ START_TEST(every_output_byte_is_kept_across_split_writes)
 {
 	/* UTF-8 text, a euro sign split over two writes, invalid bytes, NUL, escapes. */
 	static const unsigned char a[] = "caf\xc3\xa9 \x1b[1m\xe2\x82";
-	static const unsigned char b[] = "\xac ok\xff\xfe\x00" "bin\xc3";
+	static const unsigned char b[] = "\xac ok\xff\xfe\x00"
+	                                 "bin\xc3";
 	static const unsigned char c[] = "\x28 \"q\"\n";
 	unsigned char want[64], got[64];
 	struct recording *rec = open_example();
@@ -372,8 +375,8 @@ START_TEST(seal_writes_end_record_then_checkpoint)
 	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "h"); /* signs the seal */
 	last = json_array_get(lines, json_array_size(lines) - 2);
 	ck_assert_str_eq(json_string_value(json_array_get(last, 1)), "x");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(last, 2), "reason")),
-	    "window ended");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(last, 2), "reason")), "window ended");
 	ck_assert_ptr_nonnull(json_object_get(json_array_get(last, 2), "ended"));
 	json_decref(lines);
 }
@@ -381,7 +384,7 @@ END_TEST
 
 START_TEST(a_full_file_system_fails_the_recording)
 {
-	struct rlimit rl = {.rlim_cur = 8192, .rlim_max = 8192};
+	struct rlimit rl = { .rlim_cur = 8192, .rlim_max = 8192 };
 	struct recording *rec = open_example();
 	static char big[16 * 1024];
 

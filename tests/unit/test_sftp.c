@@ -214,7 +214,7 @@ struct harness {
 	struct sftp_watch *w;
 	json_t *events;
 	struct outbuf to_target, to_vendor;
-	size_t chunk;        /* feed size; 0: whole packets */
+	size_t chunk; /* feed size; 0: whole packets */
 	bool fail_evidence;
 };
 
@@ -232,13 +232,15 @@ harness_event(const struct sftp_event *ev, void *arg)
 }
 
 static struct harness *
-harness_new(bool upload, bool download, const char **prefixes, size_t nprefixes,
-    uint64_t max_size)
+harness_new(bool upload, bool download, const char **prefixes, size_t nprefixes, uint64_t max_size)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sftp_policy pol = {
-		.upload = upload, .download = download, .path_prefixes = prefixes,
-		.nprefixes = nprefixes, .max_file_size = max_size,
+		.upload = upload,
+		.download = download,
+		.path_prefixes = prefixes,
+		.nprefixes = nprefixes,
+		.max_file_size = max_size,
 	};
 
 	h->events = json_array();
@@ -289,8 +291,8 @@ harness_feed(struct harness *h, bool from_vendor, struct pk *p)
 
 	while (off < p->len) {
 		n = h->chunk == 0 || h->chunk > p->len - off ? p->len - off : h->chunk;
-		took = from_vendor ? sftp_watch_from_vendor(h->w, p->b + off, n) :
-		    sftp_watch_from_target(h->w, p->b + off, n);
+		took = from_vendor ? sftp_watch_from_vendor(h->w, p->b + off, n)
+		                   : sftp_watch_from_target(h->w, p->b + off, n);
 		if (took < 0) {
 			free(p);
 			return -1;
@@ -450,8 +452,8 @@ START_TEST(test_relative_path_refused_when_target_hides_home)
 	t = h->to_target.len;
 	vendor(h, pk_open(2, "prog.bin", 0x1a));
 	ck_assert_uint_eq(h->to_target.len, t);
-	ck_assert_str_eq(ev_str(last_event(h), "reason"),
-	    "relative path before the home directory is known");
+	ck_assert_str_eq(
+	    ev_str(last_event(h), "reason"), "relative path before the home directory is known");
 	harness_free(h);
 }
 END_TEST
@@ -492,7 +494,8 @@ START_TEST(test_sequential_upload_hash_matches_openssl)
 	sha256_hex(data, sizeof(data) - 1, want);
 	ck_assert_str_eq(ev_str(ev, "event"), "sftp-close");
 	ck_assert_str_eq(ev_str(ev, "sha256"), want);
-	ck_assert_int_eq(json_integer_value(json_object_get(ev, "bytes_written")), sizeof(data) - 1);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(ev, "bytes_written")), sizeof(data) - 1);
 	ck_assert_str_eq(ev_str(ev, "path"), "/home/alice/up.bin");
 	harness_free(h);
 }
@@ -508,7 +511,8 @@ START_TEST(test_out_of_order_writes_have_no_hash)
 	ev = upload(h, data, sizeof(data) - 1, false);
 	ck_assert_ptr_null(json_object_get(ev, "sha256"));
 	ck_assert_str_eq(ev_str(ev, "note"), "not sequential, no hash");
-	ck_assert_int_eq(json_integer_value(json_object_get(ev, "bytes_written")), sizeof(data) - 1);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(ev, "bytes_written")), sizeof(data) - 1);
 	harness_free(h);
 }
 END_TEST
@@ -559,8 +563,8 @@ END_TEST
 
 /* The vendor got exactly one STATUS for id with code and nothing reached the target. */
 static void
-assert_refused(struct harness *h, size_t target_before, size_t vendor_before, uint32_t id,
-    uint32_t code)
+assert_refused(
+    struct harness *h, size_t target_before, size_t vendor_before, uint32_t id, uint32_t code)
 {
 	const uint8_t *s = h->to_vendor.b + vendor_before;
 
@@ -960,7 +964,8 @@ START_TEST(test_input_taken_only_while_queue_below_high_mark)
 	took = sftp_watch_from_vendor(h->w, stream, n * plen);
 	ck_assert_int_lt(took, (ssize_t)(n * plen));
 	ck_assert_uint_ge(sftp_watch_pending_to_target(h->w, &q), SFTP_QUEUE_HIGH);
-	ck_assert_uint_le(sftp_watch_pending_to_target(h->w, &q), SFTP_QUEUE_HIGH + 4 + SFTP_MAX_PACKET);
+	ck_assert_uint_le(
+	    sftp_watch_pending_to_target(h->w, &q), SFTP_QUEUE_HIGH + 4 + SFTP_MAX_PACKET);
 	harness_drain(h);
 	off = (size_t)took;
 	while (off < n * plen) {
@@ -1054,4 +1059,3 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-

@@ -66,9 +66,9 @@ static const struct {
 	uint64_t serial;
 	const char *key_id;
 } good[] = {
-	{"good-ed25519-cert.pub", "ca-ed25519.pub", "alice.pub", 42, "alice-key"},
-	{"good-ecdsa-cert.pub", "ca-ecdsa.pub", "alice-ecdsa.pub", 43, "alice-ecdsa"},
-	{"good-rsa-cert.pub", "ca-rsa.pub", "alice-rsa.pub", 44, "alice-rsa"},
+	{ "good-ed25519-cert.pub", "ca-ed25519.pub", "alice.pub", 42, "alice-key" },
+	{ "good-ecdsa-cert.pub", "ca-ecdsa.pub", "alice-ecdsa.pub", 43, "alice-ecdsa" },
+	{ "good-rsa-cert.pub", "ca-rsa.pub", "alice-rsa.pub", 44, "alice-rsa" },
 };
 
 START_TEST(test_parse_reads_fields_and_verifies_ca_signature)
@@ -114,8 +114,8 @@ START_TEST(test_check_admits_named_person_inside_validity)
 {
 	char why[128] = "";
 
-	ck_assert_int_eq(check_at(good[_i].cert, "acme.alice", "127.0.0.1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(
+	    check_at(good[_i].cert, "acme.alice", "127.0.0.1", "2027-06-01", why, sizeof(why)), 0);
 }
 END_TEST
 
@@ -124,7 +124,8 @@ START_TEST(test_check_refuses_not_yet_valid)
 	char why[128];
 
 	ck_assert_int_ne(check_at("good-ed25519-cert.pub", "acme.alice", "127.0.0.1",
-	    "2026-12-31T23:59:59Z", why, sizeof(why)), 0);
+	                     "2026-12-31T23:59:59Z", why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "not yet valid"));
 }
 END_TEST
@@ -134,7 +135,8 @@ START_TEST(test_check_refuses_expired_at_valid_before)
 	char why[128];
 
 	ck_assert_int_ne(check_at("good-ed25519-cert.pub", "acme.alice", "127.0.0.1", "2028-01-01",
-	    why, sizeof(why)), 0);
+	                     why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "expired"));
 }
 END_TEST
@@ -144,7 +146,8 @@ START_TEST(test_check_refuses_person_not_among_principals)
 	char why[128];
 
 	ck_assert_int_ne(check_at("good-ed25519-cert.pub", "acme.carol", "127.0.0.1", "2027-06-01",
-	    why, sizeof(why)), 0);
+	                     why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "principals"));
 }
 END_TEST
@@ -154,7 +157,8 @@ START_TEST(test_check_refuses_empty_principals)
 	char why[128];
 
 	ck_assert_int_ne(check_at("noprincipal-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01",
-	    why, sizeof(why)), 0);
+	                     why, sizeof(why)),
+	    0);
 }
 END_TEST
 
@@ -162,8 +166,9 @@ START_TEST(test_check_refuses_host_certificate)
 {
 	char why[128];
 
-	ck_assert_int_ne(check_at("host-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_ne(
+	    check_at("host-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "not a user certificate"));
 }
 END_TEST
@@ -172,8 +177,9 @@ START_TEST(test_check_refuses_force_command)
 {
 	char why[128];
 
-	ck_assert_int_ne(check_at("force-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_ne(
+	    check_at("force-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "force-command"));
 }
 END_TEST
@@ -183,7 +189,8 @@ START_TEST(test_check_refuses_unknown_critical_option)
 	char why[128];
 
 	ck_assert_int_ne(check_at("unknowncrit-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01",
-	    why, sizeof(why)), 0);
+	                     why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "verify-later@example.com"));
 }
 END_TEST
@@ -192,10 +199,11 @@ START_TEST(test_check_source_address_admits_listed_network)
 {
 	char why[128];
 
-	ck_assert_int_eq(check_at("source-cert.pub", "acme.alice", "10.1.200.3", "2027-06-01", why,
-	    sizeof(why)), 0);
-	ck_assert_int_eq(check_at("source-cert.pub", "acme.alice", "::1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(
+	    check_at("source-cert.pub", "acme.alice", "10.1.200.3", "2027-06-01", why, sizeof(why)),
+	    0);
+	ck_assert_int_eq(
+	    check_at("source-cert.pub", "acme.alice", "::1", "2027-06-01", why, sizeof(why)), 0);
 }
 END_TEST
 
@@ -203,11 +211,13 @@ START_TEST(test_check_source_address_refuses_other_address)
 {
 	char why[128];
 
-	ck_assert_int_ne(check_at("source-cert.pub", "acme.alice", "10.2.0.1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_ne(
+	    check_at("source-cert.pub", "acme.alice", "10.2.0.1", "2027-06-01", why, sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "source-address"));
-	ck_assert_int_ne(check_at("source-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why,
-	    sizeof(why)), 0);
+	ck_assert_int_ne(
+	    check_at("source-cert.pub", "acme.alice", "127.0.0.1", "2027-06-01", why, sizeof(why)),
+	    0);
 }
 END_TEST
 
@@ -239,7 +249,8 @@ START_TEST(test_altered_certificate_fails_signature)
 	if (sshcert_parse(blob, len, &c, err, sizeof(err)) == 0) {
 		ck_assert(!c.signature_valid);
 		ck_assert_int_ne(sshcert_check(&c, "acme.alice", "127.0.0.1",
-		    fixture_time("2027-06-01"), why, sizeof(why)), 0);
+		                     fixture_time("2027-06-01"), why, sizeof(why)),
+		    0);
 		sshcert_free(&c);
 	}
 	free(blob);
@@ -301,8 +312,8 @@ START_TEST(test_revoked_by_serial_key_id_or_fingerprint)
 	char fp[GW_FP_LEN], what[256], *list;
 
 	parse_fixture("good-ed25519-cert.pub", &c);
-	ck_assert_int_eq(sshcert_revoked("# nothing\n\nserial 41\nkey-id other\n", &c, what,
-	    sizeof(what)), 0);
+	ck_assert_int_eq(
+	    sshcert_revoked("# nothing\n\nserial 41\nkey-id other\n", &c, what, sizeof(what)), 0);
 	ck_assert_int_eq(sshcert_revoked("serial 42\n", &c, what, sizeof(what)), 1);
 	ck_assert_int_eq(sshcert_revoked("serial 1\nkey-id alice-key", &c, what, sizeof(what)), 1);
 	ck_assert_ptr_nonnull(strstr(what, "line 2"));
@@ -323,8 +334,8 @@ START_TEST(test_malformed_revocation_list_is_an_error)
 
 	parse_fixture("good-ed25519-cert.pub", &c);
 	ck_assert_int_eq(sshcert_revoked("serial 4x\n", &c, what, sizeof(what)), -1);
-	ck_assert_int_eq(sshcert_revoked("serial 1\nrevoke everything\n", &c, what, sizeof(what)),
-	    -1);
+	ck_assert_int_eq(
+	    sshcert_revoked("serial 1\nrevoke everything\n", &c, what, sizeof(what)), -1);
 	ck_assert_ptr_nonnull(strstr(what, "line 2"));
 	ck_assert_int_eq(sshcert_revoked("fingerprint MD5:aa\n", &c, what, sizeof(what)), -1);
 	sshcert_free(&c);
@@ -359,4 +370,3 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-

@@ -13,17 +13,17 @@ struct sig_case {
 };
 
 static const struct sig_case good[] = {
-	{"t-ed25519", "lead-ed25519"},
-	{"t-ecdsa256", "lead-ecdsa256"},
-	{"t-ecdsa384", "lead-ecdsa384"},
-	{"t-ecdsa521", "lead-ecdsa521"},
-	{"t-rsa", "lead-rsa"},
-	{"t-rsa-sha256", "lead-rsa"},
+	{ "t-ed25519", "lead-ed25519" },
+	{ "t-ecdsa256", "lead-ecdsa256" },
+	{ "t-ecdsa384", "lead-ecdsa384" },
+	{ "t-ecdsa521", "lead-ecdsa521" },
+	{ "t-rsa", "lead-rsa" },
+	{ "t-rsa-sha256", "lead-rsa" },
 };
 
 static enum sshsig_result
-verify_fixture(const char *ticket, const char *text_override, unsigned char **signer,
-    size_t *signer_len)
+verify_fixture(
+    const char *ticket, const char *text_override, unsigned char **signer, size_t *signer_len)
 {
 	char *rel, *text, *sig;
 	size_t len, siglen;
@@ -95,8 +95,9 @@ START_TEST(test_sshsig_refuses_every_single_byte_change)
 	sig = fixture_read("tickets/t-ecdsa256.ticket.sig", &siglen);
 	for (i = 0; i < len; i++) {
 		text[i] ^= 0x01;
-		ck_assert_msg(sshsig_verify(sig, siglen, text, len, TICKET_NAMESPACE, &signer, &n) !=
-		    SSHSIG_OK, "byte %zu changed but accepted", i);
+		ck_assert_msg(sshsig_verify(sig, siglen, text, len, TICKET_NAMESPACE, &signer,
+		                  &n) != SSHSIG_OK,
+		    "byte %zu changed but accepted", i);
 		text[i] ^= 0x01;
 	}
 	free(text);
@@ -109,8 +110,8 @@ START_TEST(test_sshsig_refuses_wrong_namespace)
 	unsigned char *signer;
 	size_t n;
 
-	ck_assert_int_eq(verify_fixture("t-wrong-namespace", NULL, &signer, &n),
-	    SSHSIG_WRONG_NAMESPACE);
+	ck_assert_int_eq(
+	    verify_fixture("t-wrong-namespace", NULL, &signer, &n), SSHSIG_WRONG_NAMESPACE);
 }
 END_TEST
 
@@ -119,20 +120,21 @@ START_TEST(test_sshsig_refuses_signature_of_another_text)
 	unsigned char *signer;
 	size_t n;
 
-	ck_assert_int_eq(verify_fixture("t-rsa", "id = \"t-rsa\";\n", &signer, &n),
-	    SSHSIG_BAD_SIGNATURE);
+	ck_assert_int_eq(
+	    verify_fixture("t-rsa", "id = \"t-rsa\";\n", &signer, &n), SSHSIG_BAD_SIGNATURE);
 }
 END_TEST
 
 START_TEST(test_sshsig_refuses_garbage_and_truncation)
 {
 	static const char *const bad[] = {
-	    "",
-	    "not a signature",
-	    "-----BEGIN SSH SIGNATURE-----\n-----END SSH SIGNATURE-----\n",
-	    "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n",
-	    "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAg==\n-----END SSH SIGNATURE-----\n",
-	    "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAf////8=\n-----END SSH SIGNATURE-----\n",
+		"",
+		"not a signature",
+		"-----BEGIN SSH SIGNATURE-----\n-----END SSH SIGNATURE-----\n",
+		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n",
+		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAg==\n-----END SSH SIGNATURE-----\n",
+		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAf////8=\n-----END SSH "
+		"SIGNATURE-----\n",
 	};
 	char *sig;
 	size_t siglen, i, cut;
@@ -140,8 +142,9 @@ START_TEST(test_sshsig_refuses_garbage_and_truncation)
 	size_t n;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_int_eq(sshsig_verify(bad[i], strlen(bad[i]), "x", 1, TICKET_NAMESPACE,
-		    &signer, &n), SSHSIG_MALFORMED);
+		ck_assert_int_eq(
+		    sshsig_verify(bad[i], strlen(bad[i]), "x", 1, TICKET_NAMESPACE, &signer, &n),
+		    SSHSIG_MALFORMED);
 	/* Every truncation of a real signature's armor body is refused. */
 	sig = fixture_read("tickets/t-ed25519.ticket.sig", &siglen);
 	for (cut = 30; cut < siglen - 30; cut++) {
@@ -170,8 +173,8 @@ START_TEST(test_sshkey_line_parsing)
 	ck_assert_ptr_null(blob);
 	ck_assert_int_eq(sshkey_blob_from_line("ssh-ed25519", &blob, &len), -1);
 	ck_assert_int_eq(sshkey_blob_from_line("ssh-ed25519 !!!!", &blob, &len), -1);
-	ck_assert_int_eq(sshkey_blob_from_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==", &blob,
-	    &len), -1);
+	ck_assert_int_eq(
+	    sshkey_blob_from_line("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==", &blob, &len), -1);
 	free(swapped);
 	free(pub);
 }

@@ -14,19 +14,19 @@ struct verify_case {
 };
 
 static const struct verify_case verify_cases[] = {
-	{"t-ed25519", TICKET_VALID, ""},
-	{"t-ecdsa256", TICKET_VALID, ""},
-	{"t-ecdsa384", TICKET_VALID, ""},
-	{"t-ecdsa521", TICKET_VALID, ""},
-	{"t-rsa", TICKET_VALID, ""},
-	{"t-rsa-sha256", TICKET_VALID, ""},
-	{"t-person", TICKET_VALID, ""},
-	{"t-unsigned", TICKET_UNSIGNED, "has no signature"},
-	{"t-altered", TICKET_BAD_SIGNATURE, "altered"},
-	{"t-wrong-namespace", TICKET_WRONG_NAMESPACE, "namespace"},
-	{"t-outsider", TICKET_UNKNOWN_SIGNER, "no approver's key"},
-	{"t-wrong-signer", TICKET_WRONG_SIGNER, "signed by approver area-b"},
-	{"t-out-of-scope", TICKET_OUT_OF_SCOPE, "may not approve vendor acme on target plc-07"},
+	{ "t-ed25519", TICKET_VALID, "" },
+	{ "t-ecdsa256", TICKET_VALID, "" },
+	{ "t-ecdsa384", TICKET_VALID, "" },
+	{ "t-ecdsa521", TICKET_VALID, "" },
+	{ "t-rsa", TICKET_VALID, "" },
+	{ "t-rsa-sha256", TICKET_VALID, "" },
+	{ "t-person", TICKET_VALID, "" },
+	{ "t-unsigned", TICKET_UNSIGNED, "has no signature" },
+	{ "t-altered", TICKET_BAD_SIGNATURE, "altered" },
+	{ "t-wrong-namespace", TICKET_WRONG_NAMESPACE, "namespace" },
+	{ "t-outsider", TICKET_UNKNOWN_SIGNER, "no approver's key" },
+	{ "t-wrong-signer", TICKET_WRONG_SIGNER, "signed by approver area-b" },
+	{ "t-out-of-scope", TICKET_OUT_OF_SCOPE, "may not approve vendor acme on target plc-07" },
 };
 
 START_TEST(test_ticket_verify_status)
@@ -37,8 +37,8 @@ START_TEST(test_ticket_verify_status)
 
 	ck_assert_msg(t->status == c->status, "%s: status %s (%s)", c->ticket,
 	    ticket_status_name(t->status), t->problem);
-	ck_assert_msg(strstr(t->problem, c->problem) != NULL, "%s: problem \"%s\"", c->ticket,
-	    t->problem);
+	ck_assert_msg(
+	    strstr(t->problem, c->problem) != NULL, "%s: problem \"%s\"", c->ticket, t->problem);
 	ticket_free(t);
 	config_free(cfg);
 }
@@ -61,7 +61,8 @@ END_TEST
 
 START_TEST(test_ticket_unknown_approver_named)
 {
-	static const char text[] = "id = \"t-1\"; vendor = \"acme\"; targets = [\"plc-07\"];\n"
+	static const char text[] =
+	    "id = \"t-1\"; vendor = \"acme\"; targets = [\"plc-07\"];\n"
 	    "not_before = \"2027-03-01\"; not_after = \"2027-03-02\"; approver = \"nobody\";\n"
 	    "reason = \"x\";\n";
 	struct gw_config *cfg = fixture_config();
@@ -80,7 +81,8 @@ END_TEST
 
 START_TEST(test_ticket_parse_fields)
 {
-	static const char text[] = "id = \"wo-4711\";\nperson = \"acme.alice\";\n"
+	static const char text[] =
+	    "id = \"wo-4711\";\nperson = \"acme.alice\";\n"
 	    "targets = [ \"plc-07\", \"hmi-02\" ];\nnot_before = \"2027-03-01T06:00:00Z\";\n"
 	    "not_after = \"2027-03-01T18:00:00Z\";\napprover = \"lead-a\";\n"
 	    "reason = \"WO-4711\";\nmax_sessions = 3;\n";
@@ -108,35 +110,44 @@ struct parse_case {
 	const char *error;
 };
 
-#define BASE_REST "targets = [\"plc-07\"]; not_before = \"2027-03-01\"; " \
-    "not_after = \"2027-03-02\"; approver = \"a\"; reason = \"r\";\n"
+#define BASE_REST                                                                                  \
+	"targets = [\"plc-07\"]; not_before = \"2027-03-01\"; "                                    \
+	"not_after = \"2027-03-02\"; approver = \"a\"; reason = \"r\";\n"
 
 static const struct parse_case parse_cases[] = {
-	{"missing id", "vendor = \"acme\";\n" BASE_REST, "missing required setting \"id\""},
-	{"id with slash", "id = \"../x\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be"},
-	{"upper-case id", "id = \"T1\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be"},
-	{"both vendor and person", "id = \"t\"; vendor = \"acme\"; person = \"acme.a\";\n" BASE_REST,
-	    "exactly one of"},
-	{"neither vendor nor person", "id = \"t\";\n" BASE_REST, "exactly one of"},
-	{"person without vendor part", "id = \"t\"; person = \"alice\";\n" BASE_REST,
-	    "person must be VENDOR.NAME"},
-	{"unknown setting", "id = \"t\"; vendor = \"acme\"; admin = true;\n" BASE_REST,
-	    "t:1: unknown setting \"admin\""},
-	{"empty targets", "id = \"t\"; vendor = \"acme\"; targets = []; not_before = \"2027-03-01\";"
-	    " not_after = \"2027-03-02\"; approver = \"a\"; reason = \"r\";", "\"targets\" must be"},
-	{"interval backwards", "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
-	    "not_before = \"2027-03-02\"; not_after = \"2027-03-01\"; approver = \"a\"; reason = \"r\";",
-	    "not_after must be later"},
-	{"february 30", "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
-	    "not_before = \"2027-02-30\"; not_after = \"2027-03-03\"; approver = \"a\"; reason = \"r\";",
-	    "\"not_before\" must be a UTC time"},
-	{"zero max sessions", "id = \"t\"; vendor = \"acme\"; max_sessions = 0;\n" BASE_REST,
-	    "\"max_sessions\" must be"},
-	{"control character in reason", "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
+	{ "missing id", "vendor = \"acme\";\n" BASE_REST, "missing required setting \"id\"" },
+	{ "id with slash", "id = \"../x\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be" },
+	{ "upper-case id", "id = \"T1\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be" },
+	{ "both vendor and person",
+	    "id = \"t\"; vendor = \"acme\"; person = \"acme.a\";\n" BASE_REST, "exactly one of" },
+	{ "neither vendor nor person", "id = \"t\";\n" BASE_REST, "exactly one of" },
+	{ "person without vendor part", "id = \"t\"; person = \"alice\";\n" BASE_REST,
+	    "person must be VENDOR.NAME" },
+	{ "unknown setting", "id = \"t\"; vendor = \"acme\"; admin = true;\n" BASE_REST,
+	    "t:1: unknown setting \"admin\"" },
+	{ "empty targets",
+	    "id = \"t\"; vendor = \"acme\"; targets = []; not_before = \"2027-03-01\";"
+	    " not_after = \"2027-03-02\"; approver = \"a\"; reason = \"r\";",
+	    "\"targets\" must be" },
+	{ "interval backwards",
+	    "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
+	    "not_before = \"2027-03-02\"; not_after = \"2027-03-01\"; approver = \"a\"; reason = "
+	    "\"r\";",
+	    "not_after must be later" },
+	{ "february 30",
+	    "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
+	    "not_before = \"2027-02-30\"; not_after = \"2027-03-03\"; approver = \"a\"; reason = "
+	    "\"r\";",
+	    "\"not_before\" must be a UTC time" },
+	{ "zero max sessions", "id = \"t\"; vendor = \"acme\"; max_sessions = 0;\n" BASE_REST,
+	    "\"max_sessions\" must be" },
+	{ "control character in reason",
+	    "id = \"t\"; vendor = \"acme\"; targets = [\"plc-07\"]; "
 	    "not_before = \"2027-03-01\"; not_after = \"2027-03-02\"; approver = \"a\"; "
-	    "reason = \"a\\nb\";", "control characters"},
-	{"include directive", "@include \"/etc/passwd\"\nid = \"t\";", "@include"},
-	{"syntax error", "id = \"t\"\nvendor = ;", "t:2:"},
+	    "reason = \"a\\nb\";",
+	    "control characters" },
+	{ "include directive", "@include \"/etc/passwd\"\nid = \"t\";", "@include" },
+	{ "syntax error", "id = \"t\"\nvendor = ;", "t:2:" },
 };
 
 START_TEST(test_ticket_parse_refuses)
@@ -145,8 +156,8 @@ START_TEST(test_ticket_parse_refuses)
 	struct gw_ticket *t;
 	char *errors = NULL;
 
-	ck_assert_msg(ticket_parse(c->text, strlen(c->text), "t", &t, &errors) == -1, "%s parsed",
-	    c->name);
+	ck_assert_msg(
+	    ticket_parse(c->text, strlen(c->text), "t", &t, &errors) == -1, "%s parsed", c->name);
 	ck_assert_ptr_null(t);
 	ck_assert_msg(errors != NULL && strstr(errors, c->error) != NULL, "%s: errors \"%s\"",
 	    c->name, errors ? errors : "(none)");
@@ -157,7 +168,8 @@ END_TEST
 START_TEST(test_ticket_covers_vendor_or_person)
 {
 	struct gw_config *cfg = fixture_config();
-	struct gw_ticket *v = fixture_ticket(cfg, "t-ed25519"), *p = fixture_ticket(cfg, "t-person");
+	struct gw_ticket *v = fixture_ticket(cfg, "t-ed25519"),
+	                 *p = fixture_ticket(cfg, "t-person");
 	const struct gw_person *alice = config_find_person(cfg, "acme.alice");
 	const struct gw_person *bob = config_find_person(cfg, "acme.bob");
 	const struct gw_person *carol = config_find_person(cfg, "beta.carol");
@@ -186,8 +198,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_ticket_verify_names_signer_fingerprint);
 	tcase_add_test(tc, test_ticket_unknown_approver_named);
 	tcase_add_test(tc, test_ticket_parse_fields);
-	tcase_add_loop_test(tc, test_ticket_parse_refuses, 0,
-	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
+	tcase_add_loop_test(
+	    tc, test_ticket_parse_refuses, 0, (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, test_ticket_covers_vendor_or_person);
 	suite_add_tcase(s, tc);
 	return s;

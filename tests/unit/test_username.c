@@ -105,10 +105,10 @@ END_TEST
 
 START_TEST(test_shell_metacharacters_refused)
 {
-	static const char *const names[] = {"acme.alice+plc;id", "acme.alice+plc`id`",
-	    "acme.alice+$(id)", "acme alice+plc", "acme.alice+plc|id", "acme/../alice+plc",
-	    "acme.alice+plc\n", "acme.alice+plc&", "acme.alice+plc>x", "acme.alice+plc'",
-	    "acme.alice\"+plc", "acme.alice+plc*", "acme.alice+pl\\c"};
+	static const char *const names[] = { "acme.alice+plc;id", "acme.alice+plc`id`",
+		"acme.alice+$(id)", "acme alice+plc", "acme.alice+plc|id", "acme/../alice+plc",
+		"acme.alice+plc\n", "acme.alice+plc&", "acme.alice+plc>x", "acme.alice+plc'",
+		"acme.alice\"+plc", "acme.alice+plc*", "acme.alice+pl\\c" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -134,7 +134,8 @@ END_TEST
 
 START_TEST(test_non_ascii_refused)
 {
-	expect_refused("acme.al\xc3\xaf" "ce+plc-07");
+	expect_refused("acme.al\xc3\xaf"
+	               "ce+plc-07");
 	expect_refused("acme.alice+plc\x7f");
 }
 END_TEST
@@ -183,4 +184,3 @@ unit_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-

@@ -20,8 +20,12 @@ static struct recording *
 open_recording(const char *sid)
 {
 	struct recording_meta m = {
-		.session_id = sid, .person = "acme.alice", .target = "plc-07", .width = 80,
-		.height = 24, .started = 1795000000,
+		.session_id = sid,
+		.person = "acme.alice",
+		.target = "plc-07",
+		.width = 80,
+		.height = 24,
+		.started = 1795000000,
 	};
 	struct recording *rec = recorder_open(dir, &m, key);
 
