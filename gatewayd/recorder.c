@@ -160,22 +160,39 @@ recorder_write_buffer(struct recording *rec)
 	return 0;
 }
 
-/* Starts the line "[elapsed,"code"," in the buffer, with room for body more bytes. */
+#define REC_STAMP_LEN 32
+
+/* The elapsed seconds of an event written now, as the file shows them. */
 static void
-recorder_begin_event(struct recording *rec, const char *code, size_t body)
+recorder_stamp(const struct recording *rec, char out[REC_STAMP_LEN])
 {
 	struct timespec now;
 	double elapsed;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	elapsed = (double)(now.tv_sec - rec->t0.tv_sec) + (now.tv_nsec - rec->t0.tv_nsec) / 1e9;
-	recorder_reserve(rec, body + 64);
-	rec->line_start = rec->len;
-	rec->len += (size_t)snprintf(
-	    rec->buf + rec->len, rec->cap - rec->len, "[%.6f,\"%s\",", elapsed, code);
+	snprintf(out, REC_STAMP_LEN, "%.6f", elapsed);
 }
 
-static int recorder_event_json(struct recording *rec, const char *code, json_t *value, bool listed);
+/* Starts the line "[elapsed,"code"," in the buffer, with room for body more bytes; stamp is
+ * the elapsed text (NULL: now). */
+static void
+recorder_begin_event(struct recording *rec, const char *stamp, const char *code, size_t body)
+{
+	char now[REC_STAMP_LEN];
+
+	if (stamp == NULL) {
+		recorder_stamp(rec, now);
+		stamp = now;
+	}
+	recorder_reserve(rec, body + 64);
+	rec->line_start = rec->len;
+	rec->len +=
+	    (size_t)snprintf(rec->buf + rec->len, rec->cap - rec->len, "[%s,\"%s\",", stamp, code);
+}
+
+static int recorder_event_json(
+    struct recording *rec, const char *stamp, const char *code, json_t *value, bool listed);
 
 /* Chains the line that starts at line_start; a listed line is covered by the next
  * checkpoint, a checkpoint line only by the chain. */
@@ -204,6 +221,7 @@ static int
 recorder_checkpoint(struct recording *rec)
 {
 	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
+	char stamp[REC_STAMP_LEN];
 	char *msg;
 	json_t *cp, *list;
 	size_t i;
@@ -213,7 +231,10 @@ recorder_checkpoint(struct recording *rec)
 		return 0;
 	seal_format_now(now);
 	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
-	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n", rec->nrecords, now, chain);
+	/* The line's own elapsed time is signed too: no later checkpoint covers the last line. */
+	recorder_stamp(rec, stamp);
+	n = xasprintf(
+	    &msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", rec->nrecords, now, chain, stamp);
 	if (sealkey_sign(rec->key, msg, (size_t)n, sig) != 0) {
 		free(msg);
 		return recorder_fail(rec, EIO);
@@ -228,7 +249,7 @@ recorder_checkpoint(struct recording *rec)
 	    "chain", chain, "records", list, "sig", sig);
 	rec->nlisted = 0;
 	rec->pending_since = 0;
-	return recorder_event_json(rec, "h", cp, false);
+	return recorder_event_json(rec, stamp, "h", cp, false);
 }
 
 /* Hands every finished event to the kernel before the caller relays its bytes: a disk that
@@ -252,12 +273,13 @@ recorder_end_event(struct recording *rec)
 
 /* Appends one JSON value as an event; the value is consumed. */
 static int
-recorder_event_json(struct recording *rec, const char *code, json_t *value, bool listed)
+recorder_event_json(
+    struct recording *rec, const char *stamp, const char *code, json_t *value, bool listed)
 {
 	size_t need, n;
 
 	need = json_dumpb(value, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-	recorder_begin_event(rec, code, need);
+	recorder_begin_event(rec, stamp, code, need);
 	n = json_dumpb(
 	    value, rec->buf + rec->len, rec->cap - rec->len, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(value);
@@ -321,7 +343,7 @@ recorder_quote_text(const unsigned char *p, size_t n, char *out)
 static int
 recorder_event_text(struct recording *rec, const char *code, const unsigned char *p, size_t n)
 {
-	recorder_begin_event(rec, code, 6 * n + 2);
+	recorder_begin_event(rec, NULL, code, 6 * n + 2);
 	rec->len += recorder_quote_text(p, n, rec->buf + rec->len);
 	return recorder_end_event(rec);
 }
@@ -332,7 +354,7 @@ recorder_event_raw(struct recording *rec, const char *code, const unsigned char 
 {
 	size_t b64 = 4 * ((n + 2) / 3);
 
-	recorder_begin_event(rec, code, b64 + 3);
+	recorder_begin_event(rec, NULL, code, b64 + 3);
 	rec->buf[rec->len++] = '"';
 	EVP_EncodeBlock((unsigned char *)rec->buf + rec->len, p, (int)n);
 	rec->len += b64;
@@ -447,7 +469,7 @@ recorder_write_resize(struct recording *rec, int width, int height)
 	if (recorder_usable(rec) != 0)
 		return -1;
 	snprintf(size, sizeof(size), "%dx%d", width, height);
-	return recorder_event_json(rec, "r", json_string(size), true);
+	return recorder_event_json(rec, NULL, "r", json_string(size), true);
 }
 
 int
@@ -459,7 +481,7 @@ recorder_write_note(struct recording *rec, const char *text)
 		return -1;
 	if ((s = json_string(text)) == NULL)
 		return recorder_event_raw(rec, "nb", (const unsigned char *)text, strlen(text));
-	return recorder_event_json(rec, "n", s, true);
+	return recorder_event_json(rec, NULL, "n", s, true);
 }
 
 int
@@ -491,7 +513,7 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
 	header_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
-	if (recorder_event_json(rec, "x", end, true) != 0 || recorder_checkpoint(rec) != 0 ||
+	if (recorder_event_json(rec, NULL, "x", end, true) != 0 || recorder_checkpoint(rec) != 0 ||
 	    recorder_write_buffer(rec) != 0)
 		return -1;
 	if (fsync(rec->fd) != 0)

@@ -133,7 +133,9 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
 		return -1;
 	}
-	len = xasprintf(&msg, RECORDING_SIGNED_PREFIX "%lld\n%s\n%s\n", (long long)n, when, chain);
+	/* The line's elapsed time as written (verify_checkpoint_canonical: digits and '.'). */
+	len = xasprintf(&msg, RECORDING_SIGNED_PREFIX "%lld\n%s\n%s\n%.*s\n", (long long)n, when,
+	    chain, (int)strcspn(line + 1, ","), line + 1);
 	if (!sealkey_verify(key, msg, (size_t)len, sig)) {
 		free(msg);
 		verdict_set(v, VERDICT_BAD_SIGNATURE, i, "checkpoint signature does not verify");

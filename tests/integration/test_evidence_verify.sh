@@ -27,7 +27,7 @@ expect() { # expect NAME PATTERN: the verdict of $T/NAME matches and exit is non
 
 write aa seal || fail "writer"
 write bb seal || fail "writer"
-for name in flip delete swap truncate splice header forged; do cp "$T/aa.0.cast" "$T/$name.cast"; done
+for name in flip delete swap truncate splice header forged lasttime; do cp "$T/aa.0.cast" "$T/$name.cast"; done
 expect aa.0.cast '^.*: intact \(11 records, sealed .*: vendor disconnected\)'
 edit "$T/flip.cast" 'L[8] = L[8].replace(b"secret", b"sekret")'
 expect flip.cast "tampered at record 8"
@@ -43,6 +43,9 @@ edit "$T/header.cast" 'L[0] = L[0].replace(b"plc-07", b"plc-08")'
 expect header.cast 'tampered at record 0'
 edit "$T/forged.cast" 'import re; L[6] = re.sub(rb"\"sig\":\"(.)", lambda m: b"\"sig\":\"" + (b"B" if m.group(1) == b"A" else b"A"), L[6])'
 expect forged.cast 'bad signature at record 6'
+# The seal's own checkpoint is the last line: its elapsed time is covered by its signature.
+edit "$T/lasttime.cast" 'import re; L[-1] = re.sub(rb"^\[[0-9.]+,", b"[99.000000,", L[-1])'
+expect lasttime.cast 'bad signature at record 10'
 openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout > "$T/other.pub"
 "$CTL" recording verify --key "$T/other.pub" "$T/aa.0.cast" | grep -q 'unknown key' ||
 	fail "another key is not reported as unknown"
