@@ -13,6 +13,8 @@ GW_PACKAGES=(
 	libpam-oath oathtool
 	# fuzzing: libFuzzer and the sanitizer runtimes
 	clang-14 libclang-rt-14-dev clang-format
+	# the unit file check (systemd-analyze, systemd-sysusers, systemd-tmpfiles)
+	systemd
 	# scripts/valgrind.sh
 	valgrind
 )
