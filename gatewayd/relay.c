@@ -683,13 +683,19 @@ relay_pump_one(struct relay *r)
 		if (!r->target_closed)
 			ssh_channel_send_eof(r->target);
 	}
+	/* EOF waits for the exit status and goes after it: clients such as plink close the
+	 * channel on EOF, and a status sent after that is never seen. */
 	if ((r->target_eof || r->target_closed) && !r->target_eof_sent &&
+	    (r->has_exit_status || r->has_exit_signal || r->target_closed) &&
 	    ssh_channel_poll(r->target, 0) <= 0 && ssh_channel_poll(r->target, 1) <= 0 &&
 	    r->held[0].len == 0 && r->held[1].len == 0 &&
 	    (r->transfer == NULL || transfer_idle_from_target(r))) {
 		r->target_eof_sent = true;
-		if (!r->close_sent && !r->vendor_closed)
+		if (!r->close_sent && !r->vendor_closed) {
+			if (r->has_exit_status || r->has_exit_signal)
+				relay_send_exit(r);
 			ssh_channel_send_eof(r->vendor);
+		}
 	}
 	/* Exit status follows the last byte of output, as sshd orders it. */
 	if (r->target_closed && r->target_eof_sent) {

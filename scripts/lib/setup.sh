@@ -8,7 +8,7 @@ GW_PACKAGES=(
 	libpam0g-dev libpam-wrapper
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
-	util-linux coreutils openssl vim-tiny ssh-audit
+	util-linux coreutils openssl vim-tiny ssh-audit iproute2
 	# second factor: the PAM TOTP module and its code generator
 	libpam-oath oathtool
 	# fuzzing: libFuzzer and the sanitizer runtimes
