@@ -23,6 +23,8 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$GW_ROOT/tests/fuzz/lsan.supp}
+# The suppressions name libconfig's functions: stacks must be symbolized (llvm-14).
+[[ -x /usr/bin/llvm-symbolizer-14 ]] && export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer-14}
 found=0
 printf '%-16s %12s %8s %8s %7s %s\n' harness executions exec/s edges corpus crashes
 for name in "${names[@]}"; do

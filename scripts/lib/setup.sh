@@ -12,7 +12,7 @@ GW_PACKAGES=(
 	# second factor: the PAM TOTP module and its code generator
 	libpam-oath oathtool
 	# fuzzing: libFuzzer and the sanitizer runtimes
-	clang-14 libclang-rt-14-dev clang-format
+	clang-14 libclang-rt-14-dev llvm-14 clang-format
 	# the unit file check (systemd-analyze, systemd-sysusers, systemd-tmpfiles)
 	systemd
 	# scripts/valgrind.sh
