@@ -183,3 +183,22 @@ audit_event(struct audit *a, const char *event, json_t *fields)
 	json_decref(obj);
 	return rc;
 }
+
+int
+audit_event_once(const char *path, const struct sealkey *key, const char *event, json_t *fields)
+{
+	struct audit *a;
+	int rc, saved;
+
+	if ((a = audit_open(path, key)) == NULL) {
+		saved = errno;
+		json_decref(fields);
+		errno = saved;
+		return -1;
+	}
+	rc = audit_event(a, event, fields);
+	saved = errno;
+	audit_close(a);
+	errno = saved;
+	return rc;
+}

@@ -19,4 +19,9 @@ void audit_close(struct audit *a);
  * callers refuse or end sessions then (fail closed). */
 int audit_event(struct audit *a, const char *event, json_t *fields);
 
+/* One event by a writer that keeps no log open (the listener, gatewayctl): opens path,
+ * appends, closes. Steals fields; returns 0, or -1 with errno. */
+int audit_event_once(
+    const char *path, const struct sealkey *key, const char *event, json_t *fields);
+
 #endif

@@ -191,14 +191,9 @@ static void
 control_audit(
     const struct gw_config *cfg, const struct sealkey *key, const char *event, json_t *fields)
 {
-	struct audit *a = audit_open(cfg->audit_log, key);
-
-	if (a == NULL || audit_event(a, event, fields) != 0)
+	if (audit_event_once(cfg->audit_log, key, event, fields) != 0)
 		crit_f("audit log %s cannot be written: control event %s not recorded",
 		    cfg->audit_log, event);
-	if (a == NULL)
-		json_decref(fields);
-	audit_close(a);
 }
 
 /* Queues reply (stolen) as one line; the client is closed once it is written. */

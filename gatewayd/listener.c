@@ -122,17 +122,9 @@ listener_reap(struct listener *l)
 static void
 listener_audit(struct listener *l, const char *event, json_t *fields)
 {
-	struct audit *a;
-
-	if ((a = audit_open(l->cfg->audit_log, l->key)) == NULL) {
+	if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
 		crit_f(
-		    "audit log %s cannot be opened: %m (event %s lost)", l->cfg->audit_log, event);
-		json_decref(fields);
-		return;
-	}
-	if (audit_event(a, event, fields) != 0)
-		crit_f("audit log %s cannot be written (event %s lost)", l->cfg->audit_log, event);
-	audit_close(a);
+		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
 }
 
 /* SIGHUP: new connections use the new configuration; live sessions keep theirs. */

@@ -281,18 +281,15 @@ ticket_audit(const struct gw_config *cfg, const char *event, json_t *fields)
 {
 	const struct passwd *pw = getpwuid(getuid());
 	struct sealkey *key;
-	struct audit *a = NULL;
 	char *path;
 	int rc = -1;
 
 	json_object_set_new(fields, "by", json_string(pw != NULL ? pw->pw_name : "?"));
 	xasprintf(&path, "%s/recording_key", cfg->state_dir);
-	if ((key = sealkey_load_or_create(path)) != NULL &&
-	    (a = audit_open(cfg->audit_log, key)) != NULL)
-		rc = audit_event(a, event, fields);
+	if ((key = sealkey_load_or_create(path)) != NULL)
+		rc = audit_event_once(cfg->audit_log, key, event, fields);
 	else
 		json_decref(fields);
-	audit_close(a);
 	sealkey_free(key);
 	free(path);
 	return rc;
