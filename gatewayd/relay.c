@@ -211,6 +211,12 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 
 /* ---- vendor side ---- */
 
+static int
+relay_write(ssh_channel to, const void *data, uint32_t n, int is_stderr)
+{
+	return is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+}
+
 /* Sends what a direction holds; true once it holds nothing more. */
 static bool
 relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stderr)
@@ -221,8 +227,7 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
 		return false;
 	r->writing = true;
 	while (h->off < h->len) {
-		w = is_stderr ? ssh_channel_write_stderr(to, h->buf + h->off, h->len - h->off)
-		              : ssh_channel_write(to, h->buf + h->off, h->len - h->off);
+		w = relay_write(to, h->buf + h->off, h->len - h->off, is_stderr);
 		if (w < 0)
 			relay_fail(r, "relay write failed");
 		if (w <= 0) {
@@ -271,7 +276,7 @@ relay_forward(
 	}
 	registry_link_data(r->session->link, to_target, data, n);
 	r->writing = true;
-	w = is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+	w = relay_write(to, data, n, is_stderr);
 	r->writing = false;
 	if (w < 0) {
 		relay_fail(r, "relay write failed");
