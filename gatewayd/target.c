@@ -83,7 +83,7 @@ ssh_session
 target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detail, size_t detaillen)
 {
 	long timeout = tc->connect_timeout;
-	int no = 0, port = tc->port;
+	int no = 0, one = 1, port = tc->port;
 	char seen[128];
 	ssh_session t;
 
@@ -100,6 +100,9 @@ target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detai
 	ssh_options_set(t, SSH_OPTIONS_PORT, &port);
 	ssh_options_set(t, SSH_OPTIONS_USER, tc->user);
 	ssh_options_set(t, SSH_OPTIONS_TIMEOUT, &timeout);
+	/* Without it Nagle holds each small SFTP request until the target acknowledges the
+	 * last one (a delayed ACK): downloads ran at half the speed of ProxyJump. */
+	ssh_options_set(t, SSH_OPTIONS_NODELAY, &one);
 	if (tc->hostkey_algorithms != NULL &&
 	    ssh_options_set(t, SSH_OPTIONS_HOSTKEYS, tc->hostkey_algorithms) != SSH_OK)
 		goto config_error;

@@ -4,7 +4,8 @@
 # (ProxyJump-equivalent ProxyCommand ssh -W) and gatewayd (both directions granted, evidence
 # and SHA-256 on), all against the same loopback sshd in one run. Every copy's sha256 is
 # checked, and for gatewayd so is the sha256 it recorded. Not part of scripts/test.sh.
-# Knobs: BENCH_MB (1024). Needs a build in $GW_BUILD (default ./build).
+# Knobs: BENCH_MB (1024); BENCH_MODES, BENCH_TOOLS, BENCH_DIRS pick a subset (for profiling).
+# Needs a build in $GW_BUILD (default ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)} GW_BUILD=${GW_BUILD:-$(cd "$here/../.." && pwd)/build}
@@ -53,8 +54,9 @@ copy() {
 	fi
 }
 
-MODES=(direct jump gatewayd)
-TOOLS=(sftp scp)
+read -ra MODES <<<"${BENCH_MODES:-direct jump gatewayd}"
+read -ra TOOLS <<<"${BENCH_TOOLS:-sftp scp}"
+read -ra DIRS <<<"${BENCH_DIRS:-up down}"
 for m in "${MODES[@]}"; do
 	echo x >"$H_DIR/probe"
 	copy "$m" scp up "$H_DIR/probe" "$R/probe.$m" </dev/null 2>"$H_DIR/probe.err" ||
@@ -85,7 +87,7 @@ gw_recorded() {
 
 for m in "${MODES[@]}"; do
 	for tool in "${TOOLS[@]}"; do
-		for dir in up down; do
+		for dir in "${DIRS[@]}"; do
 			k=$m.$tool.$dir
 			src=$R/src.bin
 			dst_file=$([[ $dir == up ]] && echo "$R/up.bin" || echo "$H_DIR/down.bin")
@@ -114,10 +116,10 @@ echo
 echo "transfer bench: $MB MiB file, sha256 checked; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %10s %10s %10s %8s  %s\n' "MiB/s" direct proxyjump gatewayd gw/pj target
 for tool in "${TOOLS[@]}"; do
-	for dir in up down; do
+	for dir in "${DIRS[@]}"; do
 		printf '%-22s %10s %10s %10s %8s  %s\n' "$tool $([[ $dir == up ]] && echo upload || echo download)" \
-			"${MIBS[direct.$tool.$dir]}" "${MIBS[jump.$tool.$dir]}" "${MIBS[gatewayd.$tool.$dir]}" \
-			"$(ratio "${MIBS[gatewayd.$tool.$dir]}" "${MIBS[jump.$tool.$dir]}")" ">= 1.20"
+			"${MIBS[direct.$tool.$dir]:--}" "${MIBS[jump.$tool.$dir]:--}" "${MIBS[gatewayd.$tool.$dir]:--}" \
+			"$(ratio "${MIBS[gatewayd.$tool.$dir]:--}" "${MIBS[jump.$tool.$dir]:--}")" ">= 1.20"
 	done
 done
 printf '%-22s %10s %10s %10s\n' "failures" "${FAILS[direct]:-none}" "${FAILS[jump]:-none}" "${FAILS[gatewayd]:-none}"
