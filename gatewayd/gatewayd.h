@@ -130,7 +130,7 @@ struct session {
 	unsigned long long idle_bytes; /* relayed bytes at last_activity */
 	unsigned alive_probes;         /* keepalives sent since the vendor last sent anything */
 	long long alive_sent_ms;       /* CLOCK_MONOTONIC ms of the last keepalive */
-	long alive_wait_ms;            /* until the next keepalive check; -1: none due */
+	long long alive_due_ms;        /* monotonic ms of the next keepalive check; -1: none */
 	struct registry_link *link;    /* to the listener: admission, live listing, kill, watch */
 	bool link_polled;              /* its fd is in the event loop */
 	char end_reason[128];

@@ -377,9 +377,16 @@ session_check_alive(struct session *s)
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
-	s->alive_wait_ms = -1;
-	if (interval == 0 || s->phase != PHASE_RELAY || s->ended ||
-	    getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+	if (interval == 0 || s->phase != PHASE_RELAY || s->ended) {
+		s->alive_due_ms = -1;
+		return;
+	}
+	/* Nothing is decided before the next check is due: a bulk transfer runs this loop per
+	 * 4 KiB libssh reads, and the syscall was a tenth of the gateway's. */
+	if (s->alive_due_ms > now)
+		return;
+	s->alive_due_ms = -1;
+	if (getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return;
 	if (now - ti.tcpi_last_data_recv > s->alive_sent_ms)
 		s->alive_probes = 0; /* something came after the last keepalive */
@@ -399,7 +406,7 @@ session_check_alive(struct session *s)
 		s->alive_probes = (unsigned)elapsed;
 		s->alive_sent_ms = now;
 	}
-	s->alive_wait_ms = (elapsed + 1) * interval - (long)ti.tcpi_last_data_recv + 10;
+	s->alive_due_ms = now + (elapsed + 1) * interval - (long)ti.tcpi_last_data_recv + 10;
 }
 
 static int
@@ -540,6 +547,7 @@ session_poll_timeout(struct session *s)
 {
 	time_t now = time(NULL), end = s->decision.ends_at, next = 0, t;
 	long ms = registry_link_timeout(s->link);
+	long long now_ms = session_now_ms();
 	size_t i;
 
 	if (s->phase != PHASE_RELAY)
@@ -550,8 +558,11 @@ session_poll_timeout(struct session *s)
 		ms = 1000;
 	if (s->watch_fd == -1 && !s->ended)
 		ms = ms == -1 || ms > 2000 ? 2000 : ms;
-	if (s->alive_wait_ms >= 0 && (ms == -1 || s->alive_wait_ms < ms))
-		ms = s->alive_wait_ms;
+	if (s->alive_due_ms >= 0) {
+		t = s->alive_due_ms > now_ms ? (long)(s->alive_due_ms - now_ms) : 0;
+		if (ms == -1 || t < ms)
+			ms = t;
+	}
 	if (end != 0 && !s->ended) {
 		next = end;
 		for (i = 0; i < s->cfg->nwarn_before; i++) {
@@ -666,7 +677,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.started = time(NULL);
 	s.phase = PHASE_AUTH;
 	s.watch_fd = s.signal_fd = -1;
-	s.alive_wait_ms = -1;
+	s.alive_due_ms = -1;
 	s.link = registry_link_new(link_fd);
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);

@@ -197,37 +197,52 @@ transfer_pump(struct relay *r)
 	transfer_move(r, true);
 }
 
-/* Data callbacks: take what fits in the stage; libssh keeps the rest, and its
- * window does not grow until we read it, so the sender backs off. */
+/* Data callbacks: with nothing staged, the inspector reads straight from libssh's buffer
+ * (one copy less per byte); what it leaves goes to the stage as far as it fits. libssh
+ * keeps the rest, and its window does not grow until we read it, so the sender backs off. */
 static int
-transfer_take(struct relay *r, struct transfer_stage *st, const void *data, uint32_t len)
+transfer_take(
+    struct relay *r, struct transfer_stage *st, bool from_vendor, const void *data, uint32_t len)
 {
-	size_t n = sizeof(st->buf) - st->len;
+	struct sftp_watch *w = r->transfer->watch;
+	size_t used = 0, n;
+	ssize_t took;
 
 	if (r->transfer_failed)
 		return (int)len;
-	if (n > len)
-		n = len;
-	memcpy(st->buf + st->len, data, n);
+	if (st->len == 0 && !r->transfer->moving) {
+		took = from_vendor ? sftp_watch_from_vendor(w, data, len)
+		                   : sftp_watch_from_target(w, data, len);
+		if (took < 0) {
+			transfer_fail(r, sftp_watch_error(w));
+			return (int)len;
+		}
+		used = (size_t)took;
+	}
+	n = sizeof(st->buf) - st->len;
+	if (n > len - used)
+		n = len - used;
+	memcpy(st->buf + st->len, (const uint8_t *)data + used, n);
 	st->len += n;
+	used += n;
 	/* Bytes left in libssh, or staged by a nested call, are moved by the next pump: this
 	 * callback may run inside another libssh call, after this poll round's pump. */
-	if (n < len || r->transfer->moving)
+	if (used < len || r->transfer->moving)
 		r->session->repump = true;
 	transfer_move(r, false);
-	return (int)n;
+	return (int)used;
 }
 
 int
 transfer_from_vendor(struct relay *r, const void *data, uint32_t len)
 {
-	return transfer_take(r, &r->transfer->from_vendor, data, len);
+	return transfer_take(r, &r->transfer->from_vendor, true, data, len);
 }
 
 int
 transfer_from_target(struct relay *r, const void *data, uint32_t len)
 {
-	return transfer_take(r, &r->transfer->from_target, data, len);
+	return transfer_take(r, &r->transfer->from_target, false, data, len);
 }
 
 bool
