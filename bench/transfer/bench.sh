@@ -4,12 +4,14 @@
 # (ProxyJump-equivalent ProxyCommand ssh -W) and gatewayd (both directions granted, evidence
 # and SHA-256 on), all against the same loopback sshd in one run. Every copy's sha256 is
 # checked, and for gatewayd so is the sha256 it recorded. Not part of scripts/test.sh.
-# Knobs: BENCH_MB (1024); BENCH_MODES, BENCH_TOOLS, BENCH_DIRS pick a subset (for profiling).
+# Knobs: BENCH_MB (1024); BENCH_ROUNDS (3; the table shows the median); BENCH_MODES,
+# BENCH_TOOLS, BENCH_DIRS pick a subset (for profiling).
 # Needs a build in $GW_BUILD (default ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)} GW_BUILD=${GW_BUILD:-$(cd "$here/../.." && pwd)/build}
 MB=${BENCH_MB:-1024}
+ROUNDS=${BENCH_ROUNDS:-3}
 H_TIMEOUT=1800
 GW_ALLOW="shell exec upload download"
 . "$GW_SRC/tests/lib/harness.sh"
@@ -69,7 +71,7 @@ size=$(stat -c %s "$R/src.bin")
 sum=$(sha256sum "$R/src.bin" | awk '{ print $1 }')
 
 now() { date +%s.%N; }
-declare -A MIBS FAILS
+declare -A MIBS FAILS RUNS
 # gw_recorded PATH FLAG: the sha256 gatewayd recorded for the last close of PATH opened with FLAG.
 gw_recorded() {
 	python3 - "$GW_AUDIT" "$1" "$2" <<-'EOF'
@@ -85,35 +87,45 @@ gw_recorded() {
 	EOF
 }
 
-for m in "${MODES[@]}"; do
+# Each round copies every tool and direction through each mode in turn, so the modes being
+# compared run back to back; the table shows the median round (the machine is shared).
+for ((round = 1; round <= ROUNDS; round++)); do
 	for tool in "${TOOLS[@]}"; do
 		for dir in "${DIRS[@]}"; do
-			k=$m.$tool.$dir
-			src=$R/src.bin
-			dst_file=$([[ $dir == up ]] && echo "$R/up.bin" || echo "$H_DIR/down.bin")
-			rm -f "$dst_file"
-			sync
-			h_log "$m: $tool $dir"
-			t0=$(now)
-			copy "$m" "$tool" "$dir" "$src" "$dst_file" </dev/null 2>"$H_DIR/$k.err" ||
-				FAILS[$m]+="$tool-$dir($(head -c 80 "$H_DIR/$k.err")) "
-			t1=$(now)
-			MIBS[$k]=$(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", s / 1048576 / (b - a) }')
-			[[ -f $dst_file && $(sha256sum "$dst_file" | awk '{ print $1 }') == "$sum" ]] ||
-				{ FAILS[$m]+="$tool-$dir(sha256) "; MIBS[$k]=-; }
-			if [[ $m == gatewayd ]]; then
-				flag=$([[ $dir == up ]] && echo write || echo read)
-				path=$([[ $dir == up ]] && echo "$dst_file" || echo "$src")
-				[[ $(gw_recorded "$path" "$flag") == "$sum" ]] || FAILS[$m]+="$tool-$dir(recorded sha256) "
-			fi
-			rm -f "$dst_file"
+			for m in "${MODES[@]}"; do
+				k=$m.$tool.$dir
+				src=$R/src.bin
+				dst_file=$([[ $dir == up ]] && echo "$R/up.bin" || echo "$H_DIR/down.bin")
+				rm -f "$dst_file"
+				sync
+				h_log "round $round: $m: $tool $dir"
+				t0=$(now)
+				copy "$m" "$tool" "$dir" "$src" "$dst_file" </dev/null 2>"$H_DIR/$k.err" ||
+					FAILS[$m]+="$tool-$dir($(head -c 80 "$H_DIR/$k.err")) "
+				t1=$(now)
+				v=$(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", s / 1048576 / (b - a) }')
+				[[ -f $dst_file && $(sha256sum "$dst_file" | awk '{ print $1 }') == "$sum" ]] ||
+					{ FAILS[$m]+="$tool-$dir(sha256) "; v=0; }
+				if [[ $m == gatewayd ]]; then
+					flag=$([[ $dir == up ]] && echo write || echo read)
+					path=$([[ $dir == up ]] && echo "$dst_file" || echo "$src")
+					[[ $(gw_recorded "$path" "$flag") == "$sum" ]] ||
+						FAILS[$m]+="$tool-$dir(recorded sha256) "
+				fi
+				RUNS[$k]+="$v "
+				rm -f "$dst_file"
+			done
 		done
 	done
+done
+# median of the rounds (the lower middle for an even count); a failed copy counts as 0
+for k in "${!RUNS[@]}"; do
+	MIBS[$k]=$(tr ' ' '\n' <<<"${RUNS[$k]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
-echo "transfer bench: $MB MiB file, sha256 checked; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "transfer bench: $MB MiB file, median of $ROUNDS rounds, sha256 checked; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %10s %10s %10s %8s  %s\n' "MiB/s" direct proxyjump gatewayd gw/pj target
 for tool in "${TOOLS[@]}"; do
 	for dir in "${DIRS[@]}"; do
@@ -123,3 +135,11 @@ for tool in "${TOOLS[@]}"; do
 	done
 done
 printf '%-22s %10s %10s %10s\n' "failures" "${FAILS[direct]:-none}" "${FAILS[jump]:-none}" "${FAILS[gatewayd]:-none}"
+echo "every round (MiB/s):"
+for tool in "${TOOLS[@]}"; do
+	for dir in "${DIRS[@]}"; do
+		for m in "${MODES[@]}"; do
+			printf '  %-8s %-4s %-4s %s\n' "$m" "$tool" "$dir" "${RUNS[$m.$tool.$dir]:-}"
+		done
+	done
+done
