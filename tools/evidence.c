@@ -215,9 +215,10 @@ castfile_next(struct castfile *cf, struct cast_event *ev)
 	}
 	if (len % 4 != 0)
 		return -1;
-	if (cf->bytes_cap < len) {
-		cf->bytes_cap = len;
-		cf->bytes = xreallocarray(cf->bytes, 1, len);
+	/* An empty event ("ob" of "") still gets a buffer: its readers add offsets to the data. */
+	if (cf->bytes == NULL || cf->bytes_cap < len) {
+		cf->bytes_cap = len > 4 ? len : 4;
+		cf->bytes = xreallocarray(cf->bytes, 1, cf->bytes_cap);
 	}
 	if ((d = EVP_DecodeBlock(cf->bytes, (const unsigned char *)data, (int)len)) < 0)
 		return -1;
