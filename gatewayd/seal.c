@@ -253,14 +253,17 @@ sealkey_sign(const struct sealkey *key, const void *msg, size_t len, char out[SE
 bool
 sealkey_verify(const struct sealkey *key, const void *msg, size_t len, const char *sig_b64)
 {
-	unsigned char sig[96];
+	unsigned char sig[96], again[96];
 	size_t b64len;
 	EVP_MD_CTX *ctx;
 	bool ok;
 
-	/* 64 bytes are 88 base64 characters ending in "==". */
+	/* 64 bytes are 88 base64 characters ending in "==". Only the one spelling the sealer
+	 * writes is accepted: the decoder ignores what follows the first '=' and the unused
+	 * bits before it, and a respelled signature would leave a changed file verifying. */
 	if (sig_b64 == NULL || (b64len = strlen(sig_b64)) != 88 ||
-	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, (int)b64len) != 66)
+	    EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, (int)b64len) != 66 ||
+	    EVP_EncodeBlock(again, sig, 64) != 88 || memcmp(again, sig_b64, 88) != 0)
 		return false;
 	ctx = EVP_MD_CTX_new();
 	ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&

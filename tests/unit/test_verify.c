@@ -378,6 +378,53 @@ START_TEST(audit_log_edited_line_is_bad_signature)
 }
 END_TEST
 
+/* Spells the signature after "sig":" in line differently, but so that it decodes the same:
+ * "=9" for the final "==", or the unused low bits of the last character before them. */
+static void
+respell_signature(char *line, bool padding)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *sig = strstr(line, "\"sig\":\"") + 7;
+
+	ck_assert_int_eq(sig[86], '=');
+	if (padding)
+		sig[87] = '9';
+	else
+		sig[85] = b64[(strchr(b64, sig[85]) - b64) ^ 1];
+}
+
+START_TEST(respelled_seal_signature_is_bad_signature)
+{
+	char *l[MAXLINES];
+	size_t n = read_lines(path, l);
+	struct verdict v;
+
+	respell_signature(l[4], false);
+	write_lines(path, l, n);
+	v = verdict_of(path);
+	ck_assert_int_eq(v.kind, VERDICT_BAD_SIGNATURE);
+	ck_assert_int_eq(v.record, 4);
+}
+END_TEST
+
+START_TEST(audit_log_respelled_last_signature_is_bad_signature)
+{
+	char p[128], *l[MAXLINES];
+	struct verdict v;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/audit.log", dir);
+	write_audit(p, 3);
+	n = read_lines(p, l);
+	respell_signature(l[2], true); /* the last line: no later line names its digest */
+	write_lines(p, l, n);
+	verify_audit_log(p, key, &v);
+	ck_assert_int_eq(v.kind, VERDICT_BAD_SIGNATURE);
+	ck_assert_int_eq(v.record, 3);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -402,6 +449,8 @@ unit_suite(void)
 	tcase_add_test(tc, audit_log_chain_is_intact);
 	tcase_add_test(tc, audit_log_deleted_line_is_tampered);
 	tcase_add_test(tc, audit_log_edited_line_is_bad_signature);
+	tcase_add_test(tc, respelled_seal_signature_is_bad_signature);
+	tcase_add_test(tc, audit_log_respelled_last_signature_is_bad_signature);
 	suite_add_tcase(s, tc);
 	return s;
 }
