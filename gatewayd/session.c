@@ -547,7 +547,6 @@ session_poll_timeout(struct session *s)
 {
 	time_t now = time(NULL), end = s->decision.ends_at, next = 0, t;
 	long ms = registry_link_timeout(s->link);
-	long long now_ms = session_now_ms();
 	size_t i;
 
 	if (s->phase != PHASE_RELAY)
@@ -559,7 +558,8 @@ session_poll_timeout(struct session *s)
 	if (s->watch_fd == -1 && !s->ended)
 		ms = ms == -1 || ms > 2000 ? 2000 : ms;
 	if (s->alive_due_ms >= 0) {
-		t = s->alive_due_ms > now_ms ? (long)(s->alive_due_ms - now_ms) : 0;
+		t = (time_t)(s->alive_due_ms - session_now_ms());
+		t = t > 0 ? t : 0;
 		if (ms == -1 || t < ms)
 			ms = t;
 	}

@@ -131,24 +131,33 @@ transfer_drain_queue(struct relay *r, ssh_channel ch, bool to_target)
 	return true;
 }
 
+/* Hands bytes from one side to the inspector: how many it took, or -1 once the channel
+ * has failed (its reason set). */
+static ssize_t
+transfer_inspect(struct relay *r, bool from_vendor, const void *data, size_t len)
+{
+	struct sftp_watch *w = r->transfer->watch;
+	ssize_t took = from_vendor ? sftp_watch_from_vendor(w, data, len)
+	                           : sftp_watch_from_target(w, data, len);
+
+	if (took < 0)
+		transfer_fail(r, sftp_watch_error(w));
+	return took;
+}
+
 /* Feeds the stage to the inspector, then refills the stage from libssh unless called
  * from a data callback: libssh still holds the bytes the callback is handing over. */
 static bool
 transfer_feed(
     struct relay *r, ssh_channel from, struct transfer_stage *st, bool from_vendor, bool refill)
 {
-	struct sftp_watch *w = r->transfer->watch;
 	bool progress = false;
 	ssize_t took;
 	int n;
 
 	if (st->len > 0) {
-		took = from_vendor ? sftp_watch_from_vendor(w, st->buf, st->len)
-		                   : sftp_watch_from_target(w, st->buf, st->len);
-		if (took < 0) {
-			transfer_fail(r, sftp_watch_error(w));
+		if ((took = transfer_inspect(r, from_vendor, st->buf, st->len)) < 0)
 			return false;
-		}
 		if (took > 0) {
 			memmove(st->buf, st->buf + took, st->len - (size_t)took);
 			st->len -= (size_t)took;
@@ -204,19 +213,14 @@ static int
 transfer_take(
     struct relay *r, struct transfer_stage *st, bool from_vendor, const void *data, uint32_t len)
 {
-	struct sftp_watch *w = r->transfer->watch;
 	size_t used = 0, n;
 	ssize_t took;
 
 	if (r->transfer_failed)
 		return (int)len;
 	if (st->len == 0 && !r->transfer->moving) {
-		took = from_vendor ? sftp_watch_from_vendor(w, data, len)
-		                   : sftp_watch_from_target(w, data, len);
-		if (took < 0) {
-			transfer_fail(r, sftp_watch_error(w));
+		if ((took = transfer_inspect(r, from_vendor, data, len)) < 0)
 			return (int)len;
-		}
 		used = (size_t)took;
 	}
 	n = sizeof(st->buf) - st->len;
