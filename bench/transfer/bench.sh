@@ -4,14 +4,18 @@
 # (ProxyJump-equivalent ProxyCommand ssh -W) and gatewayd (both directions granted, evidence
 # and SHA-256 on), all against the same loopback sshd in one run. Every copy's sha256 is
 # checked, and for gatewayd so is the sha256 it recorded. Not part of scripts/test.sh.
-# Knobs: BENCH_MB (1024); BENCH_ROUNDS (3; the table shows the median); BENCH_MODES,
+# Knobs: BENCH_MB (1024); BENCH_ROUNDS (5; the table shows the medians); BENCH_MODES,
 # BENCH_TOOLS, BENCH_DIRS pick a subset (for profiling).
+# The modes of one round run back to back, so gw/pj is taken per round (the two copies saw
+# the same machine) and the table shows the median of those ratios with their range. Each
+# copy also reports the CPU time the whole machine spent on it (/proc/stat), per GiB: the
+# cost of a path, which a shared machine's load moves much less than its speed.
 # Needs a build in $GW_BUILD (default ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)} GW_BUILD=${GW_BUILD:-$(cd "$here/../.." && pwd)/build}
 MB=${BENCH_MB:-1024}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 H_TIMEOUT=1800
 GW_ALLOW="shell exec upload download"
 . "$GW_SRC/tests/lib/harness.sh"
@@ -71,7 +75,9 @@ size=$(stat -c %s "$R/src.bin")
 sum=$(sha256sum "$R/src.bin" | awk '{ print $1 }')
 
 now() { date +%s.%N; }
-declare -A MIBS FAILS RUNS
+# busy: CPU seconds the whole machine has spent working (user, nice, system, irq, softirq).
+busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat; }
+declare -A MIBS FAILS RUNS CPUS
 # gw_recorded PATH FLAG: the sha256 gatewayd recorded for the last close of PATH opened with FLAG.
 gw_recorded() {
 	python3 - "$GW_AUDIT" "$1" "$2" <<-'EOF'
@@ -99,11 +105,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				rm -f "$dst_file"
 				sync
 				h_log "round $round: $m: $tool $dir"
+				c0=$(busy)
 				t0=$(now)
 				copy "$m" "$tool" "$dir" "$src" "$dst_file" </dev/null 2>"$H_DIR/$k.err" ||
 					FAILS[$m]+="$tool-$dir($(head -c 80 "$H_DIR/$k.err")) "
 				t1=$(now)
+				c1=$(busy)
 				v=$(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", s / 1048576 / (b - a) }')
+				CPUS[$k]+="$(awk -v s="$size" -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / (s / 1073741824) }') "
 				[[ -f $dst_file && $(sha256sum "$dst_file" | awk '{ print $1 }') == "$sum" ]] ||
 					{ FAILS[$m]+="$tool-$dir(sha256) "; v=0; }
 				if [[ $m == gatewayd ]]; then
@@ -118,28 +127,48 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		done
 	done
 done
-# median of the rounds (the lower middle for an even count); a failed copy counts as 0
+# median: of the numbers given, the lower middle for an even count; "-" for none
+median() { tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
+# per_round A B: the ratio A/B of each round's pair of figures (a failed copy counts as 0)
+per_round() {
+	awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++) printf "%.2f ", (y[i] > 0 ? x[i] / y[i] : 0) }'
+}
+range() { tr ' ' '\n' <<<"$*" | grep . | sort -n | sed -n '1p;$p' | paste -sd- -; }
 for k in "${!RUNS[@]}"; do
-	MIBS[$k]=$(tr ' ' '\n' <<<"${RUNS[$k]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	MIBS[$k]=$(median "${RUNS[$k]}")
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
-echo "transfer bench: $MB MiB file, median of $ROUNDS rounds, sha256 checked; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %10s %10s %10s %8s  %s\n' "MiB/s" direct proxyjump gatewayd gw/pj target
+echo "transfer bench: $MB MiB file, $ROUNDS rounds, sha256 checked; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-16s %8s %8s %8s %11s %13s  %s\n' "MiB/s (median)" direct jump gatewayd "gw/pj" "(range)" target
 for tool in "${TOOLS[@]}"; do
 	for dir in "${DIRS[@]}"; do
-		printf '%-22s %10s %10s %10s %8s  %s\n' "$tool $([[ $dir == up ]] && echo upload || echo download)" \
+		r=$(per_round "${RUNS[gatewayd.$tool.$dir]:-}" "${RUNS[jump.$tool.$dir]:-}")
+		printf '%-16s %8s %8s %8s %11s %13s  %s\n' "$tool $([[ $dir == up ]] && echo upload || echo download)" \
 			"${MIBS[direct.$tool.$dir]:--}" "${MIBS[jump.$tool.$dir]:--}" "${MIBS[gatewayd.$tool.$dir]:--}" \
-			"$(ratio "${MIBS[gatewayd.$tool.$dir]:--}" "${MIBS[jump.$tool.$dir]:--}")" ">= 1.20"
+			"$(median "$r")" "($(range "$r"))" ">= 1.20"
 	done
 done
-printf '%-22s %10s %10s %10s\n' "failures" "${FAILS[direct]:-none}" "${FAILS[jump]:-none}" "${FAILS[gatewayd]:-none}"
-echo "every round (MiB/s):"
+printf '%-16s %8s %8s %8s\n' "failures" "${FAILS[direct]:-none}" "${FAILS[jump]:-none}" "${FAILS[gatewayd]:-none}"
+echo
+printf '%-16s %8s %8s %8s %11s\n' "CPU s/GiB (med)" direct jump gatewayd "pj/gw"
+for tool in "${TOOLS[@]}"; do
+	for dir in "${DIRS[@]}"; do
+		printf '%-16s %8s %8s %8s %11s\n' "$tool $([[ $dir == up ]] && echo upload || echo download)" \
+			"$(median "${CPUS[direct.$tool.$dir]:-}")" "$(median "${CPUS[jump.$tool.$dir]:-}")" \
+			"$(median "${CPUS[gatewayd.$tool.$dir]:-}")" \
+			"$(median "$(per_round "${CPUS[jump.$tool.$dir]:-}" "${CPUS[gatewayd.$tool.$dir]:-}")")"
+	done
+done
+echo
+echo "every round, MiB/s [machine CPU s/GiB]:"
 for tool in "${TOOLS[@]}"; do
 	for dir in "${DIRS[@]}"; do
 		for m in "${MODES[@]}"; do
-			printf '  %-8s %-4s %-4s %s\n' "$m" "$tool" "$dir" "${RUNS[$m.$tool.$dir]:-}"
+			printf '  %-8s %-4s %-4s %s\n' "$m" "$tool" "$dir" \
+				"$(paste -d' ' <(tr ' ' '\n' <<<"${RUNS[$m.$tool.$dir]:-}" | grep .) \
+					<(tr ' ' '\n' <<<"${CPUS[$m.$tool.$dir]:-}" | grep . | sed 's/.*/[&]/') | paste -sd' ' -)"
 		done
 	done
 done
