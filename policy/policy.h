@@ -13,15 +13,13 @@
 #define GW_REASON_MAX    256
 #define GW_AUDIT_MSG_MAX 768 /* a decision's audit text: names, times and the ticket reason */
 
-/* Channel kinds a grant may open. Default: shell and exec only (R5). */
+/* Channel kinds a grant may open. Default: shell and exec only (R5). Port, agent and X11
+ * forwarding are refused to everyone: the gateway has no relay for them. */
 enum gw_channel_kind {
 	GW_CHAN_SHELL = 1 << 0,
 	GW_CHAN_EXEC = 1 << 1,
 	GW_CHAN_UPLOAD = 1 << 2,   /* file transfer towards the target */
 	GW_CHAN_DOWNLOAD = 1 << 3, /* file transfer from the target */
-	GW_CHAN_FORWARD = 1 << 4,  /* direct-tcpip port forwarding */
-	GW_CHAN_AGENT = 1 << 5,
-	GW_CHAN_X11 = 1 << 6,
 };
 #define GW_CHAN_DEFAULT (GW_CHAN_SHELL | GW_CHAN_EXEC)
 

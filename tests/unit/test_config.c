@@ -223,6 +223,12 @@ START_TEST(test_unknown_channel_kind_reported)
 }
 END_TEST
 
+START_TEST(test_forwarding_grant_reported)
+{
+	expect_error("bad_forwarding_grant.conf", "\"port_forwarding\" cannot be granted");
+}
+END_TEST
+
 START_TEST(test_target_without_credential_reported)
 {
 	expect_error("bad_no_credential.conf", "exactly one of key_file and password_file");
@@ -324,6 +330,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_person_outside_vendor_reported);
 	tcase_add_test(tc, test_grant_unknown_target_reported);
 	tcase_add_test(tc, test_unknown_channel_kind_reported);
+	tcase_add_test(tc, test_forwarding_grant_reported);
 	tcase_add_test(tc, test_target_without_credential_reported);
 	tcase_add_test(tc, test_port_out_of_range_reported);
 	tcase_add_test(tc, test_limits_have_defaults);
