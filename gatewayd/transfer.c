@@ -10,10 +10,19 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define TRANSFER_STAGE 65536 /* bytes read from one side, waiting for the inspector */
+/*
+ * Bytes from one side wait for the inspector in a ring of up to TRANSFER_STAGE_MAX, which
+ * holds what a client keeps in flight (OpenSSH: 64 requests of 32 KiB). Beyond it they wait
+ * in libssh, whose window then stops the sender; but libssh shifts its whole buffer to append
+ * a packet, which cost a download as much CPU as its SHA-256 when bytes waited there.
+ */
+#define TRANSFER_STAGE_MIN 65536
+#define TRANSFER_STAGE_MAX (4 * 1024 * 1024)
 
 struct transfer_stage {
-	uint8_t buf[TRANSFER_STAGE];
+	uint8_t *buf;
+	size_t cap;  /* 0 until the first byte waits */
+	size_t head; /* the oldest byte */
 	size_t len;
 };
 
@@ -23,6 +32,62 @@ struct transfer {
 	struct transfer_stage from_vendor;
 	struct transfer_stage from_target;
 };
+
+/* The free span at the tail of st, after growing it to hold want more bytes if it can. */
+static size_t
+stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
+{
+	size_t cap = st->cap, first, tail;
+	uint8_t *buf;
+
+	if (st->len + want > st->cap && st->cap < TRANSFER_STAGE_MAX) {
+		if (cap == 0)
+			cap = TRANSFER_STAGE_MIN;
+		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX)
+			cap *= 2;
+		buf = xmalloc(cap);
+		first = st->cap - st->head < st->len ? st->cap - st->head : st->len;
+		if (st->len > 0) {
+			memcpy(buf, st->buf + st->head, first);
+			memcpy(buf + first, st->buf, st->len - first);
+		}
+		free(st->buf);
+		st->buf = buf;
+		st->cap = cap;
+		st->head = 0;
+	}
+	if (st->len == st->cap)
+		return 0;
+	tail = (st->head + st->len) % st->cap;
+	*p = st->buf + tail;
+	return tail >= st->head ? st->cap - tail : st->head - tail;
+}
+
+/* Copies as much of data as fits into st; how much that was. */
+static size_t
+stage_put(struct transfer_stage *st, const uint8_t *data, size_t len)
+{
+	size_t used = 0, n;
+	uint8_t *p;
+
+	while (used < len && (n = stage_space(st, len - used, &p)) > 0) {
+		if (n > len - used)
+			n = len - used;
+		memcpy(p, data + used, n);
+		st->len += n;
+		used += n;
+	}
+	return used;
+}
+
+static void
+stage_consume(struct transfer_stage *st, size_t n)
+{
+	st->head = (st->head + n) % st->cap;
+	st->len -= n;
+	if (st->len == 0)
+		st->head = 0;
+}
 
 static bool
 transfer_audited(enum sftp_event_kind k)
@@ -92,6 +157,8 @@ transfer_free(struct relay *r)
 	if (r->rec != NULL && sftp_watch_end(r->transfer->watch) != 0)
 		error_f("%s: evidence of unclosed files could not be written", r->session->id);
 	sftp_watch_free(r->transfer->watch);
+	free(r->transfer->from_vendor.buf);
+	free(r->transfer->from_target.buf);
 	free(r->transfer);
 	r->transfer = NULL;
 }
@@ -145,7 +212,8 @@ transfer_inspect(struct relay *r, bool from_vendor, const void *data, size_t len
 	return took;
 }
 
-/* Feeds the stage to the inspector, then refills the stage from libssh unless called
+/* Feeds the stage to the inspector (the span up to the ring's end; the loop in
+ * transfer_move comes back for the rest), then refills the stage from libssh unless called
  * from a data callback: libssh still holds the bytes the callback is handing over. */
 static bool
 transfer_feed(
@@ -153,20 +221,22 @@ transfer_feed(
 {
 	bool progress = false;
 	ssize_t took;
+	size_t room;
+	uint8_t *p;
 	int n;
 
 	if (st->len > 0) {
-		if ((took = transfer_inspect(r, from_vendor, st->buf, st->len)) < 0)
+		room = st->cap - st->head < st->len ? st->cap - st->head : st->len;
+		if ((took = transfer_inspect(r, from_vendor, st->buf + st->head, room)) < 0)
 			return false;
 		if (took > 0) {
-			memmove(st->buf, st->buf + took, st->len - (size_t)took);
-			st->len -= (size_t)took;
+			stage_consume(st, (size_t)took);
 			progress = true;
 		}
 	}
-	if (refill && st->len < sizeof(st->buf) && ssh_channel_poll(from, 0) > 0) {
-		n = ssh_channel_read_nonblocking(
-		    from, st->buf + st->len, (uint32_t)(sizeof(st->buf) - st->len), 0);
+	if (refill && st->len < TRANSFER_STAGE_MAX && (n = ssh_channel_poll(from, 0)) > 0 &&
+	    (room = stage_space(st, (size_t)n, &p)) > 0) {
+		n = ssh_channel_read_nonblocking(from, p, (uint32_t)room, 0);
 		if (n > 0) {
 			st->len += (size_t)n;
 			progress = true;
@@ -213,7 +283,7 @@ static int
 transfer_take(
     struct relay *r, struct transfer_stage *st, bool from_vendor, const void *data, uint32_t len)
 {
-	size_t used = 0, n;
+	size_t used = 0;
 	ssize_t took;
 
 	if (r->transfer_failed)
@@ -223,12 +293,7 @@ transfer_take(
 			return (int)len;
 		used = (size_t)took;
 	}
-	n = sizeof(st->buf) - st->len;
-	if (n > len - used)
-		n = len - used;
-	memcpy(st->buf + st->len, (const uint8_t *)data + used, n);
-	st->len += n;
-	used += n;
+	used += stage_put(st, (const uint8_t *)data + used, len - used);
 	/* Bytes left in libssh, or staged by a nested call, are moved by the next pump: this
 	 * callback may run inside another libssh call, after this poll round's pump. */
 	if (used < len || r->transfer->moving)
