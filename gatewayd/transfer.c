@@ -11,10 +11,11 @@
 #include "common/xmalloc.h"
 
 /*
- * Bytes from one side wait for the inspector in a ring of up to TRANSFER_STAGE_MAX, which
- * holds what a client keeps in flight (OpenSSH: 64 requests of 32 KiB). Beyond it they wait
- * in libssh, whose window then stops the sender; but libssh shifts its whole buffer to append
- * a packet, which cost a download as much CPU as its SHA-256 when bytes waited there.
+ * Bytes from one side wait for the inspector in a ring of up to TRANSFER_STAGE_MAX. Beyond it
+ * they wait in libssh, whose window then stops the sender; but libssh moves its whole buffer
+ * to append a packet, which cost a download as much CPU as its SHA-256 when every byte past
+ * 64 KiB waited there. An OpenSSH client keeps up to 64 reads of 255 KiB in flight, so a
+ * fast target still fills the ring; the bound is memory per channel.
  */
 #define TRANSFER_STAGE_MIN 65536
 #define TRANSFER_STAGE_MAX (4 * 1024 * 1024)

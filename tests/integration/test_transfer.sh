@@ -48,6 +48,20 @@ test_scp_upload_download_hashed() {
 	grep 'file_operation' "$GW_AUDIT" | grep -q "$s" || h_fail "no file_operation audit event with sha256 $s"
 }
 
+# A vendor that reads slowly (scp -l, 40 Mbit/s) leaves the target's answers waiting in the
+# gateway: they must come out whole, in order, and hashed.
+test_slow_vendor_download_intact() {
+	local s
+	head -c $((16 * 1024 * 1024)) /dev/urandom >"$F/slow.bin"
+	s=$(sum "$F/slow.bin")
+	gw_scp -l 40000 "$GW_DEST:$F/slow.bin" "$H_DIR/slow.down" 2>"$H_DIR/scp.err" ||
+		h_fail "slow scp download: $(cat "$H_DIR/scp.err")"
+	h_assert_eq "$s" "$(sum "$H_DIR/slow.down")" "slowly downloaded file's sha256"
+	sleep 1
+	grep 'file_operation' "$GW_AUDIT" | grep '"read"' | grep -q "$s" ||
+		h_fail "no file_operation audit event with the slow download's sha256 $s"
+}
+
 test_sftp_batch_operations() {
 	local out
 	echo "batch content" >"$H_DIR/b.txt"
@@ -110,5 +124,5 @@ test_legacy_scp_refused() {
 	# the failed exec request before it writes the stderr text the gateway sent ahead of it).
 }
 
-h_run test_scp_upload_download_hashed test_sftp_batch_operations test_download_only_grant \
+h_run test_scp_upload_download_hashed test_slow_vendor_download_intact test_sftp_batch_operations test_download_only_grant \
 	test_transfer_paths_limit test_legacy_scp_refused
