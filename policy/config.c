@@ -557,11 +557,12 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 		{ "exec", GW_CHAN_EXEC },
 		{ "upload", GW_CHAN_UPLOAD },
 		{ "download", GW_CHAN_DOWNLOAD },
+		/* Known kinds the gateway cannot relay (bit 0): a grant of one would read as
+		 * allowed while every request is refused, so its owner is told at load time. */
+		{ "port_forwarding", 0 },
+		{ "agent_forwarding", 0 },
+		{ "x11_forwarding", 0 },
 	};
-	/* Known kinds the gateway cannot relay: a grant of one would read as allowed while every
-	 * request is refused, so the owner who wrote it is told at load time instead. */
-	static const char *const unrelayed[] = { "port_forwarding", "agent_forwarding",
-		"x11_forwarding" };
 	const config_setting_t *s = config_setting_get_member(g, "allow");
 	unsigned bits = 0;
 	size_t i, k, n;
@@ -574,20 +575,15 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			if (strcmp(names[i], kinds[k].name) == 0)
 				break;
-		if (k < sizeof(kinds) / sizeof(kinds[0])) {
-			bits |= kinds[k].bit;
-			continue;
-		}
-		for (k = 0; k < sizeof(unrelayed) / sizeof(unrelayed[0]); k++)
-			if (strcmp(names[i], unrelayed[k]) == 0)
-				break;
-		if (k < sizeof(unrelayed) / sizeof(unrelayed[0]))
+		if (k == sizeof(kinds) / sizeof(kinds[0]))
+			loader_error(ld, s, "unknown channel kind \"%s\" in allow", names[i]);
+		else if (kinds[k].bit == 0)
 			loader_error(ld, s,
 			    "\"%s\" cannot be granted: gatewayd refuses port, agent and X11 "
 			    "forwarding to every vendor",
 			    names[i]);
 		else
-			loader_error(ld, s, "unknown channel kind \"%s\" in allow", names[i]);
+			bits |= kinds[k].bit;
 	}
 	strings_free(names, n);
 	return bits;
