@@ -34,6 +34,13 @@ struct transfer {
 	struct transfer_stage from_target;
 };
 
+/* The bytes waiting from the head on, up to the ring's end. */
+static size_t
+stage_span(const struct transfer_stage *st)
+{
+	return st->cap - st->head < st->len ? st->cap - st->head : st->len;
+}
+
 /* The free span at the tail of st, after growing it to hold want more bytes if it can. */
 static size_t
 stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
@@ -47,7 +54,7 @@ stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
 		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX)
 			cap *= 2;
 		buf = xmalloc(cap);
-		first = st->cap - st->head < st->len ? st->cap - st->head : st->len;
+		first = stage_span(st);
 		if (st->len > 0) {
 			memcpy(buf, st->buf + st->head, first);
 			memcpy(buf + first, st->buf, st->len - first);
@@ -227,8 +234,8 @@ transfer_feed(
 	int n;
 
 	if (st->len > 0) {
-		room = st->cap - st->head < st->len ? st->cap - st->head : st->len;
-		if ((took = transfer_inspect(r, from_vendor, st->buf + st->head, room)) < 0)
+		took = transfer_inspect(r, from_vendor, st->buf + st->head, stage_span(st));
+		if (took < 0)
 			return false;
 		if (took > 0) {
 			stage_consume(st, (size_t)took);
