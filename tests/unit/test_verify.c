@@ -343,19 +343,42 @@ START_TEST(audit_log_chain_is_intact)
 }
 END_TEST
 
-START_TEST(audit_log_deleted_line_is_tampered)
+/* Writes an audit log of events, lets edit change its lines (and their count), and returns
+ * the verdict on what is left. */
+static struct verdict
+edited_audit_log_verdict(int events, void (*edit)(char **l, size_t *n))
 {
 	char p[128], *l[MAXLINES];
 	struct verdict v;
 	size_t n;
 
 	snprintf(p, sizeof(p), "%s/audit.log", dir);
-	write_audit(p, 4);
+	write_audit(p, events);
 	n = read_lines(p, l);
-	free(l[1]);
-	memmove(&l[1], &l[2], (n - 2) * sizeof(l[0]));
-	write_lines(p, l, n - 1);
+	edit(l, &n);
+	write_lines(p, l, n);
 	verify_audit_log(p, key, &v);
+	return v;
+}
+
+static void
+drop_second_line(char **l, size_t *n)
+{
+	free(l[1]);
+	memmove(&l[1], &l[2], (*n - 2) * sizeof(l[0]));
+	(*n)--;
+}
+
+static void
+rename_last_event(char **l, size_t *n)
+{
+	*strstr(l[*n - 1], "auth.success") = 'A';
+}
+
+START_TEST(audit_log_deleted_line_is_tampered)
+{
+	struct verdict v = edited_audit_log_verdict(4, drop_second_line);
+
 	ck_assert_int_eq(v.kind, VERDICT_TAMPERED);
 	ck_assert_int_eq(v.record, 2);
 }
@@ -363,16 +386,8 @@ END_TEST
 
 START_TEST(audit_log_edited_line_is_bad_signature)
 {
-	char p[128], *l[MAXLINES];
-	struct verdict v;
-	size_t n;
+	struct verdict v = edited_audit_log_verdict(3, rename_last_event);
 
-	snprintf(p, sizeof(p), "%s/audit.log", dir);
-	write_audit(p, 3);
-	n = read_lines(p, l);
-	*strstr(l[2], "auth.success") = 'A';
-	write_lines(p, l, n);
-	verify_audit_log(p, key, &v);
 	ck_assert_int_eq(v.kind, VERDICT_BAD_SIGNATURE);
 	ck_assert_int_eq(v.record, 3);
 }
@@ -408,18 +423,17 @@ START_TEST(respelled_seal_signature_is_bad_signature)
 }
 END_TEST
 
+/* The last line: no later line names its digest, so only its signature protects it. */
+static void
+respell_last_signature(char **l, size_t *n)
+{
+	respell_signature(l[*n - 1], true);
+}
+
 START_TEST(audit_log_respelled_last_signature_is_bad_signature)
 {
-	char p[128], *l[MAXLINES];
-	struct verdict v;
-	size_t n;
+	struct verdict v = edited_audit_log_verdict(3, respell_last_signature);
 
-	snprintf(p, sizeof(p), "%s/audit.log", dir);
-	write_audit(p, 3);
-	n = read_lines(p, l);
-	respell_signature(l[2], true); /* the last line: no later line names its digest */
-	write_lines(p, l, n);
-	verify_audit_log(p, key, &v);
 	ck_assert_int_eq(v.kind, VERDICT_BAD_SIGNATURE);
 	ck_assert_int_eq(v.record, 3);
 }
