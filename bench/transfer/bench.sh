@@ -94,7 +94,7 @@ gw_recorded() {
 }
 
 # Each round copies every tool and direction through each mode in turn, so the modes being
-# compared run back to back; the table shows the median round (the machine is shared).
+# compared run back to back and each round gives its own gw/pj (the machine is shared).
 for ((round = 1; round <= ROUNDS; round++)); do
 	for tool in "${TOOLS[@]}"; do
 		for dir in "${DIRS[@]}"; do
