@@ -19,7 +19,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define SESSION_NOTICE_LINGER 10 /* seconds a refused connection may stay */
+#define SESSION_NOTICE_LINGER  10 /* seconds a refused connection may stay */
+#define SESSION_ALIVE_SLACK_MS 50 /* how much earlier than a keepalive an answer may seem */
 
 static void
 session_new_id(char *out)
@@ -388,8 +389,13 @@ session_check_alive(struct session *s)
 	s->alive_due_ms = -1;
 	if (getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return;
-	if (now - ti.tcpi_last_data_recv > s->alive_sent_ms)
-		s->alive_probes = 0; /* something came after the last keepalive */
+	/* Something came after the last keepalive. The kernel counts silence in jiffies (up to
+	 * 10 ms each), so an answer back within the same tick, as on loopback, can seem to
+	 * predate its keepalive; without the slack no keepalive was sent for the next interval
+	 * and an answering vendor was cut. Counting too many answers only sends one more probe:
+	 * the cut is decided by the silence alone. */
+	if (now - ti.tcpi_last_data_recv + SESSION_ALIVE_SLACK_MS >= s->alive_sent_ms)
+		s->alive_probes = 0;
 	elapsed = (long)ti.tcpi_last_data_recv / interval;
 	if (elapsed > s->cfg->client_alive_count_max) {
 		warn_f("%s: %s sent nothing for %u s: ending the session", s->id, s->client_addr,
