@@ -441,6 +441,25 @@ h_tmux_wait_exit() {
 	return 1
 }
 
+# h_wait_for SECONDS CMD...: polls CMD (every 0.1 s) until it succeeds; fails after SECONDS.
+h_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
+# h_hostile SCRIPT ARGS...: a scripted hostile SSH client (python3-paramiko; SCRIPT imports
+# tests/lib/hostile.py) against this gateway, as acme.alice unless ARGS say otherwise.
+h_hostile() {
+	local script=$1
+	shift
+	PYTHONPATH=$H_SRC/tests/lib timeout -k 5 "$H_TIMEOUT" /usr/bin/python3 "$script" \
+		--port "$GW_PORT" --key "$VENDOR_KEY" "$@"
+}
+
 # ---- tests ----------------------------------------------------------------------------------
 
 # Assertions end the current test (each test runs in a subshell).
