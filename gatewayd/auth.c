@@ -307,6 +307,50 @@ auth_cert_ok(struct session *s, const struct gw_person *p, const ssh_key key, st
 	    !auth_cert_revoked(s->cfg->revoked_certs, c, why, whylen);
 }
 
+/* The key (or certificate) that authenticated, for auth_recheck after a reload. */
+static void
+auth_keep_key(struct session *s, const ssh_key key)
+{
+	char *b64 = NULL;
+
+	free(s->auth_key_b64);
+	s->auth_key_b64 = NULL;
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return; /* auth_recheck then fails closed */
+	s->auth_key_b64 = xstrdup(b64);
+	s->auth_key_type = ssh_key_type(key);
+	ssh_string_free_char(b64);
+}
+
+int
+auth_recheck(struct session *s, const struct gw_config *cfg, const struct gw_person *p, char *why,
+    size_t whylen)
+{
+	const struct gw_config *running = s->cfg;
+	struct sshcert cert;
+	ssh_key key = NULL;
+	bool ok;
+
+	if (s->key_fp[0] == '\0')
+		return 0; /* no key: keyboard-interactive alone, re-checked by nothing here */
+	if (s->auth_key_b64 == NULL ||
+	    ssh_pki_import_pubkey_base64(s->auth_key_b64, s->auth_key_type, &key) != SSH_OK) {
+		snprintf(
+		    why, whylen, "the key %s it authenticated with cannot be checked", s->key_fp);
+		return -1;
+	}
+	if (auth_key_is_cert(key)) {
+		/* The checks of the login, against the new configuration's CAs and revocations. */
+		s->cfg = cfg;
+		ok = auth_cert_ok(s, p, key, &cert, why, whylen);
+		s->cfg = running;
+		sshcert_free(&cert);
+	} else if (!(ok = auth_find_key(cfg, p->id, key) != NULL))
+		snprintf(why, whylen, "key %s removed from person %s", s->key_fp, p->id);
+	ssh_key_free(key);
+	return ok ? 0 : -1;
+}
+
 static int
 auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubkey,
     char signature_state, void *userdata)
@@ -372,6 +416,7 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 		rc = SSH_AUTH_DENIED;
 	} else {
 		snprintf(s->key_fp, sizeof(s->key_fp), "%s", fp);
+		auth_keep_key(s, pubkey);
 		if (is_cert) {
 			snprintf(s->cert_serial, sizeof(s->cert_serial), "%llu",
 			    (unsigned long long)cert.serial);
@@ -531,4 +576,6 @@ void
 auth_free(struct session *s)
 {
 	auth_pam_end(s);
+	free(s->auth_key_b64);
+	s->auth_key_b64 = NULL;
 }

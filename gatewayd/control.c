@@ -22,6 +22,7 @@
 #define CONTROL_CLIENTS_MAX    16
 #define CONTROL_CLIENT_TIMEOUT 5 /* seconds to send a request and take the reply */
 #define CONTROL_GROUPS_MAX     65536
+#define CONTROL_CUT_WAIT_MS    1500 /* a kill waits this long for the sessions' confirmations */
 
 struct control_client {
 	int fd;
@@ -33,6 +34,10 @@ struct control_client {
 	char *out; /* the reply; the client is closed once it is written */
 	size_t outlen, outoff;
 	time_t deadline;
+	json_t *waiting;       /* a kill's reply, held until the sessions confirm their cut */
+	bool reload;           /* asked for a reload: answered by control_reload_done */
+	unsigned round;        /* the registry_kill round it waits for */
+	long long wait_end_ms; /* CLOCK_MONOTONIC: it is answered then at the latest */
 };
 
 struct control {
@@ -103,11 +108,21 @@ control_open(const struct gw_config *cfg)
 	return c;
 }
 
+static long long
+control_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 control_client_close(struct control *c, size_t i)
 {
 	close(c->clients[i].fd);
 	free(c->clients[i].out);
+	json_decref(c->clients[i].waiting);
 	c->clients[i] = c->clients[--c->nclients];
 }
 
@@ -142,7 +157,11 @@ control_pollfds(const struct control *c, struct pollfd *pfd)
 	pfd[0].revents = 0;
 	for (i = 0; i < c->nclients; i++) {
 		pfd[i + 1].fd = c->clients[i].fd;
-		pfd[i + 1].events = c->clients[i].out != NULL ? POLLOUT : POLLIN;
+		/* A client waiting for confirmations has nothing to say: only its hang-up counts.
+		 */
+		pfd[i + 1].events = c->clients[i].waiting != NULL || c->clients[i].reload ? 0
+		    : c->clients[i].out != NULL                                           ? POLLOUT
+		                                                                          : POLLIN;
 		pfd[i + 1].revents = 0;
 	}
 }
@@ -233,9 +252,17 @@ control_execute(struct control_client *cl, const struct control_request *req, st
 	case CONTROL_SESSIONS:
 		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
 	case CONTROL_KILL:
-		snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
-		    cl->user, (long)cl->uid);
-		*sessions = registry_kill(reg, req, "session ended by the asset owner", reason);
+		if (req->by == CONTROL_BY_TICKET)
+			snprintf(reason, sizeof(reason),
+			    "ticket %s revoked by the asset owner (%s, uid %ld)", req->name,
+			    cl->user, (long)cl->uid);
+		else
+			snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
+			    cl->user, (long)cl->uid);
+		*sessions = registry_kill(reg, req,
+		    req->by == CONTROL_BY_TICKET ? "session ended: its approval ticket was revoked"
+		                                 : "session ended by the asset owner",
+		    reason);
 		if (*sessions == 0) {
 			*result = "no_match";
 			snprintf(msg, sizeof(msg), "no live session of %s %s",
@@ -271,6 +298,11 @@ control_execute(struct control_client *cl, const struct control_request *req, st
 		return json_pack("{s:b, s:s, s:b, s:b, s:i}", "ok", 1, "vendor", req->name,
 		    "disabled", req->op == CONTROL_VENDOR_DISABLE, "changed", rc == 0, "killed",
 		    *sessions < 0 ? 0 : *sessions);
+	case CONTROL_RELOAD:
+		/* The listener reloads after this round and answers (control_reload_done). */
+		cl->reload = true;
+		*result = "requested";
+		return NULL;
 	case CONTROL_WATCH:
 		/* The session process writes the reply line and then the stream. */
 		if (registry_watch(reg, req->name, cl->fd) == 0) {
@@ -316,8 +348,94 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 			json_object_set_new(fields, "sessions", json_integer(sessions));
 		control_audit(cfg, key, "control", fields);
 	}
+	/* The owner hears back once the cut has taken effect in every session told. */
+	if (reply != NULL && sessions > 0 &&
+	    (req.op == CONTROL_KILL || req.op == CONTROL_VENDOR_DISABLE)) {
+		cl->waiting = reply;
+		cl->round = registry_kill_round(reg);
+		cl->wait_end_ms = control_now_ms() + CONTROL_CUT_WAIT_MS;
+		return;
+	}
 	if (reply != NULL)
 		control_reply(cl, reply);
+}
+
+/* Answers the kills whose sessions all confirmed (or ended), and those out of time, saying
+ * how many confirmed. */
+static void
+control_answer_cuts(struct control *c, const struct registry *reg)
+{
+	struct control_client *cl;
+	long long now = control_now_ms();
+	json_t *reply;
+	json_int_t told;
+	int pending;
+	size_t i;
+
+	for (i = 0; i < c->nclients; i++) {
+		cl = &c->clients[i];
+		if (cl->waiting == NULL)
+			continue;
+		pending = registry_cuts_pending(reg, cl->round);
+		if (pending > 0 && now < cl->wait_end_ms)
+			continue;
+		if (pending > 0)
+			warn_f("control: %d session(s) did not confirm the cut within %d ms",
+			    pending, CONTROL_CUT_WAIT_MS);
+		reply = cl->waiting;
+		cl->waiting = NULL;
+		told = json_integer_value(json_object_get(reply, "killed"));
+		json_object_set_new(reply, "cut", json_integer(told - pending));
+		control_reply(cl, reply);
+	}
+}
+
+bool
+control_reload_wanted(const struct control *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nclients; i++)
+		if (c->clients[i].reload)
+			return true;
+	return false;
+}
+
+void
+control_reload_done(struct control *c, bool ok, const char *errors, size_t sessions)
+{
+	char *text;
+	size_t i;
+
+	for (i = 0; i < c->nclients; i++) {
+		if (!c->clients[i].reload)
+			continue;
+		c->clients[i].reload = false;
+		if (ok) {
+			control_reply(&c->clients[i],
+			    json_pack("{s:b, s:I}", "ok", 1, "sessions", (json_int_t)sessions));
+			continue;
+		}
+		xasprintf(&text, "reload refused, the running configuration stays:\n%s",
+		    errors != NULL ? errors : "");
+		control_reply(&c->clients[i], control_error(text));
+		free(text);
+	}
+}
+
+int
+control_timeout(const struct control *c)
+{
+	long long now = control_now_ms(), t, best = -1;
+	size_t i;
+
+	for (i = 0; i < c->nclients; i++)
+		if (c->clients[i].waiting != NULL) {
+			t = c->clients[i].wait_end_ms > now ? c->clients[i].wait_end_ms - now : 0;
+			if (best == -1 || t < best)
+				best = t;
+		}
+	return (int)best;
 }
 
 static void
@@ -418,7 +536,9 @@ control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg
 			;
 		if (i == c->nclients)
 			continue;
-		if (c->clients[i].out != NULL)
+		if (c->clients[i].waiting != NULL || c->clients[i].reload) /* hung up before it */
+			done = (pfd[k].revents & (POLLHUP | POLLERR)) != 0;
+		else if (c->clients[i].out != NULL)
 			done = control_client_write(&c->clients[i]);
 		else if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
 			done = control_client_read(&c->clients[i], reg, cfg, key);
@@ -432,4 +552,5 @@ control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg
 	}
 	if (pfd[0].revents & POLLIN)
 		control_accept(c, cfg, key);
+	control_answer_cuts(c, reg);
 }

@@ -13,10 +13,11 @@
 
 enum control_op {
 	CONTROL_SESSIONS,       /* {"cmd":"sessions"} */
-	CONTROL_KILL,           /* {"cmd":"kill","session"|"vendor"|"person":NAME} */
+	CONTROL_KILL,           /* {"cmd":"kill","session"|"vendor"|"person"|"ticket":NAME} */
 	CONTROL_VENDOR_DISABLE, /* {"cmd":"vendor_disable","vendor":V} */
 	CONTROL_VENDOR_ENABLE,  /* {"cmd":"vendor_enable","vendor":V} */
 	CONTROL_WATCH,          /* {"cmd":"watch","session":ID}: then a stream of lines */
+	CONTROL_RELOAD,         /* {"cmd":"reload"}: answered with the result, errors included */
 };
 
 enum control_selector {
@@ -24,6 +25,7 @@ enum control_selector {
 	CONTROL_BY_SESSION, /* name is a session id: 32 lower-case hex digits */
 	CONTROL_BY_VENDOR,  /* name is a vendor id */
 	CONTROL_BY_PERSON,  /* name is a person id */
+	CONTROL_BY_TICKET,  /* name is a ticket id: the sessions it approved (it was revoked) */
 };
 
 struct control_request {
@@ -52,8 +54,16 @@ struct control *control_open(const struct gw_config *cfg);
 void control_free(struct control *c);
 size_t control_npollfds(const struct control *c);
 void control_pollfds(const struct control *c, struct pollfd *pfd);
-/* Serves what the poll found; cfg and key for the audit events of every action. */
+/* Serves what the poll found; cfg and key for the audit events of every action. A kill is
+ * answered once every session told has confirmed its cut (or ended), at most
+ * CONTROL_CUT_WAIT_MS after the order. */
 void control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg,
     const struct gw_config *cfg, const struct sealkey *key);
+/* Milliseconds until control_handle must run again for a kill still waiting; -1: none. */
+int control_timeout(const struct control *c);
+/* Whether a client asked for a reload: the listener reloads, then answers with
+ * control_reload_done (ok, or the errors naming file:line; sessions re-deciding). */
+bool control_reload_wanted(const struct control *c);
+void control_reload_done(struct control *c, bool ok, const char *errors, size_t sessions);
 
 #endif

@@ -21,13 +21,15 @@ static const struct {
 	{ "vendor_disable", CONTROL_VENDOR_DISABLE, true, CONTROL_BY_VENDOR },
 	{ "vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR },
 	{ "watch", CONTROL_WATCH, true, CONTROL_BY_SESSION },
+	{ "reload", CONTROL_RELOAD, false, CONTROL_BY_NONE },
 };
 #define CONTROL_NOPS (sizeof(control_ops) / sizeof(control_ops[0]))
 
 static const char *const control_selectors[] = { [CONTROL_BY_NONE] = "",
 	[CONTROL_BY_SESSION] = "session",
 	[CONTROL_BY_VENDOR] = "vendor",
-	[CONTROL_BY_PERSON] = "person" };
+	[CONTROL_BY_PERSON] = "person",
+	[CONTROL_BY_TICKET] = "ticket" };
 
 const char *
 control_op_name(enum control_op op)
@@ -43,7 +45,7 @@ control_op_name(enum control_op op)
 const char *
 control_selector_name(enum control_selector by)
 {
-	return by <= CONTROL_BY_PERSON ? control_selectors[by] : "?";
+	return by <= CONTROL_BY_TICKET ? control_selectors[by] : "?";
 }
 
 bool
@@ -76,11 +78,12 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 	const char *v = NULL;
 	json_t *m;
 
-	for (by = CONTROL_BY_SESSION; by <= CONTROL_BY_PERSON; by++) {
+	for (by = CONTROL_BY_SESSION; by <= CONTROL_BY_TICKET; by++) {
 		if ((m = json_object_get(o, control_selectors[by])) == NULL)
 			continue;
 		if (found != CONTROL_BY_NONE)
-			return control_fail(err, errlen, "name one of session, vendor, person");
+			return control_fail(
+			    err, errlen, "name one of session, vendor, person, ticket");
 		if (control_ops[op].only != CONTROL_BY_NONE && by != control_ops[op].only)
 			return control_fail(err, errlen, "\"%s\" takes \"%s\", not \"%s\"",
 			    control_ops[op].name, control_selectors[control_ops[op].only],
@@ -101,7 +104,7 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 		return control_fail(err, errlen, "\"%s\" needs %s", control_ops[op].name,
 		    control_ops[op].only != CONTROL_BY_NONE
 		        ? control_selectors[control_ops[op].only]
-		        : "one of session, vendor, person");
+		        : "one of session, vendor, person, ticket");
 	out->by = found;
 	if (v != NULL)
 		snprintf(out->name, sizeof(out->name), "%s", v);
@@ -136,7 +139,8 @@ control_parse_request(
 	}
 	json_object_foreach (o, key, v) {
 		if (strcmp(key, "cmd") != 0 && strcmp(key, "session") != 0 &&
-		    strcmp(key, "vendor") != 0 && strcmp(key, "person") != 0) {
+		    strcmp(key, "vendor") != 0 && strcmp(key, "person") != 0 &&
+		    strcmp(key, "ticket") != 0) {
 			control_fail(err, errlen, "unknown key \"%.32s\"", key);
 			goto out;
 		}

@@ -20,7 +20,12 @@
 #include "policy/policy.h"
 
 #define SESSION_ID_LEN 32
-#define RELAY_CHUNK    65536 /* bytes moved per read; large blocks, few syscalls */
+/* From the moment a cut is decided to the vendor's connection closed, whatever the client does:
+ * what fits in the vendor's windows is told within RELAY_TELL_BUDGET_MS, the rest of the budget
+ * lets the client read it. One budget per connection, never per channel. */
+#define SESSION_CUT_BUDGET_MS 500
+#define RELAY_TELL_BUDGET_MS  250
+#define RELAY_CHUNK           65536 /* bytes moved per read; large blocks, few syscalls */
 
 struct session;
 struct transfer;
@@ -38,9 +43,10 @@ struct relay {
 	bool pty;
 	char term[64];
 	int width, height;
-	bool started;         /* shell or exec granted and recording open */
-	bool vendor_eof;      /* vendor sent EOF; forwarded once drained */
-	bool target_eof;      /* target sent EOF; forwarded once drained */
+	bool started;    /* shell or exec granted and recording open */
+	unsigned kind;   /* GW_CHAN_SHELL, GW_CHAN_EXEC or upload|download (sftp) once started */
+	bool vendor_eof; /* vendor sent EOF; forwarded once drained */
+	bool target_eof; /* target sent EOF; forwarded once drained */
 	bool vendor_eof_sent; /* EOF forwarded to the target */
 	bool target_eof_sent; /* EOF forwarded to the vendor */
 	bool vendor_closed;
@@ -52,6 +58,7 @@ struct relay {
 	char exit_signal[32];
 	bool exit_core;
 	bool exit_sent; /* exit-status or exit-signal forwarded to the vendor */
+	bool told;      /* the closing message went out (relay_close_all) */
 	char *notice;   /* without a target: what to tell the vendor, then close */
 	int notice_status;
 	bool close_sent; /* vendor channel closed by us */
@@ -106,6 +113,8 @@ struct session {
 	struct gwpam *pam;                   /* keyboard-interactive conversation under way */
 	size_t pam_nprompts;                 /* prompts the vendor was sent */
 	bool banner_sent;
+	char *auth_key_b64; /* the key (or certificate) that authenticated, base64 */
+	enum ssh_keytypes_e auth_key_type;
 	char cert_serial[24]; /* authenticated by certificate: its serial and key id */
 	char cert_key_id[GW_ID_MAX * 2];
 
@@ -121,18 +130,25 @@ struct session {
 	time_t next_revocation_check; /* without inotify (instances exhausted): every 2 s */
 	int signal_fd;                /* SIGHUP from the listener: the policy was reloaded */
 	bool ended;                   /* the session was cut (schedule, revocation, policy) */
-	bool recheck_tickets;         /* revocations changed */
-	bool recheck_policy;          /* configuration reloaded */
-	bool stopping;                /* SIGTERM: the service stops; end and seal */
+	/* Set the moment an end is decided, even inside a libssh callback: from then on nothing
+	 * from the vendor is relayed, no request is granted and no channel opens. */
+	bool closing;
+	bool cut;              /* the end is a cut (not the vendor's or the target's own end) */
+	long long cut_ms;      /* CLOCK_MONOTONIC ms of the cut: the close budget runs from it */
+	char cut_message[192]; /* what the vendor is told */
+	bool recheck_tickets;  /* revocations changed */
+	bool recheck_policy;   /* configuration reloaded */
+	bool stopping;         /* SIGTERM: the service stops; end and seal */
 	bool repump;          /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal;           /* recording or audit failed: end everything (R9) */
 	time_t last_activity; /* idle timeout: when relayed bytes last changed */
-	unsigned long long idle_bytes; /* relayed bytes at last_activity */
-	unsigned alive_probes;         /* keepalives sent since the vendor last sent anything */
-	long long alive_sent_ms;       /* CLOCK_MONOTONIC ms of the last keepalive */
-	long long alive_due_ms;        /* monotonic ms of the next keepalive check; -1: none */
-	struct registry_link *link;    /* to the listener: admission, live listing, kill, watch */
-	bool link_polled;              /* its fd is in the event loop */
+	unsigned long long idle_bytes;  /* relayed bytes at last_activity */
+	unsigned alive_probes;          /* keepalives sent since the vendor last sent anything */
+	long long alive_sent_ms;        /* CLOCK_MONOTONIC ms of the last keepalive */
+	long long alive_due_ms;         /* monotonic ms of the next keepalive check; -1: none */
+	struct gw_config *cfg_reloaded; /* the policy re-read on a reload, owned; NULL: none */
+	struct registry_link *link;     /* to the listener: admission, live listing, kill, watch */
+	bool link_polled;               /* its fd is in the event loop */
 	char end_reason[128];
 };
 
@@ -155,6 +171,10 @@ int session_audit(struct session *s, const char *event, json_t *fields);
 /* auth.c: vendor authentication callbacks. */
 void auth_install(struct session *s);
 void auth_free(struct session *s); /* an unfinished PAM conversation */
+/* After a reload: whether the key or certificate the person authenticated with still admits
+ * p under cfg (still listed; CA still trusted, not revoked, valid). 0, or -1 with why. */
+int auth_recheck(struct session *s, const struct gw_config *cfg, const struct gw_person *p,
+    char *why, size_t whylen);
 
 /* pam.c: keyboard-interactive through PAM (service "gatewayd") in a child process. */
 #define GWPAM_PROMPTS_MAX 16
@@ -183,10 +203,21 @@ void gwpam_free(struct gwpam *p);
 ssh_session target_connect(
     const struct gw_target *t, char *why, size_t whylen, char *detail, size_t detaillen);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+long long session_now_ms(void);
+/* Whether an SSH connection (either leg) is closed or broken. */
+bool session_gone(ssh_session ss);
+
 /* relay.c: vendor channels and their twins on the target. */
 ssh_channel relay_open(struct session *s);
 void relay_pump(struct session *s);
+/* Ends every channel: nothing more is relayed; message (or a channel's own notice) goes to
+ * each channel whose window takes it within the close budget; each recording sealed with
+ * reason. Never waits per channel. */
 void relay_close_all(struct session *s, const char *message, const char *reason);
+/* After a reload narrowed the grant: channels of a kind no longer granted are told why and
+ * closed. Returns how many. */
+int relay_close_ungranted(struct session *s);
 /* A message on the stderr of every started channel, and a note in its recording. */
 int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
 void relay_free(struct relay *r);

@@ -127,12 +127,15 @@ listener_audit(struct listener *l, const char *event, json_t *fields)
 		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
 }
 
-/* SIGHUP: new connections use the new configuration; live sessions keep theirs. */
-static void
-listener_reload(struct listener *l)
+/* SIGHUP or `gatewayctl reload`: new connections use the new configuration; each live session
+ * decides again under it. Returns whether it was applied; the errors (file:line, caller
+ * frees) in *errors_out when wanted. */
+static bool
+listener_reload(struct listener *l, char **errors_out)
 {
 	struct gw_config *cfg = NULL;
 	char *errors = NULL;
+	bool ok;
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
@@ -140,19 +143,25 @@ listener_reload(struct listener *l)
 		listener_audit(l, "config_reload",
 		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
 		        "errors", errors));
-		free(errors);
+		ok = false;
 	} else {
 		config_free(l->cfg);
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
 		listener_audit(l, "config_reload",
 		    json_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
-		/* Live sessions re-check their vendor and grant against the new policy. */
+		/* Live sessions decide again under the new policy. */
 		registry_signal_all(l->registry, SIGHUP);
+		ok = true;
 	}
 	if (registry_reload(l->registry, l->cfg->state_dir) != 0)
 		error_f("disabled vendors cannot be re-read: keeping the set in memory");
 	sd_notify(0, "READY=1");
+	if (errors_out != NULL)
+		*errors_out = errors;
+	else
+		free(errors);
+	return ok;
 }
 
 static void
@@ -272,7 +281,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
-		if (poll(pfd, n, -1) == -1) {
+		/* Without a timer: a kill waiting for the sessions' confirmations has one. */
+		if (poll(pfd, n, control_timeout(l.control)) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
@@ -281,13 +291,20 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		/* Session reports before owners' requests, so a listing is as fresh as can be. */
 		registry_handle(l.registry, pfd + reg, l.cfg);
 		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.key);
+		if (control_reload_wanted(l.control)) {
+			char *errors = NULL;
+			bool ok = listener_reload(&l, &errors);
+
+			control_reload_done(l.control, ok, errors, registry_nprocesses(l.registry));
+			free(errors);
+		}
 		if (pfd[0].revents & POLLIN) {
 			if (read(l.sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGCHLD)
 				listener_reap(&l);
 			else if (si.ssi_signo == SIGHUP)
-				listener_reload(&l);
+				listener_reload(&l, NULL);
 			else {
 				/* Stopping ends every live session with a message and a sealed
 				 * recording; a crashed listener (no signal) leaves them running. */

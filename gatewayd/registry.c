@@ -148,6 +148,8 @@ struct registry_entry {
 	int port;
 	time_t started, ends_at;
 	unsigned long long bytes_in, bytes_out;
+	unsigned kill_round; /* the last registry_kill that told it to end */
+	bool cut;            /* it confirmed that it is cut */
 };
 
 struct registry {
@@ -155,6 +157,7 @@ struct registry {
 	size_t n, cap;
 	char **disabled; /* vendor ids refused until enabled again */
 	size_t ndisabled;
+	unsigned kill_round; /* registry_kill calls so far */
 };
 
 static void
@@ -428,6 +431,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			registry_entry_bytes(e, msg);
 		else if (strcmp(type, "end") == 0)
 			e->admitted = false;
+		else if (strcmp(type, "cut") == 0)
+			e->cut = true;
 		json_decref(msg);
 	}
 }
@@ -486,6 +491,8 @@ registry_selects(const struct registry_entry *e, const struct control_request *r
 		return strcmp(e->vendor, req->name) == 0;
 	case CONTROL_BY_PERSON:
 		return strcmp(e->person, req->name) == 0;
+	case CONTROL_BY_TICKET:
+		return strcmp(e->ticket, req->name) == 0;
 	default:
 		return false;
 	}
@@ -498,6 +505,7 @@ registry_kill(struct registry *reg, const struct control_request *req, const cha
 	size_t i;
 	int n = 0;
 
+	reg->kill_round++;
 	for (i = 0; i < reg->n; i++) {
 		struct registry_entry *e = &reg->entries[i];
 
@@ -506,12 +514,32 @@ registry_kill(struct registry *reg, const struct control_request *req, const cha
 		if (registry_send(e->fd,
 		        json_pack("{s:s, s:s, s:s}", "type", "kill", "message", message, "reason",
 		            reason),
-		        -1) == 0)
+		        -1) == 0) {
+			e->kill_round = reg->kill_round;
 			n++;
-		else
+		} else
 			warn_f("session %s: cannot deliver the kill order: %s", e->id,
 			    strerror(errno));
 	}
+	return n;
+}
+
+unsigned
+registry_kill_round(const struct registry *reg)
+{
+	return reg->kill_round;
+}
+
+int
+registry_cuts_pending(const struct registry *reg, unsigned round)
+{
+	size_t i;
+	int n = 0;
+
+	/* A process that closed its link or was reaped has ended: its cut is done. */
+	for (i = 0; i < reg->n; i++)
+		n += reg->entries[i].kill_round == round && !reg->entries[i].cut &&
+		    reg->entries[i].fd != -1;
 	return n;
 }
 
@@ -617,6 +645,7 @@ struct registry_link {
 	bool killed;
 	char kill_message[128];
 	char kill_reason[192];
+	bool cut_sent; /* registry_link_cut told the listener */
 	unsigned long long in, out, sent_in, sent_out;
 	time_t sent_at;
 	struct registry_watcher watchers[REGISTRY_WATCHERS_MAX];
@@ -861,6 +890,18 @@ registry_link_killed(const struct registry_link *link, const char **message, con
 	*message = link->kill_message;
 	*reason = link->kill_reason;
 	return true;
+}
+
+void
+registry_link_cut(struct registry_link *link, const char *reason)
+{
+	if (link == NULL || link->lost || link->cut_sent)
+		return;
+	link->cut_sent = true;
+	/* Not sent (a full link): the owner's gatewayctl waits its bound and says so. */
+	if (registry_send(link->fd, json_pack("{s:s, s:s}", "type", "cut", "reason", reason), -1) !=
+	    0)
+		warn_f("%s: cannot confirm the cut to the listener", link->id);
 }
 
 void

@@ -45,6 +45,10 @@ json_t *registry_list(const struct registry *reg); /* array of live session obje
  * its evidence. Returns how many were told. */
 int registry_kill(struct registry *reg, const struct control_request *req, const char *message,
     const char *reason);
+/* Each registry_kill is a round; a round's cuts are pending until each session told
+ * confirmed its cut (registry_link_cut) or ended. */
+unsigned registry_kill_round(const struct registry *reg); /* the last registry_kill's */
+int registry_cuts_pending(const struct registry *reg, unsigned round);
 /* Hands fd (a control client) to the session's process for a live view; the registry
  * closes its copy. -1 when no such session is live. */
 int registry_watch(struct registry *reg, const char *session_id, int fd);
@@ -79,6 +83,9 @@ void registry_link_read(struct registry_link *link);
 /* Whether the owner ordered this session ended; then the vendor's message and the reason. */
 bool registry_link_killed(
     const struct registry_link *link, const char **message, const char **reason);
+/* Tells the listener the session is cut (nothing more is relayed): the owner's order, if
+ * any, has taken effect. Once per session. */
+void registry_link_cut(struct registry_link *link, const char *reason);
 /* Counts bytes forwarded; output to the vendor also goes to the watchers. */
 void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
 /* Reports the byte counters when due and pushes what watchers have not taken yet. */

@@ -19,27 +19,25 @@ relay_env_allowed(const char *name)
 	    strncmp(name, "LC_", 3) == 0;
 }
 
-/* A message to the vendor on the channel's stderr; not part of the target's output. */
-static void
+/* A message to the vendor on the channel's stderr; not part of the target's output. Sent only
+ * when the vendor's window takes all of it (a cut message cut short misleads): true then.
+ * Never waits for the window: a client that does not read must not hold off anything. */
+static bool
 relay_tell(struct relay *r, const char *text)
 {
 	char line[512];
 	uint32_t len;
-	int i;
 
 	if (r->vendor == NULL || r->close_sent || !ssh_channel_is_open(r->vendor))
-		return;
+		return false;
 	snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
 	len = (uint32_t)strnlen(line, sizeof(line));
-	/* Without window libssh writes nothing and the vendor would never learn why the
-	 * session ended (bulk output fills the window): give the client up to 2 s to open it. */
-	for (i = 0;
-	     i < 20 && ssh_channel_is_open(r->vendor) && ssh_channel_window_size(r->vendor) < len;
-	     i++)
-		ssh_channel_poll_timeout(r->vendor, 100, 0);
+	if (ssh_channel_window_size(r->vendor) < len)
+		return false;
 	ssh_channel_write_stderr(r->vendor, line, len);
 	if (r->rec != NULL)
 		recorder_write_note(r->rec, text);
+	return true;
 }
 
 /* Target requests are answered within one round trip; they run blocking (bounded by
@@ -206,6 +204,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		return 0;
 	}
 	r->started = true;
+	r->kind = kind;
 	return 0;
 }
 
@@ -311,6 +310,9 @@ vendor_data_cb(
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch, (void)is_stderr;
+	/* After a cut nothing more goes to the target; left unread, the vendor's window stays. */
+	if (r->session->closing)
+		return 0;
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
 	if (r->transfer != NULL)
@@ -344,7 +346,7 @@ vendor_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, void *userda
 	struct relay *r = userdata;
 	char note[64];
 
-	if (r->target == NULL || !r->started || strlen(sig) > 16)
+	if (r->target == NULL || !r->started || r->session->closing || strlen(sig) > 16)
 		return;
 	snprintf(note, sizeof(note), "signal %s", sig);
 	if (r->rec != NULL)
@@ -360,8 +362,8 @@ vendor_pty_cb(ssh_session sess, ssh_channel ch, const char *term, int width, int
 	struct relay *r = userdata;
 	struct pty_args a = { .term = term, .width = width, .height = height };
 
-	if (r->started || strlen(term) >= sizeof(r->term) || width < 0 || height < 0 ||
-	    width > 10000 || height > 10000)
+	if (r->started || r->session->closing || strlen(term) >= sizeof(r->term) || width < 0 ||
+	    height < 0 || width > 10000 || height > 10000)
 		return -1;
 	r->pty = true;
 	snprintf(r->term, sizeof(r->term), "%s", term);
@@ -380,7 +382,8 @@ vendor_window_change_cb(ssh_session sess, ssh_channel ch, int width, int height,
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch, (void)pxwidth, (void)pxheight;
-	if (!r->pty || width < 0 || height < 0 || width > 10000 || height > 10000)
+	if (!r->pty || r->session->closing || width < 0 || height < 0 || width > 10000 ||
+	    height > 10000)
 		return -1;
 	r->width = width;
 	r->height = height;
@@ -399,7 +402,8 @@ vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *va
 	const char *kv[2] = { name, value };
 
 	(void)sess, (void)ch;
-	if (r->target == NULL || r->started || !relay_env_allowed(name) || strlen(value) > 256)
+	if (r->target == NULL || r->started || r->session->closing || !relay_env_allowed(name) ||
+	    strlen(value) > 256)
 		return -1;
 	return relay_target_request(r, relay_call_env, kv) == SSH_OK ? 0 : -1;
 }
@@ -410,6 +414,8 @@ vendor_shell_cb(ssh_session sess, ssh_channel ch, void *userdata)
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch;
+	if (r->session->closing)
+		return -1;
 	if (r->target == NULL)
 		return 0; /* the notice is sent once the request is answered */
 	return relay_start(r, NULL, GW_CHAN_SHELL);
@@ -421,6 +427,8 @@ vendor_exec_cb(ssh_session sess, ssh_channel ch, const char *command, void *user
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch;
+	if (r->session->closing)
+		return -1;
 	if (r->target == NULL)
 		return 0;
 	return relay_start(r, command, GW_CHAN_EXEC);
@@ -433,6 +441,8 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 	char msg[128];
 
 	(void)sess, (void)ch;
+	if (r->session->closing)
+		return -1;
 	if (r->target == NULL)
 		return 0;
 	if (strcmp(subsystem, "sftp") == 0)
@@ -463,6 +473,8 @@ target_data_cb(
 	(void)sess, (void)ch;
 	if (r->vendor_closed || r->close_sent)
 		return (int)len;
+	if (r->session->closing)
+		return 0; /* the window left is for why the session ended */
 	if (r->transfer != NULL && !is_stderr)
 		return transfer_from_target(r, data, len);
 	return relay_forward(r, r->vendor, data, len, false, is_stderr);
@@ -513,7 +525,8 @@ relay_open(struct session *s)
 {
 	struct relay *r;
 
-	if (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING)
+	if (s->closing ||
+	    (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING))
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
 	r->session = s;
@@ -523,10 +536,13 @@ relay_open(struct session *s)
 		return NULL;
 	}
 	if (s->phase == PHASE_RELAY) {
+		/* A cut decided while the target answered (its packets are read in the same poll)
+		 * opens nothing either. */
 		if ((r->target = ssh_channel_new(s->target)) == NULL ||
-		    relay_target_request(r, relay_call_open, NULL) != SSH_OK) {
-			error_f("%s: cannot open a channel on target %s: %s", s->id,
-			    s->target_cfg->name, ssh_get_error(s->target));
+		    relay_target_request(r, relay_call_open, NULL) != SSH_OK || s->closing) {
+			if (!s->closing)
+				error_f("%s: cannot open a channel on target %s: %s", s->id,
+				    s->target_cfg->name, ssh_get_error(s->target));
 			if (r->target != NULL)
 				ssh_channel_free(r->target);
 			ssh_channel_free(r->vendor);
@@ -586,7 +602,8 @@ relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, i
 	int n;
 
 	/* Held bytes go first; until they are gone the rest waits in libssh. */
-	while (!r->session->fatal && (h->len == 0 || relay_release(r, to, h, is_stderr)) &&
+	while (!r->session->fatal && !r->session->closing &&
+	    (h->len == 0 || relay_release(r, to, h, is_stderr)) &&
 	    ssh_channel_poll(from, is_stderr) > 0 && (room = ssh_channel_window_size(to)) > 0) {
 		if (room > sizeof(buf))
 			room = sizeof(buf);
@@ -764,6 +781,8 @@ relay_pump(struct session *s)
 	struct relay *r, *next;
 
 	s->repump = false;
+	if (s->closing)
+		return; /* relay_close_all ends every channel; nothing more moves */
 	for (r = TAILQ_FIRST(&s->relays); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		relay_pump_one(r);
@@ -772,19 +791,53 @@ relay_pump(struct session *s)
 	}
 }
 
+/* What a closing channel is told: its own notice (a refusal not yet sent) or message. */
+static const char *
+relay_close_text(const struct relay *r, const char *message)
+{
+	return r->notice != NULL && !r->close_sent ? r->notice : message;
+}
+
+/* Tells every channel not yet told whose window takes it; true when none is left waiting. */
+static bool
+relay_tell_closing(struct session *s, const char *message)
+{
+	struct relay *r;
+	const char *text;
+	bool done = true;
+
+	TAILQ_FOREACH (r, &s->relays, entry) {
+		if (r->told || (text = relay_close_text(r, message)) == NULL || r->close_sent ||
+		    r->vendor_closed)
+			continue;
+		r->told = relay_tell(r, text);
+		done = done && r->told;
+	}
+	return done;
+}
+
 void
 relay_close_all(struct session *s, const char *message, const char *reason)
 {
+	long long deadline, left;
 	struct relay *r;
 
+	/* From here nothing more is relayed and no channel opens (s->closing gates the
+	 * callbacks). The vendor is told where its windows allow; a client that reads lets the
+	 * windows open within one budget for the whole connection, one that does not read is
+	 * not told, and holds off nothing. */
+	s->closing = true;
+	deadline = (s->cut ? s->cut_ms : session_now_ms()) + RELAY_TELL_BUDGET_MS;
+	while (!relay_tell_closing(s, message) && !session_gone(s->vendor) &&
+	    (left = deadline - session_now_ms()) > 0)
+		if (ssh_event_dopoll(s->event, left < 50 ? (int)left : 50) == SSH_ERROR)
+			break;
 	while ((r = TAILQ_FIRST(&s->relays)) != NULL) {
-		if (r->notice != NULL && !r->close_sent)
-			relay_tell(r, r->notice);
-		else if (message != NULL)
-			relay_tell(r, message);
 		if (r->end_reason[0] == '\0' || reason != NULL)
 			snprintf(
 			    r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");
+		if (!r->told && r->rec != NULL && relay_close_text(r, message) != NULL)
+			recorder_write_note(r->rec, "the vendor's window was shut: not told why");
 		if (!r->close_sent && !r->vendor_closed && r->vendor != NULL) {
 			relay_send_exit(r);
 			ssh_channel_send_eof(r->vendor);
@@ -796,16 +849,40 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 }
 
 int
+relay_close_ungranted(struct session *s)
+{
+	struct relay *r;
+	char msg[128];
+	int n = 0;
+
+	TAILQ_FOREACH (r, &s->relays, entry) {
+		/* An sftp channel (kind upload|download) stays while either is granted. */
+		if (!r->started || r->close_sent || (s->decision.channels & r->kind) != 0)
+			continue;
+		snprintf(msg, sizeof(msg),
+		    "%s is no longer granted for this target: channel closed",
+		    r->kind == GW_CHAN_SHELL      ? "interactive shell"
+		        : r->kind == GW_CHAN_EXEC ? "command execution"
+		                                  : "file transfer");
+		relay_tell(r, msg);
+		snprintf(r->end_reason, sizeof(r->end_reason),
+		    "%s no longer granted (configuration reloaded)", relay_kind_name(r->kind));
+		relay_close_vendor(r);
+		relay_close_target(r);
+		n++;
+	}
+	return n;
+}
+
+int
 relay_tell_all(struct session *s, const char *text)
 {
 	struct relay *r;
 	int n = 0;
 
 	TAILQ_FOREACH (r, &s->relays, entry)
-		if (r->started && !r->close_sent) {
-			relay_tell(r, text);
+		if (r->started && !r->close_sent && relay_tell(r, text))
 			n++;
-		}
 	return n;
 }
 

@@ -234,30 +234,66 @@ session_decide(struct session *s)
 	        s->target_cfg->user, "key_fp", s->key_fp));
 }
 
-static bool
+bool
 session_gone(ssh_session ss)
 {
 	return ss == NULL || !ssh_is_connected(ss) ||
 	    (ssh_get_status(ss) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
 
-/* Cuts a live session: every channel is told why, every recording keeps the reason. */
-static void
-session_cut(struct session *s, const char *message, const char *reason)
+long long
+session_now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The instant a cut is decided: nothing more from the vendor is relayed and no channel opens
+ * (relay.c reads s->closing), the audit log says which cut it was, and the listener hears
+ * that the order took effect. Safe inside any libssh callback: frees nothing, waits for
+ * nothing. The first cut wins; the rest of the work is session_cut_finish's. */
+static void
+session_cut_decide(struct session *s, const char *message, const char *reason)
+{
+	if (s->cut || s->closing || s->phase != PHASE_RELAY)
+		return;
+	s->cut = s->closing = true;
+	s->cut_ms = session_now_ms();
+	s->phase = PHASE_END;
 	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
+	snprintf(s->cut_message, sizeof(s->cut_message), "%s", message ? message : "");
 	session_audit(s, "session_cut",
 	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
-	relay_close_all(s, message, reason);
+	registry_link_cut(s->link, reason);
+}
+
+/* Every channel is told why (as far as its window allows), every recording keeps the reason. */
+static void
+session_cut_finish(struct session *s)
+{
+	if (s->ended)
+		return;
+	relay_close_all(s, s->cut_message[0] ? s->cut_message : NULL, s->end_reason);
 	s->ended = true;
+}
+
+/* Cuts a live session: decided and carried out at once (from the session loop). */
+static void
+session_cut(struct session *s, const char *message, const char *reason)
+{
+	session_cut_decide(s, message, reason);
+	if (s->cut)
+		session_cut_finish(s);
 }
 
 /* SIGTERM, the service stopping: every channel is told, every recording sealed with why. */
 static void
 session_stop(struct session *s)
 {
-	if (s->phase == PHASE_RELAY && !s->ended) {
+	if (s->phase == PHASE_RELAY || s->cut) {
 		session_cut(s, "session ended: the gateway is stopping", "gateway stopped");
 		return;
 	}
@@ -307,14 +343,82 @@ session_check_schedule(struct session *s)
 			s->warned[i] = true;
 }
 
+/* The new policy, adopted by a session it still admits: the person, target and grant in it
+ * replace the old ones (new transfers get its paths and limits), kinds it no longer grants are
+ * refused from now on and their open channels closed, the scheduled end only comes earlier. */
+static void
+session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d)
+{
+	char kinds[64];
+	int closed;
+
+	s->person = config_find_person(cfg, s->person->id);
+	s->target_cfg = config_find_target(cfg, s->target_cfg->name);
+	s->decision.channels =
+	    config_find_grant(cfg, s->person->vendor->id, s->target_cfg->name)->channels;
+	if (d->allow && d->ends_at != 0 &&
+	    (s->decision.ends_at == 0 || d->ends_at < s->decision.ends_at))
+		s->decision.ends_at = d->ends_at;
+	s->cfg = cfg;
+	config_free(s->cfg_reloaded); /* nothing points into the previous one any more */
+	s->cfg_reloaded = cfg;
+	closed = relay_close_ungranted(s);
+	session_audit(s, "session_redecided",
+	    json_pack("{s:s, s:s, s:s, s:I}", "person", s->person->id, "target",
+	        s->target_cfg->name, "granted",
+	        session_channel_names(s->decision.channels, kinds, sizeof(kinds)),
+	        "channels_closed", (json_int_t)closed));
+}
+
+/* A reload: the session is decided again under the new policy, as at its start, and the key
+ * it authenticated with checked again. What no longer admits it (person, key, vendor, target,
+ * grant, window, ticket) cuts it, with the reason; otherwise it runs on under the new policy. */
+static void
+session_redecide(struct session *s)
+{
+	struct access_request req = {
+		.person = s->person->id, .target = s->target_cfg->name, .now = time(NULL)
+	};
+	char *errors = NULL, why[GW_REASON_MAX + 64], reason[GW_AUDIT_MSG_MAX + 64];
+	struct ticket_set *tickets;
+	struct gw_config *cfg = NULL;
+	struct decision d;
+
+	if (config_load(s->cfg->path, &cfg, &errors) != 0) {
+		free(errors); /* the listener refused it too and kept the old policy */
+		return;
+	}
+	if ((tickets = session_load_tickets(s)) == NULL) {
+		config_free(cfg);
+		session_cut(s, "session ended: approvals cannot be checked",
+		    "configuration reloaded: tickets cannot be read");
+		return;
+	}
+	policy_decide(cfg, tickets, &req, &d);
+	ticketset_free(tickets);
+	/* This session's own use of its ticket counts against max_sessions: no reason to end it. */
+	if (!d.allow && d.reason != DENY_TICKET_USED_UP) {
+		snprintf(why, sizeof(why), "session ended: %s (configuration reloaded)",
+		    d.reason == DENY_VENDOR_DISABLED ? "vendor account disabled" : d.vendor_msg);
+		snprintf(reason, sizeof(reason), "configuration reloaded: %s", d.audit_msg);
+		session_cut(s, why, reason);
+	} else if (auth_recheck(s, cfg, config_find_person(cfg, s->person->id), why, sizeof(why)) !=
+	    0) {
+		snprintf(reason, sizeof(reason), "configuration reloaded: %s", why);
+		session_cut(s, "session ended: access withdrawn (configuration reloaded)", reason);
+	}
+	if (s->cut)
+		config_free(cfg);
+	else
+		session_adopt(s, cfg, &d);
+}
+
 /* A revoked ticket, a disabled vendor, a withdrawn grant: the session ends now (R4). */
 static void
 session_recheck(struct session *s)
 {
 	const struct gw_revocation *rv;
-	const struct gw_person *p;
 	struct ticket_set *set;
-	struct gw_config *cfg = NULL;
 	char *errors = NULL, reason[160];
 
 	if (s->phase != PHASE_RELAY || s->ended)
@@ -338,31 +442,8 @@ session_recheck(struct session *s)
 	}
 	if (s->recheck_policy && !s->ended) {
 		s->recheck_policy = false;
-		if (config_load(s->cfg->path, &cfg, &errors) != 0) {
-			free(errors); /* the listener refused it too and kept the old policy */
-			return;
-		}
-		p = config_find_person(cfg, s->person->id);
-		if (p == NULL)
-			session_cut(
-			    s, "session ended: access withdrawn", "person removed from policy");
-		else if (!p->vendor->enabled)
-			session_cut(s, "session ended: vendor account disabled", "vendor disabled");
-		else if (p->vendor->expires != 0 && time(NULL) >= p->vendor->expires)
-			session_cut(s, "session ended: vendor account expired", "vendor expired");
-		else if (config_find_grant(cfg, p->vendor->id, s->target_cfg->name) == NULL)
-			session_cut(s, "session ended: access withdrawn", "grant withdrawn");
-		config_free(cfg);
+		session_redecide(s);
 	}
-}
-
-static long long
-session_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A vendor silent for client_alive_interval is asked for an answer (keepalive@openssh.com
@@ -420,9 +501,14 @@ session_link_cb(socket_t fd, int revents, void *userdata)
 {
 	struct session *s = userdata;
 
+	const char *message, *reason;
+
 	(void)fd;
 	(void)revents;
 	registry_link_read(s->link);
+	/* The owner's cut takes effect here, before another vendor packet is read. */
+	if (registry_link_killed(s->link, &message, &reason))
+		session_cut_decide(s, message, reason);
 	return 0;
 }
 
@@ -436,8 +522,7 @@ session_link_step(struct session *s)
 		ssh_event_remove_fd(s->event, registry_link_fd(s->link));
 		s->link_polled = false;
 	}
-	if (s->phase == PHASE_RELAY && !s->ended &&
-	    registry_link_killed(s->link, &message, &reason))
+	if (registry_link_killed(s->link, &message, &reason))
 		session_cut(s, message, reason);
 	registry_link_tick(s->link);
 }
@@ -454,9 +539,11 @@ session_watch_cb(socket_t fd, int revents, void *userdata)
 	(void)revents;
 	if (fd == s->signal_fd) {
 		while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGTERM)
+			if (si.ssi_signo == SIGTERM) {
 				s->stopping = true;
-			else
+				session_cut_decide(
+				    s, "session ended: the gateway is stopping", "gateway stopped");
+			} else
 				s->recheck_policy = true;
 		}
 		return 0;
@@ -605,6 +692,11 @@ session_loop(struct session *s)
 			session_decide(s);
 		}
 		relay_pump(s);
+		/* A cut decided inside a callback (the owner's order, SIGTERM) ends it now. */
+		if (s->cut && !s->stopping) {
+			session_cut_finish(s);
+			return;
+		}
 		if (s->watch_fd == -1 && time(NULL) >= s->next_revocation_check) {
 			s->recheck_tickets = true;
 			s->next_revocation_check = time(NULL) + 2;
@@ -654,19 +746,19 @@ session_loop(struct session *s)
 /* Every channel is closed: lets the client read what it has not read yet (the last output,
  * why the session ended) and answer the closes before the connection goes. Closing with its
  * packets unread makes the kernel reset the connection, and a reset throws away what the
- * client had not read. A client that keeps the connection (ControlMaster) gets 2 s. */
+ * client had not read. A client that keeps the connection (ControlMaster) gets 2 s; after a
+ * cut, the connection is gone SESSION_CUT_BUDGET_MS after the cut whatever the client does. */
 static void
 session_linger(struct session *s)
 {
-	struct timespec t0, now;
+	long long end = s->cut ? s->cut_ms + SESSION_CUT_BUDGET_MS : session_now_ms() + 2000, left;
 
 	s->phase = PHASE_END; /* no new channels */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (ssh_event_dopoll(s->event, 100) == SSH_ERROR && session_gone(s->vendor))
+	s->closing = true;
+	while (!session_gone(s->vendor) && (left = end - session_now_ms()) > 0)
+		if (ssh_event_dopoll(s->event, left < 100 ? (int)left : 100) == SSH_ERROR &&
+		    session_gone(s->vendor))
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!session_gone(s->vendor) && now.tv_sec - t0.tv_sec < 2);
 }
 
 int
@@ -736,5 +828,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	auth_free(&s);
 	audit_close(s.audit);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
+	config_free(s.cfg_reloaded);
 	return s.fatal ? 1 : 0;
 }

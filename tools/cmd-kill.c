@@ -1,5 +1,6 @@
 /* cmd-kill.c: `gatewayctl kill SESSION | --vendor V | --person P`: the selected live
- * sessions end within a second, the vendor told "session ended by the asset owner". */
+ * sessions are cut (returns once they confirmed it) and gone within a second, the vendor told
+ * "session ended by the asset owner". */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,10 +33,7 @@ cmd_kill_exec(struct ctl_context *ctx, int argc, char **argv)
 	if ((reply = ctl_control_call(ctx, json_pack("{s:s, s:s}", "cmd", "kill", key, name))) ==
 	    NULL)
 		return 1;
-	printf("%lld session(s) told to end\n",
-	    (long long)json_integer_value(json_object_get(reply, "killed")));
-	json_decref(reply);
-	return 0;
+	return ctl_report_cut(reply);
 usage:
 	fprintf(stderr, "usage: gatewayctl kill %s\n", cmd_kill_entry.usage);
 	return 2;

@@ -15,6 +15,7 @@
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
 #include "gatewayd/seal.h"
+#include "tools/ctlsocket.h"
 
 #define TICKET_USAGE                                                                               \
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
@@ -386,6 +387,40 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 	return 0;
 }
 
+/* Live sessions under the revoked ticket are cut through gatewayd, which answers once they
+ * confirmed it. Without gatewayd they still end: each reads the revocation itself. */
+static int
+ticket_cut_sessions(struct ctl_context *ctx, const char *id)
+{
+	struct ctl_conn c;
+	json_t *reply = NULL;
+	const char *error;
+
+	if (ctl_conn_open(ctx, &c) != 0) {
+		fprintf(stderr,
+		    "note: live sessions under ticket %s end when they read the revocation\n", id);
+		return 0;
+	}
+	if (ctl_conn_send(&c, json_pack("{s:s, s:s}", "cmd", "kill", "ticket", id)) == 0)
+		reply = ctl_conn_recv(&c);
+	ctl_conn_close(&c);
+	if (reply == NULL) {
+		fprintf(stderr, "gatewayctl ticket revoke: no reply from gatewayd\n");
+		return 1;
+	}
+	if (json_is_true(json_object_get(reply, "ok")))
+		return ctl_report_cut(reply);
+	error = json_string_value(json_object_get(reply, "error"));
+	/* No live session under the ticket is the usual case, not an error. */
+	if (error == NULL || strncmp(error, "no live session", 15) != 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error ? error : "refused");
+		json_decref(reply);
+		return 1;
+	}
+	json_decref(reply);
+	return 0;
+}
+
 static int
 cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -432,6 +467,8 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 		fprintf(stderr,
 		    "note: no installed ticket has id %s; the revocation is kept anyway\n", id);
 	ticketset_free(set);
+	if (ticket_cut_sessions(ctx, id) != 0)
+		rc = 1;
 	return rc;
 }
 

@@ -145,3 +145,20 @@ ctl_control_call(struct ctl_context *ctx, json_t *req)
 	}
 	return reply;
 }
+
+int
+ctl_report_cut(json_t *reply)
+{
+	long long told = json_integer_value(json_object_get(reply, "killed"));
+	long long cut = json_integer_value(json_object_get(reply, "cut"));
+
+	json_decref(reply);
+	printf("%lld session(s) told to end, %lld cut\n", told, cut);
+	if (cut >= told)
+		return 0;
+	fprintf(stderr,
+	    "gatewayctl: %lld session(s) did not confirm the cut in time; see gatewayctl "
+	    "sessions\n",
+	    told - cut);
+	return 1;
+}

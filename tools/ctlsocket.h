@@ -24,5 +24,8 @@ int ctl_conn_send(struct ctl_conn *c, json_t *req);
 json_t *ctl_conn_recv(struct ctl_conn *c);
 /* One request, one reply: the reply when "ok", else NULL with gatewayd's error printed. */
 json_t *ctl_control_call(struct ctl_context *ctx, json_t *req);
+/* A kill's reply (stolen): "N session(s) told to end, M cut". gatewayd answers once every
+ * session confirmed its cut or after its bound: 1 (said on stderr) when some did not. */
+int ctl_report_cut(json_t *reply);
 
 #endif

@@ -35,5 +35,6 @@ extern const struct ctl_command cmd_sessions_entry;
 extern const struct ctl_command cmd_kill_entry;
 extern const struct ctl_command cmd_vendor_entry;
 extern const struct ctl_command cmd_watch_entry;
+extern const struct ctl_command cmd_reload_entry;
 
 #endif

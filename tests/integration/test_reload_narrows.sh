@@ -1,0 +1,96 @@
+#!/bin/bash
+# Reload narrows live sessions too: after `gatewayctl reload` (or SIGHUP) every live session
+# decides again under the new configuration. Channels of a kind no longer granted are closed
+# with the reason and refused from then on, while granted kinds go on; a session whose key was
+# removed from its person is cut with the reason; a reload that fails is reported to the owner
+# who asked for it (errors naming FILE:LINE, exit 1) and changes nothing.
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+. "$H_SRC/tests/lib/sessions.sh"
+sshd_start plc-07 || exit 1
+GW_ALLOW="shell exec upload download" gw_policy_default
+gw_start || exit 1
+cp "$GW_CONFIG" "$H_DIR/gatewayd.conf.orig"
+OTHER_KEY=$H_DIR/keys/other
+h_keygen "$OTHER_KEY" || exit 1
+
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
+# The socket named directly: gatewayctl then need not parse a configuration it reloads.
+ctl_sock() { "$H_GATEWAYCTL" -S "$H_DIR/gw/state/control.sock" "$@"; }
+
+# restore: the configuration of the start, reloaded.
+restore() {
+	cp "$H_DIR/gatewayd.conf.orig" "$GW_CONFIG"
+	ctl reload >/dev/null || h_fail "reload of the original configuration"
+}
+
+test_failed_reload_is_reported_and_changes_nothing() {
+	local out rc
+	es_start f1 || h_fail "session f1"
+	es_echo f1 hello-f1 || h_fail "f1 does not echo"
+	printf 'grants = ( this is not libconfig );\n' >>"$GW_CONFIG"
+	out=$(ctl_sock reload 2>&1)
+	rc=$?
+	h_assert_eq 1 "$rc" "exit status of a refused reload"
+	h_assert_contains "$out" "reload refused" "gatewayctl reload output"
+	h_assert_match "$out" "gatewayd\.conf:[0-9]+" "the error names file:line"
+	out=$(ctl reload 2>&1) && h_fail "reload with a broken configuration exited 0"
+	h_assert_match "$out" "gatewayd\.conf:[0-9]+" "gatewayctl's own check names file:line"
+	h_assert_contains "$out" "not sent" "gatewayctl reload output"
+	grep -q '"event":"config_reload".*"result":"refused"' "$GW_AUDIT" || h_fail "no refused config_reload event"
+	es_echo f1 after-f1 || h_fail "f1 stopped echoing after a refused reload"
+	restore
+	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	h_assert_contains "$out" "configuration reloaded" "gatewayctl reload output"
+	es_echo f1 after-ok-f1 || h_fail "f1 stopped echoing after a reload that changed nothing"
+	es_end f1
+}
+
+test_removed_key_cuts_its_session() {
+	local id
+	restore
+	es_start k1 || h_fail "session k1"
+	es_echo k1 hello-k1 || h_fail "k1 does not echo"
+	sed -i "s|$(cut -d' ' -f1-2 "$VENDOR_KEY.pub")|$(cut -d' ' -f1-2 "$OTHER_KEY.pub")|" "$GW_CONFIG"
+	grep -qF "$(cut -d' ' -f2 "$OTHER_KEY.pub")" "$GW_CONFIG" || h_fail "config edit failed"
+	kill -HUP "$(h_pid gatewayd)" # the signal still works as before
+	es_wait_exit k1 10 || h_fail "session still running 10 s after its key was removed"
+	h_assert_contains "$(es_out k1)" "session ended: access withdrawn (configuration reloaded)" "message to the vendor"
+	grep '"event":"session_cut"' "$GW_AUDIT" | grep -q 'configuration reloaded: key SHA256:[^ ]* removed from person acme.alice' ||
+		h_fail "no session_cut event naming the removed key: $(grep session_cut "$GW_AUDIT" | tail -n 1)"
+	id=$(grep '"event":"session_cut"' "$GW_AUDIT" | tail -n 1 | sed 's/.*"session":"\([0-9a-f]*\)".*/\1/')
+	h_assert_contains "$(ctl recording verify "$GW_RECORDINGS/$id".0.cast 2>&1)" "removed from person acme.alice" \
+		"end reason in the recording"
+	restore
+}
+
+test_narrowed_grant_closes_and_refuses_channels() {
+	local out
+	restore
+	es_start n1 || h_fail "session n1 (exec)"
+	es_echo n1 hello-n1 || h_fail "n1 does not echo"
+	h_hostile "$H_SRC/tests/integration/hostile_reload.py" --go "$H_DIR/reloaded" \
+		>"$H_DIR/narrow.out" 2>"$H_DIR/narrow.err" &
+	h_wait_for 30 grep -q ready "$H_DIR/narrow.out" || h_fail "hostile vendor did not start: $(cat "$H_DIR/narrow.err")"
+	sed -i 's/allow = \[ "shell", "exec", "upload", "download" \]/allow = [ "shell" ]/' "$GW_CONFIG"
+	grep -q 'allow = \[ "shell" \]' "$GW_CONFIG" || h_fail "config edit failed"
+	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	touch "$H_DIR/reloaded"
+	h_wait_for 60 grep -q new_shell "$H_DIR/narrow.out" || h_fail "hostile vendor did not finish: $(cat "$H_DIR/narrow.err")"
+	out=$(cat "$H_DIR/narrow.out")
+	h_log "$(sed 's/^/    /' <<<"$out")"
+	h_assert_contains "$out" "held_exec closed" "exec channel opened before the reload"
+	h_assert_contains "$out" "command execution is no longer granted for this target" "what it was told"
+	h_assert_contains "$out" "held_sftp closed" "sftp channel opened before the reload"
+	h_assert_contains "$out" "new_exec refused" "exec channel opened after the reload"
+	h_assert_contains "$out" "new_shell works" "shell, still granted"
+	# Stock ssh's exec session is closed with the reason on its stderr.
+	es_wait_exit n1 10 || h_fail "ssh exec session still running after exec was withdrawn"
+	h_assert_contains "$(es_out n1)" "command execution is no longer granted for this target" "ssh's stderr"
+	grep '"event":"channel_end"' "$GW_AUDIT" | grep -q '"reason":"exec no longer granted (configuration reloaded)"' ||
+		h_fail "no channel_end event with the reason"
+	grep -q '"event":"session_redecided".*"granted":"shell"' "$GW_AUDIT" || h_fail "no session_redecided event"
+	restore
+}
+
+h_run test_failed_reload_is_reported_and_changes_nothing test_removed_key_cuts_its_session \
+	test_narrowed_grant_closes_and_refuses_channels
