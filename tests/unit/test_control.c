@@ -51,6 +51,7 @@ START_TEST(test_kill_by_each_selector)
 		{ "{\"cmd\":\"kill\",\"session\":\"" ID "\"}", CONTROL_BY_SESSION, ID },
 		{ "{\"cmd\":\"kill\",\"vendor\":\"acme\"}", CONTROL_BY_VENDOR, "acme" },
 		{ "{\"cmd\":\"kill\",\"person\":\"acme.alice\"}", CONTROL_BY_PERSON, "acme.alice" },
+		{ "{\"cmd\":\"kill\",\"ticket\":\"wo-4711\"}", CONTROL_BY_TICKET, "wo-4711" },
 	};
 	struct control_request r;
 	char err[160];
@@ -109,6 +110,27 @@ START_TEST(test_duplicate_keys_refused)
 {
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"acme\",\"vendor\":\"beta\"}", "not JSON");
 	expect_refused("{\"cmd\":\"sessions\",\"cmd\":\"kill\"}", "not JSON");
+}
+END_TEST
+
+START_TEST(test_reload_request)
+{
+	struct control_request r;
+	char err[160];
+
+	ck_assert_int_eq(parse("{\"cmd\":\"reload\"}\n", &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(r.op, CONTROL_RELOAD);
+	ck_assert_int_eq(r.by, CONTROL_BY_NONE);
+	expect_refused("{\"cmd\":\"reload\",\"vendor\":\"acme\"}", "takes no arguments");
+}
+END_TEST
+
+START_TEST(test_ticket_selector_only_for_kill)
+{
+	expect_refused("{\"cmd\":\"kill\",\"ticket\":\"../etc\"}", "not a valid ticket");
+	expect_refused("{\"cmd\":\"kill\",\"ticket\":\"wo-1\",\"vendor\":\"acme\"}",
+	    "one of session, vendor, person, ticket");
+	expect_refused("{\"cmd\":\"vendor_disable\",\"ticket\":\"wo-1\"}", "takes \"vendor\"");
 }
 END_TEST
 
@@ -219,6 +241,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_not_json_refused);
 	tcase_add_test(tc, test_unknown_command_and_keys_refused);
 	tcase_add_test(tc, test_duplicate_keys_refused);
+	tcase_add_test(tc, test_reload_request);
+	tcase_add_test(tc, test_ticket_selector_only_for_kill);
 	tcase_add_test(tc, test_kill_needs_exactly_one_selector);
 	tcase_add_test(tc, test_wrong_selector_for_command_refused);
 	tcase_add_test(tc, test_malformed_names_refused);
