@@ -24,7 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    control_selector_name(r.by) == NULL || memchr(r.name, '\0', sizeof(r.name)) == NULL)
 		abort();
 	if ((r.by == CONTROL_BY_SESSION && !control_session_id_is_valid(r.name)) ||
-	    ((r.by == CONTROL_BY_VENDOR || r.by == CONTROL_BY_PERSON) && !name_is_valid(r.name)) ||
+	    ((r.by == CONTROL_BY_VENDOR || r.by == CONTROL_BY_PERSON ||
+	         r.by == CONTROL_BY_TICKET) &&
+	        !name_is_valid(r.name)) ||
 	    (r.by == CONTROL_BY_NONE && r.name[0] != '\0'))
 		abort();
 	return 0;
