@@ -1,7 +1,9 @@
 # hostile_reload.py: a vendor that holds channels open across a reload that narrows its grant:
 # an exec channel (cat) and an SFTP channel opened before, then, once --go exists, what the old
 # grant allowed: is the exec channel still open, does SFTP still work, may a new exec channel
-# run, and does a shell (still granted) work. One "key value..." line per fact.
+# run, and does a shell (still granted) work. With --paths, uploads through SFTP channels opened
+# before and after a reload that narrowed transfer_paths. One "key value..." line per fact.
+import io
 import os
 import time
 
@@ -9,6 +11,9 @@ import hostile
 
 p = hostile.parser("hold exec and sftp channels across a narrowing reload")
 p.add_argument("--go", required=True, help="file the test creates once it has reloaded")
+p.add_argument("--paths", nargs=2, metavar=("WAS", "STAYS"),
+               help="instead: upload into WAS and STAYS through SFTP channels opened before and "
+                    "after a reload that leaves only STAYS")
 args = p.parse_args()
 
 
@@ -29,7 +34,34 @@ def read_all(ch, seconds):
     return out.decode(errors="replace"), err.decode(errors="replace"), status
 
 
+def wait_go(deadline):
+    while not os.path.exists(args.go):
+        if time.monotonic() > deadline:
+            hostile.fail("no --go file")
+        time.sleep(0.05)
+
+
+def put(sftp, path):
+    """'works' or 'refused': a small upload to path."""
+    try:
+        sftp.putfo(io.BytesIO(b"firmware\n"), path, confirm=False)
+        return "works"
+    except IOError:
+        return "refused"
+
+
 t = hostile.connect(args)
+if args.paths:
+    was, stays = args.paths
+    before = t.open_sftp_client()
+    hostile.say("before_was", put(before, was + "/before.bin"))
+    hostile.say("ready")
+    wait_go(time.monotonic() + args.timeout)
+    after = t.open_sftp_client()
+    hostile.say("old_channel_was", put(before, was + "/old-channel.bin"))
+    hostile.say("new_channel_was", put(after, was + "/new-channel.bin"))
+    hostile.say("new_channel_stays", put(after, stays + "/new-channel.bin"))
+    raise SystemExit(0)
 held = hostile.exec_channel(t, "cat")
 held.sendall(b"before\n")
 deadline = time.monotonic() + args.timeout
@@ -41,10 +73,7 @@ sftp = t.open_sftp_client()
 sftp.listdir(".")
 hostile.say("ready")
 
-while not os.path.exists(args.go):
-    if time.monotonic() > deadline:
-        hostile.fail("no --go file")
-    time.sleep(0.05)
+wait_go(deadline)
 
 # The exec channel opened under the old grant: closed, and told why.
 out, err, status = read_all(held, 10)

@@ -92,5 +92,27 @@ test_narrowed_grant_closes_and_refuses_channels() {
 	restore
 }
 
+test_narrowed_transfer_paths_apply_to_new_transfers() {
+	local out d=$H_DIR/files
+	restore
+	mkdir -p -m 0755 "$d/was" "$d/stays"
+	h_hostile "$H_SRC/tests/integration/hostile_reload.py" --go "$H_DIR/paths-reloaded" \
+		--paths "$d/was" "$d/stays" >"$H_DIR/paths.out" 2>"$H_DIR/paths.err" &
+	h_wait_for 30 grep -q ready "$H_DIR/paths.out" || h_fail "hostile vendor did not start: $(cat "$H_DIR/paths.err")"
+	sed -i "s|\(allow = \[ \"shell\", \"exec\", \"upload\", \"download\" \];\) }|\1 transfer_paths = [ \"$d/stays\" ]; }|" "$GW_CONFIG"
+	grep -qF "transfer_paths = [ \"$d/stays\" ]" "$GW_CONFIG" || h_fail "config edit failed"
+	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	touch "$H_DIR/paths-reloaded"
+	h_wait_for 30 grep -q new_channel_stays "$H_DIR/paths.out" || h_fail "hostile vendor did not finish: $(cat "$H_DIR/paths.err")"
+	out=$(cat "$H_DIR/paths.out")
+	h_log "$(sed 's/^/    /' <<<"$out")"
+	h_assert_contains "$out" "before_was works" "upload before the reload"
+	h_assert_contains "$out" "old_channel_was works" "upload through the channel opened before (keeps its paths)"
+	h_assert_contains "$out" "new_channel_was refused" "upload outside the new transfer_paths"
+	h_assert_contains "$out" "new_channel_stays works" "upload inside the new transfer_paths"
+	[[ ! -e $d/was/new-channel.bin ]] || h_fail "a refused upload left a file"
+	restore
+}
+
 h_run test_failed_reload_is_reported_and_changes_nothing test_removed_key_cuts_its_session \
-	test_narrowed_grant_closes_and_refuses_channels
+	test_narrowed_grant_closes_and_refuses_channels test_narrowed_transfer_paths_apply_to_new_transfers
