@@ -26,13 +26,14 @@ def watch():
     closed["at"] = time.time()
 
 
-# Just over the 32 KiB window asked for, then silence: the window stays at 0 without a flood of
-# output the gateway would have to hold. The output waits until every channel is open: a channel
-# opened while the gateway writes output can be refused (it opens the target's nested in that write).
+# Just over the 32 KiB window asked for (stdout and stderr share it), then silence: the window
+# stays at 0 without a flood of output the gateway would have to hold. The output waits until
+# every channel is open: a channel opened while the gateway writes output can be refused (it
+# opens the target's channel nested in that write).
 fills = [hostile.exec_channel(t, "sleep 1; head -c 40000 /dev/zero; exec sleep 60", window=32768)
          for _ in range(args.fill)]
 deadline = time.monotonic() + args.timeout
-while any(len(ch.in_buffer) < 32768 for ch in fills):
+while any(len(ch.in_buffer) + len(ch.in_stderr_buffer) < 32768 for ch in fills):
     if time.monotonic() > deadline:
         hostile.fail("the unread channels never filled their windows")
     time.sleep(0.02)

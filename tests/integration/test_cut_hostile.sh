@@ -1,21 +1,28 @@
 #!/bin/bash
 # A cut is a cut, against a vendor that tries to outlast it (tests/integration/hostile_cut.py:
 # channels it never reads, a shell fed commands without pause, exec channels in a loop). After
-# `gatewayctl kill`, `gatewayctl ticket revoke` or SIGTERM of the gateway: the connection is
-# gone within 1 s, gatewayctl returns within 2 s, no command sent after the cut was acknowledged
-# ran on the target, the audit log and every recording name the cut and verify intact.
+# `gatewayctl kill`, `vendor disable`, `ticket revoke`, the ticket's end or SIGTERM of the
+# gateway: the connection is gone within 1 s, gatewayctl returns within 2 s once the session
+# confirmed the cut, no command sent after the cut ran on the target, the audit log and every
+# recording name the cut and verify intact.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
-h_setup || exit 1
+sshd_start plc-07 || exit 1
+gw_policy_default
+# plc-08: the same sshd, under a short ticket each test makes itself (the window-end cut).
+gw_target_add plc-08 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
+H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-08" ]; allow = [ "shell", "exec" ]; }')
+gw_start || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 now() { date +%s.%N; }
 
-# attack NAME: starts the hostile vendor and waits until it has run commands on the target.
+# attack NAME [USER]: starts the hostile vendor and waits until it has run commands on the target.
 attack() {
 	local d=$H_DIR/markers-$1
 	mkdir -p "$d"
+	: >"$H_DIR/$1.out"
 	h_hostile "$H_SRC/tests/integration/hostile_cut.py" --dir "$d" --log "$H_DIR/$1.sent" \
-		--seconds 30 >"$H_DIR/$1.out" 2>"$H_DIR/$1.err" &
+		--seconds 40 --user "${2:-acme.alice+plc-07}" >"$H_DIR/$1.out" 2>"$H_DIR/$1.err" &
 	echo $! >"$H_DIR/$1.pid"
 	h_wait_for 30 grep -q ready "$H_DIR/$1.out" || h_fail "attack $1 did not start: $(cat "$H_DIR/$1.err")"
 	h_wait_for 20 compgen -G "$d/e-*" >/dev/null || h_fail "attack $1: no exec command ran"
@@ -92,6 +99,32 @@ test_kill_cuts_a_hostile_vendor_within_1s() {
 	evidence "killed by the asset owner (root, uid 0)"
 }
 
+test_vendor_disable_cuts_a_hostile_vendor_within_1s() {
+	local t0 t1 out
+	attack disable
+	t0=$(now)
+	out=$(ctl vendor disable acme 2>&1) || h_fail "vendor disable: $out"
+	t1=$(now)
+	ctl vendor enable acme >/dev/null || h_fail "vendor enable"
+	judge disable "$t0" "$t1" "vendor disabled by the asset owner (root, uid 0)"
+	evidence "vendor disabled by the asset owner (root, uid 0)"
+}
+
+test_ticket_end_cuts_a_hostile_vendor_within_1s() {
+	local to cut
+	to=$(date -u -d '+15 sec' +%Y-%m-%dT%H:%M:%SZ)
+	ctl ticket new --id short --vendor acme --target plc-08 --from now --to "$to" --approver owner \
+		--reason "short work" -o "$H_DIR/short.ticket" >/dev/null 2>&1 || h_fail "ticket new"
+	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$H_DIR/short.ticket" || h_fail "sign"
+	ctl ticket install "$H_DIR/short.ticket" >/dev/null || h_fail "ticket install"
+	attack end acme.alice+plc-08
+	h_wait_for 40 grep -q closed_at "$H_DIR/end.out" || h_fail "the attack did not end"
+	# No one orders this cut: it is timed from the session's own decision.
+	cut=$(cut_time "scheduled end reached") || h_fail "no session_cut event for the scheduled end"
+	judge end "$cut" "$cut" "scheduled end reached"
+	evidence "scheduled end reached"
+}
+
 test_stop_cuts_a_hostile_vendor_within_1s() {
 	local t0
 	attack stop
@@ -113,5 +146,6 @@ test_revoke_cuts_a_hostile_vendor_within_1s() {
 	evidence "ticket harness-0 revoked"
 }
 
-h_run test_kill_cuts_a_hostile_vendor_within_1s test_stop_cuts_a_hostile_vendor_within_1s \
+h_run test_kill_cuts_a_hostile_vendor_within_1s test_vendor_disable_cuts_a_hostile_vendor_within_1s \
+	test_ticket_end_cuts_a_hostile_vendor_within_1s test_stop_cuts_a_hostile_vendor_within_1s \
 	test_revoke_cuts_a_hostile_vendor_within_1s
