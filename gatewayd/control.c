@@ -157,8 +157,7 @@ control_pollfds(const struct control *c, struct pollfd *pfd)
 	pfd[0].revents = 0;
 	for (i = 0; i < c->nclients; i++) {
 		pfd[i + 1].fd = c->clients[i].fd;
-		/* A client waiting for confirmations has nothing to say: only its hang-up counts.
-		 */
+		/* A client waiting for its answer has nothing to say: only its hang-up counts. */
 		pfd[i + 1].events = c->clients[i].waiting != NULL || c->clients[i].reload ? 0
 		    : c->clients[i].out != NULL                                           ? POLLOUT
 		                                                                          : POLLIN;

@@ -500,7 +500,6 @@ static int
 session_link_cb(socket_t fd, int revents, void *userdata)
 {
 	struct session *s = userdata;
-
 	const char *message, *reason;
 
 	(void)fd;
