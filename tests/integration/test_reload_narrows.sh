@@ -17,6 +17,10 @@ ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 # The socket named directly: gatewayctl then need not parse a configuration it reloads.
 ctl_sock() { "$H_GATEWAYCTL" -S "$H_DIR/gw/state/control.sock" "$@"; }
 
+# redecided: how many times live sessions decided again (session_redecided audit events).
+redecided() { grep -c '"event":"session_redecided"' "$GW_AUDIT"; }
+redecided_past() { (($(redecided) > $1)); }
+
 # restore: the configuration of the start, reloaded.
 restore() {
 	cp "$H_DIR/gatewayd.conf.orig" "$GW_CONFIG"
@@ -93,7 +97,7 @@ test_narrowed_grant_closes_and_refuses_channels() {
 }
 
 test_narrowed_transfer_paths_apply_to_new_transfers() {
-	local out d=$H_DIR/files
+	local out n d=$H_DIR/files
 	restore
 	mkdir -p -m 0755 "$d/was" "$d/stays"
 	h_hostile "$H_SRC/tests/integration/hostile_reload.py" --go "$H_DIR/paths-reloaded" \
@@ -101,7 +105,10 @@ test_narrowed_transfer_paths_apply_to_new_transfers() {
 	h_wait_for 30 grep -q ready "$H_DIR/paths.out" || h_fail "hostile vendor did not start: $(cat "$H_DIR/paths.err")"
 	sed -i "s|\(allow = \[ \"shell\", \"exec\", \"upload\", \"download\" \];\) }|\1 transfer_paths = [ \"$d/stays\" ]; }|" "$GW_CONFIG"
 	grep -qF "transfer_paths = [ \"$d/stays\" ]" "$GW_CONFIG" || h_fail "config edit failed"
+	n=$(redecided)
 	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	# The reload reaches the session as a signal: on only once it decided again.
+	h_wait_for 10 redecided_past "$n" || h_fail "the session did not decide again"
 	touch "$H_DIR/paths-reloaded"
 	h_wait_for 30 grep -q new_channel_stays "$H_DIR/paths.out" || h_fail "hostile vendor did not finish: $(cat "$H_DIR/paths.err")"
 	out=$(cat "$H_DIR/paths.out")
