@@ -583,6 +583,7 @@ session_check_recording(struct session *s)
 	if (s->phase != PHASE_RELAY || s->ended)
 		return;
 	recorded = relay_recorded_bytes(s);
+	registry_link_recorded(s->link, recorded);
 	now = time(NULL);
 	if (recorded != s->disk.checked &&
 	    (recorded - s->disk.checked >= RECSPACE_CHECK_BYTES || now != s->disk.checked_at)) {

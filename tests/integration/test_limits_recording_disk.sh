@@ -3,7 +3,8 @@
 # its session with zero bytes (6 bytes each as JSON text) is cut at its max_recording_bytes with
 # the reason, while another vendor's session goes on and its evidence verifies intact; below
 # recording_min_free free, a new session is refused with a clear message; a session whose
-# recording would take the disk below half of it is cut with its recording sealed.
+# recording would take the disk below half of it is cut with its recording sealed; a vendor's
+# sessions together are held to its quota too.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
@@ -27,6 +28,12 @@ bob_ssh() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$BOB_KEY" -p "$
 free_bytes() { df -B1 --output=avail "$GW_RECORDINGS" | tail -n 1; }
 newest_cast_of() { grep -l "\"person\":\"$1\"" "$GW_RECORDINGS"/*.cast | xargs ls -t | head -n 1; }
 verify() { "$H_GATEWAYCTL" -f "$GW_CONFIG" recording verify "$1" 2>&1; }
+# recorded_at_least TEXT BYTES: the recording whose header holds TEXT has BYTES or more.
+recorded_at_least() {
+	local f
+	f=$(grep -l -- "$1" "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1)
+	[[ -n $f ]] && (($(stat -c %s "$f") >= $2))
+}
 
 # Leaves FREE bytes free on the recordings disk with a filler file (other recordings, say).
 fill_to() {
@@ -96,6 +103,34 @@ test_session_below_the_floor_is_cut_with_its_recording_sealed() {
 		h_fail "no session_cut audit event"
 }
 
+# Two sessions of one vendor, each below the quota, together above it: the listener orders the
+# larger one to end (it learns the sizes every 2 s), the other goes on.
+test_vendor_sessions_together_are_held_to_the_quota() {
+	[[ -z ${SKIP_REASON:-} ]] || h_skip "$SKIP_REASON"
+	local p1 p2 cast v
+	rm -f "$GW_RECORDINGS"/*.cast
+	gw_ssh "$GW_DEST" 'head -c 4000000 /dev/zero; sleep 15; echo done-$((0+1))' \
+		>"$H_DIR/a1.out" 2>"$H_DIR/a1.err" &
+	p1=$!
+	h_wait_for 20 recorded_at_least 'done-\$((0+1))' 5000000 || h_fail "the first session did not record 5 MB"
+	gw_ssh "$GW_DEST" 'head -c 2500000 /dev/zero; sleep 8; echo done-$((1+1))' \
+		>"$H_DIR/a2.out" 2>"$H_DIR/a2.err" &
+	p2=$!
+	wait "$p1" && h_fail "the larger session ran to its end"
+	h_assert_contains "$(cat "$H_DIR/a1.err")" \
+		"gatewayd: session ended: your vendor's sessions reached their recording quota ($QUOTA bytes)" \
+		"what the larger session is told"
+	grep -q "done-1" "$H_DIR/a1.out" && h_fail "the larger session's last output arrived"
+	wait "$p2" || h_fail "the smaller session failed: $(cat "$H_DIR/a2.err")"
+	grep -q "done-2" "$H_DIR/a2.out" || h_fail "the smaller session did not go on to its end"
+	cast=$(grep -l 'done-\$((0+1))' "$GW_RECORDINGS"/*.cast)
+	v=$(verify "$cast") || h_fail "the larger session's recording: $v"
+	h_assert_contains "$v" "vendor recording quota reached" "the seal's reason"
+	grep '"session_cut"' "$GW_AUDIT" | grep -q 'vendor recording quota reached (.* by 2 sessions of acme' ||
+		h_fail "no session_cut audit event with the vendor's quota"
+}
+
 h_run test_flooding_vendor_is_cut_by_quota_while_another_goes_on \
 	test_new_session_is_refused_below_the_reserve \
-	test_session_below_the_floor_is_cut_with_its_recording_sealed
+	test_session_below_the_floor_is_cut_with_its_recording_sealed \
+	test_vendor_sessions_together_are_held_to_the_quota
