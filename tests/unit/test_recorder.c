@@ -415,10 +415,11 @@ END_TEST
 
 /* ---- the disk budget: about 1.4 bytes on disk per recorded byte, whatever the bytes ---- */
 
-#define BOUND_ALLOWANCE (64 * 1024) /* recorder.c REC_CREDIT_MAX: every recording starts with it   \
-	                             */
-#define BOUND_PER_S 512             /* REC_CREDIT_PER_S */
-#define BOUND_SEAL  1024            /* the seal and its checkpoint */
+/* What the bound allows besides 1.4 bytes a byte (recorder.c: REC_CREDIT_MAX, the allowance
+ * every recording starts with, and REC_CREDIT_PER_S), and the seal with its checkpoint. */
+#define BOUND_ALLOWANCE (64 * 1024)
+#define BOUND_PER_S     512
+#define BOUND_SEAL      1024
 
 /* Writes n bytes made by fill in pieces of piece bytes (alternating input and output when
  * alternate), seals, and checks that the file holds exactly those bytes, verifies intact,
