@@ -64,6 +64,14 @@ struct recording {
 		unsigned long seq;         /* arrival order of its first byte */
 		bool tail; /* only the incomplete UTF-8 end of an event written before */
 	} pending[STREAM_COUNT];
+	/* The last terminal size asked for, not yet written: later ones replace it (a vendor can
+	 * send window changes as fast as bytes; only the size matters to a replay). */
+	struct rec_resize {
+		char size[32]; /* "WxH" */
+		char stamp[REC_STAMP_LEN];
+		unsigned long seq;
+		bool waiting;
+	} resize;
 	unsigned long next_seq;
 	long long credit;          /* fifths of a byte the file may still grow by */
 	struct timespec credit_at; /* when the time allowance was last added */
@@ -246,7 +254,7 @@ recorder_waiting(const struct recording *rec)
 	for (st = 0; st < STREAM_COUNT; st++)
 		if (rec->pending[st].len > 0)
 			return true;
-	return false;
+	return rec->resize.waiting;
 }
 
 /* Appends the signed checkpoint covering every record since the previous one. */
@@ -500,6 +508,18 @@ recorder_emit(struct recording *rec, enum rec_stream st, bool force)
 	return 0;
 }
 
+/* Writes the waiting resize, or leaves it waiting (returns 1) as recorder_emit does. */
+static int
+recorder_emit_resize(struct recording *rec, bool force)
+{
+	struct rec_resize *rs = &rec->resize;
+
+	if (!force && !recorder_affords(rec, rs->stamp, strlen(rs->size) + 2))
+		return 1;
+	rs->waiting = false;
+	return recorder_event_json(rec, rs->stamp, "r", json_string(rs->size), true);
+}
+
 /* Writes waiting events in the order their first bytes came, as far as the budget affords
  * (all of them when force). An incomplete UTF-8 end alone holds back no other stream. */
 static int
@@ -517,9 +537,13 @@ recorder_settle(struct recording *rec, bool force)
 			    (next == -1 || pd->seq < rec->pending[next].seq))
 				next = st;
 		}
-		if (next == -1)
+		if (rec->resize.waiting && (next == -1 || rec->resize.seq < rec->pending[next].seq))
+			rc = recorder_emit_resize(rec, force);
+		else if (next != -1)
+			rc = recorder_emit(rec, (enum rec_stream)next, force);
+		else
 			return 0;
-		if ((rc = recorder_emit(rec, (enum rec_stream)next, force)) != 0)
+		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
 }
@@ -591,12 +615,21 @@ recorder_write_input(struct recording *rec, const void *buf, size_t len)
 int
 recorder_write_resize(struct recording *rec, int width, int height)
 {
-	char size[32];
+	struct rec_resize *rs = &rec->resize;
 
-	if (recorder_usable(rec) != 0 || recorder_settle(rec, true) != 0)
+	if (recorder_usable(rec) != 0)
 		return -1;
-	snprintf(size, sizeof(size), "%dx%d", width, height);
-	return recorder_event_json(rec, NULL, "r", json_string(size), true);
+	if (!rs->waiting) {
+		recorder_stamp(rec, rs->stamp);
+		rs->seq = ++rec->next_seq;
+		rs->waiting = true;
+	}
+	snprintf(rs->size, sizeof(rs->size), "%dx%d", width, height);
+	if (rec->pending_since == 0)
+		rec->pending_since = time(NULL);
+	if (recorder_settle(rec, false) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
 }
 
 int

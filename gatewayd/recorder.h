@@ -50,7 +50,8 @@ unsigned long long recorder_size(const struct recording *rec);
 int recorder_write_output(struct recording *rec, const void *buf, size_t len); /* "o" */
 int recorder_write_stderr(struct recording *rec, const void *buf, size_t len); /* stderr */
 int recorder_write_input(struct recording *rec, const void *buf, size_t len);  /* "i" */
-int recorder_write_resize(struct recording *rec, int width, int height);       /* "r" */
+/* "r"; a size that waits for the budget is replaced by the next one asked for. */
+int recorder_write_resize(struct recording *rec, int width, int height);
 /* A note in the recording (warning shown, signal sent, exit status, ...). */
 int recorder_write_note(struct recording *rec, const char *text);
 

@@ -543,6 +543,41 @@ START_TEST(one_byte_events_cost_at_most_the_bound)
 }
 END_TEST
 
+/* A window change between every two keystrokes would force each keystroke out as its own
+ * event: a waiting size is replaced by the next one instead, and the last size is kept. */
+START_TEST(resizes_between_one_byte_events_cost_at_most_the_bound)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	struct stat st;
+	off_t header;
+	json_t *lines, *ev;
+	const char *last = NULL;
+	size_t i, n = 200000;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(stat(path, &st), 0);
+	header = st.st_size;
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(recorder_write_input(rec, "x", 1), 0);
+		ck_assert_int_eq(recorder_write_resize(rec, 80 + (int)(i % 2), 24), 0);
+	}
+	ck_assert_int_eq(recorder_write_resize(rec, 132, 43), 0);
+	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
+	recorder_free(rec);
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* A few seconds at most under ASan: 10 s of time allowance. */
+	ck_assert_int_le(
+	    st.st_size - header, 1.4 * n + BOUND_ALLOWANCE + BOUND_PER_S * 10 + BOUND_SEAL);
+	lines = read_lines(path);
+	json_array_foreach (lines, i, ev)
+		if (i > 0 && strcmp(json_string_value(json_array_get(ev, 1)), "r") == 0)
+			last = json_string_value(json_array_get(ev, 2));
+	ck_assert_str_eq(last, "132x43");
+	json_decref(lines);
+}
+END_TEST
+
 /* What a person types and sees stays one event per write while the budget allows: the
  * replay keeps every keystroke's time. */
 START_TEST(a_typing_person_keeps_an_event_per_keystroke)
@@ -595,6 +630,7 @@ unit_suite(void)
 	tcase_add_test(tc, control_bytes_cost_at_most_the_bound);
 	tcase_add_test(tc, invalid_utf8_costs_at_most_the_bound);
 	tcase_add_test(tc, one_byte_events_cost_at_most_the_bound);
+	tcase_add_test(tc, resizes_between_one_byte_events_cost_at_most_the_bound);
 	tcase_add_test(tc, a_typing_person_keeps_an_event_per_keystroke);
 	suite_add_tcase(s, tc);
 	return s;
