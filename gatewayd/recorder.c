@@ -1,7 +1,8 @@
 /* recorder.c: writes one session channel as an asciicast v2 file, keeping every byte,
- * hash-chained and checkpointed with signatures (docs/recording-format.md). Never drops,
- * reorders or rewrites an event; once a write fails the recording refuses every further
- * event so the caller ends the channel (fail closed, R9). */
+ * hash-chained and checkpointed with signatures, at most about 1.4 bytes on disk per byte
+ * (docs/recording-format.md). Never drops or rewrites a byte, nor reorders one within its
+ * stream; once a write fails the recording refuses every further event so the caller ends
+ * the channel (fail closed, R9). */
 #include "gatewayd/recorder.h"
 
 #include <ctype.h>
@@ -32,7 +33,7 @@
 #define REC_CREDIT_PER_BYTE 7           /* fifths of a byte each recorded byte earns */
 #define REC_CREDIT_MAX      (64 * 1024) /* bytes: the time allowance fills up to this */
 #define REC_CREDIT_PER_S    512         /* bytes a second: room for a person's keystrokes */
-#define REC_DIGEST_COST     67          /* a record's digest in the next checkpoint: "hex", */
+#define REC_DIGEST_COST     67          /* a record's digest in a checkpoint: 64 hex, "", comma */
 
 /* The three byte streams; each has a text code (valid UTF-8, what asciinema shows or
  * skips) and a raw code (base64 of bytes that are not UTF-8, skipped by asciinema). */
