@@ -14,6 +14,7 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/recorder.h"
+#include "gatewayd/recspace.h"
 #include "gatewayd/registry.h"
 #include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
@@ -150,6 +151,8 @@ struct session {
 	struct registry_link *link;     /* to the listener: admission, live listing, kill, watch */
 	bool link_polled;               /* its fd is in the event loop */
 	char end_reason[128];
+
+	struct recspace_watch disk; /* its recordings against the quota and the free space */
 };
 
 /* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
@@ -224,6 +227,8 @@ void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
 /* When the oldest unflushed event was recorded; 0 when nothing waits. */
 time_t relay_flush_due(struct session *s);
+/* Bytes of the session's recordings so far, ended channels included. */
+unsigned long long relay_recorded_bytes(const struct session *s);
 
 /* transfer.c: the sftp subsystem channel of a relay. */
 int transfer_start(struct relay *r);

@@ -1,7 +1,8 @@
 /* recorder.c: writes one session channel as an asciicast v2 file, keeping every byte,
- * hash-chained and checkpointed with signatures (docs/recording-format.md). Never drops,
- * reorders or rewrites an event; once a write fails the recording refuses every further
- * event so the caller ends the channel (fail closed, R9). */
+ * hash-chained and checkpointed with signatures, at most about 1.4 bytes on disk per byte
+ * (docs/recording-format.md). Never drops or rewrites a byte, nor reorders one within its
+ * stream; once a write fails the recording refuses every further event so the caller ends
+ * the channel (fail closed, R9). */
 #include "gatewayd/recorder.h"
 
 #include <ctype.h>
@@ -23,6 +24,16 @@
 #define REC_SESSION_ID_MAX     64
 #define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
 #define REC_SIGNED_PREFIX      "gatewayd-recording-v1\n"
+#define REC_STAMP_LEN          32 /* an event's elapsed seconds as text */
+
+/* The disk budget (docs/recording-format.md, "Size"): a recording may hold 7/5 of the bytes
+ * it recorded plus a small allowance; events that would overdraw it wait and merge with the
+ * next bytes of their stream, so a flood of tiny events cannot multiply a vendor's bytes on
+ * the gateway's disk. Credit is counted in fifths of a byte. */
+#define REC_CREDIT_PER_BYTE 7           /* fifths of a byte each recorded byte earns */
+#define REC_CREDIT_MAX      (64 * 1024) /* bytes: the time allowance fills up to this */
+#define REC_CREDIT_PER_S    512         /* bytes a second: room for a person's keystrokes */
+#define REC_DIGEST_COST     67          /* a record's digest in a checkpoint: 64 hex, "", comma */
 
 /* The three byte streams; each has a text code (valid UTF-8, what asciinema shows or
  * skips) and a raw code (base64 of bytes that are not UTF-8, skipped by asciinema). */
@@ -42,13 +53,30 @@ struct recording {
 	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
 	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
 	size_t nlisted, listed_cap;
-	unsigned char *scratch; /* carry + one input piece */
 	time_t pending_since;
 	int error; /* errno of the failure that ended the recording, 0 while usable */
 	bool sealed;
-	/* An incomplete UTF-8 sequence at the end of a write, completed by the next one. */
-	unsigned char carry[STREAM_COUNT][4];
-	size_t ncarry[STREAM_COUNT];
+	/* Bytes recorded but not yet encoded: one event per stream in waiting, written in the
+	 * order their first bytes came, when the budget affords them or at the next flush. */
+	struct rec_pending {
+		unsigned char *buf; /* REC_PIECE bytes and room for an incomplete UTF-8 end */
+		size_t len;
+		char stamp[REC_STAMP_LEN]; /* elapsed time of its first byte */
+		unsigned long seq;         /* arrival order of its first byte */
+		bool tail; /* only the incomplete UTF-8 end of an event written before */
+	} pending[STREAM_COUNT];
+	/* The last terminal size asked for, not yet written: later ones replace it (a vendor can
+	 * send window changes as fast as bytes; only the size matters to a replay). */
+	struct rec_resize {
+		char size[32]; /* "WxH" */
+		char stamp[REC_STAMP_LEN];
+		unsigned long seq;
+		bool waiting;
+	} resize;
+	unsigned long next_seq;
+	long long credit;          /* fifths of a byte the file may still grow by */
+	struct timespec credit_at; /* when the time allowance was last added */
+	unsigned long long size;   /* bytes of the lines made so far */
 };
 
 /* key = s, or key_base64 = base64(s) when s is not UTF-8 (a vendor's exec command). */
@@ -160,8 +188,6 @@ recorder_write_buffer(struct recording *rec)
 	return 0;
 }
 
-#define REC_STAMP_LEN 32
-
 /* The elapsed seconds of an event written now, as the file shows them. */
 static void
 recorder_stamp(const struct recording *rec, char out[REC_STAMP_LEN])
@@ -205,6 +231,10 @@ recorder_chain_line(struct recording *rec, bool listed)
 	seal_chain_step(rec->chain, digest);
 	rec->nrecords++;
 	rec->buf[rec->len++] = '\n';
+	/* Every line is paid from the budget; a listed line also pays at once for its digest in
+	 * the next checkpoint, or a burst of tiny events would leave the checkpoint as a debt. */
+	rec->size += rec->len - rec->line_start;
+	rec->credit -= 5 * (long long)(rec->len - rec->line_start + (listed ? REC_DIGEST_COST : 0));
 	if (!listed)
 		return;
 	if (rec->pending_since == 0)
@@ -214,6 +244,18 @@ recorder_chain_line(struct recording *rec, bool listed)
 		rec->listed = xreallocarray(rec->listed, rec->listed_cap, sizeof(*rec->listed));
 	}
 	memcpy(rec->listed[rec->nlisted++], digest, SEAL_HASH_LEN);
+}
+
+/* Whether bytes wait unencoded (they make the next flush due like an unsigned record). */
+static bool
+recorder_waiting(const struct recording *rec)
+{
+	int st;
+
+	for (st = 0; st < STREAM_COUNT; st++)
+		if (rec->pending[st].len > 0)
+			return true;
+	return rec->resize.waiting;
 }
 
 /* Appends the signed checkpoint covering every record since the previous one. */
@@ -247,8 +289,9 @@ recorder_checkpoint(struct recording *rec)
 	}
 	cp = json_pack("{s:I,s:s,s:s,s:o,s:s}", "n", (json_int_t)rec->nrecords, "time", now,
 	    "chain", chain, "records", list, "sig", sig);
+	rec->credit += 5LL * REC_DIGEST_COST * (long long)rec->nlisted; /* paid with each record */
 	rec->nlisted = 0;
-	rec->pending_since = 0;
+	rec->pending_since = recorder_waiting(rec) ? time(NULL) : 0;
 	return recorder_event_json(rec, stamp, "h", cp, false);
 }
 
@@ -340,21 +383,40 @@ recorder_quote_text(const unsigned char *p, size_t n, char *out)
 	return o;
 }
 
-static int
-recorder_event_text(struct recording *rec, const char *code, const unsigned char *p, size_t n)
+/* The length of p as a JSON string literal (recorder_quote_text), quotes included. */
+static size_t
+recorder_quoted_len(const unsigned char *p, size_t n)
 {
-	recorder_begin_event(rec, NULL, code, 6 * n + 2);
+	size_t i, len = n + 2;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
+			len += p[i] == '\b' || p[i] == '\f' || p[i] == '\n' || p[i] == '\r' ||
+			        p[i] == '\t' || p[i] == '"' || p[i] == '\\'
+			    ? 1
+			    : 5;
+	return len;
+}
+
+#define REC_RAW_LEN(n) (4 * (((n) + 2) / 3) + 2) /* base64 in quotes */
+
+static int
+recorder_event_text(
+    struct recording *rec, const char *stamp, const char *code, const unsigned char *p, size_t n)
+{
+	recorder_begin_event(rec, stamp, code, 6 * n + 2);
 	rec->len += recorder_quote_text(p, n, rec->buf + rec->len);
 	return recorder_end_event(rec);
 }
 
-/* Bytes that are not UTF-8, as base64 in a string. */
+/* Bytes as base64 in a string: what any content costs at most, 4 bytes for 3. */
 static int
-recorder_event_raw(struct recording *rec, const char *code, const unsigned char *p, size_t n)
+recorder_event_raw(
+    struct recording *rec, const char *stamp, const char *code, const unsigned char *p, size_t n)
 {
-	size_t b64 = 4 * ((n + 2) / 3);
+	size_t b64 = REC_RAW_LEN(n) - 2;
 
-	recorder_begin_event(rec, NULL, code, b64 + 3);
+	recorder_begin_event(rec, stamp, code, b64 + 3);
 	rec->buf[rec->len++] = '"';
 	EVP_EncodeBlock((unsigned char *)rec->buf + rec->len, p, (int)n);
 	rec->len += b64;
@@ -362,34 +424,129 @@ recorder_event_raw(struct recording *rec, const char *code, const unsigned char 
 	return recorder_end_event(rec);
 }
 
-/* A piece that is valid UTF-8 becomes one text event (an incomplete sequence at the
- * very end waits in the stream's carry for the next write). A piece with any invalid
- * byte is binary data, not terminal text: it stays whole as one raw event, because
- * splitting it into runs multiplies the events and the file size many times over. */
-static int
-recorder_encode(struct recording *rec, enum rec_stream st, const unsigned char *p, size_t n)
+/* Adds the time allowance since it was last added, up to REC_CREDIT_MAX: an idle session
+ * cannot save up more than that for a burst. */
+static void
+recorder_refill(struct recording *rec)
 {
-	size_t j = 0;
+	struct timespec now;
+	long long ms, max = 5LL * REC_CREDIT_MAX;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - rec->credit_at.tv_sec) * 1000LL +
+	    (now.tv_nsec - rec->credit_at.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return;
+	rec->credit_at = now;
+	if (rec->credit < max)
+		rec->credit = rec->credit + 5 * REC_CREDIT_PER_S * ms / 1000 < max
+		    ? rec->credit + 5 * REC_CREDIT_PER_S * ms / 1000
+		    : max;
+}
+
+/* Whether an event of body bytes (its data as written) may be written now without
+ * overdrawing the budget. */
+static bool
+recorder_affords(const struct recording *rec, const char *stamp, size_t body)
+{
+	long long cost = (long long)(strlen(stamp) + 8 + body + REC_DIGEST_COST);
+
+	return 5 * cost <= rec->credit;
+}
+
+/* Writes stream st's waiting bytes as one event, or leaves them waiting (returns 1) when
+ * the budget does not afford that and force is false. Valid UTF-8 becomes a text event,
+ * which asciinema plays, when that is the cheaper form or the budget pays for it;
+ * otherwise the bytes go whole as base64 (never more than 4 bytes for 3, whatever they
+ * are: "\u0000" costs 6). An incomplete UTF-8 sequence at the end of a text event waits
+ * for the bytes that complete it, until the next flush. */
+static int
+recorder_emit(struct recording *rec, enum rec_stream st, bool force)
+{
+	struct rec_pending *pd = &rec->pending[st];
+	size_t j = 0, text_len = 0, raw_len = REC_RAW_LEN(pd->len), n = pd->len;
+	bool text;
 	int r = 1;
 
 	while (j < n) {
-		while (j < n && p[j] < 0x80) /* ASCII, the bulk of it */
+		while (j < n && pd->buf[j] < 0x80) /* ASCII, the bulk of it */
 			j++;
-		if (j == n || (r = utf8_sequence(p + j, n - j)) <= 0)
+		if (j == n || (r = utf8_sequence(pd->buf + j, n - j)) <= 0)
 			break;
 		j += (size_t)r;
 	}
-	if (j < n && r < 0)
-		return recorder_event_raw(rec, stream_raw_code[st], p, n);
-	if (j > 0 && recorder_event_text(rec, stream_text_code[st], p, j) != 0)
+	if (r == 0 && j == 0 && !force) { /* only the start of a character: wait for the rest */
+		pd->tail = true;
+		return 0;
+	}
+	if (r >= 0 && j > 0)
+		text_len = recorder_quoted_len(pd->buf, j);
+	/* Text dearer than base64 (terminal escapes: ESC is "\u001b") is bought with credit, but
+	 * only up to twice the base64: a run of NULs shows nothing that base64 would not. */
+	text = text_len > 0 &&
+	    (text_len <= raw_len ||
+	        (text_len <= 2 * raw_len && recorder_affords(rec, pd->stamp, text_len)));
+	if (!force && pd->len < REC_PIECE &&
+	    !recorder_affords(rec, pd->stamp, text ? text_len : raw_len))
+		return 1;
+	if (!text) {
+		if (recorder_event_raw(rec, pd->stamp, stream_raw_code[st], pd->buf, n) != 0)
+			return -1;
+		pd->len = 0;
+		return 0;
+	}
+	if (recorder_event_text(rec, pd->stamp, stream_text_code[st], pd->buf, j) != 0)
 		return -1;
-	if (j < n) {
-		memcpy(rec->carry[st], p + j, n - j);
-		rec->ncarry[st] = n - j;
-		if (rec->pending_since == 0)
-			rec->pending_since = time(NULL);
+	memmove(pd->buf, pd->buf + j, n - j);
+	pd->len = n - j;
+	pd->tail = pd->len > 0;
+	if (pd->tail && force) { /* nothing completes it before the checkpoint: bytes as they are */
+		recorder_stamp(rec, pd->stamp);
+		if (recorder_event_raw(rec, pd->stamp, stream_raw_code[st], pd->buf, pd->len) != 0)
+			return -1;
+		pd->len = 0;
 	}
 	return 0;
+}
+
+/* Writes the waiting resize, or leaves it waiting (returns 1) as recorder_emit does. */
+static int
+recorder_emit_resize(struct recording *rec, bool force)
+{
+	struct rec_resize *rs = &rec->resize;
+
+	if (!force && !recorder_affords(rec, rs->stamp, strlen(rs->size) + 2))
+		return 1;
+	rs->waiting = false;
+	return recorder_event_json(rec, rs->stamp, "r", json_string(rs->size), true);
+}
+
+/* Writes waiting events in the order their first bytes came, as far as the budget affords
+ * (all of them when force). An incomplete UTF-8 end alone holds back no other stream. */
+static int
+recorder_settle(struct recording *rec, bool force)
+{
+	struct rec_pending *pd;
+	int st, next, rc;
+
+	recorder_refill(rec);
+	for (;;) {
+		next = -1;
+		for (st = 0; st < STREAM_COUNT; st++) {
+			pd = &rec->pending[st];
+			if (pd->len > 0 && (force || !pd->tail) &&
+			    (next == -1 || pd->seq < rec->pending[next].seq))
+				next = st;
+		}
+		if (rec->resize.waiting && (next == -1 || rec->resize.seq < rec->pending[next].seq))
+			rc = recorder_emit_resize(rec, force);
+		else if (next != -1)
+			rc = recorder_emit(rec, (enum rec_stream)next, force);
+		else
+			return 0;
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 }
 
 static int
@@ -407,40 +564,35 @@ recorder_usable(struct recording *rec)
 static int
 recorder_write_stream(struct recording *rec, enum rec_stream st, const void *buf, size_t len)
 {
+	struct rec_pending *pd = &rec->pending[st];
 	const unsigned char *in = buf;
-	size_t piece, nc;
+	size_t piece;
 
 	if (recorder_usable(rec) != 0)
 		return -1;
+	rec->credit += (long long)REC_CREDIT_PER_BYTE * (long long)len;
 	while (len > 0) {
-		piece = len < REC_PIECE ? len : REC_PIECE;
-		nc = rec->ncarry[st];
-		memcpy(rec->scratch, rec->carry[st], nc);
-		memcpy(rec->scratch + nc, in, piece);
-		rec->ncarry[st] = 0;
-		if (recorder_encode(rec, st, rec->scratch, nc + piece) != 0)
+		/* A full event goes before more bytes join it: memory stays bounded. */
+		if (pd->len >= REC_PIECE && recorder_settle(rec, true) != 0)
 			return -1;
+		if (pd->len == 0 || pd->tail) { /* a new event: its time and place are now */
+			recorder_stamp(rec, pd->stamp);
+			pd->seq = ++rec->next_seq;
+			pd->tail = false;
+		}
+		if (pd->buf == NULL)
+			pd->buf = xmalloc(REC_PIECE + 4);
+		piece = REC_PIECE - pd->len < len ? REC_PIECE - pd->len : len;
+		memcpy(pd->buf + pd->len, in, piece);
+		pd->len += piece;
 		in += piece;
 		len -= piece;
 	}
-	return 0;
-}
-
-/* Writes out carried partial sequences as raw bytes: they must not wait unrecorded. */
-static int
-recorder_drain_carry(struct recording *rec)
-{
-	int st;
-
-	for (st = 0; st < STREAM_COUNT; st++) {
-		if (rec->ncarry[st] == 0)
-			continue;
-		if (recorder_event_raw(rec, stream_raw_code[st], rec->carry[st], rec->ncarry[st]) !=
-		    0)
-			return -1;
-		rec->ncarry[st] = 0;
-	}
-	return 0;
+	if (rec->pending_since == 0)
+		rec->pending_since = time(NULL);
+	if (recorder_settle(rec, false) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
 }
 
 int
@@ -464,12 +616,21 @@ recorder_write_input(struct recording *rec, const void *buf, size_t len)
 int
 recorder_write_resize(struct recording *rec, int width, int height)
 {
-	char size[32];
+	struct rec_resize *rs = &rec->resize;
 
 	if (recorder_usable(rec) != 0)
 		return -1;
-	snprintf(size, sizeof(size), "%dx%d", width, height);
-	return recorder_event_json(rec, NULL, "r", json_string(size), true);
+	if (!rs->waiting) {
+		recorder_stamp(rec, rs->stamp);
+		rs->seq = ++rec->next_seq;
+		rs->waiting = true;
+	}
+	snprintf(rs->size, sizeof(rs->size), "%dx%d", width, height);
+	if (rec->pending_since == 0)
+		rec->pending_since = time(NULL);
+	if (recorder_settle(rec, false) != 0)
+		return -1;
+	return recorder_write_buffer(rec);
 }
 
 int
@@ -477,10 +638,12 @@ recorder_write_note(struct recording *rec, const char *text)
 {
 	json_t *s;
 
-	if (recorder_usable(rec) != 0)
+	/* Bytes recorded before the note go before it. */
+	if (recorder_usable(rec) != 0 || recorder_settle(rec, true) != 0)
 		return -1;
 	if ((s = json_string(text)) == NULL)
-		return recorder_event_raw(rec, "nb", (const unsigned char *)text, strlen(text));
+		return recorder_event_raw(
+		    rec, NULL, "nb", (const unsigned char *)text, strlen(text));
 	return recorder_event_json(rec, NULL, "n", s, true);
 }
 
@@ -489,7 +652,7 @@ recorder_flush(struct recording *rec)
 {
 	if (recorder_usable(rec) != 0)
 		return -1;
-	if (recorder_drain_carry(rec) != 0 || recorder_checkpoint(rec) != 0)
+	if (recorder_settle(rec, true) != 0 || recorder_checkpoint(rec) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
 }
@@ -508,7 +671,7 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	char ended[SEAL_TIME_LEN];
 	json_t *end;
 
-	if (recorder_usable(rec) != 0 || recorder_drain_carry(rec) != 0)
+	if (recorder_usable(rec) != 0 || recorder_settle(rec, true) != 0)
 		return -1;
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
@@ -525,16 +688,19 @@ recorder_seal(struct recording *rec, const char *end_reason)
 void
 recorder_free(struct recording *rec)
 {
+	int st;
+
 	if (rec == NULL)
 		return;
 	/* Best effort: whatever reached memory goes to the file, which stays unsealed. */
-	if (!rec->sealed && rec->error == 0 && recorder_drain_carry(rec) == 0 &&
+	if (!rec->sealed && rec->error == 0 && recorder_settle(rec, true) == 0 &&
 	    recorder_checkpoint(rec) == 0)
 		recorder_write_buffer(rec);
 	close(rec->fd);
 	free(rec->path);
 	free(rec->buf);
-	free(rec->scratch);
+	for (st = 0; st < STREAM_COUNT; st++)
+		free(rec->pending[st].buf);
 	free(rec->listed);
 	free(rec);
 }
@@ -543,6 +709,12 @@ const char *
 recorder_path(const struct recording *rec)
 {
 	return rec->path;
+}
+
+unsigned long long
+recorder_size(const struct recording *rec)
+{
+	return rec->size;
 }
 
 static json_t *
@@ -606,9 +778,10 @@ recorder_open(const char *dir, const struct recording_meta *meta, const struct s
 	rec = xcalloc(1, sizeof(*rec));
 	rec->fd = fd;
 	rec->path = path;
-	rec->scratch = xmalloc(REC_PIECE + sizeof(rec->carry[0]));
 	rec->key = key;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
+	rec->credit_at = rec->t0;
+	rec->credit = 5LL * REC_CREDIT_MAX; /* a session starts with its whole allowance */
 
 	header = header_build(meta, key);
 	n = json_dumpb(header, NULL, 0, JSON_COMPACT);

@@ -38,14 +38,20 @@ struct recording *recorder_open(
     const char *dir, const struct recording_meta *meta, const struct sealkey *key);
 /* The path of the file; owned by the recording. */
 const char *recorder_path(const struct recording *rec);
+/* Bytes of the file so far (what a quota counts); bytes waiting in memory not included. */
+unsigned long long recorder_size(const struct recording *rec);
 
 /* Events, timestamped now. Bytes need not be UTF-8: the recorder keeps them exactly.
  * Each returns 0, or -1 with errno when the recording can no longer be trusted;
- * the caller then ends the channel (fail closed). */
+ * the caller then ends the channel (fail closed). The file grows by at most about 1.4
+ * bytes per recorded byte plus a small allowance over time: bytes the budget does not
+ * afford at once wait in memory (at most 64 KiB per stream, at most until the next flush)
+ * and join the next bytes of their stream in one event. */
 int recorder_write_output(struct recording *rec, const void *buf, size_t len); /* "o" */
 int recorder_write_stderr(struct recording *rec, const void *buf, size_t len); /* stderr */
 int recorder_write_input(struct recording *rec, const void *buf, size_t len);  /* "i" */
-int recorder_write_resize(struct recording *rec, int width, int height);       /* "r" */
+/* "r"; a size that waits for the budget is replaced by the next one asked for. */
+int recorder_write_resize(struct recording *rec, int width, int height);
 /* A note in the recording (warning shown, signal sent, exit status, ...). */
 int recorder_write_note(struct recording *rec, const char *text);
 

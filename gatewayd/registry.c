@@ -148,8 +148,10 @@ struct registry_entry {
 	int port;
 	time_t started, ends_at;
 	unsigned long long bytes_in, bytes_out;
-	unsigned kill_round; /* the last registry_kill that told it to end */
-	bool cut;            /* it confirmed that it is cut */
+	unsigned kill_round;         /* the last registry_kill that told it to end */
+	bool cut;                    /* it confirmed that it is cut */
+	unsigned long long recorded; /* bytes of its recordings, as last reported */
+	bool recording_cut;          /* ordered to end for its vendor's recording quota */
 };
 
 struct registry {
@@ -405,6 +407,49 @@ registry_entry_bytes(struct registry_entry *e, json_t *msg)
 	}
 }
 
+/* A vendor's live sessions together record at most its max_recording_bytes (each session
+ * also checks its own): past it, the largest of them is ordered to end, as by an owner's kill.
+ * The counts arrive with the byte counters, so the cut may come REGISTRY_BYTES_EVERY late. */
+static void
+registry_vendor_recorded(
+    struct registry *reg, struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
+{
+	long long quota = recspace_quota(cfg, config_find_vendor(cfg, e->vendor));
+	json_int_t recorded = json_integer_value(json_object_get(msg, "recorded"));
+	struct registry_entry *largest = NULL, *o;
+	unsigned long long sum = 0;
+	char message[128], reason[192];
+	size_t i, n = 0;
+
+	if (recorded > (json_int_t)e->recorded)
+		e->recorded = (unsigned long long)recorded;
+	if (quota <= 0)
+		return;
+	for (i = 0; i < reg->n; i++) {
+		o = &reg->entries[i];
+		if (!o->admitted || o->recording_cut || strcmp(o->vendor, e->vendor) != 0)
+			continue;
+		sum += o->recorded;
+		n++;
+		if (largest == NULL || o->recorded > largest->recorded)
+			largest = o;
+	}
+	if (largest == NULL || sum < (unsigned long long)quota)
+		return;
+	snprintf(message, sizeof(message),
+	    "session ended: your vendor's sessions reached their recording quota (%lld bytes)",
+	    quota);
+	snprintf(reason, sizeof(reason),
+	    "vendor recording quota reached (%llu bytes recorded by %zu sessions of %s, "
+	    "max_recording_bytes %lld)",
+	    sum, n, e->vendor, quota);
+	warn_f("session %s: %s", largest->id, reason);
+	if (registry_send(largest->fd,
+	        json_pack("{s:s, s:s, s:s}", "type", "kill", "message", message, "reason", reason),
+	        -1) == 0)
+		largest->recording_cut = true;
+}
+
 static void
 registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg)
 {
@@ -427,9 +472,10 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		type = registry_msg_type(msg);
 		if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
-		else if (strcmp(type, "bytes") == 0 && e->admitted)
+		else if (strcmp(type, "bytes") == 0 && e->admitted) {
 			registry_entry_bytes(e, msg);
-		else if (strcmp(type, "end") == 0)
+			registry_vendor_recorded(reg, e, msg, cfg);
+		} else if (strcmp(type, "end") == 0)
 			e->admitted = false;
 		else if (strcmp(type, "cut") == 0)
 			e->cut = true;
@@ -647,6 +693,7 @@ struct registry_link {
 	char kill_reason[192];
 	bool cut_sent; /* registry_link_cut told the listener */
 	unsigned long long in, out, sent_in, sent_out;
+	unsigned long long recorded, sent_recorded; /* bytes of the session's recordings */
 	time_t sent_at;
 	struct registry_watcher watchers[REGISTRY_WATCHERS_MAX];
 	size_t nwatchers;
@@ -928,6 +975,21 @@ registry_link_data(struct registry_link *link, bool to_target, const void *buf, 
 	}
 }
 
+/* Whether the counters moved since they were last reported. */
+static bool
+registry_link_changed(const struct registry_link *link)
+{
+	return link->in != link->sent_in || link->out != link->sent_out ||
+	    link->recorded != link->sent_recorded;
+}
+
+void
+registry_link_recorded(struct registry_link *link, unsigned long long bytes)
+{
+	if (link != NULL)
+		link->recorded = bytes;
+}
+
 void
 registry_link_tick(struct registry_link *link)
 {
@@ -942,15 +1004,16 @@ registry_link_tick(struct registry_link *link)
 		else
 			i++;
 	now = time(NULL);
-	if (link->lost || (link->in == link->sent_in && link->out == link->sent_out) ||
+	if (link->lost || !registry_link_changed(link) ||
 	    now < link->sent_at + REGISTRY_BYTES_EVERY)
 		return;
 	if (registry_send(link->fd,
-	        json_pack("{s:s, s:I, s:I}", "type", "bytes", "in", (json_int_t)link->in, "out",
-	            (json_int_t)link->out),
+	        json_pack("{s:s, s:I, s:I, s:I}", "type", "bytes", "in", (json_int_t)link->in,
+	            "out", (json_int_t)link->out, "recorded", (json_int_t)link->recorded),
 	        -1) == 0) {
 		link->sent_in = link->in;
 		link->sent_out = link->out;
+		link->sent_recorded = link->recorded;
 	}
 	link->sent_at = now;
 }
@@ -966,7 +1029,7 @@ registry_link_timeout(const struct registry_link *link)
 	for (i = 0; i < link->nwatchers; i++)
 		if (link->watchers[i].len > 0 || link->watchers[i].dropped > 0)
 			return 100; /* a lagging watcher: try again soon, never wait for it */
-	if (link->lost || (link->in == link->sent_in && link->out == link->sent_out))
+	if (link->lost || !registry_link_changed(link))
 		return -1;
 	ms = (long)(link->sent_at + REGISTRY_BYTES_EVERY - time(NULL)) * 1000;
 	return ms < 0 ? 0 : (int)ms;

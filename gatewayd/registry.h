@@ -36,7 +36,8 @@ void registry_signal_all(const struct registry *reg, int sig);
 size_t registry_npollfds(const struct registry *reg);
 void registry_pollfds(const struct registry *reg, struct pollfd *pfd);
 /* Reads what the session processes reported and answers their admission requests against
- * cfg's max_sessions, the vendor's max_sessions and the disabled vendors. */
+ * cfg's max_sessions, the vendor's max_sessions and the disabled vendors; orders the largest
+ * of a vendor's sessions to end when together they recorded its max_recording_bytes. */
 void registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg);
 
 /* The owners' actions (control.c). */
@@ -88,6 +89,9 @@ bool registry_link_killed(
 void registry_link_cut(struct registry_link *link, const char *reason);
 /* Counts bytes forwarded; output to the vendor also goes to the watchers. */
 void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
+/* The size of the session's recordings, reported with the byte counters: the listener holds
+ * a vendor's sessions together to its max_recording_bytes. */
+void registry_link_recorded(struct registry_link *link, unsigned long long bytes);
 /* Reports the byte counters when due and pushes what watchers have not taken yet. */
 void registry_link_tick(struct registry_link *link);
 /* Milliseconds until registry_link_tick has something to do; -1: nothing. */

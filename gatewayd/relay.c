@@ -747,6 +747,7 @@ relay_free(struct relay *r)
 	if (r->rec != NULL) {
 		if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
 			error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));
+		r->session->disk.closed += recorder_size(r->rec);
 		recorder_free(r->rec);
 	}
 	if (r->target != NULL) {
@@ -911,4 +912,16 @@ relay_flush_due(struct session *s)
 		    (oldest == 0 || t < oldest))
 			oldest = t;
 	return oldest;
+}
+
+unsigned long long
+relay_recorded_bytes(const struct session *s)
+{
+	const struct relay *r;
+	unsigned long long n = s->disk.closed;
+
+	TAILQ_FOREACH (r, &s->relays, entry)
+		if (r->rec != NULL)
+			n += recorder_size(r->rec);
+	return n;
 }

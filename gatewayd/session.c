@@ -163,6 +163,26 @@ session_admit(struct session *s)
 	return -1;
 }
 
+/* No session starts that could not be recorded to its end: below the free-space reserve of
+ * recording_dir a new session is refused before the disk is full, with no ticket used. */
+static int
+session_admit_disk(struct session *s)
+{
+	char detail[256];
+
+	if (recspace_admits(s->cfg, recspace_free(s->cfg->recording_dir), detail, sizeof(detail)))
+		return 0;
+	warn_f("%s: refusing %s: %s", s->id, s->person->id, detail);
+	snprintf(s->refusal, sizeof(s->refusal),
+	    "session refused: the gateway cannot record: recording disk full");
+	session_audit(s, "session_refused",
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	        s->person->vendor->id, "target", s->uname.target, "reason", "recording_disk_full",
+	        "detail", detail, "ticket", s->decision.ticket_id));
+	s->phase = PHASE_DENIED;
+	return -1;
+}
+
 static void
 session_decide(struct session *s)
 {
@@ -184,6 +204,8 @@ session_decide(struct session *s)
 	}
 	policy_decide(s->cfg, tickets, &req, &s->decision);
 	ticketset_free(tickets);
+	if (s->decision.allow && session_admit_disk(s) != 0)
+		return;
 	if (s->decision.allow && session_admit(s) != 0)
 		return;
 	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
@@ -633,6 +655,35 @@ session_check_idle(struct session *s)
 	session_cut(s, msg, reason);
 }
 
+/* The recording disk is shared by every session: one that recorded its quota, or whose
+ * recording would take the disk below its floor, is cut while its seal still fits. The free
+ * space is read after each RECSPACE_CHECK_BYTES recorded or once a second while recording. */
+static void
+session_check_recording(struct session *s)
+{
+	unsigned long long recorded;
+	long long free_bytes = -1;
+	char msg[160], reason[192];
+	time_t now;
+
+	if (s->phase != PHASE_RELAY || s->ended)
+		return;
+	recorded = relay_recorded_bytes(s);
+	registry_link_recorded(s->link, recorded);
+	now = time(NULL);
+	if (recorded != s->disk.checked &&
+	    (recorded - s->disk.checked >= RECSPACE_CHECK_BYTES || now != s->disk.checked_at)) {
+		free_bytes = recspace_free(s->cfg->recording_dir);
+		s->disk.checked = recorded;
+		s->disk.checked_at = now;
+	}
+	if (recspace_check_session(s->cfg, s->person->vendor, recorded, free_bytes, msg,
+	        sizeof(msg), reason, sizeof(reason)) == RECSPACE_OK)
+		return;
+	warn_f("%s: %s: %s", s->id, s->person->id, reason);
+	session_cut(s, msg, reason);
+}
+
 /* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
 static int
 session_poll_timeout(struct session *s)
@@ -707,6 +758,7 @@ session_loop(struct session *s)
 		session_recheck(s);
 		session_check_schedule(s);
 		session_check_idle(s);
+		session_check_recording(s);
 		session_check_alive(s);
 		session_link_step(s);
 		if (s->ended)

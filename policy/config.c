@@ -146,6 +146,23 @@ loader_int(
 	return (int)v;
 }
 
+/* A size in bytes, 0 or more (int or int64, e.g. 1073741824 or 8589934592L). */
+static long long
+loader_bytes(struct loader *ld, const config_setting_t *group, const char *key, long long def)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	if (s == NULL)
+		return def;
+	if ((config_setting_type(s) != CONFIG_TYPE_INT &&
+	        config_setting_type(s) != CONFIG_TYPE_INT64) ||
+	    config_setting_get_int64(s) < 0) {
+		loader_error(ld, s, "\"%s\" must be a number of bytes, 0 or more", key);
+		return def;
+	}
+	return config_setting_get_int64(s);
+}
+
 static bool
 loader_bool(struct loader *ld, const config_setting_t *group, const char *key, bool def)
 {
@@ -471,7 +488,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = { "id", "name", "enabled", "expires", "persons",
 		"windows", "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs",
-		"max_sessions", NULL };
+		"max_sessions", "max_recording_bytes", NULL };
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -481,6 +498,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->enabled = loader_bool(ld, g, "enabled", true);
 	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
 	v->max_sessions = loader_int(ld, g, "max_sessions", 0, 0, 1000000);
+	v->max_recording_bytes = loader_bytes(ld, g, "max_recording_bytes", -1);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	loader_auth_methods(ld, g, &v->auth_methods);
@@ -931,7 +949,8 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		"max_auth_tries", "max_sessions", "warn_before", "vendors", "targets", "grants",
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
-		"control_socket", "admin_group", NULL };
+		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
+		NULL };
 	struct loader ld = { .path = path };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -981,6 +1000,10 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
 	cfg->idle_timeout = loader_int(&ld, root, "idle_timeout", 0, 0, 31 * 86400);
+	cfg->max_recording_bytes =
+	    loader_bytes(&ld, root, "max_recording_bytes", GW_MAX_RECORDING_BYTES_DEFAULT);
+	cfg->recording_min_free =
+	    loader_bytes(&ld, root, "recording_min_free", GW_RECORDING_MIN_FREE_DEFAULT);
 	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
 	cfg->ciphers = loader_algorithms(&ld, root, "ciphers");
 	cfg->macs = loader_algorithms(&ld, root, "macs");

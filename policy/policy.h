@@ -88,6 +88,9 @@ struct gw_vendor {
 	size_t ncert_authorities;
 	char *revoked_certs; /* revocation list file, or NULL */
 	int max_sessions;    /* concurrent sessions of its persons, 0: unlimited */
+
+	/* Recorded bytes per session; -1: the global max_recording_bytes, 0: unlimited. */
+	long long max_recording_bytes;
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -137,6 +140,9 @@ struct gw_listen {
 #define GW_WARN_MAX     8    /* warnings before a scheduled session end */
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
+#define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
+#define GW_RECORDING_MIN_FREE_DEFAULT  (256LL << 20) /* 256 MiB free in recording_dir */
+
 /* max_startups = "start:rate:full": with start or more unauthenticated connections, a new
  * one is dropped with probability rate %, rising linearly to 100 % at full. */
 struct gw_startups {
@@ -183,6 +189,11 @@ struct gw_config {
 	char *ciphers;
 	char *macs;
 	char *hostkey_algorithms;
+	/* The recording disk (docs/limits.md): a session's recordings end it at
+	 * max_recording_bytes (0: unlimited); below recording_min_free bytes free no session
+	 * starts, and below half of it a session that records is ended (0: no reserve). */
+	long long max_recording_bytes;
+	long long recording_min_free;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;

@@ -17,11 +17,11 @@ cast_with() {
 	return 1
 }
 
-# refused_unrecorded: a new session must be refused, show nothing of the target's output and be
-# audited as a recorder failure.
+# refused_unrecorded [EVENT]: a new session must be refused, show nothing of the target's output
+# and be audited as EVENT (default: a recorder failure).
 refused_unrecorded() {
-	local out before
-	before=$(grep -c 'recorder_failure' "$GW_AUDIT")
+	local out before event=${1:-recorder_failure}
+	before=$(grep -c "$event" "$GW_AUDIT")
 	out=$(gw_ssh "$GW_DEST" 'echo reached-$((1+1))' </dev/null 2>&1)
 	[[ $? != 0 ]] || h_fail "session ran without a recording"
 	h_assert_not_contains "$out" "reached-2" "target output"
@@ -29,7 +29,7 @@ refused_unrecorded() {
 	# stderr data and then fails the exec request, and OpenSSH's ssh exits on the failure
 	# before writing that data (ssh -vvv: "rcvd ext data 60", then "exec request failed").
 	sleep 0.3
-	(($(grep -c 'recorder_failure' "$GW_AUDIT") > before)) || h_fail "no new recorder_failure audit event"
+	(($(grep -c "$event" "$GW_AUDIT") > before)) || h_fail "no new $event audit event"
 }
 
 test_normal_recordings_verify_intact() {
@@ -63,7 +63,8 @@ test_recording_dir_full_refuses() {
 	h_defer "umount '$mnt'"
 	dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null
 	mount --bind "$mnt" "$GW_RECORDINGS" 2>/dev/null || { umount "$mnt"; h_skip "cannot bind-mount here"; }
-	(refused_unrecorded)
+	# Below recording_min_free the session is refused before a recording is tried.
+	(refused_unrecorded '"reason":"recording_disk_full"')
 	local rc=$?
 	umount "$GW_RECORDINGS"
 	umount "$mnt"

@@ -4,6 +4,8 @@
 # session ends it with a message (nothing relayed unrecorded); an audit log that cannot be
 # written refuses new sessions.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+# Here the disk fills for real, past any reserve (test_limits_recording_disk.sh has the reserve).
+gw_config_extra 'recording_min_free = 0;'
 h_setup || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }

@@ -91,5 +91,14 @@ grep -q '^cc	.*	truncated$' "$T/history" || fail "history lacks the crashed sess
 edit "$T/audit.log" 'del L[1]'
 "$CTL" audit verify --key "$T/key.pub" "$T/audit.log" | grep -q 'tampered at record 2' || fail "audit deletion"
 
+# A recording by the recorder before events merged under the disk budget (tests/data/
+# recording-v1): every reader still reads it.
+V1=${GW_SRC:-$(dirname "$0")/../..}/tests/data/recording-v1
+V1_CAST=$V1/00000000000000000000000000000001.0.cast
+"$CTL" recording verify --key "$V1/recording_key.pub" "$V1_CAST" | grep -q ': intact (11 records' ||
+	fail "the first recorder's recording does not verify intact"
+"$CTL" replay --speed 100 "$V1_CAST" | grep -q 'secret-marker' || fail "replay of the first recorder's"
+"$CTL" transcript "$V1_CAST" | grep -q '> echo secret-marker$' || fail "transcript of the first recorder's"
+
 [ $fails -eq 0 ] && echo "all evidence checks passed"
 exit $((fails > 0))

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -16,6 +18,7 @@
 
 #include "gatewayd/recorder.h"
 #include "gatewayd/seal.h"
+#include "gatewayd/verify.h"
 
 #define SID "0123456789abcdef0123456789abcdef"
 
@@ -122,7 +125,7 @@ stream_bytes(json_t *lines, const char *tc, const char *rc, unsigned char *out, 
 			memcpy(out + n, data, len);
 			n += len;
 		} else if (strcmp(code, rc) == 0) {
-			unsigned char tmp[4096];
+			unsigned char *tmp = malloc(len + 4);
 			int d = EVP_DecodeBlock(tmp, (const unsigned char *)data, (int)len);
 			size_t pad =
 			    (len > 0 && data[len - 1] == '=') + (len > 1 && data[len - 2] == '=');
@@ -131,6 +134,7 @@ stream_bytes(json_t *lines, const char *tc, const char *rc, unsigned char *out, 
 			ck_assert_uint_le(n + (size_t)d - pad, max);
 			memcpy(out + n, tmp, (size_t)d - pad);
 			n += (size_t)d - pad;
+			free(tmp);
 		}
 	}
 	return n;
@@ -409,6 +413,199 @@ START_TEST(an_unwritable_directory_creates_nothing)
 }
 END_TEST
 
+/* ---- the disk budget: about 1.4 bytes on disk per recorded byte, whatever the bytes ---- */
+
+/* What the bound allows besides 1.4 bytes a byte (recorder.c: REC_CREDIT_MAX, the allowance
+ * every recording starts with, and REC_CREDIT_PER_S), and the seal with its checkpoint. */
+#define BOUND_ALLOWANCE (64 * 1024)
+#define BOUND_PER_S     512
+#define BOUND_SEAL      1024
+
+/* Writes n bytes made by fill in pieces of piece bytes (alternating input and output when
+ * alternate), seals, and checks that the file holds exactly those bytes, verifies intact,
+ * and is no larger than the bound. Returns the events written. */
+static size_t
+check_bound(void (*fill)(unsigned char *, size_t), size_t n, size_t piece, bool alternate)
+{
+	unsigned char *in = malloc(n), *got = malloc(n);
+	struct recording *rec = open_example();
+	struct timespec t0, t1;
+	struct verdict v;
+	char path[256];
+	json_t *lines;
+	struct stat st;
+	off_t header;
+	size_t off, w, nin = 0, nout = 0;
+	double secs, bound;
+
+	fill(in, n);
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(stat(path, &st), 0);
+	header = st.st_size;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (off = 0; off < n; off += w) {
+		w = n - off < piece ? n - off : piece;
+		if (alternate && (off / piece) % 2 == 1) {
+			ck_assert_int_eq(recorder_write_input(rec, in + off, w), 0);
+			nin += w;
+		} else {
+			ck_assert_int_eq(recorder_write_output(rec, in + off, w), 0);
+			nout += w;
+		}
+	}
+	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	recorder_free(rec);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 + 1;
+	ck_assert_int_eq(stat(path, &st), 0);
+	bound = 1.4 * (double)n + BOUND_ALLOWANCE + BOUND_PER_S * secs + BOUND_SEAL;
+	ck_assert_msg((double)(st.st_size - header) <= bound,
+	    "%zu bytes in pieces of %zu took %lld bytes on disk, bound %.0f", n, piece,
+	    (long long)(st.st_size - header), bound);
+	verify_recording(path, key, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	lines = read_lines(path);
+	ck_assert_uint_eq(stream_bytes(lines, "o", "ob", got, n), nout);
+	ck_assert_uint_eq(stream_bytes(lines, "i", "ib", got + nout, n - nout), nin);
+	if (!alternate)
+		ck_assert_mem_eq(got, in, n);
+	w = json_array_size(lines);
+	json_decref(lines);
+	unlink(path);
+	free(in);
+	free(got);
+	return w;
+}
+
+static void
+fill_zero(unsigned char *p, size_t n)
+{
+	memset(p, 0, n);
+}
+
+static void
+fill_controls(unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(1 + i % 0x1f); /* 0x01-0x1f, each "\u00XX" or "\n" in JSON */
+}
+
+static void
+fill_invalid_utf8(unsigned char *p, size_t n)
+{
+	static const unsigned char bad[] = { 0xff, 0x00, 0xc0, 0x80, 0xed, 0xa0, 0x80, 0x1b };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = bad[i % sizeof(bad)];
+}
+
+static void
+fill_text(unsigned char *p, size_t n)
+{
+	static const char line[] = "PLC-07 cycle 12 ms, inputs 0x3f\r\n";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)line[i % (sizeof(line) - 1)];
+}
+
+START_TEST(zero_bytes_cost_at_most_the_bound)
+{
+	check_bound(fill_zero, 4 << 20, 32 * 1024, false);
+	check_bound(fill_zero, 1 << 20, 1000, false);
+}
+END_TEST
+
+START_TEST(control_bytes_cost_at_most_the_bound)
+{
+	check_bound(fill_controls, 4 << 20, 32 * 1024, false);
+	check_bound(fill_controls, 1 << 20, 7, false);
+}
+END_TEST
+
+START_TEST(invalid_utf8_costs_at_most_the_bound)
+{
+	check_bound(fill_invalid_utf8, 4 << 20, 32 * 1024, false);
+	check_bound(fill_invalid_utf8, 1 << 20, 3, false);
+}
+END_TEST
+
+/* One byte per event is 20 bytes of frame and 67 of digest for one byte: such events wait and
+ * merge until they pay for themselves. */
+START_TEST(one_byte_events_cost_at_most_the_bound)
+{
+	check_bound(fill_zero, 400000, 1, false);
+	check_bound(fill_text, 400000, 1, false);
+	check_bound(fill_text, 400000, 1, true); /* input and output in turn */
+}
+END_TEST
+
+/* A window change between every two keystrokes would force each keystroke out as its own
+ * event: a waiting size is replaced by the next one instead, and the last size is kept. */
+START_TEST(resizes_between_one_byte_events_cost_at_most_the_bound)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	struct stat st;
+	off_t header;
+	json_t *lines, *ev;
+	const char *last = NULL;
+	size_t i, n = 200000;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	ck_assert_int_eq(stat(path, &st), 0);
+	header = st.st_size;
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(recorder_write_input(rec, "x", 1), 0);
+		ck_assert_int_eq(recorder_write_resize(rec, 80 + (int)(i % 2), 24), 0);
+	}
+	ck_assert_int_eq(recorder_write_resize(rec, 132, 43), 0);
+	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
+	recorder_free(rec);
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* A few seconds at most under ASan: 10 s of time allowance. */
+	ck_assert_int_le(
+	    st.st_size - header, 1.4 * n + BOUND_ALLOWANCE + BOUND_PER_S * 10 + BOUND_SEAL);
+	lines = read_lines(path);
+	json_array_foreach (lines, i, ev)
+		if (i > 0 && strcmp(json_string_value(json_array_get(ev, 1)), "r") == 0)
+			last = json_string_value(json_array_get(ev, 2));
+	ck_assert_str_eq(last, "132x43");
+	json_decref(lines);
+}
+END_TEST
+
+/* What a person types and sees stays one event per write while the budget allows: the
+ * replay keeps every keystroke's time. */
+START_TEST(a_typing_person_keeps_an_event_per_keystroke)
+{
+	struct recording *rec = open_example();
+	char path[256];
+	json_t *lines;
+	size_t i, events = 0;
+
+	snprintf(path, sizeof(path), "%s", recorder_path(rec));
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(recorder_write_input(rec, "l", 1), 0);
+		ck_assert_int_eq(recorder_write_output(rec, "\x1b[1ml\x1b[0m", 9), 0);
+	}
+	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
+	recorder_free(rec);
+	lines = read_lines(path);
+	for (i = 1; i < json_array_size(lines); i++) {
+		const char *code = json_string_value(json_array_get(json_array_get(lines, i), 1));
+
+		ck_assert_str_ne(code, "ob"); /* asciinema shows the escapes */
+		events += strcmp(code, "i") == 0 || strcmp(code, "o") == 0;
+	}
+	ck_assert_uint_eq(events, 400);
+	json_decref(lines);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -429,6 +626,12 @@ unit_suite(void)
 	tcase_add_test(tc, seal_writes_end_record_then_checkpoint);
 	tcase_add_test(tc, a_full_file_system_fails_the_recording);
 	tcase_add_test(tc, an_unwritable_directory_creates_nothing);
+	tcase_add_test(tc, zero_bytes_cost_at_most_the_bound);
+	tcase_add_test(tc, control_bytes_cost_at_most_the_bound);
+	tcase_add_test(tc, invalid_utf8_costs_at_most_the_bound);
+	tcase_add_test(tc, one_byte_events_cost_at_most_the_bound);
+	tcase_add_test(tc, resizes_between_one_byte_events_cost_at_most_the_bound);
+	tcase_add_test(tc, a_typing_person_keeps_an_event_per_keystroke);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -439,6 +439,22 @@ START_TEST(audit_log_respelled_last_signature_is_bad_signature)
 }
 END_TEST
 
+/* A recording written before events were merged under the disk budget (tests/data/
+ * recording-v1, made by that recorder) still verifies: the format did not change. */
+START_TEST(recording_of_the_first_recorder_still_verifies_intact)
+{
+	struct sealkey *old = sealkey_load_public(TEST_DATA_DIR "/recording-v1/recording_key.pub");
+	struct verdict v;
+
+	ck_assert_ptr_nonnull(old);
+	verify_recording(
+	    TEST_DATA_DIR "/recording-v1/00000000000000000000000000000001.0.cast", old, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_str_eq(v.reason, "vendor disconnected");
+	sealkey_free(old);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -447,6 +463,7 @@ unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sealed_recording_is_intact);
+	tcase_add_test(tc, recording_of_the_first_recorder_still_verifies_intact);
 	tcase_add_test(tc, member_added_to_seal_checkpoint_is_tampered);
 	tcase_add_test(tc, nul_escape_in_seal_checkpoint_is_tampered);
 	tcase_add_test(tc, flipped_byte_is_tampered_at_its_record);
