@@ -456,7 +456,7 @@ guard_audit_lockout(
 	info_f("%s: %s %s locked out until %s after %u failed attempts", s->id, scope, who, at,
 	    failures);
 	session_audit(s, "lockout",
-	    json_pack("{s:s, s:s, s:I, s:s, s:I}", "scope", scope, scope, who, "failures",
+	    audit_pack("{s:s, s:s, s:I, s:s, s:I}", "scope", scope, scope, who, "failures",
 	        (json_int_t)failures, "until", at, "window_s", (json_int_t)s->cfg->lockout.window));
 }
 

@@ -122,7 +122,9 @@ listener_reap(struct listener *l)
 static void
 listener_audit(struct listener *l, const char *event, json_t *fields)
 {
-	if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
+	if (fields == NULL) /* audit_pack() failed: no hollow event */
+		crit_f("audit event %s cannot be built (event lost)", event);
+	else if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
 		crit_f(
 		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
 }
@@ -138,7 +140,7 @@ listener_reload(struct listener *l)
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
 		error_f("reload refused, keeping the running configuration:\n%s", errors);
 		listener_audit(l, "config_reload",
-		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
+		    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
 		        "errors", errors));
 		free(errors);
 	} else {
@@ -146,7 +148,7 @@ listener_reload(struct listener *l)
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
 		listener_audit(l, "config_reload",
-		    json_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
+		    audit_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
 		/* Live sessions re-check their vendor and grant against the new policy. */
 		registry_signal_all(l->registry, SIGHUP);
 	}

@@ -52,8 +52,18 @@ session_peer(struct session *s)
 int
 session_audit(struct session *s, const char *event, json_t *fields)
 {
-	if (fields == NULL)
-		fields = json_object();
+	/* A field that could not be built (audit_pack() said NULL) is no reason to write the
+	 * event without it: the action it records is refused, and the session ends (fail
+	 * closed), like a log that cannot be written. */
+	if (fields == NULL) {
+		if (!s->fatal)
+			crit_f(
+			    "%s: audit event %s cannot be built: ending the session (fail closed)",
+			    s->id, event);
+		s->fatal = true;
+		snprintf(s->end_reason, sizeof(s->end_reason), "audit event cannot be built");
+		return -1;
+	}
 	json_object_set_new(fields, "session", json_string(s->id));
 	json_object_set_new(fields, "client", json_string(s->client_addr));
 	json_object_set_new(fields, "client_port", json_integer(s->client_port));
@@ -132,7 +142,7 @@ session_list_targets(struct session *s)
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
 	s->phase = PHASE_LISTING;
 	session_audit(s, "target_list",
-	    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
+	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
 	        "targets", (json_int_t)count));
 }
 
@@ -156,7 +166,7 @@ session_admit(struct session *s)
 	        sizeof(reason), detail, sizeof(detail)) == 0)
 		return 0;
 	session_audit(s, "session_refused",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail",
 	        detail, "ticket", s->decision.ticket_id));
 	s->phase = PHASE_DENIED;
@@ -198,7 +208,7 @@ session_decide(struct session *s)
 		return;
 	}
 	if (session_audit(s, "access_decision",
-	        json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
 	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
 	            s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
 	            s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
@@ -219,7 +229,7 @@ session_decide(struct session *s)
 	if (s->target == NULL) {
 		error_f("%s: %s", s->id, detail);
 		session_audit(s, "target_connect_failed",
-		    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
+		    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
 		        s->target_cfg->name, "reason", why, "detail", detail));
 		snprintf(s->refusal, sizeof(s->refusal), "%s", why);
 		s->phase = PHASE_DENIED;
@@ -229,7 +239,7 @@ session_decide(struct session *s)
 	ssh_event_add_session(s->event, s->target);
 	s->phase = PHASE_RELAY;
 	session_audit(s, "session_start",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "target_user",
 	        s->target_cfg->user, "key_fp", s->key_fp));
 }
@@ -247,7 +257,7 @@ session_cut(struct session *s, const char *message, const char *reason)
 {
 	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
 	session_audit(s, "session_cut",
-	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
 	relay_close_all(s, message, reason);
 	s->ended = true;
@@ -720,7 +730,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 
 	if (s.person != NULL)
 		session_audit(&s, "session_end",
-		    json_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
+		    audit_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
 		        s.person->vendor->id, "target", s.target_cfg ? s.target_cfg->name : NULL,
 		        "reason", s.end_reason[0] ? s.end_reason : "closed", "duration_s",
 		        (json_int_t)(time(NULL) - s.started)));
