@@ -93,8 +93,11 @@ auth_record_failure(struct session *s, const char *method, const char *key_fp, c
 	session_audit(s, "auth_failure",
 	    audit_pack("{s:s, s:s, s:s, s:s, s:i}", "user", s->username, "method", method, "key_fp",
 	        key_fp, "reason", reason, "attempt", s->auth_failures));
-	guard_session_failure(s);
-	if (s->auth_failures >= s->cfg->max_auth_tries) {
+	if (guard_session_failure(s)) {
+		/* Accepted before its source was locked out: it may try no further. */
+		info_f("%s: source of %s is locked out: closing", s->id, s->client_addr);
+		ssh_disconnect(s->vendor);
+	} else if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
 		ssh_disconnect(s->vendor);
 	}

@@ -129,6 +129,36 @@ listener_audit(struct listener *l, const char *event, json_t *fields)
 		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
 }
 
+/* Connections that outlasted login_grace_time: ended by guard_expire(), one audit event each
+ * (the session process cannot write it: it is killed wherever it waits, even in the key
+ * exchange, and a signal handler must not write evidence). */
+static void
+listener_expire(struct listener *l)
+{
+	struct guard_expired x[16];
+	char until[GW_TIME_UTC_LEN];
+	size_t i, n;
+
+	do {
+		n = guard_expire(l->guard, l->cfg, x, sizeof(x) / sizeof(x[0]));
+		for (i = 0; i < n; i++) {
+			until[0] = '\0';
+			if (x[i].refused_until != 0)
+				time_format_utc(x[i].refused_until, until);
+			info_f("%s: %s:%d did not authenticate within %d s: closed%s%s",
+			    x[i].session[0] ? x[i].session : "-", x[i].addr, x[i].port,
+			    l->cfg->login_grace_time, until[0] ? "; source refused until " : "",
+			    until);
+			listener_audit(l, "login_timeout",
+			    audit_pack("{s:s?, s:s, s:i, s:s, s:i, s:s?}", "session",
+			        x[i].session[0] ? x[i].session : NULL, "client", x[i].addr,
+			        "client_port", x[i].port, "source", x[i].key, "grace_s",
+			        l->cfg->login_grace_time, "source_refused_until",
+			        until[0] ? until : NULL));
+		}
+	} while (n == sizeof(x) / sizeof(x[0]));
+}
+
 /* SIGHUP: new connections use the new configuration; live sessions keep theirs. */
 static void
 listener_reload(struct listener *l)
@@ -274,7 +304,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, guard_expire_due_ms(l.guard, l.cfg)) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
@@ -301,6 +331,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				break;
 			}
 		}
+		listener_expire(&l);
 		for (i = 0; i < l.nbinds; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				listener_accept(&l, l.binds[i]);

@@ -610,8 +610,8 @@ session_loop(struct session *s)
 	for (;;) {
 		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
 		if (s->phase == PHASE_DECIDE) {
-			alarm(0); /* authenticated: the login grace time no longer applies */
-			guard_authenticated(s->guard, s->client_addr, s->uname.person);
+			/* authenticated: the login grace time no longer applies */
+			guard_session_authenticated(s);
 			session_decide(s);
 		}
 		relay_pump(s);
@@ -698,6 +698,8 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);
+	/* The listener ends a connection that outlasts login_grace_time, and audits it. */
+	guard_session_begin(&s);
 	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection.
 	 */
 	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
@@ -707,7 +709,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		registry_link_free(s.link, NULL);
 		return 1;
 	}
-	alarm((unsigned)cfg->login_grace_time);
 	s.server_cb.userdata = &s;
 	s.server_cb.channel_open_request_session_function = session_channel_open_cb;
 	auth_install(&s);
