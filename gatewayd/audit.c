@@ -212,13 +212,16 @@ audit_event_once(const char *path, const struct sealkey *key, const char *event,
 /* ---- event fields ---- */
 
 /* Length of the valid UTF-8 sequence at p (as jansson checks it: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when the byte at p starts none. */
+ * surrogates, nothing above U+10FFFF), or 0 when the byte at p starts none. NUL counts as
+ * invalid too: a "\u0000" in a field would cut it short for every reader in C. */
 static size_t
 audit_utf8_len(const unsigned char *p, size_t left)
 {
 	uint32_t cp;
 	size_t n, i;
 
+	if (p[0] == 0)
+		return 0;
 	if (p[0] < 0x80)
 		return 1;
 	if (p[0] < 0xc2 || p[0] > 0xf4)

@@ -31,10 +31,10 @@ int audit_event_once(
  * Every string an event carries goes in through audit_set_text(), because most of them come
  * from the vendor or the target (user names, commands, subsystem names, certificate key ids,
  * PAM and target messages) and jansson refuses a string that is not UTF-8 (json_pack() then
- * returns NULL and the event would lose every field). A valid UTF-8 string becomes the field
- * as it is. Any other byte string becomes two fields: NAME, the text with each byte that is not
- * part of valid UTF-8 written as "\xHH" (readable, but ambiguous: a vendor can type "\xff"),
- * and NAME_base64, the exact bytes (standard base64), which is what an auditor relies on.
+ * returns NULL and the event would lose every field). A valid UTF-8 string without NUL becomes
+ * the field as it is. Any other byte string becomes two fields: NAME, the text with each byte
+ * that is NUL or not part of valid UTF-8 written as "\xHH" (readable, but ambiguous: a vendor
+ * can type "\xff"), and NAME_base64, the exact bytes (standard base64), which is what counts.
  *
  * audit_pack() is json_pack() for events and the way to write a call site: replace
  * json_pack( with audit_pack( and keep the format. Formats: "{", "}", keys "s"; values "s"

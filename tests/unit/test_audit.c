@@ -214,6 +214,7 @@ START_TEST(bytes_with_nul_keep_their_length)
 	json_t *o = audit_pack("{s:s%}", "path", "a\0\xff", (size_t)3);
 
 	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "path")), "a\\x00\\xff");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "path_base64")), "YQD/");
 	json_decref(o);
 }
