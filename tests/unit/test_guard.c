@@ -359,6 +359,41 @@ START_TEST(test_authenticated_child_frees_its_startup_slot)
 }
 END_TEST
 
+START_TEST(test_connection_past_the_grace_time_is_ended_and_its_source_penalised)
+{
+	struct guard_expired x[4];
+	pid_t pid;
+	int status;
+
+	cfg.max_startups = (struct gw_startups){ .start = 10, .rate = 100, .full = 10 };
+	cfg.per_source.grace_penalty = 30;
+	cfg.per_source.max_penalty = 600;
+	cfg.login_grace_time = 3600;
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_ADMIT);
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		pause(); /* a client that never authenticates */
+		_exit(0);
+	}
+	guard_forked(g, pid);
+	ck_assert_uint_eq(guard_expire(g, &cfg, x, 4), 0); /* within the grace time */
+	ck_assert_int_gt(guard_expire_due_ms(g, &cfg), 3000000);
+	cfg.login_grace_time = 0;
+	ck_assert_int_eq(guard_expire_due_ms(g, &cfg), 0);
+	ck_assert_uint_eq(guard_expire(g, &cfg, x, 4), 1);
+	ck_assert_int_eq(x[0].pid, pid);
+	ck_assert_str_eq(x[0].addr, "192.0.2.1");
+	ck_assert_int_ge(x[0].refused_until, time(NULL) + 29);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_uint_eq(guard_unauthenticated(g), 0);
+	ck_assert_int_eq(guard_expire_due_ms(g, &cfg), -1);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_DROP_LOCKED);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", time(NULL)), GUARD_ADMIT);
+	guard_forked(g, -1);
+}
+END_TEST
+
 START_TEST(test_failures_counted_in_child_seen_by_parent)
 {
 	pid_t pid;
@@ -449,6 +484,8 @@ unit_suite(void)
 	tcase_add_test(table, test_startups_full_drops_until_one_authenticates);
 	tcase_add_test(table, test_authenticated_child_frees_its_startup_slot);
 	tcase_add_test(table, test_failures_counted_in_child_seen_by_parent);
+	tcase_add_test(
+	    table, test_connection_past_the_grace_time_is_ended_and_its_source_penalised);
 	tcase_add_test(table, test_child_killed_mid_update_does_not_wedge_table);
 	tcase_add_test(table, test_locked_entries_outlive_a_flood_of_new_ones);
 	suite_add_tcase(s, table);
