@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,11 +16,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/xmalloc.h"
 #include "gatewayd/seal.h"
 
 #define AUDIT_SIGNED_PREFIX "gatewayd-audit-v1\n"
 #define AUDIT_LINE_MAX      (16 * 1024 * 1024) /* a longer last line is not ours: refuse */
+#define AUDIT_NAME_MAX      64                 /* a field name, "_base64" included */
 
 struct audit {
 	int fd;
@@ -201,4 +207,159 @@ audit_event_once(const char *path, const struct sealkey *key, const char *event,
 	audit_close(a);
 	errno = saved;
 	return rc;
+}
+
+/* ---- event fields ---- */
+
+/* Length of the valid UTF-8 sequence at p (as jansson checks it: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the byte at p starts none. NUL counts as
+ * invalid too: a "\u0000" in a field would cut it short for every reader in C. */
+static size_t
+audit_utf8_len(const unsigned char *p, size_t left)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (left < n)
+		return 0;
+	cp = p[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* The text with every byte outside valid UTF-8 as "\xHH"; NULL when s is valid UTF-8. */
+static char *
+audit_escape_invalid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, n;
+	char *out = NULL;
+
+	while (i < len) {
+		if ((n = audit_utf8_len(p + i, len - i)) == 0) {
+			if (out == NULL) {
+				out = xmalloc(len * 4 + 1); /* each byte at most "\xHH" */
+				memcpy(out, s, i);
+				o = i;
+			}
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (out != NULL)
+			memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	if (out != NULL)
+		out[o] = '\0';
+	return out;
+}
+
+int
+audit_set_text(json_t *obj, const char *name, const char *s, size_t len)
+{
+	char twin[AUDIT_NAME_MAX], *shown, *b64;
+	int rc;
+
+	if (!json_is_object(obj) || name == NULL || s == NULL || len > AUDIT_LINE_MAX ||
+	    snprintf(twin, sizeof(twin), "%s_base64", name) >= (int)sizeof(twin))
+		return -1;
+	if ((shown = audit_escape_invalid(s, len)) == NULL)
+		return json_object_set_new(obj, name, json_stringn(s, len));
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)len);
+	rc = json_object_set_new(obj, name, json_string(shown)) == 0 &&
+	        json_object_set_new(obj, twin, json_string(b64)) == 0
+	    ? 0
+	    : -1;
+	free(shown);
+	free(b64);
+	return rc;
+}
+
+/* One value of audit_pack()'s format at *fmt (advanced past it) into obj[key]. */
+static int
+audit_pack_value(json_t *obj, const char *key, const char **fmt, va_list *ap)
+{
+	const char *str;
+	json_t *v;
+	size_t len;
+
+	switch (*(*fmt)++) {
+	case 's':
+		if (**fmt == '%') {
+			(*fmt)++;
+			str = va_arg(*ap, const char *);
+			len = va_arg(*ap, size_t);
+			return audit_set_text(obj, key, str, len);
+		}
+		str = va_arg(*ap, const char *);
+		if (**fmt == '?') {
+			(*fmt)++;
+			if (str == NULL)
+				return 0;
+		}
+		return str == NULL ? -1 : audit_set_text(obj, key, str, strlen(str));
+	case 'i':
+		return json_object_set_new(obj, key, json_integer(va_arg(*ap, int)));
+	case 'I':
+		return json_object_set_new(obj, key, json_integer(va_arg(*ap, json_int_t)));
+	case 'b':
+		return json_object_set_new(obj, key, json_boolean(va_arg(*ap, int)));
+	case 'o':
+		return (v = va_arg(*ap, json_t *)) == NULL ? -1 : json_object_set_new(obj, key, v);
+	case 'O':
+		return (v = va_arg(*ap, json_t *)) == NULL ? -1 : json_object_set(obj, key, v);
+	default:
+		return -1;
+	}
+}
+
+json_t *
+audit_pack(const char *fmt, ...)
+{
+	json_t *obj = json_object();
+	const char *key;
+	va_list ap;
+	int rc = -1;
+
+	fmt += strspn(fmt, " ");
+	if (obj == NULL || *fmt++ != '{') {
+		json_decref(obj);
+		return NULL;
+	}
+	va_start(ap, fmt);
+	for (;;) {
+		fmt += strspn(fmt, " ,");
+		if (*fmt == '}') {
+			rc = fmt[1 + strspn(fmt + 1, " ")] == '\0' ? 0 : -1;
+			break;
+		}
+		if (*fmt++ != 's' || (key = va_arg(ap, const char *)) == NULL)
+			break;
+		fmt += strspn(fmt, " :");
+		if (audit_pack_value(obj, key, &fmt, &ap) != 0)
+			break;
+	}
+	va_end(ap);
+	if (rc != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }

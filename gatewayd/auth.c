@@ -91,10 +91,13 @@ auth_record_failure(struct session *s, const char *method, const char *key_fp, c
 {
 	s->auth_failures++;
 	session_audit(s, "auth_failure",
-	    json_pack("{s:s, s:s, s:s, s:s, s:i}", "user", s->username, "method", method, "key_fp",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:i}", "user", s->username, "method", method, "key_fp",
 	        key_fp, "reason", reason, "attempt", s->auth_failures));
-	guard_session_failure(s);
-	if (s->auth_failures >= s->cfg->max_auth_tries) {
+	if (guard_session_failure(s)) {
+		/* Accepted before its source was locked out: it may try no further. */
+		info_f("%s: source of %s is locked out: closing", s->id, s->client_addr);
+		ssh_disconnect(s->vendor);
+	} else if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
 		ssh_disconnect(s->vendor);
 	}
@@ -195,20 +198,23 @@ auth_method_passed(struct session *s, const struct gw_person *p, unsigned method
 	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->username);
 	auth_chain_text(s, chain, sizeof(chain));
 	if (auth_methods_satisfied(m, s->auth_done, s->nauth_done)) {
+		/* No login without its evidence (fail closed): the session then ends. */
+		if (session_audit(s, "auth_success",
+		        audit_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "person", p->id, "vendor",
+		            p->vendor->id, "key_fp", s->key_fp, "method", chain, "cert_serial",
+		            s->cert_serial[0] ? s->cert_serial : NULL, "cert_key_id",
+		            s->cert_serial[0] ? s->cert_key_id : NULL)) != 0)
+			return SSH_AUTH_DENIED;
 		s->person = p;
-		session_audit(s, "auth_success",
-		    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "person", p->id, "vendor",
-		        p->vendor->id, "key_fp", s->key_fp, "method", chain, "cert_serial",
-		        s->cert_serial[0] ? s->cert_serial : NULL, "cert_key_id",
-		        s->cert_serial[0] ? s->cert_key_id : NULL));
 		s->phase = PHASE_DECIDE;
 		return SSH_AUTH_SUCCESS;
 	}
 	next = s->nauth_done < GW_AUTH_CHAIN_MAX ? auth_methods_next(m, s->auth_done, s->nauth_done)
 	                                         : 0;
-	session_audit(s, "auth_partial",
-	    json_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id, "method",
-	        chain, "key_fp", s->key_fp));
+	if (session_audit(s, "auth_partial",
+	        audit_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id,
+	            "method", chain, "key_fp", s->key_fp)) != 0)
+		return SSH_AUTH_DENIED;
 	ssh_set_auth_methods(s->vendor, auth_libssh_methods(next));
 	return SSH_AUTH_PARTIAL;
 }

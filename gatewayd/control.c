@@ -209,7 +209,9 @@ static void
 control_audit(
     const struct gw_config *cfg, const struct sealkey *key, const char *event, json_t *fields)
 {
-	if (audit_event_once(cfg->audit_log, key, event, fields) != 0)
+	if (fields == NULL) /* audit_pack() failed: no hollow event */
+		crit_f("control event %s cannot be built: not recorded", event);
+	else if (audit_event_once(cfg->audit_log, key, event, fields) != 0)
 		crit_f("audit log %s cannot be written: control event %s not recorded",
 		    cfg->audit_log, event);
 }
@@ -327,7 +329,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 
 	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
 		control_audit(cfg, key, "control",
-		    json_pack("{s:s, s:i, s:s, s:s}", "peer_user", cl->user, "peer_uid",
+		    audit_pack("{s:s, s:i, s:s, s:s}", "peer_user", cl->user, "peer_uid",
 		        (int)cl->uid, "result", "bad_request", "detail", err));
 		control_reply(cl, control_error(err));
 		return;
@@ -339,7 +341,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	    control_selector_name(req.by), req.by ? " " : "", req.name, cl->user, result);
 	/* The listing is not an action; everything else is evidence. */
 	if (req.op != CONTROL_SESSIONS) {
-		fields = json_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s}", "peer_user", cl->user,
+		fields = audit_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s}", "peer_user", cl->user,
 		    "peer_uid", (int)cl->uid, "action", control_op_name(req.op), "by",
 		    req.by != CONTROL_BY_NONE ? control_selector_name(req.by) : NULL, "name",
 		    req.name[0] ? req.name : NULL, "result", result);
@@ -472,7 +474,7 @@ control_accept(struct control *c, const struct gw_config *cfg, const struct seal
 		warn_f("control: %s (uid %ld) refused: not root or in admin_group", cl->user,
 		    (long)cred.uid);
 		control_audit(cfg, key, "control_refused",
-		    json_pack("{s:s, s:i, s:i, s:s}", "peer_user", cl->user, "peer_uid",
+		    audit_pack("{s:s, s:i, s:i, s:s}", "peer_user", cl->user, "peer_uid",
 		        (int)cred.uid, "peer_pid", (int)cred.pid, "reason",
 		        "not root or a member of admin_group"));
 		cl->refused = true;

@@ -1,12 +1,14 @@
-/* guard.c: pre-authentication limits: max_startups, and failures per source and per person
- * with growing delays and lockouts, in one bounded table shared (MAP_SHARED, robust mutex)
- * by the listener and its session processes. Never sleeps or blocks while holding the lock. */
+/* guard.c: pre-authentication limits: max_startups and per_source caps, the login grace time,
+ * and failures per source and per person with growing delays, penalties and lockouts, in one
+ * bounded table shared (MAP_SHARED, robust mutex) by the listener and its session processes.
+ * Never sleeps or blocks while holding the lock. */
 #include "gatewayd/gatewayd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 #include "common/xmalloc.h"
 
 #define GUARD_ENTRIES      4096 /* sources and persons remembered; least recently used go first */
-#define GUARD_NAME_MAX     72   /* an IPv6 address text or a person id, with NUL */
+#define GUARD_NAME_MAX     GUARD_KEY_LEN
 #define GUARD_REPORT_EVERY 10   /* seconds between log lines about dropped connections */
 #define GUARD_SLOT_FORKING (-1) /* reserved before fork, the child's pid not known yet */
 
@@ -34,10 +36,20 @@ struct guard_entry {
 	struct guard_count count;
 };
 
+/* A connection not yet authenticated. */
+struct guard_startup {
+	pid_t pid;                /* 0: free */
+	int64_t since_ms;         /* CLOCK_MONOTONIC when accepted: the login grace runs from it */
+	char key[GUARD_NAME_MAX]; /* its source, counted against per_source.max_startups */
+	char addr[GUARD_SOURCE_LEN];
+	char session[GUARD_SESSION_LEN]; /* written by the session process */
+	int port;
+};
+
 /* Everything here is shared between processes: fixed size, no pointers. */
 struct guard_shared {
 	pthread_mutex_t lock; /* robust: a process killed while holding it does not wedge it */
-	pid_t startups[GW_STARTUPS_MAX]; /* connections not yet authenticated; 0: free */
+	struct guard_startup startups[GW_STARTUPS_MAX];
 	struct guard_entry entries[GUARD_ENTRIES];
 };
 
@@ -49,7 +61,7 @@ struct guard {
 	char conn_person[GUARD_NAME_MAX];
 	unsigned conn_source, conn_person_n;
 	/* Dropped connections since the last log line (listener only). */
-	unsigned long dropped_locked, dropped_startups;
+	unsigned long dropped_locked, dropped_startups, dropped_source;
 	time_t last_report;
 };
 
@@ -111,6 +123,54 @@ guard_delay_ms(const struct gw_lockout *l, unsigned failures)
 		return 0;
 	d = (uint64_t)l->delay_ms << (failures - 1 > 20 ? 20 : failures - 1);
 	return d > (uint64_t)l->max_delay_ms ? (unsigned)l->max_delay_ms : (unsigned)d;
+}
+
+void
+guard_count_penalise(struct guard_count *c, int seconds, int max, time_t now)
+{
+	int64_t from = c->locked_until > (int64_t)now ? c->locked_until : (int64_t)now;
+
+	if (seconds <= 0)
+		return;
+	from += seconds;
+	c->locked_until = from < (int64_t)now + max ? from : (int64_t)now + max;
+}
+
+bool
+guard_source_key(const struct gw_per_source *ps, const char *addr, char out[GUARD_KEY_LEN])
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+	int family, bits, full, i;
+	size_t e;
+
+	snprintf(out, GUARD_KEY_LEN, "%s", addr);
+	/* The certificate source-address matcher, one entry at a time (config.c checked them). */
+	for (e = 0; e < ps->nexempt; e++)
+		if (sshcert_source_allows(ps->exempt[e], addr) == 1)
+			return true;
+	if (inet_pton(AF_INET, addr, a) == 1)
+		family = AF_INET, full = 32, bits = ps->ipv4_prefix;
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		family = AF_INET6, full = 128, bits = ps->ipv6_prefix;
+	else
+		return false;
+	if (bits <= 0 || bits >= full)
+		return false;
+	for (i = bits; i < full; i++)
+		a[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
+	if (inet_ntop(family, a, text, sizeof(text)) != NULL)
+		snprintf(out, GUARD_KEY_LEN, "%s/%d", text, bits);
+	return false;
+}
+
+static int64_t
+guard_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -247,26 +307,32 @@ guard_report_drops(struct guard *g, time_t now)
 {
 	/* The first drop after a quiet spell at once, then a sum at most every few seconds. */
 	if (now - g->last_report < GUARD_REPORT_EVERY ||
-	    g->dropped_locked + g->dropped_startups == 0)
+	    g->dropped_locked + g->dropped_startups + g->dropped_source == 0)
 		return;
-	info_f("dropped %lu connections from locked-out sources and %lu past max_startups "
-	       "(%u waiting to authenticate)",
-	    g->dropped_locked, g->dropped_startups, guard_unauthenticated(g));
-	g->dropped_locked = g->dropped_startups = 0;
+	info_f("dropped %lu connections from locked-out sources, %lu past max_startups and %lu "
+	       "past per_source.max_startups (%u waiting to authenticate)",
+	    g->dropped_locked, g->dropped_startups, g->dropped_source, guard_unauthenticated(g));
+	g->dropped_locked = g->dropped_startups = g->dropped_source = 0;
 	g->last_report = now;
 }
 
+/* Slots in use, and of them those of source key (NULL: none); a free one in *free_slot. */
 static unsigned
-guard_count_startups(const struct guard_shared *sh, int *free_slot)
+guard_count_startups(
+    const struct guard_shared *sh, const char *key, unsigned *of_key, int *free_slot)
 {
 	unsigned n = 0;
 	size_t i;
 
 	*free_slot = -1;
+	if (of_key != NULL)
+		*of_key = 0;
 	for (i = 0; i < GW_STARTUPS_MAX; i++) {
-		if (sh->startups[i] != 0)
+		if (sh->startups[i].pid != 0) {
 			n++;
-		else if (*free_slot == -1)
+			if (key != NULL && strncmp(sh->startups[i].key, key, GUARD_NAME_MAX) == 0)
+				(*of_key)++;
+		} else if (*free_slot == -1)
 			*free_slot = (int)i;
 	}
 	return n;
@@ -276,24 +342,37 @@ enum guard_admit
 guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, time_t now)
 {
 	enum guard_admit verdict = GUARD_ADMIT;
+	struct guard_startup *st;
 	struct guard_entry *e;
-	unsigned unauth;
+	char key[GUARD_KEY_LEN];
+	unsigned unauth, mine;
+	bool exempt = guard_source_key(&cfg->per_source, source, key);
 	int slot;
 
 	g->slot = -1;
 	if (guard_lock(g) != 0)
 		return GUARD_DROP_STARTUPS; /* fail closed */
-	if ((e = guard_entry_get(g, GUARD_SOURCE, source, false, now)) != NULL &&
+	if (!exempt && (e = guard_entry_get(g, GUARD_SOURCE, key, false, now)) != NULL &&
 	    guard_count_locked(&e->count, now)) {
 		e->last_seen = now;
 		verdict = GUARD_DROP_LOCKED;
 	} else {
-		unauth = guard_count_startups(g->sh, &slot);
-		if (slot == -1 ||
+		unauth = guard_count_startups(g->sh, key, &mine, &slot);
+		/* The per-source cap sits below max_startups' start: one source alone never
+		 * starts the random drops that would hit everyone else. */
+		if (!exempt && cfg->per_source.max_startups > 0 &&
+		    mine >= (unsigned)cfg->per_source.max_startups)
+			verdict = GUARD_DROP_SOURCE;
+		else if (slot == -1 ||
 		    guard_startups_drop(&cfg->max_startups, unauth, arc4random_uniform(100)))
 			verdict = GUARD_DROP_STARTUPS;
 		else {
-			g->sh->startups[slot] = GUARD_SLOT_FORKING;
+			st = &g->sh->startups[slot];
+			memset(st, 0, sizeof(*st));
+			st->pid = GUARD_SLOT_FORKING;
+			st->since_ms = guard_now_ms();
+			snprintf(st->key, sizeof(st->key), "%s", key);
+			snprintf(st->addr, sizeof(st->addr), "%s", source);
 			g->slot = slot;
 		}
 	}
@@ -302,6 +381,8 @@ guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, ti
 		g->dropped_locked++;
 	else if (verdict == GUARD_DROP_STARTUPS)
 		g->dropped_startups++;
+	else if (verdict == GUARD_DROP_SOURCE)
+		g->dropped_source++;
 	guard_report_drops(g, now);
 	return verdict;
 }
@@ -313,7 +394,7 @@ guard_forked(struct guard *g, pid_t pid)
 
 	if (g->slot < 0 || guard_lock(g) != 0)
 		return;
-	s = &g->sh->startups[g->slot];
+	s = &g->sh->startups[g->slot].pid;
 	/* The child may have authenticated and freed the slot already. */
 	if (*s == GUARD_SLOT_FORKING)
 		*s = pid > 0 ? pid : 0;
@@ -329,8 +410,8 @@ guard_reaped(struct guard *g, pid_t pid)
 	if (guard_lock(g) != 0)
 		return;
 	for (i = 0; i < GW_STARTUPS_MAX; i++)
-		if (g->sh->startups[i] == pid)
-			g->sh->startups[i] = 0;
+		if (g->sh->startups[i].pid == pid)
+			g->sh->startups[i].pid = 0;
 	guard_unlock(g);
 }
 
@@ -342,7 +423,76 @@ guard_unauthenticated(struct guard *g)
 
 	if (guard_lock(g) != 0)
 		return 0;
-	n = guard_count_startups(g->sh, &slot);
+	n = guard_count_startups(g->sh, NULL, NULL, &slot);
+	guard_unlock(g);
+	return n;
+}
+
+/* The slot's login grace ends at since_ms + grace; a slot still forking has not started. */
+static bool
+guard_startup_waiting(const struct guard_startup *st)
+{
+	return st->pid > 0;
+}
+
+int
+guard_expire_due_ms(struct guard *g, const struct gw_config *cfg)
+{
+	int64_t now = guard_now_ms(), due = -1, end;
+	size_t i;
+
+	if (guard_lock(g) != 0)
+		return 1000; /* try again soon */
+	for (i = 0; i < GW_STARTUPS_MAX; i++) {
+		if (!guard_startup_waiting(&g->sh->startups[i]))
+			continue;
+		end = g->sh->startups[i].since_ms + (int64_t)cfg->login_grace_time * 1000;
+		if (due == -1 || end < due)
+			due = end;
+	}
+	guard_unlock(g);
+	if (due == -1)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+size_t
+guard_expire(struct guard *g, const struct gw_config *cfg, struct guard_expired *out, size_t max)
+{
+	const struct gw_per_source *ps = &cfg->per_source;
+	int64_t now_ms = guard_now_ms();
+	time_t now = time(NULL);
+	struct guard_startup *st;
+	struct guard_entry *e;
+	struct guard_expired *x;
+	size_t i, n = 0;
+	bool exempt;
+
+	if (guard_lock(g) != 0)
+		return 0;
+	for (i = 0; i < GW_STARTUPS_MAX && n < max; i++) {
+		st = &g->sh->startups[i];
+		if (!guard_startup_waiting(st) ||
+		    now_ms < st->since_ms + (int64_t)cfg->login_grace_time * 1000)
+			continue;
+		/* Under the lock: the process cannot authenticate (free its slot) in between, so
+		 * what is ended here is exactly a connection that had not authenticated. */
+		kill(st->pid, SIGKILL);
+		x = &out[n++];
+		memset(x, 0, sizeof(*x));
+		x->pid = st->pid;
+		x->port = st->port;
+		snprintf(x->addr, sizeof(x->addr), "%s", st->addr);
+		snprintf(x->session, sizeof(x->session), "%s", st->session);
+		exempt = guard_source_key(ps, st->addr, x->key);
+		if (!exempt && ps->grace_penalty > 0 &&
+		    (e = guard_entry_get(g, GUARD_SOURCE, x->key, true, now)) != NULL) {
+			e->last_seen = now;
+			guard_count_penalise(&e->count, ps->grace_penalty, ps->max_penalty, now);
+			x->refused_until = (time_t)e->count.locked_until;
+		}
+		st->pid = 0;
+	}
 	guard_unlock(g);
 	return n;
 }
@@ -355,7 +505,7 @@ guard_locked(struct guard *g, const char *source, const char *person, time_t now
 
 	if (guard_lock(g) != 0)
 		return true; /* fail closed */
-	if ((e = guard_entry_get(g, GUARD_SOURCE, source, false, now)) != NULL)
+	if (source[0] != '\0' && (e = guard_entry_get(g, GUARD_SOURCE, source, false, now)) != NULL)
 		locked = guard_count_locked(&e->count, now);
 	if (!locked && person[0] != '\0' &&
 	    (e = guard_entry_get(g, GUARD_PERSON, person, false, now)) != NULL)
@@ -389,7 +539,9 @@ guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *s
     const char *person, time_t now, struct guard_failure *out)
 {
 	const struct gw_lockout *l = &cfg->lockout;
-	bool src_locked = false, person_locked = false;
+	bool src_locked = false, person_locked = false, counted = false;
+	char key[GUARD_KEY_LEN];
+	bool exempt = guard_source_key(&cfg->per_source, source, key);
 	unsigned worst;
 
 	memset(out, 0, sizeof(*out));
@@ -397,16 +549,24 @@ guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *s
 		snprintf(g->conn_person, sizeof(g->conn_person), "%s", person);
 		g->conn_source = g->conn_person_n = 0;
 	}
-	if (guard_lock(g) != 0)
+	if (guard_lock(g) != 0) {
+		out->source_refused = true; /* fail closed */
 		return;
-	if (guard_fail_one(g, GUARD_SOURCE, source, l->failures, l, now, &out->source_locked,
-	        &out->source_failures, &src_locked))
+	}
+	if (!exempt &&
+	    (counted = guard_fail_one(g, GUARD_SOURCE, key, l->failures, l, now,
+	         &out->source_locked, &out->source_failures, &src_locked)))
 		g->conn_source++;
-	if (person[0] != '\0' &&
+	/* A source already locked out counts against nobody: its connections that were accepted
+	 * before the lockout would otherwise go on guessing at the person (and lock them out). */
+	if (person[0] != '\0' && (exempt || counted) &&
 	    guard_fail_one(g, GUARD_PERSON, person, l->person_failures, l, now, &out->person_locked,
 	        &out->person_failures, &person_locked))
 		g->conn_person_n++;
 	guard_unlock(g);
+	/* Locked before this failure: the connection ends. The failure that starts the lockout
+	 * is refused like any other, so the client still reads why. */
+	out->source_refused = src_locked && !out->source_locked;
 	if (out->source_locked || out->person_locked)
 		out->until = now + l->duration;
 	worst = out->source_failures > out->person_failures ? out->source_failures
@@ -425,7 +585,7 @@ guard_authenticated(struct guard *g, const char *source, const char *person)
 	if (guard_lock(g) != 0)
 		return;
 	if (g->slot >= 0) {
-		s = &g->sh->startups[g->slot];
+		s = &g->sh->startups[g->slot].pid;
 		if (*s == GUARD_SLOT_FORKING || *s == getpid())
 			*s = 0;
 		g->slot = -1;
@@ -443,7 +603,36 @@ guard_authenticated(struct guard *g, const char *source, const char *person)
 bool
 guard_session_locked(struct session *s)
 {
-	return guard_locked(s->guard, s->client_addr, s->uname.person, time(NULL));
+	char key[GUARD_KEY_LEN];
+
+	if (guard_source_key(&s->cfg->per_source, s->client_addr, key))
+		return guard_locked(s->guard, "", s->uname.person, time(NULL));
+	return guard_locked(s->guard, key, s->uname.person, time(NULL));
+}
+
+void
+guard_session_authenticated(struct session *s)
+{
+	char key[GUARD_KEY_LEN];
+
+	guard_source_key(&s->cfg->per_source, s->client_addr, key);
+	guard_authenticated(s->guard, key, s->uname.person);
+}
+
+void
+guard_session_begin(struct session *s)
+{
+	struct guard *g = s->guard;
+	struct guard_startup *st;
+
+	if (g->slot < 0 || guard_lock(g) != 0)
+		return;
+	st = &g->sh->startups[g->slot];
+	if (st->pid == GUARD_SLOT_FORKING || st->pid == getpid()) {
+		snprintf(st->session, sizeof(st->session), "%s", s->id);
+		st->port = s->client_port;
+	}
+	guard_unlock(g);
 }
 
 static void
@@ -456,24 +645,29 @@ guard_audit_lockout(
 	info_f("%s: %s %s locked out until %s after %u failed attempts", s->id, scope, who, at,
 	    failures);
 	session_audit(s, "lockout",
-	    json_pack("{s:s, s:s, s:I, s:s, s:I}", "scope", scope, scope, who, "failures",
+	    audit_pack("{s:s, s:s, s:I, s:s, s:I}", "scope", scope, scope, who, "failures",
 	        (json_int_t)failures, "until", at, "window_s", (json_int_t)s->cfg->lockout.window));
 }
 
-void
+bool
 guard_session_failure(struct session *s)
 {
 	struct guard_failure f;
 	struct timespec ts;
+	char key[GUARD_KEY_LEN];
 
 	guard_record_failure(s->guard, s->cfg, s->client_addr, s->uname.person, time(NULL), &f);
+	guard_source_key(&s->cfg->per_source, s->client_addr, key);
 	if (f.source_locked)
-		guard_audit_lockout(s, "source", s->client_addr, f.source_failures, f.until);
+		guard_audit_lockout(s, "source", key, f.source_failures, f.until);
 	if (f.person_locked)
 		guard_audit_lockout(s, "person", s->uname.person, f.person_failures, f.until);
+	if (f.source_refused)
+		return true; /* no delay: the connection ends */
 	/* Only this connection waits: each connection is its own process (R13). */
 	ts.tv_sec = f.delay_ms / 1000;
 	ts.tv_nsec = (long)(f.delay_ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+	return false;
 }

@@ -1,6 +1,7 @@
-/* guard.h: pre-authentication limits: the cap on unauthenticated connections (max_startups)
- * and failed-attempt counting per source address and per person, with growing delays and
- * temporary lockouts. The arithmetic is pure; the table is shared by listener and sessions. */
+/* guard.h: pre-authentication limits: the caps on unauthenticated connections (max_startups,
+ * per_source), the login grace time, and failed-attempt counting per source and per person,
+ * with growing delays, penalties and lockouts. The arithmetic is pure; the table is shared by
+ * listener and sessions. */
 #ifndef GW_GUARD_H
 #define GW_GUARD_H
 
@@ -31,6 +32,18 @@ bool guard_count_fail(struct guard_count *c, int limit, const struct gw_lockout 
 void guard_count_forgive(struct guard_count *c, unsigned n);
 /* How long a connection waits after its failure number `failures` of the window. */
 unsigned guard_delay_ms(const struct gw_lockout *l, unsigned failures);
+/* Adds a penalty of seconds to a source's refusal (which starts now when none runs), the
+ * whole held to at most max seconds from now. */
+void guard_count_penalise(struct guard_count *c, int seconds, int max, time_t now);
+
+#define GUARD_SOURCE_LEN 64 /* a source address as text */
+#define GUARD_KEY_LEN    72 /* a source's key ("2001:db8:1:2::/64") or a person id, with NUL */
+
+/* The key a source address is counted under: the address with per_source's prefix applied
+ * ("192.0.2.7" for /32, "2001:db8:1:2::/64"). Returns true when the address is exempt
+ * (per_source.exempt): such a source is never capped, penalised or locked out, and only its
+ * persons count. An address that does not parse is its own key. */
+bool guard_source_key(const struct gw_per_source *ps, const char *addr, char out[GUARD_KEY_LEN]);
 
 /* ---- the table shared by the listener and every session process ---- */
 
@@ -40,6 +53,7 @@ enum guard_admit {
 	GUARD_ADMIT,         /* a startup slot is reserved: call guard_forked() next */
 	GUARD_DROP_LOCKED,   /* the source is locked out */
 	GUARD_DROP_STARTUPS, /* too many unauthenticated connections (max_startups) */
+	GUARD_DROP_SOURCE,   /* the source holds per_source.max_startups of them */
 };
 
 /* What one failure did; delay_ms is for the failing connection to wait. */
@@ -48,9 +62,20 @@ struct guard_failure {
 	bool source_locked, person_locked;         /* this failure started the lockout */
 	unsigned source_failures, person_failures; /* counted, before a lockout reset them */
 	time_t until;                              /* when a lockout started here ends */
+	bool source_refused; /* the source was locked out before: end the connection */
 };
 
-#define GUARD_SOURCE_LEN 64 /* a source address as text */
+#define GUARD_SESSION_LEN 40 /* a session id with NUL */
+
+/* A connection that did not authenticate within login_grace_time, ended by the listener. */
+struct guard_expired {
+	pid_t pid;
+	char addr[GUARD_SOURCE_LEN];     /* the client's address */
+	char key[GUARD_KEY_LEN];         /* its source */
+	char session[GUARD_SESSION_LEN]; /* "" when the process had not said it yet */
+	int port;
+	time_t refused_until; /* the source's penalty, 0: none */
+};
 
 /* The peer of a connected socket as text ("192.0.2.7", "2001:db8::7"), the key of the
  * per-source counts; port may be NULL. Returns 0, or -1 for a peer without an address. */
@@ -69,8 +94,17 @@ void guard_forked(struct guard *g, pid_t pid);
 void guard_reaped(struct guard *g, pid_t pid);
 /* Number of connections waiting to authenticate. */
 unsigned guard_unauthenticated(struct guard *g);
+/* Listener: ends (SIGKILL) each session process that has not authenticated login_grace_time
+ * after it was accepted, frees its slot and adds per_source.grace_penalty to its source;
+ * describes at most max of them in out (for their audit events) and returns how many. The
+ * listener does it, not a signal handler in the session, so that each is an audit event. */
+size_t guard_expire(
+    struct guard *g, const struct gw_config *cfg, struct guard_expired *out, size_t max);
+/* Listener: milliseconds until guard_expire() has something to do; -1: nothing waits. */
+int guard_expire_due_ms(struct guard *g, const struct gw_config *cfg);
 
-/* Session process. person may be "" (not known yet: only the source counts). */
+/* Session process. source is a source key (guard_source_key()); person may be "" (not known
+ * yet: only the source counts). */
 bool guard_locked(struct guard *g, const char *source, const char *person, time_t now);
 void guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *source,
     const char *person, time_t now, struct guard_failure *out);
@@ -83,8 +117,14 @@ void guard_authenticated(struct guard *g, const char *source, const char *person
  * key then, so a lockout is no oracle. */
 struct session;
 bool guard_session_locked(struct session *s);
-/* Counts one failed attempt of s, audits a lockout it starts, and makes the connection
- * wait its growing delay. */
-void guard_session_failure(struct session *s);
+/* Counts one failed attempt of s and audits a lockout it starts. Returns true when s's source
+ * was locked out before this attempt: the connection is to be closed, its attempts count
+ * against nobody. Otherwise makes the connection wait its growing delay and returns false. */
+bool guard_session_failure(struct session *s);
+/* Session process, at its start: its id and port go into its startup slot, for the
+ * listener's login_timeout event. */
+void guard_session_begin(struct session *s);
+/* Session process: s authenticated (guard_authenticated() for its source and person). */
+void guard_session_authenticated(struct session *s);
 
 #endif

@@ -122,9 +122,41 @@ listener_reap(struct listener *l)
 static void
 listener_audit(struct listener *l, const char *event, json_t *fields)
 {
-	if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
+	if (fields == NULL) /* audit_pack() failed: no hollow event */
+		crit_f("audit event %s cannot be built (event lost)", event);
+	else if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
 		crit_f(
 		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
+}
+
+/* Connections that outlasted login_grace_time: ended by guard_expire(), one audit event each
+ * (the session process cannot write it: it is killed wherever it waits, even in the key
+ * exchange, and a signal handler must not write evidence). */
+static void
+listener_expire(struct listener *l)
+{
+	struct guard_expired x[16];
+	char until[GW_TIME_UTC_LEN];
+	size_t i, n;
+
+	do {
+		n = guard_expire(l->guard, l->cfg, x, sizeof(x) / sizeof(x[0]));
+		for (i = 0; i < n; i++) {
+			until[0] = '\0';
+			if (x[i].refused_until != 0)
+				time_format_utc(x[i].refused_until, until);
+			info_f("%s: %s:%d did not authenticate within %d s: closed%s%s",
+			    x[i].session[0] ? x[i].session : "-", x[i].addr, x[i].port,
+			    l->cfg->login_grace_time, until[0] ? "; source refused until " : "",
+			    until);
+			listener_audit(l, "login_timeout",
+			    audit_pack("{s:s?, s:s, s:i, s:s, s:i, s:s?}", "session",
+			        x[i].session[0] ? x[i].session : NULL, "client", x[i].addr,
+			        "client_port", x[i].port, "source", x[i].key, "grace_s",
+			        l->cfg->login_grace_time, "source_refused_until",
+			        until[0] ? until : NULL));
+		}
+	} while (n == sizeof(x) / sizeof(x[0]));
 }
 
 /* SIGHUP or `gatewayctl reload`: new connections use the new configuration; each live session
@@ -141,7 +173,7 @@ listener_reload(struct listener *l, char **errors_out)
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
 		error_f("reload refused, keeping the running configuration:\n%s", errors);
 		listener_audit(l, "config_reload",
-		    json_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
+		    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
 		        "errors", errors));
 		ok = false;
 	} else {
@@ -149,7 +181,7 @@ listener_reload(struct listener *l, char **errors_out)
 		l->cfg = cfg;
 		info_f("configuration reloaded from %s", l->config_path);
 		listener_audit(l, "config_reload",
-		    json_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
+		    audit_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
 		/* Live sessions decide again under the new policy. */
 		registry_signal_all(l->registry, SIGHUP);
 		ok = true;
@@ -238,6 +270,18 @@ listener_accept(struct listener *l, ssh_bind b)
 	_exit(rc);
 }
 
+/* The nearest of the listener's timers: a kill waiting for the sessions' confirmations and
+ * the login grace time of connections not yet authenticated; -1: none. */
+static int
+listener_poll_timeout(struct listener *l)
+{
+	int a = control_timeout(l->control), b = guard_expire_due_ms(l->guard, l->cfg);
+
+	if (a == -1)
+		return b;
+	return b == -1 || a < b ? a : b;
+}
+
 int
 listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 {
@@ -281,8 +325,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
-		/* Without a timer: a kill waiting for the sessions' confirmations has one. */
-		if (poll(pfd, n, control_timeout(l.control)) == -1) {
+		if (poll(pfd, n, listener_poll_timeout(&l)) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
@@ -316,6 +359,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				break;
 			}
 		}
+		listener_expire(&l);
 		for (i = 0; i < l.nbinds; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				listener_accept(&l, l.binds[i]);

@@ -168,7 +168,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		        : kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
 		                               : "file transfer is not granted for this target");
 		session_audit(s, "channel_refused",
-		    json_pack("{s:s, s:s, s:I, s:s?}", "person", s->person->id, "what",
+		    audit_pack("{s:s, s:s, s:I, s:s?}", "person", s->person->id, "what",
 		        relay_kind_name(kind), "channel", (json_int_t)r->index, "command",
 		        kind == GW_CHAN_EXEC ? command : NULL));
 		return 0;
@@ -177,13 +177,13 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",
-		    json_pack(
+		    audit_pack(
 		        "{s:s, s:s}", "person", s->person->id, "error", "cannot create recording"));
 		s->fatal = true;
 		return 0;
 	}
 	if (session_audit(s, "channel_start",
-	        json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
+	        audit_pack("{s:s, s:s, s:s, s:I, s:s?, s:s}", "person", s->person->id, "vendor",
 	            s->person->vendor->id, "target", s->target_cfg->name, "channel",
 	            (json_int_t)r->index, "command", command, "recording",
 	            recorder_path(r->rec))) != 0) {
@@ -450,7 +450,7 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 	snprintf(
 	    msg, sizeof(msg), "subsystem %.32s is not available through this gateway", subsystem);
 	session_audit(r->session, "channel_refused",
-	    json_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
+	    audit_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
 	        "subsystem", subsystem));
 	return relay_refuse(r, msg);
 }
@@ -767,7 +767,7 @@ relay_finish(struct session *s, struct relay *r)
 {
 	if (r->started)
 		session_audit(s, "channel_end",
-		    json_pack("{s:s, s:I, s:s, s:I, s:I, s:i}", "person", s->person->id, "channel",
+		    audit_pack("{s:s, s:I, s:s, s:I, s:I, s:i}", "person", s->person->id, "channel",
 		        (json_int_t)r->index, "reason", r->end_reason[0] ? r->end_reason : "closed",
 		        "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out,
 		        "exit_status", r->has_exit_status ? r->exit_status : -1));

@@ -52,8 +52,18 @@ session_peer(struct session *s)
 int
 session_audit(struct session *s, const char *event, json_t *fields)
 {
-	if (fields == NULL)
-		fields = json_object();
+	/* A field that could not be built (audit_pack() said NULL) is no reason to write the
+	 * event without it: the action it records is refused, and the session ends (fail
+	 * closed), like a log that cannot be written. */
+	if (fields == NULL) {
+		if (!s->fatal)
+			crit_f(
+			    "%s: audit event %s cannot be built: ending the session (fail closed)",
+			    s->id, event);
+		s->fatal = true;
+		snprintf(s->end_reason, sizeof(s->end_reason), "audit event cannot be built");
+		return -1;
+	}
 	json_object_set_new(fields, "session", json_string(s->id));
 	json_object_set_new(fields, "client", json_string(s->client_addr));
 	json_object_set_new(fields, "client_port", json_integer(s->client_port));
@@ -132,7 +142,7 @@ session_list_targets(struct session *s)
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
 	s->phase = PHASE_LISTING;
 	session_audit(s, "target_list",
-	    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
+	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
 	        "targets", (json_int_t)count));
 }
 
@@ -156,7 +166,7 @@ session_admit(struct session *s)
 	        sizeof(reason), detail, sizeof(detail)) == 0)
 		return 0;
 	session_audit(s, "session_refused",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail",
 	        detail, "ticket", s->decision.ticket_id));
 	s->phase = PHASE_DENIED;
@@ -176,7 +186,7 @@ session_admit_disk(struct session *s)
 	snprintf(s->refusal, sizeof(s->refusal),
 	    "session refused: the gateway cannot record: recording disk full");
 	session_audit(s, "session_refused",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->uname.target, "reason", "recording_disk_full",
 	        "detail", detail, "ticket", s->decision.ticket_id));
 	s->phase = PHASE_DENIED;
@@ -220,7 +230,7 @@ session_decide(struct session *s)
 		return;
 	}
 	if (session_audit(s, "access_decision",
-	        json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
 	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
 	            s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
 	            s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
@@ -241,7 +251,7 @@ session_decide(struct session *s)
 	if (s->target == NULL) {
 		error_f("%s: %s", s->id, detail);
 		session_audit(s, "target_connect_failed",
-		    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
+		    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
 		        s->target_cfg->name, "reason", why, "detail", detail));
 		snprintf(s->refusal, sizeof(s->refusal), "%s", why);
 		s->phase = PHASE_DENIED;
@@ -251,7 +261,7 @@ session_decide(struct session *s)
 	ssh_event_add_session(s->event, s->target);
 	s->phase = PHASE_RELAY;
 	session_audit(s, "session_start",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "target_user",
 	        s->target_cfg->user, "key_fp", s->key_fp));
 }
@@ -287,7 +297,7 @@ session_cut_decide(struct session *s, const char *message, const char *reason)
 	snprintf(s->end_reason, sizeof(s->end_reason), "%s", reason);
 	snprintf(s->cut_message, sizeof(s->cut_message), "%s", message ? message : "");
 	session_audit(s, "session_cut",
-	    json_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "reason", reason));
 	registry_link_cut(s->link, reason);
 }
@@ -386,7 +396,7 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	s->cfg_reloaded = cfg;
 	closed = relay_close_ungranted(s);
 	session_audit(s, "session_redecided",
-	    json_pack("{s:s, s:s, s:s, s:I}", "person", s->person->id, "target",
+	    audit_pack("{s:s, s:s, s:s, s:I}", "person", s->person->id, "target",
 	        s->target_cfg->name, "granted",
 	        session_channel_names(s->decision.channels, kinds, sizeof(kinds)),
 	        "channels_closed", (json_int_t)closed));
@@ -737,8 +747,8 @@ session_loop(struct session *s)
 	for (;;) {
 		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
 		if (s->phase == PHASE_DECIDE) {
-			alarm(0); /* authenticated: the login grace time no longer applies */
-			guard_authenticated(s->guard, s->client_addr, s->uname.person);
+			/* authenticated: the login grace time no longer applies */
+			guard_session_authenticated(s);
 			session_decide(s);
 		}
 		relay_pump(s);
@@ -831,6 +841,8 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	TAILQ_INIT(&s.relays);
 	session_new_id(s.id);
 	session_peer(&s);
+	/* The listener ends a connection that outlasts login_grace_time, and audits it. */
+	guard_session_begin(&s);
 	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection.
 	 */
 	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
@@ -840,7 +852,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		registry_link_free(s.link, NULL);
 		return 1;
 	}
-	alarm((unsigned)cfg->login_grace_time);
 	s.server_cb.userdata = &s;
 	s.server_cb.channel_open_request_session_function = session_channel_open_cb;
 	auth_install(&s);
@@ -863,7 +874,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 
 	if (s.person != NULL)
 		session_audit(&s, "session_end",
-		    json_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
+		    audit_pack("{s:s, s:s, s:s?, s:s, s:I}", "person", s.person->id, "vendor",
 		        s.person->vendor->id, "target", s.target_cfg ? s.target_cfg->name : NULL,
 		        "reason", s.end_reason[0] ? s.end_reason : "closed", "duration_s",
 		        (json_int_t)(time(NULL) - s.started)));

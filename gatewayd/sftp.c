@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "gatewayd/audit.h"
 
 /* Packet types (filexfer-02 section 3). */
 #define FXP_INIT           1
@@ -1368,21 +1369,12 @@ json_set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
 	free(s);
 }
 
-/* Paths are bytes on the target; JSON wants UTF-8, so others go as hex. */
+/* Paths are bytes on the target; JSON wants UTF-8: others get a base64 twin (audit.h). */
 static void
 json_set_path(json_t *o, const char *key, const char *path)
 {
-	json_t *s;
-	char hexkey[32];
-
-	if (path == NULL)
-		return;
-	if ((s = json_string(path)) != NULL) {
-		json_object_set_new(o, key, s);
-		return;
-	}
-	snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
-	json_set_hex(o, hexkey, (const uint8_t *)path, strlen(path));
+	if (path != NULL)
+		audit_set_text(o, key, path, strlen(path));
 }
 
 json_t *
@@ -1420,7 +1412,7 @@ sftp_event_to_json(const struct sftp_event *ev)
 		            ? status_names[ev->status]
 		            : "other"));
 	if (ev->reason != NULL)
-		json_object_set_new(o, "reason", json_string(ev->reason));
+		json_set_path(o, "reason", ev->reason); /* it may quote a path */
 	if (ev->file != 0)
 		json_object_set_new(o, "file", json_integer(ev->file));
 	if (ev->handle != NULL)

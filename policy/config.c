@@ -836,6 +836,52 @@ loader_lockout(struct loader *ld, const config_setting_t *root, struct gw_lockou
 		loader_error(ld, g, "\"max_delay_ms\" must not be below \"delay_ms\"");
 }
 
+/* per_source = { max_startups = 5; ipv4_prefix = 32; ipv6_prefix = 64; grace_penalty = 30;
+ * max_penalty = 600; exempt = [ "198.51.100.7" ]; }, after max_startups (its start bounds
+ * max_startups here). */
+static void
+loader_per_source(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	static const char *const known[] = { "max_startups", "ipv4_prefix", "ipv6_prefix",
+		"grace_penalty", "max_penalty", "exempt", NULL };
+	const config_setting_t *g = config_setting_get_member(root, "per_source"), *e;
+	struct gw_per_source *ps = &cfg->per_source;
+	size_t i;
+
+	/* By default 5, and always below max_startups' start when that is set lower. */
+	ps->max_startups = cfg->max_startups.start > 5 ? 5 : cfg->max_startups.start - 1;
+	ps->ipv4_prefix = 32;
+	ps->ipv6_prefix = 64;
+	ps->grace_penalty = 30;
+	ps->max_penalty = 600;
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		loader_error(ld, g, "\"per_source\" must be a group { ... }");
+		return;
+	}
+	loader_check_keys(ld, g, known);
+	ps->max_startups = loader_int(ld, g, "max_startups", ps->max_startups, 0, GW_STARTUPS_MAX);
+	ps->ipv4_prefix = loader_int(ld, g, "ipv4_prefix", ps->ipv4_prefix, 8, 32);
+	ps->ipv6_prefix = loader_int(ld, g, "ipv6_prefix", ps->ipv6_prefix, 16, 128);
+	ps->grace_penalty = loader_int(ld, g, "grace_penalty", ps->grace_penalty, 0, 86400);
+	ps->max_penalty = loader_int(ld, g, "max_penalty", ps->max_penalty, 0, 7 * 86400);
+	if (config_setting_get_member(g, "max_startups") != NULL &&
+	    ps->max_startups >= cfg->max_startups.start)
+		loader_error(ld, config_setting_get_member(g, "max_startups"),
+		    "\"per_source.max_startups\" must be below max_startups' start (%d), or 0",
+		    cfg->max_startups.start);
+	ps->exempt = loader_strings(ld, g, "exempt", &ps->nexempt);
+	e = config_setting_get_member(g, "exempt");
+	for (i = 0; i < ps->nexempt; i++)
+		/* One entry each: the certificate source-address matcher reads commas as a list. */
+		if (strchr(ps->exempt[i], ',') != NULL ||
+		    sshcert_source_allows(ps->exempt[i], "0.0.0.0") < 0)
+			loader_error(ld, e,
+			    "\"per_source.exempt\" entry \"%s\" is not ADDRESS[/BITS]",
+			    ps->exempt[i]);
+}
+
 /* warn_before = [ 600, 60 ]: seconds before a scheduled end; default 10 min and 1 min. */
 static void
 loader_warnings(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
@@ -950,7 +996,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		NULL };
+		"per_source", NULL };
 	struct loader ld = { .path = path };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -999,6 +1045,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
+	loader_per_source(&ld, root, cfg);
 	cfg->idle_timeout = loader_int(&ld, root, "idle_timeout", 0, 0, 31 * 86400);
 	cfg->max_recording_bytes =
 	    loader_bytes(&ld, root, "max_recording_bytes", GW_MAX_RECORDING_BYTES_DEFAULT);
@@ -1052,6 +1099,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->ciphers);
 	free(cfg->macs);
 	free(cfg->hostkey_algorithms);
+	strings_free(cfg->per_source.exempt, cfg->per_source.nexempt);
 	for (i = 0; i < cfg->nvendors; i++) {
 		struct gw_vendor *v = &cfg->vendors[i];
 

@@ -159,6 +159,21 @@ struct gw_lockout {
 	int max_delay_ms;    /* cap on that wait */
 };
 
+/* per_source = { ... }: what one source may hold before it has authenticated, in the manner
+ * of OpenSSH's PerSourceMaxStartups and PerSourcePenalties. A source is an IPv4 address or
+ * an IPv6 /64 (the prefixes are settable); addresses in exempt (vendors behind one NAT
+ * address) are neither capped, penalised nor locked out as a source. */
+struct gw_per_source {
+	int max_startups;  /* unauthenticated connections per source, 0: no cap; below
+	                    * max_startups' start, so one source never starts the random drops */
+	int ipv4_prefix;   /* leading bits of an IPv4 address that name its source */
+	int ipv6_prefix;   /* the same for IPv6 */
+	int grace_penalty; /* seconds a source is refused per connection it held to the grace */
+	int max_penalty;   /* cap on a source's accumulated refusal, seconds */
+	char **exempt;     /* "ADDR[/BITS]" entries */
+	size_t nexempt;
+};
+
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
 	char *path;
@@ -202,6 +217,7 @@ struct gw_config {
 	size_t ngrants;
 	struct gw_approver *approvers;
 	size_t napprovers;
+	struct gw_per_source per_source;
 };
 
 /* config.c: load and validate. Errors are "FILE:LINE: problem" lines,

@@ -285,7 +285,12 @@ ticket_audit(const struct gw_config *cfg, const char *event, json_t *fields)
 	char *path;
 	int rc = -1;
 
-	json_object_set_new(fields, "by", json_string(pw != NULL ? pw->pw_name : "?"));
+	if (fields == NULL ||
+	    audit_set_text(fields, "by", pw != NULL ? pw->pw_name : "?",
+	        strlen(pw != NULL ? pw->pw_name : "?")) != 0) {
+		json_decref(fields); /* audit_pack() failed: no hollow event */
+		return -1;
+	}
 	xasprintf(&path, "%s/recording_key", cfg->state_dir);
 	if ((key = sealkey_load_or_create(path)) != NULL)
 		rc = audit_event_once(cfg->audit_log, key, event, fields);
@@ -328,10 +333,10 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 		printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
 		rc = 0;
 		if (ticket_audit(cfg, "ticket_installed",
-		        json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id, "vendor",
-		            t->vendor, "person", t->person, "approver", t->approver, "signer",
-		            t->signer, "not_before", (json_int_t)t->not_before, "not_after",
-		            (json_int_t)t->not_after)) != 0) {
+		        audit_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id,
+		            "vendor", t->vendor, "person", t->person, "approver", t->approver,
+		            "signer", t->signer, "not_before", (json_int_t)t->not_before,
+		            "not_after", (json_int_t)t->not_after)) != 0) {
 			fprintf(stderr,
 			    "gatewayctl ticket install: installed, but the audit event "
 			    "could not be written to %s\n",
@@ -456,7 +461,7 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 	}
 	printf("revoked ticket %s\n", id);
 	if (ticket_audit(cfg, "ticket_revoked",
-	        json_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
+	        audit_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket revoke: revoked, but the audit event could not be "
 		    "written to %s\n",

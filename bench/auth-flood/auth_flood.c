@@ -1,12 +1,20 @@
 /* auth_flood.c: makes N failed public-key logins from one source address with a libssh
- * client, J processes in parallel, and counts how each attempt ended. Bench tool only:
- * it never authenticates and never opens a channel. */
+ * client, J processes in parallel, and counts how each attempt ended; or ("idle") holds N
+ * unauthenticated TCP connections from one source, reconnecting those the gateway drops.
+ * Bench tool only: it never authenticates and never opens a channel. */
+#include <arpa/inet.h>
 #include <libssh/libssh.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#define IDLE_MAX 1024 /* connections the idle flood holds at most */
 
 enum outcome {
 	DROPPED,  /* closed before authentication: locked-out source or max_startups */
@@ -46,6 +54,63 @@ flood_attempt(const struct flood *f)
 	return o;
 }
 
+/* One TCP connection from source to 127.0.0.1:port, or -1. */
+static int
+idle_connect(unsigned port, const char *source)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	to.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	if (fd == -1 || inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* idle PORT SOURCE CONNECTIONS SECONDS: holds the connections open without a byte of SSH;
+ * prints how many connections were made and how many the gateway closed. */
+static int
+idle_flood(unsigned port, const char *source, unsigned long n, unsigned long seconds)
+{
+	struct pollfd p[IDLE_MAX];
+	unsigned long made = 0, closed = 0, i;
+	time_t end = time(NULL) + (time_t)seconds;
+	char buf[512];
+
+	if (n == 0 || n > IDLE_MAX)
+		return 2;
+	for (i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	while (time(NULL) < end) {
+		for (i = 0; i < n; i++)
+			if (p[i].fd == -1 && (p[i].fd = idle_connect(port, source)) != -1)
+				made++;
+		if (poll(p, n, 200) < 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (p[i].fd == -1 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (read(p[i].fd, buf, sizeof(buf)) <=
+			    0) { /* the greeting is read, not answered */
+				close(p[i].fd);
+				p[i].fd = -1;
+				closed++;
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (p[i].fd != -1)
+			close(p[i].fd);
+	printf("connections made %lu closed by the gateway %lu\n", made, closed);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -54,8 +119,13 @@ main(int argc, char **argv)
 	int fds[2], status;
 	pid_t pid;
 
+	if (argc == 6 && strcmp(argv[1], "idle") == 0)
+		return idle_flood((unsigned)strtoul(argv[2], NULL, 10), argv[3],
+		    strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
 	if (argc != 7) {
-		fprintf(stderr, "usage: auth_flood PORT SOURCE USER PUBKEY ATTEMPTS PROCESSES\n");
+		fprintf(stderr,
+		    "usage: auth_flood PORT SOURCE USER PUBKEY ATTEMPTS PROCESSES\n"
+		    "       auth_flood idle PORT SOURCE CONNECTIONS SECONDS\n");
 		return 2;
 	}
 	f.port = (unsigned)strtoul(argv[1], NULL, 10);

@@ -6,6 +6,7 @@
 sshd_start plc-07 || exit 1
 gw_policy_default
 gw_config_extra 'max_startups = "2:100:2";'
+gw_config_extra 'per_source = { max_startups = 0; };' # every connection here comes from 127.0.0.1
 gw_start || exit 1
 
 login() { gw_ssh "$GW_DEST" 'echo reached-$((1+1))' 2>&1; }

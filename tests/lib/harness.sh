@@ -290,7 +290,7 @@ gw_config_write() {
 		echo "recording_dir = \"$GW_RECORDINGS\";"
 		echo "audit_log = \"$GW_AUDIT\";"
 		echo "connect_timeout = ${GW_CONNECT_TIMEOUT:-5};"
-		echo "login_grace_time = 30;"
+		echo "login_grace_time = ${GW_LOGIN_GRACE:-30};"
 		echo "vendors = ("
 		for v in "${H_CFG_VENDORS[@]}"; do
 			vs+=("{ id = \"$v\"; name = \"Vendor $v\"; enabled = true; ${H_CFG_VENDOR_EXTRA[$v]}

@@ -179,6 +179,56 @@ START_TEST(an_unopenable_log_is_an_error)
 }
 END_TEST
 
+/* A field the vendor controls is never lost: text when UTF-8, else text and exact bytes. */
+START_TEST(utf8_string_is_one_text_field)
+{
+	json_t *o =
+	    audit_pack("{s:s, s:s?, s:i}", "command", "ls -l \xc3\xa9", "none", NULL, "n", 3);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "command")), "ls -l \xc3\xa9");
+	ck_assert_ptr_null(json_object_get(o, "command_base64"));
+	ck_assert_ptr_null(json_object_get(o, "none"));
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "n")), 3);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(invalid_utf8_gets_escaped_text_and_a_base64_twin)
+{
+	/* a lone 0xff, an overlong '/', a surrogate, a truncated sequence at the end */
+	static const char raw[] = "id\xff \xc0\xaf \xed\xa0\x80 \xe2\x82";
+	json_t *o = audit_pack("{s:s}", "command", raw);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "command")),
+	    "id\\xff \\xc0\\xaf \\xed\\xa0\\x80 \\xe2\\x82");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(o, "command_base64")), "aWT/IMCvIO2ggCDigg==");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(bytes_with_nul_keep_their_length)
+{
+	json_t *o = audit_pack("{s:s%}", "path", "a\0\xff", (size_t)3);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "path")), "a\\x00\\xff");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "path_base64")), "YQD/");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(unknown_format_builds_nothing)
+{
+	ck_assert_ptr_null(audit_pack("{s:x}", "a", 1));
+	ck_assert_ptr_null(audit_pack("[s]", "a"));
+	ck_assert_ptr_null(audit_pack("{s:s", "a", "b"));
+	ck_assert_ptr_null(audit_pack("{s:s}", "a", NULL));
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -193,6 +243,10 @@ unit_suite(void)
 	tcase_add_test(tc, concurrent_writers_never_interleave);
 	tcase_add_test(tc, a_full_disk_fails_the_event);
 	tcase_add_test(tc, an_unopenable_log_is_an_error);
+	tcase_add_test(tc, utf8_string_is_one_text_field);
+	tcase_add_test(tc, invalid_utf8_gets_escaped_text_and_a_base64_twin);
+	tcase_add_test(tc, bytes_with_nul_keep_their_length);
+	tcase_add_test(tc, unknown_format_builds_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

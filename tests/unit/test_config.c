@@ -291,6 +291,14 @@ START_TEST(test_limits_load_as_written)
 	ck_assert_int_eq(cfg->lockout.max_delay_ms, 800);
 	ck_assert_int_eq(cfg->idle_timeout, 300);
 	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, 0);
+	/* max_startups' start is 3: the per-source cap defaults to just below it */
+	ck_assert_int_eq(cfg->per_source.max_startups, 2);
+	ck_assert_int_eq(cfg->per_source.ipv4_prefix, 32);
+	ck_assert_int_eq(cfg->per_source.ipv6_prefix, 56);
+	ck_assert_int_eq(cfg->per_source.grace_penalty, 5);
+	ck_assert_int_eq(cfg->per_source.max_penalty, 600);
+	ck_assert_int_eq(cfg->per_source.nexempt, 2);
+	ck_assert_str_eq(cfg->per_source.exempt[1], "2001:db8::7");
 	config_free(cfg);
 }
 END_TEST
@@ -298,6 +306,19 @@ END_TEST
 START_TEST(test_max_startups_syntax_reported)
 {
 	expect_error("bad_max_startups.conf", "\"max_startups\" must be \"start:rate:full\"");
+}
+END_TEST
+
+START_TEST(test_per_source_cap_not_below_max_startups_reported)
+{
+	expect_error("bad_per_source_cap.conf",
+	    "\"per_source.max_startups\" must be below max_startups' start (4)");
+}
+END_TEST
+
+START_TEST(test_per_source_exempt_not_an_address_reported)
+{
+	expect_error("bad_per_source_exempt.conf", "entry \"vendor-nat.example\" is not ADDRESS");
 }
 END_TEST
 
@@ -375,6 +396,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_limits_load_as_written);
 	tcase_add_test(tc, test_max_startups_syntax_reported);
 	tcase_add_test(tc, test_unknown_lockout_key_reported);
+	tcase_add_test(tc, test_per_source_cap_not_below_max_startups_reported);
+	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -137,6 +137,48 @@ END_TEST
 
 /* ---- the shared table ---- */
 
+START_TEST(test_penalties_add_up_to_their_cap)
+{
+	struct guard_count c = { 0 };
+
+	guard_count_penalise(&c, 30, 100, 1000);
+	ck_assert_int_eq(c.locked_until, 1030);
+	guard_count_penalise(&c, 30, 100, 1010);
+	ck_assert_int_eq(c.locked_until, 1060);
+	guard_count_penalise(&c, 90, 100, 1010);
+	ck_assert_int_eq(c.locked_until, 1110);  /* held to 100 s from now */
+	guard_count_penalise(&c, 30, 100, 2000); /* the last one ran out: from now */
+	ck_assert_int_eq(c.locked_until, 2030);
+}
+END_TEST
+
+START_TEST(test_source_key_is_the_address_or_its_ipv6_64)
+{
+	static char *exempt[] = { "198.51.100.0/24", "2001:db8:ffff::/48" };
+	struct gw_per_source ps = { .ipv4_prefix = 32, .ipv6_prefix = 64 };
+	char key[GUARD_KEY_LEN];
+
+	ck_assert(!guard_source_key(&ps, "192.0.2.7", key));
+	ck_assert_str_eq(key, "192.0.2.7");
+	ck_assert(!guard_source_key(&ps, "2001:db8:1:2:a:b:c:d", key));
+	ck_assert_str_eq(key, "2001:db8:1:2::/64");
+	ps.ipv4_prefix = 24;
+	ps.ipv6_prefix = 60;
+	ck_assert(!guard_source_key(&ps, "192.0.2.7", key));
+	ck_assert_str_eq(key, "192.0.2.0/24");
+	ck_assert(!guard_source_key(&ps, "2001:db8:1:2ff::1", key));
+	ck_assert_str_eq(key, "2001:db8:1:2f0::/60");
+	ps.exempt = exempt;
+	ps.nexempt = 2;
+	ck_assert(guard_source_key(&ps, "198.51.100.9", key));
+	ck_assert_str_eq(key, "198.51.100.9");
+	ck_assert(guard_source_key(&ps, "2001:db8:ffff:1::1", key));
+	ck_assert(!guard_source_key(&ps, "198.51.101.9", key));
+	ck_assert(!guard_source_key(&ps, "unknown", key));
+	ck_assert_str_eq(key, "unknown");
+}
+END_TEST
+
 static struct gw_config cfg;
 static struct guard *g;
 
@@ -192,6 +234,55 @@ START_TEST(test_lockout_reported_once_with_count)
 	ck_assert_int_eq(f.until, 1100);
 	guard_record_failure(g, &cfg, "192.0.2.1", "", 1001, &f);
 	ck_assert(!f.source_locked);
+}
+END_TEST
+
+START_TEST(test_locked_source_no_longer_counts_against_the_person)
+{
+	struct guard_failure f;
+
+	fail_n("192.0.2.1", "acme.alice", 3, 1000); /* source locked; alice at 3 of 5 */
+	guard_record_failure(g, &cfg, "192.0.2.1", "acme.alice", 1001, &f);
+	ck_assert(f.source_refused);
+	fail_n("192.0.2.1", "acme.alice", 10, 1001);
+	ck_assert(!guard_locked(g, "", "acme.alice", 1001));
+}
+END_TEST
+
+START_TEST(test_source_over_its_cap_dropped_others_admitted)
+{
+	cfg.max_startups = (struct gw_startups){ .start = 10, .rate = 100, .full = 10 };
+	cfg.per_source.max_startups = 2;
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	guard_forked(g, 101);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	guard_forked(g, 102);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_DROP_SOURCE);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 1000), GUARD_ADMIT);
+	guard_forked(g, 103);
+	guard_reaped(g, 101);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	guard_forked(g, 104);
+}
+END_TEST
+
+START_TEST(test_exempt_source_neither_capped_nor_locked)
+{
+	static char *exempt[] = { "192.0.2.0/24" };
+	int i;
+
+	cfg.max_startups = (struct gw_startups){ .start = 10, .rate = 100, .full = 10 };
+	cfg.per_source.max_startups = 1;
+	cfg.per_source.exempt = exempt;
+	cfg.per_source.nexempt = 1;
+	fail_n("192.0.2.1", "", 5, 1000);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1001), GUARD_ADMIT);
+		guard_forked(g, 200 + i);
+	}
+	/* its persons still count */
+	fail_n("192.0.2.1", "acme.alice", 5, 1001);
+	ck_assert(guard_locked(g, "", "acme.alice", 1001));
 }
 END_TEST
 
@@ -268,6 +359,41 @@ START_TEST(test_authenticated_child_frees_its_startup_slot)
 }
 END_TEST
 
+START_TEST(test_connection_past_the_grace_time_is_ended_and_its_source_penalised)
+{
+	struct guard_expired x[4];
+	pid_t pid;
+	int status;
+
+	cfg.max_startups = (struct gw_startups){ .start = 10, .rate = 100, .full = 10 };
+	cfg.per_source.grace_penalty = 30;
+	cfg.per_source.max_penalty = 600;
+	cfg.login_grace_time = 3600;
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_ADMIT);
+	ck_assert((pid = fork()) != -1);
+	if (pid == 0) {
+		pause(); /* a client that never authenticates */
+		_exit(0);
+	}
+	guard_forked(g, pid);
+	ck_assert_uint_eq(guard_expire(g, &cfg, x, 4), 0); /* within the grace time */
+	ck_assert_int_gt(guard_expire_due_ms(g, &cfg), 3000000);
+	cfg.login_grace_time = 0;
+	ck_assert_int_eq(guard_expire_due_ms(g, &cfg), 0);
+	ck_assert_uint_eq(guard_expire(g, &cfg, x, 4), 1);
+	ck_assert_int_eq(x[0].pid, pid);
+	ck_assert_str_eq(x[0].addr, "192.0.2.1");
+	ck_assert_int_ge(x[0].refused_until, time(NULL) + 29);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_uint_eq(guard_unauthenticated(g), 0);
+	ck_assert_int_eq(guard_expire_due_ms(g, &cfg), -1);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_DROP_LOCKED);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", time(NULL)), GUARD_ADMIT);
+	guard_forked(g, -1);
+}
+END_TEST
+
 START_TEST(test_failures_counted_in_child_seen_by_parent)
 {
 	pid_t pid;
@@ -341,6 +467,8 @@ unit_suite(void)
 	tcase_add_test(pure, test_limit_zero_never_locks);
 	tcase_add_test(pure, test_forgive_takes_back_failures_not_below_zero);
 	tcase_add_test(pure, test_delay_doubles_per_failure_up_to_cap);
+	tcase_add_test(pure, test_penalties_add_up_to_their_cap);
+	tcase_add_test(pure, test_source_key_is_the_address_or_its_ipv6_64);
 	suite_add_tcase(s, pure);
 
 	tcase_add_checked_fixture(table, table_setup, table_teardown);
@@ -348,11 +476,16 @@ unit_suite(void)
 	tcase_add_test(table, test_other_source_admitted_while_one_is_locked);
 	tcase_add_test(table, test_lockout_reported_once_with_count);
 	tcase_add_test(table, test_person_locked_across_sources);
+	tcase_add_test(table, test_locked_source_no_longer_counts_against_the_person);
+	tcase_add_test(table, test_source_over_its_cap_dropped_others_admitted);
+	tcase_add_test(table, test_exempt_source_neither_capped_nor_locked);
 	tcase_add_test(table, test_success_forgives_own_failures_of_that_person);
 	tcase_add_test(table, test_success_does_not_forgive_failures_for_another_person);
 	tcase_add_test(table, test_startups_full_drops_until_one_authenticates);
 	tcase_add_test(table, test_authenticated_child_frees_its_startup_slot);
 	tcase_add_test(table, test_failures_counted_in_child_seen_by_parent);
+	tcase_add_test(
+	    table, test_connection_past_the_grace_time_is_ended_and_its_source_penalised);
 	tcase_add_test(table, test_child_killed_mid_update_does_not_wedge_table);
 	tcase_add_test(table, test_locked_entries_outlive_a_flood_of_new_ones);
 	suite_add_tcase(s, table);
