@@ -269,6 +269,9 @@ START_TEST(test_limits_have_defaults)
 	ck_assert_int_eq(cfg->lockout.duration, 900);
 	ck_assert_int_eq(cfg->idle_timeout, 0);
 	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, -1);
+	ck_assert_int_eq(cfg->max_recording_bytes, 1LL << 30);
+	ck_assert_int_eq(cfg->recording_min_free, 256LL << 20);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->max_recording_bytes, -1);
 	config_free(cfg);
 }
 END_TEST
@@ -299,6 +302,9 @@ START_TEST(test_limits_load_as_written)
 	ck_assert_int_eq(cfg->per_source.max_penalty, 600);
 	ck_assert_int_eq(cfg->per_source.nexempt, 2);
 	ck_assert_str_eq(cfg->per_source.exempt[1], "2001:db8::7");
+	ck_assert_int_eq(cfg->max_recording_bytes, 8LL << 30);
+	ck_assert_int_eq(cfg->recording_min_free, 0);
+	ck_assert_int_eq(config_find_vendor(cfg, "acme")->max_recording_bytes, 20000000);
 	config_free(cfg);
 }
 END_TEST
@@ -328,34 +334,6 @@ START_TEST(test_unknown_lockout_key_reported)
 }
 END_TEST
 
-START_TEST(test_recording_disk_limits_have_defaults)
-{
-	struct gw_config *cfg = NULL;
-	char *errors = NULL;
-
-	prepare("good.conf");
-	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
-	ck_assert_int_eq(cfg->max_recording_bytes, 1LL << 30);
-	ck_assert_int_eq(cfg->recording_min_free, 256LL << 20);
-	ck_assert_int_eq(config_find_vendor(cfg, "acme")->max_recording_bytes, -1);
-	config_free(cfg);
-}
-END_TEST
-
-START_TEST(test_recording_disk_limits_load_as_written)
-{
-	struct gw_config *cfg = NULL;
-	char *errors = NULL;
-
-	prepare("good_limits.conf");
-	ck_assert_msg(config_load(confpath, &cfg, &errors) == 0, "errors: %s", errors);
-	ck_assert_int_eq(cfg->max_recording_bytes, 8LL << 30);
-	ck_assert_int_eq(cfg->recording_min_free, 0);
-	ck_assert_int_eq(config_find_vendor(cfg, "acme")->max_recording_bytes, 20000000);
-	config_free(cfg);
-}
-END_TEST
-
 START_TEST(test_recording_quota_that_is_no_size_reported)
 {
 	expect_error("bad_max_recording_bytes.conf",
@@ -371,8 +349,6 @@ unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_good_config_loads_model);
-	tcase_add_test(tc, test_recording_disk_limits_have_defaults);
-	tcase_add_test(tc, test_recording_disk_limits_load_as_written);
 	tcase_add_test(tc, test_recording_quota_that_is_no_size_reported);
 	tcase_add_test(tc, test_target_inherits_global_connect_timeout);
 	tcase_add_test(tc, test_client_alive_defaults_to_15s_times_3);
