@@ -189,6 +189,8 @@ void relay_pump(struct session *s);
 void relay_close_all(struct session *s, const char *message, const char *reason);
 /* A message on the stderr of every started channel, and a note in its recording. */
 int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
+/* The vendor hung up: file transfers discard the uploads it left open (bounded wait). */
+void relay_settle_transfers(struct session *s);
 void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
 /* When the oldest unflushed event was recorded; 0 when nothing waits. */

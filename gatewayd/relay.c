@@ -461,10 +461,11 @@ target_data_cb(
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch;
-	if (r->vendor_closed || r->close_sent)
-		return (int)len;
+	/* a transfer reads on after the vendor left: the answers to its own clean-up */
 	if (r->transfer != NULL && !is_stderr)
 		return transfer_from_target(r, data, len);
+	if (r->vendor_closed || r->close_sent)
+		return (int)len;
 	return relay_forward(r, r->vendor, data, len, false, is_stderr);
 }
 
@@ -711,8 +712,11 @@ relay_pump_one(struct relay *r)
 		relay_close_vendor(r);
 	}
 	/* Closing our end makes libssh refuse to read what it still buffers from the target:
-	 * after the target closed, only once all of that has gone to the vendor. */
-	if (r->vendor_closed || (r->target_closed && r->target_eof_sent))
+	 * after the target closed, only once all of that has gone to the vendor. After the
+	 * vendor closed, a transfer first discards the uploads it left open. */
+	if ((r->vendor_closed &&
+	        (r->transfer == NULL || r->transfer_failed || transfer_idle_from_vendor(r))) ||
+	    (r->target_closed && r->target_eof_sent))
 		relay_close_target(r);
 	r->done = r->vendor_closed && r->close_sent && r->target_close_sent;
 }
@@ -792,6 +796,42 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 		relay_close_vendor(r);
 		relay_close_target(r);
 		relay_finish(s, r);
+	}
+}
+
+/* How long a vendor's hang-up may wait for the target to discard its unfinished uploads:
+ * the target first works through the writes the vendor had in flight (a megabyte or more
+ * from pscp; 1-3 s measured on a loaded 2-core machine). */
+#define RELAY_SETTLE_MS 5000
+
+void
+relay_settle_transfers(struct session *s)
+{
+	struct timespec t0, now;
+	struct relay *r;
+	bool busy;
+
+	/* Polling the event includes the dead vendor socket, and libssh then fails every call
+	 * on the target too (ssh_channel_poll, ssh_channel_write): the vendor leaves it. */
+	ssh_event_remove_session(s->event, s->vendor);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		busy = false;
+		TAILQ_FOREACH (r, &s->relays, entry) {
+			if (r->transfer == NULL || r->target == NULL || r->target_closed ||
+			    r->transfer_failed)
+				continue;
+			r->vendor_closed =
+			    true; /* nobody to answer: the target's answers are dropped */
+			transfer_pump(r);
+			busy |= !transfer_idle_from_vendor(r);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!busy || s->fatal || !ssh_is_connected(s->target) ||
+		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >
+		        RELAY_SETTLE_MS)
+			return;
+		ssh_event_dopoll(s->event, 50);
 	}
 }
 

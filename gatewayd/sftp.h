@@ -32,7 +32,13 @@
  * until the answer is in; if the target will not say, relative paths are refused.
  * max_file_size: writes (and truncates) past it are refused; 0: unlimited.
  * allow_unknown_extensions: forward extended requests this module does not know
- * (needs upload and download too, as they may do anything). Copied by sftp_watch_new.
+ * (needs upload and download too, as they may do anything). atomic_uploads: a file
+ * opened for writing with truncation is written under a temporary name in the same
+ * directory (".NAME.gwtmp-XXXXXXXX", created exclusively) and renamed over NAME when the
+ * vendor closes it cleanly; after a refused write it is removed and the close fails, so
+ * no half file ever carries the vendor's name. The gateway's rename and remove reuse the
+ * id of the vendor's CLOSE, whose answer waits for them. target: named in the messages
+ * refusals send the vendor. Copied by sftp_watch_new (target is not: it must outlive w).
  */
 struct sftp_policy {
 	bool upload;
@@ -41,6 +47,8 @@ struct sftp_policy {
 	size_t nprefixes;
 	uint64_t max_file_size;
 	bool allow_unknown_extensions;
+	bool atomic_uploads;
+	const char *target;
 };
 
 enum sftp_event_kind {
@@ -68,7 +76,8 @@ struct sftp_event {
 	                       * unknown extension for SFTP_EV_EXTENSION */
 	const char *path2;
 	int status;            /* SSH_FX_* the target answered; -1 when not answered */
-	const char *reason;    /* SFTP_EV_DENIED: why */
+	const char *reason;    /* SFTP_EV_DENIED: why; a gateway rename/remove: what for */
+	const char *message;   /* SFTP_EV_DENIED: the sentence the vendor is sent */
 	unsigned file;         /* gateway's number of the handle (1, 2, ...); 0: none */
 	const uint8_t *handle; /* the target's handle bytes */
 	size_t handle_len;
@@ -77,7 +86,7 @@ struct sftp_event {
 	uint32_t mode;
 	bool has_size; /* setstat: size given */
 	uint64_t size;
-	/* SFTP_EV_CLOSE */
+	/* SFTP_EV_CLOSE; bytes_written also for a refused write */
 	uint64_t bytes_read, bytes_written;
 	bool has_sha256; /* every byte moved once, in order from offset 0 */
 	uint8_t sha256[32];
@@ -123,6 +132,13 @@ size_t sftp_watch_pending_to_target(const struct sftp_watch *w, const uint8_t **
 void sftp_watch_consume_to_target(struct sftp_watch *w, size_t n);
 size_t sftp_watch_pending_to_vendor(const struct sftp_watch *w, const uint8_t **p);
 void sftp_watch_consume_to_vendor(struct sftp_watch *w, size_t n);
+
+/* The vendor is gone (EOF or close): each atomic upload still open is reported unclosed,
+ * closed and its temporary file removed by the gateway's own requests, whose answers it
+ * consumes. Returns 0, or -1 when a callback failed. */
+int sftp_watch_abandon(struct sftp_watch *w);
+/* True while an atomic upload's close, rename or removal waits for the target. */
+bool sftp_watch_uploads_closing(const struct sftp_watch *w);
 
 /* The channel ended: reports SFTP_EV_CLOSE (unclosed) for each file still open.
  * Returns 0, or -1 when a callback failed. */
