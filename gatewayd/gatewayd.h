@@ -66,6 +66,8 @@ struct relay {
 	} held[3];
 	bool writing; /* inside a channel write: data callbacks it runs must not forward */
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
+	bool sniffing;             /* exec: the vendor's first bytes tell whether it speaks SFTP */
+	unsigned init_scan;        /* shell and exec: partial match of an SFTP INIT in the input */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };
 TAILQ_HEAD(relay_list, relay);

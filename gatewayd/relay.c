@@ -115,14 +115,16 @@ relay_refuse(struct relay *r, const char *msg)
 	return 0;
 }
 
-/* File transfer through exec would pass beside the SFTP inspector: refused, with the way
- * that works. (Legacy `scp -O` runs "scp -t|-f" on the target.) */
+/* The server modes of transfer tools whose protocol the gateway does not follow would move
+ * files past the inspector: refused, with the way that works. (Legacy `scp -O` runs
+ * "scp -t|-f" on the target, rsync "rsync --server".) SFTP is recognised by its content
+ * whatever command serves it (relay_sniff). */
 static bool
 relay_exec_is_transfer(const char *command)
 {
 	const char *p = command + strspn(command, " \t");
 
-	return strncmp(p, "scp ", 4) == 0 || strstr(command, "sftp-server") != NULL;
+	return strncmp(p, "scp ", 4) == 0 || strstr(command, "rsync --server") != NULL;
 }
 
 static const char *
@@ -166,7 +168,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		relay_refuse(r,
 		    kind == GW_CHAN_SHELL ? "interactive shell is not granted for this target"
 		        : kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
-		        ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
+		        ? "legacy scp (-O) and rsync are not allowed; use scp or sftp (SFTP)"
 		        : kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
 		                               : "file transfer is not granted for this target");
 		session_audit(s, "channel_refused",
@@ -205,8 +207,65 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		    relay_kind_name(kind));
 		return 0;
 	}
+	r->sniffing = kind == GW_CHAN_EXEC;
 	r->started = true;
 	return 0;
+}
+
+/*
+ * An exec channel whose first bytes from the vendor are an SFTP INIT speaks SFTP, whatever
+ * command serves it (`sftp -s /path/to/sftp-server`): it goes under the inspector and the
+ * file-transfer grant like the sftp subsystem, or is refused. Decided once, on the first
+ * SFTP_INIT_SHAPE bytes (fewer wait in libssh, until EOF); returns false while undecided.
+ */
+static bool
+relay_sniff(struct relay *r, const uint8_t *data, uint32_t len)
+{
+	struct session *s = r->session;
+	int shape;
+
+	if (!r->sniffing)
+		return true;
+	if ((shape = sftp_stream_starts_init(data, len)) == 0 && !r->vendor_eof)
+		return false;
+	r->sniffing = false;
+	if (shape != 1)
+		return true;
+	if ((s->decision.channels & (GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD)) == 0) {
+		relay_refuse(
+		    r, "file transfer is not granted for this target (the command speaks SFTP)");
+		session_audit(s, "channel_refused",
+		    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp by exec",
+		        "channel", (json_int_t)r->index));
+		return true;
+	}
+	if (recorder_write_note(r->rec, "the command speaks SFTP: inspected as a file transfer") !=
+	        0 ||
+	    transfer_start(r) != 0)
+		relay_fail(r, "file transfer inspection could not start");
+	return true;
+}
+
+/*
+ * Best effort on a shell (and on a command that did not start with SFTP): an SFTP INIT in
+ * the input means an SFTP server was started by hand (`exec sftp-server`). The channel is
+ * closed before the INIT reaches it. A shell can always move bytes (cat, base64); those
+ * are in the recording, but no SFTP session passes uninspected this way.
+ */
+static bool
+relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
+{
+	struct session *s = r->session;
+
+	if (!sftp_scan_init(&r->init_scan, data, n))
+		return false;
+	relay_refuse(r, "SFTP started inside a shell or command is not allowed; use scp or sftp");
+	if (r->rec != NULL)
+		recorder_write_note(r->rec, "SFTP INIT in the input: channel closed");
+	session_audit(s, "channel_refused",
+	    json_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp in a shell",
+	        "channel", (json_int_t)r->index));
+	return true;
 }
 
 /* ---- vendor side ---- */
@@ -262,6 +321,8 @@ relay_forward(
 		n = len;
 	if (n == 0)
 		return 0;
+	if (to_target && relay_input_speaks_sftp(r, data, n))
+		return (int)n; /* taken, never forwarded: the channel closes */
 	if (to_target) {
 		rc = recorder_write_input(r->rec, data, n);
 		r->bytes_in += n;
@@ -313,6 +374,10 @@ vendor_data_cb(
 	(void)sess, (void)ch, (void)is_stderr;
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
+	if (!relay_sniff(r, data, len))
+		return 0; /* libssh keeps them until more come */
+	if (r->notice != NULL)
+		return (int)len; /* refused: the channel closes */
 	if (r->transfer != NULL)
 		return transfer_from_vendor(r, data, len);
 	return relay_forward(r, r->target, data, len, true, 0);
@@ -680,7 +745,10 @@ relay_pump_one(struct relay *r)
 	}
 	if (!r->vendor_closed && !r->close_sent)
 		relay_drain(r, r->target, r->vendor, false, 1);
-	if (r->transfer == NULL && !r->target_closed && !r->vendor_eof_sent)
+	/* fewer bytes than an INIT before EOF: not SFTP, they go as they are */
+	if (r->sniffing && r->vendor_eof)
+		r->sniffing = false;
+	if (r->transfer == NULL && !r->sniffing && !r->target_closed && !r->vendor_eof_sent)
 		relay_drain(r, r->vendor, r->target, true, 0);
 
 	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&

@@ -1692,6 +1692,41 @@ sftp_watch_free(struct sftp_watch *w)
 	free(w);
 }
 
+int
+sftp_stream_starts_init(const uint8_t *p, size_t n)
+{
+	uint32_t len;
+
+	/* the length of an INIT is below 1 KiB: its top bytes are 0, 0, at most 3 */
+	if ((n > 0 && p[0] != 0) || (n > 1 && p[1] != 0) || (n > 2 && p[2] > 3))
+		return -1;
+	if (n < SFTP_INIT_SHAPE)
+		return 0;
+	len = peek_u32(p);
+	return len >= 5 && p[4] == FXP_INIT ? 1 : -1;
+}
+
+bool
+sftp_scan_init(unsigned *state, const uint8_t *p, size_t n)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, FXP_INIT, 0, 0, 0, SFTP_VERSION };
+	/* KMP: how much of init is still matched when byte i+1 fails after i+1 matched */
+	static const uint8_t back[] = { 0, 1, 2, 0, 0, 1, 2, 3, 0 };
+	unsigned st = *state;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		while (st > 0 && init[st] != p[i])
+			st = back[st - 1];
+		if (init[st] == p[i] && ++st == sizeof(init)) {
+			*state = 0;
+			return true;
+		}
+	}
+	*state = st;
+	return false;
+}
+
 static const char *const event_names[] = {
 	[SFTP_EV_OPEN] = "sftp-open",
 	[SFTP_EV_OPENDIR] = "sftp-opendir",

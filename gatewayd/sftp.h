@@ -146,6 +146,18 @@ int sftp_watch_end(struct sftp_watch *w);
 /* Why the last feed failed; a static string, never input. */
 const char *sftp_watch_error(const struct sftp_watch *w);
 
+/*
+ * SFTP spoken through another door (a command, a shell): recognised by its content.
+ * sftp_stream_starts_init: whether the first bytes of a stream are an INIT packet (any
+ * version, up to 1 KiB of extensions): 1 yes, 0 not known yet (too few bytes), -1 no.
+ * sftp_scan_init: follows a stream in any chunks for the INIT that OpenSSH, PuTTY and
+ * WinSCP send (version 3, no extensions); *state (0 at the start) carries a partial match
+ * from one call to the next; true once the bytes so far contain one.
+ */
+#define SFTP_INIT_SHAPE 5 /* bytes sftp_stream_starts_init needs to decide */
+int sftp_stream_starts_init(const uint8_t *p, size_t n);
+bool sftp_scan_init(unsigned *state, const uint8_t *p, size_t n);
+
 /* The event as {"time": "...Z", "event": "sftp-open", "op": ..., "path": ...}; new
  * reference. Paths that are not UTF-8 are given as "path_hex". */
 json_t *sftp_event_to_json(const struct sftp_event *ev);

@@ -1004,6 +1004,39 @@ START_TEST(test_atomic_upload_without_posix_rename_keeps_old_file)
 }
 END_TEST
 
+START_TEST(test_stream_start_init_shape)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 6 };
+	static const uint8_t text[] = "ls -l\n";
+	static const uint8_t binary[] = { 0, 0, 0, 5, 2 };
+
+	ck_assert_int_eq(sftp_stream_starts_init(init, 0), 0);
+	ck_assert_int_eq(sftp_stream_starts_init(init, 4), 0);
+	ck_assert_int_eq(sftp_stream_starts_init(init, SFTP_INIT_SHAPE), 1);
+	ck_assert_int_eq(sftp_stream_starts_init(text, 1), -1);
+	ck_assert_int_eq(sftp_stream_starts_init(binary, sizeof(binary)), -1);
+}
+END_TEST
+
+START_TEST(test_init_found_across_chunks)
+{
+	static const uint8_t stream[] = { 'e', 'x', 'e', 'c', '\n', 0, 0, 0, 0, 0, 0, 5, 1, 0, 0, 0,
+		3, 'x' };
+	unsigned state = 0;
+	size_t i;
+
+	/* one byte at a time, the INIT after a run of zeros that partly matches it */
+	for (i = 0; i < 16; i++)
+		ck_assert(!sftp_scan_init(&state, stream + i, 1));
+	ck_assert(sftp_scan_init(&state, stream + 16, 1));
+	state = 0;
+	ck_assert(!sftp_scan_init(&state, stream, 10));
+	ck_assert(sftp_scan_init(&state, stream + 10, sizeof(stream) - 10));
+	state = 0;
+	ck_assert(!sftp_scan_init(&state, (const uint8_t *)"plain text", 10));
+}
+END_TEST
+
 START_TEST(test_unknown_handle_refused)
 {
 	struct harness *h = harness_new(true, true, NULL, 0, 0);
@@ -1284,6 +1317,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_atomic_upload_with_gap_refused);
 	tcase_add_test(tc, test_append_and_plain_write_stay_in_place);
 	tcase_add_test(tc, test_atomic_upload_without_posix_rename_keeps_old_file);
+	tcase_add_test(tc, test_stream_start_init_shape);
+	tcase_add_test(tc, test_init_found_across_chunks);
 	tcase_add_test(tc, test_unknown_handle_refused);
 	tcase_add_test(tc, test_too_many_handles_refused);
 	tcase_add_test(tc, test_oversized_packet_ends_stream);
