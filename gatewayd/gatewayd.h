@@ -136,6 +136,8 @@ struct session {
 	struct registry_link *link;    /* to the listener: admission, live listing, kill, watch */
 	bool link_polled;              /* its fd is in the event loop */
 	char end_reason[128];
+	unsigned channels_refused; /* past max_channels, on this connection */
+	size_t transfer_staged;    /* bytes of every file transfer's rings (transfer.c) */
 };
 
 /* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */

@@ -574,12 +574,46 @@ target_exit_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, int cor
 	(void)sess, (void)ch, (void)errmsg, (void)lang;
 }
 
+/*
+ * max_channels (the vendor's, else the gateway's) bounds what one connection holds: each
+ * channel may buffer megabytes (docs/limits.md). Every channel counts, sftp included. One
+ * more is refused: libssh answers OPEN_FAILURE "administratively prohibited" (0.10 has no
+ * way to add text), so the vendor reads why on the channels it has, once. The audit log
+ * gets the 1st, 10th, 100th... refusal, so a client looping on opens cannot fill it.
+ */
+static bool
+relay_channels_full(struct session *s)
+{
+	int max = s->person != NULL && s->person->vendor->max_channels > 0
+	    ? s->person->vendor->max_channels
+	    : s->cfg->max_channels;
+	char msg[128];
+	unsigned n;
+
+	if (s->nrelays_open < (unsigned)max)
+		return false;
+	n = ++s->channels_refused;
+	snprintf(msg, sizeof(msg), "max_channels %d", max);
+	if (n == 1)
+		relay_tell_all(s, "a channel was refused: this connection has max_channels open");
+	for (; n % 10 == 0; n /= 10)
+		;
+	if (n == 1)
+		session_audit(s, "channel_refused",
+		    json_pack("{s:s?, s:s, s:s, s:I}", "person",
+		        s->person != NULL ? s->person->id : NULL, "what", "channel", "reason", msg,
+		        "refused", (json_int_t)s->channels_refused));
+	return true;
+}
+
 ssh_channel
 relay_open(struct session *s)
 {
 	struct relay *r;
 
 	if (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING)
+		return NULL;
+	if (relay_channels_full(s))
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
 	r->session = s;

@@ -19,6 +19,9 @@
  */
 #define TRANSFER_STAGE_MIN 65536
 #define TRANSFER_STAGE_MAX (4 * 1024 * 1024)
+/* Beyond its first TRANSFER_STAGE_MIN a ring grows only while all the rings of the
+ * connection stay within this: two channels at full speed, not max_channels of them. */
+#define TRANSFER_STAGE_BUDGET (8 * 1024 * 1024)
 
 struct transfer_stage {
 	uint8_t *buf;
@@ -49,9 +52,10 @@ stage_span(const struct transfer_stage *st)
 	return st->cap - st->head < st->len ? st->cap - st->head : st->len;
 }
 
-/* The free span at the tail of st, after growing it to hold want more bytes if it can. */
+/* The free span at the tail of st, after growing it to hold want more bytes if it can;
+ * *staged counts the bytes of all the connection's rings. */
 static size_t
-stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
+stage_space(struct transfer_stage *st, size_t want, uint8_t **p, size_t *staged)
 {
 	size_t cap = st->cap, first, tail;
 	uint8_t *buf;
@@ -59,8 +63,12 @@ stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
 	if (st->len + want > st->cap && st->cap < TRANSFER_STAGE_MAX) {
 		if (cap == 0)
 			cap = TRANSFER_STAGE_MIN;
-		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX)
+		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX &&
+		    *staged - st->cap + 2 * cap <= TRANSFER_STAGE_BUDGET)
 			cap *= 2;
+	}
+	if (cap != st->cap) {
+		*staged += cap - st->cap;
 		buf = xmalloc(cap);
 		first = stage_span(st);
 		if (st->len > 0) {
@@ -81,12 +89,12 @@ stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
 
 /* Copies as much of data as fits into st; how much that was. */
 static size_t
-stage_put(struct transfer_stage *st, const uint8_t *data, size_t len)
+stage_put(struct transfer_stage *st, const uint8_t *data, size_t len, size_t *staged)
 {
 	size_t used = 0, n;
 	uint8_t *p;
 
-	while (used < len && (n = stage_space(st, len - used, &p)) > 0) {
+	while (used < len && (n = stage_space(st, len - used, &p, staged)) > 0) {
 		if (n > len - used)
 			n = len - used;
 		memcpy(p, data + used, n);
@@ -202,6 +210,7 @@ transfer_free(struct relay *r)
 	if (r->rec != NULL && sftp_watch_end(r->transfer->watch) != 0)
 		error_f("%s: evidence of unclosed files could not be written", r->session->id);
 	sftp_watch_free(r->transfer->watch);
+	r->session->transfer_staged -= r->transfer->from_vendor.cap + r->transfer->from_target.cap;
 	free(r->transfer->from_vendor.buf);
 	free(r->transfer->from_target.buf);
 	free(r->transfer);
@@ -298,7 +307,7 @@ transfer_feed(
 		}
 	}
 	if (refill && st->len < TRANSFER_STAGE_MAX && (n = ssh_channel_poll(from, 0)) > 0 &&
-	    (room = stage_space(st, (size_t)n, &p)) > 0) {
+	    (room = stage_space(st, (size_t)n, &p, &r->session->transfer_staged)) > 0) {
 		n = ssh_channel_read_nonblocking(from, p, (uint32_t)room, 0);
 		if (n > 0) {
 			st->len += (size_t)n;
@@ -393,7 +402,8 @@ transfer_take(
 			return (int)len;
 		used = (size_t)took;
 	}
-	used += stage_put(st, (const uint8_t *)data + used, len - used);
+	used +=
+	    stage_put(st, (const uint8_t *)data + used, len - used, &r->session->transfer_staged);
 	/* Bytes left in libssh, or staged by a nested call, are moved by the next pump: this
 	 * callback may run inside another libssh call, after this poll round's pump. */
 	if (used < len || r->transfer->moving)

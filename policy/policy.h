@@ -88,6 +88,7 @@ struct gw_vendor {
 	size_t ncert_authorities;
 	char *revoked_certs; /* revocation list file, or NULL */
 	int max_sessions;    /* concurrent sessions of its persons, 0: unlimited */
+	int max_channels;    /* channels one connection may hold, 0: the global max_channels */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -135,6 +136,7 @@ struct gw_listen {
 };
 
 #define GW_WARN_MAX     8    /* warnings before a scheduled session end */
+#define GW_CHANNELS_MAX 100  /* bound on max_channels: each may buffer megabytes */
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
 /* max_startups = "start:rate:full": with start or more unauthenticated connections, a new
@@ -169,6 +171,7 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent sessions, 0: unlimited */
+	int max_channels;     /* channels one connection may hold (tunnels and sftp count) */
 	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
 	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	struct gw_startups max_startups;
