@@ -575,11 +575,35 @@ target_exit_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, int cor
 }
 
 /*
+ * The text on the stderr of the first started channel with window for it, and in its
+ * recording: relay_tell_all would wait up to 2 s for each channel whose window is full,
+ * which is what a vendor that does not read has.
+ */
+static void
+relay_tell_one(struct session *s, const char *text)
+{
+	char line[256];
+	struct relay *r;
+	uint32_t len;
+
+	snprintf(line, sizeof(line), "gatewayd: %s\r\n", text);
+	len = (uint32_t)strlen(line);
+	TAILQ_FOREACH (r, &s->relays, entry)
+		if (r->started && !r->close_sent && !r->vendor_closed &&
+		    ssh_channel_window_size(r->vendor) >= len) {
+			ssh_channel_write_stderr(r->vendor, line, len);
+			if (r->rec != NULL)
+				recorder_write_note(r->rec, text);
+			return;
+		}
+}
+
+/*
  * max_channels (the vendor's, else the gateway's) bounds what one connection holds: each
  * channel may buffer megabytes (docs/limits.md). Every channel counts, sftp included. One
  * more is refused: libssh answers OPEN_FAILURE "administratively prohibited" (0.10 has no
- * way to add text), so the vendor reads why on the channels it has, once. The audit log
- * gets the 1st, 10th, 100th... refusal, so a client looping on opens cannot fill it.
+ * way to add text), so the vendor reads why on a channel it has (one with room), once. The
+ * audit log gets the 1st, 10th, 100th... refusal: a client looping on opens cannot fill it.
  */
 static bool
 relay_channels_full(struct session *s)
@@ -595,7 +619,7 @@ relay_channels_full(struct session *s)
 	n = ++s->channels_refused;
 	snprintf(msg, sizeof(msg), "max_channels %d", max);
 	if (n == 1)
-		relay_tell_all(s, "a channel was refused: this connection has max_channels open");
+		relay_tell_one(s, "a channel was refused: this connection has max_channels open");
 	for (; n % 10 == 0; n /= 10)
 		;
 	if (n == 1)

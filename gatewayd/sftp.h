@@ -118,7 +118,9 @@ void sftp_watch_free(struct sftp_watch *w);
  * return the count taken and libssh keeps the rest; the relay must then offer it
  * again itself, as no new data may come).
  * Allowed packets are queued whole for the other side; a refused request is never
- * forwarded: the gateway queues the vendor a STATUS PERMISSION_DENIED with a message.
+ * forwarded: the gateway queues the vendor a STATUS (FAILURE for a write, else
+ * PERMISSION_DENIED) whose message, also in the SFTP_EV_DENIED event, says what was refused
+ * on which target and why.
  */
 ssize_t sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len);
 ssize_t sftp_watch_from_target(struct sftp_watch *w, const void *buf, size_t len);

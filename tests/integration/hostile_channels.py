@@ -2,7 +2,8 @@
 # hostile_channels.py: one connection opens as many SFTP channels as the gateway lets it
 # (--channels), and on each asks for a large file (--file) with many pipelined READs it never
 # reads the answers of: whatever the gateway buffers for a vendor that does not read.
-# Prints "opened N", "refused N (REASON)", then "ready" and holds the connection for --hold s.
+# Prints "opened N", "refused N (REASON)", "told TEXT" (the first channel's stderr after a
+# refusal), then "ready" and holds the connection for --hold s.
 import struct
 import time
 
@@ -58,6 +59,13 @@ for i in range(args.channels):
     opened.append(ch)
 hostile.say("opened", len(opened))
 hostile.say("refused", refused, "(%s)" % reason)
+told = b""
+deadline = time.monotonic() + (5.0 if refused and opened else 0.0)
+while opened and time.monotonic() < deadline and b"\n" not in told:
+    if opened[0].recv_stderr_ready():
+        told += opened[0].recv_stderr(4096)
+    time.sleep(0.05)
+hostile.say("told", told.decode(errors="replace").strip())
 hostile.say("ready")
 time.sleep(args.hold)
 t.close()

@@ -32,7 +32,12 @@ test_channels_capped_and_memory_bounded() {
 	h_log "  $(echo "$out" | tr '\n' ';') session process VmRSS ${rss} kB, VmHWM ${hwm} kB"
 	h_assert_contains "$out" "opened 10" "channels opened"
 	h_assert_contains "$out" "refused 6" "channels refused"
-	((hwm < RSS_BOUND_KB)) || h_fail "session process peaked at $hwm kB, bound $RSS_BOUND_KB kB"
+	# AddressSanitizer's shadow memory and quarantine make RSS meaningless there
+	if grep -q __asan_init "$H_GATEWAYD"; then
+		h_log "  sanitizer build: memory bound not checked"
+	else
+		((hwm < RSS_BOUND_KB)) || h_fail "session process peaked at $hwm kB, bound $RSS_BOUND_KB kB"
+	fi
 	h_wait_for 10 grep -q '"reason":"max_channels' "$GW_AUDIT" || h_fail "no channel_refused audit event"
 	kill %1 2>/dev/null
 	wait
@@ -41,10 +46,11 @@ test_channels_capped_and_memory_bounded() {
 # The vendor whose channel was refused reads why on the channels it has.
 test_refusal_told_to_vendor() {
 	local out
-	# an OpenSSH client multiplexing 11 sessions over one connection
 	out=$(h_hostile "$H_SRC/tests/integration/hostile_channels.py" --channels 11 --reads 0 \
 		--file "$F/big.bin" --hold 0 2>&1)
 	h_assert_contains "$out" "refused 1" "the 11th channel"
+	h_assert_contains "$out" "told gatewayd: a channel was refused: this connection has max_channels open" \
+		"what the vendor reads"
 }
 
 h_run test_channels_capped_and_memory_bounded test_refusal_told_to_vendor

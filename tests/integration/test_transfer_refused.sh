@@ -31,7 +31,8 @@ temps() { find "$1" -name '.*.gwtmp-*'; }
 temps_gone() { [[ -z $(temps "$1") ]]; }
 no_temp_left() { h_wait_for 10 temps_gone "$1" || h_fail "temporary files left: $(temps "$1")"; }
 
-# audit_refusal PATH: "REASON BYTES" of the last file_denied event about PATH, once there is one.
+# audit_refusal PATH: "REASON BYTES" of the last refused write to PATH (scp may also have its
+# setting of the size refused), once there is one.
 audit_refusal() {
 	python3 - "$GW_AUDIT" "$1" <<-'EOF'
 		import json, sys
@@ -41,7 +42,7 @@ audit_refusal() {
 		        e = json.loads(line)
 		    except ValueError:
 		        continue
-		    if e.get("event") == "file_denied" and e.get("path") == sys.argv[2]:
+		    if e.get("event") == "file_denied" and e.get("op") == "write" and e.get("path") == sys.argv[2]:
 		        last = "%s %s" % (e.get("reason"), e.get("bytes_written", "none"))
 		print(last)
 	EOF
