@@ -1004,6 +1004,56 @@ START_TEST(test_atomic_upload_without_posix_rename_keeps_old_file)
 }
 END_TEST
 
+START_TEST(test_hang_up_closes_and_removes_open_upload)
+{
+	struct harness *h = harness_new_atomic(0);
+	char *tmp, *path;
+	uint32_t id;
+
+	harness_start(h, "/home/alice");
+	tmp = atomic_open(h, "/home/alice/fw.bin", 0x1a);
+	ck_assert_int_eq(sftp_watch_abandon(h->w), 0);
+	harness_drain(h);
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 4); /* the gateway's own CLOSE */
+	ck_assert_str_eq(path, "H1");
+	free(path);
+	ck_assert(json_is_true(json_object_get(last_event(h), "unclosed")));
+	ck_assert_str_eq(ev_str(last_event(h), "path2"), tmp);
+	ck_assert(sftp_watch_uploads_closing(h->w));
+	target(h, pk_status(id, 0));
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 13); /* then REMOVE of the temporary */
+	ck_assert_str_eq(path, tmp);
+	target(h, pk_status(id, 0));
+	ck_assert(!sftp_watch_uploads_closing(h->w));
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-remove");
+	free(path), free(tmp);
+	harness_free(h);
+}
+END_TEST
+
+/* The sentence a refusal sends names op, path and target, with no control character. */
+START_TEST(test_refusal_message_names_path_and_target)
+{
+	struct harness *h;
+	const char *prefixes[] = { "/srv" };
+	struct sftp_policy pol = {
+		.upload = true, .path_prefixes = prefixes, .nprefixes = 1, .target = "plc-07"
+	};
+	char *msg;
+	size_t v;
+
+	h = harness_new_policy(&pol);
+	harness_start(h, "/home/alice");
+	v = h->to_vendor.len;
+	vendor(h, pk_path_req(17, 5, "/etc/pass\033]0;x\007wd"));
+	ck_assert_uint_eq(vendor_status(h, v, 5, &msg), 3);
+	ck_assert_str_eq(
+	    msg, "gatewayd: stat /etc/pass?]0;x?wd refused on plc-07: outside the allowed paths");
+	free(msg);
+	harness_free(h);
+}
+END_TEST
+
 START_TEST(test_stream_start_init_shape)
 {
 	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 6 };
@@ -1317,6 +1367,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_atomic_upload_with_gap_refused);
 	tcase_add_test(tc, test_append_and_plain_write_stay_in_place);
 	tcase_add_test(tc, test_atomic_upload_without_posix_rename_keeps_old_file);
+	tcase_add_test(tc, test_hang_up_closes_and_removes_open_upload);
+	tcase_add_test(tc, test_refusal_message_names_path_and_target);
 	tcase_add_test(tc, test_stream_start_init_shape);
 	tcase_add_test(tc, test_init_found_across_chunks);
 	tcase_add_test(tc, test_unknown_handle_refused);
