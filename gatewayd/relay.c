@@ -257,6 +257,8 @@ relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
 {
 	struct session *s = r->session;
 
+	if (r->notice != NULL)
+		return true; /* refused already: the rest is dropped until the channel closes */
 	if (!sftp_scan_init(&r->init_scan, data, n))
 		return false;
 	relay_refuse(r, "SFTP started inside a shell or command is not allowed; use scp or sftp");
@@ -927,7 +929,7 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 
 /* How long a vendor's hang-up may wait for the target to discard its unfinished uploads:
  * the target first works through the writes the vendor had in flight (a megabyte or more
- * from pscp; 1-3 s measured on a loaded 2-core machine). */
+ * from pscp), which takes milliseconds; the bound is for a target that stalls. */
 #define RELAY_SETTLE_MS 5000
 
 void
@@ -947,8 +949,8 @@ relay_settle_transfers(struct session *s)
 			if (r->transfer == NULL || r->target == NULL || r->target_closed ||
 			    r->transfer_failed)
 				continue;
-			r->vendor_closed =
-			    true; /* nobody to answer: the target's answers are dropped */
+			/* nobody to answer: the target's answers are dropped */
+			r->vendor_closed = true;
 			transfer_pump(r);
 			busy |= !transfer_idle_from_vendor(r);
 		}
