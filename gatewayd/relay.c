@@ -929,7 +929,7 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 
 /* How long a vendor's hang-up may wait for the target to discard its unfinished uploads:
  * the target first works through the writes the vendor had in flight (a megabyte or more
- * from pscp), which takes milliseconds; the bound is for a target that stalls. */
+ * from pscp; about a second measured). The bound is for a target that stalls. */
 #define RELAY_SETTLE_MS 5000
 
 void
