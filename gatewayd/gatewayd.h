@@ -74,6 +74,8 @@ struct relay {
 	} held[3];
 	bool writing; /* inside a channel write: data callbacks it runs must not forward */
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
+	bool sniffing;             /* exec: the vendor's first bytes tell whether it speaks SFTP */
+	unsigned init_scan;        /* shell and exec: partial match of an SFTP INIT in the input */
 	bool transfer_failed;      /* the inspector refused the stream: close */
 };
 TAILQ_HEAD(relay_list, relay);
@@ -153,6 +155,8 @@ struct session {
 	char end_reason[128];
 
 	struct recspace_watch disk; /* its recordings against the quota and the free space */
+	unsigned channels_refused;  /* past max_channels, on this connection */
+	size_t transfer_staged;     /* bytes of every file transfer's rings (transfer.c) */
 };
 
 /* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
@@ -223,6 +227,8 @@ void relay_close_all(struct session *s, const char *message, const char *reason)
 int relay_close_ungranted(struct session *s);
 /* A message on the stderr of every started channel, and a note in its recording. */
 int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
+/* The vendor hung up: file transfers discard the uploads it left open (bounded wait). */
+void relay_settle_transfers(struct session *s);
 void relay_free(struct relay *r);
 int relay_flush_recordings(struct session *s);
 /* When the oldest unflushed event was recorded; 0 when nothing waits. */

@@ -113,14 +113,16 @@ relay_refuse(struct relay *r, const char *msg)
 	return 0;
 }
 
-/* File transfer through exec would pass beside the SFTP inspector: refused, with the way
- * that works. (Legacy `scp -O` runs "scp -t|-f" on the target.) */
+/* The server modes of transfer tools whose protocol the gateway does not follow would move
+ * files past the inspector: refused, with the way that works. (Legacy `scp -O` runs
+ * "scp -t|-f" on the target, rsync "rsync --server".) SFTP is recognised by its content
+ * whatever command serves it (relay_sniff). */
 static bool
 relay_exec_is_transfer(const char *command)
 {
 	const char *p = command + strspn(command, " \t");
 
-	return strncmp(p, "scp ", 4) == 0 || strstr(command, "sftp-server") != NULL;
+	return strncmp(p, "scp ", 4) == 0 || strstr(command, "rsync --server") != NULL;
 }
 
 static const char *
@@ -164,7 +166,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		relay_refuse(r,
 		    kind == GW_CHAN_SHELL ? "interactive shell is not granted for this target"
 		        : kind == GW_CHAN_EXEC && (s->decision.channels & kind) != 0
-		        ? "legacy scp (-O) and sftp-server by exec are not allowed; use scp or sftp"
+		        ? "legacy scp (-O) and rsync are not allowed; use scp or sftp (SFTP)"
 		        : kind == GW_CHAN_EXEC ? "command execution is not granted for this target"
 		                               : "file transfer is not granted for this target");
 		session_audit(s, "channel_refused",
@@ -203,9 +205,68 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		    relay_kind_name(kind));
 		return 0;
 	}
+	r->sniffing = kind == GW_CHAN_EXEC;
 	r->started = true;
 	r->kind = kind;
 	return 0;
+}
+
+/*
+ * An exec channel whose first bytes from the vendor are an SFTP INIT speaks SFTP, whatever
+ * command serves it (`sftp -s /path/to/sftp-server`): it goes under the inspector and the
+ * file-transfer grant like the sftp subsystem, or is refused. Decided once, on the first
+ * SFTP_INIT_SHAPE bytes (fewer wait in libssh, until EOF); returns false while undecided.
+ */
+static bool
+relay_sniff(struct relay *r, const uint8_t *data, uint32_t len)
+{
+	struct session *s = r->session;
+	int shape;
+
+	if (!r->sniffing)
+		return true;
+	if ((shape = sftp_stream_starts_init(data, len)) == 0 && !r->vendor_eof)
+		return false;
+	r->sniffing = false;
+	if (shape != 1)
+		return true;
+	if ((s->decision.channels & (GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD)) == 0) {
+		relay_refuse(
+		    r, "file transfer is not granted for this target (the command speaks SFTP)");
+		session_audit(s, "channel_refused",
+		    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp by exec",
+		        "channel", (json_int_t)r->index));
+		return true;
+	}
+	if (recorder_write_note(r->rec, "the command speaks SFTP: inspected as a file transfer") !=
+	        0 ||
+	    transfer_start(r) != 0)
+		relay_fail(r, "file transfer inspection could not start");
+	return true;
+}
+
+/*
+ * Best effort on a shell (and on a command that did not start with SFTP): an SFTP INIT in
+ * the input means an SFTP server was started by hand (`exec sftp-server`). The channel is
+ * closed before the INIT reaches it. A shell can always move bytes (cat, base64); those
+ * are in the recording, but no SFTP session passes uninspected this way.
+ */
+static bool
+relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
+{
+	struct session *s = r->session;
+
+	if (r->notice != NULL)
+		return true; /* refused already: the rest is dropped until the channel closes */
+	if (!sftp_scan_init(&r->init_scan, data, n))
+		return false;
+	relay_refuse(r, "SFTP started inside a shell or command is not allowed; use scp or sftp");
+	if (r->rec != NULL)
+		recorder_write_note(r->rec, "SFTP INIT in the input: channel closed");
+	session_audit(s, "channel_refused",
+	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp in a shell",
+	        "channel", (json_int_t)r->index));
+	return true;
 }
 
 /* ---- vendor side ---- */
@@ -261,6 +322,8 @@ relay_forward(
 		n = len;
 	if (n == 0)
 		return 0;
+	if (to_target && relay_input_speaks_sftp(r, data, n))
+		return (int)n; /* taken, never forwarded: the channel closes */
 	if (to_target) {
 		rc = recorder_write_input(r->rec, data, n);
 		r->bytes_in += n;
@@ -315,6 +378,10 @@ vendor_data_cb(
 		return 0;
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
+	if (!relay_sniff(r, data, len))
+		return 0; /* libssh keeps them until more come */
+	if (r->notice != NULL)
+		return (int)len; /* refused: the channel closes */
 	if (r->transfer != NULL)
 		return transfer_from_vendor(r, data, len);
 	return relay_forward(r, r->target, data, len, true, 0);
@@ -471,12 +538,13 @@ target_data_cb(
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch;
-	if (r->vendor_closed || r->close_sent)
-		return (int)len;
 	if (r->session->closing)
 		return 0; /* the window left is for why the session ended */
+	/* a transfer reads on after the vendor left: the answers to its own clean-up */
 	if (r->transfer != NULL && !is_stderr)
 		return transfer_from_target(r, data, len);
+	if (r->vendor_closed || r->close_sent)
+		return (int)len;
 	return relay_forward(r, r->vendor, data, len, false, is_stderr);
 }
 
@@ -520,6 +588,53 @@ target_exit_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, int cor
 	(void)sess, (void)ch, (void)errmsg, (void)lang;
 }
 
+/*
+ * The text on the stderr of the first started channel with window for it, and in its
+ * recording: relay_tell_all would wait up to 2 s for each channel whose window is full,
+ * which is what a vendor that does not read has.
+ */
+static void
+relay_tell_one(struct session *s, const char *text)
+{
+	struct relay *r;
+
+	TAILQ_FOREACH (r, &s->relays, entry)
+		if (r->started && !r->vendor_closed && relay_tell(r, text))
+			return;
+}
+
+/*
+ * max_channels (the vendor's, else the gateway's) bounds what one connection holds: each
+ * channel may buffer megabytes (docs/limits.md). Every channel counts, sftp included. One
+ * more is refused: libssh answers OPEN_FAILURE "administratively prohibited" (0.10 has no
+ * way to add text), so the vendor reads why on a channel it has (one with room), once. The
+ * audit log gets the 1st, 10th, 100th... refusal: a client looping on opens cannot fill it.
+ */
+static bool
+relay_channels_full(struct session *s)
+{
+	int max = s->person != NULL && s->person->vendor->max_channels > 0
+	    ? s->person->vendor->max_channels
+	    : s->cfg->max_channels;
+	char msg[128];
+	unsigned n;
+
+	if (s->nrelays_open < (unsigned)max)
+		return false;
+	n = ++s->channels_refused;
+	snprintf(msg, sizeof(msg), "max_channels %d", max);
+	if (n == 1)
+		relay_tell_one(s, "a channel was refused: this connection has max_channels open");
+	for (; n % 10 == 0; n /= 10)
+		;
+	if (n == 1)
+		session_audit(s, "channel_refused",
+		    audit_pack("{s:s?, s:s, s:s, s:I}", "person",
+		        s->person != NULL ? s->person->id : NULL, "what", "channel", "reason", msg,
+		        "refused", (json_int_t)s->channels_refused));
+	return true;
+}
+
 ssh_channel
 relay_open(struct session *s)
 {
@@ -527,6 +642,8 @@ relay_open(struct session *s)
 
 	if (s->closing ||
 	    (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING))
+		return NULL;
+	if (relay_channels_full(s))
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
 	r->session = s;
@@ -696,7 +813,10 @@ relay_pump_one(struct relay *r)
 	}
 	if (!r->vendor_closed && !r->close_sent)
 		relay_drain(r, r->target, r->vendor, false, 1);
-	if (r->transfer == NULL && !r->target_closed && !r->vendor_eof_sent)
+	/* fewer bytes than an INIT before EOF: not SFTP, they go as they are */
+	if (r->sniffing && r->vendor_eof)
+		r->sniffing = false;
+	if (r->transfer == NULL && !r->sniffing && !r->target_closed && !r->vendor_eof_sent)
 		relay_drain(r, r->vendor, r->target, true, 0);
 
 	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&
@@ -728,8 +848,11 @@ relay_pump_one(struct relay *r)
 		relay_close_vendor(r);
 	}
 	/* Closing our end makes libssh refuse to read what it still buffers from the target:
-	 * after the target closed, only once all of that has gone to the vendor. */
-	if (r->vendor_closed || (r->target_closed && r->target_eof_sent))
+	 * after the target closed, only once all of that has gone to the vendor. After the
+	 * vendor closed, a transfer first discards the uploads it left open. */
+	if ((r->vendor_closed &&
+	        (r->transfer == NULL || r->transfer_failed || transfer_idle_from_vendor(r))) ||
+	    (r->target_closed && r->target_eof_sent))
 		relay_close_target(r);
 	r->done = r->vendor_closed && r->close_sent && r->target_close_sent;
 }
@@ -846,6 +969,42 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 		relay_close_vendor(r);
 		relay_close_target(r);
 		relay_finish(s, r);
+	}
+}
+
+/* How long a vendor's hang-up may wait for the target to discard its unfinished uploads:
+ * the target first works through the writes the vendor had in flight (a megabyte or more
+ * from pscp; about a second measured). The bound is for a target that stalls. */
+#define RELAY_SETTLE_MS 5000
+
+void
+relay_settle_transfers(struct session *s)
+{
+	struct timespec t0, now;
+	struct relay *r;
+	bool busy;
+
+	/* Polling the event includes the dead vendor socket, and libssh then fails every call
+	 * on the target too (ssh_channel_poll, ssh_channel_write): the vendor leaves it. */
+	ssh_event_remove_session(s->event, s->vendor);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		busy = false;
+		TAILQ_FOREACH (r, &s->relays, entry) {
+			if (r->transfer == NULL || r->target == NULL || r->target_closed ||
+			    r->transfer_failed)
+				continue;
+			/* nobody to answer: the target's answers are dropped */
+			r->vendor_closed = true;
+			transfer_pump(r);
+			busy |= !transfer_idle_from_vendor(r);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!busy || s->fatal || !ssh_is_connected(s->target) ||
+		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >
+		        RELAY_SETTLE_MS)
+			return;
+		ssh_event_dopoll(s->event, 50);
 	}
 }
 

@@ -782,6 +782,7 @@ session_loop(struct session *s)
 		}
 		if (session_gone(s->vendor)) {
 			snprintf(s->end_reason, sizeof(s->end_reason), "vendor disconnected");
+			relay_settle_transfers(s);
 			relay_close_all(s, NULL, s->end_reason);
 			return;
 		}

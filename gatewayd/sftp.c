@@ -5,6 +5,7 @@
 #include "gatewayd/sftp.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,19 @@
 #define SFTP_VERSION 3
 /* The id of the gateway's own request; no vendor request is taken while it is out. */
 #define HOME_REQUEST_ID 0xffffffffu
+/* What a refusal tells the vendor: a sentence naming the path, bounded. */
+#define SFTP_MESSAGE_MAX (SFTP_MAX_PATH + 256)
+/* Longest name a target directory entry can have (NAME_MAX on the usual file systems): the
+ * temporary name keeps at most this much of the vendor's name in front of its suffix. */
+#define TMP_BASE_MAX (255 - 24)
+
+/* An atomic upload's close, as the gateway carries it through on the vendor's CLOSE id. */
+enum upload_step {
+	STEP_NONE,
+	STEP_CLOSE,  /* the vendor's CLOSE of a temporary file is at the target */
+	STEP_RENAME, /* the gateway's rename of the temporary file over the vendor's name */
+	STEP_REMOVE, /* the gateway's removal of the temporary file (refused or failed) */
+};
 
 /* What a request needs from the grant. */
 enum need {
@@ -95,6 +109,10 @@ struct handle {
 	uint64_t hashed;     /* next offset the hash expects */
 	const char *no_hash; /* set once the content can no longer be hashed */
 	EVP_MD_CTX *md;
+	char *tmp, *final;   /* atomic upload: the name written, the name asked for (as sent) */
+	uint64_t whole;      /* atomic upload: bytes [0, whole) written, without a gap */
+	const char *refused; /* a write was refused: why; every later write is too */
+	char *refusal;       /* and the message; an atomic upload is then discarded */
 };
 
 /* A request forwarded and not yet answered, or one being decided. */
@@ -115,6 +133,10 @@ struct request {
 	bool reserves_handle; /* OPEN/OPENDIR: counted in nreserved until answered */
 	bool has_event;       /* report kind when the target answers */
 	enum sftp_event_kind kind;
+	enum upload_step step; /* an atomic upload's close under way */
+	char *tmp, *final;     /* OPEN or its close: as in struct handle */
+	char *refusal;
+	const uint8_t *attrs_at; /* OPEN: its attributes in the packet being decided */
 };
 
 struct framer {
@@ -137,10 +159,12 @@ struct sftp_watch {
 	struct framer from_vendor, from_target;
 	struct queue to_target, to_vendor;
 	bool init_seen, version_seen;
-	bool holding; /* vendor input waits for the home directory */
+	bool holding;      /* vendor input waits for the home directory */
+	bool posix_rename; /* the target offers posix-rename@openssh.com */
 	char *home;
-	struct handle *handles; /* SFTP_MAX_HANDLES */
-	unsigned nreserved;     /* handles used plus opens awaiting an answer */
+	char message[SFTP_MESSAGE_MAX]; /* the last refusal's sentence (request_message) */
+	struct handle *handles;         /* SFTP_MAX_HANDLES */
+	unsigned nreserved;             /* handles used plus opens awaiting an answer */
 	unsigned next_file;
 	struct request *reqs; /* SFTP_MAX_REQUESTS */
 	size_t reqs_top;      /* slots at and above are free: scans stop there */
@@ -445,7 +469,11 @@ handle_release(struct sftp_watch *w, int slot)
 
 	free(h->path);
 	EVP_MD_CTX_free(h->md);
-	h->path = NULL;
+	free(h->tmp);
+	free(h->final);
+	free(h->refusal);
+	h->path = h->tmp = h->final = h->refusal = NULL;
+	h->refused = NULL;
 	h->md = NULL;
 	h->used = false;
 	h->gen++;
@@ -470,6 +498,9 @@ handle_report_close(struct sftp_watch *w, int slot, uint32_t id, bool unclosed)
 		.bytes_read = h->bytes_read,
 		.bytes_written = h->bytes_written,
 		.unclosed = unclosed,
+		.reason = h->refusal,
+		/* a temporary file the channel's end left on the target is named in the evidence */
+		.path2 = unclosed ? h->tmp : NULL,
 	};
 	unsigned int mdlen = 0;
 
@@ -485,6 +516,9 @@ request_clear(struct request *r)
 {
 	free(r->path);
 	free(r->path2);
+	free(r->tmp);
+	free(r->final);
+	free(r->refusal);
 	memset(r, 0, sizeof(*r));
 	r->slot = -1;
 }
@@ -517,33 +551,143 @@ event_from_request(struct sftp_event *ev, const struct request *r, enum sftp_eve
 	ev->size = r->attrs.size;
 }
 
-/* Refuses r: reported, answered to the vendor, never forwarded. */
-static int
-request_deny(struct sftp_watch *w, struct request *r, uint32_t code, const char *reason)
+/* Queues an SFTP string: length, then bytes. */
+static void
+queue_string(struct queue *q, const void *p, size_t n)
 {
-	static const char lang[] = "en";
+	uint8_t len[4];
+
+	put_u32(len, (uint32_t)n);
+	queue_put(q, len, sizeof(len));
+	queue_put(q, p, n);
+}
+
+/* Queues the vendor a STATUS answering id, with text (may be empty) as its message. */
+static void
+queue_status(struct sftp_watch *w, uint32_t id, uint32_t code, const char *text)
+{
+	size_t mlen = strlen(text);
+	uint8_t hdr[13];
+
+	put_u32(hdr, (uint32_t)(1 + 4 + 4 + 4 + mlen + 4 + 2));
+	hdr[4] = FXP_STATUS;
+	put_u32(hdr + 5, id);
+	put_u32(hdr + 9, code);
+	queue_put(&w->to_vendor, hdr, sizeof(hdr));
+	queue_string(&w->to_vendor, text, mlen);
+	queue_string(&w->to_vendor, "en", 2);
+}
+
+/* Queues the target the gateway's own request: type, id, [extension name], a, [b]. */
+static void
+queue_request(
+    struct sftp_watch *w, uint8_t type, uint32_t id, const char *ext, const char *a, const char *b)
+{
+	uint8_t hdr[9];
+	size_t n = 1 + 4 + 4 + strlen(a);
+
+	if (ext != NULL)
+		n += 4 + strlen(ext);
+	if (b != NULL)
+		n += 4 + strlen(b);
+	put_u32(hdr, (uint32_t)n);
+	hdr[4] = type;
+	put_u32(hdr + 5, id);
+	queue_put(&w->to_target, hdr, sizeof(hdr));
+	if (ext != NULL)
+		queue_string(&w->to_target, ext, strlen(ext));
+	queue_string(&w->to_target, a, strlen(a));
+	if (b != NULL)
+		queue_string(&w->to_target, b, strlen(b));
+}
+
+/* The one refusal a vendor most needs to understand: the file is bigger than allowed. */
+static const char reason_too_large[] = "write beyond the maximum file size";
+/* A write past a gap would leave zeros where the old file had content (a resumed upload
+ * by offset): the temporary file would not be what the vendor meant to put in place. */
+static const char reason_gap[] = "write leaves a gap: resumed uploads are not possible";
+
+/* n bytes as the owner most likely wrote them in the config: "5 MB", "1500 bytes". */
+static void
+size_text(char *buf, size_t len, uint64_t n)
+{
+	static const struct {
+		uint64_t unit;
+		const char *name;
+	} units[] = { { 1000000000000ull, "TB" }, { 1000000000, "GB" }, { 1000000, "MB" },
+		{ 1000, "kB" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (n >= units[i].unit && n % units[i].unit == 0) {
+			snprintf(buf, len, "%llu %s", (unsigned long long)(n / units[i].unit),
+			    units[i].name);
+			return;
+		}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+}
+
+/* The sentence a refusal sends the vendor, in w->message: what was refused, on which
+ * target, why. Control characters of the vendor's path become '?': it reaches a terminal. */
+static const char *
+request_message(struct sftp_watch *w, const struct request *r, const char *reason)
+{
+	const char *target = w->pol.target != NULL ? w->pol.target : "the target";
+	const char *name = r->path != NULL ? strrchr(r->path, '/') : NULL;
+	char size[32];
+	char *p;
+
+	if (reason == reason_too_large) {
+		name = name != NULL && name[1] != '\0' ? name + 1
+		    : r->path != NULL                  ? r->path
+		                                       : "the file";
+		size_text(size, sizeof(size), w->pol.max_file_size);
+		snprintf(w->message, sizeof(w->message),
+		    "upload refused: %s is larger than max_file_size %s for %s", name, size,
+		    target);
+	} else {
+		snprintf(w->message, sizeof(w->message), "%s%s%s refused on %s: %s",
+		    r->op != NULL ? r->op : "request", r->path != NULL ? " " : "",
+		    r->path != NULL ? r->path : "", target, reason);
+	}
+	for (p = w->message; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return w->message;
+}
+
+/*
+ * Refuses r: reported, answered to the vendor with a STATUS whose message says why (a
+ * refused write is a FAILURE, anything else PERMISSION_DENIED), never forwarded. Once a
+ * write to a handle is refused, every later write to it is too (the upload is lost
+ * anyway), answered the same but reported only once.
+ */
+static int
+request_deny(struct sftp_watch *w, struct request *r, const char *reason)
+{
+	struct handle *h = r->slot >= 0 && !w->handles[r->slot].dir ? &w->handles[r->slot] : NULL;
+	bool write = h != NULL && r->type == FXP_WRITE;
 	struct sftp_event ev;
-	char msg[160];
-	uint8_t hdr[17];
-	size_t mlen;
+	const char *msg = request_message(w, r, reason);
+	char *text;
 
 	event_from_request(&ev, r, SFTP_EV_DENIED);
 	ev.reason = reason;
-	if (watch_emit(w, &ev) == -1)
+	ev.message = msg;
+	if (h != NULL) {
+		ev.file = h->file;
+		ev.bytes_written = h->bytes_written;
+	}
+	/* a repeat is answered below but was reported already */
+	if (!(write && h->refused != NULL) && watch_emit(w, &ev) == -1)
 		return -1;
-	mlen = (size_t)snprintf(msg, sizeof(msg), "gatewayd: %s", reason);
-	if (mlen >= sizeof(msg))
-		mlen = sizeof(msg) - 1;
-	put_u32(hdr, 1 + 4 + 4 + 4 + mlen + 4 + (sizeof(lang) - 1));
-	hdr[4] = FXP_STATUS;
-	put_u32(hdr + 5, r->id);
-	put_u32(hdr + 9, code);
-	put_u32(hdr + 13, mlen);
-	queue_put(&w->to_vendor, hdr, sizeof(hdr));
-	queue_put(&w->to_vendor, msg, mlen);
-	put_u32(hdr, sizeof(lang) - 1);
-	queue_put(&w->to_vendor, hdr, 4);
-	queue_put(&w->to_vendor, lang, sizeof(lang) - 1);
+	if (write && h->refused == NULL) {
+		h->refused = reason;
+		h->refusal = xstrdup(msg);
+	}
+	xasprintf(&text, "gatewayd: %s", msg);
+	queue_status(w, r->id, write ? FX_FAILURE : FX_PERMISSION_DENIED, text);
+	free(text);
 	return 0;
 }
 
@@ -593,14 +737,45 @@ size_refused(const struct sftp_watch *w, const struct attrs *a)
 	return NULL;
 }
 
+/*
+ * The temporary name an atomic upload of raw (the path as the vendor sent it, checked)
+ * writes: ".NAME.gwtmp-XXXXXXXX" in the same directory, so the rename stays on one file
+ * system and the dot keeps it out of a plain ls. Left unset when raw names no file.
+ */
+static void
+upload_name_temp(struct request *r, const uint8_t *raw, size_t n)
+{
+	size_t dlen = n, blen;
+	uint8_t rnd[4];
+
+	while (dlen > 0 && raw[dlen - 1] != '/')
+		dlen--;
+	blen = n - dlen;
+	if (blen == 0 || (blen == 1 && raw[dlen] == '.') ||
+	    (blen == 2 && raw[dlen] == '.' && raw[dlen + 1] == '.'))
+		return;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return; /* without a name nobody can guess, the upload goes in place */
+	xasprintf(&r->tmp, "%.*s.%.*s.gwtmp-%02x%02x%02x%02x", (int)dlen, (const char *)raw,
+	    (int)(blen < TMP_BASE_MAX ? blen : TMP_BASE_MAX), (const char *)raw + dlen, rnd[0],
+	    rnd[1], rnd[2], rnd[3]);
+	r->final = xstrndup((const char *)raw, n);
+}
+
 static int
 decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
 {
+	struct cursor raw = *c;
+	const uint8_t *name;
+	size_t nlen;
 	bool reads, writes;
 
 	r->op = "open";
 	if (request_path(w, c, &r->path, false, true, deny) == -1 ||
-	    cursor_u32(c, &r->pflags) == -1 || cursor_attrs(c, &r->attrs) == -1)
+	    cursor_u32(c, &r->pflags) == -1)
+		return -1;
+	r->attrs_at = c->p;
+	if (cursor_attrs(c, &r->attrs) == -1)
 		return -1;
 	reads = (r->pflags & FXF_READ) != 0;
 	writes = (r->pflags & (FXF_WRITE | FXF_APPEND | FXF_CREAT | FXF_TRUNC | FXF_EXCL)) != 0;
@@ -609,6 +784,13 @@ decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const cha
 		*deny = "append refused with a maximum file size";
 	if (*deny == NULL)
 		*deny = size_refused(w, &r->attrs);
+	/* A file written whole: truncated, or created (OpenSSH's scp opens WRITE|CREAT and
+	 * sets the size at the end). Appending, or writing into a file that must exist,
+	 * edits that file in place. */
+	if (*deny == NULL && w->pol.atomic_uploads && (r->pflags & FXF_WRITE) &&
+	    (r->pflags & (FXF_TRUNC | FXF_CREAT)) && !(r->pflags & FXF_APPEND) &&
+	    cursor_string(&raw, &name, &nlen) == 0)
+		upload_name_temp(r, name, nlen);
 	r->reserves_handle = true;
 	r->has_event = true;
 	r->kind = SFTP_EV_OPEN;
@@ -639,18 +821,27 @@ decide_io(struct sftp_watch *w, struct cursor *c, struct request *r, const char 
 		*deny = "handle not open for reading";
 	else if (write && !(h->pflags & FXF_WRITE))
 		*deny = "handle not open for writing";
+	else if (write && h->refused != NULL)
+		*deny = h->refused;
 	else if (write && w->pol.max_file_size != 0 &&
 	    (r->offset > w->pol.max_file_size || n > w->pol.max_file_size - r->offset))
-		*deny = "write beyond the maximum file size";
-	else if (write && need_refused(w, r->need) == NULL)
+		*deny = reason_too_large;
+	else if (write && h->tmp != NULL && r->offset > h->whole)
+		*deny = reason_gap;
+	else if (write && need_refused(w, r->need) == NULL) {
 		/* counted when forwarded: the content is never kept for the answer */
 		handle_account(h, true, r->offset, data, n);
+		if (r->offset + n > h->whole)
+			h->whole = r->offset + n;
+	}
 	return 0;
 }
 
 static int
 decide_close(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
 {
+	struct handle *h;
+
 	r->op = "close";
 	r->need = NEED_LIST;
 	if (request_handle(w, c, r, deny) == -1)
@@ -658,8 +849,17 @@ decide_close(struct sftp_watch *w, struct cursor *c, struct request *r, const ch
 	if (*deny != NULL || need_refused(w, r->need) != NULL)
 		return 0;
 	/* the target forgets the handle whatever it answers, so does the gateway now */
-	if (!w->handles[r->slot].dir && handle_report_close(w, r->slot, r->id, false) == -1)
+	h = &w->handles[r->slot];
+	if (!h->dir && handle_report_close(w, r->slot, r->id, false) == -1)
 		return -2;
+	if (h->tmp != NULL) {
+		/* the answer waits for the rename (or the removal) of the temporary file */
+		r->step = STEP_CLOSE;
+		r->tmp = h->tmp;
+		r->final = h->final;
+		r->refusal = h->refusal;
+		h->tmp = h->final = h->refusal = NULL;
+	}
 	handle_release(w, r->slot);
 	r->slot = -1;
 	return 0;
@@ -907,6 +1107,35 @@ request_slot(struct sftp_watch *w)
 	return NULL;
 }
 
+/*
+ * Queues r, an OPEN for an atomic upload, with the temporary name instead of the vendor's
+ * and CREAT|EXCL added, so the gateway never writes into a file it did not create. false
+ * (r back to a plain open) when the rewritten packet would pass the size bound.
+ */
+static bool
+upload_open_temp(struct sftp_watch *w, struct request *r, const uint8_t *end)
+{
+	size_t tlen = strlen(r->tmp), alen = (size_t)(end - r->attrs_at);
+	size_t plen = 1 + 4 + 4 + tlen + 4 + alen;
+	uint8_t hdr[9];
+
+	if (plen > SFTP_MAX_PACKET) {
+		free(r->tmp);
+		free(r->final);
+		r->tmp = r->final = NULL;
+		return false;
+	}
+	put_u32(hdr, (uint32_t)plen);
+	hdr[4] = FXP_OPEN;
+	put_u32(hdr + 5, r->id);
+	queue_put(&w->to_target, hdr, sizeof(hdr));
+	queue_string(&w->to_target, r->tmp, tlen);
+	put_u32(hdr, r->pflags | FXF_CREAT | FXF_EXCL);
+	queue_put(&w->to_target, hdr, 4);
+	queue_put(&w->to_target, r->attrs_at, alen);
+	return true;
+}
+
 /* One whole packet from the vendor. */
 static int
 vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
@@ -937,9 +1166,10 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 		return watch_fail(w, "sftp request table inconsistent");
 	rc = request_decide(w, &c, &r, &deny);
 	if (rc == 0 && deny != NULL)
-		rc = request_deny(w, &r, FX_PERMISSION_DENIED, deny);
+		rc = request_deny(w, &r, deny);
 	else if (rc == 0) {
-		queue_put(&w->to_target, pkt, len);
+		if (r.type != FXP_OPEN || r.tmp == NULL || !upload_open_temp(w, &r, pkt + len))
+			queue_put(&w->to_target, pkt, len);
 		if (r.reserves_handle)
 			w->nreserved++;
 		r.used = true;
@@ -1009,6 +1239,8 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 			return watch_fail(w, "malformed sftp VERSION");
 		}
 		rule = ext_rule_find(name, nlen);
+		if (rule != NULL && strcmp(rule->name, "posix-rename@openssh.com") == 0)
+			w->posix_rename = true;
 		if (rule == NULL ? !w->pol.allow_unknown_extensions : rule->args == EXT_REFUSED)
 			continue;
 		for (i = start; i < len - c.left; i++)
@@ -1056,7 +1288,10 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 			h->len = n;
 			h->pflags = r->pflags;
 			h->path = r->path != NULL ? xstrdup(r->path) : NULL;
-			h->bytes_read = h->bytes_written = h->hashed = 0;
+			h->tmp = r->tmp;
+			h->final = r->final;
+			r->tmp = r->final = NULL;
+			h->bytes_read = h->bytes_written = h->hashed = h->whole = 0;
 			h->no_hash = NULL;
 			if (!h->dir &&
 			    ((h->md = EVP_MD_CTX_new()) == NULL ||
@@ -1097,6 +1332,87 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 	return watch_emit(w, &ev);
 }
 
+/* Reports the gateway's own rename or removal of an atomic upload's temporary file. */
+static int
+upload_report(struct sftp_watch *w, const struct request *r, enum sftp_event_kind kind, int status,
+    const char *why)
+{
+	struct sftp_event ev = {
+		.kind = kind,
+		.id = r->id,
+		.op = r->op,
+		.path = r->tmp,
+		.path2 = kind == SFTP_EV_RENAME ? r->final : NULL,
+		.status = status,
+		.reason = why,
+		/* the vendor learns why a close failed that no refusal explained */
+		.message = kind == SFTP_EV_REMOVE ? r->refusal : NULL,
+	};
+
+	return watch_emit(w, &ev);
+}
+
+static int
+upload_send_remove(struct sftp_watch *w, struct request *r)
+{
+	r->step = STEP_REMOVE;
+	r->op = "remove";
+	queue_request(w, FXP_REMOVE, r->id, NULL, r->tmp, NULL);
+	return 1;
+}
+
+/*
+ * The next step of an atomic upload's close, now that the target answered r (status: its
+ * STATUS code, -1 for any other answer): 1 when r goes on as the gateway's next request on
+ * the same id, 0 when the vendor's CLOSE was answered, -1 when evidence failed. A file
+ * whose write was refused, or that the target could not close or rename, is removed and
+ * the close fails with the reason.
+ */
+static int
+upload_step(struct sftp_watch *w, struct request *r, int status)
+{
+	bool ok = status == FX_OK;
+	char *text;
+
+	switch (r->step) {
+	case STEP_NONE:
+		break;
+	case STEP_CLOSE:
+		if (!ok && r->refusal == NULL)
+			r->refusal = xstrdup("upload failed: the target could not close the file");
+		if (r->refusal != NULL)
+			return upload_send_remove(w, r);
+		r->step = STEP_RENAME;
+		/* posix-rename replaces the old file in one step; a plain RENAME never
+		 * replaces one on OpenSSH (it fails), so the old file survives either way */
+		r->op = w->posix_rename ? "posix-rename@openssh.com" : "rename";
+		queue_request(w, w->posix_rename ? FXP_EXTENDED : FXP_RENAME, r->id,
+		    w->posix_rename ? r->op : NULL, r->tmp, r->final);
+		return 1;
+	case STEP_RENAME:
+		if (upload_report(w, r, SFTP_EV_RENAME, status, "upload complete: put in place") ==
+		    -1)
+			return -1;
+		if (ok) {
+			queue_status(w, r->id, FX_OK, "");
+			return 0;
+		}
+		r->refusal = xstrdup(w->posix_rename
+		        ? "upload failed: the target could not rename the file into place"
+		        : "upload failed: the target cannot replace a file in one step "
+		          "(no posix-rename@openssh.com): remove the old file first");
+		return upload_send_remove(w, r);
+	case STEP_REMOVE:
+		if (upload_report(w, r, SFTP_EV_REMOVE, status, "upload discarded") == -1)
+			return -1;
+		xasprintf(&text, "gatewayd: %s", r->refusal);
+		queue_status(w, r->id, FX_FAILURE, text);
+		free(text);
+		return 0;
+	}
+	return watch_fail(w, "sftp upload step inconsistent");
+}
+
 /* One whole packet from the target. */
 static int
 target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
@@ -1119,10 +1435,16 @@ target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	if ((r = request_find(w, id)) == NULL)
 		return watch_fail(w, "sftp answer to no request");
 	rc = target_answer(w, r, type, &c);
-	if (r->internal)
+	if (r->internal) {
 		w->holding = false; /* home known, or relative paths stay refused */
-	else if (rc == 0)
+	} else if (rc == 0 && r->step != STEP_NONE) {
+		rc = upload_step(
+		    w, r, type == FXP_STATUS && len >= 13 ? (int)peek_u32(pkt + 9) : -1);
+		if (rc == 1)
+			return 0; /* r goes on as the gateway's next request */
+	} else if (rc == 0) {
 		queue_put(&w->to_vendor, pkt, len);
+	}
 	request_clear(r);
 	w->nreqs--;
 	while (w->reqs_top > 0 && !w->reqs[w->reqs_top - 1].used)
@@ -1278,6 +1600,59 @@ sftp_watch_new(const struct sftp_policy *pol, sftp_event_fn cb, void *arg)
 	return w;
 }
 
+/* Ids of the gateway's own CLOSE of an abandoned upload, one per handle slot. */
+#define ABANDON_REQUEST_ID 0xfffe0000u
+
+int
+sftp_watch_abandon(struct sftp_watch *w)
+{
+	struct request *r;
+	struct handle *h;
+	uint8_t hdr[9];
+	int i;
+
+	for (i = 0; i < SFTP_MAX_HANDLES; i++) {
+		h = &w->handles[i];
+		/* with the request table full the temporary file stays, named in the evidence */
+		if (!h->used || h->tmp == NULL || request_find(w, ABANDON_REQUEST_ID + i) != NULL ||
+		    (r = request_slot(w)) == NULL)
+			continue;
+		if (handle_report_close(w, i, 0, true) == -1)
+			return -1;
+		request_clear(r);
+		r->used = true;
+		w->nreqs++;
+		r->id = ABANDON_REQUEST_ID + (uint32_t)i;
+		r->type = FXP_CLOSE;
+		r->op = "close";
+		r->step = STEP_CLOSE;
+		r->tmp = h->tmp;
+		r->final = h->final;
+		r->refusal = h->refusal != NULL
+		    ? h->refusal
+		    : xstrdup("upload abandoned: the channel ended before the file was closed");
+		h->tmp = h->final = h->refusal = NULL;
+		put_u32(hdr, (uint32_t)(1 + 4 + 4 + h->len));
+		hdr[4] = FXP_CLOSE;
+		put_u32(hdr + 5, r->id);
+		queue_put(&w->to_target, hdr, sizeof(hdr));
+		queue_string(&w->to_target, h->bytes, h->len);
+		handle_release(w, i);
+	}
+	return 0;
+}
+
+bool
+sftp_watch_uploads_closing(const struct sftp_watch *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->reqs_top; i++)
+		if (w->reqs[i].used && w->reqs[i].step != STEP_NONE)
+			return true;
+	return false;
+}
+
 int
 sftp_watch_end(struct sftp_watch *w)
 {
@@ -1316,6 +1691,41 @@ sftp_watch_free(struct sftp_watch *w)
 	free(w->to_vendor.buf);
 	free(w->home);
 	free(w);
+}
+
+int
+sftp_stream_starts_init(const uint8_t *p, size_t n)
+{
+	uint32_t len;
+
+	/* the length of an INIT is below 1 KiB: its top bytes are 0, 0, at most 3 */
+	if ((n > 0 && p[0] != 0) || (n > 1 && p[1] != 0) || (n > 2 && p[2] > 3))
+		return -1;
+	if (n < SFTP_INIT_SHAPE)
+		return 0;
+	len = peek_u32(p);
+	return len >= 5 && p[4] == FXP_INIT ? 1 : -1;
+}
+
+bool
+sftp_scan_init(unsigned *state, const uint8_t *p, size_t n)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, FXP_INIT, 0, 0, 0, SFTP_VERSION };
+	/* KMP: how much of init is still matched when byte i+1 fails after i+1 matched */
+	static const uint8_t back[] = { 0, 1, 2, 0, 0, 1, 2, 3, 0 };
+	unsigned st = *state;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		while (st > 0 && init[st] != p[i])
+			st = back[st - 1];
+		if (init[st] == p[i] && ++st == sizeof(init)) {
+			*state = 0;
+			return true;
+		}
+	}
+	*state = st;
+	return false;
 }
 
 static const char *const event_names[] = {
@@ -1430,6 +1840,9 @@ sftp_event_to_json(const struct sftp_event *ev)
 	}
 	if (ev->has_size)
 		json_object_set_new(o, "size", json_integer((json_int_t)ev->size));
+	if (ev->kind == SFTP_EV_DENIED && ev->file != 0)
+		json_object_set_new(
+		    o, "bytes_written", json_integer((json_int_t)ev->bytes_written));
 	if (ev->kind == SFTP_EV_CLOSE) {
 		json_object_set_new(o, "bytes_read", json_integer((json_int_t)ev->bytes_read));
 		json_object_set_new(

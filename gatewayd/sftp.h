@@ -32,7 +32,13 @@
  * until the answer is in; if the target will not say, relative paths are refused.
  * max_file_size: writes (and truncates) past it are refused; 0: unlimited.
  * allow_unknown_extensions: forward extended requests this module does not know
- * (needs upload and download too, as they may do anything). Copied by sftp_watch_new.
+ * (needs upload and download too, as they may do anything). atomic_uploads: a file
+ * opened for writing with truncation is written under a temporary name in the same
+ * directory (".NAME.gwtmp-XXXXXXXX", created exclusively) and renamed over NAME when the
+ * vendor closes it cleanly; after a refused write it is removed and the close fails, so
+ * no half file ever carries the vendor's name. The gateway's rename and remove reuse the
+ * id of the vendor's CLOSE, whose answer waits for them. target: named in the messages
+ * refusals send the vendor. Copied by sftp_watch_new (target is not: it must outlive w).
  */
 struct sftp_policy {
 	bool upload;
@@ -41,6 +47,8 @@ struct sftp_policy {
 	size_t nprefixes;
 	uint64_t max_file_size;
 	bool allow_unknown_extensions;
+	bool atomic_uploads;
+	const char *target;
 };
 
 enum sftp_event_kind {
@@ -68,7 +76,8 @@ struct sftp_event {
 	                       * unknown extension for SFTP_EV_EXTENSION */
 	const char *path2;
 	int status;            /* SSH_FX_* the target answered; -1 when not answered */
-	const char *reason;    /* SFTP_EV_DENIED: why */
+	const char *reason;    /* SFTP_EV_DENIED: why; a gateway rename/remove: what for */
+	const char *message;   /* SFTP_EV_DENIED: the sentence the vendor is sent */
 	unsigned file;         /* gateway's number of the handle (1, 2, ...); 0: none */
 	const uint8_t *handle; /* the target's handle bytes */
 	size_t handle_len;
@@ -77,7 +86,7 @@ struct sftp_event {
 	uint32_t mode;
 	bool has_size; /* setstat: size given */
 	uint64_t size;
-	/* SFTP_EV_CLOSE */
+	/* SFTP_EV_CLOSE; bytes_written also for a refused write */
 	uint64_t bytes_read, bytes_written;
 	bool has_sha256; /* every byte moved once, in order from offset 0 */
 	uint8_t sha256[32];
@@ -109,7 +118,9 @@ void sftp_watch_free(struct sftp_watch *w);
  * return the count taken and libssh keeps the rest; the relay must then offer it
  * again itself, as no new data may come).
  * Allowed packets are queued whole for the other side; a refused request is never
- * forwarded: the gateway queues the vendor a STATUS PERMISSION_DENIED with a message.
+ * forwarded: the gateway queues the vendor a STATUS (FAILURE for a write, else
+ * PERMISSION_DENIED) whose message, also in the SFTP_EV_DENIED event, says what was refused
+ * on which target and why.
  */
 ssize_t sftp_watch_from_vendor(struct sftp_watch *w, const void *buf, size_t len);
 ssize_t sftp_watch_from_target(struct sftp_watch *w, const void *buf, size_t len);
@@ -124,11 +135,30 @@ void sftp_watch_consume_to_target(struct sftp_watch *w, size_t n);
 size_t sftp_watch_pending_to_vendor(const struct sftp_watch *w, const uint8_t **p);
 void sftp_watch_consume_to_vendor(struct sftp_watch *w, size_t n);
 
+/* The vendor is gone (EOF or close): each atomic upload still open is reported unclosed,
+ * closed and its temporary file removed by the gateway's own requests, whose answers it
+ * consumes. Returns 0, or -1 when a callback failed. */
+int sftp_watch_abandon(struct sftp_watch *w);
+/* True while an atomic upload's close, rename or removal waits for the target. */
+bool sftp_watch_uploads_closing(const struct sftp_watch *w);
+
 /* The channel ended: reports SFTP_EV_CLOSE (unclosed) for each file still open.
  * Returns 0, or -1 when a callback failed. */
 int sftp_watch_end(struct sftp_watch *w);
 /* Why the last feed failed; a static string, never input. */
 const char *sftp_watch_error(const struct sftp_watch *w);
+
+/*
+ * SFTP spoken through another door (a command, a shell): recognised by its content.
+ * sftp_stream_starts_init: whether the first bytes of a stream are an INIT packet (any
+ * version, up to 1 KiB of extensions): 1 yes, 0 not known yet (too few bytes), -1 no.
+ * sftp_scan_init: follows a stream in any chunks for the INIT that OpenSSH, PuTTY and
+ * WinSCP send (version 3, no extensions); *state (0 at the start) carries a partial match
+ * from one call to the next; true once the bytes so far contain one.
+ */
+#define SFTP_INIT_SHAPE 5 /* bytes sftp_stream_starts_init needs to decide */
+int sftp_stream_starts_init(const uint8_t *p, size_t n);
+bool sftp_scan_init(unsigned *state, const uint8_t *p, size_t n);
 
 /* The event as {"time": "...Z", "event": "sftp-open", "op": ..., "path": ...}; new
  * reference. Paths that are not UTF-8 are given as "path_hex". */

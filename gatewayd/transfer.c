@@ -19,6 +19,9 @@
  */
 #define TRANSFER_STAGE_MIN 65536
 #define TRANSFER_STAGE_MAX (4 * 1024 * 1024)
+/* Beyond its first TRANSFER_STAGE_MIN a ring grows only while all the rings of the
+ * connection stay within this: two channels at full speed, not max_channels of them. */
+#define TRANSFER_STAGE_BUDGET (8 * 1024 * 1024)
 
 struct transfer_stage {
 	uint8_t *buf;
@@ -27,11 +30,19 @@ struct transfer_stage {
 	size_t len;
 };
 
+/* Refusal messages waiting for room on the vendor's stderr; more are dropped (each is
+ * also in the recording and the audit log). */
+#define TRANSFER_SAY_MAX 2048
+
 struct transfer {
 	struct sftp_watch *watch;
 	bool moving; /* inside transfer_move: a nested data callback only stages */
 	struct transfer_stage from_vendor;
 	struct transfer_stage from_target;
+	char say[TRANSFER_SAY_MAX]; /* lines for the vendor's stderr */
+	size_t say_len;
+	uint32_t said_hash; /* of the last line queued: a repeat is not said twice */
+	bool abandoned;     /* the vendor is gone: its open uploads were discarded */
 };
 
 /* The bytes waiting from the head on, up to the ring's end. */
@@ -41,9 +52,10 @@ stage_span(const struct transfer_stage *st)
 	return st->cap - st->head < st->len ? st->cap - st->head : st->len;
 }
 
-/* The free span at the tail of st, after growing it to hold want more bytes if it can. */
+/* The free span at the tail of st, after growing it to hold want more bytes if it can;
+ * *staged counts the bytes of all the connection's rings. */
 static size_t
-stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
+stage_space(struct transfer_stage *st, size_t want, uint8_t **p, size_t *staged)
 {
 	size_t cap = st->cap, first, tail;
 	uint8_t *buf;
@@ -51,8 +63,12 @@ stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
 	if (st->len + want > st->cap && st->cap < TRANSFER_STAGE_MAX) {
 		if (cap == 0)
 			cap = TRANSFER_STAGE_MIN;
-		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX)
+		while (cap < st->len + want && cap < TRANSFER_STAGE_MAX &&
+		    *staged - st->cap + 2 * cap <= TRANSFER_STAGE_BUDGET)
 			cap *= 2;
+	}
+	if (cap != st->cap) {
+		*staged += cap - st->cap;
 		buf = xmalloc(cap);
 		first = stage_span(st);
 		if (st->len > 0) {
@@ -73,12 +89,12 @@ stage_space(struct transfer_stage *st, size_t want, uint8_t **p)
 
 /* Copies as much of data as fits into st; how much that was. */
 static size_t
-stage_put(struct transfer_stage *st, const uint8_t *data, size_t len)
+stage_put(struct transfer_stage *st, const uint8_t *data, size_t len, size_t *staged)
 {
 	size_t used = 0, n;
 	uint8_t *p;
 
-	while (used < len && (n = stage_space(st, len - used, &p)) > 0) {
+	while (used < len && (n = stage_space(st, len - used, &p, staged)) > 0) {
 		if (n > len - used)
 			n = len - used;
 		memcpy(p, data + used, n);
@@ -95,6 +111,31 @@ stage_consume(struct transfer_stage *st, size_t n)
 	st->len -= n;
 	if (st->len == 0)
 		st->head = 0;
+}
+
+/*
+ * A refusal's sentence goes to the vendor's stderr: stock scp, sftp and pscp print the
+ * SFTP channel's stderr (through ssh) but not an SFTP status message, and without it the
+ * vendor would read a bare "Permission denied" or nothing at all.
+ */
+static void
+transfer_say(struct relay *r, const char *message)
+{
+	struct transfer *t = r->transfer;
+	uint32_t hash = 2166136261u; /* FNV-1a */
+	const char *p;
+	int n;
+
+	for (p = message; *p != '\0'; p++)
+		hash = (hash ^ (uint8_t)*p) * 16777619u;
+	if (hash == t->said_hash)
+		return;
+	t->said_hash = hash;
+	n = snprintf(t->say + t->say_len, sizeof(t->say) - t->say_len, "gatewayd: %s\n", message);
+	if (n < 0 || (size_t)n >= sizeof(t->say) - t->say_len)
+		t->say[t->say_len] = '\0'; /* no room: dropped whole */
+	else
+		t->say_len += (size_t)n;
 }
 
 static bool
@@ -117,6 +158,8 @@ transfer_event_cb(const struct sftp_event *ev, void *arg)
 		json_decref(j);
 		return -1;
 	}
+	if (ev->message != NULL)
+		transfer_say(r, ev->message);
 	rc = recorder_write_note(r->rec, text);
 	free(text);
 	if (rc == 0 && transfer_audited(ev->kind)) {
@@ -139,6 +182,8 @@ transfer_start(struct relay *r)
 	struct sftp_policy pol = {
 		.upload = (s->decision.channels & GW_CHAN_UPLOAD) != 0,
 		.download = (s->decision.channels & GW_CHAN_DOWNLOAD) != 0,
+		.atomic_uploads = true,
+		.target = s->target_cfg->name,
 	};
 	struct transfer *t;
 
@@ -165,6 +210,7 @@ transfer_free(struct relay *r)
 	if (r->rec != NULL && sftp_watch_end(r->transfer->watch) != 0)
 		error_f("%s: evidence of unclosed files could not be written", r->session->id);
 	sftp_watch_free(r->transfer->watch);
+	r->session->transfer_staged -= r->transfer->from_vendor.cap + r->transfer->from_target.cap;
 	free(r->transfer->from_vendor.buf);
 	free(r->transfer->from_target.buf);
 	free(r->transfer);
@@ -177,6 +223,24 @@ transfer_fail(struct relay *r, const char *why)
 	snprintf(r->end_reason, sizeof(r->end_reason), "file transfer channel closed: %.80s", why);
 	error_f("%s: channel %u: %s", r->session->id, r->index, r->end_reason);
 	r->transfer_failed = true;
+}
+
+/* Sends the vendor what transfer_say queued, as far as the window allows. */
+static bool
+transfer_drain_say(struct relay *r)
+{
+	struct transfer *t = r->transfer;
+	uint32_t room = ssh_channel_window_size(r->vendor);
+	int wr;
+
+	if (t->say_len == 0 || room == 0)
+		return false;
+	if ((wr = ssh_channel_write_stderr(
+	         r->vendor, t->say, (uint32_t)(t->say_len < room ? t->say_len : room))) <= 0)
+		return false;
+	memmove(t->say, t->say + wr, t->say_len - (size_t)wr);
+	t->say_len -= (size_t)wr;
+	return true;
 }
 
 /* Writes what the queue holds to ch, as far as ch's window allows. */
@@ -243,7 +307,7 @@ transfer_feed(
 		}
 	}
 	if (refill && st->len < TRANSFER_STAGE_MAX && (n = ssh_channel_poll(from, 0)) > 0 &&
-	    (room = stage_space(st, (size_t)n, &p)) > 0) {
+	    (room = stage_space(st, (size_t)n, &p, &r->session->transfer_staged)) > 0) {
 		n = ssh_channel_read_nonblocking(from, p, (uint32_t)room, 0);
 		if (n > 0) {
 			st->len += (size_t)n;
@@ -251,6 +315,33 @@ transfer_feed(
 		}
 	}
 	return progress;
+}
+
+static void
+transfer_drop_to_vendor(struct relay *r)
+{
+	const uint8_t *p;
+
+	sftp_watch_consume_to_vendor(
+	    r->transfer->watch, sftp_watch_pending_to_vendor(r->transfer->watch, &p));
+	r->transfer->say_len = 0;
+}
+
+/*
+ * Once the vendor has sent EOF or closed and all its bytes are inspected, uploads it left
+ * open are discarded (their temporary files removed) before the target channel ends.
+ */
+static void
+transfer_abandon(struct relay *r)
+{
+	struct transfer *t = r->transfer;
+
+	if (t->abandoned || !(r->vendor_eof || r->vendor_closed) || t->from_vendor.len > 0 ||
+	    (!r->vendor_closed && ssh_channel_poll(r->vendor, 0) > 0))
+		return;
+	t->abandoned = true;
+	if (sftp_watch_abandon(t->watch) != 0)
+		transfer_fail(r, sftp_watch_error(t->watch));
 }
 
 /* ssh_channel_write may poll, and so run data callbacks of the other session while a
@@ -270,8 +361,14 @@ transfer_move(struct relay *r, bool refill)
 			break;
 		if (!r->target_closed)
 			progress |= transfer_drain_queue(r, r->target, true);
-		if (!r->close_sent && !r->vendor_closed)
+		/* a refusal's reason goes ahead of the answer that makes the client give up */
+		if (!r->close_sent && !r->vendor_closed) {
+			progress |= transfer_drain_say(r);
 			progress |= transfer_drain_queue(r, r->vendor, false);
+		} else {
+			/* nobody reads answers now: dropped, so the target's keep coming */
+			transfer_drop_to_vendor(r);
+		}
 		progress |= transfer_feed(r, r->vendor, &t->from_vendor, true, refill);
 		progress |= transfer_feed(r, r->target, &t->from_target, false, refill);
 	} while (progress);
@@ -282,6 +379,10 @@ void
 transfer_pump(struct relay *r)
 {
 	transfer_move(r, true);
+	if (!r->transfer_failed && !r->session->fatal && !r->target_closed) {
+		transfer_abandon(r);
+		transfer_move(r, true);
+	}
 }
 
 /* Data callbacks: with nothing staged, the inspector reads straight from libssh's buffer
@@ -301,7 +402,8 @@ transfer_take(
 			return (int)len;
 		used = (size_t)took;
 	}
-	used += stage_put(st, (const uint8_t *)data + used, len - used);
+	used +=
+	    stage_put(st, (const uint8_t *)data + used, len - used, &r->session->transfer_staged);
 	/* Bytes left in libssh, or staged by a nested call, are moved by the next pump: this
 	 * callback may run inside another libssh call, after this poll round's pump. */
 	if (used < len || r->transfer->moving)
@@ -328,7 +430,8 @@ transfer_idle_from_vendor(const struct relay *r)
 	const uint8_t *p;
 
 	return r->transfer->from_vendor.len == 0 &&
-	    sftp_watch_pending_to_target(r->transfer->watch, &p) == 0;
+	    sftp_watch_pending_to_target(r->transfer->watch, &p) == 0 &&
+	    !sftp_watch_uploads_closing(r->transfer->watch);
 }
 
 bool
@@ -336,6 +439,6 @@ transfer_idle_from_target(const struct relay *r)
 {
 	const uint8_t *p;
 
-	return r->transfer->from_target.len == 0 &&
+	return r->transfer->from_target.len == 0 && r->transfer->say_len == 0 &&
 	    sftp_watch_pending_to_vendor(r->transfer->watch, &p) == 0;
 }

@@ -488,7 +488,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 {
 	static const char *const known[] = { "id", "name", "enabled", "expires", "persons",
 		"windows", "idle_timeout", "auth_methods", "cert_authorities", "revoked_certs",
-		"max_sessions", "max_recording_bytes", NULL };
+		"max_sessions", "max_recording_bytes", "max_channels", NULL };
 	const config_setting_t *list, *pg;
 	int i, n;
 
@@ -499,6 +499,7 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	v->idle_timeout = loader_int(ld, g, "idle_timeout", -1, 0, 31 * 86400);
 	v->max_sessions = loader_int(ld, g, "max_sessions", 0, 0, 1000000);
 	v->max_recording_bytes = loader_bytes(ld, g, "max_recording_bytes", -1);
+	v->max_channels = loader_int(ld, g, "max_channels", 0, 1, GW_CHANNELS_MAX);
 	loader_time(ld, g, "expires", &v->expires);
 	loader_windows(ld, g, &v->windows);
 	loader_auth_methods(ld, g, &v->auth_methods);
@@ -996,7 +997,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		"per_source", NULL };
+		"per_source", "max_channels", NULL };
 	struct loader ld = { .path = path };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1039,6 +1040,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->login_grace_time = loader_int(&ld, root, "login_grace_time", 60, 1, 3600);
 	cfg->max_auth_tries = loader_int(&ld, root, "max_auth_tries", 6, 1, 100);
 	cfg->max_sessions = loader_int(&ld, root, "max_sessions", 0, 0, 1000000);
+	cfg->max_channels = loader_int(&ld, root, "max_channels", 10, 1, GW_CHANNELS_MAX);
 	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_control(&ld, root, cfg);

@@ -91,6 +91,7 @@ struct gw_vendor {
 
 	/* Recorded bytes per session; -1: the global max_recording_bytes, 0: unlimited. */
 	long long max_recording_bytes;
+	int max_channels; /* channels one connection may hold, 0: the global max_channels */
 };
 
 /* An OT host reached with the gateway's own credentials. */
@@ -138,6 +139,7 @@ struct gw_listen {
 };
 
 #define GW_WARN_MAX     8    /* warnings before a scheduled session end */
+#define GW_CHANNELS_MAX 100  /* bound on max_channels: each may buffer megabytes */
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
@@ -190,6 +192,7 @@ struct gw_config {
 	int login_grace_time; /* seconds */
 	int max_auth_tries;
 	int max_sessions;     /* concurrent sessions, 0: unlimited */
+	int max_channels;     /* channels one connection may hold (tunnels and sftp count) */
 	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
 	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	struct gw_startups max_startups;

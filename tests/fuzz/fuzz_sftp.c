@@ -1,7 +1,10 @@
 /* fuzz_sftp.c: libFuzzer harness for the sftp inspection module; not in the default
  * build. Input: a policy byte, then records (direction byte, 16-bit length, bytes)
  * fed to the vendor or target side after a scripted INIT/VERSION/home exchange.
- * Checks that everything queued either way is whole, bounded packets.
+ * Checks that everything queued either way is whole, bounded packets (atomic uploads'
+ * rewritten OPENs and the gateway's own renames and removals included), that the INIT
+ * scanner fed the input in pieces finds what memmem finds in the whole, and
+ * that the INIT-shape test of a stream's start never changes its mind as bytes come.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
  *     tests/fuzz/fuzz_sftp.c gatewayd/sftp.c common/xmalloc.c -ljansson -lcrypto -o fuzz_sftp
  *   ./fuzz_sftp tests/fuzz/corpus/sftp */
@@ -69,6 +72,35 @@ fuzz_feed(struct sftp_watch *w, bool vendor, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The scanner, fed the input in pieces cut at each record's length byte, agrees with
+ * memmem on the whole; the start-shape answer, once given, holds for longer prefixes. */
+static void
+fuzz_init_detectors(const uint8_t *p, size_t n)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 3 };
+	unsigned state = 0;
+	bool found = false;
+	size_t off = 0, piece;
+	int first = 0, now;
+
+	while (off < n && !found) {
+		piece = 1 + p[off] % 17;
+		if (piece > n - off)
+			piece = n - off;
+		found = sftp_scan_init(&state, p + off, piece);
+		off += piece;
+	}
+	/* found: the INIT ends at off; not found: off is n */
+	if (found != (memmem(p, off, init, sizeof(init)) != NULL))
+		abort();
+	for (off = 0; off <= n && off <= 16; off++) {
+		now = sftp_stream_starts_init(p, off);
+		if (first != 0 && now != first)
+			abort();
+		first = now;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,6 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		7, '/', 'h', 'o', 'm', 'e', '/', 'v', 0, 0, 0, 0, 0, 0, 0, 0 };
 	struct sftp_policy pol = { 0 };
 	struct sftp_watch *w;
+	uint8_t policy;
 	size_t n;
 
 	if (size < 1)
@@ -89,6 +122,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pol.nprefixes = data[0] & 4 ? 2 : 0;
 	pol.max_file_size = data[0] & 8 ? 4096 : 0;
 	pol.allow_unknown_extensions = data[0] & 16;
+	pol.atomic_uploads = data[0] & 64;
+	pol.target = "plc-07";
+	fuzz_init_detectors(data + 1, size - 1);
+	policy = data[0];
 	w = sftp_watch_new(&pol, fuzz_event, NULL);
 	data++;
 	size--;
@@ -105,6 +142,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		data += 3 + n;
 		size -= 3 + n;
+	}
+	/* the vendor hangs up: open uploads are discarded by the gateway's own requests */
+	if (policy & 128) {
+		sftp_watch_abandon(w);
+		fuzz_drain(w, true);
+		fuzz_drain(w, false);
 	}
 	sftp_watch_end(w);
 	sftp_watch_free(w);

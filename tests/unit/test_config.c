@@ -328,6 +328,12 @@ START_TEST(test_per_source_exempt_not_an_address_reported)
 }
 END_TEST
 
+START_TEST(test_max_channels_range_reported)
+{
+	expect_error("bad_max_channels.conf", "\"max_channels\" must be between 1 and 100");
+}
+END_TEST
+
 START_TEST(test_unknown_lockout_key_reported)
 {
 	expect_error("bad_lockout_key.conf", "unknown setting \"duraton\"");
@@ -374,6 +380,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_unknown_lockout_key_reported);
 	tcase_add_test(tc, test_per_source_cap_not_below_max_startups_reported);
 	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);
+	tcase_add_test(tc, test_max_channels_range_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -232,9 +232,18 @@ harness_event(const struct sftp_event *ev, void *arg)
 }
 
 static struct harness *
-harness_new(bool upload, bool download, const char **prefixes, size_t nprefixes, uint64_t max_size)
+harness_new_policy(const struct sftp_policy *pol)
 {
 	struct harness *h = calloc(1, sizeof(*h));
+
+	h->events = json_array();
+	ck_assert_ptr_nonnull(h->w = sftp_watch_new(pol, harness_event, h));
+	return h;
+}
+
+static struct harness *
+harness_new(bool upload, bool download, const char **prefixes, size_t nprefixes, uint64_t max_size)
+{
 	struct sftp_policy pol = {
 		.upload = upload,
 		.download = download,
@@ -243,9 +252,22 @@ harness_new(bool upload, bool download, const char **prefixes, size_t nprefixes,
 		.max_file_size = max_size,
 	};
 
-	h->events = json_array();
-	ck_assert_ptr_nonnull(h->w = sftp_watch_new(&pol, harness_event, h));
-	return h;
+	return harness_new_policy(&pol);
+}
+
+/* Uploads and downloads granted, uploads atomic, on target plc-07. */
+static struct harness *
+harness_new_atomic(uint64_t max_size)
+{
+	struct sftp_policy pol = {
+		.upload = true,
+		.download = true,
+		.max_file_size = max_size,
+		.atomic_uploads = true,
+		.target = "plc-07",
+	};
+
+	return harness_new_policy(&pol);
 }
 
 static void
@@ -762,9 +784,306 @@ START_TEST(test_write_beyond_max_size_refused)
 	t = h->to_target.len;
 	v = h->to_vendor.len;
 	vendor(h, pk_write(4, "H1", 10, "x", 1));
-	assert_refused(h, t, v, 4, 3);
+	assert_refused(h, t, v, 4, 4);
 	ck_assert_str_eq(ev_str(last_event(h), "reason"), "write beyond the maximum file size");
 	harness_free(h);
+}
+END_TEST
+
+/* The string at *off in a packet, as a C string (test sizes only). */
+static char *
+pk_get_str(const uint8_t *p, size_t *off)
+{
+	uint32_t n = get_u32(p + *off);
+	char *s = strndup((const char *)p + *off + 4, n);
+
+	*off += 4 + n;
+	return s;
+}
+
+/* The status code and message of the STATUS for id at vendor offset v. */
+static uint32_t
+vendor_status(struct harness *h, size_t v, uint32_t id, char **msg)
+{
+	const uint8_t *s = h->to_vendor.b + v;
+	size_t off = 13;
+
+	ck_assert_uint_ge(h->to_vendor.len - v, 17);
+	ck_assert_uint_eq(s[4], 101);
+	ck_assert_uint_eq(get_u32(s + 5), id);
+	*msg = pk_get_str(s, &off);
+	return get_u32(s + 9);
+}
+
+/* Opens path for an atomic upload (answered with handle H1); returns the temporary name
+ * the target was asked to create. */
+static char *
+atomic_open(struct harness *h, const char *path, uint32_t pflags)
+{
+	size_t t = h->to_target.len, off = 9;
+	char *tmp;
+
+	vendor(h, pk_open(2, path, pflags));
+	ck_assert_uint_eq(h->to_target.b[t + 4], 3);
+	tmp = pk_get_str(h->to_target.b + t, &off);
+	/* CREAT|EXCL added: the gateway never writes into a file it did not create */
+	ck_assert_uint_eq(get_u32(h->to_target.b + t + off), pflags | 0x28);
+	target(h, pk_handle(2, "H1"));
+	return tmp;
+}
+
+/* Where the last packet queued to the target starts. */
+static size_t
+last_to_target_at(struct harness *h)
+{
+	size_t p = 0, last = 0;
+
+	while (p < h->to_target.len) {
+		last = p;
+		p += 4 + get_u32(h->to_target.b + p);
+	}
+	return last;
+}
+
+/* The last packet queued to the target: its type, id and first string. */
+static uint8_t
+last_to_target(struct harness *h, uint32_t *id, char **str)
+{
+	size_t last = last_to_target_at(h), off = 9;
+
+	*id = get_u32(h->to_target.b + last + 5);
+	*str = pk_get_str(h->to_target.b + last, &off);
+	return h->to_target.b[last + 4];
+}
+
+START_TEST(test_atomic_upload_renamed_into_place_on_close)
+{
+	struct harness *h = harness_new_atomic(0);
+	char *tmp, *ext, *a, *b, *msg;
+	size_t v, last, off;
+	uint32_t id;
+
+	harness_start(h, "/home/alice");
+	tmp = atomic_open(h, "/home/alice/fw.bin", 0x1a);
+	ck_assert_msg(strncmp(tmp, "/home/alice/.fw.bin.gwtmp-", 26) == 0, "temp %s", tmp);
+	vendor(h, pk_write(3, "H1", 0, "abc", 3));
+	target(h, pk_status(3, 0));
+	v = h->to_vendor.len;
+	vendor(h, pk_handle_req(4, 4, "H1"));
+	target(h, pk_status(4, 0));
+	/* the vendor's CLOSE answer waits; the target is asked to rename, on the same id */
+	ck_assert_uint_eq(h->to_vendor.len, v);
+	ck_assert_uint_eq(last_to_target(h, &id, &ext), 200);
+	ck_assert_uint_eq(id, 4);
+	last = last_to_target_at(h);
+	off = 9 + 4 + strlen(ext);
+	a = pk_get_str(h->to_target.b + last, &off);
+	b = pk_get_str(h->to_target.b + last, &off);
+	ck_assert_str_eq(ext, "posix-rename@openssh.com");
+	ck_assert_str_eq(a, tmp);
+	ck_assert_str_eq(b, "/home/alice/fw.bin");
+	target(h, pk_status(4, 0));
+	ck_assert_uint_eq(vendor_status(h, v, 4, &msg), 0);
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-rename");
+	ck_assert_str_eq(ev_str(last_event(h), "status"), "ok");
+	free(tmp), free(a), free(b), free(ext), free(msg);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_atomic_upload_too_large_removed_and_close_fails)
+{
+	struct harness *h = harness_new_atomic(5000000);
+	static char big[200000];
+	char *tmp, *msg, *path;
+	size_t v;
+	uint32_t id, i;
+
+	harness_start(h, "/home/alice");
+	tmp = atomic_open(h, "/home/alice/fw.bin", 0x0a); /* scp: WRITE|CREAT */
+	for (i = 0; i < 25; i++) {
+		vendor(h, pk_write(10 + i, "H1", i * sizeof(big), big, sizeof(big)));
+		target(h, pk_status(10 + i, 0));
+	}
+	v = h->to_vendor.len;
+	vendor(h, pk_write(5, "H1", 5000000, big, 1));
+	ck_assert_uint_eq(vendor_status(h, v, 5, &msg), 4);
+	ck_assert_str_eq(
+	    msg, "gatewayd: upload refused: fw.bin is larger than max_file_size 5 MB for plc-07");
+	free(msg);
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-denied");
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(last_event(h), "bytes_written")), 5000000);
+	/* a later write below the limit is refused too, and not reported again */
+	v = h->to_vendor.len;
+	vendor(h, pk_write(6, "H1", 0, big, 10));
+	ck_assert_uint_eq(vendor_status(h, v, 6, &msg), 4);
+	free(msg);
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-denied");
+	ck_assert_uint_eq(json_array_size(h->events), 2); /* open, denied, no repeat */
+	vendor(h, pk_handle_req(4, 7, "H1"));
+	target(h, pk_status(7, 0));
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 13); /* REMOVE of the temporary file */
+	ck_assert_uint_eq(id, 7);
+	ck_assert_str_eq(path, tmp);
+	v = h->to_vendor.len;
+	target(h, pk_status(7, 0));
+	ck_assert_uint_eq(vendor_status(h, v, 7, &msg), 4);
+	ck_assert_str_eq(
+	    msg, "gatewayd: upload refused: fw.bin is larger than max_file_size 5 MB for plc-07");
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-remove");
+	free(msg), free(path), free(tmp);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_atomic_upload_with_gap_refused)
+{
+	struct harness *h = harness_new_atomic(0);
+	char *tmp, *msg;
+	size_t v;
+
+	harness_start(h, "/home/alice");
+	tmp = atomic_open(h, "fw.bin", 0x1a);
+	ck_assert_msg(strncmp(tmp, ".fw.bin.gwtmp-", 14) == 0, "temp %s", tmp);
+	v = h->to_vendor.len;
+	vendor(h, pk_write(3, "H1", 4096, "x", 1));
+	ck_assert_uint_eq(vendor_status(h, v, 3, &msg), 4);
+	ck_assert_ptr_nonnull(strstr(msg, "resumed uploads are not possible"));
+	free(msg), free(tmp);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_append_and_plain_write_stay_in_place)
+{
+	struct harness *h = harness_new_atomic(0);
+	size_t t, off = 9;
+	char *path;
+
+	harness_start(h, "/home/alice");
+	t = h->to_target.len;
+	vendor(h, pk_open(2, "/home/alice/log", 0x06)); /* WRITE|APPEND */
+	path = pk_get_str(h->to_target.b + t, &off);
+	ck_assert_str_eq(path, "/home/alice/log");
+	free(path);
+	t = h->to_target.len;
+	off = 9;
+	vendor(h, pk_open(3, "/home/alice/cfg", 0x02)); /* WRITE into an existing file */
+	path = pk_get_str(h->to_target.b + t, &off);
+	ck_assert_str_eq(path, "/home/alice/cfg");
+	free(path);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_atomic_upload_without_posix_rename_keeps_old_file)
+{
+	struct harness *h = harness_new_atomic(0);
+	char *tmp, *msg, *path;
+	size_t v;
+	uint32_t id;
+
+	vendor(h, pk_init());
+	target(h, pk_version(NULL, NULL));
+	target(h, pk_name(HOME_ID, "/home/alice"));
+	tmp = atomic_open(h, "/home/alice/fw.bin", 0x1a);
+	vendor(h, pk_handle_req(4, 4, "H1"));
+	target(h, pk_status(4, 0));
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 18); /* plain RENAME */
+	free(path);
+	target(h, pk_status(4, 4)); /* OpenSSH's RENAME never replaces a file */
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 13);
+	ck_assert_str_eq(path, tmp);
+	v = h->to_vendor.len;
+	target(h, pk_status(4, 0));
+	ck_assert_uint_eq(vendor_status(h, v, 4, &msg), 4);
+	ck_assert_ptr_nonnull(strstr(msg, "remove the old file first"));
+	free(msg), free(path), free(tmp);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_hang_up_closes_and_removes_open_upload)
+{
+	struct harness *h = harness_new_atomic(0);
+	char *tmp, *path;
+	uint32_t id;
+
+	harness_start(h, "/home/alice");
+	tmp = atomic_open(h, "/home/alice/fw.bin", 0x1a);
+	ck_assert_int_eq(sftp_watch_abandon(h->w), 0);
+	harness_drain(h);
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 4); /* the gateway's own CLOSE */
+	ck_assert_str_eq(path, "H1");
+	free(path);
+	ck_assert(json_is_true(json_object_get(last_event(h), "unclosed")));
+	ck_assert_str_eq(ev_str(last_event(h), "path2"), tmp);
+	ck_assert(sftp_watch_uploads_closing(h->w));
+	target(h, pk_status(id, 0));
+	ck_assert_uint_eq(last_to_target(h, &id, &path), 13); /* then REMOVE of the temporary */
+	ck_assert_str_eq(path, tmp);
+	target(h, pk_status(id, 0));
+	ck_assert(!sftp_watch_uploads_closing(h->w));
+	ck_assert_str_eq(ev_str(last_event(h), "event"), "sftp-remove");
+	free(path), free(tmp);
+	harness_free(h);
+}
+END_TEST
+
+/* The sentence a refusal sends names op, path and target, with no control character. */
+START_TEST(test_refusal_message_names_path_and_target)
+{
+	struct harness *h;
+	const char *prefixes[] = { "/srv" };
+	struct sftp_policy pol = {
+		.upload = true, .path_prefixes = prefixes, .nprefixes = 1, .target = "plc-07"
+	};
+	char *msg;
+	size_t v;
+
+	h = harness_new_policy(&pol);
+	harness_start(h, "/home/alice");
+	v = h->to_vendor.len;
+	vendor(h, pk_path_req(17, 5, "/etc/pass\033]0;x\007wd"));
+	ck_assert_uint_eq(vendor_status(h, v, 5, &msg), 3);
+	ck_assert_str_eq(
+	    msg, "gatewayd: stat /etc/pass?]0;x?wd refused on plc-07: outside the allowed paths");
+	free(msg);
+	harness_free(h);
+}
+END_TEST
+
+START_TEST(test_stream_start_init_shape)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 6 };
+	static const uint8_t text[] = "ls -l\n";
+	static const uint8_t binary[] = { 0, 0, 0, 5, 2 };
+
+	ck_assert_int_eq(sftp_stream_starts_init(init, 0), 0);
+	ck_assert_int_eq(sftp_stream_starts_init(init, 4), 0);
+	ck_assert_int_eq(sftp_stream_starts_init(init, SFTP_INIT_SHAPE), 1);
+	ck_assert_int_eq(sftp_stream_starts_init(text, 1), -1);
+	ck_assert_int_eq(sftp_stream_starts_init(binary, sizeof(binary)), -1);
+}
+END_TEST
+
+START_TEST(test_init_found_across_chunks)
+{
+	static const uint8_t stream[] = { 'e', 'x', 'e', 'c', '\n', 0, 0, 0, 0, 0, 0, 5, 1, 0, 0, 0,
+		3, 'x' };
+	unsigned state = 0;
+	size_t i;
+
+	/* one byte at a time, the INIT after a run of zeros that partly matches it */
+	for (i = 0; i < 16; i++)
+		ck_assert(!sftp_scan_init(&state, stream + i, 1));
+	ck_assert(sftp_scan_init(&state, stream + 16, 1));
+	state = 0;
+	ck_assert(!sftp_scan_init(&state, stream, 10));
+	ck_assert(sftp_scan_init(&state, stream + 10, sizeof(stream) - 10));
+	state = 0;
+	ck_assert(!sftp_scan_init(&state, (const uint8_t *)"plain text", 10));
 }
 END_TEST
 
@@ -1043,6 +1362,15 @@ unit_suite(void)
 	tcase_add_test(tc, test_unknown_extension_refused);
 	tcase_add_test(tc, test_rename_reported_with_status);
 	tcase_add_test(tc, test_write_beyond_max_size_refused);
+	tcase_add_test(tc, test_atomic_upload_renamed_into_place_on_close);
+	tcase_add_test(tc, test_atomic_upload_too_large_removed_and_close_fails);
+	tcase_add_test(tc, test_atomic_upload_with_gap_refused);
+	tcase_add_test(tc, test_append_and_plain_write_stay_in_place);
+	tcase_add_test(tc, test_atomic_upload_without_posix_rename_keeps_old_file);
+	tcase_add_test(tc, test_hang_up_closes_and_removes_open_upload);
+	tcase_add_test(tc, test_refusal_message_names_path_and_target);
+	tcase_add_test(tc, test_stream_start_init_shape);
+	tcase_add_test(tc, test_init_found_across_chunks);
 	tcase_add_test(tc, test_unknown_handle_refused);
 	tcase_add_test(tc, test_too_many_handles_refused);
 	tcase_add_test(tc, test_oversized_packet_ends_stream);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Caps on what one connection may hold (issue 13, item 3): a connection may have at most
+# max_channels channels (default 10; a vendor may have its own), more are refused; a vendor
+# that opens SFTP channels and never reads the answers to its READs cannot make its session
+# process hold more than the documented bound (docs/limits.md: 64 MiB at 10 channels).
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+sshd_start plc-07 || exit 1
+GW_ALLOW="shell exec upload download" gw_policy_default
+gw_start || exit 1
+F=$H_DIR/files
+mkdir -p -m 0755 "$F"
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$F/big.bin"
+RSS_BOUND_KB=$((64 * 1024))
+
+# session_pid: the per-connection process (the listener's only child).
+session_pid() { pgrep -P "$(h_pid gatewayd)" | head -1; }
+vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+test_channels_capped_and_memory_bounded() {
+	local out pid rss hwm i deadline
+	h_hostile "$H_SRC/tests/integration/hostile_channels.py" --channels 16 --file "$F/big.bin" \
+		--hold 40 >"$H_DIR/hostile.out" 2>&1 &
+	h_wait_for 40 grep -q '^ready' "$H_DIR/hostile.out" || h_fail "the attack did not start: $(cat "$H_DIR/hostile.out")"
+	out=$(cat "$H_DIR/hostile.out")
+	pid=$(session_pid)
+	[[ -n $pid ]] || h_fail "no session process"
+	# the buffers fill within seconds; watch the high-water mark settle
+	deadline=$((SECONDS + 8))
+	while ((SECONDS < deadline)); do sleep 0.5; done
+	rss=$(vm "$pid" VmRSS)
+	hwm=$(vm "$pid" VmHWM)
+	h_log "  $(echo "$out" | tr '\n' ';') session process VmRSS ${rss} kB, VmHWM ${hwm} kB"
+	h_assert_contains "$out" "opened 10" "channels opened"
+	h_assert_contains "$out" "refused 6" "channels refused"
+	# AddressSanitizer's shadow memory and quarantine make RSS meaningless there
+	if grep -q __asan_init "$H_GATEWAYD"; then
+		h_log "  sanitizer build: memory bound not checked"
+	else
+		((hwm < RSS_BOUND_KB)) || h_fail "session process peaked at $hwm kB, bound $RSS_BOUND_KB kB"
+	fi
+	h_wait_for 10 grep -q '"reason":"max_channels' "$GW_AUDIT" || h_fail "no channel_refused audit event"
+	kill %1 2>/dev/null
+	wait
+}
+
+# The vendor whose channel was refused reads why on the channels it has.
+test_refusal_told_to_vendor() {
+	local out
+	out=$(h_hostile "$H_SRC/tests/integration/hostile_channels.py" --channels 11 --reads 0 \
+		--file "$F/big.bin" --hold 0 2>&1)
+	h_assert_contains "$out" "refused 1" "the 11th channel"
+	h_assert_contains "$out" "told gatewayd: a channel was refused: this connection has max_channels open" \
+		"what the vendor reads"
+}
+
+h_run test_channels_capped_and_memory_bounded test_refusal_told_to_vendor
