@@ -235,7 +235,6 @@ int transfer_start(struct relay *r);
 void transfer_free(struct relay *r);
 void transfer_pump(struct relay *r);
 int transfer_from_vendor(struct relay *r, const void *data, uint32_t len);
-int transfer_from_target(struct relay *r, const void *data, uint32_t len);
 bool transfer_idle_from_vendor(const struct relay *r);
 bool transfer_idle_from_target(const struct relay *r);
 

@@ -475,9 +475,14 @@ target_data_cb(
 		return (int)len;
 	if (r->session->closing)
 		return 0; /* the window left is for why the session ended */
-	if (r->transfer != NULL && !is_stderr)
-		return transfer_from_target(r, data, len);
-	return relay_forward(r, r->vendor, data, len, false, is_stderr);
+	/* Never forwarded from here: a write to the vendor polls, and what that poll reads from
+	 * the vendor (a channel open, an exec, a pty request) needs the target, whose socket
+	 * libssh keeps locked until this callback returns, so it would time out and be refused.
+	 * The bytes wait in libssh (its window does not grow meanwhile); relay_pump moves them
+	 * right after this poll round, outside every callback. */
+	(void)data, (void)len, (void)is_stderr;
+	r->session->repump = true;
+	return 0;
 }
 
 static void

@@ -1,0 +1,69 @@
+# hostile_channels.py: a vendor that runs several channels at once, as ssh ControlMaster, sftp
+# beside a busy shell or any paramiko client does: one channel prints --bytes of output, read as
+# fast as it comes, while new exec channels open in a loop. Prints one line per channel:
+# "channel N ok|refused_open|refused_request|failed TEXT", then "printed BYTES" and
+# "summary opened N ok N refused_open N refused_request N failed N".
+import threading
+import time
+
+import paramiko
+
+import hostile
+
+p = hostile.parser("open exec channels while another channel prints a lot")
+p.add_argument("--bytes", type=int, default=50000000, help="output of the printing channel")
+p.add_argument("--max", type=int, default=200, help="channels opened at most")
+args = p.parse_args()
+
+t = hostile.connect(args)
+printer = hostile.exec_channel(t, "yes | head -c %d" % args.bytes)
+printed = {"n": 0}
+
+
+def drain():
+    while True:
+        data = printer.recv(65536)
+        if not data:
+            break
+        printed["n"] += len(data)
+
+
+reader = threading.Thread(target=drain, daemon=True)
+reader.start()
+# The loop starts once output flows: the gateway is then writing to this client.
+deadline = time.monotonic() + args.timeout
+while printed["n"] == 0 and time.monotonic() < deadline:
+    time.sleep(0.01)
+counts = {"ok": 0, "refused_open": 0, "refused_request": 0, "failed": 0}
+n = 0
+while reader.is_alive() and n < args.max:
+    n += 1
+    try:
+        ch = t.open_session(timeout=args.timeout)
+    except paramiko.ChannelException as e:
+        # SSH_MSG_CHANNEL_OPEN_FAILURE: "Administratively prohibited" and its kin.
+        counts["refused_open"] += 1
+        hostile.say("channel", n, "refused_open", e.code, e.text)
+        continue
+    ch.settimeout(args.timeout)
+    try:
+        ch.exec_command("echo ok-%d" % n)
+        out = ch.makefile("rb").read().decode(errors="replace")
+        err = ch.makefile_stderr("rb").read().decode(errors="replace")
+        status = ch.recv_exit_status()
+    except (paramiko.SSHException, OSError) as e:
+        counts["refused_request"] += 1
+        hostile.say("channel", n, "refused_request", str(e))
+        continue
+    finally:
+        ch.close()
+    if status == 0 and out == "ok-%d\n" % n:
+        counts["ok"] += 1
+        hostile.say("channel", n, "ok")
+    else:
+        kind = "refused_request" if "gatewayd:" in err else "failed"
+        counts[kind] += 1
+        hostile.say("channel", n, kind, status, repr(out), repr(err.strip()))
+reader.join(args.timeout)
+hostile.say("printed", printed["n"])
+hostile.say("summary opened", n, *["%s %d" % kv for kv in counts.items()])
