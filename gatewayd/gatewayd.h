@@ -118,6 +118,7 @@ struct session {
 	enum ssh_keytypes_e auth_key_type;
 	char cert_serial[24]; /* authenticated by certificate: its serial and key id */
 	char cert_key_id[GW_ID_MAX * 2];
+	long long grace_end_ms; /* CLOCK_MONOTONIC ms when login_grace_time ends */
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
