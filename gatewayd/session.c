@@ -382,7 +382,7 @@ session_check_schedule(struct session *s)
 static void
 session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d)
 {
-	char kinds[64];
+	char kinds[64], ends[GW_TIME_UTC_LEN];
 	int closed;
 
 	s->person = config_find_person(cfg, s->person->id);
@@ -396,11 +396,14 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	config_free(s->cfg_reloaded); /* nothing points into the previous one any more */
 	s->cfg_reloaded = cfg;
 	closed = relay_close_ungranted(s);
+	if (s->decision.ends_at != 0)
+		time_format_utc(s->decision.ends_at, ends);
 	session_audit(s, "session_redecided",
-	    audit_pack("{s:s, s:s, s:s, s:I}", "person", s->person->id, "target",
+	    audit_pack("{s:s, s:s, s:s, s:I, s:s?}", "person", s->person->id, "target",
 	        s->target_cfg->name, "granted",
 	        session_channel_names(s->decision.channels, kinds, sizeof(kinds)),
-	        "channels_closed", (json_int_t)closed));
+	        "channels_closed", (json_int_t)closed, "ends_at",
+	        s->decision.ends_at != 0 ? ends : NULL));
 }
 
 /* A reload: the session is decided again under the new policy, as at its start, and the key
@@ -414,6 +417,7 @@ session_redecide(struct session *s)
 	};
 	char *errors = NULL, why[GW_REASON_MAX + 64], reason[GW_AUDIT_MSG_MAX + 64];
 	struct ticket_set *tickets;
+	struct gw_ticket *own;
 	struct gw_config *cfg = NULL;
 	struct decision d;
 
@@ -427,9 +431,16 @@ session_redecide(struct session *s)
 		    "configuration reloaded: tickets cannot be read");
 		return;
 	}
+	/* The session's own start is one of its ticket's uses: decided again, it does not count
+	 * against itself, or a ticket at its max_sessions would refuse the very session it admits
+	 * (and the decision's scheduled end, a narrowed window's, would be lost). */
+	if ((own = ticketset_find_ticket(tickets, s->decision.ticket_id)) != NULL &&
+	    own->used_sessions > 0)
+		own->used_sessions--;
 	policy_decide(cfg, tickets, &req, &d);
 	ticketset_free(tickets);
-	/* This session's own use of its ticket counts against max_sessions: no reason to end it. */
+	/* Still used up: sessions that started together past max_sessions (their uses are counted
+	 * after the decision); a reload is no reason to end them. */
 	if (!d.allow && d.reason != DENY_TICKET_USED_UP) {
 		snprintf(why, sizeof(why), "session ended: %s (configuration reloaded)",
 		    d.reason == DENY_VENDOR_DISABLED ? "vendor account disabled" : d.vendor_msg);
