@@ -725,10 +725,8 @@ session_end_grace(struct session *s)
 {
 	char key[GUARD_KEY_LEN];
 
-	info_f("%s: %s:%d did not authenticate within %d s: closed (%s)", s->id, s->client_addr,
-	    s->client_port, s->cfg->login_grace_time,
-	    s->link != NULL && !registry_link_lost(s->link) ? "the listener did not"
-	                                                    : "no listener");
+	info_f("%s: %s:%d did not authenticate within %d s: closed by the session", s->id,
+	    s->client_addr, s->client_port, s->cfg->login_grace_time);
 	guard_source_key(&s->cfg->per_source, s->client_addr, key);
 	session_audit(s, "login_timeout",
 	    audit_pack("{s:s, s:i, s:s}", "source", key, "grace_s", s->cfg->login_grace_time,

@@ -11,7 +11,7 @@ gw_policy_default
 GW_NO_TICKETS=1 # nobody authenticates here; a restarted gateway would install them twice
 
 # session_timeouts: login_timeout events written by a session process itself.
-session_timeouts() { grep -c '"event":"login_timeout".*"ended_by":"session"' "$GW_AUDIT"; }
+session_timeouts() { cat "$GW_AUDIT" 2>/dev/null | grep -c '"event":"login_timeout".*"ended_by":"session"'; }
 session_timeouts_past() { (($(session_timeouts) > $1)); }
 
 # orphan NAME ARGS...: a hostile connection (hostile_grace.py ARGS), then the listener killed
