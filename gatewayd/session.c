@@ -19,9 +19,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define SESSION_NOTICE_LINGER  10   /* seconds a refused connection may stay */
-#define SESSION_ALIVE_SLACK_MS 50   /* how much earlier than a keepalive an answer may seem */
-#define SESSION_GRACE_SLACK_MS 2000 /* the listener ends a late login first, and audits it */
+#define SESSION_NOTICE_LINGER  10 /* seconds a refused connection may stay */
+#define SESSION_ALIVE_SLACK_MS 50 /* how much earlier than a keepalive an answer may seem */
+
+/* After login_grace_time the listener ends a connection first (and audits it, with the
+ * source's penalty); a session process ends itself this much later if it did not. */
+#define SESSION_GRACE_SLACK_MS 2000
 
 static void
 session_new_id(char *out)
