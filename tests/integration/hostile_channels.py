@@ -1,7 +1,8 @@
 # hostile_channels.py: a vendor that runs several channels at once, as ssh ControlMaster, sftp
-# beside a busy shell or any paramiko client does: one channel prints --bytes of output, read as
-# fast as it comes, while new exec channels open in a loop. Prints one line per channel:
-# "channel N ok|refused_open|refused_request|failed TEXT", then "printed BYTES" and
+# beside a busy shell or any paramiko client does: one channel prints without end, read as fast
+# as it comes, while --channels exec channels open one after another. Prints one line per
+# channel: "channel N ok|refused_open|refused_request|failed TEXT", then "busy_throughout
+# yes|no" (the output still flowed when the last one was done), "printed BYTES" and
 # "summary opened N ok N refused_open N refused_request N failed N".
 import threading
 import time
@@ -11,12 +12,11 @@ import paramiko
 import hostile
 
 p = hostile.parser("open exec channels while another channel prints a lot")
-p.add_argument("--bytes", type=int, default=50000000, help="output of the printing channel")
-p.add_argument("--max", type=int, default=200, help="channels opened at most")
+p.add_argument("--channels", type=int, default=20, help="exec channels opened meanwhile")
 args = p.parse_args()
 
 t = hostile.connect(args)
-printer = hostile.exec_channel(t, "yes | head -c %d" % args.bytes)
+printer = hostile.exec_channel(t, "yes")
 printed = {"n": 0}
 
 
@@ -36,7 +36,7 @@ while printed["n"] == 0 and time.monotonic() < deadline:
     time.sleep(0.01)
 counts = {"ok": 0, "refused_open": 0, "refused_request": 0, "failed": 0}
 n = 0
-while reader.is_alive() and n < args.max:
+while n < args.channels:
     n += 1
     try:
         ch = t.open_session(timeout=args.timeout)
@@ -64,6 +64,7 @@ while reader.is_alive() and n < args.max:
         kind = "refused_request" if "gatewayd:" in err else "failed"
         counts[kind] += 1
         hostile.say("channel", n, kind, status, repr(out), repr(err.strip()))
-reader.join(args.timeout)
+hostile.say("busy_throughout", "yes" if reader.is_alive() else "no")
 hostile.say("printed", printed["n"])
+printer.close()
 hostile.say("summary opened", n, *["%s %d" % kv for kv in counts.items()])

@@ -1,14 +1,15 @@
 #!/bin/bash
 # Several channels at once: a channel opened (and its command requested) while the gateway is
 # writing another channel's output to the vendor is relayed like any other, never refused
-# (tests/integration/hostile_channels.py: one channel prints 50 MB, read as fast as it comes,
-# while exec channels open in a loop; and stock ssh's ControlMaster beside a busy channel).
+# (tests/integration/hostile_channels.py: one channel prints without end, read as fast as it
+# comes, while 20 exec channels open one after another; and stock ssh's ControlMaster beside a
+# busy channel).
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
 test_channels_open_while_output_flows() {
 	local out rc
-	h_hostile "$H_SRC/tests/integration/hostile_channels.py" --bytes 50000000 --max 200 \
+	h_hostile "$H_SRC/tests/integration/hostile_channels.py" --channels 20 \
 		>"$H_DIR/channels.out" 2>"$H_DIR/channels.err"
 	rc=$?
 	out=$(cat "$H_DIR/channels.out")
@@ -16,16 +17,15 @@ test_channels_open_while_output_flows() {
 $(grep -v ' ok$' <<<"$out" | head -n 5) $(tail -n 3 "$H_DIR/channels.err")"
 	h_log "    $(grep -E '^(printed|summary)' <<<"$out" | tr '\n' ' ')"
 	grep -v ' ok$' <<<"$out" | grep '^channel' | head -n 5 | sed 's/^/    /' >&2
-	h_assert_contains "$out" "printed 50000000" "output of the printing channel, whole"
-	h_assert_match "$out" "summary opened [0-9]+ ok [0-9]+ refused_open 0 refused_request 0 failed 0" \
+	h_assert_contains "$out" "busy_throughout yes" "the printing channel ran all along"
+	h_assert_contains "$out" "summary opened 20 ok 20 refused_open 0 refused_request 0 failed 0" \
 		"channels opened while output flowed"
-	h_assert_match "$out" "summary opened ([1-9][0-9]|[1-9][0-9][0-9]) " "at least 10 channels opened meanwhile"
 	grep -q '"event":"channel_start"' "$GW_AUDIT" || h_fail "no channel_start event"
 }
 
 # Stock ssh: a master connection, one client printing through it, others opening beside it.
 test_control_master_beside_a_busy_channel() {
-	local sock=$H_DIR/cm.sock i rc bad=0
+	local sock=$H_DIR/cm.sock i rc out bad=0
 	gw_ssh -o ControlMaster=yes -o ControlPath="$sock" -o ControlPersist=no -N -f "$GW_DEST" ||
 		h_fail "control master did not start"
 	h_defer "ssh -o ControlPath='$sock' -O exit x 2>/dev/null"
