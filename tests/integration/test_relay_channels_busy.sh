@@ -25,16 +25,19 @@ $(grep -v ' ok$' <<<"$out" | head -n 5) $(tail -n 3 "$H_DIR/channels.err")"
 
 # Stock ssh: a master connection, one client printing through it, others opening beside it.
 test_control_master_beside_a_busy_channel() {
-	local sock=$H_DIR/cm.sock i rc out bad=0
+	local sock=$H_DIR/cm.sock i rc out printer bad=0
 	gw_ssh -o ControlMaster=yes -o ControlPath="$sock" -o ControlPersist=no -N -f "$GW_DEST" ||
 		h_fail "control master did not start"
 	h_defer "ssh -o ControlPath='$sock' -O exit x 2>/dev/null"
-	gw_ssh -o ControlPath="$sock" "$GW_DEST" 'yes | head -c 30000000' >/dev/null &
+	gw_ssh -o ControlPath="$sock" "$GW_DEST" yes >/dev/null &
+	printer=$!
 	for ((i = 0; i < 20; i++)); do
 		out=$(gw_ssh -o ControlPath="$sock" "$GW_DEST" "echo cm-$i" 2>&1)
 		rc=$?
 		[[ $rc == 0 && $out == "cm-$i" ]] || { bad=$((bad + 1)); h_log "    cm-$i: rc $rc: $out"; }
 	done
+	kill -0 "$printer" 2>/dev/null || h_fail "the printing client ended before the others"
+	kill "$printer"
 	wait
 	h_assert_eq 0 "$bad" "ControlMaster clients refused beside a busy channel"
 }
