@@ -120,6 +120,7 @@ struct session {
 	enum ssh_keytypes_e auth_key_type;
 	char cert_serial[24]; /* authenticated by certificate: its serial and key id */
 	char cert_key_id[GW_ID_MAX * 2];
+	long long grace_end_ms; /* CLOCK_MONOTONIC ms when login_grace_time ends */
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
@@ -241,7 +242,6 @@ int transfer_start(struct relay *r);
 void transfer_free(struct relay *r);
 void transfer_pump(struct relay *r);
 int transfer_from_vendor(struct relay *r, const void *data, uint32_t len);
-int transfer_from_target(struct relay *r, const void *data, uint32_t len);
 bool transfer_idle_from_vendor(const struct relay *r);
 bool transfer_idle_from_target(const struct relay *r);
 

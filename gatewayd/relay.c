@@ -540,12 +540,18 @@ target_data_cb(
 	(void)sess, (void)ch;
 	if (r->session->closing)
 		return 0; /* the window left is for why the session ended */
-	/* a transfer reads on after the vendor left: the answers to its own clean-up */
-	if (r->transfer != NULL && !is_stderr)
-		return transfer_from_target(r, data, len);
-	if (r->vendor_closed || r->close_sent)
+	/* nobody reads them now; but a transfer reads on after the vendor left: the answers to
+	 * its own clean-up (transfer_pump) */
+	if ((r->vendor_closed || r->close_sent) && r->transfer == NULL)
 		return (int)len;
-	return relay_forward(r, r->vendor, data, len, false, is_stderr);
+	/* Never forwarded from here: a write to the vendor polls, and what that poll reads from
+	 * the vendor (a channel open, an exec, a pty request) needs the target, whose socket
+	 * libssh keeps locked until this callback returns, so it would time out and be refused.
+	 * The bytes wait in libssh (its window does not grow meanwhile); relay_pump moves them
+	 * right after this poll round, outside every callback. */
+	(void)data, (void)len, (void)is_stderr;
+	r->session->repump = true;
+	return 0;
 }
 
 static void

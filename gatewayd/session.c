@@ -22,6 +22,10 @@
 #define SESSION_NOTICE_LINGER  10 /* seconds a refused connection may stay */
 #define SESSION_ALIVE_SLACK_MS 50 /* how much earlier than a keepalive an answer may seem */
 
+/* After login_grace_time the listener ends a connection first (and audits it, with the
+ * source's penalty); a session process ends itself this much later if it did not. */
+#define SESSION_GRACE_SLACK_MS 2000
+
 static void
 session_new_id(char *out)
 {
@@ -381,7 +385,7 @@ session_check_schedule(struct session *s)
 static void
 session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d)
 {
-	char kinds[64];
+	char kinds[64], ends[GW_TIME_UTC_LEN];
 	int closed;
 
 	s->person = config_find_person(cfg, s->person->id);
@@ -395,11 +399,14 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	config_free(s->cfg_reloaded); /* nothing points into the previous one any more */
 	s->cfg_reloaded = cfg;
 	closed = relay_close_ungranted(s);
+	if (s->decision.ends_at != 0)
+		time_format_utc(s->decision.ends_at, ends);
 	session_audit(s, "session_redecided",
-	    audit_pack("{s:s, s:s, s:s, s:I}", "person", s->person->id, "target",
+	    audit_pack("{s:s, s:s, s:s, s:I, s:s?}", "person", s->person->id, "target",
 	        s->target_cfg->name, "granted",
 	        session_channel_names(s->decision.channels, kinds, sizeof(kinds)),
-	        "channels_closed", (json_int_t)closed));
+	        "channels_closed", (json_int_t)closed, "ends_at",
+	        s->decision.ends_at != 0 ? ends : NULL));
 }
 
 /* A reload: the session is decided again under the new policy, as at its start, and the key
@@ -413,6 +420,7 @@ session_redecide(struct session *s)
 	};
 	char *errors = NULL, why[GW_REASON_MAX + 64], reason[GW_AUDIT_MSG_MAX + 64];
 	struct ticket_set *tickets;
+	struct gw_ticket *own;
 	struct gw_config *cfg = NULL;
 	struct decision d;
 
@@ -426,9 +434,16 @@ session_redecide(struct session *s)
 		    "configuration reloaded: tickets cannot be read");
 		return;
 	}
+	/* The session's own start is one of its ticket's uses: decided again, it does not count
+	 * against itself, or a ticket at its max_sessions would refuse the very session it admits
+	 * (and the decision's scheduled end, a narrowed window's, would be lost). */
+	if ((own = ticketset_find_ticket(tickets, s->decision.ticket_id)) != NULL &&
+	    own->used_sessions > 0)
+		own->used_sessions--;
 	policy_decide(cfg, tickets, &req, &d);
 	ticketset_free(tickets);
-	/* This session's own use of its ticket counts against max_sessions: no reason to end it. */
+	/* Still used up: sessions that started together past max_sessions (their uses are counted
+	 * after the decision); a reload is no reason to end them. */
 	if (!d.allow && d.reason != DENY_TICKET_USED_UP) {
 		snprintf(why, sizeof(why), "session ended: %s (configuration reloaded)",
 		    d.reason == DENY_VENDOR_DISABLED ? "vendor account disabled" : d.vendor_msg);
@@ -694,6 +709,46 @@ session_check_recording(struct session *s)
 	session_cut(s, msg, reason);
 }
 
+/* When a connection not yet authenticated ends itself. The listener ends it at
+ * login_grace_time (and audits it, with the source's penalty); this is the defence behind
+ * that: at the grace time when the listener is gone (sessions outlive it), a little later
+ * when the listener is there but did not act. */
+static long long
+session_grace_due_ms(const struct session *s)
+{
+	bool listener = s->link != NULL && !registry_link_lost(s->link);
+
+	return s->grace_end_ms + (listener ? SESSION_GRACE_SLACK_MS : 0);
+}
+
+/* The session ends a connection that outlasted its grace time: logged and audited here, as
+ * the listener does when it is the one that ends it. */
+static void
+session_end_grace(struct session *s)
+{
+	char key[GUARD_KEY_LEN];
+
+	info_f("%s: %s:%d did not authenticate within %d s: closed by the session", s->id,
+	    s->client_addr, s->client_port, s->cfg->login_grace_time);
+	guard_source_key(&s->cfg->per_source, s->client_addr, key);
+	session_audit(s, "login_timeout",
+	    audit_pack("{s:s, s:i, s:s}", "source", key, "grace_s", s->cfg->login_grace_time,
+	        "ended_by", "session"));
+	snprintf(s->end_reason, sizeof(s->end_reason), "login grace time over");
+	/* Nothing to linger for: no channel was ever open. */
+	ssh_disconnect(s->vendor);
+}
+
+/* A connection still authenticating at its grace time is closed. */
+static bool
+session_check_grace(struct session *s)
+{
+	if (s->phase != PHASE_AUTH || session_now_ms() < session_grace_due_ms(s))
+		return false;
+	session_end_grace(s);
+	return true;
+}
+
 /* Sleep until I/O, the next flush, the next warning or the scheduled end; never spin. */
 static int
 session_poll_timeout(struct session *s)
@@ -702,6 +757,9 @@ session_poll_timeout(struct session *s)
 	long ms = registry_link_timeout(s->link);
 	size_t i;
 
+	if (s->phase == PHASE_AUTH &&
+	    (t = (time_t)(session_grace_due_ms(s) - session_now_ms())) < 1000)
+		return t > 0 ? (int)t : 0;
 	if (s->phase != PHASE_RELAY)
 		return 1000;
 	if (s->repump)
@@ -771,7 +829,7 @@ session_loop(struct session *s)
 		session_check_recording(s);
 		session_check_alive(s);
 		session_link_step(s);
-		if (s->ended)
+		if (s->ended || session_check_grace(s))
 			return;
 		if ((due = relay_flush_due(s)) != 0 && time(NULL) > due)
 			relay_flush_recordings(s);
@@ -828,6 +886,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
     struct guard *guard, int link_fd)
 {
 	struct session s;
+	long grace_s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
@@ -835,6 +894,7 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.guard = guard;
 	s.vendor = vendor;
 	s.started = time(NULL);
+	s.grace_end_ms = session_now_ms() + cfg->login_grace_time * 1000LL;
 	s.phase = PHASE_AUTH;
 	s.watch_fd = s.signal_fd = -1;
 	s.alive_due_ms = -1;
@@ -858,7 +918,13 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	auth_install(&s);
 	ssh_callbacks_init(&s.server_cb);
 	ssh_set_server_callbacks(vendor, &s.server_cb);
+	/* The key exchange blocks: it is bounded like the rest of the login, so that a client
+	 * that never finishes it is closed even when the listener is gone. */
+	grace_s = cfg->login_grace_time + SESSION_GRACE_SLACK_MS / 1000;
+	ssh_options_set(vendor, SSH_OPTIONS_TIMEOUT, &grace_s);
 	if (ssh_handle_key_exchange(vendor) != SSH_OK) {
+		if (session_now_ms() >= s.grace_end_ms)
+			session_end_grace(&s);
 		debug_f("%s: key exchange with %s failed: %s", s.id, s.client_addr,
 		    ssh_get_error(vendor));
 		ssh_disconnect(vendor);

@@ -418,12 +418,6 @@ transfer_from_vendor(struct relay *r, const void *data, uint32_t len)
 	return transfer_take(r, &r->transfer->from_vendor, true, data, len);
 }
 
-int
-transfer_from_target(struct relay *r, const void *data, uint32_t len)
-{
-	return transfer_take(r, &r->transfer->from_target, false, data, len);
-}
-
 bool
 transfer_idle_from_vendor(const struct relay *r)
 {

@@ -27,9 +27,7 @@ def watch():
 
 
 # Just over the 32 KiB window asked for (stdout and stderr share it), then silence: the window
-# stays at 0 without a flood of output the gateway would have to hold. The output waits until
-# every channel is open: a channel opened while the gateway writes output can be refused (it
-# opens the target's channel nested in that write).
+# stays at 0 without a flood of output the gateway would have to hold.
 fills = [hostile.exec_channel(t, "sleep 1; head -c 40000 /dev/zero; exec sleep 60", window=32768)
          for _ in range(args.fill)]
 deadline = time.monotonic() + args.timeout

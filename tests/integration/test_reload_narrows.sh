@@ -8,6 +8,9 @@
 . "$H_SRC/tests/lib/sessions.sh"
 sshd_start plc-07 || exit 1
 GW_ALLOW="shell exec upload download" gw_policy_default
+# plc-09: the same sshd, under a ticket of one session that a test installs itself.
+gw_target_add plc-09 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
+H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-09" ]; allow = [ "shell", "exec" ]; }')
 gw_start || exit 1
 cp "$GW_CONFIG" "$H_DIR/gatewayd.conf.orig"
 OTHER_KEY=$H_DIR/keys/other
@@ -121,5 +124,36 @@ test_narrowed_transfer_paths_apply_to_new_transfers() {
 	restore
 }
 
+# A session whose ticket is at its max_sessions (its own start the one use) is decided again
+# without counting against itself: it runs on, and a window narrowed by the reload ends it
+# earlier (the end moves, the vendor is warned at once), while the ticket admits nobody else.
+test_session_at_max_sessions_takes_narrowed_end() {
+	local f=$H_DIR/gw/max1.ticket end n out
+	restore
+	end=$(date -u -d '+5 min' +%H:%M)
+	[[ $end > $(date -u +%H:%M) ]] || h_skip "the narrowed window would end after midnight"
+	ctl ticket new --id max1 --person acme.alice --target plc-09 --from now --to +1d \
+		--approver owner --reason "one session" --max-sessions 1 -o "$f" >/dev/null &&
+		ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$f" &&
+		ctl ticket install "$f" >/dev/null || h_fail "ticket max1"
+	es_start m1 acme.alice+plc-09@127.0.0.1 || h_fail "session m1"
+	es_echo m1 hello-m1 || h_fail "m1 does not echo: $(es_out m1)"
+	sed -i "s/end = \"24:00\"/end = \"$end\"/" "$GW_CONFIG"
+	grep -q "end = \"$end\"" "$GW_CONFIG" || h_fail "config edit failed"
+	n=$(redecided)
+	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	h_wait_for 10 redecided_past "$n" || h_fail "the session did not decide again"
+	h_wait_for 10 grep -qE "this session ends in [0-9]+ minutes, at [0-9T:-]*$end" "$H_DIR/es-m1.out" ||
+		h_fail "no warning of the earlier end: $(es_out m1)"
+	grep '"event":"session_redecided"' "$GW_AUDIT" | tail -n 1 | grep -q "\"ends_at\":\"[0-9-]*T$end:00Z\"" ||
+		h_fail "the scheduled end did not move to $end: $(grep session_redecided "$GW_AUDIT" | tail -n 1)"
+	es_echo m1 after-m1 || h_fail "m1 stopped echoing after the reload: $(es_out m1)"
+	out=$(gw_ssh acme.alice+plc-09@127.0.0.1 true 2>&1) && h_fail "a second session under max1 started"
+	h_assert_contains "$out" "no sessions left" "a second session under the used-up ticket"
+	es_end m1
+	restore
+}
+
 h_run test_failed_reload_is_reported_and_changes_nothing test_removed_key_cuts_its_session \
-	test_narrowed_grant_closes_and_refuses_channels test_narrowed_transfer_paths_apply_to_new_transfers
+	test_narrowed_grant_closes_and_refuses_channels test_narrowed_transfer_paths_apply_to_new_transfers \
+	test_session_at_max_sessions_takes_narrowed_end
