@@ -11,13 +11,13 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
 #include "gatewayd/guard.h"
-#include "gatewayd/recorder.h"
 #include "gatewayd/recspace.h"
 #include "gatewayd/registry.h"
 #include "gatewayd/registry_link.h"
-#include "gatewayd/seal.h"
 #include "gatewayd/sftp.h"
 #include "policy/policy.h"
 
