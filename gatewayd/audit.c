@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 
 #define AUDIT_SIGNED_PREFIX "gatewayd-audit-v1\n"
 #define AUDIT_LINE_MAX      (16 * 1024 * 1024) /* a longer last line is not ours: refuse */

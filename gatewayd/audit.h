@@ -9,7 +9,7 @@
 
 struct sealkey;
 
-/* Opens (creating 0600) the log for appending; also logs to syslog. key (gatewayd/seal.h,
+/* Opens (creating 0600) the log for appending; also logs to syslog. key (evidence/seal.h,
  * loaded once before fork) signs every line and must outlive the log. NULL + errno on
  * error. */
 struct audit *audit_open(const char *path, const struct sealkey *key);

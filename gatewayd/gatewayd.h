@@ -11,12 +11,13 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
 #include "gatewayd/guard.h"
-#include "gatewayd/recorder.h"
 #include "gatewayd/recspace.h"
 #include "gatewayd/registry.h"
-#include "gatewayd/seal.h"
+#include "gatewayd/registry_link.h"
 #include "gatewayd/sftp.h"
 #include "policy/policy.h"
 
@@ -171,7 +172,7 @@ int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
- * the session's end of its registry link (gatewayd/registry.h), taken over; -1: none. */
+ * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
 int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
     struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);

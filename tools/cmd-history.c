@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "gatewayd/verify.h"
+#include "evidence/verify.h"
 #include "tools/evidence.h"
 
 static const char *

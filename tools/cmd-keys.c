@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 #include "tools/gatewayctl.h"
 
 static int

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gatewayd/verify.h"
+#include "evidence/verify.h"
 #include "tools/evidence.h"
 
 static int

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 #include "tools/evidence.h"
 
 struct search {

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
-#include "gatewayd/seal.h"
 #include "tools/ctlsocket.h"
 
 #define TICKET_USAGE                                                                               \

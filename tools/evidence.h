@@ -1,5 +1,6 @@
-/* evidence.h: what the auditor's commands share: the verification key, reading a
- * recording's events back as bytes, and rendering it as a person saw it (libvterm). */
+/* evidence.h: what the auditor's commands share: the verification key, the recordings a
+ * search selects, and rendering one as a person saw it (libvterm). Reading a recording's
+ * events back is the evidence library's (evidence/castfile.h). */
 #ifndef GW_TOOLS_EVIDENCE_H
 #define GW_TOOLS_EVIDENCE_H
 
@@ -8,7 +9,8 @@
 
 #include <jansson.h>
 
-#include "gatewayd/seal.h"
+#include "evidence/castfile.h"
+#include "evidence/seal.h"
 #include "tools/gatewayctl.h"
 
 /* --key FILE, else <state_dir>/recording_key.pub or recording_key from -f CONFIG. */
@@ -35,23 +37,6 @@ typedef void (*recording_cb)(const char *path, const json_t *meta, void *arg);
 /* Calls cb for every DIR/<hex>.<n>.cast whose header matches, in name order. */
 int evidence_foreach_recording(
     const char *dir, const struct recording_filter *f, recording_cb cb, void *arg);
-
-/* One event: stream is "o", "e", "i", "n" or "r" with the exact bytes (raw "ob"/... events
- * are decoded), or another code ("h", "x") with value set. */
-struct cast_event {
-	double time;
-	char code[8];
-	const unsigned char *data;
-	size_t len;
-	json_t *value; /* the event's data member; valid until the next event */
-};
-
-struct castfile;
-struct castfile *castfile_open(const char *path);
-const json_t *castfile_header(const struct castfile *cf);
-/* 1 with an event, 0 at the end, -1 on a malformed line. */
-int castfile_next(struct castfile *cf, struct cast_event *ev);
-void castfile_close(struct castfile *cf);
 
 /* What transcript_render reports: a screen line as shown, or a line the person typed. */
 enum transcript_kind { TRANSCRIPT_SCREEN, TRANSCRIPT_INPUT };

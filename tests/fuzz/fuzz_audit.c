@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
-#include "gatewayd/seal.h"
 
 #define FUZZ_AUDIT_FIELDS 6
 

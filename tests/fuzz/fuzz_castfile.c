@@ -1,7 +1,7 @@
-/* fuzz_castfile.c: libFuzzer harness for reading recordings back (tools/evidence.c): the
- * asciicast event reader and the transcript rendered through libvterm, as `gatewayctl
- * transcript`, `search` and `replay` do on files an auditor may have been handed. Checks
- * that every event's bytes lie inside the data it came from and every reported line is text. */
+/* fuzz_castfile.c: libFuzzer harness for reading recordings back: the asciicast event reader
+ * (evidence/castfile.c) and the transcript rendered through libvterm (tools/evidence.c), as
+ * `gatewayctl transcript`, `search` and `replay` do on files an auditor may have been handed.
+ * Checks that every event's bytes lie inside the data it came from and every line is text. */
 #include "tests/fuzz/fuzz.h"
 
 #include "tools/evidence.h"

@@ -8,7 +8,7 @@
 
 #include <dirent.h>
 
-#include "gatewayd/verify.h"
+#include "evidence/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

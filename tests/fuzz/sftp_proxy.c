@@ -4,7 +4,8 @@
  * Grant from the environment: SFTPW_UPLOAD=1, SFTPW_DOWNLOAD=1, SFTPW_PREFIX=/dir,
  * SFTPW_MAX=bytes; events go as JSON lines to SFTPW_EVENTS (default stderr).
  * Build: cc -D_GNU_SOURCE -I. tests/fuzz/sftp_proxy.c build/gatewayd/libgwcore.a \
- *        build/policy/libgwcommon.a -ljansson -lcrypto -o sftp_proxy */
+ *        build/evidence/libgwevidence.a build/policy/libgwcommon.a -ljansson -lcrypto \
+ *        -o sftp_proxy */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>

@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
-#include "gatewayd/recorder.h"
-#include "gatewayd/seal.h"
 
 int
 main(int argc, char **argv)

@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
-#include "gatewayd/seal.h"
 
 static char path[64];
 static struct sealkey *key;

@@ -16,9 +16,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "gatewayd/recorder.h"
-#include "gatewayd/seal.h"
-#include "gatewayd/verify.h"
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
+#include "evidence/verify.h"
 
 #define SID "0123456789abcdef0123456789abcdef"
 

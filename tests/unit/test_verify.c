@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "evidence/recorder.h"
+#include "evidence/verify.h"
 #include "gatewayd/audit.h"
-#include "gatewayd/recorder.h"
-#include "gatewayd/verify.h"
 
 #define MAXLINES 64
 

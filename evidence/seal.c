@@ -1,6 +1,6 @@
 /* seal.c: timestamps, hash chains and the recording key shared by recordings and the
  * audit log. Never writes key material anywhere but the key file it creates. */
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * (docs/recording-format.md). Never drops or rewrites a byte, nor reorders one within its
  * stream; once a write fails the recording refuses every further event so the caller ends
  * the channel (fail closed, R9). */
-#include "gatewayd/recorder.h"
+#include "evidence/recorder.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 
 #define REC_PIECE              (64 * 1024) /* input bytes per event at most */
 #define REC_SESSION_ID_MAX     64

@@ -3,7 +3,7 @@
 #ifndef GW_VERIFY_H
 #define GW_VERIFY_H
 
-#include "gatewayd/seal.h"
+#include "evidence/seal.h"
 
 enum verdict_kind {
 	VERDICT_INTACT,        /* every record covered by a valid signature, and sealed */

@@ -1,7 +1,7 @@
 /* verify.c: checks a recording's hash chain and signed checkpoints, or an audit log's
  * chained, signed lines, and says where they stop being trustworthy. Never changes the
  * file and never trusts a value from it before its signature has been checked. */
-#include "gatewayd/verify.h"
+#include "evidence/verify.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -31,7 +31,7 @@ struct recording;
 struct sealkey;
 
 /* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
- * the header. key (gatewayd/seal.h, loaded once before fork) signs the checkpoints and
+ * the header. key (evidence/seal.h, loaded once before fork) signs the checkpoints and
  * must outlive the recording. Returns NULL and sets errno on failure; nothing is
  * created then. */
 struct recording *recorder_open(

@@ -1,0 +1,50 @@
+/* registry_link.h: a session process's end of its link to the listener's registry
+ * (registry.h): a SOCK_SEQPACKET socketpair made at fork, over which it asks to be admitted,
+ * reports its byte counters and takes the owner's orders (kill, watch). */
+#ifndef GW_REGISTRY_LINK_H
+#define GW_REGISTRY_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct registry_link;
+
+/* What the session process reports once authenticated and allowed by policy. */
+struct registry_session {
+	const char *id, *person, *vendor, *target;
+	const char *ticket; /* "" when none */
+	const char *source; /* client address */
+	int port;
+	time_t started, ends_at;
+};
+
+struct registry_link *registry_link_new(int fd); /* takes fd; -1 gives a NULL link */
+/* Says goodbye to the listener and every watcher (with why it ended); NULL is fine. */
+void registry_link_free(struct registry_link *link, const char *end_reason);
+int registry_link_fd(const struct registry_link *link);
+/* Whether the listener closed its end (stopped): stop polling the link; sessions go on. */
+bool registry_link_lost(const struct registry_link *link);
+/* Asks the listener to admit the session. 0: admitted (also without a link); -1: refused,
+ * with the vendor's text in why and the audit's reason name and detail. */
+int registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
+    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
+/* Takes the listener's orders (kill, watch); called when the link is readable. */
+void registry_link_read(struct registry_link *link);
+/* Whether the owner ordered this session ended; then the vendor's message and the reason. */
+bool registry_link_killed(
+    const struct registry_link *link, const char **message, const char **reason);
+/* Tells the listener the session is cut (nothing more is relayed): the owner's order, if
+ * any, has taken effect. Once per session. */
+void registry_link_cut(struct registry_link *link, const char *reason);
+/* Counts bytes forwarded; output to the vendor also goes to the watchers. */
+void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
+/* The size of the session's recordings, reported with the byte counters: the listener holds
+ * a vendor's sessions together to its max_recording_bytes. */
+void registry_link_recorded(struct registry_link *link, unsigned long long bytes);
+/* Reports the byte counters when due and pushes what watchers have not taken yet. */
+void registry_link_tick(struct registry_link *link);
+/* Milliseconds until registry_link_tick has something to do; -1: nothing. */
+int registry_link_timeout(const struct registry_link *link);
+
+#endif

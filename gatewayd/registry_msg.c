@@ -1,0 +1,116 @@
+/* registry_msg.c: owns the links' framing (bounded JSON messages, SCM_RIGHTS), used by both sides.
+ * Never blocks, keeps no state, and never hands on a malformed message or a stray descriptor. */
+#include "gatewayd/registry_msg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define REGISTRY_MSG_MAX 4096 /* one message on a link */
+
+/* Sends one JSON message (and optionally one fd); never blocks. Steals msg. */
+int
+registry_msg_send(int fd, json_t *msg, int pass_fd)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+
+	json_decref(msg);
+	if (text == NULL)
+		return -1;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = text;
+	iov.iov_len = strlen(text);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (pass_fd != -1) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &pass_fd, sizeof(int));
+	}
+	n = iov.iov_len <= REGISTRY_MSG_MAX ? sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) : -1;
+	free(text);
+	return n == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+/* Receives one message: 1 with *msg (an object) and maybe *passed_fd, 0 at EOF, -1 when
+ * nothing waits or on error. A malformed message is dropped (returns -1, logged). */
+int
+registry_msg_recv(int fd, json_t **msg, int *passed_fd)
+{
+	char buf[REGISTRY_MSG_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*msg = NULL;
+	*passed_fd = -1;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : 0;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *passed_fd == -1)
+			memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+	    (*msg = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(*msg)) {
+		warn_f("malformed message on a session link dropped");
+		json_decref(*msg);
+		*msg = NULL;
+		if (*passed_fd != -1)
+			close(*passed_fd);
+		*passed_fd = -1;
+		return -1;
+	}
+	return 1;
+}
+
+const char *
+registry_msg_type(json_t *msg)
+{
+	const char *t = json_string_value(json_object_get(msg, "type"));
+
+	return t != NULL ? t : "";
+}
+
+/* A string member of at most max-1 bytes without control characters, copied to out. */
+bool
+registry_msg_string(json_t *msg, const char *key, char *out, size_t max)
+{
+	json_t *v = json_object_get(msg, key);
+	const char *s = json_string_value(v);
+	size_t i;
+
+	if (s == NULL || json_string_length(v) >= max || strlen(s) != json_string_length(v))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	memcpy(out, s, strlen(s) + 1);
+	return true;
+}

@@ -1,0 +1,22 @@
+/* registry_msg.h: the framing of the link between the listener (registry.c) and a session
+ * process (registry_link.c): one JSON object per SOCK_SEQPACKET message, at most one fd. */
+#ifndef GW_REGISTRY_MSG_H
+#define GW_REGISTRY_MSG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define REGISTRY_BYTES_EVERY 2 /* seconds between a session's byte counter reports */
+
+/* Sends one JSON message (and pass_fd unless -1); never blocks. Steals msg. 0 or -1. */
+int registry_msg_send(int fd, json_t *msg, int pass_fd);
+/* Receives one message: 1 with *msg (an object) and maybe *passed_fd, 0 at EOF, -1 when
+ * nothing waits or on error. A malformed message is dropped (returns -1, logged). */
+int registry_msg_recv(int fd, json_t **msg, int *passed_fd);
+/* The message's "type", "" when it has none. */
+const char *registry_msg_type(json_t *msg);
+/* A string member of at most max-1 bytes without control characters, copied to out. */
+bool registry_msg_string(json_t *msg, const char *key, char *out, size_t max);
+
+#endif
