@@ -24,6 +24,7 @@ sshd_start plc-07 || exit 1
 gw_policy_default
 # A batch of handshakes at once is the bench, not an attack: no random early drop.
 gw_config_extra "max_startups = \"$((BATCH * 4 > 1024 ? 1024 : BATCH * 4)):30:1024\";"
+gw_config_extra "per_source = { max_startups = 0; };" # every login comes from 127.0.0.1
 gw_start || exit 1
 listener=$(h_pid gatewayd)
 hz=$(getconf CLK_TCK)

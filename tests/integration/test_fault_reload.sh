@@ -8,6 +8,7 @@ sshd_start plc-07 || exit 1
 gw_policy_default
 # Sessions start 20 at a time: sshd-like random early drop (max_startups) must not refuse them.
 gw_config_extra 'max_startups = "100:30:1000";'
+gw_config_extra 'per_source = { max_startups = 0; };' # 20 logins at once, all from 127.0.0.1
 gw_start || exit 1
 
 N=${GW_RELOAD_SESSIONS:-100}
