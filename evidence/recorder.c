@@ -438,10 +438,11 @@ recorder_refill(struct recording *rec)
 	if (ms <= 0)
 		return;
 	rec->credit_at = now;
-	if (rec->credit < max)
-		rec->credit = rec->credit + 5 * REC_CREDIT_PER_S * ms / 1000 < max
-		    ? rec->credit + 5 * REC_CREDIT_PER_S * ms / 1000
-		    : max;
+	if (rec->credit >= max) /* earned by recorded bytes: kept, but no allowance on top */
+		return;
+	rec->credit += 5 * REC_CREDIT_PER_S * ms / 1000;
+	if (rec->credit > max)
+		rec->credit = max;
 }
 
 /* Whether an event of body bytes (its data as written) may be written now without

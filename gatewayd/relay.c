@@ -211,6 +211,15 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	return 0;
 }
 
+/* An SFTP stream the channel was not granted or not meant to carry: what the audit log says. */
+static void
+relay_audit_sftp_refused(struct relay *r, const char *what)
+{
+	session_audit(r->session, "channel_refused",
+	    audit_pack("{s:s, s:s, s:I}", "person", r->session->person->id, "what", what, "channel",
+	        (json_int_t)r->index));
+}
+
 /*
  * An exec channel whose first bytes from the vendor are an SFTP INIT speaks SFTP, whatever
  * command serves it (`sftp -s /path/to/sftp-server`): it goes under the inspector and the
@@ -233,9 +242,7 @@ relay_sniff(struct relay *r, const uint8_t *data, uint32_t len)
 	if ((s->decision.channels & (GW_CHAN_UPLOAD | GW_CHAN_DOWNLOAD)) == 0) {
 		relay_refuse(
 		    r, "file transfer is not granted for this target (the command speaks SFTP)");
-		session_audit(s, "channel_refused",
-		    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp by exec",
-		        "channel", (json_int_t)r->index));
+		relay_audit_sftp_refused(r, "sftp by exec");
 		return true;
 	}
 	if (recorder_write_note(r->rec, "the command speaks SFTP: inspected as a file transfer") !=
@@ -254,8 +261,6 @@ relay_sniff(struct relay *r, const uint8_t *data, uint32_t len)
 static bool
 relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
 {
-	struct session *s = r->session;
-
 	if (r->notice != NULL)
 		return true; /* refused already: the rest is dropped until the channel closes */
 	if (!sftp_scan_init(&r->init_scan, data, n))
@@ -263,9 +268,7 @@ relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
 	relay_refuse(r, "SFTP started inside a shell or command is not allowed; use scp or sftp");
 	if (r->rec != NULL)
 		recorder_write_note(r->rec, "SFTP INIT in the input: channel closed");
-	session_audit(s, "channel_refused",
-	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "what", "sftp in a shell",
-	        "channel", (json_int_t)r->index));
+	relay_audit_sftp_refused(r, "sftp in a shell");
 	return true;
 }
 
