@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/wire.h"
+
 #define GW_ID_MAX        64  /* vendor, person and target names */
 #define GW_USERNAME_MAX  130 /* PERSON "+" TARGET */
 #define GW_REASON_MAX    256
@@ -283,16 +285,6 @@ int username_parse(const char *name, struct gw_username *out, const char **why);
 /* Names are [a-z0-9] first, then [a-z0-9._-]; shared by loader and parser. */
 bool name_is_valid(const char *s);
 
-/* sshsig.c primitives: a bounded reader over SSH wire encoding (RFC 4251); each call
- * returns -1 instead of reading past the end. */
-struct wire {
-	const unsigned char *p;
-	size_t left;
-};
-int wire_u32(struct wire *w, uint32_t *v);
-int wire_u64(struct wire *w, uint64_t *v);
-int wire_string(struct wire *w, const unsigned char **s, size_t *len);
-bool wire_equals(const unsigned char *s, size_t len, const char *want);
 /* Decodes at most 16 KiB of base64 (caller frees *out); -1 when it is not base64. */
 int base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
 /* Whether sig (string type, string bytes) by the key blob verifies over data. */

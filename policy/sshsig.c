@@ -25,48 +25,6 @@
 static const char armor_begin[] = "-----BEGIN SSH SIGNATURE-----";
 static const char armor_end[] = "-----END SSH SIGNATURE-----";
 
-int
-wire_u32(struct wire *w, uint32_t *v)
-{
-	if (w->left < 4)
-		return -1;
-	*v = (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
-	w->p += 4;
-	w->left -= 4;
-	return 0;
-}
-
-int
-wire_u64(struct wire *w, uint64_t *v)
-{
-	uint32_t hi, lo;
-
-	if (w->left < 8 || wire_u32(w, &hi) != 0 || wire_u32(w, &lo) != 0)
-		return -1;
-	*v = (uint64_t)hi << 32 | lo;
-	return 0;
-}
-
-int
-wire_string(struct wire *w, const unsigned char **s, size_t *len)
-{
-	uint32_t n;
-
-	if (wire_u32(w, &n) != 0 || n > w->left)
-		return -1;
-	*s = w->p;
-	*len = n;
-	w->p += n;
-	w->left -= n;
-	return 0;
-}
-
-bool
-wire_equals(const unsigned char *s, size_t len, const char *want)
-{
-	return len == strlen(want) && memcmp(s, want, len) == 0;
-}
-
 /* An SSH mpint as a non-negative BIGNUM (a leading zero byte is allowed, a sign bit not). */
 static BIGNUM *
 wire_mpint(struct wire *w)
