@@ -1,6 +1,5 @@
-/* auth.c: the vendor's authentication requests, each passed to the monitor and answered as it
- * says; the banners and method lists it sends. Decides nothing itself except refusing what
- * libssh already found wrong (a bad signature) or what cannot be passed on (too long). */
+/* auth.c: owns the vendor's authentication requests, each passed to the monitor and answered as
+ * it says, and the monitor's banners and method lists. Decides nothing, never asks twice. */
 #include "front/front.h"
 
 #include <stdlib.h>

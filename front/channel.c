@@ -1,6 +1,5 @@
-/* channel.c: the vendor's session channels and their numbers on the link: requests passed to
- * the monitor, data both ways under both flow controls, EOF and CLOSE in order. Never writes
- * to a channel inside a libssh callback: output waits in its queue for channel_pump_all. */
+/* channel.c: owns the vendor's session channels: requests to the monitor, data both ways under
+ * both flow controls, EOF and CLOSE in order. Never writes to a channel inside a callback. */
 #include "front/front.h"
 
 #include <stdlib.h>
@@ -550,8 +549,11 @@ channel_output_pending(const struct front *f)
 	const struct fchan *c;
 	uint32_t i;
 
+	/* A CLOSE the vendor has not answered yet counts: its client may still be showing the
+	 * last output, which a disconnect now could throw away. */
 	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++)
-		if ((c = f->chans[i]) != NULL && !TAILQ_EMPTY(&c->out) && !c->vendor_closed)
+		if ((c = f->chans[i]) != NULL && !c->vendor_closed &&
+		    (!TAILQ_EMPTY(&c->out) || c->vendor_close_done))
 			return true;
 	return false;
 }

@@ -85,6 +85,7 @@ void auth_apply(struct front *f, const struct frontmsg *m);
 ssh_channel channel_open_cb(ssh_session session, void *userdata);
 void channel_dispatch(struct front *f, struct frontmsg *m);
 void channel_pump_all(struct front *f);
+/* Whether output waits for a vendor's window, or a CLOSE for the vendor's answer. */
 bool channel_output_pending(const struct front *f);
 void channel_free_all(struct front *f);
 

@@ -1,6 +1,5 @@
-/* link.c: owns the front's end of the monitor link: the queue of messages the socket could not
- * take yet, the queue of messages that arrived during a wait, the wait and the dispatch.
- * Never blocks the event loop except in link_wait, which only a request needing an answer uses. */
+/* link.c: owns the front's end of the monitor link: what waits to be sent, what came during a
+ * wait, the wait, the dispatch. Blocks only in link_wait, for a request's answer. */
 #include "front/front.h"
 
 #include <errno.h>

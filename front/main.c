@@ -209,7 +209,8 @@ front_watch_link(struct front *f, short *events)
 
 	if (want == *events)
 		return;
-	ssh_event_remove_fd(f->event, f->link.fd);
+	if (*events != 0)
+		ssh_event_remove_fd(f->event, f->link.fd);
 	ssh_event_add_fd(f->event, f->link.fd, want, front_link_cb, f);
 	*events = want;
 }
@@ -261,8 +262,13 @@ front_loop(struct front *f)
 			f->done = true;
 			break;
 		}
+		/* Ordered to leave: once the vendor's windows took what was queued and libssh
+		 * wrote it to the socket (a close loses what it still holds), or at the deadline.
+		 */
 		if (f->disconnecting &&
-		    (!channel_output_pending(f) || front_now_ms() >= f->disconnect_at))
+		    ((!channel_output_pending(f) &&
+		         (ssh_get_poll_flags(f->vendor) & SSH_WRITE_PENDING) == 0) ||
+		        front_now_ms() >= f->disconnect_at))
 			f->done = true;
 	}
 }
