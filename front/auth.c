@@ -147,7 +147,7 @@ auth_kbdint_step(struct front *f, ssh_message msg, struct frontmsg *m)
 	free(instruction);
 }
 
-/* The vendor's answers, passed on; the buffer holding them is wiped. */
+/* The vendor's answers, passed on; the buffer that held them is wiped. */
 static void
 auth_kbdint_answers(struct front *f, ssh_message msg, struct frontmsg *m)
 {
@@ -160,6 +160,7 @@ auth_kbdint_answers(struct front *f, ssh_message msg, struct frontmsg *m)
 		return;
 	}
 	frontmsg_new(&b, FM_KBDINT_ANSWERS, 0);
+	link_reserve(&b);
 	wbuf_u32(&b, (uint32_t)n);
 	for (i = 0; i < n; i++) {
 		if ((a = ssh_userauth_kbdint_getanswer(f->vendor, (unsigned)i)) == NULL)
@@ -171,7 +172,7 @@ auth_kbdint_answers(struct front *f, ssh_message msg, struct frontmsg *m)
 		}
 		wbuf_cstring(&b, a);
 	}
-	if (link_send(&f->link, &b) != 0) {
+	if (link_send_secret(&f->link, &b) != 0) {
 		info_f("the monitor is gone");
 		front_die(f, 0);
 	}

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -36,7 +37,7 @@ link_free(struct link *l)
 
 	while ((o = TAILQ_FIRST(&l->out)) != NULL) {
 		TAILQ_REMOVE(&l->out, o, entry);
-		wbuf_free(&o->b);
+		freezero(o->b.p, o->b.cap);
 		free(o);
 	}
 	while ((i = TAILQ_FIRST(&l->in)) != NULL) {
@@ -46,13 +47,47 @@ link_free(struct link *l)
 	l->nout = l->in_bytes = 0;
 }
 
+/* frontmsg_send(), but a secret's bytes are wiped rather than only freed. */
+static int
+link_write(struct link *l, struct wbuf *b, bool secret)
+{
+	ssize_t n;
+
+	if (!secret)
+		return frontmsg_send(l->fd, b);
+	if (b->len > FRONTMSG_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	n = send(l->fd, b->p, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == (ssize_t)b->len) {
+		freezero(b->p, b->cap);
+		memset(b, 0, sizeof(*b));
+		return 0;
+	}
+	if (n >= 0)
+		errno = EIO; /* a datagram is all or nothing */
+	return -1;
+}
+
+void
+link_reserve(struct wbuf *b)
+{
+	size_t len = b->len;
+	unsigned char *zero = xcalloc(1, FRONTMSG_MAX);
+
+	wbuf_bytes(b, zero, FRONTMSG_MAX);
+	free(zero);
+	b->len = len;
+}
+
 int
 link_flush(struct link *l)
 {
 	struct link_out *o;
 
 	while (!l->broken && (o = TAILQ_FIRST(&l->out)) != NULL) {
-		if (frontmsg_send(l->fd, &o->b) != 0) {
+		if (link_write(l, &o->b, o->secret) != 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
 			debug_f("link send: %s", strerror(errno));
@@ -66,38 +101,51 @@ link_flush(struct link *l)
 	return l->broken ? -1 : 0;
 }
 
-int
-link_send(struct link *l, struct wbuf *b)
+static int
+link_enqueue(struct link *l, struct wbuf *b, bool secret)
 {
 	struct link_out *o;
 
-	if (l->broken) {
-		wbuf_free(b);
-		return -1;
-	}
+	if (l->broken)
+		goto fail;
 	/* Order first: nothing overtakes a message that waits. */
 	if (TAILQ_EMPTY(&l->out)) {
-		if (frontmsg_send(l->fd, b) == 0)
+		if (link_write(l, b, secret) == 0)
 			return 0;
 		if (errno != EAGAIN && errno != EINTR) {
 			debug_f("link send: %s", strerror(errno));
-			wbuf_free(b);
 			l->broken = true;
-			return -1;
+			goto fail;
 		}
 	}
 	if (l->nout >= LINK_OUT_MAX) {
 		error_f("the monitor reads nothing: %zu messages wait", l->nout);
-		wbuf_free(b);
 		l->broken = true;
-		return -1;
+		goto fail;
 	}
 	o = xcalloc(1, sizeof(*o));
 	o->b = *b; /* the queue owns the bytes now */
+	o->secret = secret;
 	memset(b, 0, sizeof(*b));
 	TAILQ_INSERT_TAIL(&l->out, o, entry);
 	l->nout++;
 	return 0;
+fail:
+	freezero(b->p, b->cap);
+	memset(b, 0, sizeof(*b));
+	return -1;
+}
+
+int
+link_send(struct link *l, struct wbuf *b)
+{
+	return link_enqueue(l, b, false);
+}
+
+int
+link_send_secret(struct link *l, struct wbuf *b)
+{
+	return link_enqueue(l, b, true);
 }
 
 bool

@@ -14,6 +14,7 @@
 struct link_out {
 	TAILQ_ENTRY(link_out) entry;
 	struct wbuf b;
+	bool secret; /* wiped once sent */
 };
 
 /* A message received while waiting for an answer: dispatched later, in order. */
@@ -38,6 +39,10 @@ void link_init(struct link *l, int fd);
 void link_free(struct link *l);
 /* Sends b (and frees it) after what waits already; 0, or -1 when the link is broken. */
 int link_send(struct link *l, struct wbuf *b);
+/* The same for a message holding a secret (keyboard-interactive answers): its bytes are wiped
+ * once sent. Build it in a buffer from link_reserve(), so no reallocation leaves a copy. */
+int link_send_secret(struct link *l, struct wbuf *b);
+void link_reserve(struct wbuf *b);
 /* Whether messages wait to be sent: the vendor's data is then left in libssh. */
 bool link_busy(const struct link *l);
 /* Whether received messages wait to be dispatched. */
