@@ -258,13 +258,17 @@ channel_open_cb(ssh_session session, void *userdata)
 		;
 	if (num == FRONTMSG_CHANNELS_MAX)
 		return NULL;
+	/* Acknowledgements for the number's previous channel may still be on their way. */
+	link_forget_acks(&f->link, num);
 	frontmsg_new(&b, FM_CHAN_OPEN, num);
 	if (link_send(&f->link, &b) != 0) {
 		info_f("the monitor is gone");
 		front_die(f, 0);
 	}
 	m = xmalloc(sizeof(*m));
+	f->link.opening = num + 1;
 	link_wait(f, FM_RESULT, 0, num, m);
+	f->link.opening = 0;
 	if (wire_u8(&m->body, &ok) != 0 || m->body.left != 0 || ok > 1)
 		link_violation(f, m, "malformed");
 	free(m);

@@ -202,6 +202,23 @@ link_next(struct link *l, struct frontmsg *m)
 	return frontmsg_recv(l->fd, m);
 }
 
+void
+link_forget_acks(struct link *l, uint32_t chan)
+{
+	struct link_in *i, *next;
+	struct frontmsg *m = xmalloc(sizeof(*m));
+
+	for (i = TAILQ_FIRST(&l->in); i != NULL; i = next) {
+		next = TAILQ_NEXT(i, entry);
+		if (link_parse(m, i->data, i->len) == 1 && m->type == FM_ACK && m->chan == chan) {
+			TAILQ_REMOVE(&l->in, i, entry);
+			l->in_bytes -= i->len;
+			free(i);
+		}
+	}
+	free(m);
+}
+
 /* Keeps m for link_dispatch: the whole datagram, header included. */
 static void
 link_queue(struct front *f, const struct frontmsg *m)
@@ -254,6 +271,11 @@ link_wait(struct front *f, uint8_t want, uint8_t want2, uint32_t chan, struct fr
 		}
 		if ((m->type == want || (want2 != 0 && m->type == want2)) && m->chan == chan)
 			return;
+		if (l->opening != 0 && m->chan == l->opening - 1) {
+			if (m->type == FM_ACK)
+				continue; /* for the number's previous channel */
+			link_violation(f, m, "a message for a channel not yet opened");
+		}
 		if (link_is_answer(m->type))
 			link_violation(f, m, "an answer to a question not asked");
 		if (m->type == FM_BANNER || m->type == FM_METHODS)

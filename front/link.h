@@ -31,6 +31,9 @@ struct link {
 	TAILQ_HEAD(, link_in) in;
 	size_t in_bytes;
 	bool broken; /* a send failed other than EAGAIN: the monitor is gone */
+	/* A channel number being opened, plus 1 (0: none): an FM_ACK for it meanwhile is one
+	 * the number's previous channel crossed with its CLOSE. */
+	uint32_t opening;
 };
 
 struct front;
@@ -51,6 +54,9 @@ bool link_pending(const struct link *l);
 int link_flush(struct link *l);
 /* Sends what waits, waiting up to timeout_ms in all (before leaving). */
 void link_flush_wait(struct link *l, int timeout_ms);
+/* Drops queued FM_ACKs for channel number chan: its previous channel is gone, and a new one
+ * gets the number. */
+void link_forget_acks(struct link *l, uint32_t chan);
 /* The next message, queued ones first: 1 with *m, 0 at EOF, -1 when none waits, -2 malformed. */
 int link_next(struct link *l, struct frontmsg *m);
 /* Blocks for the answer to a request: a message of type want or want2 (0: none) for chan.
