@@ -14,7 +14,7 @@
 /* Messages received during waits and not yet dispatched: the monitor's data is bounded by
  * its window per channel, so more than this is a monitor out of control. */
 #define LINK_IN_BYTES_MAX (64u << 20)
-/* Messages waiting for the socket: the vendor's data is held back while any wait, so only
+/* Messages waiting for the socket: the vendor's data is held back while any does, so only
  * control messages pile up here; this many means the monitor stopped reading. */
 #define LINK_OUT_MAX 4096
 /* Messages dispatched per event-loop round, so the vendor's side is served too. */
