@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ struct recording {
 	char *buf;          /* encoded lines not yet written */
 	size_t len, cap;
 	size_t line_start; /* where the line being encoded begins in buf */
-	const struct sealkey *key;
+	struct recorder_signer signer;
+	char signed_chain[SEAL_HEX_LEN]; /* the chain head signed last: "prev" of the next */
 	unsigned long nrecords;                 /* lines so far, the header is record 0 */
 	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
 	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
@@ -258,30 +260,65 @@ recorder_waiting(const struct recording *rec)
 	return rec->resize.waiting;
 }
 
-/* Appends the signed checkpoint covering every record since the previous one. */
+int
+recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
+    const char *time, char sig[SEAL_SIG_B64_LEN])
+{
+	char *msg;
+	int n, rc;
+
+	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", req->n, time, req->chain,
+	    req->stamp);
+	rc = sealkey_sign(key, msg, (size_t)n, sig);
+	free(msg);
+	return rc;
+}
+
+static int
+recorder_sign_local(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
+    char time_out[SEAL_TIME_LEN])
+{
+	seal_format_now(time_out);
+	return recorder_checkpoint_sign(ctx, req, time_out, sig);
+}
+
+struct recorder_signer
+recorder_signer_local(const struct sealkey *key)
+{
+	/* The callback never writes through ctx: the cast only fits the generic signature. */
+	struct recorder_signer s = { .key_id = sealkey_id(key),
+		.sign = recorder_sign_local,
+		.ctx = (void *)(uintptr_t)key };
+
+	return s;
+}
+
+/* Appends the signed checkpoint covering every record since the previous one. The time in it
+ * is the signer's: a notary puts its own clock there, so a recorder cannot backdate. */
 static int
 recorder_checkpoint(struct recording *rec)
 {
 	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
 	char stamp[REC_STAMP_LEN];
-	char *msg;
+	const char *name;
+	struct checkpoint_req req;
 	json_t *cp, *list;
 	size_t i;
-	int n;
 
 	if (rec->nlisted == 0)
 		return 0;
-	seal_format_now(now);
 	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
 	/* The line's own elapsed time is signed too: no later checkpoint covers the last line. */
 	recorder_stamp(rec, stamp);
-	n = xasprintf(
-	    &msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", rec->nrecords, now, chain, stamp);
-	if (sealkey_sign(rec->key, msg, (size_t)n, sig) != 0) {
-		free(msg);
+	name = strrchr(rec->path, '/');
+	req = (struct checkpoint_req){ .recording = name != NULL ? name + 1 : rec->path,
+		.n = rec->nrecords,
+		.chain = chain,
+		.prev = rec->signed_chain,
+		.stamp = stamp };
+	if (rec->signer.sign(rec->signer.ctx, &req, sig, now) != 0)
 		return recorder_fail(rec, EIO);
-	}
-	free(msg);
+	memcpy(rec->signed_chain, chain, sizeof(chain));
 	list = json_array();
 	for (i = 0; i < rec->nlisted; i++) {
 		seal_hex(rec->listed[i], SEAL_HASH_LEN, hex);
@@ -719,7 +756,7 @@ recorder_size(const struct recording *rec)
 }
 
 static json_t *
-header_build(const struct recording_meta *m, const struct sealkey *key)
+header_build(const struct recording_meta *m, const char *key_id)
 {
 	json_t *h, *g;
 	char started[SEAL_TIME_LEN];
@@ -750,13 +787,14 @@ header_build(const struct recording_meta *m, const struct sealkey *key)
 	json_object_set_new(g, "width", json_integer(m->width));
 	json_object_set_new(g, "height", json_integer(m->height));
 	json_object_set_new(g, "started", json_string(started));
-	json_object_set_new(g, "key", json_string(sealkey_id(key)));
+	json_object_set_new(g, "key", json_string(key_id));
 	json_object_set_new(h, "gatewayd", g);
 	return h;
 }
 
 struct recording *
-recorder_open(const char *dir, const struct recording_meta *meta, const struct sealkey *key)
+recorder_open(
+    const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer)
 {
 	struct recording *rec;
 	char *path;
@@ -764,7 +802,8 @@ recorder_open(const char *dir, const struct recording_meta *meta, const struct s
 	size_t n;
 	int fd, err;
 
-	if (dir == NULL || meta == NULL || key == NULL || !recorder_id_is_hex(meta->session_id)) {
+	if (dir == NULL || meta == NULL || signer == NULL || signer->sign == NULL ||
+	    signer->key_id == NULL || !recorder_id_is_hex(meta->session_id)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -779,12 +818,12 @@ recorder_open(const char *dir, const struct recording_meta *meta, const struct s
 	rec = xcalloc(1, sizeof(*rec));
 	rec->fd = fd;
 	rec->path = path;
-	rec->key = key;
+	rec->signer = *signer;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
 	rec->credit_at = rec->t0;
 	rec->credit = 5LL * REC_CREDIT_MAX; /* a session starts with its whole allowance */
 
-	header = header_build(meta, key);
+	header = header_build(meta, signer->key_id);
 	n = json_dumpb(header, NULL, 0, JSON_COMPACT);
 	recorder_reserve(rec, n + 1);
 	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);

@@ -92,8 +92,8 @@ enum session_phase {
 
 struct session {
 	const struct gw_config *cfg;
-	const struct sealkey *key; /* signs recordings and audit events */
-	struct audit *audit;
+	/* Signs its recordings' checkpoints: the listener, over the link (no key in here). */
+	const struct recorder_signer *signer;
 	ssh_session vendor;
 	ssh_session target;
 	ssh_event event;
@@ -173,8 +173,7 @@ int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
  * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
-int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
-    struct guard *guard, int link_fd);
+int session_run(const struct gw_config *cfg, ssh_session vendor, struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);
 
 /* auth.c: vendor authentication callbacks. */

@@ -71,7 +71,8 @@ session_audit(struct session *s, const char *event, json_t *fields)
 	json_object_set_new(fields, "session", json_string(s->id));
 	json_object_set_new(fields, "client", json_string(s->client_addr));
 	json_object_set_new(fields, "client_port", json_integer(s->client_port));
-	if (audit_event(s->audit, event, fields) != 0) {
+	/* The listener appends it (notary.c): this process holds no descriptor on the log. */
+	if (registry_link_audit(s->link, event, fields) != 0) {
 		if (!s->fatal)
 			crit_f(
 			    "%s: audit log %s cannot be written: ending the session (fail closed)",
@@ -882,15 +883,13 @@ session_linger(struct session *s)
 }
 
 int
-session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
-    struct guard *guard, int link_fd)
+session_run(const struct gw_config *cfg, ssh_session vendor, struct guard *guard, int link_fd)
 {
 	struct session s;
 	long grace_s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
-	s.key = key;
 	s.guard = guard;
 	s.vendor = vendor;
 	s.started = time(NULL);
@@ -899,16 +898,21 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	s.watch_fd = s.signal_fd = -1;
 	s.alive_due_ms = -1;
 	s.link = registry_link_new(link_fd);
+	s.signer = registry_link_signer(s.link);
 	TAILQ_INIT(&s.relays);
-	session_new_id(s.id);
+	/* The listener's name for the session: the one its audit lines carry. */
+	if (registry_link_id(s.link) != NULL)
+		snprintf(s.id, sizeof(s.id), "%s", registry_link_id(s.link));
+	else
+		session_new_id(s.id);
 	session_peer(&s);
 	/* The listener ends a connection that outlasts login_grace_time, and audits it. */
 	guard_session_begin(&s);
-	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection.
-	 */
-	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
-		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
-		    cfg->audit_log, s.client_addr);
+	/* No evidence, no session (R9): without the listener, which writes the audit log and
+	 * signs the recordings, the connection is refused. */
+	if (s.signer == NULL) {
+		crit_f("%s: no link to the listener (the notary); refusing connection from %s", s.id,
+		    s.client_addr);
 		ssh_disconnect(vendor);
 		registry_link_free(s.link, NULL);
 		return 1;
@@ -928,7 +932,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		debug_f("%s: key exchange with %s failed: %s", s.id, s.client_addr,
 		    ssh_get_error(vendor));
 		ssh_disconnect(vendor);
-		audit_close(s.audit);
 		registry_link_free(s.link, NULL);
 		return 1;
 	}
@@ -955,7 +958,6 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	ssh_disconnect(vendor);
 	ssh_event_free(s.event);
 	auth_free(&s);
-	audit_close(s.audit);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	config_free(s.cfg_reloaded);
 	return s.fatal ? 1 : 0;
