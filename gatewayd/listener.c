@@ -22,6 +22,8 @@
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
 
+#define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
+
 struct listener {
 	const char *config_path;
 	struct gw_config *cfg;
@@ -293,6 +295,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	struct listener l = { .config_path = config_path, .cfg = cfg, .sigfd = -1 };
 	struct sealkey *key;
 	struct pollfd *pfd = NULL;
+	time_t stop_at = 0; /* stopping: when to give up waiting for the sessions */
 	size_t i, n, ctl, reg;
 	sigset_t mask;
 	int rc = 1;
@@ -332,7 +335,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
-		if (poll(pfd, n, listener_poll_timeout(&l)) == -1) {
+		if (poll(pfd, n, stop_at != 0 ? 200 : listener_poll_timeout(&l)) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
@@ -355,17 +358,23 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				listener_reap(&l);
 			else if (si.ssi_signo == SIGHUP)
 				listener_reload(&l, NULL);
-			else {
+			else if (stop_at == 0) {
 				/* Stopping ends every live session with a message and a sealed
-				 * recording; a crashed listener (no signal) leaves them running. */
+				 * recording, which the listener signs: it stays, accepting nobody,
+				 * until they are gone (at most LISTENER_STOP_WAIT_S). A crashed
+				 * listener leaves them without a notary: they end, unsealed. */
 				info_f("signal %u: stopping; live sessions are ended and sealed",
 				    si.ssi_signo);
 				sd_notify(0, "STOPPING=1");
 				registry_signal_all(l.registry, SIGTERM);
+				listener_close_binds(&l);
+				stop_at = time(NULL) + LISTENER_STOP_WAIT_S;
 				rc = 0;
-				break;
 			}
 		}
+		if (stop_at != 0 &&
+		    (registry_nprocesses(l.registry) == 0 || time(NULL) >= stop_at))
+			break;
 		listener_expire(&l);
 		for (i = 0; i < l.nbinds; i++)
 			if (pfd[i + 1].revents & POLLIN)
