@@ -51,6 +51,10 @@ struct recording {
 	size_t line_start; /* where the line being encoded begins in buf */
 	struct recorder_signer signer;
 	char signed_chain[SEAL_HEX_LEN]; /* the chain head signed last: "prev" of the next */
+	char *header;                    /* record 0, until the first signature */
+	size_t header_len;
+	unsigned char carried[SEAL_HASH_LEN]; /* digest of the checkpoint line after that one */
+	bool has_carried;
 	unsigned long nrecords;                 /* lines so far, the header is record 0 */
 	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
 	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
@@ -237,8 +241,11 @@ recorder_chain_line(struct recording *rec, bool listed)
 	 * the next checkpoint, or a burst of tiny events would leave the checkpoint as a debt. */
 	rec->size += rec->len - rec->line_start;
 	rec->credit -= 5 * (long long)(rec->len - rec->line_start + (listed ? REC_DIGEST_COST : 0));
-	if (!listed)
+	if (!listed) { /* a checkpoint line: the next signature request carries its digest */
+		memcpy(rec->carried, digest, SEAL_HASH_LEN);
+		rec->has_carried = true;
 		return;
+	}
 	if (rec->pending_since == 0)
 		rec->pending_since = time(NULL);
 	if (rec->nlisted == rec->listed_cap) {
@@ -302,8 +309,10 @@ recorder_checkpoint(struct recording *rec)
 	char stamp[REC_STAMP_LEN];
 	const char *name;
 	struct checkpoint_req req;
+	unsigned char(*records)[SEAL_HASH_LEN];
 	json_t *cp, *list;
-	size_t i;
+	size_t i, k = 0;
+	int rc;
 
 	if (rec->nlisted == 0)
 		return 0;
@@ -311,13 +320,26 @@ recorder_checkpoint(struct recording *rec)
 	/* The line's own elapsed time is signed too: no later checkpoint covers the last line. */
 	recorder_stamp(rec, stamp);
 	name = strrchr(rec->path, '/');
+	records = xreallocarray(NULL, rec->nlisted + 1, sizeof(*records));
+	if (rec->has_carried)
+		memcpy(records[k++], rec->carried, SEAL_HASH_LEN);
+	memcpy(records + k, rec->listed, rec->nlisted * sizeof(*records));
 	req = (struct checkpoint_req){ .recording = name != NULL ? name + 1 : rec->path,
 		.n = rec->nrecords,
 		.chain = chain,
 		.prev = rec->signed_chain,
-		.stamp = stamp };
-	if (rec->signer.sign(rec->signer.ctx, &req, sig, now) != 0)
+		.stamp = stamp,
+		.records = (const unsigned char(*)[SEAL_HASH_LEN])records,
+		.nrecords = k + rec->nlisted,
+		.header = rec->header,
+		.header_len = rec->header_len };
+	rc = rec->signer.sign(rec->signer.ctx, &req, sig, now);
+	free(records);
+	if (rc != 0)
 		return recorder_fail(rec, EIO);
+	free(rec->header);
+	rec->header = NULL;
+	rec->has_carried = false;
 	memcpy(rec->signed_chain, chain, sizeof(chain));
 	list = json_array();
 	for (i = 0; i < rec->nlisted; i++) {
@@ -740,6 +762,7 @@ recorder_free(struct recording *rec)
 	for (st = 0; st < STREAM_COUNT; st++)
 		free(rec->pending[st].buf);
 	free(rec->listed);
+	free(rec->header);
 	free(rec);
 }
 
@@ -828,6 +851,10 @@ recorder_open(
 	recorder_reserve(rec, n + 1);
 	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);
 	json_decref(header);
+	rec->header = xmalloc(rec->len + 1);
+	memcpy(rec->header, rec->buf, rec->len);
+	rec->header[rec->len] = '\0';
+	rec->header_len = rec->len;
 	recorder_chain_line(rec, true);
 	if (recorder_write_buffer(rec) != 0) {
 		err = rec->error;

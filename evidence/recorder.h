@@ -41,6 +41,13 @@ struct checkpoint_req {
 	const char *chain;     /* hex of c(n - 1) */
 	const char *prev;      /* hex of the chain head signed last for this file; "" the first time */
 	const char *stamp;     /* the checkpoint line's elapsed seconds, as written */
+	/* What lets a notary compute the chain instead of taking it: the digests of the records
+	 * since the head signed last (the first time, from the header on), and the first time
+	 * the header line itself, whose session and channel it checks. */
+	const unsigned char (*records)[SEAL_HASH_LEN];
+	size_t nrecords;
+	const char *header; /* NULL after the first signature */
+	size_t header_len;
 };
 
 /* Who signs a recording's checkpoints: a key in this process (recorder_signer_local), or, in a

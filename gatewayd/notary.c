@@ -1,6 +1,7 @@
 /* notary.c: owns the seal key and the audit appender of the listener, and the rule by which it
  * signs session processes' checkpoints. Never signs a checkpoint that rewinds or forks a chain
- * it signed before, and never lets a session process pick the time or another session's name. */
+ * it signed before or that does not descend from the session's own header, and never lets a
+ * session process pick the time or another session's name. */
 #include "gatewayd/notary.h"
 
 #include <errno.h>
@@ -151,36 +152,88 @@ notary_page_find(struct notary_book *b, const char *name)
 	return NULL;
 }
 
-/* The notary rule. A checkpoint is signed only if it extends the chain head this notary signed
- * last for that recording of that session: n is greater than the n signed last, and "prev"
- * names the chain head signed last ("" only for a recording's first checkpoint). The time in
- * the signed message is the notary's own clock. So no process but the listener can re-sign any
- * session's past, nor backdate: a session process that is taken over can at most misrecord its
- * own session from then on (its own recordings, after their last signed checkpoint). */
+/* The first request of a recording carries its header (record 0): it must be a recording of
+ * this session, of the channel its name says, sealed with this notary's key. */
 static const char *
-notary_refusal(struct notary_book *b, const struct checkpoint_req *req, struct notary_page **page)
+notary_header_refusal(const struct notary *n, const struct notary_book *b,
+    const struct checkpoint_req *req)
 {
+	unsigned char digest[SEAL_HASH_LEN];
+	const char *channel = req->recording + strlen(b->session_id) + 1;
+	json_t *h, *g;
+	const char *why = NULL;
+
+	if (req->header == NULL || req->nrecords == 0)
+		return "the first checkpoint comes without the header";
+	seal_digest(req->header, req->header_len, digest);
+	if (memcmp(digest, req->records[0], SEAL_HASH_LEN) != 0)
+		return "the header is not the first record";
+	h = json_loadb(req->header, req->header_len, JSON_REJECT_DUPLICATES, NULL);
+	g = json_object_get(h, "gatewayd");
+	if (!json_is_string(json_object_get(g, "session_id")) ||
+	    strcmp(json_string_value(json_object_get(g, "session_id")), b->session_id) != 0)
+		why = "the header names another session";
+	else if (!json_is_integer(json_object_get(g, "channel")) ||
+	    json_integer_value(json_object_get(g, "channel")) != strtoll(channel, NULL, 10))
+		why = "the header names another channel";
+	else if (!json_is_string(json_object_get(g, "key")) ||
+	    strcmp(json_string_value(json_object_get(g, "key")), sealkey_id(n->key)) != 0)
+		why = "the header names another key";
+	json_decref(h);
+	return why;
+}
+
+/* The notary rule. A checkpoint is signed only as an extension of the chain head this notary
+ * signed last for that recording of that session: "prev" names that head ("" only for a
+ * recording's first checkpoint, whose header must name this session), and the notary itself
+ * steps the chain from it over the digests of the records since (so n only grows, and the
+ * chain signed is one that descends from this session's header, not one the process merely
+ * claims). The time in the signed message is the notary's own clock. So no process but the
+ * listener can re-sign any session's past, nor backdate, nor sign another session's records:
+ * a session process that is taken over can at most misrecord its own session from then on
+ * (its own recordings, after their last signed checkpoint). */
+static const char *
+notary_refusal(const struct notary *n, struct notary_book *b, const struct checkpoint_req *req,
+    struct notary_page **page)
+{
+	unsigned char chain[SEAL_HASH_LEN];
+	char hex[SEAL_HEX_LEN];
+	unsigned long covered;
+	const char *why;
+	size_t i;
+
 	if (req->recording == NULL || req->chain == NULL || req->prev == NULL ||
-	    req->stamp == NULL)
+	    req->stamp == NULL || (req->nrecords > 0 && req->records == NULL))
 		return "incomplete request";
 	if (!notary_name_is_ours(b, req->recording))
 		return "not a recording of this session";
 	if (!notary_hex_is_valid(req->chain) || !notary_stamp_is_valid(req->stamp) ||
 	    (req->prev[0] != '\0' && !notary_hex_is_valid(req->prev)))
 		return "malformed request";
+	if (req->nrecords == 0)
+		return "covers no new record";
 	if ((*page = notary_page_find(b, req->recording)) == NULL) {
 		if (req->prev[0] != '\0')
 			return "names a previous checkpoint the notary never signed";
-		if (req->n == 0)
-			return "covers no record";
 		if (b->npages >= NOTARY_RECORDINGS_MAX)
 			return "too many recordings in one session";
-		return NULL;
+		if ((why = notary_header_refusal(n, b, req)) != NULL)
+			return why;
+		memset(chain, 0, sizeof(chain));
+		covered = 0;
+	} else {
+		if (strcmp(req->prev, (*page)->chain) != 0)
+			return "does not extend the chain head signed last";
+		seal_unhex((*page)->chain, chain);
+		covered = (*page)->n;
 	}
-	if (strcmp(req->prev, (*page)->chain) != 0)
-		return "does not extend the chain head signed last";
-	if (req->n <= (*page)->n)
-		return "re-signs records signed before";
+	for (i = 0; i < req->nrecords; i++)
+		seal_chain_step(chain, req->records[i]);
+	seal_hex(chain, SEAL_HASH_LEN, hex);
+	if (req->n != covered + req->nrecords)
+		return "the record count is not the one signed last plus the new records";
+	if (strcmp(hex, req->chain) != 0)
+		return "the chain head is not the one its records give";
 	return NULL;
 }
 
@@ -191,7 +244,7 @@ notary_sign(struct notary *n, struct notary_book *b, const struct checkpoint_req
 	struct notary_page *page = NULL;
 	const char *why;
 
-	if ((why = notary_refusal(b, req, &page)) != NULL) {
+	if ((why = notary_refusal(n, b, req, &page)) != NULL) {
 		warn_f("session %s: checkpoint of %s at record %lu refused: %s", b->session_id,
 		    req->recording != NULL ? req->recording : "-", req->n, why);
 		return -1;

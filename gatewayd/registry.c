@@ -395,6 +395,31 @@ registry_entry_audit(
 		warn_f("session %s: cannot answer its audit request", e->id);
 }
 
+/* The "records" of a checkpoint request: digests in hex, one after the other. NULL when
+ * malformed. */
+static unsigned char (*registry_records(json_t *msg, size_t *count))[SEAL_HASH_LEN]
+{
+	json_t *v = json_object_get(msg, "records");
+	const char *hex = json_string_value(v);
+	size_t len = json_string_length(v), i;
+	unsigned char(*out)[SEAL_HASH_LEN];
+	char one[SEAL_HEX_LEN];
+
+	if (hex == NULL || len == 0 || len % (2 * SEAL_HASH_LEN) != 0)
+		return NULL;
+	*count = len / (2 * SEAL_HASH_LEN);
+	out = xreallocarray(NULL, *count, sizeof(*out));
+	for (i = 0; i < *count; i++) {
+		memcpy(one, hex + i * 2 * SEAL_HASH_LEN, 2 * SEAL_HASH_LEN);
+		one[2 * SEAL_HASH_LEN] = '\0';
+		if (seal_unhex(one, out[i]) != 0) {
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
 /* A checkpoint of one of the session's recordings, for the notary to sign (notary.c's rule). */
 static void
 registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary)
@@ -402,22 +427,30 @@ registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary
 	char sig[SEAL_SIG_B64_LEN] = "", time[SEAL_TIME_LEN] = "";
 	char recording[128], chain[SEAL_HEX_LEN], prev[SEAL_HEX_LEN], stamp[32];
 	json_t *n = json_object_get(msg, "n"), *seq = json_object_get(msg, "seq");
+	json_t *header = json_object_get(msg, "header");
 	struct checkpoint_req req = { .recording = recording,
 		.chain = chain,
 		.prev = prev,
 		.stamp = stamp };
+	unsigned char(*records)[SEAL_HASH_LEN] = NULL;
 	int rc = -1;
 
 	if (!registry_msg_string(msg, "recording", recording, sizeof(recording)) ||
 	    !registry_msg_string(msg, "chain", chain, sizeof(chain)) ||
 	    !registry_msg_string(msg, "prev", prev, sizeof(prev)) ||
 	    !registry_msg_string(msg, "stamp", stamp, sizeof(stamp)) || !json_is_integer(n) ||
-	    json_integer_value(n) <= 0 || !json_is_integer(seq))
+	    json_integer_value(n) <= 0 || !json_is_integer(seq) ||
+	    (header != NULL && !json_is_string(header)) ||
+	    (records = registry_records(msg, &req.nrecords)) == NULL)
 		warn_f("session %s: malformed checkpoint request refused", e->id);
 	else {
 		req.n = (unsigned long)json_integer_value(n);
+		req.records = (const unsigned char(*)[SEAL_HASH_LEN])records;
+		req.header = json_string_value(header);
+		req.header_len = json_string_length(header);
 		rc = notary_sign(notary, e->book, &req, sig, time);
 	}
+	free(records);
 	if (registry_msg_send(e->fd,
 	        json_pack("{s:s, s:O?, s:b, s:s, s:s}", "type", "sign", "seq", seq, "ok", rc == 0,
 	            "sig", sig, "time", time),

@@ -78,13 +78,17 @@ registry_link_call(struct registry_link *link, const char *type, json_t *req, js
 {
 	struct pollfd pfd;
 	struct timespec t0, t;
-	json_t *msg, *seq;
+	json_t *msg;
+	bool numbered = json_object_get(req, "seq") != NULL;
 	long waited;
 	int fd, rc;
 
 	*reply = NULL;
-	seq = json_object_get(req, "seq");
-	if (link == NULL || link->lost || registry_msg_send(link->fd, req, -1) != 0)
+	if (link == NULL || link->lost) {
+		json_decref(req);
+		return -1;
+	}
+	if (registry_msg_send(link->fd, req, -1) != 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -109,8 +113,7 @@ registry_link_call(struct registry_link *link, const char *type, json_t *req, js
 		}
 		if (fd != -1)
 			close(fd);
-		/* seq was the request's: compare as a number, the request itself is gone. */
-		if (seq != NULL &&
+		if (numbered &&
 		    json_integer_value(json_object_get(msg, "seq")) != link->seq) {
 			json_decref(msg); /* the late answer to an earlier request */
 			continue;
@@ -146,15 +149,27 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
     char time_out[SEAL_TIME_LEN])
 {
 	struct registry_link *link = ctx;
-	json_t *reply;
+	json_t *reply, *msg;
+	char *records;
+	size_t i;
 	int rc = -1;
 
+	records = xmalloc(req->nrecords * 2 * SEAL_HASH_LEN + 1);
+	records[0] = '\0';
+	for (i = 0; i < req->nrecords; i++)
+		seal_hex(req->records[i], SEAL_HASH_LEN, records + i * 2 * SEAL_HASH_LEN);
 	link->seq++;
-	if (registry_link_call(link, "sign",
-	        json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s}", "type", "sign", "seq", link->seq,
-	            "recording", req->recording, "n", (json_int_t)req->n, "chain", req->chain,
-	            "prev", req->prev, "stamp", req->stamp),
-	        &reply) != 0)
+	msg = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "type", "sign", "seq",
+	    link->seq, "recording", req->recording, "n", (json_int_t)req->n, "chain", req->chain,
+	    "prev", req->prev, "stamp", req->stamp, "records", records);
+	free(records);
+	/* The header goes as the bytes it is (JSON of our making: valid UTF-8). */
+	if (msg != NULL && req->header != NULL &&
+	    json_object_set_new(msg, "header", json_stringn(req->header, req->header_len)) != 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	if (msg == NULL || registry_link_call(link, "sign", msg, &reply) != 0)
 		return -1;
 	/* The signature is checked by nobody here: a wrong one shows in verification. */
 	if (json_is_true(json_object_get(reply, "ok")) &&
