@@ -94,8 +94,14 @@ registry_link_call(struct registry_link *link, const char *type, json_t *req, js
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= REGISTRY_CALL_TIMEOUT)
+		if (waited >= REGISTRY_CALL_TIMEOUT) {
+			/* A listener that does not answer is taken as gone: the session fails closed
+			 * now rather than waiting this long again for every event and checkpoint. */
+			error_f("%s: no answer from the listener in %d ms", link->id,
+			    REGISTRY_CALL_TIMEOUT);
+			link->lost = true;
 			return -1;
+		}
 		pfd.fd = link->fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, (int)(REGISTRY_CALL_TIMEOUT - waited)) <= 0)
