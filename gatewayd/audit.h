@@ -10,9 +10,8 @@
 
 struct sealkey;
 
-/* Opens (creating 0600) the log for appending, write-only; also logs to syslog. key (evidence/seal.h,
- * loaded once before fork) signs every line and must outlive the log. NULL + errno on
- * error. */
+/* Opens (creating 0600) the log for appending, write-only; also logs to syslog. key
+ * (evidence/seal.h) signs every line and must outlive the log. NULL + errno on error. */
 struct audit *audit_open(const char *path, const struct sealkey *key);
 void audit_close(struct audit *a);
 /* The path the log was opened with. */

@@ -28,7 +28,7 @@ struct listener {
 	const char *config_path;
 	struct gw_config *cfg;
 	struct notary *notary; /* the seal key and the audit appender; never in a session process */
-	struct guard *guard; /* pre-authentication limits, shared with the session processes */
+	struct guard *guard;   /* pre-authentication limits, shared with the session processes */
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;

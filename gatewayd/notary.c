@@ -25,8 +25,8 @@ struct notary {
 
 /* What the notary signed last for one recording. */
 struct notary_page {
-	char *name;                /* "<session_id>.<channel>.cast" */
-	unsigned long n;           /* records the last signature covered */
+	char *name;               /* "<session_id>.<channel>.cast" */
+	unsigned long n;          /* records the last signature covered */
 	char chain[SEAL_HEX_LEN]; /* the chain head it signed */
 };
 
@@ -155,8 +155,8 @@ notary_page_find(struct notary_book *b, const char *name)
 /* The first request of a recording carries its header (record 0): it must be a recording of
  * this session, of the channel its name says, sealed with this notary's key. */
 static const char *
-notary_header_refusal(const struct notary *n, const struct notary_book *b,
-    const struct checkpoint_req *req)
+notary_header_refusal(
+    const struct notary *n, const struct notary_book *b, const struct checkpoint_req *req)
 {
 	unsigned char digest[SEAL_HASH_LEN];
 	const char *channel = req->recording + strlen(b->session_id) + 1;

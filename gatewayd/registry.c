@@ -166,7 +166,8 @@ registry_greet(int fd, const char *key_id, char *id)
 	}
 	id[SESSION_ID_LEN] = '\0';
 	registry_msg_prepare(fd);
-	if (registry_msg_send(fd, json_pack("{s:s, s:s, s:s}", "type", "hello", "id", id, "key", key_id), -1) != 0) {
+	if (registry_msg_send(fd,
+	        json_pack("{s:s, s:s, s:s}", "type", "hello", "id", id, "key", key_id), -1) != 0) {
 		error_f("cannot name the session on its link: %s", strerror(errno));
 		return -1;
 	}
@@ -257,7 +258,7 @@ registry_admit(
 	char id[SESSION_ID_LEN + 1];
 	json_t *t;
 
-	/* The id is the one the listener gave it (registry_greet): a session cannot take another's. */
+	/* The id is the one the listener gave it (registry_greet): no session takes another's. */
 	if (e->admitted || !registry_msg_string(msg, "id", id, sizeof(id)) ||
 	    strcmp(id, e->id) != 0 ||
 	    !registry_msg_string(msg, "person", e->person, sizeof(e->person)) ||

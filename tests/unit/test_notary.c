@@ -12,9 +12,9 @@
 #include "evidence/seal.h"
 #include "gatewayd/notary.h"
 
-#define SID   "0123456789abcdef0123456789abcdef"
-#define OTHER "fedcba9876543210fedcba9876543210"
-#define REC   SID ".0.cast"
+#define SID    "0123456789abcdef0123456789abcdef"
+#define OTHER  "fedcba9876543210fedcba9876543210"
+#define REC    SID ".0.cast"
 #define HEAD_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HEAD_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define HEAD_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
