@@ -10,6 +10,7 @@
 
 #include "evidence/recorder.h"
 #include "evidence/seal.h"
+#include "evidence/verify.h"
 #include "gatewayd/notary.h"
 
 #define SID    "0123456789abcdef0123456789abcdef"
@@ -221,6 +222,36 @@ START_TEST(another_sessions_recording_is_refused)
 }
 END_TEST
 
+/* The one appender: lines that verify, and a rotated log followed to the new file. */
+START_TEST(the_audit_log_verifies_and_follows_a_rotation)
+{
+	char d[64] = "/tmp/test_notary_log.XXXXXX", log[128], old[128];
+	struct verdict v;
+
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	snprintf(log, sizeof(log), "%s/audit.log", d);
+	snprintf(old, sizeof(old), "%s/audit.log.1", d);
+	ck_assert_int_eq(notary_audit(notary, log, "one", json_pack("{s:s}", "session", SID)), 0);
+	ck_assert_int_eq(notary_audit(notary, log, "two", NULL), 0);
+	ck_assert_int_eq(rename(log, old), 0);
+	ck_assert_int_eq(notary_audit(notary, log, "three", NULL), 0);
+	verify_audit_log(old, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 2);
+	verify_audit_log(log, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 1);
+	/* Another path (a reload changed audit_log): the next event goes there. */
+	ck_assert_int_eq(notary_audit(notary, old, "four", NULL), 0);
+	verify_audit_log(old, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 3);
+	unlink(log);
+	unlink(old);
+	rmdir(d);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -234,6 +265,10 @@ unit_suite(void)
 	tcase_add_test(tc, a_first_request_with_a_prev_is_refused);
 	tcase_add_test(tc, a_chain_its_records_do_not_give_is_refused);
 	tcase_add_test(tc, another_sessions_recording_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("audit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, the_audit_log_verifies_and_follows_a_rotation);
 	suite_add_tcase(s, tc);
 	return s;
 }
