@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,12 @@ struct recording {
 	char *buf;          /* encoded lines not yet written */
 	size_t len, cap;
 	size_t line_start; /* where the line being encoded begins in buf */
-	const struct sealkey *key;
+	struct recorder_signer signer;
+	char signed_chain[SEAL_HEX_LEN]; /* the chain head signed last: "prev" of the next */
+	char *header;                    /* record 0, until the first signature */
+	size_t header_len;
+	unsigned char carried[SEAL_HASH_LEN]; /* digest of the checkpoint line after that one */
+	bool has_carried;
 	unsigned long nrecords;                 /* lines so far, the header is record 0 */
 	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
 	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
@@ -235,8 +241,11 @@ recorder_chain_line(struct recording *rec, bool listed)
 	 * the next checkpoint, or a burst of tiny events would leave the checkpoint as a debt. */
 	rec->size += rec->len - rec->line_start;
 	rec->credit -= 5 * (long long)(rec->len - rec->line_start + (listed ? REC_DIGEST_COST : 0));
-	if (!listed)
+	if (!listed) { /* a checkpoint line: the next signature request carries its digest */
+		memcpy(rec->carried, digest, SEAL_HASH_LEN);
+		rec->has_carried = true;
 		return;
+	}
 	if (rec->pending_since == 0)
 		rec->pending_since = time(NULL);
 	if (rec->nlisted == rec->listed_cap) {
@@ -258,30 +267,80 @@ recorder_waiting(const struct recording *rec)
 	return rec->resize.waiting;
 }
 
-/* Appends the signed checkpoint covering every record since the previous one. */
+int
+recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
+    const char *time, char sig[SEAL_SIG_B64_LEN])
+{
+	char *msg;
+	int n, rc;
+
+	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", req->n, time, req->chain,
+	    req->stamp);
+	rc = sealkey_sign(key, msg, (size_t)n, sig);
+	free(msg);
+	return rc;
+}
+
+static int
+recorder_sign_local(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
+    char time_out[SEAL_TIME_LEN])
+{
+	seal_format_now(time_out);
+	return recorder_checkpoint_sign(ctx, req, time_out, sig);
+}
+
+struct recorder_signer
+recorder_signer_local(const struct sealkey *key)
+{
+	/* The callback never writes through ctx: the cast only fits the generic signature. */
+	struct recorder_signer s = { .key_id = sealkey_id(key),
+		.sign = recorder_sign_local,
+		.ctx = (void *)(uintptr_t)key };
+
+	return s;
+}
+
+/* Appends the signed checkpoint covering every record since the previous one. The time in it
+ * is the signer's: a notary puts its own clock there, so a recorder cannot backdate. */
 static int
 recorder_checkpoint(struct recording *rec)
 {
 	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
 	char stamp[REC_STAMP_LEN];
-	char *msg;
+	const char *name;
+	struct checkpoint_req req;
+	unsigned char(*records)[SEAL_HASH_LEN];
 	json_t *cp, *list;
-	size_t i;
-	int n;
+	size_t i, k = 0;
+	int rc;
 
 	if (rec->nlisted == 0)
 		return 0;
-	seal_format_now(now);
 	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
 	/* The line's own elapsed time is signed too: no later checkpoint covers the last line. */
 	recorder_stamp(rec, stamp);
-	n = xasprintf(
-	    &msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", rec->nrecords, now, chain, stamp);
-	if (sealkey_sign(rec->key, msg, (size_t)n, sig) != 0) {
-		free(msg);
+	name = strrchr(rec->path, '/');
+	records = xreallocarray(NULL, rec->nlisted + 1, sizeof(*records));
+	if (rec->has_carried)
+		memcpy(records[k++], rec->carried, SEAL_HASH_LEN);
+	memcpy(records + k, rec->listed, rec->nlisted * sizeof(*records));
+	req = (struct checkpoint_req){ .recording = name != NULL ? name + 1 : rec->path,
+		.n = rec->nrecords,
+		.chain = chain,
+		.prev = rec->signed_chain,
+		.stamp = stamp,
+		.records = (const unsigned char(*)[SEAL_HASH_LEN])records,
+		.nrecords = k + rec->nlisted,
+		.header = rec->header,
+		.header_len = rec->header_len };
+	rc = rec->signer.sign(rec->signer.ctx, &req, sig, now);
+	free(records);
+	if (rc != 0)
 		return recorder_fail(rec, EIO);
-	}
-	free(msg);
+	free(rec->header);
+	rec->header = NULL;
+	rec->has_carried = false;
+	memcpy(rec->signed_chain, chain, sizeof(chain));
 	list = json_array();
 	for (i = 0; i < rec->nlisted; i++) {
 		seal_hex(rec->listed[i], SEAL_HASH_LEN, hex);
@@ -703,6 +762,7 @@ recorder_free(struct recording *rec)
 	for (st = 0; st < STREAM_COUNT; st++)
 		free(rec->pending[st].buf);
 	free(rec->listed);
+	free(rec->header);
 	free(rec);
 }
 
@@ -719,7 +779,7 @@ recorder_size(const struct recording *rec)
 }
 
 static json_t *
-header_build(const struct recording_meta *m, const struct sealkey *key)
+header_build(const struct recording_meta *m, const char *key_id)
 {
 	json_t *h, *g;
 	char started[SEAL_TIME_LEN];
@@ -750,13 +810,14 @@ header_build(const struct recording_meta *m, const struct sealkey *key)
 	json_object_set_new(g, "width", json_integer(m->width));
 	json_object_set_new(g, "height", json_integer(m->height));
 	json_object_set_new(g, "started", json_string(started));
-	json_object_set_new(g, "key", json_string(sealkey_id(key)));
+	json_object_set_new(g, "key", json_string(key_id));
 	json_object_set_new(h, "gatewayd", g);
 	return h;
 }
 
 struct recording *
-recorder_open(const char *dir, const struct recording_meta *meta, const struct sealkey *key)
+recorder_open(
+    const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer)
 {
 	struct recording *rec;
 	char *path;
@@ -764,7 +825,8 @@ recorder_open(const char *dir, const struct recording_meta *meta, const struct s
 	size_t n;
 	int fd, err;
 
-	if (dir == NULL || meta == NULL || key == NULL || !recorder_id_is_hex(meta->session_id)) {
+	if (dir == NULL || meta == NULL || signer == NULL || signer->sign == NULL ||
+	    signer->key_id == NULL || !recorder_id_is_hex(meta->session_id)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -779,16 +841,20 @@ recorder_open(const char *dir, const struct recording_meta *meta, const struct s
 	rec = xcalloc(1, sizeof(*rec));
 	rec->fd = fd;
 	rec->path = path;
-	rec->key = key;
+	rec->signer = *signer;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
 	rec->credit_at = rec->t0;
 	rec->credit = 5LL * REC_CREDIT_MAX; /* a session starts with its whole allowance */
 
-	header = header_build(meta, key);
+	header = header_build(meta, signer->key_id);
 	n = json_dumpb(header, NULL, 0, JSON_COMPACT);
 	recorder_reserve(rec, n + 1);
 	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);
 	json_decref(header);
+	rec->header = xmalloc(rec->len + 1);
+	memcpy(rec->header, rec->buf, rec->len);
+	rec->header[rec->len] = '\0';
+	rec->header_len = rec->len;
 	recorder_chain_line(rec, true);
 	if (recorder_write_buffer(rec) != 0) {
 		err = rec->error;

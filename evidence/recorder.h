@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "evidence/seal.h"
+
 /* Who, from where, what: written into the asciicast header. Strings are borrowed
  * for the duration of recorder_open() only. NULL members are left out. */
 struct recording_meta {
@@ -30,12 +32,46 @@ struct recording_meta {
 struct recording;
 struct sealkey;
 
+/* What a checkpoint's signature covers, and what a notary needs to judge the request. The
+ * signed message is REC_SIGNED_PREFIX "n\ntime\nchain\nstamp\n" (recorder_checkpoint_sign);
+ * the time is the signer's, not the recorder's. */
+struct checkpoint_req {
+	const char *recording; /* the file's name, "<session_id>.<channel>.cast" */
+	unsigned long n;       /* records covered: the chain head is c(n - 1) */
+	const char *chain;     /* hex of c(n - 1) */
+	const char *prev;      /* hex of the chain head signed last for this file; "" the first time */
+	const char *stamp;     /* the checkpoint line's elapsed seconds, as written */
+	/* What lets a notary compute the chain instead of taking it: the digests of the records
+	 * since the head signed last (the first time, from the header on), and the first time
+	 * the header line itself, whose session and channel it checks. */
+	const unsigned char (*records)[SEAL_HASH_LEN];
+	size_t nrecords;
+	const char *header; /* NULL after the first signature */
+	size_t header_len;
+};
+
+/* Who signs a recording's checkpoints: a key in this process (recorder_signer_local), or, in a
+ * session process, the listener acting as notary (registry_link.h). sign fills sig and the
+ * signer's time and returns 0, or -1 when it refuses or cannot answer. */
+struct recorder_signer {
+	const char *key_id; /* sealkey_id() of the signing key: written into the header */
+	int (*sign)(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
+	    char time_out[SEAL_TIME_LEN]);
+	void *ctx;
+};
+
+/* A signer with key in this process (gatewayctl, tests, the listener's notary); it signs
+ * whatever it is asked, at its own current time. key must outlive the signer. */
+struct recorder_signer recorder_signer_local(const struct sealkey *key);
+/* Signs req's message with key at time (the one format verify.c checks); 0 or -1. */
+int recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
+    const char *time, char sig[SEAL_SIG_B64_LEN]);
+
 /* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
- * the header. key (evidence/seal.h, loaded once before fork) signs the checkpoints and
- * must outlive the recording. Returns NULL and sets errno on failure; nothing is
- * created then. */
+ * the header. signer (copied) signs the checkpoints; its ctx must outlive the recording.
+ * Returns NULL and sets errno on failure; nothing is created then. */
 struct recording *recorder_open(
-    const char *dir, const struct recording_meta *meta, const struct sealkey *key);
+    const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer);
 /* The path of the file; owned by the recording. */
 const char *recorder_path(const struct recording *rec);
 /* Bytes of the file so far (what a quota counts); bytes waiting in memory not included. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -122,16 +123,32 @@ sealkey_wrap(EVP_PKEY *pkey, bool has_private)
 	return key;
 }
 
+/* Reads the PEM through a buffer of ours, wiped after: a stdio buffer would be freed with
+ * the key's text in it, and every session process forked later would inherit that copy. */
 static EVP_PKEY *
 sealkey_read_private(const char *path)
 {
 	EVP_PKEY *pkey = NULL;
-	FILE *f;
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	BIO *bio;
+	int fd, err;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return NULL;
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	while (len < sizeof(buf) &&
+	    ((n = read(fd, buf + len, sizeof(buf) - len)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
+	close(fd);
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	err = pkey != NULL ? 0 : EINVAL;
+	explicit_bzero(buf, sizeof(buf));
+	errno = err;
 	return pkey;
 }
 
@@ -220,7 +237,9 @@ sealkey_free(struct sealkey *key)
 {
 	if (key == NULL)
 		return;
+	/* OpenSSL clears an Ed25519 private key as it frees it (OPENSSL_secure_clear_free). */
 	EVP_PKEY_free(key->pkey);
+	explicit_bzero(key, sizeof(*key));
 	free(key);
 }
 

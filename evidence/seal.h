@@ -34,6 +34,7 @@ struct sealkey;
 struct sealkey *sealkey_load_or_create(const char *path);
 /* Loads a PEM public key, or the public half of a PEM private key. NULL when unusable. */
 struct sealkey *sealkey_load_public(const char *path);
+/* Frees the key, its private half wiped; NULL is fine. */
 void sealkey_free(struct sealkey *key);
 /* "SHA256:<unpadded base64>" of the raw public key; recorded in every file it seals. */
 const char *sealkey_id(const struct sealkey *key);

@@ -1,7 +1,8 @@
-/* audit.c: appends audit events as JSON lines, shared by every session process, and
+/* audit.c: appends audit events as JSON lines (in gatewayd, only the listener's notary does) and
  * mirrors each to syslog. Each line carries the hash of the line before it and a
  * signature. Never writes a partial or interleaved line: the previous line is read and
- * the new one written with one write() under an exclusive flock on an O_APPEND file. */
+ * the new one written with one write() under an exclusive flock on an O_APPEND file, which
+ * is open write-only: the tail is read through a read-only reopen of the same file. */
 #include "gatewayd/audit.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@
 #define AUDIT_NAME_MAX      64                 /* a field name, "_base64" included */
 
 struct audit {
-	int fd;
+	int fd; /* O_WRONLY | O_APPEND */
+	char *path;
 	const struct sealkey *key;
 	/* The line this process wrote last, to skip re-reading it when nobody wrote since. */
 	off_t last_end;
@@ -43,11 +45,12 @@ audit_open(const char *path, const struct sealkey *key)
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return NULL;
 	a = xcalloc(1, sizeof(*a));
 	a->fd = fd;
+	a->path = xstrdup(path);
 	a->key = key;
 	a->last_end = -1;
 	return a;
@@ -59,7 +62,57 @@ audit_close(struct audit *a)
 	if (a == NULL)
 		return;
 	close(a->fd);
+	free(a->path);
 	free(a);
+}
+
+const char *
+audit_path(const struct audit *a)
+{
+	return a->path;
+}
+
+/* A long-lived appender follows its path: once the log was rotated (renamed or removed), the
+ * next line goes to the file the path names now, created if need be. */
+static int
+audit_follow(struct audit *a)
+{
+	struct stat open_st, path_st;
+	int fd;
+
+	if (fstat(a->fd, &open_st) != 0)
+		return -1;
+	if (stat(a->path, &path_st) == 0 && path_st.st_dev == open_st.st_dev &&
+	    path_st.st_ino == open_st.st_ino)
+		return 0;
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(a->fd);
+	a->fd = fd;
+	a->last_end = -1;
+	return 0;
+}
+
+/* A read-only descriptor on the file a->fd has open (not on whatever the path names now). */
+static int
+audit_open_reader(const struct audit *a)
+{
+	struct stat w, r;
+	char proc[64];
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	if ((fd = open(proc, O_RDONLY | O_CLOEXEC)) < 0 &&
+	    (fd = open(a->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(a->fd, &w) != 0 || fstat(fd, &r) != 0 || w.st_dev != r.st_dev ||
+	    w.st_ino != r.st_ino) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	return fd;
 }
 
 /* Hash of the last line of the first size bytes (without its newline); zeros when empty. */
@@ -69,6 +122,7 @@ audit_last_hash(struct audit *a, off_t size, unsigned char out[SEAL_HASH_LEN])
 	size_t window = 4096, n, end, start;
 	char *buf;
 	off_t from;
+	int rfd, err;
 
 	if (size == 0) {
 		memset(out, 0, SEAL_HASH_LEN);
@@ -78,14 +132,16 @@ audit_last_hash(struct audit *a, off_t size, unsigned char out[SEAL_HASH_LEN])
 		memcpy(out, a->last_hash, SEAL_HASH_LEN);
 		return 0;
 	}
+	if ((rfd = audit_open_reader(a)) < 0)
+		return -1;
 	for (;;) {
 		from = size > (off_t)window ? size - (off_t)window : 0;
 		n = (size_t)(size - from);
 		buf = xmalloc(n);
-		if (pread(a->fd, buf, n, from) != (ssize_t)n) {
+		if (pread(rfd, buf, n, from) != (ssize_t)n) {
 			free(buf);
-			errno = EIO;
-			return -1;
+			err = EIO;
+			break;
 		}
 		end = buf[n - 1] == '\n' ? n - 1 : n;
 		for (start = end; start > 0 && buf[start - 1] != '\n'; start--)
@@ -93,15 +149,19 @@ audit_last_hash(struct audit *a, off_t size, unsigned char out[SEAL_HASH_LEN])
 		if (start > 0 || from == 0) {
 			seal_digest(buf + start, end - start, out);
 			free(buf);
+			close(rfd);
 			return 0;
 		}
 		free(buf);
 		if (window >= AUDIT_LINE_MAX) {
-			errno = EFBIG;
-			return -1;
+			err = EFBIG;
+			break;
 		}
 		window *= 8;
 	}
+	close(rfd);
+	errno = err;
+	return -1;
 }
 
 /* Chains, signs and appends one event object while holding the lock, so the line
@@ -116,6 +176,8 @@ audit_append(struct audit *a, json_t *obj)
 	ssize_t n = -1;
 	int len, err = 0;
 
+	if (audit_follow(a) != 0)
+		return -1;
 	while (flock(a->fd, LOCK_EX) != 0)
 		if (errno != EINTR)
 			return -1;

@@ -1,5 +1,6 @@
 /* audit.h: the audit log (R10): one JSON object per line, UTC timestamps, naming the
- * person. Shared by many session processes; each append is whole and ordered. */
+ * person. In gatewayd only the listener appends (notary.h); gatewayctl may too: each append is
+ * whole and ordered. */
 #ifndef GW_AUDIT_H
 #define GW_AUDIT_H
 
@@ -9,11 +10,12 @@
 
 struct sealkey;
 
-/* Opens (creating 0600) the log for appending; also logs to syslog. key (evidence/seal.h,
- * loaded once before fork) signs every line and must outlive the log. NULL + errno on
- * error. */
+/* Opens (creating 0600) the log for appending, write-only; also logs to syslog. key
+ * (evidence/seal.h) signs every line and must outlive the log. NULL + errno on error. */
 struct audit *audit_open(const char *path, const struct sealkey *key);
 void audit_close(struct audit *a);
+/* The path the log was opened with. */
+const char *audit_path(const struct audit *a);
 
 /* Appends {"ts": "...Z", "event": EVENT, ...fields, "prev": hash of the line before,
  * "sig": signature}. Steals the reference to

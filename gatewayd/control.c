@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
+#include "gatewayd/notary.h"
 #include "gatewayd/registry.h"
 
 #define CONTROL_CLIENTS_MAX    16
@@ -207,11 +208,11 @@ control_peer_allowed(const struct control *c, const struct ucred *cred, char *us
 
 static void
 control_audit(
-    const struct gw_config *cfg, const struct sealkey *key, const char *event, json_t *fields)
+    const struct gw_config *cfg, struct notary *notary, const char *event, json_t *fields)
 {
 	if (fields == NULL) /* audit_pack() failed: no hollow event */
 		crit_f("control event %s cannot be built: not recorded", event);
-	else if (audit_event_once(cfg->audit_log, key, event, fields) != 0)
+	else if (notary_audit(notary, cfg->audit_log, event, fields) != 0)
 		crit_f("audit log %s cannot be written: control event %s not recorded",
 		    cfg->audit_log, event);
 }
@@ -319,7 +320,7 @@ control_execute(struct control_client *cl, const struct control_request *req, st
 
 static void
 control_serve(struct control_client *cl, struct registry *reg, const struct gw_config *cfg,
-    const struct sealkey *key)
+    struct notary *notary)
 {
 	struct control_request req;
 	char err[160];
@@ -328,7 +329,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	int sessions;
 
 	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
-		control_audit(cfg, key, "control",
+		control_audit(cfg, notary, "control",
 		    audit_pack("{s:s, s:i, s:s, s:s}", "peer_user", cl->user, "peer_uid",
 		        (int)cl->uid, "result", "bad_request", "detail", err));
 		control_reply(cl, control_error(err));
@@ -347,7 +348,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 		    req.name[0] ? req.name : NULL, "result", result);
 		if (fields != NULL && sessions >= 0)
 			json_object_set_new(fields, "sessions", json_integer(sessions));
-		control_audit(cfg, key, "control", fields);
+		control_audit(cfg, notary, "control", fields);
 	}
 	/* The owner hears back once the cut has taken effect in every session told. */
 	if (reply != NULL && sessions > 0 &&
@@ -440,7 +441,7 @@ control_timeout(const struct control *c)
 }
 
 static void
-control_accept(struct control *c, const struct gw_config *cfg, const struct sealkey *key)
+control_accept(struct control *c, const struct gw_config *cfg, struct notary *notary)
 {
 	struct control_client *cl;
 	struct ucred cred;
@@ -473,7 +474,7 @@ control_accept(struct control *c, const struct gw_config *cfg, const struct seal
 	if (!control_peer_allowed(c, &cred, cl->user, sizeof(cl->user))) {
 		warn_f("control: %s (uid %ld) refused: not root or in admin_group", cl->user,
 		    (long)cred.uid);
-		control_audit(cfg, key, "control_refused",
+		control_audit(cfg, notary, "control_refused",
 		    audit_pack("{s:s, s:i, s:i, s:s}", "peer_user", cl->user, "peer_uid",
 		        (int)cred.uid, "peer_pid", (int)cred.pid, "reason",
 		        "not root or a member of admin_group"));
@@ -484,7 +485,7 @@ control_accept(struct control *c, const struct gw_config *cfg, const struct seal
 /* Reads what is there; true when the client is to be closed. */
 static bool
 control_client_read(struct control_client *cl, struct registry *reg, const struct gw_config *cfg,
-    const struct sealkey *key)
+    struct notary *notary)
 {
 	ssize_t n = recv(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen, 0);
 	char *nl;
@@ -502,7 +503,7 @@ control_client_read(struct control_client *cl, struct registry *reg, const struc
 			    control_error("permission denied: not root or a member of "
 			                  "admin_group"));
 		else
-			control_serve(cl, reg, cfg, key);
+			control_serve(cl, reg, cfg, notary);
 		return cl->fd == -1;
 	}
 	if (cl->inlen == sizeof(cl->in))
@@ -524,7 +525,7 @@ control_client_write(struct control_client *cl)
 
 void
 control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg,
-    const struct gw_config *cfg, const struct sealkey *key)
+    const struct gw_config *cfg, struct notary *notary)
 {
 	size_t k, i, n = c->nclients;
 	bool done;
@@ -542,7 +543,7 @@ control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg
 		else if (c->clients[i].out != NULL)
 			done = control_client_write(&c->clients[i]);
 		else if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
-			done = control_client_read(&c->clients[i], reg, cfg, key);
+			done = control_client_read(&c->clients[i], reg, cfg, notary);
 		else
 			done = false;
 		if (done && c->clients[i].fd == -1) { /* handed over to a session */
@@ -552,6 +553,6 @@ control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg
 			control_client_close(c, i);
 	}
 	if (pfd[0].revents & POLLIN)
-		control_accept(c, cfg, key);
+		control_accept(c, cfg, notary);
 	control_answer_cuts(c, reg);
 }

@@ -45,7 +45,7 @@ bool control_session_id_is_valid(const char *s);
 
 struct control;
 struct registry;
-struct sealkey;
+struct notary;
 
 /* control.c: creates the socket (mode 0660, group admin_group); NULL when it cannot. */
 struct control *control_open(const struct gw_config *cfg);
@@ -54,11 +54,11 @@ struct control *control_open(const struct gw_config *cfg);
 void control_free(struct control *c);
 size_t control_npollfds(const struct control *c);
 void control_pollfds(const struct control *c, struct pollfd *pfd);
-/* Serves what the poll found; cfg and key for the audit events of every action. A kill is
- * answered once every session told has confirmed its cut (or ended), at most
+/* Serves what the poll found; cfg and notary (the one audit appender) for the events of every
+ * action. A kill is answered once every session told has confirmed its cut (or ended), at most
  * CONTROL_CUT_WAIT_MS after the order. */
 void control_handle(struct control *c, const struct pollfd *pfd, struct registry *reg,
-    const struct gw_config *cfg, const struct sealkey *key);
+    const struct gw_config *cfg, struct notary *notary);
 /* Milliseconds until control_handle must run again for a kill still waiting; -1: none. */
 int control_timeout(const struct control *c);
 /* Whether a client asked for a reload: the listener reloads, then answers with

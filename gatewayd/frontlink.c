@@ -4,7 +4,7 @@
 #include "gatewayd/frontlink.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -152,7 +152,7 @@ frontlink_set_gone(struct frontlink *fl, const char *why)
 	if (fl->gone)
 		return;
 	fl->gone = true;
-	snprintf(fl->gone_why, sizeof(fl->gone_why), "%s", why);
+	snprintf(fl->gone_why, sizeof(fl->gone_why), "%.127s", why);
 }
 
 /* Waits up to ms for the front to exit; true when it did (and was reaped). */
@@ -177,13 +177,14 @@ void
 frontlink_cut(struct frontlink *fl)
 {
 	frontlink_set_gone(fl, "connection ended by the gateway");
+	/* The socket itself ends, for the front too: no signal needed (nor allowed: the front
+	 * runs as another user, and this process has no capability to signal it). Link EOF
+	 * then ends the front; PR_SET_PDEATHSIG ends it if this process goes first. */
 	if (fl->vendor_fd != -1)
 		shutdown(fl->vendor_fd, SHUT_RDWR);
-	if (fl->pid > 0) {
-		kill(fl->pid, SIGKILL);
-		frontlink_reap(fl, 1000);
+	shutdown(fl->fd, SHUT_RDWR);
+	if (fl->pid > 0 && frontlink_reap(fl, 1000))
 		fl->pid = -1;
-	}
 }
 
 void

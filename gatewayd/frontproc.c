@@ -56,18 +56,25 @@ frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd)
 	pid_t pid;
 	int i;
 
+	int exe;
+
 	if ((pid = fork()) != 0)
 		return pid;
-	if (dup2(vendor_fd, 3) != 3 || dup2(link_fd, 4) != 4)
+	/* The executable's fd may be 3 or 4 itself: it moves out of the way first. */
+	if ((exe = fcntl(fp->exe_fd, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    (vendor_fd = fcntl(vendor_fd, F_DUPFD, 5)) == -1 ||
+	    (link_fd = fcntl(link_fd, F_DUPFD, 5)) == -1 || dup2(vendor_fd, 3) != 3 ||
+	    dup2(link_fd, 4) != 4)
 		_exit(127);
 	for (i = 5; i < 1024; i++)
-		close(i);
+		if (i != exe)
+			close(i);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setgroups(0, NULL) != 0 || setresgid(fp->gid, fp->gid, fp->gid) != 0 ||
 	    setresuid(fp->uid, fp->uid, fp->uid) != 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		_exit(127);
-	syscall(SYS_execveat, fp->exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }

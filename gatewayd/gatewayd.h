@@ -92,8 +92,8 @@ enum session_phase {
 
 struct session {
 	const struct gw_config *cfg;
-	const struct sealkey *key; /* signs recordings and audit events */
-	struct audit *audit;
+	/* Signs its recordings' checkpoints: the listener, over the link (no key in here). */
+	const struct recorder_signer *signer;
 	struct frontlink *front; /* the vendor-facing process: the vendor, as it reports it */
 	struct frontreq *rq;     /* the front's message being handled */
 	bool front_polled;       /* its link is in the event loop */
@@ -191,8 +191,8 @@ int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 /* session.c: runs one accepted connection to its end, as its monitor; returns the exit
  * status. front is the link to its vendor-facing process, taken over; link_fd the session's
  * end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
-int session_run(const struct gw_config *cfg, struct frontlink *front, const struct sealkey *key,
-    struct guard *guard, int link_fd);
+int session_run(
+    const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);
 /* Asks the front to hang up on the vendor now; cut if it has not within a moment. */
 void session_hang_up(struct session *s);

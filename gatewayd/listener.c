@@ -1,5 +1,6 @@
-/* listener.c: accepts vendor connections and forks one process per connection.
- * Never touches a session's data: a fault in one session cannot reach another (R13). */
+/* listener.c: accepts vendor connections and forks one process per connection; as notary, the
+ * only holder of the seal key and the only appender of the audit log (notary.c). Never touches
+ * a session's data: a fault in one session cannot reach another (R13). */
 #include "gatewayd/gatewayd.h"
 
 #include <errno.h>
@@ -19,12 +20,15 @@
 #include "common/xmalloc.h"
 #include "gatewayd/control.h"
 #include "gatewayd/guard.h"
+#include "gatewayd/notary.h"
+
+#define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
 
 struct listener {
 	const char *config_path;
 	struct gw_config *cfg;
-	struct sealkey *key;
-	struct guard *guard; /* pre-authentication limits, shared with the session processes */
+	struct notary *notary; /* the seal key and the audit appender; never in a session process */
+	struct guard *guard;   /* pre-authentication limits, shared with the session processes */
 	ssh_bind *binds;
 	size_t nbinds;
 	int sigfd;
@@ -118,14 +122,14 @@ listener_reap(struct listener *l)
 	}
 }
 
-/* An event of the listener's own in the audit log, opened for it alone; fields consumed.
+/* An event of the listener's own in the audit log; fields consumed.
  * A log that cannot be written is reported, and the sessions refuse on their own (R9). */
 static void
 listener_audit(struct listener *l, const char *event, json_t *fields)
 {
 	if (fields == NULL) /* audit_pack() failed: no hollow event */
 		crit_f("audit event %s cannot be built (event lost)", event);
-	else if (audit_event_once(l->cfg->audit_log, l->key, event, fields) != 0)
+	else if (notary_audit(l->notary, l->cfg->audit_log, event, fields) != 0)
 		crit_f(
 		    "audit log %s cannot be written: %m (event %s lost)", l->cfg->audit_log, event);
 }
@@ -223,7 +227,7 @@ static void
 listener_accept(struct listener *l, ssh_bind b)
 {
 	struct frontlink *front;
-	char source[GUARD_SOURCE_LEN];
+	char source[GUARD_SOURCE_LEN], id[SESSION_ID_LEN + 1];
 	sigset_t hup;
 	pid_t pid;
 	int rc, fd, link[2];
@@ -245,8 +249,8 @@ listener_accept(struct listener *l, ssh_bind b)
 		guard_forked(l->guard, -1);
 		return;
 	}
-	if ((pid = fork()) == -1) {
-		error_f("fork: %s", strerror(errno));
+	if (registry_greet(link[0], notary_key_id(l->notary), id) != 0 || (pid = fork()) == -1) {
+		error_f("cannot start a session process: %s", strerror(errno));
 		close(link[0]);
 		close(link[1]);
 		close(fd);
@@ -256,11 +260,15 @@ listener_accept(struct listener *l, ssh_bind b)
 	if (pid != 0) {
 		guard_forked(l->guard, pid);
 		close(link[1]);
-		registry_add(l->registry, pid, link[0]);
+		registry_add(l->registry, pid, link[0], id);
 		close(fd);
 		return;
 	}
-	/* The session process: nothing of the listener stays but the configuration snapshot. */
+	/* The session process: nothing of the listener stays but the configuration snapshot. The
+	 * seal key goes first, wiped (its signatures come from the listener, over the link), and
+	 * the audit log's descriptor with it. */
+	notary_free(l->notary);
+	l->notary = NULL;
 	close(l->sigfd);
 	close(link[0]);
 	listener_close_binds(l);
@@ -283,10 +291,9 @@ listener_accept(struct listener *l, ssh_bind b)
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, front, l->key, l->guard, link[1]);
+	rc = session_run(l->cfg, front, l->guard, link[1]);
 	frontlink_free(front);
 	guard_free(l->guard);
-	sealkey_free(l->key);
 	config_free(l->cfg);
 	ssh_finalize();
 	_exit(rc);
@@ -308,7 +315,9 @@ int
 listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 {
 	struct listener l = { .config_path = config_path, .cfg = cfg, .sigfd = -1 };
+	struct sealkey *key;
 	struct pollfd *pfd = NULL;
+	time_t stop_at = 0; /* stopping: when to give up waiting for the sessions */
 	size_t i, n, ctl, reg;
 	sigset_t mask;
 	int rc = 1;
@@ -321,7 +330,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		error_f("%s", err);
 		goto out;
 	}
-	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
+	if (listener_prepare_dirs(cfg) != 0 || (key = listener_load_key(cfg)) == NULL ||
+	    (l.notary = notary_new(key)) == NULL ||
 	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
 	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||
 	    (l.guard = guard_new()) == NULL)
@@ -353,15 +363,15 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
-		if (poll(pfd, n, listener_poll_timeout(&l)) == -1) {
+		if (poll(pfd, n, stop_at != 0 ? 200 : listener_poll_timeout(&l)) == -1) {
 			if (errno == EINTR)
 				continue;
 			error_f("poll: %s", strerror(errno));
 			break;
 		}
 		/* Session reports before owners' requests, so a listing is as fresh as can be. */
-		registry_handle(l.registry, pfd + reg, l.cfg);
-		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.key);
+		registry_handle(l.registry, pfd + reg, l.cfg, l.notary);
+		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.notary);
 		if (control_reload_wanted(l.control)) {
 			char *errors = NULL;
 			bool ok = listener_reload(&l, &errors);
@@ -376,17 +386,23 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				listener_reap(&l);
 			else if (si.ssi_signo == SIGHUP)
 				listener_reload(&l, NULL);
-			else {
+			else if (stop_at == 0) {
 				/* Stopping ends every live session with a message and a sealed
-				 * recording; a crashed listener (no signal) leaves them running. */
+				 * recording, which the listener signs: it stays, accepting nobody,
+				 * until they are gone (at most LISTENER_STOP_WAIT_S). A crashed
+				 * listener leaves them without a notary: they end, unsealed. */
 				info_f("signal %u: stopping; live sessions are ended and sealed",
 				    si.ssi_signo);
 				sd_notify(0, "STOPPING=1");
 				registry_signal_all(l.registry, SIGTERM);
+				listener_close_binds(&l);
+				stop_at = time(NULL) + LISTENER_STOP_WAIT_S;
 				rc = 0;
-				break;
 			}
 		}
+		if (stop_at != 0 &&
+		    (registry_nprocesses(l.registry) == 0 || time(NULL) >= stop_at))
+			break;
 		listener_expire(&l);
 		for (i = 0; i < l.nbinds; i++)
 			if (pfd[i + 1].revents & POLLIN)
@@ -400,7 +416,7 @@ out:
 	control_free(l.control);
 	registry_free(l.registry);
 	guard_free(l.guard);
-	sealkey_free(l.key);
+	notary_free(l.notary);
 	config_free(l.cfg);
 	ssh_finalize();
 	return rc;

@@ -1,5 +1,6 @@
 /* registry.c: owns the listener's side of the links: live sessions, admission, listing, kill,
- * watch, vendor quota. Never blocks on a session process nor trusts it beyond checked fields. */
+ * watch, vendor quota, and the sessions' requests to the notary (audit events, checkpoints).
+ * Never blocks on a session process nor trusts it beyond checked fields. */
 #include "gatewayd/registry.h"
 
 #include <errno.h>
@@ -10,10 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/control.h"
 #include "gatewayd/gatewayd.h"
+#include "gatewayd/notary.h"
 #include "gatewayd/registry_msg.h"
 
 #define REGISTRY_DISABLED_MAX 10000 /* vendors in the disabled file */
@@ -35,6 +39,7 @@ struct registry_entry {
 	bool cut;                    /* it confirmed that it is cut */
 	unsigned long long recorded; /* bytes of its recordings, as last reported */
 	bool recording_cut;          /* ordered to end for its vendor's recording quota */
+	struct notary_book *book;    /* what the notary signed for its recordings */
 };
 
 struct registry {
@@ -120,9 +125,11 @@ registry_free(struct registry *reg)
 
 	if (reg == NULL)
 		return;
-	for (i = 0; i < reg->n; i++)
+	for (i = 0; i < reg->n; i++) {
 		if (reg->entries[i].fd != -1)
 			close(reg->entries[i].fd);
+		notary_book_free(reg->entries[i].book);
+	}
 	free(reg->entries);
 	registry_disabled_free(reg->disabled, reg->ndisabled);
 	free(reg);
@@ -142,8 +149,33 @@ registry_reload(struct registry *reg, const char *state_dir)
 	return 0;
 }
 
+int
+registry_greet(int fd, const char *key_id, char *id)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[SESSION_ID_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		crit_f("no randomness for a session id");
+		return -1;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[SESSION_ID_LEN] = '\0';
+	registry_msg_prepare(fd);
+	if (registry_msg_send(fd,
+	        json_pack("{s:s, s:s, s:s}", "type", "hello", "id", id, "key", key_id), -1) != 0) {
+		error_f("cannot name the session on its link: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void
-registry_add(struct registry *reg, pid_t pid, int fd)
+registry_add(struct registry *reg, pid_t pid, int fd, const char *id)
 {
 	struct registry_entry *e;
 
@@ -155,6 +187,8 @@ registry_add(struct registry *reg, pid_t pid, int fd)
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->fd = fd;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->book = notary_book_new(e->id);
 }
 
 void
@@ -167,6 +201,7 @@ registry_remove(struct registry *reg, pid_t pid)
 			continue;
 		if (reg->entries[i].fd != -1)
 			close(reg->entries[i].fd);
+		notary_book_free(reg->entries[i].book);
 		reg->entries[i] = reg->entries[--reg->n];
 		return;
 	}
@@ -220,10 +255,12 @@ registry_admit(
 	size_t i, total = 0, of_vendor = 0;
 	char why[GW_REASON_MAX] = "", detail[256] = "";
 	const char *reason = NULL;
+	char id[SESSION_ID_LEN + 1];
 	json_t *t;
 
-	if (e->admitted || !registry_msg_string(msg, "id", e->id, sizeof(e->id)) ||
-	    !control_session_id_is_valid(e->id) ||
+	/* The id is the one the listener gave it (registry_greet): no session takes another's. */
+	if (e->admitted || !registry_msg_string(msg, "id", id, sizeof(id)) ||
+	    strcmp(id, e->id) != 0 ||
 	    !registry_msg_string(msg, "person", e->person, sizeof(e->person)) ||
 	    !registry_msg_string(msg, "vendor", e->vendor, sizeof(e->vendor)) ||
 	    !registry_msg_string(msg, "target", e->target, sizeof(e->target)) ||
@@ -333,8 +370,98 @@ registry_vendor_recorded(
 		largest->recording_cut = true;
 }
 
+/* An audit event of the session: appended by the notary under the session id the listener gave
+ * it, whatever "session" the process wrote, at the notary's time. Answered ok or not: the
+ * session waits for exactly this and ends when the event was not written (fail closed). */
 static void
-registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg)
+registry_entry_audit(
+    struct registry_entry *e, json_t *msg, const struct gw_config *cfg, struct notary *notary)
+{
+	const char *event = json_string_value(json_object_get(msg, "event"));
+	json_t *fields = json_object_get(msg, "fields"), *seq = json_object_get(msg, "seq");
+	int rc = -1;
+
+	if (event == NULL || !json_is_object(fields) || !json_is_integer(seq))
+		warn_f("session %s: malformed audit request refused", e->id);
+	else {
+		json_incref(fields);
+		json_object_set_new(fields, "session", json_string(e->id));
+		if ((rc = notary_audit(notary, cfg->audit_log, event, fields)) != 0)
+			crit_f("audit log %s cannot be written: %m (event %s of session %s lost)",
+			    cfg->audit_log, event, e->id);
+	}
+	if (registry_msg_send(e->fd,
+	        json_pack("{s:s, s:O?, s:b}", "type", "audit", "seq", seq, "ok", rc == 0),
+	        -1) != 0)
+		warn_f("session %s: cannot answer its audit request", e->id);
+}
+
+/* The "records" of a checkpoint request: digests in hex, one after the other. NULL when
+ * malformed. */
+static unsigned char (*registry_records(json_t *msg, size_t *count))[SEAL_HASH_LEN]
+{
+	json_t *v = json_object_get(msg, "records");
+	const char *hex = json_string_value(v);
+	size_t len = json_string_length(v), i;
+	unsigned char(*out)[SEAL_HASH_LEN];
+	char one[SEAL_HEX_LEN];
+
+	if (hex == NULL || len == 0 || len % (2 * SEAL_HASH_LEN) != 0)
+		return NULL;
+	*count = len / (2 * SEAL_HASH_LEN);
+	out = xreallocarray(NULL, *count, sizeof(*out));
+	for (i = 0; i < *count; i++) {
+		memcpy(one, hex + i * 2 * SEAL_HASH_LEN, 2 * SEAL_HASH_LEN);
+		one[2 * SEAL_HASH_LEN] = '\0';
+		if (seal_unhex(one, out[i]) != 0) {
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* A checkpoint of one of the session's recordings, for the notary to sign (notary.c's rule). */
+static void
+registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary)
+{
+	char sig[SEAL_SIG_B64_LEN] = "", time[SEAL_TIME_LEN] = "";
+	char recording[128], chain[SEAL_HEX_LEN], prev[SEAL_HEX_LEN], stamp[32];
+	json_t *n = json_object_get(msg, "n"), *seq = json_object_get(msg, "seq");
+	json_t *header = json_object_get(msg, "header");
+	struct checkpoint_req req = { .recording = recording,
+		.chain = chain,
+		.prev = prev,
+		.stamp = stamp };
+	unsigned char(*records)[SEAL_HASH_LEN] = NULL;
+	int rc = -1;
+
+	if (!registry_msg_string(msg, "recording", recording, sizeof(recording)) ||
+	    !registry_msg_string(msg, "chain", chain, sizeof(chain)) ||
+	    !registry_msg_string(msg, "prev", prev, sizeof(prev)) ||
+	    !registry_msg_string(msg, "stamp", stamp, sizeof(stamp)) || !json_is_integer(n) ||
+	    json_integer_value(n) <= 0 || !json_is_integer(seq) ||
+	    (header != NULL && !json_is_string(header)) ||
+	    (records = registry_records(msg, &req.nrecords)) == NULL)
+		warn_f("session %s: malformed checkpoint request refused", e->id);
+	else {
+		req.n = (unsigned long)json_integer_value(n);
+		req.records = (const unsigned char(*)[SEAL_HASH_LEN])records;
+		req.header = json_string_value(header);
+		req.header_len = json_string_length(header);
+		rc = notary_sign(notary, e->book, &req, sig, time);
+	}
+	free(records);
+	if (registry_msg_send(e->fd,
+	        json_pack("{s:s, s:O?, s:b, s:s, s:s}", "type", "sign", "seq", seq, "ok", rc == 0,
+	            "sig", sig, "time", time),
+	        -1) != 0)
+		warn_f("session %s: cannot answer its checkpoint request", e->id);
+}
+
+static void
+registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg,
+    struct notary *notary)
 {
 	json_t *msg;
 	const char *type;
@@ -362,12 +489,17 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			e->admitted = false;
 		else if (strcmp(type, "cut") == 0)
 			e->cut = true;
+		else if (strcmp(type, "audit") == 0)
+			registry_entry_audit(e, msg, cfg, notary);
+		else if (strcmp(type, "sign") == 0)
+			registry_entry_sign(e, msg, notary);
 		json_decref(msg);
 	}
 }
 
 void
-registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg)
+registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg,
+    struct notary *notary)
 {
 	size_t k, i, n = registry_npollfds(reg);
 
@@ -376,7 +508,7 @@ registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_
 			continue;
 		for (i = 0; i < reg->n; i++)
 			if (reg->entries[i].fd == pfd[k].fd) {
-				registry_entry_read(reg, &reg->entries[i], cfg);
+				registry_entry_read(reg, &reg->entries[i], cfg, notary);
 				break;
 			}
 	}

@@ -17,6 +17,7 @@
 
 struct registry;
 struct control_request;
+struct notary;
 
 /* Loads the disabled vendors from state_dir; NULL (error logged) when that file exists
  * but cannot be read: the listener then must not start (a disabled vendor stays out). */
@@ -25,8 +26,15 @@ struct registry *registry_new(const char *state_dir);
 void registry_free(struct registry *reg);
 /* Re-reads the disabled vendors (SIGHUP); keeps the old set when the file cannot be read. */
 int registry_reload(struct registry *reg, const char *state_dir);
-/* A session process forked, with the listener's end of its link (the registry owns it). */
-void registry_add(struct registry *reg, pid_t pid, int fd);
+/* Names the session about to be forked: a fresh id into id (SESSION_ID_LEN + 1 bytes), sent on
+ * fd, the listener's end of its link, with key_id (the seal key's id, which its recordings
+ * name) before the fork, so that it waits there for the session
+ * process (registry_link_new). The listener, not the session, chooses the name under which the
+ * session's evidence is written. 0 or -1. */
+int registry_greet(int fd, const char *key_id, char *id);
+/* A session process forked, with the listener's end of its link (the registry owns it) and the
+ * id registry_greet gave it. */
+void registry_add(struct registry *reg, pid_t pid, int fd, const char *id);
 void registry_remove(struct registry *reg, pid_t pid); /* reaped */
 size_t registry_nprocesses(const struct registry *reg);
 void registry_signal_all(const struct registry *reg, int sig);
@@ -34,8 +42,10 @@ size_t registry_npollfds(const struct registry *reg);
 void registry_pollfds(const struct registry *reg, struct pollfd *pfd);
 /* Reads what the session processes reported and answers their admission requests against
  * cfg's max_sessions, the vendor's max_sessions and the disabled vendors; orders the largest
- * of a vendor's sessions to end when together they recorded its max_recording_bytes. */
-void registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg);
+ * of a vendor's sessions to end when together they recorded its max_recording_bytes. Their
+ * audit events and checkpoints go to notary, which appends and signs them. */
+void registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg,
+    struct notary *notary);
 
 /* The owners' actions (control.c). */
 json_t *registry_list(const struct registry *reg); /* array of live session objects */

@@ -1,5 +1,7 @@
-/* registry_link.c: owns the session process's end of its link: admission, byte counts, orders
- * (kill, watch), the watchers' view. Never blocks on a watcher nor lets one write to a session. */
+/* registry_link.c: owns the session process's end of its link: its id, admission, the notary's
+ * services (audit events, checkpoint signatures), byte counts, orders (kill, watch), the
+ * watchers' view. Never blocks on a watcher nor lets one write to a session; waits for the
+ * listener at most REGISTRY_CALL_TIMEOUT per request. */
 #include "gatewayd/registry_link.h"
 
 #include <errno.h>
@@ -16,7 +18,7 @@
 #include "gatewayd/gatewayd.h"
 #include "gatewayd/registry_msg.h"
 
-#define REGISTRY_ADMIT_TIMEOUT 5000  /* ms a session waits for the listener's answer */
+#define REGISTRY_CALL_TIMEOUT  5000  /* ms a session waits for the listener's answer */
 #define REGISTRY_WATCHERS_MAX  4     /* live views of one session */
 #define REGISTRY_WATCH_BUF     65536 /* bytes queued for one watcher before output is dropped */
 #define REGISTRY_WATCH_RESERVE 512   /* of which kept for the "dropped" and "end" lines */
@@ -32,7 +34,10 @@ struct registry_watcher {
 struct registry_link {
 	int fd;
 	bool lost; /* the listener closed its end; fd stays open until registry_link_free */
-	char id[SESSION_ID_LEN + 1]; /* once admitted: named in a watcher's first line */
+	char id[SESSION_ID_LEN + 1]; /* the listener's name for the session ("" if none) */
+	char key_id[SEAL_KEY_ID_LEN]; /* the listener's seal key, named in recordings */
+	json_int_t seq;               /* of the last request: a late answer is told apart */
+	struct recorder_signer signer;
 	bool killed;
 	char kill_message[128];
 	char kill_reason[192];
@@ -44,6 +49,155 @@ struct registry_link {
 	size_t nwatchers;
 };
 
+static void registry_link_order(struct registry_link *link, json_t *msg, int fd);
+
+/* The listener sent the session's id before the fork: it waits in the socket already. */
+static void
+registry_link_hello(struct registry_link *link)
+{
+	json_t *msg;
+	int fd;
+
+	if (registry_msg_recv(link->fd, &msg, &fd) != 1)
+		return;
+	if (fd != -1)
+		close(fd);
+	if (strcmp(registry_msg_type(msg), "hello") != 0 ||
+	    !registry_msg_string(msg, "id", link->id, sizeof(link->id)) ||
+	    strlen(link->id) != SESSION_ID_LEN ||
+	    !registry_msg_string(msg, "key", link->key_id, sizeof(link->key_id)))
+		link->id[0] = link->key_id[0] = '\0';
+	json_decref(msg);
+}
+
+/* Sends req (stolen) as a request of type and waits for the listener's answer of that type
+ * (with the same "seq" when the request has one): 0 with *reply, or -1. Orders arriving
+ * meanwhile are taken as registry_link_read takes them. */
+static int
+registry_link_call(struct registry_link *link, const char *type, json_t *req, json_t **reply)
+{
+	struct pollfd pfd;
+	struct timespec t0, t;
+	json_t *msg;
+	bool numbered = json_object_get(req, "seq") != NULL;
+	long waited;
+	int fd, rc;
+
+	*reply = NULL;
+	if (link == NULL || link->lost) {
+		json_decref(req);
+		return -1;
+	}
+	if (registry_msg_send(link->fd, req, -1) != 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= REGISTRY_CALL_TIMEOUT) {
+			/* A listener that does not answer is taken as gone: the session fails closed
+			 * now rather than waiting this long again for every event and checkpoint. */
+			error_f("%s: no answer from the listener in %d ms", link->id,
+			    REGISTRY_CALL_TIMEOUT);
+			link->lost = true;
+			return -1;
+		}
+		pfd.fd = link->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(REGISTRY_CALL_TIMEOUT - waited)) <= 0)
+			continue;
+		if ((rc = registry_msg_recv(link->fd, &msg, &fd)) == 0) {
+			link->lost = true;
+			return -1;
+		}
+		if (rc < 0)
+			continue;
+		if (strcmp(registry_msg_type(msg), type) != 0) {
+			registry_link_order(link, msg, fd);
+			json_decref(msg);
+			continue;
+		}
+		if (fd != -1)
+			close(fd);
+		if (numbered &&
+		    json_integer_value(json_object_get(msg, "seq")) != link->seq) {
+			json_decref(msg); /* the late answer to an earlier request */
+			continue;
+		}
+		*reply = msg;
+		return 0;
+	}
+}
+
+int
+registry_link_audit(struct registry_link *link, const char *event, json_t *fields)
+{
+	json_t *reply;
+	int rc;
+
+	if (link == NULL || fields == NULL) {
+		json_decref(fields);
+		return -1;
+	}
+	link->seq++;
+	if (registry_link_call(link, "audit",
+	        json_pack("{s:s, s:I, s:s, s:o}", "type", "audit", "seq", link->seq, "event",
+	            event, "fields", fields),
+	        &reply) != 0)
+		return -1;
+	rc = json_is_true(json_object_get(reply, "ok")) ? 0 : -1;
+	json_decref(reply);
+	return rc;
+}
+
+static int
+registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
+    char time_out[SEAL_TIME_LEN])
+{
+	struct registry_link *link = ctx;
+	json_t *reply, *msg;
+	char *records;
+	size_t i;
+	int rc = -1;
+
+	records = xmalloc(req->nrecords * 2 * SEAL_HASH_LEN + 1);
+	records[0] = '\0';
+	for (i = 0; i < req->nrecords; i++)
+		seal_hex(req->records[i], SEAL_HASH_LEN, records + i * 2 * SEAL_HASH_LEN);
+	link->seq++;
+	msg = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "type", "sign", "seq",
+	    link->seq, "recording", req->recording, "n", (json_int_t)req->n, "chain", req->chain,
+	    "prev", req->prev, "stamp", req->stamp, "records", records);
+	free(records);
+	/* The header goes as the bytes it is (JSON of our making: valid UTF-8). */
+	if (msg != NULL && req->header != NULL &&
+	    json_object_set_new(msg, "header", json_stringn(req->header, req->header_len)) != 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	if (msg == NULL || registry_link_call(link, "sign", msg, &reply) != 0)
+		return -1;
+	/* The signature is checked by nobody here: a wrong one shows in verification. */
+	if (json_is_true(json_object_get(reply, "ok")) &&
+	    registry_msg_string(reply, "sig", sig, SEAL_SIG_B64_LEN) &&
+	    registry_msg_string(reply, "time", time_out, SEAL_TIME_LEN) && sig[0] != '\0' &&
+	    time_out[0] != '\0')
+		rc = 0;
+	json_decref(reply);
+	return rc;
+}
+
+const struct recorder_signer *
+registry_link_signer(struct registry_link *link)
+{
+	if (link == NULL || link->key_id[0] == '\0')
+		return NULL;
+	link->signer.key_id = link->key_id;
+	link->signer.sign = registry_link_sign;
+	link->signer.ctx = link;
+	return &link->signer;
+}
+
 struct registry_link *
 registry_link_new(int fd)
 {
@@ -53,7 +207,15 @@ registry_link_new(int fd)
 		return NULL;
 	link = xcalloc(1, sizeof(*link));
 	link->fd = fd;
+	registry_msg_prepare(fd);
+	registry_link_hello(link);
 	return link;
+}
+
+const char *
+registry_link_id(const struct registry_link *link)
+{
+	return link != NULL && link->id[0] != '\0' ? link->id : NULL;
 }
 
 int
@@ -219,59 +381,30 @@ int
 registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
     size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
 {
-	struct pollfd pfd;
-	struct timespec t0, t;
 	json_t *msg;
-	long waited;
-	int fd, rc;
+	int rc;
 
 	if (link == NULL)
 		return 0;
 	snprintf(why, whylen, "access denied: the gateway cannot admit the session");
 	snprintf(reason, reasonlen, "registry_unavailable");
 	snprintf(detail, detaillen, "no answer from the listener");
-	if (link->lost ||
-	    registry_msg_send(link->fd,
+	if (registry_link_call(link, "admit",
 	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",
 	            "id", info->id, "person", info->person, "vendor", info->vendor, "target",
 	            info->target, "ticket", info->ticket, "source", info->source, "port",
 	            info->port, "started", (json_int_t)info->started, "ends_at",
 	            (json_int_t)info->ends_at),
-	        -1) != 0)
+	        &msg) != 0)
 		return -1;
-	snprintf(link->id, sizeof(link->id), "%s", info->id);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= REGISTRY_ADMIT_TIMEOUT)
-			return -1;
-		pfd.fd = link->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(REGISTRY_ADMIT_TIMEOUT - waited)) <= 0)
-			continue;
-		if ((rc = registry_msg_recv(link->fd, &msg, &fd)) == 0) {
-			link->lost = true;
-			return -1;
-		}
-		if (rc < 0)
-			continue;
-		if (strcmp(registry_msg_type(msg), "admit") != 0) {
-			registry_link_order(link, msg, fd);
-			json_decref(msg);
-			continue;
-		}
-		if (fd != -1)
-			close(fd);
-		rc = json_is_true(json_object_get(msg, "ok")) ? 0 : -1;
-		if (rc != 0) {
-			registry_msg_string(msg, "why", why, whylen);
-			registry_msg_string(msg, "reason", reason, reasonlen);
-			registry_msg_string(msg, "detail", detail, detaillen);
-		}
-		json_decref(msg);
-		return rc;
+	rc = json_is_true(json_object_get(msg, "ok")) ? 0 : -1;
+	if (rc != 0) {
+		registry_msg_string(msg, "why", why, whylen);
+		registry_msg_string(msg, "reason", reason, reasonlen);
+		registry_msg_string(msg, "detail", detail, detaillen);
 	}
+	json_decref(msg);
+	return rc;
 }
 
 bool

@@ -1,12 +1,17 @@
 /* registry_link.h: a session process's end of its link to the listener's registry
- * (registry.h): a SOCK_SEQPACKET socketpair made at fork, over which it asks to be admitted,
- * reports its byte counters and takes the owner's orders (kill, watch). */
+ * (registry.h): a SOCK_SEQPACKET socketpair made at fork, over which it learns its id, asks to
+ * be admitted, has the listener (the notary) append its audit events and sign its recordings'
+ * checkpoints, reports its byte counters and takes the owner's orders (kill, watch). */
 #ifndef GW_REGISTRY_LINK_H
 #define GW_REGISTRY_LINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+#include <jansson.h>
+
+#include "evidence/recorder.h"
 
 struct registry_link;
 
@@ -19,7 +24,17 @@ struct registry_session {
 	time_t started, ends_at;
 };
 
-struct registry_link *registry_link_new(int fd); /* takes fd; -1 gives a NULL link */
+/* Takes fd (-1 gives a NULL link) and reads the id the listener named the session with. */
+struct registry_link *registry_link_new(int fd);
+/* That id (SESSION_ID_LEN hex); NULL without a link or when the listener named none. */
+const char *registry_link_id(const struct registry_link *link);
+/* Has the listener append event with fields (stolen) to the audit log, and waits for its
+ * answer (at most 5 s; orders arriving meanwhile are kept as registry_link_read keeps them).
+ * 0: written; -1: not written, or no answer (the caller fails closed). */
+int registry_link_audit(struct registry_link *link, const char *event, json_t *fields);
+/* The signer of the session's recordings: each checkpoint is a round trip to the listener,
+ * which signs as notary (gatewayd/notary.c). Valid while link lives. */
+const struct recorder_signer *registry_link_signer(struct registry_link *link);
 /* Says goodbye to the listener and every watcher (with why it ended); NULL is fine. */
 void registry_link_free(struct registry_link *link, const char *end_reason);
 int registry_link_fd(const struct registry_link *link);

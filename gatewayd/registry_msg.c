@@ -10,7 +10,19 @@
 
 #include "common/log.h"
 
-#define REGISTRY_MSG_MAX 4096 /* one message on a link */
+/* One message on a link. Most are small; an audit event carries vendor-chosen text (an exec
+ * command can fill an SSH packet), so the bound is well above what a session may send. */
+#define REGISTRY_MSG_MAX   (1024 * 1024)
+#define REGISTRY_MSG_SMALL 4096 /* received on the stack */
+
+void
+registry_msg_prepare(int fd)
+{
+	int size = 2 * REGISTRY_MSG_MAX;
+
+	/* Capped by net.core.wmem_max: a larger message then fails to send (fail closed). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
 
 /* Sends one JSON message (and optionally one fd); never blocks. Steals msg. */
 int
@@ -52,12 +64,12 @@ registry_msg_send(int fd, json_t *msg, int pass_fd)
 int
 registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 {
-	char buf[REGISTRY_MSG_MAX];
+	char small[REGISTRY_MSG_SMALL], *buf = small;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iovec iov = { .iov_base = small, .iov_len = sizeof(small) };
 	struct msghdr mh = { .msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = cbuf.buf,
@@ -67,11 +79,25 @@ registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 
 	*msg = NULL;
 	*passed_fd = -1;
+	/* The size first (MSG_TRUNC gives a datagram's whole length): a large one gets a buffer. */
+	n = recv(fd, small, sizeof(small), MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+	if (n > (ssize_t)sizeof(small) && n <= REGISTRY_MSG_MAX) {
+		buf = malloc((size_t)n);
+		if (buf == NULL)
+			buf = small; /* received truncated, then dropped below */
+		else {
+			iov.iov_base = buf;
+			iov.iov_len = (size_t)n;
+		}
+	}
 	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n == 0)
-		return 0;
-	if (n < 0)
+	if (n <= 0) {
+		if (buf != small)
+			free(buf);
+		if (n == 0)
+			return 0;
 		return errno == EAGAIN || errno == EINTR ? -1 : 0;
+	}
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *passed_fd == -1)
@@ -85,8 +111,12 @@ registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 		if (*passed_fd != -1)
 			close(*passed_fd);
 		*passed_fd = -1;
+		if (buf != small)
+			free(buf);
 		return -1;
 	}
+	if (buf != small)
+		free(buf);
 	return 1;
 }
 

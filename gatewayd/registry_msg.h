@@ -9,6 +9,8 @@
 
 #define REGISTRY_BYTES_EVERY 2 /* seconds between a session's byte counter reports */
 
+/* Sizes fd's send buffer for the largest message (an audit event); best effort. */
+void registry_msg_prepare(int fd);
 /* Sends one JSON message (and pass_fd unless -1); never blocks. Steals msg. 0 or -1. */
 int registry_msg_send(int fd, json_t *msg, int pass_fd);
 /* Receives one message: 1 with *msg (an object) and maybe *passed_fd, 0 at EOF, -1 when

@@ -175,7 +175,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		        kind == GW_CHAN_EXEC ? command : NULL));
 		return 0;
 	}
-	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->key)) == NULL) {
+	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->signer)) == NULL) {
 		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",

@@ -71,7 +71,8 @@ session_audit(struct session *s, const char *event, json_t *fields)
 	json_object_set_new(fields, "session", json_string(s->id));
 	json_object_set_new(fields, "client", json_string(s->client_addr));
 	json_object_set_new(fields, "client_port", json_integer(s->client_port));
-	if (audit_event(s->audit, event, fields) != 0) {
+	/* The listener appends it (notary.c): this process holds no descriptor on the log. */
+	if (registry_link_audit(s->link, event, fields) != 0) {
 		if (!s->fatal)
 			crit_f(
 			    "%s: audit log %s cannot be written: ending the session (fail closed)",
@@ -188,6 +189,19 @@ session_admit_disk(struct session *s)
 	        "detail", detail, "ticket", s->decision.ticket_id));
 	s->phase = PHASE_DENIED;
 	return -1;
+}
+
+static void session_decide(struct session *s);
+
+/* Authenticated: the login grace time no longer applies, and the decision comes before
+ * anything else the vendor sent after its last method (a channel open, in the same round). */
+static void
+session_authenticated(struct session *s)
+{
+	if (s->phase != PHASE_DECIDE)
+		return;
+	guard_session_authenticated(s);
+	session_decide(s);
 }
 
 static void
@@ -792,11 +806,7 @@ session_loop(struct session *s)
 
 	for (;;) {
 		ssh_event_dopoll(s->event, session_poll_timeout(s));
-		if (s->phase == PHASE_DECIDE) {
-			/* authenticated: the login grace time no longer applies */
-			guard_session_authenticated(s);
-			session_decide(s);
-		}
+		session_authenticated(s);
 		relay_pump(s);
 		/* A cut decided inside a callback (the owner's order, SIGTERM) ends it now. */
 		if (s->cut && !s->stopping) {
@@ -918,6 +928,7 @@ session_front_cb(socket_t fd, int revents, void *userdata)
 		return 0;
 	s->front_busy = true;
 	while ((n = frontlink_next(s->front, s->rq)) == 1) {
+		session_authenticated(s);
 		if (s->rq->type == FM_READY)
 			debug_f("%s: key exchange with %s done (%s)", s->id, s->client_addr,
 			    s->rq->text);
@@ -971,14 +982,13 @@ session_hang_up(struct session *s)
 }
 
 int
-session_run(const struct gw_config *cfg, struct frontlink *front, const struct sealkey *key,
-    struct guard *guard, int link_fd)
+session_run(
+    const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd)
 {
 	struct session s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
-	s.key = key;
 	s.guard = guard;
 	s.front = front;
 	s.rq = xmalloc(sizeof(*s.rq));
@@ -988,16 +998,21 @@ session_run(const struct gw_config *cfg, struct frontlink *front, const struct s
 	s.watch_fd = s.signal_fd = -1;
 	s.alive_due_ms = -1;
 	s.link = registry_link_new(link_fd);
+	s.signer = registry_link_signer(s.link);
 	TAILQ_INIT(&s.relays);
-	session_new_id(s.id);
+	/* The listener's name for the session: the one its audit lines carry. */
+	if (registry_link_id(s.link) != NULL)
+		snprintf(s.id, sizeof(s.id), "%s", registry_link_id(s.link));
+	else
+		session_new_id(s.id);
 	session_peer(&s);
 	/* The listener ends a connection that outlasts login_grace_time, and audits it. */
 	guard_session_begin(&s);
-	/* No evidence, no session (R9): an audit log that cannot be opened refuses the connection.
-	 */
-	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
-		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
-		    cfg->audit_log, s.client_addr);
+	/* No evidence, no session (R9): without the listener, which writes the audit log and
+	 * signs the recordings, the connection is refused. */
+	if (s.signer == NULL) {
+		crit_f("%s: no link to the listener (the notary); refusing connection from %s", s.id,
+		    s.client_addr);
 		frontlink_cut(front);
 		registry_link_free(s.link, NULL);
 		free(s.rq);
@@ -1007,7 +1022,6 @@ session_run(const struct gw_config *cfg, struct frontlink *front, const struct s
 	if (session_front_init(&s) != 0) {
 		frontlink_cut(front);
 		ssh_event_free(s.event);
-		audit_close(s.audit);
 		registry_link_free(s.link, NULL);
 		free(s.rq);
 		return 1;
@@ -1032,7 +1046,6 @@ session_run(const struct gw_config *cfg, struct frontlink *front, const struct s
 	session_front_unpoll(&s);
 	ssh_event_free(s.event);
 	auth_free(&s);
-	audit_close(s.audit);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	config_free(s.cfg_reloaded);
 	free(s.rq);

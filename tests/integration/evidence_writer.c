@@ -31,6 +31,7 @@ main(int argc, char **argv)
 	static const char redraw[] = "progress 10%\rprogress 100%\r\n";
 	struct rlimit rl = { .rlim_cur = 4096, .rlim_max = 4096 };
 	struct recording *rec;
+	struct recorder_signer signer;
 	struct sealkey *key;
 	char big[8192];
 	int rc;
@@ -55,7 +56,8 @@ main(int argc, char **argv)
 	}
 	m.session_id = argv[3];
 	m.started = time(NULL);
-	if ((rec = recorder_open(argv[1], &m, key)) == NULL)
+	signer = recorder_signer_local(key);
+	if ((rec = recorder_open(argv[1], &m, &signer)) == NULL)
 		return 1;
 	puts(recorder_path(rec));
 	fflush(stdout);

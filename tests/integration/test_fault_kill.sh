@@ -1,8 +1,9 @@
 #!/bin/bash
 # Process faults (R8, R13): kill -9 of one session process leaves the other live sessions
 # echoing and its own recording verifiable as truncated (not as tampered); kill -9 of the
-# listener leaves live sessions running to their end and sealing, and a restarted gatewayd
-# accepts new sessions. The audit log verifies intact after both. A stopping gatewayd (SIGTERM,
+# listener ends the live sessions (fail closed: the listener is the notary that signs their
+# evidence, and no session process holds the seal key), their recordings verifiable as
+# truncated, and a restarted gatewayd accepts new sessions. The audit log verifies intact after both. A stopping gatewayd (SIGTERM,
 # as systemctl stop sends it) ends every live session with a message and a sealed recording.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
@@ -54,26 +55,28 @@ test_killed_session_truncated_others_echo() {
 	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
 }
 
-test_killed_listener_sessions_continue_restart_accepts() {
-	local listener out
+test_killed_listener_sessions_end_truncated_restart_accepts() {
+	local listener out n
 	started d e
+	sleep 1.5 # both recordings checkpoint at least once
 	listener=$(h_pid gatewayd)
 	kill -9 "$listener" || h_fail "kill -9 $listener"
-	sleep 1
-	es_echo d "after-listener-d" || h_fail "d stopped echoing after the listener was killed"
-	es_echo e "after-listener-e" || h_fail "e stopped echoing after the listener was killed"
-	# A new listener on the same port while the orphaned sessions still run.
+	# Echoed lines must be recorded and signed; nobody signs any more, so they end.
+	es_send d "after-listener-d"
+	es_send e "after-listener-e"
+	es_wait_exit d 20 && es_wait_exit e 20 || h_fail "sessions outlived their notary"
+	for n in d e; do
+		out=$(verdict $n) && h_fail "recording of $n verifies intact without its end: $out"
+		h_assert_contains "$out" "truncated" "verdict for $n (outlived its listener)"
+		h_assert_not_contains "$out" "tampered" "verdict for $n (outlived its listener)"
+	done
+	# A new listener on the same port.
 	h_spawn gatewayd "$H_DIR/gatewayd.log" "$H_GATEWAYD" -D -f "$GW_CONFIG"
 	h_wait_port "$GW_PORT" "$H_LAST_PID" || h_fail "gatewayd did not restart: $(tail -5 "$H_DIR/gatewayd.log")"
 	started f
-	es_echo d "after-restart-d" || h_fail "d stopped echoing after the restart"
-	es_end d
-	es_end e
 	es_end f
-	es_wait_exit d 20 && es_wait_exit e 20 && es_wait_exit f 20 || h_fail "a session did not end"
+	es_wait_exit f 20 || h_fail "f did not end"
 	h_assert_eq 0 "$ES_RC" "exit status of f"
-	h_assert_contains "$(verdict d)" "intact" "verdict for d (outlived its listener)"
-	h_assert_contains "$(verdict e)" "intact" "verdict for e (outlived its listener)"
 	h_assert_contains "$(verdict f)" "intact" "verdict for f (restarted listener)"
 	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
 	h_assert_contains "$out" "intact" "audit verdict"
@@ -92,5 +95,5 @@ test_stopped_gateway_ends_sessions_sealed() {
 	h_assert_contains "$(ctl audit verify 2>&1)" "intact" "audit verdict"
 }
 
-h_run test_killed_session_truncated_others_echo test_killed_listener_sessions_continue_restart_accepts \
+h_run test_killed_session_truncated_others_echo test_killed_listener_sessions_end_truncated_restart_accepts \
 	test_stopped_gateway_ends_sessions_sealed

@@ -24,6 +24,7 @@
 
 static char dir[64];
 static struct sealkey *key;
+static struct recorder_signer signer; /* of key */
 
 static void
 setup(void)
@@ -34,6 +35,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/recording_key", dir);
 	ck_assert_ptr_nonnull(key = sealkey_load_or_create(path));
+	signer = recorder_signer_local(key);
 	unlink(path);
 	strcat(path, ".pub");
 	unlink(path);
@@ -76,7 +78,7 @@ static struct recording *
 open_example(void)
 {
 	struct recording_meta m = meta_example();
-	struct recording *rec = recorder_open(dir, &m, key);
+	struct recording *rec = recorder_open(dir, &m, &signer);
 
 	ck_assert_ptr_nonnull(rec);
 	return rec;
@@ -194,7 +196,7 @@ START_TEST(existing_file_is_refused)
 	struct recording_meta m = meta_example();
 	struct recording *rec = open_example();
 
-	ck_assert_ptr_null(recorder_open(dir, &m, key));
+	ck_assert_ptr_null(recorder_open(dir, &m, &signer));
 	ck_assert_int_eq(errno, EEXIST);
 	recorder_free(rec);
 }
@@ -208,7 +210,7 @@ START_TEST(session_id_that_is_not_hex_is_refused)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m.session_id = bad[i];
-		ck_assert_ptr_null(recorder_open(dir, &m, key));
+		ck_assert_ptr_null(recorder_open(dir, &m, &signer));
 		ck_assert_int_eq(errno, EINVAL);
 	}
 	ck_assert_int_eq(rmdir(dir), 0); /* nothing was created */
@@ -408,7 +410,7 @@ START_TEST(an_unwritable_directory_creates_nothing)
 {
 	struct recording_meta m = meta_example();
 
-	ck_assert_ptr_null(recorder_open("/nonexistent/dir", &m, key));
+	ck_assert_ptr_null(recorder_open("/nonexistent/dir", &m, &signer));
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST

@@ -15,6 +15,7 @@
 
 static char dir[64], path[128], other[128];
 static struct sealkey *key, *stranger;
+static struct recorder_signer signer; /* of key */
 
 static struct recording *
 open_recording(const char *sid)
@@ -27,7 +28,7 @@ open_recording(const char *sid)
 		.height = 24,
 		.started = 1795000000,
 	};
-	struct recording *rec = recorder_open(dir, &m, key);
+	struct recording *rec = recorder_open(dir, &m, &signer);
 
 	ck_assert_ptr_nonnull(rec);
 	return rec;
@@ -60,6 +61,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(kp, sizeof(kp), "%s/key", dir);
 	ck_assert_ptr_nonnull(key = sealkey_load_or_create(kp));
+	signer = recorder_signer_local(key);
 	snprintf(kp, sizeof(kp), "%s/stranger", dir);
 	ck_assert_ptr_nonnull(stranger = sealkey_load_or_create(kp));
 	write_recording("aa", path, sizeof(path), true);

@@ -1,0 +1,38 @@
+/* notary.h: the listener as notary: in a running gatewayd, the only holder of the seal key and
+ * the only appender of the audit log. Session processes ask it over their links (registry.c)
+ * to append their audit events and to sign their recordings' checkpoints. */
+#ifndef GW_NOTARY_H
+#define GW_NOTARY_H
+
+#include <jansson.h>
+
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
+
+struct notary;
+/* One session's recordings: the checkpoint the notary signed last for each. */
+struct notary_book;
+
+/* Takes key (a private seal key). */
+struct notary *notary_new(struct sealkey *key);
+/* Closes the log and frees the key, its private half wiped. Also what a forked session process
+ * does first with its copy. NULL is fine. */
+void notary_free(struct notary *n);
+/* The seal key's id (sealkey_id), which every recording names. */
+const char *notary_key_id(const struct notary *n);
+
+/* Appends one event to the audit log at path (opened once, reopened when path changes or the
+ * log was rotated): chained, signed, stamped with the notary's time. Steals fields. 0, or -1
+ * with errno: the caller refuses or ends what it audits (fail closed). */
+int notary_audit(struct notary *n, const char *path, const char *event, json_t *fields);
+
+/* The book of the session session_id (32 hex, named by the listener). */
+struct notary_book *notary_book_new(const char *session_id);
+void notary_book_free(struct notary_book *b);
+/* Signs req for the session of book b, at the notary's own time (time_out), only as an
+ * extension of what it signed last for that recording (see notary.c). 0, or -1 when refused
+ * (logged) or the key fails. */
+int notary_sign(struct notary *n, struct notary_book *b, const struct checkpoint_req *req,
+    char sig[SEAL_SIG_B64_LEN], char time_out[SEAL_TIME_LEN]);
+
+#endif

@@ -1,0 +1,274 @@
+/* test_notary.c: the listener as notary: it signs a session's checkpoint only as an extension of
+ * the chain head it signed last for that recording (stepped by itself over the new records,
+ * from a header that names the session), and always at its own time. */
+#include "unit.h"
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
+#include "evidence/verify.h"
+#include "gatewayd/notary.h"
+
+#define SID    "0123456789abcdef0123456789abcdef"
+#define OTHER  "fedcba9876543210fedcba9876543210"
+#define REC    SID ".0.cast"
+#define HEAD_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEAD_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HEAD_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+static char dir[64];
+static struct sealkey *pub; /* the public half, as an auditor has it */
+static struct notary *notary;
+static struct notary_book *book;
+static char sig[SEAL_SIG_B64_LEN], when[SEAL_TIME_LEN];
+
+/* A recording as a session process writes it: its header, the digests of the records not yet
+ * signed, the chain, and the head signed last. */
+static struct model {
+	char header[512];
+	unsigned char pending[64][SEAL_HASH_LEN];
+	size_t npending;
+	unsigned long n;
+	unsigned char chain[SEAL_HASH_LEN];
+	char head[SEAL_HEX_LEN], signed_head[SEAL_HEX_LEN];
+	bool signed_once;
+} rec;
+
+static void
+model_record(const char *line)
+{
+	seal_digest(line, strlen(line), rec.pending[rec.npending]);
+	seal_chain_step(rec.chain, rec.pending[rec.npending++]);
+	rec.n++;
+	seal_hex(rec.chain, SEAL_HASH_LEN, rec.head);
+}
+
+/* A new recording of session sid whose header is its first record. */
+static void
+model_open(const char *sid)
+{
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.header, sizeof(rec.header),
+	    "{\"version\":2,\"gatewayd\":{\"session_id\":\"%s\",\"channel\":0,\"key\":\"%s\"}}",
+	    sid, notary_key_id(notary));
+	model_record(rec.header);
+}
+
+static void
+setup(void)
+{
+	char path[128];
+	struct sealkey *key;
+
+	strcpy(dir, "/tmp/test_notary.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/recording_key", dir);
+	ck_assert_ptr_nonnull(key = sealkey_load_or_create(path));
+	ck_assert_ptr_nonnull(pub = sealkey_load_public(path));
+	unlink(path);
+	strcat(path, ".pub");
+	unlink(path);
+	rmdir(dir);
+	ck_assert_ptr_nonnull(notary = notary_new(key));
+	book = notary_book_new(SID);
+	model_open(SID);
+}
+
+static void
+teardown(void)
+{
+	notary_book_free(book);
+	notary_free(notary);
+	sealkey_free(pub);
+}
+
+/* Asks for a checkpoint of file name covering n records up to chain, after prev, with the
+ * model's pending records (and its header the first time). */
+static int
+ask(const char *name, unsigned long n, const char *chain, const char *prev)
+{
+	struct checkpoint_req req = { .recording = name,
+		.n = n,
+		.chain = chain,
+		.prev = prev,
+		.stamp = "1.250000",
+		.records = (const unsigned char(*)[SEAL_HASH_LEN])rec.pending,
+		.nrecords = rec.npending,
+		.header = rec.signed_once ? NULL : rec.header,
+		.header_len = strlen(rec.header) };
+
+	sig[0] = when[0] = '\0';
+	return notary_sign(notary, book, &req, sig, when);
+}
+
+/* The honest request: the model's own count, head and head signed last. */
+static int
+ask_next(void)
+{
+	int rc = ask(REC, rec.n, rec.head, rec.signed_head);
+
+	if (rc == 0) {
+		memcpy(rec.signed_head, rec.head, sizeof(rec.head));
+		rec.npending = 0;
+		rec.signed_once = true;
+		model_record("[1.25,\"h\",{}]"); /* the checkpoint line, chained but not listed */
+	}
+	return rc;
+}
+
+/* Whether sig is the key's signature of the checkpoint (n, when, chain) as verify.c checks it. */
+static bool
+signed_as(unsigned long n, const char *chain)
+{
+	char msg[512];
+	int len = snprintf(msg, sizeof(msg), "gatewayd-recording-v1\n%lu\n%s\n%s\n%s\n", n, when,
+	    chain, "1.250000");
+
+	return sealkey_verify(pub, msg, (size_t)len, sig);
+}
+
+START_TEST(an_extension_is_signed_at_the_notarys_time)
+{
+	char before[SEAL_TIME_LEN], after[SEAL_TIME_LEN], head[SEAL_HEX_LEN];
+
+	seal_format_now(before);
+	model_record("[0.1,\"o\",\"a\"]");
+	model_record("[0.2,\"o\",\"b\"]");
+	memcpy(head, rec.head, sizeof(head));
+	ck_assert_int_eq(ask_next(), 0);
+	ck_assert(signed_as(3, head));
+	model_record("[1.3,\"o\",\"c\"]");
+	memcpy(head, rec.head, sizeof(head));
+	ck_assert_int_eq(ask_next(), 0);
+	seal_format_now(after);
+	ck_assert(signed_as(5, head)); /* 3 before, the checkpoint line and "c" */
+	/* RFC 3339 UTC with milliseconds: the text order is the time order. */
+	ck_assert_str_ge(when, before);
+	ck_assert_str_le(when, after);
+}
+END_TEST
+
+START_TEST(a_resign_of_an_earlier_n_is_refused)
+{
+	char first[SEAL_HEX_LEN];
+
+	model_record("[0.1,\"o\",\"a\"]");
+	memcpy(first, rec.head, sizeof(first));
+	ck_assert_int_eq(ask_next(), 0);
+	/* The same count again, and less, after the head signed last. */
+	ck_assert_int_eq(ask(REC, 2, rec.head, rec.signed_head), -1);
+	ck_assert_int_eq(ask(REC, 1, first, rec.signed_head), -1);
+	/* Nor by starting the recording over. */
+	ck_assert_int_eq(ask(REC, 2, first, ""), -1);
+	ck_assert_str_eq(sig, "");
+	/* The refusals changed nothing: the honest extension still goes. */
+	model_record("[1.3,\"o\",\"b\"]");
+	ck_assert_int_eq(ask_next(), 0);
+}
+END_TEST
+
+START_TEST(a_wrong_prev_is_refused)
+{
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask_next(), 0);
+	model_record("[1.3,\"o\",\"b\"]");
+	ck_assert_int_eq(ask(REC, rec.n, rec.head, HEAD_C), -1);
+	ck_assert_int_eq(ask(REC, rec.n, rec.head, ""), -1);
+	ck_assert_int_eq(ask(REC, rec.n, rec.head, "not hex"), -1);
+	ck_assert_str_eq(sig, "");
+	ck_assert_int_eq(ask_next(), 0);
+}
+END_TEST
+
+START_TEST(a_first_request_with_a_prev_is_refused)
+{
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask(REC, rec.n, rec.head, HEAD_A), -1);
+	ck_assert_str_eq(sig, "");
+}
+END_TEST
+
+START_TEST(a_chain_its_records_do_not_give_is_refused)
+{
+	/* What a forger wants signed: any head, say another session's, at the right count. */
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask(REC, rec.n, HEAD_B, ""), -1);
+	ck_assert_int_eq(ask(REC, rec.n + 1, rec.head, ""), -1);
+	ck_assert_int_eq(ask_next(), 0);
+	model_record("[1.3,\"o\",\"b\"]");
+	ck_assert_int_eq(ask(REC, rec.n, HEAD_B, rec.signed_head), -1);
+	ck_assert_int_eq(ask_next(), 0);
+}
+END_TEST
+
+START_TEST(another_sessions_recording_is_refused)
+{
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask(OTHER ".0.cast", rec.n, rec.head, ""), -1);
+	ck_assert_int_eq(ask(SID ".0.cast.x", rec.n, rec.head, ""), -1);
+	ck_assert_int_eq(ask("../" SID ".0.cast", rec.n, rec.head, ""), -1);
+	ck_assert_int_eq(ask(SID ".1.cast", rec.n, rec.head, ""), -1); /* header: channel 0 */
+	/* A file named for this session whose header names another. */
+	model_open(OTHER);
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask(REC, rec.n, rec.head, ""), -1);
+	model_open(SID);
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask_next(), 0);
+}
+END_TEST
+
+/* The one appender: lines that verify, and a rotated log followed to the new file. */
+START_TEST(the_audit_log_verifies_and_follows_a_rotation)
+{
+	char d[64] = "/tmp/test_notary_log.XXXXXX", log[128], old[128];
+	struct verdict v;
+
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	snprintf(log, sizeof(log), "%s/audit.log", d);
+	snprintf(old, sizeof(old), "%s/audit.log.1", d);
+	ck_assert_int_eq(notary_audit(notary, log, "one", json_pack("{s:s}", "session", SID)), 0);
+	ck_assert_int_eq(notary_audit(notary, log, "two", NULL), 0);
+	ck_assert_int_eq(rename(log, old), 0);
+	ck_assert_int_eq(notary_audit(notary, log, "three", NULL), 0);
+	verify_audit_log(old, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 2);
+	verify_audit_log(log, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 1);
+	/* Another path (a reload changed audit_log): the next event goes there. */
+	ck_assert_int_eq(notary_audit(notary, old, "four", NULL), 0);
+	verify_audit_log(old, pub, &v);
+	ck_assert_int_eq(v.kind, VERDICT_INTACT);
+	ck_assert_uint_eq(v.records, 3);
+	unlink(log);
+	unlink(old);
+	rmdir(d);
+}
+END_TEST
+
+Suite *
+unit_suite(void)
+{
+	Suite *s = suite_create("notary");
+	TCase *tc = tcase_create("sign");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, an_extension_is_signed_at_the_notarys_time);
+	tcase_add_test(tc, a_resign_of_an_earlier_n_is_refused);
+	tcase_add_test(tc, a_wrong_prev_is_refused);
+	tcase_add_test(tc, a_first_request_with_a_prev_is_refused);
+	tcase_add_test(tc, a_chain_its_records_do_not_give_is_refused);
+	tcase_add_test(tc, another_sessions_recording_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("audit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, the_audit_log_verifies_and_follows_a_rotation);
+	suite_add_tcase(s, tc);
+	return s;
+}
