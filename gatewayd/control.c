@@ -108,6 +108,39 @@ control_open(const struct gw_config *cfg)
 	return c;
 }
 
+int
+control_set_admin_group(struct control *c, const struct gw_config *cfg, char **error)
+{
+	struct group *gr;
+	struct stat st;
+	gid_t gid;
+
+	*error = NULL;
+	if ((c->admin_group == NULL) == (cfg->admin_group == NULL) &&
+	    (c->admin_group == NULL || strcmp(c->admin_group, cfg->admin_group) == 0))
+		return 0;
+	if (cfg->admin_group == NULL)
+		gid = getegid(); /* no group: the socket is the daemon's (and root's) alone */
+	else if ((gr = getgrnam(cfg->admin_group)) == NULL) {
+		xasprintf(error, "admin_group %s: no such group", cfg->admin_group);
+		return -1;
+	} else
+		gid = gr->gr_gid;
+	/* The socket's group is who may connect at all (mode 0660); the check in
+	 * control_peer_allowed() is who is served. Both change, or neither. */
+	if (lstat(c->path, &st) != 0 ||
+	    (st.st_gid != gid && chown(c->path, (uid_t)-1, gid) != 0)) {
+		xasprintf(error, "cannot give the control socket %s to group %s: %s", c->path,
+		    cfg->admin_group ? cfg->admin_group : "(none)", strerror(errno));
+		return -1;
+	}
+	free(c->admin_group);
+	c->admin_group = cfg->admin_group ? xstrdup(cfg->admin_group) : NULL;
+	info_f("control socket %s now serves root%s%s", c->path, c->admin_group ? ", group " : "",
+	    c->admin_group ? c->admin_group : "");
+	return 0;
+}
+
 static long long
 control_now_ms(void)
 {

@@ -169,7 +169,12 @@ int privileges_drop_session(void);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);
-int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
+/* Reads every key of cfg->host_keys (generating a missing one) into a new struct hostkeys
+ * (policy.h; hostkeys_free). 0, or -1 with err. The listener hangs the result on the running
+ * snapshot (cfg->hostkeys): a forked connection finds its host keys there. */
+int hostkeys_load(const struct gw_config *cfg, struct hostkeys **out, char *err, size_t errlen);
+/* Gives bind a copy of each key (the keys a connection accepted through it offers). */
+int hostkeys_apply_bind(const struct hostkeys *hk, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
  * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */

@@ -1,5 +1,5 @@
-/* registry.c: owns the listener's side of the links: live sessions, admission, listing, kill,
- * watch, vendor quota. Never blocks on a session process nor trusts it beyond checked fields. */
+/* registry.c: owns the listener's side of the links: live sessions, admission and ticket
+ * uses, listing, kill, watch, vendor quota, and the links' lockout requests (guard.c). Never blocks on a session process nor trusts it beyond checked fields. */
 #include "gatewayd/registry.h"
 
 #include <errno.h>
@@ -211,7 +211,54 @@ registry_pollfds(const struct registry *reg, struct pollfd *pfd)
 		}
 }
 
-/* The caps and the disabled list, checked in the one process that sees every session. */
+/* The ticket's max_sessions, checked and the use recorded (ID.used) here, in the one process
+ * that sees every admission: between the count and the record no other admission runs, so
+ * simultaneous logins cannot all take a ticket's last use. Returns NULL (use recorded), or
+ * the refusal's reason name with why and detail. */
+static const char *
+registry_ticket_use(struct registry *reg, const struct registry_entry *e,
+    const struct gw_config *cfg, char *why, size_t whylen, char *detail, size_t detaillen)
+{
+	struct gw_ticket *t;
+	unsigned used, live = 0;
+	char *error = NULL;
+	size_t i;
+
+	if (ticketstore_load_ticket(cfg->state_dir, cfg, e->ticket, &t, &error) != 0) {
+		error_f("session %s: ticket %s: %s", e->id, e->ticket, error ? error : "");
+		snprintf(why, whylen, "access denied: approvals cannot be checked");
+		snprintf(detail, detaillen, "ticket %s cannot be read", e->ticket);
+		free(error);
+		return "ticket_unreadable";
+	}
+	free(error);
+	/* The live sessions under it have each recorded a use: the file holds at least as
+	 * many, unless it was tampered with; the larger count is the truth. */
+	for (i = 0; i < reg->n; i++)
+		live += reg->entries[i].admitted && strcmp(reg->entries[i].ticket, e->ticket) == 0;
+	used = t->used_sessions > live ? t->used_sessions : live;
+	if (t->max_sessions != 0 && used >= t->max_sessions) {
+		/* The decision's own words for a used-up ticket (policy/decision.c). */
+		snprintf(why, whylen, "access denied: approval ticket %s has no sessions left",
+		    e->ticket);
+		snprintf(detail, detaillen, "ticket %s allows %u sessions and %u were used",
+		    e->ticket, t->max_sessions, used);
+		ticket_free(t);
+		return "ticket_used_up";
+	}
+	ticket_free(t);
+	if (ticketstore_record_use(cfg->state_dir, e->ticket, time(NULL), &error) != 0) {
+		error_f("session %s: %s", e->id, error);
+		snprintf(why, whylen, "access denied: ticket use cannot be recorded");
+		snprintf(detail, detaillen, "%s", error);
+		free(error);
+		return "ticket_use_unrecorded";
+	}
+	return NULL;
+}
+
+/* The caps, the disabled list and the ticket's uses, checked in the one process that sees
+ * every session. */
 static void
 registry_admit(
     struct registry *reg, struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
@@ -267,7 +314,9 @@ registry_admit(
 		snprintf(detail, sizeof(detail),
 		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
 		    v->max_sessions);
-	} else
+	} else if (e->ticket[0] == '\0' ||
+	    (reason = registry_ticket_use(
+	         reg, e, cfg, why, sizeof(why), detail, sizeof(detail))) == NULL)
 		e->admitted = true;
 reply:
 	if (registry_msg_send(e->fd,
@@ -334,8 +383,10 @@ registry_vendor_recorded(
 }
 
 static void
-registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg)
+registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg,
+    struct guard *guard)
 {
+	json_t *answer;
 	json_t *msg;
 	const char *type;
 	int i, rc, fd;
@@ -353,7 +404,13 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		if (fd != -1)
 			close(fd); /* session processes never pass descriptors up */
 		type = registry_msg_type(msg);
-		if (strcmp(type, "admit") == 0)
+		if (strncmp(type, "guard_", 6) == 0) {
+			/* The lockout table answers for the connection this link was made for. */
+			if ((answer = guard_answer(guard, cfg, e->pid, msg)) != NULL &&
+			    registry_msg_send(e->fd, answer, -1) != 0)
+				warn_f("session process %ld: cannot answer its %s", (long)e->pid,
+				    type);
+		} else if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
 		else if (strcmp(type, "bytes") == 0 && e->admitted) {
 			registry_entry_bytes(e, msg);
@@ -367,7 +424,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 }
 
 void
-registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg)
+registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg,
+    struct guard *guard)
 {
 	size_t k, i, n = registry_npollfds(reg);
 
@@ -376,7 +434,7 @@ registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_
 			continue;
 		for (i = 0; i < reg->n; i++)
 			if (reg->entries[i].fd == pfd[k].fd) {
-				registry_entry_read(reg, &reg->entries[i], cfg);
+				registry_entry_read(reg, &reg->entries[i], cfg, guard);
 				break;
 			}
 	}

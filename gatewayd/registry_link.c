@@ -16,7 +16,7 @@
 #include "gatewayd/gatewayd.h"
 #include "gatewayd/registry_msg.h"
 
-#define REGISTRY_ADMIT_TIMEOUT 5000  /* ms a session waits for the listener's answer */
+#define REGISTRY_CALL_TIMEOUT  5000  /* ms a session waits for the listener's answer */
 #define REGISTRY_WATCHERS_MAX  4     /* live views of one session */
 #define REGISTRY_WATCH_BUF     65536 /* bytes queued for one watcher before output is dropped */
 #define REGISTRY_WATCH_RESERVE 512   /* of which kept for the "dropped" and "end" lines */
@@ -216,39 +216,43 @@ registry_link_read(struct registry_link *link)
 }
 
 int
-registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
-    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
+registry_link_send(struct registry_link *link, json_t *msg)
 {
+	if (link == NULL || link->lost) {
+		json_decref(msg);
+		return -1;
+	}
+	return registry_msg_send(link->fd, msg, -1);
+}
+
+int
+registry_link_call(struct registry_link *link, json_t *request, json_t **answer)
+{
+	char type[32];
 	struct pollfd pfd;
 	struct timespec t0, t;
 	json_t *msg;
 	long waited;
 	int fd, rc;
 
-	if (link == NULL)
-		return 0;
-	snprintf(why, whylen, "access denied: the gateway cannot admit the session");
-	snprintf(reason, reasonlen, "registry_unavailable");
-	snprintf(detail, detaillen, "no answer from the listener");
-	if (link->lost ||
-	    registry_msg_send(link->fd,
-	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",
-	            "id", info->id, "person", info->person, "vendor", info->vendor, "target",
-	            info->target, "ticket", info->ticket, "source", info->source, "port",
-	            info->port, "started", (json_int_t)info->started, "ends_at",
-	            (json_int_t)info->ends_at),
-	        -1) != 0)
+	*answer = NULL;
+	if (request == NULL || !registry_msg_string(request, "type", type, sizeof(type))) {
+		json_decref(request);
 		return -1;
-	snprintf(link->id, sizeof(link->id), "%s", info->id);
+	}
+	if (registry_link_send(link, request) != 0)
+		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= REGISTRY_ADMIT_TIMEOUT)
+		if (waited >= REGISTRY_CALL_TIMEOUT) {
+			warn_f("%s: no answer from the listener to %s", link->id, type);
 			return -1;
+		}
 		pfd.fd = link->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(REGISTRY_ADMIT_TIMEOUT - waited)) <= 0)
+		if (poll(&pfd, 1, (int)(REGISTRY_CALL_TIMEOUT - waited)) <= 0)
 			continue;
 		if ((rc = registry_msg_recv(link->fd, &msg, &fd)) == 0) {
 			link->lost = true;
@@ -256,22 +260,49 @@ registry_link_admit(struct registry_link *link, const struct registry_session *i
 		}
 		if (rc < 0)
 			continue;
-		if (strcmp(registry_msg_type(msg), "admit") != 0) {
+		/* Orders that come meanwhile are taken as registry_link_read() takes them: the
+		 * session acts on them once back in its loop. */
+		if (strcmp(registry_msg_type(msg), type) != 0) {
 			registry_link_order(link, msg, fd);
 			json_decref(msg);
 			continue;
 		}
 		if (fd != -1)
 			close(fd);
-		rc = json_is_true(json_object_get(msg, "ok")) ? 0 : -1;
-		if (rc != 0) {
-			registry_msg_string(msg, "why", why, whylen);
-			registry_msg_string(msg, "reason", reason, reasonlen);
-			registry_msg_string(msg, "detail", detail, detaillen);
-		}
-		json_decref(msg);
-		return rc;
+		*answer = msg;
+		return 0;
 	}
+}
+
+int
+registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
+    size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
+{
+	json_t *msg;
+	int rc;
+
+	if (link == NULL)
+		return 0;
+	snprintf(why, whylen, "access denied: the gateway cannot admit the session");
+	snprintf(reason, reasonlen, "registry_unavailable");
+	snprintf(detail, detaillen, "no answer from the listener");
+	snprintf(link->id, sizeof(link->id), "%s", info->id);
+	if (registry_link_call(link,
+	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",
+	            "id", info->id, "person", info->person, "vendor", info->vendor, "target",
+	            info->target, "ticket", info->ticket, "source", info->source, "port",
+	            info->port, "started", (json_int_t)info->started, "ends_at",
+	            (json_int_t)info->ends_at),
+	        &msg) != 0)
+		return -1;
+	rc = json_is_true(json_object_get(msg, "ok")) ? 0 : -1;
+	if (rc != 0) {
+		registry_msg_string(msg, "why", why, whylen);
+		registry_msg_string(msg, "reason", reason, reasonlen);
+		registry_msg_string(msg, "detail", detail, detaillen);
+	}
+	json_decref(msg);
+	return rc;
 }
 
 bool

@@ -151,7 +151,8 @@ session_list_targets(struct session *s)
 }
 
 /* The listener's caps and disabled vendors (registry.c), after policy allowed the session:
- * a refusal is the decision's audit event, and uses no ticket. */
+ * a refusal is its own audit event, and uses no ticket. Within them the listener records the
+ * session's use of its ticket, or finds it used up: then 0 with the decision a refusal. */
 static int
 session_admit(struct session *s)
 {
@@ -169,6 +170,16 @@ session_admit(struct session *s)
 	if (registry_link_admit(s->link, &info, s->refusal, sizeof(s->refusal), reason,
 	        sizeof(reason), detail, sizeof(detail)) == 0)
 		return 0;
+	if (strcmp(reason, "ticket_used_up") == 0) {
+		/* The listener counts a ticket's uses (one writer): its "no" is the decision's
+		 * refusal of a used-up ticket, audited and told as that. */
+		s->decision.allow = false;
+		s->decision.reason = DENY_TICKET_USED_UP;
+		snprintf(s->decision.vendor_msg, sizeof(s->decision.vendor_msg),
+		    "approval ticket %s has no sessions left", s->decision.ticket_id);
+		snprintf(s->decision.audit_msg, sizeof(s->decision.audit_msg), "%s", detail);
+		return 0;
+	}
 	session_audit(s, "session_refused",
 	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail",
@@ -203,7 +214,7 @@ session_decide(struct session *s)
 	struct access_request req = {
 		.person = s->person->id, .target = s->uname.target, .now = time(NULL)
 	};
-	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
+	char why[GW_REASON_MAX], detail[512];
 	struct ticket_set *tickets;
 
 	if (s->uname.target[0] == '\0') {
@@ -222,17 +233,6 @@ session_decide(struct session *s)
 		return;
 	if (s->decision.allow && session_admit(s) != 0)
 		return;
-	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
-	if (s->decision.allow &&
-	    ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id, req.now, &use_error) !=
-	        0) {
-		error_f("%s: %s", s->id, use_error);
-		free(use_error);
-		snprintf(
-		    s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
-		s->phase = PHASE_DENIED;
-		return;
-	}
 	if (session_audit(s, "access_decision",
 	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
 	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
