@@ -325,6 +325,7 @@ listener_reload(struct listener *l, char **errors_out)
 	}
 	listener_socks_commit(l, socks, nsocks);
 	socks = NULL;
+	nsocks = 0;
 	ssh_bind_free(l->kex);
 	l->kex = kex;
 	kex = NULL;
