@@ -110,7 +110,8 @@ struct session {
 	const struct gw_person *person; /* set once authenticated */
 	char key_fp[128];
 	int auth_failures;
-	struct guard *guard; /* pre-authentication limits shared with the listener */
+	struct guard *guard; /* NULL: the lockout table is the listener's (guard_session_* ask it
+	                      * over link) */
 	unsigned auth_done[GW_AUTH_CHAIN_MAX]; /* methods passed so far, in order */
 	size_t nauth_done;
 	char auth_user[GW_USERNAME_MAX + 1]; /* the name the first method passed for */
@@ -177,7 +178,9 @@ int hostkeys_load(const struct gw_config *cfg, struct hostkeys **out, char *err,
 int hostkeys_apply_bind(const struct hostkeys *hk, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
- * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
+ * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none.
+ * guard is NULL (the listener passes none: its lockout table is reached over the link). The
+ * host keys of the snapshot cfg was forked with are in cfg->hostkeys. */
 int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
     struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);

@@ -287,8 +287,7 @@ guard_count_startups(const struct guard *g, const char *key, unsigned *of_key, i
 }
 
 enum guard_admit
-guard_admit(
-    struct guard *g, const struct gw_config *cfg, const char *source, int port, time_t now)
+guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, int port, time_t now)
 {
 	enum guard_admit verdict = GUARD_ADMIT;
 	struct guard_startup *st;
@@ -565,7 +564,8 @@ guard_conn_failure(struct guard *g, const struct gw_config *cfg, pid_t pid, cons
 }
 
 void
-guard_conn_authenticated(struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person)
+guard_conn_authenticated(
+    struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person)
 {
 	struct guard_startup *st = guard_conn(g, pid);
 	struct guard_entry *e;
@@ -691,8 +691,10 @@ guard_failure_read(json_t *answer, struct guard_failure *f)
 	f->delay_ms = delay > 0 && delay < 600000 ? (unsigned)delay : 0;
 	f->source_locked = json_is_true(json_object_get(answer, "source_locked"));
 	f->person_locked = json_is_true(json_object_get(answer, "person_locked"));
-	f->source_failures = (unsigned)json_integer_value(json_object_get(answer, "source_failures"));
-	f->person_failures = (unsigned)json_integer_value(json_object_get(answer, "person_failures"));
+	f->source_failures =
+	    (unsigned)json_integer_value(json_object_get(answer, "source_failures"));
+	f->person_failures =
+	    (unsigned)json_integer_value(json_object_get(answer, "person_failures"));
 	f->until = (time_t)json_integer_value(json_object_get(answer, "until"));
 	f->source_refused = !json_is_false(json_object_get(answer, "source_refused"));
 }

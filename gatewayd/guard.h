@@ -137,8 +137,9 @@ json_t *guard_answer(struct guard *g, const struct gw_config *cfg, pid_t pid, js
 struct session;
 bool guard_session_locked(struct session *s);
 /* Counts one failed attempt of s and audits a lockout it starts. Returns true when s's source
- * was locked out before this attempt: the connection is to be closed, its attempts count
- * against nobody. Otherwise makes the connection wait its growing delay and returns false. */
+ * was locked out before this attempt (or the listener did not answer): the connection is to
+ * be closed, its attempts count against nobody. Otherwise makes the connection wait the
+ * growing delay the listener computed and returns false. */
 bool guard_session_failure(struct session *s);
 /* Session process, at its start: its id goes into its startup slot, for the listener's
  * login_timeout event. */

@@ -72,7 +72,8 @@ hostkeys_load(const struct gw_config *cfg, struct hostkeys **out, char *err, siz
 			goto fail;
 		}
 		if (file_read_bounded(cfg->host_keys[i], HOSTKEY_FILE_MAX, &text, &len) != 0) {
-			snprintf(err, errlen, "host key %s: %s", cfg->host_keys[i], strerror(errno));
+			snprintf(
+			    err, errlen, "host key %s: %s", cfg->host_keys[i], strerror(errno));
 			goto fail;
 		}
 		hk->path[hk->n] = xstrdup(cfg->host_keys[i]);

@@ -68,24 +68,26 @@ listener_close_binds(struct listener *l)
 	l->kex = NULL;
 }
 
-/* A listening TCP socket on address:port, as ssh_bind_listen() makes it (the first address
+/* A listening TCP socket on address:port, as ssh_bind_listen() made it (the first address
  * the name resolves to, SO_REUSEADDR, a backlog of 10); -1 with err. */
 static int
 listener_socket_open(const char *address, int port, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE },
-			*ai = NULL;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai = NULL;
 	char service[16];
 	int fd = -1, one = 1, rc;
 
+	hints.ai_flags = AI_PASSIVE;
 	snprintf(service, sizeof(service), "%d", port);
 	if ((rc = getaddrinfo(address, service, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", address, port, gai_strerror(rc));
+		snprintf(
+		    err, errlen, "cannot listen on %s:%d: %s", address, port, gai_strerror(rc));
 		return -1;
 	}
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) == -1 ||
+	/* Non-blocking: a connection reset between poll and accept must not stall the listener. */
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	         ai->ai_protocol)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 10) != 0) {
 		snprintf(err, errlen, "cannot listen on %s:%d: %s", address, port, strerror(errno));
@@ -100,8 +102,8 @@ listener_socket_open(const char *address, int port, char *err, size_t errlen)
 /* The sockets cfg lists: the running ones whose address and port are unchanged are kept
  * (moved out of l), the others opened. All or none: -1 with err, l untouched. */
 static int
-listener_socks_prepare(struct listener *l, const struct gw_config *cfg,
-    struct listen_socket **out, size_t *nout, char *err, size_t errlen)
+listener_socks_prepare(struct listener *l, const struct gw_config *cfg, struct listen_socket **out,
+    size_t *nout, char *err, size_t errlen)
 {
 	struct listen_socket *socks = xcalloc(cfg->nlisten, sizeof(*socks));
 	size_t i, j;
@@ -149,7 +151,8 @@ listener_socks_commit(struct listener *l, struct listen_socket *socks, size_t n)
 	}
 	for (j = 0; j < l->nsocks; j++)
 		if (l->socks[j].fd != -1)
-			info_f("no longer listening on %s:%d", l->socks[j].address, l->socks[j].port);
+			info_f(
+			    "no longer listening on %s:%d", l->socks[j].address, l->socks[j].port);
 	listener_socks_free(l->socks, l->nsocks);
 	l->socks = socks;
 	l->nsocks = n;
@@ -287,8 +290,8 @@ listener_reload_refused(struct listener *l, const char *errors)
 {
 	error_f("reload refused, keeping the running configuration:\n%s", errors);
 	listener_audit(l, "config_reload",
-	    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors",
-	        errors));
+	    audit_pack(
+	        "{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors", errors));
 }
 
 /* SIGHUP or `gatewayctl reload`: the whole configuration applies, or none of it. The listen
@@ -365,7 +368,8 @@ listener_accept(struct listener *l, int lfd)
 	int rc, fd, port = 0, link[2];
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		warn_f("accept failed: %s", strerror(errno));
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+			warn_f("accept failed: %s", strerror(errno));
 		return;
 	}
 	/* Refusals before any SSH byte and before fork: a flood costs an accept and a close. */
@@ -537,7 +541,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		listener_expire(&l);
 		/* A reload above may have replaced the sockets: accept only on one still open. */
 		for (i = 0; i < ctl - 1; i++)
-			if ((pfd[i + 1].revents & POLLIN) && listener_socket_open_fd(&l, pfd[i + 1].fd))
+			if ((pfd[i + 1].revents & POLLIN) &&
+			    listener_socket_open_fd(&l, pfd[i + 1].fd))
 				listener_accept(&l, pfd[i + 1].fd);
 	}
 out:

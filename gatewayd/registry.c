@@ -1,5 +1,6 @@
 /* registry.c: owns the listener's side of the links: live sessions, admission and ticket
- * uses, listing, kill, watch, vendor quota, and the links' lockout requests (guard.c). Never blocks on a session process nor trusts it beyond checked fields. */
+ * uses, listing, kill, watch, vendor quota, and the links' lockout requests (guard.c). Never blocks
+ * on a session process nor trusts it beyond checked fields. */
 #include "gatewayd/registry.h"
 
 #include <errno.h>
@@ -315,8 +316,8 @@ registry_admit(
 		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
 		    v->max_sessions);
 	} else if (e->ticket[0] == '\0' ||
-	    (reason = registry_ticket_use(
-	         reg, e, cfg, why, sizeof(why), detail, sizeof(detail))) == NULL)
+	    (reason = registry_ticket_use(reg, e, cfg, why, sizeof(why), detail, sizeof(detail))) ==
+	        NULL)
 		e->admitted = true;
 reply:
 	if (registry_msg_send(e->fd,

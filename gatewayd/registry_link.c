@@ -247,7 +247,8 @@ registry_link_call(struct registry_link *link, json_t *request, json_t **answer)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if (waited >= REGISTRY_CALL_TIMEOUT) {
-			warn_f("%s: no answer from the listener to %s", link->id, type);
+			warn_f("%s: no answer from the listener to %s",
+			    link->id[0] ? link->id : "session", type);
 			return -1;
 		}
 		pfd.fd = link->fd;

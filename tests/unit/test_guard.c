@@ -436,8 +436,8 @@ START_TEST(test_request_cannot_name_another_source)
 
 	accept_as(101);
 	for (i = 0; i < 3; i++) {
-		req = json_pack("{s:s, s:s, s:s}", "type", "guard_failure", "person", "",
-		    "source", "192.0.2.200");
+		req = json_pack("{s:s, s:s, s:s}", "type", "guard_failure", "person", "", "source",
+		    "192.0.2.200");
 		ck_assert_ptr_nonnull(answer = guard_answer(g, &cfg, 101, req));
 		json_decref(answer);
 		json_decref(req);
