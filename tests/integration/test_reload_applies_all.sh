@@ -1,6 +1,7 @@
 #!/bin/bash
 # A reload applies the whole configuration or none of it (issue 14): an added listen port
-# accepts ssh and a removed one stops accepting, a changed admin_group decides who may use
+# accepts ssh and a removed one stops accepting, an added host key and a changed algorithm list
+# are what the next connection is offered, a changed admin_group decides who may use
 # gatewayctl, a listen address that cannot be bound refuses the whole reload (logged and
 # audited) and the lockout table, the listener's memory, survives every reload.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
@@ -67,6 +68,27 @@ test_added_port_accepts_and_removed_port_stops() {
 	h_assert_contains "$(login "$GW_PORT")" "reached-2" "login on the port listed again"
 }
 
+# keyscan TYPE: the host key of TYPE the gateway offers a new connection ("" when none).
+keyscan() { ssh-keyscan -T 5 -t "$1" -p "$GW_PORT" 127.0.0.1 2>/dev/null | awk '{ print $2 }'; }
+
+test_added_host_key_and_changed_kex_offered_to_new_connections() {
+	local out
+	restore
+	h_assert_eq "" "$(keyscan ecdsa)" "an ECDSA host key before the reload"
+	out=$(gw_ssh -o KexAlgorithms=diffie-hellman-group16-sha512 "$GW_DEST" 'echo reached-$((1+1))' </dev/null 2>&1)
+	h_assert_contains "$out" "reached-2" "diffie-hellman-group16 before the reload"
+	sed -i "s|^host_keys = \[ \(.*\) \];|host_keys = [ \1, \"$H_DIR/gw/ssh_host_ecdsa_key\" ];|" "$GW_CONFIG"
+	echo 'kex_algorithms = "curve25519-sha256";' >>"$GW_CONFIG"
+	out=$(ctl reload 2>&1) || h_fail "reload: $out"
+	h_assert_eq "ecdsa-sha2-nistp256" "$(keyscan ecdsa)" "the added host key after the reload"
+	out=$(gw_ssh -o KexAlgorithms=diffie-hellman-group16-sha512 "$GW_DEST" 'echo reached-$((1+1))' </dev/null 2>&1)
+	h_assert_eq 255 $? "ssh exit status with a key exchange no longer offered"
+	h_assert_not_contains "$out" "reached-2" "a key exchange no longer offered"
+	h_assert_contains "$(login "$GW_PORT")" "reached-2" "login with the offered key exchange"
+	restore
+	h_assert_eq "" "$(keyscan ecdsa)" "the ECDSA host key after restoring"
+}
+
 test_changed_admin_group_applies_to_gatewayctl() {
 	local out
 	restore
@@ -121,5 +143,7 @@ test_lockout_survives_reload() {
 	h_assert_contains "$(login "$GW_PORT" 127.0.0.1)" "reached-2" "another source after the reloads"
 }
 
-h_run test_added_port_accepts_and_removed_port_stops test_changed_admin_group_applies_to_gatewayctl \
+h_run test_added_port_accepts_and_removed_port_stops \
+	test_added_host_key_and_changed_kex_offered_to_new_connections \
+	test_changed_admin_group_applies_to_gatewayctl \
 	test_unbindable_listen_refuses_the_whole_reload test_lockout_survives_reload

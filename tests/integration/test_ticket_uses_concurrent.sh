@@ -15,6 +15,21 @@ gw_start || exit 1
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 
 LOGINS=8
+FILLERS=${FILLERS:-100}
+
+# fillers N: N other valid tickets installed (signed, for plc-07), as on a gateway with many
+# work orders. Each decision reads and verifies them all, which makes reading a ticket's use
+# count and recording a use far apart in time: the race this test is about, made visible.
+fillers() {
+	local i f
+	for ((i = 0; i < $1; i++)); do
+		f=$H_DIR/gw/filler-$i.ticket
+		ctl ticket new --id "filler-$i" --vendor acme --target plc-07 --from now --to +1d \
+			--approver owner --reason "filler $i" -o "$f" >/dev/null 2>&1 &&
+			ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$f" || return 1
+		cp "$f" "$f.sig" "$H_DIR/gw/state/tickets/" || return 1
+	done
+}
 
 test_eight_logins_one_ticket_use() {
 	local f=$H_DIR/gw/once.ticket i pids=() in=0 refused=0 out allowed denied
@@ -22,6 +37,7 @@ test_eight_logins_one_ticket_use() {
 		--approver owner --reason "one session" --max-sessions 1 -o "$f" >/dev/null &&
 		ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$f" &&
 		ctl ticket install "$f" >/dev/null || h_fail "ticket once"
+	fillers "$FILLERS" || h_fail "filler tickets"
 	# The one that gets in stays a few seconds: the others arrive while it is live.
 	for ((i = 0; i < LOGINS; i++)); do
 		gw_ssh acme.alice+plc-08@127.0.0.1 'echo got-in-$((40+2)); sleep 3' \
