@@ -282,11 +282,12 @@ registry_link_admit(struct registry_link *link, const struct registry_session *i
 	json_t *msg;
 	int rc;
 
-	if (link == NULL)
-		return 0;
 	snprintf(why, whylen, "access denied: the gateway cannot admit the session");
 	snprintf(reason, reasonlen, "registry_unavailable");
 	snprintf(detail, detaillen, "no answer from the listener");
+	/* Without a listener no cap applies, but a ticket's uses are counted by it alone. */
+	if (link == NULL)
+		return info->ticket[0] == '\0' ? 0 : -1;
 	snprintf(link->id, sizeof(link->id), "%s", info->id);
 	if (registry_link_call(link,
 	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",

@@ -33,10 +33,10 @@ int registry_link_send(struct registry_link *link, json_t *msg);
  * 0 with *answer (caller frees); -1 without a link, when the listener is gone or did not
  * answer in time: the caller fails closed. */
 int registry_link_call(struct registry_link *link, json_t *request, json_t **answer);
-/* Asks the listener to admit the session. 0: admitted (also without a link); -1: refused,
- * with the vendor's text in why and the audit's reason name and detail. With a ticket, the
- * listener also counts and records the session's use of it (reason "ticket_used_up" when
- * the ticket has none left). */
+/* Asks the listener to admit the session. 0: admitted (also without a link, unless it uses a
+ * ticket); -1: refused, with the vendor's text in why and the audit's reason name and detail.
+ * With a ticket, the listener also counts and records the session's use of it (reason
+ * "ticket_used_up" when the ticket has none left). */
 int registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
     size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
 /* Takes the listener's orders (kill, watch); called when the link is readable. */
