@@ -109,6 +109,68 @@ control_open(const struct gw_config *cfg)
 	return c;
 }
 
+/* Whether this process runs under a seccomp filter (/proc/self/status "Seccomp: 2"). */
+static bool
+control_filtered(void)
+{
+	char line[128];
+	bool filtered = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return true; /* cannot tell: do not risk the chown */
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			filtered = atoi(line + 8) == 2;
+	fclose(f);
+	return filtered;
+}
+
+int
+control_set_admin_group(struct control *c, const struct gw_config *cfg, char **error)
+{
+	struct group *gr;
+	struct stat st;
+	gid_t gid;
+
+	*error = NULL;
+	if ((c->admin_group == NULL) == (cfg->admin_group == NULL) &&
+	    (c->admin_group == NULL || strcmp(c->admin_group, cfg->admin_group) == 0))
+		return 0;
+	if (cfg->admin_group == NULL)
+		gid = getegid(); /* no group: the socket is the daemon's (and root's) alone */
+	else if ((gr = getgrnam(cfg->admin_group)) == NULL) {
+		xasprintf(error, "admin_group %s: no such group", cfg->admin_group);
+		return -1;
+	} else
+		gid = gr->gr_gid;
+	/* The socket's group is who may connect at all (mode 0660); the check in
+	 * control_peer_allowed() is who is served. Both change, or neither. */
+	if (lstat(c->path, &st) != 0) {
+		xasprintf(error, "control socket %s: %s", c->path, strerror(errno));
+		return -1;
+	}
+	/* Under the hardened unit a chown is not refused but kills the listener (SIGSYS): with
+	 * a system call filter on, the owner gives the socket its group. */
+	if (st.st_gid != gid && control_filtered()) {
+		xasprintf(error,
+		    "the control socket %s is not of group %s and a system call filter forbids "
+		    "chown: chgrp it (and its directory) to that group, then reload again",
+		    c->path, cfg->admin_group ? cfg->admin_group : "(none)");
+		return -1;
+	}
+	if (st.st_gid != gid && chown(c->path, (uid_t)-1, gid) != 0) {
+		xasprintf(error, "cannot give the control socket %s to group %s: %s", c->path,
+		    cfg->admin_group ? cfg->admin_group : "(none)", strerror(errno));
+		return -1;
+	}
+	free(c->admin_group);
+	c->admin_group = cfg->admin_group ? xstrdup(cfg->admin_group) : NULL;
+	info_f("control socket %s now serves root%s%s", c->path, c->admin_group ? ", group " : "",
+	    c->admin_group ? c->admin_group : "");
+	return 0;
+}
+
 static long long
 control_now_ms(void)
 {
@@ -207,8 +269,7 @@ control_peer_allowed(const struct control *c, const struct ucred *cred, char *us
 }
 
 static void
-control_audit(
-    const struct gw_config *cfg, struct notary *notary, const char *event, json_t *fields)
+control_audit(const struct gw_config *cfg, struct notary *notary, const char *event, json_t *fields)
 {
 	if (fields == NULL) /* audit_pack() failed: no hollow event */
 		crit_f("control event %s cannot be built: not recorded", event);

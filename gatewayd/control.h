@@ -49,6 +49,9 @@ struct notary;
 
 /* control.c: creates the socket (mode 0660, group admin_group); NULL when it cannot. */
 struct control *control_open(const struct gw_config *cfg);
+/* A reload's admin_group: the socket's group and the peers served change together. 0, or -1
+ * with *error (caller frees) and nothing changed. */
+int control_set_admin_group(struct control *c, const struct gw_config *cfg, char **error);
 /* Closes the socket and its clients; removes the socket file only in the process that
  * made it (a session process just drops its inherited descriptors). NULL is fine. */
 void control_free(struct control *c);

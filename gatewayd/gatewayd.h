@@ -62,6 +62,7 @@ struct relay {
 	bool exit_sent; /* exit-status or exit-signal forwarded to the vendor */
 	bool told;      /* the closing message went out (relay_close_all) */
 	char *notice;   /* without a target: what to tell the vendor, then close */
+	bool asked;     /* the vendor asked for a shell, a command or a subsystem (or left) */
 	int notice_status;
 	bool close_sent; /* vendor channel closed by us */
 	bool target_close_sent;
@@ -114,7 +115,8 @@ struct session {
 	const struct gw_person *person; /* set once authenticated */
 	char key_fp[128];
 	int auth_failures;
-	struct guard *guard; /* pre-authentication limits shared with the listener */
+	struct guard *guard; /* NULL: the lockout table is the listener's (guard_session_* ask it
+	                      * over link) */
 	unsigned auth_done[GW_AUTH_CHAIN_MAX]; /* methods passed so far, in order */
 	size_t nauth_done;
 	char auth_user[GW_USERNAME_MAX + 1]; /* the name the first method passed for */
@@ -186,11 +188,18 @@ pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);
-int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
+/* Reads every key of cfg->host_keys (generating a missing one) into a new struct hostkeys
+ * (policy.h; hostkeys_free). 0, or -1 with err. The listener hangs the result on the running
+ * snapshot (cfg->hostkeys): a forked connection finds its host keys there. */
+int hostkeys_load(const struct gw_config *cfg, struct hostkeys **out, char *err, size_t errlen);
+/* Gives bind a copy of each key (the keys a connection accepted through it offers). */
+int hostkeys_apply_bind(const struct hostkeys *hk, ssh_bind bind);
 
 /* session.c: runs one accepted connection to its end, as its monitor; returns the exit
  * status. front is the link to its vendor-facing process, taken over; link_fd the session's
- * end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
+ * end of its registry link (gatewayd/registry_link.h), taken over; -1: none. guard is NULL
+ * (the lockout table is the listener's, reached over the link). The host keys of the
+ * snapshot cfg was forked with are in cfg->hostkeys. */
 int session_run(
     const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);

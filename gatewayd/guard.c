@@ -1,23 +1,22 @@
 /* guard.c: pre-authentication limits: max_startups and per_source caps, the login grace time,
  * and failures per source and per person with growing delays, penalties and lockouts, in one
- * bounded table shared (MAP_SHARED, robust mutex) by the listener and its session processes.
- * Never sleeps or blocks while holding the lock. */
+ * bounded table private to the listener, its only writer. Session processes ask over their
+ * link (guard_session_*): they can add a failure or report a success, never name a source. */
 #include "gatewayd/gatewayd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/registry_msg.h"
 
 #define GUARD_ENTRIES      4096 /* sources and persons remembered; least recently used go first */
 #define GUARD_NAME_MAX     GUARD_KEY_LEN
@@ -36,31 +35,26 @@ struct guard_entry {
 	struct guard_count count;
 };
 
-/* A connection not yet authenticated. */
+/* A connection not yet authenticated: its source as the listener saw it at accept, and what
+ * it has counted so far (forgiven when it authenticates). */
 struct guard_startup {
 	pid_t pid;                /* 0: free */
 	int64_t since_ms;         /* CLOCK_MONOTONIC when accepted: the login grace runs from it */
 	char key[GUARD_NAME_MAX]; /* its source, counted against per_source.max_startups */
 	char addr[GUARD_SOURCE_LEN];
-	char session[GUARD_SESSION_LEN]; /* written by the session process */
+	char session[GUARD_SESSION_LEN]; /* as the session process said it (logs only) */
 	int port;
-};
-
-/* Everything here is shared between processes: fixed size, no pointers. */
-struct guard_shared {
-	pthread_mutex_t lock; /* robust: a process killed while holding it does not wedge it */
-	struct guard_startup startups[GW_STARTUPS_MAX];
-	struct guard_entry entries[GUARD_ENTRIES];
-};
-
-/* Private to each process (copied by fork). */
-struct guard {
-	struct guard_shared *sh;
-	int slot; /* the startup slot reserved last (listener) or this connection's (session) */
-	/* This connection's counted failures for the person it tried last (session only). */
+	/* Its counted failures for the person it tried last. */
 	char conn_person[GUARD_NAME_MAX];
 	unsigned conn_source, conn_person_n;
-	/* Dropped connections since the last log line (listener only). */
+};
+
+/* The listener's: no other process reads or writes it. */
+struct guard {
+	struct guard_startup startups[GW_STARTUPS_MAX];
+	struct guard_entry entries[GUARD_ENTRIES];
+	int slot; /* the startup slot reserved last, until guard_forked() */
+	/* Dropped connections since the last log line. */
 	unsigned long dropped_locked, dropped_startups, dropped_source;
 	time_t last_report;
 };
@@ -199,66 +193,21 @@ guard_source_name(int fd, char out[GUARD_SOURCE_LEN], int *port)
 	return 0;
 }
 
-/* ---- the shared table ---- */
+/* ---- the listener's table ---- */
 
 struct guard *
 guard_new(void)
 {
-	pthread_mutexattr_t attr;
-	struct guard_shared *sh;
-	struct guard *g;
+	struct guard *g = xcalloc(1, sizeof(*g)); /* zeroed: every slot and entry is free */
 
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED) {
-		error_f("mmap: %s", strerror(errno));
-		return NULL;
-	}
-	/* The mapping comes zeroed: every slot and entry is free. */
-	if (pthread_mutexattr_init(&attr) != 0 ||
-	    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
-	    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
-	    pthread_mutex_init(&sh->lock, &attr) != 0) {
-		error_f("cannot make a process-shared robust mutex");
-		munmap(sh, sizeof(*sh));
-		return NULL;
-	}
-	pthread_mutexattr_destroy(&attr);
-	g = xcalloc(1, sizeof(*g));
-	g->sh = sh;
 	g->slot = -1;
 	return g;
 }
 
-/* Unmaps this process's view; the mutex lives on in the others. */
 void
 guard_free(struct guard *g)
 {
-	if (g == NULL)
-		return;
-	munmap(g->sh, sizeof(*g->sh));
 	free(g);
-}
-
-static int
-guard_lock(struct guard *g)
-{
-	int rc = pthread_mutex_lock(&g->sh->lock);
-
-	if (rc == EOWNERDEAD) {
-		/* A process died mid-update: at worst one entry's counters are off by one. */
-		warn_f("a session process died holding the limits table; continuing");
-		pthread_mutex_consistent(&g->sh->lock);
-		rc = 0;
-	}
-	if (rc != 0)
-		error_f("cannot lock the limits table: %s", strerror(rc));
-	return rc == 0 ? 0 : -1;
-}
-
-static void
-guard_unlock(struct guard *g)
-{
-	pthread_mutex_unlock(&g->sh->lock);
 }
 
 /* Which entry a new one replaces: a free one, else the least recently seen unlocked one,
@@ -287,7 +236,7 @@ guard_entry_get(struct guard *g, enum guard_kind kind, const char *name, bool cr
 	size_t i;
 
 	for (i = 0; i < GUARD_ENTRIES; i++) {
-		e = &g->sh->entries[i];
+		e = &g->entries[i];
 		if (e->kind == kind && strncmp(e->name, name, sizeof(e->name)) == 0)
 			return e;
 		if (create && guard_entry_evicts_before(e, victim, now))
@@ -318,8 +267,7 @@ guard_report_drops(struct guard *g, time_t now)
 
 /* Slots in use, and of them those of source key (NULL: none); a free one in *free_slot. */
 static unsigned
-guard_count_startups(
-    const struct guard_shared *sh, const char *key, unsigned *of_key, int *free_slot)
+guard_count_startups(const struct guard *g, const char *key, unsigned *of_key, int *free_slot)
 {
 	unsigned n = 0;
 	size_t i;
@@ -328,9 +276,9 @@ guard_count_startups(
 	if (of_key != NULL)
 		*of_key = 0;
 	for (i = 0; i < GW_STARTUPS_MAX; i++) {
-		if (sh->startups[i].pid != 0) {
+		if (g->startups[i].pid != 0) {
 			n++;
-			if (key != NULL && strncmp(sh->startups[i].key, key, GUARD_NAME_MAX) == 0)
+			if (key != NULL && strncmp(g->startups[i].key, key, GUARD_NAME_MAX) == 0)
 				(*of_key)++;
 		} else if (*free_slot == -1)
 			*free_slot = (int)i;
@@ -339,7 +287,7 @@ guard_count_startups(
 }
 
 enum guard_admit
-guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, time_t now)
+guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, int port, time_t now)
 {
 	enum guard_admit verdict = GUARD_ADMIT;
 	struct guard_startup *st;
@@ -350,14 +298,12 @@ guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, ti
 	int slot;
 
 	g->slot = -1;
-	if (guard_lock(g) != 0)
-		return GUARD_DROP_STARTUPS; /* fail closed */
 	if (!exempt && (e = guard_entry_get(g, GUARD_SOURCE, key, false, now)) != NULL &&
 	    guard_count_locked(&e->count, now)) {
 		e->last_seen = now;
 		verdict = GUARD_DROP_LOCKED;
 	} else {
-		unauth = guard_count_startups(g->sh, key, &mine, &slot);
+		unauth = guard_count_startups(g, key, &mine, &slot);
 		/* The per-source cap sits below max_startups' start: one source alone never
 		 * starts the random drops that would hit everyone else. */
 		if (!exempt && cfg->per_source.max_startups > 0 &&
@@ -367,16 +313,16 @@ guard_admit(struct guard *g, const struct gw_config *cfg, const char *source, ti
 		    guard_startups_drop(&cfg->max_startups, unauth, arc4random_uniform(100)))
 			verdict = GUARD_DROP_STARTUPS;
 		else {
-			st = &g->sh->startups[slot];
+			st = &g->startups[slot];
 			memset(st, 0, sizeof(*st));
 			st->pid = GUARD_SLOT_FORKING;
 			st->since_ms = guard_now_ms();
 			snprintf(st->key, sizeof(st->key), "%s", key);
 			snprintf(st->addr, sizeof(st->addr), "%s", source);
+			st->port = port;
 			g->slot = slot;
 		}
 	}
-	guard_unlock(g);
 	if (verdict == GUARD_DROP_LOCKED)
 		g->dropped_locked++;
 	else if (verdict == GUARD_DROP_STARTUPS)
@@ -392,13 +338,11 @@ guard_forked(struct guard *g, pid_t pid)
 {
 	pid_t *s;
 
-	if (g->slot < 0 || guard_lock(g) != 0)
+	if (g->slot < 0)
 		return;
-	s = &g->sh->startups[g->slot].pid;
-	/* The child may have authenticated and freed the slot already. */
+	s = &g->startups[g->slot].pid;
 	if (*s == GUARD_SLOT_FORKING)
 		*s = pid > 0 ? pid : 0;
-	guard_unlock(g);
 	g->slot = -1;
 }
 
@@ -407,25 +351,17 @@ guard_reaped(struct guard *g, pid_t pid)
 {
 	size_t i;
 
-	if (guard_lock(g) != 0)
-		return;
 	for (i = 0; i < GW_STARTUPS_MAX; i++)
-		if (g->sh->startups[i].pid == pid)
-			g->sh->startups[i].pid = 0;
-	guard_unlock(g);
+		if (g->startups[i].pid == pid)
+			g->startups[i].pid = 0;
 }
 
 unsigned
 guard_unauthenticated(struct guard *g)
 {
-	unsigned n;
 	int slot;
 
-	if (guard_lock(g) != 0)
-		return 0;
-	n = guard_count_startups(g->sh, NULL, NULL, &slot);
-	guard_unlock(g);
-	return n;
+	return guard_count_startups(g, NULL, NULL, &slot);
 }
 
 /* The slot's login grace ends at since_ms + grace; a slot still forking has not started. */
@@ -441,16 +377,13 @@ guard_expire_due_ms(struct guard *g, const struct gw_config *cfg)
 	int64_t now = guard_now_ms(), due = -1, end;
 	size_t i;
 
-	if (guard_lock(g) != 0)
-		return 1000; /* try again soon */
 	for (i = 0; i < GW_STARTUPS_MAX; i++) {
-		if (!guard_startup_waiting(&g->sh->startups[i]))
+		if (!guard_startup_waiting(&g->startups[i]))
 			continue;
-		end = g->sh->startups[i].since_ms + (int64_t)cfg->login_grace_time * 1000;
+		end = g->startups[i].since_ms + (int64_t)cfg->login_grace_time * 1000;
 		if (due == -1 || end < due)
 			due = end;
 	}
-	guard_unlock(g);
 	if (due == -1)
 		return -1;
 	return due <= now ? 0 : (int)(due - now);
@@ -468,15 +401,14 @@ guard_expire(struct guard *g, const struct gw_config *cfg, struct guard_expired 
 	size_t i, n = 0;
 	bool exempt;
 
-	if (guard_lock(g) != 0)
-		return 0;
 	for (i = 0; i < GW_STARTUPS_MAX && n < max; i++) {
-		st = &g->sh->startups[i];
+		st = &g->startups[i];
 		if (!guard_startup_waiting(st) ||
 		    now_ms < st->since_ms + (int64_t)cfg->login_grace_time * 1000)
 			continue;
-		/* Under the lock: the process cannot authenticate (free its slot) in between, so
-		 * what is ended here is exactly a connection that had not authenticated. */
+		/* The slot is freed only here or by the listener reading the process's
+		 * "authenticated" (which that process waits for): what is ended here had not
+		 * authenticated. */
 		kill(st->pid, SIGKILL);
 		x = &out[n++];
 		memset(x, 0, sizeof(*x));
@@ -493,7 +425,6 @@ guard_expire(struct guard *g, const struct gw_config *cfg, struct guard_expired 
 		}
 		st->pid = 0;
 	}
-	guard_unlock(g);
 	return n;
 }
 
@@ -503,14 +434,11 @@ guard_locked(struct guard *g, const char *source, const char *person, time_t now
 	struct guard_entry *e;
 	bool locked = false;
 
-	if (guard_lock(g) != 0)
-		return true; /* fail closed */
 	if (source[0] != '\0' && (e = guard_entry_get(g, GUARD_SOURCE, source, false, now)) != NULL)
 		locked = guard_count_locked(&e->count, now);
 	if (!locked && person[0] != '\0' &&
 	    (e = guard_entry_get(g, GUARD_PERSON, person, false, now)) != NULL)
 		locked = guard_count_locked(&e->count, now);
-	guard_unlock(g);
 	return locked;
 }
 
@@ -534,9 +462,11 @@ guard_fail_one(struct guard *g, enum guard_kind kind, const char *name, int limi
 	return true;
 }
 
-void
-guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *source,
-    const char *person, time_t now, struct guard_failure *out)
+/* One failure of source (an address) and person; conn (may be NULL) keeps the connection's
+ * own counts for guard_conn_authenticated(). */
+static void
+guard_fail(struct guard *g, const struct gw_config *cfg, struct guard_startup *conn,
+    const char *source, const char *person, time_t now, struct guard_failure *out)
 {
 	const struct gw_lockout *l = &cfg->lockout;
 	bool src_locked = false, person_locked = false, counted = false;
@@ -545,25 +475,22 @@ guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *s
 	unsigned worst;
 
 	memset(out, 0, sizeof(*out));
-	if (strncmp(g->conn_person, person, sizeof(g->conn_person)) != 0) {
-		snprintf(g->conn_person, sizeof(g->conn_person), "%s", person);
-		g->conn_source = g->conn_person_n = 0;
-	}
-	if (guard_lock(g) != 0) {
-		out->source_refused = true; /* fail closed */
-		return;
+	if (conn != NULL && strncmp(conn->conn_person, person, sizeof(conn->conn_person)) != 0) {
+		snprintf(conn->conn_person, sizeof(conn->conn_person), "%s", person);
+		conn->conn_source = conn->conn_person_n = 0;
 	}
 	if (!exempt &&
 	    (counted = guard_fail_one(g, GUARD_SOURCE, key, l->failures, l, now,
-	         &out->source_locked, &out->source_failures, &src_locked)))
-		g->conn_source++;
+	         &out->source_locked, &out->source_failures, &src_locked)) &&
+	    conn != NULL)
+		conn->conn_source++;
 	/* A source already locked out counts against nobody: its connections that were accepted
 	 * before the lockout would otherwise go on guessing at the person (and lock them out). */
 	if (person[0] != '\0' && (exempt || counted) &&
 	    guard_fail_one(g, GUARD_PERSON, person, l->person_failures, l, now, &out->person_locked,
-	        &out->person_failures, &person_locked))
-		g->conn_person_n++;
-	guard_unlock(g);
+	        &out->person_failures, &person_locked) &&
+	    conn != NULL)
+		conn->conn_person_n++;
 	/* Locked before this failure: the connection ends. The failure that starts the lockout
 	 * is refused like any other, so the client still reads why. */
 	out->source_refused = src_locked && !out->source_locked;
@@ -576,63 +503,168 @@ guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *s
 }
 
 void
-guard_authenticated(struct guard *g, const char *source, const char *person)
+guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *source,
+    const char *person, time_t now, struct guard_failure *out)
 {
+	guard_fail(g, cfg, NULL, source, person, now, out);
+}
+
+/* ---- the listener, for its session processes ---- */
+
+/* The startup slot of session process pid: it exists from accept until that process
+ * authenticates, ends or is ended. */
+static struct guard_startup *
+guard_conn(struct guard *g, pid_t pid)
+{
+	size_t i;
+
+	if (pid <= 0)
+		return NULL;
+	for (i = 0; i < GW_STARTUPS_MAX; i++)
+		if (g->startups[i].pid == pid)
+			return &g->startups[i];
+	return NULL;
+}
+
+void
+guard_conn_begin(struct guard *g, pid_t pid, const char *session)
+{
+	struct guard_startup *st = guard_conn(g, pid);
+
+	if (st != NULL)
+		snprintf(st->session, sizeof(st->session), "%s", session);
+}
+
+bool
+guard_conn_locked(
+    struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person, time_t now)
+{
+	struct guard_startup *st = guard_conn(g, pid);
+	char key[GUARD_KEY_LEN];
+
+	if (st == NULL)
+		return true; /* no connection waiting to authenticate: nothing to let in */
+	if (guard_source_key(&cfg->per_source, st->addr, key))
+		key[0] = '\0'; /* exempt: only its persons count */
+	return guard_locked(g, key, person, now);
+}
+
+void
+guard_conn_failure(struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person,
+    time_t now, struct guard_failure *out)
+{
+	struct guard_startup *st = guard_conn(g, pid);
+
+	if (st == NULL) {
+		memset(out, 0, sizeof(*out));
+		out->source_refused = true; /* it may try no further */
+		return;
+	}
+	guard_fail(g, cfg, st, st->addr, person, now, out);
+}
+
+void
+guard_conn_authenticated(
+    struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person)
+{
+	struct guard_startup *st = guard_conn(g, pid);
 	struct guard_entry *e;
-	pid_t *s;
+	char key[GUARD_KEY_LEN];
 	time_t now = time(NULL);
 
-	if (guard_lock(g) != 0)
+	if (st == NULL)
 		return;
-	if (g->slot >= 0) {
-		s = &g->sh->startups[g->slot].pid;
-		if (*s == GUARD_SLOT_FORKING || *s == getpid())
-			*s = 0;
-		g->slot = -1;
-	}
-	if (strncmp(g->conn_person, person, sizeof(g->conn_person)) == 0) {
-		if ((e = guard_entry_get(g, GUARD_SOURCE, source, false, now)) != NULL)
-			guard_count_forgive(&e->count, g->conn_source);
+	/* Only what this connection counted, and only for the person it authenticated as:
+	 * typos and agent keys tried first do not lock out a person who gets in. */
+	if (strncmp(st->conn_person, person, sizeof(st->conn_person)) == 0) {
+		guard_source_key(&cfg->per_source, st->addr, key);
+		if ((e = guard_entry_get(g, GUARD_SOURCE, key, false, now)) != NULL)
+			guard_count_forgive(&e->count, st->conn_source);
 		if ((e = guard_entry_get(g, GUARD_PERSON, person, false, now)) != NULL)
-			guard_count_forgive(&e->count, g->conn_person_n);
+			guard_count_forgive(&e->count, st->conn_person_n);
 	}
-	guard_unlock(g);
-	g->conn_source = g->conn_person_n = 0;
+	st->pid = 0; /* its startup slot is free: the login grace no longer applies */
 }
+
+/* The person a request names: "" (not known yet) or a person id's bytes. */
+static bool
+guard_request_person(json_t *msg, char out[GUARD_KEY_LEN])
+{
+	return registry_msg_string(msg, "person", out, GUARD_KEY_LEN);
+}
+
+json_t *
+guard_answer(struct guard *g, const struct gw_config *cfg, pid_t pid, json_t *msg)
+{
+	const char *type = registry_msg_type(msg);
+	char person[GUARD_KEY_LEN], session[GUARD_SESSION_LEN];
+	struct guard_failure f;
+	time_t now = time(NULL);
+
+	if (strcmp(type, "guard_begin") == 0) {
+		if (registry_msg_string(msg, "session", session, sizeof(session)))
+			guard_conn_begin(g, pid, session);
+		return NULL;
+	}
+	if (!guard_request_person(msg, person)) {
+		warn_f("session process %ld: malformed %s request", (long)pid, type);
+		person[0] = '\0';
+		/* Answered as for an unknown connection: locked, refused. */
+		pid = -1;
+	}
+	if (strcmp(type, "guard_locked") == 0)
+		return json_pack("{s:s, s:b}", "type", type, "locked",
+		    guard_conn_locked(g, cfg, pid, person, now));
+	if (strcmp(type, "guard_failure") == 0) {
+		guard_conn_failure(g, cfg, pid, person, now, &f);
+		return json_pack("{s:s, s:i, s:b, s:b, s:i, s:i, s:I, s:b}", "type", type,
+		    "delay_ms", (int)f.delay_ms, "source_locked", f.source_locked, "person_locked",
+		    f.person_locked, "source_failures", (int)f.source_failures, "person_failures",
+		    (int)f.person_failures, "until", (json_int_t)f.until, "source_refused",
+		    f.source_refused);
+	}
+	if (strcmp(type, "guard_authenticated") == 0) {
+		if (pid > 0)
+			guard_conn_authenticated(g, cfg, pid, person);
+		return json_pack("{s:s}", "type", type);
+	}
+	return NULL;
+}
+
+/* ---- the session process: asks the listener over its link ---- */
 
 bool
 guard_session_locked(struct session *s)
 {
-	char key[GUARD_KEY_LEN];
+	json_t *answer;
+	bool locked;
 
-	if (guard_source_key(&s->cfg->per_source, s->client_addr, key))
-		return guard_locked(s->guard, "", s->uname.person, time(NULL));
-	return guard_locked(s->guard, key, s->uname.person, time(NULL));
+	if (registry_link_call(s->link,
+	        json_pack("{s:s, s:s}", "type", "guard_locked", "person", s->uname.person),
+	        &answer) != 0)
+		return true; /* no answer: fail closed */
+	locked = !json_is_false(json_object_get(answer, "locked"));
+	json_decref(answer);
+	return locked;
 }
 
 void
 guard_session_authenticated(struct session *s)
 {
-	char key[GUARD_KEY_LEN];
+	json_t *answer;
 
-	guard_source_key(&s->cfg->per_source, s->client_addr, key);
-	guard_authenticated(s->guard, key, s->uname.person);
+	/* Waited for: once answered, the listener no longer ends it at the grace time. */
+	if (registry_link_call(s->link,
+	        json_pack("{s:s, s:s}", "type", "guard_authenticated", "person", s->uname.person),
+	        &answer) == 0)
+		json_decref(answer);
 }
 
 void
 guard_session_begin(struct session *s)
 {
-	struct guard *g = s->guard;
-	struct guard_startup *st;
-
-	if (g->slot < 0 || guard_lock(g) != 0)
-		return;
-	st = &g->sh->startups[g->slot];
-	if (st->pid == GUARD_SLOT_FORKING || st->pid == getpid()) {
-		snprintf(st->session, sizeof(st->session), "%s", s->id);
-		st->port = s->client_port;
-	}
-	guard_unlock(g);
+	registry_link_send(
+	    s->link, json_pack("{s:s, s:s}", "type", "guard_begin", "session", s->id));
 }
 
 static void
@@ -649,14 +681,38 @@ guard_audit_lockout(
 	        (json_int_t)failures, "until", at, "window_s", (json_int_t)s->cfg->lockout.window));
 }
 
+/* The listener's answer to a failure; an answer that cannot be read ends the connection. */
+static void
+guard_failure_read(json_t *answer, struct guard_failure *f)
+{
+	json_int_t delay = json_integer_value(json_object_get(answer, "delay_ms"));
+
+	memset(f, 0, sizeof(*f));
+	f->delay_ms = delay > 0 && delay < 600000 ? (unsigned)delay : 0;
+	f->source_locked = json_is_true(json_object_get(answer, "source_locked"));
+	f->person_locked = json_is_true(json_object_get(answer, "person_locked"));
+	f->source_failures =
+	    (unsigned)json_integer_value(json_object_get(answer, "source_failures"));
+	f->person_failures =
+	    (unsigned)json_integer_value(json_object_get(answer, "person_failures"));
+	f->until = (time_t)json_integer_value(json_object_get(answer, "until"));
+	f->source_refused = !json_is_false(json_object_get(answer, "source_refused"));
+}
+
 bool
 guard_session_failure(struct session *s)
 {
 	struct guard_failure f;
 	struct timespec ts;
 	char key[GUARD_KEY_LEN];
+	json_t *answer;
 
-	guard_record_failure(s->guard, s->cfg, s->client_addr, s->uname.person, time(NULL), &f);
+	if (registry_link_call(s->link,
+	        json_pack("{s:s, s:s}", "type", "guard_failure", "person", s->uname.person),
+	        &answer) != 0)
+		return true; /* the listener cannot count it: the connection ends (fail closed) */
+	guard_failure_read(answer, &f);
+	json_decref(answer);
 	guard_source_key(&s->cfg->per_source, s->client_addr, key);
 	if (f.source_locked)
 		guard_audit_lockout(s, "source", key, f.source_failures, f.until);

@@ -1,10 +1,11 @@
 /* guard.h: pre-authentication limits: the caps on unauthenticated connections (max_startups,
  * per_source), the login grace time, and failed-attempt counting per source and per person,
- * with growing delays, penalties and lockouts. The arithmetic is pure; the table is shared by
- * listener and sessions. */
+ * with growing delays, penalties and lockouts. The arithmetic is pure; the table is the
+ * listener's alone, and session processes reach it only through their registry link. */
 #ifndef GW_GUARD_H
 #define GW_GUARD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,7 +46,7 @@ void guard_count_penalise(struct guard_count *c, int seconds, int max, time_t no
  * persons count. An address that does not parse is its own key. */
 bool guard_source_key(const struct gw_per_source *ps, const char *addr, char out[GUARD_KEY_LEN]);
 
-/* ---- the table shared by the listener and every session process ---- */
+/* ---- the listener's table (no other process has it) ---- */
 
 struct guard;
 
@@ -81,13 +82,15 @@ struct guard_expired {
  * per-source counts; port may be NULL. Returns 0, or -1 for a peer without an address. */
 int guard_source_name(int fd, char out[GUARD_SOURCE_LEN], int *port);
 
-/* Created by the listener before the first fork (MAP_SHARED); NULL on failure. */
+/* The listener's, private: a forked process must not use its copy (guard_free it). */
 struct guard *guard_new(void);
 void guard_free(struct guard *g);
 
-/* Listener, before forking: refuses a locked source or a connection past max_startups. */
+/* Listener, before forking: refuses a locked source or a connection past max_startups.
+ * source and port are the accepted peer's: the connection's requests are counted against
+ * them, never against what its process says. */
 enum guard_admit guard_admit(
-    struct guard *g, const struct gw_config *cfg, const char *source, time_t now);
+    struct guard *g, const struct gw_config *cfg, const char *source, int port, time_t now);
 /* Listener, after fork(): the child's pid, or -1 when the fork failed (slot released). */
 void guard_forked(struct guard *g, pid_t pid);
 /* Listener, after waitpid(): the child no longer holds a startup slot. */
@@ -103,28 +106,46 @@ size_t guard_expire(
 /* Listener: milliseconds until guard_expire() has something to do; -1: nothing waits. */
 int guard_expire_due_ms(struct guard *g, const struct gw_config *cfg);
 
-/* Session process. source is a source key (guard_source_key()); person may be "" (not known
+/* source is a source key (guard_source_key()), "" for none; person may be "" (not known
  * yet: only the source counts). */
 bool guard_locked(struct guard *g, const char *source, const char *person, time_t now);
+/* One failure of source (an address) and person, outside any connection's own count. */
 void guard_record_failure(struct guard *g, const struct gw_config *cfg, const char *source,
     const char *person, time_t now, struct guard_failure *out);
-/* The connection authenticated: frees its startup slot and takes back its own failures for
- * that person (typos and agent keys tried first do not lock out a person who gets in). */
-void guard_authenticated(struct guard *g, const char *source, const char *person);
+
+/* Listener, for the session process pid (its startup slot: from accept until it
+ * authenticates or ends). The source is always the one recorded at accept. A pid with no
+ * slot (authenticated already, expired, unknown) is locked and its failure ends it. */
+void guard_conn_begin(struct guard *g, pid_t pid, const char *session); /* for the logs */
+bool guard_conn_locked(
+    struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person, time_t now);
+/* One more failure (the only way a count grows); the delay for the process to wait. */
+void guard_conn_failure(struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person,
+    time_t now, struct guard_failure *out);
+/* The connection authenticated as person: frees its startup slot and takes back the
+ * failures this connection itself counted for that person (and its source), none else. */
+void guard_conn_authenticated(
+    struct guard *g, const struct gw_config *cfg, pid_t pid, const char *person);
+/* Listener: answers a session process's "guard_*" request from its link (registry.c);
+ * NULL when it wants no answer. */
+json_t *guard_answer(struct guard *g, const struct gw_config *cfg, pid_t pid, json_t *msg);
 
 /* Session process, from the authentication methods (s->uname.person "" when the user name
- * was malformed). Whether s's source or person is locked out: refuse exactly like a wrong
- * key then, so a lockout is no oracle. */
+ * was malformed), each a round trip to the listener over s->link. Whether s's source or
+ * person is locked out (no answer: locked): refuse exactly like a wrong key then, so a
+ * lockout is no oracle. */
 struct session;
 bool guard_session_locked(struct session *s);
 /* Counts one failed attempt of s and audits a lockout it starts. Returns true when s's source
- * was locked out before this attempt: the connection is to be closed, its attempts count
- * against nobody. Otherwise makes the connection wait its growing delay and returns false. */
+ * was locked out before this attempt (or the listener did not answer): the connection is to
+ * be closed, its attempts count against nobody. Otherwise makes the connection wait the
+ * growing delay the listener computed and returns false. */
 bool guard_session_failure(struct session *s);
-/* Session process, at its start: its id and port go into its startup slot, for the
- * listener's login_timeout event. */
+/* Session process, at its start: its id goes into its startup slot, for the listener's
+ * login_timeout event. */
 void guard_session_begin(struct session *s);
-/* Session process: s authenticated (guard_authenticated() for its source and person). */
+/* Session process: s authenticated (guard_conn_authenticated() in the listener), answered
+ * before it goes on. */
 void guard_session_authenticated(struct session *s);
 
 #endif

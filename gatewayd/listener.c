@@ -4,6 +4,7 @@
 #include "gatewayd/gatewayd.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,13 +25,20 @@
 
 #define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
 
+/* One listen address of the configuration and its socket. */
+struct listen_socket {
+	char *address;
+	int port;
+	int fd;
+};
+
 struct listener {
 	const char *config_path;
-	struct gw_config *cfg;
+	struct gw_config *cfg; /* the running snapshot, with its host keys (cfg->hostkeys) */
 	struct notary *notary; /* the seal key and the audit appender; never in a session process */
-	struct guard *guard;   /* pre-authentication limits, shared with the session processes */
-	ssh_bind *binds;
-	size_t nbinds;
+	struct guard *guard;   /* pre-authentication limits: the listener's alone */
+	struct listen_socket *socks;
+	size_t nsocks;
 	int sigfd;
 	struct registry *registry; /* live session processes: reloads, caps, owners' view */
 	struct control *control;   /* the owners' socket */
@@ -39,43 +47,156 @@ struct listener {
 };
 
 static void
-listener_close_binds(struct listener *l)
+listener_socks_free(struct listen_socket *socks, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < l->nbinds; i++)
-		ssh_bind_free(l->binds[i]);
-	free(l->binds);
-	l->binds = NULL;
-	l->nbinds = 0;
+	for (i = 0; i < n; i++) {
+		if (socks[i].fd != -1)
+			close(socks[i].fd);
+		free(socks[i].address);
+	}
+	free(socks);
+}
+
+static void
+listener_close_binds(struct listener *l)
+{
+	listener_socks_free(l->socks, l->nsocks);
+	l->socks = NULL;
+	l->nsocks = 0;
+}
+
+/* A listening TCP socket on address:port, as ssh_bind_listen() made it (the first address
+ * the name resolves to, SO_REUSEADDR, a backlog of 10); -1 with err. */
+static int
+listener_socket_open(const char *address, int port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *ai = NULL;
+	char service[16];
+	int fd = -1, one = 1, rc;
+
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(service, sizeof(service), "%d", port);
+	if ((rc = getaddrinfo(address, service, &hints, &ai)) != 0) {
+		snprintf(
+		    err, errlen, "cannot listen on %s:%d: %s", address, port, gai_strerror(rc));
+		return -1;
+	}
+	/* Non-blocking: a connection reset between poll and accept must not stall the listener. */
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	         ai->ai_protocol)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 10) != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", address, port, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* The sockets cfg lists: the running ones whose address and port are unchanged are kept
+ * (moved out of l), the others opened. All or none: -1 with err, l untouched. */
+static int
+listener_socks_prepare(struct listener *l, const struct gw_config *cfg, struct listen_socket **out,
+    size_t *nout, char *err, size_t errlen)
+{
+	struct listen_socket *socks = xcalloc(cfg->nlisten, sizeof(*socks));
+	size_t i, j;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		socks[i].fd = -1;
+	for (i = 0; i < cfg->nlisten; i++) {
+		socks[i].address = xstrdup(cfg->listen[i].address);
+		socks[i].port = cfg->listen[i].port;
+		for (j = 0; j < l->nsocks; j++)
+			if (l->socks[j].fd != -1 && l->socks[j].port == socks[i].port &&
+			    strcmp(l->socks[j].address, socks[i].address) == 0)
+				break;
+		if (j < l->nsocks)
+			continue; /* kept: taken over at commit */
+		if ((socks[i].fd = listener_socket_open(
+		         socks[i].address, socks[i].port, err, errlen)) == -1) {
+			listener_socks_free(socks, cfg->nlisten);
+			return -1;
+		}
+	}
+	*out = socks;
+	*nout = cfg->nlisten;
+	return 0;
+}
+
+/* Puts the prepared sockets in place: kept ones move over, removed ones close. */
+static void
+listener_socks_commit(struct listener *l, struct listen_socket *socks, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (socks[i].fd != -1) {
+			info_f("listening on %s:%d", socks[i].address, socks[i].port);
+			continue;
+		}
+		for (j = 0; j < l->nsocks; j++)
+			if (l->socks[j].fd != -1 && l->socks[j].port == socks[i].port &&
+			    strcmp(l->socks[j].address, socks[i].address) == 0) {
+				socks[i].fd = l->socks[j].fd;
+				l->socks[j].fd = -1;
+				break;
+			}
+	}
+	for (j = 0; j < l->nsocks; j++)
+		if (l->socks[j].fd != -1)
+			info_f(
+			    "no longer listening on %s:%d", l->socks[j].address, l->socks[j].port);
+	listener_socks_free(l->socks, l->nsocks);
+	l->socks = socks;
+	l->nsocks = n;
+}
+
+/* The keys and algorithm lists of cfg, which each connection's vendor-facing process gets:
+ * reads the host key files into cfg->hostkeys and checks that libssh takes keys and lists
+ * (in a bind made for that alone), so that a reload that breaks them is refused here. */
+static int
+listener_kex_check(struct gw_config *cfg, char *err, size_t errlen)
+{
+	int no = 0, verbosity = SSH_LOG_NOLOG;
+	ssh_bind b;
+
+	if (cfg->hostkeys == NULL && hostkeys_load(cfg, &cfg->hostkeys, err, errlen) != 0)
+		return -1;
+	if ((b = ssh_bind_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
+	ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
+	if (hostkeys_apply_bind(cfg->hostkeys, b) != 0 || algorithms_apply_bind(cfg, b) != 0) {
+		snprintf(err, errlen, "host keys or algorithm lists cannot be applied: %s",
+		    ssh_get_error(b));
+		ssh_bind_free(b);
+		return -1;
+	}
+	ssh_bind_free(b);
+	return 0;
 }
 
 static int
 listener_open_binds(struct listener *l)
 {
-	const struct gw_config *cfg = l->cfg;
-	int no = 0, verbosity = SSH_LOG_NOLOG;
-	size_t i;
+	struct listen_socket *socks;
+	char err[512];
+	size_t n;
 
-	l->binds = xcalloc(cfg->nlisten, sizeof(*l->binds));
-	for (i = 0; i < cfg->nlisten; i++) {
-		ssh_bind b = ssh_bind_new();
-		unsigned int port = (unsigned)cfg->listen[i].port;
-
-		l->binds[l->nbinds++] = b;
-		ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
-		ssh_bind_options_set(b, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity);
-		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, cfg->listen[i].address);
-		ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port);
-		if (hostkey_load_all(cfg, b) != 0 || algorithms_apply_bind(cfg, b) != 0)
-			return -1;
-		if (ssh_bind_listen(b) != SSH_OK) {
-			error_f("cannot listen on %s:%u: %s", cfg->listen[i].address, port,
-			    ssh_get_error(b));
-			return -1;
-		}
-		info_f("listening on %s:%u", cfg->listen[i].address, port);
+	if (listener_kex_check(l->cfg, err, sizeof(err)) != 0 ||
+	    listener_socks_prepare(l, l->cfg, &socks, &n, err, sizeof(err)) != 0) {
+		error_f("%s", err);
+		return -1;
 	}
+	listener_socks_commit(l, socks, n);
 	return 0;
 }
 
@@ -164,33 +285,64 @@ listener_expire(struct listener *l)
 	} while (n == sizeof(x) / sizeof(x[0]));
 }
 
-/* SIGHUP or `gatewayctl reload`: new connections use the new configuration; each live session
- * decides again under it. Returns whether it was applied; the errors (file:line, caller
- * frees) in *errors_out when wanted. */
+/* A reload refused: the running configuration stays, in every part. */
+static void
+listener_reload_refused(struct listener *l, const char *errors)
+{
+	error_f("reload refused, keeping the running configuration:\n%s", errors);
+	listener_audit(l, "config_reload",
+	    audit_pack(
+	        "{s:s, s:s, s:s}", "file", l->config_path, "result", "refused", "errors", errors));
+}
+
+/* SIGHUP or `gatewayctl reload`: the whole configuration applies, or none of it. The listen
+ * sockets change (new addresses bound first, removed ones closed, unchanged ones kept), the
+ * host keys and algorithm lists apply to every connection accepted from now on, admin_group
+ * to the control socket, and each live session decides again under the new policy. The
+ * lockout table and the live-session registry are the listener's memory: they stay.
+ * Returns whether it was applied; the errors (caller frees) in *errors_out when wanted. */
 static bool
 listener_reload(struct listener *l, char **errors_out)
 {
 	struct gw_config *cfg = NULL;
-	char *errors = NULL;
-	bool ok;
+	struct listen_socket *socks = NULL;
+	char *errors = NULL, err[512];
+	size_t nsocks = 0;
+	bool ok = false;
 
 	sd_notify(0, "RELOADING=1");
 	if (config_load(l->config_path, &cfg, &errors) != 0) {
-		error_f("reload refused, keeping the running configuration:\n%s", errors);
-		listener_audit(l, "config_reload",
-		    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "refused",
-		        "errors", errors));
-		ok = false;
-	} else {
-		config_free(l->cfg);
-		l->cfg = cfg;
-		info_f("configuration reloaded from %s", l->config_path);
-		listener_audit(l, "config_reload",
-		    audit_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
-		/* Live sessions decide again under the new policy. */
-		registry_signal_all(l->registry, SIGHUP);
-		ok = true;
+		listener_reload_refused(l, errors);
+		goto out;
 	}
+	/* Everything that can fail is prepared before anything running changes. */
+	if (listener_kex_check(cfg, err, sizeof(err)) != 0 ||
+	    listener_socks_prepare(l, cfg, &socks, &nsocks, err, sizeof(err)) != 0) {
+		xasprintf(&errors, "%s: %s\n", l->config_path, err);
+		listener_reload_refused(l, errors);
+		goto out;
+	}
+	if (control_set_admin_group(l->control, cfg, &errors) != 0) {
+		listener_reload_refused(l, errors);
+		goto out;
+	}
+	listener_socks_commit(l, socks, nsocks);
+	socks = NULL;
+	nsocks = 0;
+	config_free(l->cfg);
+	l->cfg = cfg;
+	cfg = NULL;
+	info_f("configuration reloaded from %s: listen addresses, host keys, algorithms, "
+	       "admin_group and policy applied",
+	    l->config_path);
+	listener_audit(l, "config_reload",
+	    audit_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
+	/* Live sessions decide again under the new policy. */
+	registry_signal_all(l->registry, SIGHUP);
+	ok = true;
+out:
+	listener_socks_free(socks, nsocks);
+	config_free(cfg);
 	if (registry_reload(l->registry, l->cfg->state_dir) != 0)
 		error_f("disabled vendors cannot be re-read: keeping the set in memory");
 	sd_notify(0, "READY=1");
@@ -224,21 +376,22 @@ listener_start_front(struct listener *l, int fd)
 }
 
 static void
-listener_accept(struct listener *l, ssh_bind b)
+listener_accept(struct listener *l, int lfd)
 {
 	struct frontlink *front;
 	char source[GUARD_SOURCE_LEN], id[SESSION_ID_LEN + 1];
 	sigset_t hup;
 	pid_t pid;
-	int rc, fd, link[2];
+	int rc, fd, port = 0, link[2];
 
-	if ((fd = accept(ssh_bind_get_fd(b), NULL, NULL)) == -1) {
-		warn_f("accept failed: %s", strerror(errno));
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+			warn_f("accept failed: %s", strerror(errno));
 		return;
 	}
 	/* Refusals before any SSH byte and before fork: a flood costs an accept and a close. */
-	if (guard_source_name(fd, source, NULL) != 0 ||
-	    guard_admit(l->guard, l->cfg, source, time(NULL)) != GUARD_ADMIT) {
+	if (guard_source_name(fd, source, &port) != 0 ||
+	    guard_admit(l->guard, l->cfg, source, port, time(NULL)) != GUARD_ADMIT) {
 		close(fd);
 		return;
 	}
@@ -264,11 +417,14 @@ listener_accept(struct listener *l, ssh_bind b)
 		close(fd);
 		return;
 	}
-	/* The session process: nothing of the listener stays but the configuration snapshot. The
-	 * seal key goes first, wiped (its signatures come from the listener, over the link), and
-	 * the audit log's descriptor with it. */
+	/* The session process: nothing of the listener stays but the configuration snapshot
+	 * (with the host keys it names: l->cfg->hostkeys). The seal key goes first, wiped (its
+	 * signatures come from the listener, over the link), and the audit log's descriptor with
+	 * it; nor the lockout table: it is the listener's, reached over the link. */
 	notary_free(l->notary);
 	l->notary = NULL;
+	guard_free(l->guard);
+	l->guard = NULL;
 	close(l->sigfd);
 	close(link[0]);
 	listener_close_binds(l);
@@ -291,12 +447,23 @@ listener_accept(struct listener *l, ssh_bind b)
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, front, l->guard, link[1]);
+	rc = session_run(l->cfg, front, NULL, link[1]);
 	frontlink_free(front);
-	guard_free(l->guard);
 	config_free(l->cfg);
 	ssh_finalize();
 	_exit(rc);
+}
+
+/* Whether fd is one of the running listen sockets. */
+static bool
+listener_socket_open_fd(const struct listener *l, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < l->nsocks; i++)
+		if (l->socks[i].fd == fd)
+			return true;
+	return false;
 }
 
 /* The nearest of the listener's timers: a kill waiting for the sessions' confirmations and
@@ -351,14 +518,14 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		struct signalfd_siginfo si;
 
 		/* [signals][binds][control socket and clients][session links] */
-		ctl = 1 + l.nbinds;
+		ctl = 1 + l.nsocks;
 		reg = ctl + control_npollfds(l.control);
 		n = reg + registry_npollfds(l.registry);
 		pfd = l.pfd = xreallocarray(pfd, n, sizeof(*pfd));
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;
-		for (i = 0; i < l.nbinds; i++) {
-			pfd[i + 1].fd = ssh_bind_get_fd(l.binds[i]);
+		for (i = 0; i < l.nsocks; i++) {
+			pfd[i + 1].fd = l.socks[i].fd;
 			pfd[i + 1].events = POLLIN;
 		}
 		control_pollfds(l.control, pfd + ctl);
@@ -370,7 +537,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 			break;
 		}
 		/* Session reports before owners' requests, so a listing is as fresh as can be. */
-		registry_handle(l.registry, pfd + reg, l.cfg, l.notary);
+		registry_handle(l.registry, pfd + reg, l.cfg, l.notary, l.guard);
 		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.notary);
 		if (control_reload_wanted(l.control)) {
 			char *errors = NULL;
@@ -400,13 +567,14 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				rc = 0;
 			}
 		}
-		if (stop_at != 0 &&
-		    (registry_nprocesses(l.registry) == 0 || time(NULL) >= stop_at))
+		if (stop_at != 0 && (registry_nprocesses(l.registry) == 0 || time(NULL) >= stop_at))
 			break;
 		listener_expire(&l);
-		for (i = 0; i < l.nbinds; i++)
-			if (pfd[i + 1].revents & POLLIN)
-				listener_accept(&l, l.binds[i]);
+		/* A reload above may have replaced the sockets: accept only on one still open. */
+		for (i = 0; i < ctl - 1; i++)
+			if ((pfd[i + 1].revents & POLLIN) &&
+			    listener_socket_open_fd(&l, pfd[i + 1].fd))
+				listener_accept(&l, pfd[i + 1].fd);
 	}
 out:
 	free(pfd);

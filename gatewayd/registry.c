@@ -1,6 +1,7 @@
-/* registry.c: owns the listener's side of the links: live sessions, admission, listing, kill,
- * watch, vendor quota, and the sessions' requests to the notary (audit events, checkpoints).
- * Never blocks on a session process nor trusts it beyond checked fields. */
+/* registry.c: owns the listener's side of the links: live sessions, admission and ticket uses,
+ * listing, kill, watch, vendor quota, the links' lockout requests (guard.c) and their requests
+ * to the notary (audit events, checkpoints). Never blocks on a session process nor trusts it
+ * beyond checked fields. */
 #include "gatewayd/registry.h"
 
 #include <errno.h>
@@ -246,7 +247,54 @@ registry_pollfds(const struct registry *reg, struct pollfd *pfd)
 		}
 }
 
-/* The caps and the disabled list, checked in the one process that sees every session. */
+/* The ticket's max_sessions, checked and the use recorded (ID.used) here, in the one process
+ * that sees every admission: between the count and the record no other admission runs, so
+ * simultaneous logins cannot all take a ticket's last use. Returns NULL (use recorded), or
+ * the refusal's reason name with why and detail. */
+static const char *
+registry_ticket_use(struct registry *reg, const struct registry_entry *e,
+    const struct gw_config *cfg, char *why, size_t whylen, char *detail, size_t detaillen)
+{
+	struct gw_ticket *t;
+	unsigned used, live = 0;
+	char *error = NULL;
+	size_t i;
+
+	if (ticketstore_load_ticket(cfg->state_dir, cfg, e->ticket, &t, &error) != 0) {
+		error_f("session %s: ticket %s: %s", e->id, e->ticket, error ? error : "");
+		snprintf(why, whylen, "access denied: approvals cannot be checked");
+		snprintf(detail, detaillen, "ticket %s cannot be read", e->ticket);
+		free(error);
+		return "ticket_unreadable";
+	}
+	free(error);
+	/* The live sessions under it have each recorded a use: the file holds at least as
+	 * many, unless it was tampered with; the larger count is the truth. */
+	for (i = 0; i < reg->n; i++)
+		live += reg->entries[i].admitted && strcmp(reg->entries[i].ticket, e->ticket) == 0;
+	used = t->used_sessions > live ? t->used_sessions : live;
+	if (t->max_sessions != 0 && used >= t->max_sessions) {
+		/* The decision's own words for a used-up ticket (policy/decision.c). */
+		snprintf(why, whylen, "access denied: approval ticket %s has no sessions left",
+		    e->ticket);
+		snprintf(detail, detaillen, "ticket %s allows %u sessions and %u were used",
+		    e->ticket, t->max_sessions, used);
+		ticket_free(t);
+		return "ticket_used_up";
+	}
+	ticket_free(t);
+	if (ticketstore_record_use(cfg->state_dir, e->ticket, time(NULL), &error) != 0) {
+		error_f("session %s: %s", e->id, error);
+		snprintf(why, whylen, "access denied: ticket use cannot be recorded");
+		snprintf(detail, detaillen, "%s", error);
+		free(error);
+		return "ticket_use_unrecorded";
+	}
+	return NULL;
+}
+
+/* The caps, the disabled list and the ticket's uses, checked in the one process that sees
+ * every session. */
 static void
 registry_admit(
     struct registry *reg, struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
@@ -304,7 +352,9 @@ registry_admit(
 		snprintf(detail, sizeof(detail),
 		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
 		    v->max_sessions);
-	} else
+	} else if (e->ticket[0] == '\0' ||
+	    (reason = registry_ticket_use(reg, e, cfg, why, sizeof(why), detail, sizeof(detail))) ==
+	        NULL)
 		e->admitted = true;
 reply:
 	if (registry_msg_send(e->fd,
@@ -391,8 +441,7 @@ registry_entry_audit(
 			    cfg->audit_log, event, e->id);
 	}
 	if (registry_msg_send(e->fd,
-	        json_pack("{s:s, s:O?, s:b}", "type", "audit", "seq", seq, "ok", rc == 0),
-	        -1) != 0)
+	        json_pack("{s:s, s:O?, s:b}", "type", "audit", "seq", seq, "ok", rc == 0), -1) != 0)
 		warn_f("session %s: cannot answer its audit request", e->id);
 }
 
@@ -429,10 +478,9 @@ registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary
 	char recording[128], chain[SEAL_HEX_LEN], prev[SEAL_HEX_LEN], stamp[32];
 	json_t *n = json_object_get(msg, "n"), *seq = json_object_get(msg, "seq");
 	json_t *header = json_object_get(msg, "header");
-	struct checkpoint_req req = { .recording = recording,
-		.chain = chain,
-		.prev = prev,
-		.stamp = stamp };
+	struct checkpoint_req req = {
+		.recording = recording, .chain = chain, .prev = prev, .stamp = stamp
+	};
 	unsigned char(*records)[SEAL_HASH_LEN] = NULL;
 	int rc = -1;
 
@@ -461,8 +509,9 @@ registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary
 
 static void
 registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg,
-    struct notary *notary)
+    struct notary *notary, struct guard *guard)
 {
+	json_t *answer;
 	json_t *msg;
 	const char *type;
 	int i, rc, fd;
@@ -480,7 +529,13 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		if (fd != -1)
 			close(fd); /* session processes never pass descriptors up */
 		type = registry_msg_type(msg);
-		if (strcmp(type, "admit") == 0)
+		if (strncmp(type, "guard_", 6) == 0) {
+			/* The lockout table answers for the connection this link was made for. */
+			if ((answer = guard_answer(guard, cfg, e->pid, msg)) != NULL &&
+			    registry_msg_send(e->fd, answer, -1) != 0)
+				warn_f("session process %ld: cannot answer its %s", (long)e->pid,
+				    type);
+		} else if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
 		else if (strcmp(type, "bytes") == 0 && e->admitted) {
 			registry_entry_bytes(e, msg);
@@ -499,7 +554,7 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 
 void
 registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg,
-    struct notary *notary)
+    struct notary *notary, struct guard *guard)
 {
 	size_t k, i, n = registry_npollfds(reg);
 
@@ -508,7 +563,7 @@ registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_
 			continue;
 		for (i = 0; i < reg->n; i++)
 			if (reg->entries[i].fd == pfd[k].fd) {
-				registry_entry_read(reg, &reg->entries[i], cfg, notary);
+				registry_entry_read(reg, &reg->entries[i], cfg, notary, guard);
 				break;
 			}
 	}

@@ -17,6 +17,7 @@
 
 struct registry;
 struct control_request;
+struct guard;
 struct notary;
 
 /* Loads the disabled vendors from state_dir; NULL (error logged) when that file exists
@@ -41,11 +42,12 @@ void registry_signal_all(const struct registry *reg, int sig);
 size_t registry_npollfds(const struct registry *reg);
 void registry_pollfds(const struct registry *reg, struct pollfd *pfd);
 /* Reads what the session processes reported and answers their admission requests against
- * cfg's max_sessions, the vendor's max_sessions and the disabled vendors; orders the largest
- * of a vendor's sessions to end when together they recorded its max_recording_bytes. Their
- * audit events and checkpoints go to notary, which appends and signs them. */
+ * cfg's max_sessions, the vendor's max_sessions, the disabled vendors and the ticket's
+ * max_sessions (recording the use); answers their lockout requests from guard; orders the
+ * largest of a vendor's sessions to end when together they recorded its max_recording_bytes.
+ * Their audit events and checkpoints go to notary, which appends and signs them. */
 void registry_handle(struct registry *reg, const struct pollfd *pfd, const struct gw_config *cfg,
-    struct notary *notary);
+    struct notary *notary, struct guard *guard);
 
 /* The owners' actions (control.c). */
 json_t *registry_list(const struct registry *reg); /* array of live session objects */

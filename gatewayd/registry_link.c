@@ -34,7 +34,7 @@ struct registry_watcher {
 struct registry_link {
 	int fd;
 	bool lost; /* the listener closed its end; fd stays open until registry_link_free */
-	char id[SESSION_ID_LEN + 1]; /* the listener's name for the session ("" if none) */
+	char id[SESSION_ID_LEN + 1];  /* the listener's name for the session ("" if none) */
 	char key_id[SEAL_KEY_ID_LEN]; /* the listener's seal key, named in recordings */
 	json_int_t seq;               /* of the last request: a late answer is told apart */
 	struct recorder_signer signer;
@@ -74,7 +74,7 @@ registry_link_hello(struct registry_link *link)
  * (with the same "seq" when the request has one): 0 with *reply, or -1. Orders arriving
  * meanwhile are taken as registry_link_read takes them. */
 static int
-registry_link_call(struct registry_link *link, const char *type, json_t *req, json_t **reply)
+registry_link_request(struct registry_link *link, const char *type, json_t *req, json_t **reply)
 {
 	struct pollfd pfd;
 	struct timespec t0, t;
@@ -95,8 +95,9 @@ registry_link_call(struct registry_link *link, const char *type, json_t *req, js
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if (waited >= REGISTRY_CALL_TIMEOUT) {
-			/* A listener that does not answer is taken as gone: the session fails closed
-			 * now rather than waiting this long again for every event and checkpoint. */
+			/* A listener that does not answer is taken as gone: the session fails
+			 * closed now rather than waiting this long again for every event and
+			 * checkpoint. */
 			error_f("%s: no answer from the listener in %d ms", link->id,
 			    REGISTRY_CALL_TIMEOUT);
 			link->lost = true;
@@ -119,14 +120,36 @@ registry_link_call(struct registry_link *link, const char *type, json_t *req, js
 		}
 		if (fd != -1)
 			close(fd);
-		if (numbered &&
-		    json_integer_value(json_object_get(msg, "seq")) != link->seq) {
+		if (numbered && json_integer_value(json_object_get(msg, "seq")) != link->seq) {
 			json_decref(msg); /* the late answer to an earlier request */
 			continue;
 		}
 		*reply = msg;
 		return 0;
 	}
+}
+
+int
+registry_link_send(struct registry_link *link, json_t *msg)
+{
+	if (link == NULL || link->lost) {
+		json_decref(msg);
+		return -1;
+	}
+	return registry_msg_send(link->fd, msg, -1);
+}
+
+int
+registry_link_call(struct registry_link *link, json_t *request, json_t **answer)
+{
+	char type[32];
+
+	*answer = NULL;
+	if (request == NULL || !registry_msg_string(request, "type", type, sizeof(type))) {
+		json_decref(request);
+		return -1;
+	}
+	return registry_link_request(link, type, request, answer);
 }
 
 int
@@ -140,9 +163,9 @@ registry_link_audit(struct registry_link *link, const char *event, json_t *field
 		return -1;
 	}
 	link->seq++;
-	if (registry_link_call(link, "audit",
-	        json_pack("{s:s, s:I, s:s, s:o}", "type", "audit", "seq", link->seq, "event",
-	            event, "fields", fields),
+	if (registry_link_request(link, "audit",
+	        json_pack("{s:s, s:I, s:s, s:o}", "type", "audit", "seq", link->seq, "event", event,
+	            "fields", fields),
 	        &reply) != 0)
 		return -1;
 	rc = json_is_true(json_object_get(reply, "ok")) ? 0 : -1;
@@ -175,7 +198,7 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 		json_decref(msg);
 		msg = NULL;
 	}
-	if (msg == NULL || registry_link_call(link, "sign", msg, &reply) != 0)
+	if (msg == NULL || registry_link_request(link, "sign", msg, &reply) != 0)
 		return -1;
 	/* The signature is checked by nobody here: a wrong one shows in verification. */
 	if (json_is_true(json_object_get(reply, "ok")) &&
@@ -384,12 +407,13 @@ registry_link_admit(struct registry_link *link, const struct registry_session *i
 	json_t *msg;
 	int rc;
 
-	if (link == NULL)
-		return 0;
 	snprintf(why, whylen, "access denied: the gateway cannot admit the session");
 	snprintf(reason, reasonlen, "registry_unavailable");
 	snprintf(detail, detaillen, "no answer from the listener");
-	if (registry_link_call(link, "admit",
+	/* Without a listener no cap applies, but a ticket's uses are counted by it alone. */
+	if (link == NULL)
+		return info->ticket[0] == '\0' ? 0 : -1;
+	if (registry_link_request(link, "admit",
 	        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "type", "admit",
 	            "id", info->id, "person", info->person, "vendor", info->vendor, "target",
 	            info->target, "ticket", info->ticket, "source", info->source, "port",

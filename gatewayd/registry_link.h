@@ -5,6 +5,7 @@
 #ifndef GW_REGISTRY_LINK_H
 #define GW_REGISTRY_LINK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -40,8 +41,17 @@ void registry_link_free(struct registry_link *link, const char *end_reason);
 int registry_link_fd(const struct registry_link *link);
 /* Whether the listener closed its end (stopped): stop polling the link; sessions go on. */
 bool registry_link_lost(const struct registry_link *link);
-/* Asks the listener to admit the session. 0: admitted (also without a link); -1: refused,
- * with the vendor's text in why and the audit's reason name and detail. */
+/* Sends msg (stolen) to the listener without waiting. 0, or -1 (no link, lost, full). */
+int registry_link_send(struct registry_link *link, json_t *msg);
+/* A bounded round trip: sends request (stolen; its "type" names the answer awaited) and
+ * waits for the listener's answer of that type, taking the orders that come meanwhile.
+ * 0 with *answer (caller frees); -1 without a link, when the listener is gone or did not
+ * answer in time: the caller fails closed. */
+int registry_link_call(struct registry_link *link, json_t *request, json_t **answer);
+/* Asks the listener to admit the session. 0: admitted (also without a link, unless it uses a
+ * ticket); -1: refused, with the vendor's text in why and the audit's reason name and detail.
+ * With a ticket, the listener also counts and records the session's use of it (reason
+ * "ticket_used_up" when the ticket has none left). */
 int registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
     size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
 /* Takes the listener's orders (kill, watch); called when the link is readable. */

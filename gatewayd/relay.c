@@ -482,6 +482,7 @@ vendor_shell(struct relay *r)
 {
 	if (r->session->closing)
 		return -1;
+	r->asked = true;
 	if (r->target == NULL)
 		return 0; /* the notice is sent once the request is answered */
 	return relay_start(r, NULL, GW_CHAN_SHELL);
@@ -492,6 +493,7 @@ vendor_exec(struct relay *r, const char *command)
 {
 	if (r->session->closing)
 		return -1;
+	r->asked = true;
 	if (r->target == NULL)
 		return 0;
 	return relay_start(r, command, GW_CHAN_EXEC);
@@ -504,6 +506,7 @@ vendor_subsystem(struct relay *r, const char *subsystem)
 
 	if (r->session->closing)
 		return -1;
+	r->asked = true;
 	if (r->target == NULL)
 		return 0;
 	if (strcmp(subsystem, "sftp") == 0)
@@ -842,6 +845,10 @@ static void
 relay_pump_one(struct relay *r)
 {
 	if (r->target == NULL || r->notice != NULL) {
+		/* A refused connection's notice answers the vendor's shell, command or subsystem:
+		 * sent before it, the channel would be closed under that request. */
+		if (r->target == NULL && !r->asked && !r->vendor_eof && !r->vendor_closed)
+			return;
 		relay_pump_notice(r);
 		relay_close_target(r);
 		r->done = r->vendor_closed && r->close_sent &&

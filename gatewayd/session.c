@@ -145,7 +145,8 @@ session_list_targets(struct session *s)
 }
 
 /* The listener's caps and disabled vendors (registry.c), after policy allowed the session:
- * a refusal is the decision's audit event, and uses no ticket. */
+ * a refusal is its own audit event, and uses no ticket. Within them the listener records the
+ * session's use of its ticket, or finds it used up: then 0 with the decision a refusal. */
 static int
 session_admit(struct session *s)
 {
@@ -163,6 +164,16 @@ session_admit(struct session *s)
 	if (registry_link_admit(s->link, &info, s->refusal, sizeof(s->refusal), reason,
 	        sizeof(reason), detail, sizeof(detail)) == 0)
 		return 0;
+	if (strcmp(reason, "ticket_used_up") == 0) {
+		/* The listener counts a ticket's uses (one writer): its "no" is the decision's
+		 * refusal of a used-up ticket, audited and told as that. */
+		s->decision.allow = false;
+		s->decision.reason = DENY_TICKET_USED_UP;
+		snprintf(s->decision.vendor_msg, sizeof(s->decision.vendor_msg),
+		    "approval ticket %s has no sessions left", s->decision.ticket_id);
+		snprintf(s->decision.audit_msg, sizeof(s->decision.audit_msg), "%s", detail);
+		return 0;
+	}
 	session_audit(s, "session_refused",
 	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->uname.target, "reason", reason, "detail",
@@ -210,7 +221,7 @@ session_decide(struct session *s)
 	struct access_request req = {
 		.person = s->person->id, .target = s->uname.target, .now = time(NULL)
 	};
-	char why[GW_REASON_MAX], detail[512], *use_error = NULL;
+	char why[GW_REASON_MAX], detail[512];
 	struct ticket_set *tickets;
 
 	if (s->uname.target[0] == '\0') {
@@ -229,17 +240,6 @@ session_decide(struct session *s)
 		return;
 	if (s->decision.allow && session_admit(s) != 0)
 		return;
-	/* A session counts against the ticket's max_sessions from the moment it is allowed. */
-	if (s->decision.allow &&
-	    ticketstore_record_use(s->cfg->state_dir, s->decision.ticket_id, req.now, &use_error) !=
-	        0) {
-		error_f("%s: %s", s->id, use_error);
-		free(use_error);
-		snprintf(
-		    s->refusal, sizeof(s->refusal), "access denied: ticket use cannot be recorded");
-		s->phase = PHASE_DENIED;
-		return;
-	}
 	if (session_audit(s, "access_decision",
 	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
 	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
@@ -888,30 +888,22 @@ session_linger(struct session *s)
 	frontlink_cut(s->front);
 }
 
-/* Everything the vendor-facing process needs for the key exchange: the host keys (read
- * here, per connection, so a reload's keys apply), the algorithm lists, the methods. */
+/* Everything the vendor-facing process needs for the key exchange: the host keys of the
+ * snapshot this process was forked with (a reload's keys apply to the next connections), the
+ * algorithm lists, the methods. */
 static int
 session_front_init(struct session *s)
 {
-	char *pems[FRONTMSG_KEYS_MAX];
+	const struct hostkeys *hk = s->cfg->hostkeys;
 	const char *lists[4];
-	size_t i, n, len;
-	int rc = -1;
 
-	n = s->cfg->nhost_keys < FRONTMSG_KEYS_MAX ? s->cfg->nhost_keys : FRONTMSG_KEYS_MAX;
-	for (i = 0; i < n; i++)
-		if (file_read_bounded(s->cfg->host_keys[i], FRONTMSG_MAX / 2, &pems[i], &len) !=
-		    0) {
-			error_f("%s: host key %s cannot be read: %m", s->id, s->cfg->host_keys[i]);
-			break;
-		}
+	if (hk == NULL || hk->n == 0 || hk->n > FRONTMSG_KEYS_MAX) {
+		error_f("%s: no host keys for the vendor-facing process", s->id);
+		return -1;
+	}
 	algorithms_list(s->cfg, lists);
-	if (i == n)
-		rc = frontlink_send_init(s->front, (const char *const *)pems, n, lists,
-		    auth_methods_offered(s), (unsigned)s->cfg->login_grace_time);
-	while (i-- > 0)
-		freezero(pems[i], strlen(pems[i]));
-	return rc;
+	return frontlink_send_init(s->front, (const char *const *)hk->pem, hk->n, lists,
+	    auth_methods_offered(s), (unsigned)s->cfg->login_grace_time);
 }
 
 /* What the vendor-facing process reports. Never nested: a report handled here may write to
@@ -982,8 +974,7 @@ session_hang_up(struct session *s)
 }
 
 int
-session_run(
-    const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd)
+session_run(const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd)
 {
 	struct session s;
 
@@ -1011,8 +1002,8 @@ session_run(
 	/* No evidence, no session (R9): without the listener, which writes the audit log and
 	 * signs the recordings, the connection is refused. */
 	if (s.signer == NULL) {
-		crit_f("%s: no link to the listener (the notary); refusing connection from %s", s.id,
-		    s.client_addr);
+		crit_f("%s: no link to the listener (the notary); refusing connection from %s",
+		    s.id, s.client_addr);
 		frontlink_cut(front);
 		registry_link_free(s.link, NULL);
 		free(s.rq);

@@ -1087,12 +1087,30 @@ config_load(const char *path, struct gw_config **out, char **errors)
 }
 
 void
+hostkeys_free(struct hostkeys *hk)
+{
+	size_t i;
+
+	if (hk == NULL)
+		return;
+	for (i = 0; i < hk->n; i++) {
+		free(hk->path[i]);
+		if (hk->pem[i] != NULL)
+			freezero(hk->pem[i], strlen(hk->pem[i]));
+	}
+	free(hk->path);
+	free(hk->pem);
+	free(hk);
+}
+
+void
 config_free(struct gw_config *cfg)
 {
 	size_t i, j;
 
 	if (cfg == NULL)
 		return;
+	hostkeys_free(cfg->hostkeys);
 	for (i = 0; i < cfg->nlisten; i++)
 		free(cfg->listen[i].address);
 	free(cfg->listen);

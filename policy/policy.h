@@ -178,6 +178,14 @@ struct gw_per_source {
 	size_t nexempt;
 };
 
+/* The gateway's host keys as read from host_keys at one moment: pem[i] is the private key
+ * file path[i], as text. Secret: config_free() wipes it. */
+struct hostkeys {
+	size_t n;
+	char **path;
+	char **pem;
+};
+
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
 	char *path;
@@ -223,12 +231,18 @@ struct gw_config {
 	struct gw_approver *approvers;
 	size_t napprovers;
 	struct gw_per_source per_source;
+	/* Filled by the listener (gatewayd/hostkey.c hostkeys_load) when this snapshot becomes
+	 * the running one, at start and at each reload, so that every connection forked under
+	 * it has the keys it names; NULL in every other snapshot (gatewayctl, a session's own
+	 * re-read of the policy). */
+	struct hostkeys *hostkeys;
 };
 
 /* config.c: load and validate. Errors are "FILE:LINE: problem" lines,
  * appended to *errors (caller frees); returns 0 when valid, -1 otherwise. */
 int config_load(const char *path, struct gw_config **out, char **errors);
 void config_free(struct gw_config *cfg);
+void hostkeys_free(struct hostkeys *hk); /* wipes the key texts; NULL is fine */
 const struct gw_person *config_find_person(const struct gw_config *cfg, const char *id);
 const struct gw_vendor *config_find_vendor(const struct gw_config *cfg, const char *id);
 const struct gw_target *config_find_target(const struct gw_config *cfg, const char *name);
@@ -448,6 +462,10 @@ int revocation_load(const char *state_dir, struct ticket_set *set, char **errors
  * only when the store cannot be read reliably (refuse all access then). */
 int ticketstore_load(
     const char *state_dir, const struct gw_config *cfg, struct ticket_set **out, char **errors);
+/* Reads and verifies one installed ticket with its used-session count (no revocations);
+ * -1 with *errors (caller frees) when it is not installed or cannot be parsed. */
+int ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, const char *id,
+    struct gw_ticket **out, char **errors);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
  * ticket with different content. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,

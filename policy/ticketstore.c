@@ -179,6 +179,30 @@ ticketstore_load(
 	return 0;
 }
 
+int
+ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, const char *id,
+    struct gw_ticket **out, char **errors)
+{
+	char *dir;
+	int dfd;
+
+	*out = NULL;
+	*errors = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(errors, "\"%s\" is not a valid ticket id\n", id);
+		return -1;
+	}
+	xasprintf(&dir, "%s/tickets", state_dir);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		xasprintf(errors, "%s:0: cannot read the ticket store: %s\n", dir, strerror(errno));
+	else {
+		*out = store_load_one(dfd, dir, id, cfg, errors);
+		close(dfd);
+	}
+	free(dir);
+	return *out != NULL ? 0 : -1;
+}
+
 /* Writes data to dir/name through a temporary file; replace: whether name may exist. */
 static int
 store_write(

@@ -77,12 +77,25 @@ h_socket_pids() {
 		cut -d= -f2 | sort -u
 }
 
-# es_gateway_pid NAME: the gateway's session process serving NAME.
-es_gateway_pid() {
-	local lport
+# es_gateway_pid NAME: the gateway's session process (the monitor) serving NAME. Its
+# vendor-facing process (gatewayd-front) holds the same connection: es_front_pid NAME.
+es_gateway_pid() { es_socket_holder "$1" -v; }
+es_front_pid() { es_socket_holder "$1" ""; }
+# es_socket_holder NAME GREP-FLAG: of the holders of NAME's connection, the one that is (or,
+# with -v, is not) gatewayd-front.
+es_socket_holder() {
+	local lport pid exe
 	lport=$(es_local_port "$1")
 	[[ -n $lport ]] || return 1
-	h_socket_pids "$GW_PORT" "$lport"
+	for pid in $(h_socket_pids "$GW_PORT" "$lport"); do
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		if [[ $2 == -v ]]; then
+			[[ $exe == */gatewayd-front ]] || echo "$pid"
+		else
+			[[ $exe == */gatewayd-front ]] && echo "$pid"
+		fi
+	done
+	return 0
 }
 
 # es_cast NAME: the recording of session NAME.

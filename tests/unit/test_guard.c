@@ -1,5 +1,6 @@
 /* test_guard.c: the pre-authentication limits: max_startups' random early drop, failure
- * counting, delays and lockouts as pure functions, and the table shared across fork(). */
+ * counting, delays and lockouts as pure functions, and the listener's table with the requests
+ * a session process can make of it. */
 #include "unit.h"
 #include <signal.h>
 #include <stdio.h>
@@ -210,14 +211,14 @@ fail_n(const char *source, const char *person, int n, time_t now)
 START_TEST(test_locked_source_dropped_before_fork)
 {
 	fail_n("192.0.2.1", "acme.alice", 3, 1000);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1001), GUARD_DROP_LOCKED);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1001), GUARD_DROP_LOCKED);
 }
 END_TEST
 
 START_TEST(test_other_source_admitted_while_one_is_locked)
 {
 	fail_n("192.0.2.1", "acme.alice", 3, 1000);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 1001), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 0, 1001), GUARD_ADMIT);
 	ck_assert(!guard_locked(g, "192.0.2.2", "acme.alice", 1001));
 }
 END_TEST
@@ -253,15 +254,15 @@ START_TEST(test_source_over_its_cap_dropped_others_admitted)
 {
 	cfg.max_startups = (struct gw_startups){ .start = 10, .rate = 100, .full = 10 };
 	cfg.per_source.max_startups = 2;
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
 	guard_forked(g, 101);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
 	guard_forked(g, 102);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_DROP_SOURCE);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 1000), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_DROP_SOURCE);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 0, 1000), GUARD_ADMIT);
 	guard_forked(g, 103);
 	guard_reaped(g, 101);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
 	guard_forked(g, 104);
 }
 END_TEST
@@ -277,7 +278,7 @@ START_TEST(test_exempt_source_neither_capped_nor_locked)
 	cfg.per_source.nexempt = 1;
 	fail_n("192.0.2.1", "", 5, 1000);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1001), GUARD_ADMIT);
+		ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1001), GUARD_ADMIT);
 		guard_forked(g, 200 + i);
 	}
 	/* its persons still count */
@@ -298,16 +299,34 @@ START_TEST(test_person_locked_across_sources)
 	ck_assert(guard_locked(g, "192.0.2.99", "acme.bob", 1001));
 	ck_assert(!guard_locked(g, "192.0.2.99", "acme.alice", 1001));
 	/* the person's lockout does not close the door for the source before fork */
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.99", 1001), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.99", 0, 1001), GUARD_ADMIT);
 }
 END_TEST
+
+/* A connection of 192.0.2.1 accepted as pid (its startup slot). */
+static void
+accept_as(pid_t pid)
+{
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
+	guard_forked(g, pid);
+}
+
+static void
+conn_fail_n(pid_t pid, const char *person, int n, time_t now)
+{
+	struct guard_failure f;
+
+	while (n-- > 0)
+		guard_conn_failure(g, &cfg, pid, person, now, &f);
+}
 
 START_TEST(test_success_forgives_own_failures_of_that_person)
 {
 	struct guard_failure f;
 
-	fail_n("192.0.2.1", "acme.alice", 2, 1000);
-	guard_authenticated(g, "192.0.2.1", "acme.alice");
+	accept_as(101);
+	conn_fail_n(101, "acme.alice", 2, 1000);
+	guard_conn_authenticated(g, &cfg, 101, "acme.alice");
 	guard_record_failure(g, &cfg, "192.0.2.1", "acme.alice", 1001, &f);
 	ck_assert_uint_eq(f.source_failures, 1);
 	ck_assert(!f.source_locked);
@@ -318,9 +337,22 @@ START_TEST(test_success_does_not_forgive_failures_for_another_person)
 {
 	struct guard_failure f;
 
-	fail_n("192.0.2.1", "acme.bob", 2, 1000);
-	guard_authenticated(g, "192.0.2.1", "acme.alice");
+	accept_as(101);
+	conn_fail_n(101, "acme.bob", 2, 1000);
+	guard_conn_authenticated(g, &cfg, 101, "acme.alice");
 	guard_record_failure(g, &cfg, "192.0.2.1", "acme.bob", 1001, &f);
+	ck_assert(f.source_locked);
+}
+END_TEST
+
+START_TEST(test_success_does_not_forgive_other_connections_failures)
+{
+	struct guard_failure f;
+
+	fail_n("192.0.2.1", "acme.alice", 2, 1000);
+	accept_as(101);
+	guard_conn_authenticated(g, &cfg, 101, "acme.alice");
+	guard_record_failure(g, &cfg, "192.0.2.1", "acme.alice", 1001, &f);
 	ck_assert(f.source_locked);
 }
 END_TEST
@@ -330,32 +362,26 @@ START_TEST(test_startups_full_drops_until_one_authenticates)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+		ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
 		guard_forked(g, 1000 + i);
 	}
 	ck_assert_uint_eq(guard_unauthenticated(g), 3);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_DROP_STARTUPS);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_DROP_STARTUPS);
 	guard_reaped(g, 1001);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1000), GUARD_ADMIT);
 	guard_forked(g, -1); /* fork failed: the slot is free again */
 	ck_assert_uint_eq(guard_unauthenticated(g), 2);
 }
 END_TEST
 
-START_TEST(test_authenticated_child_frees_its_startup_slot)
+START_TEST(test_authenticated_connection_frees_its_startup_slot)
 {
-	pid_t pid;
-	int status;
-
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1000), GUARD_ADMIT);
-	ck_assert((pid = fork()) != -1);
-	if (pid == 0) {
-		guard_authenticated(g, "192.0.2.1", "acme.alice");
-		_exit(0);
-	}
-	guard_forked(g, pid);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	accept_as(101);
+	ck_assert_uint_eq(guard_unauthenticated(g), 1);
+	guard_conn_authenticated(g, &cfg, 101, "acme.alice");
 	ck_assert_uint_eq(guard_unauthenticated(g), 0);
+	/* authenticated: it has nothing more to try */
+	ck_assert(guard_conn_locked(g, &cfg, 101, "acme.alice", 1001));
 }
 END_TEST
 
@@ -369,7 +395,7 @@ START_TEST(test_connection_past_the_grace_time_is_ended_and_its_source_penalised
 	cfg.per_source.grace_penalty = 30;
 	cfg.per_source.max_penalty = 600;
 	cfg.login_grace_time = 3600;
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, time(NULL)), GUARD_ADMIT);
 	ck_assert((pid = fork()) != -1);
 	if (pid == 0) {
 		pause(); /* a client that never authenticates */
@@ -388,46 +414,49 @@ START_TEST(test_connection_past_the_grace_time_is_ended_and_its_source_penalised
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	ck_assert_uint_eq(guard_unauthenticated(g), 0);
 	ck_assert_int_eq(guard_expire_due_ms(g, &cfg), -1);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", time(NULL)), GUARD_DROP_LOCKED);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", time(NULL)), GUARD_ADMIT);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, time(NULL)), GUARD_DROP_LOCKED);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.2", 0, time(NULL)), GUARD_ADMIT);
 	guard_forked(g, -1);
 }
 END_TEST
 
-START_TEST(test_failures_counted_in_child_seen_by_parent)
+START_TEST(test_connection_failures_count_against_its_accepted_source)
 {
-	pid_t pid;
-	int status;
-
-	ck_assert((pid = fork()) != -1);
-	if (pid == 0) {
-		fail_n("192.0.2.1", "acme.alice", 3, 1000);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 1001), GUARD_DROP_LOCKED);
+	accept_as(101);
+	conn_fail_n(101, "", 3, 1000);
+	ck_assert_int_eq(guard_admit(g, &cfg, "192.0.2.1", 0, 1001), GUARD_DROP_LOCKED);
+	ck_assert(guard_conn_locked(g, &cfg, 101, "", 1001));
 }
 END_TEST
 
-START_TEST(test_child_killed_mid_update_does_not_wedge_table)
+START_TEST(test_request_cannot_name_another_source)
 {
-	pid_t pid;
-	int status, i;
-	char src[32];
+	json_t *req, *answer;
+	int i;
 
-	ck_assert((pid = fork()) != -1);
-	if (pid == 0) {
-		for (i = 0;; i++) {
-			snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255,
-			    i & 255);
-			fail_n(src, "acme.alice", 1, 1000);
-		}
+	accept_as(101);
+	for (i = 0; i < 3; i++) {
+		req = json_pack("{s:s, s:s, s:s}", "type", "guard_failure", "person", "", "source",
+		    "192.0.2.200");
+		ck_assert_ptr_nonnull(answer = guard_answer(g, &cfg, 101, req));
+		json_decref(answer);
+		json_decref(req);
 	}
-	usleep(200000);
-	kill(pid, SIGKILL);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	fail_n("192.0.2.1", "", 3, 1000);
-	ck_assert(guard_locked(g, "192.0.2.1", "", 1001));
+	ck_assert(guard_locked(g, "192.0.2.1", "", time(NULL)));
+	ck_assert(!guard_locked(g, "192.0.2.200", "", time(NULL)));
+}
+END_TEST
+
+START_TEST(test_unknown_connection_is_locked_and_its_failure_ends_it)
+{
+	struct guard_failure f;
+
+	ck_assert(guard_conn_locked(g, &cfg, 999, "acme.alice", 1000));
+	guard_conn_failure(g, &cfg, 999, "acme.alice", 1000, &f);
+	ck_assert(f.source_refused);
+	/* and it counted against nobody */
+	fail_n("192.0.2.1", "acme.alice", 4, 1000);
+	ck_assert(!guard_locked(g, "", "acme.alice", 1000));
 }
 END_TEST
 
@@ -481,12 +510,14 @@ unit_suite(void)
 	tcase_add_test(table, test_exempt_source_neither_capped_nor_locked);
 	tcase_add_test(table, test_success_forgives_own_failures_of_that_person);
 	tcase_add_test(table, test_success_does_not_forgive_failures_for_another_person);
+	tcase_add_test(table, test_success_does_not_forgive_other_connections_failures);
 	tcase_add_test(table, test_startups_full_drops_until_one_authenticates);
-	tcase_add_test(table, test_authenticated_child_frees_its_startup_slot);
-	tcase_add_test(table, test_failures_counted_in_child_seen_by_parent);
+	tcase_add_test(table, test_authenticated_connection_frees_its_startup_slot);
+	tcase_add_test(table, test_connection_failures_count_against_its_accepted_source);
+	tcase_add_test(table, test_request_cannot_name_another_source);
 	tcase_add_test(
 	    table, test_connection_past_the_grace_time_is_ended_and_its_source_penalised);
-	tcase_add_test(table, test_child_killed_mid_update_does_not_wedge_table);
+	tcase_add_test(table, test_unknown_connection_is_locked_and_its_failure_ends_it);
 	tcase_add_test(table, test_locked_entries_outlive_a_flood_of_new_ones);
 	suite_add_tcase(s, table);
 	return s;
