@@ -24,7 +24,8 @@ struct vchan {
 	uint32_t received; /* bytes the front sent beyond what was acknowledged to it */
 	unsigned char *in; /* vendor bytes received and not yet taken */
 	size_t in_off, in_len, in_cap;
-	bool closed; /* FM_CLOSE sent: nothing more goes out on it */
+	bool closed;      /* FM_CLOSE sent: nothing more goes out on it */
+	bool peer_closed; /* FM_CLOSE received: with closed, the front may reuse the number */
 };
 
 struct outmsg {
@@ -306,11 +307,13 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 		v = fl->chans[rq->chan];
 		switch (rq->type) {
 		case FM_ACK:
+			/* An acknowledgement can cross its channel's CLOSE and arrive once the front
+			 * reused the number: more than is outstanding is taken as all of it (the
+			 * window still bounds what this process queues). */
 			if (v == NULL)
-				break; /* a channel freed meanwhile */
-			if (rq->num[0] > FRONTMSG_WINDOW - v->credit)
-				goto violation;
-			v->credit += rq->num[0];
+				break;
+			v->credit = rq->num[0] > FRONTMSG_WINDOW - v->credit ? FRONTMSG_WINDOW
+			                                                      : v->credit + rq->num[0];
 			break;
 		case FM_DATA:
 			if (v == NULL)
@@ -320,8 +323,12 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 			v->received += (uint32_t)rq->len;
 			return 1;
 		case FM_CHAN_OPEN:
-			if (v != NULL)
+			if (v != NULL && !(v->closed && v->peer_closed))
 				goto violation;
+			/* Closed both ways, the number is the front's again; the old channel's
+			 * owner lets it go when it is done with it. */
+			if (v != NULL)
+				fl->chans[rq->chan] = NULL;
 			return 1;
 		case FM_PTY:
 		case FM_ENV:
@@ -330,8 +337,11 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 		case FM_SUBSYSTEM:
 		case FM_WINDOW_CHANGE:
 		case FM_SIGNAL:
-		case FM_EOF:
 		case FM_CLOSE:
+			if (v != NULL)
+				v->peer_closed = true;
+			return 1;
+		case FM_EOF:
 			/* A request on a channel the monitor already let go is refused by the owner
 			 * (NULL) so that the front, which waits for answers, gets one. */
 			return 1;
@@ -343,7 +353,7 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 		}
 	}
 violation:
-	error_f("the vendor-facing process broke the flow control on channel %u: ending it",
+	error_f("the vendor-facing process overran the window of channel %u: ending it",
 	    (unsigned)rq->chan);
 	frontlink_set_gone(fl, "protocol violation by the vendor-facing process");
 	return -1;
@@ -475,7 +485,8 @@ vchan_free(struct vchan *v)
 {
 	if (v == NULL)
 		return;
-	v->fl->chans[v->num] = NULL;
+	if (v->fl->chans[v->num] == v)
+		v->fl->chans[v->num] = NULL;
 	free(v->in);
 	free(v);
 }

@@ -941,6 +941,8 @@ session_front_poll(struct session *s)
 {
 	short want = POLLIN | (frontlink_pending(s->front) ? POLLOUT : 0);
 
+	/* What relay_pump took from the channels' inboxes this round reopens the front's window. */
+	frontlink_send_acks(s->front);
 	if (frontlink_flush(s->front) == 0 && !frontlink_pending(s->front))
 		want = POLLIN;
 	if (frontlink_gone(s->front)) {
