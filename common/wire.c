@@ -2,6 +2,7 @@
  * outside bytes. Reads never go past the end; a failed read moves nothing. */
 #include "common/wire.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/xmalloc.h"
