@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <libssh/callbacks.h>
@@ -166,6 +167,23 @@ int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
 
 /* privileges.c: called first in each forked session process; -1: end it. */
 int privileges_drop_session(void);
+
+/* frontproc.c: a connection's vendor-facing process (front/, gatewayd-front). Its user
+ * (front_user) and executable, fixed once when the listener starts. */
+struct frontproc {
+	uid_t uid;
+	gid_t gid;
+	int exe_fd; /* O_PATH: what every monitor execs, whatever happens to the path later */
+	bool debug; /* gatewayd-front -d */
+};
+/* Before binding: resolves front_user (neither root nor the daemon's user), checks that this
+ * process may switch to it, opens the executable. 0, or -1 with a sentence in err. */
+int frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, size_t errlen);
+void frontproc_close(struct frontproc *fp);
+/* In a session's monitor, before it drops its capabilities: fork and exec the front as
+ * front_user with vendor_fd on 3, link_fd on 4, /dev/null on 0 and 1, stderr kept, nothing
+ * else. The pid, or -1; a child that cannot exec says why on stderr and exits 127. */
+pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);
