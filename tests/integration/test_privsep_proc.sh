@@ -12,14 +12,15 @@ h_setup || exit 1
 
 # front_checks PID WHAT: every /proc fact of one front.
 front_checks() {
-	local pid=$1 what=$2 status uid fd target listener lmaps fmaps
+	local pid=$1 what=$2 status uid gid fd target listener lmaps fmaps
 	listener=$(h_pid gatewayd)
 	status=$(cat "/proc/$pid/status") || h_fail "$what: front $pid vanished"
 	uid=$(id -u "$PS_FRONT_USER")
 	h_assert_match "$(readlink "/proc/$pid/exe")" '/gatewayd-front$' "$what: executable"
-	h_assert_match "$status" $'\nUid:\t'"$uid\t$uid\t$uid\t$uid"$'\n' "$what: uids"
-	h_assert_match "$status" $'\nGid:\t'"$(id -g "$PS_FRONT_USER")"$'\t' "$what: gid"
-	h_assert_match "$status" $'\nGroups:\t*\n' "$what: no supplementary groups"
+	gid=$(id -g "$PS_FRONT_USER")
+	h_assert_match "$status" $'\nUid:\t'"$uid"$'\t'"$uid"$'\t'"$uid"$'\t'"$uid"$'\n' "$what: uids"
+	h_assert_match "$status" $'\nGid:\t'"$gid"$'\t'"$gid"$'\t'"$gid"$'\t'"$gid"$'\n' "$what: gids"
+	h_assert_match "$status" $'\nGroups:[\t ]*\n' "$what: no supplementary groups"
 	h_assert_match "$status" $'\nCapEff:\t0000000000000000\n' "$what: effective capabilities"
 	h_assert_match "$status" $'\nCapPrm:\t0000000000000000\n' "$what: permitted capabilities"
 	h_assert_match "$status" $'\nCapAmb:\t0000000000000000\n' "$what: ambient capabilities"
