@@ -188,8 +188,8 @@ frontproc_place(int fd, int target)
 }
 
 /* The child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn))
-frontproc_child(const struct frontproc *fp, int vendor_fd, int link_fd, char *const envp[])
+static void __attribute__((noreturn)) frontproc_child(
+    const struct frontproc *fp, int vendor_fd, int link_fd, char *const envp[], pid_t monitor)
 {
 	char *const argv_debug[] = { "gatewayd-front", "-d", NULL };
 	char *const argv_plain[] = { "gatewayd-front", NULL };
@@ -245,6 +245,15 @@ frontproc_child(const struct frontproc *fp, int vendor_fd, int link_fd, char *co
 		frontproc_die("clearing ambient capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		frontproc_die("no_new_privs");
+	/* The monitor, once it dropped its capabilities, may not signal a process of another
+	 * user: the front goes when its monitor goes. Set after the user switch, which clears
+	 * it; a monitor already gone shows as another parent. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		frontproc_die("parent death signal");
+	if (getppid() != monitor) {
+		errno = ESRCH;
+		frontproc_die("the monitor is gone");
+	}
 	/* fexecve() on an O_PATH descriptor is execveat(fd, "", AT_EMPTY_PATH). */
 	syscall(SYS_execveat, exe, "", fp->debug ? argv_debug : argv_plain, envp, AT_EMPTY_PATH);
 	frontproc_die("exec gatewayd-front");
@@ -272,8 +281,8 @@ frontproc_environment(char **envp, size_t max)
 pid_t
 frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd)
 {
+	pid_t pid, monitor = getpid();
 	char *envp[8];
-	pid_t pid;
 
 	if (fp->exe_fd == -1) {
 		error_f("frontproc_prepare() was not run");
@@ -285,6 +294,6 @@ frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd)
 		return -1;
 	}
 	if (pid == 0)
-		frontproc_child(fp, vendor_fd, link_fd, envp);
+		frontproc_child(fp, vendor_fd, link_fd, envp, monitor);
 	return pid;
 }

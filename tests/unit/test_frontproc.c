@@ -31,12 +31,14 @@ front_report(int argc, char **argv)
 	char report[1024], fds[128] = "", null0[64] = "", null1[64] = "";
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
+	int pdeath = 0;
 	struct stat st;
 	struct dirent *d;
 	DIR *dir;
 
 	memset(caps, 0, sizeof(caps));
 	syscall(SYS_capget, &hdr, caps);
+	prctl(PR_GET_PDEATHSIG, &pdeath);
 	getresuid(&r, &e, &s);
 	getresgid(&rg, &eg, &sg);
 	if ((dir = opendir("/proc/self/fd")) != NULL) {
@@ -53,13 +55,13 @@ front_report(int argc, char **argv)
 	(void)!readlink("/proc/self/fd/1", null1, sizeof(null1) - 1);
 	snprintf(report, sizeof(report),
 	    "uid=%u,%u,%u gid=%u,%u,%u groups=%d nnp=%d cap=%x,%x fds=%s in=%s out=%s "
-	    "sock3=%d sock4=%d arg=%s path=%s secret=%d",
+	    "sock3=%d sock4=%d arg=%s path=%s secret=%d pdeath=%d",
 	    (unsigned)r, (unsigned)e, (unsigned)s, (unsigned)rg, (unsigned)eg, (unsigned)sg,
 	    getgroups(0, NULL), prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
 	    caps[0].effective | caps[1].effective, caps[0].permitted | caps[1].permitted, fds,
 	    null0, null1, fstat(3, &st) == 0 && S_ISSOCK(st.st_mode),
 	    fstat(4, &st) == 0 && S_ISSOCK(st.st_mode), argc > 1 ? argv[1] : "-",
-	    getenv("PATH") ? getenv("PATH") : "", getenv("GW_TEST_SECRET") != NULL);
+	    getenv("PATH") ? getenv("PATH") : "", getenv("GW_TEST_SECRET") != NULL, pdeath);
 	(void)!write(4, report, strlen(report));
 	_exit(0);
 }
@@ -165,7 +167,7 @@ START_TEST(test_spawn_gives_only_fds_0_to_4_as_the_user)
 	ck_assert_str_eq(report,
 	    "uid=65534,65534,65534 gid=65534,65534,65534 groups=0 nnp=1 "
 	    "cap=0,0 fds=0,1,2,3,4 in=/dev/null out=/dev/null sock3=1 sock4=1 "
-	    "arg=-d path=/usr/bin:/bin secret=0");
+	    "arg=-d path=/usr/bin:/bin secret=0 pdeath=9");
 	close(stray);
 	close(vendor[0]);
 	close(vendor[1]);
