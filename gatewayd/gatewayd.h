@@ -167,6 +167,10 @@ int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
 
 /* privileges.c: called first in each forked session process; -1: end it. */
 int privileges_drop_session(void);
+/* Once, in the listener after frontproc_prepare(): from then on setresuid/setresgid work
+ * only with front_user's uid/gid as all three ids, setgroups only to clear the groups, the other
+ * set*id calls never (seccomp, inherited by every session process). -1: do not start. */
+int privileges_restrict_listener(uid_t front_uid, gid_t front_gid);
 
 /* frontproc.c: a connection's vendor-facing process (front/, gatewayd-front). Its user
  * (front_user) and executable, fixed once when the listener starts. */
