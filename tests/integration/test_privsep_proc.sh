@@ -2,9 +2,9 @@
 # Privilege separation (issue 14) as /proc shows it: during a live vendor session, and on a
 # connection that did the key exchange but never authenticated, the process that talks SSH to
 # the vendor is a fresh exec of gatewayd-front under the session's monitor, runs as the user
-# gatewayd-front with no capability, no_new_privs and a seccomp filter (not in the sanitizer
-# build: front/sandbox.c), holds no key, recording, audit log or configuration, and its memory
-# layout is not the listener's.
+# gatewayd-front with no capability, no_new_privs and a seccomp filter of its own (not in the
+# sanitizer build: front/sandbox.c), holds no key, recording, audit log or configuration, and
+# its memory layout is not the listener's.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 . "$H_SRC/tests/lib/privsep.sh"
@@ -12,7 +12,7 @@ h_setup || exit 1
 
 # front_checks PID WHAT: every /proc fact of one front.
 front_checks() {
-	local pid=$1 what=$2 status uid gid fd target listener lmaps fmaps
+	local pid=$1 what=$2 status uid gid fd target listener lmaps fmaps monitor mfilters ffilters
 	listener=$(h_pid gatewayd)
 	status=$(cat "/proc/$pid/status") || h_fail "$what: front $pid vanished"
 	uid=$(id -u "$PS_FRONT_USER")
@@ -25,11 +25,17 @@ front_checks() {
 	h_assert_match "$status" $'\nCapPrm:\t0000000000000000\n' "$what: permitted capabilities"
 	h_assert_match "$status" $'\nCapAmb:\t0000000000000000\n' "$what: ambient capabilities"
 	h_assert_match "$status" $'\nNoNewPrivs:\t1\n' "$what: no_new_privs"
+	# Its own filter on top of those it inherits (the listener's set*id filter): one more
+	# than its monitor has; none of its own in the sanitizer build.
+	monitor=$(ps_status_field "$pid" PPid)
+	mfilters=$(ps_status_field "$monitor" Seccomp_filters)
+	ffilters=$(ps_status_field "$pid" Seccomp_filters)
 	if ps_sanitized; then
-		h_log "  sanitizer build: no seccomp filter expected ($what)"
-		h_assert_match "$status" $'\nSeccomp:\t0\n' "$what: seccomp mode (sanitizer build)"
+		h_log "  sanitizer build: no seccomp filter of its own expected ($what)"
+		h_assert_eq "${mfilters:-0}" "${ffilters:-0}" "$what: seccomp filters, as its monitor's"
 	else
 		h_assert_match "$status" $'\nSeccomp:\t2\n' "$what: seccomp filter mode"
+		h_assert_eq "$((${mfilters:-0} + 1))" "${ffilters:-0}" "$what: seccomp filters (its monitor's + 1)"
 	fi
 	# The monitor is the listener's child, the front the monitor's.
 	h_assert_eq "$listener" "$(ps_status_field "$(ps_status_field "$pid" PPid)" PPid)" \
