@@ -32,6 +32,15 @@ algorithms_set(ssh_bind bind, enum ssh_bind_options_e option, const char *what,
 	return 0;
 }
 
+void
+algorithms_list(const struct gw_config *cfg, const char *out[4])
+{
+	out[0] = cfg->kex_algorithms != NULL ? cfg->kex_algorithms : ALGORITHMS_KEX;
+	out[1] = cfg->ciphers != NULL ? cfg->ciphers : ALGORITHMS_CIPHERS;
+	out[2] = cfg->macs != NULL ? cfg->macs : ALGORITHMS_MACS;
+	out[3] = cfg->hostkey_algorithms != NULL ? cfg->hostkey_algorithms : ALGORITHMS_HOSTKEYS;
+}
+
 int
 algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind)
 {

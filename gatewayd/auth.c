@@ -76,14 +76,10 @@ auth_fingerprint(const ssh_key key, char *out, size_t outlen)
 static void
 auth_tell_banner(struct session *s, const char *text)
 {
-	ssh_string banner;
 	char line[256];
 
 	snprintf(line, sizeof(line), "gatewayd: %s\r\n", text);
-	if ((banner = ssh_string_from_char(line)) == NULL)
-		return;
-	ssh_send_issue_banner(s->vendor, banner);
-	ssh_string_free(banner);
+	frontlink_send_banner(s->front, line);
 }
 
 static void
@@ -96,10 +92,10 @@ auth_record_failure(struct session *s, const char *method, const char *key_fp, c
 	if (guard_session_failure(s)) {
 		/* Accepted before its source was locked out: it may try no further. */
 		info_f("%s: source of %s is locked out: closing", s->id, s->client_addr);
-		ssh_disconnect(s->vendor);
+		session_hang_up(s);
 	} else if (s->auth_failures >= s->cfg->max_auth_tries) {
 		info_f("%s: too many authentication failures from %s", s->id, s->client_addr);
-		ssh_disconnect(s->vendor);
+		session_hang_up(s);
 	}
 }
 
@@ -107,7 +103,6 @@ auth_record_failure(struct session *s, const char *method, const char *key_fp, c
 static void
 auth_show_banner(struct session *s)
 {
-	ssh_string banner;
 	char *text = NULL;
 	size_t len;
 
@@ -118,10 +113,7 @@ auth_show_banner(struct session *s)
 		error_f("%s: banner_file %s cannot be read: %m", s->id, s->cfg->banner_file);
 		return;
 	}
-	if ((banner = ssh_string_from_char(text)) != NULL) {
-		ssh_send_issue_banner(s->vendor, banner);
-		ssh_string_free(banner);
-	}
+	frontlink_send_banner(s->front, text);
 	free(text);
 }
 
@@ -215,7 +207,7 @@ auth_method_passed(struct session *s, const struct gw_person *p, unsigned method
 	        audit_pack("{s:s, s:s, s:s, s:s}", "person", p->id, "vendor", p->vendor->id,
 	            "method", chain, "key_fp", s->key_fp)) != 0)
 		return SSH_AUTH_DENIED;
-	ssh_set_auth_methods(s->vendor, auth_libssh_methods(next));
+	frontlink_send_methods(s->front, (unsigned)auth_libssh_methods(next));
 	return SSH_AUTH_PARTIAL;
 }
 
@@ -358,10 +350,8 @@ auth_recheck(struct session *s, const struct gw_config *cfg, const struct gw_per
 }
 
 static int
-auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubkey,
-    char signature_state, void *userdata)
+auth_pubkey(struct session *s, const char *user, const ssh_key pubkey, bool is_signed)
 {
-	struct session *s = userdata;
 	const struct gw_person *p;
 	struct sshcert cert;
 	const char *why = NULL;
@@ -369,13 +359,8 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 	bool is_cert, ok;
 	int rc;
 
-	(void)vendor;
-	if (s->phase != PHASE_AUTH || signature_state == SSH_PUBLICKEY_STATE_WRONG)
-		return SSH_AUTH_DENIED;
-	auth_show_banner(s);
-	auth_pam_end(s); /* another request abandons a PAM conversation under way */
 	if (!auth_user_ok(s, user, &why)) {
-		if (signature_state == SSH_PUBLICKEY_STATE_NONE)
+		if (!is_signed)
 			auth_tell_banner(s, why);
 		else
 			auth_record_failure(s, "publickey", "", why);
@@ -407,7 +392,7 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 		snprintf(
 		    reason, sizeof(reason), "publickey not allowed at this step of auth_methods");
 	}
-	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
+	if (!is_signed) {
 		/* A refused key query is a failed attempt too: stock clients only sign keys (and
 		 * certificates) the server accepted, so a refused one is never seen signed. */
 		if (!ok)
@@ -416,7 +401,8 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 			sshcert_free(&cert);
 		return ok ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 	}
-	/* SSH_PUBLICKEY_STATE_VALID: libssh checked the signature (with the certified key). */
+	/* Signed: libssh, in the vendor-facing process, checked the signature (with the
+	 * certified key). The monitor cannot check it again (docs/privileges.md). */
 	if (!ok) {
 		auth_record_failure(s, "publickey", fp, reason);
 		rc = SSH_AUTH_DENIED;
@@ -437,46 +423,51 @@ auth_pubkey_cb(ssh_session vendor, const char *user, struct ssh_key_struct *pubk
 
 /* ---- keyboard-interactive: the PAM conversation, relayed ------------------------------- */
 
-/* The PAM process's next step answers msg: more prompts, or the method's result. */
 static void
-auth_pam_step(struct session *s, ssh_message msg)
+auth_reply(struct session *s, int libssh_rc)
+{
+	frontlink_send_auth_result(s->front,
+	    libssh_rc == SSH_AUTH_SUCCESS       ? FM_AUTH_SUCCESS
+	        : libssh_rc == SSH_AUTH_PARTIAL ? FM_AUTH_PARTIAL
+	                                        : FM_AUTH_DENIED);
+}
+
+/* The PAM process's next step answers the front: more prompts, or the method's result. */
+static void
+auth_pam_step(struct session *s)
 {
 	struct gwpam_step st;
 	const struct gw_person *p;
 	const char *prompts[GWPAM_PROMPTS_MAX];
-	char echo[GWPAM_PROMPTS_MAX];
+	bool echo[GWPAM_PROMPTS_MAX];
 	size_t i;
-	int rc;
 
 	if (gwpam_next(s->pam, &st) != 0) {
 		error_f("%s: %s", s->id, st.detail);
 		auth_pam_end(s);
 		auth_record_failure(s, "keyboard-interactive", "", st.detail);
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
 	switch (st.kind) {
 	case GWPAM_PROMPTS:
 		for (i = 0; i < st.nprompts; i++) {
 			prompts[i] = st.prompts[i] ? st.prompts[i] : "";
-			echo[i] = st.echo[i] ? 1 : 0;
+			echo[i] = st.echo[i];
 		}
 		s->pam_nprompts = st.nprompts;
-		ssh_message_auth_interactive_request(msg, "", st.instruction ? st.instruction : "",
-		    (unsigned)st.nprompts, prompts, echo);
+		frontlink_send_prompts(
+		    s->front, st.instruction ? st.instruction : "", st.nprompts, prompts, echo);
 		break;
 	case GWPAM_SUCCESS:
 		auth_pam_end(s);
 		p = config_find_person(s->cfg, s->uname.person);
-		if ((rc = auth_method_passed(s, p, GW_AUTH_KBDINT)) == SSH_AUTH_DENIED)
-			ssh_message_reply_default(msg);
-		else
-			ssh_message_auth_reply_success(msg, rc == SSH_AUTH_PARTIAL);
+		auth_reply(s, auth_method_passed(s, p, GW_AUTH_KBDINT));
 		break;
 	case GWPAM_FAILURE:
 		auth_pam_end(s);
 		auth_record_failure(s, "keyboard-interactive", "", st.detail);
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		break;
 	}
 	gwpam_step_clear(&st);
@@ -484,42 +475,40 @@ auth_pam_step(struct session *s, ssh_message msg)
 
 /* The vendor's answers to the prompts it was sent, passed on to PAM. */
 static void
-auth_kbdint_response(struct session *s, ssh_message msg)
+auth_kbdint_response(struct session *s, const struct frontreq *rq)
 {
 	const char *answers[GWPAM_PROMPTS_MAX];
-	int n = ssh_userauth_kbdint_getnanswers(s->vendor);
 	size_t i;
 
-	if (s->pam == NULL || n < 0 || (size_t)n != s->pam_nprompts) {
+	if (s->pam == NULL || rq->nanswers != s->pam_nprompts) {
 		auth_pam_end(s);
 		auth_record_failure(
 		    s, "keyboard-interactive", "", "unexpected or incomplete answers");
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
-	for (i = 0; i < (size_t)n; i++)
-		if ((answers[i] = ssh_userauth_kbdint_getanswer(s->vendor, (unsigned)i)) == NULL)
-			answers[i] = "";
-	if (gwpam_answer(s->pam, answers, (size_t)n) != 0) {
+	for (i = 0; i < rq->nanswers; i++)
+		answers[i] = rq->answers[i];
+	if (gwpam_answer(s->pam, answers, rq->nanswers) != 0) {
 		auth_pam_end(s);
 		auth_record_failure(s, "keyboard-interactive", "", "PAM process gone");
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
-	auth_pam_step(s, msg);
+	auth_pam_step(s);
 }
 
 static void
-auth_kbdint_start(struct session *s, ssh_message msg)
+auth_kbdint_start(struct session *s, const char *user)
 {
 	const struct gw_person *p;
 	const char *why;
 	char err[128];
 
 	auth_pam_end(s); /* a new request abandons a conversation under way */
-	if (!auth_user_ok(s, ssh_message_auth_user(msg) ? ssh_message_auth_user(msg) : "", &why)) {
+	if (!auth_user_ok(s, user, &why)) {
 		auth_record_failure(s, "keyboard-interactive", "", why);
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
 	p = config_find_person(s->cfg, s->uname.person);
@@ -528,54 +517,65 @@ auth_kbdint_start(struct session *s, ssh_message msg)
 		    p ? "keyboard-interactive not allowed "
 		        "at this step of auth_methods"
 		      : "unknown person");
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
 	if ((s->pam = gwpam_start(
 	         p->id, s->client_addr, s->cfg->login_grace_time, err, sizeof(err))) == NULL) {
 		error_f("%s: PAM cannot start: %s", s->id, err);
 		auth_record_failure(s, "keyboard-interactive", "", "PAM cannot start");
-		ssh_message_reply_default(msg);
+		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
-	auth_pam_step(s, msg);
+	auth_pam_step(s);
 }
 
-/* libssh 0.10 has no keyboard-interactive server callback: it arrives as a message. */
+/* A public key as the front reports it (type name and base64, as libssh exports it). */
 static int
-auth_message_cb(ssh_session vendor, ssh_message msg, void *userdata)
+auth_front_pubkey(struct session *s, const struct frontreq *rq)
 {
-	struct session *s = userdata;
+	ssh_key key = NULL;
+	int rc;
 
-	(void)vendor;
-	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
-	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || s->phase != PHASE_AUTH)
-		return 1; /* libssh's default reply */
-	auth_show_banner(s);
-	if (ssh_message_auth_kbdint_is_response(msg))
-		auth_kbdint_response(s, msg);
-	else
-		auth_kbdint_start(s, msg);
-	return 0;
-}
-
-/* "none" is every client's first request: the moment for the banner. */
-static int
-auth_none_cb(ssh_session vendor, const char *user, void *userdata)
-{
-	(void)vendor;
-	(void)user;
-	auth_show_banner(userdata);
-	return SSH_AUTH_DENIED;
+	if (ssh_pki_import_pubkey_base64(rq->key, ssh_key_type_from_name(rq->text2), &key) !=
+	    SSH_OK) {
+		auth_record_failure(s, "publickey", "", "malformed key");
+		return SSH_AUTH_DENIED;
+	}
+	rc = auth_pubkey(s, rq->text, key, rq->flag != 0);
+	ssh_key_free(key);
+	return rc;
 }
 
 void
-auth_install(struct session *s)
+auth_front_message(struct session *s, const struct frontreq *rq)
 {
-	s->server_cb.auth_pubkey_function = auth_pubkey_cb;
-	s->server_cb.auth_none_function = auth_none_cb;
-	ssh_set_message_callback(s->vendor, auth_message_cb, s);
-	ssh_set_auth_methods(s->vendor, auth_libssh_methods(config_auth_methods_offered(s->cfg)));
+	if (s->phase != PHASE_AUTH) {
+		auth_reply(s, SSH_AUTH_DENIED);
+		return;
+	}
+	auth_show_banner(s); /* "none" is every client's first request: the moment for it */
+	switch (rq->type) {
+	case FM_AUTH_NONE:
+		auth_reply(s, SSH_AUTH_DENIED);
+		break;
+	case FM_AUTH_PUBKEY:
+		auth_pam_end(s); /* another request abandons a PAM conversation under way */
+		auth_reply(s, auth_front_pubkey(s, rq));
+		break;
+	case FM_KBDINT_START:
+		auth_kbdint_start(s, rq->text);
+		break;
+	case FM_KBDINT_ANSWERS:
+		auth_kbdint_response(s, rq);
+		break;
+	}
+}
+
+unsigned
+auth_methods_offered(const struct session *s)
+{
+	return (unsigned)auth_libssh_methods(config_auth_methods_offered(s->cfg));
 }
 
 void

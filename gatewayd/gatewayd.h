@@ -15,6 +15,7 @@
 #include "evidence/recorder.h"
 #include "evidence/seal.h"
 #include "gatewayd/audit.h"
+#include "gatewayd/frontlink.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/recspace.h"
 #include "gatewayd/registry.h"
@@ -38,9 +39,8 @@ struct relay {
 	TAILQ_ENTRY(relay) entry;
 	struct session *session;
 	unsigned index;
-	ssh_channel vendor;
+	struct vchan *vendor; /* through the vendor-facing process (frontlink.h) */
 	ssh_channel target;
-	struct ssh_channel_callbacks_struct vendor_cb;
 	struct ssh_channel_callbacks_struct target_cb;
 	struct recording *rec;
 	bool pty;
@@ -95,10 +95,14 @@ struct session {
 	const struct gw_config *cfg;
 	const struct sealkey *key; /* signs recordings and audit events */
 	struct audit *audit;
-	ssh_session vendor;
+	struct frontlink *front; /* the vendor-facing process: the vendor, as it reports it */
+	struct frontreq *rq;     /* the front's message being handled */
+	bool front_polled;       /* its link is in the event loop */
+	short front_events;      /* for which events */
+	bool front_busy;         /* handling its messages: a nested poll leaves the rest */
+	long long hang_up_ms;    /* monotonic ms by which the front must have hung up; 0: none */
 	ssh_session target;
 	ssh_event event;
-	struct ssh_server_callbacks_struct server_cb;
 	enum session_phase phase;
 	char id[SESSION_ID_LEN + 1];
 	char client_addr[64];
@@ -164,6 +168,8 @@ struct session {
 
 /* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
 int algorithms_apply_bind(const struct gw_config *cfg, ssh_bind bind);
+/* The lists the vendor-facing process offers: kex, ciphers, MACs, host key algorithms. */
+void algorithms_list(const struct gw_config *cfg, const char *out[4]);
 
 /* privileges.c: called first in each forked session process; -1: end it. */
 int privileges_drop_session(void);
@@ -193,14 +199,22 @@ pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
 int hostkey_ensure(const char *path);
 int hostkey_load_all(const struct gw_config *cfg, ssh_bind bind);
 
-/* session.c: runs one accepted connection to its end; returns the exit status. link_fd is
- * the session's end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
-int session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+/* session.c: runs one accepted connection to its end, as its monitor; returns the exit
+ * status. front is the link to its vendor-facing process, taken over; link_fd the session's
+ * end of its registry link (gatewayd/registry_link.h), taken over; -1: none. */
+int session_run(const struct gw_config *cfg, struct frontlink *front, const struct sealkey *key,
     struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);
+/* Asks the front to hang up on the vendor now; cut if it has not within a moment. */
+void session_hang_up(struct session *s);
+/* Sends what waits for the front and polls its link for what is needed (after each round). */
+void session_front_poll(struct session *s);
+/* The vendor is gone: its link no longer wakes the event loop. */
+void session_front_unpoll(struct session *s);
 
-/* auth.c: vendor authentication callbacks. */
-void auth_install(struct session *s);
+/* auth.c: vendor authentication, as the vendor-facing process relays it. */
+void auth_front_message(struct session *s, const struct frontreq *rq); /* answers it */
+unsigned auth_methods_offered(const struct session *s);                /* SSH_AUTH_METHOD_* bits */
 void auth_free(struct session *s); /* an unfinished PAM conversation */
 /* After a reload: whether the key or certificate the person authenticated with still admits
  * p under cfg (still listed; CA still trusted, not revoked, valid). 0, or -1 with why. */
@@ -236,12 +250,17 @@ ssh_session target_connect(
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long session_now_ms(void);
-/* Whether an SSH connection (either leg) is closed or broken. */
+/* Whether the target's SSH connection is closed or broken. */
 bool session_gone(ssh_session ss);
 
 /* relay.c: vendor channels and their twins on the target. */
-ssh_channel relay_open(struct session *s);
+void relay_front_message(struct session *s, const struct frontreq *rq);
 void relay_pump(struct session *s);
+/* One side of a relay: the target (true) or the vendor; as libssh's channel calls. */
+uint32_t relay_side_window(struct relay *r, bool target);
+int relay_side_write(struct relay *r, bool target, const void *data, uint32_t n, int is_stderr);
+int relay_side_poll(struct relay *r, bool target, int is_stderr);
+int relay_side_read(struct relay *r, bool target, void *buf, uint32_t n, int is_stderr);
 /* Ends every channel: nothing more is relayed; message (or a channel's own notice) goes to
  * each channel whose window takes it within the close budget; each recording sealed with
  * reason. Never waits per channel. */

@@ -31,6 +31,7 @@ struct listener {
 	struct registry *registry; /* live session processes: reloads, caps, owners' view */
 	struct control *control;   /* the owners' socket */
 	struct pollfd *pfd;        /* the poll set; a session process frees its copy too */
+	struct frontproc front;    /* how each connection's vendor-facing process starts */
 };
 
 static void
@@ -196,10 +197,32 @@ listener_reload(struct listener *l, char **errors_out)
 	return ok;
 }
 
+/* The connection's monitor (this process, forked) starts its vendor-facing process while it
+ * still may switch users, then gives up every privilege; it never reads the vendor's socket. */
+static struct frontlink *
+listener_start_front(struct listener *l, int fd)
+{
+	int pair[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+		error_f("socketpair: %s", strerror(errno));
+		return NULL;
+	}
+	if ((pid = frontproc_spawn(&l->front, fd, pair[1])) == -1) {
+		error_f("cannot start the vendor-facing process: %s", strerror(errno));
+		close(pair[0]);
+		close(pair[1]);
+		return NULL;
+	}
+	close(pair[1]);
+	return frontlink_new(pair[0], pid, fd);
+}
+
 static void
 listener_accept(struct listener *l, ssh_bind b)
 {
-	ssh_session vendor;
+	struct frontlink *front;
 	char source[GUARD_SOURCE_LEN];
 	sigset_t hup;
 	pid_t pid;
@@ -215,18 +238,10 @@ listener_accept(struct listener *l, ssh_bind b)
 		close(fd);
 		return;
 	}
-	if ((vendor = ssh_new()) == NULL || ssh_bind_accept_fd(b, vendor, fd) != SSH_OK) {
-		warn_f("accept failed: %s", vendor ? ssh_get_error(b) : "out of memory");
-		if (vendor == NULL)
-			close(fd);
-		ssh_free(vendor); /* owns fd once accepted */
-		guard_forked(l->guard, -1);
-		return;
-	}
 	/* The session's link to the registry: admission (caps), its live record, kill, watch. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
 		error_f("socketpair: %s", strerror(errno));
-		ssh_free(vendor);
+		close(fd);
 		guard_forked(l->guard, -1);
 		return;
 	}
@@ -234,15 +249,15 @@ listener_accept(struct listener *l, ssh_bind b)
 		error_f("fork: %s", strerror(errno));
 		close(link[0]);
 		close(link[1]);
+		close(fd);
 		guard_forked(l->guard, -1);
-		ssh_free(vendor);
 		return;
 	}
 	if (pid != 0) {
 		guard_forked(l->guard, pid);
 		close(link[1]);
 		registry_add(l->registry, pid, link[0]);
-		ssh_free(vendor);
+		close(fd);
 		return;
 	}
 	/* The session process: nothing of the listener stays but the configuration snapshot. */
@@ -251,8 +266,15 @@ listener_accept(struct listener *l, ssh_bind b)
 	listener_close_binds(l);
 	registry_free(l->registry);
 	control_free(l->control);
-	if (privileges_drop_session() != 0)
+	if ((front = listener_start_front(l, fd)) == NULL) {
+		close(fd);
 		_exit(1);
+	}
+	close(l->front.exe_fd);
+	if (privileges_drop_session() != 0) {
+		frontlink_free(front);
+		_exit(1);
+	}
 	/* SIGHUP and SIGTERM stay blocked: the session reads them from a signalfd (policy
 	 * reloaded; the service stops, so end and seal). */
 	sigemptyset(&hup);
@@ -261,8 +283,8 @@ listener_accept(struct listener *l, ssh_bind b)
 	sigprocmask(SIG_SETMASK, &hup, NULL);
 	free(l->pfd);
 	signal(SIGPIPE, SIG_IGN);
-	rc = session_run(l->cfg, vendor, l->key, l->guard, link[1]);
-	ssh_free(vendor);
+	rc = session_run(l->cfg, front, l->key, l->guard, link[1]);
+	frontlink_free(front);
 	guard_free(l->guard);
 	sealkey_free(l->key);
 	config_free(l->cfg);
@@ -291,8 +313,17 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	sigset_t mask;
 	int rc = 1;
 
+	char err[256];
+
 	(void)foreground;
 	ssh_init();
+	if (frontproc_prepare(cfg, &l.front, err, sizeof(err)) != 0) {
+		error_f("%s", err);
+		goto out;
+	}
+	/* CAP_SETUID and CAP_SETGID serve only to start fronts as front_user (privileges.c). */
+	if (privileges_restrict_listener(l.front.uid, l.front.gid) != 0)
+		goto out;
 	if (listener_prepare_dirs(cfg) != 0 || (l.key = listener_load_key(cfg)) == NULL ||
 	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
 	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||

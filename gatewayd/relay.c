@@ -28,13 +28,13 @@ relay_tell(struct relay *r, const char *text)
 	char line[512];
 	uint32_t len;
 
-	if (r->vendor == NULL || r->close_sent || !ssh_channel_is_open(r->vendor))
+	if (r->vendor == NULL || r->close_sent || r->vendor_closed)
 		return false;
 	snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
 	len = (uint32_t)strnlen(line, sizeof(line));
-	if (ssh_channel_window_size(r->vendor) < len)
+	if (vchan_window(r->vendor) < len)
 		return false;
-	ssh_channel_write_stderr(r->vendor, line, len);
+	vchan_write(r->vendor, line, len, 1);
 	if (r->rec != NULL)
 		recorder_write_note(r->rec, text);
 	return true;
@@ -274,15 +274,40 @@ relay_input_speaks_sftp(struct relay *r, const void *data, uint32_t n)
 
 /* ---- vendor side ---- */
 
-static int
-relay_write(ssh_channel to, const void *data, uint32_t n, int is_stderr)
+/* The two sides of a relay: the target's channel (libssh) and the vendor's (through the
+ * vendor-facing process). transfer.c moves bytes through these too. */
+uint32_t
+relay_side_window(struct relay *r, bool target)
 {
-	return is_stderr ? ssh_channel_write_stderr(to, data, n) : ssh_channel_write(to, data, n);
+	return target ? ssh_channel_window_size(r->target) : vchan_window(r->vendor);
+}
+
+int
+relay_side_write(struct relay *r, bool target, const void *data, uint32_t n, int is_stderr)
+{
+	if (!target)
+		return vchan_write(r->vendor, data, n, is_stderr);
+	return is_stderr ? ssh_channel_write_stderr(r->target, data, n)
+	                 : ssh_channel_write(r->target, data, n);
+}
+
+int
+relay_side_poll(struct relay *r, bool target, int is_stderr)
+{
+	return target ? ssh_channel_poll(r->target, is_stderr)
+	              : (is_stderr ? 0 : (int)vchan_poll(r->vendor));
+}
+
+int
+relay_side_read(struct relay *r, bool target, void *buf, uint32_t n, int is_stderr)
+{
+	return target ? ssh_channel_read_nonblocking(r->target, buf, n, is_stderr)
+	              : vchan_read(r->vendor, buf, n);
 }
 
 /* Sends what a direction holds; true once it holds nothing more. */
 static bool
-relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stderr)
+relay_release(struct relay *r, bool to_target, struct relay_held *h, int is_stderr)
 {
 	int w;
 
@@ -290,7 +315,7 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
 		return false;
 	r->writing = true;
 	while (h->off < h->len) {
-		w = relay_write(to, h->buf + h->off, h->len - h->off, is_stderr);
+		w = relay_side_write(r, to_target, h->buf + h->off, h->len - h->off, is_stderr);
 		if (w < 0)
 			relay_fail(r, "relay write failed");
 		if (w <= 0) {
@@ -310,8 +335,7 @@ relay_release(struct relay *r, ssh_channel to, struct relay_held *h, int is_stde
  * what libssh does not take at once is held and sent first later. Returns the count
  * consumed (0: no room, the recording failed, or the connection broke). */
 static int
-relay_forward(
-    struct relay *r, ssh_channel to, const void *data, uint32_t len, bool to_target, int is_stderr)
+relay_forward(struct relay *r, const void *data, uint32_t len, bool to_target, int is_stderr)
 {
 	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
 	uint32_t n;
@@ -319,9 +343,9 @@ relay_forward(
 
 	/* ssh_channel_write polls every session of the event, so data callbacks can run inside
 	 * it: a nested call takes nothing (libssh keeps the bytes), or the order would break. */
-	if (r->writing || (h->len > 0 && !relay_release(r, to, h, is_stderr)))
+	if (r->writing || (h->len > 0 && !relay_release(r, to_target, h, is_stderr)))
 		return 0;
-	if ((n = ssh_channel_window_size(to)) > len)
+	if ((n = relay_side_window(r, to_target)) > len)
 		n = len;
 	if (n == 0)
 		return 0;
@@ -341,7 +365,7 @@ relay_forward(
 	}
 	registry_link_data(r->session->link, to_target, data, n);
 	r->writing = true;
-	w = relay_write(to, data, n, is_stderr);
+	w = relay_side_write(r, to_target, data, n, is_stderr);
 	r->writing = false;
 	if (w < 0) {
 		relay_fail(r, "relay write failed");
@@ -360,22 +384,20 @@ static void
 relay_release_all(struct relay *r)
 {
 	if (r->held[2].len > 0 && !r->target_closed)
-		relay_release(r, r->target, &r->held[2], 0);
+		relay_release(r, true, &r->held[2], 0);
 	if (!r->vendor_closed && !r->close_sent) {
 		if (r->held[0].len > 0)
-			relay_release(r, r->vendor, &r->held[0], 0);
+			relay_release(r, false, &r->held[0], 0);
 		if (r->held[1].len > 0)
-			relay_release(r, r->vendor, &r->held[1], 1);
+			relay_release(r, false, &r->held[1], 1);
 	}
 }
 
-static int
-vendor_data_cb(
-    ssh_session sess, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *userdata)
-{
-	struct relay *r = userdata;
+/* ---- what the vendor sends, as the front reports it ---- */
 
-	(void)sess, (void)ch, (void)is_stderr;
+static int
+vendor_data(struct relay *r, const void *data, uint32_t len)
+{
 	/* After a cut nothing more goes to the target; left unread, the vendor's window stays. */
 	if (r->session->closing)
 		return 0;
@@ -387,33 +409,20 @@ vendor_data_cb(
 		return (int)len; /* refused: the channel closes */
 	if (r->transfer != NULL)
 		return transfer_from_vendor(r, data, len);
-	return relay_forward(r, r->target, data, len, true, 0);
+	return relay_forward(r, data, len, true, 0);
 }
 
 static void
-vendor_eof_cb(ssh_session sess, ssh_channel ch, void *userdata)
+vendor_close(struct relay *r)
 {
-	struct relay *r = userdata;
-
-	r->vendor_eof = true;
-	(void)sess, (void)ch;
-}
-
-static void
-vendor_close_cb(ssh_session sess, ssh_channel ch, void *userdata)
-{
-	struct relay *r = userdata;
-
 	r->vendor_closed = true;
 	if (r->end_reason[0] == '\0')
 		snprintf(r->end_reason, sizeof(r->end_reason), "vendor closed the channel");
-	(void)sess, (void)ch;
 }
 
 static void
-vendor_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, void *userdata)
+vendor_signal(struct relay *r, const char *sig)
 {
-	struct relay *r = userdata;
 	char note[64];
 
 	if (r->target == NULL || !r->started || r->session->closing || strlen(sig) > 16)
@@ -422,14 +431,11 @@ vendor_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, void *userda
 	if (r->rec != NULL)
 		recorder_write_note(r->rec, note);
 	ssh_channel_request_send_signal(r->target, sig);
-	(void)sess, (void)ch;
 }
 
 static int
-vendor_pty_cb(ssh_session sess, ssh_channel ch, const char *term, int width, int height,
-    int pxwidth, int pxheight, void *userdata)
+vendor_pty(struct relay *r, const char *term, int width, int height)
 {
-	struct relay *r = userdata;
 	struct pty_args a = { .term = term, .width = width, .height = height };
 
 	if (r->started || r->session->closing || strlen(term) >= sizeof(r->term) || width < 0 ||
@@ -439,19 +445,14 @@ vendor_pty_cb(ssh_session sess, ssh_channel ch, const char *term, int width, int
 	snprintf(r->term, sizeof(r->term), "%s", term);
 	r->width = width;
 	r->height = height;
-	(void)sess, (void)ch, (void)pxwidth, (void)pxheight;
 	if (r->target == NULL)
 		return 0;
 	return relay_target_request(r, relay_call_pty, &a) == SSH_OK ? 0 : -1;
 }
 
 static int
-vendor_window_change_cb(ssh_session sess, ssh_channel ch, int width, int height, int pxwidth,
-    int pxheight, void *userdata)
+vendor_window_change(struct relay *r, int width, int height)
 {
-	struct relay *r = userdata;
-
-	(void)sess, (void)ch, (void)pxwidth, (void)pxheight;
 	if (!r->pty || r->session->closing || width < 0 || height < 0 || width > 10000 ||
 	    height > 10000)
 		return -1;
@@ -466,12 +467,10 @@ vendor_window_change_cb(ssh_session sess, ssh_channel ch, int width, int height,
 }
 
 static int
-vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *value, void *userdata)
+vendor_env(struct relay *r, const char *name, const char *value)
 {
-	struct relay *r = userdata;
 	const char *kv[2] = { name, value };
 
-	(void)sess, (void)ch;
 	if (r->target == NULL || r->started || r->session->closing || !relay_env_allowed(name) ||
 	    strlen(value) > 256)
 		return -1;
@@ -479,11 +478,8 @@ vendor_env_cb(ssh_session sess, ssh_channel ch, const char *name, const char *va
 }
 
 static int
-vendor_shell_cb(ssh_session sess, ssh_channel ch, void *userdata)
+vendor_shell(struct relay *r)
 {
-	struct relay *r = userdata;
-
-	(void)sess, (void)ch;
 	if (r->session->closing)
 		return -1;
 	if (r->target == NULL)
@@ -492,11 +488,8 @@ vendor_shell_cb(ssh_session sess, ssh_channel ch, void *userdata)
 }
 
 static int
-vendor_exec_cb(ssh_session sess, ssh_channel ch, const char *command, void *userdata)
+vendor_exec(struct relay *r, const char *command)
 {
-	struct relay *r = userdata;
-
-	(void)sess, (void)ch;
 	if (r->session->closing)
 		return -1;
 	if (r->target == NULL)
@@ -505,12 +498,10 @@ vendor_exec_cb(ssh_session sess, ssh_channel ch, const char *command, void *user
 }
 
 static int
-vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, void *userdata)
+vendor_subsystem(struct relay *r, const char *subsystem)
 {
-	struct relay *r = userdata;
 	char msg[128];
 
-	(void)sess, (void)ch;
 	if (r->session->closing)
 		return -1;
 	if (r->target == NULL)
@@ -523,13 +514,6 @@ vendor_subsystem_cb(ssh_session sess, ssh_channel ch, const char *subsystem, voi
 	    audit_pack("{s:s, s:s, s:s}", "person", r->session->person->id, "what", "subsystem",
 	        "subsystem", subsystem));
 	return relay_refuse(r, msg);
-}
-
-static int
-vendor_wontblock_cb(ssh_session sess, ssh_channel ch, uint32_t bytes, void *userdata)
-{
-	(void)sess, (void)ch, (void)bytes, (void)userdata;
-	return 0; /* relay_pump runs after every poll round and drains then */
 }
 
 /* ---- target side ---- */
@@ -644,22 +628,23 @@ relay_channels_full(struct session *s)
 	return true;
 }
 
-ssh_channel
-relay_open(struct session *s)
+/* A "session" channel the vendor opens (numbered by the front); false: refused. */
+static bool
+relay_open(struct session *s, uint32_t num)
 {
 	struct relay *r;
 
 	if (s->closing ||
 	    (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING))
-		return NULL;
+		return false;
 	if (relay_channels_full(s))
-		return NULL;
+		return false;
 	r = xcalloc(1, sizeof(*r));
 	r->session = s;
 	r->index = s->next_index++;
-	if ((r->vendor = ssh_channel_new(s->vendor)) == NULL) {
+	if ((r->vendor = vchan_new(s->front, num, r)) == NULL) {
 		free(r);
-		return NULL;
+		return false;
 	}
 	if (s->phase == PHASE_RELAY) {
 		/* A cut decided while the target answered (its packets are read in the same poll)
@@ -671,9 +656,9 @@ relay_open(struct session *s)
 				    s->target_cfg->name, ssh_get_error(s->target));
 			if (r->target != NULL)
 				ssh_channel_free(r->target);
-			ssh_channel_free(r->vendor);
+			vchan_free(r->vendor);
 			free(r);
-			return NULL;
+			return false;
 		}
 		r->target_cb.userdata = r;
 		r->target_cb.channel_data_function = target_data_cb;
@@ -687,23 +672,78 @@ relay_open(struct session *s)
 		r->notice = xstrdup(s->refusal);
 		r->notice_status = s->phase == PHASE_LISTING ? 0 : 1;
 	}
-	r->vendor_cb.userdata = r;
-	r->vendor_cb.channel_data_function = vendor_data_cb;
-	r->vendor_cb.channel_eof_function = vendor_eof_cb;
-	r->vendor_cb.channel_close_function = vendor_close_cb;
-	r->vendor_cb.channel_signal_function = vendor_signal_cb;
-	r->vendor_cb.channel_pty_request_function = vendor_pty_cb;
-	r->vendor_cb.channel_pty_window_change_function = vendor_window_change_cb;
-	r->vendor_cb.channel_env_request_function = vendor_env_cb;
-	r->vendor_cb.channel_shell_request_function = vendor_shell_cb;
-	r->vendor_cb.channel_exec_request_function = vendor_exec_cb;
-	r->vendor_cb.channel_subsystem_request_function = vendor_subsystem_cb;
-	r->vendor_cb.channel_write_wontblock_function = vendor_wontblock_cb;
-	ssh_callbacks_init(&r->vendor_cb);
-	ssh_set_channel_callbacks(r->vendor, &r->vendor_cb);
 	TAILQ_INSERT_TAIL(&s->relays, r, entry);
 	s->nrelays_open++;
-	return r->vendor;
+	return true;
+}
+
+/* One message of the front about a channel: requests are answered (the front waits), data
+ * goes where it would have gone from libssh's callback, and what is not taken is kept. */
+void
+relay_front_message(struct session *s, const struct frontreq *rq)
+{
+	struct relay *r = vchan_owner_of(s->front, rq->chan);
+	int ok = -1;
+
+	if (rq->type == FM_CHAN_OPEN) {
+		frontlink_send_result(s->front, rq->chan, relay_open(s, rq->chan));
+		return;
+	}
+	if (r == NULL) {
+		/* a channel already let go: requests are refused, the rest dropped */
+		if (rq->type != FM_DATA && rq->type != FM_EOF && rq->type != FM_CLOSE &&
+		    rq->type != FM_SIGNAL)
+			frontlink_send_result(s->front, rq->chan, false);
+		return;
+	}
+	switch (rq->type) {
+	case FM_DATA:
+		if (vchan_poll(r->vendor) == 0 && !r->vendor_eof) {
+			int took = vendor_data(r, rq->data, (uint32_t)rq->len);
+
+			if (took < 0)
+				took = 0;
+			if (vchan_keep(r->vendor, rq->data + took, rq->len - (size_t)took) != 0)
+				relay_fail(r, "vendor-facing process overran the window");
+		} else if (vchan_keep(r->vendor, rq->data, rq->len) != 0)
+			relay_fail(r, "vendor-facing process overran the window");
+		s->repump = true;
+		return;
+	case FM_EOF:
+		r->vendor_eof = true;
+		return;
+	case FM_CLOSE:
+		vendor_close(r);
+		return;
+	case FM_SIGNAL:
+		vendor_signal(r, rq->text);
+		return;
+	case FM_PTY:
+		ok = rq->num[0] > 10000 || rq->num[1] > 10000
+		    ? -1
+		    : vendor_pty(r, rq->text, (int)rq->num[0], (int)rq->num[1]);
+		break;
+	case FM_WINDOW_CHANGE:
+		ok = rq->num[0] > 10000 || rq->num[1] > 10000
+		    ? -1
+		    : vendor_window_change(r, (int)rq->num[0], (int)rq->num[1]);
+		break;
+	case FM_ENV:
+		ok = vendor_env(r, rq->text, rq->text2);
+		break;
+	case FM_SHELL:
+		ok = vendor_shell(r);
+		break;
+	case FM_EXEC:
+		ok = vendor_exec(r, rq->text);
+		break;
+	case FM_SUBSYSTEM:
+		ok = vendor_subsystem(r, rq->text);
+		break;
+	default:
+		return;
+	}
+	frontlink_send_result(s->front, rq->chan, ok == 0);
 }
 
 static void
@@ -718,9 +758,9 @@ relay_fail(struct relay *r, const char *reason)
 	crit_f("%s: %s: ending the session (fail closed)", s->id, reason);
 }
 
-/* Moves what libssh holds for `from` into `to`, as far as to's window allows. */
+/* Moves what one side holds into the other, as far as the other's window allows. */
 static void
-relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, int is_stderr)
+relay_drain(struct relay *r, bool to_target, int is_stderr)
 {
 	static char buf[RELAY_CHUNK];
 	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
@@ -729,14 +769,15 @@ relay_drain(struct relay *r, ssh_channel from, ssh_channel to, bool to_target, i
 
 	/* Held bytes go first; until they are gone the rest waits in libssh. */
 	while (!r->session->fatal && !r->session->closing &&
-	    (h->len == 0 || relay_release(r, to, h, is_stderr)) &&
-	    ssh_channel_poll(from, is_stderr) > 0 && (room = ssh_channel_window_size(to)) > 0) {
+	    (h->len == 0 || relay_release(r, to_target, h, is_stderr)) &&
+	    relay_side_poll(r, !to_target, is_stderr) > 0 &&
+	    (room = relay_side_window(r, to_target)) > 0) {
 		if (room > sizeof(buf))
 			room = sizeof(buf);
-		if ((n = ssh_channel_read_nonblocking(from, buf, room, is_stderr)) <= 0)
+		if ((n = relay_side_read(r, !to_target, buf, room, is_stderr)) <= 0)
 			return;
 		/* Read no more than the window: all of it must go, or bytes would be lost. */
-		if (relay_forward(r, to, buf, (uint32_t)n, to_target, is_stderr) != n) {
+		if (relay_forward(r, buf, (uint32_t)n, to_target, is_stderr) != n) {
 			relay_fail(r, "relay write failed");
 			return;
 		}
@@ -752,11 +793,10 @@ relay_send_exit(struct relay *r)
 		return;
 	r->exit_sent = true;
 	if (r->has_exit_signal) {
-		ssh_channel_request_send_exit_signal(
-		    r->vendor, r->exit_signal, r->exit_core, "", "");
+		vchan_send_exit_signal(r->vendor, r->exit_signal, r->exit_core);
 		snprintf(note, sizeof(note), "exit signal %s", r->exit_signal);
 	} else if (r->has_exit_status) {
-		ssh_channel_request_send_exit_status(r->vendor, r->exit_status);
+		vchan_send_exit_status(r->vendor, r->exit_status);
 		snprintf(note, sizeof(note), "exit status %d", r->exit_status);
 	} else {
 		return;
@@ -772,7 +812,7 @@ relay_close_vendor(struct relay *r)
 	if (r->close_sent)
 		return;
 	r->close_sent = true;
-	ssh_channel_close(r->vendor);
+	vchan_close(r->vendor);
 }
 
 static void
@@ -790,11 +830,11 @@ relay_pump_notice(struct relay *r)
 	if (r->close_sent || r->vendor_closed)
 		return;
 	if (r->notice_status == 0)
-		ssh_channel_write(r->vendor, r->notice, (uint32_t)strlen(r->notice));
+		vchan_write(r->vendor, r->notice, (uint32_t)strlen(r->notice), 0);
 	else
 		relay_tell(r, r->notice);
-	ssh_channel_request_send_exit_status(r->vendor, r->notice_status);
-	ssh_channel_send_eof(r->vendor);
+	vchan_send_exit_status(r->vendor, r->notice_status);
+	vchan_send_eof(r->vendor);
 	relay_close_vendor(r);
 }
 
@@ -818,17 +858,17 @@ relay_pump_one(struct relay *r)
 	} else {
 		relay_release_all(r);
 		if (!r->vendor_closed && !r->close_sent)
-			relay_drain(r, r->target, r->vendor, false, 0);
+			relay_drain(r, false, 0);
 	}
 	if (!r->vendor_closed && !r->close_sent)
-		relay_drain(r, r->target, r->vendor, false, 1);
+		relay_drain(r, false, 1);
 	/* fewer bytes than an INIT before EOF: not SFTP, they go as they are */
 	if (r->sniffing && r->vendor_eof)
 		r->sniffing = false;
 	if (r->transfer == NULL && !r->sniffing && !r->target_closed && !r->vendor_eof_sent)
-		relay_drain(r, r->vendor, r->target, true, 0);
+		relay_drain(r, true, 0);
 
-	if (r->vendor_eof && !r->vendor_eof_sent && ssh_channel_poll(r->vendor, 0) <= 0 &&
+	if (r->vendor_eof && !r->vendor_eof_sent && vchan_poll(r->vendor) == 0 &&
 	    r->held[2].len == 0 && (r->transfer == NULL || transfer_idle_from_vendor(r))) {
 		r->vendor_eof_sent = true;
 		if (!r->target_closed)
@@ -845,7 +885,7 @@ relay_pump_one(struct relay *r)
 		if (!r->close_sent && !r->vendor_closed) {
 			if (r->has_exit_status || r->has_exit_signal)
 				relay_send_exit(r);
-			ssh_channel_send_eof(r->vendor);
+			vchan_send_eof(r->vendor);
 		}
 	}
 	/* Exit status follows the last byte of output, as sshd orders it. */
@@ -886,10 +926,7 @@ relay_free(struct relay *r)
 		ssh_remove_channel_callbacks(r->target, &r->target_cb);
 		ssh_channel_free(r->target);
 	}
-	if (r->vendor != NULL) {
-		ssh_remove_channel_callbacks(r->vendor, &r->vendor_cb);
-		ssh_channel_free(r->vendor);
-	}
+	vchan_free(r->vendor);
 	free(r->notice);
 	free(r);
 }
@@ -961,10 +998,13 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 	 * not told, and holds off nothing. */
 	s->closing = true;
 	deadline = (s->cut ? s->cut_ms : session_now_ms()) + RELAY_TELL_BUDGET_MS;
-	while (!relay_tell_closing(s, message) && !session_gone(s->vendor) &&
-	    (left = deadline - session_now_ms()) > 0)
+	while (!relay_tell_closing(s, message) && !frontlink_gone(s->front) &&
+	    (left = deadline - session_now_ms()) > 0) {
+		session_front_poll(s);
 		if (ssh_event_dopoll(s->event, left < 50 ? (int)left : 50) == SSH_ERROR)
 			break;
+	}
+	session_front_poll(s);
 	while ((r = TAILQ_FIRST(&s->relays)) != NULL) {
 		if (r->end_reason[0] == '\0' || reason != NULL)
 			snprintf(
@@ -973,7 +1013,7 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 			recorder_write_note(r->rec, "the vendor's window was shut: not told why");
 		if (!r->close_sent && !r->vendor_closed && r->vendor != NULL) {
 			relay_send_exit(r);
-			ssh_channel_send_eof(r->vendor);
+			vchan_send_eof(r->vendor);
 		}
 		relay_close_vendor(r);
 		relay_close_target(r);
@@ -993,9 +1033,8 @@ relay_settle_transfers(struct session *s)
 	struct relay *r;
 	bool busy;
 
-	/* Polling the event includes the dead vendor socket, and libssh then fails every call
-	 * on the target too (ssh_channel_poll, ssh_channel_write): the vendor leaves it. */
-	ssh_event_remove_session(s->event, s->vendor);
+	/* The vendor is gone: its link leaves the event, which now moves only the target. */
+	session_front_unpoll(s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		busy = false;

@@ -47,7 +47,7 @@ session_new_id(char *out)
 static void
 session_peer(struct session *s)
 {
-	int fd = ssh_get_fd(s->vendor), one = 1;
+	int fd = frontlink_vendor_fd(s->front), one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	guard_source_name(fd, s->client_addr, &s->client_port);
@@ -81,13 +81,6 @@ session_audit(struct session *s, const char *event, json_t *fields)
 		return -1;
 	}
 	return 0;
-}
-
-static ssh_channel
-session_channel_open_cb(ssh_session vendor, void *userdata)
-{
-	(void)vendor;
-	return relay_open(userdata);
 }
 
 static const char *
@@ -515,7 +508,7 @@ session_check_alive(struct session *s)
 	if (s->alive_due_ms > now)
 		return;
 	s->alive_due_ms = -1;
-	if (getsockopt(ssh_get_fd(s->vendor), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+	if (getsockopt(frontlink_vendor_fd(s->front), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return;
 	/* Something came after the last keepalive. The kernel counts silence in jiffies (up to
 	 * 10 ms each), so an answer back within the same tick, as on loopback, can seem to
@@ -532,11 +525,7 @@ session_check_alive(struct session *s)
 		return;
 	}
 	if (elapsed > 0 && s->alive_probes < (unsigned)elapsed) {
-		/* libssh keeps one global request in flight and a first call may only collect
-		 * the answer to the previous keepalive; the second then sends. (An answer that is
-		 * back within the first call, as on loopback, makes both send: 52 bytes more.) */
-		ssh_send_keepalive(s->vendor);
-		ssh_send_keepalive(s->vendor);
+		frontlink_send_keepalive(s->front);
 		s->alive_probes = (unsigned)elapsed;
 		s->alive_sent_ms = now;
 	}
@@ -736,7 +725,7 @@ session_end_grace(struct session *s)
 	        "ended_by", "session"));
 	snprintf(s->end_reason, sizeof(s->end_reason), "login grace time over");
 	/* Nothing to linger for: no channel was ever open. */
-	ssh_disconnect(s->vendor);
+	frontlink_cut(s->front);
 }
 
 /* A connection still authenticating at its grace time is closed. */
@@ -800,10 +789,9 @@ static void
 session_loop(struct session *s)
 {
 	time_t due, notice_deadline = 0;
-	int rc;
 
 	for (;;) {
-		rc = ssh_event_dopoll(s->event, session_poll_timeout(s));
+		ssh_event_dopoll(s->event, session_poll_timeout(s));
 		if (s->phase == PHASE_DECIDE) {
 			/* authenticated: the login grace time no longer applies */
 			guard_session_authenticated(s);
@@ -838,7 +826,12 @@ session_loop(struct session *s)
 			    s->end_reason);
 			return;
 		}
-		if (session_gone(s->vendor)) {
+		if (s->hang_up_ms != 0 && session_now_ms() >= s->hang_up_ms)
+			frontlink_cut(s->front);
+		if (frontlink_gone(s->front)) {
+			if (s->phase == PHASE_AUTH)
+				debug_f("%s: %s:%d: %s", s->id, s->client_addr, s->client_port,
+				    frontlink_gone_why(s->front));
 			snprintf(s->end_reason, sizeof(s->end_reason), "vendor disconnected");
 			relay_settle_transfers(s);
 			relay_close_all(s, NULL, s->end_reason);
@@ -858,8 +851,7 @@ session_loop(struct session *s)
 				return;
 			}
 		}
-		if (rc == SSH_ERROR && s->phase == PHASE_AUTH)
-			return;
+		session_front_poll(s);
 	}
 }
 
@@ -875,24 +867,121 @@ session_linger(struct session *s)
 
 	s->phase = PHASE_END; /* no new channels */
 	s->closing = true;
-	while (!session_gone(s->vendor) && (left = end - session_now_ms()) > 0)
-		if (ssh_event_dopoll(s->event, left < 100 ? (int)left : 100) == SSH_ERROR &&
-		    session_gone(s->vendor))
+	left = end - session_now_ms();
+	frontlink_send_disconnect(s->front, left > 0 ? (unsigned)left : 0);
+	session_front_poll(s);
+	while (!frontlink_gone(s->front) && (left = end - session_now_ms()) > 0) {
+		ssh_event_dopoll(s->event, left < 100 ? (int)left : 100);
+		session_front_poll(s);
+	}
+	/* Whatever the front does: the connection is gone at the end of the budget. */
+	frontlink_cut(s->front);
+}
+
+/* Everything the vendor-facing process needs for the key exchange: the host keys (read
+ * here, per connection, so a reload's keys apply), the algorithm lists, the methods. */
+static int
+session_front_init(struct session *s)
+{
+	char *pems[FRONTMSG_KEYS_MAX];
+	const char *lists[4];
+	size_t i, n, len;
+	int rc = -1;
+
+	n = s->cfg->nhost_keys < FRONTMSG_KEYS_MAX ? s->cfg->nhost_keys : FRONTMSG_KEYS_MAX;
+	for (i = 0; i < n; i++)
+		if (file_read_bounded(s->cfg->host_keys[i], FRONTMSG_MAX / 2, &pems[i], &len) !=
+		    0) {
+			error_f("%s: host key %s cannot be read: %m", s->id, s->cfg->host_keys[i]);
 			break;
+		}
+	algorithms_list(s->cfg, lists);
+	if (i == n)
+		rc = frontlink_send_init(s->front, (const char *const *)pems, n, lists,
+		    auth_methods_offered(s), (unsigned)s->cfg->login_grace_time);
+	while (i-- > 0)
+		freezero(pems[i], strlen(pems[i]));
+	return rc;
+}
+
+/* What the vendor-facing process reports. Never nested: a report handled here may write to
+ * the target, whose libssh calls poll the event, which holds this link too. */
+static int
+session_front_cb(socket_t fd, int revents, void *userdata)
+{
+	struct session *s = userdata;
+	int n;
+
+	(void)fd;
+	(void)revents;
+	if (s->front_busy)
+		return 0;
+	s->front_busy = true;
+	while ((n = frontlink_next(s->front, s->rq)) == 1) {
+		if (s->rq->type == FM_READY)
+			debug_f("%s: key exchange with %s done (%s)", s->id, s->client_addr,
+			    s->rq->text);
+		else if (s->rq->type <= FM_KBDINT_ANSWERS)
+			auth_front_message(s, s->rq);
+		else
+			relay_front_message(s, s->rq);
+	}
+	frontlink_send_acks(s->front);
+	frontlink_flush(s->front);
+	s->front_busy = false;
+	return 0;
+}
+
+/* The link is polled for reading, and for writing while messages wait for room. */
+void
+session_front_poll(struct session *s)
+{
+	short want = POLLIN | (frontlink_pending(s->front) ? POLLOUT : 0);
+
+	if (frontlink_flush(s->front) == 0 && !frontlink_pending(s->front))
+		want = POLLIN;
+	if (frontlink_gone(s->front)) {
+		session_front_unpoll(s);
+		return;
+	}
+	if (s->front_polled && s->front_events == want)
+		return;
+	session_front_unpoll(s);
+	s->front_polled =
+	    ssh_event_add_fd(s->event, frontlink_fd(s->front), want, session_front_cb, s) == SSH_OK;
+	s->front_events = want;
+}
+
+void
+session_front_unpoll(struct session *s)
+{
+	if (!s->front_polled)
+		return;
+	ssh_event_remove_fd(s->event, frontlink_fd(s->front));
+	s->front_polled = false;
+}
+
+void
+session_hang_up(struct session *s)
+{
+	frontlink_send_disconnect(s->front, 0);
+	frontlink_flush(s->front);
+	if (s->hang_up_ms == 0)
+		s->hang_up_ms = session_now_ms() + 500;
 }
 
 int
-session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealkey *key,
+session_run(const struct gw_config *cfg, struct frontlink *front, const struct sealkey *key,
     struct guard *guard, int link_fd)
 {
 	struct session s;
-	long grace_s;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.key = key;
 	s.guard = guard;
-	s.vendor = vendor;
+	s.front = front;
+	s.rq = xmalloc(sizeof(*s.rq));
 	s.started = time(NULL);
 	s.grace_end_ms = session_now_ms() + cfg->login_grace_time * 1000LL;
 	s.phase = PHASE_AUTH;
@@ -909,32 +998,21 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 	if ((s.audit = audit_open(cfg->audit_log, key)) == NULL) {
 		crit_f("%s: audit log %s cannot be opened: %m; refusing connection from %s", s.id,
 		    cfg->audit_log, s.client_addr);
-		ssh_disconnect(vendor);
+		frontlink_cut(front);
 		registry_link_free(s.link, NULL);
+		free(s.rq);
 		return 1;
 	}
-	s.server_cb.userdata = &s;
-	s.server_cb.channel_open_request_session_function = session_channel_open_cb;
-	auth_install(&s);
-	ssh_callbacks_init(&s.server_cb);
-	ssh_set_server_callbacks(vendor, &s.server_cb);
-	/* The key exchange blocks: it is bounded like the rest of the login, so that a client
-	 * that never finishes it is closed even when the listener is gone. */
-	grace_s = cfg->login_grace_time + SESSION_GRACE_SLACK_MS / 1000;
-	ssh_options_set(vendor, SSH_OPTIONS_TIMEOUT, &grace_s);
-	if (ssh_handle_key_exchange(vendor) != SSH_OK) {
-		if (session_now_ms() >= s.grace_end_ms)
-			session_end_grace(&s);
-		debug_f("%s: key exchange with %s failed: %s", s.id, s.client_addr,
-		    ssh_get_error(vendor));
-		ssh_disconnect(vendor);
+	s.event = ssh_event_new();
+	if (session_front_init(&s) != 0) {
+		frontlink_cut(front);
+		ssh_event_free(s.event);
 		audit_close(s.audit);
 		registry_link_free(s.link, NULL);
+		free(s.rq);
 		return 1;
 	}
-	ssh_set_blocking(vendor, 0);
-	s.event = ssh_event_new();
-	ssh_event_add_session(s.event, vendor);
+	session_front_poll(&s);
 	session_watch_start(&s);
 	session_loop(&s);
 	session_watch_stop(&s);
@@ -951,12 +1029,12 @@ session_run(const struct gw_config *cfg, ssh_session vendor, const struct sealke
 		ssh_free(s.target);
 	}
 	session_linger(&s);
-	ssh_event_remove_session(s.event, vendor);
-	ssh_disconnect(vendor);
+	session_front_unpoll(&s);
 	ssh_event_free(s.event);
 	auth_free(&s);
 	audit_close(s.audit);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	config_free(s.cfg_reloaded);
+	free(s.rq);
 	return s.fatal ? 1 : 0;
 }

@@ -230,22 +230,22 @@ static bool
 transfer_drain_say(struct relay *r)
 {
 	struct transfer *t = r->transfer;
-	uint32_t room = ssh_channel_window_size(r->vendor);
+	uint32_t room = vchan_window(r->vendor);
 	int wr;
 
 	if (t->say_len == 0 || room == 0)
 		return false;
-	if ((wr = ssh_channel_write_stderr(
-	         r->vendor, t->say, (uint32_t)(t->say_len < room ? t->say_len : room))) <= 0)
+	if ((wr = vchan_write(
+	         r->vendor, t->say, (uint32_t)(t->say_len < room ? t->say_len : room), 1)) <= 0)
 		return false;
 	memmove(t->say, t->say + wr, t->say_len - (size_t)wr);
 	t->say_len -= (size_t)wr;
 	return true;
 }
 
-/* Writes what the queue holds to ch, as far as ch's window allows. */
+/* Writes what the queue holds to one side, as far as its window allows. */
 static bool
-transfer_drain_queue(struct relay *r, ssh_channel ch, bool to_target)
+transfer_drain_queue(struct relay *r, bool to_target)
 {
 	struct sftp_watch *w = r->transfer->watch;
 	const uint8_t *p;
@@ -254,11 +254,11 @@ transfer_drain_queue(struct relay *r, ssh_channel ch, bool to_target)
 	int wr;
 
 	n = to_target ? sftp_watch_pending_to_target(w, &p) : sftp_watch_pending_to_vendor(w, &p);
-	if (n == 0 || (room = ssh_channel_window_size(ch)) == 0)
+	if (n == 0 || (room = relay_side_window(r, to_target)) == 0)
 		return false;
 	if (n > room)
 		n = room;
-	if ((wr = ssh_channel_write(ch, p, (uint32_t)n)) <= 0)
+	if ((wr = relay_side_write(r, to_target, p, (uint32_t)n, 0)) <= 0)
 		return false;
 	if (to_target) {
 		sftp_watch_consume_to_target(w, (size_t)wr);
@@ -288,8 +288,7 @@ transfer_inspect(struct relay *r, bool from_vendor, const void *data, size_t len
  * transfer_move comes back for the rest), then refills the stage from libssh unless called
  * from a data callback: libssh still holds the bytes the callback is handing over. */
 static bool
-transfer_feed(
-    struct relay *r, ssh_channel from, struct transfer_stage *st, bool from_vendor, bool refill)
+transfer_feed(struct relay *r, struct transfer_stage *st, bool from_vendor, bool refill)
 {
 	bool progress = false;
 	ssize_t took;
@@ -306,9 +305,10 @@ transfer_feed(
 			progress = true;
 		}
 	}
-	if (refill && st->len < TRANSFER_STAGE_MAX && (n = ssh_channel_poll(from, 0)) > 0 &&
+	if (refill && st->len < TRANSFER_STAGE_MAX &&
+	    (n = relay_side_poll(r, !from_vendor, 0)) > 0 &&
 	    (room = stage_space(st, (size_t)n, &p, &r->session->transfer_staged)) > 0) {
-		n = ssh_channel_read_nonblocking(from, p, (uint32_t)room, 0);
+		n = relay_side_read(r, !from_vendor, p, (uint32_t)room, 0);
 		if (n > 0) {
 			st->len += (size_t)n;
 			progress = true;
@@ -337,7 +337,7 @@ transfer_abandon(struct relay *r)
 	struct transfer *t = r->transfer;
 
 	if (t->abandoned || !(r->vendor_eof || r->vendor_closed) || t->from_vendor.len > 0 ||
-	    (!r->vendor_closed && ssh_channel_poll(r->vendor, 0) > 0))
+	    (!r->vendor_closed && vchan_poll(r->vendor) > 0))
 		return;
 	t->abandoned = true;
 	if (sftp_watch_abandon(t->watch) != 0)
@@ -360,17 +360,17 @@ transfer_move(struct relay *r, bool refill)
 		if (r->transfer_failed || r->session->fatal)
 			break;
 		if (!r->target_closed)
-			progress |= transfer_drain_queue(r, r->target, true);
+			progress |= transfer_drain_queue(r, true);
 		/* a refusal's reason goes ahead of the answer that makes the client give up */
 		if (!r->close_sent && !r->vendor_closed) {
 			progress |= transfer_drain_say(r);
-			progress |= transfer_drain_queue(r, r->vendor, false);
+			progress |= transfer_drain_queue(r, false);
 		} else {
 			/* nobody reads answers now: dropped, so the target's keep coming */
 			transfer_drop_to_vendor(r);
 		}
-		progress |= transfer_feed(r, r->vendor, &t->from_vendor, true, refill);
-		progress |= transfer_feed(r, r->target, &t->from_target, false, refill);
+		progress |= transfer_feed(r, &t->from_vendor, true, refill);
+		progress |= transfer_feed(r, &t->from_target, false, refill);
 	} while (progress);
 	t->moving = false;
 }

@@ -1,0 +1,577 @@
+/* channel.c: owns the vendor's session channels: requests to the monitor, data both ways under
+ * both flow controls, EOF and CLOSE in order. Never writes to a channel inside a callback. */
+#include "front/front.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define CHANNEL_SIGNAL_MAX 64 /* a signal name ("INT", "TERM"...), with room to spare */
+
+/* ---- towards the monitor ---- */
+
+static void
+channel_send(struct fchan *c, struct wbuf *b)
+{
+	struct front *f = c->front;
+
+	/* A broken link ends the loop at its next turn; nothing else to do here. */
+	if (link_send(&f->link, b) != 0)
+		f->link_lost = f->done = true;
+}
+
+/* n bytes of the vendor's stream, in chunks the link takes; the caller counted the credit. */
+static void
+channel_send_data(struct fchan *c, int stream, const unsigned char *data, uint32_t n)
+{
+	struct wbuf b;
+	uint32_t chunk;
+
+	while (n > 0) {
+		chunk = n > FRONTMSG_DATA_MAX ? FRONTMSG_DATA_MAX : n;
+		frontmsg_new(&b, FM_DATA, c->num);
+		wbuf_u8(&b, (uint8_t)stream);
+		wbuf_string(&b, data, chunk);
+		channel_send(c, &b);
+		c->credit -= chunk;
+		data += chunk;
+		n -= chunk;
+	}
+}
+
+static void
+channel_send_empty(struct fchan *c, enum frontmsg_type type)
+{
+	struct wbuf b;
+
+	frontmsg_new(&b, type, c->num);
+	channel_send(c, &b);
+}
+
+/* A request the monitor answers with FM_RESULT: 0 when granted, -1 when refused. */
+static int
+channel_ask(struct fchan *c, struct wbuf *b)
+{
+	struct front *f = c->front;
+	struct frontmsg *m;
+	uint8_t ok;
+
+	if (c->monitor_closed || c->vendor_closed || f->disconnecting || f->done) {
+		wbuf_free(b);
+		return -1;
+	}
+	if (link_send(&f->link, b) != 0) {
+		info_f("the monitor is gone");
+		front_die(f, 0);
+	}
+	m = xmalloc(sizeof(*m));
+	link_wait(f, FM_RESULT, 0, c->num, m);
+	if (wire_u8(&m->body, &ok) != 0 || m->body.left != 0 || ok > 1)
+		link_violation(f, m, "malformed");
+	free(m);
+	return ok ? 0 : -1;
+}
+
+/* ---- the vendor's channel callbacks (never write to a channel here) ---- */
+
+static int
+channel_data_cb(
+    ssh_session session, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct front *f = c->front;
+	int st = is_stderr ? 1 : 0;
+	uint32_t n;
+
+	(void)session, (void)ch;
+	if (c->monitor_closed)
+		return (int)len; /* nobody reads them any more: dropped, the window keeps moving */
+	/* Left in libssh, whose window then stops growing, so the vendor backs off: while the
+	 * monitor has not acknowledged, while the link is full, after a disconnect order. */
+	if (f->disconnecting || f->done || link_busy(&f->link) || c->credit == 0) {
+		c->held[st] = len > 0;
+		return 0;
+	}
+	n = len < c->credit ? len : c->credit;
+	channel_send_data(c, st, data, n);
+	c->held[st] = n < len;
+	return (int)n;
+}
+
+static void
+channel_eof_cb(ssh_session session, ssh_channel ch, void *userdata)
+{
+	struct fchan *c = userdata;
+
+	(void)session, (void)ch;
+	c->vendor_eof = true; /* FM_EOF goes once the bytes before it went (channel_pump_one) */
+}
+
+static void
+channel_close_cb(ssh_session session, ssh_channel ch, void *userdata)
+{
+	struct fchan *c = userdata;
+
+	(void)session, (void)ch;
+	c->vendor_closed = true;
+}
+
+static void
+channel_signal_cb(ssh_session session, ssh_channel ch, const char *signal, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (signal == NULL || strlen(signal) >= CHANNEL_SIGNAL_MAX || c->monitor_closed ||
+	    c->front->disconnecting)
+		return;
+	frontmsg_new(&b, FM_SIGNAL, c->num);
+	wbuf_cstring(&b, signal);
+	channel_send(c, &b);
+}
+
+static bool
+channel_sizes_ok(int a, int b, int c, int d)
+{
+	return a >= 0 && b >= 0 && c >= 0 && d >= 0;
+}
+
+static int
+channel_pty_cb(ssh_session session, ssh_channel ch, const char *term, int cols, int rows, int pxw,
+    int pxh, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (term == NULL || strlen(term) >= FRONTMSG_TEXT_MAX ||
+	    !channel_sizes_ok(cols, rows, pxw, pxh))
+		return -1;
+	frontmsg_new(&b, FM_PTY, c->num);
+	wbuf_cstring(&b, term);
+	wbuf_u32(&b, (uint32_t)cols);
+	wbuf_u32(&b, (uint32_t)rows);
+	wbuf_u32(&b, (uint32_t)pxw);
+	wbuf_u32(&b, (uint32_t)pxh);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_window_change_cb(
+    ssh_session session, ssh_channel ch, int cols, int rows, int pxw, int pxh, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (!channel_sizes_ok(cols, rows, pxw, pxh))
+		return -1;
+	frontmsg_new(&b, FM_WINDOW_CHANGE, c->num);
+	wbuf_u32(&b, (uint32_t)cols);
+	wbuf_u32(&b, (uint32_t)rows);
+	wbuf_u32(&b, (uint32_t)pxw);
+	wbuf_u32(&b, (uint32_t)pxh);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_env_cb(
+    ssh_session session, ssh_channel ch, const char *name, const char *value, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (name == NULL || value == NULL || strlen(name) >= FRONTMSG_TEXT_MAX ||
+	    strlen(value) >= FRONTMSG_TEXT_MAX)
+		return -1;
+	frontmsg_new(&b, FM_ENV, c->num);
+	wbuf_cstring(&b, name);
+	wbuf_cstring(&b, value);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_shell_cb(ssh_session session, ssh_channel ch, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	frontmsg_new(&b, FM_SHELL, c->num);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_exec_cb(ssh_session session, ssh_channel ch, const char *command, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (command == NULL || strlen(command) >= FRONTMSG_TEXT_MAX)
+		return -1;
+	frontmsg_new(&b, FM_EXEC, c->num);
+	wbuf_cstring(&b, command);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_subsystem_cb(ssh_session session, ssh_channel ch, const char *name, void *userdata)
+{
+	struct fchan *c = userdata;
+	struct wbuf b;
+
+	(void)session, (void)ch;
+	if (name == NULL || strlen(name) >= FRONTMSG_TEXT_MAX)
+		return -1;
+	frontmsg_new(&b, FM_SUBSYSTEM, c->num);
+	wbuf_cstring(&b, name);
+	return channel_ask(c, &b);
+}
+
+static int
+channel_wontblock_cb(ssh_session session, ssh_channel ch, uint32_t bytes, void *userdata)
+{
+	(void)session, (void)ch, (void)bytes, (void)userdata;
+	/* channel_pump_all runs after every poll round and writes then; in 0.10 this fires when
+	 * the socket drains, not when the vendor's window reopens, so it adds nothing. */
+	return 0;
+}
+
+ssh_channel
+channel_open_cb(ssh_session session, void *userdata)
+{
+	struct front *f = userdata;
+	struct frontmsg *m;
+	struct fchan *c;
+	struct wbuf b;
+	uint32_t num;
+	uint8_t ok;
+
+	if (f->disconnecting || f->done)
+		return NULL;
+	for (num = 0; num < FRONTMSG_CHANNELS_MAX && f->chans[num] != NULL; num++)
+		;
+	if (num == FRONTMSG_CHANNELS_MAX)
+		return NULL;
+	/* Acknowledgements for the number's previous channel may still be on their way. */
+	link_forget_acks(&f->link, num);
+	frontmsg_new(&b, FM_CHAN_OPEN, num);
+	if (link_send(&f->link, &b) != 0) {
+		info_f("the monitor is gone");
+		front_die(f, 0);
+	}
+	m = xmalloc(sizeof(*m));
+	f->link.opening = num + 1;
+	link_wait(f, FM_RESULT, 0, num, m);
+	f->link.opening = 0;
+	if (wire_u8(&m->body, &ok) != 0 || m->body.left != 0 || ok > 1)
+		link_violation(f, m, "malformed");
+	free(m);
+	if (!ok)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	if ((c->ch = ssh_channel_new(session)) == NULL) {
+		/* The monitor holds it open: without memory for it there is no way on. */
+		error_f("no channel for number %u", num);
+		free(c);
+		front_die(f, 1);
+	}
+	c->front = f;
+	c->num = num;
+	c->credit = FRONTMSG_WINDOW;
+	TAILQ_INIT(&c->out);
+	c->cb.userdata = c;
+	c->cb.channel_data_function = channel_data_cb;
+	c->cb.channel_eof_function = channel_eof_cb;
+	c->cb.channel_close_function = channel_close_cb;
+	c->cb.channel_signal_function = channel_signal_cb;
+	c->cb.channel_pty_request_function = channel_pty_cb;
+	c->cb.channel_pty_window_change_function = channel_window_change_cb;
+	c->cb.channel_env_request_function = channel_env_cb;
+	c->cb.channel_shell_request_function = channel_shell_cb;
+	c->cb.channel_exec_request_function = channel_exec_cb;
+	c->cb.channel_subsystem_request_function = channel_subsystem_cb;
+	c->cb.channel_write_wontblock_function = channel_wontblock_cb;
+	ssh_callbacks_init(&c->cb);
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	f->chans[num] = c;
+	f->used[num] = true;
+	return c->ch;
+}
+
+/* ---- from the monitor ---- */
+
+static struct fout *
+channel_queue(struct fchan *c, enum fout_kind kind, size_t datalen)
+{
+	struct fout *o = xcalloc(1, sizeof(*o) + datalen);
+
+	o->kind = kind;
+	TAILQ_INSERT_TAIL(&c->out, o, entry);
+	return o;
+}
+
+static void
+channel_on_data(struct front *f, struct fchan *c, struct frontmsg *m)
+{
+	const unsigned char *s;
+	struct fout *o;
+	uint8_t stream;
+	size_t len;
+
+	if (wire_u8(&m->body, &stream) != 0 || wire_string(&m->body, &s, &len) != 0 ||
+	    m->body.left != 0 || stream > 1 || len > FRONTMSG_DATA_MAX)
+		link_violation(f, m, "malformed");
+	if (c->monitor_eof || c->monitor_closed)
+		link_violation(f, m, "data after EOF or CLOSE");
+	if (c->unacked + len > FRONTMSG_WINDOW)
+		link_violation(f, m, "more data than the window");
+	if (len == 0)
+		return;
+	o = channel_queue(c, FOUT_DATA, len);
+	o->stream = stream;
+	o->len = (uint32_t)len;
+	memcpy(o->data, s, len);
+	c->unacked += (uint32_t)len;
+}
+
+static void
+channel_on_ack(struct front *f, struct fchan *c, struct frontmsg *m)
+{
+	uint32_t n;
+
+	if (wire_u32(&m->body, &n) != 0 || m->body.left != 0)
+		link_violation(f, m, "malformed");
+	if (n > FRONTMSG_WINDOW - c->credit)
+		link_violation(f, m, "acknowledges more than was sent");
+	c->credit += n;
+}
+
+void
+channel_dispatch(struct front *f, struct frontmsg *m)
+{
+	struct fchan *c;
+	struct fout *o;
+	uint32_t status;
+	uint8_t core;
+
+	if (m->chan >= FRONTMSG_CHANNELS_MAX)
+		link_violation(f, m, "channel number out of range");
+	if ((c = f->chans[m->chan]) == NULL) {
+		/* An acknowledgement may cross the channel's last CLOSE on the link. */
+		if (m->type == FM_ACK && f->used[m->chan])
+			return;
+		link_violation(f, m, "no such channel");
+	}
+	if (m->type != FM_ACK && m->type != FM_DATA && c->monitor_closed)
+		link_violation(f, m, "message after CLOSE");
+	switch (m->type) {
+	case FM_DATA:
+		channel_on_data(f, c, m);
+		break;
+	case FM_ACK:
+		channel_on_ack(f, c, m);
+		break;
+	case FM_EOF:
+		if (m->body.left != 0 || c->monitor_eof)
+			link_violation(f, m, "malformed or repeated");
+		c->monitor_eof = true;
+		channel_queue(c, FOUT_EOF, 0);
+		break;
+	case FM_CLOSE:
+		if (m->body.left != 0)
+			link_violation(f, m, "malformed");
+		c->monitor_closed = true;
+		channel_queue(c, FOUT_CLOSE, 0);
+		break;
+	case FM_EXIT_STATUS:
+		if (wire_u32(&m->body, &status) != 0 || m->body.left != 0)
+			link_violation(f, m, "malformed");
+		channel_queue(c, FOUT_EXIT_STATUS, 0)->status = status;
+		break;
+	case FM_EXIT_SIGNAL:
+		o = channel_queue(c, FOUT_EXIT_SIGNAL, 0);
+		if (wire_cstring(&m->body, o->signame, sizeof(o->signame)) != 0 ||
+		    wire_u8(&m->body, &core) != 0 || m->body.left != 0 || core > 1 ||
+		    o->signame[0] == '\0')
+			link_violation(f, m, "malformed");
+		o->core = core;
+		break;
+	default:
+		link_violation(f, m, "unexpected message");
+	}
+}
+
+/* ---- the event loop's turn: outside every callback ---- */
+
+/* Writes the queue to the vendor in order, data as far as the vendor's window takes it. */
+static void
+channel_pump_out(struct fchan *c)
+{
+	struct fout *o;
+	uint32_t room, n;
+	int w;
+
+	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
+		if (o->kind == FOUT_DATA && !c->vendor_closed && !c->vendor_close_done) {
+			if ((room = ssh_channel_window_size(c->ch)) == 0)
+				break;
+			n = o->len - o->off < room ? o->len - o->off : room;
+			/* May poll, and so run callbacks: none of them touches this queue. */
+			w = o->stream ? ssh_channel_write_stderr(c->ch, o->data + o->off, n)
+			              : ssh_channel_write(c->ch, o->data + o->off, n);
+			if (w > 0) {
+				o->off += (uint32_t)w;
+				c->to_ack += (uint32_t)w;
+				if (o->off < o->len)
+					continue;
+			} else if (w == 0) {
+				break;
+			} else {
+				/* the vendor closed meanwhile: what is left has no reader */
+				c->to_ack += o->len - o->off;
+			}
+		} else if (o->kind == FOUT_DATA) {
+			c->to_ack += o->len - o->off; /* the vendor closed: no reader, but taken */
+		} else if (o->kind == FOUT_CLOSE) {
+			if (!c->vendor_close_done)
+				ssh_channel_close(c->ch);
+			c->vendor_close_done = true;
+		} else if (!c->vendor_closed && !c->vendor_close_done) {
+			if (o->kind == FOUT_EOF)
+				ssh_channel_send_eof(c->ch);
+			else if (o->kind == FOUT_EXIT_STATUS)
+				ssh_channel_request_send_exit_status(c->ch, (int)o->status);
+			else
+				ssh_channel_request_send_exit_signal(
+				    c->ch, o->signame, o->core, "", "");
+		}
+		TAILQ_REMOVE(&c->out, o, entry);
+		free(o);
+	}
+	if (c->to_ack > 0) {
+		struct wbuf b;
+
+		frontmsg_new(&b, FM_ACK, c->num);
+		wbuf_u32(&b, c->to_ack);
+		c->unacked -= c->to_ack;
+		c->to_ack = 0;
+		channel_send(c, &b);
+	}
+}
+
+/* What libssh held of the vendor's data, passed on as far as the credit goes. */
+static void
+channel_pump_in(struct fchan *c, int st)
+{
+	struct front *f = c->front;
+	unsigned char buf[FRONTMSG_DATA_MAX];
+	uint32_t want;
+	int avail, n;
+
+	while (c->held[st] && !f->disconnecting && !f->done) {
+		if (!c->monitor_closed && (link_busy(&f->link) || c->credit == 0))
+			return;
+		/* Polls only when nothing is buffered; a data callback may then run, in order. */
+		if ((avail = ssh_channel_poll(c->ch, st)) <= 0) {
+			c->held[st] = false;
+			return;
+		}
+		want = (uint32_t)avail < sizeof(buf) ? (uint32_t)avail : sizeof(buf);
+		if (!c->monitor_closed && want > c->credit)
+			want = c->credit;
+		if ((n = ssh_channel_read_nonblocking(c->ch, buf, want, st)) <= 0) {
+			c->held[st] = false;
+			return;
+		}
+		if (!c->monitor_closed)
+			channel_send_data(c, st, buf, (uint32_t)n);
+	}
+}
+
+static void
+channel_release(struct fchan *c)
+{
+	struct fout *o;
+
+	if (c == NULL)
+		return;
+	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
+		TAILQ_REMOVE(&c->out, o, entry);
+		free(o);
+	}
+	if (c->ch != NULL) {
+		/* Before the free: callbacks on freed channels were fixed only in 0.11.2. */
+		ssh_remove_channel_callbacks(c->ch, &c->cb);
+		ssh_channel_free(c->ch);
+	}
+	free(c);
+}
+
+static void
+channel_pump_one(struct front *f, struct fchan *c)
+{
+	channel_pump_out(c);
+	channel_pump_in(c, 0);
+	channel_pump_in(c, 1);
+	/* EOF and CLOSE only after the bytes before them went. */
+	if (c->held[0] || c->held[1] || f->done)
+		return;
+	if (c->vendor_eof && !c->eof_sent && !c->close_sent) {
+		c->eof_sent = true;
+		channel_send_empty(c, FM_EOF);
+	}
+	if (c->vendor_closed && !c->close_sent) {
+		c->close_sent = true;
+		channel_send_empty(c, FM_CLOSE);
+	}
+	if (c->close_sent && c->monitor_closed && c->vendor_close_done && TAILQ_EMPTY(&c->out)) {
+		debug_f("channel %u freed", c->num);
+		f->chans[c->num] = NULL;
+		channel_release(c);
+	}
+}
+
+void
+channel_pump_all(struct front *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < FRONTMSG_CHANNELS_MAX && !f->done; i++)
+		if (f->chans[i] != NULL)
+			channel_pump_one(f, f->chans[i]);
+}
+
+bool
+channel_output_pending(const struct front *f)
+{
+	const struct fchan *c;
+	uint32_t i;
+
+	/* A CLOSE the vendor has not answered yet counts: its client may still be showing the
+	 * last output, which a disconnect now could throw away. */
+	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++)
+		if ((c = f->chans[i]) != NULL && !c->vendor_closed &&
+		    (!TAILQ_EMPTY(&c->out) || c->vendor_close_done))
+			return true;
+	return false;
+}
+
+void
+channel_free_all(struct front *f)
+{
+	uint32_t i;
+
+	/* libssh's channels went with ssh_disconnect() or go with ssh_free(): only ours here. */
+	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++) {
+		if (f->chans[i] != NULL)
+			f->chans[i]->ch = NULL;
+		channel_release(f->chans[i]);
+		f->chans[i] = NULL;
+	}
+}
