@@ -153,7 +153,8 @@ frontlink_set_gone(struct frontlink *fl, const char *why)
 	if (fl->gone)
 		return;
 	fl->gone = true;
-	snprintf(fl->gone_why, sizeof(fl->gone_why), "%.127s", why);
+	/* why is at most FRONTMSG_TEXT_MAX: cut to the field, on purpose */
+	snprintf(fl->gone_why, sizeof(fl->gone_why), "%.*s", (int)sizeof(fl->gone_why) - 1, why);
 }
 
 /* Waits up to ms for the front to exit; true when it did (and was reaped). */
@@ -307,13 +308,14 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 		v = fl->chans[rq->chan];
 		switch (rq->type) {
 		case FM_ACK:
-			/* An acknowledgement can cross its channel's CLOSE and arrive once the front
-			 * reused the number: more than is outstanding is taken as all of it (the
-			 * window still bounds what this process queues). */
+			/* An acknowledgement can cross its channel's CLOSE and arrive once the
+			 * front reused the number: more than is outstanding is taken as all of it
+			 * (the window still bounds what this process queues). */
 			if (v == NULL)
 				break;
-			v->credit = rq->num[0] > FRONTMSG_WINDOW - v->credit ? FRONTMSG_WINDOW
-			                                                      : v->credit + rq->num[0];
+			v->credit = rq->num[0] > FRONTMSG_WINDOW - v->credit
+			    ? FRONTMSG_WINDOW
+			    : v->credit + rq->num[0];
 			break;
 		case FM_DATA:
 			if (v == NULL)

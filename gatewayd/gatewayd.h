@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <libssh/callbacks.h>
@@ -174,16 +175,26 @@ void algorithms_list(const struct gw_config *cfg, const char *out[4]);
 
 /* privileges.c: called first in each forked session process; -1: end it. */
 int privileges_drop_session(void);
+/* Once, in the listener after frontproc_prepare(): from then on setresuid/setresgid work
+ * only with front_user's uid/gid as all three ids, setgroups only to clear the groups, the other
+ * set*id calls never (seccomp, inherited by every session process). -1: do not start. */
+int privileges_restrict_listener(uid_t front_uid, gid_t front_gid);
 
-/* frontproc.c: the vendor-facing process (front/) of each connection. */
+/* frontproc.c: a connection's vendor-facing process (front/, gatewayd-front). Its user
+ * (front_user) and executable, fixed once when the listener starts. */
 struct frontproc {
 	uid_t uid;
 	gid_t gid;
-	int exe_fd; /* gatewayd-front, opened once at start */
-	bool debug;
+	int exe_fd; /* O_PATH: what every monitor execs, whatever happens to the path later */
+	bool debug; /* gatewayd-front -d */
 };
+/* Before binding: resolves front_user (neither root nor the daemon's user), checks that this
+ * process may switch to it, opens the executable. 0, or -1 with a sentence in err. */
 int frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, size_t errlen);
-/* Forks and execs the front; returns its pid, or -1. */
+void frontproc_close(struct frontproc *fp);
+/* In a session's monitor, before it drops its capabilities: fork and exec the front as
+ * front_user with vendor_fd on 3, link_fd on 4, /dev/null on 0 and 1, stderr kept, nothing
+ * else. The pid, or -1; a child that cannot exec says why on stderr and exits 127. */
 pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
 
 /* hostkey.c */

@@ -434,7 +434,7 @@ listener_accept(struct listener *l, int lfd)
 		close(fd);
 		_exit(1);
 	}
-	close(l->front.exe_fd);
+	frontproc_close(&l->front);
 	if (privileges_drop_session() != 0) {
 		frontlink_free(front);
 		_exit(1);
@@ -497,6 +497,9 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		error_f("%s", err);
 		goto out;
 	}
+	/* CAP_SETUID and CAP_SETGID serve only to start fronts as front_user (privileges.c). */
+	if (privileges_restrict_listener(l.front.uid, l.front.gid) != 0)
+		goto out;
 	if (listener_prepare_dirs(cfg) != 0 || (key = listener_load_key(cfg)) == NULL ||
 	    (l.notary = notary_new(key)) == NULL ||
 	    (l.registry = registry_new(cfg->state_dir)) == NULL ||
@@ -577,6 +580,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 				listener_accept(&l, pfd[i + 1].fd);
 	}
 out:
+	frontproc_close(&l.front);
 	free(pfd);
 	if (l.sigfd != -1)
 		close(l.sigfd);

@@ -938,6 +938,33 @@ loader_control(struct loader *ld, const config_setting_t *root, struct gw_config
 		    "\"admin_group\": no group \"%s\" on this system", cfg->admin_group);
 }
 
+/* The vendor-facing processes' user: a name useradd would take (it is looked up only when
+ * the listener starts, gatewayd/frontproc.c, so that a configuration can be checked elsewhere). */
+static void
+loader_front_user(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "front_user");
+	char *v = loader_string(ld, root, "front_user", false);
+	size_t n;
+
+	if (s == NULL) {
+		cfg->front_user = xstrdup(GW_FRONT_USER_DEFAULT);
+		return;
+	}
+	if (v == NULL)
+		return; /* not a string, or empty: said */
+	n = strlen(v);
+	if (n > 32 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n || v[0] == '-' ||
+	    (v[0] >= '0' && v[0] <= '9')) {
+		loader_error(ld, s,
+		    "\"front_user\" must be a system user name (lower-case letters, digits, '_' "
+		    "and '-', not first; at most 32)");
+		free(v);
+		return;
+	}
+	cfg->front_user = v;
+}
+
 /* Reads the whole file for config_read_string(): libconfig 1.5 cannot switch @include off,
  * and an @include of a directory makes its scanner exit() the process ("input in flex
  * scanner failed"), which on SIGHUP would be the running listener. gatewayd reads one file:
@@ -997,7 +1024,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		"per_source", "max_channels", NULL };
+		"per_source", "max_channels", "front_user", NULL };
 	struct loader ld = { .path = path };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1044,6 +1071,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	cfg->client_alive_interval = loader_int(&ld, root, "client_alive_interval", 15, 0, 3600);
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_control(&ld, root, cfg);
+	loader_front_user(&ld, root, cfg);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
@@ -1177,6 +1205,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->revoked_certs);
 	free(cfg->control_socket);
 	free(cfg->admin_group);
+	free(cfg->front_user);
 	free(cfg);
 }
 

@@ -146,6 +146,8 @@ struct gw_listen {
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
 #define GW_RECORDING_MIN_FREE_DEFAULT  (256LL << 20) /* 256 MiB free in recording_dir */
+/* The vendor-facing processes' user (systemd/gatewayd.sysusers creates it). */
+#define GW_FRONT_USER_DEFAULT "gatewayd-front"
 
 /* max_startups = "start:rate:full": with start or more unauthenticated connections, a new
  * one is dropped with probability rate %, rising linearly to 100 % at full. */
@@ -205,6 +207,7 @@ struct gw_config {
 	int max_channels;     /* channels one connection may hold (tunnels and sftp count) */
 	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
 	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
+	char *front_user;     /* the vendor-facing processes' user (gatewayd/frontproc.c) */
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;             /* seconds without vendor input or target output, 0: off */

@@ -13,7 +13,7 @@ case ${1:-} in
 esac
 . "$(dirname "$0")/lib/setup.sh"
 cd "$GW_ROOT" || exit 1
-gw_install_packages || exit 1
+gw_prepare_machine || exit 1
 gw_build build || exit 1
 
 export GW_BUILD=$GW_ROOT/build GW_SRC=$GW_ROOT

@@ -8,7 +8,7 @@
 set -u
 . "$(dirname "$0")/lib/setup.sh"
 cd "$GW_ROOT" || exit 1
-gw_install_packages || { echo "0 passed, 1 failed (package installation)"; exit 1; }
+gw_prepare_machine || { echo "0 passed, 1 failed (packages or the gatewayd-front user)"; exit 1; }
 
 passed=0 failed=0 skipped=0
 # run_suite BUILD-DIR [VAR=VALUE...]: ctest in BUILD-DIR, counting its results.

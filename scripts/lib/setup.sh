@@ -1,11 +1,13 @@
 # setup.sh: sourced by scripts/demo.sh and scripts/test.sh: the Debian 12 packages the project
-# needs (installed when missing, apt-get update first) and the CMake build. Changes nothing else.
+# needs (installed when missing, apt-get update first), the system user of the vendor-facing
+# processes (gatewayd-front, as systemd/gatewayd.sysusers makes it) and the CMake build.
+# Changes nothing else.
 
 GW_PACKAGES=(
 	# build
 	cmake ninja-build gcc libc6-dev pkg-config
 	libssh-dev libssl-dev libconfig-dev libjansson-dev check libsystemd-dev libvterm-dev
-	libpam0g-dev libpam-wrapper
+	libpam0g-dev libpam-wrapper libseccomp-dev
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
 	util-linux coreutils openssl vim-tiny ssh-audit iproute2
@@ -19,6 +21,8 @@ GW_PACKAGES=(
 	systemd
 	# scripts/valgrind.sh
 	valgrind
+	# the privilege separation tests: a core (gcore) of, and calls made inside, a live front
+	gdb
 )
 
 gw_say() { printf '==> %s\n' "$*"; }
@@ -38,6 +42,28 @@ gw_install_packages() {
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo[@]}" apt-get update -qq </dev/null &&
 		"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+}
+
+# gw_prepare_machine: what scripts/demo.sh and scripts/test.sh need before the build: the
+# packages and the front's user.
+gw_prepare_machine() {
+	gw_install_packages && gw_create_front_user
+}
+
+# gw_create_front_user: the unprivileged user gatewayd starts each connection's vendor-facing
+# process as (front_user, default gatewayd-front), created as systemd-sysusers would create it
+# from systemd/gatewayd.sysusers: a system user with its own group, no home, no shell.
+GW_FRONT_USER=gatewayd-front
+gw_create_front_user() {
+	local sudo=()
+	getent passwd "$GW_FRONT_USER" >/dev/null && return 0
+	if [[ $(id -u) != 0 ]]; then
+		command -v sudo >/dev/null || { echo "no user $GW_FRONT_USER and not root" >&2; return 1; }
+		sudo=(sudo)
+	fi
+	gw_say "creating the system user $GW_FRONT_USER"
+	"${sudo[@]}" useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin \
+		--user-group --comment "gatewayd vendor-facing processes" "$GW_FRONT_USER"
 }
 
 # gw_build DIR [CMAKE-OPTIONS...]: configures (once) and builds into DIR, two jobs at most.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The service as systemd runs it (R13): systemd/gatewayd.service verifies, its offline
-# `systemd-analyze security` exposure stays <= 2.0, the sysusers/tmpfiles files install, and a
-# session process keeps no capability and cannot gain one (privileges.c).
+# `systemd-analyze security` exposure stays <= 2.0, the sysusers/tmpfiles files install (both
+# users), the capabilities are the three it needs, and a session process keeps no capability and
+# cannot gain one (privileges.c).
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 UNIT=$H_SRC/systemd/gatewayd.service
 
@@ -37,11 +38,29 @@ test_sysusers_and_tmpfiles_install() {
 	h_assert_eq 0 $? "systemd-sysusers: $out"
 	h_assert_match "$(cat "$root/etc/passwd")" 'gatewayd:x:[0-9]+:[0-9]+:[^:]*:/var/lib/gatewayd:/usr/sbin/nologin' \
 		"the gatewayd user"
+	# the vendor-facing processes' user: no home, no shell, a group of its own
+	h_assert_match "$(cat "$root/etc/passwd")" 'gatewayd-front:x:[0-9]+:[0-9]+:[^:]*:/:/usr/sbin/nologin' \
+		"the gatewayd-front user"
+	uid=$(awk -F: '$1 == "gatewayd-front" { print $4 }' "$root/etc/passwd")
+	h_assert_match "$(cat "$root/etc/group")" "(^|"$'\n'")gatewayd-front:x:$uid:" "its own group"
 	out=$(systemd-tmpfiles --root="$root" --create "$H_SRC/systemd/gatewayd.tmpfiles" 2>&1)
 	h_assert_eq 0 $? "systemd-tmpfiles: $out"
 	uid=$(awk -F: '$1 == "gatewayd" { print $3 }' "$root/etc/passwd")
 	h_assert_eq "700 $uid" "$(stat -c '%a %u' "$root/var/lib/gatewayd/recordings" 2>&1)" \
 		"mode and owner of the recordings directory"
+}
+
+# The listener may bind port 22 and start vendor-facing processes as gatewayd-front (CAP_SETUID,
+# CAP_SETGID and the three calls they need), nothing more.
+test_unit_capabilities() {
+	local unit
+	unit=$(cat "$UNIT")
+	h_assert_match "$unit" $'\nAmbientCapabilities=CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID\n' \
+		"ambient capabilities"
+	h_assert_match "$unit" $'\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID\n' \
+		"bounding set"
+	h_assert_match "$unit" $'\nSystemCallFilter=capset setresuid setresgid setgroups\n' \
+		"set*id calls re-allowed after ~@privileged"
 }
 
 test_session_process_has_no_capabilities() {
@@ -67,4 +86,4 @@ test_session_process_has_no_capabilities() {
 }
 
 h_run test_unit_exposure_at_most_2 test_unit_verifies test_sysusers_and_tmpfiles_install \
-	test_session_process_has_no_capabilities
+	test_unit_capabilities test_session_process_has_no_capabilities

@@ -115,6 +115,7 @@ START_TEST(test_good_config_loads_model)
 	ck_assert_uint_eq(g->channels, GW_CHAN_SHELL | GW_CHAN_EXEC | GW_CHAN_UPLOAD);
 	ck_assert_ptr_null(config_find_person(cfg, "acme.bob"));
 	ck_assert_ptr_null(config_find_target(cfg, "plc-99"));
+	ck_assert_str_eq(cfg->front_user, "gatewayd-front"); /* the default */
 	config_free(cfg);
 }
 END_TEST

@@ -106,6 +106,16 @@ static const struct config_case cases[] = {
 	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "admin_group = "
 	                                                              "\"no-such-group-gw\";\n",
 	    "no group \"no-such-group-gw\"" },
+	{ "front user",
+	    VENDOR(
+	        "{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "front_user = \"gw-front_2\";\n",
+	    NULL },
+	{ "front user with a slash",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "front_user = \"../root\";\n",
+	    ":6: \"front_user\" must be a system user name" },
+	{ "empty front user",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "front_user = \"\";\n",
+	    ":6: \"front_user\" must not be empty" },
 	{ "two approvers share a key",
 	    VENDOR(
 	        "{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = \"a\"; "

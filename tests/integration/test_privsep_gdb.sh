@@ -1,0 +1,117 @@
+#!/bin/bash
+# Privilege separation (issue 14), the "compromised session": gdb attached to the live
+# gatewayd-front makes it call open() on the seal key, a target key, the audit log, another
+# session's recording and the world-readable /etc/hostname (so that the sandbox, not file modes,
+# refuses), and socket() + connect() to the target's port. Every call fails (EPERM from seccomp;
+# EACCES from Landlock in the sanitizer build, which has no seccomp filter); the session goes on
+# and its recording and the audit log still verify intact. The same against a front whose
+# connection has not authenticated.
+. "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+. "$H_SRC/tests/lib/sessions.sh"
+. "$H_SRC/tests/lib/privsep.sh"
+h_setup || exit 1
+SEAL_KEY=$H_DIR/gw/state/recording_key
+
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
+cast_intact() { ctl recording verify "$1" 2>/dev/null | grep -q intact; }
+
+# gdb_probe_script FILE OTHER-RECORDING: gdb commands; each probe prints "PROBE NAME RC ERRNO".
+gdb_probe_script() {
+	local f=$1 other=$2 port=${H_PORT[plc-07]} name path
+	{
+		echo "set pagination off"
+		echo "set confirm off"
+		for name in seal target audit other_recording hostname; do
+			case $name in
+			seal) path=$SEAL_KEY ;;
+			target) path=$GW_TARGET_KEY ;;
+			audit) path=$GW_AUDIT ;;
+			other_recording) path=$other ;;
+			hostname) path=/etc/hostname ;;
+			esac
+			echo "set \$r = (int)((int(*)(const char *, int))open)(\"$path\", 0)"
+			echo "set \$e = *((int *(*)(void))__errno_location)()"
+			echo "printf \"PROBE $name %d %d\\n\", \$r, \$e"
+		done
+		# socket(AF_INET, SOCK_STREAM, 0), then connect() of it to 127.0.0.1:port
+		echo "set \$s = (int)((int(*)(int, int, int))socket)(2, 1, 0)"
+		echo "set \$e = *((int *(*)(void))__errno_location)()"
+		echo "printf \"PROBE socket %d %d\\n\", \$s, \$e"
+		echo "set \$sa = (unsigned char *)((void *(*)(unsigned long))malloc)(16)"
+		echo "set {unsigned long}\$sa = 0"
+		echo "set {unsigned long}(\$sa + 8) = 0"
+		echo "set {unsigned short}\$sa = 2"
+		echo "set {unsigned short}(\$sa + 2) = $(((port >> 8) | ((port & 255) << 8)))"
+		echo "set {unsigned int}(\$sa + 4) = 0x0100007f"
+		echo "set \$r = (int)((int(*)(int, void *, unsigned int))connect)(\$s, \$sa, 16)"
+		echo "set \$e = *((int *(*)(void))__errno_location)()"
+		echo "printf \"PROBE connect %d %d\\n\", \$r, \$e"
+		echo "call (void)((void(*)(void *))free)(\$sa)"
+		echo "detach"
+	} >"$f"
+}
+
+# probes_refused PID WHAT OTHER-RECORDING: every probe in PID returned -1, with the errno of
+# the layer that refused.
+probes_refused() {
+	local pid=$1 what=$2 other=$3 out probe want
+	[[ -s $SEAL_KEY && -s $other ]] || h_fail "$what: no seal key or recording to probe"
+	gdb_probe_script "$H_DIR/probe.gdb" "$other"
+	out=$(ps_gdb "$pid" "$H_DIR/probe.gdb")
+	h_log "  $what: $(grep '^PROBE' <<<"$out" | tr '\n' ';')"
+	# seccomp says EPERM (1); without it (sanitizer build) Landlock says EACCES (13)
+	want=1
+	ps_sanitized && want=13
+	for probe in seal target audit other_recording hostname connect; do
+		h_assert_match "$out" $'(^|\n)'"PROBE $probe -1 $want"$'(\n|$)' "$what: $probe"
+	done
+	if ps_sanitized; then
+		h_log "  sanitizer build: socket() itself is not refused (no seccomp filter)"
+	else
+		h_assert_match "$out" $'(^|\n)PROBE socket -1 1(\n|$)' "$what: socket"
+	fi
+	kill -0 "$pid" 2>/dev/null || h_fail "$what: the front died under gdb"
+}
+
+# live_pair: sessions a and b, both echoing; b's recording exists.
+live_pair() {
+	local n
+	for n in a b; do es_start "$n" || h_fail "session $n did not start"; done
+	for n in a b; do es_echo "$n" "hello-$n" 30 || h_fail "session $n does not echo: $(es_out "$n")"; done
+	h_wait_for 20 es_cast b >/dev/null || h_fail "no recording of session b"
+}
+
+test_live_front_cannot_open_or_connect_and_evidence_verifies() {
+	local front cast out
+	ps_require gdb
+	live_pair
+	ps_wait_front_of_session front a || h_fail "no gatewayd-front serving session a"
+	probes_refused "$front" "live session" "$(es_cast b)"
+	es_echo a after-gdb-a || h_fail "session a stopped echoing after gdb"
+	es_echo b after-gdb-b || h_fail "session b stopped echoing"
+	es_end a
+	es_end b
+	es_wait_exit a 20 || h_fail "session a did not end"
+	h_assert_eq 0 "$ES_RC" "session a's exit status"
+	es_wait_exit b 20 || h_fail "session b did not end"
+	cast=$(es_cast a) || h_fail "no recording of session a"
+	h_wait_for 20 cast_intact "$cast" ||
+		h_fail "session a's recording: $(ctl recording verify "$cast" 2>&1)"
+	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
+	h_assert_contains "$out" "intact" "the audit log"
+}
+
+test_preauth_front_cannot_open_or_connect() {
+	local front
+	ps_require gdb
+	es_start other || h_fail "session did not start"
+	es_echo other hello-other 30 || h_fail "session does not echo: $(es_out other)"
+	h_wait_for 20 es_cast other >/dev/null || h_fail "no recording of the other session"
+	PS_KNOWN_FRONTS=$(ps_fronts | tr '\n' ' ')
+	ps_preauth_start front
+	probes_refused "$front" "pre-authentication" "$(es_cast other)"
+	es_end other
+	es_wait_exit other 20 || h_fail "the other session did not end"
+}
+
+h_run test_live_front_cannot_open_or_connect_and_evidence_verifies test_preauth_front_cannot_open_or_connect
