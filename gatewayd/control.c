@@ -82,7 +82,7 @@ control_open(const struct gw_config *cfg)
 	}
 	umask(old);
 	/* In a setgid directory of the admin group the socket has its group already: no chown
-	 * (which the hardened unit's system call filter refuses). */
+	 * (which the hardened unit's system call filter refuses with EPERM). */
 	if (cfg->admin_group != NULL &&
 	    ((gr = getgrnam(cfg->admin_group)) == NULL || lstat(cfg->control_socket, &st) != 0 ||
 	        (st.st_gid != gr->gr_gid &&
@@ -109,23 +109,6 @@ control_open(const struct gw_config *cfg)
 	return c;
 }
 
-/* Whether this process runs under a seccomp filter (/proc/self/status "Seccomp: 2"). */
-static bool
-control_filtered(void)
-{
-	char line[128];
-	bool filtered = false;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (f == NULL)
-		return true; /* cannot tell: do not risk the chown */
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "Seccomp:", 8) == 0)
-			filtered = atoi(line + 8) == 2;
-	fclose(f);
-	return filtered;
-}
-
 int
 control_set_admin_group(struct control *c, const struct gw_config *cfg, char **error)
 {
@@ -150,18 +133,13 @@ control_set_admin_group(struct control *c, const struct gw_config *cfg, char **e
 		xasprintf(error, "control socket %s: %s", c->path, strerror(errno));
 		return -1;
 	}
-	/* Under the hardened unit a chown is not refused but kills the listener (SIGSYS): with
-	 * a system call filter on, the owner gives the socket its group. */
-	if (st.st_gid != gid && control_filtered()) {
-		xasprintf(error,
-		    "the control socket %s is not of group %s and a system call filter forbids "
-		    "chown: chgrp it (and its directory) to that group, then reload again",
-		    c->path, cfg->admin_group ? cfg->admin_group : "(none)");
-		return -1;
-	}
+	/* The hardened unit's system call filter refuses chown (EPERM, SystemCallErrorNumber=):
+	 * the owner then gives the socket its group. */
 	if (st.st_gid != gid && chown(c->path, (uid_t)-1, gid) != 0) {
-		xasprintf(error, "cannot give the control socket %s to group %s: %s", c->path,
-		    cfg->admin_group ? cfg->admin_group : "(none)", strerror(errno));
+		xasprintf(error,
+		    "cannot give the control socket %s to group %s (%s): chgrp it (and its "
+		    "directory) to that group, then reload again",
+		    c->path, cfg->admin_group ? cfg->admin_group : "(none)", strerror(errno));
 		return -1;
 	}
 	free(c->admin_group);
