@@ -205,32 +205,31 @@ channel_shell_cb(ssh_session session, ssh_channel ch, void *userdata)
 	return channel_ask(c, &b);
 }
 
+/* A request whose one field is a vendor-chosen text (a command, a subsystem's name). */
+static int
+channel_ask_text(struct fchan *c, enum frontmsg_type type, const char *text)
+{
+	struct wbuf b;
+
+	if (text == NULL || strlen(text) >= FRONTMSG_TEXT_MAX)
+		return -1;
+	frontmsg_new(&b, type, c->num);
+	wbuf_cstring(&b, text);
+	return channel_ask(c, &b);
+}
+
 static int
 channel_exec_cb(ssh_session session, ssh_channel ch, const char *command, void *userdata)
 {
-	struct fchan *c = userdata;
-	struct wbuf b;
-
 	(void)session, (void)ch;
-	if (command == NULL || strlen(command) >= FRONTMSG_TEXT_MAX)
-		return -1;
-	frontmsg_new(&b, FM_EXEC, c->num);
-	wbuf_cstring(&b, command);
-	return channel_ask(c, &b);
+	return channel_ask_text(userdata, FM_EXEC, command);
 }
 
 static int
 channel_subsystem_cb(ssh_session session, ssh_channel ch, const char *name, void *userdata)
 {
-	struct fchan *c = userdata;
-	struct wbuf b;
-
 	(void)session, (void)ch;
-	if (name == NULL || strlen(name) >= FRONTMSG_TEXT_MAX)
-		return -1;
-	frontmsg_new(&b, FM_SUBSYSTEM, c->num);
-	wbuf_cstring(&b, name);
-	return channel_ask(c, &b);
+	return channel_ask_text(userdata, FM_SUBSYSTEM, name);
 }
 
 static int
