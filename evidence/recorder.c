@@ -274,8 +274,8 @@ recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req 
 	char *msg;
 	int n, rc;
 
-	n = xasprintf(&msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", req->n, time, req->chain,
-	    req->stamp);
+	n = xasprintf(
+	    &msg, REC_SIGNED_PREFIX "%lu\n%s\n%s\n%s\n", req->n, time, req->chain, req->stamp);
 	rc = sealkey_sign(key, msg, (size_t)n, sig);
 	free(msg);
 	return rc;

@@ -39,8 +39,8 @@ struct checkpoint_req {
 	const char *recording; /* the file's name, "<session_id>.<channel>.cast" */
 	unsigned long n;       /* records covered: the chain head is c(n - 1) */
 	const char *chain;     /* hex of c(n - 1) */
-	const char *prev;      /* hex of the chain head signed last for this file; "" the first time */
-	const char *stamp;     /* the checkpoint line's elapsed seconds, as written */
+	const char *prev;  /* hex of the chain head signed last for this file; "" the first time */
+	const char *stamp; /* the checkpoint line's elapsed seconds, as written */
 	/* What lets a notary compute the chain instead of taking it: the digests of the records
 	 * since the head signed last (the first time, from the header on), and the first time
 	 * the header line itself, whose session and channel it checks. */

@@ -39,7 +39,7 @@ else
 fi
 # The C sources stay in the project's style (.clang-format).
 gw_say "clang-format"
-if find common policy gatewayd tools tests bench -name '*.[ch]' -print0 |
+if find common policy evidence gatewayd front tools tests bench -name '*.[ch]' -print0 |
 	xargs -0 clang-format --dry-run -Werror; then
 	passed=$((passed + 1))
 else
