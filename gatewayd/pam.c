@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/wire.h"
 #include "common/xmalloc.h"
 
 #define GWPAM_SERVICE "gatewayd"
@@ -28,70 +29,83 @@ struct gwpam {
 	int timeout_ms;
 };
 
-/* A message under construction or being read: bounded both ways. */
+/* A message under construction (out, SSH wire encoding) or being read (in, over data): bounded
+ * both ways. out is allocated once at its bound, so a secret is never left behind by a
+ * reallocation; both are wiped once used. */
 struct gwpam_buf {
+	struct wbuf out;
 	unsigned char data[GWPAM_MSG_MAX];
-	size_t len, pos;
+	struct wire in;
 	bool bad;
 };
 
-static void
-buf_put(struct gwpam_buf *b, const void *p, size_t n)
+static struct gwpam_buf *
+buf_new(void)
 {
-	if (b->bad || n > sizeof(b->data) - b->len) {
-		b->bad = true;
-		return;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
+	struct gwpam_buf *b = xcalloc(1, sizeof(*b));
+
+	b->out.p = xmalloc(GWPAM_MSG_MAX);
+	b->out.cap = GWPAM_MSG_MAX;
+	return b;
+}
+
+static void
+buf_free(struct gwpam_buf *b)
+{
+	explicit_bzero(b->out.p, b->out.cap);
+	explicit_bzero(b->data, sizeof(b->data));
+	wbuf_free(&b->out);
+	free(b);
 }
 
 static void
 buf_put_u8(struct gwpam_buf *b, unsigned v)
 {
-	unsigned char c = (unsigned char)v;
-
-	buf_put(b, &c, 1);
+	if (b->bad || b->out.len + 1 > GWPAM_MSG_MAX) {
+		b->bad = true;
+		return;
+	}
+	wbuf_u8(&b->out, (uint8_t)v);
 }
 
-/* A string: u16 length and bytes; longer text is cut to GWPAM_TEXT_MAX. */
+/* A string; longer text is cut to GWPAM_TEXT_MAX. */
 static void
 buf_put_text(struct gwpam_buf *b, const char *s)
 {
 	size_t n = s ? strnlen(s, GWPAM_TEXT_MAX) : 0;
-	unsigned char len[2] = { (unsigned char)(n >> 8), (unsigned char)n };
 
-	buf_put(b, len, 2);
-	buf_put(b, s, n);
+	if (b->bad || b->out.len + 4 + n > GWPAM_MSG_MAX) {
+		b->bad = true;
+		return;
+	}
+	wbuf_string(&b->out, s, n);
 }
 
 static unsigned
 buf_get_u8(struct gwpam_buf *b)
 {
-	if (b->bad || b->pos >= b->len) {
+	uint8_t v;
+
+	if (b->bad || wire_u8(&b->in, &v) != 0) {
 		b->bad = true;
 		return 0;
 	}
-	return b->data[b->pos++];
+	return v;
 }
 
 /* A NUL-terminated copy (caller frees), NULL when malformed. */
 static char *
 buf_get_text(struct gwpam_buf *b)
 {
+	const unsigned char *s;
 	size_t n;
-	char *s;
 
-	n = buf_get_u8(b) << 8;
-	n |= buf_get_u8(b);
-	if (b->bad || n > GWPAM_TEXT_MAX || n > b->len - b->pos ||
-	    memchr(b->data + b->pos, '\0', n) != NULL) {
+	if (b->bad || wire_string(&b->in, &s, &n) != 0 || n > GWPAM_TEXT_MAX ||
+	    memchr(s, '\0', n) != NULL) {
 		b->bad = true;
 		return NULL;
 	}
-	s = xstrndup((const char *)b->data + b->pos, n);
-	b->pos += n;
-	return s;
+	return xstrndup((const char *)s, n);
 }
 
 static int
@@ -100,14 +114,16 @@ buf_send(int fd, struct gwpam_buf *b)
 	ssize_t n;
 
 	if (b->bad) {
-		explicit_bzero(b->data, sizeof(b->data));
+		explicit_bzero(b->out.p, b->out.len);
 		return -1;
 	}
 	do
-		n = send(fd, b->data, b->len, MSG_NOSIGNAL);
+		n = send(fd, b->out.p, b->out.len, MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
-	explicit_bzero(b->data, b->len);
-	return n == (ssize_t)b->len ? 0 : -1;
+	explicit_bzero(b->out.p, b->out.len);
+	n = n == (ssize_t)b->out.len ? 0 : -1;
+	b->out.len = 0;
+	return (int)n;
 }
 
 /* Waits at most timeout_ms (-1: forever) for one message. */
@@ -118,7 +134,7 @@ buf_recv(int fd, struct gwpam_buf *b, int timeout_ms)
 	ssize_t n;
 	int r;
 
-	b->len = b->pos = 0;
+	b->in.left = 0;
 	b->bad = false;
 	do
 		r = poll(&p, 1, timeout_ms);
@@ -127,7 +143,8 @@ buf_recv(int fd, struct gwpam_buf *b, int timeout_ms)
 		return -1;
 	if ((n = recv(fd, b->data, sizeof(b->data), 0)) <= 0)
 		return -1;
-	b->len = (size_t)n;
+	b->in.p = b->data;
+	b->in.left = (size_t)n;
 	return 0;
 }
 
@@ -172,7 +189,7 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 		*resp = r;
 		return PAM_SUCCESS;
 	}
-	b = xcalloc(1, sizeof(*b));
+	b = buf_new();
 	buf_put_u8(b, 'P');
 	buf_put_u8(b, (unsigned)nprompts);
 	buf_put_text(b, c->info);
@@ -194,13 +211,11 @@ child_conv(int n, const struct pam_message **msg, struct pam_response **resp, vo
 			goto fail;
 		r[i].resp = answer;
 	}
-	explicit_bzero(b->data, b->len);
-	free(b);
+	buf_free(b);
 	*resp = r;
 	return PAM_SUCCESS;
 fail:
-	explicit_bzero(b->data, sizeof(b->data));
-	free(b);
+	buf_free(b);
 	for (i = 0; i < n; i++)
 		if (r[i].resp != NULL)
 			freezero(r[i].resp, strlen(r[i].resp));
@@ -213,7 +228,7 @@ child_run(int fd, const char *user, const char *rhost, int timeout_s)
 {
 	struct gwpam_child c = { .fd = fd };
 	struct pam_conv conv = { child_conv, &c };
-	struct gwpam_buf *b = xcalloc(1, sizeof(*b));
+	struct gwpam_buf *b = buf_new();
 	pam_handle_t *h = NULL;
 	const char *stage = "pam_start";
 	char result[GWPAM_TEXT_MAX];
@@ -291,7 +306,7 @@ gwpam_step_clear(struct gwpam_step *st)
 int
 gwpam_next(struct gwpam *p, struct gwpam_step *st)
 {
-	struct gwpam_buf *b = xcalloc(1, sizeof(*b));
+	struct gwpam_buf *b = buf_new();
 	unsigned kind;
 	size_t i;
 	int rc = -1;
@@ -339,14 +354,14 @@ gwpam_next(struct gwpam *p, struct gwpam_step *st)
 		    GWPAM_SERVICE);
 	}
 out:
-	free(b);
+	buf_free(b);
 	return rc;
 }
 
 int
 gwpam_answer(struct gwpam *p, const char *const *answers, size_t n)
 {
-	struct gwpam_buf *b = xcalloc(1, sizeof(*b));
+	struct gwpam_buf *b = buf_new();
 	size_t i;
 	int rc;
 
@@ -355,7 +370,7 @@ gwpam_answer(struct gwpam *p, const char *const *answers, size_t n)
 	for (i = 0; i < n; i++)
 		buf_put_text(b, answers[i]);
 	rc = buf_send(p->fd, b); /* wipes what it sent */
-	free(b);
+	buf_free(b);
 	return rc;
 }
 

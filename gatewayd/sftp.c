@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wire.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
 
@@ -82,11 +83,6 @@ enum need {
 	NEED_UPLOAD,
 	NEED_DOWNLOAD,
 	NEED_BOTH,
-};
-
-struct cursor {
-	const uint8_t *p;
-	size_t left;
 };
 
 struct attrs {
@@ -172,18 +168,6 @@ struct sftp_watch {
 	const char *error;
 };
 
-static const uint8_t *
-cursor_take(struct cursor *c, size_t n)
-{
-	const uint8_t *p = c->p;
-
-	if (c->left < n)
-		return NULL;
-	c->p += n;
-	c->left -= n;
-	return p;
-}
-
 static uint32_t
 peek_u32(const uint8_t *p)
 {
@@ -199,66 +183,33 @@ put_u32(uint8_t *p, uint32_t v)
 	p[3] = v;
 }
 
-static int
-cursor_u32(struct cursor *c, uint32_t *v)
-{
-	const uint8_t *p = cursor_take(c, 4);
-
-	if (p == NULL)
-		return -1;
-	*v = peek_u32(p);
-	return 0;
-}
-
-static int
-cursor_u64(struct cursor *c, uint64_t *v)
-{
-	const uint8_t *p = cursor_take(c, 8);
-
-	if (p == NULL)
-		return -1;
-	*v = (uint64_t)peek_u32(p) << 32 | peek_u32(p + 4);
-	return 0;
-}
-
-static int
-cursor_string(struct cursor *c, const uint8_t **s, size_t *n)
-{
-	uint32_t len;
-
-	if (cursor_u32(c, &len) == -1 || (*s = cursor_take(c, len)) == NULL)
-		return -1;
-	*n = len;
-	return 0;
-}
-
 /* ATTRS (filexfer-02 section 5); only size and permissions matter to the grant. */
 static int
-cursor_attrs(struct cursor *c, struct attrs *a)
+sftp_read_attrs(struct wire *c, struct attrs *a)
 {
 	const uint8_t *s;
 	uint32_t i, count, skip;
 	size_t n;
 
 	memset(a, 0, sizeof(*a));
-	if (cursor_u32(c, &a->flags) == -1)
+	if (wire_u32(c, &a->flags) == -1)
 		return -1;
-	if ((a->flags & ATTR_SIZE) && cursor_u64(c, &a->size) == -1)
+	if ((a->flags & ATTR_SIZE) && wire_u64(c, &a->size) == -1)
 		return -1;
-	if ((a->flags & ATTR_UIDGID) && cursor_u32(c, &skip) == -1)
+	if ((a->flags & ATTR_UIDGID) && wire_u32(c, &skip) == -1)
 		return -1;
-	if ((a->flags & ATTR_UIDGID) && cursor_u32(c, &skip) == -1)
+	if ((a->flags & ATTR_UIDGID) && wire_u32(c, &skip) == -1)
 		return -1;
-	if ((a->flags & ATTR_PERMISSIONS) && cursor_u32(c, &a->mode) == -1)
+	if ((a->flags & ATTR_PERMISSIONS) && wire_u32(c, &a->mode) == -1)
 		return -1;
-	if ((a->flags & ATTR_ACMODTIME) && cursor_take(c, 8) == NULL)
+	if ((a->flags & ATTR_ACMODTIME) && wire_take(c, 8) == NULL)
 		return -1;
 	if (a->flags & ATTR_EXTENDED) {
-		if (cursor_u32(c, &count) == -1)
+		if (wire_u32(c, &count) == -1)
 			return -1;
 		/* each pair takes at least 8 bytes, so a huge count fails fast */
 		for (i = 0; i < count; i++)
-			if (cursor_string(c, &s, &n) == -1 || cursor_string(c, &s, &n) == -1)
+			if (wire_string(c, &s, &n) == -1 || wire_string(c, &s, &n) == -1)
 				return -1;
 	}
 	return 0;
@@ -694,14 +645,14 @@ request_deny(struct sftp_watch *w, struct request *r, const char *reason)
 /* Reads one path argument into *dst; returns -1 when malformed. The first refusal
  * found wins, so *deny is only set when still NULL. */
 static int
-request_path(const struct sftp_watch *w, struct cursor *c, char **dst, bool dotdot_ok, bool check,
+request_path(const struct sftp_watch *w, struct wire *c, char **dst, bool dotdot_ok, bool check,
     const char **deny)
 {
 	const uint8_t *s;
 	size_t n;
 	const char *why;
 
-	if (cursor_string(c, &s, &n) == -1)
+	if (wire_string(c, &s, &n) == -1)
 		return -1;
 	why = path_resolve(w, s, n, dotdot_ok, check, dst);
 	if (*deny == NULL)
@@ -711,12 +662,12 @@ request_path(const struct sftp_watch *w, struct cursor *c, char **dst, bool dotd
 
 /* Reads a handle argument; sets *slot, or *deny when the gateway does not know it. */
 static int
-request_handle(const struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+request_handle(const struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	const uint8_t *s;
 	size_t n;
 
-	if (cursor_string(c, &s, &n) == -1)
+	if (wire_string(c, &s, &n) == -1)
 		return -1;
 	r->slot = handle_find(w, s, n);
 	if (r->slot == -1) {
@@ -763,19 +714,18 @@ upload_name_temp(struct request *r, const uint8_t *raw, size_t n)
 }
 
 static int
-decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+decide_open(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
-	struct cursor raw = *c;
+	struct wire raw = *c;
 	const uint8_t *name;
 	size_t nlen;
 	bool reads, writes;
 
 	r->op = "open";
-	if (request_path(w, c, &r->path, false, true, deny) == -1 ||
-	    cursor_u32(c, &r->pflags) == -1)
+	if (request_path(w, c, &r->path, false, true, deny) == -1 || wire_u32(c, &r->pflags) == -1)
 		return -1;
 	r->attrs_at = c->p;
-	if (cursor_attrs(c, &r->attrs) == -1)
+	if (sftp_read_attrs(c, &r->attrs) == -1)
 		return -1;
 	reads = (r->pflags & FXF_READ) != 0;
 	writes = (r->pflags & (FXF_WRITE | FXF_APPEND | FXF_CREAT | FXF_TRUNC | FXF_EXCL)) != 0;
@@ -789,7 +739,7 @@ decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const cha
 	 * edits that file in place. */
 	if (*deny == NULL && w->pol.atomic_uploads && (r->pflags & FXF_WRITE) &&
 	    (r->pflags & (FXF_TRUNC | FXF_CREAT)) && !(r->pflags & FXF_APPEND) &&
-	    cursor_string(&raw, &name, &nlen) == 0)
+	    wire_string(&raw, &name, &nlen) == 0)
 		upload_name_temp(r, name, nlen);
 	r->reserves_handle = true;
 	r->has_event = true;
@@ -799,7 +749,7 @@ decide_open(struct sftp_watch *w, struct cursor *c, struct request *r, const cha
 
 /* READ and WRITE: the handle must be a file opened for that direction. */
 static int
-decide_io(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+decide_io(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	const uint8_t *data = NULL;
 	size_t n = 0;
@@ -808,9 +758,9 @@ decide_io(struct sftp_watch *w, struct cursor *c, struct request *r, const char 
 
 	r->op = write ? "write" : "read";
 	r->need = write ? NEED_UPLOAD : NEED_DOWNLOAD;
-	if (request_handle(w, c, r, deny) == -1 || cursor_u64(c, &r->offset) == -1)
+	if (request_handle(w, c, r, deny) == -1 || wire_u64(c, &r->offset) == -1)
 		return -1;
-	if (write ? cursor_string(c, &data, &n) == -1 : cursor_u32(c, &r->len) == -1)
+	if (write ? wire_string(c, &data, &n) == -1 : wire_u32(c, &r->len) == -1)
 		return -1;
 	if (*deny != NULL)
 		return 0;
@@ -838,7 +788,7 @@ decide_io(struct sftp_watch *w, struct cursor *c, struct request *r, const char 
 }
 
 static int
-decide_close(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+decide_close(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	struct handle *h;
 
@@ -910,13 +860,13 @@ ext_rule_find(const uint8_t *name, size_t n)
 }
 
 static int
-decide_extended(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+decide_extended(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	const struct ext_rule *rule;
 	const uint8_t *name;
 	size_t n;
 
-	if (cursor_string(c, &name, &n) == -1)
+	if (wire_string(c, &name, &n) == -1)
 		return -1;
 	rule = ext_rule_find(name, n);
 	if (rule == NULL) {
@@ -955,7 +905,7 @@ decide_extended(struct sftp_watch *w, struct cursor *c, struct request *r, const
 		return 0;
 	case EXT_PATH_ATTRS:
 		if (request_path(w, c, &r->path, false, true, deny) == -1 ||
-		    cursor_attrs(c, &r->attrs) == -1)
+		    sftp_read_attrs(c, &r->attrs) == -1)
 			return -1;
 		if (*deny == NULL)
 			*deny = size_refused(w, &r->attrs);
@@ -970,17 +920,17 @@ decide_extended(struct sftp_watch *w, struct cursor *c, struct request *r, const
 /* SYMLINK: both strings must be allowed paths; OpenSSH sends (target, link), the
  * draft (link, target), so neither may be relative when prefixes apply. */
 static int
-decide_symlink(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+decide_symlink(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	const uint8_t *s;
 	size_t n;
-	struct cursor peek = *c;
+	struct wire peek = *c;
 
 	r->op = "symlink";
 	r->need = NEED_UPLOAD;
 	r->has_event = true;
 	r->kind = SFTP_EV_SYMLINK;
-	if (w->nprefixes != 0 && cursor_string(&peek, &s, &n) == 0 && (n == 0 || s[0] != '/'))
+	if (w->nprefixes != 0 && wire_string(&peek, &s, &n) == 0 && (n == 0 || s[0] != '/'))
 		*deny = "relative symlink target";
 	if (request_path(w, c, &r->path, false, true, deny) == -1)
 		return -1;
@@ -992,7 +942,7 @@ decide_symlink(struct sftp_watch *w, struct cursor *c, struct request *r, const 
  * *deny set to refuse, -1 when malformed, -2 when a callback failed.
  */
 static int
-request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const char **deny)
+request_decide(struct sftp_watch *w, struct wire *c, struct request *r, const char **deny)
 {
 	int rc = 0;
 
@@ -1031,7 +981,7 @@ request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const 
 		r->has_event = true;
 		r->kind = SFTP_EV_SETSTAT;
 		if ((rc = request_handle(w, c, r, deny)) == 0 &&
-		    (rc = cursor_attrs(c, &r->attrs)) == 0 && *deny == NULL)
+		    (rc = sftp_read_attrs(c, &r->attrs)) == 0 && *deny == NULL)
 			*deny = size_refused(w, &r->attrs);
 		break;
 	case FXP_LSTAT:
@@ -1047,7 +997,7 @@ request_decide(struct sftp_watch *w, struct cursor *c, struct request *r, const 
 		r->has_event = true;
 		r->kind = r->type == FXP_SETSTAT ? SFTP_EV_SETSTAT : SFTP_EV_MKDIR;
 		if ((rc = request_path(w, c, &r->path, false, true, deny)) == 0 &&
-		    (rc = cursor_attrs(c, &r->attrs)) == 0 && *deny == NULL)
+		    (rc = sftp_read_attrs(c, &r->attrs)) == 0 && *deny == NULL)
 			*deny = size_refused(w, &r->attrs);
 		break;
 	case FXP_REMOVE:
@@ -1140,7 +1090,7 @@ upload_open_temp(struct sftp_watch *w, struct request *r, const uint8_t *end)
 static int
 vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 {
-	struct cursor c = { pkt + 5, len - 5 };
+	struct wire c = { pkt + 5, len - 5 };
 	struct request r, *slot;
 	const char *deny = NULL;
 	int rc;
@@ -1157,7 +1107,7 @@ vendor_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	memset(&r, 0, sizeof(r));
 	r.slot = -1;
 	r.type = pkt[4];
-	if (r.type == FXP_INIT || cursor_u32(&c, &r.id) == -1)
+	if (r.type == FXP_INIT || wire_u32(&c, &r.id) == -1)
 		return watch_fail(w, "malformed sftp request");
 	if (request_find(w, r.id) != NULL)
 		return watch_fail(w, "sftp request id already outstanding");
@@ -1214,7 +1164,7 @@ target_ask_home(struct sftp_watch *w)
 static int
 target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 {
-	struct cursor c = { pkt + 5, len - 5 };
+	struct wire c = { pkt + 5, len - 5 };
 	const uint8_t *name, *data;
 	size_t nlen, dlen, start, i;
 	uint32_t version;
@@ -1222,7 +1172,7 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	uint8_t *out = xmalloc(len);
 	size_t o = 9;
 
-	if (cursor_u32(&c, &version) == -1) {
+	if (wire_u32(&c, &version) == -1) {
 		free(out);
 		return watch_fail(w, "malformed sftp VERSION");
 	}
@@ -1233,8 +1183,7 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	memcpy(out, pkt, 9);
 	while (c.left > 0) {
 		start = len - c.left;
-		if (cursor_string(&c, &name, &nlen) == -1 ||
-		    cursor_string(&c, &data, &dlen) == -1) {
+		if (wire_string(&c, &name, &nlen) == -1 || wire_string(&c, &data, &dlen) == -1) {
 			free(out);
 			return watch_fail(w, "malformed sftp VERSION");
 		}
@@ -1255,7 +1204,7 @@ target_version(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 
 /* The answer to r, of the given type; body after the id in c. */
 static int
-target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct cursor *c)
+target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct wire *c)
 {
 	struct handle *h = r->slot >= 0 ? &w->handles[r->slot] : NULL;
 	const uint8_t *s;
@@ -1266,12 +1215,12 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 
 	if (h != NULL && h->gen != r->gen)
 		h = NULL; /* closed meanwhile */
-	if (type == FXP_STATUS && cursor_u32(c, &code) == -1)
+	if (type == FXP_STATUS && wire_u32(c, &code) == -1)
 		return watch_fail(w, "malformed sftp STATUS");
 	if (r->reserves_handle) {
 		w->nreserved--;
 		if (type == FXP_HANDLE) {
-			if (cursor_string(c, &s, &n) == -1 || n == 0 || n > SFTP_HANDLE_MAX)
+			if (wire_string(c, &s, &n) == -1 || n == 0 || n > SFTP_HANDLE_MAX)
 				return watch_fail(w, "malformed sftp HANDLE");
 			if (handle_find(w, s, n) != -1)
 				return watch_fail(w, "target reused an open handle");
@@ -1305,7 +1254,7 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 			return watch_emit(w, &ev);
 		}
 	} else if (r->type == FXP_READ && type == FXP_DATA) {
-		if (cursor_string(c, &s, &n) == -1 || n > r->len)
+		if (wire_string(c, &s, &n) == -1 || n > r->len)
 			return watch_fail(w, "malformed sftp DATA");
 		if (h != NULL)
 			handle_account(h, false, r->offset, s, n);
@@ -1315,7 +1264,7 @@ target_answer(struct sftp_watch *w, struct request *r, uint8_t type, struct curs
 			h->no_hash = "a write failed, no hash";
 		return 0;
 	} else if (r->internal && type == FXP_NAME) {
-		if (cursor_u32(c, &count) == -1 || count == 0 || cursor_string(c, &s, &n) == -1)
+		if (wire_u32(c, &count) == -1 || count == 0 || wire_string(c, &s, &n) == -1)
 			return watch_fail(w, "malformed sftp NAME");
 		if (n > 0 && n <= SFTP_MAX_PATH && s[0] == '/' && memchr(s, '\0', n) == NULL) {
 			char *home = xstrndup((const char *)s, n);
@@ -1417,7 +1366,7 @@ upload_step(struct sftp_watch *w, struct request *r, int status)
 static int
 target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 {
-	struct cursor c = { pkt + 5, len - 5 };
+	struct wire c = { pkt + 5, len - 5 };
 	uint8_t type = pkt[4];
 	struct request *r;
 	uint32_t id;
@@ -1430,7 +1379,7 @@ target_packet(struct sftp_watch *w, const uint8_t *pkt, size_t len)
 	}
 	if (type < FXP_STATUS || (type > FXP_ATTRS && type != FXP_EXTENDED_REPLY))
 		return watch_fail(w, "unexpected sftp packet from the target");
-	if (cursor_u32(&c, &id) == -1)
+	if (wire_u32(&c, &id) == -1)
 		return watch_fail(w, "malformed sftp answer");
 	if ((r = request_find(w, id)) == NULL)
 		return watch_fail(w, "sftp answer to no request");
