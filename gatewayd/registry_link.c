@@ -18,7 +18,9 @@
 #include "gatewayd/gatewayd.h"
 #include "gatewayd/registry_msg.h"
 
-#define REGISTRY_CALL_TIMEOUT  5000  /* ms a session waits for the listener's answer */
+/* ms a session waits for the listener's answer: one busy with a hundred sessions' reload on a
+ * loaded machine answers late; a dead one closes the link, which ends the wait at once. */
+#define REGISTRY_CALL_TIMEOUT  30000
 #define REGISTRY_WATCHERS_MAX  4     /* live views of one session */
 #define REGISTRY_WATCH_BUF     65536 /* bytes queued for one watcher before output is dropped */
 #define REGISTRY_WATCH_RESERVE 512   /* of which kept for the "dropped" and "end" lines */
