@@ -18,14 +18,19 @@ export H_START_TIMEOUT=120 H_TIMEOUT=300 H_CONNECT_TIMEOUT=120 GW_CONNECT_TIMEOU
 
 VG_LOGS=${GW_VG_LOGS:-$H_DIR/valgrind}
 mkdir -p "$VG_LOGS"
+# The vendor-facing processes (gatewayd-front, exec'd by each session process) run as their own
+# user and write their own logs here, as in /tmp. %n: a session process's fork child and the
+# front it execs have the same pid, and the front may not reopen the child's root-owned log
+# (nor its gdbserver FIFOs in /tmp: --vgdb=no).
+chmod 1777 "$VG_LOGS"
 # The harness starts "$H_GATEWAYD": a wrapper puts memcheck in front of the real daemon.
 # Forked session processes stay under valgrind without --trace-children (that is for exec).
 cat >"$H_DIR/gatewayd-vg" <<EOF
 #!/bin/sh
 exec valgrind --leak-check=full --show-leak-kinds=definite \\
 	--errors-for-leak-kinds=definite --trace-children=yes --child-silent-after-fork=no \\
-	--track-fds=no --num-callers=30 --error-exitcode=99 \\
-	--suppressions="$GW_ROOT/tests/valgrind.supp" --log-file="$VG_LOGS/vg.%p.log" \\
+	--track-fds=no --num-callers=30 --error-exitcode=99 --vgdb=no \\
+	--suppressions="$GW_ROOT/tests/valgrind.supp" --log-file="$VG_LOGS/vg.%p.%n.log" \\
 	"$H_GATEWAYD" "\$@"
 EOF
 chmod +x "$H_DIR/gatewayd-vg"
