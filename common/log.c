@@ -21,6 +21,12 @@ log_init(const char *ident, int to_stderr, int to_syslog, int debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+int
+log_debugging(void)
+{
+	return log_debug;
+}
+
 void
 log_msg(int prio, const char *func, const char *fmt, ...)
 {

@@ -7,6 +7,8 @@
 
 /* Where messages go: stderr (foreground, tools) and/or syslog (service). */
 void log_init(const char *ident, int to_stderr, int to_syslog, int debug);
+/* Whether debug messages are logged (gatewayd -d): child processes are started to match. */
+int log_debugging(void);
 void log_msg(int prio, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
