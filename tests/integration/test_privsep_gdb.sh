@@ -21,6 +21,9 @@ gdb_probe_script() {
 	{
 		echo "set pagination off"
 		echo "set confirm off"
+		# Paths are copied into one buffer the front allocates and frees: a string literal
+		# in a call would be malloc'ed by gdb in the front and never freed (LeakSanitizer).
+		echo "set \$p = (char *)((void *(*)(unsigned long))malloc)(4096)"
 		for name in seal target audit other_recording hostname; do
 			case $name in
 			seal) path=$SEAL_KEY ;;
@@ -29,7 +32,9 @@ gdb_probe_script() {
 			other_recording) path=$other ;;
 			hostname) path=/etc/hostname ;;
 			esac
-			echo "set \$r = (int)((int(*)(const char *, int))open)(\"$path\", 0)"
+			((${#path} < 4000)) || h_fail "path too long for the probe: $path"
+			echo "set var {char[$((${#path} + 1))]}\$p = \"$path\""
+			echo "set \$r = (int)((int(*)(const char *, int))open)(\$p, 0)"
 			echo "set \$e = *((int *(*)(void))__errno_location)()"
 			echo "printf \"PROBE $name %d %d\\n\", \$r, \$e"
 		done
@@ -47,6 +52,7 @@ gdb_probe_script() {
 		echo "set \$e = *((int *(*)(void))__errno_location)()"
 		echo "printf \"PROBE connect %d %d\\n\", \$r, \$e"
 		echo "call (void)((void(*)(void *))free)(\$sa)"
+		echo "call (void)((void(*)(void *))free)(\$p)"
 		echo "detach"
 	} >"$f"
 }
