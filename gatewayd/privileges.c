@@ -49,6 +49,15 @@ privileges_drop_session(void)
  * any other id, setgroups with any group, and the other set*id calls, so that a compromised
  * listener or monitor cannot use them to become root or the owner of any file.
  */
+/* "argument arg differs from v", spelled out (libseccomp's SCMP_CMP leaves a field unset). */
+static struct scmp_arg_cmp
+privileges_arg_ne(unsigned arg, scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = { .arg = arg, .op = SCMP_CMP_NE, .datum_a = v, .datum_b = 0 };
+
+	return c;
+}
+
 int
 privileges_restrict_listener(uid_t front_uid, gid_t front_gid)
 {
@@ -74,10 +83,10 @@ privileges_restrict_listener(uid_t front_uid, gid_t front_gid)
 	for (i = 0; rc == 0 && i < sizeof(exact) / sizeof(exact[0]); i++)
 		for (arg = 0; rc == 0 && arg < 3; arg++)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), exact[i].nr, 1,
-			    SCMP_CMP(arg, SCMP_CMP_NE, exact[i].id));
+			    privileges_arg_ne(arg, exact[i].id));
 	if (rc == 0)
-		rc = seccomp_rule_add(
-		    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setgroups), 1, SCMP_A0(SCMP_CMP_NE, 0));
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setgroups), 1,
+		    privileges_arg_ne(0, 0));
 	for (i = 0; rc == 0 && i < sizeof(never) / sizeof(never[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), never[i], 0);
 	/* No CAP_SYS_ADMIN here: loading a filter needs no_new_privs, which the unit has
