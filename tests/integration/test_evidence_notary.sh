@@ -17,7 +17,7 @@ session_process() {
 # seal_secret: the seal key's 32 private bytes, as hex. The key file is PEM PKCS#8
 # (evidence/seal.c); for Ed25519 its DER ends with the raw private key.
 seal_secret() {
-	openssl pkey -in "$H_DIR/gw/state/recording_key" -outform DER | tail -c 32 | xxd -p -c 64
+	openssl pkey -in "$H_DIR/gw/state/recording_key" -outform DER | tail -c 32 | od -An -v -tx1 | tr -d " \n"
 }
 
 # core_holds FILE HEX: whether the bytes HEX occur in FILE (mapped, not read: cores are large);
