@@ -85,8 +85,8 @@ privileges_restrict_listener(uid_t front_uid, gid_t front_gid)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), exact[i].nr, 1,
 			    privileges_arg_ne(arg, exact[i].id));
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setgroups), 1,
-		    privileges_arg_ne(0, 0));
+		rc = seccomp_rule_add(
+		    ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setgroups), 1, privileges_arg_ne(0, 0));
 	for (i = 0; rc == 0 && i < sizeof(never) / sizeof(never[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), never[i], 0);
 	/* No CAP_SYS_ADMIN here: loading a filter needs no_new_privs, which the unit has
