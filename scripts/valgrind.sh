@@ -9,21 +9,27 @@ set -u
 cd "$GW_ROOT" || exit 1
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
 BUILD=${1:-build-valgrind}
+[[ $BUILD == /* ]] || BUILD=$GW_ROOT/$BUILD
+# Under valgrind a session process execs its front by path, as the user gatewayd-front: a build
+# tree that user cannot reach (a clone under /root, mode 0700) is built under /tmp instead.
+if ! setpriv --reuid=gatewayd-front --regid=gatewayd-front --clear-groups \
+	test -x "$(dirname "$BUILD")" 2>/dev/null; then
+	BUILD=${TMPDIR:-/tmp}/gatewayd-build-valgrind
+	echo "valgrind.sh: $GW_ROOT is closed to gatewayd-front: building in $BUILD"
+fi
 gw_build "$BUILD" -DGW_SANITIZE=OFF >/dev/null || { echo "build failed"; exit 1; }
 
-export GW_SRC=$GW_ROOT GW_BUILD=$GW_ROOT/$BUILD
+export GW_SRC=$GW_ROOT GW_BUILD=$BUILD
 # Everything is 20-50 times slower under memcheck.
 export H_START_TIMEOUT=120 H_TIMEOUT=300 H_CONNECT_TIMEOUT=120 GW_CONNECT_TIMEOUT=60
 . "$GW_ROOT/tests/lib/harness.sh"
 
 VG_LOGS=${GW_VG_LOGS:-$H_DIR/valgrind}
 mkdir -p "$VG_LOGS"
-# The vendor-facing processes (gatewayd-front, exec'd by each session process through an O_PATH
-# descriptor) run natively, not under memcheck: as their own user, valgrind could not reach the
-# build tree where it lies under a directory closed to others (a clone in /root), and the
-# sandbox refuses what valgrind needs. Their memory is checked by the sanitizer build. The
-# rest of this note is for a run that traces them anyway: they run as their own
-# user and write their own logs here, as in /tmp. %n: a session process's fork child and the
+# The vendor-facing processes (gatewayd-front) run natively, not under memcheck: their sandbox
+# refuses what valgrind needs; their memory is checked by the sanitizer build. The rest of this
+# note is for a run that traces them anyway: they run as their own user and write their own
+# logs here, as in /tmp. %n: a session process's fork child and the
 # front it execs have the same pid, and the front may not reopen the child's root-owned log
 # (nor its gdbserver FIFOs in /tmp: --vgdb=no).
 chmod 1777 "$VG_LOGS"
