@@ -133,10 +133,17 @@ channel_signal_cb(ssh_session session, ssh_channel ch, const char *signal, void 
 	channel_send(c, &b);
 }
 
-static bool
-channel_sizes_ok(int a, int b, int c, int d)
+/* The four sizes of a pty or window-change request, refused when any is negative. */
+static int
+channel_put_sizes(struct wbuf *b, int cols, int rows, int pxw, int pxh)
 {
-	return a >= 0 && b >= 0 && c >= 0 && d >= 0;
+	if (cols < 0 || rows < 0 || pxw < 0 || pxh < 0)
+		return -1;
+	wbuf_u32(b, (uint32_t)cols);
+	wbuf_u32(b, (uint32_t)rows);
+	wbuf_u32(b, (uint32_t)pxw);
+	wbuf_u32(b, (uint32_t)pxh);
+	return 0;
 }
 
 static int
@@ -147,15 +154,14 @@ channel_pty_cb(ssh_session session, ssh_channel ch, const char *term, int cols, 
 	struct wbuf b;
 
 	(void)session, (void)ch;
-	if (term == NULL || strlen(term) >= FRONTMSG_TEXT_MAX ||
-	    !channel_sizes_ok(cols, rows, pxw, pxh))
+	if (term == NULL || strlen(term) >= FRONTMSG_TEXT_MAX)
 		return -1;
 	frontmsg_new(&b, FM_PTY, c->num);
 	wbuf_cstring(&b, term);
-	wbuf_u32(&b, (uint32_t)cols);
-	wbuf_u32(&b, (uint32_t)rows);
-	wbuf_u32(&b, (uint32_t)pxw);
-	wbuf_u32(&b, (uint32_t)pxh);
+	if (channel_put_sizes(&b, cols, rows, pxw, pxh) != 0) {
+		wbuf_free(&b);
+		return -1;
+	}
 	return channel_ask(c, &b);
 }
 
@@ -167,13 +173,11 @@ channel_window_change_cb(
 	struct wbuf b;
 
 	(void)session, (void)ch;
-	if (!channel_sizes_ok(cols, rows, pxw, pxh))
-		return -1;
 	frontmsg_new(&b, FM_WINDOW_CHANGE, c->num);
-	wbuf_u32(&b, (uint32_t)cols);
-	wbuf_u32(&b, (uint32_t)rows);
-	wbuf_u32(&b, (uint32_t)pxw);
-	wbuf_u32(&b, (uint32_t)pxh);
+	if (channel_put_sizes(&b, cols, rows, pxw, pxh) != 0) {
+		wbuf_free(&b);
+		return -1;
+	}
 	return channel_ask(c, &b);
 }
 
