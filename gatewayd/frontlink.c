@@ -369,7 +369,6 @@ frontlink_send_init(struct frontlink *fl, const char *const *pems, size_t npems,
 {
 	struct wbuf b;
 	size_t i;
-	int rc;
 
 	frontmsg_new(&b, FM_INIT, 0);
 	wbuf_u32(&b, FRONTMSG_VERSION);
@@ -380,8 +379,7 @@ frontlink_send_init(struct frontlink *fl, const char *const *pems, size_t npems,
 		wbuf_cstring(&b, algorithms[i]);
 	wbuf_u32(&b, methods);
 	wbuf_u32(&b, grace_s);
-	rc = frontlink_send(fl, &b);
-	return rc;
+	return frontlink_send(fl, &b);
 }
 
 static int
