@@ -14,7 +14,8 @@ BUILD=${1:-build-valgrind}
 # tree that user cannot reach (a clone under /root, mode 0700) is built under /tmp instead.
 if ! setpriv --reuid=gatewayd-front --regid=gatewayd-front --clear-groups \
 	test -x "$(dirname "$BUILD")" 2>/dev/null; then
-	BUILD=${TMPDIR:-/tmp}/gatewayd-build-valgrind
+	# one per source tree: a build directory belongs to the tree it was configured from
+	BUILD=${TMPDIR:-/tmp}/gatewayd-build-valgrind.$(printf %s "$GW_ROOT" | md5sum | cut -c1-12)
 	echo "valgrind.sh: $GW_ROOT is closed to gatewayd-front: building in $BUILD"
 fi
 gw_build "$BUILD" -DGW_SANITIZE=OFF >/dev/null || { echo "build failed"; exit 1; }
