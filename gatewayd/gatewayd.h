@@ -66,6 +66,7 @@ struct relay {
 	bool asked;     /* the vendor asked for a shell, a command or a subsystem (or left) */
 	int notice_status;
 	bool close_sent; /* vendor channel closed by us */
+	bool sealed;     /* the recording holds its last record: nothing more is written */
 	bool target_close_sent;
 	char end_reason[128];
 	unsigned long long bytes_in, bytes_out;

@@ -401,7 +401,8 @@ vendor_data(struct relay *r, const void *data, uint32_t len)
 	/* After a cut nothing more goes to the target; left unread, the vendor's window stays. */
 	if (r->session->closing)
 		return 0;
-	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed)
+	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed ||
+	    r->close_sent)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
 	if (!relay_sniff(r, data, len))
 		return 0; /* libssh keeps them until more come */
@@ -425,7 +426,8 @@ vendor_signal(struct relay *r, const char *sig)
 {
 	char note[64];
 
-	if (r->target == NULL || !r->started || r->session->closing || strlen(sig) > 16)
+	if (r->target == NULL || !r->started || r->close_sent || r->session->closing ||
+	    strlen(sig) > 16)
 		return;
 	snprintf(note, sizeof(note), "signal %s", sig);
 	if (r->rec != NULL)
@@ -453,8 +455,8 @@ vendor_pty(struct relay *r, const char *term, int width, int height)
 static int
 vendor_window_change(struct relay *r, int width, int height)
 {
-	if (!r->pty || r->session->closing || width < 0 || height < 0 || width > 10000 ||
-	    height > 10000)
+	if (!r->pty || r->close_sent || r->session->closing || width < 0 || height < 0 ||
+	    width > 10000 || height > 10000)
 		return -1;
 	r->width = width;
 	r->height = height;
@@ -808,13 +810,31 @@ relay_send_exit(struct relay *r)
 		recorder_write_note(r->rec, note);
 }
 
-/* Each side is closed by us exactly once, whoever closed first: SSH wants both CLOSEs. */
+/* Ends the channel's evidence: the transfer's last events (files the gateway closed), then
+ * the seal. Once only; nothing is recorded after it. */
+static void
+relay_seal(struct relay *r)
+{
+	transfer_free(r);
+	if (r->rec == NULL || r->sealed)
+		return;
+	r->sealed = true;
+	if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
+		error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));
+}
+
+/* Each side is closed by us exactly once, whoever closed first: SSH wants both CLOSEs. A
+ * vendor still there learns of the end only once the recording is sealed, so whoever runs
+ * `verify` as the client returns finds it whole (after the vendor's own close, a transfer
+ * still reads the target's answers to its clean-up: relay_free seals then). */
 static void
 relay_close_vendor(struct relay *r)
 {
 	if (r->close_sent)
 		return;
 	r->close_sent = true;
+	if (!r->vendor_closed)
+		relay_seal(r);
 	vchan_close(r->vendor);
 }
 
@@ -872,7 +892,8 @@ relay_pump_one(struct relay *r)
 	/* fewer bytes than an INIT before EOF: not SFTP, they go as they are */
 	if (r->sniffing && r->vendor_eof)
 		r->sniffing = false;
-	if (r->transfer == NULL && !r->sniffing && !r->target_closed && !r->vendor_eof_sent)
+	if (r->transfer == NULL && !r->sniffing && !r->target_closed && !r->vendor_eof_sent &&
+	    !r->close_sent)
 		relay_drain(r, true, 0);
 
 	if (r->vendor_eof && !r->vendor_eof_sent && vchan_poll(r->vendor) == 0 &&
@@ -920,12 +941,10 @@ relay_free(struct relay *r)
 
 	if (r == NULL)
 		return;
-	transfer_free(r);
+	relay_seal(r);
 	for (i = 0; i < 3; i++)
 		free(r->held[i].buf);
 	if (r->rec != NULL) {
-		if (recorder_seal(r->rec, r->end_reason[0] ? r->end_reason : "channel closed") != 0)
-			error_f("%s: sealing %s failed: %m", r->session->id, recorder_path(r->rec));
 		r->session->disk.closed += recorder_size(r->rec);
 		recorder_free(r->rec);
 	}
@@ -1016,7 +1035,8 @@ relay_close_all(struct session *s, const char *message, const char *reason)
 		if (r->end_reason[0] == '\0' || reason != NULL)
 			snprintf(
 			    r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "closed");
-		if (!r->told && r->rec != NULL && relay_close_text(r, message) != NULL)
+		if (!r->told && r->rec != NULL && !r->sealed &&
+		    relay_close_text(r, message) != NULL)
 			recorder_write_note(r->rec, "the vendor's window was shut: not told why");
 		if (!r->close_sent && !r->vendor_closed && r->vendor != NULL) {
 			relay_send_exit(r);
@@ -1108,7 +1128,7 @@ relay_flush_recordings(struct session *s)
 	int rc = 0;
 
 	TAILQ_FOREACH (r, &s->relays, entry)
-		if (r->rec != NULL && recorder_flush(r->rec) != 0) {
+		if (r->rec != NULL && !r->sealed && recorder_flush(r->rec) != 0) {
 			relay_fail(r, "recording flush failed");
 			rc = -1;
 		}
