@@ -103,14 +103,13 @@ frontproc_open_exe(char *path, size_t pathlen, char *err, size_t errlen)
 	return fd;
 }
 
-int
-frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, size_t errlen)
+/* The front user as the daemon must find it: present, not root, not the daemon's own. */
+static struct passwd *
+frontproc_lookup_user(const struct gw_config *cfg, char *err, size_t errlen)
 {
 	const char *user = cfg->front_user != NULL ? cfg->front_user : GW_FRONT_USER_DEFAULT;
-	char path[PATH_MAX];
 	struct passwd *pw;
 
-	fp->exe_fd = -1;
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		frontproc_say(err, errlen,
@@ -118,35 +117,59 @@ frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, 
 		    "(systemd/gatewayd.sysusers) or: useradd --system --no-create-home "
 		    "--shell /usr/sbin/nologin --user-group %s",
 		    user, errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "", user);
-		return -1;
+		return NULL;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
 		frontproc_say(err, errlen,
 		    "front_user \"%s\" is root (uid %u, gid %u): the vendor-facing process must "
 		    "run as an unprivileged user of its own",
 		    user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
-		return -1;
+		return NULL;
 	}
 	if (pw->pw_uid == getuid() || pw->pw_uid == geteuid()) {
 		frontproc_say(err, errlen,
 		    "front_user \"%s\" is the daemon's own user (uid %u): the vendor-facing "
-		    "process "
-		    "must not be able to touch the daemon's files or processes",
+		    "process must not be able to touch the daemon's files or processes",
 		    user, (unsigned)pw->pw_uid);
-		return -1;
+		return NULL;
 	}
+	return pw;
+}
+
+int
+frontproc_check(const struct gw_config *cfg, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (frontproc_lookup_user(cfg, err, errlen) == NULL ||
+	    (fd = frontproc_open_exe(path, sizeof(path), err, errlen)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int
+frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+
+	fp->exe_fd = -1;
+	if ((pw = frontproc_lookup_user(cfg, err, errlen)) == NULL)
+		return -1;
 	if (!frontproc_may_switch_user()) {
 		frontproc_say(err, errlen,
 		    "cannot start vendor-facing processes as front_user \"%s\": gatewayd needs to "
 		    "run as root or with CAP_SETUID and CAP_SETGID (systemd/gatewayd.service)",
-		    user);
+		    pw->pw_name);
 		return -1;
 	}
 	if ((fp->exe_fd = frontproc_open_exe(path, sizeof(path), err, errlen)) == -1)
 		return -1;
 	fp->uid = pw->pw_uid;
 	fp->gid = pw->pw_gid;
-	debug_f("vendor-facing processes: %s as %s (%u:%u)", path, user, (unsigned)fp->uid,
+	debug_f("vendor-facing processes: %s as %s (%u:%u)", path, pw->pw_name, (unsigned)fp->uid,
 	    (unsigned)fp->gid);
 	return 0;
 }

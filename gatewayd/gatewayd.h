@@ -191,6 +191,8 @@ struct frontproc {
 };
 /* Before binding: resolves front_user (neither root nor the daemon's user), checks that this
  * process may switch to it, opens the executable. 0, or -1 with a sentence in err. */
+/* What `gatewayd -t` can check of it without privileges: the user and the binary. */
+int frontproc_check(const struct gw_config *cfg, char *err, size_t errlen);
 int frontproc_prepare(const struct gw_config *cfg, struct frontproc *fp, char *err, size_t errlen);
 void frontproc_close(struct frontproc *fp);
 /* In a session's monitor, before it drops its capabilities: fork and exec the front as

@@ -25,7 +25,7 @@ main(int argc, char **argv)
 	const char *path = "/etc/gatewayd/gatewayd.conf";
 	struct gw_config *cfg = NULL;
 	bool test_only = false, foreground = false, debug = false;
-	char *errors = NULL;
+	char *errors = NULL, err[512];
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "dDtf:h")) != -1) {
@@ -59,6 +59,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (test_only) {
+		/* The daemon would refuse to start without them: so does the check. */
+		if (frontproc_check(cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", path, err);
+			config_free(cfg);
+			return 1;
+		}
 		printf("%s: configuration valid\n", path);
 		config_free(cfg);
 		return 0;

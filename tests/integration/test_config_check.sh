@@ -85,6 +85,19 @@ test_documented_example_valid() {
 	h_assert_eq 0 $? "exit status of gatewayd -t on the example ($out)"
 }
 
-h_run test_good_config_valid test_unknown_key_reported test_unknown_key_in_target_reported \
+# The daemon refuses to start without a usable front user: the check says so beforehand.
+test_front_user_checked() {
+	local f out
+	f=$(broken no_front_user '/^connect_timeout/a front_user = "gw-no-such-user";')
+	out=$("$H_GATEWAYD" -t -f "$f" 2>&1)
+	h_assert_eq 1 $? "exit status of gatewayd -t with a missing front user"
+	h_assert_contains "$out" 'front_user "gw-no-such-user": no such user' "missing front user"
+	f=$(broken root_front_user '/^connect_timeout/a front_user = "root";')
+	out=$("$H_GATEWAYD" -t -f "$f" 2>&1)
+	h_assert_eq 1 $? "exit status of gatewayd -t with root as the front user"
+	h_assert_contains "$out" 'front_user "root" is root' "root front user"
+}
+
+h_run test_front_user_checked test_good_config_valid test_unknown_key_reported test_unknown_key_in_target_reported \
 	test_duplicate_target_reported test_bad_fingerprint_reported test_missing_key_file_reported \
 	test_key_file_readable_by_others_reported test_syntax_error_reported test_documented_example_valid
