@@ -14,22 +14,18 @@ session_process() {
 	[[ -n $SESSION_PID ]]
 }
 
-# seal_secret: the seal key's 32 private bytes, as hex. The key file is PEM PKCS#8
-# (evidence/seal.c); for Ed25519 its DER ends with the raw private key.
-seal_secret() {
-	openssl pkey -in "$H_DIR/gw/state/recording_key" -outform DER | tail -c 32 | od -An -v -tx1 | tr -d " \n"
-}
-
-# core_holds FILE HEX: whether the bytes HEX occur in FILE (mapped, not read: cores are large);
-# a core that cannot be searched fails the test rather than counting as "absent".
-core_holds() {
-	/usr/bin/python3 -c 'import mmap, sys
-with open(sys.argv[1], "rb") as f:
-    sys.exit(0 if mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ).find(bytes.fromhex(sys.argv[2])) != -1 else 1)' "$1" "$2"
-	case $? in
-	0) return 0 ;;
-	1) return 1 ;;
-	*) h_fail "cannot search the core $1" ;;
+# seal_in_core PID: a core of PID, searched for the seal key's raw private bytes
+# (tests/lib/keysearch.py): 0 found, 1 absent; a core that cannot be made or searched fails.
+seal_in_core() {
+	local out
+	gcore -o "$H_DIR/core" "$1" >"$H_DIR/gcore.log" 2>&1 || h_fail "gcore $1: $(tail -3 "$H_DIR/gcore.log")"
+	out=$(/usr/bin/python3 "$H_SRC/tests/lib/keysearch.py" "$H_DIR/core.$1" \
+		"seal=$H_DIR/gw/state/recording_key" 2>&1) || h_fail "keysearch: $out"
+	rm -f "$H_DIR/core.$1"
+	case $(awk '$2 == "raw" { print $3 }' <<<"$out") in
+	found) return 0 ;;
+	absent) return 1 ;;
+	*) h_fail "keysearch said: $out" ;;
 	esac
 }
 
@@ -47,25 +43,14 @@ fd_flags() {
 # notary_core_search LISTENER: a core of the live session process holds no copy of the seal key's
 # private bytes; one of the listener does (the search works).
 notary_core_search() {
-	local listener=$1
-	gcore -o "$H_DIR/core" "$SESSION_PID" >"$H_DIR/gcore.log" 2>&1 ||
-		h_fail "gcore $SESSION_PID: $(tail -3 "$H_DIR/gcore.log")"
-	[[ -s $H_DIR/core.$SESSION_PID ]] || h_fail "no core of $SESSION_PID"
-	core_holds "$H_DIR/core.$SESSION_PID" "$SECRET" &&
-		h_fail "the session process's memory holds the seal key's private bytes"
-	rm -f "$H_DIR/core.$SESSION_PID"
+	seal_in_core "$SESSION_PID" && h_fail "the session process's memory holds the seal key's private bytes"
 	# The search finds the key where it is: in the listener.
-	gcore -o "$H_DIR/core" "$listener" >"$H_DIR/gcore.log" 2>&1 || h_fail "gcore $listener"
-	core_holds "$H_DIR/core.$listener" "$SECRET" ||
-		h_fail "the key's bytes are not found even in the listener: the search is blind"
-	rm -f "$H_DIR/core.$listener"
+	seal_in_core "$1" || h_fail "the key's bytes are not found even in the listener: the search is blind"
 }
 
 test_session_process_has_neither_key_nor_log_evidence_verifies() {
 	local client flags cast out listener
 	command -v gcore >/dev/null || h_skip "no gcore (gdb) here"
-	SECRET=$(seal_secret)
-	[[ ${#SECRET} == 64 ]] || h_fail "cannot read the seal key's private bytes: [$SECRET]"
 	gw_ssh "$GW_DEST" 'echo notary-$((40+2)); sleep 6' >"$H_DIR/client.out" 2>&1 &
 	client=$!
 	h_wait_for 20 grep -q notary-42 "$H_DIR/client.out" || h_fail "no session: $(cat "$H_DIR/client.out")"
