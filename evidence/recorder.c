@@ -62,6 +62,7 @@ struct recording {
 	time_t pending_since;
 	int error; /* errno of the failure that ended the recording, 0 while usable */
 	bool sealed;
+	bool sealing; /* the next checkpoint is the seal's */
 	/* Bytes recorded but not yet encoded: one event per stream in waiting, written in the
 	 * order their first bytes came, when the budget affords them or at the next flush. */
 	struct rec_pending {
@@ -332,7 +333,8 @@ recorder_checkpoint(struct recording *rec)
 		.records = (const unsigned char(*)[SEAL_HASH_LEN])records,
 		.nrecords = k + rec->nlisted,
 		.header = rec->header,
-		.header_len = rec->header_len };
+		.header_len = rec->header_len,
+		.final = rec->sealing };
 	rc = rec->signer.sign(rec->signer.ctx, &req, sig, now);
 	free(records);
 	if (rc != 0)
@@ -736,8 +738,10 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
 	header_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
-	if (recorder_event_json(rec, NULL, "x", end, true) != 0 || recorder_checkpoint(rec) != 0 ||
-	    recorder_write_buffer(rec) != 0)
+	if (recorder_event_json(rec, NULL, "x", end, true) != 0)
+		return -1;
+	rec->sealing = true;
+	if (recorder_checkpoint(rec) != 0 || recorder_write_buffer(rec) != 0)
 		return -1;
 	if (fsync(rec->fd) != 0)
 		return recorder_fail(rec, errno);

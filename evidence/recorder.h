@@ -3,6 +3,7 @@
 #ifndef GW_RECORDER_H
 #define GW_RECORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -48,6 +49,7 @@ struct checkpoint_req {
 	size_t nrecords;
 	const char *header; /* NULL after the first signature */
 	size_t header_len;
+	bool final; /* the seal's checkpoint: nothing follows it */
 };
 
 /* Who signs a recording's checkpoints: a key in this process (recorder_signer_local), or, in a

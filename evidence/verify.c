@@ -173,6 +173,8 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 		return -1;
 	}
 	snprintf(v->checkpoint, sizeof(v->checkpoint), "%s", when);
+	v->signed_n = (unsigned long)n;
+	snprintf(v->signed_chain, sizeof(v->signed_chain), "%s", chain);
 	return 0;
 }
 

@@ -19,10 +19,12 @@ struct verdict {
 	long record;           /* TAMPERED/BAD_SIGNATURE: the record (header = 0, audit: line);
 	                        * TRUNCATED: the last record of the intact prefix, -1 when none */
 	unsigned long records; /* records (lines) read */
-	char checkpoint[SEAL_TIME_LEN]; /* time of the last valid checkpoint, "" if none */
-	char ended[SEAL_TIME_LEN];      /* from the seal */
-	char reason[128];               /* why the session ended, from the seal */
-	char detail[160];               /* what exactly did not match */
+	char checkpoint[SEAL_TIME_LEN];  /* time of the last valid checkpoint, "" if none */
+	unsigned long signed_n;          /* records that checkpoint covers (its own index) */
+	char signed_chain[SEAL_HEX_LEN]; /* and the chain head it signs, "" if none */
+	char ended[SEAL_TIME_LEN];       /* from the seal */
+	char reason[128];                /* why the session ended, from the seal */
+	char detail[160];                /* what exactly did not match */
 };
 
 void verify_recording(const char *path, const struct sealkey *key, struct verdict *v);

@@ -236,7 +236,7 @@ listener_reap(struct listener *l)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		guard_reaped(l->guard, pid);
-		registry_remove(l->registry, pid);
+		registry_remove(l->registry, pid, status, l->notary, l->cfg->audit_log);
 		if (WIFSIGNALED(status))
 			warn_f(
 			    "session process %ld ended by signal %d", (long)pid, WTERMSIG(status));

@@ -28,6 +28,7 @@ struct notary_page {
 	char *name;               /* "<session_id>.<channel>.cast" */
 	unsigned long n;          /* records the last signature covered */
 	char chain[SEAL_HEX_LEN]; /* the chain head it signed */
+	bool sealed;              /* its last signature was the seal's */
 };
 
 struct notary_book {
@@ -94,6 +95,33 @@ notary_book_new(const char *session_id)
 
 	snprintf(b->session_id, sizeof(b->session_id), "%s", session_id);
 	return b;
+}
+
+/* What the audit log says of a recording's last signature: the cross-check of
+ * `gatewayctl audit verify --recordings`. A failed write is logged here, where it is known. */
+static void
+notary_audit_page(struct notary *n, const char *audit_path, const struct notary_book *b,
+    const char *event, const struct notary_page *p)
+{
+	json_t *fields = json_pack("{s:s, s:s, s:I, s:s}", "session", b->session_id, "recording",
+	    p->name, "records", (json_int_t)p->n, "chain", p->chain);
+
+	if (fields == NULL || notary_audit(n, audit_path, event, fields) != 0)
+		crit_f("audit log %s cannot be written: %m (event %s of %s lost)", audit_path,
+		    event, p->name);
+}
+
+void
+notary_book_close(struct notary *n, const char *audit_path, struct notary_book *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->npages; i++)
+		if (!b->pages[i].sealed)
+			notary_audit_page(n, audit_path, b, "recording_unsealed", &b->pages[i]);
+	notary_book_free(b);
 }
 
 void
@@ -222,6 +250,8 @@ notary_refusal(const struct notary *n, struct notary_book *b, const struct check
 		memset(chain, 0, sizeof(chain));
 		covered = 0;
 	} else {
+		if ((*page)->sealed)
+			return "the recording is sealed";
 		if (strcmp(req->prev, (*page)->chain) != 0)
 			return "does not extend the chain head signed last";
 		seal_unhex((*page)->chain, chain);
@@ -239,7 +269,7 @@ notary_refusal(const struct notary *n, struct notary_book *b, const struct check
 
 int
 notary_sign(struct notary *n, struct notary_book *b, const struct checkpoint_req *req,
-    char sig[SEAL_SIG_B64_LEN], char time_out[SEAL_TIME_LEN])
+    const char *audit_path, char sig[SEAL_SIG_B64_LEN], char time_out[SEAL_TIME_LEN])
 {
 	struct notary_page *page = NULL;
 	const char *why;
@@ -257,9 +287,17 @@ notary_sign(struct notary *n, struct notary_book *b, const struct checkpoint_req
 	if (page == NULL) {
 		b->pages = xreallocarray(b->pages, b->npages + 1, sizeof(*b->pages));
 		page = &b->pages[b->npages++];
+		memset(page, 0, sizeof(*page));
 		page->name = xstrdup(req->recording);
 	}
 	page->n = req->n;
 	snprintf(page->chain, sizeof(page->chain), "%s", req->chain);
+	/* The anchor: the site's log collector keeps a copy that root on this machine cannot
+	 * re-sign (docs/evidence.md, "Anchors"). */
+	info_f("anchor %s n=%lu chain=%s time=%s", page->name, page->n, page->chain, time_out);
+	if (req->final) {
+		page->sealed = true;
+		notary_audit_page(n, audit_path, b, "recording_sealed", page);
+	}
 	return 0;
 }

@@ -28,11 +28,16 @@ int notary_audit(struct notary *n, const char *path, const char *event, json_t *
 
 /* The book of the session session_id (32 hex, named by the listener). */
 struct notary_book *notary_book_new(const char *session_id);
+/* The session process is gone: each of its recordings not sealed gets a "recording_unsealed"
+ * event in the audit log at audit_path (how far the notary signed it), then b is freed. */
+void notary_book_close(struct notary *n, const char *audit_path, struct notary_book *b);
 void notary_book_free(struct notary_book *b);
 /* Signs req for the session of book b, at the notary's own time (time_out), only as an
- * extension of what it signed last for that recording (see notary.c). 0, or -1 when refused
- * (logged) or the key fails. */
+ * extension of what it signed last for that recording (see notary.c), and logs the head it
+ * signed (the anchor a site's log collector keeps). The seal's checkpoint (req->final) also
+ * goes to the audit log at audit_path as "recording_sealed", and closes the recording to
+ * further signatures. 0, or -1 when refused (logged) or the key fails. */
 int notary_sign(struct notary *n, struct notary_book *b, const struct checkpoint_req *req,
-    char sig[SEAL_SIG_B64_LEN], char time_out[SEAL_TIME_LEN]);
+    const char *audit_path, char sig[SEAL_SIG_B64_LEN], char time_out[SEAL_TIME_LEN]);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -36,11 +37,12 @@ struct registry_entry {
 	int port;
 	time_t started, ends_at;
 	unsigned long long bytes_in, bytes_out;
-	unsigned kill_round;         /* the last registry_kill that told it to end */
-	bool cut;                    /* it confirmed that it is cut */
-	unsigned long long recorded; /* bytes of its recordings, as last reported */
-	bool recording_cut;          /* ordered to end for its vendor's recording quota */
-	struct notary_book *book;    /* what the notary signed for its recordings */
+	unsigned kill_round;             /* the last registry_kill that told it to end */
+	bool cut;                        /* it confirmed that it is cut */
+	unsigned long long recorded;     /* bytes of its recordings, as last reported */
+	bool recording_cut;              /* ordered to end for its vendor's recording quota */
+	bool start_audited, end_audited; /* its session_start, its session_end written */
+	struct notary_book *book;        /* what the notary signed for its recordings */
 };
 
 struct registry {
@@ -192,8 +194,30 @@ registry_add(struct registry *reg, pid_t pid, int fd, const char *id)
 	e->book = notary_book_new(e->id);
 }
 
+/* A session that started and died before its own session_end: the listener writes it, so that
+ * every session_start has its end in the log. */
+static void
+registry_audit_death(
+    const struct registry_entry *e, int status, struct notary *notary, const char *audit_path)
+{
+	char reason[96];
+
+	if (WIFSIGNALED(status))
+		snprintf(reason, sizeof(reason), "the session process died (signal %d)",
+		    WTERMSIG(status));
+	else
+		snprintf(reason, sizeof(reason), "the session process died (exit status %d)",
+		    WEXITSTATUS(status));
+	if (notary_audit(notary, audit_path, "session_end",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "person", e->person, "vendor", e->vendor,
+	            "target", e->target, "reason", reason, "session", e->id)) != 0)
+		crit_f("audit log %s cannot be written: %m (end of session %s lost)", audit_path,
+		    e->id);
+}
+
 void
-registry_remove(struct registry *reg, pid_t pid)
+registry_remove(
+    struct registry *reg, pid_t pid, int status, struct notary *notary, const char *audit_path)
 {
 	size_t i;
 
@@ -202,7 +226,9 @@ registry_remove(struct registry *reg, pid_t pid)
 			continue;
 		if (reg->entries[i].fd != -1)
 			close(reg->entries[i].fd);
-		notary_book_free(reg->entries[i].book);
+		if (reg->entries[i].start_audited && !reg->entries[i].end_audited)
+			registry_audit_death(&reg->entries[i], status, notary, audit_path);
+		notary_book_close(notary, audit_path, reg->entries[i].book);
 		reg->entries[i] = reg->entries[--reg->n];
 		return;
 	}
@@ -436,7 +462,10 @@ registry_entry_audit(
 	else {
 		json_incref(fields);
 		json_object_set_new(fields, "session", json_string(e->id));
-		if ((rc = notary_audit(notary, cfg->audit_log, event, fields)) != 0)
+		if ((rc = notary_audit(notary, cfg->audit_log, event, fields)) == 0) {
+			e->start_audited |= strcmp(event, "session_start") == 0;
+			e->end_audited |= strcmp(event, "session_end") == 0;
+		} else
 			crit_f("audit log %s cannot be written: %m (event %s of session %s lost)",
 			    cfg->audit_log, event, e->id);
 	}
@@ -472,12 +501,13 @@ static unsigned char (*registry_records(json_t *msg, size_t *count))[SEAL_HASH_L
 
 /* A checkpoint of one of the session's recordings, for the notary to sign (notary.c's rule). */
 static void
-registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary)
+registry_entry_sign(
+    struct registry_entry *e, json_t *msg, const struct gw_config *cfg, struct notary *notary)
 {
 	char sig[SEAL_SIG_B64_LEN] = "", time[SEAL_TIME_LEN] = "";
 	char recording[128], chain[SEAL_HEX_LEN], prev[SEAL_HEX_LEN], stamp[32];
 	json_t *n = json_object_get(msg, "n"), *seq = json_object_get(msg, "seq");
-	json_t *header = json_object_get(msg, "header");
+	json_t *header = json_object_get(msg, "header"), *final = json_object_get(msg, "final");
 	struct checkpoint_req req = {
 		.recording = recording, .chain = chain, .prev = prev, .stamp = stamp
 	};
@@ -490,6 +520,7 @@ registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary
 	    !registry_msg_string(msg, "stamp", stamp, sizeof(stamp)) || !json_is_integer(n) ||
 	    json_integer_value(n) <= 0 || !json_is_integer(seq) ||
 	    (header != NULL && !json_is_string(header)) ||
+	    (final != NULL && !json_is_true(final)) ||
 	    (records = registry_records(msg, &req.nrecords)) == NULL)
 		warn_f("session %s: malformed checkpoint request refused", e->id);
 	else {
@@ -497,7 +528,8 @@ registry_entry_sign(struct registry_entry *e, json_t *msg, struct notary *notary
 		req.records = (const unsigned char(*)[SEAL_HASH_LEN])records;
 		req.header = json_string_value(header);
 		req.header_len = json_string_length(header);
-		rc = notary_sign(notary, e->book, &req, sig, time);
+		req.final = final != NULL;
+		rc = notary_sign(notary, e->book, &req, cfg->audit_log, sig, time);
 	}
 	free(records);
 	if (registry_msg_send(e->fd,
@@ -547,7 +579,7 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		else if (strcmp(type, "audit") == 0)
 			registry_entry_audit(e, msg, cfg, notary);
 		else if (strcmp(type, "sign") == 0)
-			registry_entry_sign(e, msg, notary);
+			registry_entry_sign(e, msg, cfg, notary);
 		json_decref(msg);
 	}
 }

@@ -36,7 +36,10 @@ int registry_greet(int fd, const char *key_id, char *id);
 /* A session process forked, with the listener's end of its link (the registry owns it) and the
  * id registry_greet gave it. */
 void registry_add(struct registry *reg, pid_t pid, int fd, const char *id);
-void registry_remove(struct registry *reg, pid_t pid); /* reaped */
+/* A session process reaped (waitpid status): its recordings left unsealed are named in the
+ * audit log, and its end when it died before writing it. */
+void registry_remove(
+    struct registry *reg, pid_t pid, int status, struct notary *notary, const char *audit_path);
 size_t registry_nprocesses(const struct registry *reg);
 void registry_signal_all(const struct registry *reg, int sig);
 size_t registry_npollfds(const struct registry *reg);

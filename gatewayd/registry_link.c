@@ -194,6 +194,10 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 	    link->seq, "recording", req->recording, "n", (json_int_t)req->n, "chain", req->chain,
 	    "prev", req->prev, "stamp", req->stamp, "records", records);
 	free(records);
+	if (msg != NULL && req->final && json_object_set_new(msg, "final", json_true()) != 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	/* The header goes as the bytes it is (JSON of our making: valid UTF-8). */
 	if (msg != NULL && req->header != NULL &&
 	    json_object_set_new(msg, "header", json_stringn(req->header, req->header_len)) != 0) {

@@ -25,6 +25,8 @@ static struct sealkey *pub; /* the public half, as an auditor has it */
 static struct notary *notary;
 static struct notary_book *book;
 static char sig[SEAL_SIG_B64_LEN], when[SEAL_TIME_LEN];
+static char audit_dir[64], audit_path[128];
+static bool final; /* the next request is the seal's */
 
 /* A recording as a session process writes it: its header, the digests of the records not yet
  * signed, the chain, and the head signed last. */
@@ -76,6 +78,10 @@ setup(void)
 	ck_assert_ptr_nonnull(notary = notary_new(key));
 	book = notary_book_new(SID);
 	model_open(SID);
+	strcpy(audit_dir, "/tmp/test_notary_audit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(audit_dir));
+	snprintf(audit_path, sizeof(audit_path), "%s/audit.log", audit_dir);
+	final = false;
 }
 
 static void
@@ -84,6 +90,24 @@ teardown(void)
 	notary_book_free(book);
 	notary_free(notary);
 	sealkey_free(pub);
+	unlink(audit_path);
+	rmdir(audit_dir);
+}
+
+/* The audit log's text so far ("" when nothing was written). */
+static char *
+audit_text(void)
+{
+	static char text[8192];
+	FILE *f = fopen(audit_path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return text;
 }
 
 /* Asks for a checkpoint of file name covering n records up to chain, after prev, with the
@@ -99,10 +123,11 @@ ask(const char *name, unsigned long n, const char *chain, const char *prev)
 		.records = (const unsigned char(*)[SEAL_HASH_LEN])rec.pending,
 		.nrecords = rec.npending,
 		.header = rec.signed_once ? NULL : rec.header,
-		.header_len = strlen(rec.header) };
+		.header_len = strlen(rec.header),
+		.final = final };
 
 	sig[0] = when[0] = '\0';
-	return notary_sign(notary, book, &req, sig, when);
+	return notary_sign(notary, book, &req, audit_path, sig, when);
 }
 
 /* The honest request: the model's own count, head and head signed last. */
@@ -222,6 +247,48 @@ START_TEST(another_sessions_recording_is_refused)
 }
 END_TEST
 
+/* The seal's checkpoint goes to the audit log with the head and count it covers, and nothing
+ * can be signed after it. */
+START_TEST(the_seal_is_audited_and_ends_the_signing)
+{
+	char expect[256];
+
+	model_record("[0.1,\"o\",\"a\"]");
+	ck_assert_int_eq(ask_next(), 0);
+	ck_assert_ptr_null(strstr(audit_text(), "recording_sealed"));
+	model_record("[0.3,\"x\",{}]");
+	final = true;
+	snprintf(expect, sizeof(expect), "\"recording\":\"%s\",\"records\":%lu,\"chain\":\"%s\"",
+	    REC, rec.n, rec.head);
+	ck_assert_int_eq(ask_next(), 0);
+	ck_assert_ptr_nonnull(strstr(audit_text(), "\"event\":\"recording_sealed\""));
+	ck_assert_ptr_nonnull(strstr(audit_text(), expect));
+	final = false;
+	model_record("[0.4,\"o\",\"after the seal\"]");
+	ck_assert_int_eq(ask_next(), -1);
+	/* Closing the book names no sealed recording again. */
+	notary_book_close(notary, audit_path, book);
+	book = NULL;
+	ck_assert_ptr_null(strstr(audit_text(), "recording_unsealed"));
+}
+END_TEST
+
+/* A session process gone before its seal: the audit log says how far the notary signed. */
+START_TEST(an_unsealed_recording_is_named_when_its_session_ends)
+{
+	char expect[256];
+
+	model_record("[0.1,\"o\",\"a\"]");
+	snprintf(expect, sizeof(expect), "\"recording\":\"%s\",\"records\":%lu,\"chain\":\"%s\"",
+	    REC, rec.n, rec.head);
+	ck_assert_int_eq(ask_next(), 0);
+	notary_book_close(notary, audit_path, book);
+	book = NULL;
+	ck_assert_ptr_nonnull(strstr(audit_text(), "\"event\":\"recording_unsealed\""));
+	ck_assert_ptr_nonnull(strstr(audit_text(), expect));
+}
+END_TEST
+
 /* The one appender: lines that verify, and a rotated log followed to the new file. */
 START_TEST(the_audit_log_verifies_and_follows_a_rotation)
 {
@@ -265,6 +332,8 @@ unit_suite(void)
 	tcase_add_test(tc, a_first_request_with_a_prev_is_refused);
 	tcase_add_test(tc, a_chain_its_records_do_not_give_is_refused);
 	tcase_add_test(tc, another_sessions_recording_is_refused);
+	tcase_add_test(tc, the_seal_is_audited_and_ends_the_signing);
+	tcase_add_test(tc, an_unsealed_recording_is_named_when_its_session_ends);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("audit");
 	tcase_add_checked_fixture(tc, setup, teardown);
