@@ -336,7 +336,8 @@ listener_reload(struct listener *l, char **errors_out)
 	       "admin_group and policy applied",
 	    l->config_path);
 	listener_audit(l, "config_reload",
-	    audit_pack("{s:s, s:s}", "file", l->config_path, "result", "applied"));
+	    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "applied",
+	        "config_sha256", l->cfg->sha256));
 	/* Live sessions decide again under the new policy. */
 	registry_signal_all(l->registry, SIGHUP);
 	ok = true;
@@ -517,6 +518,10 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		error_f("signalfd: %s", strerror(errno));
 		goto out;
 	}
+	/* Which configuration and which key were in force from here on, for the auditor. */
+	listener_audit(&l, "gateway_start",
+	    audit_pack("{s:s, s:s, s:s, s:I}", "file", l.config_path, "config_sha256",
+	        l.cfg->sha256, "seal_key", notary_key_id(l.notary), "pid", (json_int_t)getpid()));
 	sd_notify(0, "READY=1");
 	for (;;) {
 		struct signalfd_siginfo si;

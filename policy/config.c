@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libconfig.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1015,6 +1016,22 @@ config_read_text(const char *path, char **errors)
 	return text;
 }
 
+/* The SHA-256 of the text, in hex: which configuration was in force, for the audit log. */
+static void
+config_digest(const char *text, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	size_t i;
+
+	SHA256((const unsigned char *)text, strlen(text), md);
+	for (i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * i] = '\0';
+}
+
 int
 config_load(const char *path, struct gw_config **out, char **errors)
 {
@@ -1029,13 +1046,14 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
 	config_t lc;
-	char *text;
+	char *text, digest[65];
 	int i, n;
 
 	*out = NULL;
 	*errors = NULL;
 	if ((text = config_read_text(path, errors)) == NULL)
 		return -1;
+	config_digest(text, digest);
 	config_init(&lc);
 	if (!config_read_string(&lc, text)) {
 		xasprintf(
@@ -1048,6 +1066,7 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	root = config_root_setting(&lc);
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);
+	memcpy(cfg->sha256, digest, sizeof(cfg->sha256));
 	loader_check_keys(&ld, root, known);
 	loader_listen(&ld, root, cfg);
 	cfg->host_keys = loader_strings(&ld, root, "host_keys", &cfg->nhost_keys);

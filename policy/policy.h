@@ -191,6 +191,7 @@ struct hostkeys {
 /* One loaded configuration: a read-only snapshot after config_load(). */
 struct gw_config {
 	char *path;
+	char sha256[65]; /* hex SHA-256 of the file's bytes as loaded: what the audit log names */
 	struct gw_listen *listen;
 	size_t nlisten;
 	char **host_keys;

@@ -63,6 +63,18 @@ test_connection_that_never_authenticates_gives_a_login_timeout() {
 	exec 20>&-
 }
 
+# Which configuration was in force: its SHA-256 at the start and at every applied reload.
+test_start_and_reload_name_the_config_digest() {
+	local line
+	line=$(last_event gateway_start)
+	h_assert_eq "$(sha256sum <"$GW_CONFIG" | cut -d' ' -f1)" "$(field "$line" config_sha256)" "gateway_start config_sha256"
+	printf '# edited %s\n' "$RANDOM" >>"$GW_CONFIG"
+	ctl reload >/dev/null 2>&1 || h_fail "reload"
+	h_wait_for 10 grep -q '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" || h_fail "no applied reload"
+	line=$(last_event config_reload)
+	h_assert_eq "$(sha256sum <"$GW_CONFIG" | cut -d' ' -f1)" "$(field "$line" config_sha256)" "config_reload config_sha256"
+}
+
 test_audit_log_with_these_events_verifies() {
 	local out
 	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
@@ -72,4 +84,4 @@ test_audit_log_with_these_events_verifies() {
 h_run test_command_with_byte_ff_gives_a_whole_channel_start \
 	test_user_name_with_byte_ff_gives_an_auth_failure_with_the_user \
 	test_connection_that_never_authenticates_gives_a_login_timeout \
-	test_audit_log_with_these_events_verifies
+	test_start_and_reload_name_the_config_digest test_audit_log_with_these_events_verifies
