@@ -809,6 +809,7 @@ header_build(const struct recording_meta *m, const char *key_id)
 	header_set_string(g, "key_fp", m->key_fp);
 	header_set_string(g, "ticket_id", m->ticket_id);
 	header_set_string(g, "approver", m->approver);
+	header_set_string(g, "kind", m->kind);
 	header_set_string(g, "command", m->command);
 	header_set_string(g, "term", m->term);
 	json_object_set_new(g, "width", json_integer(m->width));

@@ -22,11 +22,12 @@ struct recording_meta {
 	const char *client_addr;
 	int client_port;
 	const char *key_fp;    /* SHA256:... of the person's key */
-	const char *ticket_id; /* NULL until tickets exist */
-	const char *approver;
-	const char *command; /* exec command; NULL for a shell */
-	const char *term;    /* TERM from pty-req; NULL without a pty */
-	int width, height;   /* from pty-req; 80x24 without a pty */
+	const char *ticket_id; /* the approval ticket the session runs under */
+	const char *approver;  /* who signed that ticket */
+	const char *kind;      /* "shell", "exec" or "sftp" */
+	const char *command;   /* exec command, "sftp" for the subsystem; NULL for a shell */
+	const char *term;      /* TERM from pty-req; NULL without a pty */
+	int width, height;     /* from pty-req; 80x24 without a pty */
 	time_t started;
 };
 

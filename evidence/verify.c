@@ -413,3 +413,18 @@ verdict_format(const struct verdict *v, char *out, size_t len)
 		break;
 	}
 }
+
+const char *
+verdict_kind_name(enum verdict_kind kind)
+{
+	static const char *const names[] = {
+		[VERDICT_INTACT] = "intact",
+		[VERDICT_TRUNCATED] = "truncated",
+		[VERDICT_TAMPERED] = "tampered",
+		[VERDICT_BAD_SIGNATURE] = "bad-signature",
+		[VERDICT_UNKNOWN_KEY] = "unknown-key",
+		[VERDICT_UNREADABLE] = "unreadable",
+	};
+
+	return names[kind];
+}

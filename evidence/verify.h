@@ -31,5 +31,7 @@ void verify_recording(const char *path, const struct sealkey *key, struct verdic
 void verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v);
 /* One line for the auditor: "intact", "truncated ...", "tampered at record N ...". */
 void verdict_format(const struct verdict *v, char *out, size_t len);
+/* One word: "intact", "truncated", "tampered", "bad-signature", "unknown-key", "unreadable". */
+const char *verdict_kind_name(enum verdict_kind kind);
 
 #endif

@@ -1,25 +1,28 @@
-/* cmd-search.c: `gatewayctl search PATTERN [filters]`: sessions whose typed input or shown
- * output matches an extended regular expression, with session id, time and the line.
- * Reads only; the pattern is never passed to a shell. */
+/* cmd-search.c: `gatewayctl search PATTERN [filters]`: recordings whose typed input, shown output,
+ * exec command, subsystem or transfer paths match an extended regular expression; each hit with
+ * session, time, person, target, what matched and the line. Reads only; the pattern is never
+ * passed to a shell, and matches the termsafe text that is printed. */
 #include <getopt.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "common/xmalloc.h"
 #include "evidence/seal.h"
 #include "tools/evidence.h"
+#include "tools/termsafe.h"
 
 struct search {
 	regex_t re;
-	const char *session;
+	char *session, *person, *target; /* termsafe */
 	time_t started;
 	unsigned long matches;
 };
 
 static void
-search_line(enum transcript_kind kind, double time, const char *text, void *arg)
+search_hit(struct search *s, double time, const char *what, const char *text)
 {
-	struct search *s = arg;
 	char when[SEAL_TIME_LEN];
 	struct timespec ts;
 	double whole = (double)s->started + time;
@@ -29,9 +32,27 @@ search_line(enum transcript_kind kind, double time, const char *text, void *arg)
 	ts.tv_sec = (time_t)whole;
 	ts.tv_nsec = (long)((whole - (double)ts.tv_sec) * 1e9);
 	seal_format_time(when, &ts);
-	printf("%s\t%s\t%s\t%s\n", s->session, when, kind == TRANSCRIPT_INPUT ? "typed" : "shown",
-	    text);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\n", s->session, when, s->person, s->target, what, text);
 	s->matches++;
+}
+
+static void
+search_line(enum transcript_kind kind, double time, const char *text, void *arg)
+{
+	static const char *const what[] = { [TRANSCRIPT_SCREEN] = "shown",
+		[TRANSCRIPT_INPUT] = "typed",
+		[TRANSCRIPT_UNENDED] = "typed-unended",
+		[TRANSCRIPT_NOTE] = "note" };
+
+	search_hit(arg, time, what[kind], text);
+}
+
+static const char *
+search_meta(const json_t *meta, const char *key)
+{
+	const char *v = json_string_value(json_object_get(meta, key));
+
+	return v != NULL ? v : "-";
 }
 
 static void
@@ -39,15 +60,35 @@ search_recording(const char *path, const json_t *meta, void *arg)
 {
 	struct search *s = arg;
 	const char *started = json_string_value(json_object_get(meta, "started"));
+	const char *command = json_string_value(json_object_get(meta, "command"));
+	const char *kind = json_string_value(json_object_get(meta, "kind"));
 	struct tm tm = { 0 };
+	char *target, *text;
 
-	s->session = json_string_value(json_object_get(meta, "session_id"));
-	if (s->session == NULL)
-		s->session = path;
+	s->session = termsafe_str(json_object_get(meta, "session_id") != NULL
+	        ? json_string_value(json_object_get(meta, "session_id"))
+	        : path);
 	s->started = started != NULL && strptime(started, "%Y-%m-%dT%H:%M:%S", &tm) != NULL
 	    ? timegm(&tm)
 	    : 0;
+	s->person = termsafe_str(search_meta(meta, "person"));
+	xasprintf(&target, "%s@%s", search_meta(meta, "target_user"), search_meta(meta, "target"));
+	s->target = termsafe_str(target);
+	free(target);
+	/* What the channel ran: headers before "kind" existed name the subsystem as "sftp". */
+	if (command != NULL) {
+		text = termsafe_str(command);
+		search_hit(s, 0,
+		    (kind != NULL ? strcmp(kind, "exec") != 0 : strcmp(command, "sftp") == 0)
+		        ? "subsystem"
+		        : "command",
+		    text);
+		free(text);
+	}
 	transcript_render(path, search_line, s);
+	free(s->session);
+	free(s->person);
+	free(s->target);
 }
 
 static int
@@ -60,7 +101,7 @@ cmd_search_exec(struct ctl_context *ctx, int argc, char **argv)
 	int ch;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
-	while ((ch = getopt_long(argc, argv, "p:v:t:F:T:d:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, EVIDENCE_FILTER_SHORTOPTS, opts, NULL)) != -1) {
 		if (ch == 'd')
 			dirname = optarg;
 		else if (ch == '?' || evidence_filter_option(&filter, ch, optarg) != 0)
@@ -86,6 +127,6 @@ usage:
 
 const struct ctl_command cmd_search_entry = {
 	.name = "search",
-	.usage = "PATTERN [--person P] [--vendor V] [--target T] [--from D] [--to D] [--dir DIR]",
+	.usage = "PATTERN " EVIDENCE_FILTER_USAGE,
 	.exec = cmd_search_exec,
 };

@@ -1,5 +1,6 @@
 /* cmd-transcript.c: `gatewayctl transcript FILE`: the screen as a person saw it (through
- * libvterm), interleaved with the lines typed and their times. Reads only. */
+ * libvterm), interleaved with the lines typed, the gateway's notes and their times. Reads only;
+ * every line is termsafe (tools/evidence.h). */
 #include <stdio.h>
 
 #include "tools/evidence.h"
@@ -7,15 +8,27 @@
 static void
 transcript_print(enum transcript_kind kind, double time, const char *text, void *arg)
 {
-	if (kind == TRANSCRIPT_INPUT)
-		printf("[%9.3f] > %s\n", time, text);
-	else
+	(void)arg;
+	switch (kind) {
+	case TRANSCRIPT_SCREEN:
 		printf("            | %s\n", text);
+		break;
+	case TRANSCRIPT_INPUT:
+		printf("[%9.3f] > %s\n", time, text);
+		break;
+	case TRANSCRIPT_UNENDED:
+		printf("[%9.3f] > %s   [input ends here, no newline]\n", time, text);
+		break;
+	case TRANSCRIPT_NOTE:
+		printf("[%9.3f] ! %s\n", time, text);
+		break;
+	}
 }
 
 static int
 cmd_transcript_exec(struct ctl_context *ctx, int argc, char **argv)
 {
+	(void)ctx;
 	if (argc != 2) {
 		fprintf(stderr, "usage: gatewayctl transcript %s\n", cmd_transcript_entry.usage);
 		return 2;

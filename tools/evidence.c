@@ -14,8 +14,7 @@
 #include <vterm.h>
 
 #include "common/xmalloc.h"
-
-#define TRANSCRIPT_LINE_MAX 4096 /* typed bytes kept per input line */
+#include "tools/termsafe.h"
 
 struct sealkey *
 evidence_load_key(struct ctl_context *ctx, const char *keyfile)
@@ -48,13 +47,59 @@ evidence_recording_dir(struct ctl_context *ctx, const char *dir)
 	return cfg->recording_dir;
 }
 
-int
-evidence_filter_option(struct recording_filter *f, int ch, const char *arg)
+/* YYYY-MM-DD, optionally with " HH:MM[:SS]" or "THH:MM[:SS]": local time, or UTC with a
+ * trailing Z (an auditor in the plant and one reading UTC logs both type what they see). */
+static int
+evidence_parse_time(const char *arg, time_t *when)
 {
 	struct tm tm = { 0 };
 	const char *end;
-	time_t *when;
 
+	if ((end = strptime(arg, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if ((*end == 'T' || *end == ' ') && end[1] != 'Z' && end[1] != '\0') {
+		const char *hm = strptime(end + 1, "%H:%M", &tm);
+
+		if (hm == NULL)
+			return -1;
+		end = *hm == ':' ? strptime(hm + 1, "%S", &tm) : hm;
+		if (end == NULL)
+			return -1;
+	}
+	if (strcmp(end, "Z") == 0) {
+		*when = timegm(&tm);
+		return 0;
+	}
+	if (*end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	*when = mktime(&tm);
+	return 0;
+}
+
+/* N followed by s, m, h or d: that long before now. */
+static int
+evidence_parse_since(const char *arg, time_t *when)
+{
+	static const char units[] = "smhd";
+	static const long seconds[] = { 1, 60, 3600, 86400 };
+	const char *unit;
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || n < 0 || end[0] == '\0' || end[1] != '\0' ||
+	    (unit = strchr(units, end[0])) == NULL ||
+	    n > 100L * 366 * 86400 / seconds[unit - units])
+		return -1;
+	*when = time(NULL) - (time_t)(n * seconds[unit - units]);
+	return 0;
+}
+
+int
+evidence_filter_option(struct recording_filter *f, int ch, const char *arg)
+{
 	switch (ch) {
 	case 'p':
 		f->person = arg;
@@ -65,16 +110,10 @@ evidence_filter_option(struct recording_filter *f, int ch, const char *arg)
 	case 't':
 		f->target = arg;
 		return 0;
+	case 'S':
+		return evidence_parse_since(arg, &f->from);
 	}
-	when = ch == 'F' ? &f->from : &f->to;
-	if ((end = strptime(arg, "%Y-%m-%d", &tm)) == NULL)
-		return -1;
-	if (*end == 'T' && (end = strptime(end + 1, "%H:%M:%S", &tm)) == NULL)
-		return -1;
-	if (*end != '\0' && strcmp(end, "Z") != 0)
-		return -1;
-	*when = timegm(&tm);
-	return 0;
+	return evidence_parse_time(arg, ch == 'F' ? &f->from : &f->to);
 }
 
 static bool
@@ -139,8 +178,9 @@ struct transcript {
 	double now;
 	transcript_cb cb;
 	void *arg;
-	char input[TRANSCRIPT_LINE_MAX];
-	size_t ninput;
+	bool pty;    /* the vendor typed into a terminal; else the target read the bytes as sent */
+	char *input; /* the line so far: grows, so no length hides what follows */
+	size_t ninput, cap;
 	int esc;         /* 0, 1 after ESC, 2 inside a CSI sequence */
 	bool alt;        /* a full-screen program has the alternate screen */
 	int oesc;        /* output: 0, 1 after ESC, 2 after ESC [, 3 in the parameters of ESC [ ? */
@@ -148,6 +188,16 @@ struct transcript {
 	bool leaves_alt; /* one of the modes read so far is an alternate screen mode */
 	char *alt_shown; /* the alternate screen's picture last reported */
 };
+
+/* Every line leaves here termsafe: a screen cell, a typed byte or a note can be anything. */
+static void
+transcript_report(struct transcript *t, enum transcript_kind kind, const char *text, size_t len)
+{
+	char *safe = termsafe_format(text, len);
+
+	t->cb(kind, t->now, safe, t->arg);
+	free(safe);
+}
 
 static size_t
 cell_utf8(const VTermScreenCell *cell, char *out)
@@ -201,7 +251,7 @@ transcript_line(struct transcript *t, const VTermScreenCell *cells, int ncells)
 {
 	char *text = cells_text(cells, ncells);
 
-	t->cb(TRANSCRIPT_SCREEN, t->now, text, t->arg);
+	transcript_report(t, TRANSCRIPT_SCREEN, text, strlen(text));
 	free(text);
 }
 
@@ -224,7 +274,7 @@ transcript_row(struct transcript *t, int row)
 {
 	char *text = transcript_row_text(t, row);
 
-	t->cb(TRANSCRIPT_SCREEN, t->now, text, t->arg);
+	transcript_report(t, TRANSCRIPT_SCREEN, text, strlen(text));
 	free(text);
 }
 
@@ -289,7 +339,7 @@ transcript_alt_screen(struct transcript *t)
 	}
 	if (picture != NULL && (t->alt_shown == NULL || strcmp(picture, t->alt_shown) != 0)) {
 		for (i = 0; i < n; i++)
-			t->cb(TRANSCRIPT_SCREEN, t->now, rows[i], t->arg);
+			transcript_report(t, TRANSCRIPT_SCREEN, rows[i], strlen(rows[i]));
 		free(t->alt_shown);
 		t->alt_shown = picture;
 	} else
@@ -356,10 +406,33 @@ transcript_output(struct transcript *t, const unsigned char *p, size_t n)
 	vterm_input_write(t->vt, (const char *)p + start, n - start);
 }
 
-/* Typed bytes become a line as the person edited it: backspace removes, escape
+static void
+transcript_input_add(struct transcript *t, unsigned char c)
+{
+	if (t->ninput == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->input = xreallocarray(t->input, t->cap, 1);
+	}
+	t->input[t->ninput++] = (char)c;
+}
+
+/* Enter or newline: the screen so far, then the line. */
+static void
+transcript_input_line(struct transcript *t)
+{
+	/* In a full-screen program: the picture the person acted on. */
+	if (t->alt)
+		transcript_alt_screen(t);
+	else
+		transcript_screen(t, false);
+	transcript_report(t, TRANSCRIPT_INPUT, t->input, t->ninput);
+	t->ninput = 0;
+}
+
+/* Typed into a terminal, bytes become a line as the person edited it: backspace removes, escape
  * sequences (arrow keys) are dropped, Enter reports it after the screen so far. */
 static void
-transcript_input(struct transcript *t, const unsigned char *p, size_t n)
+transcript_input_pty(struct transcript *t, const unsigned char *p, size_t n)
 {
 	size_t i;
 
@@ -382,23 +455,55 @@ transcript_input(struct transcript *t, const unsigned char *p, size_t n)
 				t->ninput--; /* a whole UTF-8 character */
 			if (t->ninput > 0)
 				t->ninput--;
-		} else if (c == '\r' || c == '\n') {
-			/* In a full-screen program: the picture the person acted on. */
-			if (t->alt)
-				transcript_alt_screen(t);
-			else
-				transcript_screen(t, false);
-			t->input[t->ninput] = '\0';
-			t->cb(TRANSCRIPT_INPUT, t->now, t->input, t->arg);
-			t->ninput = 0;
-		} else if (t->ninput + 3 < sizeof(t->input)) {
-			if (c < 0x20) { /* ^C and friends, visibly */
-				t->input[t->ninput++] = '^';
-				c = (unsigned char)(c + '@');
-			}
-			t->input[t->ninput++] = (char)c;
-		}
+		} else if (c == '\r' || c == '\n')
+			transcript_input_line(t);
+		else if (c < 0x20) { /* ^C and friends, visibly */
+			transcript_input_add(t, '^');
+			transcript_input_add(t, (unsigned char)(c + '@'));
+		} else
+			transcript_input_add(t, c);
 	}
+}
+
+/* Without a terminal nothing edits the bytes: the target reads DEL or ESC as data, so a line is
+ * every byte up to a newline, shown (termsafe), never applied. */
+static void
+transcript_input_raw(struct transcript *t, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n')
+			transcript_input_line(t);
+		else
+			transcript_input_add(t, p[i]);
+	}
+}
+
+/* A gateway note; an SFTP operation (a JSON object) as its operation and path(s). */
+static void
+transcript_note(struct transcript *t, const unsigned char *p, size_t n)
+{
+	const char *event, *path, *path2;
+	char *text;
+	json_t *j;
+
+	if (n == 0 || p[0] != '{' || (j = json_loadb((const char *)p, n, 0, NULL)) == NULL) {
+		transcript_report(t, TRANSCRIPT_NOTE, (const char *)p, n);
+		return;
+	}
+	event = json_string_value(json_object_get(j, "event"));
+	path = json_string_value(json_object_get(j, "path"));
+	path2 = json_string_value(json_object_get(j, "path2"));
+	if (event == NULL || path == NULL)
+		transcript_report(t, TRANSCRIPT_NOTE, (const char *)p, n);
+	else {
+		xasprintf(&text, "%s %s%s%s", event, path, path2 != NULL ? " -> " : "",
+		    path2 != NULL ? path2 : "");
+		transcript_report(t, TRANSCRIPT_NOTE, text, strlen(text));
+		free(text);
+	}
+	json_decref(j);
 }
 
 int
@@ -415,6 +520,8 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		return -1;
 	t.cols = (int)json_integer_value(json_object_get(castfile_header(cf), "width"));
 	t.rows = (int)json_integer_value(json_object_get(castfile_header(cf), "height"));
+	/* The recorder names TERM only for a channel with a pty. */
+	t.pty = json_object_get(json_object_get(castfile_header(cf), "gatewayd"), "term") != NULL;
 	/* libvterm 0.3 writes through NULL when a double-width character meets a one-column
 	 * screen: narrower than two columns is no terminal a person used. */
 	if (t.cols < 2 || t.cols > 1000 || t.rows < 1 || t.rows > 1000)
@@ -425,12 +532,19 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 	vterm_screen_set_callbacks(t.screen, &callbacks, &t);
 	vterm_screen_enable_altscreen(t.screen, 1);
 	vterm_screen_reset(t.screen, 1);
+	/* Without a pty the vendor's own terminal turned each newline into CR LF (LNM). */
+	if (!t.pty)
+		vterm_input_write(t.vt, "\x1b[20h", 5);
 	while ((rc = castfile_next(cf, &ev)) > 0) {
 		t.now = ev.time;
 		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
 			transcript_output(&t, ev.data, ev.len);
+		else if (strcmp(ev.code, "i") == 0 && t.pty)
+			transcript_input_pty(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "i") == 0)
-			transcript_input(&t, ev.data, ev.len);
+			transcript_input_raw(&t, ev.data, ev.len);
+		else if (strcmp(ev.code, "n") == 0)
+			transcript_note(&t, ev.data, ev.len);
 		else if (strcmp(ev.code, "r") == 0 && ev.data != NULL &&
 		    sscanf((const char *)ev.data, "%dx%d", &w, &h) == 2 && w > 1 && w <= 1000 &&
 		    h > 0 && h <= 1000) {
@@ -444,6 +558,10 @@ transcript_render(const char *path, transcript_cb cb, void *arg)
 		transcript_alt_screen(&t);
 	else
 		transcript_screen(&t, true);
+	/* Typed but never ended: still shown, and said so. */
+	if (t.ninput > 0)
+		transcript_report(&t, TRANSCRIPT_UNENDED, t.input, t.ninput);
+	free(t.input);
 	free(t.alt_shown);
 	vterm_free(t.vt);
 	castfile_close(cf);

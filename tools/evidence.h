@@ -23,13 +23,18 @@ struct recording_filter {
 	const char *person, *vendor, *target;
 	time_t from, to; /* session start within [from, to) */
 };
-/* Handles --person/--vendor/--target/--from/--to (getopt codes 'p' 'v' 't' 'F' 'T');
- * returns 0, or -1 for a date that is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS. */
+/* Handles --person/--vendor/--target/--from/--to/--since (getopt codes 'p' 'v' 't' 'F' 'T'
+ * 'S'); returns 0, or -1 for a time that is neither YYYY-MM-DD[( |T)HH:MM[:SS]][Z] (local time
+ * unless Z) nor, for --since, N followed by s, m, h or d. */
 int evidence_filter_option(struct recording_filter *f, int ch, const char *arg);
+#define EVIDENCE_FILTER_SHORTOPTS "p:v:t:F:T:S:d:"
+#define EVIDENCE_FILTER_USAGE                                                                      \
+	"[--person P] [--vendor V] [--target T] [--since N(s|m|h|d)] [--from TIME] [--to TIME] "   \
+	"[--dir DIR]"
 #define EVIDENCE_FILTER_OPTIONS                                                                    \
 	{ "person", required_argument, NULL, 'p' }, { "vendor", required_argument, NULL, 'v' },    \
 	    { "target", required_argument, NULL, 't' }, { "from", required_argument, NULL, 'F' },  \
-	    { "to", required_argument, NULL, 'T' },                                                \
+	    { "to", required_argument, NULL, 'T' }, { "since", required_argument, NULL, 'S' },     \
 	{                                                                                          \
 		"dir", required_argument, NULL, 'd'                                                \
 	}
@@ -38,8 +43,11 @@ typedef void (*recording_cb)(const char *path, const json_t *meta, void *arg);
 int evidence_foreach_recording(
     const char *dir, const struct recording_filter *f, recording_cb cb, void *arg);
 
-/* What transcript_render reports: a screen line as shown, or a line the person typed. */
-enum transcript_kind { TRANSCRIPT_SCREEN, TRANSCRIPT_INPUT };
+/* What transcript_render reports: a screen line as shown, a line the person typed (edited as a
+ * terminal would on a pty channel, the bytes as sent without one), the input left at the end
+ * without Enter or newline, or a gateway note (an SFTP operation as "sftp-OP PATH [-> PATH2]"). */
+enum transcript_kind { TRANSCRIPT_SCREEN, TRANSCRIPT_INPUT, TRANSCRIPT_UNENDED, TRANSCRIPT_NOTE };
+/* text is termsafe (tools/termsafe.h): printable, one line, whatever the recording holds. */
 typedef void (*transcript_cb)(enum transcript_kind kind, double time, const char *text, void *arg);
 /* Feeds the recording through a terminal emulator; 0, or -1 when unreadable. */
 int transcript_render(const char *path, transcript_cb cb, void *arg);
