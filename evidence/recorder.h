@@ -70,9 +70,10 @@ struct recorder_signer recorder_signer_local(const struct sealkey *key);
 int recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
     const char *time, char sig[SEAL_SIG_B64_LEN]);
 
-/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
- * the header. signer (copied) signs the checkpoints; its ctx must outlive the recording.
- * Returns NULL and sets errno on failure; nothing is created then. */
+/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600), holds an exclusive
+ * flock on it until recorder_free (what verify reports as "live"), and writes the header. signer
+ * (copied) signs the checkpoints; its ctx must outlive the recording. Returns NULL and sets errno
+ * on failure; nothing is created then. */
 struct recording *recorder_open(
     const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer);
 /* The path of the file; owned by the recording. */

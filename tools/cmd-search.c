@@ -1,7 +1,7 @@
 /* cmd-search.c: `gatewayctl search PATTERN [filters]`: recordings whose typed input, shown output,
  * exec command, subsystem or transfer paths match an extended regular expression; each hit with
- * session, time, person, target, what matched and the line. Reads only; the pattern is never
- * passed to a shell, and matches the termsafe text that is printed. */
+ * session, time, person, target, the recording's verify verdict, what matched and the line. Reads
+ * only; the pattern is never passed to a shell, and matches the termsafe text that is printed. */
 #include <getopt.h>
 #include <regex.h>
 #include <stdio.h>
@@ -15,6 +15,8 @@
 
 struct search {
 	regex_t re;
+	const struct sealkey *key;
+	const char *verdict; /* verdict_kind_name of the recording being read, or "unchecked" */
 	char *session, *person, *target; /* termsafe */
 	time_t started;
 	unsigned long matches;
@@ -32,7 +34,8 @@ search_hit(struct search *s, double time, const char *what, const char *text)
 	ts.tv_sec = (time_t)whole;
 	ts.tv_nsec = (long)((whole - (double)ts.tv_sec) * 1e9);
 	seal_format_time(when, &ts);
-	printf("%s\t%s\t%s\t%s\t%s\t%s\n", s->session, when, s->person, s->target, what, text);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s->session, when, s->person, s->target, s->verdict,
+	    what, text);
 	s->matches++;
 }
 
@@ -63,7 +66,7 @@ search_recording(const char *path, const json_t *meta, void *arg)
 	const char *command = json_string_value(json_object_get(meta, "command"));
 	const char *kind = json_string_value(json_object_get(meta, "kind"));
 	struct tm tm = { 0 };
-	char *target, *text;
+	char *target, *text, line[512];
 
 	s->session = termsafe_str(json_object_get(meta, "session_id") != NULL
 	        ? json_string_value(json_object_get(meta, "session_id"))
@@ -71,6 +74,7 @@ search_recording(const char *path, const json_t *meta, void *arg)
 	s->started = started != NULL && strptime(started, "%Y-%m-%dT%H:%M:%S", &tm) != NULL
 	    ? timegm(&tm)
 	    : 0;
+	evidence_verdict(path, s->key, line, sizeof(line), &s->verdict);
 	s->person = termsafe_str(search_meta(meta, "person"));
 	xasprintf(&target, "%s@%s", search_meta(meta, "target_user"), search_meta(meta, "target"));
 	s->target = termsafe_str(target);
@@ -94,16 +98,20 @@ search_recording(const char *path, const json_t *meta, void *arg)
 static int
 cmd_search_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS, { 0 } };
+	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS,
+		{ "key", required_argument, NULL, 'k' }, { 0 } };
 	struct recording_filter filter = { 0 };
-	const char *dirname = NULL, *dir;
+	const char *dirname = NULL, *keyfile = NULL, *dir;
 	struct search s = { 0 };
-	int ch;
+	struct sealkey *key;
+	int ch, rc;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
-	while ((ch = getopt_long(argc, argv, EVIDENCE_FILTER_SHORTOPTS, opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, EVIDENCE_FILTER_SHORTOPTS "k:", opts, NULL)) != -1) {
 		if (ch == 'd')
 			dirname = optarg;
+		else if (ch == 'k')
+			keyfile = optarg;
 		else if (ch == '?' || evidence_filter_option(&filter, ch, optarg) != 0)
 			goto usage;
 	}
@@ -113,13 +121,19 @@ cmd_search_exec(struct ctl_context *ctx, int argc, char **argv)
 		fprintf(stderr, "gatewayctl: invalid pattern\n");
 		return 2;
 	}
-	if ((dir = evidence_recording_dir(ctx, dirname)) == NULL ||
-	    evidence_foreach_recording(dir, &filter, search_recording, &s) != 0) {
+	if ((key = evidence_load_key_if_any(ctx, keyfile)) == NULL && keyfile != NULL) {
 		regfree(&s.re);
 		return 2;
 	}
+	s.key = key;
+	rc = (dir = evidence_recording_dir(ctx, dirname)) == NULL ||
+	        evidence_foreach_recording(dir, &filter, search_recording, &s) != 0
+	    ? 2
+	    : s.matches > 0 ? 0
+	                    : 1;
+	sealkey_free(key);
 	regfree(&s.re);
-	return s.matches > 0 ? 0 : 1;
+	return rc;
 usage:
 	fprintf(stderr, "usage: gatewayctl search %s\n", cmd_search_entry.usage);
 	return 2;
@@ -127,6 +141,6 @@ usage:
 
 const struct ctl_command cmd_search_entry = {
 	.name = "search",
-	.usage = "PATTERN " EVIDENCE_FILTER_USAGE,
+	.usage = "PATTERN " EVIDENCE_FILTER_USAGE " [--key FILE]",
 	.exec = cmd_search_exec,
 };

@@ -35,6 +35,30 @@ evidence_load_key(struct ctl_context *ctx, const char *keyfile)
 	return key;
 }
 
+struct sealkey *
+evidence_load_key_if_any(struct ctl_context *ctx, const char *keyfile)
+{
+	if (keyfile == NULL && access(ctx->config_path, R_OK) != 0)
+		return NULL;
+	return evidence_load_key(ctx, keyfile);
+}
+
+void
+evidence_verdict(
+    const char *path, const struct sealkey *key, char *line, size_t len, const char **kind)
+{
+	struct verdict v;
+
+	if (key == NULL) {
+		snprintf(line, len, "unchecked (no key: give --key FILE or -f CONFIG)");
+		*kind = "unchecked";
+		return;
+	}
+	verify_recording(path, key, &v);
+	verdict_format(&v, line, len);
+	*kind = verdict_kind_name(v.kind);
+}
+
 const char *
 evidence_recording_dir(struct ctl_context *ctx, const char *dir)
 {

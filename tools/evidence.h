@@ -11,10 +11,18 @@
 
 #include "evidence/castfile.h"
 #include "evidence/seal.h"
+#include "evidence/verify.h"
 #include "tools/gatewayctl.h"
 
 /* --key FILE, else <state_dir>/recording_key.pub or recording_key from -f CONFIG. */
 struct sealkey *evidence_load_key(struct ctl_context *ctx, const char *keyfile);
+/* For the commands that verify as they read: --key FILE, else the key of -f CONFIG when that
+ * file exists; NULL (nothing printed) when neither, and the reader says it did not check. */
+struct sealkey *evidence_load_key_if_any(struct ctl_context *ctx, const char *keyfile);
+/* The verdict on path as verify prints it ("unchecked (...)" when key is NULL); kind gets
+ * verdict_kind_name's word, or "unchecked". */
+void evidence_verdict(
+    const char *path, const struct sealkey *key, char *line, size_t len, const char **kind);
 /* --dir DIR, else recording_dir from -f CONFIG; NULL when neither. */
 const char *evidence_recording_dir(struct ctl_context *ctx, const char *dir);
 

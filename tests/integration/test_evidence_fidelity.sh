@@ -2,7 +2,8 @@
 # What gatewayctl shows of a recording is what happened (issue 15, fidelity): escape sequences a
 # vendor put in a file name or command print as visible text, never act on the auditor's
 # terminal; history names ticket, approver, kind and command by time; a channel without a pty
-# shows the bytes as sent (a DEL does not hide a command), and no line length hides text.
+# shows the bytes as sent (a DEL does not hide a command), no line length hides text, and a
+# session still recording reads as live.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
 GW_ALLOW="shell exec upload download" gw_policy_default
@@ -56,7 +57,7 @@ test_history_and_search_show_exec_escapes_as_text() {
 	h_assert_contains "$out" "echo \\e[2J\\e[3Jclean-screen-$$" "history command"
 	out=$(ctl search "clean-screen-$$")
 	h_assert_not_contains "$out" "$ESC" "search output"
-	h_assert_match "$out" $'\tacme.alice\t[^\t]*@plc-07\tcommand\techo \\\\e\\[2J' "search hit on the command"
+	h_assert_match "$out" $'\tacme.alice\t[^\t]*@plc-07\tintact\tcommand\techo \\\\e\\[2J' "search hit on the command"
 	h_assert_match "$out" $'\tshown\t.*clean-screen' "search hit on the output"
 }
 
@@ -125,6 +126,29 @@ test_long_line_not_cut_on_pty() {
 	ctl search 'echo long-pty' | grep -q $'\ttyped\t' || h_fail "search does not find the typed command"
 }
 
+# A session still running is "live" to history, transcript and search, and intact once it ends.
+test_live_session_shown_as_live() {
+	local mark=$H_DIR/mark-live pid cast out
+	touch "$mark"
+	# ssh itself in the background (not gw_ssh's subshell), so the kill below reaches it.
+	ssh "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -p "$GW_PORT" "$GW_DEST" "echo live-marker-$$; exec sleep 60" \
+		</dev/null >"$H_DIR/live.out" 2>&1 &
+	pid=$!
+	h_wait_for 20 grep -q "live-marker-$$" "$H_DIR/live.out" || h_fail "the session did not start"
+	cast=$(find "$GW_RECORDINGS" -name '*.cast' -newer "$mark")
+	[[ -n $cast ]] || h_fail "no recording of the running session"
+	out=$(ctl history --since 1h | grep "live-marker-$$")
+	h_assert_match "$out" $'\tlive\t' "history of the running session"
+	out=$(ctl transcript $cast)
+	h_assert_match "$(head -n 1 <<<"$out")" '^verify: live \(still recording' "transcript's verdict"
+	out=$(ctl search "echo live-marker-$$")
+	h_assert_match "$out" $'\tlive\tcommand\t' "search's verdict"
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	h_wait_for 10 ctl recording verify $cast >/dev/null || h_fail "not sealed after the end: $(ctl recording verify $cast)"
+	h_assert_match "$(ctl transcript $cast | head -n 1)" '^verify: intact' "transcript's verdict after the end"
+}
+
 h_run test_transfers_show_escape_sequences_as_text test_history_and_search_show_exec_escapes_as_text \
 	test_history_names_ticket_approver_kind_command test_transcript_without_pty_shows_bytes_as_sent \
-	test_long_line_not_cut_without_pty test_long_line_not_cut_on_pty
+	test_long_line_not_cut_without_pty test_long_line_not_cut_on_pty test_live_session_shown_as_live
