@@ -11,15 +11,13 @@
 #include "tools/evidence.h"
 #include "tools/termsafe.h"
 
-enum { HISTORY_COLUMNS = 14 };
-static const char *const history_titles[HISTORY_COLUMNS] = { "start", "session", "channel", "kind",
-	"vendor", "person", "target", "ticket", "approver", "command", "end", "reason", "verify",
-	"file" };
+/* Cells 6 and 7 print as one column, target_user@target. */
+enum { HISTORY_CELLS = 15 };
 
 /* One recording's row, kept until all are read so they print in time order. */
 struct history_row {
 	long channel;
-	char *cells[HISTORY_COLUMNS]; /* NULL prints as "-" */
+	char *cells[HISTORY_CELLS]; /* termsafe text; NULL prints as "-" */
 };
 
 struct history {
@@ -28,22 +26,19 @@ struct history {
 	size_t n, cap;
 };
 
-static const char *
-meta_string(const json_t *meta, const char *key)
-{
-	return json_string_value(json_object_get(meta, key));
-}
-
 /* Recordings from before the header named the kind: a shell has no command, the subsystem is
  * the command "sftp". */
 static const char *
 history_kind(const json_t *meta)
 {
-	const char *command = meta_string(meta, "command");
+	const char *kind = json_string_value(json_object_get(meta, "kind"));
+	const char *command = json_string_value(json_object_get(meta, "command"));
 
-	if (meta_string(meta, "kind") != NULL)
-		return meta_string(meta, "kind");
-	return command == NULL ? "shell" : strcmp(command, "sftp") == 0 ? "sftp" : "exec";
+	if (kind != NULL)
+		return kind;
+	if (command == NULL && json_object_get(meta, "command_base64") == NULL)
+		return "shell";
+	return command != NULL && strcmp(command, "sftp") == 0 ? "sftp" : "exec";
 }
 
 static void
@@ -52,8 +47,7 @@ history_recording(const char *path, const json_t *meta, void *arg)
 	struct history *h = arg;
 	struct history_row *row;
 	struct verdict v;
-	char channel[24], *target;
-	size_t i;
+	char **c;
 
 	verify_recording(path, h->key, &v);
 	if (h->n == h->cap) {
@@ -62,19 +56,22 @@ history_recording(const char *path, const json_t *meta, void *arg)
 	}
 	row = &h->rows[h->n++];
 	row->channel = (long)json_integer_value(json_object_get(meta, "channel"));
-	snprintf(channel, sizeof(channel), "%ld", row->channel);
-	xasprintf(&target, "%s@%s",
-	    meta_string(meta, "target_user") != NULL ? meta_string(meta, "target_user") : "-",
-	    meta_string(meta, "target") != NULL ? meta_string(meta, "target") : "-");
-	const char *cells[HISTORY_COLUMNS] = { meta_string(meta, "started"),
-		meta_string(meta, "session_id"), channel, history_kind(meta),
-		meta_string(meta, "vendor"), meta_string(meta, "person"), target,
-		meta_string(meta, "ticket_id"), meta_string(meta, "approver"),
-		meta_string(meta, "command"), v.ended[0] != '\0' ? v.ended : NULL,
-		v.reason[0] != '\0' ? v.reason : NULL, verdict_kind_name(v.kind), path };
-	for (i = 0; i < HISTORY_COLUMNS; i++)
-		row->cells[i] = cells[i] != NULL ? xstrdup(cells[i]) : NULL;
-	free(target);
+	c = row->cells;
+	c[0] = evidence_meta_text(meta, "started");
+	c[1] = evidence_meta_text(meta, "session_id");
+	xasprintf(&c[2], "%ld", row->channel);
+	c[3] = termsafe_str(history_kind(meta));
+	c[4] = evidence_meta_text(meta, "vendor");
+	c[5] = evidence_meta_text(meta, "person");
+	c[6] = evidence_meta_text(meta, "target_user");
+	c[7] = evidence_meta_text(meta, "target");
+	c[8] = evidence_meta_text(meta, "ticket_id");
+	c[9] = evidence_meta_text(meta, "approver");
+	c[10] = evidence_meta_text(meta, "command");
+	c[11] = v.ended[0] != '\0' ? termsafe_str(v.ended) : NULL;
+	c[12] = v.reason[0] != '\0' ? termsafe_str(v.reason) : NULL;
+	c[13] = xstrdup(verdict_kind_name(v.kind));
+	c[14] = termsafe_str(path);
 }
 
 static int
@@ -125,11 +122,16 @@ cmd_history_exec(struct ctl_context *ctx, int argc, char **argv)
 	h.key = key;
 	rc = evidence_foreach_recording(dir, &filter, history_recording, &h);
 	qsort(h.rows, h.n, sizeof(*h.rows), history_cmp);
-	termsafe_print_row(stdout, history_titles, HISTORY_COLUMNS);
+	printf("start\tsession\tchannel\tkind\tvendor\tperson\ttarget\tticket\tapprover\tcommand\t"
+	       "end\treason\tverify\tfile\n");
 	for (i = 0; i < h.n; i++) {
-		termsafe_print_row(stdout, (const char *const *)h.rows[i].cells, HISTORY_COLUMNS);
-		for (j = 0; j < HISTORY_COLUMNS; j++)
+		for (j = 0; j < HISTORY_CELLS; j++) {
+			printf("%s%s", h.rows[i].cells[j] != NULL ? h.rows[i].cells[j] : "-",
+			    j == 6                      ? "@"
+			        : j + 1 < HISTORY_CELLS ? "\t"
+			                                : "\n");
 			free(h.rows[i].cells[j]);
+		}
 	}
 	free(h.rows);
 	sealkey_free(key);

@@ -50,46 +50,38 @@ search_line(enum transcript_kind kind, double time, const char *text, void *arg)
 	search_hit(arg, time, what[kind], text);
 }
 
-static const char *
-search_meta(const json_t *meta, const char *key)
-{
-	const char *v = json_string_value(json_object_get(meta, key));
-
-	return v != NULL ? v : "-";
-}
-
 static void
 search_recording(const char *path, const json_t *meta, void *arg)
 {
 	struct search *s = arg;
 	const char *started = json_string_value(json_object_get(meta, "started"));
-	const char *command = json_string_value(json_object_get(meta, "command"));
 	const char *kind = json_string_value(json_object_get(meta, "kind"));
+	char *user = evidence_meta_text(meta, "target_user");
+	char *target = evidence_meta_text(meta, "target");
+	char *command = evidence_meta_text(meta, "command");
+	char line[512];
 	struct tm tm = { 0 };
-	char *target, *text, line[512];
 
-	s->session = termsafe_str(json_object_get(meta, "session_id") != NULL
-	        ? json_string_value(json_object_get(meta, "session_id"))
-	        : path);
+	if ((s->session = evidence_meta_text(meta, "session_id")) == NULL)
+		s->session = termsafe_str(path);
 	s->started = started != NULL && strptime(started, "%Y-%m-%dT%H:%M:%S", &tm) != NULL
 	    ? timegm(&tm)
 	    : 0;
 	evidence_verdict(path, s->key, line, sizeof(line), &s->verdict);
-	s->person = termsafe_str(search_meta(meta, "person"));
-	xasprintf(&target, "%s@%s", search_meta(meta, "target_user"), search_meta(meta, "target"));
-	s->target = termsafe_str(target);
-	free(target);
+	if ((s->person = evidence_meta_text(meta, "person")) == NULL)
+		s->person = xstrdup("-");
+	xasprintf(&s->target, "%s@%s", user != NULL ? user : "-", target != NULL ? target : "-");
 	/* What the channel ran: headers before "kind" existed name the subsystem as "sftp". */
-	if (command != NULL) {
-		text = termsafe_str(command);
+	if (command != NULL)
 		search_hit(s, 0,
 		    (kind != NULL ? strcmp(kind, "exec") != 0 : strcmp(command, "sftp") == 0)
 		        ? "subsystem"
 		        : "command",
-		    text);
-		free(text);
-	}
+		    command);
 	transcript_render(path, search_line, s);
+	free(user);
+	free(target);
+	free(command);
 	free(s->session);
 	free(s->person);
 	free(s->target);

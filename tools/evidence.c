@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <vterm.h>
 
 #include "common/xmalloc.h"
@@ -57,6 +58,32 @@ evidence_verdict(
 	verify_recording(path, key, &v);
 	verdict_format(&v, line, len);
 	*kind = verdict_kind_name(v.kind);
+}
+
+char *
+evidence_meta_text(const json_t *meta, const char *key)
+{
+	const char *s = json_string_value(json_object_get(meta, key)), *b64;
+	unsigned char *raw;
+	char *name, *text = NULL;
+	size_t n;
+	int len;
+
+	if (s != NULL)
+		return termsafe_str(s);
+	xasprintf(&name, "%s_base64", key);
+	b64 = json_string_value(json_object_get(meta, name));
+	free(name);
+	if (b64 == NULL || (n = strlen(b64)) % 4 != 0)
+		return NULL;
+	raw = xmalloc(n / 4 * 3 + 1);
+	if ((len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n)) >= 0) {
+		/* DecodeBlock counts the padding as bytes: they are not part of the value. */
+		len -= (n > 0 && b64[n - 1] == '=') + (n > 1 && b64[n - 2] == '=');
+		text = termsafe_format(raw, (size_t)len);
+	}
+	free(raw);
+	return text;
 }
 
 const char *

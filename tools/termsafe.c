@@ -112,16 +112,3 @@ termsafe_print(FILE *f, const char *s)
 	fputs(safe, f);
 	free(safe);
 }
-
-void
-termsafe_print_row(FILE *f, const char *const *fields, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			fputc('\t', f);
-		termsafe_print(f, fields[i]);
-	}
-	fputc('\n', f);
-}

@@ -14,7 +14,5 @@ char *termsafe_format(const void *buf, size_t len);
 char *termsafe_str(const char *s);
 /* termsafe_str(s) written to f. */
 void termsafe_print(FILE *f, const char *s);
-/* The fields as one line of tab-separated termsafe_format text (NULL fields as "-"). */
-void termsafe_print_row(FILE *f, const char *const *fields, size_t n);
 
 #endif

@@ -59,6 +59,10 @@ test_history_and_search_show_exec_escapes_as_text() {
 	h_assert_not_contains "$out" "$ESC" "search output"
 	h_assert_match "$out" $'\tacme.alice\t[^\t]*@plc-07\tintact\tcommand\techo \\\\e\\[2J' "search hit on the command"
 	h_assert_match "$out" $'\tshown\t.*clean-screen' "search hit on the output"
+	# A command that is not UTF-8 is in the header as base64: shown with its bytes, not as "-".
+	run_recorded bin gw_ssh "$GW_DEST" $'echo \xff-bin-'"$$" >/dev/null || exit 1
+	h_assert_contains "$(ctl history --since 1h)" $'\techo \\xff-bin-'"$$"$'\t' "history of a non-UTF-8 command"
+	h_assert_match "$(ctl search "bin-$$")" $'\tcommand\techo \\\\xff-bin-' "search hit on a non-UTF-8 command"
 }
 
 test_history_names_ticket_approver_kind_command() {
