@@ -35,11 +35,11 @@ transfers_row(const json_t *ev)
 	time = termsafe_str(transfers_str(ev, "time"));
 	event += strncmp(event, "sftp-", 5) == 0 ? 5 : 0;
 	op = termsafe_str(event);
-	path = termsafe_str(transfers_str(ev, "path"));
+	path = evidence_meta_text(ev, "path");
 	note = termsafe_str(sha);
-	path2 = termsafe_str(transfers_str(ev, "path2"));
-	printf("%-24s %-14s %-40s %-22s %s%s%s\n", time, op, path, bytes, note,
-	    json_object_get(ev, "path2") ? " -> " : "", path2);
+	path2 = evidence_meta_text(ev, "path2");
+	printf("%-24s %-14s %-40s %-22s %s%s%s\n", time, op, path != NULL ? path : "", bytes, note,
+	    path2 != NULL ? " -> " : "", path2 != NULL ? path2 : "");
 	free(time);
 	free(op);
 	free(path);

@@ -69,13 +69,12 @@ evidence_meta_text(const json_t *meta, const char *key)
 	size_t n;
 	int len;
 
-	if (s != NULL)
-		return termsafe_str(s);
+	/* The twin holds the exact bytes; the text beside it (audit.h) only a readable spelling. */
 	xasprintf(&name, "%s_base64", key);
 	b64 = json_string_value(json_object_get(meta, name));
 	free(name);
 	if (b64 == NULL || (n = strlen(b64)) % 4 != 0)
-		return NULL;
+		return s != NULL ? termsafe_str(s) : NULL;
 	raw = xmalloc(n / 4 * 3 + 1);
 	if ((len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n)) >= 0) {
 		/* DecodeBlock counts the padding as bytes: they are not part of the value. */
@@ -531,29 +530,33 @@ transcript_input_raw(struct transcript *t, const unsigned char *p, size_t n)
 	}
 }
 
-/* A gateway note; an SFTP operation (a JSON object) as its operation and path(s). */
+/* A gateway note; an SFTP operation (a JSON object) as its operation and path(s), their exact
+ * bytes when they were not UTF-8. */
 static void
 transcript_note(struct transcript *t, const unsigned char *p, size_t n)
 {
-	const char *event, *path, *path2;
-	char *text;
+	char *event, *path, *path2, *text;
 	json_t *j;
 
 	if (n == 0 || p[0] != '{' || (j = json_loadb((const char *)p, n, 0, NULL)) == NULL) {
 		transcript_report(t, TRANSCRIPT_NOTE, (const char *)p, n);
 		return;
 	}
-	event = json_string_value(json_object_get(j, "event"));
-	path = json_string_value(json_object_get(j, "path"));
-	path2 = json_string_value(json_object_get(j, "path2"));
+	event = evidence_meta_text(j, "event");
+	path = evidence_meta_text(j, "path");
+	path2 = evidence_meta_text(j, "path2");
 	if (event == NULL || path == NULL)
 		transcript_report(t, TRANSCRIPT_NOTE, (const char *)p, n);
 	else {
+		/* Already termsafe: straight to the callback, not escaped twice. */
 		xasprintf(&text, "%s %s%s%s", event, path, path2 != NULL ? " -> " : "",
 		    path2 != NULL ? path2 : "");
-		transcript_report(t, TRANSCRIPT_NOTE, text, strlen(text));
+		t->cb(TRANSCRIPT_NOTE, t->now, text, t->arg);
 		free(text);
 	}
+	free(event);
+	free(path);
+	free(path2);
 	json_decref(j);
 }
 

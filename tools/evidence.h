@@ -23,8 +23,9 @@ struct sealkey *evidence_load_key_if_any(struct ctl_context *ctx, const char *ke
  * verdict_kind_name's word, or "unchecked". */
 void evidence_verdict(
     const char *path, const struct sealkey *key, char *line, size_t len, const char **kind);
-/* Header member key as termsafe text, decoded from key_base64 when the value was not UTF-8 (a
- * vendor's exec command); NULL when neither is there. The caller frees it. */
+/* Member key of a header or an event as termsafe text, from key_base64 (the exact bytes) when
+ * the value was not UTF-8 (a vendor's exec command, an SFTP path); NULL when neither is there.
+ * The caller frees it. */
 char *evidence_meta_text(const json_t *meta, const char *key);
 /* --dir DIR, else recording_dir from -f CONFIG; NULL when neither. */
 const char *evidence_recording_dir(struct ctl_context *ctx, const char *dir);

@@ -36,13 +36,14 @@ run_recorded() {
 test_transfers_show_escape_sequences_as_text() {
 	local dir="$H_DIR/files/${ESC}[2J${ESC}[Hnothing happened here" casts out
 	mkdir -p "$H_DIR/files"
-	printf 'mkdir "%s"\n' "$dir" >"$H_DIR/batch"
+	printf 'mkdir "%s"\nmkdir "%s"\n' "$dir" "$H_DIR/files/bin-"$'\xff'"-dir" >"$H_DIR/batch"
 	casts=$(run_recorded sftp timeout -k 5 "$H_TIMEOUT" sftp "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" \
 		-P "$GW_PORT" -b "$H_DIR/batch" "$GW_DEST") || exit 1
 	[[ -d $dir ]] || h_fail "mkdir did not reach the target"
 	out=$(ctl transfers $casts)
 	h_assert_not_contains "$out" "$ESC" "transfers output"
 	h_assert_contains "$out" '\e[2J\e[Hnothing happened here' "transfers output"
+	h_assert_contains "$out" '/bin-\xff-dir ' "transfers output of a name that is not UTF-8"
 	out=$(ctl search 'nothing happened')
 	h_assert_not_contains "$out" "$ESC" "search output"
 	h_assert_match "$out" $'\tnote\tsftp-mkdir [^\t]*\\\\e\\[2J\\\\e\\[Hnothing happened here' \
