@@ -18,6 +18,9 @@ transcript_print(enum transcript_kind kind, double time, const char *text, void 
 	case TRANSCRIPT_INPUT:
 		printf("[%9.3f] > %s\n", time, text);
 		break;
+	case TRANSCRIPT_PIECE:
+		printf("[%9.3f] > %s   [line continues]\n", time, text);
+		break;
 	case TRANSCRIPT_UNENDED:
 		printf("[%9.3f] > %s   [input ends here, no newline]\n", time, text);
 		break;

@@ -228,8 +228,9 @@ struct transcript {
 	double now;
 	transcript_cb cb;
 	void *arg;
-	bool pty;    /* the vendor typed into a terminal; else the target read the bytes as sent */
-	char *input; /* the line so far: grows, so no length hides what follows */
+	bool pty; /* the vendor typed into a terminal; else the target read the bytes as sent */
+	char
+	    *input; /* the line so far: grows up to TRANSCRIPT_PIECE_MAX, then goes out in pieces */
 	size_t ninput, cap;
 	int esc;         /* 0, 1 after ESC, 2 inside a CSI sequence */
 	bool alt;        /* a full-screen program has the alternate screen */
@@ -459,6 +460,10 @@ transcript_output(struct transcript *t, const unsigned char *p, size_t n)
 static void
 transcript_input_add(struct transcript *t, unsigned char c)
 {
+	if (t->ninput == TRANSCRIPT_PIECE_MAX) {
+		transcript_report(t, TRANSCRIPT_PIECE, t->input, t->ninput);
+		t->ninput = 0;
+	}
 	if (t->ninput == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->input = xreallocarray(t->input, t->cap, 1);

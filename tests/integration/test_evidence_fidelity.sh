@@ -111,6 +111,12 @@ test_long_line_not_cut_without_pty() {
 	out=$(ctl transcript $casts)
 	h_assert_contains "$out" "> $(printf '%4100s') echo long-raw-$$" "transcript"
 	ctl search "long-raw-$$" | grep -q $'\ttyped\t' || h_fail "search does not find the typed command"
+	# Beyond a piece (1 MiB) the line is shown in pieces, each marked, the command whole.
+	casts=$(run_recorded huge sh -c "{ head -c 1100000 /dev/zero | tr '\\0' ' '; echo ' echo huge-raw-$$'; } |
+		timeout -k 5 $H_TIMEOUT ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT $GW_DEST sh") || exit 1
+	grep -q "huge-raw-$$" "$H_DIR/run.out" || h_fail "the long command did not run"
+	out=$(ctl transcript $casts | grep -c -e '   \[line continues\]$' -e " echo huge-raw-$$\$")
+	h_assert_eq 2 "$out" "transcript lines: a marked piece, then the rest with the command"
 }
 
 # On a pty the command is typed after the prompt: the target's line editor takes any length.
