@@ -11,6 +11,7 @@
 #include "common/xmalloc.h"
 #include "evidence/seal.h"
 #include "tools/evidence.h"
+#include "tools/transcript.h"
 #include "tools/termsafe.h"
 
 struct search {

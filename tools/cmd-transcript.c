@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "tools/evidence.h"
+#include "tools/transcript.h"
 #include "tools/termsafe.h"
 
 static void

@@ -5,6 +5,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "tools/evidence.h"
+#include "tools/transcript.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
