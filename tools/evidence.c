@@ -24,6 +24,14 @@ evidence_load_key(struct ctl_context *ctx, const char *keyfile)
 
 	if (keyfile != NULL)
 		return sealkey_load_public(keyfile);
+	/* Off the gateway there is no configuration: say what to give instead. */
+	if (access(ctx->config_path, R_OK) != 0) {
+		fprintf(stderr,
+		    "gatewayctl: no verification key: give --key FILE (the gateway's "
+		    "recording_key.pub) or -f CONFIG (%s: %s)\n",
+		    ctx->config_path, strerror(errno));
+		return NULL;
+	}
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return NULL;
 	xasprintf(&path, "%s/recording_key.pub", cfg->state_dir);
