@@ -41,6 +41,7 @@ struct frontlink {
 	char gone_why[128];
 	struct vchan *chans[FRONTMSG_CHANNELS_MAX];
 	TAILQ_HEAD(, outmsg) outq;
+	bool acks_due;       /* vendor bytes were taken since frontlink_send_acks last looked */
 	struct frontmsg msg; /* the message being read */
 };
 
@@ -323,6 +324,7 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 			if (rq->len > FRONTMSG_WINDOW - v->received)
 				goto violation;
 			v->received += (uint32_t)rq->len;
+			fl->acks_due = true;
 			return 1;
 		case FM_CHAN_OPEN:
 			if (v != NULL && !(v->closed && v->peer_closed))
@@ -506,21 +508,29 @@ vchan_window(const struct vchan *v)
 int
 vchan_write(struct vchan *v, const void *data, uint32_t len, int is_stderr)
 {
+	struct frontlink *fl = v->fl;
 	const unsigned char *p = data;
 	uint32_t n, sent = 0;
 	struct wbuf b;
 
-	if (v->fl->gone)
+	if (fl->gone)
 		return -1;
 	if (len > vchan_window(v))
 		len = vchan_window(v);
 	while (sent < len) {
 		n = len - sent > FRONTMSG_DATA_MAX ? FRONTMSG_DATA_MAX : len - sent;
-		frontmsg_new(&b, FM_DATA, v->num);
-		wbuf_u8(&b, is_stderr ? 1 : 0);
-		wbuf_string(&b, p + sent, n);
-		if (frontlink_send(v->fl, &b) != 0)
-			return -1;
+		/* Straight from the caller's buffer while nothing waits (order), else a copy waits.
+		 */
+		if (!TAILQ_EMPTY(&fl->outq) ||
+		    frontmsg_send_data(fl->fd, v->num, is_stderr ? 1 : 0, p + sent, n) != 0) {
+			if (TAILQ_EMPTY(&fl->outq) && errno != EAGAIN && errno != EINTR) {
+				frontlink_set_gone(fl, "link to the vendor-facing process broken");
+				return -1;
+			}
+			frontmsg_new_data(&b, v->num, is_stderr ? 1 : 0, p + sent, n);
+			if (frontlink_send(fl, &b) != 0)
+				return -1;
+		}
 		sent += n;
 	}
 	v->credit -= sent;
@@ -547,6 +557,7 @@ vchan_consume(struct vchan *v, uint32_t n)
 		n = (uint32_t)v->in_len;
 	v->in_off += n;
 	v->in_len -= n;
+	v->fl->acks_due = true;
 	if (v->in_len == 0)
 		v->in_off = 0;
 }
@@ -595,10 +606,14 @@ frontlink_send_acks(struct frontlink *fl)
 	uint32_t n;
 	size_t i;
 
+	if (!fl->acks_due)
+		return;
+	fl->acks_due = false;
 	/* received counts what arrived and was not acknowledged yet; what is still kept is
 	 * acknowledged once taken. */
 	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++) {
-		if ((v = fl->chans[i]) == NULL || (n = v->received - (uint32_t)v->in_len) == 0)
+		if ((v = fl->chans[i]) == NULL ||
+		    (n = v->received - (uint32_t)v->in_len) < FRONTMSG_ACK_MIN)
 			continue;
 		if (frontlink_send_u32(fl, FM_ACK, v->num, n) != 0)
 			return;
