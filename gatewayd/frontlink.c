@@ -42,6 +42,7 @@ struct frontlink {
 	struct vchan *chans[FRONTMSG_CHANNELS_MAX];
 	TAILQ_HEAD(, outmsg) outq;
 	bool acks_due;       /* vendor bytes were taken since frontlink_send_acks last looked */
+	bool full;           /* a send met EAGAIN: no retry before the poll says writable */
 	struct frontmsg msg; /* the message being read */
 };
 
@@ -243,18 +244,35 @@ frontlink_pending(const struct frontlink *fl)
 	return !TAILQ_EMPTY(&fl->outq);
 }
 
+/* After a send that did not go: 0 when the link is only full (the message is to wait), -1
+ * when it is broken. */
+static int
+frontlink_send_failed(struct frontlink *fl)
+{
+	if (errno == EAGAIN || errno == EINTR) {
+		fl->full = errno == EAGAIN;
+		return 0;
+	}
+	frontlink_set_gone(fl, "link to the vendor-facing process broken");
+	return -1;
+}
+
+void
+frontlink_writable(struct frontlink *fl)
+{
+	fl->full = false;
+}
+
 int
 frontlink_flush(struct frontlink *fl)
 {
 	struct outmsg *o;
 
-	while ((o = TAILQ_FIRST(&fl->outq)) != NULL) {
-		if (frontmsg_send(fl->fd, &o->b) != 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			frontlink_set_gone(fl, "link to the vendor-facing process broken");
-			return -1;
-		}
+	/* Retried every round, a full link cost a failed send per round (~4 KiB of the target's
+	 * output): once per MiB of output as many system calls as the data itself. */
+	while (!fl->full && (o = TAILQ_FIRST(&fl->outq)) != NULL) {
+		if (frontmsg_send(fl->fd, &o->b) != 0)
+			return frontlink_send_failed(fl);
 		TAILQ_REMOVE(&fl->outq, o, entry);
 		free(o);
 	}
@@ -271,12 +289,13 @@ frontlink_send(struct frontlink *fl, struct wbuf *b)
 		wbuf_free(b);
 		return -1;
 	}
-	if (TAILQ_EMPTY(&fl->outq) && frontmsg_send(fl->fd, b) == 0)
-		return 0;
-	if (TAILQ_EMPTY(&fl->outq) && errno != EAGAIN && errno != EINTR) {
-		wbuf_free(b);
-		frontlink_set_gone(fl, "link to the vendor-facing process broken");
-		return -1;
+	if (TAILQ_EMPTY(&fl->outq) && !fl->full) {
+		if (frontmsg_send(fl->fd, b) == 0)
+			return 0;
+		if (frontlink_send_failed(fl) != 0) {
+			wbuf_free(b);
+			return -1;
+		}
 	}
 	o = xcalloc(1, sizeof(*o));
 	o->b = *b;
@@ -521,16 +540,18 @@ vchan_write(struct vchan *v, const void *data, uint32_t len, int is_stderr)
 		n = len - sent > FRONTMSG_DATA_MAX ? FRONTMSG_DATA_MAX : len - sent;
 		/* Straight from the caller's buffer while nothing waits (order), else a copy waits.
 		 */
-		if (!TAILQ_EMPTY(&fl->outq) ||
-		    frontmsg_send_data(fl->fd, v->num, is_stderr ? 1 : 0, p + sent, n) != 0) {
-			if (TAILQ_EMPTY(&fl->outq) && errno != EAGAIN && errno != EINTR) {
-				frontlink_set_gone(fl, "link to the vendor-facing process broken");
-				return -1;
+		if (TAILQ_EMPTY(&fl->outq) && !fl->full) {
+			if (frontmsg_send_data(fl->fd, v->num, is_stderr ? 1 : 0, p + sent, n) ==
+			    0) {
+				sent += n;
+				continue;
 			}
-			frontmsg_new_data(&b, v->num, is_stderr ? 1 : 0, p + sent, n);
-			if (frontlink_send(fl, &b) != 0)
+			if (frontlink_send_failed(fl) != 0)
 				return -1;
 		}
+		frontmsg_new_data(&b, v->num, is_stderr ? 1 : 0, p + sent, n);
+		if (frontlink_send(fl, &b) != 0)
+			return -1;
 		sent += n;
 	}
 	v->credit -= sent;
