@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/landlock.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/landlock.h"
 #include "common/log.h"
 
 #if defined(__has_include)
@@ -30,23 +30,6 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-/* Debian 12's <linux/landlock.h> stops at ABI 2; the rights and fields of later ABIs are the
- * kernel's, spelled here so that a newer kernel gets them handled (and so denied). */
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
-#endif
-#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
-#define LANDLOCK_ACCESS_NET_BIND_TCP    (1ULL << 0) /* ABI 4 */
-#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
-#endif
-#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
-#define LANDLOCK_SCOPE_SIGNAL               (1ULL << 1)
-#endif
-
 /* struct landlock_ruleset_attr as of ABI 6; the size passed tells the kernel which fields
  * this caller knows, so an older kernel is given only the ones it has. */
 struct sandbox_ruleset_attr {
@@ -54,21 +37,6 @@ struct sandbox_ruleset_attr {
 	uint64_t handled_access_net;
 	uint64_t scoped;
 };
-
-/* Every file system right ABI abi knows: handled and, with no rule, denied everywhere. */
-static uint64_t
-sandbox_fs_rights(int abi)
-{
-	uint64_t fs = ((LANDLOCK_ACCESS_FS_REFER << 1) - 1) & ~LANDLOCK_ACCESS_FS_REFER; /* ABI 1 */
-
-	if (abi >= 2)
-		fs |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
-	if (abi >= 5)
-		fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-	return fs;
-}
 
 static int
 sandbox_check_capabilities(void)
@@ -93,30 +61,6 @@ sandbox_check_capabilities(void)
 	return 0;
 }
 
-#ifdef GW_SANITIZE
-/* The one rule of the sanitizer build: LeakSanitizer reads /proc/PID/task and /proc/self/maps
- * at exit, and reports "fatal error" instead of leaks when it cannot. Reading /proc stays
- * denied in every other build. */
-static int
-sandbox_allow_proc(int ruleset)
-{
-	struct landlock_path_beneath_attr rule = {
-		.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
-	};
-	int rc;
-
-	if ((rule.parent_fd = open("/proc", O_PATH | O_CLOEXEC)) == -1) {
-		error_f("/proc: %s", strerror(errno));
-		return -1;
-	}
-	rc = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
-	if (rc != 0)
-		error_f("landlock_add_rule /proc: %s", strerror(errno));
-	close(rule.parent_fd);
-	return rc == 0 ? 0 : -1;
-}
-#endif
-
 /* A Landlock domain that handles every right the kernel knows and allows none of them (but
  * reading /proc in the sanitizer build). */
 static int
@@ -126,19 +70,15 @@ sandbox_enter_landlock(void)
 	size_t size = sizeof(attr.handled_access_fs);
 	int abi, fd;
 
-	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 0) {
-		if (errno == ENOSYS || errno == EOPNOTSUPP) {
-			/* Older kernel, or Landlock not enabled at boot: seccomp alone keeps
-			 * open() out, which is what the rest of gatewayd relies on. */
-			debug_f("Landlock not available (%s): file system closed by seccomp only",
-			    strerror(errno));
-			return 0;
-		}
-		error_f("landlock_create_ruleset (version): %s", strerror(errno));
+	if ((abi = landlock_abi()) < 0)
 		return -1;
+	if (abi == 0) {
+		/* Older kernel, or Landlock not enabled at boot: seccomp alone keeps open() out,
+		 * which is what the rest of gatewayd relies on. */
+		debug_f("Landlock not available: file system closed by seccomp only");
+		return 0;
 	}
-	attr.handled_access_fs = sandbox_fs_rights(abi);
+	attr.handled_access_fs = landlock_fs_rights(abi);
 	if (abi >= 4) {
 		attr.handled_access_net =
 		    LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
@@ -154,7 +94,11 @@ sandbox_enter_landlock(void)
 		return -1;
 	}
 #ifdef GW_SANITIZE
-	if (sandbox_allow_proc(fd) != 0) {
+	/* The one rule of the sanitizer build: LeakSanitizer reads /proc/PID/task and
+	 * /proc/self/maps at exit, and reports "fatal error" instead of leaks when it cannot.
+	 * Reading /proc stays denied in every other build. */
+	if (landlock_allow_path(fd, "/proc",
+	        LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, false) != 0) {
 		close(fd);
 		return -1;
 	}

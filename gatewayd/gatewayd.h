@@ -150,7 +150,7 @@ struct session {
 	long long cut_ms;      /* CLOCK_MONOTONIC ms of the cut: the close budget runs from it */
 	char cut_message[192]; /* what the vendor is told */
 	bool recheck_tickets;  /* revocations changed */
-	bool recheck_policy;   /* configuration reloaded */
+	bool reload_missed;    /* SIGHUP: a reload whose configuration did not come */
 	bool stopping;         /* SIGTERM: the service stops; end and seal */
 	bool repump;          /* a callback left bytes for relay_pump: poll without sleeping once */
 	bool fatal;           /* recording or audit failed: end everything (R9) */
@@ -180,6 +180,12 @@ int privileges_drop_session(void);
  * only with front_user's uid/gid as all three ids, setgroups only to clear the groups, the other
  * set*id calls never (seccomp, inherited by every session process). -1: do not start. */
 int privileges_restrict_listener(uid_t front_uid, gid_t front_gid);
+
+/* monitor_sandbox.c: once authenticated and connected to its target (or refused), the
+ * session process may open only its recordings (create, write), the tickets, revocations,
+ * the certificate revocation lists of cfg and vendor (NULL: none) and time zones; for good.
+ * 0 (also where the kernel has no Landlock, said at info), -1: end the session. */
+int monitor_sandbox_enter(const struct gw_config *cfg, const struct gw_vendor *vendor);
 
 /* frontproc.c: a connection's vendor-facing process (front/, gatewayd-front). Its user
  * (front_user) and executable, fixed once when the listener starts. */

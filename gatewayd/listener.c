@@ -4,6 +4,7 @@
 #include "gatewayd/gatewayd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -200,19 +201,38 @@ listener_open_binds(struct listener *l)
 	return 0;
 }
 
+/* The directories, and the paths a session process's sandbox names (monitor_sandbox.c): a
+ * Landlock rule is made on an existing file, so the ticket store and the revocation record
+ * exist, empty, from the start. */
 static int
 listener_prepare_dirs(const struct gw_config *cfg)
 {
-	const char *dirs[] = { cfg->state_dir, cfg->recording_dir };
+	char *tickets, *revocations;
+	const char *dirs[3];
 	size_t i;
+	int fd = -1, rc = 0;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	xasprintf(&tickets, "%s/tickets", cfg->state_dir);
+	xasprintf(&revocations, "%s/revocations", cfg->state_dir);
+	dirs[0] = cfg->state_dir;
+	dirs[1] = cfg->recording_dir;
+	dirs[2] = tickets;
+	for (i = 0; rc == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (mkdir(dirs[i], 0700) != 0 && errno != EEXIST) {
 			error_f("cannot create %s: %s", dirs[i], strerror(errno));
-			return -1;
+			rc = -1;
 		}
+	if (rc == 0 &&
+	    (fd = open(revocations, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	         0600)) == -1) {
+		error_f("cannot create %s: %s", revocations, strerror(errno));
+		rc = -1;
 	}
-	return 0;
+	if (fd != -1)
+		close(fd);
+	free(tickets);
+	free(revocations);
+	return rc;
 }
 
 static struct sealkey *
@@ -306,12 +326,12 @@ listener_reload(struct listener *l, char **errors_out)
 {
 	struct gw_config *cfg = NULL;
 	struct listen_socket *socks = NULL;
-	char *errors = NULL, err[512];
+	char *errors = NULL, *text = NULL, err[512];
 	size_t nsocks = 0;
 	bool ok = false;
 
 	sd_notify(0, "RELOADING=1");
-	if (config_load(l->config_path, &cfg, &errors) != 0) {
+	if (config_load_keep(l->config_path, &cfg, &text, &errors) != 0) {
 		listener_reload_refused(l, errors);
 		goto out;
 	}
@@ -338,12 +358,13 @@ listener_reload(struct listener *l, char **errors_out)
 	listener_audit(l, "config_reload",
 	    audit_pack("{s:s, s:s, s:s}", "file", l->config_path, "result", "applied",
 	        "config_sha256", l->cfg->sha256));
-	/* Live sessions decide again under the new policy. */
-	registry_signal_all(l->registry, SIGHUP);
+	/* Live sessions decide again under the new policy: the very text applied here. */
+	registry_send_config(l->registry, text);
 	ok = true;
 out:
 	listener_socks_free(socks, nsocks);
 	config_free(cfg);
+	free(text);
 	if (registry_reload(l->registry, l->cfg->state_dir) != 0)
 		error_f("disabled vendors cannot be re-read: keeping the set in memory");
 	sd_notify(0, "READY=1");

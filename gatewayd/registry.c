@@ -249,6 +249,33 @@ registry_signal_all(const struct registry *reg, int sig)
 		kill(reg->entries[i].pid, sig);
 }
 
+/* A session process cannot read the configuration file (gatewayd/monitor_sandbox.c): the text
+ * the listener applied goes over each link. Where it cannot (the link is gone or full, the text
+ * is above the link's bound), SIGHUP says a reload happened without it, and the session ends
+ * rather than keep the old policy. */
+void
+registry_send_config(const struct registry *reg, const char *text)
+{
+	size_t i, missed = 0;
+
+	for (i = 0; i < reg->n; i++) {
+		const struct registry_entry *e = &reg->entries[i];
+
+		if (e->fd != -1 &&
+		    registry_msg_send(e->fd,
+		        json_pack("{s:s, s:o?}", "type", "reload", "config",
+		            registry_msg_bytes(text, strlen(text))),
+		        -1) == 0)
+			continue;
+		kill(e->pid, SIGHUP);
+		missed++;
+	}
+	if (missed > 0)
+		warn_f("the new configuration could not be handed to %zu session process(es) "
+		       "(%zu bytes): they end",
+		    missed, strlen(text));
+}
+
 size_t
 registry_npollfds(const struct registry *reg)
 {

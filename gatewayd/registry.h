@@ -42,6 +42,9 @@ void registry_remove(
     struct registry *reg, pid_t pid, int status, struct notary *notary, const char *audit_path);
 size_t registry_nprocesses(const struct registry *reg);
 void registry_signal_all(const struct registry *reg, int sig);
+/* Hands every session process text, the configuration just applied, to decide again under;
+ * one that cannot be given it is sent SIGHUP, which ends it (fail closed). */
+void registry_send_config(const struct registry *reg, const char *text);
 size_t registry_npollfds(const struct registry *reg);
 void registry_pollfds(const struct registry *reg, struct pollfd *pfd);
 /* Reads what the session processes reported and answers their admission requests against

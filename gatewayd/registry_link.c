@@ -43,7 +43,9 @@ struct registry_link {
 	bool killed;
 	char kill_message[128];
 	char kill_reason[192];
-	bool cut_sent; /* registry_link_cut told the listener */
+	bool cut_sent;       /* registry_link_cut told the listener */
+	bool reloaded;       /* a reload came that registry_link_take_config has not handed on */
+	char *reload_config; /* its configuration text; NULL: unreadable */
 	unsigned long long in, out, sent_in, sent_out;
 	unsigned long long recorded, sent_recorded; /* bytes of the session's recordings */
 	time_t sent_at;
@@ -367,6 +369,7 @@ static void
 registry_link_order(struct registry_link *link, json_t *msg, int fd)
 {
 	const char *type = registry_msg_type(msg);
+	size_t len;
 
 	if (strcmp(type, "watch") == 0 && fd != -1) {
 		registry_link_add_watcher(link, fd);
@@ -374,6 +377,17 @@ registry_link_order(struct registry_link *link, json_t *msg, int fd)
 	}
 	if (fd != -1)
 		close(fd);
+	if (strcmp(type, "reload") == 0) {
+		/* Only the latest counts: each is the whole configuration the listener runs. */
+		free(link->reload_config);
+		link->reload_config = registry_msg_get_bytes(msg, "config", &len);
+		if (link->reload_config != NULL && strlen(link->reload_config) != len) {
+			free(link->reload_config); /* a NUL would hide the rest from the parser */
+			link->reload_config = NULL;
+		}
+		link->reloaded = true;
+		return;
+	}
 	if (strcmp(type, "kill") == 0 && !link->killed) {
 		if (!registry_msg_string(
 		        msg, "message", link->kill_message, sizeof(link->kill_message)))
@@ -404,6 +418,18 @@ registry_link_read(struct registry_link *link)
 		registry_link_order(link, msg, fd);
 		json_decref(msg);
 	}
+}
+
+int
+registry_link_take_config(struct registry_link *link, char **text)
+{
+	*text = NULL;
+	if (link == NULL || !link->reloaded)
+		return 0;
+	link->reloaded = false;
+	*text = link->reload_config;
+	link->reload_config = NULL;
+	return *text != NULL ? 1 : -1;
 }
 
 int
@@ -590,5 +616,6 @@ registry_link_free(struct registry_link *link, const char *end_reason)
 	while (link->nwatchers > 0)
 		registry_watcher_close(link, 0);
 	close(link->fd);
+	free(link->reload_config);
 	free(link);
 }

@@ -56,6 +56,9 @@ int registry_link_admit(struct registry_link *link, const struct registry_sessio
     size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen);
 /* Takes the listener's orders (kill, watch); called when the link is readable. */
 void registry_link_read(struct registry_link *link);
+/* The configuration text of the listener's latest reload, once: 1 with *text (caller frees),
+ * 0 when no reload came since, -1 when one came whose text could not be read. */
+int registry_link_take_config(struct registry_link *link, char **text);
 /* Whether the owner ordered this session ended; then the vendor's message and the reason. */
 bool registry_link_killed(
     const struct registry_link *link, const char **message, const char **reason);

@@ -3,6 +3,7 @@
 #include "gatewayd/registry_msg.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -143,4 +144,46 @@ registry_msg_string(json_t *msg, const char *key, char *out, size_t max)
 			return false;
 	memcpy(out, s, strlen(s) + 1);
 	return true;
+}
+
+/* Bytes as standard base64: JSON strings must be UTF-8, a configuration file need not be. */
+json_t *
+registry_msg_bytes(const void *buf, size_t len)
+{
+	size_t cap = 4 * ((len + 2) / 3) + 1;
+	char *b64;
+	json_t *v;
+
+	if (len > REGISTRY_MSG_MAX)
+		return NULL; /* could never be sent: json_pack then fails, and so the send */
+	b64 = malloc(cap);
+	if (b64 == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)b64, buf, (int)len);
+	v = json_string(b64);
+	free(b64);
+	return v;
+}
+
+char *
+registry_msg_get_bytes(json_t *msg, const char *key, size_t *len)
+{
+	const char *b64 = json_string_value(json_object_get(msg, key));
+	size_t n, pad = 0;
+	unsigned char *out;
+	int got;
+
+	if (b64 == NULL || (n = strlen(b64)) % 4 != 0)
+		return NULL;
+	if ((out = malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	if ((got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n)) < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding's bytes as zeros. */
+	pad = n > 0 ? (b64[n - 1] == '=') + (b64[n - 2] == '=') : 0;
+	*len = (size_t)got - pad;
+	out[*len] = '\0';
+	return (char *)out;
 }

@@ -20,5 +20,11 @@ int registry_msg_recv(int fd, json_t **msg, int *passed_fd);
 const char *registry_msg_type(json_t *msg);
 /* A string member of at most max-1 bytes without control characters, copied to out. */
 bool registry_msg_string(json_t *msg, const char *key, char *out, size_t max);
+/* A JSON string of len bytes of buf, as base64 (any bytes, not only UTF-8); NULL when they
+ * could never fit in a message or memory ran out (the send then fails). */
+json_t *registry_msg_bytes(const void *buf, size_t len);
+/* The bytes of member key made by registry_msg_bytes, NUL-terminated (caller frees), their
+ * number in *len; NULL when it is missing or not base64. */
+char *registry_msg_get_bytes(json_t *msg, const char *key, size_t *len);
 
 #endif

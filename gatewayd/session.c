@@ -204,6 +204,28 @@ session_admit_disk(struct session *s)
 
 static void session_decide(struct session *s);
 
+/* Decided, and connected to the target with its credential (now only in memory): from here on
+ * the process opens nothing but its recordings, tickets, revocations and time zones, whatever
+ * the code that runs in it (monitor_sandbox.c). PAM, which reads files under /etc, is over. A
+ * session that cannot be fenced in does not relay (fail closed). */
+static void
+session_isolate(struct session *s)
+{
+	if (monitor_sandbox_enter(s->cfg, s->person->vendor) == 0)
+		return;
+	crit_f(
+	    "%s: the session process cannot enter its sandbox: refusing %s", s->id, s->person->id);
+	if (s->target != NULL) {
+		ssh_event_remove_session(s->event, s->target);
+		ssh_disconnect(s->target);
+		ssh_free(s->target);
+		s->target = NULL;
+	}
+	snprintf(s->refusal, sizeof(s->refusal), "session refused: gateway error");
+	snprintf(s->end_reason, sizeof(s->end_reason), "session sandbox cannot be entered");
+	s->phase = PHASE_DENIED;
+}
+
 /* Authenticated: the login grace time no longer applies, and the decision comes before
  * anything else the vendor sent after its last method (a channel open, in the same round). */
 static void
@@ -213,6 +235,7 @@ session_authenticated(struct session *s)
 		return;
 	guard_session_authenticated(s);
 	session_decide(s);
+	session_isolate(s);
 }
 
 static void
@@ -420,21 +443,16 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
  * it authenticated with checked again. What no longer admits it (person, key, vendor, target,
  * grant, window, ticket) cuts it, with the reason; otherwise it runs on under the new policy. */
 static void
-session_redecide(struct session *s)
+session_redecide(struct session *s, struct gw_config *cfg)
 {
 	struct access_request req = {
 		.person = s->person->id, .target = s->target_cfg->name, .now = time(NULL)
 	};
-	char *errors = NULL, why[GW_REASON_MAX + 64], reason[GW_AUDIT_MSG_MAX + 64];
+	char why[GW_REASON_MAX + 64], reason[GW_AUDIT_MSG_MAX + 64];
 	struct ticket_set *tickets;
 	struct gw_ticket *own;
-	struct gw_config *cfg = NULL;
 	struct decision d;
 
-	if (config_load(s->cfg->path, &cfg, &errors) != 0) {
-		free(errors); /* the listener refused it too and kept the old policy */
-		return;
-	}
 	if ((tickets = session_load_tickets(s)) == NULL) {
 		config_free(cfg);
 		session_cut(s, "session ended: approvals cannot be checked",
@@ -467,6 +485,37 @@ session_redecide(struct session *s)
 		session_adopt(s, cfg, &d);
 }
 
+/* A reload: the listener hands the configuration it applied over the link, as this process
+ * cannot open the file (monitor_sandbox.c). A reload whose text did not come (SIGHUP alone) or
+ * does not parse here ends the session: it never runs on under the old policy. */
+static void
+session_reload(struct session *s)
+{
+	char *text = NULL, *errors = NULL, reason[GW_AUDIT_MSG_MAX];
+	struct gw_config *cfg = NULL;
+	int got = registry_link_take_config(s->link, &text);
+
+	if (got == 0 && !s->reload_missed)
+		return;
+	s->reload_missed = false;
+	if (got != 1) {
+		snprintf(reason, sizeof(reason),
+		    "configuration reloaded: the new configuration did not reach the session");
+	} else if (config_load_text(s->cfg->path, text, &cfg, &errors) != 0) {
+		error_f("%s: the reloaded configuration does not parse here: %s", s->id, errors);
+		snprintf(reason, sizeof(reason),
+		    "configuration reloaded: the new configuration cannot be read by the session");
+	}
+	free(text);
+	free(errors);
+	if (cfg == NULL) {
+		session_cut(
+		    s, "session ended: access cannot be checked (configuration reloaded)", reason);
+		return;
+	}
+	session_redecide(s, cfg);
+}
+
 /* A revoked ticket, a disabled vendor, a withdrawn grant: the session ends now (R4). */
 static void
 session_recheck(struct session *s)
@@ -494,10 +543,8 @@ session_recheck(struct session *s)
 		errors = NULL;
 		ticketset_free(set);
 	}
-	if (s->recheck_policy && !s->ended) {
-		s->recheck_policy = false;
-		session_redecide(s);
-	}
+	if (!s->ended)
+		session_reload(s);
 }
 
 /* A vendor silent for client_alive_interval is asked for an answer (keepalive@openssh.com
@@ -592,8 +639,8 @@ session_watch_cb(socket_t fd, int revents, void *userdata)
 				s->stopping = true;
 				session_cut_decide(
 				    s, "session ended: the gateway is stopping", "gateway stopped");
-			} else
-				s->recheck_policy = true;
+			} else /* the listener could not hand this process a reload (registry.c) */
+				s->reload_missed = true;
 		}
 		return 0;
 	}

@@ -20,6 +20,7 @@
 
 struct loader {
 	const char *path;
+	bool check_files; /* the files the configuration names must be readable here */
 	char *errors;
 	size_t nerrors;
 };
@@ -280,6 +281,8 @@ loader_check_readable(
 	struct stat st;
 	FILE *f;
 
+	if (!ld->check_files)
+		return;
 	if ((f = fopen(path, "r")) == NULL) {
 		loader_error(ld, s, "%s \"%s\" cannot be read: %s", what, path, strerror(errno));
 		return;
@@ -966,6 +969,27 @@ loader_front_user(struct loader *ld, const config_setting_t *root, struct gw_con
 	cfg->front_user = v;
 }
 
+/* An @include line is an error: libconfig 1.5 cannot switch @include off (see below). */
+static int
+config_check_includes(const char *path, const char *text, char **errors)
+{
+	const char *line;
+	int lineno = 1;
+
+	for (line = text; line != NULL; lineno++) {
+		if (strncmp(line + strspn(line, " \t"), "@include", 8) == 0) {
+			xasprintf(errors,
+			    "%s:%d: @include is not supported: the configuration is one "
+			    "file\n",
+			    path, lineno);
+			return -1;
+		}
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	}
+	return 0;
+}
+
 /* Reads the whole file for config_read_string(): libconfig 1.5 cannot switch @include off,
  * and an @include of a directory makes its scanner exit() the process ("input in flex
  * scanner failed"), which on SIGHUP would be the running listener. gatewayd reads one file:
@@ -973,9 +997,8 @@ loader_front_user(struct loader *ld, const config_setting_t *root, struct gw_con
 static char *
 config_read_text(const char *path, char **errors)
 {
-	char *text = NULL, *line;
+	char *text = NULL;
 	size_t n = 0, cap = 0, got;
-	int lineno = 1;
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL) {
@@ -1001,17 +1024,9 @@ config_read_text(const char *path, char **errors)
 		free(text);
 		return NULL;
 	}
-	for (line = text; line != NULL; lineno++) {
-		if (strncmp(line + strspn(line, " \t"), "@include", 8) == 0) {
-			xasprintf(errors,
-			    "%s:%d: @include is not supported: the configuration is one "
-			    "file\n",
-			    path, lineno);
-			free(text);
-			return NULL;
-		}
-		if ((line = strchr(line, '\n')) != NULL)
-			line++;
+	if (config_check_includes(path, text, errors) != 0) {
+		free(text);
+		return NULL;
 	}
 	return text;
 }
@@ -1032,8 +1047,11 @@ config_digest(const char *text, char hex[65])
 	hex[2 * i] = '\0';
 }
 
-int
-config_load(const char *path, struct gw_config **out, char **errors)
+/* Parses text, the contents of path; check_files: whether the files it names (credentials,
+ * banner, revocation lists) must be readable by this process. */
+static int
+config_parse(
+    const char *path, const char *text, bool check_files, struct gw_config **out, char **errors)
 {
 	static const char *const known[] = { "listen", "host_keys", "state_dir", "recording_dir",
 		"audit_log", "banner_file", "revoked_certs", "connect_timeout", "login_grace_time",
@@ -1042,27 +1060,21 @@ config_load(const char *path, struct gw_config **out, char **errors)
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
 		"per_source", "max_channels", "front_user", NULL };
-	struct loader ld = { .path = path };
+	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
 	config_t lc;
-	char *text, digest[65];
+	char digest[65];
 	int i, n;
 
-	*out = NULL;
-	*errors = NULL;
-	if ((text = config_read_text(path, errors)) == NULL)
-		return -1;
 	config_digest(text, digest);
 	config_init(&lc);
 	if (!config_read_string(&lc, text)) {
 		xasprintf(
 		    errors, "%s:%d: %s\n", path, config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
-		free(text);
 		return -1;
 	}
-	free(text);
 	root = config_root_setting(&lc);
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->path = xstrdup(path);
@@ -1131,6 +1143,42 @@ config_load(const char *path, struct gw_config **out, char **errors)
 	}
 	*out = cfg;
 	return 0;
+}
+
+int
+config_load(const char *path, struct gw_config **out, char **errors)
+{
+	char *text;
+	int rc;
+
+	if ((rc = config_load_keep(path, out, &text, errors)) == 0)
+		free(text);
+	return rc;
+}
+
+int
+config_load_keep(const char *path, struct gw_config **out, char **text, char **errors)
+{
+	*out = NULL;
+	*errors = NULL;
+	if ((*text = config_read_text(path, errors)) == NULL)
+		return -1;
+	if (config_parse(path, *text, true, out, errors) != 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load_text(const char *path, const char *text, struct gw_config **out, char **errors)
+{
+	*out = NULL;
+	*errors = NULL;
+	if (config_check_includes(path, text, errors) != 0)
+		return -1;
+	return config_parse(path, text, false, out, errors);
 }
 
 void

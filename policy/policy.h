@@ -245,6 +245,12 @@ struct gw_config {
 /* config.c: load and validate. Errors are "FILE:LINE: problem" lines,
  * appended to *errors (caller frees); returns 0 when valid, -1 otherwise. */
 int config_load(const char *path, struct gw_config **out, char **errors);
+/* config_load, handing back in *text (caller frees) the very text it parsed. */
+int config_load_keep(const char *path, struct gw_config **out, char **text, char **errors);
+/* Parses text as the contents of path without reading any file: the files it names are not
+ * checked (the listener that read the file did). For a session process, which cannot open
+ * the configuration (gatewayd/monitor_sandbox.c), at a reload. */
+int config_load_text(const char *path, const char *text, struct gw_config **out, char **errors);
 void config_free(struct gw_config *cfg);
 void hostkeys_free(struct hostkeys *hk); /* wipes the key texts; NULL is fine */
 const struct gw_person *config_find_person(const struct gw_config *cfg, const char *id);
