@@ -5,39 +5,52 @@
 # refuses), and socket() + connect() to the target's port. Every call fails (EPERM from seccomp;
 # EACCES from Landlock in the sanitizer build, which has no seccomp filter); the session goes on
 # and its recording and the audit log still verify intact. The same against a front whose
-# connection has not authenticated.
+# connection has not authenticated. And the connection's monitor (the session process), fenced
+# in by Landlock once authenticated and connected (gatewayd/monitor_sandbox.c): it cannot open
+# the seal key, another target's credential, its own (read before), the audit log or the
+# configuration, while its own recording goes on.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 . "$H_SRC/tests/lib/privsep.sh"
-h_setup || exit 1
+# A second target with a credential of its own, which plc-07's sessions must not reach.
+OTHER_TARGET_KEY=$H_DIR/keys/gateway_to_rtu
+h_keygen "$OTHER_TARGET_KEY" || exit 1
+sshd_start plc-07 || exit 1
+gw_policy_default
+gw_target_add rtu-02 1 "${H_FP[plc-07]}" "" "$OTHER_TARGET_KEY"
+gw_start || exit 1
 SEAL_KEY=$H_DIR/gw/state/recording_key
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 cast_intact() { ctl recording verify "$1" 2>/dev/null | grep -q intact; }
 
-# gdb_probe_script FILE OTHER-RECORDING: gdb commands; each probe prints "PROBE NAME RC ERRNO".
+# gdb_open_probes NAME=PATH...: gdb commands calling open(PATH, O_RDONLY) in the process, each
+# printing "PROBE NAME RC ERRNO".
+gdb_open_probes() {
+	local probe name path
+	echo "set pagination off"
+	echo "set confirm off"
+	# Paths are copied into one buffer the process allocates and frees: a string literal in a
+	# call would be malloc'ed by gdb in the process and never freed (LeakSanitizer).
+	echo "set \$p = (char *)((void *(*)(unsigned long))malloc)(4096)"
+	for probe in "$@"; do
+		name=${probe%%=*} path=${probe#*=}
+		((${#path} < 4000)) || h_fail "path too long for the probe: $path"
+		echo "set var {char[$((${#path} + 1))]}\$p = \"$path\""
+		echo "set \$r = (int)((int(*)(const char *, int))open)(\$p, 0)"
+		echo "set \$e = *((int *(*)(void))__errno_location)()"
+		echo "printf \"PROBE $name %d %d\\n\", \$r, \$e"
+	done
+	echo "call (void)((void(*)(void *))free)(\$p)"
+}
+
+# gdb_probe_script FILE OTHER-RECORDING: gdb commands for a front; each probe prints
+# "PROBE NAME RC ERRNO".
 gdb_probe_script() {
-	local f=$1 other=$2 port=${H_PORT[plc-07]} name path
+	local f=$1 other=$2 port=${H_PORT[plc-07]}
 	{
-		echo "set pagination off"
-		echo "set confirm off"
-		# Paths are copied into one buffer the front allocates and frees: a string literal
-		# in a call would be malloc'ed by gdb in the front and never freed (LeakSanitizer).
-		echo "set \$p = (char *)((void *(*)(unsigned long))malloc)(4096)"
-		for name in seal target audit other_recording hostname; do
-			case $name in
-			seal) path=$SEAL_KEY ;;
-			target) path=$GW_TARGET_KEY ;;
-			audit) path=$GW_AUDIT ;;
-			other_recording) path=$other ;;
-			hostname) path=/etc/hostname ;;
-			esac
-			((${#path} < 4000)) || h_fail "path too long for the probe: $path"
-			echo "set var {char[$((${#path} + 1))]}\$p = \"$path\""
-			echo "set \$r = (int)((int(*)(const char *, int))open)(\$p, 0)"
-			echo "set \$e = *((int *(*)(void))__errno_location)()"
-			echo "printf \"PROBE $name %d %d\\n\", \$r, \$e"
-		done
+		gdb_open_probes "seal=$SEAL_KEY" "target=$GW_TARGET_KEY" "audit=$GW_AUDIT" \
+			"other_recording=$other" "hostname=/etc/hostname"
 		# socket(AF_INET, SOCK_STREAM, 0), then connect() of it to 127.0.0.1:port
 		echo "set \$s = (int)((int(*)(int, int, int))socket)(2, 1, 0)"
 		echo "set \$e = *((int *(*)(void))__errno_location)()"
@@ -52,7 +65,6 @@ gdb_probe_script() {
 		echo "set \$e = *((int *(*)(void))__errno_location)()"
 		echo "printf \"PROBE connect %d %d\\n\", \$r, \$e"
 		echo "call (void)((void(*)(void *))free)(\$sa)"
-		echo "call (void)((void(*)(void *))free)(\$p)"
 		echo "detach"
 	} >"$f"
 }
@@ -120,4 +132,39 @@ test_preauth_front_cannot_open_or_connect() {
 	es_wait_exit other 20 || h_fail "the other session did not end"
 }
 
-h_run test_live_front_cannot_open_or_connect_and_evidence_verifies test_preauth_front_cannot_open_or_connect
+# The monitor has no seccomp filter on open(): what refuses is Landlock (EACCES), in every build.
+# Its own recording grows after the probes and verifies intact: the fence left it that.
+test_live_monitor_cannot_open_secrets_and_its_recording_goes_on() {
+	local monitor cast out probe size
+	ps_require gdb
+	es_start m || h_fail "session did not start"
+	es_echo m hello-m 30 || h_fail "session does not echo: $(es_out m)"
+	monitor=$(es_gateway_pid m) || h_fail "no session process serving the session"
+	h_wait_for 20 es_cast m >/dev/null || h_fail "no recording of the session"
+	cast=$(es_cast m)
+	size=$(stat -c %s "$cast")
+	{
+		gdb_open_probes "seal=$SEAL_KEY" "other_target=$OTHER_TARGET_KEY" \
+			"own_target=$GW_TARGET_KEY" "audit=$GW_AUDIT" "config=$GW_CONFIG"
+		echo "detach"
+	} >"$H_DIR/monitor.gdb"
+	out=$(ps_gdb "$monitor" "$H_DIR/monitor.gdb")
+	h_log "  monitor: $(grep '^PROBE' <<<"$out" | tr '\n' ';')"
+	for probe in seal other_target own_target audit config; do
+		h_assert_match "$out" $'(^|\n)'"PROBE $probe -1 13"$'(\n|$)' "monitor: $probe"
+	done
+	kill -0 "$monitor" 2>/dev/null || h_fail "the session process died under gdb"
+	es_echo m after-gdb-m || h_fail "the session stopped echoing after gdb"
+	es_end m
+	es_wait_exit m 20 || h_fail "the session did not end"
+	h_assert_eq 0 "$ES_RC" "the session's exit status"
+	h_wait_for 20 cast_intact "$cast" ||
+		h_fail "the recording: $(ctl recording verify "$cast" 2>&1)"
+	(($(stat -c %s "$cast") > size)) || h_fail "the recording did not grow after the probes"
+	grep -q after-gdb-m "$cast" || h_fail "the recording lacks what was relayed after the probes"
+	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
+	h_assert_contains "$out" "intact" "the audit log"
+}
+
+h_run test_live_front_cannot_open_or_connect_and_evidence_verifies test_preauth_front_cannot_open_or_connect \
+	test_live_monitor_cannot_open_secrets_and_its_recording_goes_on

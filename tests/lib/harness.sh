@@ -225,13 +225,13 @@ dropbear_start() {
 
 # ---- gateway configuration: the one place it is written -------------------------------------
 
-# gw_target_add NAME PORT FINGERPRINT [EXTRA-SETTINGS]: a target on 127.0.0.1 reached with the
-# gateway's key as the current user.
+# gw_target_add NAME PORT FINGERPRINT [EXTRA-SETTINGS [KEY-FILE]]: a target on 127.0.0.1 reached
+# as the current user with the gateway's key (or KEY-FILE).
 gw_target_add() {
 	H_CFG_TARGET_NAMES+=("$1")
 	H_CFG_TARGETS+=("{ name = \"$1\"; address = \"127.0.0.1\"; port = $2;
       host_key_fingerprints = [ \"$3\" ];
-      user = \"$H_USER\"; key_file = \"$GW_TARGET_KEY\"; ${4:-} }")
+      user = \"$H_USER\"; key_file = \"${5:-$GW_TARGET_KEY}\"; ${4:-} }")
 }
 
 # gw_vendor_add ID [EXTRA-SETTINGS]: by default the vendor's access window is the whole week.
