@@ -821,34 +821,21 @@ header_build(const struct recording_meta *m, const char *key_id)
 	return h;
 }
 
-struct recording *
-recorder_open(
-    const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer)
+/* Takes fd and path (both owned from here, also on failure), locks fd and writes the header. */
+static struct recording *
+recorder_start(
+    int fd, char *path, const struct recording_meta *meta, const struct recorder_signer *signer)
 {
 	struct recording *rec;
-	char *path;
 	json_t *header;
 	size_t n;
-	int fd, err;
+	int err;
 
-	if (dir == NULL || meta == NULL || signer == NULL || signer->sign == NULL ||
-	    signer->key_id == NULL || !recorder_id_is_hex(meta->session_id)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	xasprintf(&path, "%s/%s.%u.cast", dir, meta->session_id, meta->channel);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	/* Held until recorder_free: a reader tells a session still recording ("live") from one
 	 * that ended without its seal (a crash), whose lock the kernel dropped with the process. */
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		err = errno;
 		close(fd);
-		unlink(path);
-		errno = err;
-		fd = -1;
-	}
-	if (fd < 0) {
-		err = errno;
 		free(path);
 		errno = err;
 		return NULL;
@@ -873,10 +860,57 @@ recorder_open(
 	recorder_chain_line(rec, true);
 	if (recorder_write_buffer(rec) != 0) {
 		err = rec->error;
-		unlink(path);
 		recorder_free(rec);
 		errno = err;
 		return NULL;
 	}
 	return rec;
+}
+
+static bool
+recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer *signer)
+{
+	if (meta != NULL && signer != NULL && signer->sign != NULL && signer->key_id != NULL &&
+	    recorder_id_is_hex(meta->session_id))
+		return true;
+	errno = EINVAL;
+	return false;
+}
+
+struct recording *
+recorder_open(
+    const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer)
+{
+	struct recording *rec;
+	char *path;
+	int fd, err;
+
+	if (dir == NULL || !recorder_args_ok(meta, signer))
+		return NULL;
+	xasprintf(&path, "%s/%s.%u.cast", dir, meta->session_id, meta->channel);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		free(path);
+		errno = err;
+		return NULL;
+	}
+	if ((rec = recorder_start(fd, xstrdup(path), meta, signer)) == NULL) {
+		err = errno;
+		unlink(path);
+		errno = err;
+	}
+	free(path);
+	return rec;
+}
+
+struct recording *
+recorder_open_fd(int fd, const char *path, const struct recording_meta *meta,
+    const struct recorder_signer *signer)
+{
+	if (!recorder_args_ok(meta, signer)) {
+		close(fd);
+		return NULL;
+	}
+	return recorder_start(fd, xstrdup(path), meta, signer);
 }

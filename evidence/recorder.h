@@ -76,6 +76,11 @@ int recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_
  * on failure; nothing is created then. */
 struct recording *recorder_open(
     const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer);
+/* The same on fd (taken: closed on failure too), a new empty file at path created by someone
+ * else (gatewayd's listener, for a session process that cannot open the directory). On
+ * failure the file stays, empty or with part of its header. */
+struct recording *recorder_open_fd(int fd, const char *path, const struct recording_meta *meta,
+    const struct recorder_signer *signer);
 /* The path of the file; owned by the recording. */
 const char *recorder_path(const struct recording *rec);
 /* Bytes of the file so far (what a quota counts); bytes waiting in memory not included. */

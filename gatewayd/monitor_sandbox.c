@@ -1,7 +1,8 @@
 /* monitor_sandbox.c: the session process's (the monitor's) file system sandbox, entered once
  * authentication is over and its one target credential is in memory: from then on it can
- * create and write recordings, read tickets, revocations and time zones, and open nothing else:
- * not the seal key, no target credential, not the audit log nor the configuration. */
+ * read tickets, revocations, certificate revocation lists and time zones, and open nothing
+ * else: not the seal key, no target credential, not the audit log nor the configuration, no
+ * recording (its own come from the listener as descriptors). */
 #include "gatewayd/gatewayd.h"
 
 #include <errno.h>
@@ -40,10 +41,8 @@ monitor_sandbox_rules(
 	char *path;
 	size_t n = 0;
 
-	/* recorder_open(): O_CREAT|O_EXCL, then writes and fsync; it never reads, truncates or
-	 * removes a recording (so a recording left by a failed open stays, as evidence). */
-	monitor_rule_add(r, &n, xstrdup(cfg->recording_dir),
-	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE, false);
+	/* No rule for recording_dir: the listener creates each recording and hands over its
+	 * descriptor (registry_entry_recording), so no other recording can be opened here. */
 	/* A decision again on reload (ticketstore_load): ID.ticket, ID.sig, ID.used. */
 	xasprintf(&path, "%s/tickets", cfg->state_dir);
 	monitor_rule_add(
@@ -106,7 +105,6 @@ monitor_sandbox_enter(const struct gw_config *cfg, const struct gw_vendor *vendo
 	}
 	close(fd);
 	if (rc == 0)
-		debug_f(
-		    "Landlock ABI %d: recordings, tickets, revocations and time zones only", abi);
+		debug_f("Landlock ABI %d: tickets, revocations and time zones only", abi);
 	return rc;
 }

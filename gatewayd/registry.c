@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -566,6 +567,37 @@ registry_entry_sign(
 		warn_f("session %s: cannot answer its checkpoint request", e->id);
 }
 
+/* A session's recordings are created here, not by the session process, which cannot open
+ * recording_dir (monitor_sandbox.c): named for the id the listener gave the session and the
+ * channel, so that a session process can create only its own recordings and open no existing
+ * one. The descriptor goes over the link (SCM_RIGHTS), write-only. */
+static void
+registry_entry_recording(struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
+{
+	json_t *seq = json_object_get(msg, "seq"), *channel = json_object_get(msg, "channel");
+	char *path = NULL;
+	int fd = -1, err = EINVAL;
+
+	if (e->id[0] != '\0' && json_is_integer(channel) && json_integer_value(channel) >= 0 &&
+	    json_integer_value(channel) <= UINT_MAX) {
+		xasprintf(&path, "%s/%s.%u.cast", cfg->recording_dir, e->id,
+		    (unsigned)json_integer_value(channel));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		err = fd == -1 ? errno : 0;
+	}
+	if (registry_msg_send(e->fd,
+	        json_pack("{s:s, s:O?, s:s?, s:i}", "type", "recording", "seq", seq, "path",
+	            fd != -1 ? path : NULL, "errno", err),
+	        fd) != 0) {
+		warn_f("session %s: cannot hand it its recording %s", e->id, path ? path : "?");
+		if (fd != -1)
+			unlink(path); /* empty: the session never had it */
+	}
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
 static void
 registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg,
     struct notary *notary, struct guard *guard)
@@ -607,6 +639,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			registry_entry_audit(e, msg, cfg, notary);
 		else if (strcmp(type, "sign") == 0)
 			registry_entry_sign(e, msg, cfg, notary);
+		else if (strcmp(type, "recording") == 0)
+			registry_entry_recording(e, msg, cfg);
 		json_decref(msg);
 	}
 }

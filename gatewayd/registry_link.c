@@ -5,6 +5,7 @@
 #include "gatewayd/registry_link.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -78,7 +79,8 @@ registry_link_hello(struct registry_link *link)
  * (with the same "seq" when the request has one): 0 with *reply, or -1. Orders arriving
  * meanwhile are taken as registry_link_read takes them. */
 static int
-registry_link_request(struct registry_link *link, const char *type, json_t *req, json_t **reply)
+registry_link_request(
+    struct registry_link *link, const char *type, json_t *req, json_t **reply, int *passed)
 {
 	struct pollfd pfd;
 	struct timespec t0, t;
@@ -122,12 +124,16 @@ registry_link_request(struct registry_link *link, const char *type, json_t *req,
 			json_decref(msg);
 			continue;
 		}
-		if (fd != -1)
-			close(fd);
 		if (numbered && json_integer_value(json_object_get(msg, "seq")) != link->seq) {
+			if (fd != -1)
+				close(fd);
 			json_decref(msg); /* the late answer to an earlier request */
 			continue;
 		}
+		if (passed != NULL)
+			*passed = fd;
+		else if (fd != -1)
+			close(fd);
 		*reply = msg;
 		return 0;
 	}
@@ -153,7 +159,7 @@ registry_link_call(struct registry_link *link, json_t *request, json_t **answer)
 		json_decref(request);
 		return -1;
 	}
-	return registry_link_request(link, type, request, answer);
+	return registry_link_request(link, type, request, answer, NULL);
 }
 
 int
@@ -170,7 +176,7 @@ registry_link_audit(struct registry_link *link, const char *event, json_t *field
 	if (registry_link_request(link, "audit",
 	        json_pack("{s:s, s:I, s:s, s:o}", "type", "audit", "seq", link->seq, "event", event,
 	            "fields", fields),
-	        &reply) != 0)
+	        &reply, NULL) != 0)
 		return -1;
 	rc = json_is_true(json_object_get(reply, "ok")) ? 0 : -1;
 	json_decref(reply);
@@ -206,7 +212,7 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 		json_decref(msg);
 		msg = NULL;
 	}
-	if (msg == NULL || registry_link_request(link, "sign", msg, &reply) != 0)
+	if (msg == NULL || registry_link_request(link, "sign", msg, &reply, NULL) != 0)
 		return -1;
 	/* The signature is checked by nobody here: a wrong one shows in verification. */
 	if (json_is_true(json_object_get(reply, "ok")) &&
@@ -216,6 +222,39 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 		rc = 0;
 	json_decref(reply);
 	return rc;
+}
+
+int
+registry_link_recording(struct registry_link *link, unsigned channel, char **path)
+{
+	char buf[PATH_MAX];
+	json_t *reply;
+	int fd = -1, err;
+
+	*path = NULL;
+	if (link == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	link->seq++;
+	if (registry_link_request(link, "recording",
+	        json_pack("{s:s, s:I, s:I}", "type", "recording", "seq", link->seq, "channel",
+	            (json_int_t)channel),
+	        &reply, &fd) != 0) {
+		errno = EIO; /* no listener, no recording */
+		return -1;
+	}
+	if (fd == -1 || !registry_msg_string(reply, "path", buf, sizeof(buf))) {
+		err = (int)json_integer_value(json_object_get(reply, "errno"));
+		if (fd != -1)
+			close(fd);
+		json_decref(reply);
+		errno = err > 0 ? err : EIO;
+		return -1;
+	}
+	json_decref(reply);
+	*path = xstrdup(buf);
+	return fd;
 }
 
 const struct recorder_signer *
@@ -451,7 +490,7 @@ registry_link_admit(struct registry_link *link, const struct registry_session *i
 	            info->target, "ticket", info->ticket, "source", info->source, "port",
 	            info->port, "started", (json_int_t)info->started, "ends_at",
 	            (json_int_t)info->ends_at),
-	        &msg) != 0)
+	        &msg, NULL) != 0)
 		return -1;
 	rc = json_is_true(json_object_get(msg, "ok")) ? 0 : -1;
 	if (rc != 0) {

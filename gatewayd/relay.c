@@ -133,6 +133,22 @@ relay_kind_name(unsigned kind)
 
 /* Recording starts before the target sees the request: no unrecorded session (R9).
  * kind is one channel kind, or upload|download for the sftp subsystem (either will do). */
+/* The recording's file is the listener's to create (registry_link_recording): this process
+ * cannot open recording_dir (monitor_sandbox.c). NULL with errno. */
+static struct recording *
+relay_open_recording(struct session *s, const struct recording_meta *m)
+{
+	struct recording *rec;
+	char *path;
+	int fd;
+
+	if ((fd = registry_link_recording(s->link, m->channel, &path)) == -1)
+		return NULL;
+	rec = recorder_open_fd(fd, path, m, s->signer);
+	free(path);
+	return rec;
+}
+
 static int
 relay_start(struct relay *r, const char *command, unsigned kind)
 {
@@ -178,7 +194,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		        kind == GW_CHAN_EXEC ? command : NULL));
 		return 0;
 	}
-	if ((r->rec = recorder_open(s->cfg->recording_dir, &m, s->signer)) == NULL) {
+	if ((r->rec = relay_open_recording(s, &m)) == NULL) {
 		relay_refuse(r, "session refused: the recording cannot be written");
 		error_f("%s: cannot create recording in %s: %m", s->id, s->cfg->recording_dir);
 		session_audit(s, "recorder_failure",

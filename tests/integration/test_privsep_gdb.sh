@@ -24,20 +24,21 @@ SEAL_KEY=$H_DIR/gw/state/recording_key
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 cast_intact() { ctl recording verify "$1" 2>/dev/null | grep -q intact; }
 
-# gdb_open_probes NAME=PATH...: gdb commands calling open(PATH, O_RDONLY) in the process, each
-# printing "PROBE NAME RC ERRNO".
+# gdb_open_probes NAME[:FLAGS]=PATH...: gdb commands calling open(PATH, FLAGS) in the process
+# (FLAGS 0, O_RDONLY, unless given: 1 is O_WRONLY), each printing "PROBE NAME RC ERRNO".
 gdb_open_probes() {
-	local probe name path
+	local probe name path flags
 	echo "set pagination off"
 	echo "set confirm off"
 	# Paths are copied into one buffer the process allocates and frees: a string literal in a
 	# call would be malloc'ed by gdb in the process and never freed (LeakSanitizer).
 	echo "set \$p = (char *)((void *(*)(unsigned long))malloc)(4096)"
 	for probe in "$@"; do
-		name=${probe%%=*} path=${probe#*=}
+		name=${probe%%=*} path=${probe#*=} flags=0
+		[[ $name == *:* ]] && flags=${name#*:} name=${name%%:*}
 		((${#path} < 4000)) || h_fail "path too long for the probe: $path"
 		echo "set var {char[$((${#path} + 1))]}\$p = \"$path\""
-		echo "set \$r = (int)((int(*)(const char *, int))open)(\$p, 0)"
+		echo "set \$r = (int)((int(*)(const char *, int))open)(\$p, $flags)"
 		echo "set \$e = *((int *(*)(void))__errno_location)()"
 		echo "printf \"PROBE $name %d %d\\n\", \$r, \$e"
 	done
@@ -133,10 +134,15 @@ test_preauth_front_cannot_open_or_connect() {
 }
 
 # The monitor has no seccomp filter on open(): what refuses is Landlock (EACCES), in every build.
-# Its own recording grows after the probes and verifies intact: the fence left it that.
+# Another session's recording can be neither read nor written (the listener creates each and
+# hands over the descriptor). Its own recording grows after the probes and verifies intact.
 test_live_monitor_cannot_open_secrets_and_its_recording_goes_on() {
-	local monitor cast out probe size
+	local monitor cast other out probe size
 	ps_require gdb
+	es_start mo || h_fail "the other session did not start"
+	es_echo mo hello-mo 30 || h_fail "the other session does not echo: $(es_out mo)"
+	h_wait_for 20 es_cast mo >/dev/null || h_fail "no recording of the other session"
+	other=$(es_cast mo)
 	es_start m || h_fail "session did not start"
 	es_echo m hello-m 30 || h_fail "session does not echo: $(es_out m)"
 	monitor=$(es_gateway_pid m) || h_fail "no session process serving the session"
@@ -145,23 +151,29 @@ test_live_monitor_cannot_open_secrets_and_its_recording_goes_on() {
 	size=$(stat -c %s "$cast")
 	{
 		gdb_open_probes "seal=$SEAL_KEY" "other_target=$OTHER_TARGET_KEY" \
-			"own_target=$GW_TARGET_KEY" "audit=$GW_AUDIT" "config=$GW_CONFIG"
+			"own_target=$GW_TARGET_KEY" "audit=$GW_AUDIT" "config=$GW_CONFIG" \
+			"other_recording=$other" "other_recording_write:1=$other"
 		echo "detach"
 	} >"$H_DIR/monitor.gdb"
 	out=$(ps_gdb "$monitor" "$H_DIR/monitor.gdb")
 	h_log "  monitor: $(grep '^PROBE' <<<"$out" | tr '\n' ';')"
-	for probe in seal other_target own_target audit config; do
+	for probe in seal other_target own_target audit config other_recording \
+		other_recording_write; do
 		h_assert_match "$out" $'(^|\n)'"PROBE $probe -1 13"$'(\n|$)' "monitor: $probe"
 	done
 	kill -0 "$monitor" 2>/dev/null || h_fail "the session process died under gdb"
 	es_echo m after-gdb-m || h_fail "the session stopped echoing after gdb"
 	es_end m
+	es_end mo
 	es_wait_exit m 20 || h_fail "the session did not end"
 	h_assert_eq 0 "$ES_RC" "the session's exit status"
 	h_wait_for 20 cast_intact "$cast" ||
 		h_fail "the recording: $(ctl recording verify "$cast" 2>&1)"
 	(($(stat -c %s "$cast") > size)) || h_fail "the recording did not grow after the probes"
 	grep -q after-gdb-m "$cast" || h_fail "the recording lacks what was relayed after the probes"
+	es_wait_exit mo 20 || h_fail "the other session did not end"
+	h_wait_for 20 cast_intact "$other" ||
+		h_fail "the other recording: $(ctl recording verify "$other" 2>&1)"
 	out=$(ctl audit verify 2>&1) || h_fail "audit verify: $out"
 	h_assert_contains "$out" "intact" "the audit log"
 }
