@@ -1,5 +1,6 @@
 /* test_config.c: config_load on the files in tests/data/: a complete valid file is read
- * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem. */
+ * into the model with its defaults; each kind of mistake is reported as FILE:LINE: problem;
+ * config_load_text gives a session process the same model from the text alone. */
 #include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,47 @@ START_TEST(test_unreadable_key_file_reported)
 }
 END_TEST
 
+/* A session process parses the text its listener read and applied, and cannot open the files
+ * it names (gatewayd/monitor_sandbox.c): the same model, without those files. */
+START_TEST(test_text_parses_to_the_same_model_without_the_files_it_names)
+{
+	struct gw_config *file_cfg = NULL, *text_cfg = NULL;
+	char *errors = NULL, *text = NULL;
+
+	prepare("good.conf");
+	ck_assert_msg(
+	    config_load_keep(confpath, &file_cfg, &text, &errors) == 0, "errors: %s", errors);
+	ck_assert_int_eq(unlink(keyfile), 0);
+	ck_assert_int_eq(config_load(confpath, &text_cfg, &errors), -1);
+	ck_assert_ptr_nonnull(strstr(errors, "cannot be read"));
+	free(errors);
+	ck_assert_msg(
+	    config_load_text(confpath, text, &text_cfg, &errors) == 0, "errors: %s", errors);
+	ck_assert_str_eq(text_cfg->path, confpath);
+	ck_assert_uint_eq(text_cfg->ntargets, file_cfg->ntargets);
+	ck_assert_str_eq(text_cfg->targets[0].key_file, file_cfg->targets[0].key_file);
+	ck_assert_uint_eq(text_cfg->nvendors, file_cfg->nvendors);
+	ck_assert_uint_eq(text_cfg->ngrants, file_cfg->ngrants);
+	free(text);
+	config_free(file_cfg);
+	config_free(text_cfg);
+}
+END_TEST
+
+START_TEST(test_text_with_include_refused)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	ck_assert_int_eq(
+	    config_load_text(confpath, "max_sessions = 3;\n@include \"/etc\"\n", &cfg, &errors),
+	    -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(errors, ":2: @include is not supported"));
+	free(errors);
+}
+END_TEST
+
 START_TEST(test_key_file_readable_by_others_reported)
 {
 	ck_assert_int_eq(chmod(keyfile, 0644), 0);
@@ -368,6 +410,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_bad_cert_authority_reported);
 	tcase_add_test(tc, test_unreadable_key_file_reported);
 	tcase_add_test(tc, test_key_file_readable_by_others_reported);
+	tcase_add_test(tc, test_text_parses_to_the_same_model_without_the_files_it_names);
+	tcase_add_test(tc, test_text_with_include_refused);
 	tcase_add_test(tc, test_syntax_error_reported);
 	tcase_add_test(tc, test_person_outside_vendor_reported);
 	tcase_add_test(tc, test_grant_unknown_target_reported);
