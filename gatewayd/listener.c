@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "common/landlock.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/control.h"
@@ -523,6 +524,10 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	/* CAP_SETUID and CAP_SETGID serve only to start fronts as front_user (privileges.c). */
 	if (privileges_restrict_listener(l.front.uid, l.front.gid) != 0)
 		goto out;
+	if (landlock_abi() == 0)
+		warn_f(
+		    "the kernel has no Landlock: session processes run without their file system "
+		    "sandbox (docs/privileges.md)");
 	if (listener_prepare_dirs(cfg) != 0 || (key = listener_load_key(cfg)) == NULL ||
 	    (l.notary = notary_new(key)) == NULL ||
 	    (l.registry = registry_new(cfg->state_dir)) == NULL ||

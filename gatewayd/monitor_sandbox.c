@@ -20,7 +20,7 @@
 struct monitor_rule {
 	char *path; /* owned */
 	uint64_t rights;
-	bool missing_ok; /* the time zone files a system may lack */
+	bool missing_ok; /* no rule, rather than an error, for a path that does not exist */
 };
 
 static void
@@ -50,13 +50,14 @@ monitor_sandbox_rules(
 	/* Appended in place by gatewayctl (same inode); the listener makes sure it exists. */
 	xasprintf(&path, "%s/revocations", cfg->state_dir);
 	monitor_rule_add(r, &n, path, LANDLOCK_ACCESS_FS_READ_FILE, false);
-	/* A certificate's login checked again on reload (auth_recheck): public lists. */
+	/* A certificate's login checked again on reload (auth_recheck): public lists. One gone
+	 * now gets no rule, and a certificate session that needs it ends then (fail closed). */
 	if (cfg->revoked_certs != NULL)
 		monitor_rule_add(
-		    r, &n, xstrdup(cfg->revoked_certs), LANDLOCK_ACCESS_FS_READ_FILE, false);
+		    r, &n, xstrdup(cfg->revoked_certs), LANDLOCK_ACCESS_FS_READ_FILE, true);
 	if (vendor != NULL && vendor->revoked_certs != NULL)
 		monitor_rule_add(
-		    r, &n, xstrdup(vendor->revoked_certs), LANDLOCK_ACCESS_FS_READ_FILE, false);
+		    r, &n, xstrdup(vendor->revoked_certs), LANDLOCK_ACCESS_FS_READ_FILE, true);
 	/* localtime() and the windows' own time zones (policy/window.c). */
 	monitor_rule_add(r, &n, xstrdup("/etc/localtime"), LANDLOCK_ACCESS_FS_READ_FILE, true);
 	monitor_rule_add(r, &n,
@@ -83,8 +84,8 @@ monitor_sandbox_enter(const struct gw_config *cfg, const struct gw_vendor *vendo
 		return -1;
 	if (abi == 0) {
 		/* Older kernel, or Landlock not enabled at boot: the monitor then opens what the
-		 * gateway's user may, as before this sandbox existed. Said once per session. */
-		info_f("Landlock not available: the session process has no file system sandbox");
+		 * gateway's user may. The listener said so once, at start. */
+		debug_f("Landlock not available: no file system sandbox");
 		return 0;
 	}
 	attr.handled_access_fs = landlock_fs_rights(abi);

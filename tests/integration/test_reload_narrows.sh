@@ -3,7 +3,8 @@
 # decides again under the new configuration. Channels of a kind no longer granted are closed
 # with the reason and refused from then on, while granted kinds go on; a session whose key was
 # removed from its person is cut with the reason; a reload that fails is reported to the owner
-# who asked for it (errors naming FILE:LINE, exit 1) and changes nothing.
+# who asked for it (errors naming FILE:LINE, exit 1) and changes nothing; a session that cannot
+# be handed the new configuration ends.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 sshd_start plc-07 || exit 1
@@ -154,6 +155,27 @@ test_session_at_max_sessions_takes_narrowed_end() {
 	restore
 }
 
+# A session process cannot read the configuration file (its sandbox): the listener hands it the
+# text it applied. A text the link cannot carry (above its 1 MiB bound) ends the session with the
+# reason, rather than leaving it under the old policy; new sessions run under the new one.
+test_reload_that_cannot_reach_a_session_ends_it() {
+	local out
+	restore
+	es_start big || h_fail "session big"
+	es_echo big hello-big || h_fail "big does not echo"
+	yes "# padding $(printf '%090d' 0)" | head -n 15000 >>"$GW_CONFIG" # 1.5 MB of comments
+	out=$(ctl_sock reload 2>&1) || h_fail "reload of a large configuration: $out"
+	es_wait_exit big 10 || h_fail "session still running 10 s after a reload it did not get"
+	h_assert_contains "$(es_out big)" "session ended: access cannot be checked (configuration reloaded)" \
+		"message to the vendor"
+	grep '"event":"session_cut"' "$GW_AUDIT" | tail -n 1 |
+		grep -q 'the new configuration did not reach the session' ||
+		h_fail "no session_cut event saying why: $(grep session_cut "$GW_AUDIT" | tail -n 1)"
+	out=$(gw_ssh "$GW_DEST" 'echo new-$((2+2))' </dev/null) || h_fail "new session after the reload: $?"
+	h_assert_eq "new-4" "$out" "new session output"
+	restore
+}
+
 h_run test_failed_reload_is_reported_and_changes_nothing test_removed_key_cuts_its_session \
 	test_narrowed_grant_closes_and_refuses_channels test_narrowed_transfer_paths_apply_to_new_transfers \
-	test_session_at_max_sessions_takes_narrowed_end
+	test_session_at_max_sessions_takes_narrowed_end test_reload_that_cannot_reach_a_session_ends_it
