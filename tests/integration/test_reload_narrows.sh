@@ -176,6 +176,24 @@ test_reload_that_cannot_reach_a_session_ends_it() {
 	restore
 }
 
+# The text goes as the bytes it is (base64 on the link): a configuration that is not UTF-8 (a
+# Latin-1 comment) reaches live sessions, which decide again and go on.
+test_reload_of_a_text_that_is_not_utf8_reaches_sessions() {
+	local n out
+	restore
+	es_start u1 || h_fail "session u1"
+	es_echo u1 hello-u1 || h_fail "u1 does not echo"
+	n=$(redecided)
+	printf '# caf\xe9 \xff\n' >>"$GW_CONFIG"
+	out=$(ctl_sock reload 2>&1) || h_fail "reload: $out"
+	h_wait_for 10 redecided_past "$n" || h_fail "the live session did not decide again"
+	es_echo u1 after-u1 || h_fail "u1 stopped echoing after the reload"
+	es_alive u1 || h_fail "u1 ended"
+	restore
+	es_end u1
+}
+
 h_run test_failed_reload_is_reported_and_changes_nothing test_removed_key_cuts_its_session \
 	test_narrowed_grant_closes_and_refuses_channels test_narrowed_transfer_paths_apply_to_new_transfers \
-	test_session_at_max_sessions_takes_narrowed_end test_reload_that_cannot_reach_a_session_ends_it
+	test_session_at_max_sessions_takes_narrowed_end test_reload_that_cannot_reach_a_session_ends_it \
+	test_reload_of_a_text_that_is_not_utf8_reaches_sessions
