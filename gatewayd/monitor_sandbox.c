@@ -42,8 +42,8 @@ monitor_sandbox_rules(
 	size_t n = 0;
 
 	/* No rule for recording_dir: the listener creates each recording and hands over its
-	 * descriptor (registry_entry_recording), so no other recording can be opened here. */
-	/* A decision again on reload (ticketstore_load): ID.ticket, ID.sig, ID.used. */
+	 * descriptor (registry.c), so that no other recording can be opened here. Tickets: a
+	 * decision again on reload (ticketstore_load) reads ID.ticket, ID.sig, ID.used. */
 	xasprintf(&path, "%s/tickets", cfg->state_dir);
 	monitor_rule_add(
 	    r, &n, path, LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_READ_FILE, false);

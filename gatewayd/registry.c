@@ -572,7 +572,7 @@ registry_entry_sign(
  * channel, so that a session process can create only its own recordings and open no existing
  * one. The descriptor goes over the link (SCM_RIGHTS), write-only. */
 static void
-registry_entry_recording(struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
+registry_entry_create_recording(struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
 {
 	json_t *seq = json_object_get(msg, "seq"), *channel = json_object_get(msg, "channel");
 	char *path = NULL;
@@ -640,7 +640,7 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		else if (strcmp(type, "sign") == 0)
 			registry_entry_sign(e, msg, cfg, notary);
 		else if (strcmp(type, "recording") == 0)
-			registry_entry_recording(e, msg, cfg);
+			registry_entry_create_recording(e, msg, cfg);
 		json_decref(msg);
 	}
 }

@@ -225,7 +225,7 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 }
 
 int
-registry_link_recording(struct registry_link *link, unsigned channel, char **path)
+registry_link_open_recording(struct registry_link *link, unsigned channel, char **path)
 {
 	char buf[PATH_MAX];
 	json_t *reply;

@@ -44,7 +44,7 @@ bool registry_link_lost(const struct registry_link *link);
 /* Has the listener create the session's recording of channel (O_EXCL, 0600, in its
  * recording_dir, named for the session's id): its write-only descriptor, with its path in
  * *path (caller frees); -1 with errno (EIO without an answer). */
-int registry_link_recording(struct registry_link *link, unsigned channel, char **path);
+int registry_link_open_recording(struct registry_link *link, unsigned channel, char **path);
 /* Sends msg (stolen) to the listener without waiting. 0, or -1 (no link, lost, full). */
 int registry_link_send(struct registry_link *link, json_t *msg);
 /* A bounded round trip: sends request (stolen; its "type" names the answer awaited) and

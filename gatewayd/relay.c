@@ -131,9 +131,7 @@ relay_kind_name(unsigned kind)
 	return kind == GW_CHAN_SHELL ? "shell" : kind == GW_CHAN_EXEC ? "exec" : "sftp";
 }
 
-/* Recording starts before the target sees the request: no unrecorded session (R9).
- * kind is one channel kind, or upload|download for the sftp subsystem (either will do). */
-/* The recording's file is the listener's to create (registry_link_recording): this process
+/* The recording's file is the listener's to create (registry_link_open_recording): this process
  * cannot open recording_dir (monitor_sandbox.c). NULL with errno. */
 static struct recording *
 relay_open_recording(struct session *s, const struct recording_meta *m)
@@ -142,13 +140,15 @@ relay_open_recording(struct session *s, const struct recording_meta *m)
 	char *path;
 	int fd;
 
-	if ((fd = registry_link_recording(s->link, m->channel, &path)) == -1)
+	if ((fd = registry_link_open_recording(s->link, m->channel, &path)) == -1)
 		return NULL;
 	rec = recorder_open_fd(fd, path, m, s->signer);
 	free(path);
 	return rec;
 }
 
+/* Recording starts before the target sees the request: no unrecorded session (R9).
+ * kind is one channel kind, or upload|download for the sftp subsystem (either will do). */
 static int
 relay_start(struct relay *r, const char *command, unsigned kind)
 {
