@@ -205,9 +205,10 @@ session_admit_disk(struct session *s)
 static void session_decide(struct session *s);
 
 /* Decided, and connected to the target with its credential (now only in memory): from here on
- * the process opens nothing but its recordings, tickets, revocations and time zones, whatever
- * the code that runs in it (monitor_sandbox.c). PAM, which reads files under /etc, is over. A
- * session that cannot be fenced in does not relay (fail closed). */
+ * the process opens nothing but tickets, revocations, revocation lists and time zones, whatever
+ * the code that runs in it (monitor_sandbox.c); its recordings come from the listener. PAM,
+ * which reads files under /etc, is over. A session that cannot be fenced in does not relay
+ * (fail closed). */
 static void
 session_isolate(struct session *s)
 {
