@@ -13,7 +13,7 @@
 static void
 page_script_json(FILE *f, json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII), *p;
+	char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)), *p;
 
 	for (p = text; p != NULL && *p; p++) {
 		if (*p == '<')
@@ -186,7 +186,7 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	    f);
 	if (transcript_render(r->path, page_transcript_line, f) != 0)
 		fputs("(the recording cannot be read to its end)\n", f);
-	fputs("</pre></div></div>\n<script type=\"text/plain\" id=\"cast\">\n", f);
+	fputs("</pre></div></div>\n<script type=\"text/plain\" id=\"cast\">", f);
 	page_cast(f, r);
 	/* autoPlay with no idle gaps: a browser (or a test's virtual time) shows the session's
 	 * screen within seconds; the controls seek anywhere. */
