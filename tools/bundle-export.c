@@ -270,7 +270,7 @@ bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec)
 	    (long long)json_integer_value(
 	        json_object_get(json_object_get(info, "audit"), "redacted")),
 	    sealkey_id(key));
-	rc = 0;
+	rc = spec->zip && bundle_zip(spec->dir) != 0 ? 1 : 0;
 out:
 	json_decref(info);
 	export_free(&b);

@@ -25,6 +25,7 @@ struct bundle_spec {
 	const char *dir;             /* the bundle folder, created */
 	const char *player_dir;      /* the asciinema-player package (its dist/ and LICENSE) */
 	const char *display_tz;      /* the site's time zone for the pages */
+	bool zip;                    /* also DIR.zip */
 };
 
 /* One recording of the bundle, as the pages show it. */
@@ -78,6 +79,9 @@ int bundle_page_write(const struct bundle *b, const struct bundle_recording *r);
 const char *bundle_session_ticket(const struct bundle *b, const struct bundle_recording *r);
 const char *bundle_session_approvers(
     const struct bundle *b, const struct bundle_recording *r, char *buf, size_t len);
+
+/* bundle-zip.c: DIR.zip of the finished folder; 0, or -1 with the reason printed. */
+int bundle_zip(const char *dir);
 
 /* bundle-export.c, bundle-verify.c: the two commands. */
 int bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec);

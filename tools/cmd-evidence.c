@@ -18,18 +18,21 @@ evidence_export(struct ctl_context *ctx, int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'F' }, { "to", required_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "player", required_argument, NULL, 'P' }, { 0 } };
+		{ "player", required_argument, NULL, 'P' }, { "zip", no_argument, NULL, 'z' },
+		{ 0 } };
 	struct recording_filter f = { 0 };
 	struct bundle_spec spec = { .player_dir = GW_PLAYER_DIR };
 	const struct gw_config *cfg;
 	int ch;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
-	while ((ch = getopt_long(argc, argv, "v:t:F:T:o:P:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "v:t:F:T:o:P:z", opts, NULL)) != -1) {
 		if (ch == 'o')
 			spec.dir = optarg;
 		else if (ch == 'P')
 			spec.player_dir = optarg;
+		else if (ch == 'z')
+			spec.zip = true;
 		else if (ch == '?' || evidence_filter_option(&f, ch, optarg) != 0)
 			return -1;
 	}
@@ -82,7 +85,8 @@ cmd_evidence_exec(struct ctl_context *ctx, int argc, char **argv)
 
 const struct ctl_command cmd_evidence_entry = {
 	.name = "evidence",
-	.usage = "export --vendor V [--target T] --from DATE --to DATE -o DIR [--player DIR] | "
-	         "verify DIR [--key FILE]",
+	.usage =
+	    "export --vendor V [--target T] --from DATE --to DATE -o DIR [--zip] [--player DIR] | "
+	    "verify DIR [--key FILE]",
 	.exec = cmd_evidence_exec,
 };

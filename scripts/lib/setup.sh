@@ -24,8 +24,8 @@ GW_PACKAGES=(
 	valgrind
 	# the privilege separation tests: a core (gcore) of, and calls made inside, a live front
 	gdb
-	# the evidence bundle's browser test (tests/integration/test_evidence_bundle.sh)
-	chromium
+	# the evidence bundle: its archive (evidence export --zip), and its browser test
+	zip unzip chromium
 )
 
 gw_say() { printf '==> %s\n' "$*"; }

@@ -25,7 +25,7 @@ h_wait_for 10 test "$(grep -c '"event":"session_end"' "$GW_AUDIT")" -ge 3 || { e
 
 BUNDLE=$H_DIR/bundle
 EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)" \
-	--to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S)" -o "$BUNDLE" 2>&1)
+	--to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S)" -o "$BUNDLE" --zip 2>&1)
 EXPORT_RC=$?
 
 # recording_of TEXT: the bundle's recording whose session printed TEXT.
@@ -45,6 +45,15 @@ test_export_holds_the_vendors_recordings_and_verifies() {
 	h_assert_contains "$out" "$(recording_of bundle-one): intact" "recording verdict"
 	# The MANIFEST is what sha256sum checks, by hand too.
 	(cd "$BUNDLE" && sha256sum --quiet -c MANIFEST) || h_fail "sha256sum -c MANIFEST"
+}
+
+# --zip: the same folder as one archive, which verifies once unpacked anywhere.
+test_zip_unpacks_to_a_bundle_that_verifies() {
+	local out
+	h_assert_contains "$EXPORT_OUT" "$BUNDLE.zip: the bundle as one archive" "export --zip"
+	mkdir "$H_DIR/unzipped" && unzip -q "$BUNDLE.zip" -d "$H_DIR/unzipped" || h_fail "unzip"
+	out=$(ctl evidence verify "$H_DIR/unzipped/bundle" 2>&1) || h_fail "verify of the unpacked archive: $out"
+	h_assert_contains "$out" "$H_DIR/unzipped/bundle: verified" "verdict"
 }
 
 # The slice: acme's lines exactly as in the log; globex's only as the SHA-256 of the line.
@@ -157,6 +166,7 @@ test_pages_render_in_chromium() {
 	chromium_shot "file://$page" session.png
 }
 
-h_run test_export_holds_the_vendors_recordings_and_verifies test_other_vendors_audit_lines_are_hashes_only \
+h_run test_export_holds_the_vendors_recordings_and_verifies test_zip_unpacks_to_a_bundle_that_verifies \
+	test_other_vendors_audit_lines_are_hashes_only \
 	test_altered_recording_fails_even_with_rewritten_sums test_altered_audit_line_fails \
 	test_pages_render_in_chromium
