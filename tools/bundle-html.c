@@ -1,12 +1,12 @@
 /* bundle-html.c: what the bundle's pages share: escaping (every byte a vendor chose goes through
- * html_text), times in the site's zone and in UTC, and the page frame. Writes nothing else. */
+ * html_put_text), times in the site's zone and in UTC, and the page frame. Writes nothing else. */
 #include "tools/bundle.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 void
-html_text(FILE *f, const char *s)
+html_put_text(FILE *f, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		switch (*s) {
@@ -32,7 +32,7 @@ html_text(FILE *f, const char *s)
 }
 
 void
-html_time(FILE *f, const char *tz, time_t t)
+html_put_time(FILE *f, const char *tz, time_t t)
 {
 	char local[64], utc[64];
 	const char *old = getenv("TZ");
@@ -57,17 +57,17 @@ html_time(FILE *f, const char *tz, time_t t)
 	free(saved);
 	gmtime_r(&t, &tm);
 	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	html_text(f, local);
+	html_put_text(f, local);
 	fputs(" <small>(", f);
-	html_text(f, utc);
+	html_put_text(f, utc);
 	fputs(")</small>", f);
 }
 
 void
-html_head(FILE *f, const char *title, const char *root)
+html_put_head(FILE *f, const char *title, const char *root)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-	html_text(f, title);
+	html_put_text(f, title);
 	fprintf(f,
 	    "</title>\n<link rel=\"stylesheet\" href=\"%splayer/asciinema-player.css\">\n"
 	    "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
@@ -78,7 +78,7 @@ html_head(FILE *f, const char *title, const char *root)
 }
 
 void
-html_tail(FILE *f)
+html_put_tail(FILE *f)
 {
 	fputs("</body></html>\n", f);
 }

@@ -81,7 +81,7 @@ page_transcript_line(enum transcript_kind kind, double time, const char *text, v
 		fprintf(f, "<span class=\"typed\">[%8.2f] &gt; ", time);
 	else
 		fputs("| ", f);
-	html_text(f, text);
+	html_put_text(f, text);
 	fputs(kind == TRANSCRIPT_INPUT ? "</span>\n" : "\n", f);
 }
 
@@ -97,29 +97,29 @@ page_facts(FILE *f, const struct bundle *b, const struct bundle_recording *r)
 	fputs("<table id=\"facts\">\n", f);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		fprintf(f, "<tr><th>%s</th><td>", keys[i][0]);
-		html_text(
+		html_put_text(
 		    f, *bundle_str(r->meta, keys[i][1]) ? bundle_str(r->meta, keys[i][1]) : "-");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("<tr><th>Start</th><td>", f);
-	html_time(f, b->spec->display_tz, r->start);
+	html_put_time(f, b->spec->display_tz, r->start);
 	fputs("</td></tr>\n<tr><th>End</th><td>", f);
-	html_time(f, b->spec->display_tz, bundle_parse_ts(r->verdict.ended));
+	html_put_time(f, b->spec->display_tz, bundle_parse_ts(r->verdict.ended));
 	fputs(" ", f);
-	html_text(f, r->verdict.reason);
+	html_put_text(f, r->verdict.reason);
 	fputs("</td></tr>\n<tr><th>Ticket</th><td>", f);
-	html_text(f, bundle_session_ticket(b, r));
+	html_put_text(f, bundle_session_ticket(b, r));
 	fputs("</td></tr>\n<tr><th>Approvers</th><td>", f);
-	html_text(f, bundle_session_approvers(b, r, approvers, sizeof(approvers)));
+	html_put_text(f, bundle_session_approvers(b, r, approvers, sizeof(approvers)));
 	fprintf(f, "</td></tr>\n<tr><th>Bytes out / in</th><td>%llu / %llu</td></tr>\n",
 	    r->bytes_out, r->bytes_in);
 	verdict_format(&r->verdict, verdict, sizeof(verdict));
 	fputs("<tr><th>Recording</th><td><a href=\"../recordings/", f);
-	html_text(f, r->name);
+	html_put_text(f, r->name);
 	fputs("\">", f);
-	html_text(f, r->name);
+	html_put_text(f, r->name);
 	fputs("</a>: ", f);
-	html_text(f, verdict);
+	html_put_text(f, verdict);
 	fputs("</td></tr>\n</table>\n", f);
 }
 
@@ -150,11 +150,11 @@ page_events(FILE *f, const struct bundle *b, const struct bundle_recording *r, b
 		json_object_del(rest, "sig");
 		text = json_dumps(rest, JSON_COMPACT);
 		fputs("<tr><td>", f);
-		html_time(f, b->spec->display_tz, bundle_parse_ts(bundle_str(ev, "ts")));
+		html_put_time(f, b->spec->display_tz, bundle_parse_ts(bundle_str(ev, "ts")));
 		fputs("</td><td>", f);
-		html_text(f, bundle_str(ev, "event"));
+		html_put_text(f, bundle_str(ev, "event"));
 		fputs("</td><td><code>", f);
-		html_text(f, text);
+		html_put_text(f, text);
 		fputs("</code></td></tr>\n", f);
 		free(text);
 		json_decref(rest);
@@ -175,9 +175,9 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 		return -1;
 	}
 	snprintf(title, sizeof(title), "Session %s", r->name);
-	html_head(f, title, "../");
+	html_put_head(f, title, "../");
 	fputs("<p><a href=\"../index.html\">&larr; the period's report</a></p>\n<h1>", f);
-	html_text(f, title);
+	html_put_text(f, title);
 	fputs("</h1>\n", f);
 	page_facts(f, b, r);
 	fputs("<div style=\"display:flex;gap:1em;align-items:flex-start\">\n"
@@ -200,7 +200,7 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	fputs("<p><small>Player: asciinema-player (Apache License 2.0, <a "
 	      "href=\"../player/LICENSE\">player/LICENSE</a>).</small></p>\n",
 	    f);
-	html_tail(f);
+	html_put_tail(f);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "gatewayctl: %s: %m\n", path);
 		free(path);

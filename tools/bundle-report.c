@@ -64,7 +64,7 @@ static void
 report_cell(FILE *f, const char *text)
 {
 	fputs("<td>", f);
-	html_text(f, *text ? text : "-");
+	html_put_text(f, *text ? text : "-");
 	fputs("</td>", f);
 }
 
@@ -72,7 +72,7 @@ static void
 report_time_cell(FILE *f, const struct bundle *b, const char *ts)
 {
 	fputs("<td>", f);
-	html_time(f, b->spec->display_tz, bundle_parse_ts(ts));
+	html_put_time(f, b->spec->display_tz, bundle_parse_ts(ts));
 	fputs("</td>", f);
 }
 
@@ -85,13 +85,13 @@ report_session_link(FILE *f, const struct bundle *b, const char *sid)
 	for (i = 0; i < b->nrecs; i++)
 		if (strcmp(bundle_str(b->recs[i].meta, "session_id"), sid) == 0) {
 			fputs("<a href=\"sessions/", f);
-			html_text(f, b->recs[i].name);
+			html_put_text(f, b->recs[i].name);
 			fputs(".html\">", f);
-			html_text(f, sid);
+			html_put_text(f, sid);
 			fputs("</a></td>", f);
 			return;
 		}
-	html_text(f, *sid ? sid : "-");
+	html_put_text(f, *sid ? sid : "-");
 	fputs("</td>", f);
 }
 
@@ -113,7 +113,7 @@ report_end(FILE *f, const struct bundle *b, const struct bundle_recording *r)
 				reason = bundle_str(ev, "reason");
 			}
 	fputs("<td>", f);
-	html_time(f, b->spec->display_tz, end);
+	html_put_time(f, b->spec->display_tz, end);
 	fputs("</td>", f);
 	report_cell(f, reason);
 }
@@ -133,15 +133,15 @@ report_sessions(FILE *f, const struct bundle *b)
 		const struct bundle_recording *r = &b->recs[i];
 
 		fputs("<tr><td><a href=\"sessions/", f);
-		html_text(f, r->name);
+		html_put_text(f, r->name);
 		fputs(".html\">", f);
-		html_text(f, r->name);
+		html_put_text(f, r->name);
 		fputs("</a></td>", f);
 		report_cell(f, bundle_str(r->meta, "person"));
 		report_cell(f, bundle_str(r->meta, "client_addr"));
 		report_cell(f, bundle_str(r->meta, "target"));
 		fputs("<td>", f);
-		html_time(f, b->spec->display_tz, r->start);
+		html_put_time(f, b->spec->display_tz, r->start);
 		fputs("</td>", f);
 		report_end(f, b, r);
 		report_cell(f, bundle_session_ticket(b, r));
@@ -153,7 +153,7 @@ report_sessions(FILE *f, const struct bundle *b)
 		    r->verdict.kind == VERDICT_INTACT || r->verdict.kind == VERDICT_TRUNCATED
 		        ? "ok"
 		        : "bad");
-		html_text(f, verdict);
+		html_put_text(f, verdict);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -177,11 +177,11 @@ report_ticket_row(FILE *f, const struct bundle *b, const char *id, const json_t 
 	report_cell(f, t != NULL ? t->approver : bundle_str(installed, "approver"));
 	report_cell(f, t != NULL ? t->signer : bundle_str(installed, "signer"));
 	fputs("<td>", f);
-	html_time(f, b->spec->display_tz,
+	html_put_time(f, b->spec->display_tz,
 	    t != NULL ? t->not_before
 	              : (time_t)json_integer_value(json_object_get(installed, "not_before")));
 	fputs("</td><td>", f);
-	html_time(f, b->spec->display_tz,
+	html_put_time(f, b->spec->display_tz,
 	    t != NULL ? t->not_after
 	              : (time_t)json_integer_value(json_object_get(installed, "not_after")));
 	fputs("</td>", f);
@@ -253,9 +253,9 @@ report_events(FILE *f, const struct bundle *b, const char *id, const char *title
 		for (k = 0, shown = 0; what[k] != NULL; k++)
 			if (*bundle_str(ev, what[k])) {
 				fputs(shown++ ? "; " : "", f);
-				html_text(f, what[k]);
+				html_put_text(f, what[k]);
 				fputs(": ", f);
-				html_text(f, bundle_str(ev, what[k]));
+				html_put_text(f, bundle_str(ev, what[k]));
 			}
 		fputs("</td></tr>\n", f);
 	}
@@ -298,10 +298,10 @@ report_transfers(FILE *f, const struct bundle *b)
 		report_session_link(f, b, bundle_str(ev, "session"));
 		report_cell(f, bundle_str(ev, "op"));
 		fputs("<td>", f);
-		html_text(f, bundle_str(ev, "path"));
+		html_put_text(f, bundle_str(ev, "path"));
 		if (*bundle_str(ev, "path2")) {
 			fputs(" &rarr; ", f);
-			html_text(f, bundle_str(ev, "path2"));
+			html_put_text(f, bundle_str(ev, "path2"));
 		}
 		fputs("</td>", f);
 		bytes[0] = '\0';
@@ -385,15 +385,15 @@ bundle_report_write(const struct bundle *b)
 		free(body);
 		return -1;
 	}
-	html_head(f, title, "");
+	html_put_head(f, title, "");
 	fputs("<h1>", f);
-	html_text(f, title);
+	html_put_text(f, title);
 	fputs("</h1>\n<p>Times are shown in ", f);
-	html_text(f, b->spec->display_tz);
+	html_put_text(f, b->spec->display_tz);
 	fputs(" and, in brackets, in UTC.</p>\n", f);
 	report_summary(f, b, refusals, actions);
 	fputs(body, f);
-	html_tail(f);
+	html_put_tail(f);
 	free(body);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "gatewayctl: %s: %m\n", path);

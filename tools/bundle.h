@@ -63,10 +63,10 @@ int bundle_manifest_verify(const char *dir, const struct sealkey *key);
 int bundle_file_sha256(const char *path, char hex[SEAL_HEX_LEN]);
 
 /* bundle-html.c: what every page shares. */
-void html_text(FILE *f, const char *s);                       /* s, HTML-escaped */
-void html_time(FILE *f, const char *tz, time_t t);            /* local time (tz), then UTC */
-void html_head(FILE *f, const char *title, const char *root); /* root: "" or "../" */
-void html_tail(FILE *f);
+void html_put_text(FILE *f, const char *s);                       /* s, HTML-escaped */
+void html_put_time(FILE *f, const char *tz, time_t t);            /* local time (tz), then UTC */
+void html_put_head(FILE *f, const char *title, const char *root); /* root: "" or "../" */
+void html_put_tail(FILE *f);
 /* An RFC 3339 UTC audit time ("2026-12-02T17:07:41.048Z") as time_t; -1 when malformed. */
 time_t bundle_parse_ts(const char *ts);
 /* A string member of an event, "" when absent. */
