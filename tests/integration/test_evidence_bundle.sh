@@ -6,7 +6,8 @@
 # renders the report and a session page from file:// with the player mounted and playing.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
-gw_policy_default
+GW_ALLOW="shell exec upload" gw_policy_default
+gw_config_extra 'display_tz = "Europe/Berlin";'
 h_keygen "$H_DIR/keys/globex" || exit 1
 gw_vendor_add globex
 gw_person_add globex globex.bob "$H_DIR/keys/globex.pub"
@@ -20,8 +21,14 @@ gw_ssh "$GW_DEST" "echo '<i>bundle-one</i>'" </dev/null >/dev/null || { echo "se
 gw_ssh "$GW_DEST" 'echo bundle-two' </dev/null >/dev/null || { echo "session 2 failed"; exit 1; }
 gw_ssh -i "$H_DIR/keys/globex" globex.bob+plc-07@127.0.0.1 'echo globex-secret' </dev/null >/dev/null ||
 	{ echo "globex session failed"; exit 1; }
+# A file upload (its SHA-256 goes to the report) and an owner's action.
+head -c 3000 /dev/urandom >"$H_DIR/upload.bin"
+UPLOAD_SHA=$(sha256sum "$H_DIR/upload.bin" | cut -c1-64)
+timeout -k 5 "$H_TIMEOUT" scp "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -P "$GW_PORT" "$H_DIR/upload.bin" \
+	"$GW_DEST:$H_DIR/upload.up" </dev/null || { echo "scp failed"; exit 1; }
+ctl vendor disable acme >/dev/null && ctl vendor enable acme >/dev/null || { echo "vendor disable failed"; exit 1; }
 # Every session's end is in the audit log before the export reads it.
-h_wait_for 10 test "$(grep -c '"event":"session_end"' "$GW_AUDIT")" -ge 3 || { echo "no session_end"; exit 1; }
+h_wait_for 10 test "$(grep -c '"event":"session_end"' "$GW_AUDIT")" -ge 4 || { echo "no session_end"; exit 1; }
 
 BUNDLE=$H_DIR/bundle
 EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)" \
@@ -34,7 +41,7 @@ recording_of() { grep -l -- "$1" "$BUNDLE"/recordings/*.cast | head -n 1; }
 test_export_holds_the_vendors_recordings_and_verifies() {
 	local out rc
 	h_assert_eq 0 "$EXPORT_RC" "export ($EXPORT_OUT)"
-	h_assert_contains "$EXPORT_OUT" "2 recording(s)" "export summary"
+	h_assert_contains "$EXPORT_OUT" "3 recording(s)" "export summary (two exec sessions, one upload)"
 	[[ -n $(recording_of bundle-one) && -n $(recording_of bundle-two) ]] || h_fail "acme's recordings missing: $(ls "$BUNDLE/recordings")"
 	[[ -z $(recording_of globex-secret) ]] || h_fail "globex's recording is in acme's bundle"
 	cmp -s "$BUNDLE/recording_key.pub" "$GW_RECORDINGS/../state/recording_key.pub" || h_fail "public key differs"
@@ -152,6 +159,10 @@ test_pages_render_in_chromium() {
 	h_assert_contains "$dom" "harness-0" "the ticket"
 	h_assert_contains "$dom" "Remote access (SP.07)" "the IEC 62443-2-4 summary"
 	h_assert_not_contains "$dom" "globex" "another vendor"
+	h_assert_contains "$dom" "$UPLOAD_SHA" "the upload's SHA-256 in the transfer table"
+	h_assert_match "$dom" 'id="control-table">.*vendor_disable' "the owner's vendor disable"
+	# display_tz: each time in the site's zone, then in UTC.
+	h_assert_match "$dom" '[0-9]{2}:[0-9]{2}:[0-9]{2} CES?T <small>\([0-9T:-]+Z\)' "times in Europe/Berlin and UTC"
 	chromium_shot "file://$BUNDLE/index.html" index.png
 
 	page=$BUNDLE/sessions/$one.html
