@@ -343,8 +343,9 @@ report_summary(FILE *f, const struct bundle *b, int refusals, int actions)
 	    "<li><b>Account management (SP.09)</b>: each session names its person and key; "
 	    "refusals, lockouts, session kills and vendor disables are listed below.</li>\n"
 	    "</ul>\n<p>Check it: <code>gatewayctl evidence verify DIR --key "
-	    "recording_key.pub</code> (docs/evidence-bundle.md), with the gateway's public key "
-	    "obtained independently of this folder.</p>\n",
+	    "gateway-key.pub</code> (docs/evidence-bundle.md), with the gateway's public key "
+	    "obtained independently of this folder (<code>gatewayctl keys export</code> on the "
+	    "gateway).</p>\n",
 	    b->nrecs, bad, json_array_size(b->events), refusals, actions);
 }
 
