@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xmalloc.h"
+
 void
 html_put_text(FILE *f, const char *s)
 {
@@ -36,7 +38,7 @@ html_put_time(FILE *f, const char *tz, time_t t)
 {
 	char local[64], utc[64];
 	const char *old = getenv("TZ");
-	char *saved = old != NULL ? strdup(old) : NULL;
+	char *saved = old != NULL ? xstrdup(old) : NULL;
 	struct tm tm;
 
 	if (t <= 0) {

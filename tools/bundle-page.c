@@ -46,30 +46,64 @@ page_text(const unsigned char *data, size_t len)
 }
 
 /* What the player plays: asciicast v2 with the target's output and the size changes; the
- * other streams (input, notes, checkpoints) are for the transcript and the verifier. */
-static void
+ * other streams (input, notes, checkpoints) are for the transcript and the verifier. Returns
+ * the output events written: the player refuses a recording without any. */
+static int
 page_cast(FILE *f, const struct bundle_recording *r)
 {
 	struct castfile *cf = castfile_open(r->path);
 	const json_t *h;
 	struct cast_event ev;
+	int n = 0;
 
 	if (cf == NULL)
-		return;
+		return 0;
 	h = castfile_header(cf);
 	page_script_json(f,
 	    json_pack("{s:O, s:O, s:O, s:i}", "width", json_object_get(h, "width"), "height",
 	        json_object_get(h, "height"), "timestamp", json_object_get(h, "timestamp"),
 	        "version", 2));
 	while (castfile_next(cf, &ev) > 0) {
-		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
+		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0) {
 			page_script_json(
 			    f, json_pack("[f, s, o]", ev.time, "o", page_text(ev.data, ev.len)));
-		else if (strcmp(ev.code, "r") == 0)
+			n++;
+		} else if (strcmp(ev.code, "r") == 0)
 			page_script_json(
 			    f, json_pack("[f, s, o]", ev.time, "r", page_text(ev.data, ev.len)));
 	}
 	castfile_close(cf);
+	return n;
+}
+
+/* The player with the recording in the page; a channel that showed nothing (a file
+ * transfer) says so instead. */
+static void
+page_player(FILE *f, const struct bundle_recording *r)
+{
+	char *cast = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&cast, &len);
+	int n = page_cast(mem, r);
+
+	fclose(mem);
+	if (n == 0) {
+		fputs(
+		    "<p id=\"no-output\">This channel shows no terminal output (a file transfer, "
+		    "or a command that printed nothing): its transfers and events are below.</p>\n",
+		    f);
+		free(cast);
+		return;
+	}
+	fprintf(f, "<script type=\"text/plain\" id=\"cast\">%s</script>\n", cast);
+	free(cast);
+	/* autoPlay with no idle gaps: a browser (or a test's virtual time) shows the session's
+	 * screen within seconds; the controls seek anywhere. */
+	fputs("<script src=\"../player/asciinema-player.min.js\"></script>\n<script>\n"
+	      "AsciinemaPlayer.create({ data: document.getElementById('cast').textContent },\n"
+	      "  document.getElementById('player'), { autoPlay: true, idleTimeLimit: 0.5, "
+	      "fit: 'width' });\n</script>\n",
+	    f);
 }
 
 static void
@@ -186,15 +220,8 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	    f);
 	if (transcript_render(r->path, page_transcript_line, f) != 0)
 		fputs("(the recording cannot be read to its end)\n", f);
-	fputs("</pre></div></div>\n<script type=\"text/plain\" id=\"cast\">", f);
-	page_cast(f, r);
-	/* autoPlay with no idle gaps: a browser (or a test's virtual time) shows the session's
-	 * screen within seconds; the controls seek anywhere. */
-	fputs("</script>\n<script src=\"../player/asciinema-player.min.js\"></script>\n<script>\n"
-	      "AsciinemaPlayer.create({ data: document.getElementById('cast').textContent },\n"
-	      "  document.getElementById('player'), { autoPlay: true, idleTimeLimit: 0.5, "
-	      "fit: 'width' });\n</script>\n",
-	    f);
+	fputs("</pre></div></div>\n", f);
+	page_player(f, r);
 	page_events(f, b, r, true);
 	page_events(f, b, r, false);
 	fputs("<p><small>Player: asciinema-player (Apache License 2.0, <a "

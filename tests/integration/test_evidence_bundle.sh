@@ -175,6 +175,13 @@ test_pages_render_in_chromium() {
 	h_assert_match "$dom" 'id="transcript">[^<]*[|] &lt;i&gt;bundle-one&lt;/i&gt;' "the transcript"
 	h_assert_match "$dom" 'class="ap-line"[^>]*><span[^>]*>&lt;i&gt;bundle-one&lt;/i&gt;' "the player's terminal"
 	chromium_shot "file://$page" session.png
+	# Every page opens clean: the upload's channel (no output) says so instead of a player.
+	for page in "$BUNDLE"/sessions/*.html; do
+		dom=$(chromium_dom "file://$page" "$H_DIR/each.console") || h_fail "chromium failed on $page"
+		no_console_errors "$H_DIR/each.console"
+		h_assert_not_contains "$dom" 'ap-overlay-error' "the player's error overlay on $page"
+		[[ $dom == *'class="ap-player'* || $dom == *'id="no-output"'* ]] || h_fail "$page: neither player nor note"
+	done
 }
 
 h_run test_export_holds_the_vendors_recordings_and_verifies test_zip_unpacks_to_a_bundle_that_verifies \
