@@ -77,7 +77,8 @@ manifest_collect(const char *dir, const char *rel, char ***names, size_t *n)
 		free(path);
 	}
 	closedir(dp);
-	qsort(*names, *n, sizeof(**names), manifest_cmp);
+	if (*n > 0)
+		qsort(*names, *n, sizeof(**names), manifest_cmp);
 }
 
 static void
@@ -138,25 +139,6 @@ out:
 	return rc;
 }
 
-/* Reads all of a small file; NULL when unreadable or too large. */
-static char *
-manifest_read(const char *path, size_t *len)
-{
-	char *buf = xmalloc(MANIFEST_MAX + 1);
-	FILE *f = fopen(path, "re");
-
-	*len = f != NULL ? fread(buf, 1, MANIFEST_MAX + 1, f) : 0;
-	if (f == NULL || ferror(f) || *len > MANIFEST_MAX) {
-		if (f != NULL)
-			fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[*len] = '\0';
-	return buf;
-}
-
 /* A MANIFEST path names a file inside the bundle: relative, no "..", no control bytes. */
 static bool
 manifest_path_ok(const char *p)
@@ -210,10 +192,12 @@ bundle_manifest_verify(const char *dir, const struct sealkey *key)
 	int bad = 0, mlen;
 
 	xasprintf(&path, "%s/" MANIFEST, dir);
-	text = manifest_read(path, &len);
+	if (file_read_bounded(path, MANIFEST_MAX, &text, &len) != 0)
+		text = NULL;
 	free(path);
 	xasprintf(&path, "%s/" MANIFEST_SIG, dir);
-	sig = manifest_read(path, &siglen);
+	if (file_read_bounded(path, SEAL_SIG_B64_LEN + 1, &sig, &siglen) != 0)
+		sig = NULL;
 	free(path);
 	if (text == NULL || sig == NULL || strlen(text) != len) {
 		printf("%s/" MANIFEST ": missing or unreadable (with " MANIFEST_SIG ")\n", dir);
@@ -233,10 +217,12 @@ bundle_manifest_verify(const char *dir, const struct sealkey *key)
 	free(sig);
 	bad += manifest_check_sums(dir, text, &listed, &nlisted);
 	free(text);
-	qsort(listed, nlisted, sizeof(*listed), manifest_cmp);
+	if (nlisted > 0)
+		qsort(listed, nlisted, sizeof(*listed), manifest_cmp);
 	manifest_collect(dir, "", &names, &n);
 	for (i = 0; i < n; i++)
-		if (bsearch(&names[i], listed, nlisted, sizeof(*listed), manifest_cmp) == NULL) {
+		if (nlisted == 0 ||
+		    bsearch(&names[i], listed, nlisted, sizeof(*listed), manifest_cmp) == NULL) {
 			printf("%s/%s: not in the MANIFEST\n", dir, names[i]);
 			bad++;
 		}

@@ -36,6 +36,8 @@ bundle_session_ticket(const struct bundle *b, const struct bundle_recording *r)
 	const char *t = bundle_str(r->meta, "ticket_id");
 
 	if (*t == '\0')
+		t = bundle_str(r->meta, "ticket");
+	if (*t == '\0')
 		t = bundle_str(report_decision(b, r), "ticket");
 	return *t != '\0' ? t : "-";
 }
