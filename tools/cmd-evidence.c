@@ -7,10 +7,6 @@
 #include "tools/bundle.h"
 #include "tools/evidence.h"
 
-#ifndef GW_PLAYER_DIR
-#define GW_PLAYER_DIR "/usr/share/gatewayd/asciinema-player"
-#endif
-
 static int
 evidence_export(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -21,6 +17,8 @@ evidence_export(struct ctl_context *ctx, int argc, char **argv)
 		{ "player", required_argument, NULL, 'P' }, { "zip", no_argument, NULL, 'z' },
 		{ 0 } };
 	struct recording_filter f = { 0 };
+	/* GW_PLAYER_DIR: web/node_modules/asciinema-player of the source tree
+	 * (tools/CMakeLists.txt). */
 	struct bundle_spec spec = { .player_dir = GW_PLAYER_DIR };
 	const struct gw_config *cfg;
 	int ch;
