@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -809,6 +810,7 @@ header_build(const struct recording_meta *m, const char *key_id)
 	header_set_string(g, "key_fp", m->key_fp);
 	header_set_string(g, "ticket_id", m->ticket_id);
 	header_set_string(g, "approver", m->approver);
+	header_set_string(g, "kind", m->kind);
 	header_set_string(g, "command", m->command);
 	header_set_string(g, "term", m->term);
 	json_object_set_new(g, "width", json_integer(m->width));
@@ -836,6 +838,15 @@ recorder_open(
 	}
 	xasprintf(&path, "%s/%s.%u.cast", dir, meta->session_id, meta->channel);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* Held until recorder_free: a reader tells a session still recording ("live") from one
+	 * that ended without its seal (a crash), whose lock the kernel dropped with the process. */
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		err = errno;
+		close(fd);
+		unlink(path);
+		errno = err;
+		fd = -1;
+	}
 	if (fd < 0) {
 		err = errno;
 		free(path);

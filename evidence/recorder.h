@@ -22,11 +22,12 @@ struct recording_meta {
 	const char *client_addr;
 	int client_port;
 	const char *key_fp;    /* SHA256:... of the person's key */
-	const char *ticket_id; /* NULL until tickets exist */
-	const char *approver;
-	const char *command; /* exec command; NULL for a shell */
-	const char *term;    /* TERM from pty-req; NULL without a pty */
-	int width, height;   /* from pty-req; 80x24 without a pty */
+	const char *ticket_id; /* the approval ticket the session runs under */
+	const char *approver;  /* who signed that ticket */
+	const char *kind;      /* "shell", "exec" or "sftp" */
+	const char *command;   /* exec command, "sftp" for the subsystem; NULL for a shell */
+	const char *term;      /* TERM from pty-req; NULL without a pty */
+	int width, height;     /* from pty-req; 80x24 without a pty */
 	time_t started;
 };
 
@@ -69,9 +70,10 @@ struct recorder_signer recorder_signer_local(const struct sealkey *key);
 int recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
     const char *time, char sig[SEAL_SIG_B64_LEN]);
 
-/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600) and writes
- * the header. signer (copied) signs the checkpoints; its ctx must outlive the recording.
- * Returns NULL and sets errno on failure; nothing is created then. */
+/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600), holds an exclusive
+ * flock on it until recorder_free (what verify reports as "live"), and writes the header. signer
+ * (copied) signs the checkpoints; its ctx must outlive the recording. Returns NULL and sets errno
+ * on failure; nothing is created then. */
 struct recording *recorder_open(
     const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer);
 /* The path of the file; owned by the recording. */

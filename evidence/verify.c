@@ -4,9 +4,13 @@
 #include "evidence/verify.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -296,10 +300,26 @@ verify_recording_line(long i, const char *line, size_t len, void *arg, struct ve
 	return 0;
 }
 
+/* Whether a recorder still holds the file (recorder_open's flock). Asked before reading: a
+ * session that ends meanwhile is read with its seal, one that crashed has no lock. */
+static bool
+verify_is_live(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return live;
+}
+
 void
 verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 {
 	struct chain_state cs = { .key = key };
+	bool live = verify_is_live(path);
 	int partial;
 	long n;
 
@@ -308,6 +328,8 @@ verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
 	else if (n > 0 && cs.sealed && !partial)
 		verdict_set(v, VERDICT_INTACT, v->record, "sealed");
+	else if (n > 0 && live)
+		verdict_set(v, VERDICT_LIVE, v->record, "still recording");
 	else if (n > 0)
 		verdict_set(v, VERDICT_TRUNCATED, v->record, "no seal");
 	free(cs.digests);
@@ -410,5 +432,30 @@ verdict_format(const struct verdict *v, char *out, size_t len)
 	case VERDICT_UNREADABLE:
 		snprintf(out, len, "unreadable (%s)", v->detail);
 		break;
+	case VERDICT_LIVE:
+		if (v->record < 0)
+			snprintf(out, len, "live (still recording; no checkpoint yet)");
+		else
+			snprintf(out, len,
+			    "live (still recording; records 0-%ld intact so far, last checkpoint "
+			    "%s)",
+			    v->record, v->checkpoint);
+		break;
 	}
+}
+
+const char *
+verdict_kind_name(enum verdict_kind kind)
+{
+	static const char *const names[] = {
+		[VERDICT_INTACT] = "intact",
+		[VERDICT_TRUNCATED] = "truncated",
+		[VERDICT_TAMPERED] = "tampered",
+		[VERDICT_BAD_SIGNATURE] = "bad-signature",
+		[VERDICT_UNKNOWN_KEY] = "unknown-key",
+		[VERDICT_UNREADABLE] = "unreadable",
+		[VERDICT_LIVE] = "live",
+	};
+
+	return names[kind];
 }

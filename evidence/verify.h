@@ -12,12 +12,14 @@ enum verdict_kind {
 	VERDICT_BAD_SIGNATURE, /* a signature does not verify with the key */
 	VERDICT_UNKNOWN_KEY,   /* sealed by another key than the one given */
 	VERDICT_UNREADABLE,    /* not a file we can open, or not ours at all */
+	VERDICT_LIVE,          /* a valid prefix of a recording its session still writes */
 };
 
 struct verdict {
 	enum verdict_kind kind;
 	long record;           /* TAMPERED/BAD_SIGNATURE: the record (header = 0, audit: line);
-	                        * TRUNCATED: the last record of the intact prefix, -1 when none */
+	                        * TRUNCATED, LIVE: the last record of the intact prefix, -1 when
+	                        * none */
 	unsigned long records; /* records (lines) read */
 	char checkpoint[SEAL_TIME_LEN];  /* time of the last valid checkpoint, "" if none */
 	unsigned long signed_n;          /* records that checkpoint covers (its own index) */
@@ -35,5 +37,8 @@ int verify_audit_line(long i, const char *line, size_t len, const unsigned char 
     const struct sealkey *key, struct verdict *v);
 /* One line for the auditor: "intact", "truncated ...", "tampered at record N ...". */
 void verdict_format(const struct verdict *v, char *out, size_t len);
+/* One word: "intact", "truncated", "tampered", "bad-signature", "unknown-key", "unreadable",
+ * "live". */
+const char *verdict_kind_name(enum verdict_kind kind);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "common/xmalloc.h"
 #include "tools/evidence.h"
+#include "tools/transcript.h"
 
 /* JSON text that is safe inside <script>: "<" only ever occurs in strings, as \u003c. */
 static void
@@ -106,17 +107,28 @@ page_player(FILE *f, const struct bundle_recording *r)
 	    f);
 }
 
+/* As `gatewayctl transcript` prints it; the text is termsafe already, and escaped for HTML. */
 static void
 page_transcript_line(enum transcript_kind kind, double time, const char *text, void *arg)
 {
+	static const char *const marks[] = {
+		[TRANSCRIPT_SCREEN] = "",
+		[TRANSCRIPT_INPUT] = "",
+		[TRANSCRIPT_PIECE] = "   [line continues]",
+		[TRANSCRIPT_UNENDED] = "   [input ends here, no newline]",
+		[TRANSCRIPT_NOTE] = "",
+	};
 	FILE *f = arg;
 
-	if (kind == TRANSCRIPT_INPUT)
-		fprintf(f, "<span class=\"typed\">[%8.2f] &gt; ", time);
+	if (kind == TRANSCRIPT_SCREEN)
+		fputs("            | ", f);
 	else
-		fputs("| ", f);
+		fprintf(f, "<span class=\"%s\">[%9.3f] %s ",
+		    kind == TRANSCRIPT_NOTE ? "note" : "typed", time,
+		    kind == TRANSCRIPT_NOTE ? "!" : "&gt;");
 	html_put_text(f, text);
-	fputs(kind == TRANSCRIPT_INPUT ? "</span>\n" : "\n", f);
+	fputs(marks[kind], f);
+	fputs(kind == TRANSCRIPT_SCREEN ? "\n" : "</span>\n", f);
 }
 
 static void

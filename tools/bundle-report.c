@@ -151,10 +151,7 @@ report_sessions(FILE *f, const struct bundle *b)
 		snprintf(bytes, sizeof(bytes), "%llu / %llu", r->bytes_out, r->bytes_in);
 		report_cell(f, bytes);
 		verdict_format(&r->verdict, verdict, sizeof(verdict));
-		fprintf(f, "<td class=\"%s\">",
-		    r->verdict.kind == VERDICT_INTACT || r->verdict.kind == VERDICT_TRUNCATED
-		        ? "ok"
-		        : "bad");
+		fprintf(f, "<td class=\"%s\">", bundle_verdict_good(&r->verdict) ? "ok" : "bad");
 		html_put_text(f, verdict);
 		fputs("</td></tr>\n", f);
 	}
@@ -327,8 +324,7 @@ report_summary(FILE *f, const struct bundle *b, int refusals, int actions)
 	size_t i, bad = 0;
 
 	for (i = 0; i < b->nrecs; i++)
-		if (b->recs[i].verdict.kind != VERDICT_INTACT &&
-		    b->recs[i].verdict.kind != VERDICT_TRUNCATED)
+		if (!bundle_verdict_good(&b->recs[i].verdict))
 			bad++;
 	fprintf(f,
 	    "<h2 id=\"summary\">Summary</h2>\n<p>%zu recorded session channel(s), %zu of them "

@@ -9,6 +9,14 @@
 
 #include "common/xmalloc.h"
 
+bool
+bundle_verdict_good(const struct verdict *v)
+{
+	/* Truncated (a session process that died) and live are what they say, not altered: the
+	 * signed prefix stands. */
+	return v->kind == VERDICT_INTACT || v->kind == VERDICT_TRUNCATED || v->kind == VERDICT_LIVE;
+}
+
 /* Each recording on its own: a MANIFEST rewritten with new sums does not hide an edit. */
 static int
 verify_recordings(const char *dir, const struct sealkey *key)
@@ -33,7 +41,7 @@ verify_recordings(const char *dir, const struct sealkey *key)
 			verify_recording(path, key, &v);
 			verdict_format(&v, text, sizeof(text));
 			printf("%s: %s\n", path, text);
-			if (v.kind != VERDICT_INTACT && v.kind != VERDICT_TRUNCATED)
+			if (!bundle_verdict_good(&v))
 				bad++;
 			free(path);
 		}

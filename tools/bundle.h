@@ -86,5 +86,7 @@ int bundle_zip(const char *dir);
 /* bundle-export.c, bundle-verify.c: the two commands. */
 int bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec);
 int bundle_verify(const char *dir, const char *keyfile);
+/* A recording verdict a bundle accepts: intact, or a signed prefix (truncated, live). */
+bool bundle_verdict_good(const struct verdict *v);
 
 #endif

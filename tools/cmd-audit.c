@@ -8,6 +8,7 @@
 #include "evidence/verify.h"
 #include "tools/crosscheck.h"
 #include "tools/evidence.h"
+#include "tools/termsafe.h"
 
 static int
 cmd_audit_exec(struct ctl_context *ctx, int argc, char **argv)
@@ -42,11 +43,13 @@ cmd_audit_exec(struct ctl_context *ctx, int argc, char **argv)
 		return 2;
 	verify_audit_log(path, key, &v);
 	if (v.kind == VERDICT_INTACT)
-		printf("%s: intact (%ld events)\n", path, v.record < 0 ? 0 : v.record);
-	else {
+		snprintf(line, sizeof(line), "intact (%ld events)", v.record < 0 ? 0 : v.record);
+	else
 		verdict_format(&v, line, sizeof(line));
-		printf("%s: %s\n", path, line);
-	}
+	termsafe_print(stdout, path);
+	fputs(": ", stdout);
+	termsafe_print(stdout, line);
+	putchar('\n');
 	/* Even a log that fails its chain says which recordings it named: all are listed. */
 	if (dir != NULL)
 		bad = crosscheck_recordings(path, dir, key);

@@ -6,6 +6,7 @@
 
 #include "evidence/verify.h"
 #include "tools/evidence.h"
+#include "tools/termsafe.h"
 
 static int
 cmd_recording_exec(struct ctl_context *ctx, int argc, char **argv)
@@ -30,7 +31,10 @@ cmd_recording_exec(struct ctl_context *ctx, int argc, char **argv)
 	for (i = optind + 1; i < argc; i++) {
 		verify_recording(argv[i], key, &v);
 		verdict_format(&v, line, sizeof(line));
-		printf("%s: %s\n", argv[i], line);
+		termsafe_print(stdout, argv[i]);
+		fputs(": ", stdout);
+		termsafe_print(stdout, line);
+		putchar('\n');
 		if (v.kind != VERDICT_INTACT)
 			rc = 1;
 	}

@@ -1,5 +1,6 @@
 /* cmd-replay.c: `gatewayctl replay FILE [--speed X] [--idle-limit S]`: writes what the
- * target showed to the terminal with the original timing. Never writes into the file. */
+ * target showed to the terminal with the original timing. Never writes into the file. Raw on
+ * purpose, unlike every other command (tools/termsafe.h): reproducing the terminal is its job. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ usage:
 
 const struct ctl_command cmd_replay_entry = {
 	.name = "replay",
-	.usage = "FILE [--speed X] [--idle-limit S]",
+	.usage = "FILE [--speed X] [--idle-limit S]   (raw: the target's escape sequences act on "
+	         "this terminal)",
 	.exec = cmd_replay_exec,
 };

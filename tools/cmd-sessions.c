@@ -3,16 +3,18 @@
  * `sessions --history [filters]` is `gatewayctl history`: the ended ones. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/ctlsocket.h"
+#include "tools/evidence.h"
+#include "tools/termsafe.h"
 
-static const char *
+/* The member as termsafe text ("-" when absent); the caller frees it. */
+static char *
 sessions_str(const json_t *o, const char *key)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v != NULL ? v : "-";
+	return termsafe_str(json_string_value(json_object_get(o, key)));
 }
 
 static int
@@ -39,22 +41,30 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 		return 1;
 	list = json_object_get(reply, "sessions");
 	if (as_json) {
-		json_dumpf(list, stdout, JSON_INDENT(2));
+		json_dumpf(list, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 	} else {
 		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s\n", "ID",
 		    "PERSON", "VENDOR", "TARGET", "SOURCE", "STARTED", "ENDS AT", "TICKET",
 		    "BYTES IN", "BYTES OUT");
 		json_array_foreach (list, i, o) {
-			snprintf(source, sizeof(source), "%s:%lld", sessions_str(o, "source"),
+			const char *addr = json_string_value(json_object_get(o, "source"));
+			char *f[8];
+			size_t k;
+
+			f[0] = sessions_str(o, "id"), f[1] = sessions_str(o, "person");
+			f[2] = sessions_str(o, "vendor"), f[3] = sessions_str(o, "target");
+			f[4] = sessions_str(o, "started"), f[5] = sessions_str(o, "ends_at");
+			f[6] = sessions_str(o, "ticket");
+			snprintf(source, sizeof(source), "%s:%lld", addr != NULL ? addr : "-",
 			    (long long)json_integer_value(json_object_get(o, "source_port")));
+			f[7] = termsafe_str(source);
 			printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld\n",
-			    sessions_str(o, "id"), sessions_str(o, "person"),
-			    sessions_str(o, "vendor"), sessions_str(o, "target"), source,
-			    sessions_str(o, "started"), sessions_str(o, "ends_at"),
-			    sessions_str(o, "ticket"),
+			    f[0], f[1], f[2], f[3], f[7], f[4], f[5], f[6],
 			    (long long)json_integer_value(json_object_get(o, "bytes_in")),
 			    (long long)json_integer_value(json_object_get(o, "bytes_out")));
+			for (k = 0; k < 8; k++)
+				free(f[k]);
 		}
 	}
 	json_decref(reply);
@@ -66,6 +76,6 @@ usage:
 
 const struct ctl_command cmd_sessions_entry = {
 	.name = "sessions",
-	.usage = "[--json] | --history [--person P] [--vendor V] [--target T] [--from D] [--to D]",
+	.usage = "[--json] | --history " EVIDENCE_FILTER_USAGE " [--key FILE]",
 	.exec = cmd_sessions_exec,
 };

@@ -16,6 +16,7 @@
 #include "evidence/seal.h"
 #include "gatewayd/audit.h"
 #include "tools/ctlsocket.h"
+#include "tools/termsafe.h"
 
 #define TICKET_USAGE                                                                               \
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
@@ -235,14 +236,19 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 	time_format_utc(t->not_before, a);
 	time_format_utc(t->not_after, b);
 	printf("\n  valid:     %s to %s\n", a, b);
-	printf("  approver:  %s\n  reason:    %s\n", t->approver, t->reason);
+	/* The reason may be a vendor's words (a requested ticket): shown, never acted on. */
+	printf("  approver:  %s\n  reason:    ", t->approver);
+	termsafe_print(stdout, t->reason);
+	putchar('\n');
 	if (t->max_sessions != 0)
 		printf("  sessions:  %u of %u used\n", t->used_sessions, t->max_sessions);
 	if (t->status == TICKET_VALID)
 		printf("  signature: good, by approver %s (%s)\n", ap ? ap->name : "?", t->signer);
-	else
-		printf(
-		    "  signature: REFUSED (%s): %s\n", ticket_status_name(t->status), t->problem);
+	else {
+		printf("  signature: REFUSED (%s): ", ticket_status_name(t->status));
+		termsafe_print(stdout, t->problem);
+		putchar('\n');
+	}
 	if (config_find_vendor(cfg, t->vendor) == NULL)
 		printf("  warning:   vendor %s is not configured\n", t->vendor);
 	else if (t->person != NULL && config_find_person(cfg, t->person) == NULL)
@@ -253,8 +259,11 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 			    t->targets[i]);
 	if (ticket_check_now(t, set, now, what, sizeof(what)) == DENY_NONE)
 		printf("  now:       VALID\n");
-	else
-		printf("  now:       NOT VALID: %s\n", what);
+	else {
+		printf("  now:       NOT VALID: ");
+		termsafe_print(stdout, what);
+		putchar('\n');
+	}
 }
 
 /* The revocations (and installed tickets) of the store; NULL after printing why. */

@@ -2,9 +2,11 @@
  * channels, one table row each (time, operation, path, bytes, SHA-256 or why none). Reads only. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/evidence.h"
+#include "tools/termsafe.h"
 
 static const char *
 transfers_str(const json_t *o, const char *key)
@@ -14,11 +16,12 @@ transfers_str(const json_t *o, const char *key)
 	return v != NULL ? v : "";
 }
 
+/* Every member but the byte counts is what the vendor or target chose: printed termsafe. */
 static void
 transfers_row(const json_t *ev)
 {
 	const char *event = transfers_str(ev, "event");
-	char bytes[64] = "";
+	char bytes[64] = "", *time, *op, *path, *note, *path2;
 	const char *sha = transfers_str(ev, "sha256");
 
 	if (json_object_get(ev, "bytes_written") != NULL ||
@@ -29,9 +32,19 @@ transfers_row(const json_t *ev)
 	if (*sha == '\0')
 		sha = transfers_str(ev, "reason")[0] ? transfers_str(ev, "reason")
 		                                     : transfers_str(ev, "note");
-	printf("%-24s %-14s %-40s %-22s %s%s%s\n", transfers_str(ev, "time"),
-	    strncmp(event, "sftp-", 5) == 0 ? event + 5 : event, transfers_str(ev, "path"), bytes,
-	    sha, json_object_get(ev, "path2") ? " -> " : "", transfers_str(ev, "path2"));
+	time = termsafe_str(transfers_str(ev, "time"));
+	event += strncmp(event, "sftp-", 5) == 0 ? 5 : 0;
+	op = termsafe_str(event);
+	path = evidence_meta_text(ev, "path");
+	note = termsafe_str(sha);
+	path2 = evidence_meta_text(ev, "path2");
+	printf("%-24s %-14s %-40s %-22s %s%s%s\n", time, op, path != NULL ? path : "", bytes, note,
+	    path2 != NULL ? " -> " : "", path2 != NULL ? path2 : "");
+	free(time);
+	free(op);
+	free(path);
+	free(note);
+	free(path2);
 }
 
 static int
@@ -46,7 +59,8 @@ transfers_file(const char *path)
 		fprintf(stderr, "gatewayctl transfers: cannot read %s\n", path);
 		return 1;
 	}
-	printf("%s\n%-24s %-14s %-40s %-22s %s\n", path, "TIME", "OPERATION", "PATH", "BYTES",
+	termsafe_print(stdout, path);
+	printf("\n%-24s %-14s %-40s %-22s %s\n", "TIME", "OPERATION", "PATH", "BYTES",
 	    "SHA-256 / NOTE");
 	while ((rc = castfile_next(cf, &ev)) == 1) {
 		/* sftp evidence is a note holding one JSON object. */

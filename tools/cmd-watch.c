@@ -1,6 +1,7 @@
 /* cmd-watch.c: `gatewayctl watch SESSION`: a live, read-only view of what the session's
  * terminal shows, as the session process streams it. Output lost because this viewer was
- * too slow is announced on stderr; the session itself never waits for a viewer. */
+ * too slow is announced on stderr; the session itself never waits for a viewer. Raw on purpose,
+ * unlike the other commands (tools/termsafe.h): showing the terminal as it is, is its job. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,6 @@ out:
 
 const struct ctl_command cmd_watch_entry = {
 	.name = "watch",
-	.usage = "SESSION",
+	.usage = "SESSION   (raw: the target's escape sequences act on this terminal)",
 	.exec = cmd_watch_exec,
 };

@@ -12,6 +12,7 @@
 
 #include "common/xmalloc.h"
 #include "evidence/verify.h"
+#include "tools/termsafe.h"
 
 #define CROSSCHECK_LINE_MAX (1024 * 1024) /* an audit line longer than this is not ours */
 #define CROSSCHECK_ID_LEN   32
@@ -150,36 +151,45 @@ crosscheck_read_log(struct crosscheck *c, const char *audit_path)
 static int
 crosscheck_one(const char *dir, struct named *n, const struct sealkey *key)
 {
-	char path[4096], verdict[512];
+	char path[4096], verdict[512], *safe, *what;
 	struct verdict v;
+	int rc = 1;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, n->name);
+	/* The name comes from the log, the verdict's detail from the file: printed termsafe. */
+	safe = termsafe_str(path);
 	if ((f = fopen(path, "re")) == NULL) {
-		printf("%s: missing (the audit log names it, %s at record %lu)\n", path,
+		printf("%s: missing (the audit log names it, %s at record %lu)\n", safe,
 		    n->sealed ? "sealed" : "unsealed", n->records);
-		return 1;
+		goto out;
 	}
 	fclose(f);
 	verify_recording(path, key, &v);
-	if (v.kind != VERDICT_INTACT && v.kind != VERDICT_TRUNCATED) {
+	/* Live: the log names a file its recorder has not let go of yet (closed just after). */
+	if (v.kind != VERDICT_INTACT && v.kind != VERDICT_TRUNCATED && v.kind != VERDICT_LIVE) {
 		verdict_format(&v, verdict, sizeof(verdict));
-		printf("%s: altered: %s\n", path, verdict);
-		return 1;
+		what = termsafe_str(verdict);
+		printf("%s: altered: %s\n", safe, what);
+		free(what);
+		goto out;
 	}
 	if (v.signed_n != n->records || strcmp(v.signed_chain, n->chain) != 0 ||
 	    (n->sealed && v.kind != VERDICT_INTACT)) {
 		printf("%s: altered: the audit log has its last signature at record %lu (chain "
 		       "%.16s…), the file at record %lu (chain %.16s…)%s\n",
-		    path, n->records, n->chain, v.signed_n,
+		    safe, n->records, n->chain, v.signed_n,
 		    v.signed_chain[0] != '\0' ? v.signed_chain : "none",
 		    n->sealed && v.kind != VERDICT_INTACT ? ", and its seal is gone" : "");
-		return 1;
+		goto out;
 	}
-	printf("%s: %s, as the audit log says (%lu records)\n", path,
+	printf("%s: %s, as the audit log says (%lu records)\n", safe,
 	    n->sealed ? "sealed" : "unsealed: its session process ended before the seal",
 	    n->records);
-	return 0;
+	rc = 0;
+out:
+	free(safe);
+	return rc;
 }
 
 /* The files of DIR no audit line names: a live session's, or not the gateway's. */

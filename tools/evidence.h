@@ -1,6 +1,6 @@
-/* evidence.h: what the auditor's commands share: the verification key, the recordings a
- * search selects, and rendering one as a person saw it (libvterm). Reading a recording's
- * events back is the evidence library's (evidence/castfile.h). */
+/* evidence.h: what the auditor's commands share: the verification key and verdicts, the
+ * recordings a search selects, header values as termsafe text. Reading a recording's events
+ * back is the evidence library's (evidence/castfile.h), rendering them tools/transcript.h's. */
 #ifndef GW_TOOLS_EVIDENCE_H
 #define GW_TOOLS_EVIDENCE_H
 
@@ -11,10 +11,22 @@
 
 #include "evidence/castfile.h"
 #include "evidence/seal.h"
+#include "evidence/verify.h"
 #include "tools/gatewayctl.h"
 
 /* --key FILE, else <state_dir>/recording_key.pub or recording_key from -f CONFIG. */
 struct sealkey *evidence_load_key(struct ctl_context *ctx, const char *keyfile);
+/* For the commands that verify as they read: --key FILE, else the key of -f CONFIG when that
+ * file exists; NULL (nothing printed) when neither, and the reader says it did not check. */
+struct sealkey *evidence_load_key_if_any(struct ctl_context *ctx, const char *keyfile);
+/* The verdict on path as verify prints it ("unchecked (...)" when key is NULL); kind gets
+ * verdict_kind_name's word, or "unchecked". */
+void evidence_verdict(
+    const char *path, const struct sealkey *key, char *line, size_t len, const char **kind);
+/* Member key of a header or an event as termsafe text, from key_base64 (the exact bytes) when
+ * the value was not UTF-8 (a vendor's exec command, an SFTP path); NULL when neither is there.
+ * The caller frees it. */
+char *evidence_meta_text(const json_t *meta, const char *key);
 /* --dir DIR, else recording_dir from -f CONFIG; NULL when neither. */
 const char *evidence_recording_dir(struct ctl_context *ctx, const char *dir);
 
@@ -23,13 +35,18 @@ struct recording_filter {
 	const char *person, *vendor, *target;
 	time_t from, to; /* session start within [from, to) */
 };
-/* Handles --person/--vendor/--target/--from/--to (getopt codes 'p' 'v' 't' 'F' 'T');
- * returns 0, or -1 for a date that is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS. */
+/* Handles --person/--vendor/--target/--from/--to/--since (getopt codes 'p' 'v' 't' 'F' 'T'
+ * 'S'); returns 0, or -1 for a time that is neither YYYY-MM-DD[( |T)HH:MM[:SS]][Z] (local time
+ * unless Z) nor, for --since, N followed by s, m, h or d. */
 int evidence_filter_option(struct recording_filter *f, int ch, const char *arg);
+#define EVIDENCE_FILTER_SHORTOPTS "p:v:t:F:T:S:d:"
+#define EVIDENCE_FILTER_USAGE                                                                      \
+	"[--person P] [--vendor V] [--target T] [--since N(s|m|h|d)] [--from TIME] [--to TIME] "   \
+	"[--dir DIR]"
 #define EVIDENCE_FILTER_OPTIONS                                                                    \
 	{ "person", required_argument, NULL, 'p' }, { "vendor", required_argument, NULL, 'v' },    \
 	    { "target", required_argument, NULL, 't' }, { "from", required_argument, NULL, 'F' },  \
-	    { "to", required_argument, NULL, 'T' },                                                \
+	    { "to", required_argument, NULL, 'T' }, { "since", required_argument, NULL, 'S' },     \
 	{                                                                                          \
 		"dir", required_argument, NULL, 'd'                                                \
 	}
@@ -37,11 +54,5 @@ typedef void (*recording_cb)(const char *path, const json_t *meta, void *arg);
 /* Calls cb for every DIR/<hex>.<n>.cast whose header matches, in name order. */
 int evidence_foreach_recording(
     const char *dir, const struct recording_filter *f, recording_cb cb, void *arg);
-
-/* What transcript_render reports: a screen line as shown, or a line the person typed. */
-enum transcript_kind { TRANSCRIPT_SCREEN, TRANSCRIPT_INPUT };
-typedef void (*transcript_cb)(enum transcript_kind kind, double time, const char *text, void *arg);
-/* Feeds the recording through a terminal emulator; 0, or -1 when unreadable. */
-int transcript_render(const char *path, transcript_cb cb, void *arg);
 
 #endif

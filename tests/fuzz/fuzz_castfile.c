@@ -5,6 +5,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "tools/evidence.h"
+#include "tools/transcript.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,11 +21,15 @@ ctl_config(struct ctl_context *ctx)
 static void
 fuzz_line(enum transcript_kind kind, double time, const char *text, void *arg)
 {
-	size_t *total = arg;
+	size_t *total = arg, i;
 
-	if ((kind != TRANSCRIPT_SCREEN && kind != TRANSCRIPT_INPUT) || text == NULL)
+	if (kind > TRANSCRIPT_NOTE || text == NULL)
 		abort();
-	*total += strlen(text);
+	/* termsafe: nothing a terminal would act on reaches the auditor's screen. */
+	for (i = 0; text[i] != '\0'; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			abort();
+	*total += i;
 	(void)time;
 }
 

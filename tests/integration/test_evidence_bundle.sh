@@ -31,8 +31,8 @@ ctl vendor disable acme >/dev/null && ctl vendor enable acme >/dev/null || { ech
 h_wait_for 10 test "$(grep -c '"event":"session_end"' "$GW_AUDIT")" -ge 4 || { echo "no session_end"; exit 1; }
 
 BUNDLE=$H_DIR/bundle
-EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)" \
-	--to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S)" -o "$BUNDLE" --zip 2>&1)
+EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+	--to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" -o "$BUNDLE" --zip 2>&1)
 EXPORT_RC=$?
 
 # recording_of TEXT: the bundle's recording whose session printed TEXT.
@@ -172,7 +172,7 @@ test_pages_render_in_chromium() {
 	h_assert_contains "$dom" 'class="ap-player' "the player is mounted"
 	h_assert_not_contains "$dom" 'ap-overlay-error' "the player's error overlay"
 	# The transcript, and the player's terminal after playing: the session's output as text.
-	h_assert_match "$dom" 'id="transcript">[^<]*[|] &lt;i&gt;bundle-one&lt;/i&gt;' "the transcript"
+	h_assert_match "$dom" 'id="transcript">.*[|] &lt;i&gt;bundle-one&lt;/i&gt;.*</pre>' "the transcript"
 	h_assert_match "$dom" 'class="ap-line"[^>]*><span[^>]*>&lt;i&gt;bundle-one&lt;/i&gt;' "the player's terminal"
 	chromium_shot "file://$page" session.png
 	# Every page opens clean: the upload's channel (no output) says so instead of a player.

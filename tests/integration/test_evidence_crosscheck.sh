@@ -90,5 +90,26 @@ test_live_and_killed_sessions() {
 	h_assert_contains "$CC_OUT" "$f: unsealed: its session process ended before the seal, as the audit log says" "killed session"
 }
 
-h_run test_sealed_recordings_match_the_audit_log test_damage_is_found_against_the_audit_log \
+# Off the gateway: the recordings, the audit log and the exported public key, no configuration.
+# Every auditor command works with --key, and without it says what to give.
+test_off_the_gateway_with_only_the_public_key() {
+	local off=$H_DIR/offsite f out c=("$H_GATEWAYCTL" -f "$H_DIR/no-such.conf")
+	one_session cc-offsite >/dev/null || return
+	mkdir -p "$off" && cp -r "$GW_RECORDINGS" "$off/recordings" && cp "$GW_AUDIT" "$off/audit.log" &&
+		cp "$H_DIR/gw/state/recording_key.pub" "$off/key.pub" || h_fail "copy"
+	f=$(grep -l "echo cc-offsite" "$off"/recordings/*.cast | head -n 1)
+	out=$("${c[@]}" recording verify --key "$off/key.pub" "$f" 2>&1) || h_fail "recording verify: $out"
+	h_assert_contains "$out" ": intact" "recording verify off the gateway"
+	out=$("${c[@]}" audit verify --key "$off/key.pub" "$off/audit.log" 2>&1) || h_fail "audit verify: $out"
+	out=$("${c[@]}" history --dir "$off/recordings" --key "$off/key.pub" 2>&1) || h_fail "history: $out"
+	h_assert_contains "$(grep -F 'echo cc-offsite' <<<"$out")" "intact" "history off the gateway"
+	out=$("${c[@]}" search cc-offsite --dir "$off/recordings" --key "$off/key.pub" 2>&1) || h_fail "search: $out"
+	h_assert_contains "$out" "intact" "search off the gateway"
+	out=$("${c[@]}" transcript --key "$off/key.pub" "$f" 2>&1) || h_fail "transcript: $out"
+	h_assert_contains "$out" "verify: intact" "transcript off the gateway"
+	out=$("${c[@]}" recording verify "$f" 2>&1) && h_fail "verified without a key: $out"
+	h_assert_contains "$out" "give --key FILE" "without a key"
+}
+
+h_run test_off_the_gateway_with_only_the_public_key test_sealed_recordings_match_the_audit_log test_damage_is_found_against_the_audit_log \
 	test_live_and_killed_sessions

@@ -246,6 +246,29 @@ START_TEST(unsealed_recording_is_truncated)
 }
 END_TEST
 
+/* The session still records: its recorder holds the file. Once it lets go unsealed (a crash),
+ * the same bytes are truncated. */
+START_TEST(recording_still_written_is_live)
+{
+	struct recording *rec = open_recording("dd");
+	char line[256];
+	struct verdict v;
+
+	ck_assert_int_eq(recorder_write_output(rec, "$ ", 2), 0);
+	ck_assert_int_eq(recorder_flush(rec), 0);
+	v = verdict_of(recorder_path(rec));
+	ck_assert_int_eq(v.kind, VERDICT_LIVE);
+	ck_assert_int_eq(v.record, 2); /* header, o, its checkpoint */
+	verdict_format(&v, line, sizeof(line));
+	ck_assert_msg(
+	    strncmp(line, "live (still recording; records 0-2 intact so far", 48) == 0, "%s", line);
+	recorder_free(rec);
+	snprintf(line, sizeof(line), "%s/dd.0.cast", dir);
+	v = verdict_of(line);
+	ck_assert_int_eq(v.kind, VERDICT_TRUNCATED);
+}
+END_TEST
+
 START_TEST(record_appended_after_seal_is_tampered)
 {
 	FILE *f = fopen(path, "a");
@@ -476,6 +499,7 @@ unit_suite(void)
 	tcase_add_test(tc, cut_off_seal_is_truncated_with_intact_prefix);
 	tcase_add_test(tc, half_written_last_line_is_truncated);
 	tcase_add_test(tc, unsealed_recording_is_truncated);
+	tcase_add_test(tc, recording_still_written_is_live);
 	tcase_add_test(tc, record_appended_after_seal_is_tampered);
 	tcase_add_test(tc, forged_checkpoint_signature_is_bad_signature);
 	tcase_add_test(tc, another_key_is_unknown_key);
