@@ -142,10 +142,13 @@ page_facts(FILE *f, const struct bundle *b, const struct bundle_recording *r)
 
 	fputs("<table id=\"facts\">\n", f);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		/* A value that was not UTF-8 (an exec command) is in key_base64: shown from it. */
+		char *text = evidence_meta_text(r->meta, keys[i][1]);
+
 		fprintf(f, "<tr><th>%s</th><td>", keys[i][0]);
-		html_put_text(
-		    f, *bundle_str(r->meta, keys[i][1]) ? bundle_str(r->meta, keys[i][1]) : "-");
+		html_put_text(f, text != NULL && *text ? text : "-");
 		fputs("</td></tr>\n", f);
+		free(text);
 	}
 	fputs("<tr><th>Start</th><td>", f);
 	html_put_time(f, b->spec->display_tz, r->start);

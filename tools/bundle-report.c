@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "tools/evidence.h"
 
 static bool
 report_is(const json_t *ev, const char *event)
@@ -281,6 +282,7 @@ report_control(const json_t *ev)
 static void
 report_transfers(FILE *f, const struct bundle *b)
 {
+	char *path, *path2;
 	const json_t *ev;
 	char bytes[64];
 	size_t i;
@@ -296,13 +298,18 @@ report_transfers(FILE *f, const struct bundle *b)
 		report_time_cell(f, b, bundle_str(ev, "ts"));
 		report_session_link(f, b, bundle_str(ev, "session"));
 		report_cell(f, bundle_str(ev, "op"));
+		/* Paths that are not UTF-8 are in path_base64: shown from their exact bytes. */
+		path = evidence_meta_text(ev, "path");
+		path2 = evidence_meta_text(ev, "path2");
 		fputs("<td>", f);
-		html_put_text(f, bundle_str(ev, "path"));
-		if (*bundle_str(ev, "path2")) {
+		html_put_text(f, path);
+		if (path2 != NULL) {
 			fputs(" &rarr; ", f);
-			html_put_text(f, bundle_str(ev, "path2"));
+			html_put_text(f, path2);
 		}
 		fputs("</td>", f);
+		free(path);
+		free(path2);
 		bytes[0] = '\0';
 		if (json_object_get(ev, "bytes_written") != NULL)
 			snprintf(bytes, sizeof(bytes), "%lld / %lld",
