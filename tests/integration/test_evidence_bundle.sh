@@ -28,7 +28,8 @@ timeout -k 5 "$H_TIMEOUT" scp "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -P "$GW_PORT" 
 	"$GW_DEST:$H_DIR/upload.up" </dev/null || { echo "scp failed"; exit 1; }
 ctl vendor disable acme >/dev/null && ctl vendor enable acme >/dev/null || { echo "vendor disable failed"; exit 1; }
 # Every session's end is in the audit log before the export reads it.
-h_wait_for 10 test "$(grep -c '"event":"session_end"' "$GW_AUDIT")" -ge 4 || { echo "no session_end"; exit 1; }
+ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= 4)); }
+h_wait_for 10 ends_logged || { echo "not every session_end is logged"; exit 1; }
 
 BUNDLE=$H_DIR/bundle
 EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
