@@ -37,6 +37,39 @@ frontmsg_send(int fd, struct wbuf *b)
 	return -1;
 }
 
+void
+frontmsg_new_data(struct wbuf *b, uint32_t chan, int stream, const void *data, size_t len)
+{
+	frontmsg_new(b, FM_DATA, chan);
+	wbuf_u8(b, (uint8_t)stream);
+	wbuf_string(b, data, len);
+}
+
+int
+frontmsg_send_data(int fd, uint32_t chan, int stream, const void *data, size_t len)
+{
+	/* u8 type, u32 chan, u8 stream, u32 length: frontmsg_new_data's bytes before the data */
+	unsigned char h[10] = { FM_DATA, (unsigned char)(chan >> 24), (unsigned char)(chan >> 16),
+		(unsigned char)(chan >> 8), (unsigned char)chan, (unsigned char)stream,
+		(unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+		(unsigned char)len };
+	struct iovec iov[2] = { { .iov_base = h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)data, .iov_len = len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (len > FRONTMSG_DATA_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == (ssize_t)(sizeof(h) + len))
+		return 0;
+	if (n >= 0)
+		errno = EIO; /* a datagram is all or nothing */
+	return -1;
+}
+
 int
 frontmsg_send_wait(int fd, struct wbuf *b, int timeout_ms)
 {

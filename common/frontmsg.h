@@ -15,7 +15,11 @@
 #define FRONTMSG_MAX      (FRONTMSG_DATA_MAX + 1024)
 /* Bytes of channel data either side may send before the other acknowledges them (FM_ACK):
  * the link's flow control, per channel and direction. */
-#define FRONTMSG_WINDOW       (1024 * 1024)
+#define FRONTMSG_WINDOW (1024 * 1024)
+/* Taken bytes are acknowledged once this many are due, not each round: a sender without credit
+ * has a whole window outstanding, which is more, so it is never left waiting; meanwhile the
+ * other side is not woken for every keystroke and every frame. */
+#define FRONTMSG_ACK_MIN      (FRONTMSG_WINDOW / 4)
 #define FRONTMSG_KEYS_MAX     8    /* host keys in FM_INIT */
 #define FRONTMSG_TEXT_MAX     4096 /* a user name, a command, a banner line... */
 #define FRONTMSG_BANNER_MAX   16384
@@ -74,6 +78,11 @@ void frontmsg_new(struct wbuf *b, enum frontmsg_type type, uint32_t chan);
 /* Sends b (then frees it); never blocks: 0, or -1 with errno (EAGAIN when the link is full,
  * which the caller's flow control is to prevent). */
 int frontmsg_send(int fd, struct wbuf *b);
+/* FM_DATA on chan: one stream's bytes (at most FRONTMSG_DATA_MAX), into b to be queued. */
+void frontmsg_new_data(struct wbuf *b, uint32_t chan, int stream, const void *data, size_t len);
+/* The same message sent at once, gathered from data without a copy; never blocks: 0, or -1
+ * with errno as frontmsg_send (EAGAIN: the caller queues it with frontmsg_new_data). */
+int frontmsg_send_data(int fd, uint32_t chan, int stream, const void *data, size_t len);
 /* Sends and frees b, waiting up to timeout_ms for room. 0 or -1. */
 int frontmsg_send_wait(int fd, struct wbuf *b, int timeout_ms);
 

@@ -26,15 +26,14 @@ channel_send(struct fchan *c, struct wbuf *b)
 static void
 channel_send_data(struct fchan *c, int stream, const unsigned char *data, uint32_t n)
 {
-	struct wbuf b;
+	struct front *f = c->front;
 	uint32_t chunk;
 
 	while (n > 0) {
 		chunk = n > FRONTMSG_DATA_MAX ? FRONTMSG_DATA_MAX : n;
-		frontmsg_new(&b, FM_DATA, c->num);
-		wbuf_u8(&b, (uint8_t)stream);
-		wbuf_string(&b, data, chunk);
-		channel_send(c, &b);
+		/* A broken link ends the loop at its next turn; nothing else to do here. */
+		if (link_send_data(&f->link, c->num, stream, data, chunk) != 0)
+			f->link_lost = f->done = true;
 		c->credit -= chunk;
 		data += chunk;
 		n -= chunk;
@@ -312,11 +311,44 @@ channel_open_cb(ssh_session session, void *userdata)
 static struct fout *
 channel_queue(struct fchan *c, enum fout_kind kind, size_t datalen)
 {
-	struct fout *o = xcalloc(1, sizeof(*o) + datalen);
+	/* Only the header is cleared: the data part is written over at once. */
+	struct fout *o = xmalloc(sizeof(*o) + datalen);
 
+	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	TAILQ_INSERT_TAIL(&c->out, o, entry);
 	return o;
+}
+
+/* Writes up to n bytes of the monitor's data to the vendor, as far as its window takes them;
+ * returns how many are done with (counted for FM_ACK): all of them once the vendor closed. */
+static uint32_t
+channel_write_vendor(struct fchan *c, uint8_t stream, const unsigned char *data, uint32_t n)
+{
+	uint32_t done = 0, room, chunk;
+	int w;
+
+	while (done < n) {
+		if (c->vendor_closed || c->vendor_close_done) {
+			done = n; /* no reader any more, but taken */
+			break;
+		}
+		if ((room = ssh_channel_window_size(c->ch)) == 0)
+			break;
+		chunk = n - done < room ? n - done : room;
+		/* May poll, and so run callbacks: none of them touches the queue. */
+		w = stream ? ssh_channel_write_stderr(c->ch, data + done, chunk)
+		           : ssh_channel_write(c->ch, data + done, chunk);
+		if (w < 0) {
+			done = n; /* the vendor closed meanwhile: what is left has no reader */
+			break;
+		}
+		if (w == 0)
+			break;
+		done += (uint32_t)w;
+	}
+	c->to_ack += done;
+	return done;
 }
 
 static void
@@ -324,6 +356,7 @@ channel_on_data(struct front *f, struct fchan *c, struct frontmsg *m)
 {
 	const unsigned char *s;
 	struct fout *o;
+	uint32_t done = 0;
 	uint8_t stream;
 	size_t len;
 
@@ -336,11 +369,17 @@ channel_on_data(struct front *f, struct fchan *c, struct frontmsg *m)
 		link_violation(f, m, "more data than the window");
 	if (len == 0)
 		return;
-	o = channel_queue(c, FOUT_DATA, len);
-	o->stream = stream;
-	o->len = (uint32_t)len;
-	memcpy(o->data, s, len);
 	c->unacked += (uint32_t)len;
+	/* With nothing queued before them, the bytes go to the vendor straight from the message
+	 * (this runs outside every libssh callback, from link_dispatch); only what the vendor's
+	 * window does not take is copied to wait. */
+	if (TAILQ_EMPTY(&c->out) &&
+	    (done = channel_write_vendor(c, stream, s, (uint32_t)len)) == len)
+		return;
+	o = channel_queue(c, FOUT_DATA, len - done);
+	o->stream = stream;
+	o->len = (uint32_t)len - done;
+	memcpy(o->data, s + done, o->len);
 }
 
 static void
@@ -417,30 +456,13 @@ static void
 channel_pump_out(struct fchan *c)
 {
 	struct fout *o;
-	uint32_t room, n;
-	int w;
 
 	while ((o = TAILQ_FIRST(&c->out)) != NULL) {
-		if (o->kind == FOUT_DATA && !c->vendor_closed && !c->vendor_close_done) {
-			if ((room = ssh_channel_window_size(c->ch)) == 0)
+		if (o->kind == FOUT_DATA) {
+			o->off +=
+			    channel_write_vendor(c, o->stream, o->data + o->off, o->len - o->off);
+			if (o->off < o->len)
 				break;
-			n = o->len - o->off < room ? o->len - o->off : room;
-			/* May poll, and so run callbacks: none of them touches this queue. */
-			w = o->stream ? ssh_channel_write_stderr(c->ch, o->data + o->off, n)
-			              : ssh_channel_write(c->ch, o->data + o->off, n);
-			if (w > 0) {
-				o->off += (uint32_t)w;
-				c->to_ack += (uint32_t)w;
-				if (o->off < o->len)
-					continue;
-			} else if (w == 0) {
-				break;
-			} else {
-				/* the vendor closed meanwhile: what is left has no reader */
-				c->to_ack += o->len - o->off;
-			}
-		} else if (o->kind == FOUT_DATA) {
-			c->to_ack += o->len - o->off; /* the vendor closed: no reader, but taken */
 		} else if (o->kind == FOUT_CLOSE) {
 			if (!c->vendor_close_done)
 				ssh_channel_close(c->ch);
@@ -457,7 +479,7 @@ channel_pump_out(struct fchan *c)
 		TAILQ_REMOVE(&c->out, o, entry);
 		free(o);
 	}
-	if (c->to_ack > 0) {
+	if (c->to_ack >= FRONTMSG_ACK_MIN) {
 		struct wbuf b;
 
 		frontmsg_new(&b, FM_ACK, c->num);

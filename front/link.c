@@ -101,39 +101,70 @@ link_flush(struct link *l)
 	return l->broken ? -1 : 0;
 }
 
+/* Queues b behind what waits; its bytes are the queue's now. */
 static int
-link_enqueue(struct link *l, struct wbuf *b, bool secret)
+link_keep(struct link *l, struct wbuf *b, bool secret)
 {
 	struct link_out *o;
 
-	if (l->broken)
-		goto fail;
-	/* Order first: nothing overtakes a message that waits. */
-	if (TAILQ_EMPTY(&l->out)) {
-		if (link_write(l, b, secret) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EINTR) {
-			debug_f("link send: %s", strerror(errno));
-			l->broken = true;
-			goto fail;
-		}
-	}
 	if (l->nout >= LINK_OUT_MAX) {
 		error_f("the monitor reads nothing: %zu messages wait", l->nout);
 		l->broken = true;
-		goto fail;
+		freezero(b->p, b->cap);
+		memset(b, 0, sizeof(*b));
+		return -1;
 	}
 	o = xcalloc(1, sizeof(*o));
-	o->b = *b; /* the queue owns the bytes now */
+	o->b = *b;
 	o->secret = secret;
 	memset(b, 0, sizeof(*b));
 	TAILQ_INSERT_TAIL(&l->out, o, entry);
 	l->nout++;
 	return 0;
-fail:
-	freezero(b->p, b->cap);
-	memset(b, 0, sizeof(*b));
-	return -1;
+}
+
+/* After a send that did not go: the link is broken unless it was only full (EAGAIN). */
+static void
+link_send_failed(struct link *l)
+{
+	if (errno == EAGAIN || errno == EINTR)
+		return;
+	debug_f("link send: %s", strerror(errno));
+	l->broken = true;
+}
+
+static int
+link_enqueue(struct link *l, struct wbuf *b, bool secret)
+{
+	/* Order first: nothing overtakes a message that waits. */
+	if (!l->broken && TAILQ_EMPTY(&l->out)) {
+		if (link_write(l, b, secret) == 0)
+			return 0;
+		link_send_failed(l);
+	}
+	if (l->broken) {
+		freezero(b->p, b->cap);
+		memset(b, 0, sizeof(*b));
+		return -1;
+	}
+	return link_keep(l, b, secret);
+}
+
+int
+link_send_data(struct link *l, uint32_t chan, int stream, const void *data, size_t len)
+{
+	struct wbuf b;
+
+	/* The common case, the link not full, goes without a copy of the bytes. */
+	if (!l->broken && TAILQ_EMPTY(&l->out)) {
+		if (frontmsg_send_data(l->fd, chan, stream, data, len) == 0)
+			return 0;
+		link_send_failed(l);
+	}
+	if (l->broken)
+		return -1;
+	frontmsg_new_data(&b, chan, stream, data, len);
+	return link_keep(l, &b, false);
 }
 
 int

@@ -42,6 +42,8 @@ void link_init(struct link *l, int fd);
 void link_free(struct link *l);
 /* Sends b (and frees it) after what waits already; 0, or -1 when the link is broken. */
 int link_send(struct link *l, struct wbuf *b);
+/* The same for FM_DATA on chan (at most FRONTMSG_DATA_MAX bytes), copied only if it waits. */
+int link_send_data(struct link *l, uint32_t chan, int stream, const void *data, size_t len);
 /* The same for a message holding a secret (keyboard-interactive answers): its bytes are wiped
  * once sent. Build it in a buffer from link_reserve(), so no reallocation leaves a copy. */
 int link_send_secret(struct link *l, struct wbuf *b);

@@ -41,6 +41,8 @@ struct frontlink {
 	char gone_why[128];
 	struct vchan *chans[FRONTMSG_CHANNELS_MAX];
 	TAILQ_HEAD(, outmsg) outq;
+	bool acks_due;       /* vendor bytes were taken since frontlink_send_acks last looked */
+	bool full;           /* a send met EAGAIN: no retry before the poll says writable */
 	struct frontmsg msg; /* the message being read */
 };
 
@@ -242,18 +244,35 @@ frontlink_pending(const struct frontlink *fl)
 	return !TAILQ_EMPTY(&fl->outq);
 }
 
+/* After a send that did not go: 0 when the link is only full (the message is to wait), -1
+ * when it is broken. */
+static int
+frontlink_send_failed(struct frontlink *fl)
+{
+	if (errno == EAGAIN || errno == EINTR) {
+		fl->full = errno == EAGAIN;
+		return 0;
+	}
+	frontlink_set_gone(fl, "link to the vendor-facing process broken");
+	return -1;
+}
+
+void
+frontlink_writable(struct frontlink *fl)
+{
+	fl->full = false;
+}
+
 int
 frontlink_flush(struct frontlink *fl)
 {
 	struct outmsg *o;
 
-	while ((o = TAILQ_FIRST(&fl->outq)) != NULL) {
-		if (frontmsg_send(fl->fd, &o->b) != 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			frontlink_set_gone(fl, "link to the vendor-facing process broken");
-			return -1;
-		}
+	/* Retried every round, a full link cost a failed send per round (~4 KiB of the target's
+	 * output): once per MiB of output as many system calls as the data itself. */
+	while (!fl->full && (o = TAILQ_FIRST(&fl->outq)) != NULL) {
+		if (frontmsg_send(fl->fd, &o->b) != 0)
+			return frontlink_send_failed(fl);
 		TAILQ_REMOVE(&fl->outq, o, entry);
 		free(o);
 	}
@@ -270,12 +289,13 @@ frontlink_send(struct frontlink *fl, struct wbuf *b)
 		wbuf_free(b);
 		return -1;
 	}
-	if (TAILQ_EMPTY(&fl->outq) && frontmsg_send(fl->fd, b) == 0)
-		return 0;
-	if (TAILQ_EMPTY(&fl->outq) && errno != EAGAIN && errno != EINTR) {
-		wbuf_free(b);
-		frontlink_set_gone(fl, "link to the vendor-facing process broken");
-		return -1;
+	if (TAILQ_EMPTY(&fl->outq) && !fl->full) {
+		if (frontmsg_send(fl->fd, b) == 0)
+			return 0;
+		if (frontlink_send_failed(fl) != 0) {
+			wbuf_free(b);
+			return -1;
+		}
 	}
 	o = xcalloc(1, sizeof(*o));
 	o->b = *b;
@@ -323,6 +343,7 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 			if (rq->len > FRONTMSG_WINDOW - v->received)
 				goto violation;
 			v->received += (uint32_t)rq->len;
+			fl->acks_due = true;
 			return 1;
 		case FM_CHAN_OPEN:
 			if (v != NULL && !(v->closed && v->peer_closed))
@@ -506,20 +527,30 @@ vchan_window(const struct vchan *v)
 int
 vchan_write(struct vchan *v, const void *data, uint32_t len, int is_stderr)
 {
+	struct frontlink *fl = v->fl;
 	const unsigned char *p = data;
 	uint32_t n, sent = 0;
 	struct wbuf b;
 
-	if (v->fl->gone)
+	if (fl->gone)
 		return -1;
 	if (len > vchan_window(v))
 		len = vchan_window(v);
 	while (sent < len) {
 		n = len - sent > FRONTMSG_DATA_MAX ? FRONTMSG_DATA_MAX : len - sent;
-		frontmsg_new(&b, FM_DATA, v->num);
-		wbuf_u8(&b, is_stderr ? 1 : 0);
-		wbuf_string(&b, p + sent, n);
-		if (frontlink_send(v->fl, &b) != 0)
+		/* Straight from the caller's buffer while nothing waits (order), else a copy waits.
+		 */
+		if (TAILQ_EMPTY(&fl->outq) && !fl->full) {
+			if (frontmsg_send_data(fl->fd, v->num, is_stderr ? 1 : 0, p + sent, n) ==
+			    0) {
+				sent += n;
+				continue;
+			}
+			if (frontlink_send_failed(fl) != 0)
+				return -1;
+		}
+		frontmsg_new_data(&b, v->num, is_stderr ? 1 : 0, p + sent, n);
+		if (frontlink_send(fl, &b) != 0)
 			return -1;
 		sent += n;
 	}
@@ -547,6 +578,7 @@ vchan_consume(struct vchan *v, uint32_t n)
 		n = (uint32_t)v->in_len;
 	v->in_off += n;
 	v->in_len -= n;
+	v->fl->acks_due = true;
 	if (v->in_len == 0)
 		v->in_off = 0;
 }
@@ -595,10 +627,14 @@ frontlink_send_acks(struct frontlink *fl)
 	uint32_t n;
 	size_t i;
 
+	if (!fl->acks_due)
+		return;
+	fl->acks_due = false;
 	/* received counts what arrived and was not acknowledged yet; what is still kept is
 	 * acknowledged once taken. */
 	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++) {
-		if ((v = fl->chans[i]) == NULL || (n = v->received - (uint32_t)v->in_len) == 0)
+		if ((v = fl->chans[i]) == NULL ||
+		    (n = v->received - (uint32_t)v->in_len) < FRONTMSG_ACK_MIN)
 			continue;
 		if (frontlink_send_u32(fl, FM_ACK, v->num, n) != 0)
 			return;

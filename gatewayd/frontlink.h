@@ -46,8 +46,10 @@ bool frontlink_gone(const struct frontlink *fl);
 const char *frontlink_gone_why(const struct frontlink *fl);
 /* Whether messages wait in the monitor for room on the link. */
 bool frontlink_pending(const struct frontlink *fl);
-/* Sends what waits; -1 once the link is broken. */
+/* Sends what waits; -1 once the link is broken. After EAGAIN it tries again only once
+ * frontlink_writable() said the poll found room. */
 int frontlink_flush(struct frontlink *fl);
+void frontlink_writable(struct frontlink *fl);
 
 /* Reads the next message into rq: 1, 0 when nothing waits, -1 when the link is over (gone is
  * set). Acknowledgements are applied here and not returned; FM_DATA is checked against the

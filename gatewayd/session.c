@@ -915,7 +915,9 @@ session_front_cb(socket_t fd, int revents, void *userdata)
 	int n;
 
 	(void)fd;
-	(void)revents;
+	/* Room on the link (or an error, which the next send then reports). */
+	if ((revents & (POLLOUT | POLLERR | POLLHUP)) != 0)
+		frontlink_writable(s->front);
 	if (s->front_busy)
 		return 0;
 	s->front_busy = true;
