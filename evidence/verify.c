@@ -335,8 +335,7 @@ verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 	free(cs.digests);
 }
 
-/* Checks one audit line: its signature, then that it names the line before it. */
-static int
+int
 verify_audit_line(long i, const char *line, size_t len, const unsigned char prev[SEAL_HASH_LEN],
     const struct sealkey *key, struct verdict *v)
 {

@@ -31,6 +31,10 @@ struct verdict {
 
 void verify_recording(const char *path, const struct sealkey *key, struct verdict *v);
 void verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v);
+/* One audit line (line number i): its signature, then that it names prev (the SHA-256 of the
+ * line before it); 0, or -1 with v set. Lets a slice of the log be checked without the rest. */
+int verify_audit_line(long i, const char *line, size_t len, const unsigned char prev[SEAL_HASH_LEN],
+    const struct sealkey *key, struct verdict *v);
 /* One line for the auditor: "intact", "truncated ...", "tampered at record N ...". */
 void verdict_format(const struct verdict *v, char *out, size_t len);
 /* One word: "intact", "truncated", "tampered", "bad-signature", "unknown-key", "unreadable",

@@ -1059,7 +1059,7 @@ config_parse(
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		"per_source", "max_channels", "front_user", NULL };
+		"per_source", "max_channels", "front_user", "display_tz", NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1087,6 +1087,12 @@ config_parse(
 	cfg->state_dir = loader_string(&ld, root, "state_dir", true);
 	cfg->recording_dir = loader_string(&ld, root, "recording_dir", true);
 	cfg->audit_log = loader_string(&ld, root, "audit_log", true);
+	if ((cfg->display_tz = loader_string(&ld, root, "display_tz", false)) == NULL)
+		cfg->display_tz = xstrdup("UTC");
+	else if (!window_tz_is_valid(cfg->display_tz))
+		loader_error(&ld, config_setting_get_member(root, "display_tz"),
+		    "\"%s\" is not a time zone of the system tzdata (e.g. Europe/Berlin)",
+		    cfg->display_tz);
 	cfg->banner_file = loader_string(&ld, root, "banner_file", false);
 	if (cfg->banner_file != NULL)
 		loader_check_readable(&ld, config_setting_get_member(root, "banner_file"),
@@ -1267,6 +1273,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->recording_dir);
+	free(cfg->display_tz);
 	free(cfg->audit_log);
 	free(cfg->banner_file);
 	free(cfg->revoked_certs);

@@ -199,6 +199,7 @@ struct gw_config {
 	char *state_dir;
 	char *recording_dir;
 	char *audit_log;
+	char *display_tz; /* the site's time zone for reports (evidence bundle); default "UTC" */
 	char *banner_file;
 	char *revoked_certs;  /* revocation list for every vendor's certificates, or NULL */
 	int connect_timeout;  /* default for targets, seconds */

@@ -25,6 +25,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_vendor_entry,
 	&cmd_watch_entry,
 	&cmd_reload_entry,
+	&cmd_evidence_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

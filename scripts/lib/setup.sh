@@ -1,6 +1,7 @@
 # setup.sh: sourced by scripts/demo.sh and scripts/test.sh: the Debian 12 packages the project
 # needs (installed when missing, apt-get update first), the system user of the vendor-facing
-# processes (gatewayd-front, as systemd/gatewayd.sysusers makes it) and the CMake build.
+# processes (gatewayd-front, as systemd/gatewayd.sysusers makes it), the evidence bundle's web
+# player (npm, web/) and the CMake build.
 # Changes nothing else.
 
 GW_PACKAGES=(
@@ -23,6 +24,8 @@ GW_PACKAGES=(
 	valgrind
 	# the privilege separation tests: a core (gcore) of, and calls made inside, a live front
 	gdb
+	# the evidence bundle: its archive (evidence export --zip), and its browser test
+	zip unzip chromium
 )
 
 gw_say() { printf '==> %s\n' "$*"; }
@@ -47,7 +50,24 @@ gw_install_packages() {
 # gw_prepare_machine: what scripts/demo.sh and scripts/test.sh need before the build: the
 # packages and the front's user.
 gw_prepare_machine() {
-	gw_install_packages && gw_create_front_user
+	gw_install_packages && gw_create_front_user && gw_install_player
+}
+
+# gw_install_player: the asciinema web player the evidence bundle copies in (gatewayctl evidence
+# export), the version pinned by web/package-lock.json, into web/node_modules. npm comes with
+# Debian's nodejs packages unless a node with its own npm is there already.
+gw_install_player() {
+	local web=$GW_ROOT/web sudo=()
+	[[ -f $web/node_modules/.package-lock.json && $web/node_modules/.package-lock.json -nt $web/package-lock.json ]] &&
+		return 0
+	if ! command -v npm >/dev/null; then
+		[[ $(id -u) == 0 ]] || sudo=(sudo)
+		gw_say "installing nodejs npm"
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+			nodejs npm </dev/null >/dev/null || return 1
+	fi
+	gw_say "installing the web player (npm ci in $web)"
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error </dev/null >/dev/null)
 }
 
 # gw_create_front_user: the unprivileged user gatewayd starts each connection's vendor-facing

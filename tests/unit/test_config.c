@@ -121,6 +121,20 @@ START_TEST(test_good_config_loads_model)
 }
 END_TEST
 
+/* Reports are in the site's zone: UTC unless display_tz names another of the tzdata. */
+START_TEST(test_display_tz_defaults_to_utc_and_is_checked)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_str_eq(cfg->display_tz, "UTC");
+	config_free(cfg);
+	expect_error("bad_display_tz.conf", "\"Mars/Olympus_Mons\" is not a time zone");
+}
+END_TEST
+
 START_TEST(test_target_inherits_global_connect_timeout)
 {
 	struct gw_config *cfg = NULL;
@@ -426,6 +440,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_per_source_cap_not_below_max_startups_reported);
 	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);
 	tcase_add_test(tc, test_max_channels_range_reported);
+	tcase_add_test(tc, test_display_tz_defaults_to_utc_and_is_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,109 @@
+/* bundle-html.c: what the bundle's pages share: escaping (every byte a vendor chose goes through
+ * html_put_text), times in the site's zone and in UTC, and the page frame. Writes nothing else. */
+#include "tools/bundle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+void
+html_put_text(FILE *f, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+void
+html_put_time(FILE *f, const char *tz, time_t t)
+{
+	char local[64], utc[64];
+	const char *old = getenv("TZ");
+	char *saved = old != NULL ? xstrdup(old) : NULL;
+	struct tm tm;
+
+	if (t <= 0) {
+		fputs("-", f);
+		free(saved);
+		return;
+	}
+	/* localtime_r follows TZ: set the site's zone for this one conversion. */
+	setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&t, &tm);
+	strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+	gmtime_r(&t, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	html_put_text(f, local);
+	fputs(" <small>(", f);
+	html_put_text(f, utc);
+	fputs(")</small>", f);
+}
+
+void
+html_put_head(FILE *f, const char *title, const char *root)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+	html_put_text(f, title);
+	fprintf(f,
+	    "</title>\n<link rel=\"stylesheet\" href=\"%splayer/asciinema-player.css\">\n"
+	    "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
+	    "margin-bottom:1.5em}td,th{border:1px solid #999;padding:2px 6px;text-align:left;"
+	    "vertical-align:top;font-size:90%%}pre{background:#f4f4f4;padding:6px;overflow:auto}"
+	    ".bad{color:#b00;font-weight:bold}.ok{color:#070}</style>\n</head><body>\n",
+	    root);
+}
+
+void
+html_put_tail(FILE *f)
+{
+	fputs("</body></html>\n", f);
+}
+
+time_t
+bundle_parse_ts(const char *ts)
+{
+	struct tm tm = { 0 };
+	const char *end;
+
+	if (ts == NULL || (end = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*end == '.')
+		end += strspn(end + 1, "0123456789") + 1;
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	return timegm(&tm);
+}
+
+const char *
+bundle_str(const json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+
+	return s != NULL ? s : "";
+}

@@ -1,0 +1,92 @@
+/* bundle.h: the evidence bundle (docs/evidence-bundle.md): one vendor's period as a folder an
+ * assessor can check alone: recordings, the audit-log slice, the key, a signed MANIFEST, pages. */
+#ifndef GW_TOOLS_BUNDLE_H
+#define GW_TOOLS_BUNDLE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "evidence/seal.h"
+#include "evidence/verify.h"
+#include "tools/gatewayctl.h"
+
+#define BUNDLE_FORMAT     "gatewayd-evidence-bundle-v1"
+#define BUNDLE_SIG_PREFIX "gatewayd-bundle-v1\n" /* what MANIFEST.sig signs, before MANIFEST */
+#define BUNDLE_AUDIT      "audit.log"
+#define BUNDLE_INFO       "bundle.json"
+
+/* What an export selects and where it writes. */
+struct bundle_spec {
+	const char *vendor, *target; /* target NULL: every target of the vendor */
+	time_t from, to;             /* sessions started, audit lines written, within [from, to) */
+	const char *dir;             /* the bundle folder, created */
+	const char *player_dir;      /* the asciinema-player package (its dist/ and LICENSE) */
+	const char *display_tz;      /* the site's time zone for the pages */
+	bool zip;                    /* also DIR.zip */
+};
+
+/* One recording of the bundle, as the pages show it. */
+struct bundle_recording {
+	char *name;   /* "<session>.<channel>.cast" */
+	char *path;   /* its copy in the bundle */
+	json_t *meta; /* the header's "gatewayd" object */
+	time_t start; /* the header's timestamp */
+	struct verdict verdict;
+	unsigned long long bytes_out, bytes_in; /* target output, vendor input */
+};
+
+/* What an export gathered: the recordings, and the audit slice's lines it disclosed. */
+struct bundle {
+	const struct bundle_spec *spec;
+	const struct gw_config
+	    *cfg; /* the gateway's: its installed tickets fill the ticket table */
+	struct bundle_recording *recs;
+	size_t nrecs;
+	json_t *events; /* disclosed audit events of the period, in log order */
+};
+
+/* bundle-slice.c: the audit log's lines of [from, to), other vendors' replaced by their hash.
+ * Fills info's "audit" member and b->events; 0, or -1 with the reason printed. */
+int bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info);
+/* Checks the slice's chain and every disclosed line's signature; prints one line, 0 when good. */
+int bundle_slice_verify(const char *dir, const json_t *info, const struct sealkey *key);
+
+/* bundle-manifest.c: MANIFEST (sha256sum lines of every file) and MANIFEST.sig. */
+int bundle_manifest_write(const char *dir, const struct sealkey *key);
+/* Prints each file that differs, is missing or is not listed, and a bad signature; returns
+ * the number of problems (0: all good), -1 when MANIFEST cannot be read. */
+int bundle_manifest_verify(const char *dir, const struct sealkey *key);
+/* SHA-256 of a file's bytes as hex; 0, or -1 when unreadable. */
+int bundle_file_sha256(const char *path, char hex[SEAL_HEX_LEN]);
+
+/* bundle-html.c: what every page shares. */
+void html_put_text(FILE *f, const char *s);                       /* s, HTML-escaped */
+void html_put_time(FILE *f, const char *tz, time_t t);            /* local time (tz), then UTC */
+void html_put_head(FILE *f, const char *title, const char *root); /* root: "" or "../" */
+void html_put_tail(FILE *f);
+/* An RFC 3339 UTC audit time ("2026-12-02T17:07:41.048Z") as time_t; -1 when malformed. */
+time_t bundle_parse_ts(const char *ts);
+/* A string member of an event, "" when absent. */
+const char *bundle_str(const json_t *ev, const char *key);
+
+/* bundle-report.c: index.html. bundle-page.c: sessions/<name>.html per recording. */
+int bundle_report_write(const struct bundle *b);
+int bundle_page_write(const struct bundle *b, const struct bundle_recording *r);
+/* The ticket and approvers of a recording: its header's, else its access_decision's, else "-". */
+const char *bundle_session_ticket(const struct bundle *b, const struct bundle_recording *r);
+const char *bundle_session_approvers(
+    const struct bundle *b, const struct bundle_recording *r, char *buf, size_t len);
+
+/* bundle-zip.c: DIR.zip of the finished folder; 0, or -1 with the reason printed. */
+int bundle_zip(const char *dir);
+
+/* bundle-export.c, bundle-verify.c: the two commands. */
+int bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec);
+int bundle_verify(const char *dir, const char *keyfile);
+/* A recording verdict a bundle accepts: intact, or a signed prefix (truncated, live). */
+bool bundle_verdict_good(const struct verdict *v);
+
+#endif
