@@ -65,9 +65,15 @@ html_put_time(FILE *f, const char *tz, time_t t)
 	fputs(")</small>", f);
 }
 
-void
-html_put_head(FILE *f, const char *title, const char *root)
+FILE *
+html_open(const char *path, const char *title, const char *root)
 {
+	FILE *f;
+
+	if ((f = fopen(path, "we")) == NULL) {
+		fprintf(stderr, "gatewayctl: %s: %m\n", path);
+		return NULL;
+	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	html_put_text(f, title);
 	fprintf(f,
@@ -77,12 +83,18 @@ html_put_head(FILE *f, const char *title, const char *root)
 	    "vertical-align:top;font-size:90%%}pre{background:#f4f4f4;padding:6px;overflow:auto}"
 	    ".bad{color:#b00;font-weight:bold}.ok{color:#070}</style>\n</head><body>\n",
 	    root);
+	return f;
 }
 
-void
-html_put_tail(FILE *f)
+int
+html_close(FILE *f, const char *path)
 {
 	fputs("</body></html>\n", f);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "gatewayctl: %s: %m\n", path);
+		return -1;
+	}
+	return 0;
 }
 
 time_t

@@ -216,15 +216,14 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 {
 	char *path, title[256];
 	FILE *f;
+	int rc;
 
 	xasprintf(&path, "%s/sessions/%s.html", b->spec->dir, r->name);
-	if ((f = fopen(path, "we")) == NULL) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
+	snprintf(title, sizeof(title), "Session %s", r->name);
+	if ((f = html_open(path, title, "../")) == NULL) {
 		free(path);
 		return -1;
 	}
-	snprintf(title, sizeof(title), "Session %s", r->name);
-	html_put_head(f, title, "../");
 	fputs("<p><a href=\"../index.html\">&larr; the period's report</a></p>\n<h1>", f);
 	html_put_text(f, title);
 	fputs("</h1>\n", f);
@@ -242,12 +241,7 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	fputs("<p><small>Player: asciinema-player (Apache License 2.0, <a "
 	      "href=\"../player/LICENSE\">player/LICENSE</a>).</small></p>\n",
 	    f);
-	html_put_tail(f);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		free(path);
-		return -1;
-	}
+	rc = html_close(f, path);
 	free(path);
-	return 0;
+	return rc;
 }

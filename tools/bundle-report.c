@@ -364,7 +364,7 @@ bundle_report_write(const struct bundle *b)
 	char *path, *body = NULL, title[256], from[SEAL_TIME_LEN], to[SEAL_TIME_LEN];
 	struct timespec ts = { 0 };
 	size_t len = 0;
-	int refusals, actions;
+	int refusals, actions, rc;
 	FILE *f, *mem;
 
 	ts.tv_sec = b->spec->from;
@@ -385,13 +385,11 @@ bundle_report_write(const struct bundle *b)
 	    control_what);
 	fclose(mem);
 	xasprintf(&path, "%s/index.html", b->spec->dir);
-	if ((f = fopen(path, "we")) == NULL) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
+	if ((f = html_open(path, title, "")) == NULL) {
 		free(path);
 		free(body);
 		return -1;
 	}
-	html_put_head(f, title, "");
 	fputs("<h1>", f);
 	html_put_text(f, title);
 	fputs("</h1>\n<p>Times are shown in ", f);
@@ -399,13 +397,8 @@ bundle_report_write(const struct bundle *b)
 	fputs(" and, in brackets, in UTC.</p>\n", f);
 	report_summary(f, b, refusals, actions);
 	fputs(body, f);
-	html_put_tail(f);
 	free(body);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		free(path);
-		return -1;
-	}
+	rc = html_close(f, path);
 	free(path);
-	return 0;
+	return rc;
 }

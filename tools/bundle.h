@@ -63,10 +63,13 @@ int bundle_manifest_verify(const char *dir, const struct sealkey *key);
 int bundle_file_sha256(const char *path, char hex[SEAL_HEX_LEN]);
 
 /* bundle-html.c: what every page shares. */
-void html_put_text(FILE *f, const char *s);                       /* s, HTML-escaped */
-void html_put_time(FILE *f, const char *tz, time_t t);            /* local time (tz), then UTC */
-void html_put_head(FILE *f, const char *title, const char *root); /* root: "" or "../" */
-void html_put_tail(FILE *f);
+void html_put_text(FILE *f, const char *s);            /* s, HTML-escaped */
+void html_put_time(FILE *f, const char *tz, time_t t); /* local time (tz), then UTC */
+/* Creates the page at path and writes its head (root: "" or "../", where player/ is); NULL,
+ * said on stderr, when it cannot. */
+FILE *html_open(const char *path, const char *title, const char *root);
+/* Ends the page and closes it: 0, or -1 said on stderr. */
+int html_close(FILE *f, const char *path);
 /* An RFC 3339 UTC audit time ("2026-12-02T17:07:41.048Z") as time_t; -1 when malformed. */
 time_t bundle_parse_ts(const char *ts);
 /* A string member of an event, "" when absent. */
