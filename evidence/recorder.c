@@ -877,6 +877,21 @@ recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer
 	return false;
 }
 
+int
+recorder_create_file(const char *dir, const char *session_id, unsigned channel, char **path)
+{
+	int fd, err;
+
+	xasprintf(path, "%s/%s.%u.cast", dir, session_id, channel);
+	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		err = errno;
+		free(*path);
+		*path = NULL;
+		errno = err;
+	}
+	return fd;
+}
+
 struct recording *
 recorder_open(
     const char *dir, const struct recording_meta *meta, const struct recorder_signer *signer)
@@ -885,16 +900,9 @@ recorder_open(
 	char *path;
 	int fd, err;
 
-	if (dir == NULL || !recorder_args_ok(meta, signer))
+	if (dir == NULL || !recorder_args_ok(meta, signer) ||
+	    (fd = recorder_create_file(dir, meta->session_id, meta->channel, &path)) == -1)
 		return NULL;
-	xasprintf(&path, "%s/%s.%u.cast", dir, meta->session_id, meta->channel);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = errno;
-		free(path);
-		errno = err;
-		return NULL;
-	}
 	if ((rec = recorder_start(fd, xstrdup(path), meta, signer)) == NULL) {
 		err = errno;
 		unlink(path);

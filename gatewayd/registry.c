@@ -580,9 +580,8 @@ registry_entry_create_recording(struct registry_entry *e, json_t *msg, const str
 
 	if (e->id[0] != '\0' && json_is_integer(channel) && json_integer_value(channel) >= 0 &&
 	    json_integer_value(channel) <= UINT_MAX) {
-		xasprintf(&path, "%s/%s.%u.cast", cfg->recording_dir, e->id,
-		    (unsigned)json_integer_value(channel));
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = recorder_create_file(
+		    cfg->recording_dir, e->id, (unsigned)json_integer_value(channel), &path);
 		err = fd == -1 ? errno : 0;
 	}
 	if (registry_msg_send(e->fd,
