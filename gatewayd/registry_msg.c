@@ -106,7 +106,9 @@ registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
 	    (*msg = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_object(*msg)) {
-		warn_f("malformed message on a session link dropped");
+		warn_f("malformed message on a session link dropped (%zd bytes%s%s)", n,
+		    (mh.msg_flags & MSG_TRUNC) != 0 ? ", truncated" : "",
+		    (mh.msg_flags & MSG_CTRUNC) != 0 ? ", control truncated" : "");
 		json_decref(*msg);
 		*msg = NULL;
 		if (*passed_fd != -1)
