@@ -614,6 +614,16 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			e->admitted = false;
 			return;
 		}
+		if (rc == -2) {
+			/* A session that breaks the protocol is not answered again: closing its
+			 * link ends its wait for the answer, and so the session, at once (a cut
+			 * due meanwhile must not wait out REGISTRY_CALL_TIMEOUT). */
+			warn_f("session %s: ended for a malformed message on its link", e->id);
+			close(e->fd);
+			e->fd = -1;
+			e->admitted = false;
+			return;
+		}
 		if (rc < 0)
 			return;
 		if (fd != -1)

@@ -449,6 +449,8 @@ registry_link_read(struct registry_link *link)
 	if (link == NULL || link->lost)
 		return;
 	while ((rc = registry_msg_recv(link->fd, &msg, &fd)) != -1) {
+		if (rc == -2)
+			continue; /* dropped, logged */
 		if (rc == 0) {
 			/* The listener is gone (stopped or crashed): sessions run to their end. */
 			link->lost = true;

@@ -61,7 +61,7 @@ registry_msg_send(int fd, json_t *msg, int pass_fd)
 }
 
 /* Receives one message: 1 with *msg (an object) and maybe *passed_fd, 0 at EOF, -1 when
- * nothing waits or on error. A malformed message is dropped (returns -1, logged). */
+ * nothing waits or on error, -2 for a malformed message (dropped, logged). */
 int
 registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 {
@@ -116,7 +116,7 @@ registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 		*passed_fd = -1;
 		if (buf != small)
 			free(buf);
-		return -1;
+		return -2;
 	}
 	if (buf != small)
 		free(buf);

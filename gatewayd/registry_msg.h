@@ -14,7 +14,7 @@ void registry_msg_prepare(int fd);
 /* Sends one JSON message (and pass_fd unless -1); never blocks. Steals msg. 0 or -1. */
 int registry_msg_send(int fd, json_t *msg, int pass_fd);
 /* Receives one message: 1 with *msg (an object) and maybe *passed_fd, 0 at EOF, -1 when
- * nothing waits or on error. A malformed message is dropped (returns -1, logged). */
+ * nothing waits or on error, -2 for a malformed message (dropped, logged). */
 int registry_msg_recv(int fd, json_t **msg, int *passed_fd);
 /* The message's "type", "" when it has none. */
 const char *registry_msg_type(json_t *msg);
