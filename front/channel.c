@@ -285,7 +285,7 @@ channel_open_cb(ssh_session session, void *userdata)
 	}
 	c->front = f;
 	c->num = num;
-	c->credit = FRONTMSG_WINDOW;
+	c->credit = FRONTMSG_WINDOW_IN;
 	TAILQ_INIT(&c->out);
 	c->cb.userdata = c;
 	c->cb.channel_data_function = channel_data_cb;
@@ -333,7 +333,13 @@ channel_write_vendor(struct fchan *c, uint8_t stream, const unsigned char *data,
 			done = n; /* no reader any more, but taken */
 			break;
 		}
-		if ((room = ssh_channel_window_size(c->ch)) == 0)
+		/* What the kernel did not take waits in libssh's socket buffer, which has no bound
+		 * of its own: a vendor that advertises a huge window and stops reading its socket
+		 * would have it grow to hundreds of MiB. Nothing more goes in until it is flushed
+		 * (libssh polls for POLLOUT meanwhile), so the queue and the link's window bound
+		 * what waits here. */
+		if ((ssh_get_poll_flags(c->front->vendor) & SSH_WRITE_PENDING) != 0 ||
+		    (room = ssh_channel_window_size(c->ch)) == 0)
 			break;
 		chunk = n - done < room ? n - done : room;
 		/* May poll, and so run callbacks: none of them touches the queue. */
@@ -365,7 +371,7 @@ channel_on_data(struct front *f, struct fchan *c, struct frontmsg *m)
 		link_violation(f, m, "malformed");
 	if (c->monitor_eof || c->monitor_closed)
 		link_violation(f, m, "data after EOF or CLOSE");
-	if (c->unacked + len > FRONTMSG_WINDOW)
+	if (c->unacked + len > FRONTMSG_WINDOW_OUT)
 		link_violation(f, m, "more data than the window");
 	if (len == 0)
 		return;
@@ -389,7 +395,7 @@ channel_on_ack(struct front *f, struct fchan *c, struct frontmsg *m)
 
 	if (wire_u32(&m->body, &n) != 0 || m->body.left != 0)
 		link_violation(f, m, "malformed");
-	if (n > FRONTMSG_WINDOW - c->credit)
+	if (n > FRONTMSG_WINDOW_IN - c->credit)
 		link_violation(f, m, "acknowledges more than was sent");
 	c->credit += n;
 }
@@ -479,7 +485,7 @@ channel_pump_out(struct fchan *c)
 		TAILQ_REMOVE(&c->out, o, entry);
 		free(o);
 	}
-	if (c->to_ack >= FRONTMSG_ACK_MIN) {
+	if (c->to_ack >= FRONTMSG_ACK_MIN(FRONTMSG_WINDOW_OUT)) {
 		struct wbuf b;
 
 		frontmsg_new(&b, FM_ACK, c->num);

@@ -120,7 +120,7 @@ frontlink_parse(struct frontmsg *m, struct frontreq *rq)
 		break;
 	case FM_ACK:
 		rc = wire_u32(w, &rq->num[0]);
-		rc |= rq->num[0] > FRONTMSG_WINDOW ? -1 : 0;
+		rc |= rq->num[0] > FRONTMSG_WINDOW_OUT ? -1 : 0;
 		break;
 	case FM_DATA:
 		rc = wire_u8(w, &rq->flag) | wire_string(w, &s, &len);
@@ -333,14 +333,14 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 			 * (the window still bounds what this process queues). */
 			if (v == NULL)
 				break;
-			v->credit = rq->num[0] > FRONTMSG_WINDOW - v->credit
-			    ? FRONTMSG_WINDOW
+			v->credit = rq->num[0] > FRONTMSG_WINDOW_OUT - v->credit
+			    ? FRONTMSG_WINDOW_OUT
 			    : v->credit + rq->num[0];
 			break;
 		case FM_DATA:
 			if (v == NULL)
 				break; /* freed meanwhile: the front's bytes for it are dropped */
-			if (rq->len > FRONTMSG_WINDOW - v->received)
+			if (rq->len > FRONTMSG_WINDOW_IN - v->received)
 				goto violation;
 			v->received += (uint32_t)rq->len;
 			fl->acks_due = true;
@@ -496,7 +496,7 @@ vchan_new(struct frontlink *fl, uint32_t num, void *owner)
 	v->num = num;
 	v->fl = fl;
 	v->owner = owner;
-	v->credit = FRONTMSG_WINDOW;
+	v->credit = FRONTMSG_WINDOW_OUT;
 	fl->chans[num] = v;
 	return v;
 }
@@ -602,7 +602,7 @@ vchan_keep(struct vchan *v, const void *data, size_t len)
 	/* The front never sends past the window, so the inbox stays within it. */
 	if (len == 0)
 		return 0;
-	if (len > FRONTMSG_WINDOW - v->in_len)
+	if (len > FRONTMSG_WINDOW_IN - v->in_len)
 		return -1;
 	if (v->in_off + v->in_len + len > v->in_cap) {
 		if (v->in_off > 0) {
@@ -610,7 +610,7 @@ vchan_keep(struct vchan *v, const void *data, size_t len)
 			v->in_off = 0;
 		}
 		if (v->in_len + len > v->in_cap) {
-			v->in_cap = v->in_len + len < 65536 ? 65536 : FRONTMSG_WINDOW;
+			v->in_cap = v->in_len + len < 65536 ? 65536 : FRONTMSG_WINDOW_IN;
 			v->in = xreallocarray(v->in, v->in_cap, 1);
 		}
 	}
@@ -634,7 +634,7 @@ frontlink_send_acks(struct frontlink *fl)
 	 * acknowledged once taken. */
 	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++) {
 		if ((v = fl->chans[i]) == NULL ||
-		    (n = v->received - (uint32_t)v->in_len) < FRONTMSG_ACK_MIN)
+		    (n = v->received - (uint32_t)v->in_len) < FRONTMSG_ACK_MIN(FRONTMSG_WINDOW_IN))
 			continue;
 		if (frontlink_send_u32(fl, FM_ACK, v->num, n) != 0)
 			return;

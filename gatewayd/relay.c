@@ -789,13 +789,19 @@ relay_drain(struct relay *r, bool to_target, int is_stderr)
 	static char buf[RELAY_CHUNK];
 	struct relay_held *h = &r->held[to_target ? 2 : is_stderr];
 	uint32_t room;
-	int n;
+	int n, avail;
 
 	/* Held bytes go first; until they are gone the rest waits in libssh. */
 	while (!r->session->fatal && !r->session->closing &&
 	    (h->len == 0 || relay_release(r, to_target, h, is_stderr)) &&
-	    relay_side_poll(r, !to_target, is_stderr) > 0 &&
+	    (avail = relay_side_poll(r, !to_target, is_stderr)) > 0 &&
 	    (room = relay_side_window(r, to_target)) > 0) {
+		/* What the target sent is taken from libssh whole or not at all: a channel buffer
+		 * left part-read is moved (memmove) each time a packet joins it, which costs more
+		 * than the whole relay at bulk rates. The link's window is larger than libssh's
+		 * channel window, so room for all of it always comes. */
+		if (!to_target && (uint32_t)avail > room && room < FRONTMSG_WINDOW_OUT / 2)
+			return;
 		if (room > sizeof(buf))
 			room = sizeof(buf);
 		if ((n = relay_side_read(r, !to_target, buf, room, is_stderr)) <= 0)

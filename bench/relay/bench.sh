@@ -2,18 +2,25 @@
 # bench.sh: OpenSSH direct, OpenSSH through a jump host (ProxyJump-equivalent ProxyCommand
 # ssh -W) and gatewayd (recording on), all against the same loopback sshd, in one run:
 # bulk throughput, connect + exec `true`, key-echo latency through a pty, PSS of idle sessions.
-# Not part of scripts/test.sh. Knobs: BENCH_MB (1024), BENCH_CONNECTS (20), BENCH_KEYS (300),
-# BENCH_SESSIONS (200). Needs a build in $GW_BUILD (default ./build).
+# Not part of scripts/test.sh. Knobs: BENCH_MB (300), BENCH_ROUNDS (3), BENCH_CONNECTS (20),
+# BENCH_KEYS (300), BENCH_SESSIONS (200), BENCH_PARTS ("bulk connect echo pss"),
+# BENCH_CONTENTS ("text random zeros"), BENCH_DIRS ("out in"), BENCH_REF_BUILD (a second
+# build to compare, e.g. the commit before a change). Needs a build
+# in $GW_BUILD (default ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)} GW_BUILD=${GW_BUILD:-$(cd "$here/../.." && pwd)/build}
-MB=${BENCH_MB:-1024} CONNECTS=${BENCH_CONNECTS:-20} KEYS=${BENCH_KEYS:-300} SESSIONS=${BENCH_SESSIONS:-200}
+MB=${BENCH_MB:-300} CONNECTS=${BENCH_CONNECTS:-20} KEYS=${BENCH_KEYS:-300} SESSIONS=${BENCH_SESSIONS:-200}
+ROUNDS=${BENCH_ROUNDS:-3} PARTS=${BENCH_PARTS:-bulk connect echo pss}
 H_TIMEOUT=900
 # 200 concurrent handshakes on a small machine: neither the clients nor the gateway may give up.
 H_CONNECT_TIMEOUT=120 GW_CONNECT_TIMEOUT=60
 . "$GW_SRC/tests/lib/harness.sh"
 ulimit -n 65536 2>/dev/null
 
+# Sessions start 20 at a time, all from 127.0.0.1: the startup limits must not refuse them.
+gw_config_extra 'max_startups = "100:30:1000";'
+gw_config_extra 'per_source = { max_startups = 0; };'
 h_setup || exit 1
 sshd_start jump || exit 1
 # The bench client uses the vendor key everywhere: direct and via the jump host too.
@@ -30,6 +37,7 @@ ssh_argv() {
 	direct) ARGV+=(-p "${H_PORT[plc-07]}" "$TARGET_DEST") ;;
 	jump) ARGV+=(-o "ProxyCommand=$jump_proxy" -p "${H_PORT[plc-07]}" "$TARGET_DEST") ;;
 	gatewayd) ARGV+=(-p "$GW_PORT" "$GW_DEST") ;;
+	ref) ARGV+=(-p "$REF_PORT" "$GW_DEST") ;;
 	esac
 	if [[ ${1:-} == -tt ]]; then
 		ARGV=("${ARGV[@]:0:${#ARGV[@]}-1}" -tt "${ARGV[-1]}")
@@ -40,40 +48,82 @@ ssh_argv() {
 client() { ssh_argv "$@"; timeout -k 5 "$H_TIMEOUT" "${ARGV[@]}"; }
 
 MODES=(direct jump gatewayd)
+# BENCH_REF_BUILD: a second gatewayd from another build (e.g. the commit before a change) with
+# the same configuration, its own port, state and recordings: a before/after in one run.
+if [[ -n ${BENCH_REF_BUILD:-} ]]; then
+	ref=$H_DIR/gwref
+	mkdir -p -m 0700 "$ref" "$ref/recordings"
+	cp -a "$H_DIR/gw/state" "$ref/state"
+	h_free_port REF_PORT || exit 1
+	sed -e "s|port = $GW_PORT;|port = $REF_PORT;|" -e "s|$H_DIR/gw/state|$ref/state|" \
+		-e "s|$H_DIR/gw/recordings|$ref/recordings|" -e "s|$H_DIR/gw/audit.log|$ref/audit.log|" \
+		"$GW_CONFIG" >"$ref/gatewayd.conf"
+	h_spawn gwref "$H_DIR/gwref.log" "$BENCH_REF_BUILD/gatewayd/gatewayd" -D -f "$ref/gatewayd.conf"
+	h_wait_port "$REF_PORT" "$H_LAST_PID" || { cat "$H_DIR/gwref.log"; exit 1; }
+	MODES+=(ref)
+fi
 declare -A THR CONN P50 P99 PSS FAILS
 for m in "${MODES[@]}"; do
 	client "$m" true || { echo "bench: $m does not work"; exit 1; }
 done
 
-h_log "preparing $MB MiB of base64 text on the target"
-head -c $((MB * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 >"$H_DIR/bulk.txt"
-size=$(stat -c %s "$H_DIR/bulk.txt")
-
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print v[i] }'; }
+# spread: "median [min-max]" of the numbers on standard input.
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 now() { date +%s.%N; }
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Bulk: for each content (base64 text, random binary, zeros) and direction (output of `cat`,
+# input to `cat >/dev/null`), ROUNDS rounds; each round runs every mode once, in an order
+# rotated from round to round, so that a slow spell of the machine hits all modes alike.
+read -ra CONTENTS <<<"${BENCH_CONTENTS:-text random zeros}"
+read -ra DIRS <<<"${BENCH_DIRS:-out in}"
+declare -A RATE
+if has_part bulk; then
+	h_log "preparing $MB MiB of each content on the target"
+	head -c $((MB * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 | head -c $((MB * 1024 * 1024)) >"$H_DIR/bulk.text"
+	head -c $((MB * 1024 * 1024)) /dev/urandom >"$H_DIR/bulk.random"
+	head -c $((MB * 1024 * 1024)) /dev/zero >"$H_DIR/bulk.zeros"
+	size=$((MB * 1024 * 1024))
+	for ((r = 0; r < ROUNDS; r++)); do
+		for c in "${CONTENTS[@]}"; do
+			for d in "${DIRS[@]}"; do
+				for ((k = 0; k < ${#MODES[@]}; k++)); do
+					m=${MODES[(k + r) % ${#MODES[@]}]}
+					h_log "round $((r + 1))/$ROUNDS: $c $d via $m"
+					t0=$(now)
+					if [[ $d == out ]]; then
+						got=$(client "$m" "cat $H_DIR/bulk.$c" 2>"$H_DIR/bulk.err" | wc -c)
+					else
+						got=$(client "$m" "wc -c" <"$H_DIR/bulk.$c" 2>"$H_DIR/bulk.err")
+					fi
+					t1=$(now)
+					[[ $got == "$size" ]] || FAILS[$m]+="$c-$d(${got}B:$(head -c 80 "$H_DIR/bulk.err")) "
+					RATE[$c.$d.$m]+=" $(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", s / 1048576 / (b - a) }')"
+				done
+			done
+		done
+	done
+fi
 
 for m in "${MODES[@]}"; do
-	h_log "$m: throughput"
-	t0=$(now)
-	client "$m" "cat $H_DIR/bulk.txt" 2>"$H_DIR/bulk.$m.err" | wc -c >"$H_DIR/bulk.$m.bytes"
-	[[ ${PIPESTATUS[0]} == 0 && $(<"$H_DIR/bulk.$m.bytes") == "$size" ]] ||
-		FAILS[$m]+="bulk($(<"$H_DIR/bulk.$m.bytes")B:$(head -c 80 "$H_DIR/bulk.$m.err")) "
-	t1=$(now)
-	THR[$m]=$(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", s / 1048576 / (b - a) }')
-
-	h_log "$m: connect + exec true x$CONNECTS"
-	CONN[$m]=$(for ((i = 0; i < CONNECTS; i++)); do
-		t0=$(now); client "$m" true; t1=$(now)
-		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
-	done | median)
-
-	h_log "$m: key echo x$KEYS"
-	ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
-	python3 "$here/echo_latency.py" "$KEYS" "${ARGV[@]}" >"$H_DIR/echo.$m" 2>"$H_DIR/echo.$m.err" ||
-		FAILS[$m]+="echo "
-	P50[$m]=$(pct 50 <"$H_DIR/echo.$m")
-	P99[$m]=$(pct 99 <"$H_DIR/echo.$m")
+	if has_part connect; then
+		h_log "$m: connect + exec true x$CONNECTS"
+		CONN[$m]=$(for ((i = 0; i < CONNECTS; i++)); do
+			t0=$(now); client "$m" true; t1=$(now)
+			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
+		done | median)
+	fi
+	if has_part echo; then
+		h_log "$m: key echo x$KEYS"
+		ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
+		python3 "$here/echo_latency.py" "$KEYS" "${ARGV[@]}" >"$H_DIR/echo.$m" 2>"$H_DIR/echo.$m.err" ||
+			FAILS[$m]+="echo "
+		P50[$m]=$(pct 50 <"$H_DIR/echo.$m")
+		P99[$m]=$(pct 99 <"$H_DIR/echo.$m")
+	fi
 done
 
 # descendants PID: PID's child processes, recursively (not PID itself).
@@ -119,19 +169,56 @@ idle_sessions() {
 	sleep 3
 }
 declare -A NPROC
-h_log "gatewayd: $SESSIONS idle sessions"
-idle_sessions gatewayd gatewayd
-h_log "jump: $SESSIONS idle sessions"
-idle_sessions jump jump
+if has_part pss; then
+	h_log "gatewayd: $SESSIONS idle sessions"
+	idle_sessions gatewayd gatewayd
+	h_log "jump: $SESSIONS idle sessions"
+	idle_sessions jump jump
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# ratios C.D A B: "median [min-max]" of the per-round ratios mode A / mode B.
+ratios() {
+	local -a a=(${RATE[$1.$2]}) b=(${RATE[$1.$3]})
+	local i
+	for i in "${!a[@]}"; do ratio "${a[$i]}" "${b[$i]}"; echo; done | spread
+}
 echo
-echo "relay bench: $MB MiB bulk, $CONNECTS connects, $KEYS keys, $SESSIONS idle sessions; $(nproc) cores"
+echo "relay bench: $(nproc) cores; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "modes: ${MODES[*]}"
+if has_part bulk; then
+	echo
+	echo "bulk, $MB MiB per run, $ROUNDS interleaved rounds: MiB/s median [min-max]"
+	printf '%-12s' content
+	for m in "${MODES[@]}"; do printf ' %22s' "$m"; done
+	printf ' %20s' gw/proxyjump
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' gw/ref
+	echo
+	for c in "${CONTENTS[@]}"; do
+		for d in "${DIRS[@]}"; do
+			printf '%-12s' "$c $d"
+			for m in "${MODES[@]}"; do printf ' %22s' "$(tr ' ' '\n' <<<"${RATE[$c.$d.$m]}" | grep . | spread)"; done
+			printf ' %20s' "$(ratios "$c.$d" gatewayd jump)"
+			[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(ratios "$c.$d" gatewayd ref)"
+			echo
+		done
+	done
+fi
+echo
 printf '%-34s %10s %10s %10s %8s  %s\n' metric direct proxyjump gatewayd gw/pj target
-printf '%-34s %10s %10s %10s %8s  %s\n' "bulk throughput (MiB/s)" "${THR[direct]}" "${THR[jump]}" "${THR[gatewayd]}" "$(ratio "${THR[gatewayd]}" "${THR[jump]}")" ">= 1.20"
-printf '%-34s %10s %10s %10s %8s  %s\n' "connect + exec true, median (ms)" "${CONN[direct]}" "${CONN[jump]}" "${CONN[gatewayd]}" "$(ratio "${CONN[gatewayd]}" "${CONN[jump]}")" "<= 1.00"
-printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p50 (ms)" "${P50[direct]}" "${P50[jump]}" "${P50[gatewayd]}" "$(ratio "${P50[gatewayd]}" "${P50[jump]}")" "<= 1.00"
-printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p99 (ms)" "${P99[direct]}" "${P99[jump]}" "${P99[gatewayd]}" "$(ratio "${P99[gatewayd]}" "${P99[jump]}")" ""
-printf '%-34s %10s %10s %10s %8s  %s\n' "PSS per idle session (KiB)" "-" "${PSS[jump]}" "${PSS[gatewayd]}" "$(ratio "${PSS[gatewayd]}" "${PSS[jump]}")" "gatewayd <= 1536"
-printf '%-34s %10s %10s %10s\n' "server processes for the sessions" "-" "${NPROC[jump]}" "${NPROC[gatewayd]}"
-printf '%-34s %10s %10s %10s\n' "failures" "${FAILS[direct]:-none}" "${FAILS[jump]:-none}" "${FAILS[gatewayd]:-none}"
+if has_part connect; then
+	printf '%-34s %10s %10s %10s %8s  %s\n' "connect + exec true, median (ms)" "${CONN[direct]}" "${CONN[jump]}" "${CONN[gatewayd]}" "$(ratio "${CONN[gatewayd]}" "${CONN[jump]}")" "<= 1.00"
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf '%-34s %32s\n' "  reference build" "${CONN[ref]}"
+fi
+if has_part echo; then
+	printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p50 (ms)" "${P50[direct]}" "${P50[jump]}" "${P50[gatewayd]}" "$(ratio "${P50[gatewayd]}" "${P50[jump]}")" "<= 1.00"
+	printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p99 (ms)" "${P99[direct]}" "${P99[jump]}" "${P99[gatewayd]}" "$(ratio "${P99[gatewayd]}" "${P99[jump]}")" ""
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf '%-34s %32s\n' "  reference build p50, p99" "${P50[ref]}, ${P99[ref]}"
+fi
+if has_part pss; then
+	printf '%-34s %10s %10s %10s %8s  %s\n' "PSS per idle session (KiB)" "-" "${PSS[jump]}" "${PSS[gatewayd]}" "$(ratio "${PSS[gatewayd]}" "${PSS[jump]}")" "gatewayd <= 1536"
+	printf '%-34s %10s %10s %10s\n' "server processes for the sessions" "-" "${NPROC[jump]}" "${NPROC[gatewayd]}"
+fi
+printf '%-34s' failures
+for m in "${MODES[@]}"; do printf ' %s=%s' "$m" "${FAILS[$m]:-none}"; done
+echo

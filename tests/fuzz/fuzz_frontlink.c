@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (rq.len == 0 || rq.len > FRONTMSG_DATA_MAX || rq.data < m.buf ||
 	        rq.data + rq.len > m.buf + size || rq.flag > 1))
 		abort();
-	if (rq.type == FM_ACK && rq.num[0] > FRONTMSG_WINDOW)
+	if (rq.type == FM_ACK && rq.num[0] > FRONTMSG_WINDOW_OUT)
 		abort();
 	return 0;
 }

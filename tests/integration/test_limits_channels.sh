@@ -53,4 +53,36 @@ test_refusal_told_to_vendor() {
 		"what the vendor reads"
 }
 
-h_run test_channels_capped_and_memory_bounded test_refusal_told_to_vendor
+# A vendor that advertises the largest window SSH allows while the target floods, then stops
+# reading its TCP socket: the vendor-facing process stops writing once the kernel's buffer is
+# full, its queue stays within the link's window, and the target is held back, so the flood
+# stops (docs/limits.md: the front holds at most FRONT_RSS_BOUND_KB for such a channel).
+FRONT_RSS_BOUND_KB=$((16 * 1024))
+test_stalled_reader_memory_bounded() {
+	local out=$H_DIR/stalled.out attacker monitor front rec size last=-1 stable=0 hwm
+	h_hostile "$H_SRC/tests/integration/hostile_stalled_reader.py" >"$out" 2>&1 &
+	h_wait_for 30 grep -q '^ready' "$out" || h_fail "the attack did not start: $(cat "$out")"
+	attacker=$(awk '$1 == "ready" { print $2 }' "$out")
+	monitor=$(pgrep -n -P "$(h_pid gatewayd)")
+	front=$(pgrep -P "$monitor" | head -1)
+	[[ -n $front ]] || h_fail "no vendor-facing process"
+	rec=$(ls -t "$GW_RECORDINGS"/*.cast | head -1)
+	# Until the target is held back: the recording has not grown for 2 s (30 s at most).
+	for ((i = 0; i < 300 && stable < 20; i++)); do
+		size=$(stat -c %s "$rec")
+		hwm=$(vm "$front" VmHWM)
+		[[ -n $hwm ]] || h_fail "the vendor-facing process died under the flood"
+		((hwm < FRONT_RSS_BOUND_KB)) || grep -q __asan_init "$H_GATEWAYD" ||
+			h_fail "the vendor-facing process reached $hwm kB, bound $FRONT_RSS_BOUND_KB kB"
+		((size == last)) && stable=$((stable + 1)) || stable=0
+		last=$size
+		sleep 0.1
+	done
+	h_log "  recording stopped at $size bytes; front VmHWM ${hwm} kB"
+	((stable >= 20)) || h_fail "the flood was never held back (recording still growing at $size bytes)"
+	kill -CONT "$attacker"
+	kill "$attacker"
+	wait
+}
+
+h_run test_channels_capped_and_memory_bounded test_refusal_told_to_vendor test_stalled_reader_memory_bounded

@@ -1,0 +1,157 @@
+/* test_registry.c: the listener's side of a session link as a hostile session process sees
+ * it: what it answers, and that a malformed message closes the link at once. */
+#include "unit.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gatewayd/registry.h"
+
+#define FAKE_PID 4242
+
+struct fixture {
+	struct registry *reg;
+	char dir[64];
+	int session; /* the session process's end of the link */
+};
+
+static void
+fixture_open(struct fixture *fx)
+{
+	int pair[2];
+
+	strcpy(fx->dir, "/tmp/test_registry.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+	ck_assert_ptr_nonnull(fx->reg = registry_new(fx->dir));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	registry_add(fx->reg, FAKE_PID, pair[0], "0123456789abcdef0123456789abcdef");
+	fx->session = pair[1];
+}
+
+static void
+fixture_close(struct fixture *fx)
+{
+	registry_free(fx->reg);
+	close(fx->session);
+	rmdir(fx->dir);
+}
+
+/* One listener round over the link, as the listener's poll loop runs it. */
+static void
+fixture_round(struct fixture *fx)
+{
+	struct pollfd pfd[4];
+	size_t i, n = registry_npollfds(fx->reg);
+
+	ck_assert_uint_le(n, 4);
+	registry_pollfds(fx->reg, pfd);
+	for (i = 0; i < n; i++)
+		pfd[i].revents = POLLIN;
+	registry_handle(fx->reg, pfd, NULL, NULL, NULL);
+}
+
+/* 1 when the listener closed its end of the link (EOF), 0 while it is open. */
+static int
+link_closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	if (n == -1)
+		ck_assert_int_eq(errno, EAGAIN);
+	return n == 0;
+}
+
+static void
+send_bytes(int fd, const void *data, size_t len)
+{
+	ck_assert_int_eq(send(fd, data, len, 0), (ssize_t)len);
+}
+
+START_TEST(test_wellformed_message_keeps_the_link)
+{
+	struct fixture fx;
+	const char msg[] = "{\"type\": \"end\"}";
+
+	fixture_open(&fx);
+	send_bytes(fx.session, msg, sizeof(msg) - 1);
+	fixture_round(&fx);
+	ck_assert_int_eq(link_closed(fx.session), 0);
+	fixture_close(&fx);
+}
+END_TEST
+
+START_TEST(test_malformed_json_closes_the_link)
+{
+	struct fixture fx;
+	const char msg[] = "{\"type\": \"admit\", ";
+
+	fixture_open(&fx);
+	send_bytes(fx.session, msg, sizeof(msg) - 1);
+	fixture_round(&fx);
+	ck_assert_int_eq(link_closed(fx.session), 1);
+	fixture_close(&fx);
+}
+END_TEST
+
+START_TEST(test_json_that_is_not_an_object_closes_the_link)
+{
+	struct fixture fx;
+	const char msg[] = "[\"admit\"]";
+
+	fixture_open(&fx);
+	send_bytes(fx.session, msg, sizeof(msg) - 1);
+	fixture_round(&fx);
+	ck_assert_int_eq(link_closed(fx.session), 1);
+	fixture_close(&fx);
+}
+END_TEST
+
+START_TEST(test_message_after_a_valid_one_is_still_judged)
+{
+	struct fixture fx;
+	const char ok[] = "{\"type\": \"end\"}", bad[] = "\x01\x02";
+
+	fixture_open(&fx);
+	send_bytes(fx.session, ok, sizeof(ok) - 1);
+	send_bytes(fx.session, bad, sizeof(bad) - 1);
+	fixture_round(&fx);
+	ck_assert_int_eq(link_closed(fx.session), 1);
+	fixture_close(&fx);
+}
+END_TEST
+
+START_TEST(test_large_malformed_message_closes_the_link)
+{
+	struct fixture fx;
+	size_t len = 64 * 1024; /* past what is received on the stack: the allocated path */
+	char *big = malloc(len);
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', len);
+	big[0] = '{'; /* never closed */
+	fixture_open(&fx);
+	send_bytes(fx.session, big, len);
+	fixture_round(&fx);
+	ck_assert_int_eq(link_closed(fx.session), 1);
+	fixture_close(&fx);
+	free(big);
+}
+END_TEST
+
+Suite *
+unit_suite(void)
+{
+	Suite *s = suite_create("registry");
+	TCase *tc = tcase_create("link");
+
+	tcase_add_test(tc, test_wellformed_message_keeps_the_link);
+	tcase_add_test(tc, test_malformed_json_closes_the_link);
+	tcase_add_test(tc, test_json_that_is_not_an_object_closes_the_link);
+	tcase_add_test(tc, test_message_after_a_valid_one_is_still_judged);
+	tcase_add_test(tc, test_large_malformed_message_closes_the_link);
+	suite_add_tcase(s, tc);
+	return s;
+}
