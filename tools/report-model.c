@@ -391,20 +391,25 @@ model_transfers(const struct bundle *b)
 	return rows;
 }
 
-/* The counts the summary gives: of each table, of distinct sessions, of each verdict. */
+/* The counts the summary gives: of each table, of distinct sessions, of each verdict (in the
+ * order of enum verdict_kind, so the summary reads the same every time). */
 static json_t *
 model_summary(const struct bundle *b, const json_t *model)
 {
 	json_t *summary = json_object(), *verdicts = json_object(), *ids = json_object();
-	const char *word;
-	size_t i, failing = 0;
+	size_t i, failing = 0, n;
+	int kind;
 
 	for (i = 0; i < b->nrecs; i++) {
-		word = verdict_kind_name(b->recs[i].verdict.kind);
-		json_object_set_new(verdicts, word,
-		    json_integer(json_integer_value(json_object_get(verdicts, word)) + 1));
 		json_object_set_new(ids, bundle_str(b->recs[i].meta, "session_id"), json_true());
 		failing += !bundle_verdict_good(&b->recs[i].verdict);
+	}
+	for (kind = VERDICT_INTACT; kind <= VERDICT_LIVE; kind++) {
+		for (i = 0, n = 0; i < b->nrecs; i++)
+			n += b->recs[i].verdict.kind == (enum verdict_kind)kind;
+		if (n > 0)
+			json_object_set_new(verdicts, verdict_kind_name((enum verdict_kind)kind),
+			    json_integer((json_int_t)n));
 	}
 	json_object_set_new(summary, "channels", json_integer((json_int_t)b->nrecs));
 	json_object_set_new(summary, "sessions", json_integer((json_int_t)json_object_size(ids)));
