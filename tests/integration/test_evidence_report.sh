@@ -86,6 +86,8 @@ test_json_has_the_sessions_of_text_and_of_the_bundle() {
 	json=$(ctl report --since 1h --format json) || h_fail "report --format json"
 	n_json=$(json_get "$json" 'len(j["sessions"])') || h_fail "the JSON does not parse: ${json:0:300}"
 	h_assert_eq 3 "$n_json" "sessions in the JSON"
+	h_assert_contains "$TEXT" "Sessions ($n_json)" "the text's session table"
+	h_assert_contains "$TEXT" " in $n_json recorded channel(s)" "the text's summary line"
 	h_assert_eq "$n_json" "$(json_get "$json" 'j["summary"]["channels"]')" "summary.channels"
 	h_assert_eq "$UPLOAD_SHA" "$(json_get "$json" '[t["sha256"] for t in j["transfers"] if t["sha256"]][0]')" "the transfer's SHA-256"
 	h_assert_eq 'echo report-\e[31mred' "$(json_get "$json" '[s["command"] for s in j["sessions"] if s["recording"] == "'"$EXEC_REC"'"][0]')" "command as termsafe text"
