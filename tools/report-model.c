@@ -25,7 +25,7 @@ static const struct report_column session_columns[] = {
 	{ "bytes_out", "Bytes out", REPORT_TEXT },
 	{ "bytes_in", "Bytes in", REPORT_TEXT },
 	{ "verdict", "Recording verdict", REPORT_VERDICT },
-	{ NULL },
+	{ 0 },
 };
 static const struct report_column ticket_columns[] = {
 	{ "ticket", "Ticket", REPORT_TEXT },
@@ -35,7 +35,7 @@ static const struct report_column ticket_columns[] = {
 	{ "valid_to", "Valid to", REPORT_TIME },
 	{ "reason", "Reason", REPORT_TEXT },
 	{ "check", "Check", REPORT_TEXT },
-	{ NULL },
+	{ 0 },
 };
 /* Refusals and owners' actions: who did what, when, on which session. */
 static const struct report_column event_columns[] = {
@@ -45,7 +45,7 @@ static const struct report_column event_columns[] = {
 	{ "session", "Session", REPORT_LINK },
 	{ "target", "Target", REPORT_TEXT },
 	{ "what", "What", REPORT_TEXT },
-	{ NULL },
+	{ 0 },
 };
 static const struct report_column transfer_columns[] = {
 	{ "time", "Time", REPORT_TIME },
@@ -56,7 +56,7 @@ static const struct report_column transfer_columns[] = {
 	{ "bytes_read", "Bytes read", REPORT_TEXT },
 	{ "sha256", "SHA-256", REPORT_TEXT },
 	{ "note", "Note", REPORT_TEXT },
-	{ NULL },
+	{ 0 },
 };
 
 const struct report_section report_sections[] = {
