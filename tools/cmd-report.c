@@ -76,8 +76,8 @@ cmd_report_exec(struct ctl_context *ctx, int argc, char **argv)
 			goto usage;
 	}
 	/* Without a period: the last 24 hours. A period ends now unless --to says otherwise. */
-	if (f.from == 0 && evidence_filter_option(&f, 'S', "24h") != 0)
-		goto usage;
+	if (f.from == 0)
+		(void)evidence_filter_option(&f, 'S', "24h");
 	if (f.to == 0)
 		f.to = time(NULL) + 1;
 	if (optind != argc || f.from >= f.to)
