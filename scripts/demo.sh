@@ -1,7 +1,8 @@
 #!/bin/bash
 # demo.sh [--serve]: from a fresh Debian 12 machine, builds gatewayd and shows a vendor session
 # end to end on 127.0.0.1: a real OpenSSH sshd as the OT host "plc-07", gatewayd in front of it,
-# the stock ssh client as the vendor person acme.alice, then the recordings it made.
+# the stock ssh client as the vendor person acme.alice, then the recordings it made and the
+# evidence bundle of the demo's period (printed as BUNDLE: DIR, verified).
 # --serve: sets up the same and keeps gateway and target running until Ctrl-C, printing the ssh
 # command lines to measure them with your own tools.
 set -u
@@ -21,6 +22,7 @@ GW_ALLOW="shell exec upload download"
 GW_KEEP=1 # the recordings outlive the demo
 . "$GW_ROOT/tests/lib/harness.sh"
 gw_say "starting the OT host plc-07 (sshd) and gatewayd on 127.0.0.1"
+demo_from=$(date -u +%Y-%m-%dT%H:%M:%SZ) # the bundle's period starts before the gateway does
 h_setup || exit 1
 
 ssh_line() { # ssh_line KEY PORT DEST: a copy-and-paste ssh command line
@@ -65,5 +67,18 @@ for f in $(gw_recordings); do
 done
 gw_say "gatewayctl audit verify $GW_AUDIT"
 "$H_GATEWAYCTL" -f "$GW_CONFIG" audit verify "$GW_AUDIT" || demo_rc=1
+# The evidence bundle of acme's period, beside gw/ and keys/ in the kept folder, checked with
+# the gateway's public key as an assessor would.
+bundle=$H_DIR/bundle
+demo_to=$(date -u -d '+1 second' +%Y-%m-%dT%H:%M:%SZ)
+gw_say "gatewayctl evidence export --vendor acme --from $demo_from --to $demo_to -o $bundle"
+if "$H_GATEWAYCTL" -f "$GW_CONFIG" evidence export --vendor acme --from "$demo_from" \
+	--to "$demo_to" -o "$bundle"; then
+	echo "BUNDLE: $bundle"
+	gw_say "gatewayctl evidence verify $bundle --key $H_DIR/gw/state/recording_key.pub"
+	"$H_GATEWAYCTL" evidence verify "$bundle" --key "$H_DIR/gw/state/recording_key.pub" || demo_rc=1
+else
+	demo_rc=1
+fi
 echo "GATEWAYCTL: $gatewayctl_line"
 exit "$demo_rc"

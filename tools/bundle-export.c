@@ -12,8 +12,8 @@
 #include "common/xmalloc.h"
 #include "tools/evidence.h"
 
-static int
-export_copy(const char *from, const char *to)
+int
+bundle_file_copy(const char *from, const char *to)
 {
 	char buf[65536];
 	FILE *in, *out;
@@ -42,56 +42,6 @@ export_copy(const char *from, const char *to)
 	return rc;
 }
 
-/* What the pages show of one recording: its verdict and the bytes each way. */
-static void
-export_measure(struct bundle_recording *r, const struct sealkey *key)
-{
-	struct castfile *cf;
-	struct cast_event ev;
-
-	verify_recording(r->path, key, &r->verdict);
-	if ((cf = castfile_open(r->path)) == NULL)
-		return;
-	r->start = (time_t)json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
-	while (castfile_next(cf, &ev) > 0) {
-		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
-			r->bytes_out += ev.len;
-		else if (strcmp(ev.code, "i") == 0)
-			r->bytes_in += ev.len;
-	}
-	castfile_close(cf);
-}
-
-struct export_walk {
-	struct bundle *b;
-	const struct sealkey *key;
-	int failed;
-};
-
-static void
-export_recording(const char *path, const json_t *meta, void *arg)
-{
-	struct export_walk *w = arg;
-	struct bundle *b = w->b;
-	struct bundle_recording *r;
-	const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
-	char *copy;
-
-	xasprintf(&copy, "%s/recordings/%s", b->spec->dir, name);
-	if (export_copy(path, copy) != 0) {
-		free(copy);
-		w->failed = 1;
-		return;
-	}
-	b->recs = xreallocarray(b->recs, b->nrecs + 1, sizeof(*b->recs));
-	r = &b->recs[b->nrecs++];
-	memset(r, 0, sizeof(*r));
-	r->name = xstrdup(name);
-	r->path = copy;
-	r->meta = json_deep_copy(meta);
-	export_measure(r, w->key);
-}
-
 /* The player and its licence, from the npm package the set-up installs (web/). */
 static int
 export_player(const struct bundle_spec *spec)
@@ -115,7 +65,7 @@ export_player(const struct bundle_spec *spec)
 			    from);
 			rc = -1;
 		} else
-			rc = export_copy(from, to);
+			rc = bundle_file_copy(from, to);
 		free(from);
 		free(to);
 	}
@@ -218,44 +168,22 @@ export_load_key(const struct gw_config *cfg)
 	return key;
 }
 
-static void
-export_free(struct bundle *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->nrecs; i++) {
-		free(b->recs[i].name);
-		free(b->recs[i].path);
-		json_decref(b->recs[i].meta);
-	}
-	free(b->recs);
-	json_decref(b->events);
-}
-
 int
 bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec)
 {
 	struct bundle b = { .spec = spec, .events = json_array() };
-	struct recording_filter filter = {
-		.vendor = spec->vendor, .target = spec->target, .from = spec->from, .to = spec->to
-	};
 	const struct gw_config *cfg;
 	struct sealkey *key = NULL;
-	struct export_walk w = { .b = &b };
 	json_t *info = json_object();
 	size_t i;
 	int rc = 1;
 
 	if ((cfg = ctl_config(ctx)) == NULL || (key = export_load_key(cfg)) == NULL)
 		goto out;
-	w.key = key;
 	b.cfg = cfg;
 	if (export_dirs(spec->dir) != 0 || export_player(spec) != 0 || export_key(spec, key) != 0)
 		goto out;
-	if (evidence_foreach_recording(cfg->recording_dir, &filter, export_recording, &w) != 0 ||
-	    w.failed)
-		goto out;
-	if (bundle_slice_write(cfg->audit_log, &b, info) != 0)
+	if (bundle_gather(&b, cfg->recording_dir, cfg->audit_log, key, info) != 0)
 		goto out;
 	for (i = 0; i < b.nrecs; i++)
 		if (bundle_page_write(&b, &b.recs[i]) != 0)
@@ -273,7 +201,7 @@ bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec)
 	rc = spec->zip && bundle_zip(spec->dir) != 0 ? 1 : 0;
 out:
 	json_decref(info);
-	export_free(&b);
+	bundle_free(&b);
 	sealkey_free(key);
 	return rc;
 }

@@ -33,24 +33,24 @@ html_put_text(FILE *f, const char *s)
 	}
 }
 
-void
-html_put_time(FILE *f, const char *tz, time_t t)
+bool
+bundle_format_time(const char *tz, time_t t, char local[64], char utc[64])
 {
-	char local[64], utc[64];
 	const char *old = getenv("TZ");
 	char *saved = old != NULL ? xstrdup(old) : NULL;
 	struct tm tm;
 
 	if (t <= 0) {
-		fputs("-", f);
+		snprintf(local, 64, "-");
+		snprintf(utc, 64, "-");
 		free(saved);
-		return;
+		return false;
 	}
 	/* localtime_r follows TZ: set the site's zone for this one conversion. */
 	setenv("TZ", tz, 1);
 	tzset();
 	localtime_r(&t, &tm);
-	strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	strftime(local, 64, "%Y-%m-%d %H:%M:%S %Z", &tm);
 	if (saved != NULL)
 		setenv("TZ", saved, 1);
 	else
@@ -58,11 +58,43 @@ html_put_time(FILE *f, const char *tz, time_t t)
 	tzset();
 	free(saved);
 	gmtime_r(&t, &tm);
-	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(utc, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return true;
+}
+
+void
+html_put_time(FILE *f, const char *tz, time_t t)
+{
+	char local[64], utc[64];
+
+	if (!bundle_format_time(tz, t, local, utc)) {
+		fputs("-", f);
+		return;
+	}
 	html_put_text(f, local);
 	fputs(" <small>(", f);
 	html_put_text(f, utc);
 	fputs(")</small>", f);
+}
+
+void
+html_head(FILE *f, const char *title, const char *root)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+	html_put_text(f, title);
+	fprintf(f,
+	    "</title>\n<link rel=\"stylesheet\" href=\"%splayer/asciinema-player.css\">\n"
+	    "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
+	    "margin-bottom:1.5em}td,th{border:1px solid #999;padding:2px 6px;text-align:left;"
+	    "vertical-align:top;font-size:90%%}pre{background:#f4f4f4;padding:6px;overflow:auto}"
+	    ".bad{color:#b00;font-weight:bold}.ok{color:#070}</style>\n</head><body>\n",
+	    root);
+}
+
+void
+html_tail(FILE *f)
+{
+	fputs("</body></html>\n", f);
 }
 
 FILE *
@@ -74,22 +106,14 @@ html_open(const char *path, const char *title, const char *root)
 		fprintf(stderr, "gatewayctl: %s: %m\n", path);
 		return NULL;
 	}
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-	html_put_text(f, title);
-	fprintf(f,
-	    "</title>\n<link rel=\"stylesheet\" href=\"%splayer/asciinema-player.css\">\n"
-	    "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
-	    "margin-bottom:1.5em}td,th{border:1px solid #999;padding:2px 6px;text-align:left;"
-	    "vertical-align:top;font-size:90%%}pre{background:#f4f4f4;padding:6px;overflow:auto}"
-	    ".bad{color:#b00;font-weight:bold}.ok{color:#070}</style>\n</head><body>\n",
-	    root);
+	html_head(f, title, root);
 	return f;
 }
 
 int
 html_close(FILE *f, const char *path)
 {
-	fputs("</body></html>\n", f);
+	html_tail(f);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "gatewayctl: %s: %m\n", path);
 		return -1;

@@ -1,6 +1,7 @@
 /* bundle-slice.c: the audit log's lines of a bundle's period, and their check. A line that does
  * not positively concern the bundle's vendor (or the gateway itself) is written as its SHA-256
- * only: the chain's prev links still verify across it, and nothing of another vendor shows. */
+ * only: the chain's prev links still verify across it, and nothing of another vendor shows.
+ * A report reads the same selection of lines without writing them. */
 #include "tools/bundle.h"
 
 #include <stdlib.h>
@@ -15,24 +16,31 @@ struct slice {
 	char **lines;
 	size_t nlines;
 	json_t **events; /* parsed; NULL for a line that is not JSON */
+	bool *shown;     /* the line is disclosed, not written as its hash */
 	json_t *mine;  /* session ids of the vendor's (and target's) sessions: an object as a set */
 	json_t *other; /* session ids seen on another target than the one asked for */
 };
 
-/* The person or login name "vendor.person[+target]" belongs to vendor. */
+/* The person or login name "vendor.person[+target]" belongs to vendor (NULL: to any). */
 static bool
 slice_name_of_vendor(const char *name, const char *vendor)
 {
-	size_t n = strlen(vendor);
+	size_t n;
 
-	return name != NULL && strncmp(name, vendor, n) == 0 && name[n] == '.';
+	if (vendor == NULL || name == NULL)
+		return name != NULL;
+	n = strlen(vendor);
+	return strncmp(name, vendor, n) == 0 && name[n] == '.';
 }
 
+/* The event concerns vendor; every event concerns "every vendor" (NULL). */
 static bool
 slice_is_vendors(const json_t *ev, const char *vendor)
 {
 	const char *v = json_string_value(json_object_get(ev, "vendor"));
 
+	if (vendor == NULL)
+		return true;
 	if (v != NULL)
 		return strcmp(v, vendor) == 0;
 	return slice_name_of_vendor(json_string_value(json_object_get(ev, "person")), vendor) ||
@@ -71,7 +79,8 @@ slice_session_selected(const struct slice *s, const char *sid)
 }
 
 /* Disclosed: a line of a selected session, the vendor's own line of the target, an owner's
- * action on the vendor, its person or one of its sessions, or the gateway's start and reloads. */
+ * action on the vendor, its person or one of its sessions, or the gateway's start and reloads.
+ * With neither vendor nor target (a report of the whole gateway): every event. */
 static bool
 slice_discloses(const struct slice *s, const json_t *ev, const struct bundle_spec *spec)
 {
@@ -82,10 +91,13 @@ slice_discloses(const struct slice *s, const json_t *ev, const struct bundle_spe
 
 	if (ev == NULL || event == NULL)
 		return false;
+	if (spec->vendor == NULL && spec->target == NULL)
+		return true;
 	if (sid != NULL)
 		return slice_session_selected(s, sid);
 	if (strcmp(event, "control") == 0 && by != NULL && name != NULL)
-		return (strcmp(by, "vendor") == 0 && strcmp(name, spec->vendor) == 0) ||
+		return (strcmp(by, "vendor") == 0 &&
+		           (spec->vendor == NULL || strcmp(name, spec->vendor) == 0)) ||
 		    (strcmp(by, "person") == 0 && slice_name_of_vendor(name, spec->vendor)) ||
 		    (strcmp(by, "session") == 0 && slice_session_selected(s, name));
 	if (json_object_get(ev, "vendor") != NULL || json_object_get(ev, "person") != NULL ||
@@ -105,6 +117,7 @@ slice_free(struct slice *s)
 	}
 	free(s->lines);
 	free(s->events);
+	free(s->shown);
 	json_decref(s->mine);
 	json_decref(s->other);
 }
@@ -147,12 +160,41 @@ slice_read(const char *audit_log, const struct bundle_spec *spec, struct slice *
 			*first = n;
 		s->lines = xreallocarray(s->lines, s->nlines + 1, sizeof(*s->lines));
 		s->events = xreallocarray(s->events, s->nlines + 1, sizeof(*s->events));
+		s->shown = xreallocarray(s->shown, s->nlines + 1, sizeof(*s->shown));
 		s->lines[s->nlines] = xstrdup(line);
 		s->events[s->nlines++] = ev;
 	}
 	free(line);
 	fclose(f);
 	return 0;
+}
+
+/* The period's lines, each marked shown or not; the events of those shown into b->events. */
+static int
+slice_select(const char *audit_log, struct bundle *b, struct slice *s,
+    unsigned char before[SEAL_HASH_LEN], long *first)
+{
+	size_t i;
+
+	if (slice_read(audit_log, b->spec, s, before, first) != 0)
+		return -1;
+	slice_sessions(s, b->spec);
+	for (i = 0; i < s->nlines; i++)
+		if ((s->shown[i] = slice_discloses(s, s->events[i], b->spec)))
+			json_array_append(b->events, s->events[i]);
+	return 0;
+}
+
+int
+bundle_events_read(const char *audit_log, struct bundle *b)
+{
+	struct slice s = { .mine = json_object(), .other = json_object() };
+	unsigned char before[SEAL_HASH_LEN];
+	long first;
+	int rc = slice_select(audit_log, b, &s, before, &first);
+
+	slice_free(&s);
+	return rc;
 }
 
 int
@@ -165,11 +207,10 @@ bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info)
 	size_t i;
 	FILE *out;
 
-	if (slice_read(audit_log, b->spec, &s, before, &first) != 0) {
+	if (slice_select(audit_log, b, &s, before, &first) != 0) {
 		slice_free(&s);
 		return -1;
 	}
-	slice_sessions(&s, b->spec);
 	xasprintf(&path, "%s/" BUNDLE_AUDIT, b->spec->dir);
 	if ((out = fopen(path, "we")) == NULL) {
 		fprintf(stderr, "gatewayctl: %s: %m\n", path);
@@ -178,9 +219,8 @@ bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info)
 		return -1;
 	}
 	for (i = 0; i < s.nlines; i++) {
-		if (slice_discloses(&s, s.events[i], b->spec)) {
+		if (s.shown[i]) {
 			fprintf(out, "%s\n", s.lines[i]);
-			json_array_append(b->events, s.events[i]);
 			continue;
 		}
 		seal_digest(s.lines[i], strlen(s.lines[i]), digest);

@@ -1,5 +1,6 @@
 /* bundle.h: the evidence bundle (docs/evidence-bundle.md): one vendor's period as a folder an
- * assessor can check alone: recordings, the audit-log slice, the key, a signed MANIFEST, pages. */
+ * assessor can check alone: recordings, the audit-log slice, the key, a signed MANIFEST, pages.
+ * `gatewayctl report` gathers the same period in place, of one vendor or of all (report.h). */
 #ifndef GW_TOOLS_BUNDLE_H
 #define GW_TOOLS_BUNDLE_H
 
@@ -18,11 +19,11 @@
 #define BUNDLE_AUDIT      "audit.log"
 #define BUNDLE_INFO       "bundle.json"
 
-/* What an export selects and where it writes. */
+/* What an export or a report selects, and where an export writes. */
 struct bundle_spec {
-	const char *vendor, *target; /* target NULL: every target of the vendor */
+	const char *vendor, *target; /* NULL: every vendor (a report only), every target */
 	time_t from, to;             /* sessions started, audit lines written, within [from, to) */
-	const char *dir;             /* the bundle folder, created */
+	const char *dir;             /* the bundle folder, created; NULL for a report */
 	const char *player_dir;      /* the asciinema-player package (its dist/ and LICENSE) */
 	const char *display_tz;      /* the site's time zone for the pages */
 	bool zip;                    /* also DIR.zip */
@@ -31,14 +32,14 @@ struct bundle_spec {
 /* One recording of the bundle, as the pages show it. */
 struct bundle_recording {
 	char *name;   /* "<session>.<channel>.cast" */
-	char *path;   /* its copy in the bundle */
+	char *path;   /* its copy in the bundle; for a report, the recording itself */
 	json_t *meta; /* the header's "gatewayd" object */
 	time_t start; /* the header's timestamp */
 	struct verdict verdict;
 	unsigned long long bytes_out, bytes_in; /* target output, vendor input */
 };
 
-/* What an export gathered: the recordings, and the audit slice's lines it disclosed. */
+/* What an export or a report gathered: the recordings, and the audit lines it discloses. */
 struct bundle {
 	const struct bundle_spec *spec;
 	const struct gw_config
@@ -48,9 +49,21 @@ struct bundle {
 	json_t *events; /* disclosed audit events of the period, in log order */
 };
 
+/* bundle-gather.c: the period's recordings matching the spec, in order of start, with their
+ * verdicts and bytes, and the audit events that concern them. With spec->dir (an export) each
+ * recording is copied into DIR/recordings and measured there, and the audit slice is written
+ * (info gets its "audit" member); without (a report), both are read in place and info is
+ * unused. 0, or -1 with the reason printed. */
+int bundle_gather(struct bundle *b, const char *recording_dir, const char *audit_log,
+    const struct sealkey *key, json_t *info);
+void bundle_free(struct bundle *b);
+
 /* bundle-slice.c: the audit log's lines of [from, to), other vendors' replaced by their hash.
  * Fills info's "audit" member and b->events; 0, or -1 with the reason printed. */
 int bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info);
+/* The events the slice would disclose, into b->events, without writing anything: with neither
+ * vendor nor target in the spec, every line of the period. 0, or -1 with the reason printed. */
+int bundle_events_read(const char *audit_log, struct bundle *b);
 /* Checks the slice's chain and every disclosed line's signature; prints one line, 0 when good. */
 int bundle_slice_verify(const char *dir, const json_t *info, const struct sealkey *key);
 
@@ -61,12 +74,19 @@ int bundle_manifest_write(const char *dir, const struct sealkey *key);
 int bundle_manifest_verify(const char *dir, const struct sealkey *key);
 /* SHA-256 of a file's bytes as hex; 0, or -1 when unreadable. */
 int bundle_file_sha256(const char *path, char hex[SEAL_HEX_LEN]);
+/* bundle-export.c: copies a file's bytes to a new file; 0, or -1 with the reason printed. */
+int bundle_file_copy(const char *from, const char *to);
 
 /* bundle-html.c: what every page shares. */
 void html_put_text(FILE *f, const char *s);            /* s, HTML-escaped */
 void html_put_time(FILE *f, const char *tz, time_t t); /* local time (tz), then UTC */
-/* Creates the page at path and writes its head (root: "" or "../", where player/ is); NULL,
- * said on stderr, when it cannot. */
+/* t as "2026-12-02 18:07:41 CET" in the zone tz and "2026-12-02T17:07:41Z"; false (both "-")
+ * when t is unknown (not after 1970). */
+bool bundle_format_time(const char *tz, time_t t, char local[64], char utc[64]);
+/* A page's head (root: "" or "../", where player/ is) and its end, on an open stream. */
+void html_head(FILE *f, const char *title, const char *root);
+void html_tail(FILE *f);
+/* Creates the page at path and writes its head; NULL, said on stderr, when it cannot. */
 FILE *html_open(const char *path, const char *title, const char *root);
 /* Ends the page and closes it: 0, or -1 said on stderr. */
 int html_close(FILE *f, const char *path);
@@ -75,10 +95,11 @@ time_t bundle_parse_ts(const char *ts);
 /* A string member of an event, "" when absent. */
 const char *bundle_str(const json_t *ev, const char *key);
 
-/* bundle-report.c: index.html. bundle-page.c: sessions/<name>.html per recording. */
+/* report-html.c: index.html. bundle-page.c: sessions/<name>.html per recording. */
 int bundle_report_write(const struct bundle *b);
 int bundle_page_write(const struct bundle *b, const struct bundle_recording *r);
-/* The ticket and approvers of a recording: its header's, else its access_decision's, else "-". */
+/* report-model.c: the ticket and approvers of a recording: its header's, else its
+ * access_decision's, else "-". */
 const char *bundle_session_ticket(const struct bundle *b, const struct bundle_recording *r);
 const char *bundle_session_approvers(
     const struct bundle *b, const struct bundle_recording *r, char *buf, size_t len);

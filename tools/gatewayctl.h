@@ -37,5 +37,6 @@ extern const struct ctl_command cmd_vendor_entry;
 extern const struct ctl_command cmd_watch_entry;
 extern const struct ctl_command cmd_reload_entry;
 extern const struct ctl_command cmd_evidence_entry;
+extern const struct ctl_command cmd_report_entry;
 
 #endif

@@ -1,5 +1,6 @@
 /* test_bundle.c: which audit lines an evidence bundle discloses (tools/bundle-slice.c), as a
- * table: each line of a made-up log with whether acme's bundle shows it or only its hash. */
+ * table: each line of a made-up log with whether acme's bundle shows it or only its hash; and
+ * that a report reads the same lines, or every line when it names no vendor. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +147,51 @@ START_TEST(test_slice_for_one_target_hides_the_vendors_other_targets)
 }
 END_TEST
 
+/* The events a report reads of the table's period: one per row for which shown() holds. */
+static void
+check_events(const char *vendor, const char *target)
+{
+	char dir[] = "/tmp/test_bundle.XXXXXX", *log;
+	struct bundle_spec spec = {
+		.vendor = vendor, .target = target, .from = 1772359200, .to = 1772362800
+	};
+	struct bundle b = { .spec = &spec, .events = json_array() };
+	size_t i, k = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	log = write_log(dir);
+	ck_assert_int_eq(bundle_events_read(log, &b), 0);
+	for (i = 0; i < NROWS; i++) {
+		bool want =
+		    vendor == NULL || (target != NULL ? rows[i].shown_plc07 : rows[i].shown);
+		char ts[32];
+
+		if (!want)
+			continue;
+		snprintf(ts, sizeof(ts), "2026-03-01T10:00:%02zu.000Z", i);
+		ck_assert_msg(k < json_array_size(b.events), "row %zu missing", i);
+		ck_assert_str_eq(bundle_str(json_array_get(b.events, k++), "ts"), ts);
+	}
+	ck_assert_uint_eq(json_array_size(b.events), k);
+	unlink(log);
+	ck_assert_int_eq(rmdir(dir), 0); /* nothing else was written */
+	free(log);
+	json_decref(b.events);
+}
+
+START_TEST(test_report_reads_the_lines_the_bundle_shows)
+{
+	check_events("acme", NULL);
+	check_events("acme", "plc-07");
+}
+END_TEST
+
+START_TEST(test_report_of_every_vendor_reads_every_line)
+{
+	check_events(NULL, NULL);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -154,6 +200,8 @@ unit_suite(void)
 
 	tcase_add_test(tc, test_slice_shows_only_the_vendors_lines);
 	tcase_add_test(tc, test_slice_for_one_target_hides_the_vendors_other_targets);
+	tcase_add_test(tc, test_report_reads_the_lines_the_bundle_shows);
+	tcase_add_test(tc, test_report_of_every_vendor_reads_every_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,109 @@
+/* bundle-gather.c: what a bundle or a report is about: the period's recordings the spec selects,
+ * with their verdicts and bytes each way, and the audit events that concern them. The one place
+ * both gather; an export copies each recording first and measures its copy. Writes no page. */
+#include "tools/bundle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "tools/evidence.h"
+
+/* What the pages show of one recording: its verdict and the bytes each way. */
+static void
+gather_measure(struct bundle_recording *r, const struct sealkey *key)
+{
+	struct castfile *cf;
+	struct cast_event ev;
+
+	verify_recording(r->path, key, &r->verdict);
+	if ((cf = castfile_open(r->path)) == NULL)
+		return;
+	r->start = (time_t)json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
+	while (castfile_next(cf, &ev) > 0) {
+		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0)
+			r->bytes_out += ev.len;
+		else if (strcmp(ev.code, "i") == 0)
+			r->bytes_in += ev.len;
+	}
+	castfile_close(cf);
+}
+
+struct gather_walk {
+	struct bundle *b;
+	const struct sealkey *key;
+	int failed;
+};
+
+static void
+gather_recording(const char *path, const json_t *meta, void *arg)
+{
+	struct gather_walk *w = arg;
+	struct bundle *b = w->b;
+	struct bundle_recording *r;
+	const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	char *copy;
+
+	if (b->spec->dir == NULL)
+		copy = xstrdup(path);
+	else {
+		xasprintf(&copy, "%s/recordings/%s", b->spec->dir, name);
+		if (bundle_file_copy(path, copy) != 0) {
+			free(copy);
+			w->failed = 1;
+			return;
+		}
+	}
+	b->recs = xreallocarray(b->recs, b->nrecs + 1, sizeof(*b->recs));
+	r = &b->recs[b->nrecs++];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(name);
+	r->path = copy;
+	r->meta = json_deep_copy(meta);
+	gather_measure(r, w->key);
+}
+
+/* By start, then by name (session, channel): the order the report lists them in. */
+static int
+gather_cmp(const void *pa, const void *pb)
+{
+	const struct bundle_recording *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+int
+bundle_gather(struct bundle *b, const char *recording_dir, const char *audit_log,
+    const struct sealkey *key, json_t *info)
+{
+	const struct bundle_spec *spec = b->spec;
+	struct recording_filter filter = {
+		.vendor = spec->vendor, .target = spec->target, .from = spec->from, .to = spec->to
+	};
+	struct gather_walk w = { .b = b, .key = key };
+
+	if (evidence_foreach_recording(recording_dir, &filter, gather_recording, &w) != 0 ||
+	    w.failed)
+		return -1;
+	if (b->nrecs > 0)
+		qsort(b->recs, b->nrecs, sizeof(*b->recs), gather_cmp);
+	if (spec->dir != NULL)
+		return bundle_slice_write(audit_log, b, info);
+	return bundle_events_read(audit_log, b);
+}
+
+void
+bundle_free(struct bundle *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrecs; i++) {
+		free(b->recs[i].name);
+		free(b->recs[i].path);
+		json_decref(b->recs[i].meta);
+	}
+	free(b->recs);
+	json_decref(b->events);
+}
