@@ -13,5 +13,7 @@ char *xstrndup(const char *s, size_t n);
 int xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wipes then frees; for buffers that held secrets. NULL is fine. */
 void freezero(void *ptr, size_t size);
+/* For the vendor-facing process, which relays bulk data through libssh. */
+void xmalloc_tune_relay(void);
 
 #endif

@@ -345,6 +345,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		front_usage();
 	log_init("gatewayd-front", true, false, debug);
+	xmalloc_tune_relay();
 	signal(SIGPIPE, SIG_IGN);
 	if (fcntl(FRONT_VENDOR_FD, F_GETFD) == -1 || fcntl(FRONT_LINK_FD, F_GETFD) == -1) {
 		error_f(
