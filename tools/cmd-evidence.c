@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/bundle.h"
 #include "tools/evidence.h"
@@ -17,9 +18,11 @@ evidence_export(struct ctl_context *ctx, int argc, char **argv)
 		{ "player", required_argument, NULL, 'P' }, { "zip", no_argument, NULL, 'z' },
 		{ 0 } };
 	struct recording_filter f = { 0 };
-	/* GW_PLAYER_DIR: web/node_modules/asciinema-player of the source tree
+	/* The installed player, else the source tree's web/node_modules/asciinema-player
 	 * (tools/CMakeLists.txt). */
-	struct bundle_spec spec = { .player_dir = GW_PLAYER_DIR };
+	struct bundle_spec spec = { .player_dir = access(GW_PLAYER_DIR "/LICENSE", R_OK) == 0
+		    ? GW_PLAYER_DIR
+		    : GW_PLAYER_SOURCE_DIR };
 	const struct gw_config *cfg;
 	int ch;
 
