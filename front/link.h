@@ -30,7 +30,8 @@ struct link {
 	size_t nout;
 	TAILQ_HEAD(, link_in) in;
 	size_t in_bytes;
-	bool broken; /* a send failed other than EAGAIN: the monitor is gone */
+	bool broken;   /* a send failed other than EAGAIN: the monitor is gone */
+	bool readable; /* the last poll round saw the link readable (or closed) */
 	/* A channel number being opened, plus 1 (0: none): an FM_ACK for it meanwhile is one
 	 * the number's previous channel crossed with its CLOSE. */
 	uint32_t opening;
