@@ -1666,6 +1666,15 @@ sftp_scan_init(unsigned *state, const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		/* Outside a match only a NUL can begin one: memchr skips to the next (text has
+		 * none). Byte by byte, this scan was 15 % of a session's time for bulk input. */
+		if (st == 0) {
+			const uint8_t *nul = memchr(p + i, 0, n - i);
+
+			if (nul == NULL)
+				break;
+			i = (size_t)(nul - p);
+		}
 		while (st > 0 && init[st] != p[i])
 			st = back[st - 1];
 		if (init[st] == p[i] && ++st == sizeof(init)) {

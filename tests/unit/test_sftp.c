@@ -1087,6 +1087,49 @@ START_TEST(test_init_found_across_chunks)
 }
 END_TEST
 
+/* The scan in chunks finds INIT exactly where a plain search of the whole stream does, on
+ * streams made of INIT's own bytes and text, cut at random points. */
+START_TEST(test_init_scan_matches_plain_search)
+{
+	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 3 };
+	static const uint8_t alphabet[] = { 0, 0, 0, 5, 1, 3, 'a' };
+	uint8_t stream[200];
+	unsigned state, seed = 12345;
+	size_t i, off, len, want, got;
+	int round;
+
+	for (round = 0; round < 20000; round++) {
+		for (i = 0; i < sizeof(stream); i++) {
+			seed = seed * 1103515245 + 12345;
+			stream[i] = alphabet[(seed >> 16) % sizeof(alphabet)];
+		}
+		want = sizeof(stream);
+		for (i = 0; i + sizeof(init) <= sizeof(stream); i++)
+			if (memcmp(stream + i, init, sizeof(init)) == 0) {
+				want = i + sizeof(init); /* the chunk ending here reports it */
+				break;
+			}
+		state = 0;
+		got = sizeof(stream);
+		for (off = 0; off < sizeof(stream); off += len) {
+			seed = seed * 1103515245 + 12345;
+			len = 1 + (seed >> 16) % 40;
+			if (len > sizeof(stream) - off)
+				len = sizeof(stream) - off;
+			if (sftp_scan_init(&state, stream + off, len)) {
+				got = off + len;
+				break;
+			}
+		}
+		/* found in the chunk that holds INIT's last byte, or in neither */
+		if (want == sizeof(stream))
+			ck_assert_uint_eq(got, sizeof(stream));
+		else
+			ck_assert(got >= want && got - len < want);
+	}
+}
+END_TEST
+
 START_TEST(test_unknown_handle_refused)
 {
 	struct harness *h = harness_new(true, true, NULL, 0, 0);
@@ -1371,6 +1414,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_refusal_message_names_path_and_target);
 	tcase_add_test(tc, test_stream_start_init_shape);
 	tcase_add_test(tc, test_init_found_across_chunks);
+	tcase_add_test(tc, test_init_scan_matches_plain_search);
 	tcase_add_test(tc, test_unknown_handle_refused);
 	tcase_add_test(tc, test_too_many_handles_refused);
 	tcase_add_test(tc, test_oversized_packet_ends_stream);
