@@ -334,10 +334,10 @@ channel_write_vendor(struct fchan *c, uint8_t stream, const unsigned char *data,
 			break;
 		}
 		/* What the kernel did not take waits in libssh's socket buffer, which has no bound
-		 * of its own: a vendor that advertises a huge window and stops reading its socket
-		 * would have it grow to hundreds of MiB. Nothing more goes in until it is flushed
-		 * (libssh polls for POLLOUT meanwhile), so the queue and the link's window bound
-		 * what waits here. */
+		 * of ours (libssh's own is 256 MiB): a vendor that advertises a huge window and
+		 * stops reading its socket would have it grow. Nothing more goes in until it is
+		 * flushed (libssh polls for POLLOUT meanwhile), so the queue and the link's window
+		 * bound what waits here. */
 		if ((ssh_get_poll_flags(c->front->vendor) & SSH_WRITE_PENDING) != 0 ||
 		    (room = ssh_channel_window_size(c->ch)) == 0)
 			break;
