@@ -70,56 +70,53 @@ send_bytes(int fd, const void *data, size_t len)
 	ck_assert_int_eq(send(fd, data, len, 0), (ssize_t)len);
 }
 
-START_TEST(test_wellformed_message_keeps_the_link)
+/* Sends the messages (each a datagram) on a fresh link, runs one listener round and returns
+ * 1 when the listener closed the link. */
+static int
+link_closed_after(const char *const *msgs, size_t n)
 {
 	struct fixture fx;
-	const char msg[] = "{\"type\": \"end\"}";
+	size_t i;
+	int closed;
 
 	fixture_open(&fx);
-	send_bytes(fx.session, msg, sizeof(msg) - 1);
+	for (i = 0; i < n; i++)
+		send_bytes(fx.session, msgs[i], strlen(msgs[i]));
 	fixture_round(&fx);
-	ck_assert_int_eq(link_closed(fx.session), 0);
+	closed = link_closed(fx.session);
 	fixture_close(&fx);
+	return closed;
+}
+
+START_TEST(test_wellformed_message_keeps_the_link)
+{
+	const char *const msgs[] = { "{\"type\": \"end\"}" };
+
+	ck_assert_int_eq(link_closed_after(msgs, 1), 0);
 }
 END_TEST
 
 START_TEST(test_malformed_json_closes_the_link)
 {
-	struct fixture fx;
-	const char msg[] = "{\"type\": \"admit\", ";
+	const char *const msgs[] = { "{\"type\": \"admit\", " };
 
-	fixture_open(&fx);
-	send_bytes(fx.session, msg, sizeof(msg) - 1);
-	fixture_round(&fx);
-	ck_assert_int_eq(link_closed(fx.session), 1);
-	fixture_close(&fx);
+	ck_assert_int_eq(link_closed_after(msgs, 1), 1);
 }
 END_TEST
 
 START_TEST(test_json_that_is_not_an_object_closes_the_link)
 {
-	struct fixture fx;
-	const char msg[] = "[\"admit\"]";
+	const char *const msgs[] = { "[\"admit\"]" };
 
-	fixture_open(&fx);
-	send_bytes(fx.session, msg, sizeof(msg) - 1);
-	fixture_round(&fx);
-	ck_assert_int_eq(link_closed(fx.session), 1);
-	fixture_close(&fx);
+	ck_assert_int_eq(link_closed_after(msgs, 1), 1);
 }
 END_TEST
 
 START_TEST(test_message_after_a_valid_one_is_still_judged)
 {
-	struct fixture fx;
-	const char ok[] = "{\"type\": \"end\"}", bad[] = "\x01\x02";
+	const char *const msgs[] = { "{\"type\": \"end\"}", "\x01\x02" };
 
-	fixture_open(&fx);
-	send_bytes(fx.session, ok, sizeof(ok) - 1);
-	send_bytes(fx.session, bad, sizeof(bad) - 1);
-	fixture_round(&fx);
-	ck_assert_int_eq(link_closed(fx.session), 1);
-	fixture_close(&fx);
+	ck_assert_int_eq(link_closed_after(msgs, 2), 1);
 }
 END_TEST
 
