@@ -62,21 +62,21 @@ if [[ -n ${BENCH_REF_BUILD:-} ]]; then
 	h_wait_port "$REF_PORT" "$H_LAST_PID" || { cat "$H_DIR/gwref.log"; exit 1; }
 	MODES+=(ref)
 fi
-declare -A THR CONN P50 P99 PSS FAILS
+declare -A CONN P50 P99 PSS FAILS
 for m in "${MODES[@]}"; do
 	client "$m" true || { echo "bench: $m does not work"; exit 1; }
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print v[i] }'; }
 # spread: "median [min-max]" of the numbers on standard input.
 spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+median() { spread | cut -d' ' -f1; }
 now() { date +%s.%N; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Bulk: for each content (base64 text, random binary, zeros) and direction (output of `cat`,
-# input to `cat >/dev/null`), ROUNDS rounds; each round runs every mode once, in an order
+# input to `wc -c`), ROUNDS rounds; each round runs every mode once, in an order
 # rotated from round to round, so that a slow spell of the machine hits all modes alike.
 read -ra CONTENTS <<<"${BENCH_CONTENTS:-text random zeros}"
 read -ra DIRS <<<"${BENCH_DIRS:-out in}"
@@ -197,7 +197,7 @@ if has_part bulk; then
 	for c in "${CONTENTS[@]}"; do
 		for d in "${DIRS[@]}"; do
 			printf '%-12s' "$c $d"
-			for m in "${MODES[@]}"; do printf ' %22s' "$(tr ' ' '\n' <<<"${RATE[$c.$d.$m]}" | grep . | spread)"; done
+			for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${RATE[$c.$d.$m]} | spread)"; done
 			printf ' %20s' "$(ratios "$c.$d" gatewayd jump)"
 			[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(ratios "$c.$d" gatewayd ref)"
 			echo

@@ -15,6 +15,8 @@ RSS_BOUND_KB=$((64 * 1024))
 # session_pid: the per-connection process (the listener's only child).
 session_pid() { pgrep -P "$(h_pid gatewayd)" | head -1; }
 vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# AddressSanitizer's shadow memory and quarantine make RSS meaningless: no memory bound there.
+sanitized() { grep -q __asan_init "$H_GATEWAYD"; }
 
 test_channels_capped_and_memory_bounded() {
 	local out pid rss hwm i deadline
@@ -32,8 +34,7 @@ test_channels_capped_and_memory_bounded() {
 	h_log "  $(echo "$out" | tr '\n' ';') session process VmRSS ${rss} kB, VmHWM ${hwm} kB"
 	h_assert_contains "$out" "opened 10" "channels opened"
 	h_assert_contains "$out" "refused 6" "channels refused"
-	# AddressSanitizer's shadow memory and quarantine make RSS meaningless there
-	if grep -q __asan_init "$H_GATEWAYD"; then
+	if sanitized; then
 		h_log "  sanitizer build: memory bound not checked"
 	else
 		((hwm < RSS_BOUND_KB)) || h_fail "session process peaked at $hwm kB, bound $RSS_BOUND_KB kB"
@@ -59,7 +60,7 @@ test_refusal_told_to_vendor() {
 # stops (docs/limits.md: the front holds at most FRONT_RSS_BOUND_KB for such a channel).
 FRONT_RSS_BOUND_KB=$((16 * 1024))
 test_stalled_reader_memory_bounded() {
-	local out=$H_DIR/stalled.out attacker monitor front rec size last=-1 stable=0 hwm
+	local out=$H_DIR/stalled.out attacker monitor front rec size last=-1 stable=0 hwm i
 	h_hostile "$H_SRC/tests/integration/hostile_stalled_reader.py" >"$out" 2>&1 &
 	h_wait_for 30 grep -q '^ready' "$out" || h_fail "the attack did not start: $(cat "$out")"
 	attacker=$(awk '$1 == "ready" { print $2 }' "$out")
@@ -72,7 +73,7 @@ test_stalled_reader_memory_bounded() {
 		size=$(stat -c %s "$rec")
 		hwm=$(vm "$front" VmHWM)
 		[[ -n $hwm ]] || h_fail "the vendor-facing process died under the flood"
-		((hwm < FRONT_RSS_BOUND_KB)) || grep -q __asan_init "$H_GATEWAYD" ||
+		((hwm < FRONT_RSS_BOUND_KB)) || sanitized ||
 			h_fail "the vendor-facing process reached $hwm kB, bound $FRONT_RSS_BOUND_KB kB"
 		((size == last)) && stable=$((stable + 1)) || stable=0
 		last=$size
