@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/console.h"
 #include "gatewayd/control.h"
 #include "gatewayd/gatewayd.h"
 #include "gatewayd/notary.h"
@@ -650,6 +651,9 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			registry_entry_sign(e, msg, cfg, notary);
 		else if (strcmp(type, "recording") == 0)
 			registry_entry_create_recording(e, msg, cfg);
+		else if (strcmp(type, "console") == 0 &&
+		    registry_msg_send(e->fd, console_serve(cfg, notary, reg, e->id, msg), -1) != 0)
+			warn_f("session %s: cannot answer its console command", e->id);
 		json_decref(msg);
 	}
 }

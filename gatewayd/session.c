@@ -18,9 +18,11 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/console.h"
 
-#define SESSION_NOTICE_LINGER  10 /* seconds a refused connection may stay */
-#define SESSION_ALIVE_SLACK_MS 50 /* how much earlier than a keepalive an answer may seem */
+#define SESSION_NOTICE_LINGER  10  /* seconds a refused connection may stay */
+#define SESSION_CONSOLE_LINGER 120 /* seconds a console login may take to send a signature */
+#define SESSION_ALIVE_SLACK_MS 50  /* how much earlier than a keepalive an answer may seem */
 
 /* After login_grace_time the listener ends a connection first (and audits it, with the
  * source's penalty); a session process ends itself this much later if it did not. */
@@ -138,7 +140,7 @@ session_list_targets(struct session *s)
 	ticketset_free(tickets);
 	if (count == 0 && used < sizeof(s->refusal))
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
-	s->phase = PHASE_LISTING;
+	s->phase = PHASE_CONSOLE;
 	session_audit(s, "target_list",
 	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
 	        "targets", (json_int_t)count));
@@ -248,6 +250,22 @@ session_decide(struct session *s)
 	char why[GW_REASON_MAX], detail[512];
 	struct ticket_set *tickets;
 
+	if (s->person->vendor->role != GW_ROLE_VENDOR) {
+		/* An approver's or auditor's console: no target, the listener does the work. */
+		char *help = console_help(s->person);
+
+		if (s->uname.target[0] != '\0')
+			snprintf(s->refusal, sizeof(s->refusal),
+			    "access denied: %s logs in without a target", s->person->id);
+		else
+			snprintf(s->refusal, sizeof(s->refusal), "%s", help);
+		free(help);
+		s->phase = s->uname.target[0] != '\0' ? PHASE_DENIED : PHASE_CONSOLE;
+		session_audit(s, "console_login",
+		    audit_pack("{s:s, s:s, s:b}", "principal", s->person->id, "key_fp", s->key_fp,
+		        "allow", s->phase == PHASE_CONSOLE));
+		return;
+	}
 	if (s->uname.target[0] == '\0') {
 		session_list_targets(s);
 		return;
@@ -419,7 +437,7 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	char kinds[64], ends[GW_TIME_UTC_LEN];
 	int closed;
 
-	s->person = config_find_person(cfg, s->person->id);
+	s->person = config_find_principal(cfg, s->person->id);
 	s->target_cfg = config_find_target(cfg, s->target_cfg->name);
 	s->decision.channels =
 	    config_find_grant(cfg, s->person->vendor->id, s->target_cfg->name)->channels;
@@ -475,8 +493,8 @@ session_redecide(struct session *s, struct gw_config *cfg)
 		    d.reason == DENY_VENDOR_DISABLED ? "vendor account disabled" : d.vendor_msg);
 		snprintf(reason, sizeof(reason), "configuration reloaded: %s", d.audit_msg);
 		session_cut(s, why, reason);
-	} else if (auth_recheck(s, cfg, config_find_person(cfg, s->person->id), why, sizeof(why)) !=
-	    0) {
+	} else if (auth_recheck(
+	               s, cfg, config_find_principal(cfg, s->person->id), why, sizeof(why)) != 0) {
 		snprintf(reason, sizeof(reason), "configuration reloaded: %s", why);
 		session_cut(s, "session ended: access withdrawn (configuration reloaded)", reason);
 	}
@@ -900,9 +918,11 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->phase == PHASE_DENIED || s->phase == PHASE_LISTING) {
+		if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
 			if (notice_deadline == 0)
-				notice_deadline = time(NULL) + SESSION_NOTICE_LINGER;
+				notice_deadline = time(NULL) +
+				    (s->phase == PHASE_CONSOLE ? SESSION_CONSOLE_LINGER
+				                               : SESSION_NOTICE_LINGER);
 			else if (time(NULL) > notice_deadline) {
 				snprintf(s->end_reason, sizeof(s->end_reason), "refused");
 				relay_close_all(s, NULL, s->end_reason);
