@@ -140,9 +140,11 @@ h_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{ print $2 }'; }
 GW_TARGET_KEY=$H_DIR/keys/gateway_to_target
 VENDOR_KEY=$H_DIR/keys/acme.alice
 APPROVER_KEY=$H_DIR/keys/owner # the asset owner who signs the harness's tickets
+AUDITOR_KEY=$H_DIR/keys/auditor # the auditor "ann", who logs in as auditor.ann
 h_keygen "$GW_TARGET_KEY" || exit 1
 h_keygen "$VENDOR_KEY" || exit 1
 h_keygen "$APPROVER_KEY" || exit 1
+h_keygen "$AUDITOR_KEY" || exit 1
 
 # ---- targets --------------------------------------------------------------------------------
 
@@ -308,6 +310,8 @@ gw_config_write() {
 		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
 		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
 		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; } );"
+		echo "auditors = ( { name = \"ann\"; keys = [ \"$(cat "$AUDITOR_KEY.pub")\" ];"
+		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ]; } );"
 		printf '%s\n' "${H_CFG_EXTRA[@]}"
 	} >"$GW_CONFIG"
 }
