@@ -935,7 +935,10 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
+		if (s->nwatching > 0)
+			notice_deadline =
+			    0; /* an approver watching: as long as the watched session */
+		else if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
 			if (notice_deadline == 0)
 				notice_deadline = time(NULL) +
 				    (s->phase == PHASE_CONSOLE ? SESSION_CONSOLE_LINGER
