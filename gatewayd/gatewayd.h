@@ -209,6 +209,10 @@ void frontproc_close(struct frontproc *fp);
  * front_user with vendor_fd on 3, link_fd on 4, /dev/null on 0 and 1, stderr kept, nothing
  * else. The pid, or -1; a child that cannot exec says why on stderr and exits 127. */
 pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
+/* In a child forked off the listener or a monitor: becomes front_user (no supplementary
+ * groups), with no capability left and PR_SET_NO_NEW_PRIVS. NULL, or the step that failed
+ * (errno set). Async-signal-safe. */
+const char *frontproc_become_user(const struct frontproc *fp);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);
