@@ -537,7 +537,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		goto out;
 	}
 	l.front.debug = log_debugging() != 0; /* gatewayd -d: gatewayd-front -d */
-	/* CAP_SETUID and CAP_SETGID serve only to start fronts as front_user (privileges.c). */
+	/* CAP_SETUID and CAP_SETGID serve only to start fronts and notifiers as front_user
+	 * (privileges.c). */
 	if (privileges_restrict_listener(l.front.uid, l.front.gid) != 0)
 		goto out;
 	if (landlock_abi() == 0)

@@ -100,10 +100,12 @@ notify_wanted(const char *event, const char *line)
 
 		if (strcmp(r->event, event) != 0)
 			continue;
-		if (r->field == NULL)
-			return true;
+		if (r->field == NULL) {
+			yes = true;
+			continue;
+		}
 		if (obj == NULL && (obj = json_loads(line, 0, NULL)) == NULL)
-			return false; /* not ours: audit_event() wrote it as JSON */
+			break; /* cannot be: audit_event() wrote it as JSON */
 		v = json_object_get(obj, r->field);
 		yes = r->value == NULL
 		    ? json_is_true(v)
@@ -152,15 +154,22 @@ static void __attribute__((noreturn)) notify_die(int fd, const char *what)
 	_exit(127);
 }
 
-/* The program itself: its own process group, nothing blocked, then exec. */
+/* The program itself: its own process group, nothing blocked, and gone with its supervisor
+ * (whose timeout is the only one that can end it), then exec. */
 static void __attribute__((noreturn))
-notify_exec(int result_fd, char *const argv[], char *const envp[])
+notify_exec(int result_fd, char *const argv[], char *const envp[], pid_t supervisor)
 {
 	sigset_t none;
 
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || setpgid(0, 0) != 0)
 		notify_die(result_fd, "process group");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		notify_die(result_fd, "parent death signal");
+	if (getppid() != supervisor) {
+		errno = ESRCH;
+		notify_die(result_fd, "the supervisor is gone");
+	}
 	execve(argv[0], argv, envp);
 	notify_die(result_fd, "exec");
 }
@@ -219,7 +228,7 @@ static void __attribute__((noreturn)) notify_supervise(const struct frontproc *f
 	sigset_t chld;
 	const char *what;
 	int sig, devnull;
-	pid_t pid;
+	pid_t pid, supervisor;
 
 	if ((in_fd = fcntl(in_fd, F_DUPFD, 10)) == -1 ||
 	    (result_fd = fcntl(result_fd, F_DUPFD_CLOEXEC, 10)) == -1)
@@ -245,10 +254,11 @@ static void __attribute__((noreturn)) notify_supervise(const struct frontproc *f
 		notify_die(result_fd, what);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		notify_die(result_fd, "dumpable");
+	supervisor = getpid();
 	if ((pid = fork()) == -1)
 		notify_die(result_fd, "fork");
 	if (pid == 0)
-		notify_exec(result_fd, argv, envp);
+		notify_exec(result_fd, argv, envp, supervisor);
 	(void)setpgid(pid, pid); /* either of the two calls wins; the other fails harmlessly */
 	close(STDIN_FILENO);
 	notify_wait(result_fd, pid, timeout_s);
