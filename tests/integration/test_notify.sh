@@ -2,7 +2,8 @@
 # notify_command (issue 16): a session allowed under a ticket and an owner's kill reach the
 # site's program as the audit line itself on stdin, run as front_user with a bare environment;
 # a notifier that fails or hangs is audited as notify_failed (a hung one killed at
-# notify_timeout), and neither delays nor refuses the vendor's session.
+# notify_timeout), and neither delays nor refuses the vendor's session; a ninth notifier at once
+# is not run but audited.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 
 # The notifier does what $N/mode says: append (its stdin to $N/out.jsonl, what it ran as to
@@ -141,7 +142,25 @@ test_a_hanging_notifier_is_killed_at_notify_timeout_and_the_login_does_not_wait(
 		h_fail "the notifier's child outlived it"
 }
 
+test_a_ninth_notifier_at_once_is_not_run_but_audited() {
+	local i line
+	echo hang >"$N/mode"
+	# Nine owner's kills (of no session) within notify_timeout: eight notifiers hang at once.
+	for i in 1 2 3 4 5 6 7 8 9; do
+		ctl kill 0123456789abcdef0123456789abcd0$i >/dev/null
+	done
+	h_wait_for 15 has_line "$GW_AUDIT" notify_failed reason "too many notifiers running" ||
+		h_fail "no notify_failed for the ninth"
+	line=$(json_lines "$GW_AUDIT" notify_failed reason "too many notifiers running" | tail -n 1)
+	h_assert_eq control "$(field "$line" notified_event)" "the event not notified"
+	h_assert_eq "" "$(field "$line" status)" "no status: it did not run"
+	# The eight end at their timeout, not later.
+	h_wait_for 15 eval '! pgrep -u gatewayd-front -f "sleep 987" >/dev/null' ||
+		h_fail "the hung notifiers outlived notify_timeout"
+}
+
 h_run test_a_session_under_a_ticket_is_notified_with_the_audit_line_as_front_user \
 	test_an_owners_kill_is_notified_as_the_cut_and_who_asked \
 	test_a_failing_notifier_is_audited_and_the_session_still_works \
-	test_a_hanging_notifier_is_killed_at_notify_timeout_and_the_login_does_not_wait
+	test_a_hanging_notifier_is_killed_at_notify_timeout_and_the_login_does_not_wait \
+	test_a_ninth_notifier_at_once_is_not_run_but_audited
