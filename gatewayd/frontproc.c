@@ -210,6 +210,19 @@ frontproc_place(int fd, int target)
 	}
 }
 
+int
+frontproc_reset_signals(const sigset_t *mask)
+{
+	struct sigaction dfl;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP and 32/33 refuse: fine */
+	return sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
 const char *
 frontproc_become_user(const struct frontproc *fp)
 {
@@ -249,9 +262,8 @@ static void __attribute__((noreturn)) frontproc_child(
 	char *const argv_debug[] = { "gatewayd-front", "-d", NULL };
 	char *const argv_plain[] = { "gatewayd-front", NULL };
 	const char *what;
-	struct sigaction dfl;
 	sigset_t none;
-	int sig, devnull, exe;
+	int devnull, exe;
 
 	/* Out of the way of 3 and 4 first: a source descriptor may sit on the other's target. */
 	if ((vendor_fd = fcntl(vendor_fd, F_DUPFD, 10)) == -1 ||
@@ -269,12 +281,8 @@ static void __attribute__((noreturn)) frontproc_child(
 	if (syscall(SYS_close_range, 5U, (unsigned)exe - 1, 0U) != 0 ||
 	    syscall(SYS_close_range, (unsigned)exe + 1, ~0U, 0U) != 0)
 		frontproc_die("close_range");
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP and 32/33 refuse: fine */
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+	if (frontproc_reset_signals(&none) != 0)
 		frontproc_die("sigprocmask");
 	if ((what = frontproc_become_user(fp)) != NULL)
 		frontproc_die(what);

@@ -224,10 +224,9 @@ static void __attribute__((noreturn)) notify_wait(int result_fd, pid_t pid, int 
 static void __attribute__((noreturn)) notify_supervise(const struct frontproc *fp, int in_fd,
     int result_fd, char *const argv[], char *const envp[], int timeout_s)
 {
-	struct sigaction dfl;
 	sigset_t chld;
 	const char *what;
-	int sig, devnull;
+	int devnull;
 	pid_t pid, supervisor;
 
 	if ((in_fd = fcntl(in_fd, F_DUPFD, 10)) == -1 ||
@@ -242,13 +241,10 @@ static void __attribute__((noreturn)) notify_supervise(const struct frontproc *f
 	if (syscall(SYS_close_range, 3U, (unsigned)result_fd - 1, 0U) != 0 ||
 	    syscall(SYS_close_range, (unsigned)result_fd + 1, ~0U, 0U) != 0)
 		notify_die(result_fd, "close_range");
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP and 32/33 refuse: fine */
+	/* SIGCHLD stays blocked: notify_wait() takes it with sigtimedwait(). */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if (sigprocmask(SIG_SETMASK, &chld, NULL) != 0)
+	if (frontproc_reset_signals(&chld) != 0)
 		notify_die(result_fd, "sigprocmask");
 	if ((what = frontproc_become_user(fp)) != NULL)
 		notify_die(result_fd, what);
