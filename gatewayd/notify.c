@@ -25,7 +25,7 @@
 /*
  * The events a site is told of: one row each, in the one place they are listed (documented in
  * docs/notifications.md). A row with a field matches only events whose field has that string
- * value, or is true when value is NULL. The access requests' events are the lead's (issue 16).
+ * value, or is true when value is NULL. Only events the listener appends can be here.
  */
 static const struct notify_rule {
 	const char *event;
@@ -39,8 +39,11 @@ static const struct notify_rule {
 	 * names them all, written before the target is contacted. */
 	{ "access_decision", "allow", NULL },
 	{ "session_cut", NULL, NULL },
+	/* An approver's revocation at the console; gatewayctl ticket revoke writes its own line,
+	 * which the listener never sees, and then asks for the kill below. */
+	{ "ticket_revoked", NULL, NULL },
 	/* The owner's kill (gatewayctl kill, and the kill of gatewayctl ticket revoke, by
-	 * "ticket") and vendor disable, naming who; ticket_revoked itself is gatewayctl's line. */
+	 * "ticket") and vendor disable (gatewayctl or the console), naming who. */
 	{ "control", "action", "kill" },
 	{ "control", "action", "vendor_disable" },
 };

@@ -1,9 +1,9 @@
 #!/bin/bash
-# notify_command (issue 16): a session allowed under a ticket and an owner's kill reach the
-# site's program as the audit line itself on stdin, run as front_user with a bare environment;
-# a notifier that fails or hangs is audited as notify_failed (a hung one killed at
-# notify_timeout), and neither delays nor refuses the vendor's session; a ninth notifier at once
-# is not run but audited.
+# notify_command (issue 16): a session allowed under a ticket, an owner's kill and an access
+# request reach the site's program as the audit line itself on stdin, run as front_user with a
+# bare environment; a notifier that fails or hangs is audited as notify_failed (a hung one
+# killed at notify_timeout), and neither delays nor refuses the vendor's session; a ninth
+# notifier at once is not run but audited.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 
 # The notifier does what $N/mode says: append (its stdin to $N/out.jsonl, what it ran as to
@@ -108,6 +108,21 @@ test_an_owners_kill_is_notified_as_the_cut_and_who_asked() {
 	h_wait_for 15 listed 0 || h_fail "the session is still listed"
 }
 
+test_an_access_request_is_notified() {
+	local out id line
+	echo append >"$N/mode"
+	out=$(gw_ssh acme.alice@127.0.0.1 request plc-07 --for 2h --reason "WO-4711 firmware" </dev/null) ||
+		h_fail "request exited $?: $out"
+	id=$(sed -n 's/^request: //p' <<<"$out")
+	[[ -n $id ]] || h_fail "no request id in: $out"
+	h_wait_for 15 has_line "$N/out.jsonl" request_created request "$id" ||
+		h_fail "no request_created notified"
+	line=$(json_lines "$N/out.jsonl" request_created request "$id")
+	h_assert_eq acme.alice "$(field "$line" person)" "person"
+	h_assert_eq plc-07 "$(field "$line" target)" "target"
+	h_assert_eq "WO-4711 firmware" "$(field "$line" reason)" "reason"
+}
+
 test_a_failing_notifier_is_audited_and_the_session_still_works() {
 	local before line
 	echo fail >"$N/mode"
@@ -161,6 +176,7 @@ test_a_ninth_notifier_at_once_is_not_run_but_audited() {
 
 h_run test_a_session_under_a_ticket_is_notified_with_the_audit_line_as_front_user \
 	test_an_owners_kill_is_notified_as_the_cut_and_who_asked \
+	test_an_access_request_is_notified \
 	test_a_failing_notifier_is_audited_and_the_session_still_works \
 	test_a_hanging_notifier_is_killed_at_notify_timeout_and_the_login_does_not_wait \
 	test_a_ninth_notifier_at_once_is_not_run_but_audited
