@@ -33,6 +33,7 @@ struct audit {
 	/* The line this process wrote last, to skip re-reading it when nobody wrote since. */
 	off_t last_end;
 	unsigned char last_hash[SEAL_HASH_LEN];
+	char *last_line; /* that line, without its newline: what a notifier is handed */
 };
 
 struct audit *
@@ -63,6 +64,7 @@ audit_close(struct audit *a)
 		return;
 	close(a->fd);
 	free(a->path);
+	free(a->last_line);
 	free(a);
 }
 
@@ -70,6 +72,12 @@ const char *
 audit_path(const struct audit *a)
 {
 	return a->path;
+}
+
+const char *
+audit_last_line(const struct audit *a)
+{
+	return a->last_line;
 }
 
 /* A long-lived appender follows its path: once the log was rotated (renamed or removed), the
@@ -206,6 +214,10 @@ audit_append(struct audit *a, json_t *obj)
 	}
 	a->last_end = st.st_size + len;
 	seal_digest(line, (size_t)len - 1, a->last_hash);
+	line[len - 1] = '\0';
+	free(a->last_line);
+	a->last_line = line;
+	line = NULL;
 out:
 	flock(a->fd, LOCK_UN);
 	free(body);

@@ -16,6 +16,9 @@ struct audit *audit_open(const char *path, const struct sealkey *key);
 void audit_close(struct audit *a);
 /* The path the log was opened with. */
 const char *audit_path(const struct audit *a);
+/* The line the last successful audit_event() appended, without its newline; NULL before the
+ * first. Valid until the next audit_event() or audit_close(). */
+const char *audit_last_line(const struct audit *a);
 
 /* Appends {"ts": "...Z", "event": EVENT, ...fields, "prev": hash of the line before,
  * "sig": signature}. Steals the reference to

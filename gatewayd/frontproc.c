@@ -210,21 +210,61 @@ frontproc_place(int fd, int target)
 	}
 }
 
+int
+frontproc_reset_signals(const sigset_t *mask)
+{
+	struct sigaction dfl;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP and 32/33 refuse: fine */
+	return sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+const char *
+frontproc_become_user(const struct frontproc *fp)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct nocaps[_LINUX_CAPABILITY_U32S_3];
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	memset(nocaps, 0, sizeof(nocaps));
+	if (setgroups(0, NULL) != 0)
+		return "setgroups";
+	if (setresgid(fp->gid, fp->gid, fp->gid) != 0)
+		return "setresgid";
+	if (setresuid(fp->uid, fp->uid, fp->uid) != 0)
+		return "setresuid";
+	/* A set*id that half-worked would leave a way back to the daemon's user. */
+	if (getresuid(&r, &e, &s) != 0 || r != fp->uid || e != fp->uid || s != fp->uid ||
+	    getresgid(&rg, &eg, &sg) != 0 || rg != fp->gid || eg != fp->gid || sg != fp->gid) {
+		errno = EPERM;
+		return "the user switch did not hold";
+	}
+	/* Not root now, but a daemon user with CAP_SETUID keeps its capabilities across
+	 * setresuid(): drop them all here rather than rely on exec to. */
+	if (syscall(SYS_capset, &hdr, nocaps) != 0)
+		return "dropping capabilities";
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+		return "clearing ambient capabilities";
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return "no_new_privs";
+	return NULL;
+}
+
 /* The child between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn)) frontproc_child(
     const struct frontproc *fp, int vendor_fd, int link_fd, char *const envp[], pid_t monitor)
 {
 	char *const argv_debug[] = { "gatewayd-front", "-d", NULL };
 	char *const argv_plain[] = { "gatewayd-front", NULL };
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct nocaps[_LINUX_CAPABILITY_U32S_3];
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
-	struct sigaction dfl;
+	const char *what;
 	sigset_t none;
-	int sig, devnull, exe;
+	int devnull, exe;
 
-	memset(nocaps, 0, sizeof(nocaps));
 	/* Out of the way of 3 and 4 first: a source descriptor may sit on the other's target. */
 	if ((vendor_fd = fcntl(vendor_fd, F_DUPFD, 10)) == -1 ||
 	    (link_fd = fcntl(link_fd, F_DUPFD, 10)) == -1 ||
@@ -241,33 +281,11 @@ static void __attribute__((noreturn)) frontproc_child(
 	if (syscall(SYS_close_range, 5U, (unsigned)exe - 1, 0U) != 0 ||
 	    syscall(SYS_close_range, (unsigned)exe + 1, ~0U, 0U) != 0)
 		frontproc_die("close_range");
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL); /* SIGKILL, SIGSTOP and 32/33 refuse: fine */
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+	if (frontproc_reset_signals(&none) != 0)
 		frontproc_die("sigprocmask");
-	if (setgroups(0, NULL) != 0)
-		frontproc_die("setgroups");
-	if (setresgid(fp->gid, fp->gid, fp->gid) != 0)
-		frontproc_die("setresgid");
-	if (setresuid(fp->uid, fp->uid, fp->uid) != 0)
-		frontproc_die("setresuid");
-	/* A set*id that half-worked would leave a way back to the daemon's user. */
-	if (getresuid(&r, &e, &s) != 0 || r != fp->uid || e != fp->uid || s != fp->uid ||
-	    getresgid(&rg, &eg, &sg) != 0 || rg != fp->gid || eg != fp->gid || sg != fp->gid) {
-		errno = EPERM;
-		frontproc_die("the user switch did not hold");
-	}
-	/* Not root now, but a daemon user with CAP_SETUID keeps its capabilities across
-	 * setresuid(): drop them all here rather than rely on exec to. */
-	if (syscall(SYS_capset, &hdr, nocaps) != 0)
-		frontproc_die("dropping capabilities");
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-		frontproc_die("clearing ambient capabilities");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		frontproc_die("no_new_privs");
+	if ((what = frontproc_become_user(fp)) != NULL)
+		frontproc_die(what);
 	/* The monitor, once it dropped its capabilities, may not signal a process of another
 	 * user: the front goes when its monitor goes. Set after the user switch, which clears
 	 * it; a monitor already gone shows as another parent. */

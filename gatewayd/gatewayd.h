@@ -3,6 +3,7 @@
 #ifndef GW_GATEWAYD_H
 #define GW_GATEWAYD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -211,6 +212,13 @@ void frontproc_close(struct frontproc *fp);
  * front_user with vendor_fd on 3, link_fd on 4, /dev/null on 0 and 1, stderr kept, nothing
  * else. The pid, or -1; a child that cannot exec says why on stderr and exits 127. */
 pid_t frontproc_spawn(const struct frontproc *fp, int vendor_fd, int link_fd);
+/* In a child before exec: every signal's disposition back to the default, mask the signal
+ * mask. 0, or -1 (sigprocmask failed). Async-signal-safe. */
+int frontproc_reset_signals(const sigset_t *mask);
+/* In a child forked off the listener or a monitor: becomes front_user (no supplementary
+ * groups), with no capability left and PR_SET_NO_NEW_PRIVS. NULL, or the step that failed
+ * (errno set). Async-signal-safe. */
+const char *frontproc_become_user(const struct frontproc *fp);
 
 /* hostkey.c */
 int hostkey_ensure(const char *path);

@@ -24,6 +24,7 @@
 #include "gatewayd/control.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
+#include "gatewayd/notify.h"
 
 #define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
 
@@ -46,6 +47,7 @@ struct listener {
 	struct control *control;   /* the owners' socket */
 	struct pollfd *pfd;        /* the poll set; a session process frees its copy too */
 	struct frontproc front;    /* how each connection's vendor-facing process starts */
+	struct notify *notify;     /* the site's notifiers running (notify_command) */
 };
 
 static void
@@ -256,12 +258,24 @@ listener_reap(struct listener *l)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (notify_reaped(l->notify, pid, status, l->cfg, l->notary))
+			continue;
 		guard_reaped(l->guard, pid);
 		registry_remove(l->registry, pid, status, l->notary, l->cfg->audit_log);
 		if (WIFSIGNALED(status))
 			warn_f(
 			    "session process %ld ended by signal %d", (long)pid, WTERMSIG(status));
 	}
+}
+
+/* Every event the audit log has just appended, the sessions' too: the site's notifier sees
+ * only what the evidence holds, and never delays the one who wrote it. */
+static void
+listener_notify(void *arg, const char *event, const char *line)
+{
+	struct listener *l = arg;
+
+	notify_event(l->notify, l->cfg, l->notary, event, line);
 }
 
 /* An event of the listener's own in the audit log; fields consumed.
@@ -446,6 +460,8 @@ listener_accept(struct listener *l, int lfd)
 	 * it; nor the lockout table: it is the listener's, reached over the link. */
 	notary_free(l->notary);
 	l->notary = NULL;
+	notify_free(l->notify);
+	l->notify = NULL;
 	guard_free(l->guard);
 	l->guard = NULL;
 	close(l->sigfd);
@@ -521,7 +537,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		goto out;
 	}
 	l.front.debug = log_debugging() != 0; /* gatewayd -d: gatewayd-front -d */
-	/* CAP_SETUID and CAP_SETGID serve only to start fronts as front_user (privileges.c). */
+	/* CAP_SETUID and CAP_SETGID serve only to start fronts and notifiers as front_user
+	 * (privileges.c). */
 	if (privileges_restrict_listener(l.front.uid, l.front.gid) != 0)
 		goto out;
 	if (landlock_abi() == 0)
@@ -534,6 +551,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||
 	    (l.guard = guard_new()) == NULL)
 		goto out;
+	l.notify = notify_new(&l.front);
+	notary_set_observer(l.notary, listener_notify, &l);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGHUP);
@@ -621,6 +640,7 @@ out:
 	registry_free(l.registry);
 	guard_free(l.guard);
 	notary_free(l.notary);
+	notify_free(l.notify);
 	config_free(l.cfg);
 	ssh_finalize();
 	return rc;

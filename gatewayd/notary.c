@@ -21,6 +21,8 @@
 struct notary {
 	struct sealkey *key;
 	struct audit *log; /* opened on the first event; NULL until then or after a failure */
+	notary_observer_fn observer;
+	void *observer_arg;
 };
 
 /* What the notary signed last for one recording. */
@@ -65,6 +67,13 @@ notary_key_id(const struct notary *n)
 	return sealkey_id(n->key);
 }
 
+void
+notary_set_observer(struct notary *n, notary_observer_fn fn, void *arg)
+{
+	n->observer = fn;
+	n->observer_arg = arg;
+}
+
 int
 notary_audit(struct notary *n, const char *path, const char *event, json_t *fields)
 {
@@ -85,7 +94,11 @@ notary_audit(struct notary *n, const char *path, const char *event, json_t *fiel
 		errno = saved;
 		return -1;
 	}
-	return audit_event(n->log, event, fields);
+	if (audit_event(n->log, event, fields) != 0)
+		return -1;
+	if (n->observer != NULL)
+		n->observer(n->observer_arg, event, audit_last_line(n->log));
+	return 0;
 }
 
 struct notary_book *

@@ -26,6 +26,13 @@ const char *notary_key_id(const struct notary *n);
  * with errno: the caller refuses or ends what it audits (fail closed). */
 int notary_audit(struct notary *n, const char *path, const char *event, json_t *fields);
 
+/* Called after each event notary_audit() appended, with the event's name and its line as
+ * appended (signature included, no newline), never for one that failed: what is observed is
+ * what the evidence holds. line is valid until the next notary_audit(). One observer; fn
+ * NULL: none. */
+typedef void (*notary_observer_fn)(void *arg, const char *event, const char *line);
+void notary_set_observer(struct notary *n, notary_observer_fn fn, void *arg);
+
 /* The book of the session session_id (32 hex, named by the listener). */
 struct notary_book *notary_book_new(const char *session_id);
 /* The session process is gone: each of its recordings not sealed gets a "recording_unsealed"

@@ -44,10 +44,10 @@ privileges_drop_session(void)
 }
 
 /*
- * CAP_SETUID and CAP_SETGID are the listener's only to start vendor-facing processes as
- * front_user: a seccomp filter (inherited by every monitor) refuses setresuid/setresgid with
- * any other id, setgroups with any group, and the other set*id calls, so that a compromised
- * listener or monitor cannot use them to become root or the owner of any file.
+ * CAP_SETUID and CAP_SETGID are the listener's only to start vendor-facing processes (and the
+ * site's notifiers, notify.c) as front_user: a seccomp filter (inherited by every monitor) refuses
+ * setresuid/setresgid with any other id, setgroups with any group, and the other set*id calls, so
+ * that a compromised listener or monitor cannot use them to become root or the owner of any file.
  */
 /* "argument arg differs from v", spelled out (libseccomp's SCMP_CMP leaves a field unset). */
 static struct scmp_arg_cmp

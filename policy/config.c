@@ -1073,6 +1073,34 @@ loader_front_user(struct loader *ld, const config_setting_t *root, struct gw_con
 	cfg->front_user = v;
 }
 
+/* The site's notifier: an argv run without a shell, so its program is an absolute path; where
+ * the files are checked (the listener, gatewayd -t), an executable regular file. */
+static void
+loader_notify(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "notify_command");
+	struct stat st;
+
+	cfg->notify_timeout = loader_int(ld, root, "notify_timeout", 10, 1, 300);
+	cfg->notify_command = loader_strings(ld, root, "notify_command", &cfg->nnotify_command);
+	if (s == NULL || cfg->notify_command == NULL)
+		return; /* unset, or not a list: said */
+	if (cfg->nnotify_command == 0 || cfg->notify_command[0][0] != '/') {
+		loader_error(ld, s,
+		    "\"notify_command\" must be a list whose first entry is the program's absolute "
+		    "path");
+		return;
+	}
+	if (!ld->check_files)
+		return;
+	if (stat(cfg->notify_command[0], &st) != 0)
+		loader_error(ld, s, "notify_command \"%s\" cannot be found: %s",
+		    cfg->notify_command[0], strerror(errno));
+	else if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+		loader_error(ld, s, "notify_command \"%s\" is not an executable file",
+		    cfg->notify_command[0]);
+}
+
 /* An @include line is an error: libconfig 1.5 cannot switch @include off (see below). */
 static int
 config_check_includes(const char *path, const char *text, char **errors)
@@ -1163,7 +1191,8 @@ config_parse(
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		"per_source", "max_channels", "front_user", "display_tz", "auditors", NULL };
+		"per_source", "max_channels", "front_user", "display_tz", "auditors",
+		"notify_command", "notify_timeout", NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1213,6 +1242,7 @@ config_parse(
 	cfg->client_alive_count_max = loader_int(&ld, root, "client_alive_count_max", 3, 1, 100);
 	loader_control(&ld, root, cfg);
 	loader_front_user(&ld, root, cfg);
+	loader_notify(&ld, root, cfg);
 	loader_warnings(&ld, root, cfg);
 	loader_startups(&ld, root, &cfg->max_startups);
 	loader_lockout(&ld, root, &cfg->lockout);
@@ -1400,6 +1430,7 @@ config_free(struct gw_config *cfg)
 	free(cfg->control_socket);
 	free(cfg->admin_group);
 	free(cfg->front_user);
+	strings_free(cfg->notify_command, cfg->nnotify_command);
 	free(cfg);
 }
 

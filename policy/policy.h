@@ -232,6 +232,11 @@ struct gw_config {
 	char *control_socket; /* owners' UNIX socket; default <state_dir>/control.sock */
 	char *admin_group;    /* group whose members may use it (besides root); NULL: none */
 	char *front_user;     /* the vendor-facing processes' user (gatewayd/frontproc.c) */
+	/* The site's notifier (gatewayd/notify.c): argv, absolute path first, NULL-terminated;
+	 * NULL: no notifications. notify_timeout: seconds it may run. */
+	char **notify_command;
+	size_t nnotify_command;
+	int notify_timeout;
 	struct gw_startups max_startups;
 	struct gw_lockout lockout;
 	int idle_timeout;             /* seconds without vendor input or target output, 0: off */

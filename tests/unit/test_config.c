@@ -366,6 +366,47 @@ START_TEST(test_limits_load_as_written)
 }
 END_TEST
 
+START_TEST(test_notify_unset_by_default)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_ptr_null(cfg->notify_command);
+	ck_assert_int_eq(cfg->notify_timeout, 10);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_notify_loads_as_written)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good_notify.conf");
+	ck_assert_msg(config_load(confpath, &cfg, &errors) == 0, "errors: %s", errors);
+	ck_assert_int_eq(cfg->nnotify_command, 3);
+	ck_assert_str_eq(cfg->notify_command[0], "/bin/true");
+	ck_assert_str_eq(cfg->notify_command[2], "ot-security@plant");
+	ck_assert_ptr_null(cfg->notify_command[3]); /* an argv for execve */
+	ck_assert_int_eq(cfg->notify_timeout, 3);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_notify_command_not_absolute_reported)
+{
+	expect_error("bad_notify_command.conf", "first entry is the program's absolute path");
+}
+END_TEST
+
+START_TEST(test_notify_command_not_executable_reported)
+{
+	expect_error("bad_notify_not_executable.conf", "is not an executable file");
+}
+END_TEST
+
 START_TEST(test_max_startups_syntax_reported)
 {
 	expect_error("bad_max_startups.conf", "\"max_startups\" must be \"start:rate:full\"");
@@ -436,6 +477,10 @@ unit_suite(void)
 	tcase_add_test(tc, test_limits_have_defaults);
 	tcase_add_test(tc, test_limits_load_as_written);
 	tcase_add_test(tc, test_max_startups_syntax_reported);
+	tcase_add_test(tc, test_notify_unset_by_default);
+	tcase_add_test(tc, test_notify_loads_as_written);
+	tcase_add_test(tc, test_notify_command_not_absolute_reported);
+	tcase_add_test(tc, test_notify_command_not_executable_reported);
 	tcase_add_test(tc, test_unknown_lockout_key_reported);
 	tcase_add_test(tc, test_per_source_cap_not_below_max_startups_reported);
 	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);

@@ -1,6 +1,7 @@
 /* test_notary.c: the listener as notary: it signs a session's checkpoint only as an extension of
  * the chain head it signed last for that recording (stepped by itself over the new records,
- * from a header that names the session), and always at its own time. */
+ * from a header that names the session), and always at its own time; and it hands its observer
+ * each line the audit log took, never one it did not. */
 #include "unit.h"
 #include <stdbool.h>
 #include <stdio.h>
@@ -319,6 +320,52 @@ START_TEST(the_audit_log_verifies_and_follows_a_rotation)
 }
 END_TEST
 
+/* What an observer (the listener's notifier) was handed. */
+static char observed[4096], observed_event[32];
+static int nobserved;
+
+static void
+observe(void *arg, const char *event, const char *line)
+{
+	(void)arg;
+	nobserved++;
+	snprintf(observed_event, sizeof(observed_event), "%s", event);
+	snprintf(observed, sizeof(observed), "%s", line);
+}
+
+/* The observer sees each event once it is in the log, as the line the log holds; an event
+ * that could not be appended is never observed. */
+START_TEST(the_observer_gets_the_appended_line_and_nothing_unwritten)
+{
+	char d[64] = "/tmp/test_notary_obs.XXXXXX", log[128], bad[160], text[4096];
+	FILE *f;
+	size_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	snprintf(log, sizeof(log), "%s/audit.log", d);
+	snprintf(bad, sizeof(bad), "%s/no-such-dir/audit.log", d);
+	notary_set_observer(notary, observe, NULL);
+	nobserved = 0;
+	ck_assert_int_eq(
+	    notary_audit(notary, log, "session_cut", json_pack("{s:s}", "session", SID)), 0);
+	ck_assert_int_eq(nobserved, 1);
+	ck_assert_str_eq(observed_event, "session_cut");
+	ck_assert_ptr_nonnull(f = fopen(log, "r"));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_uint_gt(n, 1);
+	ck_assert_int_eq(text[n - 1], '\n');
+	text[n - 1] = '\0';
+	ck_assert_str_eq(observed, text);
+	ck_assert_int_eq(notary_audit(notary, bad, "session_cut", NULL), -1);
+	ck_assert_int_eq(nobserved, 1);
+	notary_set_observer(notary, NULL, NULL);
+	unlink(log);
+	rmdir(d);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -338,6 +385,7 @@ unit_suite(void)
 	tc = tcase_create("audit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, the_audit_log_verifies_and_follows_a_rotation);
+	tcase_add_test(tc, the_observer_gets_the_appended_line_and_nothing_unwritten);
 	suite_add_tcase(s, tc);
 	return s;
 }
