@@ -531,7 +531,7 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 {
 	static const char *const known[] = { "name", "address", "port", "host_key_fingerprints",
 		"user", "key_file", "password_file", "hostkey_algorithms", "kex_algorithms",
-		"connect_timeout", NULL };
+		"connect_timeout", "approvals", NULL };
 	const config_setting_t *fps;
 	size_t i;
 
@@ -545,6 +545,7 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
 	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
 	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
+	t->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	if (t->name != NULL && !name_is_valid(t->name))
 		loader_error(
@@ -617,7 +618,7 @@ loader_grant(
     struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_grant *gr)
 {
 	static const char *const known[] = { "vendor", "targets", "allow", "windows",
-		"transfer_paths", "max_file_size", NULL };
+		"transfer_paths", "max_file_size", "approvals", NULL };
 	const config_setting_t *mfs;
 	size_t i;
 
@@ -625,6 +626,7 @@ loader_grant(
 	gr->vendor = loader_string(ld, g, "vendor", true);
 	gr->targets = loader_strings(ld, g, "targets", &gr->ntargets);
 	gr->channels = loader_channels(ld, g);
+	gr->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
 	gr->transfer_paths = loader_strings(ld, g, "transfer_paths", &gr->ntransfer_paths);
 	for (i = 0; i < gr->ntransfer_paths; i++)
 		if (gr->transfer_paths[i][0] != '/' || strstr(gr->transfer_paths[i], "..") != NULL)
@@ -1344,6 +1346,20 @@ config_find_approver(const struct gw_config *cfg, const char *name)
 		if (cfg->approvers[i].name != NULL && strcmp(cfg->approvers[i].name, name) == 0)
 			return &cfg->approvers[i];
 	return NULL;
+}
+
+unsigned
+config_approvals_needed(const struct gw_config *cfg, const char *vendor, const char *target)
+{
+	const struct gw_target *t = config_find_target(cfg, target);
+	const struct gw_grant *g = config_find_grant(cfg, vendor, target);
+	unsigned n = 1;
+
+	if (t != NULL && t->approvals > n)
+		n = t->approvals;
+	if (g != NULL && g->approvals > n)
+		n = g->approvals;
+	return n;
 }
 
 static bool
