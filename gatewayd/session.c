@@ -268,11 +268,10 @@ session_decide(struct session *s)
 	/* "approver" (the first) stays for readers from before dual control (issue 16). */
 	approvers = recorder_names_array(s->decision.approvers);
 	if (session_audit(s, "access_decision",
-	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:o}", "person",
-	            s->person->id, "vendor", s->person->vendor->id, "target", s->uname.target,
-	            "allow", s->decision.allow, "reason", deny_reason_name(s->decision.reason),
-	            "detail", s->decision.audit_msg, "ticket", s->decision.ticket_id,
-	            "approver",
+	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:o}", "person", s->person->id,
+	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
+	            s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
+	            s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
 	            json_array_size(approvers) > 0 ? json_string_value(json_array_get(approvers, 0))
 	                                           : "",
 	            "approvers", approvers)) != 0) {

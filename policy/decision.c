@@ -174,8 +174,8 @@ decision_approvals(
 	if (t->napprovers >= needed)
 		return DENY_NONE;
 	decision_join_approvers(t, who, sizeof(who));
-	snprintf(what, len, "ticket %s has %zu of the %u approvals %s needs (signed by %.180s)", t->id,
-	    t->napprovers, needed, target, who);
+	snprintf(what, len, "ticket %s has %zu of the %u approvals %s needs (signed by %.180s)",
+	    t->id, t->napprovers, needed, target, who);
 	return DENY_TICKET_NEEDS_APPROVALS;
 }
 
@@ -361,6 +361,6 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	snprintf(d->audit_msg, sizeof(d->audit_msg),
 	    "vendor %s person %s target %s: grant, window "
 	    "and ticket %s (%s %s, %s) admit until %s",
-	    p->vendor->id, p->id, t->name, best->id, best->napprovers > 1 ? "approvers" : "approver",
-	    d->approvers, best->reason, until);
+	    p->vendor->id, p->id, t->name, best->id,
+	    best->napprovers > 1 ? "approvers" : "approver", d->approvers, best->reason, until);
 }

@@ -109,7 +109,7 @@ struct gw_target {
 	char *hostkey_algorithms; /* NULL: libssh defaults (no SHA-1) */
 	char *kex_algorithms;     /* NULL: libssh defaults */
 	int connect_timeout;      /* seconds */
-	unsigned approvals;       /* distinct approvers a ticket for it needs, 1..GW_APPROVALS_MAX */
+	unsigned approvals; /* distinct approvers a ticket for it needs, 1..GW_APPROVALS_MAX */
 };
 
 /* Dual control: a target or grant may require tickets signed by up to this many distinct
@@ -398,7 +398,7 @@ const char *sshsig_result_text(enum sshsig_result r);
 #define TICKET_NAMESPACE   "gatewayd-ticket"
 #define TICKET_TEXT_MAX    16384
 #define TICKET_TARGETS_MAX 1000
-#define TICKET_SIGS_MAX    8                      /* armored blocks in one signature file */
+#define TICKET_SIGS_MAX    8                        /* armored blocks in one signature file */
 #define TICKET_SIG_MAX     (TICKET_SIGS_MAX * 4096) /* its bytes: an RSA-8192 block is < 3 KiB */
 
 enum ticket_status {
@@ -512,8 +512,8 @@ int ticketstore_install(const char *state_dir, const char *id, const char *text,
  * gatewayd-ticket) and the file stays within TICKET_SIGS_MAX blocks. Whose keys signed is the
  * caller's to check first (ticket_verify over ticketstore_read()'s signatures plus sig): a
  * block by no approver's key would refuse the ticket. */
-int ticketstore_add_signature(const char *state_dir, const char *id, const char *text,
-    size_t len, const char *sig, size_t siglen, char **error);
+int ticketstore_add_signature(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error);
 /* The installed ID.ticket and ID.ticket.sig as they are (caller frees both); -1 with *error
  * when the ticket is not installed or cannot be read. */
 int ticketstore_read(const char *state_dir, const char *id, char **text, size_t *len, char **sig,

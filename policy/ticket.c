@@ -328,8 +328,8 @@ ticket_verify_block(struct gw_ticket *t, const char *text, size_t len, const cha
 		snprintf(which, sizeof(which), " (signature %zu of %zu)", i + 1, n);
 	r = sshsig_verify(block, blen, text, len, TICKET_NAMESPACE, &blob, &bloblen);
 	if (r != SSHSIG_OK) {
-		ticket_refuse(
-		    t, status_for_sshsig(r), "ticket %s%s: %s", t->id, which, sshsig_result_text(r));
+		ticket_refuse(t, status_for_sshsig(r), "ticket %s%s: %s", t->id, which,
+		    sshsig_result_text(r));
 		return NULL;
 	}
 	sshkey_fingerprint(blob, bloblen, fp);
@@ -406,7 +406,8 @@ ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig
 		for (i = 0; i < t->ntargets; i++)
 			if (!approver_may_approve(signers[j], t->vendor, t->targets[i])) {
 				ticket_refuse(t, TICKET_OUT_OF_SCOPE,
-				    "approver %s may not approve vendor %s on target %s (ticket %s)",
+				    "approver %s may not approve vendor %s on target %s (ticket "
+				    "%s)",
 				    signers[j]->name, t->vendor, t->targets[i], t->id);
 				return;
 			}

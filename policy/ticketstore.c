@@ -371,8 +371,9 @@ store_sig_merge(const char *id, const char *old, size_t oldlen, const char *add,
 
 	if (ticket_sig_blocks(add, addlen, off, blen, &n) != 0 ||
 	    ticket_sig_blocks(old, oldlen, oo, ol, &have) != 0) {
-		xasprintf(error, "ticket %s: a signature file is not 1 to %d armored SSH signatures",
-		    id, TICKET_SIGS_MAX);
+		xasprintf(error,
+		    "ticket %s: a signature file is not 1 to %d armored SSH signatures", id,
+		    TICKET_SIGS_MAX);
 		return NULL;
 	}
 	out = xmalloc(oldlen + addlen + 2 * n + 1);
@@ -381,11 +382,13 @@ store_sig_merge(const char *id, const char *old, size_t oldlen, const char *add,
 	for (i = 0, more = 0; i < n; i++) {
 		if (store_sig_holds(old, oldlen, add + off[i], blen[i]))
 			continue;
-		r = sshsig_verify(add + off[i], blen[i], text, len, TICKET_NAMESPACE, &blob, &bloblen);
+		r = sshsig_verify(
+		    add + off[i], blen[i], text, len, TICKET_NAMESPACE, &blob, &bloblen);
 		free(blob);
 		if (r != SSHSIG_OK || have + ++more > TICKET_SIGS_MAX) {
 			xasprintf(error, "ticket %s: signature %zu not added: %s", id, i + 1,
-			    r != SSHSIG_OK ? sshsig_result_text(r) : "the file holds enough signatures");
+			    r != SSHSIG_OK ? sshsig_result_text(r)
+			                   : "the file holds enough signatures");
 			free(out);
 			return NULL;
 		}
@@ -413,7 +416,8 @@ ticketstore_add_signature(const char *state_dir, const char *id, const char *tex
 	}
 	xasprintf(&dir, "%s/tickets", state_dir);
 	/* One writer at a time: two approvers' signatures added at once must both stay. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 || flock(dfd, LOCK_EX) != 0) {
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    flock(dfd, LOCK_EX) != 0) {
 		xasprintf(error, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -435,8 +439,8 @@ ticketstore_add_signature(const char *state_dir, const char *id, const char *tex
 		xasprintf(error, "%s/%s: %s", dir, name, strerror(errno));
 		goto out;
 	}
-	if ((merged = store_sig_merge(id, oldsig, oldsiglen, sig, siglen, text, len, &mergedlen,
-	         error)) == NULL)
+	if ((merged = store_sig_merge(
+	         id, oldsig, oldsiglen, sig, siglen, text, len, &mergedlen, error)) == NULL)
 		goto out;
 	if (mergedlen == oldsiglen)
 		rc = 0; /* every block is there already */

@@ -358,9 +358,9 @@ ticket_approvers_json(const struct gw_ticket *t)
 /* A further approver's signature for the installed ticket t: the installed signatures and the
  * file's must verify together before the file's are added. */
 static int
-ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const char *text,
-    size_t len, const char *oldtext, size_t oldtextlen, const char *oldsig, size_t oldlen,
-    const char *sig, size_t siglen)
+ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const char *text, size_t len,
+    const char *oldtext, size_t oldtextlen, const char *oldsig, size_t oldlen, const char *sig,
+    size_t siglen)
 {
 	char *both, *error = NULL;
 	int rc = 1;
@@ -376,7 +376,8 @@ ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const cha
 	ticket_verify(t, text, len, both, strlen(both), cfg);
 	free(both);
 	if (t->status != TICKET_VALID) {
-		fprintf(stderr, "gatewayctl ticket install: not adding the signature of %s: ", t->id);
+		fprintf(
+		    stderr, "gatewayctl ticket install: not adding the signature of %s: ", t->id);
 		termsafe_print(stderr, t->problem);
 		fputc('\n', stderr);
 		return 1;
@@ -401,8 +402,8 @@ ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const cha
 }
 
 static int
-ticket_install(const struct gw_config *cfg, const struct gw_ticket *t, const char *text,
-    size_t len, const char *sig, size_t siglen)
+ticket_install(const struct gw_config *cfg, const struct gw_ticket *t, const char *text, size_t len,
+    const char *sig, size_t siglen)
 {
 	char *error = NULL;
 	int rc;
@@ -452,8 +453,8 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	}
 	/* Installed already: the file brings a further approver's signature. */
 	if (install && sig != NULL &&
-	    ticketstore_read(cfg->state_dir, t->id, &oldtext, &oldtextlen, &oldsig, &oldlen,
-	        &error) == 0) {
+	    ticketstore_read(
+	        cfg->state_dir, t->id, &oldtext, &oldtextlen, &oldsig, &oldlen, &error) == 0) {
 		rc = ticket_add_signature(
 		    cfg, t, text, len, oldtext, oldtextlen, oldsig, oldlen, sig, siglen);
 		goto out;

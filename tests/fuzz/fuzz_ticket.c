@@ -68,9 +68,9 @@ fuzz_check_ticket(const struct gw_ticket *t)
 	size_t i;
 
 	if (!ticket_id_is_valid(t->id) || !name_is_valid(t->vendor) ||
-	    (t->approver != NULL && !name_is_valid(t->approver)) || t->ntargets == 0 || t->ntargets > TICKET_TARGETS_MAX ||
-	    t->not_after <= t->not_before || t->reason == NULL ||
-	    strlen(t->reason) >= GW_REASON_MAX)
+	    (t->approver != NULL && !name_is_valid(t->approver)) || t->ntargets == 0 ||
+	    t->ntargets > TICKET_TARGETS_MAX || t->not_after <= t->not_before ||
+	    t->reason == NULL || strlen(t->reason) >= GW_REASON_MAX)
 		abort();
 	if (t->person != NULL && strncmp(t->person, t->vendor, strlen(t->vendor)) != 0)
 		abort();
@@ -109,7 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    t->signer[0] == '\0')
 			abort();
 		for (j = 0; j < t->napprovers; j++) {
-			const struct gw_approver *a = config_find_approver(fuzz_cfg, t->approvers[j]);
+			const struct gw_approver *a =
+			    config_find_approver(fuzz_cfg, t->approvers[j]);
 
 			if (a == NULL)
 				abort();

@@ -128,8 +128,10 @@ static const char fixture_config_text[] =
     "  { name = \"lead-ecdsa521\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-rsa\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"area-b\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"hmi-02\" ]; },\n"
-    "  { name = \"dual-a\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; },\n"
-    "  { name = \"dual-b\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; },\n"
+    "  { name = \"dual-a\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; "
+    "},\n"
+    "  { name = \"dual-b\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; "
+    "},\n"
     "  { name = \"dual-c\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"dual-out\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"hmi-02\" ]; }\n"
     ");\n";

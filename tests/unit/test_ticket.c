@@ -3,6 +3,7 @@
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/policy.h"
 #include "policy_fixture.h"
@@ -27,7 +28,8 @@ static const struct verify_case verify_cases[] = {
 	{ "t-wrong-namespace", TICKET_WRONG_NAMESPACE, "namespace", "" },
 	{ "t-outsider", TICKET_UNKNOWN_SIGNER, "no approver's key", "" },
 	{ "t-wrong-signer", TICKET_WRONG_SIGNER, "signed by approver area-b", "" },
-	{ "t-out-of-scope", TICKET_OUT_OF_SCOPE, "may not approve vendor acme on target plc-07", "" },
+	{ "t-out-of-scope", TICKET_OUT_OF_SCOPE, "may not approve vendor acme on target plc-07",
+	    "" },
 	/* Dual control: .sig files with several approvers' blocks, tickets naming no approver. */
 	{ "t-dual-unsigned", TICKET_UNSIGNED, "has no signature", "" },
 	{ "t-dual-one", TICKET_VALID, "", "dual-a" },
@@ -51,7 +53,8 @@ joined_approvers(const struct gw_ticket *t)
 
 	buf[0] = '\0';
 	for (i = 0; i < t->napprovers; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "", t->approvers[i]);
+		n += (size_t)snprintf(
+		    buf + n, sizeof(buf) - n, "%s%s", i ? "," : "", t->approvers[i]);
 	return buf;
 }
 
@@ -77,7 +80,8 @@ START_TEST(test_ticket_verify_names_each_approvers_key)
 {
 	struct gw_config *cfg = fixture_config();
 	struct gw_ticket *t = fixture_ticket(cfg, "t-dual");
-	char *a = fixture_read("tickets/dual-a.fp", NULL), *b = fixture_read("tickets/dual-b.fp", NULL);
+	char *a = fixture_read("tickets/dual-a.fp", NULL),
+	     *b = fixture_read("tickets/dual-b.fp", NULL);
 
 	a[strcspn(a, "\n")] = '\0';
 	b[strcspn(b, "\n")] = '\0';
@@ -292,6 +296,125 @@ START_TEST(test_ticket_covers_vendor_or_person)
 }
 END_TEST
 
+/* The second block of a fixture's .sig (caller frees). */
+static char *
+second_block(const char *id)
+{
+	char *rel, *sig, *b;
+
+	xasprintf(&rel, "tickets/%s.ticket.sig", id);
+	sig = fixture_read(rel, NULL);
+	free(rel);
+	ck_assert_ptr_nonnull(b = strstr(sig + 1, "-----BEGIN SSH SIGNATURE-----"));
+	b = xstrdup(b);
+	free(sig);
+	return b;
+}
+
+/* Removes the temporary store made for ticket id. */
+static void
+store_remove(const char *state, const char *id)
+{
+	static const char *const suffixes[] = { ".ticket", ".ticket.sig" };
+	char *path;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		xasprintf(&path, "%s/tickets/%s%s", state, id, suffixes[i]);
+		unlink(path);
+		free(path);
+	}
+	xasprintf(&path, "%s/tickets", state);
+	rmdir(path);
+	free(path);
+	rmdir(state);
+}
+
+/* A further approver's block joins the installed ticket; nothing else is ever added. */
+START_TEST(test_ticketstore_add_signature)
+{
+	struct gw_config *cfg = fixture_config();
+	char state[] = "/tmp/gw-ticketstore-test.XXXXXX", *text, *other, *sig, *b, *error = NULL;
+	char *errors = NULL, *stored, *storedtext;
+	size_t len, otherlen, siglen, storedlen, storedtextlen;
+	struct gw_ticket *t;
+
+	ck_assert_ptr_nonnull(mkdtemp(state));
+	text = fixture_read("tickets/t-dual-one.ticket", &len);
+	other = fixture_read("tickets/t-dual-same.ticket", &otherlen);
+	sig = fixture_read("tickets/t-dual-one.ticket.sig", &siglen);
+	/* dual-b's block over t-dual's text, then dual-b's over t-dual-one's text. */
+	b = second_block("t-dual");
+	ck_assert_int_eq(
+	    ticketstore_install(state, "t-dual-one", text, len, sig, siglen, &error), 0);
+	ck_assert_int_eq(
+	    ticketstore_add_signature(state, "t-dual", text, len, sig, siglen, &error), -1);
+	ck_assert_str_eq(error, "ticket t-dual is not installed");
+	free(error);
+	ck_assert_int_eq(
+	    ticketstore_add_signature(state, "t-dual-one", text, len, b, strlen(b), &error), -1);
+	ck_assert_msg(strstr(error, "signature 1 not added") != NULL, "%s", error);
+	free(error);
+	ck_assert_int_eq(
+	    ticketstore_add_signature(state, "t-dual-one", other, otherlen, sig, siglen, &error),
+	    -1);
+	ck_assert_msg(strstr(error, "has other text") != NULL, "%s", error);
+	free(error);
+	/* The same block again changes nothing. */
+	ck_assert_int_eq(
+	    ticketstore_add_signature(state, "t-dual-one", text, len, sig, siglen, &error), 0);
+	ck_assert_int_eq(ticketstore_read(state, "t-dual-one", &storedtext, &storedtextlen, &stored,
+	                     &storedlen, &error),
+	    0);
+	ck_assert_uint_eq(storedlen, siglen);
+	free(stored);
+	free(storedtext);
+	ck_assert_int_eq(ticketstore_load_ticket(state, cfg, "t-dual-one", &t, &errors), 0);
+	ck_assert_str_eq(joined_approvers(t), "dual-a");
+	ticket_free(t);
+	store_remove(state, "t-dual-one");
+	free(b);
+	free(sig);
+	free(other);
+	free(text);
+	config_free(cfg);
+}
+END_TEST
+
+/* Two approvers' signatures added one by one make a ticket of two approvals. */
+START_TEST(test_ticketstore_add_second_approver)
+{
+	struct gw_config *cfg = fixture_config();
+	char state[] = "/tmp/gw-ticketstore-test.XXXXXX", *text, *sig, *b, *error = NULL;
+	char *errors = NULL, *first;
+	size_t len, siglen;
+	struct gw_ticket *t;
+
+	ck_assert_ptr_nonnull(mkdtemp(state));
+	text = fixture_read("tickets/t-dual.ticket", &len);
+	sig = fixture_read("tickets/t-dual.ticket.sig", &siglen);
+	b = second_block("t-dual");
+	first = xstrndup(sig, siglen - strlen(b));
+	ck_assert_int_eq(
+	    ticketstore_install(state, "t-dual", text, len, first, strlen(first), &error), 0);
+	ck_assert_int_eq(ticketstore_load_ticket(state, cfg, "t-dual", &t, &errors), 0);
+	ck_assert_str_eq(joined_approvers(t), "dual-a");
+	ticket_free(t);
+	ck_assert_int_eq(
+	    ticketstore_add_signature(state, "t-dual", text, len, b, strlen(b), &error), 0);
+	ck_assert_int_eq(ticketstore_load_ticket(state, cfg, "t-dual", &t, &errors), 0);
+	ck_assert_int_eq(t->status, TICKET_VALID);
+	ck_assert_str_eq(joined_approvers(t), "dual-a,dual-b");
+	ticket_free(t);
+	store_remove(state, "t-dual");
+	free(first);
+	free(b);
+	free(sig);
+	free(text);
+	config_free(cfg);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -304,6 +427,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_ticket_verify_names_signer_fingerprint);
 	tcase_add_test(tc, test_ticket_verify_names_each_approvers_key);
 	tcase_add_test(tc, test_ticket_verify_bounds_the_blocks);
+	tcase_add_test(tc, test_ticketstore_add_signature);
+	tcase_add_test(tc, test_ticketstore_add_second_approver);
 	tcase_add_test(tc, test_ticket_unknown_approver_named);
 	tcase_add_test(tc, test_ticket_parse_fields);
 	tcase_add_loop_test(
