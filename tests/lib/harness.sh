@@ -27,7 +27,7 @@ chmod 0755 "$H_DIR"
 mkdir -m 0700 "$H_DIR/keys"
 
 declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
-declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=()
+declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=() H_CFG_APPROVERS=()
 declare -a H_CFG_TARGET_NAMES=() H_TICKETS=() # "VENDOR TARGET..." per grant: a ticket each
 declare -A H_CFG_PERSONS=() H_CFG_VENDOR_EXTRA=() # vendor id -> persons { } groups, settings
 
@@ -263,6 +263,10 @@ gw_grant_add() {
 	H_CFG_GRANTS+=("{ vendor = \"$1\"; targets = [ $targets ]; allow = [ $allow ]; }")
 }
 
+# gw_approver_add NAME PUBKEY-FILE: an approver beside "owner", with the same scope (every vendor
+# and target of the config).
+gw_approver_add() { H_CFG_APPROVERS+=("$1 $2"); }
+
 # gw_config_extra TEXT: top-level settings appended verbatim (windows, approvers, tickets...).
 gw_config_extra() { H_CFG_EXTRA+=("$1"); }
 
@@ -305,9 +309,15 @@ gw_config_write() {
 		h_join "${H_CFG_GRANTS[@]}"
 		echo ");"
 		h_quote_list() { local x o=""; for x in "$@"; do o+="${o:+, }\"$x\""; done; echo "$o"; }
-		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
-		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
-		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; } );"
+		echo "approvers = ("
+		local sep=""
+		for v in "owner $APPROVER_KEY.pub" "${H_CFG_APPROVERS[@]}"; do
+			echo "$sep{ name = \"${v%% *}\"; key = \"$(cat "${v#* }")\";"
+			sep=","
+			echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
+			echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; }"
+		done
+		echo ");"
 		printf '%s\n' "${H_CFG_EXTRA[@]}"
 	} >"$GW_CONFIG"
 }
