@@ -358,11 +358,12 @@ ticket_approvers_json(const struct gw_ticket *t)
 /* A further approver's signature for the installed ticket t: the installed signatures and the
  * file's must verify together before the file's are added. */
 static int
-ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const char *text, size_t len,
-    const char *oldtext, size_t oldtextlen, const char *oldsig, size_t oldlen, const char *sig,
-    size_t siglen)
+ticket_add_signature(const struct gw_config *cfg, const struct ticket_set *set, struct gw_ticket *t,
+    const char *text, size_t len, const char *oldtext, size_t oldtextlen, const char *oldsig,
+    size_t oldlen, const char *sig, size_t siglen)
 {
-	char *both, *error = NULL;
+	char *both, *error = NULL, what[GW_REASON_MAX];
+	enum deny_reason r;
 	int rc = 1;
 
 	if (oldtextlen != len || memcmp(oldtext, text, len) != 0) {
@@ -375,10 +376,11 @@ ticket_add_signature(const struct gw_config *cfg, struct gw_ticket *t, const cha
 	xasprintf(&both, "%.*s\n%.*s", (int)oldlen, oldsig, (int)siglen, sig);
 	ticket_verify(t, text, len, both, strlen(both), cfg);
 	free(both);
-	if (t->status != TICKET_VALID) {
+	r = ticket_check_now(t, set, time(NULL), what, sizeof(what));
+	if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
 		fprintf(
 		    stderr, "gatewayctl ticket install: not adding the signature of %s: ", t->id);
-		termsafe_print(stderr, t->problem);
+		termsafe_print(stderr, what);
 		fputc('\n', stderr);
 		return 1;
 	}
@@ -456,7 +458,7 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	    ticketstore_read(
 	        cfg->state_dir, t->id, &oldtext, &oldtextlen, &oldsig, &oldlen, &error) == 0) {
 		rc = ticket_add_signature(
-		    cfg, t, text, len, oldtext, oldtextlen, oldsig, oldlen, sig, siglen);
+		    cfg, set, t, text, len, oldtext, oldtextlen, oldsig, oldlen, sig, siglen);
 		goto out;
 	}
 	valid = ticket_print(set, t, now, cfg);
