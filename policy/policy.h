@@ -471,7 +471,7 @@ bool ticket_covers(const struct gw_ticket *t, const struct gw_person *p, const c
 /* Splits a signature file into its armored blocks: *n starts (offsets) and lengths; -1 when
  * anything but whitespace lies outside the blocks, a block is unterminated, or there are
  * none or more than TICKET_SIGS_MAX. */
-int ticket_sig_blocks(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
+int ticket_split_signatures(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
     size_t blen[TICKET_SIGS_MAX], size_t *n);
 
 struct ticket_set *ticketset_new(void);
@@ -503,7 +503,8 @@ int ticketstore_load(
 int ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, const char *id,
     struct gw_ticket **out, char **errors);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
- * ticket with different content. */
+ * ticket with different content. Installing the identical ticket again adds sig's new blocks
+ * as ticketstore_add_signature() does: installed signatures are never replaced. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
     const char *sig, size_t siglen, char **error);
 /* Appends the armored signature blocks of sig that the installed ticket id does not hold yet

@@ -269,7 +269,7 @@ approver_by_key(const struct gw_config *cfg, const unsigned char *blob, size_t l
 }
 
 int
-ticket_sig_blocks(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
+ticket_split_signatures(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
     size_t blen[TICKET_SIGS_MAX], size_t *n)
 {
 	static const char begin[] = "-----BEGIN SSH SIGNATURE-----";
@@ -372,7 +372,7 @@ ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig
 		ticket_refuse(t, TICKET_UNSIGNED, "ticket %s has no signature", t->id);
 		return;
 	}
-	if (ticket_sig_blocks(sig, siglen, off, blen, &nblocks) != 0) {
+	if (ticket_split_signatures(sig, siglen, off, blen, &nblocks) != 0) {
 		ticket_refuse(t, TICKET_BAD_SIGNATURE,
 		    "ticket %s: the signature file is not 1 to %d armored SSH signatures", t->id,
 		    TICKET_SIGS_MAX);
