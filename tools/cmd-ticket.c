@@ -373,8 +373,12 @@ ticket_add_signature(const struct gw_config *cfg, const struct ticket_set *set, 
 		    t->id);
 		return 1;
 	}
-	xasprintf(&both, "%.*s\n%.*s", (int)oldlen, oldsig, (int)siglen, sig);
-	ticket_verify(t, text, len, both, strlen(both), cfg);
+	/* Bytes, not strings: a NUL in either file must reach the verifier, which refuses it. */
+	both = xmalloc(oldlen + 1 + siglen);
+	memcpy(both, oldsig, oldlen);
+	both[oldlen] = '\n';
+	memcpy(both + oldlen + 1, sig, siglen);
+	ticket_verify(t, text, len, both, oldlen + 1 + siglen, cfg);
 	free(both);
 	r = ticket_check_now(t, set, time(NULL), what, sizeof(what));
 	if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
