@@ -707,6 +707,34 @@ loader_check_duplicates(struct loader *ld, const config_setting_t *root, struct 
 				}
 }
 
+/* A grant whose approvals fewer approvers may give than it needs would refuse every session
+ * while reading as granted, so its owner is told at load time (as for a forwarding grant). */
+static void
+loader_check_approvals(struct loader *ld, const config_setting_t *grants, struct gw_config *cfg)
+{
+	size_t i, j, k, may;
+	unsigned needed;
+
+	for (i = 0; i < cfg->ngrants; i++) {
+		const struct gw_grant *g = &cfg->grants[i];
+
+		for (j = 0; g->vendor != NULL && j < g->ntargets; j++) {
+			/* Only dual control: a single approval without approvers is a policy that
+			 * admits no one yet, as it always was. */
+			if ((needed = config_approvals_needed(cfg, g->vendor, g->targets[j])) < 2)
+				continue;
+			for (k = 0, may = 0; k < cfg->napprovers; k++)
+				may += approver_may_approve(
+				    &cfg->approvers[k], g->vendor, g->targets[j]);
+			if (may < needed)
+				loader_error(ld, config_setting_get_elem(grants, (unsigned)i),
+				    "vendor %s on target %s needs %u approvals, but approvers in "
+				    "scope: %zu",
+				    g->vendor, g->targets[j], needed, may);
+		}
+	}
+}
+
 /* A list naming known things, or "*" for any; unknown names are errors (typos). */
 static void
 loader_scope(struct loader *ld, const config_setting_t *g, const char *key, struct gw_config *cfg,
@@ -1142,6 +1170,7 @@ config_parse(
 		if ((g = loader_group(&ld, list, i)) != NULL)
 			loader_grant(&ld, g, cfg, &cfg->grants[cfg->ngrants++]);
 	loader_approvers(&ld, root, cfg);
+	loader_check_approvals(&ld, list, cfg);
 
 	config_destroy(&lc);
 	if (ld.nerrors > 0) {
