@@ -2,7 +2,8 @@
 # Dual control (issue 16): a target with approvals = 2 refuses a ticket signed by one approver
 # (the vendor is told, the audit log names who signed), a second signature by the same approver
 # does not make two, and the signature of a second approver, added with `gatewayctl ticket
-# install`, admits; the recording header and `gatewayctl ticket show` name both approvers.
+# install`, admits; the recording header, `gatewayctl ticket show` and the evidence report name
+# both approvers.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
@@ -99,6 +100,16 @@ test_second_approver_admits() {
 	h_assert_contains "$out" '"approvers":["owner","safety"]' "header"
 }
 
+# The evidence report names both, for the session and for the ticket.
+test_report_names_every_approver() {
+	local json
+	json=$(ctl report --since 1h --format json) || h_fail "report --format json"
+	h_assert_eq "owner, safety" "$(jq -r '.sessions[] | select(.target == "plc-11") | .approvers' <<<"$json")" "session"
+	h_assert_eq "owner, safety" "$(jq -r '.tickets[] | select(.ticket == "wo-1") | .approvers' <<<"$json")" "ticket"
+	h_assert_eq "$(h_fingerprint "$APPROVER_KEY.pub"), $(h_fingerprint "$SAFETY_KEY.pub")" \
+		"$(jq -r '.tickets[] | select(.ticket == "wo-1") | .signer' <<<"$json")" "ticket keys"
+}
+
 # A ticket that names its approver still needs that approver's signature among the others.
 test_named_approver_must_sign() {
 	local out
@@ -119,4 +130,5 @@ test_named_approver_must_sign() {
 
 GW_CONFIG_STATE=$H_DIR/gw/state
 h_run test_one_approval_refused test_same_approver_twice_is_one_approval \
-	test_stranger_signature_not_added test_second_approver_admits test_named_approver_must_sign
+	test_stranger_signature_not_added test_second_approver_admits test_report_names_every_approver \
+	test_named_approver_must_sign
