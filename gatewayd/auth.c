@@ -43,7 +43,7 @@ auth_key_line_matches(const char *line, const ssh_key offered)
 static const struct gw_person *
 auth_find_key(const struct gw_config *cfg, const char *person, const ssh_key offered)
 {
-	const struct gw_person *p = config_find_person(cfg, person);
+	const struct gw_person *p = config_find_principal(cfg, person);
 	size_t i;
 
 	if (p == NULL)
@@ -366,7 +366,7 @@ auth_pubkey(struct session *s, const char *user, const ssh_key pubkey, bool is_s
 			auth_record_failure(s, "publickey", "", why);
 		return SSH_AUTH_DENIED;
 	}
-	p = config_find_person(s->cfg, s->uname.person);
+	p = config_find_principal(s->cfg, s->uname.person);
 	reason[0] = '\0';
 	/* A locked-out source or person fails exactly like a wrong key (no oracle). */
 	if (guard_session_locked(s)) {
@@ -461,7 +461,7 @@ auth_pam_step(struct session *s)
 		break;
 	case GWPAM_SUCCESS:
 		auth_pam_end(s);
-		p = config_find_person(s->cfg, s->uname.person);
+		p = config_find_principal(s->cfg, s->uname.person);
 		auth_reply(s, auth_method_passed(s, p, GW_AUTH_KBDINT));
 		break;
 	case GWPAM_FAILURE:
@@ -511,7 +511,7 @@ auth_kbdint_start(struct session *s, const char *user)
 		auth_reply(s, SSH_AUTH_DENIED);
 		return;
 	}
-	p = config_find_person(s->cfg, s->uname.person);
+	p = config_find_principal(s->cfg, s->uname.person);
 	if (!auth_method_allowed(s, p, GW_AUTH_KBDINT)) {
 		auth_record_failure(s, "keyboard-interactive", "",
 		    p ? "keyboard-interactive not allowed "

@@ -60,10 +60,13 @@ struct relay {
 	bool has_exit_signal;
 	char exit_signal[32];
 	bool exit_core;
-	bool exit_sent; /* exit-status or exit-signal forwarded to the vendor */
-	bool told;      /* the closing message went out (relay_close_all) */
-	char *notice;   /* without a target: what to tell the vendor, then close */
-	bool asked;     /* the vendor asked for a shell, a command or a subsystem (or left) */
+	bool exit_sent;              /* exit-status or exit-signal forwarded to the vendor */
+	bool told;                   /* the closing message went out (relay_close_all) */
+	char *notice;                /* without a target: what to tell the vendor, then close */
+	char *notice_err;            /* and what goes to its stderr (a console command's) */
+	struct console_job *console; /* a console command gathering its input, or NULL */
+	struct console_watch *watch; /* an approver's watch relayed on this channel, or NULL */
+	bool asked; /* the vendor asked for a shell, a command or a subsystem (or left) */
 	int notice_status;
 	bool close_sent; /* vendor channel closed by us */
 	bool sealed;     /* the recording holds its last record: nothing more is written */
@@ -88,7 +91,8 @@ enum session_phase {
 	PHASE_AUTH,    /* key exchange done, waiting for authentication */
 	PHASE_DECIDE,  /* authenticated; the access decision comes next */
 	PHASE_DENIED,  /* authenticated, decision refused: explain on the first channel */
-	PHASE_LISTING, /* PERSON alone: list open targets on the first channel */
+	PHASE_CONSOLE, /* no target: a person's open targets or a role's help on a shell, and
+	                * the console's commands on exec channels (console.h) */
 	PHASE_RELAY,   /* target connected, channels relayed */
 	PHASE_END,
 };
@@ -133,11 +137,12 @@ struct session {
 
 	struct decision decision;
 	const struct gw_target *target_cfg;
-	char refusal[GW_REASON_MAX + 64]; /* what the vendor reads when refused */
+	char refusal[4096]; /* what the vendor reads when refused; a console's listing or help */
 
 	struct relay_list relays;
 	unsigned next_index;
 	unsigned nrelays_open;
+	unsigned nwatching; /* channels relaying an approver's watch: no console linger then */
 	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
 	int watch_fd;             /* inotify on the state dir: revocations end sessions at once */
 	time_t next_revocation_check; /* without inotify (instances exhausted): every 2 s */

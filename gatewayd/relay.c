@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/console.h"
 
 static void relay_fail(struct relay *r, const char *reason);
 
@@ -227,6 +228,16 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	r->sniffing = kind == GW_CHAN_EXEC;
 	r->started = true;
 	r->kind = kind;
+	if (kind == GW_CHAN_SHELL && s->decision.ends_at != 0) {
+		/* A person at a terminal learns at login when and why the access ends. */
+		char at[96], line[256];
+
+		time_format_site(
+		    s->cfg->display_tz, s->decision.ends_at, time(NULL), at, sizeof(at));
+		snprintf(line, sizeof(line), "access to %s until %s (%s)", s->target_cfg->name, at,
+		    s->decision.ends_by);
+		relay_tell(r, line);
+	}
 	return 0;
 }
 
@@ -420,6 +431,8 @@ vendor_data(struct relay *r, const void *data, uint32_t len)
 	/* After a cut nothing more goes to the target; left unread, the vendor's window stays. */
 	if (r->session->closing)
 		return 0;
+	if (r->console != NULL)
+		return console_input(r, data, len);
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed ||
 	    r->close_sent)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
@@ -515,6 +528,8 @@ vendor_exec(struct relay *r, const char *command)
 	if (r->session->closing)
 		return -1;
 	r->asked = true;
+	if (r->target == NULL && r->session->phase == PHASE_CONSOLE)
+		return console_exec(r, command);
 	if (r->target == NULL)
 		return 0;
 	return relay_start(r, command, GW_CHAN_EXEC);
@@ -659,7 +674,7 @@ relay_open(struct session *s, uint32_t num)
 	struct relay *r;
 
 	if (s->closing ||
-	    (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_LISTING))
+	    (s->phase != PHASE_RELAY && s->phase != PHASE_DENIED && s->phase != PHASE_CONSOLE))
 		return false;
 	if (relay_channels_full(s))
 		return false;
@@ -694,7 +709,7 @@ relay_open(struct session *s, uint32_t num)
 		ssh_set_channel_callbacks(r->target, &r->target_cb);
 	} else {
 		r->notice = xstrdup(s->refusal);
-		r->notice_status = s->phase == PHASE_LISTING ? 0 : 1;
+		r->notice_status = s->phase == PHASE_CONSOLE ? 0 : 1;
 	}
 	TAILQ_INSERT_TAIL(&s->relays, r, entry);
 	s->nrelays_open++;
@@ -877,10 +892,12 @@ relay_pump_notice(struct relay *r)
 {
 	if (r->close_sent || r->vendor_closed)
 		return;
-	if (r->notice_status == 0)
+	if (r->notice_status == 0 || r->notice_err != NULL)
 		vchan_write(r->vendor, r->notice, (uint32_t)strlen(r->notice), 0);
 	else
 		relay_tell(r, r->notice);
+	if (r->notice_err != NULL)
+		relay_tell(r, r->notice_err);
 	vchan_send_exit_status(r->vendor, r->notice_status);
 	vchan_send_eof(r->vendor);
 	relay_close_vendor(r);
@@ -893,6 +910,8 @@ relay_pump_one(struct relay *r)
 		/* A refused connection's notice answers the vendor's shell, command or subsystem:
 		 * sent before it, the channel would be closed under that request. */
 		if (r->target == NULL && !r->asked && !r->vendor_eof && !r->vendor_closed)
+			return;
+		if (console_waiting(r) || console_watch_pump(r))
 			return;
 		relay_pump_notice(r);
 		relay_close_target(r);
@@ -978,7 +997,9 @@ relay_free(struct relay *r)
 		ssh_channel_free(r->target);
 	}
 	vchan_free(r->vendor);
+	console_free(r);
 	free(r->notice);
+	free(r->notice_err);
 	free(r);
 }
 

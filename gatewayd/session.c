@@ -18,9 +18,11 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/console.h"
 
-#define SESSION_NOTICE_LINGER  10 /* seconds a refused connection may stay */
-#define SESSION_ALIVE_SLACK_MS 50 /* how much earlier than a keepalive an answer may seem */
+#define SESSION_NOTICE_LINGER  10  /* seconds a refused connection may stay */
+#define SESSION_CONSOLE_LINGER 120 /* seconds a console login may take to send a signature */
+#define SESSION_ALIVE_SLACK_MS 50  /* how much earlier than a keepalive an answer may seem */
 
 /* After login_grace_time the listener ends a connection first (and audits it, with the
  * source's penalty); a session process ends itself this much later if it did not. */
@@ -111,6 +113,18 @@ session_load_tickets(struct session *s)
 	return set;
 }
 
+/* "until 18:00 CET / 17:00Z (access window)": when an allowed decision ends and why, on the
+ * site's clock (display_tz) with UTC. */
+static void
+session_format_end(
+    const struct gw_config *cfg, const struct decision *d, time_t now, char *buf, size_t len)
+{
+	char at[96];
+
+	time_format_site(cfg->display_tz, d->ends_at, now, at, sizeof(at));
+	snprintf(buf, len, "until %s (%s)", at, d->ends_by);
+}
+
 /* PERSON alone: which targets this person may reach right now. */
 static void
 session_list_targets(struct session *s)
@@ -120,7 +134,7 @@ session_list_targets(struct session *s)
 	struct ticket_set *tickets = session_load_tickets(s);
 	struct decision d;
 	size_t i, used = 0, count = 0;
-	char kinds[64];
+	char kinds[64], until[GW_REASON_MAX];
 	int n;
 
 	n = snprintf(s->refusal, sizeof(s->refusal), "Targets open to %s now:\r\n", s->person->id);
@@ -131,14 +145,16 @@ session_list_targets(struct session *s)
 		if (!d.allow)
 			continue;
 		count++;
-		n = snprintf(s->refusal + used, sizeof(s->refusal) - used, "  %-24s %s\r\n",
-		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)));
+		session_format_end(cfg, &d, req.now, until, sizeof(until));
+		n = snprintf(s->refusal + used, sizeof(s->refusal) - used, "  %-24s %-28s %s\r\n",
+		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)),
+		    until);
 		used += n > 0 ? (size_t)n : 0;
 	}
 	ticketset_free(tickets);
 	if (count == 0 && used < sizeof(s->refusal))
 		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
-	s->phase = PHASE_LISTING;
+	s->phase = PHASE_CONSOLE;
 	session_audit(s, "target_list",
 	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,
 	        "targets", (json_int_t)count));
@@ -249,6 +265,22 @@ session_decide(struct session *s)
 	struct ticket_set *tickets;
 	json_t *approvers;
 
+	if (s->person->vendor->role != GW_ROLE_VENDOR) {
+		/* An approver's or auditor's console: no target, the listener does the work. */
+		char *help = console_help(s->person);
+
+		if (s->uname.target[0] != '\0')
+			snprintf(s->refusal, sizeof(s->refusal),
+			    "access denied: %s logs in without a target", s->person->id);
+		else
+			snprintf(s->refusal, sizeof(s->refusal), "%s", help);
+		free(help);
+		s->phase = s->uname.target[0] != '\0' ? PHASE_DENIED : PHASE_CONSOLE;
+		session_audit(s, "console_login",
+		    audit_pack("{s:s, s:s, s:b}", "principal", s->person->id, "key_fp", s->key_fp,
+		        "allow", s->phase == PHASE_CONSOLE));
+		return;
+	}
 	if (s->uname.target[0] == '\0') {
 		session_list_targets(s);
 		return;
@@ -387,15 +419,16 @@ static void
 session_check_schedule(struct session *s)
 {
 	time_t now = time(NULL), end = s->decision.ends_at;
-	char msg[192], left[32], at[GW_TIME_UTC_LEN];
+	char msg[256], left[32], at[96];
 	size_t i;
 	bool due = false;
 
 	if (s->phase != PHASE_RELAY || end == 0 || s->ended)
 		return;
 	if (now >= end) {
-		session_cut(s, "session ended: the access window or approval ticket has ended",
-		    "scheduled end reached (window, ticket or account expiry)");
+		snprintf(msg, sizeof(msg), "session ended: its %s has ended", s->decision.ends_by);
+		snprintf(at, sizeof(at), "scheduled end reached (%s)", s->decision.ends_by);
+		session_cut(s, msg, at);
 		return;
 	}
 	for (i = 0; i < s->cfg->nwarn_before; i++)
@@ -404,9 +437,9 @@ session_check_schedule(struct session *s)
 	if (!due)
 		return;
 	session_format_left((long)(end - now), left, sizeof(left));
-	time_format_utc(end, at);
-	snprintf(msg, sizeof(msg),
-	    "this session ends in %s, at %s (access window or approval ticket)", left, at);
+	time_format_site(s->cfg->display_tz, end, now, at, sizeof(at));
+	snprintf(msg, sizeof(msg), "this session ends in %s, at %s: its %s ends", left, at,
+	    s->decision.ends_by);
 	/* Shown once a channel is there to show it on; all warnings already due count as given. */
 	if (relay_tell_all(s, msg) == 0)
 		return;
@@ -424,13 +457,15 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	char kinds[64], ends[GW_TIME_UTC_LEN];
 	int closed;
 
-	s->person = config_find_person(cfg, s->person->id);
+	s->person = config_find_principal(cfg, s->person->id);
 	s->target_cfg = config_find_target(cfg, s->target_cfg->name);
 	s->decision.channels =
 	    config_find_grant(cfg, s->person->vendor->id, s->target_cfg->name)->channels;
 	if (d->allow && d->ends_at != 0 &&
-	    (s->decision.ends_at == 0 || d->ends_at < s->decision.ends_at))
+	    (s->decision.ends_at == 0 || d->ends_at < s->decision.ends_at)) {
 		s->decision.ends_at = d->ends_at;
+		memcpy(s->decision.ends_by, d->ends_by, sizeof(s->decision.ends_by));
+	}
 	s->cfg = cfg;
 	config_free(s->cfg_reloaded); /* nothing points into the previous one any more */
 	s->cfg_reloaded = cfg;
@@ -480,8 +515,8 @@ session_redecide(struct session *s, struct gw_config *cfg)
 		    d.reason == DENY_VENDOR_DISABLED ? "vendor account disabled" : d.vendor_msg);
 		snprintf(reason, sizeof(reason), "configuration reloaded: %s", d.audit_msg);
 		session_cut(s, why, reason);
-	} else if (auth_recheck(s, cfg, config_find_person(cfg, s->person->id), why, sizeof(why)) !=
-	    0) {
+	} else if (auth_recheck(
+	               s, cfg, config_find_principal(cfg, s->person->id), why, sizeof(why)) != 0) {
 		snprintf(reason, sizeof(reason), "configuration reloaded: %s", why);
 		session_cut(s, "session ended: access withdrawn (configuration reloaded)", reason);
 	}
@@ -905,9 +940,14 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->phase == PHASE_DENIED || s->phase == PHASE_LISTING) {
+		if (s->nwatching > 0)
+			notice_deadline =
+			    0; /* an approver watching: as long as the watched session */
+		else if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
 			if (notice_deadline == 0)
-				notice_deadline = time(NULL) + SESSION_NOTICE_LINGER;
+				notice_deadline = time(NULL) +
+				    (s->phase == PHASE_CONSOLE ? SESSION_CONSOLE_LINGER
+				                               : SESSION_NOTICE_LINGER);
 			else if (time(NULL) > notice_deadline) {
 				snprintf(s->end_reason, sizeof(s->end_reason), "refused");
 				relay_close_all(s, NULL, s->end_reason);

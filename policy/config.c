@@ -455,14 +455,27 @@ loader_cert_authorities(struct loader *ld, const config_setting_t *g, struct gw_
 	free(lines);
 }
 
+/* Login keys: "type base64 [comment]" lines libssh can read later. */
+static void
+loader_key_lines(
+    struct loader *ld, const config_setting_t *s, char *const *keys, size_t n, const char *owner)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(keys[i], "ssh-", 4) != 0 && strncmp(keys[i], "ecdsa-", 6) != 0 &&
+		    strncmp(keys[i], "sk-", 3) != 0)
+			loader_error(ld, s, "key %zu of %s is not an OpenSSH public key line",
+			    i + 1, owner ? owner : "person");
+}
+
 static void
 loader_person(
     struct loader *ld, const config_setting_t *g, struct gw_vendor *v, struct gw_person *p)
 {
 	static const char *const known[] = { "id", "name", "keys", "windows", "auth_methods",
 		NULL };
-	const config_setting_t *ks;
-	size_t i, prefix = strlen(v->id);
+	size_t prefix = strlen(v->id);
 
 	loader_check_keys(ld, g, known);
 	p->vendor = v;
@@ -477,14 +490,7 @@ loader_person(
 		loader_error(ld, g,
 		    "person id \"%s\" must be \"%s.<name>\" of letters, digits, '.', '_' and '-'",
 		    p->id, v->id);
-	ks = config_setting_get_member(g, "keys");
-	for (i = 0; i < p->nkeys; i++) {
-		/* "type base64 [comment]": the key must be one libssh can read later. */
-		if (strncmp(p->keys[i], "ssh-", 4) != 0 && strncmp(p->keys[i], "ecdsa-", 6) != 0 &&
-		    strncmp(p->keys[i], "sk-", 3) != 0)
-			loader_error(ld, ks, "key %zu of %s is not an OpenSSH public key line",
-			    i + 1, p->id ? p->id : "person");
-	}
+	loader_key_lines(ld, config_setting_get_member(g, "keys"), p->keys, p->nkeys, p->id);
 }
 
 static void
@@ -517,6 +523,10 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 	}
 	if (!name_is_valid(v->id) || strchr(v->id, '.') != NULL)
 		loader_error(ld, g, "vendor id \"%s\" must be letters, digits, '_' and '-'", v->id);
+	else if (strcmp(v->id, "approver") == 0 || strcmp(v->id, "auditor") == 0)
+		loader_error(ld, g,
+		    "vendor id \"%s\" is reserved: approvers and auditors log in as %s.NAME", v->id,
+		    v->id);
 	list = loader_list(ld, g, "persons", &n);
 	v->persons = xcalloc((size_t)n, sizeof(*v->persons));
 	for (i = 0; i < n; i++) {
@@ -737,8 +747,8 @@ loader_check_approvals(struct loader *ld, const config_setting_t *grants, struct
 
 /* A list naming known things, or "*" for any; unknown names are errors (typos). */
 static void
-loader_scope(struct loader *ld, const config_setting_t *g, const char *key, struct gw_config *cfg,
-    char ***out, size_t *n)
+loader_scope(struct loader *ld, const config_setting_t *g, const char *role, const char *key,
+    struct gw_config *cfg, char ***out, size_t *n)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 	size_t i;
@@ -746,7 +756,7 @@ loader_scope(struct loader *ld, const config_setting_t *g, const char *key, stru
 	*out = loader_strings(ld, g, key, n);
 	if (*n == 0)
 		loader_error(
-		    ld, s ? s : g, "approver needs \"%s\" (names, or [\"*\"] for any)", key);
+		    ld, s ? s : g, "%s needs \"%s\" (names, or [\"*\"] for any)", role, key);
 	for (i = 0; i < *n; i++) {
 		const char *v = (*out)[i];
 
@@ -754,7 +764,7 @@ loader_scope(struct loader *ld, const config_setting_t *g, const char *key, stru
 			continue;
 		if (strcmp(key, "vendors") == 0 ? config_find_vendor(cfg, v) == NULL
 		                                : config_find_target(cfg, v) == NULL)
-			loader_error(ld, s, "approver scope names unknown %s \"%s\"",
+			loader_error(ld, s, "%s scope names unknown %s \"%s\"", role,
 			    strcmp(key, "vendors") == 0 ? "vendor" : "target", v);
 	}
 }
@@ -763,11 +773,16 @@ static void
 loader_approver(
     struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_approver *a)
 {
-	static const char *const known[] = { "name", "key", "vendors", "targets", NULL };
+	static const char *const known[] = { "name", "key", "vendors", "targets", "login_keys",
+		"auth_methods", NULL };
 
 	loader_check_keys(ld, g, known);
 	a->name = loader_string(ld, g, "name", true);
 	a->key = loader_string(ld, g, "key", true);
+	a->login_keys = loader_strings(ld, g, "login_keys", &a->nlogin_keys);
+	loader_key_lines(
+	    ld, config_setting_get_member(g, "login_keys"), a->login_keys, a->nlogin_keys, a->name);
+	loader_auth_methods(ld, g, &a->auth_methods);
 	if (a->name != NULL && !name_is_valid(a->name))
 		loader_error(ld, g,
 		    "approver name \"%s\" must be letters, digits, '.', '_' and '-'", a->name);
@@ -775,8 +790,8 @@ loader_approver(
 		loader_error(ld, config_setting_get_member(g, "key"),
 		    "approver key is not an OpenSSH "
 		    "ed25519, ecdsa or rsa (>= 2048 bits) public key line");
-	loader_scope(ld, g, "vendors", cfg, &a->vendors, &a->nvendors);
-	loader_scope(ld, g, "targets", cfg, &a->targets, &a->ntargets);
+	loader_scope(ld, g, "approver", "vendors", cfg, &a->vendors, &a->nvendors);
+	loader_scope(ld, g, "approver", "targets", cfg, &a->targets, &a->ntargets);
 }
 
 static void
@@ -804,6 +819,95 @@ loader_approvers(struct loader *ld, const config_setting_t *root, struct gw_conf
 				loader_error(ld, list, "approvers \"%s\" and \"%s\" share a key",
 				    a->name ? a->name : "?", b->name ? b->name : "?");
 		}
+}
+
+static void
+loader_auditor(
+    struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_auditor *a)
+{
+	static const char *const known[] = { "name", "keys", "vendors", "auth_methods", NULL };
+
+	loader_check_keys(ld, g, known);
+	a->name = loader_string(ld, g, "name", true);
+	if (a->name != NULL && !name_is_valid(a->name))
+		loader_error(ld, g, "auditor name \"%s\" must be letters, digits, '.', '_' and '-'",
+		    a->name);
+	a->keys = loader_strings(ld, g, "keys", &a->nkeys);
+	if (a->nkeys == 0)
+		loader_error(ld, g, "auditor needs \"keys\" to log in with");
+	loader_key_lines(ld, config_setting_get_member(g, "keys"), a->keys, a->nkeys, a->name);
+	loader_auth_methods(ld, g, &a->auth_methods);
+	loader_scope(ld, g, "auditor", "vendors", cfg, &a->vendors, &a->nvendors);
+}
+
+static void
+loader_auditors(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	const config_setting_t *list, *g;
+	size_t i, j;
+	int k, n;
+
+	list = loader_list(ld, root, "auditors", &n);
+	cfg->auditors = xcalloc((size_t)n, sizeof(*cfg->auditors));
+	for (k = 0; k < n; k++)
+		if ((g = loader_group(ld, list, k)) != NULL)
+			loader_auditor(ld, g, cfg, &cfg->auditors[cfg->nauditors++]);
+	for (i = 0; i < cfg->nauditors; i++)
+		for (j = i + 1; j < cfg->nauditors; j++)
+			if (cfg->auditors[i].name != NULL && cfg->auditors[j].name != NULL &&
+			    strcmp(cfg->auditors[i].name, cfg->auditors[j].name) == 0)
+				loader_error(
+				    ld, list, "duplicate auditor \"%s\"", cfg->auditors[i].name);
+}
+
+/* The role vendor's person for one console principal: "ROLE.NAME" with copies of its keys. */
+static void
+roles_add_person(struct gw_vendor *role, const char *name, char *const *keys, size_t nkeys,
+    const struct gw_auth_methods *methods)
+{
+	struct gw_person *p = &role->persons[role->npersons++];
+	size_t i;
+
+	xasprintf(&p->id, "%s.%s", role->id, name);
+	p->vendor = role;
+	p->keys = xcalloc(nkeys, sizeof(*p->keys));
+	for (i = 0; i < nkeys; i++)
+		p->keys[p->nkeys++] = xstrdup(keys[i]);
+	p->auth_methods = *methods;
+}
+
+/* Approvers and auditors as persons of their role vendors, so that authentication (keys,
+ * methods, lockouts) is the one vendors' persons go through. */
+static void
+roles_build(struct gw_config *cfg)
+{
+	struct gw_vendor *ap = &cfg->approver_role, *au = &cfg->auditor_role;
+	size_t i;
+
+	ap->id = xstrdup("approver");
+	ap->role = GW_ROLE_APPROVER;
+	au->id = xstrdup("auditor");
+	au->role = GW_ROLE_AUDITOR;
+	ap->enabled = au->enabled = true;
+	ap->idle_timeout = au->idle_timeout = -1;
+	ap->max_recording_bytes = au->max_recording_bytes = -1;
+	ap->persons = xcalloc(cfg->napprovers, sizeof(*ap->persons));
+	for (i = 0; i < cfg->napprovers; i++) {
+		const struct gw_approver *a = &cfg->approvers[i];
+
+		if (a->name == NULL || a->key == NULL)
+			continue;
+		if (a->nlogin_keys > 0)
+			roles_add_person(
+			    ap, a->name, a->login_keys, a->nlogin_keys, &a->auth_methods);
+		else
+			roles_add_person(ap, a->name, &a->key, 1, &a->auth_methods);
+	}
+	au->persons = xcalloc(cfg->nauditors, sizeof(*au->persons));
+	for (i = 0; i < cfg->nauditors; i++)
+		if (cfg->auditors[i].name != NULL)
+			roles_add_person(au, cfg->auditors[i].name, cfg->auditors[i].keys,
+			    cfg->auditors[i].nkeys, &cfg->auditors[i].auth_methods);
 }
 
 static int
@@ -1089,7 +1193,7 @@ config_parse(
 		"approvers", "max_startups", "lockout", "idle_timeout", "client_alive_interval",
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
-		"per_source", "max_channels", "front_user", "display_tz", NULL };
+		"per_source", "max_channels", "front_user", "display_tz", "auditors", NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1170,6 +1274,8 @@ config_parse(
 		if ((g = loader_group(&ld, list, i)) != NULL)
 			loader_grant(&ld, g, cfg, &cfg->grants[cfg->ngrants++]);
 	loader_approvers(&ld, root, cfg);
+	loader_auditors(&ld, root, cfg);
+	roles_build(cfg);
 	loader_check_approvals(&ld, list, cfg);
 
 	config_destroy(&lc);
@@ -1235,10 +1341,33 @@ hostkeys_free(struct hostkeys *hk)
 	free(hk);
 }
 
+static void
+vendor_free_fields(struct gw_vendor *v)
+{
+	size_t j;
+
+	for (j = 0; j < v->npersons; j++) {
+		free(v->persons[j].id);
+		free(v->persons[j].name);
+		strings_free(v->persons[j].keys, v->persons[j].nkeys);
+		windows_free(&v->persons[j].windows);
+	}
+	windows_free(&v->windows);
+	for (j = 0; j < v->ncert_authorities; j++) {
+		free(v->cert_authorities[j].line);
+		free(v->cert_authorities[j].key_blob);
+	}
+	free(v->cert_authorities);
+	free(v->revoked_certs);
+	free(v->persons);
+	free(v->id);
+	free(v->name);
+}
+
 void
 config_free(struct gw_config *cfg)
 {
-	size_t i, j;
+	size_t i;
 
 	if (cfg == NULL)
 		return;
@@ -1252,27 +1381,11 @@ config_free(struct gw_config *cfg)
 	free(cfg->macs);
 	free(cfg->hostkey_algorithms);
 	strings_free(cfg->per_source.exempt, cfg->per_source.nexempt);
-	for (i = 0; i < cfg->nvendors; i++) {
-		struct gw_vendor *v = &cfg->vendors[i];
-
-		for (j = 0; j < v->npersons; j++) {
-			free(v->persons[j].id);
-			free(v->persons[j].name);
-			strings_free(v->persons[j].keys, v->persons[j].nkeys);
-			windows_free(&v->persons[j].windows);
-		}
-		windows_free(&v->windows);
-		for (j = 0; j < v->ncert_authorities; j++) {
-			free(v->cert_authorities[j].line);
-			free(v->cert_authorities[j].key_blob);
-		}
-		free(v->cert_authorities);
-		free(v->revoked_certs);
-		free(v->persons);
-		free(v->id);
-		free(v->name);
-	}
+	for (i = 0; i < cfg->nvendors; i++)
+		vendor_free_fields(&cfg->vendors[i]);
 	free(cfg->vendors);
+	vendor_free_fields(&cfg->approver_role);
+	vendor_free_fields(&cfg->auditor_role);
 	for (i = 0; i < cfg->ntargets; i++) {
 		struct gw_target *t = &cfg->targets[i];
 
@@ -1299,8 +1412,15 @@ config_free(struct gw_config *cfg)
 		free(cfg->approvers[i].key_blob);
 		strings_free(cfg->approvers[i].vendors, cfg->approvers[i].nvendors);
 		strings_free(cfg->approvers[i].targets, cfg->approvers[i].ntargets);
+		strings_free(cfg->approvers[i].login_keys, cfg->approvers[i].nlogin_keys);
 	}
 	free(cfg->approvers);
+	for (i = 0; i < cfg->nauditors; i++) {
+		free(cfg->auditors[i].name);
+		strings_free(cfg->auditors[i].keys, cfg->auditors[i].nkeys);
+		strings_free(cfg->auditors[i].vendors, cfg->auditors[i].nvendors);
+	}
+	free(cfg->auditors);
 	free(cfg->path);
 	free(cfg->state_dir);
 	free(cfg->recording_dir);
@@ -1336,6 +1456,28 @@ config_find_person(const struct gw_config *cfg, const char *id)
 			    strcmp(cfg->vendors[i].persons[j].id, id) == 0)
 				return &cfg->vendors[i].persons[j];
 	return NULL;
+}
+
+const struct gw_person *
+config_find_principal(const struct gw_config *cfg, const char *id)
+{
+	const struct gw_vendor *roles[] = { &cfg->approver_role, &cfg->auditor_role };
+	const struct gw_person *p;
+	size_t i, j;
+
+	if ((p = config_find_person(cfg, id)) != NULL)
+		return p;
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		for (j = 0; j < roles[i]->npersons; j++)
+			if (strcmp(roles[i]->persons[j].id, id) == 0)
+				return &roles[i]->persons[j];
+	return NULL;
+}
+
+const char *
+config_principal_name(const struct gw_person *p)
+{
+	return p->id + strlen(p->vendor->id) + 1;
 }
 
 const struct gw_target *
@@ -1402,6 +1544,29 @@ scope_has(char *const *names, size_t n, const char *name)
 	return false;
 }
 
+const struct gw_auditor *
+config_find_auditor(const struct gw_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nauditors; i++)
+		if (cfg->auditors[i].name != NULL && strcmp(cfg->auditors[i].name, name) == 0)
+			return &cfg->auditors[i];
+	return NULL;
+}
+
+bool
+auditor_may_read(const struct gw_auditor *a, const char *vendor)
+{
+	return scope_has(a->vendors, a->nvendors, vendor);
+}
+
+bool
+approver_has_vendor(const struct gw_approver *a, const char *vendor)
+{
+	return scope_has(a->vendors, a->nvendors, vendor);
+}
+
 bool
 approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
 {
@@ -1426,17 +1591,21 @@ config_auth_methods(const struct gw_person *p)
 unsigned
 config_auth_methods_offered(const struct gw_config *cfg)
 {
+	const struct gw_vendor *v;
 	unsigned bits = 0;
 	size_t i, j, c, k;
 
-	for (i = 0; i < cfg->nvendors; i++)
-		for (j = 0; j < cfg->vendors[i].npersons; j++) {
-			const struct gw_auth_methods *m =
-			    config_auth_methods(&cfg->vendors[i].persons[j]);
+	for (i = 0; i < cfg->nvendors + 2; i++) {
+		v = i < cfg->nvendors    ? &cfg->vendors[i]
+		    : i == cfg->nvendors ? &cfg->approver_role
+		                         : &cfg->auditor_role;
+		for (j = 0; j < v->npersons; j++) {
+			const struct gw_auth_methods *m = config_auth_methods(&v->persons[j]);
 
 			for (c = 0; c < m->nchains; c++)
 				for (k = 0; k < m->len[c]; k++)
 					bits |= m->chain[c][k];
 		}
+	}
 	return bits | GW_AUTH_PUBLICKEY;
 }

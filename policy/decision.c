@@ -338,8 +338,11 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		return;
 	}
 	if (best == NULL) {
-		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "no approval ticket covers %s now",
-		    t->name);
+		/* The way to one, in words the vendor can paste (docs/console.md). */
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "no approval ticket covers %s now; request one with: ssh %s@GATEWAY request %s "
+		    "--for 2h --reason TEXT",
+		    t->name, p->id, t->name);
 		d->allow = false;
 		d->reason = DENY_NO_TICKET;
 		snprintf(d->audit_msg, sizeof(d->audit_msg),
@@ -348,8 +351,13 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		    p->id, p->vendor->id, t->name);
 		return;
 	}
-	if (window_end < ends_at)
+	snprintf(d->ends_by, sizeof(d->ends_by), "approval ticket %s", best->id);
+	if (p->vendor->expires != 0 && ends_at == p->vendor->expires && ends_at < best->not_after)
+		snprintf(d->ends_by, sizeof(d->ends_by), "account expiry");
+	if (window_end < ends_at) {
 		ends_at = window_end;
+		snprintf(d->ends_by, sizeof(d->ends_by), "access window");
+	}
 	d->allow = true;
 	d->reason = DENY_NONE;
 	d->channels = g->channels;

@@ -75,9 +75,18 @@ struct gw_cert_authority {
 	size_t key_blob_len;
 };
 
+/* Who a login is: a vendor's person, or an approver or auditor at the gateway's console.
+ * Consoles' principals are the persons of two role vendors (gw_config's *_role). */
+enum gw_role {
+	GW_ROLE_VENDOR = 0,
+	GW_ROLE_APPROVER, /* logs in as "approver.NAME" */
+	GW_ROLE_AUDITOR,  /* logs in as "auditor.NAME" */
+};
+
 /* An outside service provider. */
 struct gw_vendor {
 	char *id;
+	enum gw_role role; /* GW_ROLE_VENDOR, but for gw_config's approver_role and auditor_role */
 	char *name;
 	bool enabled;
 	time_t expires; /* 0: never */
@@ -139,6 +148,19 @@ struct gw_approver {
 	size_t nvendors;
 	char **targets; /* targets it may approve; "*": any */
 	size_t ntargets;
+	char **login_keys; /* keys it logs in to the console with; none: its signing key */
+	size_t nlogin_keys;
+	struct gw_auth_methods auth_methods; /* nchains 0: "publickey" */
+};
+
+/* A read-only reviewer of evidence at the console ("auditor.NAME"). */
+struct gw_auditor {
+	char *name;
+	char **keys;
+	size_t nkeys;
+	char **vendors; /* vendors whose evidence it may read; "*": any */
+	size_t nvendors;
+	struct gw_auth_methods auth_methods;
 };
 
 struct gw_listen {
@@ -241,6 +263,12 @@ struct gw_config {
 	size_t ngrants;
 	struct gw_approver *approvers;
 	size_t napprovers;
+	struct gw_auditor *auditors;
+	size_t nauditors;
+	/* The consoles' principals: approver_role has a person "approver.NAME" for each
+	 * approver, with its login keys and methods, auditor_role one for each auditor; neither
+	 * has windows or grants, and no configured vendor may take their ids. */
+	struct gw_vendor approver_role, auditor_role;
 	struct gw_per_source per_source;
 	/* Filled by the listener (gatewayd/hostkey.c hostkeys_load) when this snapshot becomes
 	 * the running one, at start and at each reload, so that every connection forked under
@@ -270,6 +298,16 @@ const struct gw_approver *config_find_approver(const struct gw_config *cfg, cons
  * grant's (1 when neither is configured). */
 unsigned config_approvals_needed(
     const struct gw_config *cfg, const char *vendor, const char *target);
+const struct gw_auditor *config_find_auditor(const struct gw_config *cfg, const char *name);
+/* A person of a vendor or a console's principal ("approver.NAME", "auditor.NAME"): whom a
+ * login name may authenticate as. config_find_person finds vendors' persons only. */
+const struct gw_person *config_find_principal(const struct gw_config *cfg, const char *id);
+/* The approver or auditor name of a console principal: id without its role prefix. */
+const char *config_principal_name(const struct gw_person *p);
+/* Whether a may read evidence of vendor. */
+bool auditor_may_read(const struct gw_auditor *a, const char *vendor);
+/* Whether vendor is in approver a's scope (for a vendor's own state: enable, disable). */
+bool approver_has_vendor(const struct gw_approver *a, const char *vendor);
 /* Whether approver a may approve work for vendor on target. */
 bool approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target);
 
@@ -292,6 +330,10 @@ const char *auth_method_name(unsigned method);
 int time_parse_utc(const char *s, time_t *out);
 #define GW_TIME_UTC_LEN 21 /* "2027-03-01T07:00:00Z" and NUL */
 void time_format_utc(time_t t, char buf[GW_TIME_UTC_LEN]);
+/* "N" and a unit m, h or d (N at most 100000), as seconds. 0 or -1. */
+int time_parse_duration(const char *s, long long *secs);
+/* A UTC time as time_parse_utc, "now", or "+N[mhd]" counted from now. 0 or -1. */
+int time_parse_when(const char *s, time_t now, time_t *out);
 
 /* window.c. Zone conversion uses the system tzdata through glibc (TZ switched and
  * restored around each call: single-threaded callers only). */
@@ -307,6 +349,12 @@ time_t window_levels_next_open(const struct gw_window_set *const *levels, size_t
 /* "Mon 07:00 Europe/Berlin" (recurring; with the date when 6 days or more after now)
  * or "2027-03-01 07:00 UTC" (absolute). */
 void window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, size_t len);
+/* t on the wall clock of zone tz through strftime's fmt ("?" when it cannot be). */
+void time_format_in_zone(const char *tz, time_t t, const char *fmt, char *buf, size_t len)
+    __attribute__((format(strftime, 3, 0)));
+/* t for people at the site (display_tz) with UTC beside it: "09:03 CET / 08:03Z", the site's
+ * date first when it is not now's ("2027-03-02 09:03 CET / 08:03Z"). */
+void time_format_site(const char *tz, time_t t, time_t now, char *buf, size_t len);
 /* Whether name is a zone in the system tzdata (a TZif file under TZDIR). */
 bool window_tz_is_valid(const char *name);
 
@@ -319,6 +367,25 @@ struct gw_username {
 int username_parse(const char *name, struct gw_username *out, const char **why);
 /* Names are [a-z0-9] first, then [a-z0-9._-]; shared by loader and parser. */
 bool name_is_valid(const char *s);
+
+/* cmdline.c: a console command's words. */
+#define CMDLINE_MAX       4096 /* bytes of one command */
+#define CMDLINE_WORDS_MAX 64
+/* Splits line (not NUL-terminated) into words, with '...' and "..." quoting; refuses control
+ * characters, unterminated quotes, an empty command and more than the bounds. 0 with a new
+ * argv (cmdline_free), or -1 with the reason in why. */
+int cmdline_split(
+    const char *line, size_t len, char ***argv, size_t *argc, char *why, size_t whylen);
+void cmdline_free(char **argv, size_t argc);
+struct cmdline_option {
+	const char *name; /* "--for" */
+	bool rest;        /* free text: takes every word up to the next "--" word, joined */
+};
+/* Reads "--name value" pairs from argv[first..]; values[k] is opts[k]'s value or NULL. A rest
+ * option's words are joined into argv (which it changes). -1 with why for an unknown word, a
+ * missing value or an option given twice. opts ends with a NULL name. */
+int cmdline_options(char **argv, size_t argc, size_t first, const struct cmdline_option *opts,
+    const char **values, char *why, size_t whylen);
 
 /* Decodes at most 16 KiB of base64 (caller frees *out); -1 when it is not base64. */
 int base64_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
@@ -523,6 +590,46 @@ int ticketstore_read(const char *state_dir, const char *id, char **text, size_t 
 int ticketstore_record_use(const char *state_dir, const char *id, time_t now, char **error);
 /* Reads a regular file of at most max bytes (NUL-terminated copy); -1 with errno. */
 int file_read_bounded(const char *path, size_t max, char **out, size_t *len);
+/* Writes data to dir/name through a synced temporary file; replace: whether name may exist
+ * (then atomically replaced). -1 with *error (caller frees). */
+int store_write(
+    const char *dir, const char *name, const char *data, size_t len, bool replace, char **error);
+
+/* request.c: a person's access request ("ssh PERSON@gw request TARGET --for 2h --reason
+ * TEXT"): once an approver signs the ticket text it proposes, that ticket is installed. */
+#define REQUEST_REASON_MAX   200
+#define REQUEST_LIFETIME_MAX (7 * 86400) /* seconds one request may cover */
+enum request_state {
+	REQUEST_PENDING,  /* waiting for (more) approvals; "expired" once not_after passed */
+	REQUEST_APPROVED, /* its ticket is installed with every approval it needs */
+	REQUEST_DENIED,
+};
+struct gw_request {
+	char id[GW_ID_MAX + 1]; /* also the id of the ticket it proposes */
+	char person[GW_ID_MAX + 1];
+	char vendor[GW_ID_MAX + 1];
+	char target[GW_ID_MAX + 1];
+	char reason[REQUEST_REASON_MAX + 1];
+	time_t created, not_before, not_after;
+	enum request_state state;
+	char decided_by[GW_REASON_MAX]; /* approvers who signed, or who denied: "a, b" */
+	char deny_reason[REQUEST_REASON_MAX + 1];
+	time_t decided_at;
+};
+/* Text a person typed that approvers' terminals will show: UTF-8 with no control character. */
+bool request_text_is_valid(const char *s);
+/* Whether rq may be made at now: a vendor's person, a grant for the target, an interval of at
+ * most REQUEST_LIFETIME_MAX that is not past and in which the person's windows open, a reason.
+ * -1 with the reason for the person in why. */
+int request_check(const struct gw_config *cfg, const struct gw_request *rq, time_t now, char *why,
+    size_t whylen);
+const char *request_state_name(enum request_state s);
+int request_state_parse(const char *name, enum request_state *out);
+/* "pending", "approved until 2027-03-01T09:00:00Z by a", "denied by a: why", "expired". */
+void request_describe(const struct gw_request *rq, time_t now, char *buf, size_t len);
+/* The ticket text rq proposes, in the form `gatewayctl ticket new` writes, naming no approver
+ * (the signatures do): exactly the bytes approvers sign. 0 with *text (caller frees), or -1. */
+int request_ticket_text(const struct gw_request *rq, char **text, size_t *len);
 
 /* decision.c: the access decision (R1). */
 struct access_request {
@@ -562,6 +669,8 @@ struct decision {
 	char vendor_msg[GW_REASON_MAX];   /* short; shown to the vendor */
 	char audit_msg[GW_AUDIT_MSG_MAX]; /* precise; for the audit log */
 	time_t ends_at;                   /* 0: no scheduled end */
+	char ends_by[GW_ID_MAX + 24];     /* what ends it then: "access window", "approval ticket
+	                                   * ID" or "account expiry" */
 	unsigned channels;                /* granted channel kinds */
 	/* The ticket the decision is about (the one used, or the refused one), or "": */
 	char ticket_id[GW_ID_MAX + 1];

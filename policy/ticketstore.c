@@ -204,8 +204,7 @@ ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, cons
 	return *out != NULL ? 0 : -1;
 }
 
-/* Writes data to dir/name through a temporary file; replace: whether name may exist. */
-static int
+int
 store_write(
     const char *dir, const char *name, const char *data, size_t len, bool replace, char **error)
 {

@@ -2,7 +2,9 @@
  * Pure calendar arithmetic; never consults the local time zone. */
 #include "policy/policy.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -39,4 +41,47 @@ time_format_utc(time_t t, char buf[GW_TIME_UTC_LEN])
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0 ||
 	    strftime(buf, GW_TIME_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, GW_TIME_UTC_LEN, "%s", "(out of range)");
+}
+
+int
+time_parse_duration(const char *s, long long *secs)
+{
+	char *end;
+	long n;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || n > 100000 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'm':
+		*secs = n * 60LL;
+		return 0;
+	case 'h':
+		*secs = n * 3600LL;
+		return 0;
+	case 'd':
+		*secs = n * 86400LL;
+		return 0;
+	}
+	return -1;
+}
+
+int
+time_parse_when(const char *s, time_t now, time_t *out)
+{
+	long long secs;
+
+	if (strcmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if (s[0] != '+')
+		return time_parse_utc(s, out);
+	if (time_parse_duration(s + 1, &secs) != 0)
+		return -1;
+	*out = now + (time_t)secs;
+	return 0;
 }

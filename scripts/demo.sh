@@ -34,6 +34,9 @@ if ((serve)); then
 	echo "VENDOR_SSH: $(ssh_line "$VENDOR_KEY" "$GW_PORT" "$GW_DEST")"
 	echo "TARGET_SSH: $(ssh_line "$GW_TARGET_KEY" "${H_PORT[plc-07]}" "$TARGET_DEST")"
 	echo "GATEWAYCTL: $gatewayctl_line"
+	echo "APPROVER_SSH: $(ssh_line "$APPROVER_KEY" "$GW_PORT" approver.owner@127.0.0.1)"
+	echo "AUDITOR_SSH: $(ssh_line "$AUDITOR_KEY" "$GW_PORT" auditor.ann@127.0.0.1)"
+	echo "APPROVER_KEY: $APPROVER_KEY"
 	gw_say "serving until Ctrl-C (recordings in $GW_RECORDINGS)"
 	while :; do
 		sleep 3600 &

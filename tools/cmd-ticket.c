@@ -25,37 +25,6 @@
 	"         ticket revoke ID --reason TEXT\n"                                                \
 	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
 
-/* An absolute UTC time, "now", or "+N" with unit m, h or d counted from now. */
-static int
-ticket_parse_time(const char *s, time_t now, time_t *out)
-{
-	char *end;
-	long n;
-
-	if (strcmp(s, "now") == 0) {
-		*out = now;
-		return 0;
-	}
-	if (s[0] != '+')
-		return time_parse_utc(s, out);
-	errno = 0;
-	n = strtol(s + 1, &end, 10);
-	if (errno != 0 || end == s + 1 || n < 0 || n > 100000 || end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 'm':
-		*out = now + n * 60;
-		return 0;
-	case 'h':
-		*out = now + n * 3600;
-		return 0;
-	case 'd':
-		*out = now + n * 86400;
-		return 0;
-	}
-	return -1;
-}
-
 static void
 setting_string(config_setting_t *root, const char *key, const char *value)
 {
@@ -132,7 +101,7 @@ cmd_ticket_new(int argc, char **argv)
 	}
 	if (optind != argc || id == NULL || from == NULL || to == NULL)
 		goto usage;
-	if (ticket_parse_time(from, now, &t_from) != 0 || ticket_parse_time(to, now, &t_to) != 0) {
+	if (time_parse_when(from, now, &t_from) != 0 || time_parse_when(to, now, &t_to) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
 		    "2027-03-01, now or +N[mhd]\n");

@@ -27,6 +27,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&cmd_reload_entry,
 	&cmd_evidence_entry,
 	&cmd_report_entry,
+	&cmd_approve_entry,
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

@@ -38,5 +38,6 @@ extern const struct ctl_command cmd_watch_entry;
 extern const struct ctl_command cmd_reload_entry;
 extern const struct ctl_command cmd_evidence_entry;
 extern const struct ctl_command cmd_report_entry;
+extern const struct ctl_command cmd_approve_entry;
 
 #endif

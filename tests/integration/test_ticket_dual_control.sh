@@ -13,7 +13,7 @@ H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-11" ]; allow = [ "shell", "e
 SAFETY_KEY=$H_DIR/keys/safety
 h_keygen "$SAFETY_KEY" || exit 1
 h_keygen "$H_DIR/keys/stranger" || exit 1
-gw_approver_add safety "$SAFETY_KEY.pub"
+H_CFG_APPROVERS+=("{ name = \"safety\"; key = \"$(cat "$SAFETY_KEY.pub")\"; vendors = [ \"acme\" ]; targets = [ \"plc-11\" ]; }")
 gw_start || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }

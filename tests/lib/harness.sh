@@ -27,8 +27,9 @@ chmod 0755 "$H_DIR"
 mkdir -m 0700 "$H_DIR/keys"
 
 declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
-declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=() H_CFG_APPROVERS=()
+declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=()
 declare -a H_CFG_TARGET_NAMES=() H_TICKETS=() # "VENDOR TARGET..." per grant: a ticket each
+declare -a H_CFG_APPROVERS=() # approvers' { } groups besides the harness's "owner"
 declare -A H_CFG_PERSONS=() H_CFG_VENDOR_EXTRA=() # vendor id -> persons { } groups, settings
 
 # ---- housekeeping ---------------------------------------------------------------------------
@@ -140,9 +141,11 @@ h_fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{ print $2 }'; }
 GW_TARGET_KEY=$H_DIR/keys/gateway_to_target
 VENDOR_KEY=$H_DIR/keys/acme.alice
 APPROVER_KEY=$H_DIR/keys/owner # the asset owner who signs the harness's tickets
+AUDITOR_KEY=$H_DIR/keys/auditor # the auditor "ann", who logs in as auditor.ann
 h_keygen "$GW_TARGET_KEY" || exit 1
 h_keygen "$VENDOR_KEY" || exit 1
 h_keygen "$APPROVER_KEY" || exit 1
+h_keygen "$AUDITOR_KEY" || exit 1
 
 # ---- targets --------------------------------------------------------------------------------
 
@@ -263,10 +266,6 @@ gw_grant_add() {
 	H_CFG_GRANTS+=("{ vendor = \"$1\"; targets = [ $targets ]; allow = [ $allow ]; }")
 }
 
-# gw_approver_add NAME PUBKEY-FILE: an approver beside "owner", with the same scope (every vendor
-# and target of the config).
-gw_approver_add() { H_CFG_APPROVERS+=("$1 $2"); }
-
 # gw_config_extra TEXT: top-level settings appended verbatim (windows, approvers, tickets...).
 gw_config_extra() { H_CFG_EXTRA+=("$1"); }
 
@@ -280,7 +279,7 @@ h_join() {
 
 # gw_config_write: writes $GW_CONFIG from what was added above.
 gw_config_write() {
-	local g=$H_DIR/gw v vs=()
+	local g=$H_DIR/gw v a vs=()
 	mkdir -p -m 0700 "$g" "$g/state" "$g/recordings"
 	[[ -n ${GW_PORT:-} ]] || h_free_port GW_PORT || return 1
 	GW_CONFIG=$g/gatewayd.conf
@@ -309,15 +308,13 @@ gw_config_write() {
 		h_join "${H_CFG_GRANTS[@]}"
 		echo ");"
 		h_quote_list() { local x o=""; for x in "$@"; do o+="${o:+, }\"$x\""; done; echo "$o"; }
-		echo "approvers = ("
-		local sep=""
-		for v in "owner $APPROVER_KEY.pub" "${H_CFG_APPROVERS[@]}"; do
-			echo "$sep{ name = \"${v%% *}\"; key = \"$(cat "${v#* }")\";"
-			sep=","
-			echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
-			echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; }"
-		done
+		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
+		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
+		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; }"
+		for a in "${H_CFG_APPROVERS[@]}"; do echo ", $a"; done
 		echo ");"
+		echo "auditors = ( { name = \"ann\"; keys = [ \"$(cat "$AUDITOR_KEY.pub")\" ];"
+		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ]; } );"
 		printf '%s\n' "${H_CFG_EXTRA[@]}"
 	} >"$GW_CONFIG"
 }
