@@ -165,7 +165,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		.client_port = s->client_port,
 		.key_fp = s->key_fp,
 		.ticket_id = s->decision.ticket_id[0] != '\0' ? s->decision.ticket_id : NULL,
-		.approver = s->decision.approver[0] != '\0' ? s->decision.approver : NULL,
+		.approvers = s->decision.approvers[0] != '\0' ? s->decision.approvers : NULL,
 		.kind = relay_kind_name(kind),
 		.command = kind == GW_CHAN_SHELL ? NULL
 		    : kind == GW_CHAN_EXEC       ? command
