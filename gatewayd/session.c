@@ -919,7 +919,10 @@ session_loop(struct session *s)
 			return;
 		}
 		if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
-			if (notice_deadline == 0)
+			/* An auditor's command (a replay) runs as long as it needs. */
+			if (console_busy(s))
+				notice_deadline = 0;
+			else if (notice_deadline == 0)
 				notice_deadline = time(NULL) +
 				    (s->phase == PHASE_CONSOLE ? SESSION_CONSOLE_LINGER
 				                               : SESSION_NOTICE_LINGER);
