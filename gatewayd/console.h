@@ -88,6 +88,9 @@ int console_audit(struct console_ctx *ctx, const char *event, json_t *fields);
 extern const struct console_cmd console_cmd_request, console_cmd_requests,
     console_cmd_approver_requests, console_cmd_approver_request, console_cmd_approve,
     console_cmd_deny;
+/* console_control.c */
+extern const struct console_cmd console_cmd_sessions, console_cmd_kill, console_cmd_vendor,
+    console_cmd_ticket;
 
 /* requeststore.c, in the listener: <state_dir>/requests/ID.json. */
 /* Names rq (rq->id: "req-YYYYMMDD-xxxxxx") and writes it. 0, or -1 with *error. */

@@ -301,6 +301,11 @@ console_approve_exec(struct console_ctx *ctx, char **argv, size_t argc)
 		fprintf(ctx->err, "approve: the ticket cannot be installed: %s\n", error);
 		goto out;
 	}
+	console_audit(ctx, "ticket_installed",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "ticket", rq.id, "vendor",
+	        rq.vendor, "person", rq.person, "approver", a->name, "signer", fp, "not_before",
+	        (json_int_t)rq.not_before, "not_after", (json_int_t)rq.not_after, "by",
+	        ctx->principal->id, "request", rq.id));
 	if (console_approvals(ctx, &rq, rq.decided_by, sizeof(rq.decided_by), &have, &need) != 0) {
 		fprintf(ctx->err, "approve: the installed ticket does not verify (see the log)\n");
 		goto out;

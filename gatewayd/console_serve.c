@@ -19,6 +19,10 @@ static const struct console_cmd *const console_cmds[] = {
 	&console_cmd_approver_request,
 	&console_cmd_approve,
 	&console_cmd_deny,
+	&console_cmd_sessions,
+	&console_cmd_kill,
+	&console_cmd_vendor,
+	&console_cmd_ticket,
 };
 #define CONSOLE_NCMDS (sizeof(console_cmds) / sizeof(console_cmds[0]))
 

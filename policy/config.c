@@ -1517,6 +1517,12 @@ auditor_may_read(const struct gw_auditor *a, const char *vendor)
 }
 
 bool
+approver_has_vendor(const struct gw_approver *a, const char *vendor)
+{
+	return scope_has(a->vendors, a->nvendors, vendor);
+}
+
+bool
 approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target)
 {
 	return scope_has(a->vendors, a->nvendors, vendor) &&

@@ -295,8 +295,11 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		return;
 	}
 	if (best == NULL) {
-		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "no approval ticket covers %s now",
-		    t->name);
+		/* The way to one, in words the vendor can paste (docs/console.md). */
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "no approval ticket covers %s now; request one with: ssh %s@GATEWAY request %s "
+		    "--for 2h --reason TEXT",
+		    t->name, p->id, t->name);
 		d->allow = false;
 		d->reason = DENY_NO_TICKET;
 		snprintf(d->audit_msg, sizeof(d->audit_msg),

@@ -296,6 +296,8 @@ const struct gw_person *config_find_principal(const struct gw_config *cfg, const
 const char *config_principal_name(const struct gw_person *p);
 /* Whether a may read evidence of vendor. */
 bool auditor_may_read(const struct gw_auditor *a, const char *vendor);
+/* Whether vendor is in approver a's scope (for a vendor's own state: enable, disable). */
+bool approver_has_vendor(const struct gw_approver *a, const char *vendor);
 /* Whether approver a may approve work for vendor on target. */
 bool approver_may_approve(const struct gw_approver *a, const char *vendor, const char *target);
 

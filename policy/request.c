@@ -156,8 +156,7 @@ request_ticket_text(const struct gw_request *rq, char **text, size_t *len)
 	config_init(&lc);
 	root = config_root_setting(&lc);
 	request_text_string(root, "id", rq->id);
-	request_text_string(root, "vendor", rq->vendor);
-	request_text_string(root, "person", rq->person);
+	request_text_string(root, "person", rq->person); /* a person's ticket: its vendor follows */
 	config_setting_set_string_elem(
 	    config_setting_add(root, "targets", CONFIG_TYPE_ARRAY), -1, rq->target);
 	time_format_utc(rq->not_before, when);

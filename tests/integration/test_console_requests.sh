@@ -9,13 +9,34 @@ gw_policy_default
 # plc-08: granted to acme, no harness ticket: reachable only through a request.
 gw_target_add plc-08 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-08" ]; allow = [ "shell", "exec" ]; }')
-# a second approver whose scope is plc-07 only
-h_keygen "$H_DIR/keys/other" || exit 1
+# vendor beta, and a second approver "other" whose scope is beta alone: it must not see acme's
+# requests or sessions.
+BOB_KEY=$H_DIR/keys/beta.bob
+OTHER_KEY=$H_DIR/keys/other
+h_keygen "$BOB_KEY" || exit 1
+h_keygen "$OTHER_KEY" || exit 1
+gw_vendor_add beta
+gw_person_add beta beta.bob "$BOB_KEY.pub"
+gw_grant_add beta "plc-07" "shell exec"
+H_CFG_APPROVERS+=("{ name = \"other\"; key = \"$(cat "$OTHER_KEY.pub")\"; vendors = [ \"beta\" ]; targets = [ \"plc-07\", \"plc-08\" ]; }")
 gw_start || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-# as_approver ARGS...: ssh to the console as approver "owner" with its key
+# as_approver ARGS...: ssh to the console as approver "owner" with its key; as_other: "other"
 as_approver() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$APPROVER_KEY" -p "$GW_PORT" approver.owner@127.0.0.1 "$@"; }
+as_other() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$OTHER_KEY" -p "$GW_PORT" approver.other@127.0.0.1 "$@"; }
+as_auditor() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$AUDITOR_KEY" -p "$GW_PORT" auditor.ann@127.0.0.1 "$@"; }
+# new_request TARGET: alice's request for TARGET for 2h; prints its id
+new_request() {
+	gw_ssh acme.alice@127.0.0.1 request "$1" --for 2h --reason "WO-4711 firmware update" </dev/null |
+		sed -n 's/^request: //p'
+}
+# approve_via ID [KEY]: gatewayctl approve --via as the approver "owner", signing with KEY
+approve_via() {
+	timeout -k 5 "$H_TIMEOUT" "$H_GATEWAYCTL" approve --via approver.owner@127.0.0.1 -p "$GW_PORT" \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "${2:-$APPROVER_KEY}" "$1"
+}
 
 test_request_then_list() {
 	local out id
@@ -46,4 +67,90 @@ test_request_refusals() {
 	h_assert_contains "$out" "unknown command" "role"
 }
 
-h_run test_request_then_list test_request_refusals
+test_approve_via_admits() {
+	local id out
+	id=$(new_request plc-08)
+	[[ -n $id ]] || h_fail "no request"
+	out=$(gw_ssh acme.alice+plc-08@127.0.0.1 'echo in-$((6*7))' </dev/null 2>&1) && h_fail "admitted before approval"
+	h_assert_contains "$out" "request" "the refusal says how to request"
+	out=$(approve_via "$id" </dev/null 2>&1) || h_fail "approve --via failed: $out"
+	h_assert_contains "$out" "id = \"$id\"" "what was signed is shown"
+	h_assert_contains "$out" "approved" "the gateway's answer"
+	out=$(gw_ssh acme.alice+plc-08@127.0.0.1 'echo in-$((6*7))' </dev/null) || h_fail "not admitted after approval: $out"
+	h_assert_eq "in-42" "$out" "output"
+	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
+	h_assert_contains "$out" "approved until" "state"
+	grep -q '"event":"request_approved".*"request":"'"$id"'".*"approver":"owner"' "$GW_AUDIT" ||
+		h_fail "no request_approved event"
+	grep -q '"event":"access_decision".*"ticket":"'"$id"'"' "$GW_AUDIT" || h_fail "the session did not use the request's ticket"
+}
+
+test_deny() {
+	local id out
+	id=$(new_request plc-08)
+	out=$(as_approver deny "$id" --reason not this week </dev/null 2>&1) || h_fail "deny failed: $out"
+	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
+	h_assert_contains "$out" "denied by owner: not this week" "the person sees the denial"
+	out=$(approve_via "$id" </dev/null 2>&1) && h_fail "a denied request was approved"
+	h_assert_contains "$out" "was denied" "approve after deny"
+	grep -q '"event":"request_denied".*"request":"'"$id"'"' "$GW_AUDIT" || h_fail "no request_denied event"
+}
+
+test_wrong_key_refused() {
+	local id out
+	id=$(new_request plc-08)
+	# logs in as owner but signs with the vendor's key: not the approver's signature
+	as_approver request show "$id" </dev/null >"$H_DIR/wrong.ticket" || h_fail "request show"
+	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$VENDOR_KEY" "$H_DIR/wrong.ticket" || h_fail "sign"
+	out=$(as_approver approve "$id" <"$H_DIR/wrong.ticket.sig" 2>&1) && h_fail "another key's signature approved"
+	h_assert_contains "$out" "not by approver owner's key" "reason"
+	# the right key over altered text
+	sed 's/WO-4711/WO-4712/' "$H_DIR/wrong.ticket" >"$H_DIR/altered.ticket"
+	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$H_DIR/altered.ticket" || h_fail "sign"
+	out=$(as_approver approve "$id" <"$H_DIR/altered.ticket.sig" 2>&1) && h_fail "a signature over other text approved"
+	h_assert_contains "$out" "not a valid signature" "reason"
+	out=$(gw_ssh acme.alice+plc-08@127.0.0.1 true </dev/null 2>&1) && h_fail "admitted"
+	true
+}
+
+test_out_of_scope_approver() {
+	local id out
+	id=$(new_request plc-08)
+	out=$(as_other requests --all </dev/null)
+	h_assert_not_contains "$out" "$id" "other's list"
+	out=$(as_other request show "$id" </dev/null 2>&1) && h_fail "other read acme's request"
+	h_assert_contains "$out" "no request $id in your scope" "show"
+	out=$(as_other approve "$id" </dev/null 2>&1) && h_fail "other approved"
+	h_assert_contains "$out" "in your scope" "approve"
+}
+
+test_approver_sessions_and_kill() {
+	local out pid id deadline
+	gw_ssh "$GW_DEST" 'echo started; sleep 60' </dev/null >"$H_DIR/live.out" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + 10))
+	until grep -q started "$H_DIR/live.out" || ((SECONDS > deadline)); do sleep 0.1; done
+	out=$(as_approver sessions </dev/null)
+	h_assert_contains "$out" "acme.alice -> plc-07" "owner sees the session"
+	id=$(awk '/acme.alice -> plc-07/ { print $1; exit }' <<<"$out")
+	out=$(as_other sessions </dev/null)
+	h_assert_not_contains "$out" "acme.alice" "other does not see acme's session"
+	out=$(as_other kill "${id:0:8}" </dev/null 2>&1) && h_fail "other killed acme's session"
+	out=$(as_auditor kill "${id:0:8}" </dev/null 2>&1) && h_fail "the auditor killed a session"
+	out=$(as_approver kill "${id:0:8}" --reason "stop now" </dev/null 2>&1) || h_fail "kill: $out"
+	deadline=$((SECONDS + 5))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && h_fail "the session outlived the approver's kill"
+	grep -q '"event":"control".*"peer_user":"approver.owner".*"action":"kill"' "$GW_AUDIT" || h_fail "no control event"
+}
+
+test_auditor_cannot_approve() {
+	local id out
+	id=$(new_request plc-08)
+	out=$(as_auditor approve "$id" </dev/null 2>&1) && h_fail "the auditor approved"
+	h_assert_contains "$out" "unknown command" "role"
+}
+
+h_run test_request_then_list test_request_refusals test_approve_via_admits test_deny \
+	test_wrong_key_refused test_out_of_scope_approver test_approver_sessions_and_kill \
+	test_auditor_cannot_approve

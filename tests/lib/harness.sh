@@ -29,6 +29,7 @@ mkdir -m 0700 "$H_DIR/keys"
 declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
 declare -a H_CFG_TARGETS=() H_CFG_VENDORS=() H_CFG_GRANTS=() H_CFG_EXTRA=()
 declare -a H_CFG_TARGET_NAMES=() H_TICKETS=() # "VENDOR TARGET..." per grant: a ticket each
+declare -a H_CFG_APPROVERS=() # approvers' { } groups besides the harness's "owner"
 declare -A H_CFG_PERSONS=() H_CFG_VENDOR_EXTRA=() # vendor id -> persons { } groups, settings
 
 # ---- housekeeping ---------------------------------------------------------------------------
@@ -279,7 +280,7 @@ h_join() {
 
 # gw_config_write: writes $GW_CONFIG from what was added above.
 gw_config_write() {
-	local g=$H_DIR/gw v vs=()
+	local g=$H_DIR/gw v a vs=()
 	mkdir -p -m 0700 "$g" "$g/state" "$g/recordings"
 	[[ -n ${GW_PORT:-} ]] || h_free_port GW_PORT || return 1
 	GW_CONFIG=$g/gatewayd.conf
@@ -310,7 +311,9 @@ gw_config_write() {
 		h_quote_list() { local x o=""; for x in "$@"; do o+="${o:+, }\"$x\""; done; echo "$o"; }
 		echo "approvers = ( { name = \"owner\"; key = \"$(cat "$APPROVER_KEY.pub")\";"
 		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ];"
-		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; } );"
+		echo "  targets = [ $(h_quote_list "${H_CFG_TARGET_NAMES[@]}") ]; }"
+		for a in "${H_CFG_APPROVERS[@]}"; do echo ", $a"; done
+		echo ");"
 		echo "auditors = ( { name = \"ann\"; keys = [ \"$(cat "$AUDITOR_KEY.pub")\" ];"
 		# shellcheck disable=SC2086 # H_CFG_AUDITOR_VENDORS: words, the vendors ann may read
 		echo "  vendors = [ $(h_quote_list ${H_CFG_AUDITOR_VENDORS:-"${H_CFG_VENDORS[@]}"}) ]; } );"
