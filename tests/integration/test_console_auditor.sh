@@ -2,7 +2,8 @@
 # The auditor's console (issue 16) with stock ssh: auditor.ann, whose scope is the vendor acme,
 # lists acme's session in history, reads its transcript, verifies its recording (intact, then
 # tampered), gets a report and replays it over ssh -tt; the vendor beta's session is invisible,
-# a path is refused, an approver's command is unknown to an auditor; every command is audited.
+# a path is refused, an approver's command is unknown to an auditor; a replay ends with the
+# connection; every command is audited.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
@@ -93,6 +94,33 @@ test_replay_over_tty() {
 	h_assert_contains "$out" "acme-was-42" "the recorded output"
 }
 
+# auditor_job: the pid of the command an auditor's session process runs (a grandchild of the
+# listener that is not a vendor-facing process)
+auditor_job() {
+	local m c
+	for m in $(pgrep -P "$(h_pid gatewayd)"); do
+		for c in $(pgrep -P "$m"); do
+			[[ $(readlink "/proc/$c/exe") == */gatewayd ]] && { echo "$c"; return 0; }
+		done
+	done
+	return 1
+}
+
+# A replay that would take hours ends with the auditor's connection, and is audited as stopped.
+test_replay_stops_with_the_connection() {
+	local client job
+	# timeout passes the kill on to ssh
+	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$AUDITOR_KEY" -p "$GW_PORT" -tt \
+		auditor.ann@127.0.0.1 replay "$ACME_ID" --speed 0.00001 </dev/null >"$H_DIR/slow.out" 2>&1 &
+	client=$!
+	h_wait_for 20 auditor_job >/dev/null || h_fail "no replay running: $(cat "$H_DIR/slow.out")"
+	job=$(auditor_job)
+	kill "$client"
+	h_wait_for 20 bash -c "! kill -0 $job 2>/dev/null" || h_fail "the replay outlived the connection"
+	h_wait_for 20 grep -q '"command":"replay '"$ACME_ID"' --speed 0.00001","status":137' "$GW_AUDIT" ||
+		h_fail "no console_command event for the stopped replay"
+}
+
 # Last: it changes the recording.
 test_verify_tampered() {
 	local out
@@ -104,4 +132,4 @@ test_verify_tampered() {
 }
 
 h_run test_history_and_scope test_transcript_and_refusals test_report test_replay_over_tty \
-	test_verify_tampered
+	test_replay_stops_with_the_connection test_verify_tampered
