@@ -228,6 +228,16 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 	r->sniffing = kind == GW_CHAN_EXEC;
 	r->started = true;
 	r->kind = kind;
+	if (kind == GW_CHAN_SHELL && s->decision.ends_at != 0) {
+		/* A person at a terminal learns at login when and why the access ends. */
+		char at[96], line[256];
+
+		time_format_site(
+		    s->cfg->display_tz, s->decision.ends_at, time(NULL), at, sizeof(at));
+		snprintf(line, sizeof(line), "access to %s until %s (%s)", s->target_cfg->name, at,
+		    s->decision.ends_by);
+		relay_tell(r, line);
+	}
 	return 0;
 }
 

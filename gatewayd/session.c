@@ -113,6 +113,18 @@ session_load_tickets(struct session *s)
 	return set;
 }
 
+/* "until 18:00 CET / 17:00Z (access window)": when an allowed decision ends and why, on the
+ * site's clock (display_tz) with UTC. */
+static void
+session_format_end(
+    const struct gw_config *cfg, const struct decision *d, time_t now, char *buf, size_t len)
+{
+	char at[96];
+
+	time_format_site(cfg->display_tz, d->ends_at, now, at, sizeof(at));
+	snprintf(buf, len, "until %s (%s)", at, d->ends_by);
+}
+
 /* PERSON alone: which targets this person may reach right now. */
 static void
 session_list_targets(struct session *s)
@@ -122,7 +134,7 @@ session_list_targets(struct session *s)
 	struct ticket_set *tickets = session_load_tickets(s);
 	struct decision d;
 	size_t i, used = 0, count = 0;
-	char kinds[64];
+	char kinds[64], until[GW_REASON_MAX];
 	int n;
 
 	n = snprintf(s->refusal, sizeof(s->refusal), "Targets open to %s now:\r\n", s->person->id);
@@ -133,8 +145,10 @@ session_list_targets(struct session *s)
 		if (!d.allow)
 			continue;
 		count++;
-		n = snprintf(s->refusal + used, sizeof(s->refusal) - used, "  %-24s %s\r\n",
-		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)));
+		session_format_end(cfg, &d, req.now, until, sizeof(until));
+		n = snprintf(s->refusal + used, sizeof(s->refusal) - used, "  %-24s %-28s %s\r\n",
+		    cfg->targets[i].name, session_channel_names(d.channels, kinds, sizeof(kinds)),
+		    until);
 		used += n > 0 ? (size_t)n : 0;
 	}
 	ticketset_free(tickets);
@@ -400,15 +414,16 @@ static void
 session_check_schedule(struct session *s)
 {
 	time_t now = time(NULL), end = s->decision.ends_at;
-	char msg[192], left[32], at[GW_TIME_UTC_LEN];
+	char msg[256], left[32], at[96];
 	size_t i;
 	bool due = false;
 
 	if (s->phase != PHASE_RELAY || end == 0 || s->ended)
 		return;
 	if (now >= end) {
-		session_cut(s, "session ended: the access window or approval ticket has ended",
-		    "scheduled end reached (window, ticket or account expiry)");
+		snprintf(msg, sizeof(msg), "session ended: its %s has ended", s->decision.ends_by);
+		snprintf(at, sizeof(at), "scheduled end reached (%s)", s->decision.ends_by);
+		session_cut(s, msg, at);
 		return;
 	}
 	for (i = 0; i < s->cfg->nwarn_before; i++)
@@ -417,9 +432,9 @@ session_check_schedule(struct session *s)
 	if (!due)
 		return;
 	session_format_left((long)(end - now), left, sizeof(left));
-	time_format_utc(end, at);
-	snprintf(msg, sizeof(msg),
-	    "this session ends in %s, at %s (access window or approval ticket)", left, at);
+	time_format_site(s->cfg->display_tz, end, now, at, sizeof(at));
+	snprintf(msg, sizeof(msg), "this session ends in %s, at %s: its %s ends", left, at,
+	    s->decision.ends_by);
 	/* Shown once a channel is there to show it on; all warnings already due count as given. */
 	if (relay_tell_all(s, msg) == 0)
 		return;
@@ -442,8 +457,10 @@ session_adopt(struct session *s, struct gw_config *cfg, const struct decision *d
 	s->decision.channels =
 	    config_find_grant(cfg, s->person->vendor->id, s->target_cfg->name)->channels;
 	if (d->allow && d->ends_at != 0 &&
-	    (s->decision.ends_at == 0 || d->ends_at < s->decision.ends_at))
+	    (s->decision.ends_at == 0 || d->ends_at < s->decision.ends_at)) {
 		s->decision.ends_at = d->ends_at;
+		memcpy(s->decision.ends_by, d->ends_by, sizeof(s->decision.ends_by));
+	}
 	s->cfg = cfg;
 	config_free(s->cfg_reloaded); /* nothing points into the previous one any more */
 	s->cfg_reloaded = cfg;

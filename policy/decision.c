@@ -308,8 +308,13 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		    p->id, p->vendor->id, t->name);
 		return;
 	}
-	if (window_end < ends_at)
+	snprintf(d->ends_by, sizeof(d->ends_by), "approval ticket %s", best->id);
+	if (p->vendor->expires != 0 && ends_at == p->vendor->expires && ends_at < best->not_after)
+		snprintf(d->ends_by, sizeof(d->ends_by), "account expiry");
+	if (window_end < ends_at) {
 		ends_at = window_end;
+		snprintf(d->ends_by, sizeof(d->ends_by), "access window");
+	}
 	d->allow = true;
 	d->reason = DENY_NONE;
 	d->channels = g->channels;

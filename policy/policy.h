@@ -339,6 +339,12 @@ time_t window_levels_next_open(const struct gw_window_set *const *levels, size_t
 /* "Mon 07:00 Europe/Berlin" (recurring; with the date when 6 days or more after now)
  * or "2027-03-01 07:00 UTC" (absolute). */
 void window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, size_t len);
+/* t on the wall clock of zone tz through strftime's fmt ("?" when it cannot be). */
+void time_format_in_zone(const char *tz, time_t t, const char *fmt, char *buf, size_t len)
+    __attribute__((format(strftime, 3, 0)));
+/* t for people at the site (display_tz) with UTC beside it: "09:03 CET / 08:03Z", the site's
+ * date first when it is not now's ("2027-03-02 09:03 CET / 08:03Z"). */
+void time_format_site(const char *tz, time_t t, time_t now, char *buf, size_t len);
 /* Whether name is a zone in the system tzdata (a TZif file under TZDIR). */
 bool window_tz_is_valid(const char *name);
 
@@ -624,6 +630,8 @@ struct decision {
 	char vendor_msg[GW_REASON_MAX];   /* short; shown to the vendor */
 	char audit_msg[GW_AUDIT_MSG_MAX]; /* precise; for the audit log */
 	time_t ends_at;                   /* 0: no scheduled end */
+	char ends_by[GW_ID_MAX + 24];     /* what ends it then: "access window", "approval ticket
+	                                   * ID" or "account expiry" */
 	unsigned channels;                /* granted channel kinds */
 	/* The ticket the decision is about (the one used, or the refused one), or "": */
 	char ticket_id[GW_ID_MAX + 1];

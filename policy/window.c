@@ -337,6 +337,39 @@ window_format_open(const struct gw_window *w, time_t at, time_t now, char *buf, 
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, w->tz);
 }
 
+void
+time_format_in_zone(const char *tz, time_t t, const char *fmt, char *buf, size_t len)
+{
+	struct tz_guard g = { 0 };
+	struct tm tm;
+
+	tz_use(&g, tz);
+	/* fmt is checked at each caller (the format attribute); here it can only be passed on. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "?");
+#pragma GCC diagnostic pop
+	tz_restore(&g);
+}
+
+void
+time_format_site(const char *tz, time_t t, time_t now, char *buf, size_t len)
+{
+	char day[16], today[16], local[64], utc[16];
+	struct tm tm;
+
+	time_format_in_zone(tz, t, "%Y-%m-%d", day, sizeof(day));
+	time_format_in_zone(tz, now, "%Y-%m-%d", today, sizeof(today));
+	time_format_in_zone(tz, t, "%H:%M %Z", local, sizeof(local));
+	if (gmtime_r(&t, &tm) == NULL || strftime(utc, sizeof(utc), "%H:%MZ", &tm) == 0)
+		snprintf(utc, sizeof(utc), "?");
+	if (strcmp(day, today) == 0)
+		snprintf(buf, len, "%s / %s", local, utc);
+	else
+		snprintf(buf, len, "%s %s / %s", day, local, utc);
+}
+
 bool
 window_tz_is_valid(const char *name)
 {

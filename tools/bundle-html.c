@@ -36,27 +36,14 @@ html_put_text(FILE *f, const char *s)
 bool
 bundle_format_time(const char *tz, time_t t, char local[64], char utc[64])
 {
-	const char *old = getenv("TZ");
-	char *saved = old != NULL ? xstrdup(old) : NULL;
 	struct tm tm;
 
 	if (t <= 0) {
 		snprintf(local, 64, "-");
 		snprintf(utc, 64, "-");
-		free(saved);
 		return false;
 	}
-	/* localtime_r follows TZ: set the site's zone for this one conversion. */
-	setenv("TZ", tz, 1);
-	tzset();
-	localtime_r(&t, &tm);
-	strftime(local, 64, "%Y-%m-%d %H:%M:%S %Z", &tm);
-	if (saved != NULL)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
+	time_format_in_zone(tz, t, "%Y-%m-%d %H:%M:%S %Z", local, 64);
 	gmtime_r(&t, &tm);
 	strftime(utc, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return true;

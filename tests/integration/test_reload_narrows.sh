@@ -144,7 +144,7 @@ test_session_at_max_sessions_takes_narrowed_end() {
 	n=$(redecided)
 	out=$(ctl reload 2>&1) || h_fail "reload: $out"
 	h_wait_for 10 redecided_past "$n" || h_fail "the session did not decide again"
-	h_wait_for 10 grep -qE "this session ends in [0-9]+ minutes, at [0-9T:-]*$end" "$H_DIR/es-m1.out" ||
+	h_wait_for 10 grep -qE "this session ends in [0-9]+ minutes, at $end UTC / ${end}Z: its access window ends" "$H_DIR/es-m1.out" ||
 		h_fail "no warning of the earlier end: $(es_out m1)"
 	grep '"event":"session_redecided"' "$GW_AUDIT" | tail -n 1 | grep -q "\"ends_at\":\"[0-9-]*T$end:00Z\"" ||
 		h_fail "the scheduled end did not move to $end: $(grep session_redecided "$GW_AUDIT" | tail -n 1)"

@@ -93,7 +93,8 @@ test_ticket_end_warns_and_ends_session() {
 	err=$(cat "$H_DIR/short.err")
 	[[ $rc != 0 ]] || h_fail "ssh exited 0"
 	h_assert_contains "$err" "this session ends in" "warning"
-	h_assert_contains "$err" "session ended: the access window or approval ticket has ended" "end message"
+	h_assert_contains "$err" ": its approval ticket short ends" "the warning names the limit"
+	h_assert_contains "$err" "session ended: its approval ticket short has ended" "end message"
 	h_assert_not_contains "$(cat "$H_DIR/short.out")" "survived" "output"
 	((ended >= end - 3 && ended <= end + 3)) || h_fail "ended at $ended, ticket end $end (more than 3 s apart)"
 	sleep 0.5

@@ -206,6 +206,23 @@ START_TEST(test_window_restores_tz)
 }
 END_TEST
 
+/* What vendors and approvers read: the site's clock, with UTC beside it (display_tz). */
+START_TEST(test_time_format_site)
+{
+	time_t t, now;
+	char buf[96];
+
+	ck_assert_int_eq(time_parse_utc("2027-03-01T08:03:00Z", &t), 0);
+	ck_assert_int_eq(time_parse_utc("2027-03-01T06:00:00Z", &now), 0);
+	time_format_site("Europe/Berlin", t, now, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "09:03 CET / 08:03Z");
+	ck_assert_int_eq(time_parse_utc("2027-07-01T22:30:00Z", &t), 0);
+	time_format_site("Europe/Berlin", t, now, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2027-07-02 00:30 CEST / 22:30Z");
+	ck_assert_ptr_null(getenv("TZ")); /* the zone switch leaves the process's TZ as it was */
+}
+END_TEST
+
 START_TEST(test_window_tz_names_checked_against_tzdata)
 {
 	ck_assert(window_tz_is_valid("Europe/Berlin"));
@@ -233,6 +250,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_window_vendor_without_windows_is_never_inside);
 	tcase_add_test(tc, test_window_restores_tz);
 	tcase_add_test(tc, test_window_tz_names_checked_against_tzdata);
+	tcase_add_test(tc, test_time_format_site);
 	suite_add_tcase(s, tc);
 	return s;
 }
