@@ -1,6 +1,5 @@
-/* console_auditor.c: an auditor's console commands: gatewayctl's own (tools/, gwctl), run in a
- * child of the auditor's session process, whose output streams to the channel as its window allows.
- */
+/* console_auditor.c: an auditor's console commands, gatewayctl's own (tools/, gwctl), run in a
+ * child of the auditor's session process; their output streams as the channel's window allows. */
 #include "gatewayd/console.h"
 
 #include <errno.h>
@@ -166,9 +165,7 @@ console_auditor_start(
 	}
 	if (out[0] == -1) {
 		error_f("%s: pipe: %s", r->session->id, strerror(errno));
-		*status = 1;
-		snprintf(why, whylen, "the gateway cannot run the command now");
-		return NULL;
+		goto fail;
 	}
 	fflush(NULL);
 	j = xcalloc(1, sizeof(*j));
@@ -181,9 +178,7 @@ console_auditor_start(
 		close(out[0]);
 		close(err[0]);
 		free(j);
-		*status = 1;
-		snprintf(why, whylen, "the gateway cannot run the command now");
-		return NULL;
+		goto fail;
 	}
 	j->out = out[0];
 	j->err = err[0];
@@ -195,6 +190,11 @@ console_auditor_start(
 	j->err_polled = ssh_event_add_fd(r->session->event, j->err, POLLIN, console_auditor_wake,
 	                    NULL) == SSH_OK;
 	return j;
+fail:
+	*status = 1;
+	snprintf(why, whylen, "the gateway cannot run the command now");
+	console_auditor_audit(r, line, *status);
+	return NULL;
 }
 
 /* What the command says on stderr, kept up to AUDITOR_ERR_MAX for the end. */
