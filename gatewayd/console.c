@@ -38,6 +38,7 @@ console_run(struct relay *r, char **argv, size_t argc, const char *input, size_t
 	struct session *s = r->session;
 	json_t *req, *words = json_array(), *answer = NULL;
 	size_t i;
+	int fd;
 
 	for (i = 0; i < argc; i++)
 		if (json_array_append_new(words, json_string(argv[i])) != 0) {
@@ -52,7 +53,7 @@ console_run(struct relay *r, char **argv, size_t argc, const char *input, size_t
 		console_answer(r, 1, "", "the input is not text");
 		return;
 	}
-	if (registry_link_call(s->link, req, &answer) != 0) {
+	if (registry_link_call(s->link, req, &answer, &fd) != 0) {
 		error_f("%s: no answer from the listener to a console command", s->id);
 		console_answer(r, 1, "", "the gateway cannot carry out commands now");
 		return;
@@ -61,6 +62,8 @@ console_run(struct relay *r, char **argv, size_t argc, const char *input, size_t
 	    json_string_value(json_object_get(answer, "out")) ?: "",
 	    json_string_value(json_object_get(answer, "err")));
 	json_decref(answer);
+	if (fd != -1)
+		console_watch_start(r, fd); /* the notice follows once the stream ends */
 }
 
 int
@@ -151,6 +154,7 @@ console_waiting(struct relay *r)
 void
 console_free(struct relay *r)
 {
+	console_watch_stop(r);
 	if (r->console == NULL)
 		return;
 	console_auditor_free(r, r->console->job);

@@ -30,6 +30,12 @@ int console_input(struct relay *r, const void *data, size_t len);
 /* Whether the channel's command still waits for its input to end; runs it when it has. */
 bool console_waiting(struct relay *r);
 void console_free(struct relay *r);
+/* A watch stream the listener handed over with a command's answer: relayed to the channel
+ * (console_watch.c). */
+void console_watch_start(struct relay *r, int fd);
+/* Whether the channel relays a watch; pumps what the stream has when the window allows. */
+bool console_watch_pump(struct relay *r);
+void console_watch_stop(struct relay *r); /* the channel goes: the stream is closed */
 /* What a shell on a console login shows: the commands of the principal's role. */
 char *console_help(const struct gw_person *principal);
 /* Whether a command of the session still runs (a console login then stays). */
@@ -54,11 +60,12 @@ void console_auditor_help(FILE *f);
 
 /* console_serve.c, in the listener. */
 /* Carries out the command of a session's "console" message for the principal it names and
- * answers {"type":"console","status":N,"out":TEXT,"err":TEXT}. The principal is the one the
+ * answers {"type":"console","status":N,"out":TEXT,"err":TEXT}, with *pass_fd a descriptor to
+ * send along (the caller closes it) or -1. The principal is the one the
  * session process authenticated (the listener cannot check that again, docs/privileges.md);
  * every command is held to that principal's role and scope, and audited. */
 json_t *console_serve(const struct gw_config *cfg, struct notary *notary, struct registry *reg,
-    const char *session_id, json_t *msg);
+    const char *session_id, json_t *msg, int *pass_fd);
 /* Whether verb reads standard input before it runs (approve). */
 bool console_reads_input(const char *verb);
 
@@ -73,6 +80,7 @@ struct console_ctx {
 	size_t inlen;
 	time_t now;
 	FILE *out, *err; /* what the command prints, on the channel's stdout and stderr */
+	int pass_fd;     /* a stream the answer hands to the session process (watch), or -1 */
 };
 struct console_cmd {
 	const char *name; /* first word */
@@ -90,7 +98,7 @@ extern const struct console_cmd console_cmd_request, console_cmd_requests,
     console_cmd_deny;
 /* console_control.c */
 extern const struct console_cmd console_cmd_sessions, console_cmd_kill, console_cmd_vendor,
-    console_cmd_ticket;
+    console_cmd_ticket, console_cmd_watch;
 
 /* requeststore.c, in the listener: <state_dir>/requests/ID.json. */
 /* Names rq (rq->id: "req-YYYYMMDD-xxxxxx") and writes it. 0, or -1 with *error. */

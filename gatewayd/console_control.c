@@ -3,9 +3,12 @@
  * (vendor disable/enable) and the tickets it could have approved (ticket revoke). */
 #include "gatewayd/console.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -72,15 +75,35 @@ const struct console_cmd console_cmd_sessions = {
 	.exec = console_sessions_exec,
 };
 
+/* The session an id or unambiguous prefix names among those in scope: 0 with id, or -1 with
+ * the reason on err. */
+static int
+console_resolve_session(
+    struct console_ctx *ctx, const char *verb, const char *prefix, char id[GW_ID_MAX + 1])
+{
+	size_t i, matches = 0, plen = strlen(prefix);
+	json_t *mine = console_sessions_in_scope(ctx), *o;
+
+	json_array_foreach (mine, i, o)
+		if (plen > 0 && strncmp(console_field(o, "id"), prefix, plen) == 0) {
+			snprintf(id, GW_ID_MAX + 1, "%s", console_field(o, "id"));
+			matches++;
+		}
+	json_decref(mine);
+	if (matches == 1)
+		return 0;
+	fprintf(ctx->err, "%s: %s session %.64s in your scope\n", verb,
+	    matches == 0 ? "no live" : "more than one", prefix);
+	return -1;
+}
+
 static int
 console_kill_exec(struct console_ctx *ctx, char **argv, size_t argc)
 {
 	static const struct cmdline_option opts[] = { { "--reason", true }, { NULL, false } };
 	struct control_request req = { .op = CONTROL_KILL, .by = CONTROL_BY_SESSION };
 	char why[GW_REASON_MAX], reason[GW_REASON_MAX + 128];
-	const char *v[1], *id = NULL;
-	json_t *mine, *o;
-	size_t i, matches = 0, plen;
+	const char *v[1];
 	int n;
 
 	if (argc < 2 || cmdline_options(argv, argc, 2, opts, v, why, sizeof(why)) != 0 ||
@@ -88,22 +111,8 @@ console_kill_exec(struct console_ctx *ctx, char **argv, size_t argc)
 		fprintf(ctx->err, "usage: kill %s\n", console_cmd_kill.usage);
 		return 2;
 	}
-	/* An unambiguous prefix of a session id in scope, as gatewayctl sessions prints them. */
-	plen = strlen(argv[1]);
-	mine = console_sessions_in_scope(ctx);
-	json_array_foreach (mine, i, o)
-		if (plen > 0 && strncmp(console_field(o, "id"), argv[1], plen) == 0) {
-			id = console_field(o, "id");
-			matches++;
-		}
-	if (matches != 1) {
-		fprintf(ctx->err, "kill: %s session %.64s in your scope\n",
-		    matches == 0 ? "no live" : "more than one", argv[1]);
-		json_decref(mine);
+	if (console_resolve_session(ctx, "kill", argv[1], req.name) != 0)
 		return 1;
-	}
-	snprintf(req.name, sizeof(req.name), "%s", id);
-	json_decref(mine);
 	snprintf(reason, sizeof(reason), "killed by approver %s at the console%s%s",
 	    config_principal_name(ctx->principal), v[0] != NULL ? ": " : "",
 	    v[0] != NULL ? v[0] : "");
@@ -228,4 +237,42 @@ const struct console_cmd console_cmd_ticket = {
 	.role = GW_ROLE_APPROVER,
 	.usage = "revoke ID --reason TEXT",
 	.exec = console_ticket_exec,
+};
+
+static int
+console_watch_exec(struct console_ctx *ctx, char **argv, size_t argc)
+{
+	char id[GW_ID_MAX + 1];
+	int sv[2];
+
+	if (argc != 2) {
+		fprintf(ctx->err, "usage: watch %s\n", console_cmd_watch.usage);
+		return 2;
+	}
+	if (console_resolve_session(ctx, "watch", argv[1], id) != 0)
+		return 1;
+	/* The watched session writes its stream into one end; the approver's session process
+	 * gets the other with the answer and relays it to the approver's terminal. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		error_f("watch: socketpair: %s", strerror(errno));
+		fprintf(ctx->err, "watch: the gateway cannot open a stream now\n");
+		return 1;
+	}
+	if (registry_watch(ctx->reg, id, sv[0]) != 0) {
+		close(sv[1]);
+		fprintf(ctx->err, "watch: no live session %s\n", id);
+		return 1;
+	}
+	ctx->pass_fd = sv[1];
+	console_audit(ctx, "control",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s}", "peer_user", ctx->principal->id, "action",
+	        "watch", "by", "session", "name", id, "result", "ok"));
+	return 0;
+}
+
+const struct console_cmd console_cmd_watch = {
+	.name = "watch",
+	.role = GW_ROLE_APPROVER,
+	.usage = "SESSION   (over ssh -t: a live, read-only view of its terminal)",
+	.exec = console_watch_exec,
 };

@@ -23,6 +23,7 @@ static const struct console_cmd *const console_cmds[] = {
 	&console_cmd_kill,
 	&console_cmd_vendor,
 	&console_cmd_ticket,
+	&console_cmd_watch,
 };
 #define CONSOLE_NCMDS (sizeof(console_cmds) / sizeof(console_cmds[0]))
 
@@ -117,7 +118,7 @@ console_answer(int status, const char *out, size_t outlen, const char *err)
 
 json_t *
 console_serve(const struct gw_config *cfg, struct notary *notary, struct registry *reg,
-    const char *session_id, json_t *msg)
+    const char *session_id, json_t *msg, int *pass_fd)
 {
 	const char *who = json_string_value(json_object_get(msg, "principal"));
 	const char *input = json_string_value(json_object_get(msg, "input"));
@@ -125,7 +126,8 @@ console_serve(const struct gw_config *cfg, struct notary *notary, struct registr
 		.notary = notary,
 		.reg = reg,
 		.session_id = session_id,
-		.now = time(NULL) };
+		.now = time(NULL),
+		.pass_fd = -1 };
 	const struct console_cmd *cmd = NULL;
 	char *out = NULL, *err = NULL, line[512];
 	size_t outlen = 0, errlen = 0, argc = 0, i, used = 0;
@@ -133,6 +135,7 @@ console_serve(const struct gw_config *cfg, struct notary *notary, struct registr
 	json_t *answer;
 	int status;
 
+	*pass_fd = -1;
 	if (who == NULL || (ctx.principal = config_find_principal(cfg, who)) == NULL ||
 	    (argv = console_words(json_object_get(msg, "argv"), &argc)) == NULL ||
 	    (input != NULL &&
@@ -165,6 +168,7 @@ console_serve(const struct gw_config *cfg, struct notary *notary, struct registr
 	    audit_pack("{s:s, s:s, s:s, s:i}", "principal", ctx.principal->id, "role",
 	        console_role_name(ctx.principal->vendor->role), "command", line, "status", status));
 	answer = console_answer(status, out, outlen, err);
+	*pass_fd = ctx.pass_fd;
 	cmdline_free(argv, argc);
 	free(out);
 	free(err);

@@ -60,12 +60,13 @@ struct relay {
 	bool has_exit_signal;
 	char exit_signal[32];
 	bool exit_core;
-	bool exit_sent; /* exit-status or exit-signal forwarded to the vendor */
-	bool told;      /* the closing message went out (relay_close_all) */
-	char *notice;   /* without a target: what to tell the vendor, then close */
+	bool exit_sent;              /* exit-status or exit-signal forwarded to the vendor */
+	bool told;                   /* the closing message went out (relay_close_all) */
+	char *notice;                /* without a target: what to tell the vendor, then close */
 	char *notice_err;            /* and what goes to its stderr (a console command's) */
 	struct console_job *console; /* a console command gathering its input, or NULL */
-	bool asked;     /* the vendor asked for a shell, a command or a subsystem (or left) */
+	struct console_watch *watch; /* an approver's watch relayed on this channel, or NULL */
+	bool asked; /* the vendor asked for a shell, a command or a subsystem (or left) */
 	int notice_status;
 	bool close_sent; /* vendor channel closed by us */
 	bool sealed;     /* the recording holds its last record: nothing more is written */
@@ -141,6 +142,7 @@ struct session {
 	struct relay_list relays;
 	unsigned next_index;
 	unsigned nrelays_open;
+	unsigned nwatching; /* channels relaying an approver's watch: no console linger then */
 	bool warned[GW_WARN_MAX]; /* which end-of-session warnings were shown */
 	int watch_fd;             /* inotify on the state dir: revocations end sessions at once */
 	time_t next_revocation_check; /* without inotify (instances exhausted): every 2 s */

@@ -640,8 +640,8 @@ guard_session_locked(struct session *s)
 	bool locked;
 
 	if (registry_link_call(s->link,
-	        json_pack("{s:s, s:s}", "type", "guard_locked", "person", s->uname.person),
-	        &answer) != 0)
+	        json_pack("{s:s, s:s}", "type", "guard_locked", "person", s->uname.person), &answer,
+	        NULL) != 0)
 		return true; /* no answer: fail closed */
 	locked = !json_is_false(json_object_get(answer, "locked"));
 	json_decref(answer);
@@ -656,7 +656,7 @@ guard_session_authenticated(struct session *s)
 	/* Waited for: once answered, the listener no longer ends it at the grace time. */
 	if (registry_link_call(s->link,
 	        json_pack("{s:s, s:s}", "type", "guard_authenticated", "person", s->uname.person),
-	        &answer) == 0)
+	        &answer, NULL) == 0)
 		json_decref(answer);
 }
 
@@ -709,7 +709,7 @@ guard_session_failure(struct session *s)
 
 	if (registry_link_call(s->link,
 	        json_pack("{s:s, s:s}", "type", "guard_failure", "person", s->uname.person),
-	        &answer) != 0)
+	        &answer, NULL) != 0)
 		return true; /* the listener cannot count it: the connection ends (fail closed) */
 	guard_failure_read(answer, &f);
 	json_decref(answer);

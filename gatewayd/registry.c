@@ -598,6 +598,21 @@ registry_entry_create_recording(struct registry_entry *e, json_t *msg, const str
 	free(path);
 }
 
+/* A console command of the session's principal: carried out here, answered with what it
+ * printed, and with the stream it opened (watch). */
+static void
+registry_entry_console(struct registry *reg, struct registry_entry *e, json_t *msg,
+    const struct gw_config *cfg, struct notary *notary)
+{
+	int fd;
+	json_t *answer = console_serve(cfg, notary, reg, e->id, msg, &fd);
+
+	if (registry_msg_send(e->fd, answer, fd) != 0)
+		warn_f("session %s: cannot answer its console command", e->id);
+	if (fd != -1)
+		close(fd);
+}
+
 static void
 registry_entry_read(struct registry *reg, struct registry_entry *e, const struct gw_config *cfg,
     struct notary *notary, struct guard *guard)
@@ -651,9 +666,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			registry_entry_sign(e, msg, cfg, notary);
 		else if (strcmp(type, "recording") == 0)
 			registry_entry_create_recording(e, msg, cfg);
-		else if (strcmp(type, "console") == 0 &&
-		    registry_msg_send(e->fd, console_serve(cfg, notary, reg, e->id, msg), -1) != 0)
-			warn_f("session %s: cannot answer its console command", e->id);
+		else if (strcmp(type, "console") == 0)
+			registry_entry_console(reg, e, msg, cfg, notary);
 		json_decref(msg);
 	}
 }

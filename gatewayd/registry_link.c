@@ -150,16 +150,18 @@ registry_link_send(struct registry_link *link, json_t *msg)
 }
 
 int
-registry_link_call(struct registry_link *link, json_t *request, json_t **answer)
+registry_link_call(struct registry_link *link, json_t *request, json_t **answer, int *passed)
 {
 	char type[32];
 
 	*answer = NULL;
+	if (passed != NULL)
+		*passed = -1;
 	if (request == NULL || !registry_msg_string(request, "type", type, sizeof(type))) {
 		json_decref(request);
 		return -1;
 	}
-	return registry_link_request(link, type, request, answer, NULL);
+	return registry_link_request(link, type, request, answer, passed);
 }
 
 int

@@ -50,8 +50,9 @@ int registry_link_send(struct registry_link *link, json_t *msg);
 /* A bounded round trip: sends request (stolen; its "type" names the answer awaited) and
  * waits for the listener's answer of that type, taking the orders that come meanwhile.
  * 0 with *answer (caller frees); -1 without a link, when the listener is gone or did not
- * answer in time: the caller fails closed. */
-int registry_link_call(struct registry_link *link, json_t *request, json_t **answer);
+ * answer in time: the caller fails closed. passed (may be NULL: then closed) gets the
+ * descriptor the answer carried, or -1. */
+int registry_link_call(struct registry_link *link, json_t *request, json_t **answer, int *passed);
 /* Asks the listener to admit the session. 0: admitted (also without a link, unless it uses a
  * ticket); -1: refused, with the vendor's text in why and the audit's reason name and detail.
  * With a ticket, the listener also counts and records the session's use of it (reason

@@ -911,7 +911,7 @@ relay_pump_one(struct relay *r)
 		 * sent before it, the channel would be closed under that request. */
 		if (r->target == NULL && !r->asked && !r->vendor_eof && !r->vendor_closed)
 			return;
-		if (console_waiting(r))
+		if (console_waiting(r) || console_watch_pump(r))
 			return;
 		relay_pump_notice(r);
 		relay_close_target(r);

@@ -935,11 +935,11 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
-			/* An auditor's command (a replay) runs as long as it needs. */
-			if (console_busy(s))
-				notice_deadline = 0;
-			else if (notice_deadline == 0)
+		if (s->nwatching > 0 || console_busy(s))
+			/* an approver watching, an auditor's replay: as long as they run */
+			notice_deadline = 0;
+		else if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
+			if (notice_deadline == 0)
 				notice_deadline = time(NULL) +
 				    (s->phase == PHASE_CONSOLE ? SESSION_CONSOLE_LINGER
 				                               : SESSION_NOTICE_LINGER);

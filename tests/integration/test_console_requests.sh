@@ -4,6 +4,7 @@
 # (with gatewayctl approve --via), and the person gets in; a denial, an out-of-scope approver,
 # a request outside the grants and control characters are refused with their reasons.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+. "$H_SRC/tests/lib/sessions.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
 # plc-08: granted to acme, no harness ticket: reachable only through a request.
@@ -144,6 +145,31 @@ test_approver_sessions_and_kill() {
 	grep -q '"event":"control".*"peer_user":"approver.owner".*"action":"kill"' "$GW_AUDIT" || h_fail "no control event"
 }
 
+test_approver_watch() {
+	local id out pid deadline
+	es_start w1 || h_fail "session w1"
+	es_echo w1 before-watch || h_fail "w1 does not echo"
+	id=$(as_approver sessions </dev/null | awk '/acme.alice -> plc-07/ { print $1; exit }')
+	[[ -n $id ]] || h_fail "the owner does not see w1"
+	out=$(as_other watch "${id:0:12}" </dev/null 2>&1) && h_fail "other watched acme's session"
+	h_assert_contains "$out" "no live session" "other's watch"
+	as_approver -tt watch "${id:0:12}" </dev/null >"$H_DIR/awatch.out" 2>&1 &
+	pid=$!
+	# the stream is relayed once the watch is in place: echo until the view shows a line
+	deadline=$((SECONDS + 15))
+	until grep -q 'watched-42' "$H_DIR/awatch.out" || ((SECONDS > deadline)); do
+		es_echo w1 "watched-$((6 * 7))" 5 >/dev/null
+	done
+	grep -q 'watched-42' "$H_DIR/awatch.out" || h_fail "the approver's view shows nothing: $(cat "$H_DIR/awatch.out")"
+	es_end w1
+	deadline=$((SECONDS + 10))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && { kill "$pid"; h_fail "the watch outlived the session"; }
+	h_assert_contains "$(cat "$H_DIR/awatch.out")" "[session ended:" "the end is announced"
+	grep -q '"event":"control".*"peer_user":"approver.owner".*"action":"watch"' "$GW_AUDIT" ||
+		h_fail "no control event for the watch"
+}
+
 test_auditor_cannot_approve() {
 	local id out
 	id=$(new_request plc-08)
@@ -153,4 +179,4 @@ test_auditor_cannot_approve() {
 
 h_run test_request_then_list test_request_refusals test_approve_via_admits test_deny \
 	test_wrong_key_refused test_out_of_scope_approver test_approver_sessions_and_kill \
-	test_auditor_cannot_approve
+	test_approver_watch test_auditor_cannot_approve
