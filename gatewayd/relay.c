@@ -894,7 +894,7 @@ relay_pump_notice(struct relay *r)
 		return;
 	if (r->notice_status == 0 || r->notice_err != NULL)
 		vchan_write(r->vendor, r->notice, (uint32_t)strlen(r->notice), 0);
-	else
+	else if (r->notice[0] != '\0') /* an auditor's command told its own error */
 		relay_tell(r, r->notice);
 	if (r->notice_err != NULL)
 		relay_tell(r, r->notice_err);

@@ -940,9 +940,9 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->nwatching > 0)
-			notice_deadline =
-			    0; /* an approver watching: as long as the watched session */
+		if (s->nwatching > 0 || console_busy(s))
+			/* an approver watching, an auditor's replay: as long as they run */
+			notice_deadline = 0;
 		else if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
 			if (notice_deadline == 0)
 				notice_deadline = time(NULL) +
