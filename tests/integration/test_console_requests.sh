@@ -92,6 +92,22 @@ test_approve_via_admits() {
 	grep -q '"event":"access_decision".*"ticket":"'"$id"'"' "$GW_AUDIT" || h_fail "the session did not use the request's ticket"
 }
 
+test_approve_via_agent() {
+	local id out agent_out rc
+	id=$(new_request plc-08)
+	# no -i: ssh logs in and ssh-keygen signs with the agent's key
+	agent_out=$(ssh-agent -s) || h_skip "no ssh-agent"
+	eval "$agent_out" >/dev/null
+	ssh-add -q "$APPROVER_KEY" 2>/dev/null || { ssh-agent -k >/dev/null; h_fail "ssh-add"; }
+	out=$(timeout -k 5 "$H_TIMEOUT" "$H_GATEWAYCTL" approve --via approver.owner@127.0.0.1 \
+		-p "$GW_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR "$id" </dev/null 2>&1)
+	rc=$?
+	ssh-agent -k >/dev/null
+	((rc == 0)) || h_fail "approve --via with the agent: $out"
+	h_assert_contains "$out" "approved" "the gateway's answer"
+}
+
 test_deny() {
 	local id out
 	id=$(new_request plc-08)
@@ -208,6 +224,6 @@ test_auditor_cannot_approve() {
 	h_assert_contains "$out" "unknown command" "role"
 }
 
-h_run test_request_then_list test_request_refusals test_approve_via_admits test_deny \
+h_run test_request_then_list test_request_refusals test_approve_via_admits test_approve_via_agent test_deny \
 	test_wrong_key_refused test_out_of_scope_approver test_approver_sessions_and_kill \
 	test_approver_watch test_dual_control_through_requests test_auditor_cannot_approve
