@@ -21,7 +21,7 @@ EOF2
 echo acme.frank >"$P/denied"
 : >"$P/users.oath"
 declare -A SECRET=()
-PERSONS=(acme.alice acme.bob acme.carol acme.dave acme.erin acme.frank acme.gina)
+PERSONS=(acme.alice acme.bob acme.carol acme.dave acme.erin acme.frank acme.gina approver.lead)
 for p in "${PERSONS[@]}"; do
 	SECRET[$p]=$(openssl rand -hex 20)
 	echo "HOTP/T30/6 $p - ${SECRET[$p]}" >>"$P/users.oath"
@@ -50,6 +50,10 @@ H_CFG_PERSONS[acme]+=", { id = \"acme.erin\"; keys = [ \"$(cat "$H_DIR/keys/acme
       { id = \"acme.gina\"; auth_methods = \"keyboard-interactive\"; }"
 gw_target_add plc-07 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 gw_grant_add acme "plc-07" "shell exec"
+# An approver whose console login needs its key and a TOTP code (auth_methods applies).
+h_keygen "$H_DIR/keys/lead" || exit 1
+H_CFG_APPROVERS+=("{ name = \"lead\"; key = \"$(cat "$H_DIR/keys/lead.pub")\"; vendors = [ \"acme\" ];
+    targets = [ \"plc-07\" ]; auth_methods = \"publickey,keyboard-interactive\"; }")
 gw_start || exit 1
 
 # The askpass program: logs each prompt, answers with the code in $P/answer.
@@ -83,8 +87,29 @@ kbd_ssh() {
 }
 
 totp() { oathtool --totp "${SECRET[$1]}"; }
+# console_ssh ANSWER [SSH-ARGS...]: the approver "lead" runs `requests` at the console.
+console_ssh() {
+	printf '%s\n' "$1" >"$P/answer"
+	: >"$P/prompts"
+	shift
+	SSH_ASKPASS=$P/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none \
+		timeout -k 5 "$H_TIMEOUT" setsid ssh "${SSH_OPTS[@]}" -i "$H_DIR/keys/lead" -p "$GW_PORT" \
+		"$@" approver.lead@127.0.0.1 requests </dev/null
+}
 wrong_totp() { printf '%06d' $(((10#$(totp "$1") + 1) % 1000000)); }
 last_audit() { grep "\"$1\"" "$GW_AUDIT" | grep "\"$2[\"+]" | tail -n 1; }
+
+test_approver_console_needs_totp() {
+	local out
+	out=$(console_ssh "$(totp approver.lead)" -o PreferredAuthentications=publickey 2>&1)
+	h_assert_eq 255 $? "the key alone ($out)"
+	out=$(console_ssh "$(totp approver.lead)" 2>&1)
+	h_assert_eq 0 $? "key and code ($out)"
+	h_assert_contains "$out" "no requests" "the console answered"
+	h_assert_contains "$(cat "$P/prompts")" "approver.lead" "PAM asked for the approver's code"
+	h_assert_contains "$(last_audit auth_success approver.lead)" \
+		'"method":"publickey,keyboard-interactive"' "audit method chain"
+}
 
 test_key_then_totp_admitted() {
 	local out
@@ -160,7 +185,8 @@ test_answers_never_logged() {
 	done <"$P/answers-used"
 }
 
-h_run test_key_then_totp_admitted test_wrong_totp_refused test_key_alone_cannot_skip_second_factor \
+h_run test_key_then_totp_admitted test_approver_console_needs_totp test_wrong_totp_refused \
+	test_key_alone_cannot_skip_second_factor \
 	test_totp_before_key_refused test_person_setting_overrides_vendor test_pam_alone_when_configured \
 	test_pam_account_check_honoured \
 	test_answers_never_logged
