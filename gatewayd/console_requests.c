@@ -235,7 +235,7 @@ console_open(struct console_ctx *ctx, const struct gw_request *rq, const char *v
  * the target needs; -1 when the installed ticket does not verify. */
 static int
 console_approvals(struct console_ctx *ctx, const struct gw_request *rq, char *signers, size_t len,
-    unsigned *have, unsigned *need)
+    unsigned *have, unsigned *need, json_t **names)
 {
 	struct gw_ticket *t;
 	char *errors = NULL;
@@ -250,9 +250,13 @@ console_approvals(struct console_ctx *ctx, const struct gw_request *rq, char *si
 		size_t i, n = 0;
 
 		signers[0] = '\0';
-		for (i = 0; i < t->napprovers && n < len; i++)
-			n += (size_t)snprintf(
-			    signers + n, len - n, "%s%s", i > 0 ? ", " : "", t->approvers[i]);
+		*names = json_array();
+		for (i = 0; i < t->napprovers; i++) {
+			json_array_append_new(*names, json_string(t->approvers[i]));
+			if (n < len)
+				n += (size_t)snprintf(signers + n, len - n, "%s%s",
+				    i > 0 ? ", " : "", t->approvers[i]);
+		}
 		*have = (unsigned)t->napprovers;
 		*need = 1;
 		for (i = 0; i < t->ntargets; i++)
@@ -275,6 +279,7 @@ console_approve_exec(struct console_ctx *ctx, char **argv, size_t argc)
 	char *text = NULL, *error = NULL, fp[GW_FP_LEN];
 	enum sshsig_result r;
 	unsigned have, need;
+	json_t *names = NULL;
 	int status = 1;
 
 	if (argc != 2) {
@@ -309,15 +314,24 @@ console_approve_exec(struct console_ctx *ctx, char **argv, size_t argc)
 		fprintf(ctx->err, "approve: the ticket cannot be installed: %s\n", error);
 		goto out;
 	}
-	console_audit(ctx, "ticket_installed",
-	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "ticket", rq.id, "vendor",
-	        rq.vendor, "person", rq.person, "approver", a->name, "signer", fp, "not_before",
-	        (json_int_t)rq.not_before, "not_after", (json_int_t)rq.not_after, "by",
-	        ctx->principal->id, "request", rq.id));
-	if (console_approvals(ctx, &rq, rq.decided_by, sizeof(rq.decided_by), &have, &need) != 0) {
+	if (console_approvals(
+	        ctx, &rq, rq.decided_by, sizeof(rq.decided_by), &have, &need, &names) != 0) {
 		fprintf(ctx->err, "approve: the installed ticket does not verify (see the log)\n");
 		goto out;
 	}
+	/* As gatewayctl ticket install writes them: the first signature installs, a further
+	 * approver's signs (dual control). */
+	if (have <= 1)
+		console_audit(ctx, "ticket_installed",
+		    audit_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:s, s:s}", "ticket",
+		        rq.id, "vendor", rq.vendor, "person", rq.person, "approver", a->name,
+		        "approvers", names, "signer", fp, "not_before", (json_int_t)rq.not_before,
+		        "not_after", (json_int_t)rq.not_after, "by", ctx->principal->id, "request",
+		        rq.id));
+	else
+		console_audit(ctx, "ticket_signed",
+		    audit_pack("{s:s, s:o, s:s, s:s}", "ticket", rq.id, "approvers", names, "by",
+		        ctx->principal->id, "request", rq.id));
 	rq.decided_at = ctx->now;
 	if (have >= need)
 		rq.state = REQUEST_APPROVED;

@@ -215,6 +215,8 @@ test_dual_control_through_requests() {
 	"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket show "$id" >"$H_DIR/dual.show" 2>&1
 	h_assert_contains "$(cat "$H_DIR/dual.show")" "owner" "ticket show names the first approver"
 	h_assert_contains "$(cat "$H_DIR/dual.show")" "second" "and the second"
+	grep -q '"event":"ticket_signed".*"ticket":"'"$id"'".*"approvers":\["owner","second"\]' "$GW_AUDIT" ||
+		h_fail "no ticket_signed event naming both approvers"
 }
 
 test_auditor_cannot_approve() {
