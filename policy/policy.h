@@ -549,6 +549,9 @@ int ticketstore_load(
  * -1 with *errors (caller frees) when it is not installed or cannot be parsed. */
 int ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, const char *id,
     struct gw_ticket **out, char **errors);
+/* Whether ID.ticket is in the store: 1 yes, 0 no, -1 with *error (caller frees) when the store
+ * cannot be read (an id that is not valid is never installed). */
+int ticketstore_has_ticket(const char *state_dir, const char *id, char **error);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
  * ticket with different content. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,

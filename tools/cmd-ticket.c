@@ -21,7 +21,8 @@
 #define TICKET_USAGE                                                                               \
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
 	"             --approver NAME --reason TEXT [--max-sessions N] [-o FILE]\n"                \
-	"         ticket verify FILE | install FILE | list [--active] | revoke ID --reason TEXT\n" \
+	"         ticket verify FILE | install FILE | list [--active] | revoke ID --reason TEXT "  \
+	"[--force]\n"                                                                              \
 	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
 
 static void
@@ -409,50 +410,71 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct gw_config *cfg;
-	struct ticket_set *set;
 	const char *reason = NULL, *id;
 	char *error = NULL;
-	int ch, rc = 0;
+	bool force = false;
+	int ch, rc = 0, installed;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'r') {
-			fprintf(stderr, "usage: gatewayctl ticket %s\n", TICKET_USAGE);
-			return 2;
-		}
-		reason = optarg;
+		if (ch == 'F')
+			force = true;
+		else if (ch == 'r')
+			reason = optarg;
+		else
+			goto usage;
 	}
-	if (optind != argc - 1 || reason == NULL) {
-		fprintf(stderr, "usage: gatewayctl ticket revoke ID --reason TEXT\n");
-		return 2;
-	}
+	if (optind != argc - 1 || reason == NULL)
+		goto usage;
 	id = argv[optind];
+	if (!ticket_id_is_valid(id)) {
+		fprintf(stderr, "gatewayctl ticket revoke: \"");
+		termsafe_print(stderr, id);
+		fprintf(stderr, "\" is not a valid ticket id\n");
+		return 1;
+	}
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return 1;
+	/* A mistyped id must not look revoked; --force records a revocation ahead of a leaked
+	 * ticket's installation, which is then refused. */
+	if ((installed = ticketstore_has_ticket(cfg->state_dir, id, &error)) < 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
+		free(error);
+		return 1;
+	}
+	if (installed == 0 && !force) {
+		fprintf(stderr,
+		    "gatewayctl ticket revoke: ticket %s is not installed in %s/tickets; nothing "
+		    "revoked\n  (to revoke it ahead of its installation: --force)\n",
+		    id, cfg->state_dir);
+		return 1;
+	}
 	/* The revocation is recorded first: a failing audit log must not keep a ticket alive. */
 	if (revocation_append(cfg->state_dir, id, time(NULL), reason, &error) != 0) {
 		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
 		free(error);
 		return 1;
 	}
-	printf("revoked ticket %s\n", id);
+	printf("revoked ticket %s%s\n", id,
+	    installed ? "" : " (not installed: it will be refused if it ever is)");
 	if (ticket_audit(cfg, "ticket_revoked",
-	        audit_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
+	        audit_pack("{s:s, s:s, s:b}", "ticket", id, "reason", reason, "installed",
+	            installed != 0)) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket revoke: revoked, but the audit event could not be "
 		    "written to %s\n",
 		    cfg->audit_log);
 		rc = 1;
 	}
-	if ((set = ticket_store(cfg)) != NULL && ticketset_find_ticket(set, id) == NULL)
-		fprintf(stderr,
-		    "note: no installed ticket has id %s; the revocation is kept anyway\n", id);
-	ticketset_free(set);
-	if (ticket_cut_sessions(ctx, id) != 0)
+	if (installed && ticket_cut_sessions(ctx, id) != 0)
 		rc = 1;
 	return rc;
+usage:
+	fprintf(stderr, "usage: gatewayctl ticket revoke ID --reason TEXT [--force]\n");
+	return 2;
 }
 
 static int

@@ -95,4 +95,15 @@ ctl ticket list --active | grep -q wo-4711 && fail "revoked ticket active"
 ctl ticket verify "$T/wo.ticket" > "$T/out" && fail "revoked ticket verified"
 grep -q "was revoked at" "$T/out" || fail "revocation not explained"
 ctl ticket install "$T/wo.ticket" >/dev/null 2>&1 && fail "revoked ticket reinstalled"
+
+# A mistyped id is an error and revokes nothing; --force revokes a ticket ahead of installation.
+out=$(ctl ticket revoke wo-4117 --reason typo 2>&1) && fail "unknown id revoked: $out"
+case $out in *"ticket wo-4117 is not installed"*"--force"*) ;; *) fail "unknown id: $out" ;; esac
+grep -q "wo-4117" "$T/state/revocations" && fail "unknown id recorded"
+ctl ticket new --id wo-leak --vendor acme --target plc-07 --from now --to +1h --approver lead-a \
+	--reason leaked -o "$T/leak.ticket" 2>/dev/null && sign "$T/leak.ticket" lead-a
+out=$(ctl ticket revoke wo-leak --reason "leaked before install" --force 2>&1) || fail "force: $out"
+case $out in *"revoked ticket wo-leak"*) ;; *) fail "force revoke: $out" ;; esac
+grep -q "	wo-leak	leaked before install$" "$T/state/revocations" || fail "forced revocation record"
+ctl ticket install "$T/leak.ticket" >/dev/null 2>&1 && fail "ticket revoked ahead was installed"
 echo PASS
