@@ -96,7 +96,9 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 		if (strlen(v) != json_string_length(m) || strlen(v) > GW_ID_MAX)
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
-		if (by == CONTROL_BY_SESSION ? !control_session_id_is_valid(v) : !name_is_valid(v))
+		if (by == CONTROL_BY_SESSION      ? !control_session_id_is_valid(v)
+		        : by == CONTROL_BY_TICKET ? !ticket_id_is_valid(v)
+		                                  : !name_is_valid(v))
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
 	}

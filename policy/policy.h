@@ -505,7 +505,7 @@ struct ticket_set {
 	size_t nrevocations;
 };
 
-/* Ticket ids become file names: name_is_valid() characters only. */
+/* Ticket ids become file names: name_is_valid() characters, and A-Z (work-order numbers). */
 bool ticket_id_is_valid(const char *id);
 /* Parses ticket text; errors are "ORIGIN:LINE: problem" lines (caller frees). The new
  * ticket has status TICKET_UNSIGNED until ticket_verify(). */

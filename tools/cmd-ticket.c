@@ -101,6 +101,15 @@ cmd_ticket_new(int argc, char **argv)
 	}
 	if (optind != argc || id == NULL || from == NULL || to == NULL)
 		goto usage;
+	if (!ticket_id_is_valid(id)) {
+		fputs("gatewayctl ticket new: \"", stderr);
+		termsafe_print(stderr, id);
+		fprintf(stderr,
+		    "\" is not a valid ticket id: at most %d letters, digits, '.', '_' and '-', "
+		    "starting with a letter or digit\n",
+		    GW_ID_MAX);
+		goto done;
+	}
 	if (time_parse_when(from, now, &t_from) != 0 || time_parse_when(to, now, &t_to) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
@@ -130,8 +139,9 @@ cmd_ticket_new(int argc, char **argv)
 	f = open_memstream(&text, &textlen);
 	config_write(&lc, f);
 	fclose(f);
-	/* The written text must be a ticket the gateway accepts: parse it back. */
-	if (ticket_parse(text, textlen, out ? out : "(new ticket)", &check, &errors) != 0) {
+	/* The written text must be a ticket the gateway accepts: parse it back. Errors name no
+	 * file: none is written when there are any. */
+	if (ticket_parse(text, textlen, "gatewayctl ticket new", &check, &errors) != 0) {
 		fputs(errors, stderr);
 		goto done;
 	}

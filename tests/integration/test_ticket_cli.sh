@@ -96,6 +96,21 @@ ctl ticket verify "$T/wo.ticket" > "$T/out" && fail "revoked ticket verified"
 grep -q "was revoked at" "$T/out" || fail "revocation not explained"
 ctl ticket install "$T/wo.ticket" >/dev/null 2>&1 && fail "revoked ticket reinstalled"
 
+# Work-order numbers are upper case: such an id is written, installed, listed and revoked; an id
+# that is not valid is refused naming the id, not the file that was never written.
+ctl ticket new --id WO-2026-118 --vendor acme --target plc-07 --from now --to +1h \
+	--approver lead-a --reason "WO-2026-118" -o "$T/upper.ticket" 2>/dev/null || fail "upper-case id"
+sign "$T/upper.ticket" lead-a
+ctl ticket install "$T/upper.ticket" >/dev/null || fail "install upper-case id"
+ctl ticket list --active | grep -q "^WO-2026-118	active	" || fail "upper-case id not listed"
+ctl ticket revoke WO-2026-118 --reason done >/dev/null || fail "revoke upper-case id"
+ctl ticket list | grep -q "^WO-2026-118	ticket_revoked	" || fail "upper-case revocation not read"
+out=$(ctl ticket new --id ../WO --vendor acme --target plc-07 --from now --to +1h \
+	--approver lead-a --reason x -o "$T/bad.ticket" 2>&1) && fail "bad id written"
+case $out in *'"../WO" is not a valid ticket id'*) ;; *) fail "bad id: $out" ;; esac
+case $out in *bad.ticket*) fail "error names the unwritten file: $out" ;; esac
+[ -e "$T/bad.ticket" ] && fail "bad ticket written"
+
 # A mistyped id is an error and revokes nothing; --force revokes a ticket ahead of installation.
 out=$(ctl ticket revoke wo-4117 --reason typo 2>&1) && fail "unknown id revoked: $out"
 case $out in *"ticket wo-4117 is not installed"*"--force"*) ;; *) fail "unknown id: $out" ;; esac

@@ -52,6 +52,8 @@ START_TEST(test_kill_by_each_selector)
 		{ "{\"cmd\":\"kill\",\"vendor\":\"acme\"}", CONTROL_BY_VENDOR, "acme" },
 		{ "{\"cmd\":\"kill\",\"person\":\"acme.alice\"}", CONTROL_BY_PERSON, "acme.alice" },
 		{ "{\"cmd\":\"kill\",\"ticket\":\"wo-4711\"}", CONTROL_BY_TICKET, "wo-4711" },
+		{ "{\"cmd\":\"kill\",\"ticket\":\"WO-2026-118\"}", CONTROL_BY_TICKET,
+		    "WO-2026-118" },
 	};
 	struct control_request r;
 	char err[160];
@@ -159,6 +161,7 @@ START_TEST(test_malformed_names_refused)
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"../etc\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"ac me\"}", "not a valid vendor");
+	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"ACME\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"person\":\"acme.al\\u0000ice\"}", "not JSON");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":7}", "must be a string");
 }
