@@ -167,6 +167,7 @@ struct gw_listen {
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
+#define GW_MAX_TICKET_LIFETIME_DEFAULT (7LL * 86400) /* seconds */
 #define GW_RECORDING_MIN_FREE_DEFAULT  (256LL << 20) /* 256 MiB free in recording_dir */
 /* The vendor-facing processes' user (systemd/gatewayd.sysusers creates it). */
 #define GW_FRONT_USER_DEFAULT "gatewayd-front"
@@ -254,6 +255,8 @@ struct gw_config {
 	 * starts, and below half of it a session that records is ended (0: no reserve). */
 	long long max_recording_bytes;
 	long long recording_min_free;
+	/* A ticket valid for longer (not_after - not_before, seconds) admits no one. */
+	long long max_ticket_lifetime;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;
@@ -630,6 +633,7 @@ enum deny_reason {
 	DENY_TICKET_WRONG_SIGNER,
 	DENY_TICKET_UNKNOWN_APPROVER,
 	DENY_TICKET_OUT_OF_SCOPE,
+	DENY_TICKET_TOO_LONG, /* valid for longer than max_ticket_lifetime */
 };
 
 struct decision {
@@ -651,9 +655,12 @@ struct decision {
 void policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
     const struct access_request *req, struct decision *out);
 const char *deny_reason_name(enum deny_reason r);
-/* Why ticket t does not admit at now (signature, revocation, interval, sessions), or
+/* Why ticket t does not admit at now (signature, lifetime, revocation, interval, sessions), or
  * DENY_NONE; what gets the precise text. Coverage of person and target is not checked. */
-enum deny_reason ticket_check_now(
-    const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what, size_t len);
+enum deny_reason ticket_check_now(const struct gw_config *cfg, const struct gw_ticket *t,
+    const struct ticket_set *set, time_t now, char *what, size_t len);
+/* DENY_TICKET_TOO_LONG (what says by how much) when t is valid for longer than max seconds. */
+enum deny_reason ticket_check_lifetime(
+    const struct gw_ticket *t, long long max, char *what, size_t len);
 
 #endif

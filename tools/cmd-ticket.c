@@ -32,8 +32,24 @@ setting_string(config_setting_t *root, const char *key, const char *value)
 		config_setting_set_string(config_setting_add(root, key, CONFIG_TYPE_STRING), value);
 }
 
+/* The lifetime a new ticket may have: the configuration's, or the default where gatewayctl
+ * runs without one (an approver's laptop). -1 when the configuration is there but invalid. */
+static long long
+ticket_new_max_lifetime(struct ctl_context *ctx)
+{
+	const struct gw_config *cfg;
+
+	if (access(ctx->config_path, F_OK) != 0 && errno == ENOENT) {
+		fprintf(stderr,
+		    "note: no %s: checked against the default max_ticket_lifetime (%lld s)\n",
+		    ctx->config_path, GW_MAX_TICKET_LIFETIME_DEFAULT);
+		return GW_MAX_TICKET_LIFETIME_DEFAULT;
+	}
+	return (cfg = ctl_config(ctx)) != NULL ? cfg->max_ticket_lifetime : -1;
+}
+
 static int
-cmd_ticket_new(int argc, char **argv)
+cmd_ticket_new(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, NULL, 'i' },
@@ -50,11 +66,12 @@ cmd_ticket_new(int argc, char **argv)
 	const char *id = NULL, *vendor = NULL, *person = NULL, *approver = NULL, *reason = NULL;
 	const char *from = NULL, *to = NULL, *out = NULL, *max = NULL;
 	const char *targetv[TICKET_TARGETS_MAX];
-	char when[GW_TIME_UTC_LEN], *text = NULL, *errors = NULL, *end;
+	char when[GW_TIME_UTC_LEN], what[GW_REASON_MAX], *text = NULL, *errors = NULL, *end;
 	config_setting_t *root, *targets;
 	time_t now = time(NULL), t_from, t_to;
 	struct gw_ticket *check;
 	size_t textlen = 0, ntargets = 0, i;
+	long long max_lifetime;
 	config_t lc;
 	FILE *f;
 	int ch, rc = 1;
@@ -143,6 +160,13 @@ cmd_ticket_new(int argc, char **argv)
 	 * file: none is written when there are any. */
 	if (ticket_parse(text, textlen, "gatewayctl ticket new", &check, &errors) != 0) {
 		fputs(errors, stderr);
+		goto done;
+	}
+	if ((max_lifetime = ticket_new_max_lifetime(ctx)) < 0 ||
+	    ticket_check_lifetime(check, max_lifetime, what, sizeof(what)) != DENY_NONE) {
+		if (max_lifetime >= 0)
+			fprintf(stderr, "gatewayctl ticket new: %s; nothing written\n", what);
+		ticket_free(check);
 		goto done;
 	}
 	ticket_free(check);
@@ -237,7 +261,7 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 		if (config_find_grant(cfg, t->vendor, t->targets[i]) == NULL)
 			printf("  warning:   no grant gives vendor %s target %s\n", t->vendor,
 			    t->targets[i]);
-	if (ticket_check_now(t, set, now, what, sizeof(what)) == DENY_NONE)
+	if (ticket_check_now(cfg, t, set, now, what, sizeof(what)) == DENY_NONE)
 		printf("  now:       VALID\n");
 	else {
 		printf("  now:       NOT VALID: ");
@@ -309,11 +333,11 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 		return 1;
 	}
 	ticket_print(set, t, now, cfg);
-	r = ticket_check_now(t, set, now, what, sizeof(what));
+	r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
 	if (!install) {
 		rc = r == DENY_NONE ? 0 : 1;
 	} else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED ||
-	    r == DENY_TICKET_REVOKED) {
+	    r == DENY_TICKET_REVOKED || r == DENY_TICKET_TOO_LONG) {
 		fprintf(stderr, "gatewayctl ticket install: not installing %s: %s\n", t->id, what);
 	} else if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) !=
 	    0) {
@@ -361,7 +385,7 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 	qsort(set->tickets, set->ntickets, sizeof(*set->tickets), ticket_compare);
 	for (i = 0; i < set->ntickets; i++) {
 		const struct gw_ticket *t = set->tickets[i];
-		enum deny_reason r = ticket_check_now(t, set, now, what, sizeof(what));
+		enum deny_reason r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
 
 		if (active_only && r != DENY_NONE)
 			continue;
@@ -498,7 +522,7 @@ cmd_ticket_exec(struct ctl_context *ctx, int argc, char **argv)
 	argv++;
 	optind = 0;
 	if (strcmp(sub, "new") == 0)
-		return cmd_ticket_new(argc, argv);
+		return cmd_ticket_new(ctx, argc, argv);
 	if ((strcmp(sub, "verify") == 0 || strcmp(sub, "install") == 0) && argc == 2)
 		return cmd_ticket_verify(ctx, argv[1], strcmp(sub, "install") == 0);
 	if (strcmp(sub, "list") == 0 &&

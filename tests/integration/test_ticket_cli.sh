@@ -111,6 +111,22 @@ case $out in *'"../WO" is not a valid ticket id'*) ;; *) fail "bad id: $out" ;; 
 case $out in *bad.ticket*) fail "error names the unwritten file: $out" ;; esac
 [ -e "$T/bad.ticket" ] && fail "bad ticket written"
 
+# max_ticket_lifetime (default 7 days): a longer ticket is not written; one written where the
+# limit was higher is reported by verify and not installed.
+out=$(ctl ticket new --id wo-long --vendor acme --target plc-07 --from now --to +8d \
+	--approver lead-a --reason long -o "$T/long.ticket" 2>&1) && fail "8-day ticket written"
+case $out in *"ticket wo-long is valid for 691200 s"*"longer than max_ticket_lifetime 604800 s"*) ;;
+*) fail "too long: $out" ;; esac
+[ -e "$T/long.ticket" ] && fail "too-long ticket file written"
+sed 's/^approvers = (/max_ticket_lifetime = 864000;\napprovers = (/' "$T/gatewayd.conf" > "$T/long.conf"
+"$G" -f "$T/long.conf" ticket new --id wo-long --vendor acme --target plc-07 --from now --to +8d \
+	--approver lead-a --reason long -o "$T/long.ticket" 2>/dev/null || fail "8 days within 10"
+sign "$T/long.ticket" lead-a
+ctl ticket verify "$T/long.ticket" > "$T/out" && fail "too-long ticket verified"
+grep -q "now:       NOT VALID: ticket wo-long is valid for 691200 s (.* to .*), longer than max_ticket_lifetime 604800 s" \
+	"$T/out" || fail "verify too long: $(cat "$T/out")"
+ctl ticket install "$T/long.ticket" >/dev/null 2>&1 && fail "too-long ticket installed"
+
 # A mistyped id is an error and revokes nothing; --force revokes a ticket ahead of installation.
 out=$(ctl ticket revoke wo-4117 --reason typo 2>&1) && fail "unknown id revoked: $out"
 case $out in *"ticket wo-4117 is not installed"*"--force"*) ;; *) fail "unknown id: $out" ;; esac
