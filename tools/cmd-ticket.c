@@ -320,6 +320,7 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	const struct gw_config *cfg = ctl_config(ctx);
 	struct ticket_set *set;
 	struct gw_ticket *t;
+	const struct gw_ticket *stored;
 	char *text = NULL, *sig = NULL, *error = NULL, what[GW_REASON_MAX];
 	size_t len, siglen;
 	time_t now = time(NULL);
@@ -332,6 +333,10 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 		ticketset_free(set);
 		return 1;
 	}
+	/* Its uses are counted in the store (one per admitted connection): an installed ticket's
+	 * file shows them. Ids are never reused, so the same id is the same ticket. */
+	if ((stored = ticketset_find_ticket(set, t->id)) != NULL)
+		t->used_sessions = stored->used_sessions;
 	ticket_print(set, t, now, cfg);
 	r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
 	if (!install) {
