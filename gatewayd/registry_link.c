@@ -42,8 +42,8 @@ struct registry_link {
 	json_int_t seq;               /* of the last request: a late answer is told apart */
 	struct recorder_signer signer;
 	bool killed;
-	char kill_message[128];
-	char kill_reason[192];
+	char kill_message[192]; /* control.c's kill message, the owner's reason included */
+	char kill_reason[320];
 	bool cut_sent;       /* registry_link_cut told the listener */
 	bool reloaded;       /* a reload came that registry_link_take_config has not handed on */
 	char *reload_config; /* its configuration text; NULL: unreadable */
