@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -347,6 +348,34 @@ control_kill(struct control_client *cl, const struct control_request *req, struc
 	return registry_kill(reg, req, message, reason);
 }
 
+/* Every configured vendor with what keeps it out, if anything, and its live sessions. The
+ * configuration's own "enabled = false" comes first: the owner cannot enable that one. */
+static json_t *
+control_list_vendors(const struct registry *reg, const struct gw_config *cfg)
+{
+	json_t *a = json_array();
+	const char *state;
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < cfg->nvendors; i++) {
+		const struct gw_vendor *v = &cfg->vendors[i];
+
+		if (!v->enabled)
+			state = "disabled_in_config";
+		else if (registry_vendor_disabled(reg, v->id))
+			state = "disabled_by_owner";
+		else if (v->expires != 0 && now >= v->expires)
+			state = "expired";
+		else
+			state = "enabled";
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s, s:I}", "vendor", v->id, "state", state, "sessions",
+		        (json_int_t)registry_count_sessions(reg, v->id)));
+	}
+	return a;
+}
+
 /* Carries out one parsed request; returns the reply (NULL: the client was handed over to a
  * session for watching). *result and *sessions describe the outcome for the audit event. */
 static json_t *
@@ -362,6 +391,8 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 	switch (req->op) {
 	case CONTROL_SESSIONS:
 		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
+	case CONTROL_VENDORS:
+		return json_pack("{s:b, s:o}", "ok", 1, "vendors", control_list_vendors(reg, cfg));
 	case CONTROL_KILL:
 		if (req->by == CONTROL_BY_SESSION &&
 		    control_resolve_session(reg, req, msg, sizeof(msg)) != 0) {
@@ -432,6 +463,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	const char *result;
 	json_t *reply, *fields;
 	int sessions;
+	bool listing;
 
 	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
 		control_audit(cfg, notary, "control",
@@ -442,11 +474,12 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	}
 	reply = control_execute(cl, &req, reg, cfg, &result, &sessions);
 	/* A listing is routine; actions are worth a line in the log. */
-	log_msg(req.op == CONTROL_SESSIONS ? LOG_DEBUG : LOG_INFO, __func__,
-	    "control: %s%s%s%s%s by %s: %s", control_op_name(req.op), req.by ? " " : "",
-	    control_selector_name(req.by), req.by ? " " : "", req.name, cl->user, result);
-	/* The listing is not an action; everything else is evidence. */
-	if (req.op != CONTROL_SESSIONS) {
+	listing = req.op == CONTROL_SESSIONS || req.op == CONTROL_VENDORS;
+	log_msg(listing ? LOG_DEBUG : LOG_INFO, __func__, "control: %s%s%s%s%s by %s: %s",
+	    control_op_name(req.op), req.by ? " " : "", control_selector_name(req.by),
+	    req.by ? " " : "", req.name, cl->user, result);
+	/* A listing is not an action; everything else is evidence. */
+	if (!listing) {
 		fields = audit_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s}", "peer_user", cl->user,
 		    "peer_uid", (int)cl->uid, "action", control_op_name(req.op), "by",
 		    req.by != CONTROL_BY_NONE ? control_selector_name(req.by) : NULL, "name",

@@ -20,6 +20,7 @@ enum control_op {
 	CONTROL_VENDOR_ENABLE,  /* {"cmd":"vendor_enable","vendor":V} */
 	CONTROL_WATCH,          /* {"cmd":"watch","session":ID}: then a stream of lines */
 	CONTROL_RELOAD,         /* {"cmd":"reload"}: answered with the result, errors included */
+	CONTROL_VENDORS,        /* {"cmd":"vendors"}: each configured vendor's state, sessions */
 };
 
 enum control_selector {

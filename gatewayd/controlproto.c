@@ -22,6 +22,7 @@ static const struct {
 	{ "vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR },
 	{ "watch", CONTROL_WATCH, true, CONTROL_BY_SESSION },
 	{ "reload", CONTROL_RELOAD, false, CONTROL_BY_NONE },
+	{ "vendors", CONTROL_VENDORS, false, CONTROL_BY_NONE },
 };
 #define CONTROL_NOPS (sizeof(control_ops) / sizeof(control_ops[0]))
 

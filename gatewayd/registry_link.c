@@ -476,6 +476,22 @@ registry_link_take_config(struct registry_link *link, char **text)
 }
 
 int
+registry_link_vendor_disabled(struct registry_link *link, const char *vendor)
+{
+	json_t *msg;
+	int rc;
+
+	if (link == NULL)
+		return 0;
+	if (registry_link_call(link,
+	        json_pack("{s:s, s:s}", "type", "vendor_state", "vendor", vendor), &msg, NULL) != 0)
+		return -1;
+	rc = json_is_true(json_object_get(msg, "disabled")) ? 1 : 0;
+	json_decref(msg);
+	return rc;
+}
+
+int
 registry_link_admit(struct registry_link *link, const struct registry_session *info, char *why,
     size_t whylen, char *reason, size_t reasonlen, char *detail, size_t detaillen)
 {
