@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -29,7 +30,7 @@ main(int argc, char **argv)
 	const char *path = "/etc/gatewayd/gatewayd.conf";
 	struct gw_config *cfg = NULL;
 	bool test_only = false, foreground = false, debug = false;
-	char *errors = NULL, err[512];
+	char *errors = NULL, *warnings, err[512];
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "dDtf:h", opts, NULL)) != -1) {
@@ -72,6 +73,10 @@ main(int argc, char **argv)
 			config_free(cfg);
 			return 1;
 		}
+		/* Valid, but perhaps not what was meant: windows that can never open. */
+		if ((warnings = config_warn_windows(cfg, time(NULL))) != NULL)
+			fputs(warnings, stderr);
+		free(warnings);
 		printf("%s: configuration valid\n", path);
 		config_free(cfg);
 		return 0;

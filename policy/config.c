@@ -400,6 +400,7 @@ loader_windows(struct loader *ld, const config_setting_t *g, struct gw_window_se
 	int i, n;
 
 	list = loader_list(ld, g, "windows", &n);
+	set->line = config_setting_source_line(list != NULL ? list : g);
 	set->windows = xcalloc((size_t)n, sizeof(*set->windows));
 	for (i = 0; i < n; i++)
 		if ((wg = loader_group(ld, list, i)) != NULL)

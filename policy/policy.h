@@ -40,6 +40,7 @@ struct gw_window {
 struct gw_window_set {
 	struct gw_window *windows;
 	size_t n;
+	int line; /* of "windows" in the configuration, or of the group without it */
 };
 
 /* Authentication methods in the style of OpenSSH's AuthenticationMethods: alternatives
@@ -355,6 +356,11 @@ void time_format_in_zone(const char *tz, time_t t, const char *fmt, char *buf, s
 void time_format_site(const char *tz, time_t t, time_t now, char *buf, size_t len);
 /* Whether name is a zone in the system tzdata (a TZif file under TZDIR). */
 bool window_tz_is_valid(const char *name);
+
+/* windowcheck.c: windows that can never open, seen from now: a vendor without windows or
+ * whose windows never open again, person and grant windows that never overlap their
+ * vendor's. "FILE:LINE: warning: ..." lines (caller frees), or NULL when there are none. */
+char *config_warn_windows(const struct gw_config *cfg, time_t now);
 
 /* username.c: "PERSON+TARGET" or "PERSON". */
 struct gw_username {
