@@ -783,6 +783,21 @@ recorder_size(const struct recording *rec)
 	return rec->size;
 }
 
+json_t *
+recorder_names_array(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list, *comma;
+
+	while (p != NULL && *p != '\0') {
+		comma = strchr(p, ',');
+		json_array_append_new(
+		    a, json_stringn(p, comma != NULL ? (size_t)(comma - p) : strlen(p)));
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return a;
+}
+
 static json_t *
 header_build(const struct recording_meta *m, const char *key_id)
 {
@@ -809,7 +824,13 @@ header_build(const struct recording_meta *m, const char *key_id)
 	json_object_set_new(g, "client_port", json_integer(m->client_port));
 	header_set_string(g, "key_fp", m->key_fp);
 	header_set_string(g, "ticket_id", m->ticket_id);
-	header_set_string(g, "approver", m->approver);
+	if (m->approvers != NULL) {
+		/* "approver", the first, for readers from before dual control (issue 16). */
+		json_t *names = recorder_names_array(m->approvers);
+
+		header_set_string(g, "approver", json_string_value(json_array_get(names, 0)));
+		json_object_set_new(g, "approvers", names);
+	}
 	header_set_string(g, "kind", m->kind);
 	header_set_string(g, "command", m->command);
 	header_set_string(g, "term", m->term);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "evidence/seal.h"
 
 /* Who, from where, what: written into the asciicast header. Strings are borrowed
@@ -23,7 +25,7 @@ struct recording_meta {
 	int client_port;
 	const char *key_fp;    /* SHA256:... of the person's key */
 	const char *ticket_id; /* the approval ticket the session runs under */
-	const char *approver;  /* who signed that ticket */
+	const char *approvers; /* who signed that ticket: names, comma-separated */
 	const char *kind;      /* "shell", "exec" or "sftp" */
 	const char *command;   /* exec command, "sftp" for the subsystem; NULL for a shell */
 	const char *term;      /* TERM from pty-req; NULL without a pty */
@@ -33,6 +35,9 @@ struct recording_meta {
 
 struct recording;
 struct sealkey;
+
+/* A comma-separated list of names ("lead-a,ot-sec") as a new JSON array; NULL is []. */
+json_t *recorder_names_array(const char *list);
 
 /* What a checkpoint's signature covers, and what a notary needs to judge the request. The
  * signed message is REC_SIGNED_PREFIX "n\ntime\nchain\nstamp\n" (recorder_checkpoint_sign);

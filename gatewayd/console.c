@@ -1,6 +1,7 @@
 /* console.c: the session process's side of a console command: the exec string of a channel
  * of a login without a target, split into words, its standard input gathered when the command
- * reads one, sent to the listener, which carries it out; the answer is the channel's notice. */
+ * reads one, sent to the listener, which carries it out (an auditor's runs here,
+ * console_auditor.c); the answer is the channel's notice. */
 #include "gatewayd/console.h"
 
 #include <stdio.h>
@@ -16,7 +17,8 @@ struct console_job {
 	size_t argc;
 	char input[CONSOLE_INPUT_MAX];
 	size_t inlen;
-	bool overflow; /* more input came than any command reads */
+	bool overflow;           /* more input came than any command reads */
+	struct auditor_job *job; /* an auditor's command running */
 };
 
 static void
@@ -67,8 +69,9 @@ console_run(struct relay *r, char **argv, size_t argc, const char *input, size_t
 int
 console_exec(struct relay *r, const char *command)
 {
-	char why[128], **argv;
+	char why[160], **argv;
 	size_t argc;
+	int status;
 
 	if (cmdline_split(command, strlen(command), &argv, &argc, why, sizeof(why)) != 0) {
 		console_answer(r, 2, "", why);
@@ -79,6 +82,16 @@ console_exec(struct relay *r, const char *command)
 
 		console_answer(r, 0, help, NULL);
 		free(help);
+	} else if (r->session->person->vendor->role == GW_ROLE_AUDITOR) {
+		struct auditor_job *job =
+		    console_auditor_start(r, argv, argc, &status, why, sizeof(why));
+
+		if (job == NULL)
+			console_answer(r, status, "", why);
+		else {
+			r->console = xcalloc(1, sizeof(*r->console));
+			r->console->job = job;
+		}
 	} else if (console_reads_input(argv[0])) {
 		/* runs once the vendor's input ends (console_waiting) */
 		r->console = xcalloc(1, sizeof(*r->console));
@@ -96,6 +109,12 @@ console_input(struct relay *r, const void *data, size_t len)
 {
 	struct console_job *j = r->console;
 
+	/* ^C on a terminal (ssh -t) stops an auditor's command, a replay above all. */
+	if (j->job != NULL) {
+		if (memchr(data, 0x03, len) != NULL)
+			console_auditor_stop(r, j->job);
+		return (int)len;
+	}
 	if (len > sizeof(j->input) - j->inlen)
 		j->overflow = true;
 	else {
@@ -109,7 +128,16 @@ bool
 console_waiting(struct relay *r)
 {
 	struct console_job *j = r->console;
+	int status;
 
+	if (j != NULL && j->job != NULL) {
+		if (console_auditor_pump(r, j->job, &status))
+			return true;
+		console_auditor_free(r, j->job);
+		j->job = NULL;
+		console_answer(r, status, "", NULL); /* its output and errors went already */
+		return false;
+	}
 	if (j == NULL || j->argv == NULL)
 		return false;
 	if (!r->vendor_eof && !r->vendor_closed)
@@ -129,7 +157,19 @@ console_free(struct relay *r)
 	console_watch_stop(r);
 	if (r->console == NULL)
 		return;
+	console_auditor_free(r, r->console->job);
 	cmdline_free(r->console->argv, r->console->argc);
 	free(r->console);
 	r->console = NULL;
+}
+
+bool
+console_busy(struct session *s)
+{
+	struct relay *r;
+
+	TAILQ_FOREACH (r, &s->relays, entry)
+		if (r->console != NULL && r->console->job != NULL)
+			return true;
+	return false;
 }

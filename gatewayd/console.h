@@ -1,12 +1,14 @@
 /* console.h: the gateway's own commands over its SSH port, for logins without a target: a
  * person's access requests, an approver's and an auditor's console (docs/console.md). The
- * session process only relays a command; the listener carries it out (console_serve.c). */
+ * session process relays a person's or an approver's command to the listener, which carries it
+ * out (console_serve.c); an auditor's it runs itself (console_auditor.c). */
 #ifndef GW_CONSOLE_H
 #define GW_CONSOLE_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "policy/policy.h"
 
@@ -15,6 +17,7 @@
 #define REQUESTS_MAX       10000 /* request files read from the store */
 
 struct relay;
+struct session;
 struct registry;
 struct notary;
 
@@ -35,6 +38,25 @@ bool console_watch_pump(struct relay *r);
 void console_watch_stop(struct relay *r); /* the channel goes: the stream is closed */
 /* What a shell on a console login shows: the commands of the principal's role. */
 char *console_help(const struct gw_person *principal);
+/* Whether a command of the session still runs (a console login then stays). */
+bool console_busy(struct session *s);
+
+/* console_auditor.c, in an auditor's session process: gatewayctl's read-only commands (tools/)
+ * in a child that inherits the session's sandbox (monitor_sandbox.c), scoped to the auditor's
+ * vendors, their output streamed to the channel as its window allows, each audited. */
+struct auditor_job;
+/* Starts argv (argv[0] its name) for r; NULL when refused, with the exit status and why (the
+ * refusal audited). */
+struct auditor_job *console_auditor_start(
+    struct relay *r, char **argv, size_t argc, int *status, char *why, size_t whylen);
+/* Moves what the command printed to r's channel: true while it runs, then false with its exit
+ * status (the event audited). */
+bool console_auditor_pump(struct relay *r, struct auditor_job *j, int *status);
+/* Kills the command (the auditor's ^C, the channel closing); pump then ends it. */
+void console_auditor_stop(struct relay *r, struct auditor_job *j);
+/* Kills a command still running, audits it, frees j. */
+void console_auditor_free(struct relay *r, struct auditor_job *j);
+void console_auditor_help(FILE *f);
 
 /* console_serve.c, in the listener. */
 /* Carries out the command of a session's "console" message for the principal it names and

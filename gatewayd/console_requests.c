@@ -247,9 +247,17 @@ console_approvals(struct console_ctx *ctx, const struct gw_request *rq, char *si
 		return -1;
 	}
 	if (t->status == TICKET_VALID) {
-		snprintf(signers, len, "%s", t->approver);
-		*have = 1;
+		size_t i, n = 0;
+
+		signers[0] = '\0';
+		for (i = 0; i < t->napprovers && n < len; i++)
+			n += (size_t)snprintf(
+			    signers + n, len - n, "%s%s", i > 0 ? ", " : "", t->approvers[i]);
+		*have = (unsigned)t->napprovers;
 		*need = 1;
+		for (i = 0; i < t->ntargets; i++)
+			if (config_approvals_needed(ctx->cfg, t->vendor, t->targets[i]) > *need)
+				*need = config_approvals_needed(ctx->cfg, t->vendor, t->targets[i]);
 		rc = 0;
 	} else
 		error_f("ticket %s: %s", rq->id, t->problem);

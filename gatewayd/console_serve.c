@@ -59,6 +59,8 @@ console_help(const struct gw_person *principal)
 	for (i = 0; i < CONSOLE_NCMDS; i++)
 		if (console_cmds[i]->role == role)
 			fprintf(f, "  %s %s\r\n", console_cmds[i]->name, console_cmds[i]->usage);
+	if (role == GW_ROLE_AUDITOR)
+		console_auditor_help(f);
 	fclose(f);
 	return text;
 }

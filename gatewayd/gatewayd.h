@@ -190,8 +190,9 @@ int privileges_restrict_listener(uid_t front_uid, gid_t front_gid);
 /* monitor_sandbox.c: once authenticated and connected to its target (or refused), the
  * session process may open only the tickets, the revocations, the certificate revocation
  * lists of cfg and vendor (NULL: none) and time zones, read-only, for good (its recordings
- * come from the listener as descriptors). 0 (also where the kernel has no Landlock, which the
- * listener said at start), -1: the session must not go on. */
+ * come from the listener as descriptors); an auditor's (vendor: cfg's auditor_role) also
+ * recording_dir, the audit log and recording_key.pub, read-only. 0 (also where the kernel has no
+ * Landlock, which the listener said at start), -1: the session must not go on. */
 int monitor_sandbox_enter(const struct gw_config *cfg, const struct gw_vendor *vendor);
 
 /* frontproc.c: a connection's vendor-facing process (front/, gatewayd-front). Its user

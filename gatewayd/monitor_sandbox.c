@@ -2,7 +2,8 @@
  * authentication is over and its one target credential is in memory: from then on it can
  * read tickets, revocations, certificate revocation lists and time zones, and open nothing
  * else: not the seal key, no target credential, not the audit log nor the configuration, no
- * recording (its own come from the listener as descriptors). */
+ * recording (its own come from the listener as descriptors). An auditor's reads the evidence
+ * too: recordings, the audit log and the seal key's public half, never writes. */
 #include "gatewayd/gatewayd.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define MONITOR_RULES_MAX 8
+#define MONITOR_RULES_MAX 12
 
 struct monitor_rule {
 	char *path; /* owned */
@@ -63,6 +64,16 @@ monitor_sandbox_rules(
 	monitor_rule_add(r, &n,
 	    xstrdup(tzdir != NULL && *tzdir != '\0' ? tzdir : "/usr/share/zoneinfo"),
 	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, true);
+	/* An auditor's console reads the evidence (console_auditor.c): read-only, and nothing of
+	 * the seal key but its public half. */
+	if (vendor != NULL && vendor->role == GW_ROLE_AUDITOR) {
+		monitor_rule_add(r, &n, xstrdup(cfg->recording_dir),
+		    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, false);
+		monitor_rule_add(
+		    r, &n, xstrdup(cfg->audit_log), LANDLOCK_ACCESS_FS_READ_FILE, true);
+		xasprintf(&path, "%s/recording_key.pub", cfg->state_dir);
+		monitor_rule_add(r, &n, path, LANDLOCK_ACCESS_FS_READ_FILE, true);
+	}
 #ifdef GW_SANITIZE
 	/* AddressSanitizer reads /proc/self/maps to describe an error it reports, which is what
 	 * the sanitizer build is for. LeakSanitizer never runs here (the session process ends

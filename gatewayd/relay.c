@@ -165,7 +165,7 @@ relay_start(struct relay *r, const char *command, unsigned kind)
 		.client_port = s->client_port,
 		.key_fp = s->key_fp,
 		.ticket_id = s->decision.ticket_id[0] != '\0' ? s->decision.ticket_id : NULL,
-		.approver = s->decision.approver[0] != '\0' ? s->decision.approver : NULL,
+		.approvers = s->decision.approvers[0] != '\0' ? s->decision.approvers : NULL,
 		.kind = relay_kind_name(kind),
 		.command = kind == GW_CHAN_SHELL ? NULL
 		    : kind == GW_CHAN_EXEC       ? command
@@ -894,7 +894,7 @@ relay_pump_notice(struct relay *r)
 		return;
 	if (r->notice_status == 0 || r->notice_err != NULL)
 		vchan_write(r->vendor, r->notice, (uint32_t)strlen(r->notice), 0);
-	else
+	else if (r->notice[0] != '\0') /* an auditor's command told its own error */
 		relay_tell(r, r->notice);
 	if (r->notice_err != NULL)
 		relay_tell(r, r->notice_err);

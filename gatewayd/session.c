@@ -267,6 +267,7 @@ session_decide(struct session *s)
 	};
 	char why[GW_REASON_MAX], detail[512];
 	struct ticket_set *tickets;
+	json_t *approvers;
 
 	if (s->person->vendor->role != GW_ROLE_VENDOR) {
 		/* An approver's or auditor's console: no target, the listener does the work. */
@@ -300,12 +301,16 @@ session_decide(struct session *s)
 		return;
 	if (s->decision.allow && session_admit(s) != 0)
 		return;
+	/* "approver" (the first) stays for readers from before dual control (issue 16). */
+	approvers = recorder_names_array(s->decision.approvers);
 	if (session_audit(s, "access_decision",
-	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "person", s->person->id,
+	        audit_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:o}", "person", s->person->id,
 	            "vendor", s->person->vendor->id, "target", s->uname.target, "allow",
 	            s->decision.allow, "reason", deny_reason_name(s->decision.reason), "detail",
 	            s->decision.audit_msg, "ticket", s->decision.ticket_id, "approver",
-	            s->decision.approver)) != 0) {
+	            json_array_size(approvers) > 0 ? json_string_value(json_array_get(approvers, 0))
+	                                           : "",
+	            "approvers", approvers)) != 0) {
 		snprintf(s->refusal, sizeof(s->refusal),
 		    "access denied: the audit log cannot be written");
 		s->phase = PHASE_DENIED;
@@ -939,9 +944,9 @@ session_loop(struct session *s)
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
 		}
-		if (s->nwatching > 0)
-			notice_deadline =
-			    0; /* an approver watching: as long as the watched session */
+		if (s->nwatching > 0 || console_busy(s))
+			/* an approver watching, an auditor's replay: as long as they run */
+			notice_deadline = 0;
 		else if (s->phase == PHASE_DENIED || s->phase == PHASE_CONSOLE) {
 			if (notice_deadline == 0)
 				notice_deadline = time(NULL) +

@@ -542,7 +542,7 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 {
 	static const char *const known[] = { "name", "address", "port", "host_key_fingerprints",
 		"user", "key_file", "password_file", "hostkey_algorithms", "kex_algorithms",
-		"connect_timeout", NULL };
+		"connect_timeout", "approvals", NULL };
 	const config_setting_t *fps;
 	size_t i;
 
@@ -556,6 +556,7 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
 	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
 	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
+	t->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	if (t->name != NULL && !name_is_valid(t->name))
 		loader_error(
@@ -628,7 +629,7 @@ loader_grant(
     struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_grant *gr)
 {
 	static const char *const known[] = { "vendor", "targets", "allow", "windows",
-		"transfer_paths", "max_file_size", NULL };
+		"transfer_paths", "max_file_size", "approvals", NULL };
 	const config_setting_t *mfs;
 	size_t i;
 
@@ -636,6 +637,7 @@ loader_grant(
 	gr->vendor = loader_string(ld, g, "vendor", true);
 	gr->targets = loader_strings(ld, g, "targets", &gr->ntargets);
 	gr->channels = loader_channels(ld, g);
+	gr->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
 	gr->transfer_paths = loader_strings(ld, g, "transfer_paths", &gr->ntransfer_paths);
 	for (i = 0; i < gr->ntransfer_paths; i++)
 		if (gr->transfer_paths[i][0] != '/' || strstr(gr->transfer_paths[i], "..") != NULL)
@@ -714,6 +716,34 @@ loader_check_duplicates(struct loader *ld, const config_setting_t *root, struct 
 						    config_setting_get_member(root, "vendors"),
 						    "duplicate person \"%s\"", a);
 				}
+}
+
+/* A grant whose approvals fewer approvers may give than it needs would refuse every session
+ * while reading as granted, so its owner is told at load time (as for a forwarding grant). */
+static void
+loader_check_approvals(struct loader *ld, const config_setting_t *grants, struct gw_config *cfg)
+{
+	size_t i, j, k, may;
+	unsigned needed;
+
+	for (i = 0; i < cfg->ngrants; i++) {
+		const struct gw_grant *g = &cfg->grants[i];
+
+		for (j = 0; g->vendor != NULL && j < g->ntargets; j++) {
+			/* Only dual control: a single approval without approvers is a policy that
+			 * admits no one yet, as it always was. */
+			if ((needed = config_approvals_needed(cfg, g->vendor, g->targets[j])) < 2)
+				continue;
+			for (k = 0, may = 0; k < cfg->napprovers; k++)
+				may += approver_may_approve(
+				    &cfg->approvers[k], g->vendor, g->targets[j]);
+			if (may < needed)
+				loader_error(ld, config_setting_get_elem(grants, (unsigned)i),
+				    "vendor %s on target %s needs %u approvals, but approvers in "
+				    "scope: %zu",
+				    g->vendor, g->targets[j], needed, may);
+		}
+	}
 }
 
 /* A list naming known things, or "*" for any; unknown names are errors (typos). */
@@ -1279,6 +1309,7 @@ config_parse(
 	loader_approvers(&ld, root, cfg);
 	loader_auditors(&ld, root, cfg);
 	roles_build(cfg);
+	loader_check_approvals(&ld, list, cfg);
 
 	config_destroy(&lc);
 	if (ld.nerrors > 0) {
@@ -1520,6 +1551,20 @@ config_find_approver(const struct gw_config *cfg, const char *name)
 		if (cfg->approvers[i].name != NULL && strcmp(cfg->approvers[i].name, name) == 0)
 			return &cfg->approvers[i];
 	return NULL;
+}
+
+unsigned
+config_approvals_needed(const struct gw_config *cfg, const char *vendor, const char *target)
+{
+	const struct gw_target *t = config_find_target(cfg, target);
+	const struct gw_grant *g = config_find_grant(cfg, vendor, target);
+	unsigned n = 1;
+
+	if (t != NULL && t->approvals > n)
+		n = t->approvals;
+	if (g != NULL && g->approvals > n)
+		n = g->approvals;
+	return n;
 }
 
 static bool

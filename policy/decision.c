@@ -56,6 +56,8 @@ deny_reason_name(enum deny_reason r)
 		return "ticket_approver_out_of_scope";
 	case DENY_TICKET_TOO_LONG:
 		return "ticket_lifetime_too_long";
+	case DENY_TICKET_NEEDS_APPROVALS:
+		return "ticket_needs_approvals";
 	}
 	return "unknown";
 }
@@ -100,6 +102,8 @@ static int
 deny_rank(enum deny_reason r)
 {
 	switch (r) {
+	case DENY_TICKET_NEEDS_APPROVALS: /* valid in every other respect */
+		return 6;
 	case DENY_TICKET_USED_UP:
 		return 5;
 	case DENY_TICKET_NOT_YET_VALID:
@@ -167,9 +171,39 @@ ticket_check_now(const struct gw_config *cfg, const struct gw_ticket *t,
 	return DENY_NONE;
 }
 
+/* The ticket's verified approvers, comma-separated, whole names only; for a refused ticket
+ * without any, the approver its text names. */
+static void
+decision_join_approvers(const struct gw_ticket *t, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	snprintf(buf, len, "%s", t->napprovers == 0 && t->approver != NULL ? t->approver : "");
+	for (i = 0; i < t->napprovers; i++) {
+		if (n + (n > 0) + strlen(t->approvers[i]) >= len)
+			break;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", t->approvers[i]);
+	}
+}
+
+/* Whether ticket t, valid now, carries the approvals target needs; what says why not. */
+static enum deny_reason
+decision_approvals(
+    const struct gw_ticket *t, unsigned needed, const char *target, char *what, size_t len)
+{
+	char who[GW_APPROVALS_MAX * (GW_ID_MAX + 2)];
+
+	if (t->napprovers >= needed)
+		return DENY_NONE;
+	decision_join_approvers(t, who, sizeof(who));
+	snprintf(what, len, "ticket %s has %zu of the %u approvals %s needs (signed by %.180s)",
+	    t->id, t->napprovers, needed, target, who);
+	return DENY_TICKET_NEEDS_APPROVALS;
+}
+
 static void
 decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_ticket *t,
-    const char *target, const char *what)
+    const char *target, unsigned needed, const char *what)
 {
 	char when[GW_TIME_UTC_LEN];
 
@@ -196,6 +230,10 @@ decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_tic
 		    "approval ticket %s for %s is valid for longer than this gateway allows", t->id,
 		    target);
 		break;
+	case DENY_TICKET_NEEDS_APPROVALS:
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "approval ticket %s has %zu of %u approvals", t->id, t->napprovers, needed);
+		break;
 	default: /* signature problems are the owner's to fix; the audit text says which */
 		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
 		    "approval ticket %s for %s was refused by the gateway", t->id, target);
@@ -204,7 +242,7 @@ decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_tic
 	d->allow = false;
 	d->reason = r;
 	snprintf(d->ticket_id, sizeof(d->ticket_id), "%s", t->id);
-	snprintf(d->approver, sizeof(d->approver), "%s", t->approver);
+	decision_join_approvers(t, d->approvers, sizeof(d->approvers));
 	snprintf(d->audit_msg, sizeof(d->audit_msg), "%s", what);
 }
 
@@ -261,6 +299,7 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	enum deny_reason refusal = DENY_NONE;
 	char what[GW_REASON_MAX], refused_what[GW_REASON_MAX] = "", until[GW_TIME_UTC_LEN];
 	time_t ends_at, window_end;
+	unsigned needed;
 	size_t i;
 
 	memset(d, 0, sizeof(*d));
@@ -296,14 +335,17 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		return;
 	}
 	/* Of the tickets that admit, the one lasting longest; of those that do not, the closest. */
+	needed = config_approvals_needed(cfg, p->vendor->id, t->name);
 	for (i = 0; tickets != NULL && i < tickets->ntickets; i++) {
 		const struct gw_ticket *k = tickets->tickets[i];
 		enum deny_reason r;
 
 		if (!ticket_covers(k, p, t->name))
 			continue;
-		if ((r = ticket_check_now(cfg, k, tickets, req->now, what, sizeof(what))) ==
-		    DENY_NONE) {
+		r = ticket_check_now(cfg, k, tickets, req->now, what, sizeof(what));
+		if (r == DENY_NONE)
+			r = decision_approvals(k, needed, t->name, what, sizeof(what));
+		if (r == DENY_NONE) {
 			if (best == NULL || k->not_after > best->not_after)
 				best = k;
 		} else if (refused == NULL || deny_rank(r) > deny_rank(refusal)) {
@@ -319,7 +361,7 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	        ends_at != 0 ? ends_at : req->now + DECISION_HORIZON, &window_end))
 		return;
 	if (best == NULL && refused != NULL) {
-		decision_ticket_deny(d, refusal, refused, t->name, refused_what);
+		decision_ticket_deny(d, refusal, refused, t->name, needed, refused_what);
 		return;
 	}
 	if (best == NULL) {
@@ -348,11 +390,12 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 	d->channels = g->channels;
 	d->ends_at = ends_at;
 	snprintf(d->ticket_id, sizeof(d->ticket_id), "%s", best->id);
-	snprintf(d->approver, sizeof(d->approver), "%s", best->approver);
+	decision_join_approvers(best, d->approvers, sizeof(d->approvers));
 	snprintf(d->vendor_msg, sizeof(d->vendor_msg), "access granted");
 	time_format_utc(ends_at, until);
 	snprintf(d->audit_msg, sizeof(d->audit_msg),
 	    "vendor %s person %s target %s: grant, window "
-	    "and ticket %s (approver %s, %s) admit until %s",
-	    p->vendor->id, p->id, t->name, best->id, best->approver, best->reason, until);
+	    "and ticket %s (%s %s, %s) admit until %s",
+	    p->vendor->id, p->id, t->name, best->id,
+	    best->napprovers > 1 ? "approvers" : "approver", d->approvers, best->reason, until);
 }

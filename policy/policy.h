@@ -119,7 +119,12 @@ struct gw_target {
 	char *hostkey_algorithms; /* NULL: libssh defaults (no SHA-1) */
 	char *kex_algorithms;     /* NULL: libssh defaults */
 	int connect_timeout;      /* seconds */
+	unsigned approvals; /* distinct approvers a ticket for it needs, 1..GW_APPROVALS_MAX */
 };
+
+/* Dual control: a target or grant may require tickets signed by up to this many distinct
+ * approvers (issue 16). */
+#define GW_APPROVALS_MAX 5
 
 /* Which targets a vendor may reach, and which channel kinds. */
 struct gw_grant {
@@ -131,6 +136,7 @@ struct gw_grant {
 	char **transfer_paths;        /* file transfer: absolute directories allowed; NULL: any */
 	size_t ntransfer_paths;
 	long long max_file_size; /* file transfer: bytes, 0: unlimited */
+	unsigned approvals;      /* as the target's; a session needs the larger of the two */
 };
 
 /* An asset owner's key that signs tickets, and what it may approve (R2). */
@@ -297,6 +303,10 @@ const struct gw_target *config_find_target(const struct gw_config *cfg, const ch
 const struct gw_grant *config_find_grant(
     const struct gw_config *cfg, const char *vendor, const char *target);
 const struct gw_approver *config_find_approver(const struct gw_config *cfg, const char *name);
+/* The approvals a ticket needs for vendor on target: the larger of the target's and the
+ * grant's (1 when neither is configured). */
+unsigned config_approvals_needed(
+    const struct gw_config *cfg, const char *vendor, const char *target);
 const struct gw_auditor *config_find_auditor(const struct gw_config *cfg, const char *name);
 /* A person of a vendor or a console's principal ("approver.NAME", "auditor.NAME"): whom a
  * login name may authenticate as. config_find_person finds vendors' persons only. */
@@ -464,10 +474,13 @@ enum sshsig_result sshsig_verify(const char *armored, size_t armored_len, const 
 const char *sshsig_result_text(enum sshsig_result r);
 
 /* ticket.c: an owner's signed approval (R2). A ticket is a libconfig text file signed
- * with `ssh-keygen -Y sign -n gatewayd-ticket -f KEY FILE` (detached FILE.sig). */
+ * with `ssh-keygen -Y sign -n gatewayd-ticket -f KEY FILE` (detached FILE.sig). FILE.sig
+ * may hold the armored signatures of several approvers, concatenated (dual control). */
 #define TICKET_NAMESPACE   "gatewayd-ticket"
 #define TICKET_TEXT_MAX    16384
 #define TICKET_TARGETS_MAX 1000
+#define TICKET_SIGS_MAX    8                        /* armored blocks in one signature file */
+#define TICKET_SIG_MAX     (TICKET_SIGS_MAX * 4096) /* its bytes: an RSA-8192 block is < 3 KiB */
 
 enum ticket_status {
 	TICKET_VALID = 0,
@@ -489,14 +502,19 @@ struct gw_ticket {
 	size_t ntargets;
 	time_t not_before; /* valid in [not_before, not_after) */
 	time_t not_after;
-	char *approver;
+	char *approver;        /* the approver the text names, or NULL: any in scope may sign */
 	char *reason;          /* reason or work-order reference */
 	unsigned max_sessions; /* sessions that may be started under it; 0: unlimited */
 	/* Set by ticket_verify() and the store, not by the file: */
 	enum ticket_status status;
 	char problem[GW_REASON_MAX]; /* precise text when status != TICKET_VALID */
-	char signer[GW_FP_LEN];      /* signing key fingerprint, "" when unknown */
-	unsigned used_sessions;      /* sessions already started under it */
+	char signer[GW_FP_LEN];      /* the first signing key's fingerprint, "" when unknown */
+	/* When valid: the distinct approvers whose signatures verified, in signing order, with
+	 * their keys' fingerprints; each counts as one approval. Empty when not valid. */
+	char **approvers;
+	char (*approver_fps)[GW_FP_LEN];
+	size_t napprovers;
+	unsigned used_sessions; /* sessions already started under it */
 };
 
 struct gw_revocation {
@@ -520,8 +538,10 @@ bool ticket_id_is_valid(const char *id);
  * ticket has status TICKET_UNSIGNED until ticket_verify(). */
 int ticket_parse(
     const char *text, size_t len, const char *origin, struct gw_ticket **out, char **errors);
-/* Checks the signature (sig NULL: unsigned), signer and approver scope against cfg;
- * sets t->status, t->problem and t->signer. */
+/* Checks the signatures (sig NULL: unsigned; else 1 to TICKET_SIGS_MAX armored blocks),
+ * signers and their scope against cfg; sets status, problem, signer and approvers. Any block
+ * that does not verify, by a key of no approver or by an approver out of scope, refuses the
+ * whole ticket; a ticket naming an approver must carry that approver's signature. */
 void ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig,
     size_t siglen, const struct gw_config *cfg);
 void ticket_free(struct gw_ticket *t);
@@ -529,6 +549,11 @@ const char *ticket_status_name(enum ticket_status s);
 bool ticket_names_target(const struct gw_ticket *t, const char *target);
 /* Whether t names this person (or the person's vendor) and target. */
 bool ticket_covers(const struct gw_ticket *t, const struct gw_person *p, const char *target);
+/* Splits a signature file into its armored blocks: *n starts (offsets) and lengths; -1 when
+ * anything but whitespace lies outside the blocks, a block is unterminated, or there are
+ * none or more than TICKET_SIGS_MAX. */
+int ticket_split_signatures(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
+    size_t blen[TICKET_SIGS_MAX], size_t *n);
 
 struct ticket_set *ticketset_new(void);
 void ticketset_free(struct ticket_set *set);
@@ -562,9 +587,22 @@ int ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, 
  * cannot be read (an id that is not valid is never installed). */
 int ticketstore_has_ticket(const char *state_dir, const char *id, char **error);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
- * ticket with different content. */
+ * ticket with different content. Installing the identical ticket again adds sig's new blocks
+ * as ticketstore_add_signature() does: installed signatures are never replaced. */
 int ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
     const char *sig, size_t siglen, char **error);
+/* Appends the armored signature blocks of sig that the installed ticket id does not hold yet
+ * (a further approver's) to its ID.ticket.sig, replaced atomically. Refuses unless the
+ * installed text is byte-identical to text, each block verifies over it (namespace
+ * gatewayd-ticket) and the file stays within TICKET_SIGS_MAX blocks. Whose keys signed is the
+ * caller's to check first (ticket_verify over ticketstore_read()'s signatures plus sig): a
+ * block by no approver's key would refuse the ticket. */
+int ticketstore_add_signature(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error);
+/* The installed ID.ticket and ID.ticket.sig as they are (caller frees both); -1 with *error
+ * when the ticket is not installed or cannot be read. */
+int ticketstore_read(const char *state_dir, const char *id, char **text, size_t *len, char **sig,
+    size_t *siglen, char **error);
 /* Records one started session under ticket id (call after an allow that used it). */
 int ticketstore_record_use(const char *state_dir, const char *id, time_t now, char **error);
 /* Reads a regular file of at most max bytes (NUL-terminated copy); -1 with errno. */
@@ -640,6 +678,7 @@ enum deny_reason {
 	DENY_TICKET_UNKNOWN_APPROVER,
 	DENY_TICKET_OUT_OF_SCOPE,
 	DENY_TICKET_TOO_LONG, /* valid for longer than max_ticket_lifetime */
+	DENY_TICKET_NEEDS_APPROVALS, /* fewer distinct approvers than target or grant require */
 };
 
 struct decision {
@@ -653,7 +692,10 @@ struct decision {
 	unsigned channels;                /* granted channel kinds */
 	/* The ticket the decision is about (the one used, or the refused one), or "": */
 	char ticket_id[GW_ID_MAX + 1];
-	char approver[GW_ID_MAX + 1];
+	/* Its verified approvers in signing order, comma-separated ("lead-a,ot-sec"); for a
+	 * refused ticket without any, the approver its text names; names that do not fit whole
+	 * (beyond GW_APPROVALS_MAX) are left out. */
+	char approvers[GW_APPROVALS_MAX * (GW_ID_MAX + 2)];
 };
 
 /* tickets may be NULL (no tickets: every request is refused after the window check).

@@ -207,7 +207,8 @@ parser_fields(struct ticket_parser *tp, const config_setting_t *root, struct gw_
 	if (t->not_after <= t->not_before)
 		parser_error(tp, config_setting_get_member(root, "not_after"),
 		    "not_after must be later than not_before");
-	t->approver = parser_string(tp, root, "approver", true, GW_ID_MAX);
+	/* Optional: without it, any approver whose scope covers the ticket may sign. */
+	t->approver = parser_string(tp, root, "approver", false, GW_ID_MAX);
 	if (t->approver != NULL && !name_is_valid(t->approver))
 		parser_error(tp, config_setting_get_member(root, "approver"), "bad approver name");
 	t->reason = parser_string(tp, root, "reason", true, GW_REASON_MAX - 1);
@@ -288,72 +289,156 @@ approver_by_key(const struct gw_config *cfg, const unsigned char *blob, size_t l
 	return NULL;
 }
 
+int
+ticket_split_signatures(const char *sig, size_t siglen, size_t off[TICKET_SIGS_MAX],
+    size_t blen[TICKET_SIGS_MAX], size_t *n)
+{
+	static const char begin[] = "-----BEGIN SSH SIGNATURE-----";
+	static const char end[] = "-----END SSH SIGNATURE-----";
+	const char *p = sig, *limit = sig + siglen, *b, *e;
+
+	*n = 0;
+	for (;;) {
+		while (p < limit && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (p == limit)
+			return *n > 0 ? 0 : -1;
+		b = p;
+		if ((size_t)(limit - b) < sizeof(begin) - 1 ||
+		    memcmp(b, begin, sizeof(begin) - 1) != 0 || *n == TICKET_SIGS_MAX)
+			return -1;
+		if ((e = memmem(b, (size_t)(limit - b), end, sizeof(end) - 1)) == NULL)
+			return -1;
+		p = e + sizeof(end) - 1;
+		off[*n] = (size_t)(b - sig);
+		blen[(*n)++] = (size_t)(p - b);
+	}
+}
+
+static enum ticket_status
+status_for_sshsig(enum sshsig_result r)
+{
+	switch (r) {
+	case SSHSIG_OK:
+		return TICKET_VALID;
+	case SSHSIG_WRONG_NAMESPACE:
+		return TICKET_WRONG_NAMESPACE;
+	case SSHSIG_UNSUPPORTED:
+		return TICKET_UNSUPPORTED_SIGNATURE;
+	case SSHSIG_MALFORMED:
+	case SSHSIG_BAD_SIGNATURE:
+		break;
+	}
+	return TICKET_BAD_SIGNATURE;
+}
+
+/* Verifies block i of n over text and finds its approver; NULL after ticket_refuse(). The
+ * first block's key fingerprint becomes t->signer. */
+static const struct gw_approver *
+ticket_verify_block(struct gw_ticket *t, const char *text, size_t len, const char *block,
+    size_t blen, size_t i, size_t n, const struct gw_config *cfg, char fp[GW_FP_LEN])
+{
+	const struct gw_approver *a;
+	enum sshsig_result r;
+	unsigned char *blob;
+	size_t bloblen;
+	char which[48] = "";
+
+	/* A lone signature keeps the messages of single-approver tickets. */
+	if (n > 1)
+		snprintf(which, sizeof(which), " (signature %zu of %zu)", i + 1, n);
+	r = sshsig_verify(block, blen, text, len, TICKET_NAMESPACE, &blob, &bloblen);
+	if (r != SSHSIG_OK) {
+		ticket_refuse(t, status_for_sshsig(r), "ticket %s%s: %s", t->id, which,
+		    sshsig_result_text(r));
+		return NULL;
+	}
+	sshkey_fingerprint(blob, bloblen, fp);
+	if (i == 0)
+		snprintf(t->signer, sizeof(t->signer), "%s", fp);
+	a = approver_by_key(cfg, blob, bloblen);
+	free(blob);
+	if (a == NULL)
+		ticket_refuse(t, TICKET_UNKNOWN_SIGNER,
+		    "ticket %s was signed by key %s, which is no approver's key%s", t->id, fp,
+		    which);
+	return a;
+}
+
+static void
+ticket_clear_approvers(struct gw_ticket *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->napprovers; i++)
+		free(t->approvers[i]);
+	free(t->approvers);
+	free(t->approver_fps);
+	t->approvers = NULL;
+	t->approver_fps = NULL;
+	t->napprovers = 0;
+}
+
 void
 ticket_verify(struct gw_ticket *t, const char *text, size_t len, const char *sig, size_t siglen,
     const struct gw_config *cfg)
 {
-	const struct gw_approver *named, *signer;
-	enum sshsig_result r;
-	unsigned char *blob;
-	size_t bloblen, i;
+	const struct gw_approver *signers[TICKET_SIGS_MAX] = { NULL }, *named = NULL, *a;
+	char fps[TICKET_SIGS_MAX][GW_FP_LEN];
+	size_t off[TICKET_SIGS_MAX], blen[TICKET_SIGS_MAX], nblocks, nsigners = 0, i, j;
 
 	t->signer[0] = '\0';
+	ticket_clear_approvers(t);
 	if (sig == NULL) {
 		ticket_refuse(t, TICKET_UNSIGNED, "ticket %s has no signature", t->id);
 		return;
 	}
-	r = sshsig_verify(sig, siglen, text, len, TICKET_NAMESPACE, &blob, &bloblen);
-	switch (r) {
-	case SSHSIG_OK:
-		break;
-	case SSHSIG_WRONG_NAMESPACE:
-		ticket_refuse(
-		    t, TICKET_WRONG_NAMESPACE, "ticket %s: %s", t->id, sshsig_result_text(r));
-		return;
-	case SSHSIG_UNSUPPORTED:
-		ticket_refuse(
-		    t, TICKET_UNSUPPORTED_SIGNATURE, "ticket %s: %s", t->id, sshsig_result_text(r));
-		return;
-	case SSHSIG_MALFORMED:
-	case SSHSIG_BAD_SIGNATURE:
-		ticket_refuse(
-		    t, TICKET_BAD_SIGNATURE, "ticket %s: %s", t->id, sshsig_result_text(r));
+	if (ticket_split_signatures(sig, siglen, off, blen, &nblocks) != 0) {
+		ticket_refuse(t, TICKET_BAD_SIGNATURE,
+		    "ticket %s: the signature file is not 1 to %d armored SSH signatures", t->id,
+		    TICKET_SIGS_MAX);
 		return;
 	}
-	sshkey_fingerprint(blob, bloblen, t->signer);
-	signer = approver_by_key(cfg, blob, bloblen);
-	free(blob);
-	named = config_find_approver(cfg, t->approver);
-	if (signer == NULL) {
-		ticket_refuse(t, TICKET_UNKNOWN_SIGNER,
-		    "ticket %s was signed by key %s, which is no "
-		    "approver's key",
-		    t->id, t->signer);
-		return;
-	}
-	if (named == NULL) {
-		ticket_refuse(t, TICKET_UNKNOWN_APPROVER,
-		    "ticket %s names approver %s, who is not "
-		    "configured (signed by approver %s)",
-		    t->id, t->approver, signer->name);
-		return;
-	}
-	if (named != signer) {
-		ticket_refuse(t, TICKET_WRONG_SIGNER,
-		    "ticket %s names approver %s but was signed by "
-		    "approver %s",
-		    t->id, named->name, signer->name);
-		return;
-	}
-	for (i = 0; i < t->ntargets; i++) {
-		if (!approver_may_approve(named, t->vendor, t->targets[i])) {
-			ticket_refuse(t, TICKET_OUT_OF_SCOPE,
-			    "approver %s may not approve vendor %s "
-			    "on target %s (ticket %s)",
-			    named->name, t->vendor, t->targets[i], t->id);
+	/* Every block must verify: a bad one in the file is tampering, never ignored. */
+	for (i = 0; i < nblocks; i++) {
+		if ((a = ticket_verify_block(t, text, len, sig + off[i], blen[i], i, nblocks, cfg,
+		         fps[nsigners])) == NULL)
 			return;
-		}
+		for (j = 0; j < nsigners && signers[j] != a; j++)
+			;
+		if (j == nsigners) /* the same approver again is still one approval */
+			signers[nsigners++] = a;
 	}
+	if (t->approver != NULL && (named = config_find_approver(cfg, t->approver)) == NULL) {
+		ticket_refuse(t, TICKET_UNKNOWN_APPROVER,
+		    "ticket %s names approver %s, who is not configured (signed by approver %s)",
+		    t->id, t->approver, signers[0]->name);
+		return;
+	}
+	for (j = 0; named != NULL && j < nsigners && signers[j] != named; j++)
+		;
+	if (named != NULL && j == nsigners) {
+		ticket_refuse(t, TICKET_WRONG_SIGNER,
+		    "ticket %s names approver %s but was signed by approver %s", t->id, named->name,
+		    signers[0]->name);
+		return;
+	}
+	for (j = 0; j < nsigners; j++)
+		for (i = 0; i < t->ntargets; i++)
+			if (!approver_may_approve(signers[j], t->vendor, t->targets[i])) {
+				ticket_refuse(t, TICKET_OUT_OF_SCOPE,
+				    "approver %s may not approve vendor %s on target %s (ticket "
+				    "%s)",
+				    signers[j]->name, t->vendor, t->targets[i], t->id);
+				return;
+			}
+	t->approvers = xcalloc(nsigners, sizeof(*t->approvers));
+	t->approver_fps = xcalloc(nsigners, sizeof(*t->approver_fps));
+	for (j = 0; j < nsigners; j++) {
+		t->approvers[j] = xstrdup(signers[j]->name);
+		snprintf(t->approver_fps[j], GW_FP_LEN, "%s", fps[j]);
+	}
+	t->napprovers = nsigners;
 	t->status = TICKET_VALID;
 	t->problem[0] = '\0';
 }
@@ -372,6 +457,7 @@ ticket_free(struct gw_ticket *t)
 	free(t->vendor);
 	free(t->person);
 	free(t->approver);
+	ticket_clear_approvers(t);
 	free(t->reason);
 	free(t);
 }

@@ -1,7 +1,7 @@
 /* ticketstore.c: installed tickets under <state_dir>/tickets: ID.ticket (the signed text),
- * ID.ticket.sig (its SSHSIG, named as ssh-keygen names it) and ID.used (one line per session
- * started under it). File names are built only from validated ticket ids; an installed
- * ticket is never replaced or deleted. */
+ * ID.ticket.sig (its SSHSIG blocks, named as ssh-keygen names it) and ID.used (one line per
+ * session started under it). File names are built only from validated ticket ids; an
+ * installed ticket is never replaced or deleted, its signatures are only ever added to. */
 #include "policy/policy.h"
 
 #include <dirent.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,7 +111,7 @@ store_load_one(
 	}
 	free(name);
 	xasprintf(&name, "%s.ticket.sig", id);
-	if (store_read_at(dirfd, name, TICKET_TEXT_MAX, &sig, &siglen) != 0)
+	if (store_read_at(dirfd, name, TICKET_SIG_MAX, &sig, &siglen) != 0)
 		sig = NULL;
 	ticket_verify(t, text, len, sig, siglen, cfg);
 	t->used_sessions = store_count_used(dirfd, id);
@@ -259,50 +260,6 @@ out:
 }
 
 int
-ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
-    const char *sig, size_t siglen, char **error)
-{
-	char *dir, *name, *old = NULL;
-	size_t oldlen;
-	int rc = -1;
-
-	*error = NULL;
-	if (!ticket_id_is_valid(id)) {
-		xasprintf(error, "\"%s\" is not a valid ticket id", id);
-		return -1;
-	}
-	xasprintf(&dir, "%s/tickets", state_dir);
-	xasprintf(&name, "%s/%s.ticket", dir, id);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		xasprintf(error, "%s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (file_read_bounded(name, TICKET_TEXT_MAX, &old, &oldlen) == 0 &&
-	    (oldlen != len || memcmp(old, text, len) != 0)) {
-		xasprintf(error,
-		    "a different ticket %s is already installed; tickets are never "
-		    "replaced, issue one with a new id",
-		    id);
-		goto out;
-	}
-	free(name);
-	/* The signature goes first: a ticket file is never visible without it. */
-	xasprintf(&name, "%s.ticket.sig", id);
-	if (store_write(dir, name, sig, siglen, true, error) != 0)
-		goto out;
-	free(name);
-	xasprintf(&name, "%s.ticket", id);
-	if (old == NULL && store_write(dir, name, text, len, false, error) != 0)
-		goto out;
-	rc = 0;
-out:
-	free(old);
-	free(name);
-	free(dir);
-	return rc;
-}
-
-int
 ticketstore_record_use(const char *state_dir, const char *id, time_t now, char **error)
 {
 	char when[GW_TIME_UTC_LEN + 1], *path;
@@ -325,5 +282,223 @@ ticketstore_record_use(const char *state_dir, const char *id, time_t now, char *
 	if (fd != -1)
 		close(fd);
 	free(path);
+	return rc;
+}
+
+int
+ticketstore_read(const char *state_dir, const char *id, char **text, size_t *len, char **sig,
+    size_t *siglen, char **error)
+{
+	char *path;
+	int rc = -1;
+
+	*error = NULL;
+	*text = *sig = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(error, "\"%s\" is not a valid ticket id", id);
+		return -1;
+	}
+	xasprintf(&path, "%s/tickets/%s.ticket", state_dir, id);
+	if (file_read_bounded(path, TICKET_TEXT_MAX, text, len) != 0) {
+		xasprintf(error, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	free(path);
+	xasprintf(&path, "%s/tickets/%s.ticket.sig", state_dir, id);
+	if (file_read_bounded(path, TICKET_SIG_MAX, sig, siglen) != 0) {
+		xasprintf(error, "%s: %s", path, strerror(errno));
+		free(*text);
+		*text = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* Whether the block at b (blen bytes) is one of the blocks of sig. */
+static bool
+store_sig_holds(const char *sig, size_t siglen, const char *b, size_t blen)
+{
+	size_t off[TICKET_SIGS_MAX], len[TICKET_SIGS_MAX], n, i;
+
+	if (ticket_split_signatures(sig, siglen, off, len, &n) != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (len[i] == blen && memcmp(sig + off[i], b, blen) == 0)
+			return true;
+	return false;
+}
+
+/* old with the blocks of add it does not hold appended, one block a line group (caller
+ * frees); NULL with *error when a block does not verify over text or there would be too many. */
+static char *
+store_sig_merge(const char *id, const char *old, size_t oldlen, const char *add, size_t addlen,
+    const char *text, size_t len, size_t *outlen, char **error)
+{
+	size_t off[TICKET_SIGS_MAX], blen[TICKET_SIGS_MAX], n, i, have, more;
+	size_t oo[TICKET_SIGS_MAX], ol[TICKET_SIGS_MAX];
+	enum sshsig_result r;
+	unsigned char *blob;
+	size_t bloblen;
+	char *out;
+
+	if (ticket_split_signatures(add, addlen, off, blen, &n) != 0 ||
+	    ticket_split_signatures(old, oldlen, oo, ol, &have) != 0) {
+		xasprintf(error,
+		    "ticket %s: a signature file is not 1 to %d armored SSH signatures", id,
+		    TICKET_SIGS_MAX);
+		return NULL;
+	}
+	out = xmalloc(oldlen + addlen + 2 * n + 1);
+	memcpy(out, old, oldlen);
+	*outlen = oldlen;
+	for (i = 0, more = 0; i < n; i++) {
+		if (store_sig_holds(out, *outlen, add + off[i], blen[i]))
+			continue;
+		r = sshsig_verify(
+		    add + off[i], blen[i], text, len, TICKET_NAMESPACE, &blob, &bloblen);
+		free(blob);
+		if (r != SSHSIG_OK || have + ++more > TICKET_SIGS_MAX) {
+			xasprintf(error, "ticket %s: signature %zu not added: %s", id, i + 1,
+			    r != SSHSIG_OK ? sshsig_result_text(r)
+			                   : "the file holds enough signatures");
+			free(out);
+			return NULL;
+		}
+		if (*outlen > 0 && out[*outlen - 1] != '\n')
+			out[(*outlen)++] = '\n';
+		memcpy(out + *outlen, add + off[i], blen[i]);
+		*outlen += blen[i];
+		out[(*outlen)++] = '\n';
+	}
+	return out;
+}
+
+/* Locks the ticket directory for one writer: two approvers installing or signing the same
+ * ticket at once must both keep their signatures. The descriptor, or -1 with *error. */
+static int
+store_lock(const char *dir, char **error)
+{
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    flock(dfd, LOCK_EX) != 0) {
+		xasprintf(error, "%s: %s", dir, strerror(errno));
+		if (dfd != -1)
+			close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* ticketstore_add_signature() under the lock dfd, for the installed text old. */
+static int
+store_add_locked(int dfd, const char *dir, const char *id, const char *old, size_t oldlen,
+    const char *text, size_t len, const char *sig, size_t siglen, char **error)
+{
+	char *name, *oldsig = NULL, *merged = NULL;
+	size_t oldsiglen, mergedlen;
+	int rc = -1;
+
+	if (oldlen != len || memcmp(old, text, len) != 0) {
+		xasprintf(error,
+		    "a different ticket %s is already installed; tickets are never replaced, issue "
+		    "one with a new id",
+		    id);
+		return -1;
+	}
+	xasprintf(&name, "%s.ticket.sig", id);
+	if (store_read_at(dfd, name, TICKET_SIG_MAX, &oldsig, &oldsiglen) != 0) {
+		xasprintf(error, "%s/%s: %s", dir, name, strerror(errno));
+		goto out;
+	}
+	merged = store_sig_merge(id, oldsig, oldsiglen, sig, siglen, text, len, &mergedlen, error);
+	if (merged != NULL)
+		/* Nothing new (every block is there already) leaves the file as it is. */
+		rc = mergedlen == oldsiglen
+		    ? 0
+		    : store_write(dir, name, merged, mergedlen, true, error);
+out:
+	free(merged);
+	free(oldsig);
+	free(name);
+	return rc;
+}
+
+int
+ticketstore_install(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error)
+{
+	char *dir, *name, *old = NULL;
+	size_t oldlen;
+	int dfd = -1, rc = -1;
+
+	*error = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(error, "\"%s\" is not a valid ticket id", id);
+		return -1;
+	}
+	xasprintf(&dir, "%s/tickets", state_dir);
+	xasprintf(&name, "%s.ticket", id);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		xasprintf(error, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((dfd = store_lock(dir, error)) == -1)
+		goto out;
+	/* Installed already: its signatures are only ever added to, never replaced. */
+	if (store_read_at(dfd, name, TICKET_TEXT_MAX, &old, &oldlen) == 0) {
+		rc = store_add_locked(dfd, dir, id, old, oldlen, text, len, sig, siglen, error);
+		goto out;
+	}
+	/* The signature goes first: a ticket file is never visible without it. */
+	free(name);
+	xasprintf(&name, "%s.ticket.sig", id);
+	if (store_write(dir, name, sig, siglen, true, error) != 0)
+		goto out;
+	free(name);
+	xasprintf(&name, "%s.ticket", id);
+	if (store_write(dir, name, text, len, false, error) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (dfd != -1)
+		close(dfd);
+	free(old);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+int
+ticketstore_add_signature(const char *state_dir, const char *id, const char *text, size_t len,
+    const char *sig, size_t siglen, char **error)
+{
+	char *dir, *name, *old = NULL;
+	size_t oldlen;
+	int dfd, rc = -1;
+
+	*error = NULL;
+	if (!ticket_id_is_valid(id)) {
+		xasprintf(error, "\"%s\" is not a valid ticket id", id);
+		return -1;
+	}
+	xasprintf(&dir, "%s/tickets", state_dir);
+	xasprintf(&name, "%s.ticket", id);
+	if ((dfd = store_lock(dir, error)) == -1) {
+		free(*error);
+		xasprintf(error, "ticket %s is not installed", id);
+	} else if (store_read_at(dfd, name, TICKET_TEXT_MAX, &old, &oldlen) != 0) {
+		xasprintf(error, "ticket %s is not installed", id);
+	} else {
+		rc = store_add_locked(dfd, dir, id, old, oldlen, text, len, sig, siglen, error);
+	}
+	if (dfd != -1)
+		close(dfd);
+	free(old);
+	free(name);
+	free(dir);
 	return rc;
 }

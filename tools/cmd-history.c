@@ -1,5 +1,5 @@
 /* cmd-history.c: `gatewayctl history [filters]`: past channels from the recordings in time order:
- * start, session, channel, kind, vendor, person, target, ticket, approver, command, end, end
+ * start, session, channel, kind, vendor, person, target, ticket, approvers, command, end, end
  * reason, the verify verdict and the file. Reads only; what a vendor chose is printed termsafe. */
 #include <getopt.h>
 #include <stdio.h>
@@ -41,6 +41,29 @@ history_kind(const json_t *meta)
 	return command != NULL && strcmp(command, "sftp") == 0 ? "sftp" : "exec";
 }
 
+/* "owner,safety": the header's approvers, or its one approver (recordings before issue 16). */
+static char *
+history_approvers(const json_t *meta)
+{
+	const json_t *list = json_object_get(meta, "approvers"), *a;
+	char *joined = NULL, *next, *text;
+	size_t i;
+
+	json_array_foreach (list, i, a) {
+		if (!json_is_string(a))
+			continue;
+		xasprintf(
+		    &next, "%s%s%s", joined ? joined : "", joined ? "," : "", json_string_value(a));
+		free(joined);
+		joined = next;
+	}
+	if (joined == NULL)
+		return evidence_meta_text(meta, "approver");
+	text = termsafe_str(joined);
+	free(joined);
+	return text;
+}
+
 static void
 history_recording(const char *path, const json_t *meta, void *arg)
 {
@@ -66,7 +89,7 @@ history_recording(const char *path, const json_t *meta, void *arg)
 	c[6] = evidence_meta_text(meta, "target_user");
 	c[7] = evidence_meta_text(meta, "target");
 	c[8] = evidence_meta_text(meta, "ticket_id");
-	c[9] = evidence_meta_text(meta, "approver");
+	c[9] = history_approvers(meta);
 	c[10] = evidence_meta_text(meta, "command");
 	c[11] = v.ended[0] != '\0' ? termsafe_str(v.ended) : NULL;
 	c[12] = v.reason[0] != '\0' ? termsafe_str(v.reason) : NULL;
@@ -98,7 +121,7 @@ cmd_history_exec(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS,
 		{ "key", required_argument, NULL, 'k' }, { 0 } };
-	struct recording_filter filter = { 0 };
+	struct recording_filter filter = { .scope = ctx->auditor };
 	const char *dirname = NULL, *keyfile = NULL, *dir;
 	struct history h = { 0 };
 	struct sealkey *key;

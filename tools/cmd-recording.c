@@ -2,6 +2,7 @@
  * recording. Reads only; exits non-zero unless every file is intact and sealed. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "evidence/verify.h"
@@ -15,7 +16,7 @@ cmd_recording_exec(struct ctl_context *ctx, int argc, char **argv)
 	const char *keyfile = NULL;
 	struct sealkey *key;
 	struct verdict v;
-	char line[512];
+	char line[512], *path;
 	int ch, i, rc = 0;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
@@ -29,7 +30,12 @@ cmd_recording_exec(struct ctl_context *ctx, int argc, char **argv)
 	if ((key = evidence_load_key(ctx, keyfile)) == NULL)
 		return 2;
 	for (i = optind + 1; i < argc; i++) {
-		verify_recording(argv[i], key, &v);
+		if ((path = evidence_recording_path(ctx, argv[i])) == NULL) {
+			rc = 1;
+			continue;
+		}
+		verify_recording(path, key, &v);
+		free(path);
 		verdict_format(&v, line, sizeof(line));
 		termsafe_print(stdout, argv[i]);
 		fputs(": ", stdout);

@@ -31,7 +31,7 @@ cmd_replay_exec(struct ctl_context *ctx, int argc, char **argv)
 	double speed = 1, idle = 0, last = 0, gap;
 	struct castfile *cf;
 	struct cast_event ev;
-	char *end;
+	char *end, *path;
 	int ch, rc;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
@@ -44,7 +44,11 @@ cmd_replay_exec(struct ctl_context *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		goto usage;
-	if ((cf = castfile_open(argv[optind])) == NULL)
+	if ((path = evidence_recording_path(ctx, argv[optind])) == NULL)
+		return 1;
+	cf = castfile_open(path);
+	free(path);
+	if (cf == NULL)
 		return 1;
 	while ((rc = castfile_next(cf, &ev)) > 0) {
 		if (strcmp(ev.code, "o") != 0 && strcmp(ev.code, "e") != 0)

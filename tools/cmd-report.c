@@ -33,6 +33,29 @@ report_print(const json_t *model, enum report_format format)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* An auditor's console: the gateway's own evidence, of one vendor the auditor may read (the
+ * report's audit lines are filtered by one vendor or none); its only one by default. */
+static int
+report_scope(
+    const struct gw_auditor *a, struct recording_filter *f, const char *dir, const char *audit)
+{
+	if (dir != NULL || audit != NULL) {
+		fprintf(stderr, "--dir, --audit: the console reads the gateway's own evidence\n");
+		return -1;
+	}
+	if (f->vendor == NULL && a->nvendors == 1 && strcmp(a->vendors[0], "*") != 0)
+		f->vendor = a->vendors[0];
+	if (f->vendor == NULL && !auditor_may_read(a, "*")) {
+		fprintf(stderr, "give --vendor V: a report covers one of your vendors\n");
+		return -1;
+	}
+	if (f->vendor != NULL && !auditor_may_read(a, f->vendor)) {
+		fprintf(stderr, "no vendor %s in your scope\n", f->vendor);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_report_exec(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -82,6 +105,8 @@ cmd_report_exec(struct ctl_context *ctx, int argc, char **argv)
 		f.to = time(NULL) + 1;
 	if (optind != argc || f.from >= f.to)
 		goto usage;
+	if (ctx->auditor != NULL && report_scope(ctx->auditor, &f, dir, audit) != 0)
+		return 2;
 	/* Off the gateway, --dir and --audit name copies, and the configuration is not needed. */
 	if ((dir == NULL || audit == NULL || access(ctx->config_path, R_OK) == 0) &&
 	    (cfg = ctl_config(ctx)) == NULL)

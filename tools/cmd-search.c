@@ -93,7 +93,7 @@ cmd_search_exec(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS,
 		{ "key", required_argument, NULL, 'k' }, { 0 } };
-	struct recording_filter filter = { 0 };
+	struct recording_filter filter = { .scope = ctx->auditor };
 	const char *dirname = NULL, *keyfile = NULL, *dir;
 	struct search s = { 0 };
 	struct sealkey *key;

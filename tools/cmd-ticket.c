@@ -1,4 +1,4 @@
-/* cmd-ticket.c: `gatewayctl ticket new|verify|install|list|revoke`: the owner's side of
+/* cmd-ticket.c: `gatewayctl ticket new|verify|show|install|list|revoke`: the owner's side of
  * approval tickets. Writes only the ticket store and the revocation record under state_dir;
  * never signs (owners sign with their own ssh-keygen) and never deletes a ticket. */
 #include "tools/gatewayctl.h"
@@ -20,9 +20,9 @@
 
 #define TICKET_USAGE                                                                               \
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
-	"             --approver NAME --reason TEXT [--max-sessions N] [-o FILE]\n"                \
-	"         ticket verify FILE | install FILE | list [--active] | revoke ID --reason TEXT "  \
-	"[--force]\n"                                                                              \
+	"             [--approver NAME] --reason TEXT [--max-sessions N] [-o FILE]\n"              \
+	"         ticket verify FILE | show ID | install FILE | list [--active]\n"                 \
+	"         ticket revoke ID --reason TEXT [--force]\n"                                      \
 	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
 
 static void
@@ -214,19 +214,22 @@ ticket_load_file(const struct gw_config *cfg, const char *path, char **text, siz
 		return NULL;
 	}
 	xasprintf(&sigpath, "%s.sig", path);
-	if (file_read_bounded(sigpath, TICKET_TEXT_MAX, sig, siglen) != 0)
+	if (file_read_bounded(sigpath, TICKET_SIG_MAX, sig, siglen) != 0)
 		*sig = NULL;
 	free(sigpath);
 	ticket_verify(t, *text, *len, *sig, *siglen, cfg);
 	return t;
 }
 
-static void
+/* Prints what the gateway makes of t now; returns whether it admits now (signature, interval,
+ * revocation, sessions and, for each of its targets, the approvals the policy requires). */
+static bool
 ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now,
     const struct gw_config *cfg)
 {
 	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN], what[GW_REASON_MAX];
-	const struct gw_approver *ap = config_find_approver(cfg, t->approver);
+	const char *short_for = NULL;
+	unsigned needed, short_of = 0;
 	size_t i;
 
 	printf("ticket %s\n", t->id);
@@ -241,17 +244,29 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 	time_format_utc(t->not_after, b);
 	printf("\n  valid:     %s to %s\n", a, b);
 	/* The reason may be a vendor's words (a requested ticket): shown, never acted on. */
-	printf("  approver:  %s\n  reason:    ", t->approver);
+	printf("  approver:  %s\n  reason:    ",
+	    t->approver != NULL ? t->approver : "(not named: any approver in scope)");
 	termsafe_print(stdout, t->reason);
 	putchar('\n');
 	if (t->max_sessions != 0)
 		printf("  sessions:  %u of %u used\n", t->used_sessions, t->max_sessions);
-	if (t->status == TICKET_VALID)
-		printf("  signature: good, by approver %s (%s)\n", ap ? ap->name : "?", t->signer);
-	else {
+	if (t->status == TICKET_VALID) {
+		for (i = 0; i < t->napprovers; i++)
+			printf("  signature: good, by approver %s (%s)\n", t->approvers[i],
+			    t->approver_fps[i]);
+	} else {
 		printf("  signature: REFUSED (%s): ", ticket_status_name(t->status));
 		termsafe_print(stdout, t->problem);
 		putchar('\n');
+	}
+	for (i = 0; i < t->ntargets; i++) {
+		needed = config_approvals_needed(cfg, t->vendor, t->targets[i]);
+		printf("  approvals: %zu of %u required for %s\n", t->napprovers, needed,
+		    t->targets[i]);
+		if (t->napprovers < needed && needed > short_of) {
+			short_of = needed;
+			short_for = t->targets[i];
+		}
 	}
 	if (config_find_vendor(cfg, t->vendor) == NULL)
 		printf("  warning:   vendor %s is not configured\n", t->vendor);
@@ -261,13 +276,30 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 		if (config_find_grant(cfg, t->vendor, t->targets[i]) == NULL)
 			printf("  warning:   no grant gives vendor %s target %s\n", t->vendor,
 			    t->targets[i]);
-	if (ticket_check_now(cfg, t, set, now, what, sizeof(what)) == DENY_NONE)
-		printf("  now:       VALID\n");
-	else {
+	if (ticket_check_now(cfg, t, set, now, what, sizeof(what)) != DENY_NONE) {
 		printf("  now:       NOT VALID: ");
 		termsafe_print(stdout, what);
 		putchar('\n');
+		return false;
 	}
+	if (short_for != NULL) {
+		printf("  now:       NOT VALID: %s needs %u approvals\n", short_for, short_of);
+		return false;
+	}
+	printf("  now:       VALID\n");
+	return true;
+}
+
+/* "a, b (2 approvals)" of a valid ticket. */
+static void
+ticket_print_signed(const struct gw_ticket *t)
+{
+	size_t i;
+
+	printf("ticket %s: signed by ", t->id);
+	for (i = 0; i < t->napprovers; i++)
+		printf("%s%s", i > 0 ? ", " : "", t->approvers[i]);
+	printf(" (%zu approval%s)\n", t->napprovers, t->napprovers == 1 ? "" : "s");
 }
 
 /* The revocations (and installed tickets) of the store; NULL after printing why. */
@@ -314,6 +346,100 @@ ticket_audit(const struct gw_config *cfg, const char *event, json_t *fields)
 	return rc;
 }
 
+/* The approvers of a valid ticket as a JSON array, for audit events. */
+static json_t *
+ticket_approvers_json(const struct gw_ticket *t)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < t->napprovers; i++)
+		json_array_append_new(a, json_string(t->approvers[i]));
+	return a;
+}
+
+/* A further approver's signature for the installed ticket t: the installed signatures and the
+ * file's must verify together before the file's are added. */
+static int
+ticket_add_signature(const struct gw_config *cfg, const struct ticket_set *set, struct gw_ticket *t,
+    const char *text, size_t len, const char *oldtext, size_t oldtextlen, const char *oldsig,
+    size_t oldlen, const char *sig, size_t siglen)
+{
+	char *both, *error = NULL, what[GW_REASON_MAX];
+	enum deny_reason r;
+	int rc = 1;
+
+	if (oldtextlen != len || memcmp(oldtext, text, len) != 0) {
+		fprintf(stderr,
+		    "gatewayctl ticket install: a different ticket %s is already installed; "
+		    "tickets are never replaced, issue one with a new id\n",
+		    t->id);
+		return 1;
+	}
+	/* Bytes, not strings: a NUL in either file must reach the verifier, which refuses it. */
+	both = xmalloc(oldlen + 1 + siglen);
+	memcpy(both, oldsig, oldlen);
+	both[oldlen] = '\n';
+	memcpy(both + oldlen + 1, sig, siglen);
+	ticket_verify(t, text, len, both, oldlen + 1 + siglen, cfg);
+	free(both);
+	r = ticket_check_now(cfg, t, set, time(NULL), what, sizeof(what));
+	if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
+		fprintf(
+		    stderr, "gatewayctl ticket install: not adding the signature of %s: ", t->id);
+		termsafe_print(stderr, what);
+		fputc('\n', stderr);
+		return 1;
+	}
+	if (ticketstore_add_signature(cfg->state_dir, t->id, text, len, sig, siglen, &error) != 0) {
+		fprintf(stderr, "gatewayctl ticket install: %s\n", error);
+		free(error);
+		return 1;
+	}
+	ticket_print_signed(t);
+	rc = 0;
+	if (ticket_audit(cfg, "ticket_signed",
+	        audit_pack("{s:s, s:o}", "ticket", t->id, "approvers", ticket_approvers_json(t))) !=
+	    0) {
+		fprintf(stderr,
+		    "gatewayctl ticket install: signature added, but the audit event could not be "
+		    "written to %s\n",
+		    cfg->audit_log);
+		rc = 1;
+	}
+	return rc;
+}
+
+static int
+ticket_install(const struct gw_config *cfg, const struct gw_ticket *t, const char *text, size_t len,
+    const char *sig, size_t siglen)
+{
+	char *error = NULL;
+	int rc;
+
+	if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) != 0) {
+		fprintf(stderr, "gatewayctl ticket install: %s\n", error);
+		free(error);
+		return 1;
+	}
+	printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
+	ticket_print_signed(t);
+	rc = 0;
+	if (ticket_audit(cfg, "ticket_installed",
+	        audit_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:I, s:I}", "ticket", t->id, "vendor",
+	            t->vendor, "person", t->person, "approver",
+	            t->approver != NULL ? t->approver : t->approvers[0], "approvers",
+	            ticket_approvers_json(t), "signer", t->signer, "not_before",
+	            (json_int_t)t->not_before, "not_after", (json_int_t)t->not_after)) != 0) {
+		fprintf(stderr,
+		    "gatewayctl ticket install: installed, but the audit event "
+		    "could not be written to %s\n",
+		    cfg->audit_log);
+		rc = 1;
+	}
+	return rc;
+}
+
 static int
 cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 {
@@ -321,10 +447,12 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	struct ticket_set *set;
 	struct gw_ticket *t;
 	const struct gw_ticket *stored;
-	char *text = NULL, *sig = NULL, *error = NULL, what[GW_REASON_MAX];
-	size_t len, siglen;
+	char *text = NULL, *sig = NULL, *oldtext = NULL, *oldsig = NULL, *error = NULL;
+	char what[GW_REASON_MAX];
+	size_t len, siglen, oldtextlen, oldlen;
 	time_t now = time(NULL);
 	enum deny_reason r;
+	bool valid;
 	int rc = 1;
 
 	if (cfg == NULL || (set = ticket_store(cfg)) == NULL)
@@ -333,39 +461,57 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 		ticketset_free(set);
 		return 1;
 	}
+	/* Installed already: the file brings a further approver's signature. */
+	if (install && sig != NULL &&
+	    ticketstore_read(
+	        cfg->state_dir, t->id, &oldtext, &oldtextlen, &oldsig, &oldlen, &error) == 0) {
+		rc = ticket_add_signature(
+		    cfg, set, t, text, len, oldtext, oldtextlen, oldsig, oldlen, sig, siglen);
+		goto out;
+	}
 	/* Its uses are counted in the store (one per admitted connection): an installed ticket's
 	 * file shows them. Ids are never reused, so the same id is the same ticket. */
 	if ((stored = ticketset_find_ticket(set, t->id)) != NULL)
 		t->used_sessions = stored->used_sessions;
-	ticket_print(set, t, now, cfg);
+	valid = ticket_print(set, t, now, cfg);
 	r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
-	if (!install) {
-		rc = r == DENY_NONE ? 0 : 1;
-	} else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED ||
-	    r == DENY_TICKET_REVOKED || r == DENY_TICKET_TOO_LONG) {
+	if (!install)
+		rc = valid ? 0 : 1;
+	else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED ||
+	    r == DENY_TICKET_REVOKED || r == DENY_TICKET_TOO_LONG)
 		fprintf(stderr, "gatewayctl ticket install: not installing %s: %s\n", t->id, what);
-	} else if (ticketstore_install(cfg->state_dir, t->id, text, len, sig, siglen, &error) !=
-	    0) {
-		fprintf(stderr, "gatewayctl ticket install: %s\n", error);
-	} else {
-		printf("installed ticket %s in %s/tickets\n", t->id, cfg->state_dir);
-		rc = 0;
-		if (ticket_audit(cfg, "ticket_installed",
-		        audit_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "ticket", t->id,
-		            "vendor", t->vendor, "person", t->person, "approver", t->approver,
-		            "signer", t->signer, "not_before", (json_int_t)t->not_before,
-		            "not_after", (json_int_t)t->not_after)) != 0) {
-			fprintf(stderr,
-			    "gatewayctl ticket install: installed, but the audit event "
-			    "could not be written to %s\n",
-			    cfg->audit_log);
-			rc = 1;
-		}
-	}
+	else
+		rc = ticket_install(cfg, t, text, len, sig, siglen);
+out:
 	free(error);
+	free(oldtext);
+	free(oldsig);
 	free(text);
 	free(sig);
 	ticket_free(t);
+	ticketset_free(set);
+	return rc;
+}
+
+/* An installed ticket, verified as the gateway verifies it. */
+static int
+cmd_ticket_show(struct ctl_context *ctx, const char *id)
+{
+	const struct gw_config *cfg = ctl_config(ctx);
+	struct ticket_set *set;
+	struct gw_ticket *t;
+	char *errors = NULL;
+	int rc = 1;
+
+	if (cfg == NULL || (set = ticket_store(cfg)) == NULL)
+		return 1;
+	if (ticketstore_load_ticket(cfg->state_dir, cfg, id, &t, &errors) != 0) {
+		fputs(errors, stderr);
+	} else {
+		rc = ticket_print(set, t, time(NULL), cfg) ? 0 : 1;
+		ticket_free(t);
+	}
+	free(errors);
 	ticketset_free(set);
 	return rc;
 }
@@ -400,7 +546,10 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 		    t->person ? t->person : t->vendor);
 		for (j = 0; j < t->ntargets; j++)
 			printf("%s%s", j ? "," : "", t->targets[j]);
-		printf("\t%s\t%s\t%s\t%u/", a, b, t->approver, t->used_sessions);
+		printf("\t%s\t%s\t", a, b);
+		for (j = 0; j < t->napprovers; j++)
+			printf("%s%s", j ? "," : "", t->approvers[j]);
+		printf("%s\t%u/", t->napprovers == 0 ? "-" : "", t->used_sessions);
 		if (t->max_sessions != 0)
 			printf("%u\n", t->max_sessions);
 		else
@@ -530,6 +679,8 @@ cmd_ticket_exec(struct ctl_context *ctx, int argc, char **argv)
 		return cmd_ticket_new(ctx, argc, argv);
 	if ((strcmp(sub, "verify") == 0 || strcmp(sub, "install") == 0) && argc == 2)
 		return cmd_ticket_verify(ctx, argv[1], strcmp(sub, "install") == 0);
+	if (strcmp(sub, "show") == 0 && argc == 2)
+		return cmd_ticket_show(ctx, argv[1]);
 	if (strcmp(sub, "list") == 0 &&
 	    (argc == 1 || (argc == 2 && strcmp(argv[1], "--active") == 0)))
 		return cmd_ticket_list(ctx, argc == 2);

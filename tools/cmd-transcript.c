@@ -3,6 +3,7 @@
  * gateway's notes and their times. Reads only; every line is termsafe (tools/evidence.h). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tools/evidence.h"
 #include "tools/transcript.h"
@@ -37,8 +38,8 @@ cmd_transcript_exec(struct ctl_context *ctx, int argc, char **argv)
 	static const struct option opts[] = { { "key", required_argument, NULL, 'k' }, { 0 } };
 	const char *keyfile = NULL, *kind;
 	struct sealkey *key;
-	char verdict[512];
-	int ch;
+	char verdict[512], *path;
+	int ch, rc;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
 	while ((ch = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
@@ -48,15 +49,21 @@ cmd_transcript_exec(struct ctl_context *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		goto usage;
-	if ((key = evidence_load_key_if_any(ctx, keyfile)) == NULL && keyfile != NULL)
+	if ((path = evidence_recording_path(ctx, argv[optind])) == NULL)
+		return 1;
+	if ((key = evidence_load_key_if_any(ctx, keyfile)) == NULL && keyfile != NULL) {
+		free(path);
 		return 2;
+	}
 	/* First, so nobody reads a tampered or cut-off transcript as the session. */
-	evidence_verdict(argv[optind], key, verdict, sizeof(verdict), &kind);
+	evidence_verdict(path, key, verdict, sizeof(verdict), &kind);
 	sealkey_free(key);
 	fputs("verify: ", stdout);
 	termsafe_print(stdout, verdict);
 	putchar('\n');
-	return transcript_render(argv[optind], transcript_print, NULL) == 0 ? 0 : 1;
+	rc = transcript_render(path, transcript_print, NULL) == 0 ? 0 : 1;
+	free(path);
+	return rc;
 usage:
 	fprintf(stderr, "usage: gatewayctl transcript %s\n", cmd_transcript_entry.usage);
 	return 2;

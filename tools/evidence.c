@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,14 @@ evidence_load_key(struct ctl_context *ctx, const char *keyfile)
 	struct sealkey *key;
 	char *path;
 
+	if (keyfile != NULL && ctx->auditor != NULL) {
+		fprintf(stderr, "--key: the console verifies with the gateway's own key\n");
+		return NULL;
+	}
 	if (keyfile != NULL)
 		return sealkey_load_public(keyfile);
 	/* Off the gateway there is no configuration: say what to give instead. */
-	if (access(ctx->config_path, R_OK) != 0) {
+	if (ctx->config == NULL && access(ctx->config_path, R_OK) != 0) {
 		fprintf(stderr,
 		    "gatewayctl: no verification key: give --key FILE (the gateway's "
 		    "recording_key.pub) or -f CONFIG (%s: %s)\n",
@@ -45,7 +50,7 @@ evidence_load_key(struct ctl_context *ctx, const char *keyfile)
 struct sealkey *
 evidence_load_key_if_any(struct ctl_context *ctx, const char *keyfile)
 {
-	if (keyfile == NULL && access(ctx->config_path, R_OK) != 0)
+	if (keyfile == NULL && ctx->config == NULL && access(ctx->config_path, R_OK) != 0)
 		return NULL;
 	return evidence_load_key(ctx, keyfile);
 }
@@ -96,11 +101,85 @@ evidence_recording_dir(struct ctl_context *ctx, const char *dir)
 {
 	const struct gw_config *cfg;
 
+	if (dir != NULL && ctx->auditor != NULL) {
+		fprintf(stderr, "--dir: the console reads the gateway's own recordings\n");
+		return NULL;
+	}
 	if (dir != NULL)
 		return dir;
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return NULL;
 	return cfg->recording_dir;
+}
+
+/* The lowest channel's recording of session id in dir, or NULL. */
+static char *
+evidence_session_recording(const char *dir, const char *id)
+{
+	char *pattern, *path = NULL;
+	unsigned long best = 0, n;
+	glob_t g;
+	size_t i;
+
+	xasprintf(&pattern, "%s/%s.*.cast", dir, id);
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			n = strtoul(g.gl_pathv[i] + strlen(dir) + 1 + strlen(id) + 1, NULL, 10);
+			if (path == NULL || n < best) {
+				free(path);
+				path = xstrdup(g.gl_pathv[i]);
+				best = n;
+			}
+		}
+		globfree(&g);
+	}
+	free(pattern);
+	return path;
+}
+
+char *
+evidence_recording_path(struct ctl_context *ctx, const char *arg)
+{
+	size_t hex = strspn(arg, "0123456789abcdef"), digits;
+	const char *dir, *vendor;
+	struct castfile *cf;
+	char *path = NULL;
+	bool readable = false;
+
+	if (ctx->auditor == NULL)
+		return xstrdup(arg);
+	/* SESSION, SESSION.CHANNEL or SESSION.CHANNEL.cast: a name in recording_dir, so that
+	 * nothing else (another directory, "..") can be named. */
+	digits = arg[hex] == '.' ? strspn(arg + hex + 1, "0123456789") : 0;
+	if (hex == 0 || hex > 64 ||
+	    (arg[hex] != '\0' &&
+	        (digits == 0 || digits > 10 ||
+	            (arg[hex + 1 + digits] != '\0' &&
+	                strcmp(arg + hex + 1 + digits, ".cast") != 0)))) {
+		fputs("a recording is named by its session id or file name "
+		      "(SESSION[.CHANNEL[.cast]]), not a path\n",
+		    stderr);
+		return NULL;
+	}
+	if ((dir = evidence_recording_dir(ctx, NULL)) == NULL)
+		return NULL;
+	if (arg[hex] == '\0')
+		path = evidence_session_recording(dir, arg);
+	else
+		xasprintf(&path, "%s/%.*s.cast", dir, (int)(hex + 1 + digits), arg);
+	/* The same answer whether it does not exist or is another vendor's. */
+	if (path != NULL && access(path, R_OK) == 0 && (cf = castfile_open(path)) != NULL) {
+		vendor = json_string_value(
+		    json_object_get(json_object_get(castfile_header(cf), "gatewayd"), "vendor"));
+		readable = vendor != NULL && auditor_may_read(ctx->auditor, vendor);
+		castfile_close(cf);
+	}
+	if (!readable) {
+		fprintf(stderr, "no recording %s in your scope\n", arg);
+		free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* YYYY-MM-DD, optionally with " HH:MM[:SS]" or "THH:MM[:SS]": local time, or UTC with a
@@ -213,7 +292,10 @@ evidence_foreach_recording(
 		}
 		meta = json_object_get(castfile_header(cf), "gatewayd");
 		started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
-		if (filter_string(meta, "person", f->person) &&
+		if ((f->scope == NULL ||
+		        auditor_may_read(
+		            f->scope, json_string_value(json_object_get(meta, "vendor")) ?: "")) &&
+		    filter_string(meta, "person", f->person) &&
 		    filter_string(meta, "vendor", f->vendor) &&
 		    filter_string(meta, "target", f->target) &&
 		    (f->from == 0 || started >= f->from) && (f->to == 0 || started < f->to))

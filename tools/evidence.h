@@ -27,13 +27,20 @@ void evidence_verdict(
  * the value was not UTF-8 (a vendor's exec command, an SFTP path); NULL when neither is there.
  * The caller frees it. */
 char *evidence_meta_text(const json_t *meta, const char *key);
-/* --dir DIR, else recording_dir from -f CONFIG; NULL when neither. */
+/* --dir DIR, else recording_dir from -f CONFIG; NULL (printed) when neither, or --dir on an
+ * auditor's console. */
 const char *evidence_recording_dir(struct ctl_context *ctx, const char *dir);
+/* The file a command's FILE argument names: arg itself, but on an auditor's console a
+ * recording of recording_dir named SESSION[.CHANNEL[.cast]] (a session: its first channel)
+ * whose header names a vendor in the auditor's scope. NULL (printed) when not one; the caller
+ * frees the path. */
+char *evidence_recording_path(struct ctl_context *ctx, const char *arg);
 
 /* Which recordings a search or history looks at; NULL/0 members match all. */
 struct recording_filter {
 	const char *person, *vendor, *target;
-	time_t from, to; /* session start within [from, to) */
+	time_t from, to;                /* session start within [from, to) */
+	const struct gw_auditor *scope; /* only the vendors it may read; NULL: all */
 };
 /* Handles --person/--vendor/--target/--from/--to/--since (getopt codes 'p' 'v' 't' 'F' 'T'
  * 'S'); returns 0, or -1 for a time that is neither YYYY-MM-DD[( |T)HH:MM[:SS]][Z] (local time

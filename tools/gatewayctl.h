@@ -9,6 +9,10 @@ struct ctl_context {
 	const char *config_path;    /* -f, default /etc/gatewayd/gatewayd.conf */
 	struct gw_config *config;   /* loaded on demand by ctl_config() */
 	const char *control_socket; /* -S: gatewayd's control socket without reading the config */
+	/* An auditor's console (gatewayd/console_auditor.c): config is the gateway's own, the
+	 * commands read only its recordings, audit log and key (no --dir, --audit, --key), of
+	 * the vendors the auditor may read, and take recordings by name, never by path. */
+	const struct gw_auditor *auditor;
 };
 
 struct ctl_command {

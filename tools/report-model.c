@@ -29,8 +29,8 @@ static const struct report_column session_columns[] = {
 };
 static const struct report_column ticket_columns[] = {
 	{ "ticket", "Ticket", REPORT_TEXT },
-	{ "approver", "Approver", REPORT_TEXT },
-	{ "signer", "Signer key", REPORT_TEXT },
+	{ "approvers", "Approvers", REPORT_TEXT },
+	{ "signer", "Signer keys", REPORT_TEXT },
 	{ "valid_from", "Valid from", REPORT_TIME },
 	{ "valid_to", "Valid to", REPORT_TIME },
 	{ "reason", "Reason", REPORT_TEXT },
@@ -226,6 +226,35 @@ model_session(const struct bundle *b, const struct bundle_recording *r)
 	return row;
 }
 
+/* Every approver of a ticket and their keys: the installed copy's verified ones, else what its
+ * ticket_installed event says (its approvers, or the approver of events before issue 16). */
+static void
+model_ticket_approvers(json_t *row, const struct gw_ticket *t, const json_t *installed)
+{
+	const json_t *list = json_object_get(installed, "approvers"), *a;
+	char names[512] = "", keys[TICKET_SIGS_MAX * (GW_FP_LEN + 2)] = "";
+	size_t i, n = 0, k = 0;
+
+	if (t == NULL || t->status != TICKET_VALID) {
+		json_array_foreach (list, i, a)
+			if (json_is_string(a) && n < sizeof(names))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+				    n ? ", " : "", json_string_value(a));
+		model_text(row, "approvers", n > 0 ? names : bundle_str(installed, "approver"));
+		model_text(row, "signer", t != NULL ? t->signer : bundle_str(installed, "signer"));
+		return;
+	}
+	for (i = 0; i < t->napprovers; i++) {
+		if (n < sizeof(names))
+			n += (size_t)snprintf(
+			    names + n, sizeof(names) - n, "%s%s", i ? ", " : "", t->approvers[i]);
+		k += (size_t)snprintf(
+		    keys + k, sizeof(keys) - k, "%s%s", i ? ", " : "", t->approver_fps[i]);
+	}
+	model_text(row, "approvers", names);
+	model_text(row, "signer", keys);
+}
+
 /* A ticket the period's events name: who signed it and when it is valid, from the gateway's
  * installed copy (verified again here), else from its ticket_installed event. */
 static json_t *
@@ -239,8 +268,7 @@ model_ticket(const struct bundle *b, const char *id, const json_t *installed)
 		t = NULL;
 	free(err);
 	model_text(row, "ticket", id);
-	model_text(row, "approver", t != NULL ? t->approver : bundle_str(installed, "approver"));
-	model_text(row, "signer", t != NULL ? t->signer : bundle_str(installed, "signer"));
+	model_ticket_approvers(row, t, installed);
 	model_time(row, "valid_from",
 	    t != NULL ? t->not_before
 	              : (time_t)json_integer_value(json_object_get(installed, "not_before")));

@@ -73,6 +73,9 @@ main(void)
 		t->not_before = base - 3600;
 		t->not_after = base + 3600 * (1 + (time_t)(i % 5));
 		t->approver = xstrdup("lead");
+		t->approvers = xcalloc(1, sizeof(char *));
+		t->approvers[0] = xstrdup("lead");
+		t->napprovers = 1; /* as ticket_verify leaves a valid ticket signed by "lead" */
 		t->reason = xstrdup("bench");
 		t->status = TICKET_VALID;
 		ticketset_add_ticket(set, t);

@@ -1,7 +1,8 @@
 /* fuzz_ticket.c: libFuzzer harness for approval tickets (ticket.c): the text an owner signs,
  * hostile until its signature is checked. Input: TICKET-TEXT, optionally NUL and the armored
- * signature. Checks that a parsed ticket is well-formed, and that only a signature by the
- * named, in-scope approver makes it valid. Approvers: the keys of tests/unit/data/tickets. */
+ * signatures. Checks that a parsed ticket is well-formed, and that only signatures by known,
+ * in-scope approvers (the named one among them) make it valid. Approvers: the keys of
+ * tests/unit/data/tickets. */
 #include "tests/fuzz/fuzz.h"
 
 #include <sys/stat.h>
@@ -67,9 +68,9 @@ fuzz_check_ticket(const struct gw_ticket *t)
 	size_t i;
 
 	if (!ticket_id_is_valid(t->id) || !name_is_valid(t->vendor) ||
-	    !name_is_valid(t->approver) || t->ntargets == 0 || t->ntargets > TICKET_TARGETS_MAX ||
-	    t->not_after <= t->not_before || t->reason == NULL ||
-	    strlen(t->reason) >= GW_REASON_MAX)
+	    (t->approver != NULL && !name_is_valid(t->approver)) || t->ntargets == 0 ||
+	    t->ntargets > TICKET_TARGETS_MAX || t->not_after <= t->not_before ||
+	    t->reason == NULL || strlen(t->reason) >= GW_REASON_MAX)
 		abort();
 	if (t->person != NULL && strncmp(t->person, t->vendor, strlen(t->vendor)) != 0)
 		abort();
@@ -101,15 +102,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_ticket(t);
 	ticket_verify(t, (const char *)data, len, sig, siglen, fuzz_cfg);
 	if (t->status == TICKET_VALID) {
-		const struct gw_approver *a = config_find_approver(fuzz_cfg, t->approver);
-		size_t i;
+		size_t i, j;
+		bool named = t->approver == NULL;
 
-		if (sig == NULL || a == NULL || t->signer[0] == '\0')
+		if (sig == NULL || t->napprovers == 0 || t->napprovers > TICKET_SIGS_MAX ||
+		    t->signer[0] == '\0')
 			abort();
-		for (i = 0; i < t->ntargets; i++)
-			if (!approver_may_approve(a, t->vendor, t->targets[i]))
+		for (j = 0; j < t->napprovers; j++) {
+			const struct gw_approver *a =
+			    config_find_approver(fuzz_cfg, t->approvers[j]);
+
+			if (a == NULL)
 				abort();
-	} else if (t->problem[0] == '\0') {
+			named = named || strcmp(a->name, t->approver) == 0;
+			for (i = 0; i < t->ntargets; i++)
+				if (!approver_may_approve(a, t->vendor, t->targets[i]))
+					abort();
+		}
+		if (!named)
+			abort();
+	} else if (t->problem[0] == '\0' || t->napprovers != 0) {
 		abort();
 	}
 	ticket_free(t);

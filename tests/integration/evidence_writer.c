@@ -23,7 +23,7 @@ main(int argc, char **argv)
 		.client_addr = "127.0.0.1",
 		.client_port = 40000,
 		.ticket_id = "T-42",
-		.approver = "owner.bob",
+		.approvers = "owner.bob",
 		.term = "xterm",
 		.width = 80,
 		.height = 24,

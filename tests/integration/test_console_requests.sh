@@ -20,6 +20,12 @@ gw_vendor_add beta
 gw_person_add beta beta.bob "$BOB_KEY.pub"
 gw_grant_add beta "plc-07" "shell exec"
 H_CFG_APPROVERS+=("{ name = \"other\"; key = \"$(cat "$OTHER_KEY.pub")\"; vendors = [ \"beta\" ]; targets = [ \"plc-07\", \"plc-08\" ]; }")
+# plc-09 needs two approvals (dual control): owner's and second's.
+SECOND_KEY=$H_DIR/keys/second
+h_keygen "$SECOND_KEY" || exit 1
+gw_target_add plc-09 "${H_PORT[plc-07]}" "${H_FP[plc-07]}" "approvals = 2;"
+H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-09" ]; allow = [ "shell", "exec" ]; }')
+H_CFG_APPROVERS+=("{ name = \"second\"; key = \"$(cat "$SECOND_KEY.pub")\"; vendors = [ \"acme\" ]; targets = [ \"plc-09\" ]; }")
 gw_start || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
@@ -86,6 +92,22 @@ test_approve_via_admits() {
 	grep -q '"event":"access_decision".*"ticket":"'"$id"'"' "$GW_AUDIT" || h_fail "the session did not use the request's ticket"
 }
 
+test_approve_via_agent() {
+	local id out agent_out rc
+	id=$(new_request plc-08)
+	# no -i: ssh logs in and ssh-keygen signs with the agent's key
+	agent_out=$(ssh-agent -s) || h_skip "no ssh-agent"
+	eval "$agent_out" >/dev/null
+	ssh-add -q "$APPROVER_KEY" 2>/dev/null || { ssh-agent -k >/dev/null; h_fail "ssh-add"; }
+	out=$(timeout -k 5 "$H_TIMEOUT" "$H_GATEWAYCTL" approve --via approver.owner@127.0.0.1 \
+		-p "$GW_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR "$id" </dev/null 2>&1)
+	rc=$?
+	ssh-agent -k >/dev/null
+	((rc == 0)) || h_fail "approve --via with the agent: $out"
+	h_assert_contains "$out" "approved" "the gateway's answer"
+}
+
 test_deny() {
 	local id out
 	id=$(new_request plc-08)
@@ -110,7 +132,9 @@ test_wrong_key_refused() {
 	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$APPROVER_KEY" "$H_DIR/altered.ticket" || h_fail "sign"
 	out=$(as_approver approve "$id" <"$H_DIR/altered.ticket.sig" 2>&1) && h_fail "a signature over other text approved"
 	h_assert_contains "$out" "not a valid signature" "reason"
-	out=$(gw_ssh acme.alice+plc-08@127.0.0.1 true </dev/null 2>&1) && h_fail "admitted"
+	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
+	h_assert_contains "$(grep -A1 "^$id" <<<"$out")" "pending" "the request stays pending"
+	grep -q '"event":"request_approved".*"request":"'"$id"'"' "$GW_AUDIT" && h_fail "approved by a bad signature"
 	true
 }
 
@@ -170,6 +194,29 @@ test_approver_watch() {
 		h_fail "no control event for the watch"
 }
 
+test_dual_control_through_requests() {
+	local id out
+	id=$(new_request plc-09)
+	out=$(approve_via "$id" </dev/null 2>&1) || h_fail "owner's approval: $out"
+	h_assert_contains "$out" "1 of 2 approvals" "the first approval"
+	out=$(gw_ssh acme.alice+plc-09@127.0.0.1 'echo in-$((6*7))' </dev/null 2>&1) && h_fail "admitted with one approval"
+	h_assert_contains "$out" "1 of 2 approvals" "the vendor is told"
+	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
+	h_assert_contains "$out" "more approvals needed" "still pending"
+	# the second approver, with its own key, over the same text
+	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$SECOND_KEY" -p "$GW_PORT" approver.second@127.0.0.1 \
+		request show "$id" </dev/null >"$H_DIR/dual.ticket" || h_fail "second: request show"
+	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$SECOND_KEY" "$H_DIR/dual.ticket" || h_fail "sign"
+	out=$(timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$SECOND_KEY" -p "$GW_PORT" approver.second@127.0.0.1 \
+		approve "$id" <"$H_DIR/dual.ticket.sig" 2>&1) || h_fail "second's approval: $out"
+	h_assert_contains "$out" "2 of 2 approvals" "the second approval"
+	out=$(gw_ssh acme.alice+plc-09@127.0.0.1 'echo in-$((6*7))' </dev/null) || h_fail "not admitted with two approvals: $out"
+	h_assert_eq "in-42" "$out" "output"
+	"$H_GATEWAYCTL" -f "$GW_CONFIG" ticket show "$id" >"$H_DIR/dual.show" 2>&1
+	h_assert_contains "$(cat "$H_DIR/dual.show")" "owner" "ticket show names the first approver"
+	h_assert_contains "$(cat "$H_DIR/dual.show")" "second" "and the second"
+}
+
 test_auditor_cannot_approve() {
 	local id out
 	id=$(new_request plc-08)
@@ -177,6 +224,6 @@ test_auditor_cannot_approve() {
 	h_assert_contains "$out" "unknown command" "role"
 }
 
-h_run test_request_then_list test_request_refusals test_approve_via_admits test_deny \
+h_run test_request_then_list test_request_refusals test_approve_via_admits test_approve_via_agent test_deny \
 	test_wrong_key_refused test_out_of_scope_approver test_approver_sessions_and_kill \
-	test_approver_watch test_auditor_cannot_approve
+	test_approver_watch test_dual_control_through_requests test_auditor_cannot_approve

@@ -8,7 +8,7 @@
 # connection has not authenticated. And the connection's monitor (the session process), fenced
 # in by Landlock once authenticated and connected (gatewayd/monitor_sandbox.c): it cannot open
 # the seal key, another target's credential, its own (read before), the audit log or the
-# configuration, while its own recording goes on.
+# configuration, while its own recording goes on. An auditor's monitor reads the evidence only.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 . "$H_SRC/tests/lib/privsep.sh"
@@ -178,5 +178,51 @@ test_live_monitor_cannot_open_secrets_and_its_recording_goes_on() {
 	h_assert_contains "$out" "intact" "the audit log"
 }
 
+# ps_auditor_monitor: the session process of the auditor's console, the one listener child with a
+# child of its own that is not a front (the command it runs, console_auditor.c).
+ps_auditor_monitor() {
+	local m c
+	for m in $(pgrep -P "$(h_pid gatewayd)"); do
+		for c in $(pgrep -P "$m"); do
+			ps_is_front "$c" || { echo "$m"; return 0; }
+		done
+	done
+	return 1
+}
+
+# An auditor's session process (its console's commands, gatewayd/console_auditor.c) reads the
+# evidence and writes none of it: the recordings, the audit log and the seal key's public half
+# open read-only; the seal key, a target's credential, the configuration, and writing a recording
+# or the audit log are refused (Landlock, EACCES). A slow replay keeps it running.
+test_auditor_monitor_reads_evidence_only() {
+	local monitor cast out probe
+	ps_require gdb
+	es_start au || h_fail "session did not start"
+	es_echo au hello-au 30 || h_fail "session does not echo: $(es_out au)"
+	h_wait_for 20 es_cast au >/dev/null || h_fail "no recording of the session"
+	cast=$(es_cast au)
+	timeout -k 5 120 ssh "${H_SSH_OPTS[@]}" -tt -i "$AUDITOR_KEY" -p "$GW_PORT" auditor.ann@127.0.0.1 \
+		replay "$(basename "$cast" | cut -d. -f1)" --speed 0.0001 </dev/null >"$H_DIR/replay.out" 2>&1 &
+	h_defer "kill $! 2>/dev/null"
+	h_wait_for 20 ps_auditor_monitor >/dev/null || h_fail "no auditor session process: $(cat "$H_DIR/replay.out")"
+	monitor=$(ps_auditor_monitor)
+	{
+		gdb_open_probes "seal=$SEAL_KEY" "target=$GW_TARGET_KEY" "config=$GW_CONFIG" \
+			"recording_write:1=$cast" "audit_write:1=$GW_AUDIT" "recording=$cast" \
+			"audit=$GW_AUDIT" "seal_public=$SEAL_KEY.pub"
+		echo "detach"
+	} >"$H_DIR/auditor.gdb"
+	out=$(ps_gdb "$monitor" "$H_DIR/auditor.gdb")
+	h_log "  auditor's monitor: $(grep '^PROBE' <<<"$out" | tr '\n' ';')"
+	for probe in seal target config recording_write audit_write; do
+		h_assert_match "$out" $'(^|\n)'"PROBE $probe -1 13"$'(\n|$)' "auditor's monitor: $probe"
+	done
+	for probe in recording audit seal_public; do
+		h_assert_match "$out" $'(^|\n)'"PROBE $probe [0-9]+ "  "auditor's monitor: $probe"
+	done
+	es_end au
+	es_wait_exit au 20 || h_fail "the session did not end"
+}
+
 h_run test_live_front_cannot_open_or_connect_and_evidence_verifies test_preauth_front_cannot_open_or_connect \
-	test_live_monitor_cannot_open_secrets_and_its_recording_goes_on
+	test_live_monitor_cannot_open_secrets_and_its_recording_goes_on test_auditor_monitor_reads_evidence_only

@@ -142,6 +142,7 @@ GW_TARGET_KEY=$H_DIR/keys/gateway_to_target
 VENDOR_KEY=$H_DIR/keys/acme.alice
 APPROVER_KEY=$H_DIR/keys/owner # the asset owner who signs the harness's tickets
 AUDITOR_KEY=$H_DIR/keys/auditor # the auditor "ann", who logs in as auditor.ann
+# H_CFG_AUDITOR_VENDORS="V...": the vendors ann may read (default: every vendor of the config)
 h_keygen "$GW_TARGET_KEY" || exit 1
 h_keygen "$VENDOR_KEY" || exit 1
 h_keygen "$APPROVER_KEY" || exit 1
@@ -314,7 +315,8 @@ gw_config_write() {
 		for a in "${H_CFG_APPROVERS[@]}"; do echo ", $a"; done
 		echo ");"
 		echo "auditors = ( { name = \"ann\"; keys = [ \"$(cat "$AUDITOR_KEY.pub")\" ];"
-		echo "  vendors = [ $(h_quote_list "${H_CFG_VENDORS[@]}") ]; } );"
+		# shellcheck disable=SC2086 # H_CFG_AUDITOR_VENDORS: words, the vendors ann may read
+		echo "  vendors = [ $(h_quote_list ${H_CFG_AUDITOR_VENDORS:-"${H_CFG_VENDORS[@]}"}) ]; } );"
 		printf '%s\n' "${H_CFG_EXTRA[@]}"
 	} >"$GW_CONFIG"
 }

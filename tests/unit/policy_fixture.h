@@ -97,20 +97,28 @@ static const char fixture_config_text[] =
     "  { id = \"off\"; enabled = false;\n"
     "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } "
     ");\n"
-    "    persons = ( { id = \"off.frank\"; } ); }\n"
+    "    persons = ( { id = \"off.frank\"; } ); },\n"
+    "  { id = \"dual\";\n"
+    "    windows = ( { days = [ \"mon-sun\" ]; start = \"00:00\"; end = \"24:00\"; tz = \"UTC\"; } "
+    ");\n"
+    "    persons = ( { id = \"dual.gina\"; } ); }\n"
     ");\n"
     "targets = (\n"
     "  { name = \"plc-07\"; address = \"127.0.0.1\"; user = \"op\"; key_file = \"%s\";\n"
     "    host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ]; },\n"
     "  { name = \"hmi-02\"; address = \"127.0.0.1\"; user = \"op\"; key_file = \"%s\";\n"
-    "    host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ]; }\n"
+    "    host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ]; },\n"
+    "  { name = \"rtu-09\"; address = \"127.0.0.1\"; user = \"op\"; key_file = \"%s\";\n"
+    "    host_key_fingerprints = [ \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" ];\n"
+    "    approvals = 2; }\n"
     ");\n"
     "grants = (\n"
-    "  { vendor = \"acme\"; targets = [ \"plc-07\", \"hmi-02\" ]; },\n"
+    "  { vendor = \"acme\"; targets = [ \"plc-07\", \"hmi-02\", \"rtu-09\" ]; },\n"
     "  { vendor = \"beta\"; targets = [ \"plc-07\" ]; },\n"
     "  { vendor = \"nowin\"; targets = [ \"plc-07\" ]; },\n"
     "  { vendor = \"gone\"; targets = [ \"plc-07\" ]; },\n"
-    "  { vendor = \"off\"; targets = [ \"plc-07\" ]; }\n"
+    "  { vendor = \"off\"; targets = [ \"plc-07\" ]; },\n"
+    "  { vendor = \"dual\"; targets = [ \"plc-07\" ]; approvals = 2; }\n"
     ");\n"
     "approvers = (\n"
     "  { name = \"lead-ed25519\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"plc-07\", "
@@ -119,28 +127,34 @@ static const char fixture_config_text[] =
     "  { name = \"lead-ecdsa384\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-ecdsa521\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
     "  { name = \"lead-rsa\"; key = \"%s\"; vendors = [ \"*\" ]; targets = [ \"*\" ]; },\n"
-    "  { name = \"area-b\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"hmi-02\" ]; }\n"
+    "  { name = \"area-b\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"hmi-02\" ]; },\n"
+    "  { name = \"dual-a\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; "
+    "},\n"
+    "  { name = \"dual-b\"; key = \"%s\"; vendors = [ \"acme\", \"dual\" ]; targets = [ \"*\" ]; "
+    "},\n"
+    "  { name = \"dual-c\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"*\" ]; },\n"
+    "  { name = \"dual-out\"; key = \"%s\"; vendors = [ \"acme\" ]; targets = [ \"hmi-02\" ]; }\n"
     ");\n";
 
 static __attribute__((unused)) struct gw_config *
 fixture_config(void)
 {
 	static const char *const keys[] = { "lead-ed25519", "lead-ecdsa256", "lead-ecdsa384",
-		"lead-ecdsa521", "lead-rsa", "area-b" };
-	char *pub[6], *text, *keyfile, *path, *errors = NULL;
+		"lead-ecdsa521", "lead-rsa", "area-b", "dual-a", "dual-b", "dual-c", "dual-out" };
+	char *pub[10], *text, *keyfile, *path, *errors = NULL;
 	struct gw_config *cfg = NULL;
 	size_t i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 10; i++)
 		pub[i] = fixture_pub(keys[i]);
 	keyfile = fixture_write("target-key", "not a real key\n");
 	chmod(keyfile, 0600);
-	xasprintf(&text, fixture_config_text, keyfile, keyfile, pub[0], pub[1], pub[2], pub[3],
-	    pub[4], pub[5]);
+	xasprintf(&text, fixture_config_text, keyfile, keyfile, keyfile, pub[0], pub[1], pub[2],
+	    pub[3], pub[4], pub[5], pub[6], pub[7], pub[8], pub[9]);
 	path = fixture_write("gatewayd.conf", text);
 	if (config_load(path, &cfg, &errors) != 0)
 		ck_abort_msg("fixture config: %s", errors);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 10; i++)
 		free(pub[i]);
 	free(text);
 	free(keyfile);

@@ -441,6 +441,12 @@ START_TEST(test_max_ticket_lifetime_range_reported)
 }
 END_TEST
 
+START_TEST(test_approvals_range_reported)
+{
+	expect_error("bad_approvals.conf", "\"approvals\" must be between 1 and 5");
+}
+END_TEST
+
 START_TEST(test_unknown_lockout_key_reported)
 {
 	expect_error("bad_lockout_key.conf", "unknown setting \"duraton\"");
@@ -495,6 +501,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);
 	tcase_add_test(tc, test_max_channels_range_reported);
 	tcase_add_test(tc, test_max_ticket_lifetime_range_reported);
+	tcase_add_test(tc, test_approvals_range_reported);
 	tcase_add_test(tc, test_display_tz_defaults_to_utc_and_is_checked);
 	suite_add_tcase(s, tc);
 	return s;

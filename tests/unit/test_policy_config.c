@@ -116,6 +116,17 @@ static const struct config_case cases[] = {
 	{ "empty front user",
 	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "front_user = \"\";\n",
 	    ":6: \"front_user\" must not be empty" },
+	{ "approvals fewer approvers may give",
+	    VENDOR("{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "grants = ( { vendor = "
+	                                                              "\"acme\"; targets = [ "
+	                                                              "\"plc-07\" ]; approvals = "
+	                                                              "2; } );\n"
+	                                                              "approvers = ( { name = "
+	                                                              "\"lead\"; key = \"@KEY@\"; "
+	                                                              "vendors = [\"acme\"]; "
+	                                                              "targets = "
+	                                                              "[\"*\"]; } );\n",
+	    ":6: vendor acme on target plc-07 needs 2 approvals, but approvers in scope: 1" },
 	{ "two approvers share a key",
 	    VENDOR(
 	        "{ from = \"2027-03-01\"; to = \"2027-03-02\"; }") "approvers = ( { name = \"a\"; "

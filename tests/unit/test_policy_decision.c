@@ -111,16 +111,48 @@ static const struct decision_case cases[] = {
 	    0, 0, DENY_UNKNOWN_TARGET, NULL, "no such target, or not granted to you", "" },
 	{ "ungranted target", "beta.carol", "hmi-02", "2027-03-01T09:00:00Z", { NULL }, NULL, 0, 0,
 	    DENY_NO_GRANT, NULL, "no such target, or not granted to you", "" },
+	/* Dual control: rtu-09 needs 2 approvals, and so does vendor dual's grant on plc-07. */
+	{ "one approval where the target needs two", "acme.alice", "rtu-09", "2027-03-01T09:00:00Z",
+	    { "t-dual-one" }, NULL, 0, 0, DENY_TICKET_NEEDS_APPROVALS, NULL,
+	    "approval ticket t-dual-one has 1 of 2 approvals",
+	    "ticket t-dual-one has 1 of the 2 approvals rtu-09 needs (signed by dual-a)" },
+	{ "two approvers admit where the target needs two", "acme.alice", "rtu-09",
+	    "2027-03-01T09:00:00Z", { "t-dual" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z",
+	    "access granted", "ticket t-dual (approvers dual-a,dual-b," },
+	{ "one approval where one is needed", "acme.alice", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-dual-one" }, NULL, 0, 0, DENY_NONE, "2027-03-01T17:00:00Z", "access granted",
+	    "(approver dual-a," },
+	{ "the same approver twice is one approval", "acme.alice", "rtu-09", "2027-03-01T09:00:00Z",
+	    { "t-dual-same" }, NULL, 0, 0, DENY_TICKET_NEEDS_APPROVALS, NULL,
+	    "has 1 of 2 approvals", "(signed by dual-a)" },
+	{ "a grant needing two refuses one", "dual.gina", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-dual-one@dual" }, NULL, 0, 0, DENY_TICKET_NEEDS_APPROVALS, NULL,
+	    "has 1 of 2 approvals", "2 approvals plc-07 needs" },
+	{ "a grant needing two admits two", "dual.gina", "plc-07", "2027-03-01T09:00:00Z",
+	    { "t-dual@dual" }, NULL, 0, 0, DENY_NONE, "2027-03-01T18:00:00Z", "access granted",
+	    "dual-a,dual-b" },
+	{ "a ticket with the approvals wins over one without", "acme.alice", "rtu-09",
+	    "2027-03-01T09:00:00Z", { "t-dual-one", "t-dual" }, NULL, 0, 0, DENY_NONE,
+	    "2027-03-01T17:00:00Z", "access granted", "ticket t-dual (" },
 };
 
-/* A fixture ticket re-issued for another vendor: only its signature status is kept,
- * as if that vendor's ticket had verified the same way. */
+/* A fixture ticket re-issued for another vendor ("t-ecdsa256-beta", "t-dual@dual"): only its
+ * signature status is kept, as if that vendor's ticket had verified the same way. */
 static struct gw_ticket *
 case_ticket(const struct gw_config *cfg, const char *name)
 {
-	const char *dash = strrchr(name, '-');
+	const char *dash = strrchr(name, '-'), *at = strchr(name, '@');
 	struct gw_ticket *t;
+	char *id;
 
+	if (at != NULL) {
+		id = xstrndup(name, (size_t)(at - name));
+		t = fixture_ticket(cfg, id);
+		free(id);
+		free(t->vendor);
+		t->vendor = xstrdup(at + 1);
+		return t;
+	}
 	if (strcmp(name, "t-ecdsa256-beta") != 0 && strcmp(name, "t-ecdsa256-gone") != 0)
 		return fixture_ticket(cfg, name);
 	t = fixture_ticket(cfg, "t-ecdsa256");
@@ -177,7 +209,7 @@ START_TEST(test_policy_decide_names_ticket_and_approver)
 	policy_decide(cfg, set, &req, &d);
 	ck_assert(d.allow);
 	ck_assert_str_eq(d.ticket_id, "t-rsa");
-	ck_assert_str_eq(d.approver, "lead-rsa");
+	ck_assert_str_eq(d.approvers, "lead-rsa");
 	ck_assert_uint_eq(d.channels, GW_CHAN_DEFAULT);
 	ticketset_free(set);
 	config_free(cfg);
@@ -209,6 +241,37 @@ START_TEST(test_policy_decide_ticket_longer_than_max_lifetime_denies)
 	    "2027-03-01T18:00:00Z), longer than max_ticket_lifetime 43199 s");
 	ck_assert_str_eq(d.ticket_id, "t-ed25519");
 	ticketset_free(set);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_policy_decide_names_every_approver)
+{
+	struct gw_config *cfg = fixture_config();
+	struct ticket_set *set = ticketset_new();
+	struct access_request req = { "acme.alice", "rtu-09",
+		fixture_time("2027-03-01T09:00:00Z") };
+	struct decision d;
+
+	ticketset_add_ticket(set, fixture_ticket(cfg, "t-dual-three"));
+	policy_decide(cfg, set, &req, &d);
+	ck_assert(d.allow);
+	ck_assert_str_eq(d.approvers, "dual-a,dual-b,dual-c");
+	ticketset_free(set);
+	config_free(cfg);
+}
+END_TEST
+
+/* The larger of the target's and the grant's requirement; 1 when neither says. */
+START_TEST(test_config_approvals_needed)
+{
+	struct gw_config *cfg = fixture_config();
+
+	ck_assert_uint_eq(config_approvals_needed(cfg, "acme", "plc-07"), 1);
+	ck_assert_uint_eq(config_approvals_needed(cfg, "acme", "rtu-09"), 2);
+	ck_assert_uint_eq(config_approvals_needed(cfg, "dual", "plc-07"), 2);
+	ck_assert_uint_eq(config_approvals_needed(cfg, "beta", "plc-07"), 1);
+	ck_assert_uint_eq(config_approvals_needed(cfg, "acme", "no-such"), 1);
 	config_free(cfg);
 }
 END_TEST
@@ -253,6 +316,8 @@ unit_suite(void)
 	tcase_add_loop_test(tc, test_policy_decide, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_policy_decide_names_ticket_and_approver);
 	tcase_add_test(tc, test_policy_decide_ticket_longer_than_max_lifetime_denies);
+	tcase_add_test(tc, test_policy_decide_names_every_approver);
+	tcase_add_test(tc, test_config_approvals_needed);
 	tcase_add_test(tc, test_policy_decide_without_ticket_set_denies);
 	tcase_add_test(tc, test_policy_decide_unknown_person_text_is_constant);
 	suite_add_tcase(s, tc);

@@ -65,7 +65,7 @@ meta_example(void)
 		.client_port = 50022,
 		.key_fp = "SHA256:abc",
 		.ticket_id = "T-1",
-		.approver = "owner.bob",
+		.approvers = "owner.bob,owner.carol",
 		.term = "xterm-256color",
 		.width = 120,
 		.height = 40,
@@ -184,6 +184,9 @@ START_TEST(header_is_asciicast_v2_with_metadata)
 	ck_assert_str_eq(json_string_value(json_object_get(g, "key_fp")), "SHA256:abc");
 	ck_assert_str_eq(json_string_value(json_object_get(g, "ticket_id")), "T-1");
 	ck_assert_str_eq(json_string_value(json_object_get(g, "approver")), "owner.bob");
+	ck_assert_uint_eq(json_array_size(json_object_get(g, "approvers")), 2);
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(g, "approvers"), 1)), "owner.carol");
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(g, "started")), "2026-11-18T11:06:40.000Z");
 	ck_assert_ptr_null(json_object_get(g, "command"));

@@ -13,8 +13,10 @@ key() { # NAME TYPE [BITS]
 	ssh-keygen -q -t "$2" ${3:+-b "$3"} -N '' -C "$1" -f "$tmp/$1"
 	cp "$tmp/$1.pub" "$out/$1.pub"
 }
-ticket() { # ID APPROVER [TARGET] [WHO]
+ticket() { # ID APPROVER|- [TARGETS] [WHO]; APPROVER "-": the ticket names none
 	who=${4:-'vendor = "acme";'}
+	approver="approver = \"$2\";"
+	[ "$2" = - ] && approver="# any approver in scope may sign"
 	cat > "$out/$1.ticket" <<EOT
 # Approval for gatewayd, signed with ssh-keygen -Y sign -n gatewayd-ticket
 id = "$1";
@@ -22,7 +24,7 @@ $who
 targets = [ "${3:-plc-07}" ];
 not_before = "2027-03-01T06:00:00Z";
 not_after = "2027-03-01T18:00:00Z";
-approver = "$2";
+$approver
 reason = "WO-4711 firmware update on the filling line";
 EOT
 }
@@ -61,6 +63,42 @@ sign t-wrong-signer area-b
 ticket t-out-of-scope area-b plc-07
 sign t-out-of-scope area-b
 ticket t-unsigned lead-ed25519
-for k in lead-ed25519 lead-ecdsa256 lead-ecdsa384 lead-ecdsa521 lead-rsa area-b outsider; do
+# Dual control: several approvers' signatures concatenated in one .sig, in the order given.
+cosign() { # ID KEY...
+	id=$1
+	shift
+	: > "$tmp/cosigned"
+	for k in "$@"; do
+		sign "$id" "$k"
+		cat "$out/$id.ticket.sig" >> "$tmp/cosigned"
+		rm "$out/$id.ticket.sig"
+	done
+	mv "$tmp/cosigned" "$out/$id.ticket.sig"
+}
+key dual-a ed25519
+key dual-b ecdsa 256
+key dual-c ed25519
+key dual-out ed25519
+key dual-stranger ed25519
+both='plc-07", "rtu-09'
+for t in t-dual t-dual-one t-dual-three t-dual-same t-dual-out t-dual-altered \
+    t-dual-stranger t-dual-unsigned; do
+	ticket "$t" - "$both"
+done
+ticket t-dual-legacy dual-b "$both"
+ticket t-dual-legacy-missing dual-b "$both"
+cosign t-dual dual-a dual-b
+cosign t-dual-one dual-a
+cosign t-dual-three dual-a dual-b dual-c
+cosign t-dual-same dual-a dual-a
+cosign t-dual-out dual-a dual-out
+cosign t-dual-stranger dual-a dual-stranger
+cosign t-dual-legacy dual-a dual-b
+cosign t-dual-legacy-missing dual-a
+# The second block is dual-b's valid signature of another ticket (t-dual).
+cosign t-dual-altered dual-a
+awk '/BEGIN/{n++} n==2' "$out/t-dual.ticket.sig" >> "$out/t-dual-altered.ticket.sig"
+for k in lead-ed25519 lead-ecdsa256 lead-ecdsa384 lead-ecdsa521 lead-rsa area-b outsider \
+    dual-a dual-b dual-c dual-out dual-stranger; do
 	ssh-keygen -lf "$out/$k.pub" | cut -d" " -f2 > "$out/$k.fp"
 done

@@ -1,0 +1,1 @@
+SHA256:KEhvxevBPILsvWh/nFjt7KcfLrcKDzSIipQrjfX3hp0
