@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -277,13 +278,111 @@ control_error(const char *text)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", text);
 }
 
+/* A kill's session id prefix, resolved against the live sessions: 0 with the whole id in
+ * req->name when exactly one matches; otherwise -1 and msg naming the candidates (the matches,
+ * or every live session when none matches), so that nothing is killed on a guess. */
+static int
+control_resolve_session(
+    const struct registry *reg, struct control_request *req, char *msg, size_t msglen)
+{
+	json_t *live = registry_list(reg), *e, *matches = json_array();
+	const json_t *shown;
+	size_t i, n = strlen(req->name), off;
+	int rc = -1;
+
+	json_array_foreach (live, i, e) {
+		const char *id = json_string_value(json_object_get(e, "id"));
+
+		if (id != NULL && strncmp(id, req->name, n) == 0)
+			json_array_append(matches, e);
+	}
+	if (json_array_size(matches) == 1) {
+		snprintf(req->name, sizeof(req->name), "%s",
+		    json_string_value(json_object_get(json_array_get(matches, 0), "id")));
+		rc = 0;
+		goto out;
+	}
+	shown = json_array_size(matches) > 0 ? matches : live;
+	if (json_array_size(matches) > 0)
+		off = (size_t)snprintf(msg, msglen, "session id %s is ambiguous: %zu live sessions",
+		    req->name, json_array_size(matches));
+	else
+		off = (size_t)snprintf(msg, msglen, "no live session's id starts with %s; %s",
+		    req->name, json_array_size(live) > 0 ? "live sessions" : "no session is live");
+	json_array_foreach (shown, i, e) {
+		if (off >= msglen)
+			break;
+		off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s to %s)",
+		    i == 0 ? ":" : ",", json_string_value(json_object_get(e, "id")),
+		    json_string_value(json_object_get(e, "person")),
+		    json_string_value(json_object_get(e, "target")));
+	}
+	if (off < msglen)
+		snprintf(msg + off, msglen - off, "; nothing killed");
+out:
+	json_decref(matches);
+	json_decref(live);
+	return rc;
+}
+
+/* The kill's words to the vendor and its reason in the evidence: the owner's, when given. */
+static int
+control_kill(struct control_client *cl, const struct control_request *req, struct registry *reg)
+{
+	char message[192], reason[320];
+	const char *told = req->by == CONTROL_BY_TICKET
+	    ? "session ended: its approval ticket was revoked"
+	    : "session ended by the asset owner";
+
+	if (req->by == CONTROL_BY_TICKET)
+		snprintf(reason, sizeof(reason),
+		    "ticket %s revoked by the asset owner (%s, uid %ld)", req->name, cl->user,
+		    (long)cl->uid);
+	else
+		snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
+		    cl->user, (long)cl->uid);
+	snprintf(message, sizeof(message), "%s%s%s", told, req->reason[0] ? ": " : "", req->reason);
+	if (req->reason[0] != '\0')
+		snprintf(
+		    reason + strlen(reason), sizeof(reason) - strlen(reason), ": %s", req->reason);
+	return registry_kill(reg, req, message, reason);
+}
+
+/* Every configured vendor with what keeps it out, if anything, and its live sessions. The
+ * configuration's own "enabled = false" comes first: the owner cannot enable that one. */
+static json_t *
+control_list_vendors(const struct registry *reg, const struct gw_config *cfg)
+{
+	json_t *a = json_array();
+	const char *state;
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < cfg->nvendors; i++) {
+		const struct gw_vendor *v = &cfg->vendors[i];
+
+		if (!v->enabled)
+			state = "disabled_in_config";
+		else if (registry_vendor_disabled(reg, v->id))
+			state = "disabled_by_owner";
+		else if (v->expires != 0 && now >= v->expires)
+			state = "expired";
+		else
+			state = "enabled";
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s, s:I}", "vendor", v->id, "state", state, "sessions",
+		        (json_int_t)registry_count_sessions(reg, v->id)));
+	}
+	return a;
+}
+
 /* Carries out one parsed request; returns the reply (NULL: the client was handed over to a
  * session for watching). *result and *sessions describe the outcome for the audit event. */
 static json_t *
-control_execute(struct control_client *cl, const struct control_request *req, struct registry *reg,
+control_execute(struct control_client *cl, struct control_request *req, struct registry *reg,
     const struct gw_config *cfg, const char **result, int *sessions)
 {
-	char reason[192], msg[160], *error = NULL;
+	char reason[192], msg[1024], *error = NULL;
 	json_t *reply;
 	int rc;
 
@@ -292,18 +391,16 @@ control_execute(struct control_client *cl, const struct control_request *req, st
 	switch (req->op) {
 	case CONTROL_SESSIONS:
 		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
+	case CONTROL_VENDORS:
+		return json_pack("{s:b, s:o}", "ok", 1, "vendors", control_list_vendors(reg, cfg));
 	case CONTROL_KILL:
-		if (req->by == CONTROL_BY_TICKET)
-			snprintf(reason, sizeof(reason),
-			    "ticket %s revoked by the asset owner (%s, uid %ld)", req->name,
-			    cl->user, (long)cl->uid);
-		else
-			snprintf(reason, sizeof(reason), "killed by the asset owner (%s, uid %ld)",
-			    cl->user, (long)cl->uid);
-		*sessions = registry_kill(reg, req,
-		    req->by == CONTROL_BY_TICKET ? "session ended: its approval ticket was revoked"
-		                                 : "session ended by the asset owner",
-		    reason);
+		if (req->by == CONTROL_BY_SESSION &&
+		    control_resolve_session(reg, req, msg, sizeof(msg)) != 0) {
+			*result = "no_match";
+			*sessions = 0;
+			return control_error(msg);
+		}
+		*sessions = control_kill(cl, req, reg);
 		if (*sessions == 0) {
 			*result = "no_match";
 			snprintf(msg, sizeof(msg), "no live session of %s %s",
@@ -366,6 +463,7 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	const char *result;
 	json_t *reply, *fields;
 	int sessions;
+	bool listing;
 
 	if (control_parse_request(cl->in, cl->inlen, &req, err, sizeof(err)) != 0) {
 		control_audit(cfg, notary, "control",
@@ -376,15 +474,17 @@ control_serve(struct control_client *cl, struct registry *reg, const struct gw_c
 	}
 	reply = control_execute(cl, &req, reg, cfg, &result, &sessions);
 	/* A listing is routine; actions are worth a line in the log. */
-	log_msg(req.op == CONTROL_SESSIONS ? LOG_DEBUG : LOG_INFO, __func__,
-	    "control: %s%s%s%s%s by %s: %s", control_op_name(req.op), req.by ? " " : "",
-	    control_selector_name(req.by), req.by ? " " : "", req.name, cl->user, result);
-	/* The listing is not an action; everything else is evidence. */
-	if (req.op != CONTROL_SESSIONS) {
-		fields = audit_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s}", "peer_user", cl->user,
+	listing = req.op == CONTROL_SESSIONS || req.op == CONTROL_VENDORS;
+	log_msg(listing ? LOG_DEBUG : LOG_INFO, __func__, "control: %s%s%s%s%s by %s: %s",
+	    control_op_name(req.op), req.by ? " " : "", control_selector_name(req.by),
+	    req.by ? " " : "", req.name, cl->user, result);
+	/* A listing is not an action; everything else is evidence. */
+	if (!listing) {
+		fields = audit_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s}", "peer_user", cl->user,
 		    "peer_uid", (int)cl->uid, "action", control_op_name(req.op), "by",
 		    req.by != CONTROL_BY_NONE ? control_selector_name(req.by) : NULL, "name",
-		    req.name[0] ? req.name : NULL, "result", result);
+		    req.name[0] ? req.name : NULL, "reason", req.reason[0] ? req.reason : NULL,
+		    "result", result);
 		if (fields != NULL && sessions >= 0)
 			json_object_set_new(fields, "sessions", json_integer(sessions));
 		control_audit(cfg, notary, "control", fields);

@@ -10,19 +10,22 @@
 #include "policy/policy.h"
 
 #define CONTROL_REQUEST_MAX 1024 /* bytes of one request line, newline included */
+#define CONTROL_REASON_MAX  100  /* bytes of a kill's reason, NUL included */
 
 enum control_op {
-	CONTROL_SESSIONS,       /* {"cmd":"sessions"} */
-	CONTROL_KILL,           /* {"cmd":"kill","session"|"vendor"|"person"|"ticket":NAME} */
+	CONTROL_SESSIONS, /* {"cmd":"sessions"} */
+	CONTROL_KILL, /* {"cmd":"kill","session"|"vendor"|"person"|"ticket":NAME[,"reason":TEXT]};
+	               * "session" may be a prefix of the id, resolved by the listener */
 	CONTROL_VENDOR_DISABLE, /* {"cmd":"vendor_disable","vendor":V} */
 	CONTROL_VENDOR_ENABLE,  /* {"cmd":"vendor_enable","vendor":V} */
 	CONTROL_WATCH,          /* {"cmd":"watch","session":ID}: then a stream of lines */
 	CONTROL_RELOAD,         /* {"cmd":"reload"}: answered with the result, errors included */
+	CONTROL_VENDORS,        /* {"cmd":"vendors"}: each configured vendor's state, sessions */
 };
 
 enum control_selector {
 	CONTROL_BY_NONE,
-	CONTROL_BY_SESSION, /* name is a session id: 32 lower-case hex digits */
+	CONTROL_BY_SESSION, /* name is a session id: 32 lower-case hex digits (a prefix for kill) */
 	CONTROL_BY_VENDOR,  /* name is a vendor id */
 	CONTROL_BY_PERSON,  /* name is a person id */
 	CONTROL_BY_TICKET,  /* name is a ticket id: the sessions it approved (it was revoked) */
@@ -32,6 +35,7 @@ struct control_request {
 	enum control_op op;
 	enum control_selector by;
 	char name[GW_ID_MAX + 1];
+	char reason[CONTROL_REASON_MAX]; /* the owner's words for a kill; "" when none given */
 };
 
 /* controlproto.c: parses one request (without or with its trailing newline) from untrusted
@@ -40,8 +44,9 @@ int control_parse_request(
     const char *buf, size_t len, struct control_request *out, char *err, size_t errlen);
 const char *control_op_name(enum control_op op);
 const char *control_selector_name(enum control_selector by);
-/* Whether s is a session id (what session.c makes). */
+/* Whether s is a session id (what session.c makes), or 1 to all of its digits. */
 bool control_session_id_is_valid(const char *s);
+bool control_session_prefix_is_valid(const char *s);
 
 struct control;
 struct registry;

@@ -22,6 +22,7 @@ static const struct {
 	{ "vendor_enable", CONTROL_VENDOR_ENABLE, true, CONTROL_BY_VENDOR },
 	{ "watch", CONTROL_WATCH, true, CONTROL_BY_SESSION },
 	{ "reload", CONTROL_RELOAD, false, CONTROL_BY_NONE },
+	{ "vendors", CONTROL_VENDORS, false, CONTROL_BY_NONE },
 };
 #define CONTROL_NOPS (sizeof(control_ops) / sizeof(control_ops[0]))
 
@@ -49,14 +50,23 @@ control_selector_name(enum control_selector by)
 }
 
 bool
-control_session_id_is_valid(const char *s)
+control_session_prefix_is_valid(const char *s)
 {
-	size_t i;
+	size_t i, n = strnlen(s, SESSION_ID_LEN + 1);
 
-	for (i = 0; i < SESSION_ID_LEN; i++)
+	if (n == 0 || n > SESSION_ID_LEN)
+		return false;
+	for (i = 0; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
-	return s[SESSION_ID_LEN] == '\0';
+	return true;
+}
+
+bool
+control_session_id_is_valid(const char *s)
+{
+	return strnlen(s, SESSION_ID_LEN + 1) == SESSION_ID_LEN &&
+	    control_session_prefix_is_valid(s);
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -68,6 +78,22 @@ control_fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* A kill may name a session by a prefix of its id (the listener resolves it); tickets are
+ * named by ticket ids, which may hold upper case. */
+static bool
+control_name_is_valid(size_t op, enum control_selector by, const char *v)
+{
+	switch (by) {
+	case CONTROL_BY_SESSION:
+		return control_ops[op].op == CONTROL_KILL ? control_session_prefix_is_valid(v)
+		                                          : control_session_id_is_valid(v);
+	case CONTROL_BY_TICKET:
+		return ticket_id_is_valid(v);
+	default:
+		return name_is_valid(v);
+	}
 }
 
 /* The selector member of o, checked against what the op allows. */
@@ -96,7 +122,7 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 		if (strlen(v) != json_string_length(m) || strlen(v) > GW_ID_MAX)
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
-		if (by == CONTROL_BY_SESSION ? !control_session_id_is_valid(v) : !name_is_valid(v))
+		if (!control_name_is_valid(op, by, v))
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
 	}
@@ -108,6 +134,30 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 	out->by = found;
 	if (v != NULL)
 		snprintf(out->name, sizeof(out->name), "%s", v);
+	return 0;
+}
+
+/* A kill's reason: the owner's words, shown to the vendor and kept in the evidence. */
+static int
+control_parse_reason(json_t *o, size_t op, struct control_request *out, char *err, size_t errlen)
+{
+	json_t *m = json_object_get(o, "reason");
+	const char *v;
+	size_t i;
+
+	if (m == NULL)
+		return 0;
+	if (control_ops[op].op != CONTROL_KILL)
+		return control_fail(err, errlen, "\"%s\" takes no reason", control_ops[op].name);
+	if ((v = json_string_value(m)) == NULL || *v == '\0' ||
+	    strlen(v) != json_string_length(m) || strlen(v) >= CONTROL_REASON_MAX)
+		return control_fail(err, errlen, "\"reason\" must be a string of 1 to %d bytes",
+		    CONTROL_REASON_MAX - 1);
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return control_fail(
+			    err, errlen, "\"reason\" must not contain control characters");
+	snprintf(out->reason, sizeof(out->reason), "%s", v);
 	return 0;
 }
 
@@ -140,7 +190,7 @@ control_parse_request(
 	json_object_foreach (o, key, v) {
 		if (strcmp(key, "cmd") != 0 && strcmp(key, "session") != 0 &&
 		    strcmp(key, "vendor") != 0 && strcmp(key, "person") != 0 &&
-		    strcmp(key, "ticket") != 0) {
+		    strcmp(key, "ticket") != 0 && strcmp(key, "reason") != 0) {
 			control_fail(err, errlen, "unknown key \"%.32s\"", key);
 			goto out;
 		}
@@ -161,7 +211,8 @@ control_parse_request(
 		control_fail(err, errlen, "\"%s\" takes no arguments", cmd);
 		goto out;
 	}
-	rc = control_parse_selector(o, op, out, err, errlen);
+	if ((rc = control_parse_selector(o, op, out, err, errlen)) == 0)
+		rc = control_parse_reason(o, op, out, err, errlen);
 out:
 	json_decref(o);
 	if (rc != 0)

@@ -1,34 +1,39 @@
 /* main.c: gatewayd's entry: options, configuration check (-t), and the listener.
  * Holds the process-wide state (the live configuration snapshot) and nothing else. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "gatewayd/gatewayd.h"
 
+/* Asked for (-h, --help): stdout. After a mistake: stderr. */
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG]\n"
+	fprintf(f,
+	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG] | -h\n"
 	    "  -f CONFIG  configuration file (default /etc/gatewayd/gatewayd.conf)\n"
 	    "  -t         check the configuration and exit (0 valid, 1 invalid)\n"
 	    "  -D         stay in the foreground, log to stderr\n"
-	    "  -d         debug logging\n");
+	    "  -d         debug logging\n"
+	    "  -h, --help this text\n");
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	const char *path = "/etc/gatewayd/gatewayd.conf";
 	struct gw_config *cfg = NULL;
 	bool test_only = false, foreground = false, debug = false;
-	char *errors = NULL, err[512];
+	char *errors = NULL, *warnings, err[512];
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "dDtf:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dDtf:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = true;
@@ -43,13 +48,16 @@ main(int argc, char **argv)
 		case 'f':
 			path = optarg;
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	log_init("gatewayd", foreground || test_only, !test_only, debug);
@@ -65,6 +73,10 @@ main(int argc, char **argv)
 			config_free(cfg);
 			return 1;
 		}
+		/* Valid, but perhaps not what was meant: windows that can never open. */
+		if ((warnings = config_warn_windows(cfg, time(NULL))) != NULL)
+			fputs(warnings, stderr);
+		free(warnings);
 		printf("%s: configuration valid\n", path);
 		config_free(cfg);
 		return 0;

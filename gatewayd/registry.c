@@ -100,7 +100,7 @@ registry_disabled_load(const char *state_dir, char ***out, size_t *nout)
 	return 0;
 }
 
-static bool
+bool
 registry_vendor_disabled(const struct registry *reg, const char *vendor)
 {
 	size_t i;
@@ -419,6 +419,22 @@ reply:
 		e->admitted = false; /* it is waiting for exactly this; without it, it refuses */
 }
 
+/* Whether a vendor is disabled by the owner, for a session that lists its person's targets
+ * (the decision does not know the listener's disabled list). */
+static void
+registry_answer_vendor_state(struct registry_entry *e, json_t *msg, const struct registry *reg)
+{
+	char vendor[GW_ID_MAX + 1];
+
+	if (!registry_msg_string(msg, "vendor", vendor, sizeof(vendor)))
+		return; /* the session waits in vain and fails closed */
+	if (registry_msg_send(e->fd,
+	        json_pack("{s:s, s:b}", "type", "vendor_state", "disabled",
+	            registry_vendor_disabled(reg, vendor)),
+	        -1) != 0)
+		warn_f("session process %ld: cannot answer its vendor_state", (long)e->pid);
+}
+
 /* Byte counters only grow; anything else from a session process is ignored. */
 static void
 registry_entry_bytes(struct registry_entry *e, json_t *msg)
@@ -653,6 +669,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 				    type);
 		} else if (strcmp(type, "admit") == 0)
 			registry_admit(reg, e, msg, cfg);
+		else if (strcmp(type, "vendor_state") == 0)
+			registry_answer_vendor_state(e, msg, reg);
 		else if (strcmp(type, "bytes") == 0 && e->admitted) {
 			registry_entry_bytes(e, msg);
 			registry_vendor_recorded(reg, e, msg, cfg);
@@ -703,6 +721,16 @@ registry_entry_json(const struct registry_entry *e)
 	    e->ends_at != 0 ? ends : NULL, "ticket", e->ticket[0] ? e->ticket : NULL, "bytes_in",
 	    (json_int_t)e->bytes_in, "bytes_out", (json_int_t)e->bytes_out, "pid",
 	    (json_int_t)e->pid);
+}
+
+size_t
+registry_count_sessions(const struct registry *reg, const char *vendor)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < reg->n; i++)
+		n += reg->entries[i].admitted && strcmp(reg->entries[i].vendor, vendor) == 0;
+	return n;
 }
 
 json_t *

@@ -57,6 +57,9 @@ void registry_handle(struct registry *reg, const struct pollfd *pfd, const struc
 
 /* The owners' actions (control.c). */
 json_t *registry_list(const struct registry *reg); /* array of live session objects */
+size_t registry_count_sessions(const struct registry *reg, const char *vendor);
+/* Whether the owner disabled vendor (gatewayctl vendor disable). */
+bool registry_vendor_disabled(const struct registry *reg, const char *vendor);
 /* Orders every admitted session the request selects to end with message; reason goes into
  * its evidence. Returns how many were told. */
 int registry_kill(struct registry *reg, const struct control_request *req, const char *message,

@@ -42,8 +42,8 @@ struct registry_link {
 	json_int_t seq;               /* of the last request: a late answer is told apart */
 	struct recorder_signer signer;
 	bool killed;
-	char kill_message[128];
-	char kill_reason[192];
+	char kill_message[192]; /* control.c's kill message, the owner's reason included */
+	char kill_reason[320];
 	bool cut_sent;       /* registry_link_cut told the listener */
 	bool reloaded;       /* a reload came that registry_link_take_config has not handed on */
 	char *reload_config; /* its configuration text; NULL: unreadable */
@@ -473,6 +473,22 @@ registry_link_take_config(struct registry_link *link, char **text)
 	*text = link->reload_config;
 	link->reload_config = NULL;
 	return *text != NULL ? 1 : -1;
+}
+
+int
+registry_link_vendor_disabled(struct registry_link *link, const char *vendor)
+{
+	json_t *msg;
+	int rc;
+
+	if (link == NULL)
+		return 0;
+	if (registry_link_call(link,
+	        json_pack("{s:s, s:s}", "type", "vendor_state", "vendor", vendor), &msg, NULL) != 0)
+		return -1;
+	rc = json_is_true(json_object_get(msg, "disabled")) ? 1 : 0;
+	json_decref(msg);
+	return rc;
 }
 
 int

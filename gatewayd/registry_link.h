@@ -53,6 +53,9 @@ int registry_link_send(struct registry_link *link, json_t *msg);
  * answer in time: the caller fails closed. passed (may be NULL: then closed) gets the
  * descriptor the answer carried, or -1. */
 int registry_link_call(struct registry_link *link, json_t *request, json_t **answer, int *passed);
+/* Asks the listener whether the owner disabled vendor: 1 yes, 0 no (also without a link: no
+ * listener, no disabled list), -1 when the listener did not answer. */
+int registry_link_vendor_disabled(struct registry_link *link, const char *vendor);
 /* Asks the listener to admit the session. 0: admitted (also without a link, unless it uses a
  * ticket); -1: refused, with the vendor's text in why and the audit's reason name and detail.
  * With a ticket, the listener also counts and records the session's use of it (reason

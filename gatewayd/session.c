@@ -135,11 +135,12 @@ session_list_targets(struct session *s)
 	struct decision d;
 	size_t i, used = 0, count = 0;
 	char kinds[64], until[GW_REASON_MAX];
-	int n;
+	/* The owner's disabled list is the listener's: no target is open while it says so. */
+	int n, disabled = registry_link_vendor_disabled(s->link, s->person->vendor->id);
 
 	n = snprintf(s->refusal, sizeof(s->refusal), "Targets open to %s now:\r\n", s->person->id);
 	used = n > 0 ? (size_t)n : 0;
-	for (i = 0; i < cfg->ntargets && used < sizeof(s->refusal); i++) {
+	for (i = 0; disabled == 0 && i < cfg->ntargets && used < sizeof(s->refusal); i++) {
 		req.target = cfg->targets[i].name;
 		policy_decide(cfg, tickets, &req, &d);
 		if (!d.allow)
@@ -153,7 +154,10 @@ session_list_targets(struct session *s)
 	}
 	ticketset_free(tickets);
 	if (count == 0 && used < sizeof(s->refusal))
-		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none)\r\n");
+		snprintf(s->refusal + used, sizeof(s->refusal) - used, "  (none%s)\r\n",
+		    disabled > 0       ? ": vendor access disabled by the asset owner"
+		        : disabled < 0 ? ": the gateway cannot check your vendor's state now"
+		                       : "");
 	s->phase = PHASE_CONSOLE;
 	session_audit(s, "target_list",
 	    audit_pack("{s:s, s:s, s:I}", "person", s->person->id, "vendor", s->person->vendor->id,

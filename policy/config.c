@@ -400,6 +400,7 @@ loader_windows(struct loader *ld, const config_setting_t *g, struct gw_window_se
 	int i, n;
 
 	list = loader_list(ld, g, "windows", &n);
+	set->line = config_setting_source_line(list != NULL ? list : g);
 	set->windows = xcalloc((size_t)n, sizeof(*set->windows));
 	for (i = 0; i < n; i++)
 		if ((wg = loader_group(ld, list, i)) != NULL)
@@ -1222,7 +1223,7 @@ config_parse(
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
 		"per_source", "max_channels", "front_user", "display_tz", "auditors",
-		"notify_command", "notify_timeout", NULL };
+		"notify_command", "notify_timeout", "max_ticket_lifetime", NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1282,6 +1283,8 @@ config_parse(
 	    loader_bytes(&ld, root, "max_recording_bytes", GW_MAX_RECORDING_BYTES_DEFAULT);
 	cfg->recording_min_free =
 	    loader_bytes(&ld, root, "recording_min_free", GW_RECORDING_MIN_FREE_DEFAULT);
+	cfg->max_ticket_lifetime = loader_int(&ld, root, "max_ticket_lifetime",
+	    (int)GW_MAX_TICKET_LIFETIME_DEFAULT, 60, 3660 * 86400);
 	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
 	cfg->ciphers = loader_algorithms(&ld, root, "ciphers");
 	cfg->macs = loader_algorithms(&ld, root, "macs");

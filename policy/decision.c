@@ -54,6 +54,8 @@ deny_reason_name(enum deny_reason r)
 		return "ticket_unknown_approver";
 	case DENY_TICKET_OUT_OF_SCOPE:
 		return "ticket_approver_out_of_scope";
+	case DENY_TICKET_TOO_LONG:
+		return "ticket_lifetime_too_long";
 	case DENY_TICKET_NEEDS_APPROVALS:
 		return "ticket_needs_approvals";
 	}
@@ -116,16 +118,36 @@ deny_rank(enum deny_reason r)
 }
 
 enum deny_reason
-ticket_check_now(
-    const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what, size_t len)
+ticket_check_lifetime(const struct gw_ticket *t, long long max, char *what, size_t len)
+{
+	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN];
+	long long lifetime = (long long)t->not_after - (long long)t->not_before;
+
+	if (lifetime <= max)
+		return DENY_NONE;
+	time_format_utc(t->not_before, a);
+	time_format_utc(t->not_after, b);
+	snprintf(what, len,
+	    "ticket %s is valid for %lld s (%s to %s), longer than max_ticket_lifetime %lld s",
+	    t->id, lifetime, a, b, max);
+	return DENY_TICKET_TOO_LONG;
+}
+
+enum deny_reason
+ticket_check_now(const struct gw_config *cfg, const struct gw_ticket *t,
+    const struct ticket_set *set, time_t now, char *what, size_t len)
 {
 	const struct gw_revocation *rv;
 	char a[GW_TIME_UTC_LEN], b[GW_TIME_UTC_LEN];
+	enum deny_reason r;
 
 	if (t->status != TICKET_VALID) {
 		snprintf(what, len, "%s", t->problem);
 		return deny_for_status(t->status);
 	}
+	/* A flaw of the ticket itself, like its signature: no later check makes it admit. */
+	if ((r = ticket_check_lifetime(t, cfg->max_ticket_lifetime, what, len)) != DENY_NONE)
+		return r;
 	if ((rv = ticketset_find_revocation(set, t->id)) != NULL) {
 		time_format_utc(rv->at, a);
 		snprintf(what, len, "ticket %s was revoked at %s: %s", t->id, a, rv->reason);
@@ -201,6 +223,11 @@ decision_ticket_deny(struct decision *d, enum deny_reason r, const struct gw_tic
 		break;
 	case DENY_TICKET_EXPIRED:
 		snprintf(d->vendor_msg, sizeof(d->vendor_msg), "no approval ticket covers %s now",
+		    target);
+		break;
+	case DENY_TICKET_TOO_LONG:
+		snprintf(d->vendor_msg, sizeof(d->vendor_msg),
+		    "approval ticket %s for %s is valid for longer than this gateway allows", t->id,
 		    target);
 		break;
 	case DENY_TICKET_NEEDS_APPROVALS:
@@ -315,7 +342,7 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 
 		if (!ticket_covers(k, p, t->name))
 			continue;
-		r = ticket_check_now(k, tickets, req->now, what, sizeof(what));
+		r = ticket_check_now(cfg, k, tickets, req->now, what, sizeof(what));
 		if (r == DENY_NONE)
 			r = decision_approvals(k, needed, t->name, what, sizeof(what));
 		if (r == DENY_NONE) {

@@ -40,6 +40,7 @@ struct gw_window {
 struct gw_window_set {
 	struct gw_window *windows;
 	size_t n;
+	int line; /* of "windows" in the configuration, or of the group without it */
 };
 
 /* Authentication methods in the style of OpenSSH's AuthenticationMethods: alternatives
@@ -173,6 +174,7 @@ struct gw_listen {
 #define GW_STARTUPS_MAX 1024 /* bound on max_startups' full */
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
+#define GW_MAX_TICKET_LIFETIME_DEFAULT (7LL * 86400) /* seconds */
 #define GW_RECORDING_MIN_FREE_DEFAULT  (256LL << 20) /* 256 MiB free in recording_dir */
 /* The vendor-facing processes' user (systemd/gatewayd.sysusers creates it). */
 #define GW_FRONT_USER_DEFAULT "gatewayd-front"
@@ -260,6 +262,8 @@ struct gw_config {
 	 * starts, and below half of it a session that records is ended (0: no reserve). */
 	long long max_recording_bytes;
 	long long recording_min_free;
+	/* A ticket valid for longer (not_after - not_before, seconds) admits no one. */
+	long long max_ticket_lifetime;
 	struct gw_vendor *vendors;
 	size_t nvendors;
 	struct gw_target *targets;
@@ -362,6 +366,11 @@ void time_format_in_zone(const char *tz, time_t t, const char *fmt, char *buf, s
 void time_format_site(const char *tz, time_t t, time_t now, char *buf, size_t len);
 /* Whether name is a zone in the system tzdata (a TZif file under TZDIR). */
 bool window_tz_is_valid(const char *name);
+
+/* windowcheck.c: windows that can never open, seen from now: a vendor without windows or
+ * whose windows never open again, person and grant windows that never overlap their
+ * vendor's. "FILE:LINE: warning: ..." lines (caller frees), or NULL when there are none. */
+char *config_warn_windows(const struct gw_config *cfg, time_t now);
 
 /* username.c: "PERSON+TARGET" or "PERSON". */
 struct gw_username {
@@ -523,7 +532,7 @@ struct ticket_set {
 	size_t nrevocations;
 };
 
-/* Ticket ids become file names: name_is_valid() characters only. */
+/* Ticket ids become file names: name_is_valid() characters, and A-Z (work-order numbers). */
 bool ticket_id_is_valid(const char *id);
 /* Parses ticket text; errors are "ORIGIN:LINE: problem" lines (caller frees). The new
  * ticket has status TICKET_UNSIGNED until ticket_verify(). */
@@ -574,6 +583,9 @@ int ticketstore_load(
  * -1 with *errors (caller frees) when it is not installed or cannot be parsed. */
 int ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, const char *id,
     struct gw_ticket **out, char **errors);
+/* Whether ID.ticket is in the store: 1 yes, 0 no, -1 with *error (caller frees) when the store
+ * cannot be read (an id that is not valid is never installed). */
+int ticketstore_has_ticket(const char *state_dir, const char *id, char **error);
 /* Stores ticket text and signature as ID.ticket/ID.ticket.sig; refuses to replace an installed
  * ticket with different content. Installing the identical ticket again adds sig's new blocks
  * as ticketstore_add_signature() does: installed signatures are never replaced. */
@@ -665,6 +677,7 @@ enum deny_reason {
 	DENY_TICKET_WRONG_SIGNER,
 	DENY_TICKET_UNKNOWN_APPROVER,
 	DENY_TICKET_OUT_OF_SCOPE,
+	DENY_TICKET_TOO_LONG, /* valid for longer than max_ticket_lifetime */
 	DENY_TICKET_NEEDS_APPROVALS, /* fewer distinct approvers than target or grant require */
 };
 
@@ -690,9 +703,12 @@ struct decision {
 void policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
     const struct access_request *req, struct decision *out);
 const char *deny_reason_name(enum deny_reason r);
-/* Why ticket t does not admit at now (signature, revocation, interval, sessions), or
+/* Why ticket t does not admit at now (signature, lifetime, revocation, interval, sessions), or
  * DENY_NONE; what gets the precise text. Coverage of person and target is not checked. */
-enum deny_reason ticket_check_now(
-    const struct gw_ticket *t, const struct ticket_set *set, time_t now, char *what, size_t len);
+enum deny_reason ticket_check_now(const struct gw_config *cfg, const struct gw_ticket *t,
+    const struct ticket_set *set, time_t now, char *what, size_t len);
+/* DENY_TICKET_TOO_LONG (what says by how much) when t is valid for longer than max seconds. */
+enum deny_reason ticket_check_lifetime(
+    const struct gw_ticket *t, long long max, char *what, size_t len);
 
 #endif

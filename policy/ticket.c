@@ -11,10 +11,19 @@
 
 #include "common/xmalloc.h"
 
+/* Work-order numbers are upper case: a ticket id is a name that may also hold A-Z. */
 bool
 ticket_id_is_valid(const char *id)
 {
-	return name_is_valid(id);
+	char folded[GW_ID_MAX + 1];
+	size_t i, n = strnlen(id, GW_ID_MAX + 1);
+
+	if (n > GW_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		folded[i] = id[i] >= 'A' && id[i] <= 'Z' ? (char)(id[i] - 'A' + 'a') : id[i];
+	folded[n] = '\0';
+	return name_is_valid(folded);
 }
 
 const char *
@@ -63,6 +72,16 @@ parser_error(struct ticket_parser *tp, const config_setting_t *s, const char *fm
 	free(tp->errors);
 	tp->errors = joined;
 	tp->nerrors++;
+}
+
+/* Whether s may be quoted in an error as it is (parser_string() already refused controls). */
+static bool
+text_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
 }
 
 /* A printable string setting, at most max bytes; NULL when absent (reported if required). */
@@ -163,7 +182,9 @@ parser_fields(struct ticket_parser *tp, const config_setting_t *root, struct gw_
 	t->id = parser_string(tp, root, "id", true, GW_ID_MAX);
 	if (t->id != NULL && !ticket_id_is_valid(t->id))
 		parser_error(tp, config_setting_get_member(root, "id"),
-		    "ticket id must be lower-case letters, digits, '.', '_' and '-'");
+		    "ticket id \"%s\" is not valid: at most %d letters, digits, '.', '_' and '-', "
+		    "starting with a letter or digit",
+		    text_is_ascii(t->id) ? t->id : "(non-ASCII)", GW_ID_MAX);
 	vendor = parser_string(tp, root, "vendor", false, GW_ID_MAX);
 	t->person = parser_string(tp, root, "person", false, GW_ID_MAX);
 	if ((vendor == NULL) == (t->person == NULL))

@@ -205,6 +205,26 @@ ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, cons
 }
 
 int
+ticketstore_has_ticket(const char *state_dir, const char *id, char **error)
+{
+	struct stat st;
+	char *path;
+	int rc = 1;
+
+	*error = NULL;
+	if (!ticket_id_is_valid(id))
+		return 0;
+	xasprintf(&path, "%s/tickets/%s.ticket", state_dir, id);
+	if (lstat(path, &st) != 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc != 0)
+			xasprintf(error, "%s: %s", path, strerror(errno));
+	}
+	free(path);
+	return rc;
+}
+
+int
 store_write(
     const char *dir, const char *name, const char *data, size_t len, bool replace, char **error)
 {

@@ -22,7 +22,7 @@
 	"new --id ID --vendor V|--person P --target T [--target T ...] --from TIME --to TIME\n"    \
 	"             [--approver NAME] --reason TEXT [--max-sessions N] [-o FILE]\n"              \
 	"         ticket verify FILE | show ID | install FILE | list [--active]\n"                 \
-	"         ticket revoke ID --reason TEXT\n"                                                \
+	"         ticket revoke ID --reason TEXT [--force]\n"                                      \
 	"         (TIME: 2027-03-01T07:00:00Z, 2027-03-01, now, or +N[mhd] from now)"
 
 static void
@@ -32,8 +32,24 @@ setting_string(config_setting_t *root, const char *key, const char *value)
 		config_setting_set_string(config_setting_add(root, key, CONFIG_TYPE_STRING), value);
 }
 
+/* The lifetime a new ticket may have: the configuration's, or the default where gatewayctl
+ * runs without one (an approver's laptop). -1 when the configuration is there but invalid. */
+static long long
+ticket_new_max_lifetime(struct ctl_context *ctx)
+{
+	const struct gw_config *cfg;
+
+	if (access(ctx->config_path, F_OK) != 0 && errno == ENOENT) {
+		fprintf(stderr,
+		    "note: no %s: checked against the default max_ticket_lifetime (%lld s)\n",
+		    ctx->config_path, GW_MAX_TICKET_LIFETIME_DEFAULT);
+		return GW_MAX_TICKET_LIFETIME_DEFAULT;
+	}
+	return (cfg = ctl_config(ctx)) != NULL ? cfg->max_ticket_lifetime : -1;
+}
+
 static int
-cmd_ticket_new(int argc, char **argv)
+cmd_ticket_new(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, NULL, 'i' },
@@ -50,11 +66,12 @@ cmd_ticket_new(int argc, char **argv)
 	const char *id = NULL, *vendor = NULL, *person = NULL, *approver = NULL, *reason = NULL;
 	const char *from = NULL, *to = NULL, *out = NULL, *max = NULL;
 	const char *targetv[TICKET_TARGETS_MAX];
-	char when[GW_TIME_UTC_LEN], *text = NULL, *errors = NULL, *end;
+	char when[GW_TIME_UTC_LEN], what[GW_REASON_MAX], *text = NULL, *errors = NULL, *end;
 	config_setting_t *root, *targets;
 	time_t now = time(NULL), t_from, t_to;
 	struct gw_ticket *check;
 	size_t textlen = 0, ntargets = 0, i;
+	long long max_lifetime;
 	config_t lc;
 	FILE *f;
 	int ch, rc = 1;
@@ -101,6 +118,15 @@ cmd_ticket_new(int argc, char **argv)
 	}
 	if (optind != argc || id == NULL || from == NULL || to == NULL)
 		goto usage;
+	if (!ticket_id_is_valid(id)) {
+		fputs("gatewayctl ticket new: \"", stderr);
+		termsafe_print(stderr, id);
+		fprintf(stderr,
+		    "\" is not a valid ticket id: at most %d letters, digits, '.', '_' and '-', "
+		    "starting with a letter or digit\n",
+		    GW_ID_MAX);
+		goto done;
+	}
 	if (time_parse_when(from, now, &t_from) != 0 || time_parse_when(to, now, &t_to) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket new: --from and --to take 2027-03-01T07:00:00Z, "
@@ -130,9 +156,17 @@ cmd_ticket_new(int argc, char **argv)
 	f = open_memstream(&text, &textlen);
 	config_write(&lc, f);
 	fclose(f);
-	/* The written text must be a ticket the gateway accepts: parse it back. */
-	if (ticket_parse(text, textlen, out ? out : "(new ticket)", &check, &errors) != 0) {
+	/* The written text must be a ticket the gateway accepts: parse it back. Errors name no
+	 * file: none is written when there are any. */
+	if (ticket_parse(text, textlen, "gatewayctl ticket new", &check, &errors) != 0) {
 		fputs(errors, stderr);
+		goto done;
+	}
+	if ((max_lifetime = ticket_new_max_lifetime(ctx)) < 0 ||
+	    ticket_check_lifetime(check, max_lifetime, what, sizeof(what)) != DENY_NONE) {
+		if (max_lifetime >= 0)
+			fprintf(stderr, "gatewayctl ticket new: %s; nothing written\n", what);
+		ticket_free(check);
 		goto done;
 	}
 	ticket_free(check);
@@ -242,7 +276,7 @@ ticket_print(const struct ticket_set *set, const struct gw_ticket *t, time_t now
 		if (config_find_grant(cfg, t->vendor, t->targets[i]) == NULL)
 			printf("  warning:   no grant gives vendor %s target %s\n", t->vendor,
 			    t->targets[i]);
-	if (ticket_check_now(t, set, now, what, sizeof(what)) != DENY_NONE) {
+	if (ticket_check_now(cfg, t, set, now, what, sizeof(what)) != DENY_NONE) {
 		printf("  now:       NOT VALID: ");
 		termsafe_print(stdout, what);
 		putchar('\n');
@@ -349,7 +383,7 @@ ticket_add_signature(const struct gw_config *cfg, const struct ticket_set *set, 
 	memcpy(both + oldlen + 1, sig, siglen);
 	ticket_verify(t, text, len, both, oldlen + 1 + siglen, cfg);
 	free(both);
-	r = ticket_check_now(t, set, time(NULL), what, sizeof(what));
+	r = ticket_check_now(cfg, t, set, time(NULL), what, sizeof(what));
 	if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED) {
 		fprintf(
 		    stderr, "gatewayctl ticket install: not adding the signature of %s: ", t->id);
@@ -412,6 +446,7 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 	const struct gw_config *cfg = ctl_config(ctx);
 	struct ticket_set *set;
 	struct gw_ticket *t;
+	const struct gw_ticket *stored;
 	char *text = NULL, *sig = NULL, *oldtext = NULL, *oldsig = NULL, *error = NULL;
 	char what[GW_REASON_MAX];
 	size_t len, siglen, oldtextlen, oldlen;
@@ -434,11 +469,16 @@ cmd_ticket_verify(struct ctl_context *ctx, const char *path, bool install)
 		    cfg, set, t, text, len, oldtext, oldtextlen, oldsig, oldlen, sig, siglen);
 		goto out;
 	}
+	/* Its uses are counted in the store (one per admitted connection): an installed ticket's
+	 * file shows them. Ids are never reused, so the same id is the same ticket. */
+	if ((stored = ticketset_find_ticket(set, t->id)) != NULL)
+		t->used_sessions = stored->used_sessions;
 	valid = ticket_print(set, t, now, cfg);
-	r = ticket_check_now(t, set, now, what, sizeof(what));
+	r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
 	if (!install)
 		rc = valid ? 0 : 1;
-	else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED || r == DENY_TICKET_REVOKED)
+	else if (t->status != TICKET_VALID || r == DENY_TICKET_EXPIRED ||
+	    r == DENY_TICKET_REVOKED || r == DENY_TICKET_TOO_LONG)
 		fprintf(stderr, "gatewayctl ticket install: not installing %s: %s\n", t->id, what);
 	else
 		rc = ticket_install(cfg, t, text, len, sig, siglen);
@@ -496,7 +536,7 @@ cmd_ticket_list(struct ctl_context *ctx, bool active_only)
 	qsort(set->tickets, set->ntickets, sizeof(*set->tickets), ticket_compare);
 	for (i = 0; i < set->ntickets; i++) {
 		const struct gw_ticket *t = set->tickets[i];
-		enum deny_reason r = ticket_check_now(t, set, now, what, sizeof(what));
+		enum deny_reason r = ticket_check_now(cfg, t, set, now, what, sizeof(what));
 
 		if (active_only && r != DENY_NONE)
 			continue;
@@ -558,50 +598,71 @@ cmd_ticket_revoke(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct gw_config *cfg;
-	struct ticket_set *set;
 	const char *reason = NULL, *id;
 	char *error = NULL;
-	int ch, rc = 0;
+	bool force = false;
+	int ch, rc = 0, installed;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'r') {
-			fprintf(stderr, "usage: gatewayctl ticket %s\n", TICKET_USAGE);
-			return 2;
-		}
-		reason = optarg;
+		if (ch == 'F')
+			force = true;
+		else if (ch == 'r')
+			reason = optarg;
+		else
+			goto usage;
 	}
-	if (optind != argc - 1 || reason == NULL) {
-		fprintf(stderr, "usage: gatewayctl ticket revoke ID --reason TEXT\n");
-		return 2;
-	}
+	if (optind != argc - 1 || reason == NULL)
+		goto usage;
 	id = argv[optind];
+	if (!ticket_id_is_valid(id)) {
+		fprintf(stderr, "gatewayctl ticket revoke: \"");
+		termsafe_print(stderr, id);
+		fprintf(stderr, "\" is not a valid ticket id\n");
+		return 1;
+	}
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return 1;
+	/* A mistyped id must not look revoked; --force records a revocation ahead of a leaked
+	 * ticket's installation, which is then refused. */
+	if ((installed = ticketstore_has_ticket(cfg->state_dir, id, &error)) < 0) {
+		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
+		free(error);
+		return 1;
+	}
+	if (installed == 0 && !force) {
+		fprintf(stderr,
+		    "gatewayctl ticket revoke: ticket %s is not installed in %s/tickets; nothing "
+		    "revoked\n  (to revoke it ahead of its installation: --force)\n",
+		    id, cfg->state_dir);
+		return 1;
+	}
 	/* The revocation is recorded first: a failing audit log must not keep a ticket alive. */
 	if (revocation_append(cfg->state_dir, id, time(NULL), reason, &error) != 0) {
 		fprintf(stderr, "gatewayctl ticket revoke: %s\n", error);
 		free(error);
 		return 1;
 	}
-	printf("revoked ticket %s\n", id);
+	printf("revoked ticket %s%s\n", id,
+	    installed ? "" : " (not installed: it will be refused if it ever is)");
 	if (ticket_audit(cfg, "ticket_revoked",
-	        audit_pack("{s:s, s:s}", "ticket", id, "reason", reason)) != 0) {
+	        audit_pack("{s:s, s:s, s:b}", "ticket", id, "reason", reason, "installed",
+	            installed != 0)) != 0) {
 		fprintf(stderr,
 		    "gatewayctl ticket revoke: revoked, but the audit event could not be "
 		    "written to %s\n",
 		    cfg->audit_log);
 		rc = 1;
 	}
-	if ((set = ticket_store(cfg)) != NULL && ticketset_find_ticket(set, id) == NULL)
-		fprintf(stderr,
-		    "note: no installed ticket has id %s; the revocation is kept anyway\n", id);
-	ticketset_free(set);
-	if (ticket_cut_sessions(ctx, id) != 0)
+	if (installed && ticket_cut_sessions(ctx, id) != 0)
 		rc = 1;
 	return rc;
+usage:
+	fprintf(stderr, "usage: gatewayctl ticket revoke ID --reason TEXT [--force]\n");
+	return 2;
 }
 
 static int
@@ -615,7 +676,7 @@ cmd_ticket_exec(struct ctl_context *ctx, int argc, char **argv)
 	argv++;
 	optind = 0;
 	if (strcmp(sub, "new") == 0)
-		return cmd_ticket_new(argc, argv);
+		return cmd_ticket_new(ctx, argc, argv);
 	if ((strcmp(sub, "verify") == 0 || strcmp(sub, "install") == 0) && argc == 2)
 		return cmd_ticket_verify(ctx, argv[1], strcmp(sub, "install") == 0);
 	if (strcmp(sub, "show") == 0 && argc == 2)

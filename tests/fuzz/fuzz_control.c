@@ -23,10 +23,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > CONTROL_REQUEST_MAX || control_op_name(r.op) == NULL ||
 	    control_selector_name(r.by) == NULL || memchr(r.name, '\0', sizeof(r.name)) == NULL)
 		abort();
-	if ((r.by == CONTROL_BY_SESSION && !control_session_id_is_valid(r.name)) ||
-	    ((r.by == CONTROL_BY_VENDOR || r.by == CONTROL_BY_PERSON ||
-	         r.by == CONTROL_BY_TICKET) &&
-	        !name_is_valid(r.name)) ||
+	if (memchr(r.reason, '\0', sizeof(r.reason)) == NULL ||
+	    (r.reason[0] != '\0' && r.op != CONTROL_KILL))
+		abort();
+	if ((r.by == CONTROL_BY_SESSION &&
+	        !(r.op == CONTROL_KILL ? control_session_prefix_is_valid(r.name)
+	                               : control_session_id_is_valid(r.name))) ||
+	    ((r.by == CONTROL_BY_VENDOR || r.by == CONTROL_BY_PERSON) && !name_is_valid(r.name)) ||
+	    (r.by == CONTROL_BY_TICKET && !ticket_id_is_valid(r.name)) ||
 	    (r.by == CONTROL_BY_NONE && r.name[0] != '\0'))
 		abort();
 	return 0;

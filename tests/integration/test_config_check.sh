@@ -98,6 +98,45 @@ test_front_user_checked() {
 	h_assert_contains "$out" 'front_user "root" is root' "root front user"
 }
 
-h_run test_front_user_checked test_good_config_valid test_unknown_key_reported test_unknown_key_in_target_reported \
+# Windows that can never open are warnings with their line; the configuration stays valid.
+test_windows_that_never_open_warned() {
+	local f out err line
+	f=$(broken windows '/^vendors = (/a { id = "nowin"; persons = ( ); },\
+{ id = "past"; persons = ( ); windows = ( { from = "2020-01-01T00:00:00Z"; to = "2020-01-02T00:00:00Z"; } ); },')
+	out=$("$H_GATEWAYD" -t -f "$f" 2>"$H_DIR/err")
+	h_assert_eq 0 $? "exit status of gatewayd -t with warnings"
+	h_assert_contains "$out" "configuration valid" "still valid"
+	err=$(cat "$H_DIR/err")
+	line=$(grep -n -m1 'id = "nowin"' "$f" | cut -d: -f1)
+	h_assert_contains "$err" "$f:$line: warning: vendor nowin has no access windows" "vendor without windows"
+	line=$(grep -n -m1 '2020-01-01T00:00:00Z' "$f" | cut -d: -f1)
+	h_assert_contains "$err" "$f:$line: warning: the access windows of vendor past never open again" \
+		"windows in the past"
+	h_assert_not_contains "$err" "vendor acme" "acme's windows open"
+	err=$("$H_GATEWAYD" -t -f "$GOOD" 2>&1 >/dev/null)
+	h_assert_eq "" "$err" "no warning for a configuration whose windows open"
+}
+
+# --help is asked for: usage on stdout, exit 0, on both binaries and each gatewayctl command.
+test_help_prints_usage() {
+	local out err cmd
+	out=$("$H_GATEWAYD" --help 2>"$H_DIR/err")
+	h_assert_eq 0 $? "exit status of gatewayd --help"
+	h_assert_contains "$out" "usage: gatewayd" "gatewayd --help on stdout"
+	h_assert_eq "" "$(cat "$H_DIR/err")" "gatewayd --help stderr"
+	out=$("$H_GATEWAYCTL" --help 2>/dev/null)
+	h_assert_eq 0 $? "exit status of gatewayctl --help"
+	h_assert_contains "$out" "usage: gatewayctl" "gatewayctl --help on stdout"
+	for cmd in $(printf '%s\n' "$out" | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+		out=$("$H_GATEWAYCTL" -f /nonexistent "$cmd" --help 2>"$H_DIR/err")
+		h_assert_eq 0 $? "exit status of gatewayctl $cmd --help"
+		h_assert_contains "$out" "usage: gatewayctl $cmd " "gatewayctl $cmd --help on stdout"
+		h_assert_eq "" "$(cat "$H_DIR/err")" "gatewayctl $cmd --help stderr"
+	done
+	out=$("$H_GATEWAYCTL" kill --no-such-option 2>&1)
+	h_assert_eq 2 $? "a wrong option is still a usage error"
+}
+
+h_run test_help_prints_usage test_windows_that_never_open_warned test_front_user_checked test_good_config_valid test_unknown_key_reported test_unknown_key_in_target_reported \
 	test_duplicate_target_reported test_bad_fingerprint_reported test_missing_key_file_reported \
 	test_key_file_readable_by_others_reported test_syntax_error_reported test_documented_example_valid

@@ -130,6 +130,53 @@ test_kill_of_no_live_session_fails() {
 	h_assert_contains "$out" "not a valid session" "malformed id refused by the daemon"
 }
 
+# live_ids: the listed session ids, one a line.
+live_ids() { ctl sessions --json | python3 -c 'import json,sys; [print(s["id"]) for s in json.load(sys.stdin)]'; }
+
+# shortest_unique ID: the shortest prefix of ID that no other live session's id starts with.
+shortest_unique() {
+	live_ids | python3 -c 'import sys
+ids = sys.stdin.read().split(); me = sys.argv[1]
+n = next(n for n in range(1, 33) if not any(i != me and i.startswith(me[:n]) for i in ids))
+print(me[:n])' "$1"
+}
+
+test_kill_takes_an_unambiguous_prefix_and_a_reason() {
+	local n=0 digit="" out id prefix unknown
+	# Sessions until two ids share their first digit (at most 17: 16 digits).
+	while [[ -z $digit ]]; do
+		exec_start m$n
+		((n++))
+		wait_listed $n
+		digit=$(live_ids | cut -c1 | sort | uniq -d | head -n 1)
+	done
+	out=$(ctl kill "$digit" --reason "not this" 2>&1) && h_fail "ambiguous prefix killed: $out"
+	h_assert_contains "$out" "session id $digit is ambiguous: 2 live sessions" "ambiguous error"
+	for id in $(live_ids | grep "^$digit"); do
+		h_assert_contains "$out" "$id (acme.alice to plc-07)" "candidate listed"
+	done
+	h_assert_contains "$out" "nothing killed" "ambiguous error says nothing was killed"
+	unknown=$(printf '%s\n' {0..9}{0..9} | grep -v -f <(live_ids | cut -c1-2) | head -n 1)
+	out=$(ctl kill "$unknown" 2>&1) && h_fail "unknown prefix killed: $out"
+	h_assert_contains "$out" "no live session's id starts with $unknown; live sessions:" "unknown error"
+	h_assert_contains "$out" "$(live_ids | head -n 1) (acme.alice to plc-07)" "unknown lists the live"
+	wait_listed $n
+	id=$(live_ids | grep "^$digit" | head -n 1)
+	prefix=$(shortest_unique "$id")
+	out=$(ctl kill "$prefix" --reason "WO-7 closed, thank you" 2>&1) || h_fail "kill $prefix: $out"
+	h_assert_contains "$out" "1 session(s) told to end" "kill by prefix"
+	wait_listed $((n - 1))
+	live_ids | grep -q "^$id$" && h_fail "the session named by prefix still listed"
+	h_wait_for 10 grep -q "session ended by the asset owner: WO-7 closed, thank you" "$H_DIR"/m*.err ||
+		h_fail "the reason did not reach the vendor: $(cat "$H_DIR"/m*.err)"
+	grep -q "\"event\":\"control\".*\"action\":\"kill\".*\"name\":\"$id\".*\"reason\":\"WO-7 closed, thank you\".*\"result\":\"ok\"" \
+		"$GW_AUDIT" || h_fail "no control audit event with the reason: $(grep '"control"' "$GW_AUDIT" | tail -n 2)"
+	grep -q "\"event\":\"session_cut\".*\"reason\":\"killed by the asset owner (root, uid 0): WO-7 closed, thank you\".*\"session\":\"$id\"" \
+		"$GW_AUDIT" || h_fail "no session_cut audit event with the reason"
+	ctl kill --vendor acme >/dev/null
+	wait_listed 0
+}
+
 test_watch_shows_what_the_vendor_types_and_sees() {
 	local id
 	shell_start
@@ -208,5 +255,6 @@ sleep 1
 h_run test_sessions_lists_each_live_session_with_its_fields \
 	test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies \
 	test_kill_by_vendor_ends_all_its_sessions test_kill_by_person_spares_other_persons \
-	test_kill_of_no_live_session_fails test_watch_shows_what_the_vendor_types_and_sees \
+	test_kill_of_no_live_session_fails test_kill_takes_an_unambiguous_prefix_and_a_reason \
+	test_watch_shows_what_the_vendor_types_and_sees \
 	test_slow_watcher_never_stalls_the_session_and_is_told_what_it_lost

@@ -11,11 +11,15 @@ gw_vendor_add acme "$H_ALWAYS max_sessions = 2;"
 gw_person_add acme acme.alice "$VENDOR_KEY.pub"
 gw_vendor_add beta
 gw_person_add beta beta.bob "$BETA_KEY.pub"
+gw_vendor_add oldco "$H_ALWAYS expires = \"2020-01-01T00:00:00Z\";"
+gw_vendor_add offco # disabled in the configuration below, once written
 gw_target_add plc-07 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 gw_grant_add acme "plc-07" "shell exec"
 gw_grant_add beta "plc-07" "shell exec"
 gw_config_extra "max_sessions = 3;"
 gw_start || exit 1
+sed -i 's/\(id = "offco"; name = "Vendor offco"; enabled = \)true;/\1false;/' "$GW_CONFIG"
+kill -HUP "$(h_pid gatewayd)"
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 nsessions() { ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
@@ -40,6 +44,37 @@ gw_restart() {
 	gw_stop
 	h_spawn gatewayd "$H_DIR/gatewayd.log" "$H_GATEWAYD" -D -f "$GW_CONFIG"
 	h_wait_port "$GW_PORT" "$H_LAST_PID" || h_fail "gatewayd did not restart"
+}
+
+# vendor_row VENDOR: its line of `gatewayctl vendor list`, blanks squeezed.
+vendor_row() { ctl vendor list | tr -s ' ' | grep "^$1 "; }
+
+test_vendor_list_shows_each_vendors_state_and_sessions() {
+	h_wait_for 10 eval '[[ $(vendor_row offco) == "offco disabled in config 0" ]]' ||
+		h_fail "offco: $(ctl vendor list)"
+	h_assert_eq "VENDOR STATE SESSIONS" "$(ctl vendor list | head -n 1 | tr -s ' ')" "header"
+	h_assert_eq "oldco expired 0" "$(vendor_row oldco)" "expired vendor"
+	h_assert_eq "beta enabled 0" "$(vendor_row beta)" "enabled vendor"
+	exec_start l1 "$VENDOR_KEY" "$ALICE"
+	wait_listed 1
+	h_assert_eq "acme enabled 1" "$(vendor_row acme)" "vendor with a live session"
+	ctl vendor disable acme >/dev/null
+	wait_listed 0
+	h_assert_eq "acme disabled by owner 0" "$(vendor_row acme)" "vendor disabled by the owner"
+	ctl vendor enable acme >/dev/null
+	h_assert_eq "acme enabled 0" "$(vendor_row acme)" "enabled again"
+}
+
+test_target_list_of_a_disabled_vendor_names_no_target() {
+	local out
+	out=$(gw_ssh acme.alice@127.0.0.1 2>&1)
+	h_assert_match "$out" "Targets open to acme.alice now:.*plc-07" "the listing while enabled"
+	ctl vendor disable acme >/dev/null
+	out=$(gw_ssh acme.alice@127.0.0.1 2>&1)
+	h_assert_contains "$out" "(none: vendor access disabled by the asset owner)" "listing while disabled"
+	h_assert_not_contains "$out" "plc-07" "a target listed for a disabled vendor"
+	ctl vendor enable acme >/dev/null
+	h_assert_contains "$(gw_ssh acme.alice@127.0.0.1 2>&1)" "plc-07" "the listing enabled again"
 }
 
 test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
@@ -113,6 +148,8 @@ test_gateway_max_sessions_refuses_one_more() {
 	ctl kill --vendor beta >/dev/null
 }
 
-h_run test_vendor_disable_ends_live_sessions_and_refuses_new_ones \
+h_run test_vendor_list_shows_each_vendors_state_and_sessions \
+	test_target_list_of_a_disabled_vendor_names_no_target \
+	test_vendor_disable_ends_live_sessions_and_refuses_new_ones \
 	test_vendor_disable_survives_reload_and_restart test_vendor_enable_lets_the_vendor_in_again \
 	test_vendor_max_sessions_refuses_one_more test_gateway_max_sessions_refuses_one_more

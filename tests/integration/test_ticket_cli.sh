@@ -95,4 +95,46 @@ ctl ticket list --active | grep -q wo-4711 && fail "revoked ticket active"
 ctl ticket verify "$T/wo.ticket" > "$T/out" && fail "revoked ticket verified"
 grep -q "was revoked at" "$T/out" || fail "revocation not explained"
 ctl ticket install "$T/wo.ticket" >/dev/null 2>&1 && fail "revoked ticket reinstalled"
+
+# Work-order numbers are upper case: such an id is written, installed, listed and revoked; an id
+# that is not valid is refused naming the id, not the file that was never written.
+ctl ticket new --id WO-2026-118 --vendor acme --target plc-07 --from now --to +1h \
+	--approver lead-a --reason "WO-2026-118" -o "$T/upper.ticket" 2>/dev/null || fail "upper-case id"
+sign "$T/upper.ticket" lead-a
+ctl ticket install "$T/upper.ticket" >/dev/null || fail "install upper-case id"
+ctl ticket list --active | grep -q "^WO-2026-118	active	" || fail "upper-case id not listed"
+ctl ticket revoke WO-2026-118 --reason done >/dev/null || fail "revoke upper-case id"
+ctl ticket list | grep -q "^WO-2026-118	ticket_revoked	" || fail "upper-case revocation not read"
+out=$(ctl ticket new --id ../WO --vendor acme --target plc-07 --from now --to +1h \
+	--approver lead-a --reason x -o "$T/bad.ticket" 2>&1) && fail "bad id written"
+case $out in *'"../WO" is not a valid ticket id'*) ;; *) fail "bad id: $out" ;; esac
+case $out in *bad.ticket*) fail "error names the unwritten file: $out" ;; esac
+[ -e "$T/bad.ticket" ] && fail "bad ticket written"
+
+# max_ticket_lifetime (default 7 days): a longer ticket is not written; one written where the
+# limit was higher is reported by verify and not installed.
+out=$(ctl ticket new --id wo-long --vendor acme --target plc-07 --from now --to +8d \
+	--approver lead-a --reason long -o "$T/long.ticket" 2>&1) && fail "8-day ticket written"
+case $out in *"ticket wo-long is valid for 691200 s"*"longer than max_ticket_lifetime 604800 s"*) ;;
+*) fail "too long: $out" ;; esac
+[ -e "$T/long.ticket" ] && fail "too-long ticket file written"
+sed 's/^approvers = (/max_ticket_lifetime = 864000;\napprovers = (/' "$T/gatewayd.conf" > "$T/long.conf"
+"$G" -f "$T/long.conf" ticket new --id wo-long --vendor acme --target plc-07 --from now --to +8d \
+	--approver lead-a --reason long -o "$T/long.ticket" 2>/dev/null || fail "8 days within 10"
+sign "$T/long.ticket" lead-a
+ctl ticket verify "$T/long.ticket" > "$T/out" && fail "too-long ticket verified"
+grep -q "now:       NOT VALID: ticket wo-long is valid for 691200 s (.* to .*), longer than max_ticket_lifetime 604800 s" \
+	"$T/out" || fail "verify too long: $(cat "$T/out")"
+ctl ticket install "$T/long.ticket" >/dev/null 2>&1 && fail "too-long ticket installed"
+
+# A mistyped id is an error and revokes nothing; --force revokes a ticket ahead of installation.
+out=$(ctl ticket revoke wo-4117 --reason typo 2>&1) && fail "unknown id revoked: $out"
+case $out in *"ticket wo-4117 is not installed"*"--force"*) ;; *) fail "unknown id: $out" ;; esac
+grep -q "wo-4117" "$T/state/revocations" && fail "unknown id recorded"
+ctl ticket new --id wo-leak --vendor acme --target plc-07 --from now --to +1h --approver lead-a \
+	--reason leaked -o "$T/leak.ticket" 2>/dev/null && sign "$T/leak.ticket" lead-a
+out=$(ctl ticket revoke wo-leak --reason "leaked before install" --force 2>&1) || fail "force: $out"
+case $out in *"revoked ticket wo-leak"*) ;; *) fail "force revoke: $out" ;; esac
+grep -q "	wo-leak	leaked before install$" "$T/state/revocations" || fail "forced revocation record"
+ctl ticket install "$T/leak.ticket" >/dev/null 2>&1 && fail "ticket revoked ahead was installed"
 echo PASS

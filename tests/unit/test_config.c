@@ -328,6 +328,7 @@ START_TEST(test_limits_have_defaults)
 	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, -1);
 	ck_assert_int_eq(cfg->max_recording_bytes, 1LL << 30);
 	ck_assert_int_eq(cfg->recording_min_free, 256LL << 20);
+	ck_assert_int_eq(cfg->max_ticket_lifetime, 7 * 86400);
 	ck_assert_int_eq(config_find_vendor(cfg, "acme")->max_recording_bytes, -1);
 	config_free(cfg);
 }
@@ -350,6 +351,7 @@ START_TEST(test_limits_load_as_written)
 	ck_assert_int_eq(cfg->lockout.delay_ms, 100);
 	ck_assert_int_eq(cfg->lockout.max_delay_ms, 800);
 	ck_assert_int_eq(cfg->idle_timeout, 300);
+	ck_assert_int_eq(cfg->max_ticket_lifetime, 86400);
 	ck_assert_int_eq(config_find_vendor(cfg, "acme")->idle_timeout, 0);
 	/* max_startups' start is 3: the per-source cap defaults to just below it */
 	ck_assert_int_eq(cfg->per_source.max_startups, 2);
@@ -432,6 +434,13 @@ START_TEST(test_max_channels_range_reported)
 }
 END_TEST
 
+START_TEST(test_max_ticket_lifetime_range_reported)
+{
+	expect_error("bad_max_ticket_lifetime.conf",
+	    "\"max_ticket_lifetime\" must be between 60 and 316224000");
+}
+END_TEST
+
 START_TEST(test_approvals_range_reported)
 {
 	expect_error("bad_approvals.conf", "\"approvals\" must be between 1 and 5");
@@ -491,6 +500,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_per_source_cap_not_below_max_startups_reported);
 	tcase_add_test(tc, test_per_source_exempt_not_an_address_reported);
 	tcase_add_test(tc, test_max_channels_range_reported);
+	tcase_add_test(tc, test_max_ticket_lifetime_range_reported);
 	tcase_add_test(tc, test_approvals_range_reported);
 	tcase_add_test(tc, test_display_tz_defaults_to_utc_and_is_checked);
 	suite_add_tcase(s, tc);

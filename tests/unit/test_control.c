@@ -52,6 +52,8 @@ START_TEST(test_kill_by_each_selector)
 		{ "{\"cmd\":\"kill\",\"vendor\":\"acme\"}", CONTROL_BY_VENDOR, "acme" },
 		{ "{\"cmd\":\"kill\",\"person\":\"acme.alice\"}", CONTROL_BY_PERSON, "acme.alice" },
 		{ "{\"cmd\":\"kill\",\"ticket\":\"wo-4711\"}", CONTROL_BY_TICKET, "wo-4711" },
+		{ "{\"cmd\":\"kill\",\"ticket\":\"WO-2026-118\"}", CONTROL_BY_TICKET,
+		    "WO-2026-118" },
 	};
 	struct control_request r;
 	char err[160];
@@ -153,12 +155,15 @@ END_TEST
 
 START_TEST(test_malformed_names_refused)
 {
-	expect_refused("{\"cmd\":\"kill\",\"session\":\"0123\"}", "not a valid session");
+	expect_refused("{\"cmd\":\"watch\",\"session\":\"0123\"}", "not a valid session");
 	expect_refused("{\"cmd\":\"kill\",\"session\":\"0123456789ABCDEF0123456789ABCDEF\"}",
 	    "not a valid session");
+	expect_refused("{\"cmd\":\"kill\",\"session\":\"0123g\"}", "not a valid session");
+	expect_refused("{\"cmd\":\"kill\",\"session\":\"" ID "0\"}", "not a valid");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"../etc\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"ac me\"}", "not a valid vendor");
+	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"ACME\"}", "not a valid vendor");
 	expect_refused("{\"cmd\":\"kill\",\"person\":\"acme.al\\u0000ice\"}", "not JSON");
 	expect_refused("{\"cmd\":\"kill\",\"vendor\":7}", "must be a string");
 }
@@ -229,6 +234,50 @@ START_TEST(test_only_len_bytes_are_read)
 }
 END_TEST
 
+/* A kill names a session by any prefix of its id (the listener resolves it); watch needs it all. */
+START_TEST(test_kill_takes_session_id_prefix)
+{
+	struct control_request r;
+	char err[160];
+
+	ck_assert_int_eq(parse("{\"cmd\":\"kill\",\"session\":\"0a\"}", &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(r.by, CONTROL_BY_SESSION);
+	ck_assert_str_eq(r.name, "0a");
+	ck_assert_str_eq(r.reason, "");
+	expect_refused("{\"cmd\":\"kill\",\"session\":\"\"}", "not a valid session");
+	expect_refused("{\"cmd\":\"watch\",\"session\":\"0a\"}", "not a valid session");
+}
+END_TEST
+
+START_TEST(test_kill_reason)
+{
+	struct control_request r;
+	char err[160], text[CONTROL_REASON_MAX + 64], reason[CONTROL_REASON_MAX + 1];
+
+	ck_assert_int_eq(parse("{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":\"WO-7 is done\"}",
+	                     &r, err, sizeof(err)),
+	    0);
+	ck_assert_str_eq(r.reason, "WO-7 is done");
+	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":\"a\\u001b[2Jb\"}",
+	    "control characters");
+	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":\"\"}", "1 to");
+	expect_refused("{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":7}", "1 to");
+	expect_refused(
+	    "{\"cmd\":\"vendor_disable\",\"vendor\":\"acme\",\"reason\":\"x\"}", "takes no reason");
+	memset(reason, 'r', CONTROL_REASON_MAX - 1);
+	reason[CONTROL_REASON_MAX - 1] = '\0';
+	snprintf(
+	    text, sizeof(text), "{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":\"%s\"}", reason);
+	ck_assert_int_eq(parse(text, &r, err, sizeof(err)), 0);
+	ck_assert_str_eq(r.reason, reason);
+	reason[CONTROL_REASON_MAX - 1] = 'r';
+	reason[CONTROL_REASON_MAX] = '\0';
+	snprintf(
+	    text, sizeof(text), "{\"cmd\":\"kill\",\"vendor\":\"acme\",\"reason\":\"%s\"}", reason);
+	expect_refused(text, "1 to");
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -250,6 +299,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_overlong_request_refused);
 	tcase_add_test(tc, test_embedded_nul_and_second_line_refused);
 	tcase_add_test(tc, test_only_len_bytes_are_read);
+	tcase_add_test(tc, test_kill_takes_session_id_prefix);
+	tcase_add_test(tc, test_kill_reason);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -216,6 +216,35 @@ START_TEST(test_policy_decide_names_ticket_and_approver)
 }
 END_TEST
 
+/* The fixture ticket is valid for 12 h: at the limit it admits, one second over it does not. */
+START_TEST(test_policy_decide_ticket_longer_than_max_lifetime_denies)
+{
+	struct gw_config *cfg = fixture_config();
+	struct ticket_set *set = ticketset_new();
+	struct access_request req = { "acme.alice", "plc-07",
+		fixture_time("2027-03-01T09:00:00Z") };
+	struct decision d;
+
+	ticketset_add_ticket(set, fixture_ticket(cfg, "t-ed25519"));
+	cfg->max_ticket_lifetime = 12 * 3600;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_msg(d.allow, "at the limit: %s", d.audit_msg);
+	cfg->max_ticket_lifetime = 12 * 3600 - 1;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.reason, DENY_TICKET_TOO_LONG);
+	ck_assert_str_eq(deny_reason_name(d.reason), "ticket_lifetime_too_long");
+	ck_assert_str_eq(d.vendor_msg,
+	    "approval ticket t-ed25519 for plc-07 is valid for longer than this gateway allows");
+	ck_assert_str_eq(d.audit_msg,
+	    "ticket t-ed25519 is valid for 43200 s (2027-03-01T06:00:00Z to "
+	    "2027-03-01T18:00:00Z), longer than max_ticket_lifetime 43199 s");
+	ck_assert_str_eq(d.ticket_id, "t-ed25519");
+	ticketset_free(set);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_policy_decide_names_every_approver)
 {
 	struct gw_config *cfg = fixture_config();
@@ -286,6 +315,7 @@ unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_policy_decide, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_policy_decide_names_ticket_and_approver);
+	tcase_add_test(tc, test_policy_decide_ticket_longer_than_max_lifetime_denies);
 	tcase_add_test(tc, test_policy_decide_names_every_approver);
 	tcase_add_test(tc, test_config_approvals_needed);
 	tcase_add_test(tc, test_policy_decide_without_ticket_set_denies);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gatewayd/registry.h"
+#include "gatewayd/registry_msg.h"
 
 #define FAKE_PID 4242
 
@@ -120,6 +121,43 @@ START_TEST(test_message_after_a_valid_one_is_still_judged)
 }
 END_TEST
 
+/* The listener's answer to a session's "vendor_state" question about vendor. */
+static bool
+vendor_state_disabled(struct fixture *fx, const char *vendor)
+{
+	json_t *reply;
+	int fd;
+	bool disabled;
+
+	ck_assert_int_eq(registry_msg_send(fx->session,
+	                     json_pack("{s:s, s:s}", "type", "vendor_state", "vendor", vendor), -1),
+	    0);
+	fixture_round(fx);
+	ck_assert_int_eq(registry_msg_recv(fx->session, &reply, &fd), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(reply, "type")), "vendor_state");
+	disabled = json_is_true(json_object_get(reply, "disabled"));
+	json_decref(reply);
+	return disabled;
+}
+
+/* A person's target listing asks the listener: only it knows the owner's disabled list. */
+START_TEST(test_vendor_state_answers_the_owners_disabled_list)
+{
+	struct fixture fx;
+	char *error = NULL, path[128];
+
+	fixture_open(&fx);
+	ck_assert(!vendor_state_disabled(&fx, "acme"));
+	ck_assert_int_eq(registry_set_vendor_disabled(fx.reg, fx.dir, "acme", true, &error), 0);
+	ck_assert(vendor_state_disabled(&fx, "acme"));
+	ck_assert(!vendor_state_disabled(&fx, "beta"));
+	ck_assert_int_eq(link_closed(fx.session), 0);
+	snprintf(path, sizeof(path), "%s/%s", fx.dir, REGISTRY_DISABLED_FILE);
+	unlink(path);
+	fixture_close(&fx);
+}
+END_TEST
+
 START_TEST(test_large_malformed_message_closes_the_link)
 {
 	struct fixture fx;
@@ -149,6 +187,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_json_that_is_not_an_object_closes_the_link);
 	tcase_add_test(tc, test_message_after_a_valid_one_is_still_judged);
 	tcase_add_test(tc, test_large_malformed_message_closes_the_link);
+	tcase_add_test(tc, test_vendor_state_answers_the_owners_disabled_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

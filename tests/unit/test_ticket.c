@@ -226,8 +226,12 @@ struct parse_case {
 
 static const struct parse_case parse_cases[] = {
 	{ "missing id", "vendor = \"acme\";\n" BASE_REST, "missing required setting \"id\"" },
-	{ "id with slash", "id = \"../x\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be" },
-	{ "upper-case id", "id = \"T1\"; vendor = \"acme\";\n" BASE_REST, "ticket id must be" },
+	{ "id with slash", "id = \"../x\"; vendor = \"acme\";\n" BASE_REST,
+	    "ticket id \"../x\" is not valid" },
+	{ "id with leading dash", "id = \"-WO-1\"; vendor = \"acme\";\n" BASE_REST,
+	    "ticket id \"-WO-1\" is not valid" },
+	{ "non-ASCII id", "id = \"wo-\xc3\xa9\"; vendor = \"acme\";\n" BASE_REST,
+	    "ticket id \"(non-ASCII)\" is not valid" },
 	{ "both vendor and person",
 	    "id = \"t\"; vendor = \"acme\"; person = \"acme.a\";\n" BASE_REST, "exactly one of" },
 	{ "neither vendor nor person", "id = \"t\";\n" BASE_REST, "exactly one of" },
@@ -293,6 +297,34 @@ START_TEST(test_ticket_covers_vendor_or_person)
 	ticket_free(v);
 	ticket_free(p);
 	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ticket_id_upper_case_accepted)
+{
+	char id[GW_ID_MAX + 2];
+	struct gw_ticket *t;
+	char *errors = NULL;
+	const char *text = "id = \"WO-2026-118\"; vendor = \"acme\";\n" BASE_REST;
+
+	ck_assert(ticket_id_is_valid("WO-2026-118"));
+	ck_assert(ticket_id_is_valid("wo-4711"));
+	ck_assert(ticket_id_is_valid("Wo.7_B"));
+	ck_assert(!ticket_id_is_valid(""));
+	ck_assert(!ticket_id_is_valid(".WO"));
+	ck_assert(!ticket_id_is_valid("-WO"));
+	ck_assert(!ticket_id_is_valid("WO/1"));
+	ck_assert(!ticket_id_is_valid("WO 1"));
+	memset(id, 'W', GW_ID_MAX);
+	id[GW_ID_MAX] = '\0';
+	ck_assert(ticket_id_is_valid(id));
+	id[GW_ID_MAX] = 'W';
+	id[GW_ID_MAX + 1] = '\0';
+	ck_assert(!ticket_id_is_valid(id));
+	ck_assert_int_eq(ticket_parse(text, strlen(text), "t", &t, &errors), 0);
+	ck_assert_str_eq(t->id, "WO-2026-118");
+	ticket_free(t);
+	free(errors);
 }
 END_TEST
 
@@ -434,6 +466,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_ticketstore_add_second_approver);
 	tcase_add_test(tc, test_ticket_unknown_approver_named);
 	tcase_add_test(tc, test_ticket_parse_fields);
+	tcase_add_test(tc, test_ticket_id_upper_case_accepted);
 	tcase_add_loop_test(
 	    tc, test_ticket_parse_refuses, 0, (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, test_ticket_covers_vendor_or_person);

@@ -93,7 +93,7 @@ START_TEST(test_window_containment)
 {
 	const struct containment_case *c = &containment[_i];
 	struct gw_window w = c->w;
-	struct gw_window_set set = { &w, 1 };
+	struct gw_window_set set = { &w, 1, 0 };
 	const struct gw_window_set *levels[] = { &set };
 	time_t ends = 0, limit = fixture_time("2030-01-01T00:00:00Z");
 	bool in = window_levels_contain(levels, 1, fixture_time(c->at), limit, &ends);
@@ -132,7 +132,7 @@ START_TEST(test_window_next_open)
 {
 	const struct next_case *c = &next_open[_i];
 	struct gw_window w = c->w;
-	struct gw_window_set set = { &w, 1 };
+	struct gw_window_set set = { &w, 1, 0 };
 	const struct gw_window_set *levels[] = { &set };
 	const struct gw_window *opener;
 	time_t at = fixture_time(c->at), next;
@@ -150,7 +150,7 @@ START_TEST(test_window_levels_intersect)
 {
 	struct gw_window vw = { WEEKDAYS, HM(7, 0), HM(18, 0), "Europe/Berlin", 0, 0 };
 	struct gw_window gw = { ALL, HM(12, 0), HM(13, 0), "Europe/Berlin", 0, 0 };
-	struct gw_window_set vendor = { &vw, 1 }, none = { NULL, 0 }, grant = { &gw, 1 };
+	struct gw_window_set vendor = { &vw, 1, 0 }, none = { NULL, 0, 0 }, grant = { &gw, 1, 0 };
 	const struct gw_window_set *levels[] = { &vendor, &none, &grant };
 	const struct gw_window *opener;
 	time_t ends, at = fixture_time("2025-03-31T08:00:00Z"); /* 10:00 CEST */
@@ -168,7 +168,7 @@ END_TEST
 START_TEST(test_window_end_capped_at_limit)
 {
 	struct gw_window w = { ALL, HM(0, 0), HM(24, 0), "UTC", 0, 0 };
-	struct gw_window_set set = { &w, 1 };
+	struct gw_window_set set = { &w, 1, 0 };
 	const struct gw_window_set *levels[] = { &set };
 	time_t ends, at = fixture_time("2025-03-31T08:00:00Z");
 
@@ -180,7 +180,7 @@ END_TEST
 START_TEST(test_window_vendor_without_windows_is_never_inside)
 {
 	struct gw_window gw = { ALL, HM(0, 0), HM(24, 0), "UTC", 0, 0 };
-	struct gw_window_set none = { NULL, 0 }, grant = { &gw, 1 };
+	struct gw_window_set none = { NULL, 0, 0 }, grant = { &gw, 1, 0 };
 	const struct gw_window_set *levels[] = { &none, &grant };
 	const struct gw_window *opener;
 	time_t ends, at = fixture_time("2025-03-31T08:00:00Z");
@@ -193,7 +193,7 @@ END_TEST
 START_TEST(test_window_restores_tz)
 {
 	struct gw_window w = { ALL, HM(7, 0), HM(18, 0), "Europe/Berlin", 0, 0 };
-	struct gw_window_set set = { &w, 1 };
+	struct gw_window_set set = { &w, 1, 0 };
 	const struct gw_window_set *levels[] = { &set };
 	time_t ends;
 
