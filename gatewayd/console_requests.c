@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
+#include "gatewayd/registry.h"
 
 static const struct gw_approver *
 console_approver(const struct console_ctx *ctx)
@@ -66,10 +67,15 @@ console_request_exec(struct console_ctx *ctx, char **argv, size_t argc)
 	snprintf(rq.vendor, sizeof(rq.vendor), "%s", ctx->principal->vendor->id);
 	snprintf(rq.target, sizeof(rq.target), "%.*s", GW_ID_MAX, argv[1]);
 	snprintf(rq.reason, sizeof(rq.reason), "%s", v[2]);
-	if (strlen(argv[1]) > GW_ID_MAX ||
-	    request_check(ctx->cfg, &rq, ctx->now, why, sizeof(why)) != 0) {
-		fprintf(ctx->err, "request refused: %s\n",
-		    strlen(argv[1]) > GW_ID_MAX ? "no such target" : why);
+	why[0] = '\0';
+	if (strlen(argv[1]) > GW_ID_MAX)
+		snprintf(why, sizeof(why), "no such target");
+	else if (registry_vendor_disabled(ctx->reg, rq.vendor))
+		snprintf(why, sizeof(why), "vendor access disabled by the asset owner");
+	else
+		request_check(ctx->cfg, &rq, ctx->now, why, sizeof(why)); /* why set when not */
+	if (why[0] != '\0') {
+		fprintf(ctx->err, "request refused: %s\n", why);
 		console_audit(ctx, "request_refused",
 		    audit_pack("{s:s, s:s, s:s, s:s}", "person", rq.person, "vendor", rq.vendor,
 		        "target", rq.target, "reason", why));

@@ -614,8 +614,7 @@ int store_write(
 
 /* request.c: a person's access request ("ssh PERSON@gw request TARGET --for 2h --reason
  * TEXT"): once an approver signs the ticket text it proposes, that ticket is installed. */
-#define REQUEST_REASON_MAX   200
-#define REQUEST_LIFETIME_MAX (7 * 86400) /* seconds one request may cover */
+#define REQUEST_REASON_MAX 200
 enum request_state {
 	REQUEST_PENDING,  /* waiting for (more) approvals; "expired" once not_after passed */
 	REQUEST_APPROVED, /* its ticket is installed with every approval it needs */
@@ -636,7 +635,7 @@ struct gw_request {
 /* Text a person typed that approvers' terminals will show: UTF-8 with no control character. */
 bool request_text_is_valid(const char *s);
 /* Whether rq may be made at now: a vendor's person, a grant for the target, an interval of at
- * most REQUEST_LIFETIME_MAX that is not past and in which the person's windows open, a reason.
+ * most max_ticket_lifetime that is not past and in which the person's windows open, a reason.
  * -1 with the reason for the person in why. */
 int request_check(const struct gw_config *cfg, const struct gw_request *rq, time_t now, char *why,
     size_t whylen);

@@ -69,9 +69,10 @@ request_check(
 		snprintf(why, whylen, "the requested interval is empty or past");
 		return -1;
 	}
-	if (rq->not_after - rq->not_before > REQUEST_LIFETIME_MAX) {
-		snprintf(
-		    why, whylen, "a request covers at most %d days", REQUEST_LIFETIME_MAX / 86400);
+	if (rq->not_after - rq->not_before > cfg->max_ticket_lifetime) {
+		/* The ticket it proposes could never admit (max_ticket_lifetime). */
+		snprintf(why, whylen, "a request covers at most %lld hours (max_ticket_lifetime)",
+		    cfg->max_ticket_lifetime / 3600);
 		return -1;
 	}
 	if (rq->reason[0] == '\0' || !request_text_is_valid(rq->reason)) {

@@ -66,7 +66,7 @@ test_request_refusals() {
 	out=$(gw_ssh acme.alice@127.0.0.1 request plc-99 --for 2h --reason x </dev/null 2>&1) && h_fail "unknown target accepted"
 	h_assert_contains "$out" "no grant for target plc-99" "unknown target"
 	out=$(gw_ssh acme.alice@127.0.0.1 request plc-08 --for 30d --reason x </dev/null 2>&1) && h_fail "30 days accepted"
-	h_assert_contains "$out" "at most 7 days" "lifetime"
+	h_assert_contains "$out" "at most 168 hours" "lifetime"
 	out=$(gw_ssh acme.alice@127.0.0.1 "request plc-08 --for 1h --reason bad"$'\x1b'"[31m" </dev/null 2>&1) &&
 		h_fail "control character accepted"
 	h_assert_contains "$out" "control character" "control characters"

@@ -140,7 +140,7 @@ START_TEST(test_request_check)
 	check_refused(cfg, request_for("acme.alice", "nosuch", "2027-03-01T09:00:00Z", 3600), now,
 	    "no grant");
 	check_refused(cfg, request_for("acme.alice", "plc-07", "2027-03-01T09:00:00Z", 8 * 86400),
-	    now, "at most 7 days");
+	    now, "at most 168 hours");
 	check_refused(cfg, request_for("off.frank", "plc-07", "2027-03-01T09:00:00Z", 3600), now,
 	    "disabled or expired");
 	check_refused(cfg, request_for("nowin.dave", "plc-07", "2027-03-01T09:00:00Z", 3600), now,
