@@ -90,6 +90,8 @@ struct console_cmd {
 	/* 0 or the exit status; errors printed to ctx->err */
 	int (*exec)(struct console_ctx *ctx, char **argv, size_t argc);
 };
+/* The approver an approver's console login is (its principal's name in approvers). */
+const struct gw_approver *console_approver(const struct console_ctx *ctx);
 /* Appends an event to the audit log (the console's own, with the session id); -1 logged. */
 int console_audit(struct console_ctx *ctx, const char *event, json_t *fields);
 /* console_requests.c */

@@ -16,12 +16,6 @@
 #include "gatewayd/control.h"
 #include "gatewayd/registry.h"
 
-static const struct gw_approver *
-console_approver(const struct console_ctx *ctx)
-{
-	return config_find_approver(ctx->cfg, config_principal_name(ctx->principal));
-}
-
 static const char *
 console_field(json_t *o, const char *key)
 {

@@ -12,12 +12,6 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/registry.h"
 
-static const struct gw_approver *
-console_approver(const struct console_ctx *ctx)
-{
-	return config_find_approver(ctx->cfg, config_principal_name(ctx->principal));
-}
-
 static void
 console_print_request(FILE *f, const struct gw_request *rq, time_t now, bool person)
 {

@@ -65,6 +65,12 @@ console_help(const struct gw_person *principal)
 	return text;
 }
 
+const struct gw_approver *
+console_approver(const struct console_ctx *ctx)
+{
+	return config_find_approver(ctx->cfg, config_principal_name(ctx->principal));
+}
+
 int
 console_audit(struct console_ctx *ctx, const char *event, json_t *fields)
 {
