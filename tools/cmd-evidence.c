@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/bundle.h"
@@ -24,6 +25,7 @@ evidence_export(struct ctl_context *ctx, int argc, char **argv)
 		    ? GW_PLAYER_DIR
 		    : GW_PLAYER_SOURCE_DIR };
 	const struct gw_config *cfg;
+	char top[256], from[32], to[32];
 	int ch;
 
 	optind = 0; /* glibc: re-initialise, the dispatcher parsed with "+" */
@@ -42,6 +44,16 @@ evidence_export(struct ctl_context *ctx, int argc, char **argv)
 		return -1;
 	if ((cfg = ctl_config(ctx)) == NULL)
 		return 2;
+	/* -o -: a tar archive on stdout, its one folder named after what it holds. */
+	if (strcmp(spec.dir, "-") == 0) {
+		if (spec.zip)
+			return -1;
+		strftime(from, sizeof(from), "%Y%m%dT%H%M%SZ", gmtime(&f.from));
+		strftime(to, sizeof(to), "%Y%m%dT%H%M%SZ", gmtime(&f.to));
+		snprintf(top, sizeof(top), "%.64s-%s-%s", f.vendor, from, to);
+		spec.dir = top;
+		spec.tar = stdout;
+	}
 	spec.vendor = f.vendor;
 	spec.target = f.target;
 	spec.from = f.from;
@@ -86,8 +98,8 @@ cmd_evidence_exec(struct ctl_context *ctx, int argc, char **argv)
 
 const struct ctl_command cmd_evidence_entry = {
 	.name = "evidence",
-	.usage =
-	    "export --vendor V [--target T] --from DATE --to DATE -o DIR [--zip] [--player DIR] | "
-	    "verify DIR [--key FILE]",
+	.usage = "export --vendor V [--target T] --from DATE --to DATE -o DIR|- [--zip] [--player "
+	         "DIR] | "
+	         "verify DIR [--key FILE]",
 	.exec = cmd_evidence_exec,
 };
