@@ -3,6 +3,7 @@
  * pages, and signs the MANIFEST with the seal key (root on the gateway). Changes nothing else. */
 #include "tools/bundle.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,31 +11,60 @@
 #include "tools/evidence.h"
 
 /* The player and its licence, from the npm package the set-up installs (web/). */
-static int
-export_player(struct bundle_out *o, const struct bundle_spec *spec)
-{
-	static const char *const files[][2] = {
-		{ "dist/bundle/asciinema-player.min.js", "asciinema-player.min.js" },
-		{ "dist/bundle/asciinema-player.css", "asciinema-player.css" },
-		{ "LICENSE", "LICENSE" },
-	};
-	char *from, *to;
-	size_t i;
-	int rc = 0;
+static const char *const player_files[BUNDLE_PLAYER_FILES][2] = {
+	{ "dist/bundle/asciinema-player.min.js", "asciinema-player.min.js" },
+	{ "dist/bundle/asciinema-player.css", "asciinema-player.css" },
+	{ "LICENSE", "LICENSE" },
+};
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0; i++) {
-		xasprintf(&from, "%s/%s", spec->player_dir, files[i][0]);
-		xasprintf(&to, "player/%s", files[i][1]);
-		if (access(from, R_OK) != 0) {
+const char *
+bundle_player_dir(void)
+{
+	return access(GW_PLAYER_DIR "/LICENSE", R_OK) == 0 ? GW_PLAYER_DIR : GW_PLAYER_SOURCE_DIR;
+}
+
+int
+bundle_player_open(const char *player_dir, int fds[BUNDLE_PLAYER_FILES])
+{
+	char *from;
+	size_t i;
+
+	for (i = 0; i < BUNDLE_PLAYER_FILES; i++) {
+		xasprintf(&from, "%s/%s", player_dir, player_files[i][0]);
+		if ((fds[i] = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
 			fprintf(stderr,
 			    "gatewayctl: %s: %m (install the player: npm ci --prefix web, or "
 			    "--player DIR)\n",
 			    from);
-			rc = -1;
-		} else
-			rc = bundle_out_copy(o, from, to);
+			free(from);
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
 		free(from);
+	}
+	return 0;
+}
+
+static int
+export_player(struct bundle_out *o, const struct bundle_spec *spec)
+{
+	int opened[BUNDLE_PLAYER_FILES];
+	const int *fds = spec->player_fds;
+	char *to;
+	size_t i;
+	int rc = 0;
+
+	if (fds == NULL && bundle_player_open(spec->player_dir, opened) != 0)
+		return -1;
+	for (i = 0; i < BUNDLE_PLAYER_FILES; i++) {
+		xasprintf(&to, "player/%s", player_files[i][1]);
+		if (rc == 0)
+			rc = bundle_out_copy_fd(
+			    o, fds != NULL ? fds[i] : opened[i], player_files[i][0], to);
 		free(to);
+		if (fds == NULL)
+			close(opened[i]);
 	}
 	return rc;
 }
@@ -143,10 +173,21 @@ bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec)
 	const struct gw_config *cfg;
 	struct sealkey *key = NULL;
 	json_t *info = json_object();
+	bundle_sign_fn sign = bundle_manifest_sign;
+	void *sign_arg;
 	size_t i;
 	int rc = 1;
 
-	if ((cfg = ctl_config(ctx)) == NULL || (key = export_load_key(cfg)) == NULL)
+	if ((cfg = ctl_config(ctx)) == NULL)
+		goto out;
+	/* The console has the public key only: the listener signs for it. */
+	if (ctx->sign_manifest != NULL) {
+		sign = ctx->sign_manifest;
+		sign_arg = ctx->sign_arg;
+		key = evidence_load_key(ctx, NULL);
+	} else
+		sign_arg = key = export_load_key(cfg);
+	if (key == NULL)
 		goto out;
 	b.cfg = cfg;
 	if (export_dirs(&out) != 0 || export_player(&out, spec) != 0 || export_key(&out, key) != 0)
@@ -157,7 +198,7 @@ bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec)
 		if (bundle_page_write(&b, &b.recs[i]) != 0)
 			goto out;
 	if (bundle_report_write(&b) != 0 || export_info(&b, info, key) != 0 ||
-	    bundle_manifest_write(&out, key) != 0 || bundle_out_end(&out) != 0)
+	    bundle_manifest_write(&out, sign, sign_arg) != 0 || bundle_out_end(&out) != 0)
 		goto out;
 	export_summary(&b, info, key);
 	rc = spec->zip && bundle_zip(spec->dir) != 0 ? 1 : 0;

@@ -111,12 +111,28 @@ manifest_put(struct bundle_out *o, const char *name, const char *text)
 }
 
 int
-bundle_manifest_write(struct bundle_out *o, const struct sealkey *key)
+bundle_manifest_sign(void *key, const char *manifest, char sig[SEAL_SIG_B64_LEN])
 {
-	char sig[SEAL_SIG_B64_LEN + 1], *text = NULL, *msg;
+	char *msg;
+	int rc, mlen;
+
+	mlen = xasprintf(&msg, BUNDLE_SIG_PREFIX "%s", manifest);
+	rc = sealkey_sign(key, msg, (size_t)mlen, sig);
+	free(msg);
+	if (rc != 0)
+		fprintf(stderr,
+		    "gatewayctl: cannot sign the MANIFEST: the seal key's private half "
+		    "is needed (run as root on the gateway)\n");
+	return rc;
+}
+
+int
+bundle_manifest_write(struct bundle_out *o, bundle_sign_fn sign, void *arg)
+{
+	char sig[SEAL_SIG_B64_LEN + 1], *text = NULL;
 	size_t i, len = 0;
 	FILE *mem;
-	int rc, mlen;
+	int rc;
 
 	/* In name order, as sha256sum of a sorted listing prints them. */
 	if (o->nfiles > 0)
@@ -125,14 +141,7 @@ bundle_manifest_write(struct bundle_out *o, const struct sealkey *key)
 	for (i = 0; i < o->nfiles; i++)
 		fprintf(mem, "%s  %s\n", o->files[i].sha256, o->files[i].name);
 	fclose(mem);
-	mlen = xasprintf(&msg, BUNDLE_SIG_PREFIX "%s", text);
-	rc = sealkey_sign(key, msg, (size_t)mlen, sig);
-	free(msg);
-	if (rc != 0)
-		fprintf(stderr,
-		    "gatewayctl: cannot sign the MANIFEST: the seal key's private half "
-		    "is needed (run as root on the gateway)\n");
-	else {
+	if ((rc = sign(arg, text, sig)) == 0) {
 		strcat(sig, "\n");
 		rc = manifest_put(o, MANIFEST, text) != 0 || manifest_put(o, MANIFEST_SIG, sig) != 0
 		    ? -1

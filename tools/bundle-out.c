@@ -119,42 +119,54 @@ bundle_out_close(struct bundle_out *o, FILE *f)
 }
 
 int
-bundle_out_copy(struct bundle_out *o, const char *from, const char *name)
+bundle_out_copy_fd(struct bundle_out *o, int fd, const char *from, const char *name)
 {
 	char buf[65536];
 	struct stat st;
-	size_t n;
-	FILE *in, *out;
+	off_t off = 0;
+	ssize_t n;
+	FILE *out;
 	int rc = 0;
 
-	if ((in = fopen(from, "re")) == NULL) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", from);
-		return -1;
-	}
 	/* Refused before it is read, not once it filled the memory. */
-	if (o->tar != NULL && fstat(fileno(in), &st) == 0 &&
-	    (size_t)st.st_size > BUNDLE_MEMBER_MAX) {
+	if (o->tar != NULL && fstat(fd, &st) == 0 && (size_t)st.st_size > BUNDLE_MEMBER_MAX) {
 		fprintf(stderr,
 		    "gatewayctl: %s: %lld bytes, more than a streamed bundle holds in one file "
 		    "(%zu MiB): export it on the gateway host (-o DIR)\n",
 		    from, (long long)st.st_size, BUNDLE_MEMBER_MAX >> 20);
-		fclose(in);
 		return -1;
 	}
-	if ((out = bundle_out_open(o, name)) == NULL) {
-		fclose(in);
+	if ((out = bundle_out_open(o, name)) == NULL)
 		return -1;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
+	/* pread: a descriptor opened once (the player's) is read from its start each time. */
+	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "gatewayctl: %s: %m\n", from);
 			rc = -1;
-	if (ferror(in)) {
-		fprintf(stderr, "gatewayctl: %s: read error\n", from);
-		rc = -1;
+			break;
+		}
+		off += n;
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n)
+			rc = -1;
 	}
-	fclose(in);
 	if (bundle_out_close(o, out) != 0)
 		rc = -1;
+	return rc;
+}
+
+int
+bundle_out_copy(struct bundle_out *o, const char *from, const char *name)
+{
+	int fd, rc;
+
+	if ((fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "gatewayctl: %s: %m\n", from);
+		return -1;
+	}
+	rc = bundle_out_copy_fd(o, fd, from, name);
+	close(fd);
 	return rc;
 }
 

@@ -27,6 +27,7 @@ struct bundle_spec {
 	                  * a report */
 	FILE *tar;       /* the bundle as a ustar archive on this stream, no file created */
 	const char *player_dir; /* the asciinema-player package (its dist/ and LICENSE) */
+	const int *player_fds;  /* its files opened already (bundle_player_open), or NULL */
 	const char *display_tz; /* the site's time zone for the pages */
 	bool zip;               /* also DIR.zip */
 };
@@ -55,6 +56,8 @@ FILE *bundle_out_open(struct bundle_out *o, const char *name);
 int bundle_out_close(struct bundle_out *o, FILE *f);
 /* The bytes of the file from as the bundle's file name; 0, or -1 said on stderr. */
 int bundle_out_copy(struct bundle_out *o, const char *from, const char *name);
+/* The same from a descriptor, read from its start (from names it in messages). */
+int bundle_out_copy_fd(struct bundle_out *o, int fd, const char *from, const char *name);
 /* The archive's end (nothing for a folder); 0, or -1 said on stderr. */
 int bundle_out_end(struct bundle_out *o);
 void bundle_out_free(struct bundle_out *o);
@@ -98,8 +101,12 @@ int bundle_events_read(const char *audit_log, struct bundle *b);
 /* Checks the slice's chain and every disclosed line's signature; prints one line, 0 when good. */
 int bundle_slice_verify(const char *dir, const json_t *info, const struct sealkey *key);
 
-/* bundle-manifest.c: MANIFEST (sha256sum lines of every file out wrote) and MANIFEST.sig. */
-int bundle_manifest_write(struct bundle_out *o, const struct sealkey *key);
+/* bundle-manifest.c: MANIFEST (sha256sum lines of every file out wrote) and MANIFEST.sig, the
+ * signature sign gives: bundle_manifest_sign with the private key, or the listener's. */
+typedef int (*bundle_sign_fn)(void *arg, const char *manifest, char sig[SEAL_SIG_B64_LEN]);
+int bundle_manifest_write(struct bundle_out *o, bundle_sign_fn sign, void *arg);
+/* BUNDLE_SIG_PREFIX, then manifest, signed with key (a struct sealkey, private): 0 or -1. */
+int bundle_manifest_sign(void *key, const char *manifest, char sig[SEAL_SIG_B64_LEN]);
 /* Prints each file that differs, is missing or is not listed, and a bad signature; returns
  * the number of problems (0: all good), -1 when MANIFEST cannot be read. */
 int bundle_manifest_verify(const char *dir, const struct sealkey *key);
@@ -135,6 +142,14 @@ const char *bundle_session_approvers(
 
 /* bundle-zip.c: DIR.zip of the finished folder; 0, or -1 with the reason printed. */
 int bundle_zip(const char *dir);
+
+/* bundle-export.c: the player's files, in the order an export copies them. */
+#define BUNDLE_PLAYER_FILES 3
+/* The installed player package, else the source tree's (tools/CMakeLists.txt). */
+const char *bundle_player_dir(void);
+/* Opens its files: what an auditor's session does before its sandbox forbids it. 0, or -1 said
+ * on stderr (none left open). */
+int bundle_player_open(const char *player_dir, int fds[BUNDLE_PLAYER_FILES]);
 
 /* bundle-export.c, bundle-verify.c: the two commands. */
 int bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec);
