@@ -10,41 +10,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/gatewayd.h"
+#include "tools/bundle.h"
 #include "tools/gatewayctl.h"
 #include "tools/termsafe.h"
 
 #define AUDITOR_ERR_MAX 4096 /* what a command says on stderr; the rest is dropped */
+/* A MANIFEST the listener signs for an export: its lines are ~100 bytes a file, so this is some
+ * 5000 files, and within the link's message once in base64. */
+#define AUDITOR_MANIFEST_MAX (512 * 1024)
 
 struct auditor_cmd {
 	const char *name;
 	const struct ctl_command *ctl;
-	bool pty; /* raw terminal output: only over `ssh -t` */
+	/* text: either way (LF as CR LF over `ssh -t`); raw terminal output: only over `ssh -t`;
+	 * a file's bytes (a tar): never over `ssh -t`, whose line ends would change them. */
+	enum { AUDITOR_TEXT, AUDITOR_TERMINAL, AUDITOR_FILE } output;
 	const char *usage;
 };
 
 #define AUDITOR_FILTERS                                                                            \
 	"[--person P] [--vendor V] [--target T] [--since N(s|m|h|d)] [--from TIME] [--to TIME]"
 static const struct auditor_cmd auditor_cmds[] = {
-	{ "history", &cmd_history_entry, false, AUDITOR_FILTERS },
-	{ "search", &cmd_search_entry, false, "PATTERN " AUDITOR_FILTERS },
-	{ "transcript", &cmd_transcript_entry, false, "ID   (SESSION[.CHANNEL[.cast]])" },
-	{ "replay", &cmd_replay_entry, true, "ID [--speed X] [--idle-limit S]   (over ssh -t)" },
-	{ "recording", &cmd_recording_entry, false, "verify ID..." },
-	{ "report", &cmd_report_entry, false,
+	{ "history", &cmd_history_entry, AUDITOR_TEXT, AUDITOR_FILTERS },
+	{ "search", &cmd_search_entry, AUDITOR_TEXT, "PATTERN " AUDITOR_FILTERS },
+	{ "transcript", &cmd_transcript_entry, AUDITOR_TEXT, "ID   (SESSION[.CHANNEL[.cast]])" },
+	{ "replay", &cmd_replay_entry, AUDITOR_TERMINAL,
+	    "ID [--speed X] [--idle-limit S]   (over ssh -t)" },
+	{ "recording", &cmd_recording_entry, AUDITOR_TEXT, "verify ID..." },
+	{ "report", &cmd_report_entry, AUDITOR_TEXT,
 	    "[--vendor V] [--target T] [--since N(s|m|h|d)] [--from TIME] [--to TIME] "
 	    "[--format text|json|html]" },
+	{ "evidence", &cmd_evidence_entry, AUDITOR_FILE,
+	    "export --vendor V [--target T] --from TIME --to TIME > bundle.tar" },
 };
 #define AUDITOR_NCMDS (sizeof(auditor_cmds) / sizeof(auditor_cmds[0]))
 
 struct auditor_job {
 	pid_t pid;
-	int out, err;    /* the child's stdout and stderr; -1 once at their end */
+	int out, err; /* the child's stdout and stderr; -1 once at their end */
+	int sign;     /* its requests to sign a bundle's MANIFEST (one at a time); -1: closed */
+	bool sign_polled;
 	bool out_polled; /* out is in the session's event loop */
 	bool err_polled;
 	bool lf_to_crlf; /* a pty: the client's terminal is raw */
@@ -100,16 +112,79 @@ console_auditor_audit(struct relay *r, const char *line, int status)
 	        line, "status", status));
 }
 
+/* The whole of len bytes over the signing socket (blocking): 0, or -1 at its end or an error. */
+static int
+console_auditor_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+console_auditor_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* In the child: an export's MANIFEST, signed by the listener through the session process
+ * (console_auditor_sign below): its length and text, then the signature back, "" if refused. */
+static int
+console_auditor_child_sign(void *arg, const char *manifest, char sig[SEAL_SIG_B64_LEN])
+{
+	int fd = *(int *)arg;
+	uint32_t len = (uint32_t)strlen(manifest);
+
+	if (strlen(manifest) > AUDITOR_MANIFEST_MAX) {
+		fprintf(stderr,
+		    "the bundle lists too many files for the console to sign (%zu "
+		    "bytes of MANIFEST, at most %d): export a shorter period\n",
+		    strlen(manifest), AUDITOR_MANIFEST_MAX);
+		return -1;
+	}
+	if (console_auditor_write_full(fd, &len, sizeof(len)) != 0 ||
+	    console_auditor_write_full(fd, manifest, len) != 0 ||
+	    console_auditor_read_full(fd, sig, SEAL_SIG_B64_LEN) != 0 || sig[0] == '\0' ||
+	    sig[SEAL_SIG_B64_LEN - 1] != '\0') {
+		fprintf(stderr, "the gateway did not sign the bundle\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* In the child: the command, its stdout and stderr on the pipes; never returns. It inherits
  * the session's sandbox (monitor_sandbox.c): what it reads is what an auditor may read. */
 static void
-console_auditor_child(
-    struct relay *r, const struct auditor_cmd *cmd, char **argv, size_t argc, int out, int err)
+console_auditor_child(struct relay *r, const struct auditor_cmd *cmd, char **argv, size_t argc,
+    int out, int err, int sign)
 {
 	const struct gw_config *cfg = r->session->cfg;
 	struct ctl_context ctx = { .config_path = "",
 		.config = (struct gw_config *)cfg,
-		.auditor = config_find_auditor(cfg, config_principal_name(r->session->person)) };
+		.auditor = config_find_auditor(cfg, config_principal_name(r->session->person)),
+		.sign_manifest = console_auditor_child_sign,
+		.sign_arg = &sign,
+		.player_fds = r->session->player_fds };
 	char **args = xcalloc(argc + 1, sizeof(*args));
 	int rc;
 
@@ -133,7 +208,7 @@ console_auditor_start(
 	const struct auditor_cmd *cmd = NULL;
 	struct auditor_job *j;
 	size_t i, used = 0;
-	int out[2], err[2];
+	int out[2], err[2], sign[2];
 	char line[512];
 
 	/* The words as typed (cmdline_split lets no control character through). */
@@ -145,11 +220,16 @@ console_auditor_start(
 		if (strcmp(auditor_cmds[i].name, argv[0]) == 0)
 			cmd = &auditor_cmds[i];
 	*status = 2;
-	if (cmd == NULL || (cmd->pty && !r->pty)) {
+	if (cmd == NULL || (cmd->output == AUDITOR_TERMINAL && !r->pty) ||
+	    (cmd->output == AUDITOR_FILE && r->pty)) {
 		if (cmd == NULL)
 			snprintf(why, whylen,
 			    "unknown command \"%.40s\" for auditor; ssh %s@GATEWAY help lists them",
 			    argv[0], r->session->person->id);
+		else if (cmd->output == AUDITOR_FILE)
+			snprintf(why, whylen,
+			    "%s writes a file: without -t, ssh %s@GATEWAY %s ... > FILE", cmd->name,
+			    r->session->person->id, cmd->name);
 		else
 			snprintf(why, whylen, "%s needs a terminal: ssh -t %s@GATEWAY %s ...",
 			    cmd->name, r->session->person->id, cmd->name);
@@ -162,6 +242,12 @@ console_auditor_start(
 		close(out[0]);
 		close(out[1]);
 		out[0] = -1;
+	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sign) != 0) {
+		close(out[0]);
+		close(out[1]);
+		close(err[0]);
+		close(err[1]);
+		out[0] = -1;
 	}
 	if (out[0] == -1) {
 		error_f("%s: pipe: %s", r->session->id, strerror(errno));
@@ -170,19 +256,24 @@ console_auditor_start(
 	fflush(NULL);
 	j = xcalloc(1, sizeof(*j));
 	if ((j->pid = fork()) == 0)
-		console_auditor_child(r, cmd, argv, argc, out[1], err[1]);
+		console_auditor_child(r, cmd, argv, argc, out[1], err[1], sign[1]);
 	close(out[1]);
 	close(err[1]);
+	close(sign[1]);
 	if (j->pid < 0) {
 		error_f("%s: fork: %s", r->session->id, strerror(errno));
 		close(out[0]);
 		close(err[0]);
+		close(sign[0]);
 		free(j);
 		goto fail;
 	}
 	j->out = out[0];
 	j->err = err[0];
-	j->lf_to_crlf = r->pty && !cmd->pty;
+	j->sign = sign[0];
+	j->sign_polled = ssh_event_add_fd(r->session->event, j->sign, POLLIN, console_auditor_wake,
+	                     NULL) == SSH_OK;
+	j->lf_to_crlf = r->pty && cmd->output == AUDITOR_TEXT;
 	snprintf(j->line, sizeof(j->line), "%s", line);
 	(void)fcntl(j->out, F_SETFL, O_NONBLOCK);
 	(void)fcntl(j->err, F_SETFL, O_NONBLOCK);
@@ -261,6 +352,41 @@ console_auditor_read_out(struct relay *r, struct auditor_job *j)
 	}
 }
 
+/* A signing request of the child, when one waits: the listener signs (at most its call's
+ * timeout, during which the session waits: an auditor's session has nothing else to do), the
+ * answer goes back. Any failure closes the socket, which the child takes as a refusal. */
+static void
+console_auditor_sign(struct relay *r, struct auditor_job *j)
+{
+	struct pollfd pfd = { .fd = j->sign, .events = POLLIN };
+	char sig[SEAL_SIG_B64_LEN] = "", *text;
+	uint32_t len;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return;
+	if (console_auditor_read_full(j->sign, &len, sizeof(len)) != 0 ||
+	    len > AUDITOR_MANIFEST_MAX) {
+		console_auditor_close(r->session, &j->sign, &j->sign_polled);
+		return;
+	}
+	text = xmalloc((size_t)len + 1);
+	if (console_auditor_read_full(j->sign, text, len) == 0) {
+		text[len] = '\0';
+		if (registry_link_sign_bundle(
+		        r->session->link, r->session->person->id, text, sig) != 0) {
+			warn_f("%s: the listener did not sign %s's bundle", r->session->id,
+			    r->session->person->id);
+			memset(sig, 0, sizeof(sig));
+		}
+		if (console_auditor_write_full(j->sign, sig, sizeof(sig)) == 0) {
+			free(text);
+			return;
+		}
+	}
+	free(text);
+	console_auditor_close(r->session, &j->sign, &j->sign_polled);
+}
+
 void
 console_auditor_stop(struct relay *r, struct auditor_job *j)
 {
@@ -269,6 +395,8 @@ console_auditor_stop(struct relay *r, struct auditor_job *j)
 	j->stopped = true;
 	if (j->out != -1)
 		console_auditor_close(r->session, &j->out, &j->out_polled);
+	if (j->sign != -1)
+		console_auditor_close(r->session, &j->sign, &j->sign_polled);
 }
 
 /* Its stderr, each line termsafe, on the channel's stderr at the end: false while the window
@@ -310,12 +438,16 @@ console_auditor_pump(struct relay *r, struct auditor_job *j, int *status)
 
 	if (r->vendor_closed || r->close_sent)
 		console_auditor_stop(r, j);
+	if (j->sign != -1)
+		console_auditor_sign(r, j);
 	if (j->err != -1)
 		console_auditor_read_err(r, j);
 	if (j->out != -1)
 		console_auditor_read_out(r, j);
 	if (j->out != -1 || j->err != -1 || !console_auditor_tell_err(r, j))
 		return true;
+	if (j->sign != -1)
+		console_auditor_close(r->session, &j->sign, &j->sign_polled);
 	while ((rc = waitpid(j->pid, &st, 0)) < 0 && errno == EINTR)
 		;
 	j->pid = -1;

@@ -167,7 +167,9 @@ struct session {
 	long long alive_due_ms;         /* monotonic ms of the next keepalive check; -1: none */
 	struct gw_config *cfg_reloaded; /* the policy re-read on a reload, owned; NULL: none */
 	struct registry_link *link;     /* to the listener: admission, live listing, kill, watch */
-	bool link_polled;               /* its fd is in the event loop */
+	int *player_fds;  /* an auditor's: the bundle player's files, opened before the sandbox
+	                   * (tools/bundle.h); NULL: not opened */
+	bool link_polled; /* its fd is in the event loop */
 	char end_reason[128];
 
 	struct recspace_watch disk; /* its recordings against the quota and the free space */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
+#include "tools/bundle.h"
 
 #define NOTARY_SESSION_ID_MAX 64
 #define NOTARY_RECORDINGS_MAX 10000 /* recordings of one connection the notary keeps pages for */
@@ -98,6 +99,29 @@ notary_audit(struct notary *n, const char *path, const char *event, json_t *fiel
 		return -1;
 	if (n->observer != NULL)
 		n->observer(n->observer_arg, event, audit_last_line(n->log));
+	return 0;
+}
+
+int
+notary_sign_bundle(struct notary *n, const char *audit_path, const char *session,
+    const char *principal, const char *text, char sig[SEAL_SIG_B64_LEN])
+{
+	unsigned char digest[SEAL_HASH_LEN];
+	char hex[SEAL_HEX_LEN];
+
+	seal_digest(text, strlen(text), digest);
+	seal_hex(digest, SEAL_HASH_LEN, hex);
+	if (notary_audit(n, audit_path, "bundle_signed",
+	        json_pack("{s:s, s:s, s:s}", "session", session, "principal", principal,
+	            "manifest_sha256", hex)) != 0) {
+		crit_f("audit log %s cannot be written: %m (a bundle of %s not signed)", audit_path,
+		    principal);
+		return -1;
+	}
+	if (bundle_manifest_sign(n->key, text, sig) != 0) {
+		error_f("the seal key cannot sign the bundle of %s", principal);
+		return -1;
+	}
 	return 0;
 }
 

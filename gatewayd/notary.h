@@ -33,6 +33,13 @@ int notary_audit(struct notary *n, const char *path, const char *event, json_t *
 typedef void (*notary_observer_fn)(void *arg, const char *event, const char *line);
 void notary_set_observer(struct notary *n, notary_observer_fn fn, void *arg);
 
+/* Signs an evidence bundle's MANIFEST (tools/bundle.h: its prefix, then text) that principal, an
+ * auditor, exports over the console of session; only ever that message, so no checkpoint or
+ * audit line can be made of it. "bundle_signed" (the MANIFEST's SHA-256) goes to the audit log at
+ * audit_path first: no bundle carries a signature the log does not show. 0, or -1 logged. */
+int notary_sign_bundle(struct notary *n, const char *audit_path, const char *session,
+    const char *principal, const char *text, char sig[SEAL_SIG_B64_LEN]);
+
 /* The book of the session session_id (32 hex, named by the listener). */
 struct notary_book *notary_book_new(const char *session_id);
 /* The session process is gone: each of its recordings not sealed gets a "recording_unsealed"

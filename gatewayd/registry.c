@@ -584,6 +584,35 @@ registry_entry_sign(
 		warn_f("session %s: cannot answer its checkpoint request", e->id);
 }
 
+/* An auditor's export asks the notary to sign its MANIFEST (console_auditor.c): only for a
+ * configured auditor, the request's size bounded by the link's message. */
+static void
+registry_entry_bundle_sign(
+    struct registry_entry *e, json_t *msg, const struct gw_config *cfg, struct notary *notary)
+{
+	char sig[SEAL_SIG_B64_LEN] = "", principal[2 * GW_ID_MAX + 2];
+	const struct gw_person *who;
+	json_t *seq = json_object_get(msg, "seq");
+	size_t len = 0;
+	char *text = registry_msg_get_bytes(msg, "manifest", &len);
+	int rc = -1;
+
+	if (text == NULL || strlen(text) != len || !json_is_integer(seq) ||
+	    !registry_msg_string(msg, "principal", principal, sizeof(principal)))
+		warn_f("session %s: malformed bundle signing request refused", e->id);
+	else if ((who = config_find_principal(cfg, principal)) == NULL ||
+	    who->vendor->role != GW_ROLE_AUDITOR)
+		warn_f("session %s: bundle signing refused: %s is no auditor", e->id, principal);
+	else
+		rc = notary_sign_bundle(notary, cfg->audit_log, e->id, principal, text, sig);
+	free(text);
+	if (registry_msg_send(e->fd,
+	        json_pack("{s:s, s:O?, s:b, s:s}", "type", "bundle_sign", "seq", seq, "ok", rc == 0,
+	            "sig", sig),
+	        -1) != 0)
+		warn_f("session %s: cannot answer its bundle signing request", e->id);
+}
+
 /* A session's recordings are created here, not by the session process, which cannot open
  * recording_dir (monitor_sandbox.c): named for the id the listener gave the session and the
  * channel, so that a session process can create only its own recordings and open no existing
@@ -682,6 +711,8 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			registry_entry_audit(e, msg, cfg, notary);
 		else if (strcmp(type, "sign") == 0)
 			registry_entry_sign(e, msg, cfg, notary);
+		else if (strcmp(type, "bundle_sign") == 0)
+			registry_entry_bundle_sign(e, msg, cfg, notary);
 		else if (strcmp(type, "recording") == 0)
 			registry_entry_create_recording(e, msg, cfg);
 		else if (strcmp(type, "console") == 0)

@@ -185,6 +185,32 @@ registry_link_audit(struct registry_link *link, const char *event, json_t *field
 	return rc;
 }
 
+int
+registry_link_sign_bundle(struct registry_link *link, const char *principal, const char *manifest,
+    char sig[SEAL_SIG_B64_LEN])
+{
+	json_t *reply, *bytes;
+	const char *s;
+	int rc = -1;
+
+	if (link == NULL || (bytes = registry_msg_bytes(manifest, strlen(manifest))) == NULL)
+		return -1;
+	link->seq++;
+	if (registry_link_request(link, "bundle_sign",
+	        json_pack("{s:s, s:I, s:s, s:o}", "type", "bundle_sign", "seq", link->seq,
+	            "principal", principal, "manifest", bytes),
+	        &reply, NULL) != 0)
+		return -1;
+	s = json_string_value(json_object_get(reply, "sig"));
+	if (json_is_true(json_object_get(reply, "ok")) && s != NULL &&
+	    strlen(s) == SEAL_SIG_B64_LEN - 1) {
+		memcpy(sig, s, SEAL_SIG_B64_LEN);
+		rc = 0;
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static int
 registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
     char time_out[SEAL_TIME_LEN])

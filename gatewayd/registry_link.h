@@ -36,6 +36,10 @@ int registry_link_audit(struct registry_link *link, const char *event, json_t *f
 /* The signer of the session's recordings: each checkpoint is a round trip to the listener,
  * which signs as notary (gatewayd/notary.c). Valid while link lives. */
 const struct recorder_signer *registry_link_signer(struct registry_link *link);
+/* Has the listener (the notary) sign an evidence bundle's MANIFEST text that principal, an
+ * auditor, exports (notary_sign_bundle). 0 with sig, or -1 (refused, or no answer). */
+int registry_link_sign_bundle(struct registry_link *link, const char *principal,
+    const char *manifest, char sig[SEAL_SIG_B64_LEN]);
 /* Says goodbye to the listener and every watcher (with why it ended); NULL is fine. */
 void registry_link_free(struct registry_link *link, const char *end_reason);
 int registry_link_fd(const struct registry_link *link);

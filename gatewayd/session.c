@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/console.h"
+#include "tools/bundle.h"
 
 #define SESSION_NOTICE_LINGER  10  /* seconds a refused connection may stay */
 #define SESSION_CONSOLE_LINGER 120 /* seconds a console login may take to send a signature */
@@ -232,6 +233,15 @@ static void session_decide(struct session *s);
 static void
 session_isolate(struct session *s)
 {
+	int fds[BUNDLE_PLAYER_FILES];
+
+	/* An auditor's export copies the player into the bundle; its sandbox opens no file but
+	 * the evidence. Without one the export says so, the console works on. */
+	if (s->person->vendor->role == GW_ROLE_AUDITOR &&
+	    bundle_player_open(bundle_player_dir(), fds) == 0) {
+		s->player_fds = xmalloc(sizeof(fds));
+		memcpy(s->player_fds, fds, sizeof(fds));
+	}
 	if (monitor_sandbox_enter(s->cfg, s->person->vendor) == 0)
 		return;
 	crit_f(

@@ -1,6 +1,6 @@
 /* bundle-gather.c: what a bundle or a report is about: the period's recordings the spec selects,
  * with their verdicts and bytes each way, and the audit events that concern them. The one place
- * both gather; an export copies each recording first and measures its copy. Writes no page. */
+ * both gather; an export copies each recording first (bundle-out.c). Writes no page. */
 #include "tools/bundle.h"
 
 #include <stdlib.h>
@@ -44,16 +44,20 @@ gather_recording(const char *path, const json_t *meta, void *arg)
 	const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	char *copy;
 
-	if (b->spec->dir == NULL)
-		copy = xstrdup(path);
-	else {
-		xasprintf(&copy, "%s/recordings/%s", b->spec->dir, name);
-		if (bundle_file_copy(path, copy) != 0) {
-			free(copy);
-			w->failed = 1;
+	if (b->out != NULL) {
+		xasprintf(&copy, "recordings/%s", name);
+		w->failed |= bundle_out_copy(b->out, path, copy) != 0;
+		free(copy);
+		if (w->failed)
 			return;
-		}
 	}
+	/* A folder's copy is measured, so the pages say what the bundle holds. An archive's is
+	 * in it already: the recording is measured in place (a live one may have grown since;
+	 * its copy is a signed prefix of it all the same). */
+	if (b->out != NULL && b->out->tar == NULL)
+		xasprintf(&copy, "%s/recordings/%s", b->out->dir, name);
+	else
+		copy = xstrdup(path);
 	b->recs = xreallocarray(b->recs, b->nrecs + 1, sizeof(*b->recs));
 	r = &b->recs[b->nrecs++];
 	memset(r, 0, sizeof(*r));
@@ -89,7 +93,7 @@ bundle_gather(struct bundle *b, const char *recording_dir, const char *audit_log
 		return -1;
 	if (b->nrecs > 0)
 		qsort(b->recs, b->nrecs, sizeof(*b->recs), gather_cmp);
-	if (spec->dir != NULL)
+	if (b->out != NULL)
 		return bundle_slice_write(audit_log, b, info);
 	return bundle_events_read(audit_log, b);
 }

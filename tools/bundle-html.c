@@ -85,27 +85,20 @@ html_tail(FILE *f)
 }
 
 FILE *
-html_open(const char *path, const char *title, const char *root)
+html_open(struct bundle_out *o, const char *name, const char *title, const char *root)
 {
 	FILE *f;
 
-	if ((f = fopen(path, "we")) == NULL) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		return NULL;
-	}
-	html_head(f, title, root);
+	if ((f = bundle_out_open(o, name)) != NULL)
+		html_head(f, title, root);
 	return f;
 }
 
 int
-html_close(FILE *f, const char *path)
+html_close(struct bundle_out *o, FILE *f)
 {
 	html_tail(f);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		return -1;
-	}
-	return 0;
+	return bundle_out_close(o, f);
 }
 
 time_t

@@ -91,51 +91,63 @@ manifest_free(char **names, size_t n)
 	free(names);
 }
 
-int
-bundle_manifest_write(const char *dir, const struct sealkey *key)
+static int
+manifest_file_cmp(const void *a, const void *b)
 {
-	char **names = NULL, hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN], *path, *text = NULL, *msg;
-	size_t n = 0, i, len = 0;
-	FILE *mem, *f;
-	int rc = -1, mlen;
+	return strcmp(
+	    ((const struct bundle_out_file *)a)->name, ((const struct bundle_out_file *)b)->name);
+}
 
-	manifest_collect(dir, "", &names, &n);
-	mem = open_memstream(&text, &len);
-	for (i = 0; i < n; i++) {
-		xasprintf(&path, "%s/%s", dir, names[i]);
-		if (bundle_file_sha256(path, hex) != 0) {
-			fprintf(stderr, "gatewayctl: %s: %m\n", path);
-			free(path);
-			fclose(mem);
-			goto out;
-		}
-		free(path);
-		fprintf(mem, "%s  %s\n", hex, names[i]);
-	}
-	fclose(mem);
-	mlen = xasprintf(&msg, BUNDLE_SIG_PREFIX "%s", text);
+/* One small file of the MANIFEST's two. */
+static int
+manifest_put(struct bundle_out *o, const char *name, const char *text)
+{
+	FILE *f;
+
+	if ((f = bundle_out_open(o, name)) == NULL)
+		return -1;
+	fputs(text, f);
+	return bundle_out_close(o, f);
+}
+
+int
+bundle_manifest_sign(void *key, const char *manifest, char sig[SEAL_SIG_B64_LEN])
+{
+	char *msg;
+	int rc, mlen;
+
+	mlen = xasprintf(&msg, BUNDLE_SIG_PREFIX "%s", manifest);
 	rc = sealkey_sign(key, msg, (size_t)mlen, sig);
 	free(msg);
-	if (rc != 0) {
+	if (rc != 0)
 		fprintf(stderr,
 		    "gatewayctl: cannot sign the MANIFEST: the seal key's private half "
 		    "is needed (run as root on the gateway)\n");
-		goto out;
+	return rc;
+}
+
+int
+bundle_manifest_write(struct bundle_out *o, bundle_sign_fn sign, void *arg)
+{
+	char sig[SEAL_SIG_B64_LEN + 1], *text = NULL;
+	size_t i, len = 0;
+	FILE *mem;
+	int rc;
+
+	/* In name order, as sha256sum of a sorted listing prints them. */
+	if (o->nfiles > 0)
+		qsort(o->files, o->nfiles, sizeof(*o->files), manifest_file_cmp);
+	mem = open_memstream(&text, &len);
+	for (i = 0; i < o->nfiles; i++)
+		fprintf(mem, "%s  %s\n", o->files[i].sha256, o->files[i].name);
+	fclose(mem);
+	if ((rc = sign(arg, text, sig)) == 0) {
+		strcat(sig, "\n");
+		rc = manifest_put(o, MANIFEST, text) != 0 || manifest_put(o, MANIFEST_SIG, sig) != 0
+		    ? -1
+		    : 0;
 	}
-	xasprintf(&path, "%s/" MANIFEST, dir);
-	if ((f = fopen(path, "we")) == NULL || fputs(text, f) < 0 || fclose(f) != 0)
-		rc = -1;
-	free(path);
-	xasprintf(&path, "%s/" MANIFEST_SIG, dir);
-	if (rc == 0 &&
-	    ((f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", sig) < 0 || fclose(f) != 0))
-		rc = -1;
-	if (rc != 0)
-		fprintf(stderr, "gatewayctl: cannot write the MANIFEST in %s\n", dir);
-	free(path);
-out:
 	free(text);
-	manifest_free(names, n);
 	return rc;
 }
 

@@ -214,16 +214,15 @@ page_events(FILE *f, const struct bundle *b, const struct bundle_recording *r, b
 int
 bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 {
-	char *path, title[256];
+	char *name, title[256];
 	FILE *f;
-	int rc;
 
-	xasprintf(&path, "%s/sessions/%s.html", b->spec->dir, r->name);
+	xasprintf(&name, "sessions/%s.html", r->name);
 	snprintf(title, sizeof(title), "Session %s", r->name);
-	if ((f = html_open(path, title, "../")) == NULL) {
-		free(path);
+	f = html_open(b->out, name, title, "../");
+	free(name);
+	if (f == NULL)
 		return -1;
-	}
 	fputs("<p><a href=\"../index.html\">&larr; the period's report</a></p>\n<h1>", f);
 	html_put_text(f, title);
 	fputs("</h1>\n", f);
@@ -241,7 +240,5 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	fputs("<p><small>Player: asciinema-player (Apache License 2.0, <a "
 	      "href=\"../player/LICENSE\">player/LICENSE</a>).</small></p>\n",
 	    f);
-	rc = html_close(f, path);
-	free(path);
-	return rc;
+	return html_close(b->out, f);
 }

@@ -202,7 +202,7 @@ bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info)
 {
 	struct slice s = { .mine = json_object(), .other = json_object() };
 	unsigned char before[SEAL_HASH_LEN], digest[SEAL_HASH_LEN];
-	char hex[SEAL_HEX_LEN], *path;
+	char hex[SEAL_HEX_LEN];
 	long first, redacted = 0;
 	size_t i;
 	FILE *out;
@@ -211,10 +211,7 @@ bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info)
 		slice_free(&s);
 		return -1;
 	}
-	xasprintf(&path, "%s/" BUNDLE_AUDIT, b->spec->dir);
-	if ((out = fopen(path, "we")) == NULL) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		free(path);
+	if ((out = bundle_out_open(b->out, BUNDLE_AUDIT)) == NULL) {
 		slice_free(&s);
 		return -1;
 	}
@@ -234,13 +231,7 @@ bundle_slice_write(const char *audit_log, struct bundle *b, json_t *info)
 	        (json_int_t)first, "lines", (json_int_t)s.nlines, "redacted", (json_int_t)redacted,
 	        "before", hex));
 	slice_free(&s);
-	if (fclose(out) != 0) {
-		fprintf(stderr, "gatewayctl: %s: %m\n", path);
-		free(path);
-		return -1;
-	}
-	free(path);
-	return 0;
+	return bundle_out_close(b->out, out);
 }
 
 /* A redacted line: exactly {"redacted":"<64 hex>"}; its digest in out. */

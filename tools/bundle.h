@@ -23,11 +23,44 @@
 struct bundle_spec {
 	const char *vendor, *target; /* NULL: every vendor (a report only), every target */
 	time_t from, to;             /* sessions started, audit lines written, within [from, to) */
-	const char *dir;             /* the bundle folder, created; NULL for a report */
-	const char *player_dir;      /* the asciinema-player package (its dist/ and LICENSE) */
-	const char *display_tz;      /* the site's time zone for the pages */
-	bool zip;                    /* also DIR.zip */
+	const char *dir; /* the bundle folder, created; with tar, the archive's top folder; NULL for
+	                  * a report */
+	FILE *tar;       /* the bundle as a ustar archive on this stream, no file created */
+	const char *player_dir; /* the asciinema-player package (its dist/ and LICENSE) */
+	const int *player_fds;  /* its files opened already (bundle_player_open), or NULL */
+	const char *display_tz; /* the site's time zone for the pages */
+	bool zip;               /* also DIR.zip */
 };
+
+/* bundle-out.c: where an export writes: the folder spec->dir, or members of a ustar archive on
+ * spec->tar under the top folder spec->dir. A tar member is held in memory until closed (its
+ * size goes first), at most 256 MiB each: a bigger one is refused, said on stderr. Every file
+ * closed is noted with its SHA-256 for the MANIFEST. */
+struct bundle_out {
+	const char *dir;         /* the folder, or the archive's top folder */
+	FILE *tar;               /* NULL: files in dir */
+	time_t mtime;            /* of the archive's members */
+	char *name, *path, *buf; /* the file open now: its bundle name, path, tar bytes */
+	size_t len;
+	struct bundle_out_file {
+		char *name;
+		char sha256[SEAL_HEX_LEN];
+	} * files; /* written so far, in order */
+	size_t nfiles;
+};
+/* A folder of the bundle ("" the bundle's own); 0, or -1 said on stderr. */
+int bundle_out_dir(struct bundle_out *o, const char *name);
+/* One file at a time: its name in the bundle ("sessions/X.html"); NULL said on stderr. */
+FILE *bundle_out_open(struct bundle_out *o, const char *name);
+/* Ends the file open now (and writes its tar member): 0, or -1 said on stderr. */
+int bundle_out_close(struct bundle_out *o, FILE *f);
+/* The bytes of the file from as the bundle's file name; 0, or -1 said on stderr. */
+int bundle_out_copy(struct bundle_out *o, const char *from, const char *name);
+/* The same from a descriptor, read from its start (from names it in messages). */
+int bundle_out_copy_fd(struct bundle_out *o, int fd, const char *from, const char *name);
+/* The archive's end (nothing for a folder); 0, or -1 said on stderr. */
+int bundle_out_end(struct bundle_out *o);
+void bundle_out_free(struct bundle_out *o);
 
 /* One recording of the bundle, as the pages show it. */
 struct bundle_recording {
@@ -43,17 +76,18 @@ struct bundle_recording {
 struct bundle {
 	const struct bundle_spec *spec;
 	const struct gw_config
-	    *cfg; /* the gateway's: its installed tickets fill the ticket table */
+	    *cfg;               /* the gateway's: its installed tickets fill the ticket table */
+	struct bundle_out *out; /* an export's; NULL for a report */
 	struct bundle_recording *recs;
 	size_t nrecs;
 	json_t *events; /* disclosed audit events of the period, in log order */
 };
 
 /* bundle-gather.c: the period's recordings matching the spec, in order of start, with their
- * verdicts and bytes, and the audit events that concern them. With spec->dir (an export) each
- * recording is copied into DIR/recordings and measured there, and the audit slice is written
- * (info gets its "audit" member); without (a report), both are read in place and info is
- * unused. 0, or -1 with the reason printed. */
+ * verdicts and bytes, and the audit events that concern them. With b->out (an export) each
+ * recording is copied into recordings/ (measured in the copy when it is a file), and the audit
+ * slice is written (info gets its "audit" member); without (a report), both are read in place
+ * and info is unused. 0, or -1 with the reason printed. */
 int bundle_gather(struct bundle *b, const char *recording_dir, const char *audit_log,
     const struct sealkey *key, json_t *info);
 void bundle_free(struct bundle *b);
@@ -67,15 +101,17 @@ int bundle_events_read(const char *audit_log, struct bundle *b);
 /* Checks the slice's chain and every disclosed line's signature; prints one line, 0 when good. */
 int bundle_slice_verify(const char *dir, const json_t *info, const struct sealkey *key);
 
-/* bundle-manifest.c: MANIFEST (sha256sum lines of every file) and MANIFEST.sig. */
-int bundle_manifest_write(const char *dir, const struct sealkey *key);
+/* bundle-manifest.c: MANIFEST (sha256sum lines of every file out wrote) and MANIFEST.sig, the
+ * signature sign gives: bundle_manifest_sign with the private key, or the listener's. */
+typedef int (*bundle_sign_fn)(void *arg, const char *manifest, char sig[SEAL_SIG_B64_LEN]);
+int bundle_manifest_write(struct bundle_out *o, bundle_sign_fn sign, void *arg);
+/* BUNDLE_SIG_PREFIX, then manifest, signed with key (a struct sealkey, private): 0 or -1. */
+int bundle_manifest_sign(void *key, const char *manifest, char sig[SEAL_SIG_B64_LEN]);
 /* Prints each file that differs, is missing or is not listed, and a bad signature; returns
  * the number of problems (0: all good), -1 when MANIFEST cannot be read. */
 int bundle_manifest_verify(const char *dir, const struct sealkey *key);
 /* SHA-256 of a file's bytes as hex; 0, or -1 when unreadable. */
 int bundle_file_sha256(const char *path, char hex[SEAL_HEX_LEN]);
-/* bundle-export.c: copies a file's bytes to a new file; 0, or -1 with the reason printed. */
-int bundle_file_copy(const char *from, const char *to);
 
 /* bundle-html.c: what every page shares. */
 void html_put_text(FILE *f, const char *s);            /* s, HTML-escaped */
@@ -86,10 +122,10 @@ bool bundle_format_time(const char *tz, time_t t, char local[64], char utc[64]);
 /* A page's head (root: "" or "../", where player/ is) and its end, on an open stream. */
 void html_head(FILE *f, const char *title, const char *root);
 void html_tail(FILE *f);
-/* Creates the page at path and writes its head; NULL, said on stderr, when it cannot. */
-FILE *html_open(const char *path, const char *title, const char *root);
+/* Opens the bundle's page name and writes its head; NULL, said on stderr, when it cannot. */
+FILE *html_open(struct bundle_out *o, const char *name, const char *title, const char *root);
 /* Ends the page and closes it: 0, or -1 said on stderr. */
-int html_close(FILE *f, const char *path);
+int html_close(struct bundle_out *o, FILE *f);
 /* An RFC 3339 UTC audit time ("2026-12-02T17:07:41.048Z") as time_t; -1 when malformed. */
 time_t bundle_parse_ts(const char *ts);
 /* A string member of an event, "" when absent. */
@@ -106,6 +142,14 @@ const char *bundle_session_approvers(
 
 /* bundle-zip.c: DIR.zip of the finished folder; 0, or -1 with the reason printed. */
 int bundle_zip(const char *dir);
+
+/* bundle-export.c: the player's files, in the order an export copies them. */
+#define BUNDLE_PLAYER_FILES 3
+/* The installed player package, else the source tree's (tools/CMakeLists.txt). */
+const char *bundle_player_dir(void);
+/* Opens its files: what an auditor's session does before its sandbox forbids it. 0, or -1 said
+ * on stderr (none left open). */
+int bundle_player_open(const char *player_dir, int fds[BUNDLE_PLAYER_FILES]);
 
 /* bundle-export.c, bundle-verify.c: the two commands. */
 int bundle_export(struct ctl_context *ctx, const struct bundle_spec *spec);

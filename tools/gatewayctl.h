@@ -3,6 +3,7 @@
 #ifndef GW_GATEWAYCTL_H
 #define GW_GATEWAYCTL_H
 
+#include "evidence/seal.h"
 #include "policy/policy.h"
 
 struct ctl_context {
@@ -13,6 +14,11 @@ struct ctl_context {
 	 * commands read only its recordings, audit log and key (no --dir, --audit, --key), of
 	 * the vendors the auditor may read, and take recordings by name, never by path. */
 	const struct gw_auditor *auditor;
+	/* What its `evidence export` cannot do in the sandbox: sign the MANIFEST (the listener
+	 * does, for sign_arg) and open the player's files (opened before it, bundle.h). */
+	int (*sign_manifest)(void *sign_arg, const char *manifest, char sig[SEAL_SIG_B64_LEN]);
+	void *sign_arg;
+	const int *player_fds;
 };
 
 struct ctl_command {

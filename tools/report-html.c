@@ -115,16 +115,13 @@ int
 bundle_report_write(const struct bundle *b)
 {
 	json_t *model = report_model_build(b);
-	char *path;
 	FILE *f;
 	int rc = -1;
 
-	xasprintf(&path, "%s/index.html", b->spec->dir);
-	if ((f = html_open(path, bundle_str(model, "title"), "")) != NULL) {
+	if ((f = html_open(b->out, "index.html", bundle_str(model, "title"), "")) != NULL) {
 		report_html_body(f, model);
-		rc = html_close(f, path);
+		rc = html_close(b->out, f);
 	}
-	free(path);
 	json_decref(model);
 	return rc;
 }

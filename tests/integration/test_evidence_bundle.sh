@@ -32,8 +32,9 @@ ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= 4)); }
 h_wait_for 10 ends_logged || { echo "not every session_end is logged"; exit 1; }
 
 BUNDLE=$H_DIR/bundle
-EXPORT_OUT=$(ctl evidence export --vendor acme --from "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" -o "$BUNDLE" --zip 2>&1)
+FROM=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+TO=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+EXPORT_OUT=$(ctl evidence export --vendor acme --from "$FROM" --to "$TO" -o "$BUNDLE" --zip 2>&1)
 EXPORT_RC=$?
 
 # recording_of TEXT: the bundle's recording whose session printed TEXT.
@@ -62,6 +63,32 @@ test_zip_unpacks_to_a_bundle_that_verifies() {
 	mkdir "$H_DIR/unzipped" && unzip -q "$BUNDLE.zip" -d "$H_DIR/unzipped" || h_fail "unzip"
 	out=$(ctl evidence verify "$H_DIR/unzipped/bundle" 2>&1) || h_fail "verify of the unpacked archive: $out"
 	h_assert_contains "$out" "$H_DIR/unzipped/bundle: verified" "verdict"
+}
+
+# -o -: the same bundle as a tar archive on stdout (what an auditor's ssh gets), which GNU tar
+# unpacks into one folder that verifies; only bundle.json's "created" and so the MANIFEST and
+# its signature differ from the folder's.
+test_tar_stream_unpacks_to_the_same_bundle() {
+	local out rc top
+	ctl evidence export --vendor acme --from "$FROM" --to "$TO" -o - >"$H_DIR/bundle.tar" 2>"$H_DIR/tar.err"
+	rc=$?
+	h_assert_eq 0 "$rc" "export -o - ($(cat "$H_DIR/tar.err"))"
+	h_assert_contains "$(cat "$H_DIR/tar.err")" "3 recording(s)" "summary on stderr, not in the archive"
+	mkdir "$H_DIR/untarred" && tar -xf "$H_DIR/bundle.tar" -C "$H_DIR/untarred" || h_fail "tar -xf"
+	top=$(ls "$H_DIR/untarred")
+	[[ $top == acme-*Z-*Z ]] || h_fail "one folder named after vendor and period, got: $top"
+	out=$(ctl evidence verify "$H_DIR/untarred/$top" --key "$GW_RECORDINGS/../state/recording_key.pub" 2>&1)
+	rc=$?
+	h_assert_eq 0 "$rc" "verify of the unpacked archive ($out)"
+	h_assert_contains "$out" "$H_DIR/untarred/$top: verified" "verdict"
+	out=$(diff -r -x bundle.json -x MANIFEST -x MANIFEST.sig "$BUNDLE" "$H_DIR/untarred/$top" 2>&1) ||
+		h_fail "the archive's files differ from the folder's: $out"
+	diff <(grep -v '"created"' "$BUNDLE/bundle.json") <(grep -v '"created"' "$H_DIR/untarred/$top/bundle.json") >/dev/null ||
+		h_fail "bundle.json differs beyond its creation time"
+	h_assert_eq "$(cut -c67- "$BUNDLE/MANIFEST")" "$(cut -c67- "$H_DIR/untarred/$top/MANIFEST")" "the MANIFEST lists the same files"
+	# --zip writes beside a folder; a stream has none.
+	ctl evidence export --vendor acme --from "$FROM" --to "$TO" -o - --zip >/dev/null 2>&1
+	h_assert_eq 2 "$?" "-o - with --zip is a usage error"
 }
 
 # The slice: acme's lines exactly as in the log; globex's only as the SHA-256 of the line.
@@ -198,6 +225,7 @@ test_pages_render_in_chromium() {
 }
 
 h_run test_export_holds_the_vendors_recordings_and_verifies test_zip_unpacks_to_a_bundle_that_verifies \
+	test_tar_stream_unpacks_to_the_same_bundle \
 	test_other_vendors_audit_lines_are_hashes_only \
 	test_altered_recording_fails_even_with_rewritten_sums test_altered_audit_line_fails \
 	test_pages_render_in_chromium

@@ -91,7 +91,8 @@ check_slice(const char *target, bool plc07)
 	struct bundle_spec spec = {
 		.vendor = "acme", .target = target, .from = 1772359200, .to = 1772362800
 	}; /* 2026-03-01 10:00 to 11:00 UTC */
-	struct bundle b = { .spec = &spec, .events = json_array() };
+	struct bundle_out o = { .dir = dir };
+	struct bundle b = { .spec = &spec, .out = &o, .events = json_array() };
 	json_t *info = json_object();
 	size_t i;
 	FILE *f;
@@ -133,6 +134,7 @@ check_slice(const char *target, bool plc07)
 	free(log);
 	json_decref(info);
 	json_decref(b.events);
+	bundle_out_free(&o);
 }
 
 START_TEST(test_slice_shows_only_the_vendors_lines)

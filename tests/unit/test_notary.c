@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/xmalloc.h"
 #include "evidence/recorder.h"
 #include "evidence/seal.h"
 #include "evidence/verify.h"
 #include "gatewayd/notary.h"
+#include "tools/bundle.h"
 
 #define SID    "0123456789abcdef0123456789abcdef"
 #define OTHER  "fedcba9876543210fedcba9876543210"
@@ -274,6 +276,35 @@ START_TEST(the_seal_is_audited_and_ends_the_signing)
 }
 END_TEST
 
+/* An auditor's bundle: the MANIFEST's signature is over the bundle prefix and the text alone, so
+ * it verifies as a bundle's and as nothing else; the audit log names it first. */
+START_TEST(a_bundle_manifest_is_audited_then_signed_with_its_prefix)
+{
+	static const char manifest[] = "0123  audit.log\n";
+	unsigned char digest[SEAL_HASH_LEN];
+	char hex[SEAL_HEX_LEN], expect[256], *msg;
+	int len;
+
+	ck_assert_int_eq(
+	    notary_sign_bundle(notary, audit_path, SID, "auditor.ann", manifest, sig), 0);
+	seal_digest(manifest, strlen(manifest), digest);
+	seal_hex(digest, SEAL_HASH_LEN, hex);
+	ck_assert_ptr_nonnull(strstr(audit_text(), "\"event\":\"bundle_signed\""));
+	ck_assert_ptr_nonnull(strstr(audit_text(), "\"principal\":\"auditor.ann\""));
+	ck_assert_ptr_nonnull(strstr(audit_text(), "\"session\":\"" SID "\""));
+	snprintf(expect, sizeof(expect), "\"manifest_sha256\":\"%s\"", hex);
+	ck_assert_msg(strstr(audit_text(), expect) != NULL, "no %s in %s", expect, audit_text());
+	len = xasprintf(&msg, BUNDLE_SIG_PREFIX "%s", manifest);
+	ck_assert(sealkey_verify(pub, msg, (size_t)len, sig));
+	free(msg);
+	ck_assert(!sealkey_verify(pub, manifest, strlen(manifest), sig));
+	/* An audit log that cannot be written: no signature. */
+	ck_assert_int_eq(
+	    notary_sign_bundle(notary, "/nonexistent/audit.log", SID, "auditor.ann", manifest, sig),
+	    -1);
+}
+END_TEST
+
 /* A session process gone before its seal: the audit log says how far the notary signed. */
 START_TEST(an_unsealed_recording_is_named_when_its_session_ends)
 {
@@ -381,6 +412,7 @@ unit_suite(void)
 	tcase_add_test(tc, another_sessions_recording_is_refused);
 	tcase_add_test(tc, the_seal_is_audited_and_ends_the_signing);
 	tcase_add_test(tc, an_unsealed_recording_is_named_when_its_session_ends);
+	tcase_add_test(tc, a_bundle_manifest_is_audited_then_signed_with_its_prefix);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("audit");
 	tcase_add_checked_fixture(tc, setup, teardown);
