@@ -637,8 +637,8 @@ bool request_text_is_valid(const char *s);
 /* Whether rq may be made at now: a vendor's person, a grant for the target, an interval of at
  * most max_ticket_lifetime that is not past and in which the person's windows open, a reason.
  * -1 with the reason for the person in why. */
-int request_check(const struct gw_config *cfg, const struct gw_request *rq, time_t now, char *why,
-    size_t whylen);
+int request_check(
+    const struct gw_config *cfg, const struct gw_request *rq, time_t now, char *why, size_t whylen);
 const char *request_state_name(enum request_state s);
 int request_state_parse(const char *name, enum request_state *out);
 /* "pending", "approved until 2027-03-01T09:00:00Z by a", "denied by a: why", "expired". */
@@ -676,7 +676,7 @@ enum deny_reason {
 	DENY_TICKET_WRONG_SIGNER,
 	DENY_TICKET_UNKNOWN_APPROVER,
 	DENY_TICKET_OUT_OF_SCOPE,
-	DENY_TICKET_TOO_LONG, /* valid for longer than max_ticket_lifetime */
+	DENY_TICKET_TOO_LONG,        /* valid for longer than max_ticket_lifetime */
 	DENY_TICKET_NEEDS_APPROVALS, /* fewer distinct approvers than target or grant require */
 };
 

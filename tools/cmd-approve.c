@@ -64,7 +64,8 @@ approve_run(const char *const *argv, int in_fd, char **out, size_t max, size_t *
 		;
 	if (out != NULL) {
 		if (len > max) {
-			fprintf(stderr, "gatewayctl approve: the gateway sent more than a ticket\n");
+			fprintf(
+			    stderr, "gatewayctl approve: the gateway sent more than a ticket\n");
 			free(buf);
 			return -1;
 		}
@@ -168,7 +169,8 @@ cmd_approve_exec(struct ctl_context *ctx, int argc, char **argv)
 	/* What is signed must be a ticket for this request: never sign what the gateway sends
 	 * blindly. */
 	if (ticket_parse(text, len, id, &t, &errors) != 0 || strcmp(t->id, id) != 0) {
-		fprintf(stderr, "gatewayctl approve: the gateway's text for %s is not its ticket\n", id);
+		fprintf(stderr, "gatewayctl approve: the gateway's text for %s is not its ticket\n",
+		    id);
 		goto done;
 	}
 	shown = termsafe_format(text, len);
@@ -201,7 +203,8 @@ cmd_approve_exec(struct ctl_context *ctx, int argc, char **argv)
 		fprintf(stderr, "gatewayctl approve: %s: %s\n", sig, strerror(errno));
 		goto done;
 	}
-	rc = approve_run(approve_ssh_argv(&ssh, "approve", NULL, id), fd, NULL, 0, NULL) == 0 ? 0 : 1;
+	rc = approve_run(approve_ssh_argv(&ssh, "approve", NULL, id), fd, NULL, 0, NULL) == 0 ? 0
+	                                                                                      : 1;
 	close(fd);
 done:
 	if (file != NULL)
