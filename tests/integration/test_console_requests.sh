@@ -119,6 +119,22 @@ test_deny() {
 	grep -q '"event":"request_denied".*"request":"'"$id"'"' "$GW_AUDIT" || h_fail "no request_denied event"
 }
 
+test_expired_request() {
+	local id out f now
+	id=$(new_request plc-08)
+	f=$H_DIR/gw/state/requests/$id.json
+	[[ -f $f ]] || h_fail "no request file $f"
+	# as time would: its end moves into the past
+	now=$(date +%s)
+	sed -i -E "s/\"not_before\":[0-9]+/\"not_before\":$((now - 7200))/; s/\"not_after\":[0-9]+/\"not_after\":$((now - 60))/" "$f"
+	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
+	h_assert_contains "$(grep -A1 "^$id" <<<"$out")" "expired" "the person sees it expired"
+	out=$(as_approver requests </dev/null)
+	h_assert_not_contains "$out" "$id" "no longer pending for the approver"
+	out=$(approve_via "$id" </dev/null 2>&1) && h_fail "an expired request was approved"
+	h_assert_contains "$out" "has expired" "approve refused"
+}
+
 test_wrong_key_refused() {
 	local id out
 	id=$(new_request plc-08)
@@ -227,5 +243,6 @@ test_auditor_cannot_approve() {
 }
 
 h_run test_request_then_list test_request_refusals test_approve_via_admits test_approve_via_agent test_deny \
+	test_expired_request \
 	test_wrong_key_refused test_out_of_scope_approver test_approver_sessions_and_kill \
 	test_approver_watch test_dual_control_through_requests test_auditor_cannot_approve
