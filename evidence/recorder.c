@@ -123,6 +123,41 @@ recorder_id_is_hex(const char *id)
 	return n > 0;
 }
 
+/* What a byte adds to the length of a JSON string literal (recorder_quote_text): 0 as it
+ * is, 1 for a two-character escape, 5 for \u00XX; REC_NOT_ASCII for a byte of a multi-byte
+ * character, whose validity utf8_sequence decides. */
+#define REC_NOT_ASCII 0xff
+static const unsigned char rec_escape_extra[256] = {
+	[0x00 ... 0x07] = 5,
+	['\b'] = 1,
+	['\t'] = 1,
+	['\n'] = 1,
+	[0x0b] = 5,
+	['\f'] = 1,
+	['\r'] = 1,
+	[0x0e ... 0x1f] = 5,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x80 ... 0xff] = REC_NOT_ASCII,
+};
+
+/* Whether none of the 8 bytes at p needs a look: no control character, quote, backslash or
+ * byte above ASCII. Text is mostly such runs; a word at a time is what makes it cheap. */
+static bool
+rec_plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t w, q, b;
+
+	memcpy(&w, p, sizeof(w));
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	/* The classic tests for a byte above 0x7f, below 0x20, or zero in q (a quote) or b (a
+	 * backslash): none has false negatives; a false positive only takes the slow path. */
+	return ((w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+	           ((b - ones) & ~b & high)) == 0;
+}
+
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF); 0 when p holds a valid but incomplete start; -1 if invalid. */
 static int
@@ -403,13 +438,20 @@ static size_t
 recorder_quote_text(const unsigned char *p, size_t n, char *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
 
 	out[o++] = '"';
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = p[i];
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		if (i + 8 <= n && rec_plain8(p + i)) {
+			memcpy(out + o, p + i, 8);
+			i += 8;
+			o += 8;
+			continue;
+		}
+		i++;
+		if (rec_escape_extra[c] == 0 || rec_escape_extra[c] == REC_NOT_ASCII) {
 			out[o++] = (char)c;
 			continue;
 		}
@@ -443,21 +485,6 @@ recorder_quote_text(const unsigned char *p, size_t n, char *out)
 	}
 	out[o++] = '"';
 	return o;
-}
-
-/* The length of p as a JSON string literal (recorder_quote_text), quotes included. */
-static size_t
-recorder_quoted_len(const unsigned char *p, size_t n)
-{
-	size_t i, len = n + 2;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
-			len += p[i] == '\b' || p[i] == '\f' || p[i] == '\n' || p[i] == '\r' ||
-			        p[i] == '\t' || p[i] == '"' || p[i] == '\\'
-			    ? 1
-			    : 5;
-	return len;
 }
 
 #define REC_RAW_LEN(n) (4 * (((n) + 2) / 3) + 2) /* base64 in quotes */
@@ -527,14 +554,21 @@ static int
 recorder_emit(struct recording *rec, enum rec_stream st, bool force)
 {
 	struct rec_pending *pd = &rec->pending[st];
-	size_t j = 0, text_len = 0, raw_len = REC_RAW_LEN(pd->len), n = pd->len;
+	size_t j = 0, text_len = 0, extra = 0, raw_len = REC_RAW_LEN(pd->len), n = pd->len;
 	bool text;
 	int r = 1;
 
+	/* One pass finds the valid UTF-8 prefix and what quoting it adds (recorder_quote_text). */
 	while (j < n) {
-		while (j < n && pd->buf[j] < 0x80) /* ASCII, the bulk of it */
-			j++;
-		if (j == n || (r = utf8_sequence(pd->buf + j, n - j)) <= 0)
+		if (j + 8 <= n && rec_plain8(pd->buf + j)) {
+			j += 8;
+			continue;
+		}
+		if (rec_escape_extra[pd->buf[j]] != REC_NOT_ASCII) {
+			extra += rec_escape_extra[pd->buf[j++]];
+			continue;
+		}
+		if ((r = utf8_sequence(pd->buf + j, n - j)) <= 0)
 			break;
 		j += (size_t)r;
 	}
@@ -543,7 +577,7 @@ recorder_emit(struct recording *rec, enum rec_stream st, bool force)
 		return 0;
 	}
 	if (r >= 0 && j > 0)
-		text_len = recorder_quoted_len(pd->buf, j);
+		text_len = j + extra + 2;
 	/* Text dearer than base64 (terminal escapes: ESC is "\u001b") is bought with credit, but
 	 * only up to twice the base64: a run of NULs shows nothing that base64 would not. */
 	text = text_len > 0 &&

@@ -283,6 +283,56 @@ START_TEST(text_is_quoted_exactly_as_jansson_quotes_it)
 }
 END_TEST
 
+/* The word-at-a-time paths (rec_plain8) at every alignment: text made of plain runs, escapes
+ * and multi-byte characters in random order is still quoted exactly as jansson quotes it. */
+START_TEST(text_quoting_matches_jansson_at_every_alignment)
+{
+	static const char *const pieces[] = { "a", "xyzw1234", "Quick brown fox ", "\"", "\\", "\n",
+		"\r\n", "\t", "\x01", "\x1b[0m", "\x7f", "caf\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", "0123456789abcdef0123456789" };
+	unsigned char text[2048];
+	char path[256], *line = NULL, want[16384];
+	size_t n, cap = 0, w, k, compared = 0;
+	unsigned seed = 42;
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		struct recording *rec = open_example();
+		json_t *js;
+		FILE *f;
+
+		n = 0;
+		for (k = (size_t)(rand_r(&seed) % 60); k > 0; k--) {
+			const char *piece =
+			    pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+
+			memcpy(text + n, piece, strlen(piece));
+			n += strlen(piece);
+		}
+		if (n == 0)
+			text[n++] = 'z';
+		snprintf(path, sizeof(path), "%s", recorder_path(rec));
+		ck_assert_int_eq(recorder_write_output(rec, text, n), 0);
+		recorder_free(rec);
+		ck_assert_ptr_nonnull(js = json_stringn((const char *)text, n));
+		w = json_dumpb(js, want, sizeof(want) - 3, JSON_ENCODE_ANY);
+		json_decref(js);
+		want[w] = '\0';
+		ck_assert_ptr_nonnull(f = fopen(path, "r"));
+		ck_assert_int_gt(getline(&line, &cap, f), 0); /* the header */
+		ck_assert_int_gt(getline(&line, &cap, f), 0);
+		fclose(f);
+		unlink(path);
+		if (strstr(line, ",\"o\",") == NULL)
+			continue; /* dearer as text than as base64: written raw */
+		ck_assert_str_eq(strstr(line, ",\"o\",") + 5, strcat(want, "]\n"));
+		compared++;
+	}
+	free(line);
+	ck_assert_uint_gt(compared, 250);
+}
+END_TEST
+
 START_TEST(streams_have_their_own_codes)
 {
 	struct recording *rec = open_example();
@@ -627,6 +677,7 @@ unit_suite(void)
 	tcase_add_test(tc, event_times_are_elapsed_seconds_in_order);
 	tcase_add_test(tc, events_are_written_at_once_and_signed_at_flush);
 	tcase_add_test(tc, text_is_quoted_exactly_as_jansson_quotes_it);
+	tcase_add_test(tc, text_quoting_matches_jansson_at_every_alignment);
 	tcase_add_test(tc, a_large_buffer_is_written_without_flush);
 	tcase_add_test(tc, seal_writes_end_record_then_checkpoint);
 	tcase_add_test(tc, a_full_file_system_fails_the_recording);
