@@ -342,7 +342,7 @@ ticket_verify_block(struct gw_ticket *t, const char *text, size_t len, const cha
 	enum sshsig_result r;
 	unsigned char *blob;
 	size_t bloblen;
-	char which[48] = "";
+	char which[64] = ""; /* two size_t in decimal fit */
 
 	/* A lone signature keeps the messages of single-approver tickets. */
 	if (n > 1)
