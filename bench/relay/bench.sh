@@ -57,7 +57,7 @@ if [[ -n ${BENCH_REF_BUILD:-} ]]; then
 	h_free_port REF_PORT || exit 1
 	sed -e "s|port = $GW_PORT;|port = $REF_PORT;|" -e "s|$H_DIR/gw/state|$ref/state|" \
 		-e "s|$H_DIR/gw/recordings|$ref/recordings|" -e "s|$H_DIR/gw/audit.log|$ref/audit.log|" \
-		"$GW_CONFIG" >"$ref/gatewayd.conf"
+		-e '/^auditors = /,/} );$/d' "$GW_CONFIG" >"$ref/gatewayd.conf" # older builds had none
 	h_spawn gwref "$H_DIR/gwref.log" "$BENCH_REF_BUILD/gatewayd/gatewayd" -D -f "$ref/gatewayd.conf"
 	h_wait_port "$REF_PORT" "$H_LAST_PID" || { cat "$H_DIR/gwref.log"; exit 1; }
 	MODES+=(ref)
