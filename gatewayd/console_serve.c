@@ -143,9 +143,9 @@ console_serve(const struct gw_config *cfg, struct notary *notary, struct registr
 
 	*pass_fd = -1;
 	if (who == NULL || (ctx.principal = config_find_principal(cfg, who)) == NULL ||
-	    (argv = console_words(json_object_get(msg, "argv"), &argc)) == NULL ||
 	    (input != NULL &&
-	        json_string_length(json_object_get(msg, "input")) > CONSOLE_INPUT_MAX)) {
+	        json_string_length(json_object_get(msg, "input")) > CONSOLE_INPUT_MAX) ||
+	    (argv = console_words(json_object_get(msg, "argv"), &argc)) == NULL) {
 		warn_f("session %s: malformed console request refused", session_id);
 		return console_answer(1, "", 0, "malformed console request");
 	}
