@@ -112,32 +112,16 @@ console_auditor_audit(struct relay *r, const char *line, int status)
 	        line, "status", status));
 }
 
-/* The whole of len bytes over the signing socket (blocking): 0, or -1 at its end or an error. */
+/* The whole of len bytes over the signing socket (blocking), written when out, else read, in
+ * the manner of OpenSSH's atomicio: 0, or -1 at its end or an error. */
 static int
-console_auditor_write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-console_auditor_read_full(int fd, void *buf, size_t len)
+console_auditor_io(bool out, int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		if ((n = read(fd, p, len)) < 0 && errno == EINTR)
+		if ((n = out ? write(fd, p, len) : read(fd, p, len)) < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -162,9 +146,9 @@ console_auditor_child_sign(void *arg, const char *manifest, char sig[SEAL_SIG_B6
 		    strlen(manifest), AUDITOR_MANIFEST_MAX);
 		return -1;
 	}
-	if (console_auditor_write_full(fd, &len, sizeof(len)) != 0 ||
-	    console_auditor_write_full(fd, manifest, len) != 0 ||
-	    console_auditor_read_full(fd, sig, SEAL_SIG_B64_LEN) != 0 || sig[0] == '\0' ||
+	if (console_auditor_io(true, fd, &len, sizeof(len)) != 0 ||
+	    console_auditor_io(true, fd, (char *)manifest, len) != 0 ||
+	    console_auditor_io(false, fd, sig, SEAL_SIG_B64_LEN) != 0 || sig[0] == '\0' ||
 	    sig[SEAL_SIG_B64_LEN - 1] != '\0') {
 		fprintf(stderr, "the gateway did not sign the bundle\n");
 		return -1;
@@ -364,13 +348,13 @@ console_auditor_sign(struct relay *r, struct auditor_job *j)
 
 	if (poll(&pfd, 1, 0) <= 0)
 		return;
-	if (console_auditor_read_full(j->sign, &len, sizeof(len)) != 0 ||
+	if (console_auditor_io(false, j->sign, &len, sizeof(len)) != 0 ||
 	    len > AUDITOR_MANIFEST_MAX) {
 		console_auditor_close(r->session, &j->sign, &j->sign_polled);
 		return;
 	}
 	text = xmalloc((size_t)len + 1);
-	if (console_auditor_read_full(j->sign, text, len) == 0) {
+	if (console_auditor_io(false, j->sign, text, len) == 0) {
 		text[len] = '\0';
 		if (registry_link_sign_bundle(
 		        r->session->link, r->session->person->id, text, sig) != 0) {
@@ -378,7 +362,7 @@ console_auditor_sign(struct relay *r, struct auditor_job *j)
 			    r->session->person->id);
 			memset(sig, 0, sizeof(sig));
 		}
-		if (console_auditor_write_full(j->sign, sig, sizeof(sig)) == 0) {
+		if (console_auditor_io(true, j->sign, sig, sizeof(sig)) == 0) {
 			free(text);
 			return;
 		}

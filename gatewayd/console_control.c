@@ -70,25 +70,19 @@ const struct console_cmd console_cmd_sessions = {
 };
 
 /* The session an id or unambiguous prefix names among those in scope: 0 with id, or -1 with
- * the reason on err. */
+ * the candidates on err. */
 static int
 console_resolve_session(
     struct console_ctx *ctx, const char *verb, const char *prefix, char id[GW_ID_MAX + 1])
 {
-	size_t i, matches = 0, plen = strlen(prefix);
-	json_t *mine = console_sessions_in_scope(ctx), *o;
+	json_t *mine = console_sessions_in_scope(ctx);
+	char msg[1024];
+	int rc = registry_resolve_session(mine, prefix, id, msg, sizeof(msg));
 
-	json_array_foreach (mine, i, o)
-		if (plen > 0 && strncmp(console_field(o, "id"), prefix, plen) == 0) {
-			snprintf(id, GW_ID_MAX + 1, "%s", console_field(o, "id"));
-			matches++;
-		}
 	json_decref(mine);
-	if (matches == 1)
-		return 0;
-	fprintf(ctx->err, "%s: %s session %.64s in your scope\n", verb,
-	    matches == 0 ? "no live" : "more than one", prefix);
-	return -1;
+	if (rc != 0)
+		fprintf(ctx->err, "%s: %s\n", verb, msg);
+	return rc;
 }
 
 static int

@@ -278,53 +278,6 @@ control_error(const char *text)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", text);
 }
 
-/* A kill's session id prefix, resolved against the live sessions: 0 with the whole id in
- * req->name when exactly one matches; otherwise -1 and msg naming the candidates (the matches,
- * or every live session when none matches), so that nothing is killed on a guess. */
-static int
-control_resolve_session(
-    const struct registry *reg, struct control_request *req, char *msg, size_t msglen)
-{
-	json_t *live = registry_list(reg), *e, *matches = json_array();
-	const json_t *shown;
-	size_t i, n = strlen(req->name), off;
-	int rc = -1;
-
-	json_array_foreach (live, i, e) {
-		const char *id = json_string_value(json_object_get(e, "id"));
-
-		if (id != NULL && strncmp(id, req->name, n) == 0)
-			json_array_append(matches, e);
-	}
-	if (json_array_size(matches) == 1) {
-		snprintf(req->name, sizeof(req->name), "%s",
-		    json_string_value(json_object_get(json_array_get(matches, 0), "id")));
-		rc = 0;
-		goto out;
-	}
-	shown = json_array_size(matches) > 0 ? matches : live;
-	if (json_array_size(matches) > 0)
-		off = (size_t)snprintf(msg, msglen, "session id %s is ambiguous: %zu live sessions",
-		    req->name, json_array_size(matches));
-	else
-		off = (size_t)snprintf(msg, msglen, "no live session's id starts with %s; %s",
-		    req->name, json_array_size(live) > 0 ? "live sessions" : "no session is live");
-	json_array_foreach (shown, i, e) {
-		if (off >= msglen)
-			break;
-		off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s to %s)",
-		    i == 0 ? ":" : ",", json_string_value(json_object_get(e, "id")),
-		    json_string_value(json_object_get(e, "person")),
-		    json_string_value(json_object_get(e, "target")));
-	}
-	if (off < msglen)
-		snprintf(msg + off, msglen - off, "; nothing killed");
-out:
-	json_decref(matches);
-	json_decref(live);
-	return rc;
-}
-
 /* The kill's words to the vendor and its reason in the evidence: the owner's, when given. */
 static int
 control_kill(struct control_client *cl, const struct control_request *req, struct registry *reg)
@@ -394,11 +347,18 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 	case CONTROL_VENDORS:
 		return json_pack("{s:b, s:o}", "ok", 1, "vendors", control_list_vendors(reg, cfg));
 	case CONTROL_KILL:
-		if (req->by == CONTROL_BY_SESSION &&
-		    control_resolve_session(reg, req, msg, sizeof(msg)) != 0) {
-			*result = "no_match";
-			*sessions = 0;
-			return control_error(msg);
+		if (req->by == CONTROL_BY_SESSION) {
+			json_t *live = registry_list(reg);
+
+			rc = registry_resolve_session(live, req->name, req->name, msg, sizeof(msg));
+			json_decref(live);
+			if (rc != 0) {
+				*result = "no_match";
+				*sessions = 0;
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				    "; nothing killed");
+				return control_error(msg);
+			}
 		}
 		*sessions = control_kill(cl, req, reg);
 		if (*sessions == 0) {

@@ -776,6 +776,47 @@ registry_list(const struct registry *reg)
 	return a;
 }
 
+int
+registry_resolve_session(
+    json_t *sessions, const char *prefix, char id[GW_ID_MAX + 1], char *msg, size_t msglen)
+{
+	json_t *e, *matches = json_array();
+	const json_t *shown;
+	size_t i, n = strlen(prefix), off;
+	int rc = -1;
+
+	json_array_foreach (sessions, i, e) {
+		const char *sid = json_string_value(json_object_get(e, "id"));
+
+		if (n > 0 && sid != NULL && strncmp(sid, prefix, n) == 0)
+			json_array_append(matches, e);
+	}
+	if (json_array_size(matches) == 1) {
+		snprintf(id, GW_ID_MAX + 1, "%s",
+		    json_string_value(json_object_get(json_array_get(matches, 0), "id")));
+		rc = 0;
+		goto out;
+	}
+	shown = json_array_size(matches) > 0 ? matches : sessions;
+	if (json_array_size(matches) > 0)
+		off = (size_t)snprintf(msg, msglen, "session id %s is ambiguous: %zu live sessions",
+		    prefix, json_array_size(matches));
+	else
+		off = (size_t)snprintf(msg, msglen, "no live session's id starts with %s; %s",
+		    prefix, json_array_size(sessions) > 0 ? "live sessions" : "no session is live");
+	json_array_foreach (shown, i, e) {
+		if (off >= msglen)
+			break;
+		off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s to %s)",
+		    i == 0 ? ":" : ",", json_string_value(json_object_get(e, "id")),
+		    json_string_value(json_object_get(e, "person")),
+		    json_string_value(json_object_get(e, "target")));
+	}
+out:
+	json_decref(matches);
+	return rc;
+}
+
 static bool
 registry_selects(const struct registry_entry *e, const struct control_request *req)
 {

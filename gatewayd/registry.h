@@ -57,6 +57,12 @@ void registry_handle(struct registry *reg, const struct pollfd *pfd, const struc
 
 /* The owners' actions (control.c). */
 json_t *registry_list(const struct registry *reg); /* array of live session objects */
+/* A session id or its prefix among sessions (registry_list's objects, or those of an
+ * approver's scope): 0 with the whole id when exactly one matches; otherwise -1 and msg naming
+ * the candidates (the matches, or every listed session when none matches), so that nothing
+ * acts on a guess. id may be prefix. */
+int registry_resolve_session(
+    json_t *sessions, const char *prefix, char id[GW_ID_MAX + 1], char *msg, size_t msglen);
 size_t registry_count_sessions(const struct registry *reg, const char *vendor);
 /* Whether the owner disabled vendor (gatewayctl vendor disable). */
 bool registry_vendor_disabled(const struct registry *reg, const char *vendor);
