@@ -5,32 +5,11 @@
 # a path is refused, an approver's command is unknown to an auditor; a replay ends with the
 # connection; every command is audited.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
-sshd_start plc-07 || exit 1
-gw_policy_default
-h_keygen "$H_DIR/keys/beta.bob" || exit 1
-gw_vendor_add beta
-gw_person_add beta beta.bob "$H_DIR/keys/beta.bob.pub"
-gw_grant_add beta "plc-07" "shell exec"
-H_CFG_AUDITOR_VENDORS="acme"
-gw_start || exit 1
-
-as_auditor() {
-	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$AUDITOR_KEY" -p "$GW_PORT" \
-		auditor.ann@127.0.0.1 "$@"
-}
-# recording_of VENDOR: the file of VENDOR's (one) recording
-recording_of() { grep -l "\"vendor\": *\"$1\"" "$GW_RECORDINGS"/*.cast | head -n 1; }
-# sealed FILE: the recording holds its last record (the session process sealed it)
-sealed() { "$H_GATEWAYCTL" -f "$GW_CONFIG" recording verify "$1" | grep -q ': intact'; }
+. "$H_SRC/tests/lib/auditor.sh"
+auditor_scenario || exit 1
 
 # One recorded session per vendor, each sealed before the auditor looks.
-out=$(gw_ssh "$GW_DEST" 'echo acme-was-$((40+2))' </dev/null) || h_fail "acme's session: $out"
-out=$(timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$H_DIR/keys/beta.bob" -p "$GW_PORT" \
-	beta.bob+plc-07@127.0.0.1 'echo beta-was-$((50+2))' </dev/null) || h_fail "beta's session: $out"
-h_wait_for 20 recording_of beta >/dev/null || h_fail "no recording of beta"
-ACME=$(recording_of acme) BETA=$(recording_of beta)
-[[ -n $ACME && -n $BETA ]] || h_fail "recordings: $(gw_recordings)"
-h_wait_for 20 sealed "$ACME" && h_wait_for 20 sealed "$BETA" || h_fail "recordings not sealed"
+auditor_sessions
 ACME_ID=$(basename "$ACME" | cut -d. -f1) BETA_ID=$(basename "$BETA" | cut -d. -f1)
 
 test_history_and_scope() {

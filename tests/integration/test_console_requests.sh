@@ -30,9 +30,9 @@ gw_start || exit 1
 
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 # as_approver ARGS...: ssh to the console as approver "owner" with its key; as_other: "other"
-as_approver() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$APPROVER_KEY" -p "$GW_PORT" approver.owner@127.0.0.1 "$@"; }
-as_other() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$OTHER_KEY" -p "$GW_PORT" approver.other@127.0.0.1 "$@"; }
-as_auditor() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$AUDITOR_KEY" -p "$GW_PORT" auditor.ann@127.0.0.1 "$@"; }
+as_approver() { gw_console "$APPROVER_KEY" approver.owner "$@"; }
+as_other() { gw_console "$OTHER_KEY" approver.other "$@"; }
+as_auditor() { gw_console "$AUDITOR_KEY" auditor.ann "$@"; }
 # new_request TARGET: alice's request for TARGET for 2h; prints its id
 new_request() {
 	gw_ssh acme.alice@127.0.0.1 request "$1" --for 2h --reason "WO-4711 firmware update" </dev/null |
@@ -220,11 +220,11 @@ test_dual_control_through_requests() {
 	out=$(gw_ssh acme.alice@127.0.0.1 requests </dev/null)
 	h_assert_contains "$out" "more approvals needed" "still pending"
 	# the second approver, with its own key, over the same text
-	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$SECOND_KEY" -p "$GW_PORT" approver.second@127.0.0.1 \
-		request show "$id" </dev/null >"$H_DIR/dual.ticket" || h_fail "second: request show"
+	gw_console "$SECOND_KEY" approver.second request show "$id" </dev/null >"$H_DIR/dual.ticket" ||
+		h_fail "second: request show"
 	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$SECOND_KEY" "$H_DIR/dual.ticket" || h_fail "sign"
-	out=$(timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$SECOND_KEY" -p "$GW_PORT" approver.second@127.0.0.1 \
-		approve "$id" <"$H_DIR/dual.ticket.sig" 2>&1) || h_fail "second's approval: $out"
+	out=$(gw_console "$SECOND_KEY" approver.second approve "$id" <"$H_DIR/dual.ticket.sig" 2>&1) ||
+		h_fail "second's approval: $out"
 	h_assert_contains "$out" "2 of 2 approvals" "the second approval"
 	out=$(gw_ssh acme.alice+plc-09@127.0.0.1 'echo in-$((6*7))' </dev/null) || h_fail "not admitted with two approvals: $out"
 	h_assert_eq "in-42" "$out" "output"

@@ -381,6 +381,13 @@ H_SSH_OPTS=(-F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMod
 
 # gw_ssh ARGS...: ssh as the vendor person (VENDOR_KEY) to the gateway; ARGS name the destination.
 gw_ssh() { timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -p "$GW_PORT" "$@"; }
+# gw_console KEY LOGIN ARGS...: ssh with KEY to the gateway's console as LOGIN
+# (approver.NAME, auditor.NAME), running ARGS there.
+gw_console() {
+	local key=$1 login=$2
+	shift 2
+	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$key" -p "$GW_PORT" "$login@127.0.0.1" "$@"
+}
 
 # target_ssh ARGS...: ssh direct to the target plc-07 (or TARGET_NAME) with the gateway's key.
 target_ssh() {
