@@ -145,7 +145,7 @@ frontmsg_type_name(uint8_t type)
 		"auth-pubkey", "kbdint-start", "kbdint-answers", "auth-result", "kbdint-prompts",
 		"methods", "banner", "channel-open", "pty", "env", "shell", "exec", "subsystem",
 		"window-change", "signal", "result", "data", "ack", "eof", "close", "exit-status",
-		"exit-signal", "keepalive", "disconnect" };
+		"exit-signal", "keepalive", "disconnect", "forward-open" };
 
 	return type < FM_TYPE_MAX ? names[type] : "?";
 }

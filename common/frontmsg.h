@@ -9,7 +9,7 @@
 
 #include "common/wire.h"
 
-#define FRONTMSG_VERSION 1
+#define FRONTMSG_VERSION 2
 /* One message: a header, then at most one data chunk and its framing. */
 #define FRONTMSG_DATA_MAX 65536
 #define FRONTMSG_MAX      (FRONTMSG_DATA_MAX + 1024)
@@ -72,6 +72,8 @@ enum frontmsg_type {
 	FM_KEEPALIVE,     /* m>f send keepalive@openssh.com to the vendor */
 	FM_DISCONNECT,    /* m>f u32 ms: let the vendor read for at most that long, then
 	                     disconnect and exit */
+	FM_FWD_OPEN,      /* f>m a "direct-tcpip" channel numbered by the front: string host,
+	                     u32 port, string originator, u32 originator port -> FM_RESULT */
 	FM_TYPE_MAX
 };
 

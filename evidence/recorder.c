@@ -933,11 +933,12 @@ recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer
 }
 
 int
-recorder_create_file(const char *dir, const char *session_id, unsigned channel, char **path)
+recorder_create_file(const char *dir, const char *session_id, unsigned channel,
+    const char *suffix, char **path)
 {
 	int fd, err;
 
-	xasprintf(path, "%s/%s.%u.cast", dir, session_id, channel);
+	xasprintf(path, "%s/%s.%u%s", dir, session_id, channel, suffix);
 	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
 		err = errno;
 		free(*path);
@@ -956,7 +957,8 @@ recorder_open(
 	int fd, err;
 
 	if (dir == NULL || !recorder_args_ok(meta, signer) ||
-	    (fd = recorder_create_file(dir, meta->session_id, meta->channel, &path)) == -1)
+	    (fd = recorder_create_file(
+	         dir, meta->session_id, meta->channel, RECORDING_SUFFIX_CAST, &path)) == -1)
 		return NULL;
 	if ((rec = recorder_start(fd, xstrdup(path), meta, signer)) == NULL) {
 		err = errno;

@@ -205,6 +205,10 @@ auth_message_cb(ssh_session session, ssh_message msg, void *userdata)
 	struct frontmsg *m;
 
 	(void)session;
+	/* A tunnel's open is the one other message the monitor decides (channel.c). */
+	if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN &&
+	    ssh_message_subtype(msg) == SSH_CHANNEL_DIRECT_TCPIP && !f->disconnecting)
+		return channel_open_tunnel(f, msg);
 	/* Everything else (other methods, other channel types, global requests such as
 	 * tcpip-forward) gets libssh's refusal. */
 	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||

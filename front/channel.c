@@ -244,26 +244,29 @@ channel_wontblock_cb(ssh_session session, ssh_channel ch, uint32_t bytes, void *
 	return 0;
 }
 
-ssh_channel
-channel_open_cb(ssh_session session, void *userdata)
+/* A free channel number for a new channel, or FRONTMSG_CHANNELS_MAX when none is left. */
+static uint32_t
+channel_free_number(struct front *f)
 {
-	struct front *f = userdata;
-	struct frontmsg *m;
-	struct fchan *c;
-	struct wbuf b;
 	uint32_t num;
-	uint8_t ok;
 
 	if (f->disconnecting || f->done)
-		return NULL;
+		return FRONTMSG_CHANNELS_MAX;
 	for (num = 0; num < FRONTMSG_CHANNELS_MAX && f->chans[num] != NULL; num++)
 		;
-	if (num == FRONTMSG_CHANNELS_MAX)
-		return NULL;
+	return num;
+}
+
+/* Sends b, the monitor's question about opening channel num, and waits for its answer. */
+static bool
+channel_ask_open(struct front *f, uint32_t num, struct wbuf *b)
+{
+	struct frontmsg *m;
+	uint8_t ok;
+
 	/* Acknowledgements for the number's previous channel may still be on their way. */
 	link_forget_acks(&f->link, num);
-	frontmsg_new(&b, FM_CHAN_OPEN, num);
-	if (link_send(&f->link, &b) != 0) {
+	if (link_send(&f->link, b) != 0) {
 		info_f("the monitor is gone");
 		front_die(f, 0);
 	}
@@ -274,15 +277,17 @@ channel_open_cb(ssh_session session, void *userdata)
 	if (wire_u8(&m->body, &ok) != 0 || m->body.left != 0 || ok > 1)
 		link_violation(f, m, "malformed");
 	free(m);
-	if (!ok)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	if ((c->ch = ssh_channel_new(session)) == NULL) {
-		/* The monitor holds it open: without memory for it there is no way on. */
-		error_f("no channel for number %u", num);
-		free(c);
-		front_die(f, 1);
-	}
+	return ok == 1;
+}
+
+/* The monitor opened num: ch is its libssh channel. A session channel takes the requests a
+ * session has; a tunnel only data, EOF and close (libssh refuses the rest). */
+static struct fchan *
+channel_attach(struct front *f, uint32_t num, ssh_channel ch, bool session)
+{
+	struct fchan *c = xcalloc(1, sizeof(*c));
+
+	c->ch = ch;
 	c->front = f;
 	c->num = num;
 	c->credit = FRONTMSG_WINDOW_IN;
@@ -291,19 +296,74 @@ channel_open_cb(ssh_session session, void *userdata)
 	c->cb.channel_data_function = channel_data_cb;
 	c->cb.channel_eof_function = channel_eof_cb;
 	c->cb.channel_close_function = channel_close_cb;
-	c->cb.channel_signal_function = channel_signal_cb;
-	c->cb.channel_pty_request_function = channel_pty_cb;
-	c->cb.channel_pty_window_change_function = channel_window_change_cb;
-	c->cb.channel_env_request_function = channel_env_cb;
-	c->cb.channel_shell_request_function = channel_shell_cb;
-	c->cb.channel_exec_request_function = channel_exec_cb;
-	c->cb.channel_subsystem_request_function = channel_subsystem_cb;
 	c->cb.channel_write_wontblock_function = channel_wontblock_cb;
+	if (session) {
+		c->cb.channel_signal_function = channel_signal_cb;
+		c->cb.channel_pty_request_function = channel_pty_cb;
+		c->cb.channel_pty_window_change_function = channel_window_change_cb;
+		c->cb.channel_env_request_function = channel_env_cb;
+		c->cb.channel_shell_request_function = channel_shell_cb;
+		c->cb.channel_exec_request_function = channel_exec_cb;
+		c->cb.channel_subsystem_request_function = channel_subsystem_cb;
+	}
 	ssh_callbacks_init(&c->cb);
 	ssh_set_channel_callbacks(c->ch, &c->cb);
 	f->chans[num] = c;
 	f->used[num] = true;
-	return c->ch;
+	return c;
+}
+
+ssh_channel
+channel_open_cb(ssh_session session, void *userdata)
+{
+	struct front *f = userdata;
+	ssh_channel ch;
+	struct wbuf b;
+	uint32_t num;
+
+	if ((num = channel_free_number(f)) == FRONTMSG_CHANNELS_MAX)
+		return NULL;
+	frontmsg_new(&b, FM_CHAN_OPEN, num);
+	if (!channel_ask_open(f, num, &b))
+		return NULL;
+	if ((ch = ssh_channel_new(session)) == NULL) {
+		/* The monitor holds it open: without memory for it there is no way on. */
+		error_f("no channel for number %u", num);
+		front_die(f, 1);
+	}
+	return channel_attach(f, num, ch, true)->ch;
+}
+
+int
+channel_open_tunnel(struct front *f, ssh_message msg)
+{
+	const char *host = ssh_message_channel_request_open_destination(msg);
+	const char *orig = ssh_message_channel_request_open_originator(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+	int orig_port = ssh_message_channel_request_open_originator_port(msg);
+	ssh_channel ch;
+	struct wbuf b;
+	uint32_t num;
+
+	/* The monitor decides; names it cannot take (too long, not text) are refused here. */
+	if (host == NULL || strnlen(host, FRONTMSG_TEXT_MAX) == FRONTMSG_TEXT_MAX || port < 0 ||
+	    (num = channel_free_number(f)) == FRONTMSG_CHANNELS_MAX)
+		return 1;
+	if (orig == NULL || strnlen(orig, FRONTMSG_TEXT_MAX) == FRONTMSG_TEXT_MAX)
+		orig = "";
+	frontmsg_new(&b, FM_FWD_OPEN, num);
+	wbuf_cstring(&b, host);
+	wbuf_u32(&b, (uint32_t)port);
+	wbuf_cstring(&b, orig);
+	wbuf_u32(&b, orig_port < 0 ? 0 : (uint32_t)orig_port);
+	if (!channel_ask_open(f, num, &b))
+		return 1; /* libssh's OPEN_FAILURE: 0.10 sends it without a text */
+	if ((ch = ssh_message_channel_request_open_reply_accept(msg)) == NULL) {
+		error_f("cannot accept the forwarded channel %u", num);
+		front_die(f, 1);
+	}
+	channel_attach(f, num, ch, false);
+	return 0;
 }
 
 /* ---- from the monitor ---- */

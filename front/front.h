@@ -83,6 +83,9 @@ void auth_apply(struct front *f, const struct frontmsg *m);
 
 /* channel.c */
 ssh_channel channel_open_cb(ssh_session session, void *userdata);
+/* A direct-tcpip open (ssh -L, -D): asks the monitor, and accepts it as channel of the same
+ * numbering if it says so. 0: answered; 1: refused, for libssh's default reply. */
+int channel_open_tunnel(struct front *f, ssh_message msg);
 void channel_dispatch(struct front *f, struct frontmsg *m);
 void channel_pump_all(struct front *f);
 /* Whether output waits for a vendor's window, or a CLOSE for the vendor's answer. */

@@ -113,6 +113,11 @@ frontlink_parse(struct frontmsg *m, struct frontreq *rq)
 		rc = wire_cstring(w, rq->text, sizeof(rq->text)) |
 		    wire_cstring(w, rq->text2, sizeof(rq->text2));
 		break;
+	case FM_FWD_OPEN:
+		rc = wire_cstring(w, rq->text, sizeof(rq->text)) | wire_u32(w, &rq->num[0]) |
+		    wire_cstring(w, rq->text2, sizeof(rq->text2)) | wire_u32(w, &rq->num[1]);
+		rc |= rq->num[0] > 65535 || rq->num[1] > 65535 ? -1 : 0;
+		break;
 	case FM_CHAN_OPEN:
 	case FM_SHELL:
 	case FM_EOF:
@@ -346,6 +351,7 @@ frontlink_next(struct frontlink *fl, struct frontreq *rq)
 			fl->acks_due = true;
 			return 1;
 		case FM_CHAN_OPEN:
+		case FM_FWD_OPEN:
 			if (v != NULL && !(v->closed && v->peer_closed))
 				goto violation;
 			/* Closed both ways, the number is the front's again; the old channel's

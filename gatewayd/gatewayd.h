@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -85,8 +86,16 @@ struct relay {
 	bool sniffing;             /* exec: the vendor's first bytes tell whether it speaks SFTP */
 	unsigned init_scan;        /* shell and exec: partial match of an SFTP INIT in the input */
 	bool transfer_failed;      /* the inspector refused the stream: close */
+	struct tunnel *tunnel;     /* a direct-tcpip channel (tunnel.c); NULL for a session's */
 };
 TAILQ_HEAD(relay_list, relay);
+
+/* A forward destination's address, resolved before the sandbox (tunnel_resolve_all). */
+struct tunnel_addr {
+	char target[GW_ID_MAX + 1];
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
 
 enum session_phase {
 	PHASE_AUTH,    /* key exchange done, waiting for authentication */
@@ -175,6 +184,8 @@ struct session {
 	struct recspace_watch disk; /* its recordings against the quota and the free space */
 	unsigned channels_refused;  /* past max_channels, on this connection */
 	size_t transfer_staged;     /* bytes of every file transfer's rings (transfer.c) */
+	struct tunnel_addr *fwd_addrs; /* where the vendor's forward destinations are (tunnel.c) */
+	size_t nfwd_addrs;
 };
 
 /* algorithms.c: the key exchange, cipher, MAC and host key lists offered to vendors. */
@@ -240,6 +251,8 @@ int hostkeys_apply_bind(const struct hostkeys *hk, ssh_bind bind);
 int session_run(
     const struct gw_config *cfg, struct frontlink *front, struct guard *guard, int link_fd);
 int session_audit(struct session *s, const char *event, json_t *fields);
+/* The ticket store and revocations, read per decision; NULL when unreadable (fail closed). */
+struct ticket_set *session_load_tickets(struct session *s);
 /* Asks the front to hang up on the vendor now; cut if it has not within a moment. */
 void session_hang_up(struct session *s);
 /* Sends what waits for the front and polls its link for what is needed (after each round). */
@@ -303,6 +316,8 @@ void relay_close_all(struct session *s, const char *message, const char *reason)
 /* After a reload narrowed the grant: channels of a kind no longer granted are told why and
  * closed. Returns how many. */
 int relay_close_ungranted(struct session *s);
+/* A message on the stderr of the first session channel whose window takes it. */
+void relay_tell_one(struct session *s, const char *text);
 /* A message on the stderr of every started channel, and a note in its recording. */
 int relay_tell_all(struct session *s, const char *text); /* returns how many were told */
 /* The vendor hung up: file transfers discard the uploads it left open (bounded wait). */
@@ -321,6 +336,25 @@ void transfer_pump(struct relay *r);
 int transfer_from_vendor(struct relay *r, const void *data, uint32_t len);
 bool transfer_idle_from_vendor(const struct relay *r);
 bool transfer_idle_from_target(const struct relay *r);
+
+/* tunnel.c: direct-tcpip channels to the destinations a grant lists (issue 18). */
+/* Resolves the addresses of every destination the person's vendor may forward to, before the
+ * sandbox closes (the resolver's files are unreadable after it). */
+void tunnel_resolve_all(struct session *s);
+/* Decides, connects and starts the recording of the tunnel on relay r (its vendor channel
+ * open); false: refused (told on a session channel, and in the audit log). */
+bool tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, uint32_t oport);
+int tunnel_from_vendor(struct relay *r, const void *data, uint32_t len);
+void tunnel_pump(struct relay *r);
+void tunnel_seal(struct relay *r);
+void tunnel_free(struct relay *r); /* NULL tunnel is fine */
+/* Every tunnel decided again (revocations, a reload): those no longer allowed end now. */
+void tunnel_recheck(struct session *s);
+/* The earliest scheduled end of a tunnel, 0: none. */
+time_t tunnel_next_end(const struct session *s);
+int tunnel_flush(struct relay *r);
+time_t tunnel_pending_since(const struct relay *r);
+unsigned long long tunnel_size(const struct relay *r);
 
 /* listener.c */
 int listener_run(const char *config_path, struct gw_config *cfg, bool foreground);

@@ -174,7 +174,8 @@ notary_book_free(struct notary_book *b)
 	free(b);
 }
 
-/* "<session_id>.<digits>.cast": a session process signs only its own session's files. */
+/* "<session_id>.<digits>.cast" or ".pcapng" (a tunnel's): a session process signs only its own
+ * session's files. */
 static bool
 notary_name_is_ours(const struct notary_book *b, const char *name)
 {
@@ -184,7 +185,9 @@ notary_name_is_ours(const struct notary_book *b, const char *name)
 		return false;
 	for (i = len + 1; name[i] >= '0' && name[i] <= '9'; i++)
 		;
-	return i > len + 1 && i - len - 1 <= 10 && strcmp(name + i, ".cast") == 0;
+	return i > len + 1 && i - len - 1 <= 10 &&
+	    (strcmp(name + i, RECORDING_SUFFIX_CAST) == 0 ||
+	        strcmp(name + i, RECORDING_SUFFIX_PCAPNG) == 0);
 }
 
 static bool

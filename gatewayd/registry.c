@@ -621,13 +621,15 @@ static void
 registry_entry_create_recording(struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
 {
 	json_t *seq = json_object_get(msg, "seq"), *channel = json_object_get(msg, "channel");
+	json_t *pcapng = json_object_get(msg, "pcapng");
 	char *path = NULL;
 	int fd = -1, err = EINVAL;
 
 	if (e->id[0] != '\0' && json_is_integer(channel) && json_integer_value(channel) >= 0 &&
-	    json_integer_value(channel) <= UINT_MAX) {
-		fd = recorder_create_file(
-		    cfg->recording_dir, e->id, (unsigned)json_integer_value(channel), &path);
+	    json_integer_value(channel) <= UINT_MAX && (pcapng == NULL || json_is_boolean(pcapng))) {
+		fd = recorder_create_file(cfg->recording_dir, e->id,
+		    (unsigned)json_integer_value(channel),
+		    json_is_true(pcapng) ? RECORDING_SUFFIX_PCAPNG : RECORDING_SUFFIX_CAST, &path);
 		err = fd == -1 ? errno : 0;
 	}
 	if (registry_msg_send(e->fd,

@@ -253,7 +253,8 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 }
 
 int
-registry_link_open_recording(struct registry_link *link, unsigned channel, char **path)
+registry_link_open_recording(
+    struct registry_link *link, unsigned channel, bool pcapng, char **path)
 {
 	char buf[PATH_MAX];
 	json_t *reply;
@@ -266,8 +267,8 @@ registry_link_open_recording(struct registry_link *link, unsigned channel, char 
 	}
 	link->seq++;
 	if (registry_link_request(link, "recording",
-	        json_pack("{s:s, s:I, s:I}", "type", "recording", "seq", link->seq, "channel",
-	            (json_int_t)channel),
+	        json_pack("{s:s, s:I, s:I, s:b}", "type", "recording", "seq", link->seq, "channel",
+	            (json_int_t)channel, "pcapng", pcapng),
 	        &reply, &fd) != 0) {
 		errno = EIO; /* no listener, no recording */
 		return -1;

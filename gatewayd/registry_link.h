@@ -46,9 +46,10 @@ int registry_link_fd(const struct registry_link *link);
 /* Whether the listener closed its end (stopped): stop polling the link; sessions go on. */
 bool registry_link_lost(const struct registry_link *link);
 /* Has the listener create the session's recording of channel (O_EXCL, 0600, in its
- * recording_dir, named for the session's id): its write-only descriptor, with its path in
- * *path (caller frees); -1 with errno (EIO without an answer). */
-int registry_link_open_recording(struct registry_link *link, unsigned channel, char **path);
+ * recording_dir, named for the session's id; a tunnel's pcapng when pcapng): its write-only
+ * descriptor, with its path in *path (caller frees); -1 with errno (EIO without an answer). */
+int registry_link_open_recording(
+    struct registry_link *link, unsigned channel, bool pcapng, char **path);
 /* Sends msg (stolen) to the listener without waiting. 0, or -1 (no link, lost, full). */
 int registry_link_send(struct registry_link *link, json_t *msg);
 /* A bounded round trip: sends request (stolen; its "type" names the answer awaited) and

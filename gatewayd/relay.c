@@ -29,7 +29,8 @@ relay_tell(struct relay *r, const char *text)
 	char line[512];
 	uint32_t len;
 
-	if (r->vendor == NULL || r->close_sent || r->vendor_closed)
+	/* A tunnel's bytes are the application's: no text of ours goes into them. */
+	if (r->vendor == NULL || r->tunnel != NULL || r->close_sent || r->vendor_closed)
 		return false;
 	snprintf(line, sizeof(line), "%sgatewayd: %s\r\n", r->pty ? "\r\n" : "", text);
 	len = (uint32_t)strnlen(line, sizeof(line));
@@ -141,7 +142,7 @@ relay_open_recording(struct session *s, const struct recording_meta *m)
 	char *path;
 	int fd;
 
-	if ((fd = registry_link_open_recording(s->link, m->channel, &path)) == -1)
+	if ((fd = registry_link_open_recording(s->link, m->channel, false, &path)) == -1)
 		return NULL;
 	rec = recorder_open_fd(fd, path, m, s->signer);
 	free(path);
@@ -433,6 +434,8 @@ vendor_data(struct relay *r, const void *data, uint32_t len)
 		return 0;
 	if (r->console != NULL)
 		return console_input(r, data, len);
+	if (r->tunnel != NULL)
+		return tunnel_from_vendor(r, data, len);
 	if (r->target == NULL || !r->started || r->vendor_eof_sent || r->target_closed ||
 	    r->close_sent)
 		return (int)len; /* nothing to feed: discarded, like sshd does before a command */
@@ -625,7 +628,7 @@ target_exit_signal_cb(ssh_session sess, ssh_channel ch, const char *sig, int cor
  * recording: relay_tell_all would wait up to 2 s for each channel whose window is full,
  * which is what a vendor that does not read has.
  */
-static void
+void
 relay_tell_one(struct session *s, const char *text)
 {
 	struct relay *r;
@@ -671,6 +674,7 @@ relay_channels_full(struct session *s)
 static bool
 relay_open(struct session *s, uint32_t num)
 {
+	char msg[256];
 	struct relay *r;
 
 	if (s->closing ||
@@ -685,7 +689,14 @@ relay_open(struct session *s, uint32_t num)
 		free(r);
 		return false;
 	}
-	if (s->phase == PHASE_RELAY) {
+	if (s->phase == PHASE_RELAY && s->target == NULL) {
+		snprintf(msg, sizeof(msg),
+		    "access denied: %s has no SSH service; it is reached by forwarding only (ssh -N "
+		    "-L PORT:%s:PORT ...)",
+		    s->target_cfg->name, s->target_cfg->name);
+		r->notice = xstrdup(msg);
+		r->notice_status = 1;
+	} else if (s->phase == PHASE_RELAY) {
 		/* A cut decided while the target answered (its packets are read in the same poll)
 		 * opens nothing either. */
 		if ((r->target = ssh_channel_new(s->target)) == NULL ||
@@ -716,6 +727,31 @@ relay_open(struct session *s, uint32_t num)
 	return true;
 }
 
+/* A "direct-tcpip" channel (ssh -L, -D): a tunnel if its destination is granted (tunnel.c). */
+static bool
+relay_open_tunnel(struct session *s, const struct frontreq *rq)
+{
+	struct relay *r;
+
+	if (s->closing || s->phase != PHASE_RELAY || relay_channels_full(s))
+		return false;
+	r = xcalloc(1, sizeof(*r));
+	r->session = s;
+	r->index = s->next_index++;
+	if ((r->vendor = vchan_new(s->front, rq->chan, r)) == NULL) {
+		free(r);
+		return false;
+	}
+	if (!tunnel_open(r, rq->text, rq->num[0], rq->text2, rq->num[1])) {
+		vchan_free(r->vendor);
+		free(r);
+		return false;
+	}
+	TAILQ_INSERT_TAIL(&s->relays, r, entry);
+	s->nrelays_open++;
+	return true;
+}
+
 /* One message of the front about a channel: requests are answered (the front waits), data
  * goes where it would have gone from libssh's callback, and what is not taken is kept. */
 void
@@ -724,8 +760,9 @@ relay_front_message(struct session *s, const struct frontreq *rq)
 	struct relay *r = vchan_owner_of(s->front, rq->chan);
 	int ok = -1;
 
-	if (rq->type == FM_CHAN_OPEN) {
-		frontlink_send_result(s->front, rq->chan, relay_open(s, rq->chan));
+	if (rq->type == FM_CHAN_OPEN || rq->type == FM_FWD_OPEN) {
+		frontlink_send_result(s->front, rq->chan,
+		    rq->type == FM_CHAN_OPEN ? relay_open(s, rq->chan) : relay_open_tunnel(s, rq));
 		return;
 	}
 	if (r == NULL) {
@@ -855,6 +892,10 @@ relay_send_exit(struct relay *r)
 static void
 relay_seal(struct relay *r)
 {
+	if (r->tunnel != NULL) {
+		tunnel_seal(r);
+		return;
+	}
 	transfer_free(r);
 	if (r->rec == NULL || r->sealed)
 		return;
@@ -906,6 +947,10 @@ relay_pump_notice(struct relay *r)
 static void
 relay_pump_one(struct relay *r)
 {
+	if (r->tunnel != NULL) {
+		tunnel_pump(r);
+		return;
+	}
 	if (r->target == NULL || r->notice != NULL) {
 		/* A refused connection's notice answers the vendor's shell, command or subsystem:
 		 * sent before it, the channel would be closed under that request. */
@@ -986,6 +1031,7 @@ relay_free(struct relay *r)
 	if (r == NULL)
 		return;
 	relay_seal(r);
+	tunnel_free(r);
 	for (i = 0; i < 3; i++)
 		free(r->held[i].buf);
 	if (r->rec != NULL) {
@@ -1006,7 +1052,7 @@ relay_free(struct relay *r)
 static void
 relay_finish(struct session *s, struct relay *r)
 {
-	if (r->started)
+	if (r->started && r->tunnel == NULL) /* a tunnel's end is tunnel_close (tunnel_free) */
 		session_audit(s, "channel_end",
 		    audit_pack("{s:s, s:I, s:s, s:I, s:I, s:i}", "person", s->person->id, "channel",
 		        (json_int_t)r->index, "reason", r->end_reason[0] ? r->end_reason : "closed",
@@ -1049,8 +1095,8 @@ relay_tell_closing(struct session *s, const char *message)
 	bool done = true;
 
 	TAILQ_FOREACH (r, &s->relays, entry) {
-		if (r->told || (text = relay_close_text(r, message)) == NULL || r->close_sent ||
-		    r->vendor_closed)
+		if (r->told || r->tunnel != NULL || (text = relay_close_text(r, message)) == NULL ||
+		    r->close_sent || r->vendor_closed)
 			continue;
 		r->told = relay_tell(r, text);
 		done = done && r->told;
@@ -1121,7 +1167,7 @@ relay_settle_transfers(struct session *s)
 			busy |= !transfer_idle_from_vendor(r);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!busy || s->fatal || !ssh_is_connected(s->target) ||
+		if (!busy || s->fatal || s->target == NULL || !ssh_is_connected(s->target) ||
 		    (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >
 		        RELAY_SETTLE_MS)
 			return;
@@ -1138,7 +1184,8 @@ relay_close_ungranted(struct session *s)
 
 	TAILQ_FOREACH (r, &s->relays, entry) {
 		/* An sftp channel (kind upload|download) stays while either is granted. */
-		if (!r->started || r->close_sent || (s->decision.channels & r->kind) != 0)
+		if (!r->started || r->tunnel != NULL || r->close_sent ||
+		    (s->decision.channels & r->kind) != 0)
 			continue;
 		snprintf(msg, sizeof(msg),
 		    "%s is no longer granted for this target: channel closed",
@@ -1174,7 +1221,8 @@ relay_flush_recordings(struct session *s)
 	int rc = 0;
 
 	TAILQ_FOREACH (r, &s->relays, entry)
-		if (r->rec != NULL && !r->sealed && recorder_flush(r->rec) != 0) {
+		if ((r->rec != NULL && !r->sealed && recorder_flush(r->rec) != 0) ||
+		    tunnel_flush(r) != 0) {
 			relay_fail(r, "recording flush failed");
 			rc = -1;
 		}
@@ -1187,10 +1235,11 @@ relay_flush_due(struct session *s)
 	struct relay *r;
 	time_t t, oldest = 0;
 
-	TAILQ_FOREACH (r, &s->relays, entry)
-		if (r->rec != NULL && (t = recorder_pending_since(r->rec)) != 0 &&
-		    (oldest == 0 || t < oldest))
+	TAILQ_FOREACH (r, &s->relays, entry) {
+		t = r->rec != NULL ? recorder_pending_since(r->rec) : tunnel_pending_since(r);
+		if (t != 0 && (oldest == 0 || t < oldest))
 			oldest = t;
+	}
 	return oldest;
 }
 
@@ -1201,7 +1250,6 @@ relay_recorded_bytes(const struct session *s)
 	unsigned long long n = s->disk.closed;
 
 	TAILQ_FOREACH (r, &s->relays, entry)
-		if (r->rec != NULL)
-			n += recorder_size(r->rec);
+		n += r->rec != NULL ? recorder_size(r->rec) : tunnel_size(r);
 	return n;
 }

@@ -100,7 +100,7 @@ session_channel_names(unsigned bits, char *buf, size_t len)
 
 /* The ticket store and revocations, read per decision so that installs and revocations
  * apply at once; NULL when they cannot be read (callers then refuse: fail closed). */
-static struct ticket_set *
+struct ticket_set *
 session_load_tickets(struct session *s)
 {
 	struct ticket_set *set;
@@ -333,8 +333,11 @@ session_decide(struct session *s)
 		return;
 	}
 	s->target_cfg = config_find_target(s->cfg, s->uname.target);
-	s->target = target_connect(s->target_cfg, why, sizeof(why), detail, sizeof(detail));
-	if (s->target == NULL) {
+	tunnel_resolve_all(s);
+	/* A device without SSH (a PLC) has no leg to open: its session only forwards (tunnel.c). */
+	if (s->target_cfg->ssh)
+		s->target = target_connect(s->target_cfg, why, sizeof(why), detail, sizeof(detail));
+	if (s->target_cfg->ssh && s->target == NULL) {
 		error_f("%s: %s", s->id, detail);
 		session_audit(s, "target_connect_failed",
 		    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "target",
@@ -343,11 +346,13 @@ session_decide(struct session *s)
 		s->phase = PHASE_DENIED;
 		return;
 	}
-	ssh_set_blocking(s->target, 0);
-	ssh_event_add_session(s->event, s->target);
+	if (s->target != NULL) {
+		ssh_set_blocking(s->target, 0);
+		ssh_event_add_session(s->event, s->target);
+	}
 	s->phase = PHASE_RELAY;
 	session_audit(s, "session_start",
-	    audit_pack("{s:s, s:s, s:s, s:s, s:s}", "person", s->person->id, "vendor",
+	    audit_pack("{s:s, s:s, s:s, s:s?, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "target_user",
 	        s->target_cfg->user, "key_fp", s->key_fp));
 }
@@ -542,8 +547,9 @@ session_redecide(struct session *s, struct gw_config *cfg)
 
 /* A reload: the listener hands the configuration it applied over the link, as this process
  * cannot open the file (monitor_sandbox.c). A reload whose text did not come (SIGHUP alone) or
- * does not parse here ends the session: it never runs on under the old policy. */
-static void
+ * does not parse here ends the session: it never runs on under the old policy. True when a
+ * reload came. */
+static bool
 session_reload(struct session *s)
 {
 	char *text = NULL, *errors = NULL, reason[GW_AUDIT_MSG_MAX];
@@ -551,7 +557,7 @@ session_reload(struct session *s)
 	int got = registry_link_take_config(s->link, &text);
 
 	if (got == 0 && !s->reload_missed)
-		return;
+		return false;
 	s->reload_missed = false;
 	if (got != 1) {
 		snprintf(reason, sizeof(reason),
@@ -566,9 +572,10 @@ session_reload(struct session *s)
 	if (cfg == NULL) {
 		session_cut(
 		    s, "session ended: access cannot be checked (configuration reloaded)", reason);
-		return;
+		return true;
 	}
 	session_redecide(s, cfg);
+	return true;
 }
 
 /* A revoked ticket, a disabled vendor, a withdrawn grant: the session ends now (R4). */
@@ -578,9 +585,11 @@ session_recheck(struct session *s)
 	const struct gw_revocation *rv;
 	struct ticket_set *set;
 	char *errors = NULL, reason[160];
+	bool changed;
 
 	if (s->phase != PHASE_RELAY || s->ended)
 		return;
+	changed = s->recheck_tickets;
 	if (s->recheck_tickets) {
 		s->recheck_tickets = false;
 		set = ticketset_new();
@@ -598,8 +607,11 @@ session_recheck(struct session *s)
 		errors = NULL;
 		ticketset_free(set);
 	}
-	if (!s->ended)
-		session_reload(s);
+	if (!s->ended && session_reload(s))
+		changed = true;
+	/* Tunnels to other targets run under their own tickets, windows and grants. */
+	if (changed && !s->ended)
+		tunnel_recheck(s);
 }
 
 /* A vendor silent for client_alive_interval is asked for an answer (keepalive@openssh.com
@@ -862,6 +874,7 @@ session_poll_timeout(struct session *s)
 	long ms = registry_link_timeout(s->link);
 	size_t i;
 
+
 	if (s->phase == PHASE_AUTH &&
 	    (t = (time_t)(session_grace_due_ms(s) - session_now_ms())) < 1000)
 		return t > 0 ? (int)t : 0;
@@ -889,6 +902,11 @@ session_poll_timeout(struct session *s)
 		t = next > now ? (next - now) * 1000 : 0;
 		if (t > 86400000)
 			t = 86400000;
+		if (ms == -1 || t < ms)
+			ms = (long)t;
+	}
+	if ((t = tunnel_next_end(s)) != 0 && !s->ended) {
+		t = t > now ? (t - now) * 1000 : 0;
 		if (ms == -1 || t < ms)
 			ms = (long)t;
 	}
@@ -949,7 +967,7 @@ session_loop(struct session *s)
 			relay_close_all(s, NULL, s->end_reason);
 			return;
 		}
-		if (s->phase == PHASE_RELAY && session_gone(s->target)) {
+		if (s->phase == PHASE_RELAY && s->target_cfg->ssh && session_gone(s->target)) {
 			snprintf(s->end_reason, sizeof(s->end_reason), "target disconnected");
 			relay_close_all(s, "the target closed the connection", s->end_reason);
 			return;
@@ -1150,6 +1168,7 @@ session_run(const struct gw_config *cfg, struct frontlink *front, struct guard *
 	auth_free(&s);
 	registry_link_free(s.link, s.end_reason[0] ? s.end_reason : "closed");
 	config_free(s.cfg_reloaded);
+	free(s.fwd_addrs);
 	free(s.rq);
 	return s.fatal ? 1 : 0;
 }

@@ -540,27 +540,39 @@ loader_vendor(struct loader *ld, const config_setting_t *g, struct gw_vendor *v)
 static void
 loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t, int def_timeout)
 {
-	static const char *const known[] = { "name", "address", "port", "host_key_fingerprints",
-		"user", "key_file", "password_file", "hostkey_algorithms", "kex_algorithms",
-		"connect_timeout", "approvals", NULL };
-	const config_setting_t *fps;
+	static const char *const known[] = { "name", "address", "ssh", "port",
+		"host_key_fingerprints", "user", "key_file", "password_file", "hostkey_algorithms",
+		"kex_algorithms", "connect_timeout", "approvals", NULL };
+	/* What only an SSH target has: on a device without SSH it would read as used. */
+	static const char *const ssh_only[] = { "port", "host_key_fingerprints", "user", "key_file",
+		"password_file", "hostkey_algorithms", "kex_algorithms", NULL };
+	const config_setting_t *fps, *k;
 	size_t i;
 
 	loader_check_keys(ld, g, known);
 	t->name = loader_string(ld, g, "name", true);
 	t->address = loader_string(ld, g, "address", true);
+	t->ssh = loader_bool(ld, g, "ssh", true);
+	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
+	t->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
+	if (t->name != NULL && !name_is_valid(t->name))
+		loader_error(
+		    ld, g, "target name \"%s\" must be letters, digits, '.', '_' and '-'", t->name);
+	if (!t->ssh) {
+		for (i = 0; ssh_only[i] != NULL; i++)
+			if ((k = config_setting_get_member(g, ssh_only[i])) != NULL)
+				loader_error(ld, k,
+				    "target %s has ssh = false: \"%s\" applies only to an SSH target",
+				    t->name ? t->name : "?", ssh_only[i]);
+		return;
+	}
 	t->port = loader_int(ld, g, "port", 22, 1, 65535);
 	t->user = loader_string(ld, g, "user", true);
 	t->key_file = loader_string(ld, g, "key_file", false);
 	t->password_file = loader_string(ld, g, "password_file", false);
 	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
 	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
-	t->connect_timeout = loader_int(ld, g, "connect_timeout", def_timeout, 1, 600);
-	t->approvals = (unsigned)loader_int(ld, g, "approvals", 1, 1, GW_APPROVALS_MAX);
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
-	if (t->name != NULL && !name_is_valid(t->name))
-		loader_error(
-		    ld, g, "target name \"%s\" must be letters, digits, '.', '_' and '-'", t->name);
 	fps = config_setting_get_member(g, "host_key_fingerprints");
 	if (t->nfingerprints == 0)
 		loader_error(ld, fps ? fps : g, "target %s has no pinned host_key_fingerprints",
@@ -612,10 +624,14 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 				break;
 		if (k == sizeof(kinds) / sizeof(kinds[0]))
 			loader_error(ld, s, "unknown channel kind \"%s\" in allow", names[i]);
+		else if (kinds[k].bit == 0 && strcmp(names[i], "port_forwarding") == 0)
+			loader_error(ld, s,
+			    "\"port_forwarding\" is not granted in allow: list each destination in "
+			    "forward = [ \"TARGET:PORT\" ]");
 		else if (kinds[k].bit == 0)
 			loader_error(ld, s,
-			    "\"%s\" cannot be granted: gatewayd refuses port, agent and X11 "
-			    "forwarding to every vendor",
+			    "\"%s\" cannot be granted: gatewayd refuses agent and X11 forwarding "
+			    "to every vendor",
 			    names[i]);
 		else
 			bits |= kinds[k].bit;
@@ -624,12 +640,51 @@ loader_channels(struct loader *ld, const config_setting_t *g)
 	return bits;
 }
 
+/* forward = [ "plc-07:502", ... ]: each a target of this grant and a TCP port. */
+static void
+loader_forwards(struct loader *ld, const config_setting_t *g, struct gw_grant *gr)
+{
+	const config_setting_t *list = config_setting_get_member(g, "forward");
+	char **names, *colon, *end;
+	size_t i, j, n;
+	long port;
+
+	names = loader_strings(ld, g, "forward", &n);
+	gr->forwards = n > 0 ? xcalloc(n, sizeof(*gr->forwards)) : NULL;
+	for (i = 0; i < n; i++) {
+		colon = strrchr(names[i], ':');
+		port = colon != NULL && colon[1] >= '0' && colon[1] <= '9'
+		    ? strtol(colon + 1, &end, 10)
+		    : 0;
+		if (colon == NULL || *end != '\0' || port < 1 || port > 65535 || colon == names[i]) {
+			loader_error(ld, list,
+			    "forward \"%s\" must be TARGET:PORT (a target of this grant, port "
+			    "1-65535)",
+			    names[i]);
+			continue;
+		}
+		*colon = '\0';
+		for (j = 0; j < gr->ntargets && strcmp(gr->targets[j], names[i]) != 0; j++)
+			;
+		if (j == gr->ntargets) {
+			loader_error(ld, list,
+			    "forward \"%s:%ld\" names \"%s\", which is not among this grant's "
+			    "targets",
+			    names[i], port, names[i]);
+			continue;
+		}
+		gr->forwards[gr->nforwards].target = xstrdup(names[i]);
+		gr->forwards[gr->nforwards++].port = (int)port;
+	}
+	strings_free(names, n);
+}
+
 static void
 loader_grant(
     struct loader *ld, const config_setting_t *g, struct gw_config *cfg, struct gw_grant *gr)
 {
 	static const char *const known[] = { "vendor", "targets", "allow", "windows",
-		"transfer_paths", "max_file_size", "approvals", NULL };
+		"transfer_paths", "max_file_size", "approvals", "forward", NULL };
 	const config_setting_t *mfs;
 	size_t i;
 
@@ -662,6 +717,7 @@ loader_grant(
 		if (config_find_target(cfg, gr->targets[i]) == NULL)
 			loader_error(ld, config_setting_get_member(g, "targets"),
 			    "grant names unknown target \"%s\"", gr->targets[i]);
+	loader_forwards(ld, g, gr);
 }
 
 static void
@@ -1400,7 +1456,7 @@ vendor_free_fields(struct gw_vendor *v)
 void
 config_free(struct gw_config *cfg)
 {
-	size_t i;
+	size_t i, j;
 
 	if (cfg == NULL)
 		return;
@@ -1436,6 +1492,9 @@ config_free(struct gw_config *cfg)
 		free(cfg->grants[i].vendor);
 		strings_free(cfg->grants[i].targets, cfg->grants[i].ntargets);
 		strings_free(cfg->grants[i].transfer_paths, cfg->grants[i].ntransfer_paths);
+		for (j = 0; j < cfg->grants[i].nforwards; j++)
+			free(cfg->grants[i].forwards[j].target);
+		free(cfg->grants[i].forwards);
 		windows_free(&cfg->grants[i].windows);
 	}
 	free(cfg->grants);

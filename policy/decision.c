@@ -58,6 +58,8 @@ deny_reason_name(enum deny_reason r)
 		return "ticket_lifetime_too_long";
 	case DENY_TICKET_NEEDS_APPROVALS:
 		return "ticket_needs_approvals";
+	case DENY_NO_FORWARD:
+		return "forward_not_granted";
 	}
 	return "unknown";
 }
@@ -288,6 +290,17 @@ decision_window(struct decision *d, const struct gw_person *p, const struct gw_g
 	return false;
 }
 
+static bool
+grant_forwards(const struct gw_grant *g, const char *target, int port)
+{
+	size_t i;
+
+	for (i = 0; i < g->nforwards; i++)
+		if (g->forwards[i].port == port && strcmp(g->forwards[i].target, target) == 0)
+			return true;
+	return false;
+}
+
 void
 policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
     const struct access_request *req, struct decision *d)
@@ -334,6 +347,13 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		    p->vendor->id, t->name);
 		return;
 	}
+	if (req->forward_port != 0 && !grant_forwards(g, t->name, req->forward_port)) {
+		decision_deny(d, DENY_NO_FORWARD, "forwarding to this destination is not granted");
+		snprintf(d->audit_msg, sizeof(d->audit_msg),
+		    "the grant of vendor %s for target %s does not list forward \"%s:%d\"",
+		    p->vendor->id, t->name, t->name, req->forward_port);
+		return;
+	}
 	/* Of the tickets that admit, the one lasting longest; of those that do not, the closest. */
 	needed = config_approvals_needed(cfg, p->vendor->id, t->name);
 	for (i = 0; tickets != NULL && i < tickets->ntickets; i++) {
@@ -343,6 +363,8 @@ policy_decide(const struct gw_config *cfg, const struct ticket_set *tickets,
 		if (!ticket_covers(k, p, t->name))
 			continue;
 		r = ticket_check_now(cfg, k, tickets, req->now, what, sizeof(what));
+		if (r == DENY_TICKET_USED_UP && req->forward_port != 0)
+			r = DENY_NONE; /* a tunnel is not a session (struct access_request) */
 		if (r == DENY_NONE)
 			r = decision_approvals(k, needed, t->name, what, sizeof(what));
 		if (r == DENY_NONE) {

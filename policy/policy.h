@@ -110,6 +110,7 @@ struct gw_vendor {
 struct gw_target {
 	char *name;
 	char *address;
+	bool ssh; /* false: a device without SSH (a PLC): reached only by forwarding (issue 18) */
 	int port;
 	char **fingerprints; /* pinned host keys, "SHA256:<base64>" */
 	size_t nfingerprints;
@@ -126,6 +127,12 @@ struct gw_target {
  * approvers (issue 16). */
 #define GW_APPROVALS_MAX 5
 
+/* One destination a grant lets a vendor forward to: a target of the grant and a TCP port. */
+struct gw_forward {
+	char *target;
+	int port;
+};
+
 /* Which targets a vendor may reach, and which channel kinds. */
 struct gw_grant {
 	char *vendor;
@@ -137,6 +144,8 @@ struct gw_grant {
 	size_t ntransfer_paths;
 	long long max_file_size; /* file transfer: bytes, 0: unlimited */
 	unsigned approvals;      /* as the target's; a session needs the larger of the two */
+	struct gw_forward *forwards; /* what a tunnel may reach: "plc-07:502"; none: nothing */
+	size_t nforwards;
 };
 
 /* An asset owner's key that signs tickets, and what it may approve (R2). */
@@ -652,6 +661,10 @@ struct access_request {
 	const char *person; /* authenticated person id */
 	const char *target; /* requested target name */
 	time_t now;
+	/* 0: a session to target. Else a tunnel (direct-tcpip) to target:forward_port: the same
+	 * decision, and the grant must list that destination; a tunnel is not a session, so it
+	 * uses none of its ticket's max_sessions. */
+	int forward_port;
 };
 
 enum deny_reason {
@@ -678,6 +691,7 @@ enum deny_reason {
 	DENY_TICKET_OUT_OF_SCOPE,
 	DENY_TICKET_TOO_LONG,        /* valid for longer than max_ticket_lifetime */
 	DENY_TICKET_NEEDS_APPROVALS, /* fewer distinct approvers than target or grant require */
+	DENY_NO_FORWARD,             /* the grant does not list the destination of a tunnel */
 };
 
 struct decision {

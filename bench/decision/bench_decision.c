@@ -87,7 +87,7 @@ main(void)
 	for (i = 0; i < ROUNDS; i++) {
 		size_t v = (i * 7919) % NVENDORS;
 		struct access_request req = { cfg.vendors[v].persons[0].id,
-			cfg.targets[v % NTARGETS].name, base + (time_t)(i % 600) };
+			cfg.targets[v % NTARGETS].name, base + (time_t)(i % 600), 0 };
 
 		policy_decide(&cfg, set, &req, &d);
 		allowed += d.allow;

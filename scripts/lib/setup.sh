@@ -26,6 +26,8 @@ GW_PACKAGES=(
 	gdb
 	# the evidence bundle: its archive (evidence export --zip), and its browser test
 	zip unzip chromium
+	# forwarding (issue 18): a Modbus/TCP PLC and client, and Wireshark's dissectors
+	python3-pymodbus python3-serial python3-serial-asyncio tshark
 )
 
 gw_say() { printf '==> %s\n' "$*"; }

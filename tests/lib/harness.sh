@@ -257,14 +257,22 @@ gw_person_add() {
         { id = \"$id\"; name = \"Test person $id\"; keys = [ $keys ]; }"
 }
 
-# gw_grant_add VENDOR "TARGET..." "CHANNEL-KIND...": gw_start also installs a signed ticket
-# (one day from now) covering it, unless GW_NO_TICKETS=1.
+# gw_grant_add VENDOR "TARGET..." "CHANNEL-KIND..." ["TARGET:PORT..."]: gw_start also installs
+# a signed ticket (one day from now) covering it, unless GW_NO_TICKETS=1 or GW_GRANT_NO_TICKET=1.
+# The fourth argument lists the destinations the grant lets the vendor forward to.
 gw_grant_add() {
-	H_TICKETS+=("$1 $2")
-	local targets="" allow="" t
+	[[ ${GW_GRANT_NO_TICKET:-0} == 1 ]] || H_TICKETS+=("$1 $2")
+	local targets="" allow="" forward="" t
 	for t in $2; do targets+="${targets:+, }\"$t\""; done
 	for t in $3; do allow+="${allow:+, }\"$t\""; done
-	H_CFG_GRANTS+=("{ vendor = \"$1\"; targets = [ $targets ]; allow = [ $allow ]; }")
+	for t in ${4:-}; do forward+="${forward:+, }\"$t\""; done
+	H_CFG_GRANTS+=("{ vendor = \"$1\"; targets = [ $targets ]; allow = [ $allow ];${forward:+ forward = [ $forward ];} }")
+}
+
+# gw_device_add NAME: a target without SSH (a PLC) on 127.0.0.1, reached by forwarding only.
+gw_device_add() {
+	H_CFG_TARGET_NAMES+=("$1")
+	H_CFG_TARGETS+=("{ name = \"$1\"; address = \"127.0.0.1\"; ssh = false; }")
 }
 
 # gw_config_extra TEXT: top-level settings appended verbatim (windows, approvers, tickets...).

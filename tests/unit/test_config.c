@@ -101,7 +101,7 @@ START_TEST(test_good_config_loads_model)
 	ck_assert_uint_eq(cfg->nlisten, 1);
 	ck_assert_int_eq(cfg->listen[0].port, 2222);
 	ck_assert_uint_eq(cfg->nvendors, 1);
-	ck_assert_uint_eq(cfg->ntargets, 2);
+	ck_assert_uint_eq(cfg->ntargets, 3);
 	ck_assert_uint_eq(cfg->ngrants, 2);
 	ck_assert_ptr_nonnull(p = config_find_person(cfg, "acme.alice"));
 	ck_assert_str_eq(p->vendor->id, "acme");
@@ -114,6 +114,13 @@ START_TEST(test_good_config_loads_model)
 	ck_assert_ptr_null(t->password_file);
 	ck_assert_ptr_nonnull(g = config_find_grant(cfg, "acme", "hmi-02"));
 	ck_assert_uint_eq(g->channels, GW_CHAN_SHELL | GW_CHAN_EXEC | GW_CHAN_UPLOAD);
+	ck_assert_uint_eq(g->nforwards, 2);
+	ck_assert_str_eq(g->forwards[1].target, "rtu-11");
+	ck_assert_int_eq(g->forwards[1].port, 502);
+	ck_assert(t->ssh);
+	ck_assert_ptr_nonnull(t = config_find_target(cfg, "rtu-11"));
+	ck_assert(!t->ssh);
+	ck_assert_ptr_null(t->user);
 	ck_assert_ptr_null(config_find_person(cfg, "acme.bob"));
 	ck_assert_ptr_null(config_find_target(cfg, "plc-99"));
 	ck_assert_str_eq(cfg->front_user, "gatewayd-front"); /* the default */
@@ -282,7 +289,13 @@ END_TEST
 
 START_TEST(test_forwarding_grant_reported)
 {
-	expect_error("bad_forwarding_grant.conf", "\"port_forwarding\" cannot be granted");
+	expect_error("bad_forwarding_grant.conf",
+	    "\"port_forwarding\" is not granted in allow: list each destination in forward");
+	expect_error("bad_forward_target.conf",
+	    "forward \"hmi-02:502\" names \"hmi-02\", which is not among this grant's targets");
+	expect_error("bad_forward_port.conf", "forward \"plc-07:70000\" must be TARGET:PORT");
+	expect_error("bad_target_no_ssh.conf",
+	    "target plc-07 has ssh = false: \"user\" applies only to an SSH target");
 }
 END_TEST
 

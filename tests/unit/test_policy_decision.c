@@ -166,7 +166,7 @@ START_TEST(test_policy_decide)
 	const struct decision_case *c = &cases[_i];
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = { c->person, c->target, fixture_time(c->now) };
+	struct access_request req = { c->person, c->target, fixture_time(c->now), 0 };
 	struct decision d;
 	size_t i;
 
@@ -202,7 +202,7 @@ START_TEST(test_policy_decide_names_ticket_and_approver)
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
 	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z") };
+		fixture_time("2027-03-01T09:00:00Z"), 0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-rsa"));
@@ -222,7 +222,7 @@ START_TEST(test_policy_decide_ticket_longer_than_max_lifetime_denies)
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
 	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z") };
+		fixture_time("2027-03-01T09:00:00Z"), 0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-ed25519"));
@@ -245,12 +245,61 @@ START_TEST(test_policy_decide_ticket_longer_than_max_lifetime_denies)
 }
 END_TEST
 
+/* A tunnel is decided like a session to its destination, and its grant must list the
+ * destination; it uses none of the ticket's sessions (issue 18). */
+START_TEST(test_policy_decide_forward)
+{
+	struct gw_config *cfg = fixture_config();
+	struct ticket_set *set = ticketset_new();
+	struct gw_ticket *t = fixture_ticket(cfg, "t-ed25519");
+	struct access_request req = { "acme.alice", "plc-07",
+		fixture_time("2027-03-01T09:00:00Z"), 502 };
+	struct decision d;
+
+	t->max_sessions = 1;
+	t->used_sessions = 1;
+	ticketset_add_ticket(set, t);
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_msg(d.allow, "granted destination: %s", d.audit_msg);
+	ck_assert_str_eq(d.ticket_id, "t-ed25519");
+	req.forward_port = 0; /* the same ticket, used up, refuses a second session */
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_int_eq(d.reason, DENY_TICKET_USED_UP);
+	req.forward_port = 503;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.reason, DENY_NO_FORWARD);
+	ck_assert_str_eq(deny_reason_name(d.reason), "forward_not_granted");
+	ck_assert_str_eq(d.vendor_msg, "forwarding to this destination is not granted");
+	ck_assert_str_eq(d.audit_msg,
+	    "the grant of vendor acme for target plc-07 does not list forward \"plc-07:503\"");
+	/* Listed for another target of the grant only: hmi-02:502 is not plc-07:502. */
+	req.target = "hmi-02";
+	req.forward_port = 502;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_int_eq(d.reason, DENY_NO_FORWARD);
+	/* Listed, but no ticket covers rtu-09: a tunnel needs its destination's approval. */
+	req.target = "rtu-09";
+	req.forward_port = 102;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_int_eq(d.reason, DENY_NO_TICKET);
+	/* Another vendor's grant lists no forward at all. */
+	req.person = "beta.carol";
+	req.target = "plc-07";
+	req.forward_port = 502;
+	policy_decide(cfg, set, &req, &d);
+	ck_assert_int_eq(d.reason, DENY_NO_FORWARD);
+	ticketset_free(set);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_policy_decide_names_every_approver)
 {
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
 	struct access_request req = { "acme.alice", "rtu-09",
-		fixture_time("2027-03-01T09:00:00Z") };
+		fixture_time("2027-03-01T09:00:00Z"), 0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-dual-three"));
@@ -280,7 +329,7 @@ START_TEST(test_policy_decide_without_ticket_set_denies)
 {
 	struct gw_config *cfg = fixture_config();
 	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z") };
+		fixture_time("2027-03-01T09:00:00Z"), 0 };
 	struct decision d;
 
 	policy_decide(cfg, NULL, &req, &d);
@@ -295,8 +344,8 @@ START_TEST(test_policy_decide_unknown_person_text_is_constant)
 {
 	struct gw_config *cfg = fixture_config();
 	struct access_request a = { "acme.mallory", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z") };
-	struct access_request b = { "zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z") };
+		fixture_time("2027-03-01T09:00:00Z"), 0 };
+	struct access_request b = { "zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z"), 0 };
 	struct decision da, db;
 
 	policy_decide(cfg, NULL, &a, &da);
@@ -317,6 +366,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_policy_decide_names_ticket_and_approver);
 	tcase_add_test(tc, test_policy_decide_ticket_longer_than_max_lifetime_denies);
 	tcase_add_test(tc, test_policy_decide_names_every_approver);
+	tcase_add_test(tc, test_policy_decide_forward);
 	tcase_add_test(tc, test_config_approvals_needed);
 	tcase_add_test(tc, test_policy_decide_without_ticket_set_denies);
 	tcase_add_test(tc, test_policy_decide_unknown_person_text_is_constant);
