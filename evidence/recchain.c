@@ -3,15 +3,20 @@
  * Never writes to a file: its owner writes the records it chains. */
 #include "evidence/recchain.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+
+#define RECCHAIN_SESSION_ID_MAX 64
 
 void
 recchain_init(struct rec_chain *c, const char *path, const struct recorder_signer *signer,
@@ -142,4 +147,33 @@ recchain_json_set_string(json_t *obj, const char *key, const char *s)
 	json_object_set_new(obj, k, json_string(b64));
 	free(k);
 	free(b64);
+}
+
+bool
+recchain_id_is_hex(const char *id)
+{
+	size_t n;
+
+	if (id == NULL)
+		return false;
+	for (n = 0; id[n] != '\0'; n++)
+		if (n >= RECCHAIN_SESSION_ID_MAX || !isxdigit((unsigned char)id[n]))
+			return false;
+	return n > 0;
+}
+
+int
+recchain_create_file(
+    const char *dir, const char *session_id, unsigned channel, const char *suffix, char **path)
+{
+	int fd, err;
+
+	xasprintf(path, "%s/%s.%u%s", dir, session_id, channel, suffix);
+	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		err = errno;
+		free(*path);
+		*path = NULL;
+		errno = err;
+	}
+	return fd;
 }

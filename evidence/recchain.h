@@ -52,6 +52,13 @@ void recchain_clear_listed(struct rec_chain *c);
  * "live" (a crashed process's lock goes with it). 0, or -1 with errno. */
 int recchain_lock(int fd);
 
+/* Whether id is a session id a file may be named after: 1 to 64 hex digits. */
+bool recchain_id_is_hex(const char *id);
+/* Creates DIR/<session_id>.<channel><suffix> exclusively (O_EXCL, 0600, write-only): its
+ * descriptor, with the path in *path (caller frees), or -1 with errno and *path NULL. */
+int recchain_create_file(
+    const char *dir, const char *session_id, unsigned channel, const char *suffix, char **path);
+
 /* key = s, or key_base64 = base64(s) when s is not UTF-8; nothing when s is NULL. */
 void recchain_json_set_string(json_t *obj, const char *key, const char *s);
 

@@ -5,9 +5,7 @@
  * the channel (fail closed, R9). */
 #include "evidence/recorder.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,8 +21,7 @@
 #include "evidence/seal.h"
 
 #define REC_PIECE              (64 * 1024) /* input bytes per event at most */
-#define REC_SESSION_ID_MAX     64
-#define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
+#define REC_CHECKPOINT_RECORDS 1024        /* records listed per checkpoint before a spill signs */
 #define REC_SIGNED_PREFIX      "gatewayd-recording-v1\n"
 #define REC_STAMP_LEN          32 /* an event's elapsed seconds as text */
 
@@ -77,19 +74,6 @@ struct recording {
 	struct timespec credit_at; /* when the time allowance was last added */
 	unsigned long long size;   /* bytes of the lines made so far */
 };
-
-static bool
-recorder_id_is_hex(const char *id)
-{
-	size_t n;
-
-	if (id == NULL)
-		return false;
-	for (n = 0; id[n] != '\0'; n++)
-		if (n >= REC_SESSION_ID_MAX || !isxdigit((unsigned char)id[n]))
-			return false;
-	return n > 0;
-}
 
 /* What a byte adds to the length of a JSON string literal (recorder_quote_text): 0 as it
  * is, 1 for a two-character escape, 5 for \u00XX; REC_NOT_ASCII for a byte of a multi-byte
@@ -843,7 +827,7 @@ static bool
 recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer *signer)
 {
 	if (meta != NULL && signer != NULL && signer->sign != NULL && signer->key_id != NULL &&
-	    recorder_id_is_hex(meta->session_id))
+	    recchain_id_is_hex(meta->session_id))
 		return true;
 	errno = EINVAL;
 	return false;
@@ -852,16 +836,7 @@ recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer
 int
 recorder_create_file(const char *dir, const char *session_id, unsigned channel, char **path)
 {
-	int fd, err;
-
-	xasprintf(path, "%s/%s.%u.cast", dir, session_id, channel);
-	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		err = errno;
-		free(*path);
-		*path = NULL;
-		errno = err;
-	}
-	return fd;
+	return recchain_create_file(dir, session_id, channel, ".cast", path);
 }
 
 struct recording *
