@@ -5,26 +5,23 @@
  * the channel (fail closed, R9). */
 #include "evidence/recorder.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+#include "evidence/recchain.h"
 #include "evidence/seal.h"
 
 #define REC_PIECE              (64 * 1024) /* input bytes per event at most */
-#define REC_SESSION_ID_MAX     64
-#define REC_CHECKPOINT_RECORDS 1024 /* records listed per checkpoint before a spill signs */
+#define REC_CHECKPOINT_RECORDS 1024        /* records listed per checkpoint before a spill signs */
 #define REC_SIGNED_PREFIX      "gatewayd-recording-v1\n"
 #define REC_STAMP_LEN          32 /* an event's elapsed seconds as text */
 
@@ -49,19 +46,10 @@ struct recording {
 	struct timespec t0; /* CLOCK_MONOTONIC at open: event times are relative to it */
 	char *buf;          /* encoded lines not yet written */
 	size_t len, cap;
-	size_t line_start; /* where the line being encoded begins in buf */
-	struct recorder_signer signer;
-	char signed_chain[SEAL_HEX_LEN]; /* the chain head signed last: "prev" of the next */
-	char *header;                    /* record 0, until the first signature */
-	size_t header_len;
-	unsigned char carried[SEAL_HASH_LEN]; /* digest of the checkpoint line after that one */
-	bool has_carried;
-	unsigned long nrecords;                 /* lines so far, the header is record 0 */
-	unsigned char chain[SEAL_HASH_LEN];     /* c(nrecords - 1) */
-	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
-	size_t nlisted, listed_cap;
-	time_t pending_since;
-	int error; /* errno of the failure that ended the recording, 0 while usable */
+	size_t line_start;   /* where the line being encoded begins in buf */
+	struct rec_chain ch; /* lines so far, the header is record 0; pending_since also counts
+	                      * bytes waiting unencoded */
+	int error;           /* errno of the failure that ended the recording, 0 while usable */
 	bool sealed;
 	bool sealing; /* the next checkpoint is the seal's */
 	/* Bytes recorded but not yet encoded: one event per stream in waiting, written in the
@@ -86,42 +74,6 @@ struct recording {
 	struct timespec credit_at; /* when the time allowance was last added */
 	unsigned long long size;   /* bytes of the lines made so far */
 };
-
-/* key = s, or key_base64 = base64(s) when s is not UTF-8 (a vendor's exec command). */
-static void
-header_set_string(json_t *obj, const char *key, const char *s)
-{
-	json_t *v;
-	char *k, *b64;
-	size_t n;
-
-	if (s == NULL)
-		return;
-	if ((v = json_string(s)) != NULL) {
-		json_object_set_new(obj, key, v);
-		return;
-	}
-	n = strlen(s);
-	b64 = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)n);
-	xasprintf(&k, "%s_base64", key);
-	json_object_set_new(obj, k, json_string(b64));
-	free(k);
-	free(b64);
-}
-
-static bool
-recorder_id_is_hex(const char *id)
-{
-	size_t n;
-
-	if (id == NULL)
-		return false;
-	for (n = 0; id[n] != '\0'; n++)
-		if (n >= REC_SESSION_ID_MAX || !isxdigit((unsigned char)id[n]))
-			return false;
-	return n > 0;
-}
 
 /* What a byte adds to the length of a JSON string literal (recorder_quote_text): 0 as it
  * is, 1 for a two-character escape, 5 for \u00XX; REC_NOT_ASCII for a byte of a multi-byte
@@ -268,28 +220,12 @@ static int recorder_event_json(
 static void
 recorder_chain_line(struct recording *rec, bool listed)
 {
-	unsigned char digest[SEAL_HASH_LEN];
-
-	seal_digest(rec->buf + rec->line_start, rec->len - rec->line_start, digest);
-	seal_chain_step(rec->chain, digest);
-	rec->nrecords++;
+	recchain_add(&rec->ch, rec->buf + rec->line_start, rec->len - rec->line_start, listed);
 	rec->buf[rec->len++] = '\n';
 	/* Every line is paid from the budget; a listed line also pays at once for its digest in
 	 * the next checkpoint, or a burst of tiny events would leave the checkpoint as a debt. */
 	rec->size += rec->len - rec->line_start;
 	rec->credit -= 5 * (long long)(rec->len - rec->line_start + (listed ? REC_DIGEST_COST : 0));
-	if (!listed) { /* a checkpoint line: the next signature request carries its digest */
-		memcpy(rec->carried, digest, SEAL_HASH_LEN);
-		rec->has_carried = true;
-		return;
-	}
-	if (rec->pending_since == 0)
-		rec->pending_since = time(NULL);
-	if (rec->nlisted == rec->listed_cap) {
-		rec->listed_cap = rec->listed_cap == 0 ? 64 : 2 * rec->listed_cap;
-		rec->listed = xreallocarray(rec->listed, rec->listed_cap, sizeof(*rec->listed));
-	}
-	memcpy(rec->listed[rec->nlisted++], digest, SEAL_HASH_LEN);
 }
 
 /* Whether bytes wait unencoded (they make the next flush due like an unsigned record). */
@@ -337,58 +273,27 @@ recorder_signer_local(const struct sealkey *key)
 	return s;
 }
 
-/* Appends the signed checkpoint covering every record since the previous one. The time in it
- * is the signer's: a notary puts its own clock there, so a recorder cannot backdate. */
+/* Appends the signed checkpoint covering every record since the previous one. */
 static int
 recorder_checkpoint(struct recording *rec)
 {
-	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], hex[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
+	char now[SEAL_TIME_LEN], chain[SEAL_HEX_LEN], sig[SEAL_SIG_B64_LEN];
 	char stamp[REC_STAMP_LEN];
-	const char *name;
-	struct checkpoint_req req;
-	unsigned char(*records)[SEAL_HASH_LEN];
-	json_t *cp, *list;
-	size_t i, k = 0;
-	int rc;
+	size_t nlisted = rec->ch.nlisted;
+	json_t *cp;
 
-	if (rec->nlisted == 0)
+	if (nlisted == 0)
 		return 0;
-	seal_hex(rec->chain, SEAL_HASH_LEN, chain);
 	/* The line's own elapsed time is signed too: no later checkpoint covers the last line. */
 	recorder_stamp(rec, stamp);
-	name = strrchr(rec->path, '/');
-	records = xreallocarray(NULL, rec->nlisted + 1, sizeof(*records));
-	if (rec->has_carried)
-		memcpy(records[k++], rec->carried, SEAL_HASH_LEN);
-	memcpy(records + k, rec->listed, rec->nlisted * sizeof(*records));
-	req = (struct checkpoint_req){ .recording = name != NULL ? name + 1 : rec->path,
-		.n = rec->nrecords,
-		.chain = chain,
-		.prev = rec->signed_chain,
-		.stamp = stamp,
-		.records = (const unsigned char(*)[SEAL_HASH_LEN])records,
-		.nrecords = k + rec->nlisted,
-		.header = rec->header,
-		.header_len = rec->header_len,
-		.final = rec->sealing };
-	rc = rec->signer.sign(rec->signer.ctx, &req, sig, now);
-	free(records);
-	if (rc != 0)
+	if (recchain_sign(&rec->ch, stamp, rec->sealing, chain, sig, now) != 0)
 		return recorder_fail(rec, EIO);
-	free(rec->header);
-	rec->header = NULL;
-	rec->has_carried = false;
-	memcpy(rec->signed_chain, chain, sizeof(chain));
-	list = json_array();
-	for (i = 0; i < rec->nlisted; i++) {
-		seal_hex(rec->listed[i], SEAL_HASH_LEN, hex);
-		json_array_append_new(list, json_string(hex));
-	}
-	cp = json_pack("{s:I,s:s,s:s,s:o,s:s}", "n", (json_int_t)rec->nrecords, "time", now,
-	    "chain", chain, "records", list, "sig", sig);
-	rec->credit += 5LL * REC_DIGEST_COST * (long long)rec->nlisted; /* paid with each record */
-	rec->nlisted = 0;
-	rec->pending_since = recorder_waiting(rec) ? time(NULL) : 0;
+	cp = json_pack("{s:I,s:s,s:s,s:o,s:s}", "n", (json_int_t)rec->ch.nrecords, "time", now,
+	    "chain", chain, "records", recchain_listed_json(&rec->ch), "sig", sig);
+	rec->credit += 5LL * REC_DIGEST_COST * (long long)nlisted; /* paid with each record */
+	recchain_clear_listed(&rec->ch);
+	if (recorder_waiting(rec))
+		rec->ch.pending_since = time(NULL);
 	return recorder_event_json(rec, stamp, "h", cp, false);
 }
 
@@ -398,7 +303,7 @@ recorder_checkpoint(struct recording *rec)
 static int
 recorder_spill(struct recording *rec)
 {
-	if (rec->nlisted >= REC_CHECKPOINT_RECORDS && recorder_checkpoint(rec) != 0)
+	if (rec->ch.nlisted >= REC_CHECKPOINT_RECORDS && recorder_checkpoint(rec) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
 }
@@ -685,8 +590,8 @@ recorder_write_stream(struct recording *rec, enum rec_stream st, const void *buf
 		in += piece;
 		len -= piece;
 	}
-	if (rec->pending_since == 0)
-		rec->pending_since = time(NULL);
+	if (rec->ch.pending_since == 0)
+		rec->ch.pending_since = time(NULL);
 	if (recorder_settle(rec, false) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
@@ -723,8 +628,8 @@ recorder_write_resize(struct recording *rec, int width, int height)
 		rs->waiting = true;
 	}
 	snprintf(rs->size, sizeof(rs->size), "%dx%d", width, height);
-	if (rec->pending_since == 0)
-		rec->pending_since = time(NULL);
+	if (rec->ch.pending_since == 0)
+		rec->ch.pending_since = time(NULL);
 	if (recorder_settle(rec, false) != 0)
 		return -1;
 	return recorder_write_buffer(rec);
@@ -759,7 +664,7 @@ recorder_pending_since(const struct recording *rec)
 {
 	if (rec == NULL || rec->error != 0)
 		return 0;
-	return rec->pending_since;
+	return rec->ch.pending_since;
 }
 
 int
@@ -772,7 +677,7 @@ recorder_seal(struct recording *rec, const char *end_reason)
 		return -1;
 	seal_format_now(ended);
 	end = json_pack("{s:s}", "ended", ended);
-	header_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
+	recchain_json_set_string(end, "reason", end_reason != NULL ? end_reason : "unknown");
 	if (recorder_event_json(rec, NULL, "x", end, true) != 0)
 		return -1;
 	rec->sealing = true;
@@ -800,8 +705,7 @@ recorder_free(struct recording *rec)
 	free(rec->buf);
 	for (st = 0; st < STREAM_COUNT; st++)
 		free(rec->pending[st].buf);
-	free(rec->listed);
-	free(rec->header);
+	recchain_free(&rec->ch);
 	free(rec);
 }
 
@@ -842,32 +746,33 @@ header_build(const struct recording_meta *m, const char *key_id)
 	seal_format_time(started, &ts);
 	h = json_pack("{s:i,s:i,s:i,s:I}", "version", 2, "width", m->width > 0 ? m->width : 80,
 	    "height", m->height > 0 ? m->height : 24, "timestamp", (json_int_t)m->started);
-	header_set_string(h, "command", m->command);
+	recchain_json_set_string(h, "command", m->command);
 	if (m->term != NULL) {
 		json_t *env = json_object();
 
-		header_set_string(env, "TERM", m->term);
+		recchain_json_set_string(env, "TERM", m->term);
 		json_object_set_new(h, "env", env);
 	}
 	g = json_pack("{s:s,s:i}", "session_id", m->session_id, "channel", (int)m->channel);
-	header_set_string(g, "person", m->person);
-	header_set_string(g, "vendor", m->vendor);
-	header_set_string(g, "target", m->target);
-	header_set_string(g, "target_user", m->target_user);
-	header_set_string(g, "client_addr", m->client_addr);
+	recchain_json_set_string(g, "person", m->person);
+	recchain_json_set_string(g, "vendor", m->vendor);
+	recchain_json_set_string(g, "target", m->target);
+	recchain_json_set_string(g, "target_user", m->target_user);
+	recchain_json_set_string(g, "client_addr", m->client_addr);
 	json_object_set_new(g, "client_port", json_integer(m->client_port));
-	header_set_string(g, "key_fp", m->key_fp);
-	header_set_string(g, "ticket_id", m->ticket_id);
+	recchain_json_set_string(g, "key_fp", m->key_fp);
+	recchain_json_set_string(g, "ticket_id", m->ticket_id);
 	if (m->approvers != NULL) {
 		/* "approver", the first, for readers from before dual control (issue 16). */
 		json_t *names = recorder_names_array(m->approvers);
 
-		header_set_string(g, "approver", json_string_value(json_array_get(names, 0)));
+		recchain_json_set_string(
+		    g, "approver", json_string_value(json_array_get(names, 0)));
 		json_object_set_new(g, "approvers", names);
 	}
-	header_set_string(g, "kind", m->kind);
-	header_set_string(g, "command", m->command);
-	header_set_string(g, "term", m->term);
+	recchain_json_set_string(g, "kind", m->kind);
+	recchain_json_set_string(g, "command", m->command);
+	recchain_json_set_string(g, "term", m->term);
 	json_object_set_new(g, "width", json_integer(m->width));
 	json_object_set_new(g, "height", json_integer(m->height));
 	json_object_set_new(g, "started", json_string(started));
@@ -888,7 +793,7 @@ recorder_start(
 
 	/* Held until recorder_free: a reader tells a session still recording ("live") from one
 	 * that ended without its seal (a crash), whose lock the kernel dropped with the process. */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (recchain_lock(fd) != 0) {
 		err = errno;
 		close(fd);
 		free(path);
@@ -898,7 +803,6 @@ recorder_start(
 	rec = xcalloc(1, sizeof(*rec));
 	rec->fd = fd;
 	rec->path = path;
-	rec->signer = *signer;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
 	rec->credit_at = rec->t0;
 	rec->credit = 5LL * REC_CREDIT_MAX; /* a session starts with its whole allowance */
@@ -908,10 +812,7 @@ recorder_start(
 	recorder_reserve(rec, n + 1);
 	rec->len = json_dumpb(header, rec->buf, rec->cap, JSON_COMPACT);
 	json_decref(header);
-	rec->header = xmalloc(rec->len + 1);
-	memcpy(rec->header, rec->buf, rec->len);
-	rec->header[rec->len] = '\0';
-	rec->header_len = rec->len;
+	recchain_init(&rec->ch, rec->path, signer, rec->buf, rec->len);
 	recorder_chain_line(rec, true);
 	if (recorder_write_buffer(rec) != 0) {
 		err = rec->error;
@@ -926,26 +827,16 @@ static bool
 recorder_args_ok(const struct recording_meta *meta, const struct recorder_signer *signer)
 {
 	if (meta != NULL && signer != NULL && signer->sign != NULL && signer->key_id != NULL &&
-	    recorder_id_is_hex(meta->session_id))
+	    recchain_id_is_hex(meta->session_id))
 		return true;
 	errno = EINVAL;
 	return false;
 }
 
 int
-recorder_create_file(const char *dir, const char *session_id, unsigned channel,
-    const char *suffix, char **path)
+recorder_create_file(const char *dir, const char *session_id, unsigned channel, char **path)
 {
-	int fd, err;
-
-	xasprintf(path, "%s/%s.%u%s", dir, session_id, channel, suffix);
-	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		err = errno;
-		free(*path);
-		*path = NULL;
-		errno = err;
-	}
-	return fd;
+	return recchain_create_file(dir, session_id, channel, ".cast", path);
 }
 
 struct recording *
@@ -957,8 +848,7 @@ recorder_open(
 	int fd, err;
 
 	if (dir == NULL || !recorder_args_ok(meta, signer) ||
-	    (fd = recorder_create_file(
-	         dir, meta->session_id, meta->channel, RECORDING_SUFFIX_CAST, &path)) == -1)
+	    (fd = recorder_create_file(dir, meta->session_id, meta->channel, &path)) == -1)
 		return NULL;
 	if ((rec = recorder_start(fd, xstrdup(path), meta, signer)) == NULL) {
 		err = errno;

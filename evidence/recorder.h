@@ -75,14 +75,10 @@ struct recorder_signer recorder_signer_local(const struct sealkey *key);
 int recorder_checkpoint_sign(const struct sealkey *key, const struct checkpoint_req *req,
     const char *time, char sig[SEAL_SIG_B64_LEN]);
 
-/* Creates DIR/<session_id>.<channel><suffix> exclusively (O_EXCL, 0600, write-only), the one
- * place a recording's name is made; suffix is RECORDING_SUFFIX_CAST or, for a tunnel's,
- * RECORDING_SUFFIX_PCAPNG. Its descriptor, with the path in *path (caller frees), or -1 with
- * errno and *path NULL. */
-#define RECORDING_SUFFIX_CAST   ".cast"
-#define RECORDING_SUFFIX_PCAPNG ".pcapng"
-int recorder_create_file(const char *dir, const char *session_id, unsigned channel,
-    const char *suffix, char **path);
+/* Creates DIR/<session_id>.<channel>.cast exclusively (O_EXCL, 0600, write-only), the one
+ * place a recording's name is made: its descriptor, with the path in *path (caller frees), or
+ * -1 with errno and *path NULL. */
+int recorder_create_file(const char *dir, const char *session_id, unsigned channel, char **path);
 /* The same (recorder_create_file), then holds an exclusive
  * flock on it until recorder_free (what verify reports as "live"), and writes the header. signer
  * (copied) signs the checkpoints; its ctx must outlive the recording. Returns NULL and sets errno

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include <jansson.h>
 
 #include "common/xmalloc.h"
+#include "evidence/pcapfmt.h"
+#include "evidence/pcapread.h"
 
 #define RECORDING_SIGNED_PREFIX "gatewayd-recording-v1\n"
 #define AUDIT_SIGNED_PREFIX     "gatewayd-audit-v1\n"
@@ -74,52 +77,75 @@ verify_plain_string(const json_t *s)
 	return json_is_string(s) && strlen(json_string_value(s)) == json_string_length(s);
 }
 
-/* A checkpoint line is covered by the chain of the next checkpoint only: the bytes of the last
- * one by nothing but its signed fields. So a checkpoint must be exactly what the recorder
- * writes for those fields, [ELAPSED,"h",{"n":..,"time":..,"chain":..,"records":[..],"sig":..}]
- * in compact JSON, or an edit to the last line (a member added, spacing, escapes, a NUL that
- * hides text from the signature) would verify as intact. */
+/* Whether cp has exactly the members keys, in that order ("n" an integer, "records" an array
+ * of strings, every other a string, no string with a NUL), and text is cp as the recorder writes
+ * it (compact JSON). The last checkpoint's bytes are covered by nothing but its signed fields:
+ * any other spelling (a member added, spacing, escapes, a NUL that hides text from the
+ * signature) must not verify. */
+static bool
+verify_checkpoint_exact(
+    json_t *cp, const char *const *keys, size_t nkeys, const char *text, size_t len)
+{
+	void *it = json_object_iter(cp);
+	const char *name;
+	json_t *item;
+	size_t k;
+	char *dump;
+	bool ok;
+
+	for (k = 0; k < nkeys; k++, it = json_object_iter_next(cp, it))
+		if (it == NULL || strcmp(json_object_iter_key(it), keys[k]) != 0)
+			return false;
+	if (it != NULL)
+		return false;
+	json_object_foreach (cp, name, item) {
+		if (strcmp(name, "n") == 0) {
+			if (!json_is_integer(item))
+				return false;
+		} else if (strcmp(name, "records") == 0) {
+			size_t i;
+			json_t *d;
+
+			if (!json_is_array(item))
+				return false;
+			json_array_foreach (item, i, d)
+				if (!verify_plain_string(d))
+					return false;
+		} else if (!verify_plain_string(item))
+			return false;
+	}
+	if ((dump = json_dumps(cp, JSON_COMPACT)) == NULL)
+		return false;
+	ok = strlen(dump) == len && memcmp(text, dump, len) == 0;
+	free(dump);
+	return ok;
+}
+
+/* An asciicast checkpoint line: [ELAPSED,"h",{"n":..,"time":..,"chain":..,"records":[..],
+ * "sig":..}] exactly. */
 static bool
 verify_checkpoint_canonical(const char *line, size_t len, json_t *cp)
 {
 	static const char *const keys[] = { "n", "time", "chain", "records", "sig" };
 	const char *p = line + 1;
-	void *it = json_object_iter(cp);
-	json_t *item;
-	size_t k, n;
-	char *text;
-	bool ok;
+	size_t n;
 
-	if (len < 2 || line[0] != '[')
+	if (len < 2 || line[0] != '[' || line[len - 1] != ']')
 		return false;
 	while (p < line + len && ((*p >= '0' && *p <= '9') || *p == '.'))
 		p++;
 	n = (size_t)(line + len - p);
 	if (n < 6 || memcmp(p, ",\"h\",", 5) != 0)
 		return false;
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++, it = json_object_iter_next(cp, it))
-		if (it == NULL || strcmp(json_object_iter_key(it), keys[k]) != 0)
-			return false;
-	if (it != NULL || !json_is_integer(json_object_get(cp, "n")) ||
-	    !verify_plain_string(json_object_get(cp, "time")) ||
-	    !verify_plain_string(json_object_get(cp, "chain")) ||
-	    !verify_plain_string(json_object_get(cp, "sig")))
-		return false;
-	json_array_foreach (json_object_get(cp, "records"), k, item)
-		if (!verify_plain_string(item))
-			return false;
-	if ((text = json_dumps(cp, JSON_COMPACT)) == NULL)
-		return false;
-	ok = strlen(text) == n - 6 && memcmp(p + 5, text, n - 6) == 0 && line[len - 1] == ']';
-	free(text);
-	return ok;
+	return verify_checkpoint_exact(cp, keys, sizeof(keys) / sizeof(keys[0]), p + 5, n - 6);
 }
 
-/* Checks checkpoint record i; returns 0 when it covers exactly the records read since the
- * last one, else fills v. */
+/* Checks checkpoint record i, whose fields verify_checkpoint_exact has checked and whose stamp
+ * (the record's own time as written) is signed too; returns 0 when it covers exactly the
+ * records read since the last one, else fills v. */
 static int
-verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_len, json_t *cp,
-    const struct sealkey *key, struct verdict *v)
+verify_checkpoint_signed(struct chain_state *cs, long i, json_t *cp, const char *stamp,
+    size_t stamp_len, struct verdict *v)
 {
 	unsigned char signed_chain[SEAL_HASH_LEN], fold[SEAL_HASH_LEN], d[SEAL_HASH_LEN];
 	json_t *list = json_object_get(cp, "records"), *item;
@@ -132,15 +158,13 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 	int len;
 
 	if (when == NULL || strlen(when) >= SEAL_TIME_LEN || seal_unhex(chain, signed_chain) != 0 ||
-	    !json_is_array(list) || sig == NULL ||
-	    !verify_checkpoint_canonical(line, line_len, cp)) {
+	    !json_is_array(list) || sig == NULL || stamp_len > 64) {
 		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
 		return -1;
 	}
-	/* The line's elapsed time as written (verify_checkpoint_canonical: digits and '.'). */
 	len = xasprintf(&msg, RECORDING_SIGNED_PREFIX "%lld\n%s\n%s\n%.*s\n", (long long)n, when,
-	    chain, (int)strcspn(line + 1, ","), line + 1);
-	if (!sealkey_verify(key, msg, (size_t)len, sig)) {
+	    chain, (int)stamp_len, stamp);
+	if (!sealkey_verify(cs->key, msg, (size_t)len, sig)) {
 		free(msg);
 		verdict_set(v, VERDICT_BAD_SIGNATURE, i, "checkpoint signature does not verify");
 		return -1;
@@ -182,6 +206,32 @@ verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_
 	return 0;
 }
 
+/* A checkpoint record that verified: it is chained, and the next one starts after it. */
+static void
+verify_checkpoint_passed(
+    struct chain_state *cs, long i, const unsigned char digest[SEAL_HASH_LEN], struct verdict *v)
+{
+	seal_chain_step(cs->chain, digest);
+	memcpy(cs->verified, cs->chain, SEAL_HASH_LEN);
+	cs->ndigests = 0;
+	cs->first = i + 1;
+	cs->sealed = cs->x_last;
+	v->record = i;
+}
+
+/* Checks asciicast checkpoint line i. */
+static int
+verify_checkpoint(struct chain_state *cs, long i, const char *line, size_t line_len, json_t *cp,
+    struct verdict *v)
+{
+	if (!verify_checkpoint_canonical(line, line_len, cp)) {
+		verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
+		return -1;
+	}
+	/* The line's elapsed time as written (verify_checkpoint_canonical: digits and '.'). */
+	return verify_checkpoint_signed(cs, i, cp, line + 1, strcspn(line + 1, ","), v);
+}
+
 /* Checks the header: ours, and sealed with the key we were given. */
 static int
 verify_header(const char *line, size_t len, const struct sealkey *key, struct verdict *v)
@@ -204,8 +254,7 @@ verify_header(const char *line, size_t len, const struct sealkey *key, struct ve
 }
 
 static int
-verify_record(struct chain_state *cs, long i, const char *line, size_t len,
-    const struct sealkey *key, struct verdict *v)
+verify_record(struct chain_state *cs, long i, const char *line, size_t len, struct verdict *v)
 {
 	unsigned char digest[SEAL_HASH_LEN];
 	json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
@@ -221,16 +270,10 @@ verify_record(struct chain_state *cs, long i, const char *line, size_t len,
 		verdict_set(v, VERDICT_TAMPERED, i, "not an asciicast event");
 		rc = -1;
 	} else if (strcmp(code, "h") == 0) {
-		if (verify_checkpoint(cs, i, line, len, json_array_get(ev, 2), key, v) != 0)
+		if (verify_checkpoint(cs, i, line, len, json_array_get(ev, 2), v) != 0)
 			rc = -1;
-		else {
-			seal_chain_step(cs->chain, digest);
-			memcpy(cs->verified, cs->chain, SEAL_HASH_LEN);
-			cs->ndigests = 0;
-			cs->first = i + 1;
-			cs->sealed = cs->x_last;
-			v->record = i;
-		}
+		else
+			verify_checkpoint_passed(cs, i, digest, v);
 	} else {
 		json_t *x = json_array_get(ev, 2);
 
@@ -291,7 +334,7 @@ verify_recording_line(long i, const char *line, size_t len, void *arg, struct ve
 	unsigned char digest[SEAL_HASH_LEN];
 
 	if (i > 0)
-		return verify_record(cs, i, line, len, cs->key, v);
+		return verify_record(cs, i, line, len, v);
 	if (verify_header(line, len, cs->key, v) != 0)
 		return -1;
 	seal_digest(line, len, digest);
@@ -315,6 +358,185 @@ verify_is_live(const char *path)
 	return live;
 }
 
+/* The JSON of one of our Custom Blocks with tag: the text between the tag and the zero padding,
+ * which must be exactly what pads it to 4 bytes (nothing else in the block is ours to read, and
+ * a block gatewayd writes has no options). NULL when the block is not that. */
+static const char *
+pcapng_ours(const struct pcapread *r, const struct pcap_block *b, const char *tag, size_t *len)
+{
+	const unsigned char *data;
+	size_t n, tl = strlen(tag), pad;
+	uint32_t pen;
+
+	if (b->type != PCAP_CB || pcapread_custom(r, b, &pen, &data, &n) != 0 || pen != PCAP_PEN ||
+	    n < tl || memcmp(data, tag, tl) != 0)
+		return NULL;
+	data += tl;
+	n -= tl;
+	for (pad = 0; pad < 3 && pad < n && data[n - 1 - pad] == 0; pad++)
+		;
+	if (memchr(data, 0, n - pad) != NULL || pad != (4 - (4 + tl + n - pad) % 4) % 4)
+		return NULL;
+	*len = n - pad;
+	return (const char *)data;
+}
+
+/* The header block (record 3) and record 0, its JSON: a gatewayd pcapng file sealed with key. */
+static int
+pcapng_header(
+    const struct pcapread *r, const struct pcap_block *b, struct chain_state *cs, struct verdict *v)
+{
+	const char *text, *id;
+	size_t len;
+	json_t *h, *g;
+	int rc = 0;
+
+	if ((text = pcapng_ours(r, b, PCAP_TAG_HEADER, &len)) == NULL) {
+		verdict_set(v, VERDICT_UNREADABLE, 0, "not a gatewayd pcapng recording");
+		return -1;
+	}
+	h = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	g = json_object_get(h, "gatewayd");
+	id = json_string_value(json_object_get(g, "key"));
+	if (!json_is_string(json_object_get(g, "format")) ||
+	    strcmp(json_string_value(json_object_get(g, "format")), PCAP_FORMAT) != 0 ||
+	    id == NULL) {
+		verdict_set(v, VERDICT_UNREADABLE, 0, "not a gatewayd pcapng recording");
+		rc = -1;
+	} else if (strcmp(id, sealkey_id(cs->key)) != 0) {
+		verdict_set(v, VERDICT_UNKNOWN_KEY, 0, "sealed by another key");
+		snprintf(v->detail, sizeof(v->detail), "sealed by key %.64s, not %s", id,
+		    sealkey_id(cs->key));
+		rc = -1;
+	}
+	json_decref(h);
+	return rc;
+}
+
+/* A block after the header: record i. */
+static int
+pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain_state *cs, long i,
+    struct verdict *v)
+{
+	static const char *const keys[] = { "n", "time", "stamp", "chain", "records", "sig" };
+	unsigned char digest[SEAL_HASH_LEN];
+	const char *text;
+	size_t len;
+	json_t *j;
+	int rc = 0;
+
+	seal_digest(b->raw, b->len, digest);
+	if (cs->sealed) {
+		verdict_set(v, VERDICT_TAMPERED, i, "record after the seal");
+		return -1;
+	}
+	if (b->type == PCAP_EPB) {
+		seal_chain_step(cs->chain, digest);
+		chain_push(cs, digest);
+		cs->x_last = false;
+		return 0;
+	}
+	if ((text = pcapng_ours(r, b, PCAP_TAG_CHECKPOINT, &len)) != NULL) {
+		j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(j) ||
+		    !verify_checkpoint_exact(j, keys, sizeof(keys) / sizeof(keys[0]), text, len)) {
+			verdict_set(v, VERDICT_TAMPERED, i, "malformed checkpoint");
+			rc = -1;
+		} else {
+			const char *stamp = json_string_value(json_object_get(j, "stamp"));
+
+			rc = verify_checkpoint_signed(cs, i, j, stamp, strlen(stamp), v);
+			if (rc == 0)
+				verify_checkpoint_passed(cs, i, digest, v);
+		}
+		json_decref(j);
+		return rc;
+	}
+	if ((text = pcapng_ours(r, b, PCAP_TAG_END, &len)) != NULL) {
+		j = json_loadb(text, len, 0, NULL);
+		seal_chain_step(cs->chain, digest);
+		chain_push(cs, digest);
+		cs->x_last = true;
+		snprintf(v->ended, sizeof(v->ended), "%s",
+		    json_string_value(json_object_get(j, "ended")) ?: "");
+		snprintf(v->reason, sizeof(v->reason), "%s",
+		    json_string_value(json_object_get(j, "reason")) ?: "");
+		json_decref(j);
+		return 0;
+	}
+	verdict_set(v, VERDICT_TAMPERED, i, "not a block gatewayd writes");
+	return -1;
+}
+
+/* A pcapng recording (docs/recording-format.md, "Forwarded connections (pcapng)"): record 0 is
+ * the header block's JSON, record k >= 1 is block k - 1 of the file. Returns the records read,
+ * or -1 with the verdict set; *partial tells whether the file ends inside a block. */
+static long
+verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
+{
+	unsigned char first[2][SEAL_HASH_LEN], digest[SEAL_HASH_LEN];
+	static const uint32_t want[2] = { PCAP_SHB, PCAP_IDB };
+	struct pcapread *r = pcapread_new(f);
+	struct pcap_block b;
+	enum pcapread_status st;
+	const char *json;
+	size_t len;
+	long i = 1;
+
+	*partial = 0;
+	while ((st = pcapread_next(r, &b)) == PCAPREAD_BLOCK) {
+		if (i <=
+		    2) { /* the section header and the interface, chained once record 0 is known */
+			if (b.type != want[i - 1]) {
+				verdict_set(
+				    v, VERDICT_UNREADABLE, i, "not a gatewayd pcapng recording");
+				break;
+			}
+			seal_digest(b.raw, b.len, first[i - 1]);
+		} else if (i == 3) {
+			if (pcapng_header(r, &b, cs, v) != 0)
+				break;
+			json = pcapng_ours(r, &b, PCAP_TAG_HEADER, &len);
+			seal_digest(json, len, digest);
+			seal_chain_step(cs->chain, digest);
+			chain_push(cs, digest);
+			seal_chain_step(cs->chain, first[0]);
+			chain_push(cs, first[0]);
+			seal_chain_step(cs->chain, first[1]);
+			chain_push(cs, first[1]);
+			seal_digest(b.raw, b.len, digest);
+			seal_chain_step(cs->chain, digest);
+			chain_push(cs, digest);
+			v->records = 4;
+		} else {
+			v->records++;
+			if (pcapng_record(r, &b, cs, i, v) != 0)
+				break;
+		}
+		i++;
+	}
+	if (st == PCAPREAD_BAD) {
+		verdict_set(
+		    v, i <= 3 ? VERDICT_UNREADABLE : VERDICT_TAMPERED, i, pcapread_error(r));
+	}
+	pcapread_free(r);
+	if (st == PCAPREAD_BLOCK || st == PCAPREAD_BAD)
+		return -1;
+	*partial = st == PCAPREAD_CUT;
+	return i <= 3 ? 0 : i;
+}
+
+/* Whether path is a pcapng file rather than asciicast. */
+static bool
+verify_is_pcapng(FILE *f)
+{
+	unsigned char magic[12];
+	size_t n = fread(magic, 1, sizeof(magic), f);
+
+	rewind(f);
+	return pcapread_is_pcapng(magic, n);
+}
+
 void
 verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 {
@@ -322,8 +544,23 @@ verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 	bool live = verify_is_live(path);
 	int partial;
 	long n;
+	FILE *f;
 
-	n = verify_walk(path, verify_recording_line, &cs, v, &partial);
+	if ((f = fopen(path, "re")) != NULL && verify_is_pcapng(f)) {
+		memset(v, 0, sizeof(*v));
+		v->record = -1;
+		n = verify_pcapng(f, &cs, v, &partial);
+		fclose(f);
+		if (n == 0 && !partial) {
+			verdict_set(v, VERDICT_UNREADABLE, -1, "no gatewayd header");
+			n = -1;
+		} else if (n == 0)
+			n = 1; /* cut off before its header: a recording that has only begun */
+	} else {
+		if (f != NULL)
+			fclose(f);
+		n = verify_walk(path, verify_recording_line, &cs, v, &partial);
+	}
 	if (n == 0)
 		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
 	else if (n > 0 && cs.sealed && !partial)

@@ -186,8 +186,7 @@ notary_name_is_ours(const struct notary_book *b, const char *name)
 	for (i = len + 1; name[i] >= '0' && name[i] <= '9'; i++)
 		;
 	return i > len + 1 && i - len - 1 <= 10 &&
-	    (strcmp(name + i, RECORDING_SUFFIX_CAST) == 0 ||
-	        strcmp(name + i, RECORDING_SUFFIX_PCAPNG) == 0);
+	    (strcmp(name + i, ".cast") == 0 || strcmp(name + i, ".pcapng") == 0);
 }
 
 static bool

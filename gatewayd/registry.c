@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "evidence/pcaprec.h"
 #include "gatewayd/console.h"
 #include "gatewayd/control.h"
 #include "gatewayd/gatewayd.h"
@@ -627,9 +628,8 @@ registry_entry_create_recording(struct registry_entry *e, json_t *msg, const str
 
 	if (e->id[0] != '\0' && json_is_integer(channel) && json_integer_value(channel) >= 0 &&
 	    json_integer_value(channel) <= UINT_MAX && (pcapng == NULL || json_is_boolean(pcapng))) {
-		fd = recorder_create_file(cfg->recording_dir, e->id,
-		    (unsigned)json_integer_value(channel),
-		    json_is_true(pcapng) ? RECORDING_SUFFIX_PCAPNG : RECORDING_SUFFIX_CAST, &path);
+		fd = (json_is_true(pcapng) ? pcaprec_create_file : recorder_create_file)(
+		    cfg->recording_dir, e->id, (unsigned)json_integer_value(channel), &path);
 		err = fd == -1 ? errno : 0;
 	}
 	if (registry_msg_send(e->fd,

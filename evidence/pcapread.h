@@ -1,0 +1,43 @@
+/* pcapread.h: reads pcapng blocks from a file an auditor was handed, trusting none of it: every
+ * length is bounded and checked, the byte order is the section header's. Never writes. */
+#ifndef GW_PCAPREAD_H
+#define GW_PCAPREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* One block as read; the pointers are the reader's, valid until the next pcapread_next. */
+struct pcap_block {
+	uint32_t type;
+	const unsigned char *raw; /* the whole block, as in the file */
+	size_t len;
+	const unsigned char *body; /* what lies between its two length fields */
+	size_t body_len;
+};
+
+enum pcapread_status {
+	PCAPREAD_BAD = -2, /* not a pcapng block: pcapread_error says why */
+	PCAPREAD_CUT = -1, /* the file ends inside a block (a write cut off) */
+	PCAPREAD_END = 0,  /* the file ends after a whole block */
+	PCAPREAD_BLOCK = 1,
+};
+
+struct pcapread;
+
+/* Whether the n bytes at p begin a pcapng file (a Section Header Block). */
+bool pcapread_is_pcapng(const unsigned char *p, size_t n);
+/* Reads from f, which stays the caller's; the first block must be a Section Header Block. */
+struct pcapread *pcapread_new(FILE *f);
+void pcapread_free(struct pcapread *r);
+enum pcapread_status pcapread_next(struct pcapread *r, struct pcap_block *b);
+const char *pcapread_error(const struct pcapread *r);
+/* A 32-bit field at p in the section's byte order. */
+uint32_t pcapread_u32(const struct pcapread *r, const unsigned char *p);
+/* A Custom Block's enterprise number and data (padding and options included: the format has no
+ * length for the data); -1 when b is not a Custom Block or too short for one. */
+int pcapread_custom(const struct pcapread *r, const struct pcap_block *b, uint32_t *pen,
+    const unsigned char **data, size_t *len);
+
+#endif

@@ -1,0 +1,65 @@
+/* recchain.h: the hash chain of a recording being written and the requests that get its
+ * checkpoints signed, shared by the asciicast recorder and the pcapng recorder. Never writes. */
+#ifndef GW_RECCHAIN_H
+#define GW_RECCHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "evidence/recorder.h"
+#include "evidence/seal.h"
+
+/* One recording's chain: c(nrecords - 1), the digests a notary needs for the next checkpoint
+ * and what it signed last. Zeroed, then recchain_init. */
+struct rec_chain {
+	struct recorder_signer signer;
+	const char *name; /* the file's name, borrowed from its owner's path */
+	unsigned long nrecords;
+	unsigned char chain[SEAL_HASH_LEN];
+	char signed_chain[SEAL_HEX_LEN]; /* the chain head signed last: "prev" of the next */
+	char *header;                    /* record 0, until the first signature */
+	size_t header_len;
+	unsigned char carried[SEAL_HASH_LEN]; /* digest of the checkpoint record after that one */
+	bool has_carried;
+	unsigned char (*listed)[SEAL_HASH_LEN]; /* digests since the last checkpoint */
+	size_t nlisted, listed_cap;
+	time_t pending_since; /* when the oldest listed record came, 0 when none */
+};
+
+/* path: the file's path (its last component names the recording to the notary); both path and
+ * signer's ctx must outlive the chain. header (record 0) is kept until the first signature. */
+void recchain_init(struct rec_chain *c, const char *path, const struct recorder_signer *signer,
+    const void *header, size_t header_len);
+void recchain_free(struct rec_chain *c);
+/* Chains one record. A listed record is covered by the next checkpoint's list; one that is not
+ * is a checkpoint record, whose digest the next request carries instead. */
+void recchain_add(struct rec_chain *c, const void *rec, size_t len, bool listed);
+/* Asks the signer for a checkpoint over the listed records, at chain head c(nrecords - 1):
+ * chain (its hex), sig and time are filled. stamp is the checkpoint record's own time as it
+ * will be written, final a seal's checkpoint. 0, or -1 when the signer refused (errno EIO).
+ * The listed digests stay for the caller's record (recchain_listed_json) until
+ * recchain_clear_listed. */
+int recchain_sign(struct rec_chain *c, const char *stamp, bool final, char chain[SEAL_HEX_LEN],
+    char sig[SEAL_SIG_B64_LEN], char time[SEAL_TIME_LEN]);
+/* The listed digests as a JSON array of hex strings. */
+json_t *recchain_listed_json(const struct rec_chain *c);
+void recchain_clear_listed(struct rec_chain *c);
+
+/* The exclusive flock a recorder holds on its file until it lets go: what verify reports as
+ * "live" (a crashed process's lock goes with it). 0, or -1 with errno. */
+int recchain_lock(int fd);
+
+/* Whether id is a session id a file may be named after: 1 to 64 hex digits. */
+bool recchain_id_is_hex(const char *id);
+/* Creates DIR/<session_id>.<channel><suffix> exclusively (O_EXCL, 0600, write-only): its
+ * descriptor, with the path in *path (caller frees), or -1 with errno and *path NULL. */
+int recchain_create_file(
+    const char *dir, const char *session_id, unsigned channel, const char *suffix, char **path);
+
+/* key = s, or key_base64 = base64(s) when s is not UTF-8; nothing when s is NULL. */
+void recchain_json_set_string(json_t *obj, const char *key, const char *s);
+
+#endif
