@@ -39,7 +39,18 @@ struct tunnel {
 	size_t npending, off;
 	bool vendor_fin_sent; /* the vendor's EOF passed on: shutdown(SHUT_WR) */
 	bool dest_eof;        /* the destination sent FIN */
+	bool eof_sent;        /* ... and the vendor was sent EOF (once: the front checks) */
 };
+
+/* The vendor's channel gets EOF once, whoever ends first. */
+static void
+tunnel_send_eof(struct relay *r)
+{
+	if (r->tunnel->eof_sent || r->close_sent || r->vendor_closed)
+		return;
+	r->tunnel->eof_sent = true;
+	vchan_send_eof(r->vendor);
+}
 
 static void
 tunnel_unpoll(struct relay *r)
@@ -75,8 +86,7 @@ tunnel_end(struct relay *r, const char *reason)
 		snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason);
 	tunnel_close_socket(r);
 	tunnel_seal(r);
-	if (!r->close_sent && !r->vendor_closed)
-		vchan_send_eof(r->vendor);
+	tunnel_send_eof(r);
 	if (!r->close_sent) {
 		r->close_sent = true;
 		vchan_close(r->vendor);
@@ -409,7 +419,7 @@ tunnel_from_dest(struct relay *r)
 			if (n < 0)
 				snprintf(r->end_reason, sizeof(r->end_reason),
 				    "the destination reset the connection");
-			vchan_send_eof(r->vendor);
+			tunnel_send_eof(r);
 			return;
 		}
 		if (pcaprec_write_server(t->pcap, buf, (size_t)n) != 0) {
