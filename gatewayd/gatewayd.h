@@ -183,6 +183,7 @@ struct session {
 
 	struct recspace_watch disk; /* its recordings against the quota and the free space */
 	unsigned channels_refused;  /* past max_channels, on this connection */
+	unsigned forwards_refused;  /* tunnels refused on this connection (tunnel.c) */
 	size_t transfer_staged;     /* bytes of every file transfer's rings (transfer.c) */
 	struct tunnel_addr *fwd_addrs; /* where the vendor's forward destinations are (tunnel.c) */
 	size_t nfwd_addrs;

@@ -225,19 +225,25 @@ tunnel_connect(const struct sockaddr_storage *ss, socklen_t len, int timeout_s, 
 }
 
 /* Tells the vendor, where it has a session channel to read it on (OpenSSH's client shows
- * libssh's OPEN_FAILURE without a text), and the audit log in full. */
+ * libssh's OPEN_FAILURE without a text), and the audit log in full: the 1st, 10th, 100th...
+ * refusal of the connection, so that a client opening tunnels in a loop cannot fill it. */
 static void
 tunnel_refuse(struct relay *r, const char *dest, const char *reason, const char *vendor_msg,
     const char *detail)
 {
 	struct session *s = r->session;
 	char line[320];
+	unsigned n = ++s->forwards_refused;
 
 	snprintf(line, sizeof(line), "forwarding to %s refused: %s", dest, vendor_msg);
 	relay_tell_one(s, line);
-	session_audit(s, "forward_refused",
-	    audit_pack("{s:s, s:s, s:s, s:s}", "person", s->person->id, "destination", dest,
-	        "reason", reason, "detail", detail));
+	for (; n % 10 == 0; n /= 10)
+		;
+	if (n == 1)
+		session_audit(s, "forward_refused",
+		    audit_pack("{s:s, s:s, s:s, s:s, s:I}", "person", s->person->id, "destination",
+		        dest, "reason", reason, "detail", detail, "refused",
+		        (json_int_t)s->forwards_refused));
 }
 
 static void

@@ -43,5 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rq.type == FM_ACK && rq.num[0] > FRONTMSG_WINDOW_OUT)
 		abort();
+	if (rq.type == FM_FWD_OPEN && (rq.num[0] > 65535 || rq.num[1] > 65535))
+		abort();
 	return 0;
 }

@@ -124,6 +124,22 @@ test_other_target_needs_its_own_ticket() {
 		h_fail "no forward_refused event naming the missing ticket"
 }
 
+# A scripted client opening refused tunnels in a loop, then granted ones past the channel cap:
+# every refusal holds, the audit log gets a sample of them, the cap holds, the session works on.
+test_hostile_tunnel_flood() {
+	local out n
+	out=$(h_hostile "$H_SRC/tests/integration/hostile_tunnels.py" --user acme.alice+rtu-11 \
+		--denied "plc-07:$MB_OTHER" --granted "rtu-11:$MB_PORT" --refused 200) ||
+		h_fail "hostile client failed: $out"
+	h_assert_contains "$out" "refused 200" "every ungranted open refused"
+	h_assert_contains "$out" "opened 10" "tunnels held up to max_channels (10)"
+	h_assert_match "$out" "answer [0-9]+ [0-9]+ [0-9]+" "a Modbus read after the flood"
+	# 1st, 10th, 100th refusal of the connection: 3 lines for 200 refusals.
+	n=$(grep '"event":"forward_refused"' "$GW_AUDIT" |
+		grep -c '"destination":"plc-07:'"$MB_OTHER"'".*"refused":\(1\|10\|100\)[,}]')
+	h_assert_eq 3 "$n" "forward_refused lines of the flood in the audit log"
+}
+
 test_remote_agent_and_x11_forwarding_refused() {
 	local out port
 	h_free_port port
@@ -179,6 +195,7 @@ test_revocation_cuts_live_tunnel_within_a_second() {
 
 h_run test_modbus_write_and_read_through_tunnel test_altered_byte_reported_as_tampered \
 	test_ungranted_port_refused test_host_that_is_no_target_refused \
-	test_other_target_needs_its_own_ticket test_remote_agent_and_x11_forwarding_refused \
+	test_other_target_needs_its_own_ticket test_hostile_tunnel_flood \
+	test_remote_agent_and_x11_forwarding_refused \
 	test_device_takes_no_shell test_forward_to_openssh_and_dropbear_targets \
 	test_revocation_cuts_live_tunnel_within_a_second
