@@ -97,6 +97,13 @@ console_watch_line(struct relay *r, const char *text, size_t len, char *end, siz
 			vchan_write(r->vendor, raw, (uint32_t)got, 0);
 		}
 		free(raw);
+	} else if (json_object_get(o, "tunnels") != NULL) {
+		char note[128];
+
+		snprintf(note, sizeof(note), "\r\n[tunnels open: %lld, packets recorded: %lld]\r\n",
+		    (long long)json_integer_value(json_object_get(o, "tunnels")),
+		    (long long)json_integer_value(json_object_get(o, "packets")));
+		vchan_write(r->vendor, note, (uint32_t)strlen(note), 1);
 	} else if (json_object_get(o, "dropped") != NULL) {
 		char note[128];
 

@@ -184,6 +184,7 @@ struct session {
 	struct recspace_watch disk; /* its recordings against the quota and the free space */
 	unsigned channels_refused;  /* past max_channels, on this connection */
 	unsigned forwards_refused;  /* tunnels refused on this connection (tunnel.c) */
+	unsigned long long tunnel_packets; /* packets recorded by its ended tunnels */
 	size_t transfer_staged;     /* bytes of every file transfer's rings (transfer.c) */
 	struct tunnel_addr *fwd_addrs; /* where the vendor's forward destinations are (tunnel.c) */
 	size_t nfwd_addrs;
@@ -351,6 +352,8 @@ void tunnel_seal(struct relay *r);
 void tunnel_free(struct relay *r); /* NULL tunnel is fine */
 /* Every tunnel decided again (revocations, a reload): those no longer allowed end now. */
 void tunnel_recheck(struct session *s);
+/* Tells the listener how many tunnels are open and the packets they recorded (registry). */
+void tunnel_report(struct session *s);
 /* The earliest scheduled end of a tunnel, 0: none. */
 time_t tunnel_next_end(const struct session *s);
 int tunnel_flush(struct relay *r);

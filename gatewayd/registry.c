@@ -40,6 +40,7 @@ struct registry_entry {
 	int port;
 	time_t started, ends_at;
 	unsigned long long bytes_in, bytes_out;
+	unsigned long long tunnels, packets; /* tunnels open, and their packets (issue 18) */
 	unsigned kill_round;             /* the last registry_kill that told it to end */
 	bool cut;                        /* it confirmed that it is cut */
 	unsigned long long recorded;     /* bytes of its recordings, as last reported */
@@ -442,11 +443,18 @@ registry_entry_bytes(struct registry_entry *e, json_t *msg)
 {
 	json_int_t in = json_integer_value(json_object_get(msg, "in"));
 	json_int_t out = json_integer_value(json_object_get(msg, "out"));
+	json_int_t tunnels = json_integer_value(json_object_get(msg, "tunnels"));
+	json_int_t packets = json_integer_value(json_object_get(msg, "packets"));
 
 	if (in >= (json_int_t)e->bytes_in && out >= (json_int_t)e->bytes_out) {
 		e->bytes_in = (unsigned long long)in;
 		e->bytes_out = (unsigned long long)out;
 	}
+	/* Shown, never acted on: bounded to what a connection can hold. */
+	if (tunnels >= 0 && tunnels <= GW_CHANNELS_MAX)
+		e->tunnels = (unsigned long long)tunnels;
+	if (packets >= (json_int_t)e->packets)
+		e->packets = (unsigned long long)packets;
 }
 
 /* A vendor's live sessions together record at most its max_recording_bytes (each session
@@ -748,12 +756,12 @@ registry_entry_json(const struct registry_entry *e)
 	time_format_utc(e->started, started);
 	if (e->ends_at != 0)
 		time_format_utc(e->ends_at, ends);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:I, s:I, s:I}", "id",
-	    e->id, "person", e->person, "vendor", e->vendor, "target", e->target, "source",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}",
+	    "id", e->id, "person", e->person, "vendor", e->vendor, "target", e->target, "source",
 	    e->source, "source_port", e->port, "started", started, "ends_at",
 	    e->ends_at != 0 ? ends : NULL, "ticket", e->ticket[0] ? e->ticket : NULL, "bytes_in",
-	    (json_int_t)e->bytes_in, "bytes_out", (json_int_t)e->bytes_out, "pid",
-	    (json_int_t)e->pid);
+	    (json_int_t)e->bytes_in, "bytes_out", (json_int_t)e->bytes_out, "tunnels",
+	    (json_int_t)e->tunnels, "packets", (json_int_t)e->packets, "pid", (json_int_t)e->pid);
 }
 
 size_t

@@ -49,6 +49,8 @@ struct registry_link {
 	char *reload_config; /* its configuration text; NULL: unreadable */
 	unsigned long long in, out, sent_in, sent_out;
 	unsigned long long recorded, sent_recorded; /* bytes of the session's recordings */
+	unsigned tunnels, sent_tunnels;            /* tunnels open (issue 18) */
+	unsigned long long packets, sent_packets;  /* their recorded packets, closed ones too */
 	time_t sent_at;
 	struct registry_watcher watchers[REGISTRY_WATCHERS_MAX];
 	size_t nwatchers;
@@ -600,7 +602,28 @@ static bool
 registry_link_changed(const struct registry_link *link)
 {
 	return link->in != link->sent_in || link->out != link->sent_out ||
-	    link->recorded != link->sent_recorded;
+	    link->recorded != link->sent_recorded || link->tunnels != link->sent_tunnels ||
+	    link->packets != link->sent_packets;
+}
+
+void
+registry_link_tunnel_data(struct registry_link *link, bool to_dest, size_t len)
+{
+	if (link == NULL)
+		return;
+	if (to_dest)
+		link->in += len;
+	else
+		link->out += len;
+}
+
+void
+registry_link_tunnels(struct registry_link *link, unsigned open, unsigned long long packets)
+{
+	if (link == NULL)
+		return;
+	link->tunnels = open;
+	link->packets = packets;
 }
 
 void
@@ -627,13 +650,26 @@ registry_link_tick(struct registry_link *link)
 	if (link->lost || !registry_link_changed(link) ||
 	    now < link->sent_at + REGISTRY_BYTES_EVERY)
 		return;
+	/* A tunnel's bytes are not a terminal's: watchers get its counters, not its bytes. */
+	if (link->nwatchers > 0 &&
+	    (link->tunnels != link->sent_tunnels || link->packets != link->sent_packets)) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "{\"tunnels\":%u,\"packets\":%llu}\n",
+		    link->tunnels, link->packets);
+
+		registry_link_broadcast(link, line, (size_t)n, 0);
+	}
 	if (registry_msg_send(link->fd,
-	        json_pack("{s:s, s:I, s:I, s:I}", "type", "bytes", "in", (json_int_t)link->in,
-	            "out", (json_int_t)link->out, "recorded", (json_int_t)link->recorded),
+	        json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "type", "bytes", "in",
+	            (json_int_t)link->in, "out", (json_int_t)link->out, "recorded",
+	            (json_int_t)link->recorded, "tunnels", (json_int_t)link->tunnels, "packets",
+	            (json_int_t)link->packets),
 	        -1) == 0) {
 		link->sent_in = link->in;
 		link->sent_out = link->out;
 		link->sent_recorded = link->recorded;
+		link->sent_tunnels = link->tunnels;
+		link->sent_packets = link->packets;
 	}
 	link->sent_at = now;
 }

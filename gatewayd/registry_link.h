@@ -80,6 +80,11 @@ bool registry_link_killed(
 void registry_link_cut(struct registry_link *link, const char *reason);
 /* Counts bytes forwarded; output to the vendor also goes to the watchers. */
 void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
+/* A tunnel's bytes, counted with the session's (never streamed to watchers), and how many
+ * tunnels are open and how many packets they recorded: listed by `sessions`, shown by `watch`
+ * once a second while they change. */
+void registry_link_tunnel_data(struct registry_link *link, bool to_dest, size_t len);
+void registry_link_tunnels(struct registry_link *link, unsigned open, unsigned long long packets);
 /* The size of the session's recordings, reported with the byte counters: the listener holds
  * a vendor's sessions together to its max_recording_bytes. */
 void registry_link_recorded(struct registry_link *link, unsigned long long bytes);

@@ -1077,6 +1077,7 @@ relay_pump(struct session *s)
 		if (r->done)
 			relay_finish(s, r);
 	}
+	tunnel_report(s);
 }
 
 /* What a closing channel is told: its own notice (a refusal not yet sent) or message. */

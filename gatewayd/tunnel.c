@@ -396,6 +396,7 @@ tunnel_from_vendor(struct relay *r, const void *data, uint32_t len)
 		return 0;
 	}
 	r->bytes_in += len;
+	registry_link_tunnel_data(r->session->link, true, len);
 	t->pending = xmalloc(len);
 	memcpy(t->pending, data, len);
 	t->npending = len;
@@ -433,6 +434,7 @@ tunnel_from_dest(struct relay *r)
 			return;
 		}
 		r->bytes_out += (unsigned long long)n;
+		registry_link_tunnel_data(r->session->link, false, (size_t)n);
 		vchan_write(r->vendor, buf, (uint32_t)n, 0);
 	}
 }
@@ -549,6 +551,21 @@ tunnel_recheck(struct session *s)
 	ticketset_free(tickets);
 }
 
+void
+tunnel_report(struct session *s)
+{
+	unsigned long long packets = s->tunnel_packets;
+	const struct relay *r;
+	unsigned open = 0;
+
+	TAILQ_FOREACH (r, &s->relays, entry)
+		if (r->tunnel != NULL) {
+			open += r->tunnel->fd != -1;
+			packets += pcaprec_packets(r->tunnel->pcap);
+		}
+	registry_link_tunnels(s->link, open, packets);
+}
+
 time_t
 tunnel_next_end(const struct session *s)
 {
@@ -572,6 +589,7 @@ tunnel_free(struct relay *r)
 	tunnel_seal(r);
 	tunnel_close_socket(r);
 	r->session->disk.closed += pcaprec_size(t->pcap);
+	r->session->tunnel_packets += pcaprec_packets(t->pcap);
 	session_audit(r->session, "tunnel_close",
 	    audit_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "person", r->session->person->id,
 	        "channel", (json_int_t)r->index, "destination", t->dest, "reason",

@@ -44,9 +44,9 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 		json_dumpf(list, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 	} else {
-		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s\n", "ID",
+		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s %7s %9s\n", "ID",
 		    "PERSON", "VENDOR", "TARGET", "SOURCE", "STARTED", "ENDS AT", "TICKET",
-		    "BYTES IN", "BYTES OUT");
+		    "BYTES IN", "BYTES OUT", "TUNNELS", "PACKETS");
 		json_array_foreach (list, i, o) {
 			const char *addr = json_string_value(json_object_get(o, "source"));
 			char *f[8];
@@ -59,10 +59,13 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 			snprintf(source, sizeof(source), "%s:%lld", addr != NULL ? addr : "-",
 			    (long long)json_integer_value(json_object_get(o, "source_port")));
 			f[7] = termsafe_str(source);
-			printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld\n",
+			printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld %7lld "
+			       "%9lld\n",
 			    f[0], f[1], f[2], f[3], f[7], f[4], f[5], f[6],
 			    (long long)json_integer_value(json_object_get(o, "bytes_in")),
-			    (long long)json_integer_value(json_object_get(o, "bytes_out")));
+			    (long long)json_integer_value(json_object_get(o, "bytes_out")),
+			    (long long)json_integer_value(json_object_get(o, "tunnels")),
+			    (long long)json_integer_value(json_object_get(o, "packets")));
 			for (k = 0; k < 8; k++)
 				free(f[k]);
 		}

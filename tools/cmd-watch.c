@@ -65,7 +65,11 @@ cmd_watch_exec(struct ctl_context *ctx, int argc, char **argv)
 			if (watch_output(s) != 0)
 				fprintf(
 				    stderr, "\r\n[gatewayctl: malformed output line skipped]\r\n");
-		} else if (json_object_get(line, "dropped") != NULL)
+		} else if (json_object_get(line, "tunnels") != NULL)
+			fprintf(stderr, "\r\n[tunnels open: %lld, packets recorded: %lld]\r\n",
+			    (long long)json_integer_value(json_object_get(line, "tunnels")),
+			    (long long)json_integer_value(json_object_get(line, "packets")));
+		else if (json_object_get(line, "dropped") != NULL)
 			fprintf(stderr,
 			    "\r\n[gatewayctl: %lld bytes of output dropped: this viewer "
 			    "was too slow]\r\n",

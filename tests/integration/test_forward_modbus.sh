@@ -168,13 +168,24 @@ test_forward_to_openssh_and_dropbear_targets() {
 
 # A session to plc-07 (ticket harness-1) with a tunnel to rtu-11 (ticket harness-0): revoking
 # rtu-11's ticket ends the tunnel within a second and leaves the session.
+tunnel_listed() {
+	ctl sessions --json | /usr/bin/python3 -c 'import json,sys
+sys.exit(0 if any(s["target"] == "plc-07" and s["tunnels"] == 1 and s["packets"] > 0 for s in json.load(sys.stdin)) else 1)'
+}
+
 test_revocation_cuts_live_tunnel_within_a_second() {
-	local lport t0 closed pcap last
+	local lport t0 closed pcap last id out
 	tunnel_start t2 lport "rtu-11:$MB_PORT" "acme.alice+plc-07@127.0.0.1" ||
 		h_fail "tunnel did not start"
 	h_spawn poll "$H_DIR/poll.log" /usr/bin/python3 -u \
 		"$H_SRC/tests/integration/modbus_client.py" "$lport" poll
 	h_wait_for 10 grep -q '^ok 5$' "$H_DIR/poll.log" || h_fail "polling did not start"
+	# The owner sees the tunnel: listed with its packets, and counted live by watch.
+	h_wait_for 10 tunnel_listed || h_fail "sessions does not list the open tunnel: $(ctl sessions --json)"
+	id=$(ctl sessions --json | /usr/bin/python3 -c 'import json,sys; print([s["id"] for s in json.load(sys.stdin) if s["target"] == "plc-07"][0])')
+	out=$(timeout 6 "$H_GATEWAYCTL" -f "$GW_CONFIG" watch "$id" 2>&1 </dev/null |
+		grep -m 1 "tunnels open")
+	h_assert_match "$out" "tunnels open: 1, packets recorded: [1-9]" "watch of a session with a tunnel"
 	t0=$(date +%s.%N)
 	ctl ticket revoke harness-0 --reason "work cancelled" >/dev/null || h_fail "revoke failed"
 	h_wait_for 5 grep -q '^closed ' "$H_DIR/poll.log" || h_fail "the tunnel outlived the revocation"
