@@ -84,6 +84,21 @@ test_modbus_write_and_read_through_tunnel() {
 		h_fail "tunnel_close without the bytes sent"
 }
 
+# ssh -D: a SOCKS client reaches the granted destination by name, and nothing else.
+test_dynamic_forward_only_to_granted() {
+	local lport out
+	h_free_port lport
+	h_spawn socks "$H_DIR/socks.log" ssh "${H_SSH_OPTS[@]}" -i "$VENDOR_KEY" -p "$GW_PORT" \
+		-N -D "$lport" "$RTU"
+	h_wait_port "$lport" "$H_LAST_PID" || h_fail "ssh -D did not listen: $(cat "$H_DIR/socks.log")"
+	out=$(/usr/bin/python3 "$H_SRC/tests/integration/socks_modbus.py" "$lport" rtu-11 "$MB_PORT")
+	h_assert_eq "11 22 33" "$out" "registers read through SOCKS"
+	out=$(/usr/bin/python3 "$H_SRC/tests/integration/socks_modbus.py" "$lport" rtu-11 "$MB_OTHER")
+	# OpenSSH closes the SOCKS connection without a reply when the channel open fails.
+	h_assert_match "$out" "^refused" "an ungranted port through SOCKS"
+	h_stop socks
+}
+
 test_altered_byte_reported_as_tampered() {
 	local pcap copy out size
 	pcap=$(newest_pcap)
@@ -204,7 +219,8 @@ test_revocation_cuts_live_tunnel_within_a_second() {
 	h_stop t2
 }
 
-h_run test_modbus_write_and_read_through_tunnel test_altered_byte_reported_as_tampered \
+h_run test_modbus_write_and_read_through_tunnel test_dynamic_forward_only_to_granted \
+	test_altered_byte_reported_as_tampered \
 	test_ungranted_port_refused test_host_that_is_no_target_refused \
 	test_other_target_needs_its_own_ticket test_hostile_tunnel_flood \
 	test_remote_agent_and_x11_forwarding_refused \
