@@ -261,7 +261,7 @@ tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, 
 	struct access_request req = {
 		.person = s->person->id, .target = host, .now = time(NULL), .forward_port = (int)port
 	};
-	const struct gw_target *dt;
+	const struct gw_target *dt = config_find_target(s->cfg, host);
 	struct ticket_set *tickets;
 	struct sockaddr_storage ss;
 	char dest[GW_ID_MAX + 8], why[160], addr[INET6_ADDRSTRLEN] = "", *path = NULL;
@@ -277,13 +277,16 @@ tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, 
 		    "the ticket store cannot be read");
 		return false;
 	}
+	/* A SOCKS client may send the address its tool was set up with: that target's, if one. */
+	if (dt == NULL && (dt = config_find_target_by_address(s->cfg, host)) != NULL)
+		req.target = dt->name;
 	policy_decide(s->cfg, tickets, &req, &d);
 	ticketset_free(tickets);
 	if (!d.allow) {
 		tunnel_refuse(r, dest, deny_reason_name(d.reason), d.vendor_msg, d.audit_msg);
 		return false;
 	}
-	dt = config_find_target(s->cfg, host);
+	dt = config_find_target(s->cfg, req.target);
 	if (!tunnel_address(s, dt, (int)port, &ss, &len)) {
 		tunnel_refuse(r, dest, "address_unresolved", "the destination cannot be reached",
 		    "its address was not resolved when the session started");

@@ -1584,6 +1584,21 @@ config_find_target(const struct gw_config *cfg, const char *name)
 	return NULL;
 }
 
+const struct gw_target *
+config_find_target_by_address(const struct gw_config *cfg, const char *addr)
+{
+	const struct gw_target *found = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->ntargets; i++)
+		if (strcmp(cfg->targets[i].address, addr) == 0) {
+			if (found != NULL)
+				return NULL; /* ambiguous: the vendor names the target instead */
+			found = &cfg->targets[i];
+		}
+	return found;
+}
+
 const struct gw_grant *
 config_find_grant(const struct gw_config *cfg, const char *vendor, const char *target)
 {

@@ -309,6 +309,10 @@ void hostkeys_free(struct hostkeys *hk); /* wipes the key texts; NULL is fine */
 const struct gw_person *config_find_person(const struct gw_config *cfg, const char *id);
 const struct gw_vendor *config_find_vendor(const struct gw_config *cfg, const char *id);
 const struct gw_target *config_find_target(const struct gw_config *cfg, const char *name);
+/* The one target whose address is exactly addr (a tunnel's destination given as the address a
+ * tool was configured with); NULL when none or several have it. */
+const struct gw_target *config_find_target_by_address(
+    const struct gw_config *cfg, const char *addr);
 const struct gw_grant *config_find_grant(
     const struct gw_config *cfg, const char *vendor, const char *target);
 const struct gw_approver *config_find_approver(const struct gw_config *cfg, const char *name);
