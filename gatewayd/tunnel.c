@@ -408,7 +408,9 @@ tunnel_from_vendor(struct relay *r, const void *data, uint32_t len)
 	return (int)len;
 }
 
-/* What the destination sent, recorded, then passed to the vendor as far as its window goes. */
+/* What the destination sent, recorded, then passed to the vendor as far as its window goes:
+ * one chunk per call, so that the session loop checks the recording quota between chunks
+ * (the window towards the vendor is megabytes). */
 static void
 tunnel_from_dest(struct relay *r)
 {
@@ -417,7 +419,7 @@ tunnel_from_dest(struct relay *r)
 	uint32_t room;
 	ssize_t n;
 
-	while (t->fd != -1 && !t->dest_eof && !r->close_sent && !r->vendor_closed &&
+	if (t->fd != -1 && !t->dest_eof && !r->close_sent && !r->vendor_closed &&
 	    (room = vchan_window(r->vendor)) > 0) {
 		n = recv(t->fd, buf, room < sizeof(buf) ? room : sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

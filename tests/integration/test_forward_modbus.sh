@@ -23,6 +23,15 @@ gw_grant_add acme "plc-07" "shell exec" "plc-07:${H_PORT[plc-07]}"     # ticket 
 # A device the grant lists for forwarding, but no ticket approves: its own approval is needed.
 gw_device_add rtu-12
 GW_GRANT_NO_TICKET=1 gw_grant_add acme "rtu-12" "shell" "rtu-12:$MB_PORT"
+# A vendor whose recordings may hold 2 MB: a bulk stream through its tunnel meets the quota.
+h_free_port SINK || exit 1
+h_spawn sink "$H_DIR/sink.log" /usr/bin/python3 "$H_SRC/bench/forward/tcp_bulk.py" serve "$SINK"
+h_wait_port "$SINK" "$H_LAST_PID" || exit 1
+h_keygen "$H_DIR/bulk_key" || exit 1
+gw_vendor_add bulk "$H_ALWAYS max_recording_bytes = 2000000;"
+gw_person_add bulk bulk.bob "$H_DIR/bulk_key.pub"
+gw_device_add sink
+gw_grant_add bulk "sink" "" "sink:$SINK"
 DROPBEAR=0
 if dropbear_start ews-01; then
 	DROPBEAR=1
@@ -155,6 +164,27 @@ test_hostile_tunnel_flood() {
 	h_assert_eq 3 "$n" "forward_refused lines of the flood in the audit log"
 }
 
+# The pcapng counts towards the recording quota like a .cast: past it the session is cut, the
+# tunnel's device connection closed first, and its pcapng sealed and intact.
+test_tunnel_meets_recording_quota() {
+	local lport out pcap
+	h_free_port lport
+	h_spawn t3 "$H_DIR/t3.log" ssh "${H_SSH_OPTS[@]}" -i "$H_DIR/bulk_key" -p "$GW_PORT" \
+		-N -L "$lport:sink:$SINK" bulk.bob+sink@127.0.0.1
+	h_wait_port "$lport" "$H_LAST_PID" || h_fail "tunnel did not start: $(cat "$H_DIR/t3.log")"
+	out=$(timeout 60 /usr/bin/python3 "$H_SRC/bench/forward/tcp_bulk.py" down "$lport" 50 2>&1)
+	[[ $? != 0 ]] || h_fail "50 MiB passed a 2 MB recording quota: $out"
+	h_wait_for 10 audit_has '"event":"tunnel_close".*"reason":"recording quota reached' ||
+		h_fail "no tunnel_close naming the quota"
+	pcap=$(grep -o '"event":"tunnel_open".*"destination":"sink:[0-9]*".*' "$GW_AUDIT" |
+		grep -o '"recording":"[^"]*"' | tail -n 1 | cut -d'"' -f4)
+	out=$(ctl recording verify "$pcap" 2>&1) || h_fail "verify $pcap: $out"
+	h_assert_contains "$out" "intact" "the quota's tunnel recording"
+	# The quota is checked between chunks of 64 KiB: a few of them over it at most.
+	(($(stat -c %s "$pcap") < 2500000)) || h_fail "the pcapng grew to $(stat -c %s "$pcap") bytes"
+	h_stop t3
+}
+
 test_remote_agent_and_x11_forwarding_refused() {
 	local out port
 	h_free_port port
@@ -223,6 +253,7 @@ h_run test_modbus_write_and_read_through_tunnel test_dynamic_forward_only_to_gra
 	test_altered_byte_reported_as_tampered \
 	test_ungranted_port_refused test_host_that_is_no_target_refused \
 	test_other_target_needs_its_own_ticket test_hostile_tunnel_flood \
+	test_tunnel_meets_recording_quota \
 	test_remote_agent_and_x11_forwarding_refused \
 	test_device_takes_no_shell test_forward_to_openssh_and_dropbear_targets \
 	test_revocation_cuts_live_tunnel_within_a_second
