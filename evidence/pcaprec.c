@@ -22,6 +22,7 @@
 #define PCAPREC_ACK_EVERY          32768 /* unacknowledged bytes before an ACK mid-batch */
 #define PCAPREC_WINDOW             65535
 #define PCAPREC_STAMP_LEN          32
+#define PCAPREC_HEADER_MAX         (64 * 1024) /* bytes of header JSON */
 #define PCAPREC_FRAME_MAX          (PCAP_ETH_LEN + PCAP_IP_LEN + PCAP_TCP_LEN + 4 + PCAP_MSS)
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_PSH = 0x08, TCP_ACK = 0x10 };
@@ -597,9 +598,21 @@ pcaprec_open_fd(
 		close(fd);
 		return (errno = EINVAL), NULL;
 	}
+	h = pcaprec_header(meta, signer->key_id);
+	if ((header = json_dumps(h, JSON_COMPACT)) == NULL)
+		abort(); /* jansson fails only for want of memory */
+	json_decref(h);
+	/* The originator comes from the vendor's client: a header no reader would accept
+	 * (PCAP_BLOCK_MAX) refuses the tunnel rather than record what cannot be verified. */
+	if (strlen(header) > PCAPREC_HEADER_MAX) {
+		free(header);
+		close(fd);
+		return (errno = EINVAL), NULL;
+	}
 	/* Held until pcaprec_free: a reader tells a live tunnel from one that crashed. */
 	if (recchain_lock(fd) != 0) {
 		err = errno;
+		free(header);
 		close(fd);
 		return (errno = err), NULL;
 	}
@@ -609,10 +622,6 @@ pcaprec_open_fd(
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	pcaprec_endpoints(r, meta);
 	/* Record 0 is the header's JSON alone, what a notary reads; then every block in order. */
-	h = pcaprec_header(meta, signer->key_id);
-	if ((header = json_dumps(h, JSON_COMPACT)) == NULL)
-		abort(); /* jansson fails only for want of memory */
-	json_decref(h);
 	recchain_init(&r->ch, r->path, signer, header, strlen(header));
 	recchain_add(&r->ch, header, strlen(header), true);
 	pcaprec_preamble(r);

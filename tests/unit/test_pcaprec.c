@@ -297,7 +297,7 @@ START_TEST(edited_header_is_tampered_at_record_zero)
 
 	write_tunnel(0, path, sizeof(path), true);
 	flip_byte(path, find(path, "acme.alice") + 9);
-	    /* "acme.alicd" in the header block */ /* "acme.alicd" */
+	/* "acme.alicd" in the header block */ /* "acme.alicd" */
 	v = verdict_of(path);
 	ck_assert_int_eq(v.kind, VERDICT_TAMPERED);
 	ck_assert_int_eq(v.record, 0);
@@ -408,6 +408,24 @@ START_TEST(unwritable_file_fails_closed)
 }
 END_TEST
 
+/* The originator is the vendor's client's to choose: one too long for a header a reader accepts
+ * refuses the tunnel. */
+START_TEST(oversized_originator_is_refused)
+{
+	static char huge[70000];
+	struct tunnel_meta m = { .session_id = SID, .dest_addr = "plc", .dest_port = 102 };
+	char *path;
+	int fd;
+
+	memset(huge, 'a', sizeof(huge) - 1);
+	m.orig_addr = huge;
+	ck_assert_int_ne(fd = pcaprec_create_file(dir, SID, 7, &path), -1);
+	ck_assert_ptr_null(pcaprec_open_fd(fd, path, &m, &signer));
+	ck_assert_int_eq(errno, EINVAL);
+	free(path);
+}
+END_TEST
+
 static int
 refuse(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SIG_B64_LEN],
     char time_out[SEAL_TIME_LEN])
@@ -466,6 +484,7 @@ unit_suite(void)
 	tcase_add_test(tc, tunnel_still_written_is_live);
 	tcase_add_test(tc, bytes_after_a_fin_or_the_seal_are_refused);
 	tcase_add_test(tc, unwritable_file_fails_closed);
+	tcase_add_test(tc, oversized_originator_is_refused);
 	tcase_add_test(tc, refused_checkpoint_ends_the_recording);
 	tcase_add_test(tc, bulk_overhead_is_bounded);
 	suite_add_tcase(s, tc);
