@@ -77,17 +77,8 @@ pcaprec_reserve(struct pcaprec *r, size_t more)
 static int
 pcaprec_write_buffer(struct pcaprec *r)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < r->len) {
-		n = write(r->fd, r->buf + off, r->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return pcaprec_fail(r, n < 0 ? errno : EIO);
-		off += (size_t)n;
-	}
+	if (recchain_write_all(r->fd, r->buf, r->len) != 0)
+		return pcaprec_fail(r, errno);
 	r->len = 0;
 	return 0;
 }
