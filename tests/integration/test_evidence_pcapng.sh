@@ -64,6 +64,16 @@ echo "bulk: $size bytes of file for 4000000 payload bytes ($(python3 -c "print(r
 [ "$size" -le 4600000 ] || fail "bulk overhead: $size bytes"
 echo "modbus: $(stat -c %s "$F") bytes of file for 58 payload bytes"
 
+# One way only: the server's ACK each 32 KiB; the client's half-close, then the server's last
+# bytes (and the FIN the seal writes for it).
+U=$("$WRITER" "$T" "$T/key" 33333333333333333333333333333333 upload 1000000 2>"$T/upload.err") ||
+	fail "upload writer: $(cat "$T/upload.err")"
+clean "$U"
+verdict "$U" | grep -q ': intact (' || fail "upload verify: $(verdict "$U")"
+[ "$(tsh "$U" -Y 'tcp.srcport == 502 && tcp.len == 0 && tcp.flags.fin == 0' | wc -l)" -ge 30 ] ||
+	fail "upload: the server's ACKs"
+tsh "$U" -qz follow,tcp,ascii,0 | grep -q '^stored' || fail "upload: the bytes after the half-close"
+
 # kill -9 after the exchange: the prefix up to the last checkpoint verifies, truncated.
 C=$("$WRITER" "$T" "$T/key" 22222222222222222222222222222222 crash 2>/dev/null)
 verdict "$C" | grep -q ': truncated (records 0-' || fail "crash: $(verdict "$C")"
