@@ -6,8 +6,6 @@
  * (no byte of a sealed pcapng recording is outside its chain and signatures). */
 #include "tests/fuzz/fuzz.h"
 
-#include <dirent.h>
-
 #include "evidence/pcapfmt.h"
 #include "evidence/pcapread.h"
 #include "evidence/verify.h"
@@ -19,37 +17,18 @@ static struct sealkey *fuzz_key;
 static char *fuzz_sealed[FUZZ_SEEDS_MAX];
 static size_t fuzz_sealed_len[FUZZ_SEEDS_MAX], fuzz_nsealed;
 
-/* The corpus files named seed-*.pcapng that verify intact: the oracle's originals. */
+/* A seed that verifies intact is one of the oracle's originals. */
 static void
-fuzz_load_seeds(void)
+fuzz_load_seed(const char *path, const char *text, size_t len)
 {
 	struct verdict v;
-	struct dirent *d;
-	char *dir, *path, *text;
-	size_t len;
-	DIR *dp;
 
-	xasprintf(&dir, "%s/fuzz/corpus/pcapng", FUZZ_TESTS_DIR);
-	if ((dp = opendir(dir)) == NULL)
-		abort();
-	while ((d = readdir(dp)) != NULL) {
-		if (strncmp(d->d_name, "seed-", 5) != 0)
-			continue;
-		xasprintf(&path, "%s/%s", dir, d->d_name);
-		if (file_read_bounded(path, 1 << 22, &text, &len) != 0)
-			abort();
-		verify_recording(path, fuzz_key, &v);
-		if (v.kind == VERDICT_INTACT && fuzz_nsealed < FUZZ_SEEDS_MAX) {
-			fuzz_sealed[fuzz_nsealed] = text;
-			fuzz_sealed_len[fuzz_nsealed++] = len;
-		} else
-			free(text);
-		free(path);
+	verify_recording(path, fuzz_key, &v);
+	if (v.kind == VERDICT_INTACT && fuzz_nsealed < FUZZ_SEEDS_MAX) {
+		fuzz_sealed[fuzz_nsealed] = xmalloc(len);
+		memcpy(fuzz_sealed[fuzz_nsealed], text, len);
+		fuzz_sealed_len[fuzz_nsealed++] = len;
 	}
-	closedir(dp);
-	free(dir);
-	if (fuzz_nsealed == 0)
-		abort(); /* the oracle needs a sealed recording among the seeds */
 }
 
 static bool
@@ -109,7 +88,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((fuzz_key = sealkey_load_public(keypath)) == NULL)
 			abort();
 		free(keypath);
-		fuzz_load_seeds();
+		fuzz_seeds("pcapng", fuzz_load_seed);
+		if (fuzz_nsealed == 0)
+			abort(); /* the oracle needs a sealed recording among the seeds */
 	}
 	path = fuzz_file("tunnel.pcapng", data, size);
 	fuzz_blocks(path, size);
