@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+#include "evidence/pcapread.h"
 
 struct castfile {
 	FILE *f;
@@ -38,7 +39,18 @@ castfile_open(const char *path)
 	if ((n = getline(&cf->line, &cf->cap, f)) <= 0 ||
 	    (cf->header = json_loadb(cf->line, (size_t)n, 0, NULL)) == NULL ||
 	    json_integer_value(json_object_get(cf->header, "version")) != 2) {
-		fprintf(stderr, "%s: not an asciicast v2 recording\n", path);
+		/* A forwarded connection's recording (pcaprec.c) lies beside the casts. */
+		unsigned char magic[12];
+
+		rewind(f);
+		if (pcapread_is_pcapng(magic, fread(magic, 1, sizeof(magic), f)))
+			fprintf(stderr,
+			    "%s: a forwarded connection (pcapng), not a terminal recording: read "
+			    "it "
+			    "with tshark or Wireshark, check it with gatewayctl recording verify\n",
+			    path);
+		else
+			fprintf(stderr, "%s: not an asciicast v2 recording\n", path);
 		castfile_close(cf);
 		return NULL;
 	}

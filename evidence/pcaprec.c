@@ -22,6 +22,7 @@
 #define PCAPREC_ACK_EVERY          32768 /* unacknowledged bytes before an ACK mid-batch */
 #define PCAPREC_WINDOW             65535
 #define PCAPREC_STAMP_LEN          32
+#define PCAPREC_HEADER_MAX         (64 * 1024) /* bytes of header JSON */
 #define PCAPREC_FRAME_MAX          (PCAP_ETH_LEN + PCAP_IP_LEN + PCAP_TCP_LEN + 4 + PCAP_MSS)
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_PSH = 0x08, TCP_ACK = 0x10 };
@@ -76,17 +77,8 @@ pcaprec_reserve(struct pcaprec *r, size_t more)
 static int
 pcaprec_write_buffer(struct pcaprec *r)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < r->len) {
-		n = write(r->fd, r->buf + off, r->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return pcaprec_fail(r, n < 0 ? errno : EIO);
-		off += (size_t)n;
-	}
+	if (recchain_write_all(r->fd, r->buf, r->len) != 0)
+		return pcaprec_fail(r, errno);
 	r->len = 0;
 	return 0;
 }
@@ -597,9 +589,21 @@ pcaprec_open_fd(
 		close(fd);
 		return (errno = EINVAL), NULL;
 	}
+	h = pcaprec_header(meta, signer->key_id);
+	if ((header = json_dumps(h, JSON_COMPACT)) == NULL)
+		abort(); /* jansson fails only for want of memory */
+	json_decref(h);
+	/* The originator comes from the vendor's client: a header no reader would accept
+	 * (PCAP_BLOCK_MAX) refuses the tunnel rather than record what cannot be verified. */
+	if (strlen(header) > PCAPREC_HEADER_MAX) {
+		free(header);
+		close(fd);
+		return (errno = EINVAL), NULL;
+	}
 	/* Held until pcaprec_free: a reader tells a live tunnel from one that crashed. */
 	if (recchain_lock(fd) != 0) {
 		err = errno;
+		free(header);
 		close(fd);
 		return (errno = err), NULL;
 	}
@@ -609,10 +613,6 @@ pcaprec_open_fd(
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	pcaprec_endpoints(r, meta);
 	/* Record 0 is the header's JSON alone, what a notary reads; then every block in order. */
-	h = pcaprec_header(meta, signer->key_id);
-	if ((header = json_dumps(h, JSON_COMPACT)) == NULL)
-		abort(); /* jansson fails only for want of memory */
-	json_decref(h);
 	recchain_init(&r->ch, r->path, signer, header, strlen(header));
 	recchain_add(&r->ch, header, strlen(header), true);
 	pcaprec_preamble(r);

@@ -52,6 +52,10 @@ void recchain_clear_listed(struct rec_chain *c);
  * "live" (a crashed process's lock goes with it). 0, or -1 with errno. */
 int recchain_lock(int fd);
 
+/* Writes all len bytes to fd, retrying short writes and EINTR: 0, or -1 with errno (EIO when the
+ * file takes no more bytes without saying why). A recording's blocks or lines go whole. */
+int recchain_write_all(int fd, const void *buf, size_t len);
+
 /* Whether id is a session id a file may be named after: 1 to 64 hex digits. */
 bool recchain_id_is_hex(const char *id);
 /* Creates DIR/<session_id>.<channel><suffix> exclusively (O_EXCL, 0600, write-only): its

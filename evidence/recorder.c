@@ -168,17 +168,8 @@ recorder_fail(struct recording *rec, int err)
 static int
 recorder_write_buffer(struct recording *rec)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < rec->len) {
-		n = write(rec->fd, rec->buf + off, rec->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return recorder_fail(rec, n < 0 ? errno : EIO);
-		off += (size_t)n;
-	}
+	if (recchain_write_all(rec->fd, rec->buf, rec->len) != 0)
+		return recorder_fail(rec, errno);
 	rec->len = 0;
 	return 0;
 }

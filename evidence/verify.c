@@ -489,7 +489,7 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 		    2) { /* the section header and the interface, chained once record 0 is known */
 			if (b.type != want[i - 1]) {
 				verdict_set(
-				    v, VERDICT_UNREADABLE, i, "not a gatewayd pcapng recording");
+				    v, VERDICT_UNREADABLE, -1, "not a gatewayd pcapng recording");
 				break;
 			}
 			seal_digest(b.raw, b.len, first[i - 1]);
@@ -516,8 +516,10 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 		i++;
 	}
 	if (st == PCAPREAD_BAD) {
-		verdict_set(
-		    v, i <= 3 ? VERDICT_UNREADABLE : VERDICT_TAMPERED, i, pcapread_error(r));
+		if (i <= 3) /* before the header: nothing of ours */
+			verdict_set(v, VERDICT_UNREADABLE, -1, pcapread_error(r));
+		else
+			verdict_set(v, VERDICT_TAMPERED, i, pcapread_error(r));
 	}
 	pcapread_free(r);
 	if (st == PCAPREAD_BLOCK || st == PCAPREAD_BAD)

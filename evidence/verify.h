@@ -29,6 +29,8 @@ struct verdict {
 	char detail[160];                /* what exactly did not match */
 };
 
+/* A session channel's asciicast recording, or a forwarded connection's pcapng one (told by the
+ * file's first bytes; records are then the header JSON and the blocks). */
 void verify_recording(const char *path, const struct sealkey *key, struct verdict *v);
 void verify_audit_log(const char *path, const struct sealkey *key, struct verdict *v);
 /* One audit line (line number i): its signature, then that it names prev (the SHA-256 of the

@@ -32,8 +32,19 @@ struct crosscheck {
 	size_t nlive;
 };
 
-/* "<32 hex>.<digits>.cast": the one form of the gateway's recording names; the session id is
- * its first 32 characters. Anything else is never made into a path. */
+/* Whether a file's name ends as a recording's does: ".cast" (a session channel) or ".pcapng"
+ * (a forwarded connection). */
+static bool
+crosscheck_has_recording_suffix(const char *name)
+{
+	size_t len = strlen(name);
+
+	return (len > 5 && strcmp(name + len - 5, ".cast") == 0) ||
+	    (len > 7 && strcmp(name + len - 7, ".pcapng") == 0);
+}
+
+/* "<32 hex>.<digits>.cast" or ".pcapng": the forms of the gateway's recording names; the
+ * session id is its first 32 characters. Anything else is never made into a path. */
 static bool
 crosscheck_name_is_recording(const char *name)
 {
@@ -48,7 +59,7 @@ crosscheck_name_is_recording(const char *name)
 		return false;
 	while (name[i] >= '0' && name[i] <= '9')
 		i++;
-	return strcmp(name + i, ".cast") == 0;
+	return strcmp(name + i, ".cast") == 0 || strcmp(name + i, ".pcapng") == 0;
 }
 
 static struct named *
@@ -205,9 +216,8 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = list[i]->d_name;
-		size_t len = strlen(name);
 
-		if (len > 5 && strcmp(name + len - 5, ".cast") == 0) {
+		if (crosscheck_has_recording_suffix(name)) {
 			if (!crosscheck_name_is_recording(name))
 				other++;
 			else if (crosscheck_find(c, name) != NULL)
@@ -223,7 +233,8 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 	}
 	free(list);
 	if (other > 0) {
-		printf("%s: %d other .cast file(s) not named as the gateway names recordings\n",
+		printf("%s: %d other .cast or .pcapng file(s) not named as the gateway names "
+		       "recordings\n",
 		    dir, other);
 		bad++;
 	}

@@ -4,6 +4,7 @@
 #ifndef GW_FUZZ_H
 #define GW_FUZZ_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,34 @@ fuzz_data(const char *rel, size_t *len)
 	if (len != NULL)
 		*len = n;
 	return buf;
+}
+
+/* Calls fn for each file named seed-* of tests/fuzz/corpus/<corpus> (the originals an oracle
+ * compares with), with its path and bytes (fuzz.h frees them after); aborts when the folder is
+ * missing. */
+static __attribute__((unused)) void
+fuzz_seeds(const char *corpus, void (*fn)(const char *path, const char *text, size_t len))
+{
+	struct dirent *d;
+	char *dir, *path, *text;
+	size_t len;
+	DIR *dp;
+
+	xasprintf(&dir, "%s/fuzz/corpus/%s", FUZZ_TESTS_DIR, corpus);
+	if ((dp = opendir(dir)) == NULL)
+		abort();
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, "seed-", 5) != 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, d->d_name);
+		if (file_read_bounded(path, 1 << 22, &text, &len) != 0)
+			abort();
+		fn(path, text, len);
+		free(text);
+		free(path);
+	}
+	closedir(dp);
+	free(dir);
 }
 
 #endif

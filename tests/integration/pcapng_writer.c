@@ -1,6 +1,7 @@
 /* pcapng_writer.c: writes a forwarded connection through the pcapng recorder API for the
- * evidence integration tests: pcapng_writer DIR KEY SESSION_ID modbus|bulk N|crash
- * (modbus: a Modbus/TCP exchange to port 502; bulk: N bytes each way). Prints the path. */
+ * evidence integration tests: pcapng_writer DIR KEY SESSION_ID modbus|bulk N|upload N|crash
+ * (modbus: a Modbus/TCP exchange to port 502; bulk: N bytes each way; upload: N bytes from the
+ * client alone, then its half-close and the server's last words). Prints the path. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,26 @@ bulk(struct pcaprec *r, size_t n)
 	return 0;
 }
 
+/* n bytes from the client only (the server's ACKs every 32 KiB), the client's FIN, and bytes
+ * the server still sends after it. */
+static int
+upload(struct pcaprec *r, size_t n)
+{
+	static unsigned char chunk[16384];
+	size_t done, k, i;
+
+	for (done = 0, i = 0; done < n; done += k, i++) {
+		k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+		if (pcaprec_write_client(r, chunk, k) != 0)
+			return -1;
+		if (i % 64 == 63 && pcaprec_flush(r) != 0)
+			return -1;
+	}
+	if (pcaprec_write_fin(r, true) != 0 || pcaprec_write_server(r, "stored\n", 7) != 0)
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,6 +109,8 @@ main(int argc, char **argv)
 	free(path);
 	if (strcmp(argv[4], "bulk") == 0)
 		rc = bulk(r, argc > 5 ? strtoul(argv[5], NULL, 10) : 1000000);
+	else if (strcmp(argv[4], "upload") == 0)
+		rc = upload(r, argc > 5 ? strtoul(argv[5], NULL, 10) : 1000000);
 	else
 		rc = modbus(r);
 	if (rc != 0)
