@@ -174,6 +174,28 @@ notary_book_free(struct notary_book *b)
 	free(b);
 }
 
+char **
+notary_book_sealed(const struct notary_book *b)
+{
+	char **names = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; b != NULL && i < b->npages; i++) {
+		if (!b->pages[i].sealed)
+			continue;
+		names = xreallocarray(names, n + 2, sizeof(*names));
+		names[n++] = xstrdup(b->pages[i].name);
+		names[n] = NULL;
+	}
+	return names;
+}
+
+const struct sealkey *
+notary_seal_key(const struct notary *n)
+{
+	return n->key;
+}
+
 /* "<session_id>.<digits>.cast": a session process signs only its own session's files. */
 static bool
 notary_name_is_ours(const struct notary_book *b, const char *name)
