@@ -8,7 +8,8 @@
 # bench.sh --compression: the same gateway with recording_compression = "zstd", for realistic
 # sessions (vi editing a file in a pty, a shell running a few commands, `top -b -n 3`, a build
 # log) and bulk output (base64 text, random bytes, zeros). One line per case:
-#   CASE relayed_bytes cast_bytes zst_bytes cast/relayed cast/zst
+#   CASE relayed_bytes cast_bytes zst_bytes cast/relayed zst/relayed cast/zst
+# (BENCH_SHOW=1: each session's last transcript lines on stderr.)
 # relayed: the bytes of the recorded streams (output, stderr, input); cast: the plain recording
 # as written while the session ran; zst: what is kept once it is sealed.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
@@ -49,8 +50,11 @@ zst_case() {
 	zst=$(ls -t "$GW_RECORDINGS"/*.cast.zst | head -n 1)
 	cast=$(zstd -q -dc "$zst" | wc -c)
 	relayed=$(relayed_of "$zst")
-	printf '%-12s %10d %10d %10d %7.3f %7.1f\n' "$name" "$relayed" "$cast" "$(stat -c %s "$zst")" \
-		"$(echo "$cast / $relayed" | bc -l)" "$(echo "$cast / $(stat -c %s "$zst")" | bc -l)"
+	printf '%-12s %10d %10d %10d %8.3f %8.3f %8.1f\n' "$name" "$relayed" "$cast" "$(stat -c %s "$zst")" \
+		"$(echo "$cast / $relayed" | bc -l)" "$(echo "$(stat -c %s "$zst") / $relayed" | bc -l)" \
+		"$(echo "$cast / $(stat -c %s "$zst")" | bc -l)"
+	# What the session showed, to see that the scripted one did what it should.
+	[[ -z ${BENCH_SHOW:-} ]] || "$H_GATEWAYCTL" -f "$GW_CONFIG" transcript "$zst" | tail -n 5 >&2
 }
 
 # A person at a terminal (tmux drives ssh -tt): KEYS... typed one by one with a pause, as a
@@ -67,7 +71,7 @@ typed_session() {
 }
 
 if ((COMPRESSION)); then
-	printf '%-12s %10s %10s %10s %7s %7s\n' case relayed cast zst cast/rel cast/zst
+	printf '%-12s %10s %10s %10s %8s %8s %8s\n' case relayed cast zst cast/rel zst/rel cast/zst
 	seq 1 400 | sed 's/^/line /' >"$H_DIR/notes.txt"
 	zst_case vi typed_session "vi $H_DIR/notes.txt" Enter 50G o "setpoint_temp = 42.5" Escape \
 		/line Enter n n n 200G dd dd u ':%s/line/row/g' Enter G o "end of change WO-4711" Escape \
