@@ -3,8 +3,11 @@
 # ssh: a live recording is the plain .cast, a sealed one ends up as .cast.zst (one zstd frame
 # of the same bytes, the plain file gone); recording verify, transcript, replay, search,
 # history, audit verify --recordings, the auditor's console and the evidence bundle read it;
-# `recording export --asciicast` is played by stock asciinema; one altered byte is reported.
+# `recording export --asciicast` is played by stock asciinema; one altered byte is reported. A
+# session process killed mid-session leaves its plain file (truncated, as ever); a compression
+# cut off between its rename and its unlink leaves both forms, and the plain one is read.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+. "$H_SRC/tests/lib/sessions.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
 gw_config_extra 'recording_compression = "zstd";'
@@ -147,6 +150,41 @@ test_live_recording_stays_plain() {
 	h_wait_for 20 packed "$(basename "$live" .0.cast)" || h_fail "not compressed after its end"
 }
 
+test_killed_session_stays_plain() {
+	local victim cast out id
+	es_start k || h_fail "session k did not start"
+	es_echo k "hello-k" 30 || h_fail "session k does not echo: $(es_out k)"
+	cast=$(es_cast k) || h_fail "no recording of k"
+	checkpointed() { grep -q ',"h",' "$cast"; }
+	h_wait_for 20 checkpointed || h_fail "no checkpoint in $cast"
+	victim=$(es_gateway_pid k)
+	[[ $victim =~ ^[0-9]+$ ]] || h_fail "session process of k: [$victim]"
+	kill -9 "$victim" || h_fail "kill -9 $victim"
+	es_wait_exit k 20 || h_fail "the killed session's client did not end"
+	id=$(basename "$cast" .0.cast)
+	unsealed_logged() { grep -q "\"event\":\"recording_unsealed\".*\"session\":\"$id\"" "$GW_AUDIT"; }
+	h_wait_for 20 unsealed_logged || h_fail "no recording_unsealed for $id"
+	[[ -f $cast && ! -e $cast.zst ]] || h_fail "the killed session's recording: $(ls "$GW_RECORDINGS")"
+	out=$(ctl recording verify "$cast")
+	h_assert_contains "$out" "truncated" "the killed session's verdict"
+}
+
+test_both_forms_read_as_one() {
+	local out
+	# A crash after the rename, before the unlink: the plain file is still there.
+	zstd -q -dc "$ZST" >"${ZST%.zst}"
+	out=$(ctl history --target plc-07)
+	grep -q "	intact	[^	]*/$ID\.0\.cast$" <<<"$out" || h_fail "history does not read the plain one: $out"
+	h_assert_not_contains "$out" "$ID.0.cast.zst" "history lists the twin"
+	out=$(ctl audit verify --recordings "$GW_RECORDINGS" "$GW_AUDIT" 2>&1)
+	h_assert_contains "$out" "$ID.0.cast: sealed, as the audit log says" "audit verify reads the plain one"
+	h_assert_not_contains "$out" "not named" "audit verify with both forms"
+	out=$(gw_console "$AUDITOR_KEY" auditor.ann recording verify "$ID" </dev/null)
+	h_assert_contains "$out" ": intact" "console verdict with both forms"
+	rm -f "${ZST%.zst}"
+}
+
 h_run test_sealed_recording_is_one_zstd_frame_of_the_recording test_verify_says_intact \
 	test_readers_read_it test_auditor_console_reads_it test_export_plays_in_stock_asciinema \
-	test_bundle_carries_it test_altered_byte_is_reported test_live_recording_stays_plain
+	test_bundle_carries_it test_altered_byte_is_reported test_live_recording_stays_plain \
+	test_killed_session_stays_plain test_both_forms_read_as_one
