@@ -19,7 +19,7 @@ KEYPUB=$GW_RECORDINGS/../state/recording_key.pub
 packed() { [[ -f $GW_RECORDINGS/$1.0.cast.zst && ! -e $GW_RECORDINGS/$1.0.cast ]]; }
 
 # One exec session with enough output to be worth compressing; its id from the audit log.
-gw_ssh "$GW_DEST" 'echo zstd-was-$((40+2)); seq 1 3000' </dev/null >/dev/null || { echo "session failed"; exit 1; }
+gw_ssh "$GW_DEST" 'echo zstd-was-$((40+2)); printf "\033[1mbold-esc\033[0m\n"; seq 1 3000' </dev/null >/dev/null || { echo "session failed"; exit 1; }
 ID=$(sed -n 's/.*"event":"session_start".*"session":"\([0-9a-f]\{32\}\)".*/\1/p' "$GW_AUDIT" | tail -n 1)
 [[ -n $ID ]] || { echo "no session_start in the audit log"; exit 1; }
 h_wait_for 20 packed "$ID" || { echo "not compressed: $(ls -l "$GW_RECORDINGS")"; exit 1; }
@@ -88,8 +88,11 @@ test_export_plays_in_stock_asciinema() {
 	h_assert_contains "$out" "3000" "asciinema cat, last line"
 	out=$(script -qec "asciinema play -i 0.1 -s 100 $H_DIR/export.cast" /dev/null 2>&1) || h_fail "asciinema play failed: $out"
 	h_assert_contains "$out" "zstd-was-42" "asciinema play"
-	# By path too, to standard output.
+	# By path too, to standard output: the target's escape sequences as JSON escapes, no raw ESC
+	# to act on the terminal.
 	ctl recording export --asciicast "$ZST" 2>/dev/null | cmp -s - "$H_DIR/export.cast" || h_fail "export by path differs"
+	grep -q $'\x1b' "$H_DIR/export.cast" && h_fail "a raw ESC in the export"
+	grep -qiF '\u001b[1mbold-esc' "$H_DIR/export.cast" || h_fail "the escape sequence is not in the export"
 }
 
 test_bundle_carries_it() {
