@@ -1,5 +1,6 @@
-/* castfile.c: reads a recording back as its asciicast v2 header and events, raw ("ob"...)
- * events decoded to their exact bytes. Reads only; bounds every length from the file first. */
+/* castfile.c: reads a recording back (plain or compressed, through castread.c) as its
+ * asciicast v2 header and events, raw ("ob"...) events decoded to their exact bytes. Reads
+ * only; bounds every length from the file first. */
 #include "evidence/castfile.h"
 
 #include <errno.h>
@@ -11,9 +12,11 @@
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+#include "evidence/castread.h"
 #include "evidence/pcapread.h"
 
 struct castfile {
+	struct castread *cr; /* plain or compressed, the same bytes */
 	FILE *f;
 	json_t *header;
 	json_t *ev;
@@ -27,23 +30,28 @@ struct castfile *
 castfile_open(const char *path)
 {
 	struct castfile *cf;
-	FILE *f;
+	struct castread *cr;
 	ssize_t n;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((cr = castread_open(path)) == NULL) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return NULL;
 	}
 	cf = xcalloc(1, sizeof(*cf));
-	cf->f = f;
-	if ((n = getline(&cf->line, &cf->cap, f)) <= 0 ||
+	cf->cr = cr;
+	cf->f = castread_file(cr);
+	if ((n = getline(&cf->line, &cf->cap, cf->f)) <= 0 ||
 	    (cf->header = json_loadb(cf->line, (size_t)n, 0, NULL)) == NULL ||
 	    json_integer_value(json_object_get(cf->header, "version")) != 2) {
-		/* A forwarded connection's recording (pcaprec.c) lies beside the casts. */
+		/* A forwarded connection's recording (pcaprec.c) lies beside the casts: its magic
+		 * is read from the file itself (its first byte ends a line). */
 		unsigned char magic[12];
+		FILE *m = fopen(path, "rb");
+		size_t got = m != NULL ? fread(magic, 1, sizeof(magic), m) : 0;
 
-		rewind(f);
-		if (pcapread_is_pcapng(magic, fread(magic, 1, sizeof(magic), f)))
+		if (m != NULL)
+			fclose(m);
+		if (pcapread_is_pcapng(magic, got))
 			fprintf(stderr,
 			    "%s: a forwarded connection (pcapng), not a terminal recording: read "
 			    "it "
@@ -88,7 +96,9 @@ castfile_next(struct castfile *cf, struct cast_event *ev)
 	json_decref(cf->ev);
 	cf->ev = NULL;
 	if ((n = getline(&cf->line, &cf->cap, cf->f)) <= 0 || cf->line[n - 1] != '\n')
-		return 0; /* a half-written last line is the end, as for a crash */
+		/* A half-written last line is the end, as for a crash; compressed data that
+		 * does not decode is not. */
+		return castread_state(cf->cr, NULL) == CASTREAD_CORRUPT ? -1 : 0;
 	cf->ev = json_loadb(cf->line, (size_t)n, JSON_ALLOW_NUL, NULL);
 	code = json_string_value(json_array_get(cf->ev, 1));
 	if (code == NULL || strlen(code) >= sizeof(ev->code) || json_array_size(cf->ev) != 3)
@@ -127,7 +137,7 @@ castfile_close(struct castfile *cf)
 {
 	if (cf == NULL)
 		return;
-	fclose(cf->f);
+	castread_close(cf->cr);
 	json_decref(cf->header);
 	json_decref(cf->ev);
 	free(cf->line);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/xmalloc.h"
+#include "evidence/castread.h"
 #include "evidence/pcapfmt.h"
 #include "evidence/pcapread.h"
 
@@ -296,11 +297,17 @@ typedef int (*verify_line_fn)(long i, const char *line, size_t len, void *arg, s
 
 /* Passes every line of path to check, numbered from 0, until one is refused. Returns the
  * count of lines passed, or -1 when the file is unreadable or a line was refused (with the
- * verdict set); *partial tells whether the last line lacked its newline. */
+ * verdict set); *partial tells whether the last line lacked its newline (2: the compressed
+ * file ends inside a frame). A compressed file is read through castread: data that does not
+ * decode is tampered at the first record it did not give whole (or at the record a check
+ * stopped at first); a file cut off inside a frame ends like a plain file cut off there,
+ * even when that happens between two lines: the file is not whole. */
 static long
 verify_walk(const char *path, verify_line_fn check, void *arg, struct verdict *v, int *partial)
 {
-	char *line = NULL;
+	struct castread *cr;
+	const char *why;
+	char *line = NULL, detail[sizeof(v->detail)];
 	size_t cap = 0;
 	ssize_t n;
 	long i;
@@ -309,12 +316,13 @@ verify_walk(const char *path, verify_line_fn check, void *arg, struct verdict *v
 	memset(v, 0, sizeof(*v));
 	v->record = -1;
 	*partial = 0;
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((cr = castread_open(path)) == NULL) {
 		verdict_set(v, VERDICT_UNREADABLE, -1, strerror(errno));
 		return -1;
 	}
-	for (i = 0;
-	     (n = verify_getline(f, &line, &cap, partial)) > 0 || (n == 0 && !*partial && !feof(f));
+	f = castread_file(cr);
+	for (i = 0; (n = verify_getline(f, &line, &cap, partial)) > 0 ||
+	     (n == 0 && !*partial && !feof(f) && !ferror(f));
 	     i++) {
 		v->records++;
 		if (check(i, line, (size_t)n, arg, v) != 0) {
@@ -322,8 +330,34 @@ verify_walk(const char *path, verify_line_fn check, void *arg, struct verdict *v
 			break;
 		}
 	}
+	/* A compressed file whose bytes a check refused: damage the chain saw, or damage to the
+	 * compressed data (its checksum comes at the end of the frame)? The latter is said as
+	 * such, at the record where the check stopped. */
+	if (i < 0)
+		castread_drain(cr);
+	switch (castread_state(cr, &why)) {
+	case CASTREAD_OK:
+		if (i >= 0 && ferror(f)) {
+			verdict_set(v, VERDICT_UNREADABLE, -1, strerror(EIO));
+			i = -1;
+		}
+		break;
+	case CASTREAD_CUT:
+		/* A cut alone leaves a valid prefix: a refused record in it was altered. */
+		if (i >= 0) {
+			*partial = 2;
+			break;
+		}
+		/* fall through */
+	case CASTREAD_CORRUPT:
+		snprintf(detail, sizeof(detail), "compressed data does not decode: %s", why);
+		verdict_set(
+		    v, VERDICT_TAMPERED, i >= 0 ? i : (v->record >= 0 ? v->record : 0), detail);
+		i = -1;
+		break;
+	}
 	free(line);
-	fclose(f);
+	castread_close(cr);
 	return i;
 }
 
@@ -563,14 +597,17 @@ verify_recording(const char *path, const struct sealkey *key, struct verdict *v)
 			fclose(f);
 		n = verify_walk(path, verify_recording_line, &cs, v, &partial);
 	}
-	if (n == 0)
+	if (n == 0 && partial == 2)
+		verdict_set(v, VERDICT_TRUNCATED, -1, "compressed file cut off");
+	else if (n == 0)
 		verdict_set(v, VERDICT_UNREADABLE, -1, "empty file");
 	else if (n > 0 && cs.sealed && !partial)
 		verdict_set(v, VERDICT_INTACT, v->record, "sealed");
 	else if (n > 0 && live)
 		verdict_set(v, VERDICT_LIVE, v->record, "still recording");
 	else if (n > 0)
-		verdict_set(v, VERDICT_TRUNCATED, v->record, "no seal");
+		verdict_set(v, VERDICT_TRUNCATED, v->record,
+		    partial == 2 ? "compressed file cut off" : "no seal");
 	free(cs.digests);
 }
 

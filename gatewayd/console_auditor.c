@@ -43,7 +43,9 @@ static const struct auditor_cmd auditor_cmds[] = {
 	{ "transcript", &cmd_transcript_entry, AUDITOR_TEXT, "ID   (SESSION[.CHANNEL[.cast]])" },
 	{ "replay", &cmd_replay_entry, AUDITOR_TERMINAL,
 	    "ID [--speed X] [--idle-limit S]   (over ssh -t)" },
-	{ "recording", &cmd_recording_entry, AUDITOR_TEXT, "verify ID..." },
+	/* The export is ASCII-only JSON (cmd-recording.c), text either way. */
+	{ "recording", &cmd_recording_entry, AUDITOR_TEXT,
+	    "verify ID... | export --asciicast ID > recording.cast" },
 	{ "report", &cmd_report_entry, AUDITOR_TEXT,
 	    "[--vendor V] [--target T] [--since N(s|m|h|d)] [--from TIME] [--to TIME] "
 	    "[--format text|json|html]" },

@@ -25,6 +25,7 @@
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/notify.h"
+#include "gatewayd/recpack.h"
 
 #define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
 
@@ -254,6 +255,7 @@ listener_load_key(const struct gw_config *cfg)
 static void
 listener_reap(struct listener *l)
 {
+	char **sealed;
 	pid_t pid;
 	int status;
 
@@ -261,7 +263,12 @@ listener_reap(struct listener *l)
 		if (notify_reaped(l->notify, pid, status, l->cfg, l->notary))
 			continue;
 		guard_reaped(l->guard, pid);
+		/* Its sealed recordings are complete and closed now: kept compressed if asked. */
+		sealed = registry_sealed(l->registry, pid);
 		registry_remove(l->registry, pid, status, l->notary, l->cfg->audit_log);
+		if (l->cfg->recording_compression == GW_COMPRESSION_ZSTD)
+			recpack_spawn(l->cfg, notary_seal_key(l->notary), sealed);
+		recpack_names_free(sealed);
 		if (WIFSIGNALED(status))
 			warn_f(
 			    "session process %ld ended by signal %d", (long)pid, WTERMSIG(status));

@@ -174,6 +174,31 @@ notary_book_free(struct notary_book *b)
 	free(b);
 }
 
+char **
+notary_book_sealed(const struct notary_book *b)
+{
+	char **names = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; b != NULL && i < b->npages; i++) {
+		size_t len = strlen(b->pages[i].name);
+
+		/* Casts only: a tunnel's pcapng stays as it is, for tshark to read where it lies. */
+		if (!b->pages[i].sealed || len < 5 || strcmp(b->pages[i].name + len - 5, ".cast") != 0)
+			continue;
+		names = xreallocarray(names, n + 2, sizeof(*names));
+		names[n++] = xstrdup(b->pages[i].name);
+		names[n] = NULL;
+	}
+	return names;
+}
+
+const struct sealkey *
+notary_seal_key(const struct notary *n)
+{
+	return n->key;
+}
+
 /* "<session_id>.<digits>.cast" or ".pcapng" (a tunnel's): a session process signs only its own
  * session's files. */
 static bool

@@ -46,6 +46,13 @@ struct notary_book *notary_book_new(const char *session_id);
  * event in the audit log at audit_path (how far the notary signed it), then b is freed. */
 void notary_book_close(struct notary *n, const char *audit_path, struct notary_book *b);
 void notary_book_free(struct notary_book *b);
+/* The names ("<session_id>.<channel>.cast", tunnels' pcapngs left out) of b's recordings whose
+ * seal it signed, NULL
+ * terminated, or NULL when none; free with recpack_names_free. */
+char **notary_book_sealed(const struct notary_book *b);
+/* The seal key, for what the listener checks itself (recpack.c verifies with its public half
+ * before it replaces a recording by its compressed form). */
+const struct sealkey *notary_seal_key(const struct notary *n);
 /* Signs req for the session of book b, at the notary's own time (time_out), only as an
  * extension of what it signed last for that recording (see notary.c), and logs the head it
  * signed (the anchor a site's log collector keeps). The seal's checkpoint (req->final) also

@@ -219,6 +219,17 @@ registry_audit_death(
 		    e->id);
 }
 
+char **
+registry_sealed(const struct registry *reg, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < reg->n; i++)
+		if (reg->entries[i].pid == pid)
+			return notary_book_sealed(reg->entries[i].book);
+	return NULL;
+}
+
 void
 registry_remove(
     struct registry *reg, pid_t pid, int status, struct notary *notary, const char *audit_path)

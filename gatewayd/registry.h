@@ -36,6 +36,9 @@ int registry_greet(int fd, const char *key_id, char *id);
 /* A session process forked, with the listener's end of its link (the registry owns it) and the
  * id registry_greet gave it. */
 void registry_add(struct registry *reg, pid_t pid, int fd, const char *id);
+/* The recordings of pid's session whose seal the notary signed (notary_book_sealed), asked
+ * before registry_remove; NULL when none or no such session. */
+char **registry_sealed(const struct registry *reg, pid_t pid);
 /* A session process reaped (waitpid status): its recordings left unsealed are named in the
  * audit log, and its end when it died before writing it. */
 void registry_remove(

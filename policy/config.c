@@ -1266,6 +1266,21 @@ config_digest(const char *text, char hex[65])
 	hex[2 * i] = '\0';
 }
 
+/* recording_compression: how a sealed recording is kept; "none" unless set. */
+static void
+loader_compression(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	char *value = loader_string(ld, root, "recording_compression", false);
+
+	cfg->recording_compression = GW_COMPRESSION_NONE;
+	if (value != NULL && strcmp(value, "zstd") == 0)
+		cfg->recording_compression = GW_COMPRESSION_ZSTD;
+	else if (value != NULL && strcmp(value, "none") != 0)
+		loader_error(ld, config_setting_get_member(root, "recording_compression"),
+		    "\"recording_compression\" must be \"none\" or \"zstd\"");
+	free(value);
+}
+
 /* Parses text, the contents of path; check_files: whether the files it names (credentials,
  * banner, revocation lists) must be readable by this process. */
 static int
@@ -1279,7 +1294,8 @@ config_parse(
 		"client_alive_count_max", "kex_algorithms", "ciphers", "macs", "hostkey_algorithms",
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
 		"per_source", "max_channels", "front_user", "display_tz", "auditors",
-		"notify_command", "notify_timeout", "max_ticket_lifetime", NULL };
+		"notify_command", "notify_timeout", "max_ticket_lifetime", "recording_compression",
+		NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1339,6 +1355,7 @@ config_parse(
 	    loader_bytes(&ld, root, "max_recording_bytes", GW_MAX_RECORDING_BYTES_DEFAULT);
 	cfg->recording_min_free =
 	    loader_bytes(&ld, root, "recording_min_free", GW_RECORDING_MIN_FREE_DEFAULT);
+	loader_compression(&ld, root, cfg);
 	cfg->max_ticket_lifetime = loader_int(&ld, root, "max_ticket_lifetime",
 	    (int)GW_MAX_TICKET_LIFETIME_DEFAULT, 60, 3660 * 86400);
 	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");

@@ -184,7 +184,12 @@ struct gw_listen {
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
 #define GW_MAX_TICKET_LIFETIME_DEFAULT (7LL * 86400) /* seconds */
-#define GW_RECORDING_MIN_FREE_DEFAULT  (256LL << 20) /* 256 MiB free in recording_dir */
+/* recording_compression: "none" (the default) or "zstd". */
+enum gw_recording_compression {
+	GW_COMPRESSION_NONE,
+	GW_COMPRESSION_ZSTD,
+};
+#define GW_RECORDING_MIN_FREE_DEFAULT (256LL << 20) /* 256 MiB free in recording_dir */
 /* The vendor-facing processes' user (systemd/gatewayd.sysusers creates it). */
 #define GW_FRONT_USER_DEFAULT "gatewayd-front"
 
@@ -271,6 +276,9 @@ struct gw_config {
 	 * starts, and below half of it a session that records is ended (0: no reserve). */
 	long long max_recording_bytes;
 	long long recording_min_free;
+	/* How a sealed recording is kept (recording_compression): plain, or compressed by the
+	 * listener once its session process is gone (gatewayd/recpack.c). */
+	enum gw_recording_compression recording_compression;
 	/* A ticket valid for longer (not_after - not_before, seconds) admits no one. */
 	long long max_ticket_lifetime;
 	struct gw_vendor *vendors;

@@ -27,54 +27,20 @@ page_script_json(FILE *f, json_t *j)
 	json_decref(j);
 }
 
-/* Bytes as a JSON string the player can show: invalid UTF-8 becomes "?" (the exact bytes
- * are in the raw recording). */
-static json_t *
-page_text(const unsigned char *data, size_t len)
+static void
+page_cast_line(void *arg, json_t *line)
 {
-	json_t *s = json_stringn((const char *)data, len);
-	char *copy;
-	size_t i;
-
-	if (s != NULL)
-		return s;
-	copy = xmalloc(len);
-	for (i = 0; i < len; i++)
-		copy[i] = data[i] < 0x80 ? (char)data[i] : '?';
-	s = json_stringn(copy, len);
-	free(copy);
-	return s;
+	page_script_json(arg, line);
 }
 
-/* What the player plays: asciicast v2 with the target's output and the size changes; the
- * other streams (input, notes, checkpoints) are for the transcript and the verifier. Returns
- * the output events written: the player refuses a recording without any. */
+/* What the player plays (evidence_player_cast); the output events written: the player
+ * refuses a recording without any. */
 static int
 page_cast(FILE *f, const struct bundle_recording *r)
 {
-	struct castfile *cf = castfile_open(r->path);
-	const json_t *h;
-	struct cast_event ev;
-	int n = 0;
+	int n = evidence_player_cast(r->path, page_cast_line, f);
 
-	if (cf == NULL)
-		return 0;
-	h = castfile_header(cf);
-	page_script_json(f,
-	    json_pack("{s:O, s:O, s:O, s:i}", "width", json_object_get(h, "width"), "height",
-	        json_object_get(h, "height"), "timestamp", json_object_get(h, "timestamp"),
-	        "version", 2));
-	while (castfile_next(cf, &ev) > 0) {
-		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0) {
-			page_script_json(
-			    f, json_pack("[f, s, o]", ev.time, "o", page_text(ev.data, ev.len)));
-			n++;
-		} else if (strcmp(ev.code, "r") == 0)
-			page_script_json(
-			    f, json_pack("[f, s, o]", ev.time, "r", page_text(ev.data, ev.len)));
-	}
-	castfile_close(cf);
-	return n;
+	return n > 0 ? n : 0;
 }
 
 /* The player with the recording in the page; a channel that showed nothing (a file

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "evidence/castread.h"
 
 bool
 bundle_verdict_good(const struct verdict *v)
@@ -25,8 +26,6 @@ verify_recordings(const char *dir, const struct sealkey *key)
 	struct verdict v;
 	char *path, text[512];
 	int i, n, bad = 0;
-	size_t len;
-
 	xasprintf(&path, "%s/recordings", dir);
 	n = scandir(path, &names, NULL, alphasort);
 	free(path);
@@ -35,8 +34,8 @@ verify_recordings(const char *dir, const struct sealkey *key)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		len = strlen(names[i]->d_name);
-		if (len > 5 && strcmp(names[i]->d_name + len - 5, ".cast") == 0) {
+		/* Each recording as the gateway kept it, plain or compressed (castread.h). */
+		if (castread_suffix_len(names[i]->d_name) > 0) {
 			xasprintf(&path, "%s/recordings/%s", dir, names[i]->d_name);
 			verify_recording(path, key, &v);
 			verdict_format(&v, text, sizeof(text));

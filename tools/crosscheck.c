@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "common/xmalloc.h"
+#include "evidence/castread.h"
 #include "evidence/verify.h"
 #include "tools/termsafe.h"
 
@@ -32,15 +33,13 @@ struct crosscheck {
 	size_t nlive;
 };
 
-/* Whether a file's name ends as a recording's does: ".cast" (a session channel) or ".pcapng"
- * (a forwarded connection). */
+/* Whether a file is a forwarded connection's recording (pcaprec.c) by its name. */
 static bool
-crosscheck_has_recording_suffix(const char *name)
+crosscheck_has_pcapng_suffix(const char *name)
 {
 	size_t len = strlen(name);
 
-	return (len > 5 && strcmp(name + len - 5, ".cast") == 0) ||
-	    (len > 7 && strcmp(name + len - 7, ".pcapng") == 0);
+	return len > 7 && strcmp(name + len - 7, ".pcapng") == 0;
 }
 
 /* "<32 hex>.<digits>.cast" or ".pcapng": the forms of the gateway's recording names; the
@@ -162,20 +161,22 @@ crosscheck_read_log(struct crosscheck *c, const char *audit_path)
 static int
 crosscheck_one(const char *dir, struct named *n, const struct sealkey *key)
 {
-	char path[4096], verdict[512], *safe, *what;
+	char stem[4096], verdict[512], *path, *safe, *what;
 	struct verdict v;
 	int rc = 1;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, n->name);
-	/* The name comes from the log, the verdict's detail from the file: printed termsafe. */
-	safe = termsafe_str(path);
-	if ((f = fopen(path, "re")) == NULL) {
+	/* The log names "ID.N.cast"; a sealed one may be kept as "ID.N.cast.zst" (castread). */
+	snprintf(
+	    stem, sizeof(stem), "%s/%.*s", dir, (int)(strlen(n->name) - strlen(".cast")), n->name);
+	if ((path = castread_find(stem)) == NULL) {
+		/* The name comes from the log, the verdict's detail from the file: termsafe. */
+		xasprintf(&path, "%s/%s", dir, n->name);
+		safe = termsafe_str(path);
 		printf("%s: missing (the audit log names it, %s at record %lu)\n", safe,
 		    n->sealed ? "sealed" : "unsealed", n->records);
 		goto out;
 	}
-	fclose(f);
+	safe = termsafe_str(path);
 	verify_recording(path, key, &v);
 	/* Live: the log names a file its recorder has not let go of yet (closed just after). */
 	if (v.kind != VERDICT_INTACT && v.kind != VERDICT_TRUNCATED && v.kind != VERDICT_LIVE) {
@@ -200,6 +201,7 @@ crosscheck_one(const char *dir, struct named *n, const struct sealkey *key)
 	rc = 0;
 out:
 	free(safe);
+	free(path);
 	return rc;
 }
 
@@ -215,17 +217,27 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		const char *name = list[i]->d_name;
+		const char *file = list[i]->d_name;
+		size_t suffix = castread_suffix_len(file);
+		char name[sizeof(list[i]->d_name) + 8];
 
-		if (crosscheck_has_recording_suffix(name)) {
+		/* A compressed recording goes by the plain name the log gives it; while its plain
+		 * twin is still there (a compression cut off) the plain one stands for both. A
+		 * tunnel's pcapng goes by its own name. */
+		if (crosscheck_has_pcapng_suffix(file))
+			snprintf(name, sizeof(name), "%s", file);
+		else
+			snprintf(name, sizeof(name), "%.*s.cast", (int)(strlen(file) - suffix), file);
+		if ((suffix > 0 && !castread_is_shadowed(dir, file)) ||
+		    crosscheck_has_pcapng_suffix(file)) {
 			if (!crosscheck_name_is_recording(name))
 				other++;
 			else if (crosscheck_find(c, name) != NULL)
 				;
 			else if (crosscheck_is_live(c, name))
-				printf("%s/%s: live (its session has not ended)\n", dir, name);
+				printf("%s/%s: live (its session has not ended)\n", dir, file);
 			else {
-				printf("%s/%s: not named by the audit log\n", dir, name);
+				printf("%s/%s: not named by the audit log\n", dir, file);
 				bad++;
 			}
 		}
@@ -233,7 +245,7 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 	}
 	free(list);
 	if (other > 0) {
-		printf("%s: %d other .cast or .pcapng file(s) not named as the gateway names "
+		printf("%s: %d other .cast, .cast.zst or .pcapng file(s) not named as the gateway names "
 		       "recordings\n",
 		    dir, other);
 		bad++;

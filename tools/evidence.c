@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+#include "evidence/castread.h"
 #include "tools/termsafe.h"
 
 struct sealkey *
@@ -112,61 +113,86 @@ evidence_recording_dir(struct ctl_context *ctx, const char *dir)
 	return cfg->recording_dir;
 }
 
-/* The lowest channel's recording of session id in dir, or NULL. */
+/* The lowest channel's recording of session id in dir, plain or compressed (castread_find
+ * picks the plain one while both are there), or NULL. */
 static char *
 evidence_session_recording(const char *dir, const char *id)
 {
-	char *pattern, *path = NULL;
+	char *pattern, *stem = NULL, *path;
 	unsigned long best = 0, n;
 	glob_t g;
 	size_t i;
 
-	xasprintf(&pattern, "%s/%s.*.cast", dir, id);
+	xasprintf(&pattern, "%s/%s.*.cast*", dir, id);
 	if (glob(pattern, 0, NULL, &g) == 0) {
 		for (i = 0; i < g.gl_pathc; i++) {
-			n = strtoul(g.gl_pathv[i] + strlen(dir) + 1 + strlen(id) + 1, NULL, 10);
-			if (path == NULL || n < best) {
-				free(path);
-				path = xstrdup(g.gl_pathv[i]);
+			const char *ch = g.gl_pathv[i] + strlen(dir) + 1 + strlen(id) + 1;
+			size_t digits = strspn(ch, "0123456789");
+
+			if (digits == 0 || castread_suffix_len(ch + digits) != strlen(ch + digits))
+				continue;
+			n = strtoul(ch, NULL, 10);
+			if (stem == NULL || n < best) {
+				free(stem);
+				xasprintf(&stem, "%.*s", (int)(ch + digits - g.gl_pathv[i]),
+				    g.gl_pathv[i]);
 				best = n;
 			}
 		}
 		globfree(&g);
 	}
 	free(pattern);
+	path = stem != NULL ? castread_find(stem) : NULL;
+	free(stem);
+	if (path == NULL)
+		errno = ENOENT;
+	return path;
+}
+
+char *
+evidence_recording_in_dir(const char *dir, const char *arg)
+{
+	size_t hex = strspn(arg, "0123456789abcdef"), digits;
+	char *path, *stem;
+
+	/* SESSION, SESSION.CHANNEL or SESSION.CHANNEL.cast[.zst]: a name in dir, so that nothing
+	 * else (another directory, "..") can be named. Either spelling finds the recording in
+	 * whichever form it is kept. */
+	digits = arg[hex] == '.' ? strspn(arg + hex + 1, "0123456789") : 0;
+	if (hex == 0 || hex > 64 ||
+	    (arg[hex] != '\0' &&
+	        (digits == 0 || digits > 10 ||
+	            (arg[hex + 1 + digits] != '\0' &&
+	                castread_suffix_len(arg + hex + 1 + digits) !=
+	                    strlen(arg + hex + 1 + digits))))) {
+		fputs("a recording is named by its session id or file name "
+		      "(SESSION[.CHANNEL[.cast]]), not a path\n",
+		    stderr);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (arg[hex] == '\0')
+		return evidence_session_recording(dir, arg);
+	xasprintf(&stem, "%s/%.*s", dir, (int)(hex + 1 + digits), arg);
+	path = castread_find(stem);
+	free(stem);
 	return path;
 }
 
 char *
 evidence_recording_path(struct ctl_context *ctx, const char *arg)
 {
-	size_t hex = strspn(arg, "0123456789abcdef"), digits;
 	const char *dir, *vendor;
 	struct castfile *cf;
-	char *path = NULL;
+	char *path;
 	bool readable = false;
 
 	if (ctx->auditor == NULL)
 		return xstrdup(arg);
-	/* SESSION, SESSION.CHANNEL or SESSION.CHANNEL.cast: a name in recording_dir, so that
-	 * nothing else (another directory, "..") can be named. */
-	digits = arg[hex] == '.' ? strspn(arg + hex + 1, "0123456789") : 0;
-	if (hex == 0 || hex > 64 ||
-	    (arg[hex] != '\0' &&
-	        (digits == 0 || digits > 10 ||
-	            (arg[hex + 1 + digits] != '\0' &&
-	                strcmp(arg + hex + 1 + digits, ".cast") != 0)))) {
-		fputs("a recording is named by its session id or file name "
-		      "(SESSION[.CHANNEL[.cast]]), not a path\n",
-		    stderr);
-		return NULL;
-	}
 	if ((dir = evidence_recording_dir(ctx, NULL)) == NULL)
 		return NULL;
-	if (arg[hex] == '\0')
-		path = evidence_session_recording(dir, arg);
-	else
-		xasprintf(&path, "%s/%.*s.cast", dir, (int)(hex + 1 + digits), arg);
+	if ((path = evidence_recording_in_dir(dir, arg)) == NULL && errno != ENOENT)
+		return NULL;
 	/* The same answer whether it does not exist or is another vendor's. */
 	if (path != NULL && access(path, R_OK) == 0 && (cf = castfile_open(path)) != NULL) {
 		vendor = json_string_value(
@@ -264,8 +290,7 @@ name_is_recording(const struct dirent *d)
 {
 	size_t n = strspn(d->d_name, "0123456789abcdefABCDEF");
 
-	return n > 0 && d->d_name[n] == '.' && strlen(d->d_name) > 5 &&
-	    strcmp(d->d_name + strlen(d->d_name) - 5, ".cast") == 0;
+	return n > 0 && d->d_name[n] == '.' && castread_suffix_len(d->d_name) > 0;
 }
 
 int
@@ -284,6 +309,11 @@ evidence_foreach_recording(
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
+		/* The plain twin of a compression a crash cut off stands for both. */
+		if (castread_is_shadowed(dir, names[i]->d_name)) {
+			free(names[i]);
+			continue;
+		}
 		xasprintf(&path, "%s/%s", dir, names[i]->d_name);
 		free(names[i]);
 		if ((cf = castfile_open(path)) == NULL) {
@@ -305,4 +335,53 @@ evidence_foreach_recording(
 	}
 	free(names);
 	return 0;
+}
+
+/* Bytes as a JSON string a player can show: invalid UTF-8 becomes "?" (the exact bytes are
+ * in the raw recording). */
+static json_t *
+evidence_player_text(const unsigned char *data, size_t len)
+{
+	json_t *s = json_stringn((const char *)data, len);
+	char *copy;
+	size_t i;
+
+	if (s != NULL)
+		return s;
+	copy = xmalloc(len);
+	for (i = 0; i < len; i++)
+		copy[i] = data[i] < 0x80 ? (char)data[i] : '?';
+	s = json_stringn(copy, len);
+	free(copy);
+	return s;
+}
+
+int
+evidence_player_cast(const char *path, evidence_cast_fn emit, void *arg)
+{
+	struct castfile *cf = castfile_open(path);
+	const json_t *h;
+	struct cast_event ev;
+	int n = 0;
+
+	if (cf == NULL)
+		return -1;
+	h = castfile_header(cf);
+	emit(arg,
+	    json_pack("{s:O, s:O, s:O, s:i}", "width", json_object_get(h, "width"), "height",
+	        json_object_get(h, "height"), "timestamp", json_object_get(h, "timestamp"),
+	        "version", 2));
+	while (castfile_next(cf, &ev) > 0) {
+		if (strcmp(ev.code, "o") == 0 || strcmp(ev.code, "e") == 0) {
+			emit(arg,
+			    json_pack(
+			        "[f, s, o]", ev.time, "o", evidence_player_text(ev.data, ev.len)));
+			n++;
+		} else if (strcmp(ev.code, "r") == 0)
+			emit(arg,
+			    json_pack(
+			        "[f, s, o]", ev.time, "r", evidence_player_text(ev.data, ev.len)));
+	}
+	castfile_close(cf);
+	return n;
 }

@@ -35,6 +35,10 @@ const char *evidence_recording_dir(struct ctl_context *ctx, const char *dir);
  * whose header names a vendor in the auditor's scope. NULL (printed) when not one; the caller
  * frees the path. */
 char *evidence_recording_path(struct ctl_context *ctx, const char *arg);
+/* The recording of dir that arg names as SESSION[.CHANNEL[.cast[.zst]]] (a session: its first
+ * channel), plain or compressed (castread_find); NULL with errno ENOENT when there is none, or
+ * with errno EINVAL (printed) when arg is not such a name. The caller frees the path. */
+char *evidence_recording_in_dir(const char *dir, const char *arg);
 
 /* Which recordings a search or history looks at; NULL/0 members match all. */
 struct recording_filter {
@@ -58,8 +62,18 @@ int evidence_filter_option(struct recording_filter *f, int ch, const char *arg);
 		"dir", required_argument, NULL, 'd'                                                \
 	}
 typedef void (*recording_cb)(const char *path, const json_t *meta, void *arg);
-/* Calls cb for every DIR/<hex>.<n>.cast whose header matches, in name order. */
+/* Calls cb for every DIR/<hex>.<n>.cast (or .cast.zst, castread.h) whose header matches, in
+ * name order. */
 int evidence_foreach_recording(
     const char *dir, const struct recording_filter *f, recording_cb cb, void *arg);
+
+/* The recording at path as a stock asciicast v2 player plays it (`asciinema play`, the
+ * bundle's web player): a header of width, height, timestamp and version, then the target's
+ * output and stderr as "o" events and the size changes as "r"; input, notes, the seal and the
+ * checkpoints are for the transcript and the verifier, and are left out. Bytes that are not
+ * UTF-8 show as "?" (the exact bytes stay in the recording). emit gets each line in order and
+ * takes it. Returns the "o" events, or -1 when path is not a recording (printed). */
+typedef void (*evidence_cast_fn)(void *arg, json_t *line);
+int evidence_player_cast(const char *path, evidence_cast_fn emit, void *arg);
 
 #endif

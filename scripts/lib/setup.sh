@@ -9,6 +9,8 @@ GW_PACKAGES=(
 	cmake ninja-build gcc libc6-dev pkg-config
 	libssh-dev libssl-dev libconfig-dev libjansson-dev check libsystemd-dev libvterm-dev
 	libpam0g-dev libpam-wrapper libseccomp-dev
+	# sealed recordings kept compressed (recording_compression = "zstd")
+	libzstd-dev zstd
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
 	util-linux coreutils openssl vim-tiny ssh-audit iproute2

@@ -1,8 +1,13 @@
 /* fuzz_castfile.c: libFuzzer harness for reading recordings back: the asciicast event reader
  * (evidence/castfile.c) and the transcript rendered through libvterm (tools/evidence.c), as
  * `gatewayctl transcript`, `search` and `replay` do on files an auditor may have been handed.
- * Checks that every event's bytes lie inside the data it came from and every line is text. */
+ * Checks that every event's bytes lie inside the data it came from and every line is text.
+ * The first byte may choose the compressed form (evidence/castread.c): 0x00, the rest as a
+ * .cast.zst file as it is (hostile zstd frames); 0x01, the rest compressed into a valid frame
+ * (a hostile recording kept compressed); any other, the whole input as a plain .cast. */
 #include "tests/fuzz/fuzz.h"
+
+#include <zstd.h>
 
 #include "tools/evidence.h"
 #include "tools/transcript.h"
@@ -44,7 +49,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	int rc;
 
-	path = fuzz_file("recording.cast", data, size);
+	if (size > 0 && data[0] == 0x00) {
+		path = fuzz_file("recording.cast.zst", data + 1, size - 1);
+	} else if (size > 0 && data[0] == 0x01) {
+		size_t cap = ZSTD_compressBound(size - 1), n;
+		void *frame = xmalloc(cap);
+
+		n = ZSTD_compress(frame, cap, data + 1, size - 1, 1);
+		if (ZSTD_isError(n))
+			abort();
+		path = fuzz_file("recording.cast.zst", frame, n);
+		free(frame);
+	} else {
+		path = fuzz_file("recording.cast", data, size);
+	}
 	if ((cf = castfile_open(path)) != NULL) {
 		if (castfile_header(cf) == NULL)
 			abort();

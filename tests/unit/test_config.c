@@ -146,6 +146,22 @@ START_TEST(test_display_tz_defaults_to_utc_and_is_checked)
 }
 END_TEST
 
+/* Sealed recordings stay plain unless recording_compression says "zstd"; anything else is an
+ * error at its line. */
+START_TEST(test_recording_compression_defaults_to_none_and_is_checked)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->recording_compression, GW_COMPRESSION_NONE);
+	config_free(cfg);
+	expect_error("bad_recording_compression.conf",
+	    "\"recording_compression\" must be \"none\" or \"zstd\"");
+}
+END_TEST
+
 START_TEST(test_target_inherits_global_connect_timeout)
 {
 	struct gw_config *cfg = NULL;
@@ -520,6 +536,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_max_ticket_lifetime_range_reported);
 	tcase_add_test(tc, test_approvals_range_reported);
 	tcase_add_test(tc, test_display_tz_defaults_to_utc_and_is_checked);
+	tcase_add_test(tc, test_recording_compression_defaults_to_none_and_is_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -68,6 +68,8 @@ static const struct {
 	{ S1, S1 ".2.cast" },
 	{ S1 ".10", S1 ".10.cast" },
 	{ S1 ".10.cast", S1 ".10.cast" },
+	{ S1 ".10.cast.zst", S1 ".10.cast" }, /* either spelling: the form kept is found */
+	{ S1 ".10.cast.zs", NULL },
 	{ S1 ".2", S1 ".2.cast" },
 	{ S1 ".3", NULL }, /* no such channel */
 	{ S2, NULL },      /* globex: out of scope */
