@@ -146,3 +146,56 @@ pcapread_custom(const struct pcapread *r, const struct pcap_block *b, uint32_t *
 	*len = b->body_len - 4;
 	return 0;
 }
+
+const char *
+pcapread_tagged(const struct pcapread *r, const struct pcap_block *b, const char *tag, size_t *len)
+{
+	const unsigned char *data;
+	size_t n, tl = strlen(tag), pad;
+	uint32_t pen;
+
+	if (b->type != PCAP_CB || pcapread_custom(r, b, &pen, &data, &n) != 0 || pen != PCAP_PEN ||
+	    n < tl || memcmp(data, tag, tl) != 0)
+		return NULL;
+	data += tl;
+	n -= tl;
+	for (pad = 0; pad < 3 && pad < n && data[n - 1 - pad] == 0; pad++)
+		;
+	if (memchr(data, 0, n - pad) != NULL || pad != (4 - (4 + tl + n - pad) % 4) % 4)
+		return NULL;
+	*len = n - pad;
+	return (const char *)data;
+}
+
+int
+pcapread_summary(const char *path, json_t **header, json_t **end)
+{
+	struct pcapread *r;
+	struct pcap_block b;
+	const char *text;
+	size_t len;
+	FILE *f;
+
+	*header = *end = NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	r = pcapread_new(f);
+	while (pcapread_next(r, &b) == PCAPREAD_BLOCK) {
+		if (*header == NULL && (text = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len)) != NULL)
+			*header = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+		else if (*header != NULL &&
+		    (text = pcapread_tagged(r, &b, PCAP_TAG_END, &len)) != NULL) {
+			json_decref(*end);
+			*end = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+		}
+	}
+	pcapread_free(r);
+	fclose(f);
+	if (!json_is_object(json_object_get(*header, "gatewayd"))) {
+		json_decref(*header);
+		json_decref(*end);
+		*header = *end = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 /* One block as read; the pointers are the reader's, valid until the next pcapread_next. */
 struct pcap_block {
 	uint32_t type;
@@ -39,5 +41,15 @@ uint32_t pcapread_u32(const struct pcapread *r, const unsigned char *p);
  * length for the data); -1 when b is not a Custom Block or too short for one. */
 int pcapread_custom(const struct pcapread *r, const struct pcap_block *b, uint32_t *pen,
     const unsigned char **data, size_t *len);
+
+/* The JSON of one of gatewayd's Custom Blocks with tag (PCAP_TAG_*): the text between the tag and
+ * the zero padding, which must be exactly what pads it to 4 bytes (a block gatewayd writes has
+ * no options). NULL when b is not that. */
+const char *pcapread_tagged(
+    const struct pcapread *r, const struct pcap_block *b, const char *tag, size_t *len);
+/* What the lists of recordings show of a pcapng recording at path, unverified: its header's
+ * JSON and its end block's (NULL when it has none: live or cut off). 0, or -1 when it is not a
+ * gatewayd pcapng recording. The caller verifies it to vouch for any of it. */
+int pcapread_summary(const char *path, json_t **header, json_t **end);
 
 #endif

@@ -392,28 +392,6 @@ verify_is_live(const char *path)
 	return live;
 }
 
-/* The JSON of one of our Custom Blocks with tag: the text between the tag and the zero padding,
- * which must be exactly what pads it to 4 bytes (nothing else in the block is ours to read, and
- * a block gatewayd writes has no options). NULL when the block is not that. */
-static const char *
-pcapng_ours(const struct pcapread *r, const struct pcap_block *b, const char *tag, size_t *len)
-{
-	const unsigned char *data;
-	size_t n, tl = strlen(tag), pad;
-	uint32_t pen;
-
-	if (b->type != PCAP_CB || pcapread_custom(r, b, &pen, &data, &n) != 0 || pen != PCAP_PEN ||
-	    n < tl || memcmp(data, tag, tl) != 0)
-		return NULL;
-	data += tl;
-	n -= tl;
-	for (pad = 0; pad < 3 && pad < n && data[n - 1 - pad] == 0; pad++)
-		;
-	if (memchr(data, 0, n - pad) != NULL || pad != (4 - (4 + tl + n - pad) % 4) % 4)
-		return NULL;
-	*len = n - pad;
-	return (const char *)data;
-}
 
 /* The header block (record 3) and record 0, its JSON: a gatewayd pcapng file sealed with key. */
 static int
@@ -425,7 +403,7 @@ pcapng_header(
 	json_t *h, *g;
 	int rc = 0;
 
-	if ((text = pcapng_ours(r, b, PCAP_TAG_HEADER, &len)) == NULL) {
+	if ((text = pcapread_tagged(r, b, PCAP_TAG_HEADER, &len)) == NULL) {
 		verdict_set(v, VERDICT_UNREADABLE, 0, "not a gatewayd pcapng recording");
 		return -1;
 	}
@@ -470,7 +448,7 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 		cs->x_last = false;
 		return 0;
 	}
-	if ((text = pcapng_ours(r, b, PCAP_TAG_CHECKPOINT, &len)) != NULL) {
+	if ((text = pcapread_tagged(r, b, PCAP_TAG_CHECKPOINT, &len)) != NULL) {
 		j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(j) ||
 		    !verify_checkpoint_exact(j, keys, sizeof(keys) / sizeof(keys[0]), text, len)) {
@@ -486,7 +464,7 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 		json_decref(j);
 		return rc;
 	}
-	if ((text = pcapng_ours(r, b, PCAP_TAG_END, &len)) != NULL) {
+	if ((text = pcapread_tagged(r, b, PCAP_TAG_END, &len)) != NULL) {
 		j = json_loadb(text, len, 0, NULL);
 		seal_chain_step(cs->chain, digest);
 		chain_push(cs, digest);
@@ -530,7 +508,7 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 		} else if (i == 3) {
 			if (pcapng_header(r, &b, cs, v) != 0)
 				break;
-			json = pcapng_ours(r, &b, PCAP_TAG_HEADER, &len);
+			json = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len);
 			seal_digest(json, len, digest);
 			seal_chain_step(cs->chain, digest);
 			chain_push(cs, digest);

@@ -7,7 +7,35 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "evidence/pcapread.h"
 #include "tools/evidence.h"
+
+bool
+bundle_recording_is_tunnel(const struct bundle_recording *r)
+{
+	const char *kind = json_string_value(json_object_get(r->meta, "kind"));
+
+	return kind != NULL && strcmp(kind, "forward") == 0 &&
+	    json_object_get(r->meta, "format") != NULL;
+}
+
+/* A tunnel's start and bytes each way: its header and its end block (none: live or cut off). */
+static void
+gather_measure_tunnel(struct bundle_recording *r)
+{
+	json_t *header, *end;
+	const char *s;
+	struct tm tm = { 0 };
+
+	if (pcapread_summary(r->path, &header, &end) != 0)
+		return;
+	s = json_string_value(json_object_get(json_object_get(header, "gatewayd"), "started"));
+	r->start = s != NULL && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ? timegm(&tm) : 0;
+	r->bytes_in = (unsigned long long)json_integer_value(json_object_get(end, "client_bytes"));
+	r->bytes_out = (unsigned long long)json_integer_value(json_object_get(end, "server_bytes"));
+	json_decref(header);
+	json_decref(end);
+}
 
 /* What the pages show of one recording: its verdict and the bytes each way. */
 static void
@@ -17,6 +45,10 @@ gather_measure(struct bundle_recording *r, const struct sealkey *key)
 	struct cast_event ev;
 
 	verify_recording(r->path, key, &r->verdict);
+	if (bundle_recording_is_tunnel(r)) {
+		gather_measure_tunnel(r);
+		return;
+	}
 	if ((cf = castfile_open(r->path)) == NULL)
 		return;
 	r->start = (time_t)json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
@@ -83,9 +115,11 @@ bundle_gather(struct bundle *b, const char *recording_dir, const char *audit_log
     const struct sealkey *key, json_t *info)
 {
 	const struct bundle_spec *spec = b->spec;
-	struct recording_filter filter = {
-		.vendor = spec->vendor, .target = spec->target, .from = spec->from, .to = spec->to
-	};
+	struct recording_filter filter = { .vendor = spec->vendor,
+		.target = spec->target,
+		.from = spec->from,
+		.to = spec->to,
+		.tunnels = true };
 	struct gather_walk w = { .b = b, .key = key };
 
 	if (evidence_foreach_recording(recording_dir, &filter, gather_recording, &w) != 0 ||

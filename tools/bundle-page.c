@@ -193,6 +193,18 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	html_put_text(f, title);
 	fputs("</h1>\n", f);
 	page_facts(f, b, r);
+	if (bundle_recording_is_tunnel(r)) {
+		/* A forwarded connection: its bytes are a protocol's, for Wireshark, not a screen. */
+		fputs("<p id=\"tunnel\">A forwarded connection (docs/forwarding.md): its recording is "
+		      "<code>recordings/",
+		    f);
+		html_put_text(f, r->name);
+		fputs("</code>, a pcapng file: open it with Wireshark or <code>tshark -r</code>; "
+		      "<code>gatewayctl recording verify</code> checks it.</p>\n",
+		    f);
+		page_events(f, b, r, false);
+		return html_close(b->out, f);
+	}
 	fputs("<div style=\"display:flex;gap:1em;align-items:flex-start\">\n"
 	      "<div id=\"player\" style=\"flex:1;min-width:0\"></div>\n"
 	      "<div style=\"flex:1;min-width:0\"><h2>Transcript</h2><pre id=\"transcript\">",

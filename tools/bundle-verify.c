@@ -34,8 +34,12 @@ verify_recordings(const char *dir, const struct sealkey *key)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		/* Each recording as the gateway kept it, plain or compressed (castread.h). */
-		if (castread_suffix_len(names[i]->d_name) > 0) {
+		size_t len = strlen(names[i]->d_name);
+
+		/* Each recording as the gateway kept it, plain or compressed (castread.h), and each
+		 * tunnel's pcapng. */
+		if (castread_suffix_len(names[i]->d_name) > 0 ||
+		    (len > 7 && strcmp(names[i]->d_name + len - 7, ".pcapng") == 0)) {
 			xasprintf(&path, "%s/recordings/%s", dir, names[i]->d_name);
 			verify_recording(path, key, &v);
 			verdict_format(&v, text, sizeof(text));

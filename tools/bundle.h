@@ -83,6 +83,8 @@ struct bundle {
 	json_t *events; /* disclosed audit events of the period, in log order */
 };
 
+/* Whether r is a tunnel's pcapng recording (docs/forwarding.md), not a channel's cast. */
+bool bundle_recording_is_tunnel(const struct bundle_recording *r);
 /* bundle-gather.c: the period's recordings matching the spec, in order of start, with their
  * verdicts and bytes, and the audit events that concern them. With b->out (an export) each
  * recording is copied into recordings/ (measured in the copy when it is a file), and the audit

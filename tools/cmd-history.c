@@ -121,7 +121,7 @@ cmd_history_exec(struct ctl_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = { EVIDENCE_FILTER_OPTIONS,
 		{ "key", required_argument, NULL, 'k' }, { 0 } };
-	struct recording_filter filter = { .scope = ctx->auditor };
+	struct recording_filter filter = { .scope = ctx->auditor, .tunnels = true };
 	const char *dirname = NULL, *keyfile = NULL, *dir;
 	struct history h = { 0 };
 	struct sealkey *key;

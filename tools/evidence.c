@@ -15,6 +15,7 @@
 
 #include "common/xmalloc.h"
 #include "evidence/castread.h"
+#include "evidence/pcapread.h"
 #include "tools/termsafe.h"
 
 struct sealkey *
@@ -285,12 +286,48 @@ filter_string(const json_t *meta, const char *key, const char *want)
 	return want == NULL || (have != NULL && strcmp(have, want) == 0);
 }
 
+static bool
+name_is_pcapng(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 7 && strcmp(name + len - 7, ".pcapng") == 0;
+}
+
 static int
 name_is_recording(const struct dirent *d)
 {
 	size_t n = strspn(d->d_name, "0123456789abcdefABCDEF");
 
-	return n > 0 && d->d_name[n] == '.' && castread_suffix_len(d->d_name) > 0;
+	return n > 0 && d->d_name[n] == '.' &&
+	    (castread_suffix_len(d->d_name) > 0 || name_is_pcapng(d->d_name));
+}
+
+/* A tunnel's header, as the lists show a channel's (struct recording_filter); its start in
+ * *started. NULL when path is not a gatewayd pcapng recording. */
+static json_t *
+tunnel_meta(const char *path, json_int_t *started)
+{
+	json_t *header, *end, *meta;
+	const char *dest, *s;
+	struct tm tm = { 0 };
+	char *command;
+
+	if (pcapread_summary(path, &header, &end) != 0)
+		return NULL;
+	json_decref(end);
+	meta = json_deep_copy(json_object_get(header, "gatewayd"));
+	json_decref(header);
+	dest = json_string_value(json_object_get(meta, "dest"));
+	xasprintf(&command, "forward %s", dest != NULL ? dest : "?");
+	json_object_set_new(meta, "kind", json_string("forward"));
+	json_object_set_new(meta, "command", json_string(command));
+	free(command);
+	if ((s = json_string_value(json_object_get(meta, "ticket"))) != NULL)
+		json_object_set_new(meta, "ticket_id", json_string(s));
+	s = json_string_value(json_object_get(meta, "started"));
+	*started = s != NULL && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ? timegm(&tm) : 0;
+	return meta;
 }
 
 int
@@ -300,7 +337,8 @@ evidence_foreach_recording(
 	struct dirent **names;
 	struct castfile *cf;
 	const json_t *meta;
-	json_int_t started;
+	json_t *own; /* a tunnel's meta, made here */
+	json_int_t started = 0;
 	char *path;
 	int i, n;
 
@@ -315,13 +353,19 @@ evidence_foreach_recording(
 			continue;
 		}
 		xasprintf(&path, "%s/%s", dir, names[i]->d_name);
+		cf = NULL;
+		own = NULL;
+		if (name_is_pcapng(names[i]->d_name))
+			meta = own = f->tunnels ? tunnel_meta(path, &started) : NULL;
+		else if ((cf = castfile_open(path)) != NULL) {
+			meta = json_object_get(castfile_header(cf), "gatewayd");
+			started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
+		}
 		free(names[i]);
-		if ((cf = castfile_open(path)) == NULL) {
+		if (cf == NULL && own == NULL) {
 			free(path);
 			continue;
 		}
-		meta = json_object_get(castfile_header(cf), "gatewayd");
-		started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
 		if ((f->scope == NULL ||
 		        auditor_may_read(
 		            f->scope, json_string_value(json_object_get(meta, "vendor")) ?: "")) &&
@@ -331,6 +375,7 @@ evidence_foreach_recording(
 		    (f->from == 0 || started >= f->from) && (f->to == 0 || started < f->to))
 			cb(path, meta, arg);
 		castfile_close(cf);
+		json_decref(own);
 		free(path);
 	}
 	free(names);

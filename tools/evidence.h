@@ -45,6 +45,9 @@ struct recording_filter {
 	const char *person, *vendor, *target;
 	time_t from, to;                /* session start within [from, to) */
 	const struct gw_auditor *scope; /* only the vendors it may read; NULL: all */
+	/* Also the tunnels' pcapng recordings (issue 18), their meta as a channel's: "kind"
+	 * "forward", "command" "forward TARGET:PORT", "ticket_id" (docs/forwarding.md). */
+	bool tunnels;
 };
 /* Handles --person/--vendor/--target/--from/--to/--since (getopt codes 'p' 'v' 't' 'F' 'T'
  * 'S'); returns 0, or -1 for a time that is neither YYYY-MM-DD[( |T)HH:MM[:SS]][Z] (local time

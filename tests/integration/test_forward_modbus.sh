@@ -93,6 +93,24 @@ test_modbus_write_and_read_through_tunnel() {
 		h_fail "tunnel_close without the bytes sent"
 }
 
+# The auditor's lists show the tunnels beside the channels: history, the report, the bundle.
+test_tunnels_in_history_report_and_export() {
+	local out dir=$H_DIR/bundle
+	out=$(ctl history --vendor acme 2>&1) || h_fail "history: $out"
+	h_assert_match "$out" $'\tforward\tacme\tacme.alice\t-@rtu-11\tharness-0\t[^\t]*\tforward rtu-11:'"$MB_PORT" \
+		"history's row of a tunnel"
+	h_assert_match "$out" $'\tintact\t[^\t]*\\.pcapng' "history's verdict of a tunnel"
+	out=$(ctl report --vendor acme --format json 2>&1) || h_fail "report: $out"
+	h_assert_contains "$out" "\"command\": \"forward rtu-11:$MB_PORT\"" "the report's row of a tunnel"
+	out=$(ctl evidence export --vendor acme --from "$(date -u +%F)" --to "$(date -u -d tomorrow +%F)" \
+		-o "$dir" 2>&1) || h_fail "export: $out"
+	ls "$dir"/recordings/*.pcapng >/dev/null 2>&1 || h_fail "the bundle holds no pcapng"
+	grep -l 'id="tunnel"' "$dir"/sessions/*.pcapng.html >/dev/null ||
+		h_fail "no page for a tunnel in the bundle"
+	out=$(ctl evidence verify "$dir" 2>&1) || h_fail "the bundle does not verify: $out"
+	h_assert_match "$out" "pcapng: intact" "the bundle's verdict of a tunnel"
+}
+
 # ssh -D: a SOCKS client reaches the granted destination by name, and nothing else.
 test_dynamic_forward_only_to_granted() {
 	local lport out
@@ -249,7 +267,8 @@ test_revocation_cuts_live_tunnel_within_a_second() {
 	h_stop t2
 }
 
-h_run test_modbus_write_and_read_through_tunnel test_dynamic_forward_only_to_granted \
+h_run test_modbus_write_and_read_through_tunnel test_tunnels_in_history_report_and_export \
+	test_dynamic_forward_only_to_granted \
 	test_altered_byte_reported_as_tampered \
 	test_ungranted_port_refused test_host_that_is_no_target_refused \
 	test_other_target_needs_its_own_ticket test_hostile_tunnel_flood \
