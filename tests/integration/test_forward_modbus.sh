@@ -203,6 +203,25 @@ test_tunnel_meets_recording_quota() {
 	h_stop t3
 }
 
+# No pcapng, no tunnel: with recording_dir unusable, a connection through a tunnel of a session
+# admitted before never carries a byte to the device, and the session ends (fail closed).
+test_tunnel_without_recording_fails_closed() {
+	local lport real=$GW_RECORDINGS.real rc=0 out
+	tunnel_start t4 lport "rtu-11:$MB_PORT" || h_fail "tunnel did not start"
+	mv "$GW_RECORDINGS" "$real" && : >"$GW_RECORDINGS" || h_fail "cannot replace recording_dir"
+	/usr/bin/python3 "$H_SRC/tests/integration/modbus_client.py" "$lport" write 77 88 99 \
+		>/dev/null 2>&1 && rc=1
+	rm -f "$GW_RECORDINGS"
+	mv "$real" "$GW_RECORDINGS"
+	((rc == 0)) || h_fail "a Modbus write went through without a recording"
+	out=$(/usr/bin/python3 "$H_SRC/tests/integration/modbus_client.py" "$MB_PORT" read 3)
+	h_assert_not_contains "$out" "77 88 99" "the PLC's registers, read directly"
+	h_wait_for 5 audit_has '"event":"recorder_failure".*"cannot create the recording of a tunnel"' ||
+		h_fail "no recorder_failure event"
+	h_wait_for 5 bash -c "! kill -0 $(h_pid t4) 2>/dev/null" || h_fail "the session outlived its evidence"
+	h_stop t4
+}
+
 test_remote_agent_and_x11_forwarding_refused() {
 	local out port
 	h_free_port port
@@ -275,4 +294,5 @@ h_run test_modbus_write_and_read_through_tunnel test_tunnels_in_history_report_a
 	test_tunnel_meets_recording_quota \
 	test_remote_agent_and_x11_forwarding_refused \
 	test_device_takes_no_shell test_forward_to_openssh_and_dropbear_targets \
+	test_tunnel_without_recording_fails_closed \
 	test_revocation_cuts_live_tunnel_within_a_second
