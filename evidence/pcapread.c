@@ -181,7 +181,8 @@ pcapread_summary(const char *path, json_t **header, json_t **end)
 		return -1;
 	r = pcapread_new(f);
 	while (pcapread_next(r, &b) == PCAPREAD_BLOCK) {
-		if (*header == NULL && (text = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len)) != NULL)
+		if (*header == NULL &&
+		    (text = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len)) != NULL)
 			*header = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 		else if (*header != NULL &&
 		    (text = pcapread_tagged(r, &b, PCAP_TAG_END, &len)) != NULL) {

@@ -392,7 +392,6 @@ verify_is_live(const char *path)
 	return live;
 }
 
-
 /* The header block (record 3) and record 0, its JSON: a gatewayd pcapng file sealed with key. */
 static int
 pcapng_header(

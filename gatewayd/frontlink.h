@@ -16,12 +16,13 @@
 struct frontreq {
 	uint8_t type;
 	uint32_t chan;
-	char text[FRONTMSG_TEXT_MAX]; /* user, term, env name, command, subsystem, signal, why,
-	                               * a tunnel's destination host */
+	char text[FRONTMSG_TEXT_MAX];  /* user, term, env name, command, subsystem, signal, why,
+	                                * a tunnel's destination host */
 	char text2[FRONTMSG_TEXT_MAX]; /* key type, env value, a tunnel's originator */
 	char key[FRONTLINK_KEY_MAX];   /* FM_AUTH_PUBKEY: the key, base64 */
-	uint32_t num[4]; /* pty and window sizes, ack count, a tunnel's ports (destination, origin) */
-	uint8_t flag;                  /* FM_AUTH_PUBKEY: signed; FM_DATA: stream */
+	uint32_t
+	    num[4];   /* pty and window sizes, ack count, a tunnel's ports (destination, origin) */
+	uint8_t flag; /* FM_AUTH_PUBKEY: signed; FM_DATA: stream */
 	size_t nanswers;
 	char answers[FRONTMSG_PROMPTS_MAX][FRONTMSG_TEXT_MAX / 4];
 	const unsigned char *data; /* FM_DATA: in the message's buffer */

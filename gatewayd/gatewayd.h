@@ -181,11 +181,11 @@ struct session {
 	bool link_polled; /* its fd is in the event loop */
 	char end_reason[128];
 
-	struct recspace_watch disk; /* its recordings against the quota and the free space */
-	unsigned channels_refused;  /* past max_channels, on this connection */
-	unsigned forwards_refused;  /* tunnels refused on this connection (tunnel.c) */
+	struct recspace_watch disk;        /* its recordings against the quota and the free space */
+	unsigned channels_refused;         /* past max_channels, on this connection */
+	unsigned forwards_refused;         /* tunnels refused on this connection (tunnel.c) */
 	unsigned long long tunnel_packets; /* packets recorded by its ended tunnels */
-	size_t transfer_staged;     /* bytes of every file transfer's rings (transfer.c) */
+	size_t transfer_staged;            /* bytes of every file transfer's rings (transfer.c) */
 	struct tunnel_addr *fwd_addrs; /* where the vendor's forward destinations are (tunnel.c) */
 	size_t nfwd_addrs;
 };
@@ -345,7 +345,8 @@ bool transfer_idle_from_target(const struct relay *r);
 void tunnel_resolve_all(struct session *s);
 /* Decides, connects and starts the recording of the tunnel on relay r (its vendor channel
  * open); false: refused (told on a session channel, and in the audit log). */
-bool tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, uint32_t oport);
+bool tunnel_open(
+    struct relay *r, const char *host, uint32_t port, const char *orig, uint32_t oport);
 int tunnel_from_vendor(struct relay *r, const void *data, uint32_t len);
 void tunnel_pump(struct relay *r);
 void tunnel_seal(struct relay *r);

@@ -183,8 +183,10 @@ notary_book_sealed(const struct notary_book *b)
 	for (i = 0; b != NULL && i < b->npages; i++) {
 		size_t len = strlen(b->pages[i].name);
 
-		/* Casts only: a tunnel's pcapng stays as it is, for tshark to read where it lies. */
-		if (!b->pages[i].sealed || len < 5 || strcmp(b->pages[i].name + len - 5, ".cast") != 0)
+		/* Casts only: a tunnel's pcapng stays as it is, for tshark to read where it lies.
+		 */
+		if (!b->pages[i].sealed || len < 5 ||
+		    strcmp(b->pages[i].name + len - 5, ".cast") != 0)
 			continue;
 		names = xreallocarray(names, n + 2, sizeof(*names));
 		names[n++] = xstrdup(b->pages[i].name);

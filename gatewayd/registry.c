@@ -41,12 +41,12 @@ struct registry_entry {
 	time_t started, ends_at;
 	unsigned long long bytes_in, bytes_out;
 	unsigned long long tunnels, packets; /* tunnels open, and their packets (issue 18) */
-	unsigned kill_round;             /* the last registry_kill that told it to end */
-	bool cut;                        /* it confirmed that it is cut */
-	unsigned long long recorded;     /* bytes of its recordings, as last reported */
-	bool recording_cut;              /* ordered to end for its vendor's recording quota */
-	bool start_audited, end_audited; /* its session_start, its session_end written */
-	struct notary_book *book;        /* what the notary signed for its recordings */
+	unsigned kill_round;                 /* the last registry_kill that told it to end */
+	bool cut;                            /* it confirmed that it is cut */
+	unsigned long long recorded;         /* bytes of its recordings, as last reported */
+	bool recording_cut;                  /* ordered to end for its vendor's recording quota */
+	bool start_audited, end_audited;     /* its session_start, its session_end written */
+	struct notary_book *book;            /* what the notary signed for its recordings */
 };
 
 struct registry {
@@ -646,7 +646,8 @@ registry_entry_create_recording(struct registry_entry *e, json_t *msg, const str
 	int fd = -1, err = EINVAL;
 
 	if (e->id[0] != '\0' && json_is_integer(channel) && json_integer_value(channel) >= 0 &&
-	    json_integer_value(channel) <= UINT_MAX && (pcapng == NULL || json_is_boolean(pcapng))) {
+	    json_integer_value(channel) <= UINT_MAX &&
+	    (pcapng == NULL || json_is_boolean(pcapng))) {
 		fd = (json_is_true(pcapng) ? pcaprec_create_file : recorder_create_file)(
 		    cfg->recording_dir, e->id, (unsigned)json_integer_value(channel), &path);
 		err = fd == -1 ? errno : 0;

@@ -49,8 +49,8 @@ struct registry_link {
 	char *reload_config; /* its configuration text; NULL: unreadable */
 	unsigned long long in, out, sent_in, sent_out;
 	unsigned long long recorded, sent_recorded; /* bytes of the session's recordings */
-	unsigned tunnels, sent_tunnels;            /* tunnels open (issue 18) */
-	unsigned long long packets, sent_packets;  /* their recorded packets, closed ones too */
+	unsigned tunnels, sent_tunnels;             /* tunnels open (issue 18) */
+	unsigned long long packets, sent_packets;   /* their recorded packets, closed ones too */
 	time_t sent_at;
 	struct registry_watcher watchers[REGISTRY_WATCHERS_MAX];
 	size_t nwatchers;
@@ -255,8 +255,7 @@ registry_link_sign(void *ctx, const struct checkpoint_req *req, char sig[SEAL_SI
 }
 
 int
-registry_link_open_recording(
-    struct registry_link *link, unsigned channel, bool pcapng, char **path)
+registry_link_open_recording(struct registry_link *link, unsigned channel, bool pcapng, char **path)
 {
 	char buf[PATH_MAX];
 	json_t *reply;

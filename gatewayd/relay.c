@@ -691,7 +691,8 @@ relay_open(struct session *s, uint32_t num)
 	}
 	if (s->phase == PHASE_RELAY && s->target == NULL) {
 		snprintf(msg, sizeof(msg),
-		    "access denied: %s has no SSH service; it is reached by forwarding only (ssh -N "
+		    "access denied: %s has no SSH service; it is reached by forwarding only (ssh "
+		    "-N "
 		    "-L PORT:%s:PORT ...)",
 		    s->target_cfg->name, s->target_cfg->name);
 		r->notice = xstrdup(msg);

@@ -874,7 +874,6 @@ session_poll_timeout(struct session *s)
 	long ms = registry_link_timeout(s->link);
 	size_t i;
 
-
 	if (s->phase == PHASE_AUTH &&
 	    (t = (time_t)(session_grace_due_ms(s) - session_now_ms())) < 1000)
 		return t > 0 ? (int)t : 0;

@@ -143,12 +143,12 @@ tunnel_resolve_all(struct session *s)
 			    (t = config_find_target(cfg, g->forwards[j].target)) == NULL)
 				continue;
 			if (getaddrinfo(t->address, NULL, &hints, &ai) != 0 || ai == NULL) {
-				warn_f("%s: forward destination %s: address %s does not resolve", s->id,
-				    t->name, t->address);
+				warn_f("%s: forward destination %s: address %s does not resolve",
+				    s->id, t->name, t->address);
 				continue;
 			}
-			s->fwd_addrs = xreallocarray(
-			    s->fwd_addrs, s->nfwd_addrs + 1, sizeof(*s->fwd_addrs));
+			s->fwd_addrs =
+			    xreallocarray(s->fwd_addrs, s->nfwd_addrs + 1, sizeof(*s->fwd_addrs));
 			memset(&s->fwd_addrs[s->nfwd_addrs], 0, sizeof(*s->fwd_addrs));
 			snprintf(s->fwd_addrs[s->nfwd_addrs].target,
 			    sizeof(s->fwd_addrs[s->nfwd_addrs].target), "%s", t->name);
@@ -162,8 +162,8 @@ tunnel_resolve_all(struct session *s)
 /* Where target t is: resolved at the decision, or a numeric address (a reload may grant a
  * destination the session never resolved). */
 static bool
-tunnel_address(struct session *s, const struct gw_target *t, int port,
-    struct sockaddr_storage *ss, socklen_t *len)
+tunnel_address(struct session *s, const struct gw_target *t, int port, struct sockaddr_storage *ss,
+    socklen_t *len)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
 	size_t i;
@@ -192,8 +192,8 @@ tunnel_address(struct session *s, const struct gw_target *t, int port,
 /* A TCP connection to ss within timeout_s: the descriptor (non-blocking), or -1 with why. The
  * monitor waits for it, as sshd's direct-tcpip does before it confirms the channel. */
 static int
-tunnel_connect(const struct sockaddr_storage *ss, socklen_t len, int timeout_s, char *why,
-    size_t whylen)
+tunnel_connect(
+    const struct sockaddr_storage *ss, socklen_t len, int timeout_s, char *why, size_t whylen)
 {
 	struct pollfd p;
 	socklen_t elen = sizeof(int);
@@ -258,9 +258,10 @@ bool
 tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, uint32_t oport)
 {
 	struct session *s = r->session;
-	struct access_request req = {
-		.person = s->person->id, .target = host, .now = time(NULL), .forward_port = (int)port
-	};
+	struct access_request req = { .person = s->person->id,
+		.target = host,
+		.now = time(NULL),
+		.forward_port = (int)port };
 	const struct gw_target *dt = config_find_target(s->cfg, host);
 	struct ticket_set *tickets;
 	struct sockaddr_storage ss;
@@ -367,8 +368,8 @@ tunnel_send_pending(struct relay *r)
 	ssize_t n;
 
 	while (t->off < t->npending) {
-		n = send(t->fd, t->pending + t->off, t->npending - t->off,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = send(
+		    t->fd, t->pending + t->off, t->npending - t->off, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return false;
 		if (n < 0) {
@@ -478,7 +479,8 @@ tunnel_poll(struct relay *r)
 		return;
 	tunnel_unpoll(r);
 	if (want != 0)
-		t->polled = ssh_event_add_fd(r->session->event, t->fd, want, tunnel_fd_cb, r) == SSH_OK;
+		t->polled =
+		    ssh_event_add_fd(r->session->event, t->fd, want, tunnel_fd_cb, r) == SSH_OK;
 	t->events = want;
 }
 

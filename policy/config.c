@@ -562,7 +562,8 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 		for (i = 0; ssh_only[i] != NULL; i++)
 			if ((k = config_setting_get_member(g, ssh_only[i])) != NULL)
 				loader_error(ld, k,
-				    "target %s has ssh = false: \"%s\" applies only to an SSH target",
+				    "target %s has ssh = false: \"%s\" applies only to an SSH "
+				    "target",
 				    t->name ? t->name : "?", ssh_only[i]);
 		return;
 	}
@@ -656,7 +657,8 @@ loader_forwards(struct loader *ld, const config_setting_t *g, struct gw_grant *g
 		port = colon != NULL && colon[1] >= '0' && colon[1] <= '9'
 		    ? strtol(colon + 1, &end, 10)
 		    : 0;
-		if (colon == NULL || *end != '\0' || port < 1 || port > 65535 || colon == names[i]) {
+		if (colon == NULL || *end != '\0' || port < 1 || port > 65535 ||
+		    colon == names[i]) {
 			loader_error(ld, list,
 			    "forward \"%s\" must be TARGET:PORT (a target of this grant, port "
 			    "1-65535)",

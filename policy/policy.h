@@ -142,8 +142,8 @@ struct gw_grant {
 	struct gw_window_set windows; /* optional; narrows the vendor's windows */
 	char **transfer_paths;        /* file transfer: absolute directories allowed; NULL: any */
 	size_t ntransfer_paths;
-	long long max_file_size; /* file transfer: bytes, 0: unlimited */
-	unsigned approvals;      /* as the target's; a session needs the larger of the two */
+	long long max_file_size;     /* file transfer: bytes, 0: unlimited */
+	unsigned approvals;          /* as the target's; a session needs the larger of the two */
 	struct gw_forward *forwards; /* what a tunnel may reach: "plc-07:502"; none: nothing */
 	size_t nforwards;
 };

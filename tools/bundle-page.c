@@ -194,8 +194,10 @@ bundle_page_write(const struct bundle *b, const struct bundle_recording *r)
 	fputs("</h1>\n", f);
 	page_facts(f, b, r);
 	if (bundle_recording_is_tunnel(r)) {
-		/* A forwarded connection: its bytes are a protocol's, for Wireshark, not a screen. */
-		fputs("<p id=\"tunnel\">A forwarded connection (docs/forwarding.md): its recording is "
+		/* A forwarded connection: its bytes are a protocol's, for Wireshark, not a screen.
+		 */
+		fputs("<p id=\"tunnel\">A forwarded connection (docs/forwarding.md): its recording "
+		      "is "
 		      "<code>recordings/",
 		    f);
 		html_put_text(f, r->name);

@@ -59,8 +59,9 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 			snprintf(source, sizeof(source), "%s:%lld", addr != NULL ? addr : "-",
 			    (long long)json_integer_value(json_object_get(o, "source_port")));
 			f[7] = termsafe_str(source);
-			printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld %7lld "
-			       "%9lld\n",
+			printf(
+			    "%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld %7lld "
+			    "%9lld\n",
 			    f[0], f[1], f[2], f[3], f[7], f[4], f[5], f[6],
 			    (long long)json_integer_value(json_object_get(o, "bytes_in")),
 			    (long long)json_integer_value(json_object_get(o, "bytes_out")),

@@ -227,7 +227,8 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 		if (crosscheck_has_pcapng_suffix(file))
 			snprintf(name, sizeof(name), "%s", file);
 		else
-			snprintf(name, sizeof(name), "%.*s.cast", (int)(strlen(file) - suffix), file);
+			snprintf(
+			    name, sizeof(name), "%.*s.cast", (int)(strlen(file) - suffix), file);
 		if ((suffix > 0 && !castread_is_shadowed(dir, file)) ||
 		    crosscheck_has_pcapng_suffix(file)) {
 			if (!crosscheck_name_is_recording(name))
@@ -245,7 +246,8 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 	}
 	free(list);
 	if (other > 0) {
-		printf("%s: %d other .cast, .cast.zst or .pcapng file(s) not named as the gateway names "
+		printf("%s: %d other .cast, .cast.zst or .pcapng file(s) not named as the gateway "
+		       "names "
 		       "recordings\n",
 		    dir, other);
 		bad++;

@@ -359,7 +359,8 @@ evidence_foreach_recording(
 			meta = own = f->tunnels ? tunnel_meta(path, &started) : NULL;
 		else if ((cf = castfile_open(path)) != NULL) {
 			meta = json_object_get(castfile_header(cf), "gatewayd");
-			started = json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
+			started =
+			    json_integer_value(json_object_get(castfile_header(cf), "timestamp"));
 		}
 		free(names[i]);
 		if (cf == NULL && own == NULL) {

@@ -121,7 +121,8 @@ START_TEST(test_good_config_loads_model)
 	ck_assert_ptr_nonnull(t = config_find_target(cfg, "rtu-11"));
 	ck_assert(!t->ssh);
 	ck_assert_ptr_null(t->user);
-	/* By address: rtu-11's is its own; plc-07 and hmi-02 share 10.0.0.7, so neither is named. */
+	/* By address: rtu-11's is its own; plc-07 and hmi-02 share 10.0.0.7, so neither is named.
+	 */
 	ck_assert_ptr_eq(config_find_target_by_address(cfg, "10.0.0.11"), t);
 	ck_assert_ptr_null(config_find_target_by_address(cfg, "10.0.0.7"));
 	ck_assert_ptr_null(config_find_target_by_address(cfg, "10.0.0.99"));

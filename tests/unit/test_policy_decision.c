@@ -201,8 +201,8 @@ START_TEST(test_policy_decide_names_ticket_and_approver)
 {
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z"), 0 };
+	struct access_request req = { "acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z"),
+		0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-rsa"));
@@ -221,8 +221,8 @@ START_TEST(test_policy_decide_ticket_longer_than_max_lifetime_denies)
 {
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z"), 0 };
+	struct access_request req = { "acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z"),
+		0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-ed25519"));
@@ -252,8 +252,8 @@ START_TEST(test_policy_decide_forward)
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
 	struct gw_ticket *t = fixture_ticket(cfg, "t-ed25519");
-	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z"), 502 };
+	struct access_request req = { "acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z"),
+		502 };
 	struct decision d;
 
 	t->max_sessions = 1;
@@ -298,8 +298,8 @@ START_TEST(test_policy_decide_names_every_approver)
 {
 	struct gw_config *cfg = fixture_config();
 	struct ticket_set *set = ticketset_new();
-	struct access_request req = { "acme.alice", "rtu-09",
-		fixture_time("2027-03-01T09:00:00Z"), 0 };
+	struct access_request req = { "acme.alice", "rtu-09", fixture_time("2027-03-01T09:00:00Z"),
+		0 };
 	struct decision d;
 
 	ticketset_add_ticket(set, fixture_ticket(cfg, "t-dual-three"));
@@ -328,8 +328,8 @@ END_TEST
 START_TEST(test_policy_decide_without_ticket_set_denies)
 {
 	struct gw_config *cfg = fixture_config();
-	struct access_request req = { "acme.alice", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z"), 0 };
+	struct access_request req = { "acme.alice", "plc-07", fixture_time("2027-03-01T09:00:00Z"),
+		0 };
 	struct decision d;
 
 	policy_decide(cfg, NULL, &req, &d);
@@ -343,9 +343,10 @@ END_TEST
 START_TEST(test_policy_decide_unknown_person_text_is_constant)
 {
 	struct gw_config *cfg = fixture_config();
-	struct access_request a = { "acme.mallory", "plc-07",
-		fixture_time("2027-03-01T09:00:00Z"), 0 };
-	struct access_request b = { "zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z"), 0 };
+	struct access_request a = { "acme.mallory", "plc-07", fixture_time("2027-03-01T09:00:00Z"),
+		0 };
+	struct access_request b = { "zzz.nobody", "no-such", fixture_time("2027-03-06T09:00:00Z"),
+		0 };
 	struct decision da, db;
 
 	policy_decide(cfg, NULL, &a, &da);
