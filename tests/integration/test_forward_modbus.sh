@@ -228,6 +228,12 @@ test_remote_agent_and_x11_forwarding_refused() {
 	out=$(gw_ssh -N -o ExitOnForwardFailure=yes -R "$port:127.0.0.1:$MB_PORT" "$RTU" </dev/null 2>&1)
 	[[ $? != 0 ]] || h_fail "remote forwarding was granted"
 	h_assert_contains "$out" "remote port forwarding failed" "ssh -R"
+	# Agent and X11 forwarding asked for on a session to plc-07: the target sees neither.
+	eval "$(ssh-agent -s)" >/dev/null
+	h_defer "kill $SSH_AGENT_PID"
+	out=$(DISPLAY=:0 gw_ssh -A -o ForwardX11=yes acme.alice+plc-07@127.0.0.1 \
+		'echo agent=${SSH_AUTH_SOCK:-none} display=${DISPLAY:-none}' </dev/null 2>/dev/null)
+	h_assert_eq "agent=none display=none" "$out" "agent and X11 forwarding on the target"
 }
 
 test_device_takes_no_shell() {
