@@ -23,8 +23,12 @@ cmd_config_exec(struct ctl_context *ctx, int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < cfg->ntargets; i++)
-		printf("%s\t%s:%d\t%s\n", cfg->targets[i].name, cfg->targets[i].address,
-		    cfg->targets[i].port, cfg->targets[i].user);
+		if (cfg->targets[i].ssh)
+			printf("%s\t%s:%d\t%s\n", cfg->targets[i].name, cfg->targets[i].address,
+			    cfg->targets[i].port, cfg->targets[i].user);
+		else /* a device without SSH (docs/forwarding.md) */
+			printf("%s\t%s\tforwarding only\n", cfg->targets[i].name,
+			    cfg->targets[i].address);
 	return 0;
 }
 

@@ -242,6 +242,8 @@ test_device_takes_no_shell() {
 	[[ $? != 0 ]] || h_fail "a command ran on a device without SSH"
 	h_assert_contains "$out" "rtu-11 has no SSH service; it is reached by forwarding only" \
 		"what the vendor reads"
+	h_assert_contains "$(ctl config targets)" $'rtu-11\t127.0.0.1\tforwarding only' \
+		"the owner's list of targets"
 }
 
 test_forward_to_openssh_and_dropbear_targets() {
