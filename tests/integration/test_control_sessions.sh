@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # ctl_sessions_field INDEX FIELD: one field of the listing (--json).
 ctl_sessions_field() {
 	ctl sessions --json | python3 -c 'import json, sys

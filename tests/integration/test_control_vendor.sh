@@ -21,7 +21,6 @@ gw_start || exit 1
 sed -i 's/\(id = "offco"; name = "Vendor offco"; enabled = \)true;/\1false;/' "$GW_CONFIG"
 kill -HUP "$(h_pid gatewayd)"
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 nsessions() { ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 wait_listed() {
 	local deadline=$((SECONDS + 30))

@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # cast_with TEXT: the recording whose header holds TEXT (the session's command).
 cast_with() {
 	local f

@@ -8,8 +8,6 @@
 gw_config_extra 'recording_min_free = 0;'
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # newest_recording: the most recently written .cast.
 newest_recording() { ls -1t "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1; }
 

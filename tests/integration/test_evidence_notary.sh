@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # session_process: the child of the listener that serves the vendor (one session live).
 session_process() {
 	SESSION_PID=$(pgrep -P "$(h_pid gatewayd)" | head -n 1)

@@ -12,8 +12,6 @@ gw_config_extra "client_alive_interval = 1;
 client_alive_count_max = 2;"
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # started NAME [COMMAND]: session NAME is up and has produced output.
 started() {
 	es_start "$1" "$GW_DEST" "${2:-}" || h_fail "session $1 did not start"

@@ -23,8 +23,6 @@ gw_grant_add beta "plc-07" "shell exec"
 gw_config_extra 'warn_before = [ 15, 5 ];'
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # ticket_make ID TARGET TO SIGNKEY: a ticket for acme on TARGET valid from now to TO, signed with SIGNKEY.
 ticket_make() {
 	ctl ticket new --id "$1" --vendor acme --target "$2" --from now --to "$3" --approver owner \

@@ -54,6 +54,7 @@ h_cleanup() {
 	while read -r name pid; do
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	done <"$H_DIR/pids"
+	h_ports_release
 	for f in $(h_sanitizer_reports); do
 		h_log "FAIL: sanitizer report in $f:"
 		grep -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
@@ -70,20 +71,41 @@ trap h_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# h_free_port VAR: a free high port on 127.0.0.1 not handed out before in this run.
+# Ports handed out are registered machine-wide, so that tests running at the same time (ctest -j,
+# two build trees, two worktrees) never pick the same one between choosing it and binding it:
+# one file per port in H_PORTS_DIR naming the H_DIR that owns it, taken under a lock. An entry
+# whose owner directory is gone (a test that was killed) is free again.
+H_PORTS_DIR=${TMPDIR:-/tmp}/gatewayd-test-ports
+mkdir -p "$H_PORTS_DIR" 2>/dev/null && chmod 1777 "$H_PORTS_DIR" 2>/dev/null
+
+# h_ports_release: gives this test's ports back (h_cleanup, once its daemons are gone).
+h_ports_release() {
+	local p
+	while read -r p; do
+		[[ $(cat "$H_PORTS_DIR/$p" 2>/dev/null) == "$H_DIR" ]] && rm -f "$H_PORTS_DIR/$p"
+	done <"$H_DIR/ports"
+}
+
+# h_free_port VAR: a free high port on 127.0.0.1 that no running test has been handed.
 h_free_port() {
 	local -n _port=$1
-	local p i
+	local p i owner lock
+	exec {lock}>>"$H_PORTS_DIR/lock" || { h_log "harness: cannot open $H_PORTS_DIR/lock"; return 1; }
+	flock "$lock"
 	for ((i = 0; i < 200; i++)); do
 		# Below Linux's ephemeral range (32768-60999), which outgoing connections of the
 		# tests themselves draw from: a port found free there can be taken before bind.
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
 		grep -qx "$p" "$H_DIR/ports" && continue
+		owner=$(cat "$H_PORTS_DIR/$p" 2>/dev/null) && [[ -d $owner ]] && continue
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
 		echo "$p" >>"$H_DIR/ports"
+		echo "$H_DIR" >"$H_PORTS_DIR/$p"
+		exec {lock}>&-
 		_port=$p
 		return 0
 	done
+	exec {lock}>&-
 	h_log "harness: no free port found"
 	return 1
 }
@@ -394,6 +416,9 @@ target_ssh() {
 	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$GW_TARGET_KEY" \
 		-p "${H_PORT[${TARGET_NAME:-plc-07}]}" "$@"
 }
+
+# ctl ARGS...: gatewayctl with this test's gateway configuration.
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 
 # ---- recordings -----------------------------------------------------------------------------
 
