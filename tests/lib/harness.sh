@@ -492,6 +492,16 @@ h_wait_for() {
 	done
 }
 
+# h_kill_job PID: ends a background job ("h_hostile ... &", "gw_ssh ... &": a subshell waiting
+# for timeout and its client) at once, the client first, and reaps it. Killing only the subshell
+# leaves the client running, and a later `wait` then waits for the client's own end.
+h_kill_job() {
+	pkill -TERM -P "$1" 2>/dev/null
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 # h_hostile SCRIPT ARGS...: a scripted hostile SSH client (python3-paramiko; SCRIPT imports
 # tests/lib/hostile.py) against this gateway, as acme.alice unless ARGS say otherwise.
 h_hostile() {
