@@ -524,14 +524,17 @@ h_assert_match() { [[ $1 =~ $2 ]] || h_fail "$3: expected to match /$2/, got [${
 # h_run TESTFN...: runs each test function in a subshell, prints PASS/FAIL/SKIP lines and
 # "N passed, N failed"; exits 1 on any failure, 77 when everything was skipped.
 h_run() {
-	local t rc pass=0 fail=0 skip=0
+	local t rc pass=0 fail=0 skip=0 t0 took
 	for t in "$@"; do
+		t0=$EPOCHREALTIME
 		(set -u; "$t")
 		rc=$?
+		# How long each test took, to see where a slow script spends its time.
+		took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }')
 		case $rc in
-		0) echo "PASS: $t"; ((pass++)) ;;
-		77) echo "SKIP: $t"; ((skip++)) ;;
-		*) echo "FAIL: $t"; ((fail++)) ;;
+		0) echo "PASS: $t ($took)"; ((pass++)) ;;
+		77) echo "SKIP: $t ($took)"; ((skip++)) ;;
+		*) echo "FAIL: $t ($took)"; ((fail++)) ;;
 		esac
 	done
 	echo "$pass passed, $fail failed$( ((skip > 0)) && echo ", $skip skipped")"
