@@ -247,8 +247,7 @@ h_keygen "$BOB_KEY" || exit 1
 # acme.bob joins vendor acme: rewrite the config and have the gateway reload it.
 gw_person_add acme acme.bob "$BOB_KEY.pub"
 gw_config_write || exit 1
-kill -HUP "$(h_pid gatewayd)"
-sleep 1
+gw_reload || exit 1
 
 h_run test_sessions_lists_each_live_session_with_its_fields \
 	test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies \

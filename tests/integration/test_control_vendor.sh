@@ -19,7 +19,7 @@ gw_grant_add beta "plc-07" "shell exec"
 gw_config_extra "max_sessions = 3;"
 gw_start || exit 1
 sed -i 's/\(id = "offco"; name = "Vendor offco"; enabled = \)true;/\1false;/' "$GW_CONFIG"
-kill -HUP "$(h_pid gatewayd)"
+gw_reload || exit 1
 
 nsessions() { ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 wait_listed() {
@@ -99,8 +99,7 @@ test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
 
 test_vendor_disable_survives_reload_and_restart() {
 	local out
-	kill -HUP "$(h_pid gatewayd)"
-	sleep 1
+	gw_reload || h_fail "the reload was not applied"
 	out=$(gw_ssh "$ALICE" true 2>&1) && h_fail "got in after reload"
 	h_assert_contains "$out" "disabled by the asset owner" "still disabled after reload"
 	gw_restart

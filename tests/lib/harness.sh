@@ -386,6 +386,15 @@ gw_start() {
 
 gw_stop() { h_stop gatewayd; }
 
+# gw_reload: SIGHUP to the gateway, then until it has audited the reload as applied (10 s at most).
+gw_reloads() { grep -c '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" 2>/dev/null; }
+gw_reload() {
+	local before
+	before=$(gw_reloads)
+	kill -HUP "$(h_pid gatewayd)" || return 1
+	h_wait_for 10 eval '(($(gw_reloads) > before))' || { h_log "harness: reload not applied"; return 1; }
+}
+
 # h_setup: the standard world: target sshd plc-07, default policy, running gateway.
 h_setup() {
 	sshd_start plc-07 || return 1
