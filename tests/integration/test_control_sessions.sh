@@ -25,9 +25,11 @@ wait_listed() {
 }
 
 # exec_start NAME [PERSON-KEY [DEST]]: a long-running exec session in the background; its
-# stdout/stderr in $H_DIR/NAME.out/.err, its pid in $H_DIR/NAME.pid.
+# stdout/stderr in $H_DIR/NAME.out/.err, its pid in $H_DIR/NAME.pid. It lasts until killed (600 s
+# at most): on a loaded machine starting the up to 17 sessions of the prefix test can take more
+# than a minute, and a session that ended by itself meanwhile would spoil the count.
 exec_start() {
-	gw_ssh -i "${2:-$VENDOR_KEY}" "${3:-$GW_DEST}" 'echo started; sleep 60' \
+	H_TIMEOUT=600 gw_ssh -i "${2:-$VENDOR_KEY}" "${3:-$GW_DEST}" 'echo started; sleep 600' \
 		>"$H_DIR/$1.out" 2>"$H_DIR/$1.err" &
 	echo $! >"$H_DIR/$1.pid"
 }

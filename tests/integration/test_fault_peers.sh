@@ -32,16 +32,6 @@ es_wait_output() {
 	return 1
 }
 
-# gone_within PID SECONDS: the gateway's session process PID ended in time.
-gone_within() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # sealed_with NAME TEXT: the recording verifies intact and its seal's reason holds TEXT.
 sealed_with() {
 	local cast out
@@ -67,7 +57,7 @@ test_target_drop_midstream_vendor_told_recording_sealed() {
 	es_wait_exit t 15 || h_fail "the vendor was not disconnected within 15 s"
 	[[ $ES_RC != 0 ]] || h_fail "the vendor's ssh exited 0 after the target dropped"
 	h_assert_contains "$(es_out t)" "target closed the connection" "what the vendor read"
-	gone_within "$gw" 10 || h_fail "session process $gw still running"
+	h_wait_for 10 h_gone "$gw" || h_fail "session process $gw still running"
 	sealed_with t "target disconnected"
 	h_log "  target drop: vendor told after $((SECONDS - start)) s"
 }
@@ -78,7 +68,7 @@ test_frozen_vendor_cut_after_keepalives() {
 	gw=$(es_gateway_pid f) || h_fail "no session process for f"
 	start=$SECONDS
 	kill -STOP "${ES_PID[f]}"
-	gone_within "$gw" 15 || { kill -CONT "${ES_PID[f]}"; h_fail "session not ended 15 s after freezing"; }
+	h_wait_for 15 h_gone "$gw" || { kill -CONT "${ES_PID[f]}"; h_fail "session not ended 15 s after freezing"; }
 	((SECONDS - start >= 2)) || h_fail "cut after $((SECONDS - start)) s, before the keepalive limit"
 	kill -CONT "${ES_PID[f]}"
 	es_wait_exit f 15 || h_fail "the thawed client was not disconnected"
@@ -93,7 +83,7 @@ test_frozen_vendor_cut_while_output_flows() {
 	gw=$(es_gateway_pid o) || h_fail "no session process for o"
 	start=$SECONDS
 	kill -STOP "${ES_PID[o]}"
-	gone_within "$gw" 15 || { kill -CONT "${ES_PID[o]}"; h_fail "session not ended 15 s after freezing"; }
+	h_wait_for 15 h_gone "$gw" || { kill -CONT "${ES_PID[o]}"; h_fail "session not ended 15 s after freezing"; }
 	kill -CONT "${ES_PID[o]}"
 	sealed_with o "keepalive"
 }
@@ -103,7 +93,7 @@ test_killed_vendor_client_session_sealed() {
 	started k
 	gw=$(es_gateway_pid k) || h_fail "no session process for k"
 	kill -9 "${ES_PID[k]}"
-	gone_within "$gw" 10 || h_fail "session process still running 10 s after its client was killed"
+	h_wait_for 10 h_gone "$gw" || h_fail "session process still running 10 s after its client was killed"
 	sealed_with k "vendor disconnected"
 }
 

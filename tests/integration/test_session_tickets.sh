@@ -30,16 +30,6 @@ ticket_make() {
 	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$4" "$H_DIR/$1.ticket" || h_fail "sign $1"
 }
 
-# wait_pid_exit PID SECONDS: until PID has ended, at most SECONDS; 0 if it did.
-wait_pid_exit() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # now_ms: wall clock in milliseconds.
 now_ms() { date +%s%3N; }
 
@@ -84,7 +74,7 @@ test_ticket_end_warns_and_ends_session() {
 	ctl ticket install "$H_DIR/short.ticket" >/dev/null || h_fail "install short ticket"
 	gw_ssh acme.alice+plc-09@127.0.0.1 'sleep 60; echo survived' >"$H_DIR/short.out" 2>"$H_DIR/short.err" &
 	pid=$!
-	wait_pid_exit "$pid" 35 || { kill "$pid"; h_fail "session still running 35 s later"; }
+	h_wait_for 35 h_gone "$pid" || { kill "$pid"; h_fail "session still running 35 s later"; }
 	ended=$(date +%s)
 	wait "$pid"
 	rc=$?
@@ -114,7 +104,7 @@ test_revoke_ends_live_session() {
 	grep -q started "$H_DIR/rv.out" || { kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/rv.err")"; }
 	t0=$(now_ms)
 	ctl ticket revoke revoked --reason "work cancelled" >/dev/null || { kill "$pid"; h_fail "revoke failed"; }
-	wait_pid_exit "$pid" 10 || { kill "$pid"; h_fail "session still running 10 s after revoke"; }
+	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "session still running 10 s after revoke"; }
 	t1=$(now_ms)
 	wait "$pid"
 	err=$(cat "$H_DIR/rv.err")
@@ -147,7 +137,7 @@ test_disabled_vendor_ends_live_session() {
 	grep -q 'id = "acme"; name = "Vendor acme"; enabled = false;' "$GW_CONFIG" || { kill "$pid"; h_fail "config edit failed"; }
 	t0=$(now_ms)
 	kill -HUP "$(h_pid gatewayd)" || { kill "$pid"; h_fail "SIGHUP failed"; }
-	wait_pid_exit "$pid" 10 || { kill "$pid"; h_fail "session still running 10 s after SIGHUP"; }
+	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "session still running 10 s after SIGHUP"; }
 	t1=$(now_ms)
 	wait "$pid"
 	err=$(cat "$H_DIR/dis.err")

@@ -501,6 +501,9 @@ h_wait_for() {
 	done
 }
 
+# h_gone PID: PID has ended (for h_wait_for SECONDS h_gone PID).
+h_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 # h_kill_job PID: ends a background job ("h_hostile ... &", "gw_ssh ... &": a subshell waiting
 # for timeout and its client) at once, the client first, and reaps it. Killing only the subshell
 # leaves the client running, and a later `wait` then waits for the client's own end.
