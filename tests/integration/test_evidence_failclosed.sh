@@ -26,8 +26,7 @@ refused_unrecorded() {
 	# Not checked: the vendor seeing "recording cannot be written". The gateway sends it as
 	# stderr data and then fails the exec request, and OpenSSH's ssh exits on the failure
 	# before writing that data (ssh -vvv: "rcvd ext data 60", then "exec request failed").
-	sleep 0.3
-	(($(grep -c "$event" "$GW_AUDIT") > before)) || h_fail "no new $event audit event"
+	h_wait_for 5 eval '(($(grep -c "$event" "$GW_AUDIT") > before))' || h_fail "no new $event audit event"
 }
 
 test_normal_recordings_verify_intact() {

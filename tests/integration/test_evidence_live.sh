@@ -80,7 +80,7 @@ test_recording_disk_full_mid_session_ends_it() {
 	h_assert_contains "$out" "started" "output before the disk filled"
 	h_assert_not_contains "$out" "after-7" "output after the disk filled"
 	h_assert_contains "$out" "evidence can no longer be written" "message to the vendor"
-	sleep 0.5
+	h_wait_for 5 eval 'tail -n 5 "$GW_AUDIT" | grep -q recording'
 	h_assert_contains "$(tail -n 5 "$GW_AUDIT")" "recording" "audit event naming the recording failure"
 	# The vendor saw only what the recording holds: the complete records (the disk cut the
 	# last one short) cover every byte that reached the vendor.

@@ -85,7 +85,7 @@ test_ticket_end_warns_and_ends_session() {
 	h_assert_contains "$err" "session ended: its approval ticket short has ended" "end message"
 	h_assert_not_contains "$(cat "$H_DIR/short.out")" "survived" "output"
 	((ended >= end - 3 && ended <= end + 3)) || h_fail "ended at $ended, ticket end $end (more than 3 s apart)"
-	sleep 0.5
+	h_wait_for 5 eval 'grep -q "scheduled end reached" "$GW_RECORDINGS"/*.cast 2>/dev/null'
 	cast=$(grep -l "scheduled end reached" "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1)
 	[[ -n $cast ]] || h_fail "no recording names the end reason"
 	tail -n 3 "$cast" | grep -q "scheduled end reached" || h_fail "end reason not among the last records of $cast"
