@@ -429,6 +429,15 @@ target_ssh() {
 # ctl ARGS...: gatewayctl with this test's gateway configuration.
 ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 
+# gw_sessions_listed: how many live sessions `gatewayctl sessions` lists (one "id" each); no
+# JSON parser started, as the tests poll it.
+gw_sessions_listed() { ctl sessions --json | grep -o '"id":' | wc -l; }
+
+# gw_wait_listed N: until N sessions are listed (at most 30 s); ends the test otherwise.
+gw_wait_listed() {
+	h_wait_for 30 eval "((\$(gw_sessions_listed) == $1))" || h_fail "not $1 sessions listed: $(ctl sessions)"
+}
+
 # ---- recordings -----------------------------------------------------------------------------
 
 gw_recordings() { ls -1 "$GW_RECORDINGS"/*.cast 2>/dev/null; }
