@@ -71,12 +71,13 @@ trap h_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Ports handed out are registered machine-wide, so that tests running at the same time (ctest -j,
-# two build trees, two worktrees) never pick the same one between choosing it and binding it:
-# one file per port in H_PORTS_DIR naming the H_DIR that owns it, taken under a lock. An entry
-# whose owner directory is gone (a test that was killed) is free again.
-H_PORTS_DIR=${TMPDIR:-/tmp}/gatewayd-test-ports
-mkdir -p "$H_PORTS_DIR" 2>/dev/null && chmod 1777 "$H_PORTS_DIR" 2>/dev/null
+# Ports handed out are registered for the whole machine, so that tests running at the same time
+# (ctest -j, two build trees, two worktrees) never pick the same one between choosing it and
+# binding it: one file per port in H_PORTS_DIR naming the H_DIR that owns it, taken under a lock.
+# An entry whose owner directory is gone (a test that was killed) is free again. One registry per
+# user: another user's files there could be neither taken nor replaced.
+H_PORTS_DIR=${TMPDIR:-/tmp}/gatewayd-test-ports-$(id -u)
+mkdir -p -m 0700 "$H_PORTS_DIR" || exit 1
 
 # h_ports_release: gives this test's ports back (h_cleanup, once its daemons are gone).
 h_ports_release() {
