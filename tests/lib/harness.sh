@@ -393,7 +393,8 @@ gw_reload() {
 	local before
 	before=$(gw_reloads)
 	kill -HUP "$(h_pid gatewayd)" || return 1
-	h_wait_for 10 eval '(($(gw_reloads) > before))' || { h_log "harness: reload not applied"; return 1; }
+	h_wait_for 10 eval '(($(gw_reloads) > before))' ||
+		{ h_log "harness: reload not applied"; return 1; }
 }
 
 # h_setup: the standard world: target sshd plc-07, default policy, running gateway.
@@ -436,7 +437,8 @@ gw_sessions_listed() { ctl sessions --json | grep -o '"id":' | wc -l; }
 
 # gw_wait_listed N: until N sessions are listed (at most 30 s); ends the test otherwise.
 gw_wait_listed() {
-	h_wait_for 30 eval "((\$(gw_sessions_listed) == $1))" || h_fail "not $1 sessions listed: $(ctl sessions)"
+	h_wait_for 30 eval "((\$(gw_sessions_listed) == $1))" ||
+		h_fail "not $1 sessions listed: $(ctl sessions)"
 }
 
 # ---- recordings -----------------------------------------------------------------------------
