@@ -23,16 +23,6 @@ exec_start() {
 	echo $! >"$H_DIR/$1.pid"
 }
 
-# exec_running NAME...: until each session NAME has printed "started" (30 s at most): its channel
-# is open, so a kill now reaches the vendor as a message (before it, there is no channel to
-# write one on).
-exec_running() {
-	local n
-	for n in "$@"; do
-		h_wait_for 30 grep -q started "$H_DIR/$n.out" || h_fail "session $n did not start: $(cat "$H_DIR/$n.err")"
-	done
-}
-
 # ends_within_1s NAME: the background ssh NAME exits within a second of now.
 ends_within_1s() {
 	local pid t0 t1
@@ -82,7 +72,7 @@ test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies() {
 	local id rec
 	exec_start k1
 	gw_wait_listed 1
-	exec_running k1
+	gw_session_running k1
 	id=$(ctl_sessions_field 0 id)
 	h_assert_contains "$(ctl kill "$id")" "1 session(s) told to end" "kill output"
 	ends_within_1s k1
@@ -102,7 +92,7 @@ test_kill_by_vendor_ends_all_its_sessions() {
 	exec_start v1
 	exec_start v2
 	gw_wait_listed 2
-	exec_running v1 v2
+	gw_session_running v1 v2
 	h_assert_contains "$(ctl kill --vendor acme)" "2 session(s) told to end" "kill --vendor output"
 	ends_within_1s v1
 	ends_within_1s v2
@@ -114,7 +104,7 @@ test_kill_by_person_spares_other_persons() {
 	exec_start p1
 	exec_start p2 "$BOB_KEY" acme.bob+plc-07@127.0.0.1
 	gw_wait_listed 2
-	exec_running p1 p2
+	gw_session_running p1 p2
 	h_assert_contains "$(ctl kill --person acme.bob)" "1 session(s) told to end" "kill --person output"
 	ends_within_1s p2
 	sleep 0.5
@@ -152,7 +142,7 @@ test_kill_takes_an_unambiguous_prefix_and_a_reason() {
 		gw_wait_listed $n
 		digit=$(live_ids | cut -c1 | sort | uniq -d | head -n 1)
 	done
-	for ((i = 0; i < n; i++)); do exec_running "m$i"; done
+	for ((i = 0; i < n; i++)); do gw_session_running "m$i"; done
 	out=$(ctl kill "$digit" --reason "not this" 2>&1) && h_fail "ambiguous prefix killed: $out"
 	h_assert_contains "$out" "session id $digit is ambiguous: 2 live sessions" "ambiguous error"
 	for id in $(live_ids | grep "^$digit"); do

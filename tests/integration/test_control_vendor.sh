@@ -70,6 +70,7 @@ test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
 	local out pid
 	exec_start d1 "$VENDOR_KEY" "$ALICE"
 	gw_wait_listed 1
+	gw_session_running d1
 	out=$(ctl vendor disable acme)
 	h_assert_contains "$out" "vendor acme disabled, 1 live session(s) told to end" "disable output"
 	pid=$(cat "$H_DIR/d1.pid")

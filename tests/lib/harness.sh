@@ -441,6 +441,17 @@ gw_wait_listed() {
 		h_fail "not $1 sessions listed: $(ctl sessions)"
 }
 
+# gw_session_running NAME...: until each background session NAME has printed "started" to
+# $H_DIR/NAME.out (30 s at most), i.e. its channel is open: a session killed before that has no
+# channel on which the vendor could be told why. Ends the test otherwise.
+gw_session_running() {
+	local n
+	for n in "$@"; do
+		h_wait_for 30 grep -q started "$H_DIR/$n.out" ||
+			h_fail "session $n did not start: $(cat "$H_DIR/$n.err" 2>/dev/null)"
+	done
+}
+
 # ---- recordings -----------------------------------------------------------------------------
 
 gw_recordings() { ls -1 "$GW_RECORDINGS"/*.cast 2>/dev/null; }
