@@ -77,7 +77,8 @@ trap 'exit 143' TERM
 # An entry whose owner directory is gone (a test that was killed) is free again. One registry per
 # user: another user's files there could be neither taken nor replaced.
 H_PORTS_DIR=${TMPDIR:-/tmp}/gatewayd-test-ports-$(id -u)
-mkdir -p -m 0700 "$H_PORTS_DIR" || exit 1
+# Made once, by whichever test comes first: mkdir fails for the others, which find it there.
+mkdir -m 0700 "$H_PORTS_DIR" 2>/dev/null || [[ -d $H_PORTS_DIR ]] || exit 1
 
 # h_ports_release: gives this test's ports back (h_cleanup, once its daemons are gone).
 h_ports_release() {
@@ -393,7 +394,7 @@ gw_reload() {
 	local before
 	before=$(gw_reloads)
 	kill -HUP "$(h_pid gatewayd)" || return 1
-	h_wait_for 10 eval '(($(gw_reloads) > before))' ||
+	h_wait_for 10 eval "((\$(gw_reloads) > $before))" ||
 		{ h_log "harness: reload not applied"; return 1; }
 }
 
