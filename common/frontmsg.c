@@ -70,6 +70,12 @@ frontmsg_send_data(int fd, uint32_t chan, int stream, const void *data, size_t l
 	return -1;
 }
 
+bool
+frontmsg_send_again(int err)
+{
+	return err == EAGAIN || err == EINTR || err == ENOBUFS || err == ENOMEM;
+}
+
 int
 frontmsg_send_wait(int fd, struct wbuf *b, int timeout_ms)
 {
@@ -78,7 +84,7 @@ frontmsg_send_wait(int fd, struct wbuf *b, int timeout_ms)
 	for (;;) {
 		if (frontmsg_send(fd, b) == 0)
 			return 0;
-		if (errno != EAGAIN && errno != EINTR)
+		if (!frontmsg_send_again(errno))
 			break;
 		if (poll(&p, 1, timeout_ms) <= 0 || (p.revents & (POLLERR | POLLHUP)) != 0)
 			break;

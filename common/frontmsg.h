@@ -91,6 +91,10 @@ void frontmsg_new_data(struct wbuf *b, uint32_t chan, int stream, const void *da
 int frontmsg_send_data(int fd, uint32_t chan, int stream, const void *data, size_t len);
 /* Sends and frees b, waiting up to timeout_ms for room. 0 or -1. */
 int frontmsg_send_wait(int fd, struct wbuf *b, int timeout_ms);
+/* Whether a send that failed with err only did not go for now, the link being sound: the socket
+ * is full (EAGAIN), a signal came (EINTR), or the kernel had no memory for the message at once
+ * (ENOBUFS, ENOMEM; under memory pressure). The message is to be sent again. */
+bool frontmsg_send_again(int err);
 
 /* A received message, its fields read with the wire_* calls from body. */
 struct frontmsg {

@@ -88,7 +88,7 @@ link_flush(struct link *l)
 
 	while (!l->broken && (o = TAILQ_FIRST(&l->out)) != NULL) {
 		if (link_write(l, &o->b, o->secret) != 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (frontmsg_send_again(errno))
 				return 0;
 			debug_f("link send: %s", strerror(errno));
 			l->broken = true;
@@ -123,11 +123,12 @@ link_keep(struct link *l, struct wbuf *b, bool secret)
 	return 0;
 }
 
-/* After a send that did not go: the link is broken unless it was only full (EAGAIN). */
+/* After a send that did not go: the link is broken unless it was only full (EAGAIN) or short
+ * of kernel memory (ENOBUFS): frontmsg_send_again. */
 static void
 link_send_failed(struct link *l)
 {
-	if (errno == EAGAIN || errno == EINTR)
+	if (frontmsg_send_again(errno))
 		return;
 	debug_f("link send: %s", strerror(errno));
 	l->broken = true;

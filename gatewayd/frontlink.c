@@ -42,7 +42,7 @@ struct frontlink {
 	struct vchan *chans[FRONTMSG_CHANNELS_MAX];
 	TAILQ_HEAD(, outmsg) outq;
 	bool acks_due;       /* vendor bytes were taken since frontlink_send_acks last looked */
-	bool full;           /* a send met EAGAIN: no retry before the poll says writable */
+	bool full;           /* a send met EAGAIN/ENOBUFS: no retry before the poll says writable */
 	struct frontmsg msg; /* the message being read */
 };
 
@@ -249,13 +249,14 @@ frontlink_pending(const struct frontlink *fl)
 	return !TAILQ_EMPTY(&fl->outq);
 }
 
-/* After a send that did not go: 0 when the link is only full (the message is to wait), -1
+/* After a send that did not go: 0 when the link is only full or short of kernel memory (the
+ * message is to wait; ENOBUFS under load once ended a session as "relay write failed"), -1
  * when it is broken. */
 static int
 frontlink_send_failed(struct frontlink *fl)
 {
-	if (errno == EAGAIN || errno == EINTR) {
-		fl->full = errno == EAGAIN;
+	if (frontmsg_send_again(errno)) {
+		fl->full = errno != EINTR;
 		return 0;
 	}
 	frontlink_set_gone(fl, "link to the vendor-facing process broken");

@@ -1,6 +1,7 @@
 # hostile_idle_flood.py: holds many TCP connections from one source address open without ever
 # authenticating (nothing sent after the gateway's greeting), and reconnects each one the
-# gateway drops, for --seconds. Prints "holding N" once that many were greeted, then at the
+# gateway drops, for --seconds. Prints "holding N" once that many were greeted (or, when the
+# gateway holds it to fewer, once the number held has not grown for a second), then at the
 # end "greeted N dropped N" (dropped: closed by the gateway, counted per connection made).
 import select
 import socket
@@ -29,6 +30,7 @@ socks = {}  # socket -> greeted
 greeted = dropped = 0
 said = False
 end = time.monotonic() + args.seconds
+most, grown = 0, time.monotonic()  # the most held at once, and when that last grew
 while time.monotonic() < end:
     while len(socks) < args.connections:
         s = connect()
@@ -50,7 +52,9 @@ while time.monotonic() < end:
             socks[s] = True
             greeted += 1
     held = sum(1 for g in socks.values() if g)
-    if not said and (held >= args.connections or time.monotonic() > end - args.seconds + 5):
+    if held > most:
+        most, grown = held, time.monotonic()
+    if not said and (held >= args.connections or (most > 0 and time.monotonic() > grown + 1)):
         hostile.say("holding", held)
         said = True
 hostile.say("greeted", greeted, "dropped", dropped)

@@ -10,8 +10,6 @@ export GW_LOGIN_GRACE=3
 gw_config_extra 'per_source = { grace_penalty = 0; };'
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # last_event NAME: the last audit event NAME as one JSON line ("" when none).
 last_event() { grep "\"event\":\"$1\"" "$GW_AUDIT" | tail -n 1; }
 

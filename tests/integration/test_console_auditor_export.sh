@@ -7,7 +7,6 @@
 . "$H_SRC/tests/lib/auditor.sh"
 auditor_scenario || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 KEY=$GW_RECORDINGS/../state/recording_key.pub
 
 FROM=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)

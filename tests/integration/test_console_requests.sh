@@ -28,7 +28,6 @@ H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-09" ]; allow = [ "shell", "e
 H_CFG_APPROVERS+=("{ name = \"second\"; key = \"$(cat "$SECOND_KEY.pub")\"; vendors = [ \"acme\" ]; targets = [ \"plc-09\" ]; }")
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 # as_approver ARGS...: ssh to the console as approver "owner" with its key; as_other: "other"
 as_approver() { gw_console "$APPROVER_KEY" approver.owner "$@"; }
 as_other() { gw_console "$OTHER_KEY" approver.other "$@"; }

@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # ctl_sessions_field INDEX FIELD: one field of the listing (--json).
 ctl_sessions_field() {
 	ctl sessions --json | python3 -c 'import json, sys
@@ -15,21 +13,12 @@ s = json.load(sys.stdin)
 print(s[int(sys.argv[1])].get(sys.argv[2], "") if len(s) > int(sys.argv[1]) else "")' "$1" "$2"
 }
 
-# wait_listed N: until N sessions are listed (at most 30 s).
-wait_listed() {
-	local deadline=$((SECONDS + 30))
-	while ((SECONDS < deadline)); do
-		[[ $(ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') == "$1" ]] &&
-			return 0
-		sleep 0.1
-	done
-	h_fail "not $1 sessions listed: $(ctl sessions)"
-}
-
 # exec_start NAME [PERSON-KEY [DEST]]: a long-running exec session in the background; its
-# stdout/stderr in $H_DIR/NAME.out/.err, its pid in $H_DIR/NAME.pid.
+# stdout/stderr in $H_DIR/NAME.out/.err, its pid in $H_DIR/NAME.pid. It lasts until killed (600 s
+# at most): on a loaded machine starting the up to 17 sessions of the prefix test can take more
+# than a minute, and a session that ended by itself meanwhile would spoil the count.
 exec_start() {
-	gw_ssh -i "${2:-$VENDOR_KEY}" "${3:-$GW_DEST}" 'echo started; sleep 60' \
+	H_TIMEOUT=600 gw_ssh -i "${2:-$VENDOR_KEY}" "${3:-$GW_DEST}" 'echo started; sleep 600' \
 		>"$H_DIR/$1.out" 2>"$H_DIR/$1.err" &
 	echo $! >"$H_DIR/$1.pid"
 }
@@ -55,7 +44,7 @@ shell_start() {
 test_sessions_lists_each_live_session_with_its_fields() {
 	local out id
 	shell_start
-	wait_listed 1
+	gw_wait_listed 1
 	id=$(ctl_sessions_field 0 id)
 	h_assert_match "$id" '^[0-9a-f]{32}$' "session id"
 	h_assert_eq acme.alice "$(ctl_sessions_field 0 person)" "person"
@@ -76,13 +65,14 @@ test_sessions_lists_each_live_session_with_its_fields() {
 	h_assert_match "$out" "$id +acme.alice +acme +plc-07 +127.0.0.1:[0-9]+ " "table row"
 	h_tmux_send 'exit' Enter
 	h_tmux_wait_exit 15 || h_fail "shell did not end"
-	wait_listed 0
+	gw_wait_listed 0
 }
 
 test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies() {
 	local id rec
 	exec_start k1
-	wait_listed 1
+	gw_wait_listed 1
+	gw_session_running k1
 	id=$(ctl_sessions_field 0 id)
 	h_assert_contains "$(ctl kill "$id")" "1 session(s) told to end" "kill output"
 	ends_within_1s k1
@@ -95,24 +85,26 @@ test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies() {
 		h_fail "no control audit event for the kill"
 	grep -q "\"event\":\"session_cut\".*\"reason\":\"killed by the asset owner (root, uid 0)\".*\"session\":\"$id\"" \
 		"$GW_AUDIT" || h_fail "no session_cut audit event"
-	wait_listed 0
+	gw_wait_listed 0
 }
 
 test_kill_by_vendor_ends_all_its_sessions() {
 	exec_start v1
 	exec_start v2
-	wait_listed 2
+	gw_wait_listed 2
+	gw_session_running v1 v2
 	h_assert_contains "$(ctl kill --vendor acme)" "2 session(s) told to end" "kill --vendor output"
 	ends_within_1s v1
 	ends_within_1s v2
 	h_assert_contains "$(cat "$H_DIR/v2.err")" "session ended by the asset owner" "message to the vendor"
-	wait_listed 0
+	gw_wait_listed 0
 }
 
 test_kill_by_person_spares_other_persons() {
 	exec_start p1
 	exec_start p2 "$BOB_KEY" acme.bob+plc-07@127.0.0.1
-	wait_listed 2
+	gw_wait_listed 2
+	gw_session_running p1 p2
 	h_assert_contains "$(ctl kill --person acme.bob)" "1 session(s) told to end" "kill --person output"
 	ends_within_1s p2
 	sleep 0.5
@@ -142,14 +134,15 @@ print(me[:n])' "$1"
 }
 
 test_kill_takes_an_unambiguous_prefix_and_a_reason() {
-	local n=0 digit="" out id prefix unknown
+	local n=0 i digit="" out id prefix unknown
 	# Sessions until two ids share their first digit (at most 17: 16 digits).
 	while [[ -z $digit ]]; do
 		exec_start m$n
 		((n++))
-		wait_listed $n
+		gw_wait_listed $n
 		digit=$(live_ids | cut -c1 | sort | uniq -d | head -n 1)
 	done
+	for ((i = 0; i < n; i++)); do gw_session_running "m$i"; done
 	out=$(ctl kill "$digit" --reason "not this" 2>&1) && h_fail "ambiguous prefix killed: $out"
 	h_assert_contains "$out" "session id $digit is ambiguous: 2 live sessions" "ambiguous error"
 	for id in $(live_ids | grep "^$digit"); do
@@ -160,12 +153,12 @@ test_kill_takes_an_unambiguous_prefix_and_a_reason() {
 	out=$(ctl kill "$unknown" 2>&1) && h_fail "unknown prefix killed: $out"
 	h_assert_contains "$out" "no live session's id starts with $unknown; live sessions:" "unknown error"
 	h_assert_contains "$out" "$(live_ids | head -n 1) (acme.alice to plc-07)" "unknown lists the live"
-	wait_listed $n
+	gw_wait_listed $n
 	id=$(live_ids | grep "^$digit" | head -n 1)
 	prefix=$(shortest_unique "$id")
 	out=$(ctl kill "$prefix" --reason "WO-7 closed, thank you" 2>&1) || h_fail "kill $prefix: $out"
 	h_assert_contains "$out" "1 session(s) told to end" "kill by prefix"
-	wait_listed $((n - 1))
+	gw_wait_listed $((n - 1))
 	live_ids | grep -q "^$id$" && h_fail "the session named by prefix still listed"
 	h_wait_for 10 grep -q "session ended by the asset owner: WO-7 closed, thank you" "$H_DIR"/m*.err ||
 		h_fail "the reason did not reach the vendor: $(cat "$H_DIR"/m*.err)"
@@ -174,13 +167,13 @@ test_kill_takes_an_unambiguous_prefix_and_a_reason() {
 	grep -q "\"event\":\"session_cut\".*\"reason\":\"killed by the asset owner (root, uid 0): WO-7 closed, thank you\".*\"session\":\"$id\"" \
 		"$GW_AUDIT" || h_fail "no session_cut audit event with the reason"
 	ctl kill --vendor acme >/dev/null
-	wait_listed 0
+	gw_wait_listed 0
 }
 
 test_watch_shows_what_the_vendor_types_and_sees() {
 	local id
 	shell_start
-	wait_listed 1
+	gw_wait_listed 1
 	id=$(ctl_sessions_field 0 id)
 	ctl watch "$id" >"$H_DIR/watch.out" 2>"$H_DIR/watch.err" &
 	local watcher=$! deadline=$((SECONDS + 10))
@@ -198,13 +191,13 @@ test_watch_shows_what_the_vendor_types_and_sees() {
 	h_assert_contains "$(cat "$H_DIR/watch.err")" "[session ended:" "end announced to the watcher"
 	grep -q "\"event\":\"control\".*\"action\":\"watch\".*\"name\":\"$id\"" "$GW_AUDIT" ||
 		h_fail "no control audit event for the watch"
-	wait_listed 0
+	gw_wait_listed 0
 }
 
 test_slow_watcher_never_stalls_the_session_and_is_told_what_it_lost() {
 	local id
 	shell_start
-	wait_listed 1
+	gw_wait_listed 1
 	id=$(ctl_sessions_field 0 id)
 	# A watcher that reads nothing while the bulk output runs, then takes what is left.
 	python3 - "$(dirname "$GW_CONFIG")/state/control.sock" "$id" "$H_DIR/slow.out" <<-'EOF' &
@@ -249,8 +242,7 @@ h_keygen "$BOB_KEY" || exit 1
 # acme.bob joins vendor acme: rewrite the config and have the gateway reload it.
 gw_person_add acme acme.bob "$BOB_KEY.pub"
 gw_config_write || exit 1
-kill -HUP "$(h_pid gatewayd)"
-sleep 1
+gw_reload || exit 1
 
 h_run test_sessions_lists_each_live_session_with_its_fields \
 	test_kill_session_ends_the_vendors_ssh_within_1s_and_the_recording_verifies \

@@ -19,18 +19,7 @@ gw_grant_add beta "plc-07" "shell exec"
 gw_config_extra "max_sessions = 3;"
 gw_start || exit 1
 sed -i 's/\(id = "offco"; name = "Vendor offco"; enabled = \)true;/\1false;/' "$GW_CONFIG"
-kill -HUP "$(h_pid gatewayd)"
-
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-nsessions() { ctl sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-wait_listed() {
-	local deadline=$((SECONDS + 30))
-	while ((SECONDS < deadline)); do
-		[[ $(nsessions) == "$1" ]] && return 0
-		sleep 0.1
-	done
-	h_fail "not $1 sessions listed: $(ctl sessions)"
-}
+gw_reload || exit 1
 
 # exec_start NAME KEY DEST: a long exec session in the background (NAME.err, NAME.pid).
 exec_start() {
@@ -56,10 +45,10 @@ test_vendor_list_shows_each_vendors_state_and_sessions() {
 	h_assert_eq "oldco expired 0" "$(vendor_row oldco)" "expired vendor"
 	h_assert_eq "beta enabled 0" "$(vendor_row beta)" "enabled vendor"
 	exec_start l1 "$VENDOR_KEY" "$ALICE"
-	wait_listed 1
+	gw_wait_listed 1
 	h_assert_eq "acme enabled 1" "$(vendor_row acme)" "vendor with a live session"
 	ctl vendor disable acme >/dev/null
-	wait_listed 0
+	gw_wait_listed 0
 	h_assert_eq "acme disabled by owner 0" "$(vendor_row acme)" "vendor disabled by the owner"
 	ctl vendor enable acme >/dev/null
 	h_assert_eq "acme enabled 0" "$(vendor_row acme)" "enabled again"
@@ -80,7 +69,8 @@ test_target_list_of_a_disabled_vendor_names_no_target() {
 test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
 	local out pid
 	exec_start d1 "$VENDOR_KEY" "$ALICE"
-	wait_listed 1
+	gw_wait_listed 1
+	gw_session_running d1
 	out=$(ctl vendor disable acme)
 	h_assert_contains "$out" "vendor acme disabled, 1 live session(s) told to end" "disable output"
 	pid=$(cat "$H_DIR/d1.pid")
@@ -100,8 +90,7 @@ test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
 
 test_vendor_disable_survives_reload_and_restart() {
 	local out
-	kill -HUP "$(h_pid gatewayd)"
-	sleep 1
+	gw_reload || h_fail "the reload was not applied"
 	out=$(gw_ssh "$ALICE" true 2>&1) && h_fail "got in after reload"
 	h_assert_contains "$out" "disabled by the asset owner" "still disabled after reload"
 	gw_restart
@@ -121,28 +110,28 @@ test_vendor_enable_lets_the_vendor_in_again() {
 
 test_vendor_max_sessions_refuses_one_more() {
 	local out
-	wait_listed 0
+	gw_wait_listed 0
 	exec_start c1 "$VENDOR_KEY" "$ALICE"
 	exec_start c2 "$VENDOR_KEY" "$ALICE"
-	wait_listed 2
+	gw_wait_listed 2
 	out=$(gw_ssh "$ALICE" true 2>&1) && h_fail "a third acme session got in"
 	h_assert_contains "$out" "access denied: acme already has its 2 concurrent session(s)" "refusal text"
 	grep -q '"event":"session_refused".*"reason":"vendor_session_limit","detail":"vendor acme: 2 of max_sessions 2 sessions active"' \
 		"$GW_AUDIT" || h_fail "no precise session_refused audit event"
 	# The refusal used no ticket and left the listing alone.
-	h_assert_eq 2 "$(nsessions)" "still two sessions"
+	h_assert_eq 2 "$(gw_sessions_listed)" "still two sessions"
 }
 
 test_gateway_max_sessions_refuses_one_more() {
 	local out
 	exec_start c3 "$BETA_KEY" "$BOB"
-	wait_listed 3
+	gw_wait_listed 3
 	out=$(gw_ssh -i "$BETA_KEY" "$BOB" true 2>&1) && h_fail "a fourth session got in"
 	h_assert_contains "$out" "access denied: the gateway is at its session limit" "refusal text"
 	grep -q '"event":"session_refused".*"reason":"session_limit","detail":"3 of max_sessions 3 sessions active"' \
 		"$GW_AUDIT" || h_fail "no precise session_refused audit event"
 	ctl kill --vendor acme >/dev/null
-	wait_listed 1
+	gw_wait_listed 1
 	out=$(gw_ssh "$ALICE" 'echo room-again' 2>&1)
 	h_assert_contains "$out" "room-again" "a session ended makes room"
 	ctl kill --vendor beta >/dev/null

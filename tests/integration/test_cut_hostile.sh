@@ -13,7 +13,6 @@ gw_target_add plc-08 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-08" ]; allow = [ "shell", "exec" ]; }')
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 now() { date +%s.%N; }
 
 # attack NAME [USER]: starts the hostile vendor and waits until it has run commands on the target.

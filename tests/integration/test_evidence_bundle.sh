@@ -14,8 +14,6 @@ gw_person_add globex globex.bob "$H_DIR/keys/globex.pub"
 gw_grant_add globex "plc-07" "shell exec"
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # Two sessions of acme (one prints markup: the pages must show it as text), one of globex.
 gw_ssh "$GW_DEST" "echo '<i>bundle-one</i>'" </dev/null >/dev/null || { echo "session 1 failed"; exit 1; }
 gw_ssh "$GW_DEST" 'echo bundle-two' </dev/null >/dev/null || { echo "session 2 failed"; exit 1; }

@@ -8,8 +8,6 @@
 h_setup || exit 1
 . "$H_SRC/tests/lib/sessions.sh"
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # one_session TAG [MORE]: an exec session whose output is TAG (then MORE's); prints its
 # recording's path.
 one_session() {

@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # cast_with TEXT: the recording whose header holds TEXT (the session's command).
 cast_with() {
 	local f
@@ -28,8 +26,7 @@ refused_unrecorded() {
 	# Not checked: the vendor seeing "recording cannot be written". The gateway sends it as
 	# stderr data and then fails the exec request, and OpenSSH's ssh exits on the failure
 	# before writing that data (ssh -vvv: "rcvd ext data 60", then "exec request failed").
-	sleep 0.3
-	(($(grep -c "$event" "$GW_AUDIT") > before)) || h_fail "no new $event audit event"
+	h_wait_for 5 eval '(($(grep -c "$event" "$GW_AUDIT") > before))' || h_fail "no new $event audit event"
 }
 
 test_normal_recordings_verify_intact() {

@@ -10,8 +10,6 @@ GW_ALLOW="shell exec upload download" gw_policy_default
 gw_start || exit 1
 ESC=$'\e'
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # sealed_since MARK: the recordings created after the file MARK, once every one is sealed
 # (intact); fails when none is by the deadline.
 sealed_since() {

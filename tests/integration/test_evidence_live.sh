@@ -8,8 +8,6 @@
 gw_config_extra 'recording_min_free = 0;'
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # newest_recording: the most recently written .cast.
 newest_recording() { ls -1t "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1; }
 
@@ -82,7 +80,7 @@ test_recording_disk_full_mid_session_ends_it() {
 	h_assert_contains "$out" "started" "output before the disk filled"
 	h_assert_not_contains "$out" "after-7" "output after the disk filled"
 	h_assert_contains "$out" "evidence can no longer be written" "message to the vendor"
-	sleep 0.5
+	h_wait_for 5 eval 'tail -n 5 "$GW_AUDIT" | grep -q recording'
 	h_assert_contains "$(tail -n 5 "$GW_AUDIT")" "recording" "audit event naming the recording failure"
 	# The vendor saw only what the recording holds: the complete records (the disk cut the
 	# last one short) cover every byte that reached the vendor.

@@ -6,8 +6,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # session_process: the child of the listener that serves the vendor (one session live).
 session_process() {
 	SESSION_PID=$(pgrep -P "$(h_pid gatewayd)" | head -n 1)
@@ -49,10 +47,14 @@ notary_core_search() {
 }
 
 test_session_process_has_neither_key_nor_log_evidence_verifies() {
-	local client flags cast out listener
+	local client flags cast out listener hold
 	command -v gcore >/dev/null || h_skip "no gcore (gdb) here"
-	gw_ssh "$GW_DEST" 'echo notary-$((40+2)); sleep 6' >"$H_DIR/client.out" 2>&1 &
+	# The session lasts until its input ends (the test closes the fifo once done with the
+	# live process): not a fixed time, which a loaded machine can outlast before the core.
+	mkfifo "$H_DIR/client.in"
+	gw_ssh "$GW_DEST" 'echo notary-$((40+2)); cat >/dev/null' <"$H_DIR/client.in" >"$H_DIR/client.out" 2>&1 &
 	client=$!
+	exec {hold}>"$H_DIR/client.in"
 	h_wait_for 20 grep -q notary-42 "$H_DIR/client.out" || h_fail "no session: $(cat "$H_DIR/client.out")"
 	h_wait_for 10 session_process || h_fail "no session process"
 	listener=$(h_pid gatewayd)
@@ -70,6 +72,7 @@ test_session_process_has_neither_key_nor_log_evidence_verifies() {
 	else
 		notary_core_search "$listener"
 	fi
+	exec {hold}>&-
 	wait "$client" || h_fail "the session failed: $(cat "$H_DIR/client.out")"
 	cast=$(gw_recordings | head -n 1)
 	[[ -n $cast ]] || h_fail "no recording"

@@ -17,7 +17,6 @@ gw_person_add globex globex.bob "$H_DIR/keys/globex.pub"
 gw_grant_add globex "plc-07" "exec"
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 PUBKEY=$GW_RECORDINGS/../state/recording_key.pub
 BEFORE=$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)
 

@@ -9,8 +9,6 @@
 . "$H_SRC/tests/lib/sessions.sh"
 h_setup || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # started NAME...: each session is up and echoes.
 started() {
 	local n

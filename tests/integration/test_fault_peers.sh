@@ -12,8 +12,6 @@ gw_config_extra "client_alive_interval = 1;
 client_alive_count_max = 2;"
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # started NAME [COMMAND]: session NAME is up and has produced output.
 started() {
 	es_start "$1" "$GW_DEST" "${2:-}" || h_fail "session $1 did not start"
@@ -29,16 +27,6 @@ es_wait_output() {
 	local deadline=$((SECONDS + $2))
 	while ((SECONDS < deadline)); do
 		(($(wc -l <"$H_DIR/es-$1.out") >= 20)) && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# gone_within PID SECONDS: the gateway's session process PID ended in time.
-gone_within() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
 	return 1
@@ -69,7 +57,7 @@ test_target_drop_midstream_vendor_told_recording_sealed() {
 	es_wait_exit t 15 || h_fail "the vendor was not disconnected within 15 s"
 	[[ $ES_RC != 0 ]] || h_fail "the vendor's ssh exited 0 after the target dropped"
 	h_assert_contains "$(es_out t)" "target closed the connection" "what the vendor read"
-	gone_within "$gw" 10 || h_fail "session process $gw still running"
+	h_wait_for 10 h_gone "$gw" || h_fail "session process $gw still running"
 	sealed_with t "target disconnected"
 	h_log "  target drop: vendor told after $((SECONDS - start)) s"
 }
@@ -80,7 +68,7 @@ test_frozen_vendor_cut_after_keepalives() {
 	gw=$(es_gateway_pid f) || h_fail "no session process for f"
 	start=$SECONDS
 	kill -STOP "${ES_PID[f]}"
-	gone_within "$gw" 15 || { kill -CONT "${ES_PID[f]}"; h_fail "session not ended 15 s after freezing"; }
+	h_wait_for 15 h_gone "$gw" || { kill -CONT "${ES_PID[f]}"; h_fail "session not ended 15 s after freezing"; }
 	((SECONDS - start >= 2)) || h_fail "cut after $((SECONDS - start)) s, before the keepalive limit"
 	kill -CONT "${ES_PID[f]}"
 	es_wait_exit f 15 || h_fail "the thawed client was not disconnected"
@@ -95,7 +83,7 @@ test_frozen_vendor_cut_while_output_flows() {
 	gw=$(es_gateway_pid o) || h_fail "no session process for o"
 	start=$SECONDS
 	kill -STOP "${ES_PID[o]}"
-	gone_within "$gw" 15 || { kill -CONT "${ES_PID[o]}"; h_fail "session not ended 15 s after freezing"; }
+	h_wait_for 15 h_gone "$gw" || { kill -CONT "${ES_PID[o]}"; h_fail "session not ended 15 s after freezing"; }
 	kill -CONT "${ES_PID[o]}"
 	sealed_with o "keepalive"
 }
@@ -105,7 +93,7 @@ test_killed_vendor_client_session_sealed() {
 	started k
 	gw=$(es_gateway_pid k) || h_fail "no session process for k"
 	kill -9 "${ES_PID[k]}"
-	gone_within "$gw" 10 || h_fail "session process still running 10 s after its client was killed"
+	h_wait_for 10 h_gone "$gw" || h_fail "session process still running 10 s after its client was killed"
 	sealed_with k "vendor disconnected"
 }
 

@@ -13,8 +13,6 @@ gw_start || exit 1
 
 N=${GW_RELOAD_SESSIONS:-100}
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # echo_range TAG FROM TO: sessions sFROM..sTO-1 each echo TAG-i (all asked, then all checked).
 echo_range() {
 	local i

@@ -34,8 +34,6 @@ gw_config_extra 'notify_timeout = 3;'
 # Of the daemon's environment, nothing may reach the notifier.
 GW_NOTIFY_SECRET=daemon-only gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # json_lines FILE EVENT [FIELD VALUE]: the lines of FILE that are JSON objects of EVENT (with
 # FIELD == VALUE), as they are.
 json_lines() {

@@ -9,8 +9,6 @@ gw_target_add plc-08 "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 H_CFG_GRANTS+=('{ vendor = "acme"; targets = [ "plc-08" ]; allow = [ "shell", "exec", "download" ]; }')
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # ticket_install ID MAX: a ticket for acme.alice on plc-08 with MAX sessions, signed, installed.
 ticket_install() {
 	local f=$H_DIR/gw/$1.ticket

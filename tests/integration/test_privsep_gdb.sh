@@ -21,7 +21,6 @@ gw_target_add rtu-02 1 "${H_FP[plc-07]}" "" "$OTHER_TARGET_KEY"
 gw_start || exit 1
 SEAL_KEY=$H_DIR/gw/state/recording_key
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 cast_intact() { ctl recording verify "$1" 2>/dev/null | grep -q intact; }
 
 # gdb_open_probes NAME[:FLAGS]=PATH...: gdb commands calling open(PATH, FLAGS) in the process

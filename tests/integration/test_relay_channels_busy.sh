@@ -37,8 +37,7 @@ test_control_master_beside_a_busy_channel() {
 		[[ $rc == 0 && $out == "cm-$i" ]] || { bad=$((bad + 1)); h_log "    cm-$i: rc $rc: $out"; }
 	done
 	kill -0 "$printer" 2>/dev/null || h_fail "the printing client ended before the others"
-	kill "$printer"
-	wait
+	h_kill_job "$printer"
 	h_assert_eq 0 "$bad" "ControlMaster clients refused beside a busy channel"
 }
 

@@ -25,7 +25,6 @@ gw_start || exit 1
 SOCK=$H_DIR/ctl/control.sock
 cp "$GW_CONFIG" "$H_DIR/gatewayd.conf.orig"
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 # uid 65534 with GID as its primary group: a member of that group and of no other.
 as_gid() {
 	local gid=$1

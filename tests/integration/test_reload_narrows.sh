@@ -17,7 +17,6 @@ cp "$GW_CONFIG" "$H_DIR/gatewayd.conf.orig"
 OTHER_KEY=$H_DIR/keys/other
 h_keygen "$OTHER_KEY" || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 # The socket named directly: gatewayctl then need not parse a configuration it reloads.
 ctl_sock() { "$H_GATEWAYCTL" -S "$H_DIR/gw/state/control.sock" "$@"; }
 

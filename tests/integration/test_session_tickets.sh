@@ -23,23 +23,11 @@ gw_grant_add beta "plc-07" "shell exec"
 gw_config_extra 'warn_before = [ 15, 5 ];'
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # ticket_make ID TARGET TO SIGNKEY: a ticket for acme on TARGET valid from now to TO, signed with SIGNKEY.
 ticket_make() {
 	ctl ticket new --id "$1" --vendor acme --target "$2" --from now --to "$3" --approver owner \
 		--reason "test $1" -o "$H_DIR/$1.ticket" >/dev/null 2>&1 || h_fail "ticket new $1"
 	ssh-keygen -q -Y sign -n gatewayd-ticket -f "$4" "$H_DIR/$1.ticket" || h_fail "sign $1"
-}
-
-# wait_pid_exit PID SECONDS: until PID has ended, at most SECONDS; 0 if it did.
-wait_pid_exit() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # now_ms: wall clock in milliseconds.
@@ -86,7 +74,7 @@ test_ticket_end_warns_and_ends_session() {
 	ctl ticket install "$H_DIR/short.ticket" >/dev/null || h_fail "install short ticket"
 	gw_ssh acme.alice+plc-09@127.0.0.1 'sleep 60; echo survived' >"$H_DIR/short.out" 2>"$H_DIR/short.err" &
 	pid=$!
-	wait_pid_exit "$pid" 35 || { kill "$pid"; h_fail "session still running 35 s later"; }
+	h_wait_for 35 h_gone "$pid" || { kill "$pid"; h_fail "session still running 35 s later"; }
 	ended=$(date +%s)
 	wait "$pid"
 	rc=$?
@@ -97,7 +85,7 @@ test_ticket_end_warns_and_ends_session() {
 	h_assert_contains "$err" "session ended: its approval ticket short has ended" "end message"
 	h_assert_not_contains "$(cat "$H_DIR/short.out")" "survived" "output"
 	((ended >= end - 3 && ended <= end + 3)) || h_fail "ended at $ended, ticket end $end (more than 3 s apart)"
-	sleep 0.5
+	h_wait_for 5 eval 'grep -q "scheduled end reached" "$GW_RECORDINGS"/*.cast 2>/dev/null'
 	cast=$(grep -l "scheduled end reached" "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1)
 	[[ -n $cast ]] || h_fail "no recording names the end reason"
 	tail -n 3 "$cast" | grep -q "scheduled end reached" || h_fail "end reason not among the last records of $cast"
@@ -116,7 +104,7 @@ test_revoke_ends_live_session() {
 	grep -q started "$H_DIR/rv.out" || { kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/rv.err")"; }
 	t0=$(now_ms)
 	ctl ticket revoke revoked --reason "work cancelled" >/dev/null || { kill "$pid"; h_fail "revoke failed"; }
-	wait_pid_exit "$pid" 10 || { kill "$pid"; h_fail "session still running 10 s after revoke"; }
+	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "session still running 10 s after revoke"; }
 	t1=$(now_ms)
 	wait "$pid"
 	err=$(cat "$H_DIR/rv.err")
@@ -149,7 +137,7 @@ test_disabled_vendor_ends_live_session() {
 	grep -q 'id = "acme"; name = "Vendor acme"; enabled = false;' "$GW_CONFIG" || { kill "$pid"; h_fail "config edit failed"; }
 	t0=$(now_ms)
 	kill -HUP "$(h_pid gatewayd)" || { kill "$pid"; h_fail "SIGHUP failed"; }
-	wait_pid_exit "$pid" 10 || { kill "$pid"; h_fail "session still running 10 s after SIGHUP"; }
+	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "session still running 10 s after SIGHUP"; }
 	t1=$(now_ms)
 	wait "$pid"
 	err=$(cat "$H_DIR/dis.err")

@@ -16,8 +16,6 @@ h_keygen "$H_DIR/keys/stranger" || exit 1
 H_CFG_APPROVERS+=("{ name = \"safety\"; key = \"$(cat "$SAFETY_KEY.pub")\"; vendors = [ \"acme\" ]; targets = [ \"plc-11\" ]; }")
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 # sign_copy DIR KEY [OPTION...]: wo-1.ticket copied into DIR and signed there with KEY.
 sign_copy() {
 	local dir=$H_DIR/$1 key=$2

@@ -12,8 +12,6 @@ gw_config_extra 'max_startups = "100:30:1000";'
 gw_config_extra 'per_source = { max_startups = 0; };' # 8 logins at once, all from 127.0.0.1
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 LOGINS=8
 FILLERS=${FILLERS:-100}
 

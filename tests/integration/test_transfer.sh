@@ -31,21 +31,28 @@ sftp_casts() {
 	done
 }
 
+# sftp_closes SHA: how many sftp-close events with SHA the sftp channels' recordings hold.
+sftp_closes() {
+	local cast n=0
+	for cast in $(sftp_casts); do
+		n=$((n + $(grep 'sftp-close' "$cast" | grep -c "$1")))
+	done
+	echo "$n"
+}
+
 test_scp_upload_download_hashed() {
-	local s up down cast
+	local s
 	head -c $((20 * 1024 * 1024)) /dev/urandom >"$H_DIR/big.bin"
 	s=$(sum "$H_DIR/big.bin")
 	gw_scp "$H_DIR/big.bin" "$GW_DEST:$F/big.up" 2>"$H_DIR/scp.err" || h_fail "scp upload: $(cat "$H_DIR/scp.err")"
 	h_assert_eq "$s" "$(sum "$F/big.up")" "uploaded file's sha256"
 	gw_scp "$GW_DEST:$F/big.up" "$H_DIR/big.down" 2>"$H_DIR/scp.err" || h_fail "scp download: $(cat "$H_DIR/scp.err")"
 	h_assert_eq "$s" "$(sum "$H_DIR/big.down")" "downloaded file's sha256"
-	sleep 1
-	up=0
-	for cast in $(sftp_casts); do
-		up=$((up + $(grep 'sftp-close' "$cast" | grep -c "$s")))
-	done
-	((up >= 2)) || h_fail "recordings of sftp channels hold $up sftp-close events with sha256 $s (want 2)"
-	grep 'file_operation' "$GW_AUDIT" | grep -q "$s" || h_fail "no file_operation audit event with sha256 $s"
+	# The recordings and the audit log are written as the channels close: until they are.
+	h_wait_for 10 eval '(($(sftp_closes "$s") >= 2))' ||
+		h_fail "recordings of sftp channels hold $(sftp_closes "$s") sftp-close events with sha256 $s (want 2)"
+	h_wait_for 10 eval 'grep file_operation "$GW_AUDIT" | grep -q "$s"' ||
+		h_fail "no file_operation audit event with sha256 $s"
 }
 
 # A vendor that reads slowly (scp -l, 40 Mbit/s) leaves the target's answers waiting in the
@@ -57,8 +64,7 @@ test_slow_vendor_download_intact() {
 	gw_scp -l 40000 "$GW_DEST:$F/slow.bin" "$H_DIR/slow.down" 2>"$H_DIR/scp.err" ||
 		h_fail "slow scp download: $(cat "$H_DIR/scp.err")"
 	h_assert_eq "$s" "$(sum "$H_DIR/slow.down")" "slowly downloaded file's sha256"
-	sleep 1
-	grep 'file_operation' "$GW_AUDIT" | grep '"read"' | grep -q "$s" ||
+	h_wait_for 10 eval 'grep file_operation "$GW_AUDIT" | grep "\"read\"" | grep -q "$s"' ||
 		h_fail "no file_operation audit event with the slow download's sha256 $s"
 }
 
@@ -93,8 +99,7 @@ test_download_only_grant() {
 	gw_scp "acme.alice+plc-08@127.0.0.1:$F/down.txt" "$H_DIR/down.txt" 2>"$H_DIR/scp.err" ||
 		h_fail "download: $(cat "$H_DIR/scp.err")"
 	h_assert_eq "only down" "$(cat "$H_DIR/down.txt")" "downloaded content"
-	sleep 0.5
-	grep -q 'file_denied' "$GW_AUDIT" || h_fail "no file_denied audit event"
+	h_wait_for 10 grep -q 'file_denied' "$GW_AUDIT" || h_fail "no file_denied audit event"
 }
 
 test_transfer_paths_limit() {
@@ -118,8 +123,7 @@ test_legacy_scp_refused() {
 	out=$(gw_scp -O "$H_DIR/legacy.txt" "$GW_DEST:$F/legacy.txt" 2>&1)
 	[[ $? != 0 ]] || h_fail "scp -O succeeded"
 	[[ ! -e $F/legacy.txt ]] || h_fail "legacy scp reached the target"
-	sleep 0.5
-	grep 'channel_refused' "$GW_AUDIT" | grep -q 'scp -t' || h_fail "no channel_refused audit event for scp -t"
+	h_wait_for 10 eval 'grep channel_refused "$GW_AUDIT" | grep -q "scp -t"' || h_fail "no channel_refused audit event for scp -t"
 	# Not checked: the vendor seeing "legacy scp" (see the lead's report: OpenSSH's ssh exits on
 	# the failed exec request before it writes the stderr text the gateway sent ahead of it).
 }

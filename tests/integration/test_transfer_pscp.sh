@@ -105,8 +105,7 @@ test_pscp_forced_scp_refused() {
 	[[ $? != 0 ]] || h_fail "pscp -scp succeeded"
 	h_assert_contains "$out" "gatewayd: legacy scp" "pscp's message"
 	[[ ! -e $F/legacy.txt ]] || h_fail "legacy scp reached the target"
-	sleep 0.5
-	grep '"channel_refused"' "$GW_AUDIT" | grep -q "scp -t $F/legacy.txt" ||
+	h_wait_for 10 eval 'grep "\"channel_refused\"" "$GW_AUDIT" | grep -q "scp -t $F/legacy.txt"' ||
 		h_fail "no channel_refused audit event for scp -t"
 }
 

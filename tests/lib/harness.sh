@@ -54,6 +54,7 @@ h_cleanup() {
 	while read -r name pid; do
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	done <"$H_DIR/pids"
+	h_ports_release
 	for f in $(h_sanitizer_reports); do
 		h_log "FAIL: sanitizer report in $f:"
 		grep -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
@@ -70,20 +71,43 @@ trap h_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# h_free_port VAR: a free high port on 127.0.0.1 not handed out before in this run.
+# Ports handed out are registered for the whole machine, so that tests running at the same time
+# (ctest -j, two build trees, two worktrees) never pick the same one between choosing it and
+# binding it: one file per port in H_PORTS_DIR naming the H_DIR that owns it, taken under a lock.
+# An entry whose owner directory is gone (a test that was killed) is free again. One registry per
+# user: another user's files there could be neither taken nor replaced.
+H_PORTS_DIR=${TMPDIR:-/tmp}/gatewayd-test-ports-$(id -u)
+# Made once, by whichever test comes first: mkdir fails for the others, which find it there.
+mkdir -m 0700 "$H_PORTS_DIR" 2>/dev/null || [[ -d $H_PORTS_DIR ]] || exit 1
+
+# h_ports_release: gives this test's ports back (h_cleanup, once its daemons are gone).
+h_ports_release() {
+	local p
+	while read -r p; do
+		[[ $(cat "$H_PORTS_DIR/$p" 2>/dev/null) == "$H_DIR" ]] && rm -f "$H_PORTS_DIR/$p"
+	done <"$H_DIR/ports"
+}
+
+# h_free_port VAR: a free high port on 127.0.0.1 that no running test has been handed.
 h_free_port() {
 	local -n _port=$1
-	local p i
+	local p i owner lock
+	exec {lock}>>"$H_PORTS_DIR/lock" || { h_log "harness: cannot open $H_PORTS_DIR/lock"; return 1; }
+	flock "$lock"
 	for ((i = 0; i < 200; i++)); do
 		# Below Linux's ephemeral range (32768-60999), which outgoing connections of the
 		# tests themselves draw from: a port found free there can be taken before bind.
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
 		grep -qx "$p" "$H_DIR/ports" && continue
+		owner=$(cat "$H_PORTS_DIR/$p" 2>/dev/null) && [[ -d $owner ]] && continue
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
 		echo "$p" >>"$H_DIR/ports"
+		echo "$H_DIR" >"$H_PORTS_DIR/$p"
+		exec {lock}>&-
 		_port=$p
 		return 0
 	done
+	exec {lock}>&-
 	h_log "harness: no free port found"
 	return 1
 }
@@ -372,6 +396,16 @@ gw_start() {
 
 gw_stop() { h_stop gatewayd; }
 
+# gw_reload: SIGHUP to the gateway, then until it has audited the reload as applied (10 s at most).
+gw_reloads() { grep -c '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" 2>/dev/null; }
+gw_reload() {
+	local before
+	before=$(gw_reloads)
+	kill -HUP "$(h_pid gatewayd)" || return 1
+	h_wait_for 10 eval "((\$(gw_reloads) > $before))" ||
+		{ h_log "harness: reload not applied"; return 1; }
+}
+
 # h_setup: the standard world: target sshd plc-07, default policy, running gateway.
 h_setup() {
 	sshd_start plc-07 || return 1
@@ -401,6 +435,30 @@ gw_console() {
 target_ssh() {
 	timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$GW_TARGET_KEY" \
 		-p "${H_PORT[${TARGET_NAME:-plc-07}]}" "$@"
+}
+
+# ctl ARGS...: gatewayctl with this test's gateway configuration.
+ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
+
+# gw_sessions_listed: how many live sessions `gatewayctl sessions` lists (one "id" each); no
+# JSON parser started, as the tests poll it.
+gw_sessions_listed() { ctl sessions --json | grep -o '"id":' | wc -l; }
+
+# gw_wait_listed N: until N sessions are listed (at most 30 s); ends the test otherwise.
+gw_wait_listed() {
+	h_wait_for 30 eval "((\$(gw_sessions_listed) == $1))" ||
+		h_fail "not $1 sessions listed: $(ctl sessions)"
+}
+
+# gw_session_running NAME...: until each background session NAME has printed "started" to
+# $H_DIR/NAME.out (30 s at most), i.e. its channel is open: a session killed before that has no
+# channel on which the vendor could be told why. Ends the test otherwise.
+gw_session_running() {
+	local n
+	for n in "$@"; do
+		h_wait_for 30 grep -q started "$H_DIR/$n.out" ||
+			h_fail "session $n did not start: $(cat "$H_DIR/$n.err" 2>/dev/null)"
+	done
 }
 
 # ---- recordings -----------------------------------------------------------------------------
@@ -475,6 +533,19 @@ h_wait_for() {
 	done
 }
 
+# h_gone PID: PID has ended (for h_wait_for SECONDS h_gone PID).
+h_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# h_kill_job PID: ends a background job ("h_hostile ... &", "gw_ssh ... &": a subshell waiting
+# for timeout and its client) at once, the client first, and reaps it. Killing only the subshell
+# leaves the client running, and a later `wait` then waits for the client's own end.
+h_kill_job() {
+	pkill -TERM -P "$1" 2>/dev/null
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 # h_hostile SCRIPT ARGS...: a scripted hostile SSH client (python3-paramiko; SCRIPT imports
 # tests/lib/hostile.py) against this gateway, as acme.alice unless ARGS say otherwise.
 h_hostile() {
@@ -497,14 +568,17 @@ h_assert_match() { [[ $1 =~ $2 ]] || h_fail "$3: expected to match /$2/, got [${
 # h_run TESTFN...: runs each test function in a subshell, prints PASS/FAIL/SKIP lines and
 # "N passed, N failed"; exits 1 on any failure, 77 when everything was skipped.
 h_run() {
-	local t rc pass=0 fail=0 skip=0
+	local t rc pass=0 fail=0 skip=0 t0 took
 	for t in "$@"; do
+		t0=$EPOCHREALTIME
 		(set -u; "$t")
 		rc=$?
+		# How long each test took, to see where a slow script spends its time.
+		took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }')
 		case $rc in
-		0) echo "PASS: $t"; ((pass++)) ;;
-		77) echo "SKIP: $t"; ((skip++)) ;;
-		*) echo "FAIL: $t"; ((fail++)) ;;
+		0) echo "PASS: $t ($took)"; ((pass++)) ;;
+		77) echo "SKIP: $t ($took)"; ((skip++)) ;;
+		*) echo "FAIL: $t ($took)"; ((fail++)) ;;
 		esac
 	done
 	echo "$pass passed, $fail failed$( ((skip > 0)) && echo ", $skip skipped")"
