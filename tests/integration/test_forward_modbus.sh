@@ -7,8 +7,6 @@
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 command -v tshark >/dev/null || { echo "tshark is not installed"; exit 1; }
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
-
 sshd_start plc-07 || exit 1
 h_free_port MB_PORT || exit 1
 h_free_port MB_OTHER || exit 1
