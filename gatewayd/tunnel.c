@@ -30,8 +30,7 @@ struct tunnel {
 	char dest[GW_ID_MAX + 8]; /* "plc-07:502", as the audit log and the vendor read it */
 	char target[GW_ID_MAX + 1];
 	int port;
-	char ticket_id[GW_ID_MAX + 1]; /* the ticket the tunnel's decision found */
-	time_t ends_at;                /* that decision's end; 0: none */
+	time_t ends_at; /* when its decision ends (its ticket, window, account); 0: none */
 	char ends_by[GW_ID_MAX + 24];
 	/* Vendor bytes recorded and not yet taken by the destination's socket (at most one
 	 * message of the link: until they are gone the rest waits in the link's window). */
@@ -306,7 +305,6 @@ tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, 
 	snprintf(t->dest, sizeof(t->dest), "%s", dest);
 	snprintf(t->target, sizeof(t->target), "%s", dt->name);
 	t->port = (int)port;
-	snprintf(t->ticket_id, sizeof(t->ticket_id), "%s", d.ticket_id);
 	t->ends_at = d.ends_at;
 	snprintf(t->ends_by, sizeof(t->ends_by), "%s", d.ends_by);
 	/* No byte crosses before its pcapng exists (R9): refused, and the session ends. */

@@ -18,7 +18,8 @@ cat "$VENDOR_KEY.pub" >>"$H_DIR/plc-07/authorized_keys"
 h_free_port SINK || exit 1
 h_spawn sink "$H_DIR/sink.log" /usr/bin/python3 "$here/tcp_bulk.py" serve "$SINK"
 h_wait_port "$SINK" "$H_LAST_PID" || exit 1
-gw_vendor_add acme
+# One session carries every round: gigabytes of pcapng, past the default recording quota.
+gw_vendor_add acme "$H_ALWAYS max_recording_bytes = 0;"
 gw_person_add acme acme.alice "$VENDOR_KEY.pub"
 gw_device_add sink
 gw_grant_add acme "sink" "" "sink:$SINK"

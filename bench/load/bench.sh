@@ -29,7 +29,12 @@ gw_start || exit 1
 listener=$(h_pid gatewayd)
 hz=$(getconf CLK_TCK)
 
-gw_pids() { echo "$listener" $(pgrep -P "$listener"); }
+# gw_pids: the listener and every process below it: each session's monitor and its front.
+gw_pids() {
+	echo "$listener"
+	ps -e -o pid=,ppid= | awk -v root="$listener" '{ parent[$1] = $2 } END {
+		for (p in parent) { q = parent[p]; while (q != "" && q != root && q > 1) q = parent[q]; if (q == root) print p } }'
+}
 # cpu_ticks PID...: utime + stime of those processes (and their reaped children).
 cpu_ticks() { (cd /proc && cat $(printf '%s/stat ' "$@") 2>/dev/null) |
 	awk '{ sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15 } END { print s + 0 }'; }
@@ -52,7 +57,7 @@ for ((i = 0; i < N; i += BATCH)); do
 done
 ramp_s=$((SECONDS - t0))
 pids=$(gw_pids)
-nproc_gw=$(($(wc -w <<<"$pids") - 1))
+nproc_gw=$(($(wc -w <<<"$pids") - 1)) # monitors and fronts
 ramp_cpu=$(awk -v a="$cpu0" -v b="$(cpu_ticks $pids)" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz }')
 h_log "load: $nproc_gw session processes after $ramp_s s; settling"
 sleep 5
@@ -89,10 +94,10 @@ audit=$("$H_GATEWAYCTL" -f "$GW_CONFIG" audit verify 2>&1)
 echo
 echo "load bench: $N concurrent recorded sessions ($ECHOING echoing $RATE lines/s, $((N - ECHOING)) idle), $(nproc) cores"
 printf '%-44s %s\n' "sessions refused / lost" "$refused / $lost"
-printf '%-44s %s\n' "gateway session processes at peak" "$nproc_gw"
+printf '%-44s %s\n' "gateway processes at peak (monitors, fronts)" "$nproc_gw"
 printf '%-44s %s\n' "ramp-up time (s), gateway CPU during it (s)" "$ramp_s, $ramp_cpu"
 printf '%-44s %s\n' "gateway PSS total (MiB), per session (KiB)" \
-	"$((pss / 1024)), $(awk -v s="$pss" -v n="$nproc_gw" 'BEGIN { printf "%.0f", n ? s / n : 0 }')"
+	"$((pss / 1024)), $(awk -v s="$pss" -v n="$((N - refused))" 'BEGIN { printf "%.0f", n ? s / n : 0 }')"
 printf '%-44s %s\n' "gateway CPU while steady (% of one core)" "$steady_cpu"
 printf '%-44s %s\n' "echo lines" "$echo_figures"
 printf '%-44s %s\n' "recordings intact / written" "$intact / $nrec"
