@@ -82,7 +82,7 @@ void registry_link_cut(struct registry_link *link, const char *reason);
 void registry_link_data(struct registry_link *link, bool to_target, const void *buf, size_t len);
 /* A tunnel's bytes, counted with the session's (never streamed to watchers), and how many
  * tunnels are open and how many packets they recorded: listed by `sessions`, shown by `watch`
- * once a second while they change. */
+ * every REGISTRY_BYTES_EVERY seconds while they change. */
 void registry_link_tunnel_data(struct registry_link *link, bool to_dest, size_t len);
 void registry_link_tunnels(struct registry_link *link, unsigned open, unsigned long long packets);
 /* The size of the session's recordings, reported with the byte counters: the listener holds
