@@ -13,7 +13,7 @@ GW_PACKAGES=(
 	libzstd-dev zstd
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
-	util-linux coreutils openssl vim-tiny ssh-audit iproute2
+	util-linux coreutils openssl vim-tiny ssh-audit iproute2 jq
 	# hostile clients the integration tests script (tests/lib/hostile.py)
 	python3-paramiko
 	# second factor: the PAM TOTP module and its code generator
