@@ -14,6 +14,7 @@
 #define PCAP_LINKTYPE_ETHERNET 1u
 #define PCAP_SNAPLEN           65535u
 #define PCAP_FORMAT            "pcapng-v1"
+#define PCAP_SUFFIX            ".pcapng" /* "<session id>.<channel>.pcapng" */
 #define PCAP_TAG_HEADER        "gatewayd-header\n"
 #define PCAP_TAG_CHECKPOINT    "gatewayd-checkpoint\n"
 #define PCAP_TAG_END           "gatewayd-end\n"

@@ -43,6 +43,14 @@ pcapread_is_pcapng(const unsigned char *p, size_t n)
 	        pcapread_u32_order(true, p + 8) == PCAP_BYTE_ORDER_MAGIC);
 }
 
+bool
+pcapread_name_is_pcapng(const char *name)
+{
+	size_t len = strlen(name), n = strlen(PCAP_SUFFIX);
+
+	return len > n && strcmp(name + len - n, PCAP_SUFFIX) == 0;
+}
+
 struct pcapread *
 pcapread_new(FILE *f)
 {

@@ -30,6 +30,8 @@ struct pcapread;
 
 /* Whether the n bytes at p begin a pcapng file (a Section Header Block). */
 bool pcapread_is_pcapng(const unsigned char *p, size_t n);
+/* Whether a file's name ends as a tunnel's recording's does (PCAP_SUFFIX). */
+bool pcapread_name_is_pcapng(const char *name);
 /* Reads from f, which stays the caller's; the first block must be a Section Header Block. */
 struct pcapread *pcapread_new(FILE *f);
 void pcapread_free(struct pcapread *r);

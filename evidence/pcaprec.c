@@ -465,7 +465,7 @@ pcaprec_path(const struct pcaprec *r)
 int
 pcaprec_create_file(const char *dir, const char *session_id, unsigned channel, char **path)
 {
-	return recchain_create_file(dir, session_id, channel, ".pcapng", path);
+	return recchain_create_file(dir, session_id, channel, PCAP_SUFFIX, path);
 }
 
 /* "host:port", with brackets around an IPv6 literal. */

@@ -358,24 +358,38 @@ tunnel_open(struct relay *r, const char *host, uint32_t port, const char *orig, 
 
 /* ---- bytes ---- */
 
+/* Sends up to len bytes the pcapng holds to the destination without waiting: how many went,
+ * or -1 once the destination reset the connection (the tunnel is ended then). */
+static ssize_t
+tunnel_send(struct relay *r, const unsigned char *p, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(r->tunnel->fd, p + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n < 0) {
+			tunnel_end(r, "the destination reset the connection");
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return (ssize_t)off;
+}
+
 /* Sends what the vendor sent and the pcapng holds; true once nothing waits. */
 static bool
 tunnel_send_pending(struct relay *r)
 {
 	struct tunnel *t = r->tunnel;
-	ssize_t n;
+	ssize_t n = tunnel_send(r, t->pending + t->off, t->npending - t->off);
 
-	while (t->off < t->npending) {
-		n = send(
-		    t->fd, t->pending + t->off, t->npending - t->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return false;
-		if (n < 0) {
-			tunnel_end(r, "the destination reset the connection");
-			return false;
-		}
-		t->off += (size_t)n;
-	}
+	if (n < 0)
+		return false;
+	if ((t->off += (size_t)n) < t->npending)
+		return false;
 	free(t->pending);
 	t->pending = NULL;
 	t->npending = t->off = 0;
@@ -386,6 +400,7 @@ int
 tunnel_from_vendor(struct relay *r, const void *data, uint32_t len)
 {
 	struct tunnel *t = r->tunnel;
+	ssize_t n;
 
 	if (t->fd == -1 || r->session->closing)
 		return (int)len; /* closed towards the destination: nothing more goes */
@@ -399,11 +414,13 @@ tunnel_from_vendor(struct relay *r, const void *data, uint32_t len)
 	}
 	r->bytes_in += len;
 	registry_link_tunnel_data(r->session->link, true, len);
-	t->pending = xmalloc(len);
-	memcpy(t->pending, data, len);
-	t->npending = len;
-	t->off = 0;
-	tunnel_send_pending(r);
+	/* Straight from the link's message; only what the destination did not take is kept. */
+	if ((n = tunnel_send(r, data, len)) >= 0 && (uint32_t)n < len) {
+		t->npending = len - (size_t)n;
+		t->pending = xmalloc(t->npending);
+		memcpy(t->pending, (const unsigned char *)data + n, t->npending);
+		t->off = 0;
+	}
 	return (int)len;
 }
 

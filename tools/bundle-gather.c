@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
-#include "evidence/pcapread.h"
 #include "tools/evidence.h"
 
 bool
@@ -19,22 +18,15 @@ bundle_recording_is_tunnel(const struct bundle_recording *r)
 	    json_object_get(r->meta, "format") != NULL;
 }
 
-/* A tunnel's start and bytes each way: its header and its end block (none: live or cut off). */
+/* A tunnel's start and bytes each way, as the walker read them (tools/evidence.h). */
 static void
 gather_measure_tunnel(struct bundle_recording *r)
 {
-	json_t *header, *end;
-	const char *s;
-	struct tm tm = { 0 };
-
-	if (pcapread_summary(r->path, &header, &end) != 0)
-		return;
-	s = json_string_value(json_object_get(json_object_get(header, "gatewayd"), "started"));
-	r->start = s != NULL && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ? timegm(&tm) : 0;
-	r->bytes_in = (unsigned long long)json_integer_value(json_object_get(end, "client_bytes"));
-	r->bytes_out = (unsigned long long)json_integer_value(json_object_get(end, "server_bytes"));
-	json_decref(header);
-	json_decref(end);
+	r->start = (time_t)json_integer_value(json_object_get(r->meta, "started_at"));
+	r->bytes_in =
+	    (unsigned long long)json_integer_value(json_object_get(r->meta, "client_bytes"));
+	r->bytes_out =
+	    (unsigned long long)json_integer_value(json_object_get(r->meta, "server_bytes"));
 }
 
 /* What the pages show of one recording: its verdict and the bytes each way. */

@@ -9,6 +9,7 @@
 
 #include "common/xmalloc.h"
 #include "evidence/castread.h"
+#include "evidence/pcapread.h"
 
 bool
 bundle_verdict_good(const struct verdict *v)
@@ -34,12 +35,10 @@ verify_recordings(const char *dir, const struct sealkey *key)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		size_t len = strlen(names[i]->d_name);
-
 		/* Each recording as the gateway kept it, plain or compressed (castread.h), and each
 		 * tunnel's pcapng. */
 		if (castread_suffix_len(names[i]->d_name) > 0 ||
-		    (len > 7 && strcmp(names[i]->d_name + len - 7, ".pcapng") == 0)) {
+		    pcapread_name_is_pcapng(names[i]->d_name)) {
 			xasprintf(&path, "%s/recordings/%s", dir, names[i]->d_name);
 			verify_recording(path, key, &v);
 			verdict_format(&v, text, sizeof(text));

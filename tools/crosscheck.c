@@ -12,6 +12,7 @@
 
 #include "common/xmalloc.h"
 #include "evidence/castread.h"
+#include "evidence/pcapread.h"
 #include "evidence/verify.h"
 #include "tools/termsafe.h"
 
@@ -32,15 +33,6 @@ struct crosscheck {
 	char **live; /* session ids started and not ended */
 	size_t nlive;
 };
-
-/* Whether a file is a forwarded connection's recording (pcaprec.c) by its name. */
-static bool
-crosscheck_has_pcapng_suffix(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len > 7 && strcmp(name + len - 7, ".pcapng") == 0;
-}
 
 /* "<32 hex>.<digits>.cast" or ".pcapng": the forms of the gateway's recording names; the
  * session id is its first 32 characters. Anything else is never made into a path. */
@@ -224,13 +216,13 @@ crosscheck_unnamed(const char *dir, struct crosscheck *c)
 		/* A compressed recording goes by the plain name the log gives it; while its plain
 		 * twin is still there (a compression cut off) the plain one stands for both. A
 		 * tunnel's pcapng goes by its own name. */
-		if (crosscheck_has_pcapng_suffix(file))
+		if (pcapread_name_is_pcapng(file))
 			snprintf(name, sizeof(name), "%s", file);
 		else
 			snprintf(
 			    name, sizeof(name), "%.*s.cast", (int)(strlen(file) - suffix), file);
 		if ((suffix > 0 && !castread_is_shadowed(dir, file)) ||
-		    crosscheck_has_pcapng_suffix(file)) {
+		    pcapread_name_is_pcapng(file)) {
 			if (!crosscheck_name_is_recording(name))
 				other++;
 			else if (crosscheck_find(c, name) != NULL)

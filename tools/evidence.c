@@ -286,21 +286,13 @@ filter_string(const json_t *meta, const char *key, const char *want)
 	return want == NULL || (have != NULL && strcmp(have, want) == 0);
 }
 
-static bool
-name_is_pcapng(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len > 7 && strcmp(name + len - 7, ".pcapng") == 0;
-}
-
 static int
 name_is_recording(const struct dirent *d)
 {
 	size_t n = strspn(d->d_name, "0123456789abcdefABCDEF");
 
 	return n > 0 && d->d_name[n] == '.' &&
-	    (castread_suffix_len(d->d_name) > 0 || name_is_pcapng(d->d_name));
+	    (castread_suffix_len(d->d_name) > 0 || pcapread_name_is_pcapng(d->d_name));
 }
 
 /* A tunnel's header, as the lists show a channel's (struct recording_filter); its start in
@@ -315,9 +307,12 @@ tunnel_meta(const char *path, json_int_t *started)
 
 	if (pcapread_summary(path, &header, &end) != 0)
 		return NULL;
-	json_decref(end);
 	meta = json_deep_copy(json_object_get(header, "gatewayd"));
 	json_decref(header);
+	/* Its end block's counts (none while live or cut off), so that no lister reads it again. */
+	json_object_set_new(meta, "client_bytes", json_copy(json_object_get(end, "client_bytes")));
+	json_object_set_new(meta, "server_bytes", json_copy(json_object_get(end, "server_bytes")));
+	json_decref(end);
 	dest = json_string_value(json_object_get(meta, "dest"));
 	xasprintf(&command, "forward %s", dest != NULL ? dest : "?");
 	json_object_set_new(meta, "kind", json_string("forward"));
@@ -327,6 +322,7 @@ tunnel_meta(const char *path, json_int_t *started)
 		json_object_set_new(meta, "ticket_id", json_string(s));
 	s = json_string_value(json_object_get(meta, "started"));
 	*started = s != NULL && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ? timegm(&tm) : 0;
+	json_object_set_new(meta, "started_at", json_integer(*started));
 	return meta;
 }
 
@@ -355,7 +351,7 @@ evidence_foreach_recording(
 		xasprintf(&path, "%s/%s", dir, names[i]->d_name);
 		cf = NULL;
 		own = NULL;
-		if (name_is_pcapng(names[i]->d_name))
+		if (pcapread_name_is_pcapng(names[i]->d_name))
 			meta = own = f->tunnels ? tunnel_meta(path, &started) : NULL;
 		else if ((cf = castfile_open(path)) != NULL) {
 			meta = json_object_get(castfile_header(cf), "gatewayd");

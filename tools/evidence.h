@@ -46,7 +46,8 @@ struct recording_filter {
 	time_t from, to;                /* session start within [from, to) */
 	const struct gw_auditor *scope; /* only the vendors it may read; NULL: all */
 	/* Also the tunnels' pcapng recordings (issue 18), their meta as a channel's: "kind"
-	 * "forward", "command" "forward TARGET:PORT", "ticket_id" (docs/forwarding.md). */
+	 * "forward", "command" "forward TARGET:PORT", "ticket_id" (docs/forwarding.md), and
+	 * "started_at" (epoch), "client_bytes", "server_bytes" (0: no end block yet). */
 	bool tunnels;
 };
 /* Handles --person/--vendor/--target/--from/--to/--since (getopt codes 'p' 'v' 't' 'F' 'T'
