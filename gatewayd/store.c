@@ -365,7 +365,10 @@ store_timeout_ms(const struct store *st)
 	else if (st->state == STORE_CONNECTING)
 		at = st->connect_deadline_ms;
 	else
+	{
 		at = st->ship_ms < st->heartbeat_ms ? st->ship_ms : st->heartbeat_ms;
+		at = st->bytes_ms < at ? st->bytes_ms : at;
+	}
 	return at <= now ? 0 : (int)(at - now);
 }
 
@@ -503,6 +506,56 @@ store_drain(struct store *st)
 	}
 }
 
+/* The byte counters of this gateway's sessions, for the other gateways' listings: one
+ * statement for all of them. */
+static void
+store_publish_bytes(struct store *st)
+{
+	json_t *live = registry_list(st->reg), *o;
+	char *text[3] = { NULL, NULL, NULL };
+	size_t len[3], i, k;
+	const char *p[4];
+	FILE *f[3] = { NULL, NULL, NULL };
+
+	for (k = 0; k < 3; k++)
+		if ((f[k] = open_memstream(&text[k], &len[k])) == NULL)
+			goto out;
+	json_array_foreach (live, i, o) {
+		const char *sep = i ? "," : "{";
+
+		/* Ids are hex digits and counters numbers: nothing to quote in an array literal. */
+		fprintf(f[0], "%s%s", sep, json_string_value(json_object_get(o, "id")));
+		fprintf(f[1], "%s%lld", sep,
+		    (long long)json_integer_value(json_object_get(o, "bytes_in")));
+		fprintf(f[2], "%s%lld", sep,
+		    (long long)json_integer_value(json_object_get(o, "bytes_out")));
+	}
+	for (k = 0; k < 3; k++) {
+		fputc('}', f[k]);
+		fclose(f[k]);
+		f[k] = NULL;
+	}
+	if (json_array_size(live) > 0) {
+		p[0] = st->gateway;
+		p[1] = text[0];
+		p[2] = text[1];
+		p[3] = text[2];
+		store_run(st,
+		    "UPDATE live_sessions s SET bytes_in = v.i, bytes_out = v.o "
+		    "FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS v (id, i, o) "
+		    "WHERE s.gateway = $1 AND s.id = v.id "
+		    "AND (s.bytes_in, s.bytes_out) IS DISTINCT FROM (v.i, v.o)",
+		    4, p);
+	}
+out:
+	for (k = 0; k < 3; k++) {
+		if (f[k] != NULL)
+			fclose(f[k]);
+		free(text[k]);
+	}
+	json_decref(live);
+}
+
 void
 store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config *cfg)
 {
@@ -531,6 +584,10 @@ store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config 
 		store_run(st, "UPDATE gateways SET last_seen = now() WHERE name = $1", 1, p);
 		st->heartbeat_ms = now + STORE_HEARTBEAT_S * 1000;
 	}
+	if (st->state == STORE_UP && now >= st->bytes_ms) {
+		store_publish_bytes(st);
+		st->bytes_ms = now + STORE_BYTES_EVERY_MS;
+	}
 	store_audit_ship(st);
 }
 
@@ -548,8 +605,8 @@ enum store_take
 store_admit(struct store *st, const json_t *session, const char *ticket, unsigned max,
     unsigned local_used, unsigned *used)
 {
-	char maxs[16], floor[16];
-	const char *p[9];
+	char maxs[16], floor[16], port[16];
+	const char *p[10];
 	PGresult *res;
 
 	if (st->kind != GW_STORE_POSTGRESQL)
@@ -593,11 +650,14 @@ store_admit(struct store *st, const json_t *session, const char *ticket, unsigne
 	p[6] = store_field(session, "source");
 	p[7] = store_field(session, "started");
 	p[8] = store_field(session, "ends_at");
+	snprintf(port, sizeof(port), "%d",
+	    (int)json_integer_value(json_object_get(session, "source_port")));
+	p[9] = port;
 	if (store_run(st,
 	        "INSERT INTO live_sessions (gateway, id, person, vendor, target, ticket, source, "
-	        "started, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+	        "started, ends_at, source_port) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
 	        "ON CONFLICT (gateway, id) DO NOTHING",
-	        9, p) != 0)
+	        10, p) != 0)
 		return st->cached ? STORE_CACHED : STORE_UNAVAILABLE;
 	return STORE_TAKEN;
 }
@@ -627,7 +687,7 @@ store_sessions_elsewhere(struct store *st)
 	p[0] = st->gateway;
 	if ((res = store_exec(st,
 	         "SELECT gateway, id, person, vendor, target, ticket, source, started, ends_at, "
-	         "bytes_in, bytes_out FROM live_sessions WHERE gateway <> $1 "
+	         "bytes_in, bytes_out, source_port FROM live_sessions WHERE gateway <> $1 "
 	         "ORDER BY started, gateway, id",
 	         1, p)) == NULL)
 		return a;
@@ -639,6 +699,7 @@ store_sessions_elsewhere(struct store *st)
 				    (size_t)PQgetlength(res, i, j));
 		json_object_set_new(o, "bytes_in", json_integer(atoll(PQgetvalue(res, i, 9))));
 		json_object_set_new(o, "bytes_out", json_integer(atoll(PQgetvalue(res, i, 10))));
+		json_object_set_new(o, "source_port", json_integer(atoll(PQgetvalue(res, i, 11))));
 		json_array_append_new(a, o);
 	}
 	PQclear(res);

@@ -14,6 +14,7 @@
 #define STORE_HEARTBEAT_S   10   /* gateways.last_seen */
 #define STORE_SHIP_EVERY_MS 500  /* audit lines appended by gatewayctl are noticed this late */
 #define STORE_PENDING_MAX   1024 /* vendor changes and lockouts kept while unreachable */
+#define STORE_BYTES_EVERY_MS 2000 /* live sessions' byte counters, for the other gateways */
 
 enum store_state {
 	STORE_DOWN,       /* waiting to try again (retry_ms) */
@@ -37,7 +38,7 @@ struct store {
 	PGconn *conn;
 	enum store_state state;
 	PostgresPollingStatusType polling; /* what PQconnectPoll waits for */
-	long long retry_ms, connect_deadline_ms, heartbeat_ms, ship_ms;
+	long long retry_ms, connect_deadline_ms, heartbeat_ms, ship_ms, bytes_ms;
 	bool down_logged; /* the loss was logged; logged again only once it came back */
 	struct registry *reg;
 	struct guard *guard;
