@@ -197,8 +197,21 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 	         "SELECT sig FROM ticket_signatures WHERE ticket = $1 ORDER BY n", 1, p)) == NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res) && i < TICKET_SIGS_MAX; i++) {
-		size_t bl = (size_t)PQgetlength(res, i, 0);
+		size_t bl = (size_t)PQgetlength(res, i, 0), bloblen;
+		unsigned char *blob = NULL;
+		enum sshsig_result r;
 
+		/* Each block must verify over the text (namespace gatewayd-ticket) before it is
+		 * written here; whose it is, the decision checks against the approvers, as for any
+		 * ticket installed by hand. */
+		r = sshsig_verify(PQgetvalue(res, i, 0), bl, text, len, TICKET_NAMESPACE, &blob,
+		    &bloblen);
+		free(blob);
+		if (r != SSHSIG_OK) {
+			error_f("store: ticket %s from gateway %s: signature %d refused: %s", id, from,
+			    i + 1, sshsig_result_text(r));
+			continue;
+		}
 		if (siglen + bl + 2 > cap) {
 			cap = (siglen + bl + 2) * 2;
 			sigs = xreallocarray(sigs, cap, 1);
@@ -213,8 +226,6 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 		goto out;
 	if ((installed = ticketstore_has_ticket(st->state_dir, id, &error)) < 0)
 		goto out;
-	/* Each signature block is checked over the text (namespace gatewayd-ticket) before it is
-	 * added; whose it is, the decision checks against the approvers, as for any ticket. */
 	if ((installed ? ticketstore_add_signature(st->state_dir, id, text, len, sigs, siglen, &error)
 	               : ticketstore_install(st->state_dir, id, text, len, sigs, siglen, &error)) !=
 	    0) {
