@@ -18,6 +18,7 @@
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/registry.h"
+#include "gatewayd/store_notice.h"
 
 long long
 store_now_ms(void)
@@ -372,116 +373,77 @@ store_timeout_ms(const struct store *st)
 	return at <= now ? 0 : (int)(at - now);
 }
 
-static bool
-store_selector(const char *name, enum control_selector *by)
-{
-	static const enum control_selector all[] = { CONTROL_BY_SESSION, CONTROL_BY_VENDOR,
-		CONTROL_BY_PERSON, CONTROL_BY_TICKET };
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(name, control_selector_name(all[i])) == 0) {
-			*by = all[i];
-			return true;
-		}
-	return false;
-}
-
-/* "kill ORIGIN GATEWAY {json}": an owner on ORIGIN ended sessions of GATEWAY ("*": every). */
+/* An owner on another gateway ended sessions of this one (or of every one). */
 static void
-store_remote_kill(struct store *st, const char *origin, const char *rest)
+store_remote_kill(struct store *st, const struct store_notice *nt)
 {
-	struct control_request req = { .op = CONTROL_KILL };
-	const char *json = strchr(rest, ' '), *by, *name, *message, *reason;
-	size_t glen = json ? (size_t)(json - rest) : 0;
-	json_t *o;
+	struct control_request req = { .op = CONTROL_KILL, .by = nt->by };
 	int n;
 
-	if (json == NULL ||
-	    !((glen == 1 && rest[0] == '*') ||
-	        (glen == strlen(st->gateway) && strncmp(rest, st->gateway, glen) == 0)))
+	if (strcmp(nt->gateway, "*") != 0 && strcmp(nt->gateway, st->gateway) != 0)
 		return;
-	if ((o = json_loads(json + 1, 0, NULL)) == NULL)
-		return;
-	by = json_string_value(json_object_get(o, "by"));
-	name = json_string_value(json_object_get(o, "name"));
-	message = json_string_value(json_object_get(o, "message"));
-	reason = json_string_value(json_object_get(o, "reason"));
-	if (by != NULL && name != NULL && message != NULL && reason != NULL &&
-	    store_selector(by, &req.by) && strlen(name) < sizeof(req.name)) {
-		snprintf(req.name, sizeof(req.name), "%s", name);
-		n = registry_kill(st->reg, &req, message, reason);
-		store_audit(st, "store_applied",
-		    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "change", "kill", "from_gateway",
-		        origin, "selector", by, "name", name, "reason", reason, "sessions", n));
-	}
-	json_decref(o);
+	snprintf(req.name, sizeof(req.name), "%.*s", GW_ID_MAX, nt->id); /* parsed: it fits */
+	n = registry_kill(st->reg, &req, nt->message, nt->reason);
+	store_audit(st, "store_applied",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "change", "kill", "from_gateway",
+	        nt->origin, "selector", control_selector_name(nt->by), "name", nt->id, "reason",
+	        nt->reason, "sessions", n));
 }
 
-/* "vendor ORIGIN 1|0 VENDOR" */
+/* An owner on another gateway disabled or enabled a vendor: so here, and its sessions end. */
 static void
-store_remote_vendor(struct store *st, const char *origin, const char *rest)
+store_remote_vendor(struct store *st, const struct store_notice *nt)
 {
 	struct control_request req = { .op = CONTROL_KILL, .by = CONTROL_BY_VENDOR };
-	bool disabled = rest[0] == '1';
 	char *error = NULL, reason[192];
 	int rc, n = 0;
 
-	if ((rest[0] != '0' && rest[0] != '1') || rest[1] != ' ' ||
-	    strlen(rest + 2) >= sizeof(req.name))
-		return;
-	snprintf(req.name, sizeof(req.name), "%s", rest + 2);
-	if ((rc = registry_set_vendor_disabled(st->reg, st->state_dir, req.name, disabled, &error)) <
-	    0) {
-		error_f("store: vendor %s from gateway %s: %s", req.name, origin, error);
+	snprintf(req.name, sizeof(req.name), "%.*s", GW_ID_MAX, nt->id); /* parsed: it fits */
+	if ((rc = registry_set_vendor_disabled(
+	         st->reg, st->state_dir, req.name, nt->disabled, &error)) < 0) {
+		error_f("store: vendor %s from gateway %s: %s", req.name, nt->origin, error);
 		free(error);
 		return;
 	}
-	if (disabled) {
+	if (nt->disabled) {
 		snprintf(reason, sizeof(reason), "vendor disabled by the asset owner on gateway %s",
-		    origin);
+		    nt->origin);
 		n = registry_kill(st->reg, &req,
 		    "session ended: vendor access disabled by the asset owner", reason);
 	}
 	store_audit(st, "store_applied",
-	    audit_pack("{s:s, s:s, s:s, s:b, s:i}", "change", disabled ? "vendor_disable" : "vendor_enable",
-	        "from_gateway", origin, "vendor", req.name, "changed", rc == 0, "sessions", n));
-}
-
-/* "lockout ORIGIN SCOPE UNTIL KEY" */
-static void
-store_remote_lockout(struct store *st, const char *origin, const char *rest)
-{
-	char scope[8], key[GUARD_KEY_LEN];
-	long long until;
-	int off = 0;
-
-	if (sscanf(rest, "%7s %lld %n", scope, &until, &off) != 2 || off == 0 ||
-	    strlen(rest + off) >= sizeof(key))
-		return;
-	snprintf(key, sizeof(key), "%s", rest + off);
-	if (guard_impose(st->guard, scope, key, (time_t)until))
-		info_f("store: %s %s locked out until %lld by gateway %s", scope, key, until, origin);
+	    audit_pack("{s:s, s:s, s:s, s:b, s:i}", "change",
+	        nt->disabled ? "vendor_disable" : "vendor_enable", "from_gateway", nt->origin,
+	        "vendor", req.name, "changed", rc == 0, "sessions", n));
 }
 
 static void
 store_notification(struct store *st, const char *payload)
 {
-	char kind[16], origin[GW_ID_MAX + 1];
-	int off = 0;
+	struct store_notice nt;
 
-	if (sscanf(payload, "%15s %64s %n", kind, origin, &off) != 2 || off == 0 ||
-	    strcmp(origin, st->gateway) == 0)
+	if (store_notice_parse(payload, strlen(payload), &nt) != 0) {
+		warn_f("store: a notification that is not one ignored (%zu bytes)", strlen(payload));
 		return;
+	}
+	if (strcmp(nt.origin, st->gateway) == 0)
+		return; /* this gateway's own */
 	debug_f("store: %s", payload);
-	if (strcmp(kind, "kill") == 0)
-		store_remote_kill(st, origin, payload + off);
-	else if (strcmp(kind, "vendor") == 0)
-		store_remote_vendor(st, origin, payload + off);
-	else if (strcmp(kind, "lockout") == 0)
-		store_remote_lockout(st, origin, payload + off);
-	else
-		store_sync_remote(st, kind, origin, payload + off);
+	switch (nt.kind) {
+	case NOTICE_KILL:
+		store_remote_kill(st, &nt);
+		break;
+	case NOTICE_VENDOR:
+		store_remote_vendor(st, &nt);
+		break;
+	case NOTICE_LOCKOUT:
+		if (guard_impose(st->guard, nt.scope, nt.id, nt.until))
+			info_f("store: %s %s locked out until %lld by gateway %s", nt.scope, nt.id,
+			    (long long)nt.until, nt.origin);
+		break;
+	default:
+		store_sync_remote(st, &nt);
+	}
 }
 
 static void

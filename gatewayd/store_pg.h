@@ -75,8 +75,9 @@ void store_sync_close(struct store *st); /* NULL-safe parts */
 int store_sync_all(struct store *st);
 /* state_dir changed (inotify): sends the changed files. */
 void store_sync_local(struct store *st);
-/* A NOTIFY from another gateway: "ticket ID", "revocation", "request ID". */
-void store_sync_remote(struct store *st, const char *kind, const char *origin, const char *arg);
+/* Another gateway's notice of a ticket, revocations or a request (store_notice.h). */
+struct store_notice;
+void store_sync_remote(struct store *st, const struct store_notice *nt);
 
 /* store_audit.c */
 void store_audit_reset(struct store *st); /* connected again: find where the database is */

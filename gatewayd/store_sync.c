@@ -18,6 +18,7 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/console.h"
 #include "gatewayd/registry.h"
+#include "gatewayd/store_notice.h"
 
 #define STORE_REQUEST_MAX 8192 /* bytes of one request's JSON */
 
@@ -451,14 +452,14 @@ store_sync_local(struct store *st)
 }
 
 void
-store_sync_remote(struct store *st, const char *kind, const char *origin, const char *arg)
+store_sync_remote(struct store *st, const struct store_notice *nt)
 {
-	if (strcmp(kind, "ticket") == 0)
-		store_pull_ticket(st, arg, origin);
-	else if (strcmp(kind, "revocation") == 0)
+	if (nt->kind == NOTICE_TICKET)
+		store_pull_ticket(st, nt->id, nt->origin);
+	else if (nt->kind == NOTICE_REVOCATION)
 		store_pull_revocations(st);
-	else if (strcmp(kind, "request") == 0)
-		store_pull_request(st, arg);
+	else if (nt->kind == NOTICE_REQUEST)
+		store_pull_request(st, nt->id);
 }
 
 /* The ids of a state_dir directory's files ending in suffix. */
