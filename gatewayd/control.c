@@ -388,6 +388,7 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 {
 	char reason[192], msg[1024], *error = NULL;
 	json_t *reply, *remote = NULL, *live;
+	const char *gateway = NULL;
 	int rc;
 
 	*result = "ok";
@@ -461,7 +462,14 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 			return NULL;
 		}
 		*result = "no_match";
-		snprintf(msg, sizeof(msg), "no live session %s", req->name);
+		/* The stream comes from the session's own process: on its own gateway. */
+		remote = store_sessions_elsewhere(registry_store(reg));
+		if (control_count_elsewhere(remote, req, &gateway) > 0 && gateway != NULL)
+			snprintf(msg, sizeof(msg), "session %s runs on gateway %s: watch it there",
+			    req->name, gateway);
+		else
+			snprintf(msg, sizeof(msg), "no live session %s", req->name);
+		json_decref(remote);
 		return control_error(msg);
 	}
 	return control_error("unknown command");
