@@ -290,9 +290,8 @@ control_count_elsewhere(json_t *remote, const struct control_request *req, const
 	int n = 0;
 
 	json_array_foreach (remote, i, o) {
-		const char *v = json_string_value(json_object_get(o, strcmp(field, "session") == 0
-		        ? "id"
-		        : field));
+		const char *v = json_string_value(
+		    json_object_get(o, strcmp(field, "session") == 0 ? "id" : field));
 
 		if (v != NULL && strcmp(v, req->name) == 0) {
 			*gateway = json_string_value(json_object_get(o, "gateway"));
@@ -328,8 +327,8 @@ control_kill(struct control_client *cl, const struct control_request *req, struc
 		    reason + strlen(reason), sizeof(reason) - strlen(reason), ": %s", req->reason);
 	n = registry_kill(reg, req, message, reason);
 	if ((elsewhere = control_count_elsewhere(remote, req, &gateway)) > 0 &&
-	    store_kill_elsewhere(registry_store(reg), req->by == CONTROL_BY_SESSION ? gateway : NULL,
-	        req, message, reason) == 0)
+	    store_kill_elsewhere(registry_store(reg),
+	        req->by == CONTROL_BY_SESSION ? gateway : NULL, req, message, reason) == 0)
 		n += elsewhere;
 	return n;
 }

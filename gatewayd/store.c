@@ -308,8 +308,7 @@ store_connected(struct store *st)
 		return;
 	info_f("store: connected to the database as gateway \"%s\"", st->gateway);
 	if (st->down_logged)
-		store_audit(
-		    st, "store_available", audit_pack("{s:s}", "gateway", st->gateway));
+		store_audit(st, "store_available", audit_pack("{s:s}", "gateway", st->gateway));
 	st->down_logged = false;
 }
 
@@ -348,8 +347,8 @@ store_pollfds(const struct store *st, struct pollfd *pfd)
 	pfd[0] = (struct pollfd){ .fd = st->inotify_fd, .events = POLLIN };
 	if (n == 2)
 		pfd[1] = (struct pollfd){ .fd = PQsocket(st->conn),
-			.events = st->state == STORE_CONNECTING &&
-			        st->polling == PGRES_POLLING_WRITING
+			.events =
+			    st->state == STORE_CONNECTING && st->polling == PGRES_POLLING_WRITING
 			    ? POLLOUT
 			    : POLLIN };
 }
@@ -365,8 +364,7 @@ store_timeout_ms(const struct store *st)
 		at = st->retry_ms;
 	else if (st->state == STORE_CONNECTING)
 		at = st->connect_deadline_ms;
-	else
-	{
+	else {
 		at = st->ship_ms < st->heartbeat_ms ? st->ship_ms : st->heartbeat_ms;
 		at = st->bytes_ms < at ? st->bytes_ms : at;
 	}
@@ -423,7 +421,8 @@ store_notification(struct store *st, const char *payload)
 	struct store_notice nt;
 
 	if (store_notice_parse(payload, strlen(payload), &nt) != 0) {
-		warn_f("store: a notification that is not one ignored (%zu bytes)", strlen(payload));
+		warn_f(
+		    "store: a notification that is not one ignored (%zu bytes)", strlen(payload));
 		return;
 	}
 	if (strcmp(nt.origin, st->gateway) == 0)
@@ -593,7 +592,8 @@ store_admit(struct store *st, const json_t *session, const char *ticket, unsigne
 			return st->cached ? STORE_CACHED : STORE_UNAVAILABLE;
 		if (PQntuples(res) == 0) {
 			PQclear(res);
-			res = store_exec(st, "SELECT used FROM ticket_uses WHERE ticket = $1", 1, p);
+			res =
+			    store_exec(st, "SELECT used FROM ticket_uses WHERE ticket = $1", 1, p);
 			if (used != NULL)
 				*used = res != NULL && PQntuples(res) == 1
 				    ? (unsigned)atoi(PQgetvalue(res, 0, 0))
@@ -636,8 +636,8 @@ store_session_ended(struct store *st, const char *id)
 json_t *
 store_sessions_elsewhere(struct store *st)
 {
-	static const char *const cols[] = { "gateway", "id", "person", "vendor", "target",
-		"ticket", "source", "started", "ends_at" };
+	static const char *const cols[] = { "gateway", "id", "person", "vendor", "target", "ticket",
+		"source", "started", "ends_at" };
 	json_t *a = json_array(), *o;
 	const char *p[1];
 	PGresult *res;

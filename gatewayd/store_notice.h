@@ -25,14 +25,14 @@ enum store_notice_kind {
 struct store_notice {
 	enum store_notice_kind kind;
 	char origin[GW_ID_MAX + 1];
-	char id[GUARD_KEY_LEN];        /* ticket, request, vendor, kill's name, lockout's key */
-	bool disabled;                 /* vendor */
-	char gateway[GW_ID_MAX + 1];   /* kill: the gateway told, "*" for every one */
-	enum control_selector by;      /* kill */
-	char message[192];             /* kill: what the vendor is told */
-	char reason[320];              /* kill: why, for the evidence */
-	char scope[8];                 /* lockout: "source" or "person" */
-	time_t until;                  /* lockout */
+	char id[GUARD_KEY_LEN];      /* ticket, request, vendor, kill's name, lockout's key */
+	bool disabled;               /* vendor */
+	char gateway[GW_ID_MAX + 1]; /* kill: the gateway told, "*" for every one */
+	enum control_selector by;    /* kill */
+	char message[192];           /* kill: what the vendor is told */
+	char reason[320];            /* kill: why, for the evidence */
+	char scope[8];               /* lockout: "source" or "person" */
+	time_t until;                /* lockout */
 };
 
 /* 0 with *out, or -1 when payload (len bytes, not NUL-terminated) is not a notice. */

@@ -9,11 +9,11 @@
 
 #include "gatewayd/store.h"
 
-#define STORE_RETRY_MS      1000 /* between connection attempts */
-#define STORE_CONNECT_MS    5000 /* an attempt that has not connected by then is abandoned */
-#define STORE_HEARTBEAT_S   10   /* gateways.last_seen */
-#define STORE_SHIP_EVERY_MS 500  /* audit lines appended by gatewayctl are noticed this late */
-#define STORE_PENDING_MAX   1024 /* vendor changes and lockouts kept while unreachable */
+#define STORE_RETRY_MS       1000 /* between connection attempts */
+#define STORE_CONNECT_MS     5000 /* an attempt that has not connected by then is abandoned */
+#define STORE_HEARTBEAT_S    10   /* gateways.last_seen */
+#define STORE_SHIP_EVERY_MS  500  /* audit lines appended by gatewayctl are noticed this late */
+#define STORE_PENDING_MAX    1024 /* vendor changes and lockouts kept while unreachable */
 #define STORE_BYTES_EVERY_MS 2000 /* live sessions' byte counters, for the other gateways */
 
 enum store_state {
@@ -52,9 +52,9 @@ struct store {
 	size_t npending;
 	/* the audit events (store_audit.c) */
 	int audit_fd;
-	off_t audit_off;    /* the end of the last line sent */
+	off_t audit_off;     /* the end of the last line sent */
 	long long audit_seq; /* its number, 1-based */
-	bool audit_synced;  /* audit_off and audit_seq agree with the database */
+	bool audit_synced;   /* audit_off and audit_seq agree with the database */
 };
 
 long long store_now_ms(void);

@@ -82,7 +82,8 @@ store_sync_open(struct store *st)
 		    strerror(errno));
 		return -1;
 	}
-	st->wd_state = inotify_add_watch(st->inotify_fd, st->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
+	st->wd_state =
+	    inotify_add_watch(st->inotify_fd, st->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
 	/* IN_CREATE: an installed ticket's text is link()ed into place, never renamed. */
 	xasprintf(&dir, "%s/tickets", st->state_dir);
 	st->wd_tickets =
@@ -194,8 +195,8 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 	PQclear(res);
 	if (text == NULL || len > TICKET_TEXT_MAX)
 		goto out;
-	if ((res = store_exec(st,
-	         "SELECT sig FROM ticket_signatures WHERE ticket = $1 ORDER BY n", 1, p)) == NULL)
+	if ((res = store_exec(st, "SELECT sig FROM ticket_signatures WHERE ticket = $1 ORDER BY n",
+	         1, p)) == NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res) && i < TICKET_SIGS_MAX; i++) {
 		size_t bl = (size_t)PQgetlength(res, i, 0), bloblen;
@@ -205,12 +206,12 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 		/* Each block must verify over the text (namespace gatewayd-ticket) before it is
 		 * written here; whose it is, the decision checks against the approvers, as for any
 		 * ticket installed by hand. */
-		r = sshsig_verify(PQgetvalue(res, i, 0), bl, text, len, TICKET_NAMESPACE, &blob,
-		    &bloblen);
+		r = sshsig_verify(
+		    PQgetvalue(res, i, 0), bl, text, len, TICKET_NAMESPACE, &blob, &bloblen);
 		free(blob);
 		if (r != SSHSIG_OK) {
-			error_f("store: ticket %s from gateway %s: signature %d refused: %s", id, from,
-			    i + 1, sshsig_result_text(r));
+			error_f("store: ticket %s from gateway %s: signature %d refused: %s", id,
+			    from, i + 1, sshsig_result_text(r));
 			continue;
 		}
 		if (siglen + bl + 2 > cap) {
@@ -227,8 +228,9 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 		goto out;
 	if ((installed = ticketstore_has_ticket(st->state_dir, id, &error)) < 0)
 		goto out;
-	if ((installed ? ticketstore_add_signature(st->state_dir, id, text, len, sigs, siglen, &error)
-	               : ticketstore_install(st->state_dir, id, text, len, sigs, siglen, &error)) !=
+	if ((installed
+	            ? ticketstore_add_signature(st->state_dir, id, text, len, sigs, siglen, &error)
+	            : ticketstore_install(st->state_dir, id, text, len, sigs, siglen, &error)) !=
 	    0) {
 		error_f("store: ticket %s from gateway %s: %s", id, from, error ? error : "");
 		goto out;
@@ -351,8 +353,7 @@ store_push_request(struct store *st, const char *id)
 	PGresult *res;
 	size_t len;
 
-	if (file_read_bounded(path, STORE_REQUEST_MAX, &body, &len) != 0 ||
-	    strlen(body) != len) {
+	if (file_read_bounded(path, STORE_REQUEST_MAX, &body, &len) != 0 || strlen(body) != len) {
 		free(path);
 		free(body);
 		return;
@@ -393,8 +394,8 @@ store_pull_request(struct store *st, const char *id)
 	        strcmp(local, PQgetvalue(res, 0, 0)) != 0)) {
 		xasprintf(&dir, "%s/requests", st->state_dir);
 		xasprintf(&name, "%s.json", id);
-		if (store_write(dir, name, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), true,
-		        &error) != 0) {
+		if (store_write(dir, name, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+		        true, &error) != 0) {
 			error_f("store: request %s: %s", id, error);
 			free(error);
 		}
@@ -427,7 +428,8 @@ store_sync_name(struct store *st, int wd, const char *name)
 	id[n] = '\0';
 	if (!ticket_id_is_valid(id))
 		return;
-	if (wd == st->wd_tickets && (strcmp(dot, ".ticket") == 0 || strcmp(dot, ".ticket.sig") == 0))
+	if (wd == st->wd_tickets &&
+	    (strcmp(dot, ".ticket") == 0 || strcmp(dot, ".ticket.sig") == 0))
 		store_push_ticket(st, id);
 	else if (wd == st->wd_requests && strcmp(dot, ".json") == 0)
 		store_push_request(st, id);
@@ -522,7 +524,8 @@ store_sync_tickets(struct store *st)
 	for (i = 0; i < n && st->state == STORE_UP; i++) {
 		/* Same number and bytes of signatures: the same, short of a partition in which two
 		 * approvers signed the same ticket on two gateways (docs/store.md). */
-		if (ticketstore_read(st->state_dir, ids[i], &text, &len, &sig, &siglen, &error) != 0) {
+		if (ticketstore_read(st->state_dir, ids[i], &text, &len, &sig, &siglen, &error) !=
+		    0) {
 			free(error);
 			error = NULL;
 			continue;
@@ -583,8 +586,8 @@ store_sync_vendors(struct store *st)
 	int r;
 
 	for (r = 0; res != NULL && r < PQntuples(res); r++)
-		if (registry_set_vendor_disabled(st->reg, st->state_dir, PQgetvalue(res, r, 0), true,
-		        &error) < 0) {
+		if (registry_set_vendor_disabled(
+		        st->reg, st->state_dir, PQgetvalue(res, r, 0), true, &error) < 0) {
 			error_f("store: %s", error);
 			free(error);
 			error = NULL;

@@ -74,12 +74,14 @@ START_TEST(test_hostile_notices_refused)
 		"lockout a person 1796000000 has\x01control",
 		"kill a b not-json",
 		"kill a b {\"by\":\"session\",\"name\":\"abc\",\"message\":\"m\",\"reason\":\"r\"}",
-		"kill a b {\"by\":\"everyone\",\"name\":\"acme\",\"message\":\"m\",\"reason\":\"r\"}",
+		"kill a b "
+		"{\"by\":\"everyone\",\"name\":\"acme\",\"message\":\"m\",\"reason\":\"r\"}",
 		"kill a b {\"by\":\"vendor\",\"name\":\"acme\",\"message\":\"\\u001b[2J\","
 		"\"reason\":\"r\"}",
 		"kill a b {\"by\":\"vendor\",\"by\":\"person\",\"name\":\"acme\",\"message\":\"m\","
 		"\"reason\":\"r\"}",
-		"kill a ../b {\"by\":\"vendor\",\"name\":\"acme\",\"message\":\"m\",\"reason\":\"r\"}",
+		"kill a ../b "
+		"{\"by\":\"vendor\",\"name\":\"acme\",\"message\":\"m\",\"reason\":\"r\"}",
 	};
 	struct store_notice nt;
 	size_t i;
