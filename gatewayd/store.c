@@ -14,20 +14,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
+#include "gatewayd/gatewayd.h"
 #include "gatewayd/control.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/registry.h"
 #include "gatewayd/store_notice.h"
-
-long long
-store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 store_settings(struct store *st, const struct gw_config *cfg)
@@ -90,7 +82,7 @@ store_lost(struct store *st, const char *why)
 	}
 	st->state = STORE_DOWN;
 	st->audit_synced = false;
-	st->retry_ms = store_now_ms() + STORE_RETRY_MS;
+	st->retry_ms = session_now_ms() + STORE_RETRY_MS;
 }
 
 void
@@ -208,8 +200,7 @@ store_run(struct store *st, const char *sql, int nparams, const char *const *par
 	return res != NULL ? 0 : -1;
 }
 
-/* NOTIFY "KIND GATEWAY REST" on the channel every gateway listens on. */
-static void
+void
 store_announce(struct store *st, const char *kind, const char *rest)
 {
 	char *payload;
@@ -241,7 +232,7 @@ store_connect_start(struct store *st)
 	}
 	st->state = STORE_CONNECTING;
 	st->polling = PGRES_POLLING_WRITING;
-	st->connect_deadline_ms = store_now_ms() + STORE_CONNECT_MS;
+	st->connect_deadline_ms = session_now_ms() + STORE_CONNECT_MS;
 }
 
 /* Connected: the schema is checked, this gateway announced, its live sessions listed again,
@@ -283,7 +274,7 @@ store_connected(struct store *st)
 	        4, p) != 0 ||
 	    store_run(st, "DELETE FROM live_sessions WHERE gateway = $1", 1, p) != 0)
 		return;
-	st->heartbeat_ms = store_now_ms() + STORE_HEARTBEAT_S * 1000;
+	st->heartbeat_ms = session_now_ms() + STORE_HEARTBEAT_S * 1000;
 	if (st->reg != NULL) {
 		json_t *live = registry_list(st->reg), *e;
 		size_t i;
@@ -356,7 +347,7 @@ store_pollfds(const struct store *st, struct pollfd *pfd)
 int
 store_timeout_ms(const struct store *st)
 {
-	long long now = store_now_ms(), at;
+	long long now = session_now_ms(), at;
 
 	if (st->kind != GW_STORE_POSTGRESQL)
 		return -1;
@@ -521,7 +512,7 @@ void
 store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config *cfg)
 {
 	size_t n = store_npollfds(st);
-	long long now = store_now_ms();
+	long long now = session_now_ms();
 
 	(void)cfg;
 	if (n == 0)

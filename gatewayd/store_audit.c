@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/gatewayd.h"
 
 #define STORE_AUDIT_BATCH    100         /* lines a statement inserts */
 #define STORE_AUDIT_LINE_MAX (1 << 20)   /* a longer line is not the notary's */
@@ -153,9 +154,9 @@ store_audit_ship(struct store *st)
 
 	if (st->state != STORE_UP || st->audit_path == NULL)
 		return;
-	if (store_now_ms() < st->ship_ms && st->audit_synced)
+	if (session_now_ms() < st->ship_ms && st->audit_synced)
 		return;
-	st->ship_ms = store_now_ms() + STORE_SHIP_EVERY_MS;
+	st->ship_ms = session_now_ms() + STORE_SHIP_EVERY_MS;
 	if (!st->audit_synced && store_audit_find(st) != 0)
 		return;
 	if (cap == 0)

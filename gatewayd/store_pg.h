@@ -57,7 +57,8 @@ struct store {
 	bool audit_synced;   /* audit_off and audit_seq agree with the database */
 };
 
-long long store_now_ms(void);
+/* NOTIFY "KIND GATEWAY REST" on the channel every gateway listens on (store_notice.h). */
+void store_announce(struct store *st, const char *kind, const char *rest);
 /* A query with text parameters; the result when it succeeded (caller PQclear()s), NULL when it
  * failed: logged, and a lost connection marks the store down. */
 PGresult *store_exec(struct store *st, const char *sql, int nparams, const char *const *params);

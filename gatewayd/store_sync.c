@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
 #include "gatewayd/console.h"
 #include "gatewayd/registry.h"
@@ -25,15 +26,9 @@
 static char *
 store_hex(const char *data, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
 	char *out = xmalloc(2 * len + 1);
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[(unsigned char)data[i] >> 4];
-		out[2 * i + 1] = digits[(unsigned char)data[i] & 15];
-	}
-	out[2 * len] = '\0';
+	seal_hex((const unsigned char *)data, len, out);
 	return out;
 }
 
@@ -107,6 +102,17 @@ store_sync_close(struct store *st)
 	st->inotify_fd = st->wd_state = st->wd_tickets = st->wd_requests = -1;
 }
 
+/* Runs an INSERT ... RETURNING: whether the database learnt something from it. */
+static bool
+store_insert_new(struct store *st, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = store_exec(st, sql, nparams, params);
+	bool news = res != NULL && PQntuples(res) > 0;
+
+	PQclear(res);
+	return news;
+}
+
 /* ---- tickets ---- */
 
 /* Sends ticket id and its signatures; announces it when the database learnt something. */
@@ -152,23 +158,14 @@ store_push_ticket(struct store *st, const char *id)
 	for (i = 0; i < n && st->state == STORE_UP; i++) {
 		block = xstrndup(sig + off[i], blen[i]);
 		p[1] = block;
-		res = store_exec(st,
+		news |= store_insert_new(st,
 		    "INSERT INTO ticket_signatures (ticket, sig, added_by) VALUES ($1, $2, $3) "
 		    "ON CONFLICT (ticket, sig) DO NOTHING RETURNING 1",
 		    3, p);
-		news |= res != NULL && PQntuples(res) > 0;
-		PQclear(res);
 		free(block);
 	}
-	if (news && st->state == STORE_UP) {
-		const char *q[1] = { id };
-		char *payload;
-
-		xasprintf(&payload, "ticket %s %s", st->gateway, id);
-		q[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, q));
-		free(payload);
-	}
+	if (news && st->state == STORE_UP)
+		store_announce(st, "ticket", id);
 out:
 	free(hex);
 	free(text);
@@ -264,9 +261,8 @@ static void
 store_push_revocations(struct store *st)
 {
 	struct ticket_set *set = store_local_revocations(st);
-	char at[24], *payload;
+	char at[24];
 	const char *p[4];
-	PGresult *res;
 	bool news = false;
 	size_t i;
 
@@ -278,21 +274,15 @@ store_push_revocations(struct store *st)
 		p[1] = at;
 		p[2] = set->revocations[i].reason;
 		p[3] = st->gateway;
-		res = store_exec(st,
+		news |= store_insert_new(st,
 		    "INSERT INTO revocations (ticket, revoked_at, reason, by_gateway) "
 		    "VALUES ($1, $2, $3, $4) ON CONFLICT (ticket, revoked_at, reason) DO NOTHING "
 		    "RETURNING n",
 		    4, p);
-		news |= res != NULL && PQntuples(res) > 0;
-		PQclear(res);
 	}
 	ticketset_free(set);
-	if (news && st->state == STORE_UP) {
-		xasprintf(&payload, "revocation %s -", st->gateway);
-		p[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, p));
-		free(payload);
-	}
+	if (news && st->state == STORE_UP)
+		store_announce(st, "revocation", "-");
 }
 
 /* The revocations another gateway made since the last ones applied here: appended to
@@ -348,9 +338,8 @@ store_request_path(const struct store *st, const char *id)
 static void
 store_push_request(struct store *st, const char *id)
 {
-	char *path = store_request_path(st, id), *body = NULL, *payload;
+	char *path = store_request_path(st, id), *body = NULL;
 	const char *p[3];
-	PGresult *res;
 	size_t len;
 
 	if (file_read_bounded(path, STORE_REQUEST_MAX, &body, &len) != 0 || strlen(body) != len) {
@@ -361,18 +350,12 @@ store_push_request(struct store *st, const char *id)
 	p[0] = id;
 	p[1] = body;
 	p[2] = st->gateway;
-	res = store_exec(st,
-	    "INSERT INTO requests AS r (id, body, by_gateway) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (id) DO UPDATE SET body = $2, by_gateway = $3, updated_at = now() "
-	    "WHERE r.body <> $2 RETURNING 1",
-	    3, p);
-	if (res != NULL && PQntuples(res) > 0) {
-		xasprintf(&payload, "request %s %s", st->gateway, id);
-		p[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, p));
-		free(payload);
-	}
-	PQclear(res);
+	if (store_insert_new(st,
+	        "INSERT INTO requests AS r (id, body, by_gateway) VALUES ($1, $2, $3) "
+	        "ON CONFLICT (id) DO UPDATE SET body = $2, by_gateway = $3, updated_at = now() "
+	        "WHERE r.body <> $2 RETURNING 1",
+	        3, p))
+		store_announce(st, "request", id);
 	free(path);
 	free(body);
 }
