@@ -82,10 +82,11 @@ store_count_used(int dirfd, const char *id)
 	return count;
 }
 
-/* Loads one ticket; NULL (with a note in *errors) when it cannot be parsed. */
+/* Loads one ticket; NULL (with a note in *errors) when it cannot be parsed, NULL without
+ * one when vendor is not NULL and the ticket is another vendor's. */
 static struct gw_ticket *
-store_load_one(
-    int dirfd, const char *dir, const char *id, const struct gw_config *cfg, char **errors)
+store_load_one(int dirfd, const char *dir, const char *id, const struct gw_config *cfg,
+    const char *vendor, char **errors)
 {
 	char *name, *text = NULL, *sig = NULL, *origin, *perr = NULL, *line;
 	size_t len, siglen = 0;
@@ -109,6 +110,13 @@ store_load_one(
 		t = NULL;
 		goto fail;
 	}
+	/* Another vendor's ticket covers none of this vendor's persons: its signatures, the
+	 * costly part with thousands of tickets, need no checking for this decision. */
+	if (vendor != NULL && strcmp(t->vendor, vendor) != 0) {
+		ticket_free(t);
+		t = NULL;
+		goto out;
+	}
 	free(name);
 	xasprintf(&name, "%s.ticket.sig", id);
 	if (store_read_at(dirfd, name, TICKET_SIG_MAX, &sig, &siglen) != 0)
@@ -128,8 +136,8 @@ out:
 }
 
 int
-ticketstore_load(
-    const char *state_dir, const struct gw_config *cfg, struct ticket_set **out, char **errors)
+ticketstore_load(const char *state_dir, const struct gw_config *cfg, const char *vendor,
+    struct ticket_set **out, char **errors)
 {
 	struct ticket_set *set = ticketset_new();
 	char *dir, *rerr = NULL;
@@ -159,7 +167,7 @@ ticketstore_load(
 			    &line, "%s:0: ignoring a file that is not named ID.ticket\n", dir);
 			errors_append(errors, line);
 			free(line);
-		} else if ((t = store_load_one(dirfd(d), dir, id, cfg, errors)) != NULL) {
+		} else if ((t = store_load_one(dirfd(d), dir, id, cfg, vendor, errors)) != NULL) {
 			ticketset_add_ticket(set, t);
 		}
 		free(id);
@@ -197,7 +205,7 @@ ticketstore_load_ticket(const char *state_dir, const struct gw_config *cfg, cons
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		xasprintf(errors, "%s:0: cannot read the ticket store: %s\n", dir, strerror(errno));
 	else {
-		*out = store_load_one(dfd, dir, id, cfg, errors);
+		*out = store_load_one(dfd, dir, id, cfg, NULL, errors);
 		close(dfd);
 	}
 	free(dir);

@@ -309,7 +309,7 @@ ticket_store(const struct gw_config *cfg)
 	struct ticket_set *set;
 	char *errors = NULL;
 
-	if (ticketstore_load(cfg->state_dir, cfg, &set, &errors) != 0) {
+	if (ticketstore_load(cfg->state_dir, cfg, NULL, &set, &errors) != 0) {
 		fputs(errors, stderr);
 		free(errors);
 		return NULL;
