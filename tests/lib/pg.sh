@@ -94,6 +94,8 @@ pg_start() {
 		# or shared memory is left behind.
 		h_defer "p=\$(head -n 1 '$PG_DIR/data/postmaster.pid' 2>/dev/null) && kill -INT \$p &&" \
 			"for i in \$(seq 100); do kill -0 \$p 2>/dev/null || break; sleep 0.1; done"
+	elif [[ -n $(h_pid postgres) ]] && pg_ready; then
+		return 0 # already running
 	fi
 	h_spawn postgres "$H_DIR/postgres.log" "${PG_AS[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data"
 	if ! h_wait_for "$H_START_TIMEOUT" pg_ready; then
