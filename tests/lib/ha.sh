@@ -28,9 +28,10 @@ ha_store_block() {
 	printf 'store_unavailable = "%s";\n' "$HA_UNAVAILABLE"
 }
 
-# ha_migrate: gatewayd --migrate with the first gateway's configuration (log: $H_DIR/migrate.log).
+# ha_migrate [CONFIG]: gatewayd --migrate with CONFIG (default: the first gateway's), its output
+# in $H_DIR/migrate.log.
 ha_migrate() {
-	"$H_GATEWAYD" -f "$GW_CONFIG" --migrate >>"$H_DIR/migrate.log" 2>&1 ||
+	"$H_GATEWAYD" -f "${1:-$GW_CONFIG}" --migrate >>"$H_DIR/migrate.log" 2>&1 ||
 		{ h_log "ha: gatewayd --migrate failed:"; cat "$H_DIR/migrate.log" >&2; return 1; }
 }
 
