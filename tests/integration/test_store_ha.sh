@@ -1,7 +1,8 @@
 #!/bin/bash
-# Several gateways, one truth (issue 19): gateways a and b on loopback ports share a real
+# Several gateways, one truth (issue 19): gateways a, b and c on loopback ports share a real
 # PostgreSQL 15 (tests/lib/pg.sh) and one OpenSSH target. A ticket installed through a admits
-# on b; a revoke, a kill or a vendor disable made through a cuts b's live session within 2 s;
+# on b; a revoke made through a cuts live sessions on b and c within 2 s, a kill or a vendor
+# disable made through a cuts b's;
 # a max_sessions = 1 ticket admits one session across both; a lists b's sessions. With the
 # database down new sessions are refused with the reason while a live one continues and seals;
 # once it is back the events written meanwhile are in the store once and in order and each
@@ -22,7 +23,7 @@ done
 gw_config_extra 'max_startups = "100:30:1000";'
 gw_config_extra 'per_source = { max_startups = 0; };' # 10 logins at once, all from 127.0.0.1
 pg_start || exit 1
-ha_start a b || exit 1
+ha_start a b c || exit 1
 
 CUT_MS=${CUT_MS:-2000} # issue 19: through any gateway, on every gateway within 2 s
 
@@ -79,15 +80,18 @@ test_ticket_installed_on_a_admits_on_b() {
 	admitted a plc-08 || h_fail "a does not admit under its own ticket"
 }
 
-test_revoke_on_a_cuts_a_live_session_on_b_within_2s() {
-	local t0 out
+test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s() {
+	local t0 out n
 	ha_ticket a t-revoke --vendor acme --target plc-09 || h_fail "ticket install through a"
-	live b revoke plc-09
+	live b revoke-b plc-09
+	live c revoke-c plc-09
 	t0=$(now_ms)
 	out=$(ha_ctl a ticket revoke t-revoke --reason "work cancelled" 2>&1) || h_fail "revoke: $out"
-	cut_within revoke "$t0" "revoke on a"
-	h_assert_contains "$(es_out revoke)" "revoked" "what the vendor read on b"
-	refused b plc-09 || h_fail "b admitted under the revoked ticket"
+	for n in b c; do
+		cut_within "revoke-$n" "$t0" "revoke on a"
+		h_assert_contains "$(es_out "revoke-$n")" "revoked" "what the vendor read on $n"
+		refused "$n" plc-09 || h_fail "$n admitted under the revoked ticket"
+	done
 }
 
 test_max_sessions_1_admits_one_of_10_logins_over_a_and_b() {
@@ -172,7 +176,7 @@ test_database_down_refuses_new_sessions_live_one_continues_and_seals() {
 	local cast n
 	live a outage plc-07
 	pg_stop fast || h_fail "postgres did not stop"
-	for n in a b; do
+	for n in a b c; do
 		refused "$n" plc-07 || h_fail "$n admitted a session with the database down"
 		h_assert_contains "$REFUSAL" "shared state" "what the vendor read from $n"
 		h_wait_for 5 eval "grep '\"event\":\"session_refused\"' '${HA_AUDIT[$n]}' |
@@ -193,7 +197,7 @@ test_database_down_refuses_new_sessions_live_one_continues_and_seals() {
 test_database_back_events_arrive_once_in_order_and_chains_verify() {
 	local n f rows
 	pg_start || h_fail "postgres did not start again"
-	for n in a b; do
+	for n in a b c; do
 		h_wait_for 30 store_in_sync "$n" ||
 			h_fail "$n: store and local audit log differ: $(diff <(store_lines "$n") "${HA_AUDIT[$n]}" | head -20)"
 		rows=$(wc -l <"${HA_AUDIT[$n]}")
@@ -214,7 +218,7 @@ test_database_back_events_arrive_once_in_order_and_chains_verify() {
 	h_wait_for 10 admitted b plc-08 || h_fail "b does not admit after the outage: $REFUSAL"
 }
 
-h_run test_ticket_installed_on_a_admits_on_b test_revoke_on_a_cuts_a_live_session_on_b_within_2s \
+h_run test_ticket_installed_on_a_admits_on_b test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
 	test_max_sessions_1_admits_one_of_10_logins_over_a_and_b \
 	test_sessions_on_a_lists_b_and_kill_from_a_ends_it test_vendor_disable_on_a_cuts_on_b \
 	test_gateway_role_cannot_rewrite_audit_events \
