@@ -2,11 +2,11 @@
 # Several gateways, one truth (issue 19): gateways a, b and c on loopback ports share a real
 # PostgreSQL 15 (tests/lib/pg.sh) and one OpenSSH target. A ticket installed through a admits
 # on b; a revoke made through a cuts live sessions on b and c within 2 s, a kill or a vendor
-# disable made through a cuts b's;
-# a max_sessions = 1 ticket admits one session across both; a lists b's sessions. With the
-# database down new sessions are refused with the reason while a live one continues and seals;
-# once it is back the events written meanwhile are in the store once and in order and each
-# gateway's chain verifies. A gateway's own database role cannot rewrite the audit events.
+# disable made through a cuts b's; a max_sessions = 1 ticket admits one of 10 logins over a and
+# b; a lists b's sessions. With the database down new sessions are refused with the reason while
+# a live one continues and seals; once it is back the events written meanwhile are in the store
+# once and in order and each gateway's chain verifies. A gateway's own database role cannot
+# rewrite the audit events.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 . "$H_SRC/tests/lib/pg.sh"
