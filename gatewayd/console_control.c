@@ -15,6 +15,7 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/control.h"
 #include "gatewayd/registry.h"
+#include "gatewayd/store.h"
 
 static const char *
 console_field(json_t *o, const char *key)
@@ -24,7 +25,8 @@ console_field(json_t *o, const char *key)
 	return v != NULL ? v : "-";
 }
 
-/* The live sessions in the approver's scope, as the listener's registry lists them. */
+/* The live sessions in the approver's scope, as the listener's registry lists them, and
+ * with a shared store those of the other gateways (each naming its "gateway"). */
 static json_t *
 console_sessions_in_scope(struct console_ctx *ctx)
 {
@@ -32,6 +34,9 @@ console_sessions_in_scope(struct console_ctx *ctx)
 	json_t *all = registry_list(ctx->reg), *mine = json_array(), *o;
 	size_t i;
 
+	o = store_sessions_elsewhere(registry_store(ctx->reg));
+	json_array_extend(all, o);
+	json_decref(o);
 	json_array_foreach (all, i, o)
 		if (approver_may_approve(a, console_field(o, "vendor"), console_field(o, "target")))
 			json_array_append(mine, o);
@@ -51,11 +56,13 @@ console_sessions_exec(struct console_ctx *ctx, char **argv, size_t argc)
 	}
 	mine = console_sessions_in_scope(ctx);
 	json_array_foreach (mine, i, o)
-		fprintf(ctx->out, "%s  %s -> %s  since %s  ticket %s  in %lld out %lld bytes\n",
+		fprintf(ctx->out, "%s  %s -> %s  since %s  ticket %s  in %lld out %lld bytes%s%s\n",
 		    console_field(o, "id"), console_field(o, "person"), console_field(o, "target"),
 		    console_field(o, "started"), console_field(o, "ticket"),
 		    (long long)json_integer_value(json_object_get(o, "bytes_in")),
-		    (long long)json_integer_value(json_object_get(o, "bytes_out")));
+		    (long long)json_integer_value(json_object_get(o, "bytes_out")),
+		    json_object_get(o, "gateway") ? "  on gateway " : "",
+		    json_object_get(o, "gateway") ? console_field(o, "gateway") : "");
 	if (json_array_size(mine) == 0)
 		fprintf(ctx->out, "no live sessions in your scope\n");
 	json_decref(mine);
@@ -69,16 +76,24 @@ const struct console_cmd console_cmd_sessions = {
 	.exec = console_sessions_exec,
 };
 
-/* The session an id or unambiguous prefix names among those in scope: 0 with id, or -1 with
- * the candidates on err. */
+/* The session an id or unambiguous prefix names among those in scope: 0 with id (and, when
+ * gateway is not NULL, the other gateway it runs on, "" for this one), or -1 with the
+ * candidates on err. */
 static int
-console_resolve_session(
-    struct console_ctx *ctx, const char *verb, const char *prefix, char id[GW_ID_MAX + 1])
+console_resolve_session(struct console_ctx *ctx, const char *verb, const char *prefix,
+    char id[GW_ID_MAX + 1], char gateway[GW_ID_MAX + 1])
 {
-	json_t *mine = console_sessions_in_scope(ctx);
+	json_t *mine = console_sessions_in_scope(ctx), *o;
 	char msg[1024];
 	int rc = registry_resolve_session(mine, prefix, id, msg, sizeof(msg));
+	size_t i;
 
+	if (rc == 0 && gateway != NULL) {
+		gateway[0] = '\0';
+		json_array_foreach (mine, i, o)
+			if (strcmp(console_field(o, "id"), id) == 0 && json_object_get(o, "gateway"))
+				snprintf(gateway, GW_ID_MAX + 1, "%s", console_field(o, "gateway"));
+	}
 	json_decref(mine);
 	if (rc != 0)
 		fprintf(ctx->err, "%s: %s\n", verb, msg);
@@ -90,7 +105,7 @@ console_kill_exec(struct console_ctx *ctx, char **argv, size_t argc)
 {
 	static const struct cmdline_option opts[] = { { "--reason", true }, { NULL, false } };
 	struct control_request req = { .op = CONTROL_KILL, .by = CONTROL_BY_SESSION };
-	char why[GW_REASON_MAX], reason[GW_REASON_MAX + 128];
+	char why[GW_REASON_MAX], reason[GW_REASON_MAX + 128], gateway[GW_ID_MAX + 1];
 	const char *v[1];
 	int n;
 
@@ -99,12 +114,16 @@ console_kill_exec(struct console_ctx *ctx, char **argv, size_t argc)
 		fprintf(ctx->err, "usage: kill %s\n", console_cmd_kill.usage);
 		return 2;
 	}
-	if (console_resolve_session(ctx, "kill", argv[1], req.name) != 0)
+	if (console_resolve_session(ctx, "kill", argv[1], req.name, gateway) != 0)
 		return 1;
 	snprintf(reason, sizeof(reason), "killed by approver %s at the console%s%s",
 	    config_principal_name(ctx->principal), v[0] != NULL ? ": " : "",
 	    v[0] != NULL ? v[0] : "");
-	n = registry_kill(ctx->reg, &req, "session ended by the asset owner", reason);
+	if (gateway[0] != '\0' && strcmp(gateway, store_gateway(registry_store(ctx->reg))) != 0)
+		n = store_kill_elsewhere(registry_store(ctx->reg), gateway, &req,
+		        "session ended by the asset owner", reason) == 0;
+	else
+		n = registry_kill(ctx->reg, &req, "session ended by the asset owner", reason);
 	console_audit(ctx, "control",
 	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s?}", "peer_user", ctx->principal->id,
 	        "action", "kill", "by", "session", "name", req.name, "result",
@@ -230,15 +249,21 @@ const struct console_cmd console_cmd_ticket = {
 static int
 console_watch_exec(struct console_ctx *ctx, char **argv, size_t argc)
 {
-	char id[GW_ID_MAX + 1];
+	char id[GW_ID_MAX + 1], gateway[GW_ID_MAX + 1];
 	int sv[2];
 
 	if (argc != 2) {
 		fprintf(ctx->err, "usage: watch %s\n", console_cmd_watch.usage);
 		return 2;
 	}
-	if (console_resolve_session(ctx, "watch", argv[1], id) != 0)
+	if (console_resolve_session(ctx, "watch", argv[1], id, gateway) != 0)
 		return 1;
+	/* The stream comes from the session's own process: on its gateway only. */
+	if (gateway[0] != '\0' && strcmp(gateway, store_gateway(registry_store(ctx->reg))) != 0) {
+		fprintf(ctx->err, "watch: session %s runs on gateway %s: watch it there\n", id,
+		    gateway);
+		return 1;
+	}
 	/* The watched session writes its stream into one end; the approver's session process
 	 * gets the other with the answer and relays it to the approver's terminal. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {

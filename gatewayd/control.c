@@ -20,6 +20,7 @@
 #include "gatewayd/audit.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/registry.h"
+#include "gatewayd/store.h"
 
 #define CONTROL_CLIENTS_MAX    16
 #define CONTROL_CLIENT_TIMEOUT 5 /* seconds to send a request and take the reply */
@@ -278,14 +279,41 @@ control_error(const char *text)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", text);
 }
 
-/* The kill's words to the vendor and its reason in the evidence: the owner's, when given. */
+/* How many of the other gateways' sessions (store_sessions_elsewhere) req selects; the
+ * gateway of the one it selects by id in *gateway. */
 static int
-control_kill(struct control_client *cl, const struct control_request *req, struct registry *reg)
+control_count_elsewhere(json_t *remote, const struct control_request *req, const char **gateway)
+{
+	const char *field = control_selector_name(req->by);
+	json_t *o;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach (remote, i, o) {
+		const char *v = json_string_value(json_object_get(o, strcmp(field, "session") == 0
+		        ? "id"
+		        : field));
+
+		if (v != NULL && strcmp(v, req->name) == 0) {
+			*gateway = json_string_value(json_object_get(o, "gateway"));
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The kill's words to the vendor and its reason in the evidence: the owner's, when given.
+ * Sessions of other gateways sharing the store are told through it. */
+static int
+control_kill(struct control_client *cl, const struct control_request *req, struct registry *reg,
+    json_t *remote)
 {
 	char message[192], reason[320];
 	const char *told = req->by == CONTROL_BY_TICKET
 	    ? "session ended: its approval ticket was revoked"
 	    : "session ended by the asset owner";
+	const char *gateway = NULL;
+	int n, elsewhere;
 
 	if (req->by == CONTROL_BY_TICKET)
 		snprintf(reason, sizeof(reason),
@@ -298,7 +326,30 @@ control_kill(struct control_client *cl, const struct control_request *req, struc
 	if (req->reason[0] != '\0')
 		snprintf(
 		    reason + strlen(reason), sizeof(reason) - strlen(reason), ": %s", req->reason);
-	return registry_kill(reg, req, message, reason);
+	n = registry_kill(reg, req, message, reason);
+	if ((elsewhere = control_count_elsewhere(remote, req, &gateway)) > 0 &&
+	    store_kill_elsewhere(registry_store(reg), req->by == CONTROL_BY_SESSION ? gateway : NULL,
+	        req, message, reason) == 0)
+		n += elsewhere;
+	return n;
+}
+
+/* Every live session: this gateway's, and with a shared store every other gateway's, each
+ * then naming its gateway. */
+static json_t *
+control_list_sessions(struct registry *reg, json_t **remote)
+{
+	struct store *st = registry_store(reg);
+	json_t *all = registry_list(reg), *o;
+	size_t i;
+
+	*remote = store_sessions_elsewhere(st);
+	if (!store_is_shared(st))
+		return all;
+	json_array_foreach (all, i, o)
+		json_object_set_new(o, "gateway", json_string(store_gateway(st)));
+	json_array_extend(all, *remote);
+	return all;
 }
 
 /* Every configured vendor with what keeps it out, if anything, and its live sessions. The
@@ -336,31 +387,33 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
     const struct gw_config *cfg, const char **result, int *sessions)
 {
 	char reason[192], msg[1024], *error = NULL;
-	json_t *reply;
+	json_t *reply, *remote = NULL, *live;
 	int rc;
 
 	*result = "ok";
 	*sessions = -1;
 	switch (req->op) {
 	case CONTROL_SESSIONS:
-		return json_pack("{s:b, s:o}", "ok", 1, "sessions", registry_list(reg));
+		live = control_list_sessions(reg, &remote);
+		json_decref(remote);
+		return json_pack("{s:b, s:o}", "ok", 1, "sessions", live);
 	case CONTROL_VENDORS:
 		return json_pack("{s:b, s:o}", "ok", 1, "vendors", control_list_vendors(reg, cfg));
 	case CONTROL_KILL:
-		if (req->by == CONTROL_BY_SESSION) {
-			json_t *live = registry_list(reg);
-
-			rc = registry_resolve_session(live, req->name, req->name, msg, sizeof(msg));
-			json_decref(live);
-			if (rc != 0) {
-				*result = "no_match";
-				*sessions = 0;
-				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-				    "; nothing killed");
-				return control_error(msg);
-			}
+		live = control_list_sessions(reg, &remote);
+		rc = req->by != CONTROL_BY_SESSION
+		    ? 0
+		    : registry_resolve_session(live, req->name, req->name, msg, sizeof(msg));
+		json_decref(live);
+		if (rc != 0) {
+			json_decref(remote);
+			*result = "no_match";
+			*sessions = 0;
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; nothing killed");
+			return control_error(msg);
 		}
-		*sessions = control_kill(cl, req, reg);
+		*sessions = control_kill(cl, req, reg, remote);
+		json_decref(remote);
 		if (*sessions == 0) {
 			*result = "no_match";
 			snprintf(msg, sizeof(msg), "no live session of %s %s",

@@ -57,6 +57,9 @@ struct guard {
 	/* Dropped connections since the last log line. */
 	unsigned long dropped_locked, dropped_startups, dropped_source;
 	time_t last_report;
+	/* Lockouts begun here since guard_take_lockouts(), for the other gateways (store.h). */
+	struct guard_lockout begun[GUARD_BEGUN_MAX];
+	size_t nbegun;
 };
 
 /* ---- pure arithmetic ---- */
@@ -462,6 +465,48 @@ guard_fail_one(struct guard *g, enum guard_kind kind, const char *name, int limi
 	return true;
 }
 
+static void
+guard_begun(struct guard *g, const char *scope, const char *key, time_t until)
+{
+	struct guard_lockout *b;
+
+	if (g->nbegun == GUARD_BEGUN_MAX)
+		return; /* not taken for a while: no store wants them */
+	b = &g->begun[g->nbegun++];
+	snprintf(b->scope, sizeof(b->scope), "%s", scope);
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	b->until = until;
+}
+
+size_t
+guard_take_lockouts(struct guard *g, struct guard_lockout *out, size_t max)
+{
+	size_t n = g->nbegun < max ? g->nbegun : max;
+
+	memcpy(out, g->begun, n * sizeof(*out));
+	memmove(g->begun, g->begun + n, (g->nbegun - n) * sizeof(*out));
+	g->nbegun -= n;
+	return n;
+}
+
+bool
+guard_impose(struct guard *g, const char *scope, const char *key, time_t until)
+{
+	enum guard_kind kind = strcmp(scope, "source") == 0 ? GUARD_SOURCE : GUARD_PERSON;
+	time_t now = time(NULL);
+	struct guard_entry *e;
+
+	if ((strcmp(scope, "source") != 0 && strcmp(scope, "person") != 0) || key[0] == '\0' ||
+	    until <= now || (e = guard_entry_get(g, kind, key, true, now)) == NULL ||
+	    e->count.locked_until >= (int64_t)until)
+		return false;
+	e->count.locked_until = (int64_t)until;
+	e->count.failures = 0;
+	e->count.window_start = 0;
+	e->last_seen = now;
+	return true;
+}
+
 /* One failure of source (an address) and person; conn (may be NULL) keeps the connection's
  * own counts for guard_conn_authenticated(). */
 static void
@@ -496,6 +541,10 @@ guard_fail(struct guard *g, const struct gw_config *cfg, struct guard_startup *c
 	out->source_refused = src_locked && !out->source_locked;
 	if (out->source_locked || out->person_locked)
 		out->until = now + l->duration;
+	if (out->source_locked)
+		guard_begun(g, "source", key, out->until);
+	if (out->person_locked)
+		guard_begun(g, "person", person, out->until);
 	worst = out->source_failures > out->person_failures ? out->source_failures
 	                                                    : out->person_failures;
 	out->delay_ms =

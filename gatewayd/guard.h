@@ -106,6 +106,18 @@ size_t guard_expire(
 /* Listener: milliseconds until guard_expire() has something to do; -1: nothing waits. */
 int guard_expire_due_ms(struct guard *g, const struct gw_config *cfg);
 
+/* A lockout begun here, shared with the other gateways of a store (store.h). */
+#define GUARD_BEGUN_MAX 64
+struct guard_lockout {
+	char scope[8]; /* "source" or "person" */
+	char key[GUARD_KEY_LEN];
+	time_t until;
+};
+/* Listener: the lockouts begun since the last call (at most max, oldest first). */
+size_t guard_take_lockouts(struct guard *g, struct guard_lockout *out, size_t max);
+/* Listener: another gateway locked scope's key out until then; true when that is news here. */
+bool guard_impose(struct guard *g, const char *scope, const char *key, time_t until);
+
 /* source is a source key (guard_source_key()), "" for none; person may be "" (not known
  * yet: only the source counts). */
 bool guard_locked(struct guard *g, const char *source, const char *person, time_t now);

@@ -26,6 +26,7 @@
 #include "gatewayd/notary.h"
 #include "gatewayd/notify.h"
 #include "gatewayd/recpack.h"
+#include "gatewayd/store.h"
 
 #define LISTENER_STOP_WAIT_S 10 /* a stopping listener signs the sessions' seals this long */
 
@@ -49,6 +50,7 @@ struct listener {
 	struct pollfd *pfd;        /* the poll set; a session process frees its copy too */
 	struct frontproc front;    /* how each connection's vendor-facing process starts */
 	struct notify *notify;     /* the site's notifiers running (notify_command) */
+	struct store *store;       /* what several gateways share (store.h); files: state_dir */
 };
 
 static void
@@ -374,6 +376,7 @@ listener_reload(struct listener *l, char **errors_out)
 	config_free(l->cfg);
 	l->cfg = cfg;
 	cfg = NULL;
+	store_reconfigure(l->store, l->cfg);
 	info_f("configuration reloaded from %s: listen addresses, host keys, algorithms, "
 	       "admin_group and policy applied",
 	    l->config_path);
@@ -471,6 +474,8 @@ listener_accept(struct listener *l, int lfd)
 	l->notify = NULL;
 	guard_free(l->guard);
 	l->guard = NULL;
+	store_forget(l->store);
+	l->store = NULL;
 	close(l->sigfd);
 	close(link[0]);
 	listener_close_binds(l);
@@ -500,6 +505,17 @@ listener_accept(struct listener *l, int lfd)
 	_exit(rc);
 }
 
+/* The lockouts begun here go to the other gateways sharing the store. */
+static void
+listener_share_lockouts(struct listener *l)
+{
+	struct guard_lockout begun[GUARD_BEGUN_MAX];
+	size_t i, n = guard_take_lockouts(l->guard, begun, GUARD_BEGUN_MAX);
+
+	for (i = 0; i < n; i++)
+		store_lockout(l->store, begun[i].scope, begun[i].key, begun[i].until);
+}
+
 /* Whether fd is one of the running listen sockets. */
 static bool
 listener_socket_open_fd(const struct listener *l, int fd)
@@ -517,11 +533,15 @@ listener_socket_open_fd(const struct listener *l, int fd)
 static int
 listener_poll_timeout(struct listener *l)
 {
-	int a = control_timeout(l->control), b = guard_expire_due_ms(l->guard, l->cfg);
+	int t[3] = { control_timeout(l->control), guard_expire_due_ms(l->guard, l->cfg),
+		store_timeout_ms(l->store) };
+	int best = -1;
+	size_t i;
 
-	if (a == -1)
-		return b;
-	return b == -1 || a < b ? a : b;
+	for (i = 0; i < 3; i++)
+		if (t[i] != -1 && (best == -1 || t[i] < best))
+			best = t[i];
+	return best;
 }
 
 int
@@ -531,7 +551,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	struct sealkey *key;
 	struct pollfd *pfd = NULL;
 	time_t stop_at = 0; /* stopping: when to give up waiting for the sessions */
-	size_t i, n, ctl, reg;
+	size_t i, n, ctl, reg, sto;
 	sigset_t mask;
 	int rc = 1;
 
@@ -558,6 +578,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	    (l.control = control_open(cfg)) == NULL || listener_open_binds(&l) != 0 ||
 	    (l.guard = guard_new()) == NULL)
 		goto out;
+	l.store = store_new(cfg);
+	registry_set_store(l.registry, l.store);
 	l.notify = notify_new(&l.front);
 	notary_set_observer(l.notary, listener_notify, &l);
 	sigemptyset(&mask);
@@ -574,14 +596,16 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	listener_audit(&l, "gateway_start",
 	    audit_pack("{s:s, s:s, s:s, s:I}", "file", l.config_path, "config_sha256",
 	        l.cfg->sha256, "seal_key", notary_key_id(l.notary), "pid", (json_int_t)getpid()));
+	store_attach(l.store, l.registry, l.guard, l.notary, l.cfg->audit_log);
 	sd_notify(0, "READY=1");
 	for (;;) {
 		struct signalfd_siginfo si;
 
-		/* [signals][binds][control socket and clients][session links] */
+		/* [signals][binds][control socket and clients][session links][store] */
 		ctl = 1 + l.nsocks;
 		reg = ctl + control_npollfds(l.control);
-		n = reg + registry_npollfds(l.registry);
+		sto = reg + registry_npollfds(l.registry);
+		n = sto + store_npollfds(l.store);
 		pfd = l.pfd = xreallocarray(pfd, n, sizeof(*pfd));
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;
@@ -591,6 +615,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		}
 		control_pollfds(l.control, pfd + ctl);
 		registry_pollfds(l.registry, pfd + reg);
+		store_pollfds(l.store, pfd + sto);
 		if (poll(pfd, n, stop_at != 0 ? 200 : listener_poll_timeout(&l)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -600,6 +625,8 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		/* Session reports before owners' requests, so a listing is as fresh as can be. */
 		registry_handle(l.registry, pfd + reg, l.cfg, l.notary, l.guard);
 		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.notary);
+		listener_share_lockouts(&l);
+		store_handle(l.store, pfd + sto, l.cfg);
 		if (control_reload_wanted(l.control)) {
 			char *errors = NULL;
 			bool ok = listener_reload(&l, &errors);
@@ -646,6 +673,7 @@ out:
 	control_free(l.control);
 	registry_free(l.registry);
 	guard_free(l.guard);
+	store_free(l.store);
 	notary_free(l.notary);
 	notify_free(l.notify);
 	config_free(l.cfg);

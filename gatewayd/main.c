@@ -9,15 +9,17 @@
 
 #include "common/log.h"
 #include "gatewayd/gatewayd.h"
+#include "gatewayd/store.h"
 
 /* Asked for (-h, --help): stdout. After a mistake: stderr. */
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG] | -h\n"
+	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG] | --migrate [-f CONFIG] | -h\n"
 	    "  -f CONFIG  configuration file (default /etc/gatewayd/gatewayd.conf)\n"
 	    "  -t         check the configuration and exit (0 valid, 1 invalid)\n"
+	    "  --migrate  create or upgrade the shared store's schema (store = postgresql) and exit\n"
 	    "  -D         stay in the foreground, log to stderr\n"
 	    "  -d         debug logging\n"
 	    "  -h, --help this text\n");
@@ -26,12 +28,13 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+		{ "migrate", no_argument, NULL, 'M' }, { 0 } };
 	const char *path = "/etc/gatewayd/gatewayd.conf";
 	struct gw_config *cfg = NULL;
-	bool test_only = false, foreground = false, debug = false;
+	bool test_only = false, foreground = false, debug = false, migrate = false;
 	char *errors = NULL, *warnings, err[512];
-	int ch, rc;
+	int ch, rc, version;
 
 	while ((ch = getopt_long(argc, argv, "dDtf:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -48,6 +51,9 @@ main(int argc, char **argv)
 		case 'f':
 			path = optarg;
 			break;
+		case 'M':
+			migrate = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -60,11 +66,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init("gatewayd", foreground || test_only, !test_only, debug);
+	log_init("gatewayd", foreground || test_only || migrate, !test_only && !migrate, debug);
 	if (config_load(path, &cfg, &errors) != 0) {
 		fputs(errors, stderr);
 		free(errors);
 		return 1;
+	}
+	if (migrate) {
+		rc = store_migrate(cfg, &version, err, sizeof(err));
+		if (rc == 0)
+			printf("%s: the store's schema is at version %d\n", path, version);
+		else
+			fprintf(stderr, "%s: migration failed: %s\n", path, err);
+		config_free(cfg);
+		return rc == 0 ? 0 : 1;
 	}
 	if (test_only) {
 		/* The daemon would refuse to start without them: so does the check. */

@@ -24,6 +24,7 @@
 #include "gatewayd/gatewayd.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/registry_msg.h"
+#include "gatewayd/store.h"
 
 #define REGISTRY_DISABLED_MAX 10000 /* vendors in the disabled file */
 
@@ -55,6 +56,7 @@ struct registry {
 	char **disabled; /* vendor ids refused until enabled again */
 	size_t ndisabled;
 	unsigned kill_round; /* registry_kill calls so far */
+	struct store *store; /* shared with other gateways, or state_dir alone (store.h) */
 };
 
 static void
@@ -230,6 +232,27 @@ registry_sealed(const struct registry *reg, pid_t pid)
 	return NULL;
 }
 
+/* The session no longer counts (it ended, or broke its link): off every listing. */
+static void
+registry_entry_unlist(struct registry *reg, struct registry_entry *e)
+{
+	if (e->admitted && reg->store != NULL)
+		store_session_ended(reg->store, e->id);
+	e->admitted = false;
+}
+
+void
+registry_set_store(struct registry *reg, struct store *st)
+{
+	reg->store = st;
+}
+
+struct store *
+registry_store(const struct registry *reg)
+{
+	return reg->store;
+}
+
 void
 registry_remove(
     struct registry *reg, pid_t pid, int status, struct notary *notary, const char *audit_path)
@@ -241,6 +264,7 @@ registry_remove(
 			continue;
 		if (reg->entries[i].fd != -1)
 			close(reg->entries[i].fd);
+		registry_entry_unlist(reg, &reg->entries[i]);
 		if (reg->entries[i].start_audited && !reg->entries[i].end_audited)
 			registry_audit_death(&reg->entries[i], status, notary, audit_path);
 		notary_book_close(notary, audit_path, reg->entries[i].book);
@@ -315,44 +339,82 @@ registry_pollfds(const struct registry *reg, struct pollfd *pfd)
 		}
 }
 
+static json_t *registry_entry_json(const struct registry_entry *e);
+
 /* The ticket's max_sessions, checked and the use recorded (ID.used) here, in the one process
- * that sees every admission: between the count and the record no other admission runs, so
- * simultaneous logins cannot all take a ticket's last use. Returns NULL (use recorded), or
- * the refusal's reason name with why and detail. */
+ * that sees every admission of this gateway: between the count and the record no other
+ * admission runs, so simultaneous logins cannot all take a ticket's last use. With a shared
+ * store the count is the database's, taken by one statement for every gateway (store.h), and
+ * the session is listed there; a store that cannot be reached refuses (fail closed) unless
+ * store_unavailable = "cached". Returns NULL (admitted), or the refusal's reason name with why
+ * and detail. */
 static const char *
-registry_ticket_use(struct registry *reg, const struct registry_entry *e,
-    const struct gw_config *cfg, char *why, size_t whylen, char *detail, size_t detaillen)
+registry_take(struct registry *reg, const struct registry_entry *e, const struct gw_config *cfg,
+    struct notary *notary, char *why, size_t whylen, char *detail, size_t detaillen)
 {
-	struct gw_ticket *t;
-	unsigned used, live = 0;
+	struct gw_ticket *t = NULL;
+	unsigned used = 0, live = 0, max = 0;
 	char *error = NULL;
+	enum store_take take;
+	json_t *o;
 	size_t i;
 
-	if (ticketstore_load_ticket(cfg->state_dir, cfg, e->ticket, &t, &error) != 0) {
-		error_f("session %s: ticket %s: %s", e->id, e->ticket, error ? error : "");
-		snprintf(why, whylen, "access denied: approvals cannot be checked");
-		snprintf(detail, detaillen, "ticket %s cannot be read", e->ticket);
+	if (e->ticket[0] != '\0') {
+		if (ticketstore_load_ticket(cfg->state_dir, cfg, e->ticket, &t, &error) != 0) {
+			error_f("session %s: ticket %s: %s", e->id, e->ticket, error ? error : "");
+			snprintf(why, whylen, "access denied: approvals cannot be checked");
+			snprintf(detail, detaillen, "ticket %s cannot be read", e->ticket);
+			free(error);
+			return "ticket_unreadable";
+		}
 		free(error);
-		return "ticket_unreadable";
+		/* The live sessions under it have each recorded a use: the file holds at least as
+		 * many, unless it was tampered with; the larger count is the truth. */
+		for (i = 0; i < reg->n; i++)
+			live += reg->entries[i].admitted &&
+			    strcmp(reg->entries[i].ticket, e->ticket) == 0;
+		used = t->used_sessions > live ? t->used_sessions : live;
+		max = t->max_sessions;
+		ticket_free(t);
 	}
-	free(error);
-	/* The live sessions under it have each recorded a use: the file holds at least as
-	 * many, unless it was tampered with; the larger count is the truth. */
-	for (i = 0; i < reg->n; i++)
-		live += reg->entries[i].admitted && strcmp(reg->entries[i].ticket, e->ticket) == 0;
-	used = t->used_sessions > live ? t->used_sessions : live;
-	if (t->max_sessions != 0 && used >= t->max_sessions) {
+	o = registry_entry_json(e);
+	take = reg->store != NULL ? store_admit(reg->store, o, e->ticket, max, used, &used)
+	                          : STORE_CACHED;
+	json_decref(o);
+	if (take == STORE_UNAVAILABLE) {
+		snprintf(why, whylen,
+		    "access denied: the gateway cannot reach its shared state, try again later");
+		snprintf(detail, detaillen,
+		    "the store's database cannot be reached (store_unavailable = refuse)");
+		return "store_unavailable";
+	}
+	if (take == STORE_CACHED && store_is_shared(reg->store) &&
+	    notary_audit(notary, cfg->audit_log, "store_cached",
+	        audit_pack("{s:s, s:s, s:s, s:s}", "session", e->id, "person", e->person,
+	            "ticket", e->ticket, "detail",
+	            "admitted on this gateway's last known state: the store's database cannot be "
+	            "reached (store_unavailable = cached)")) != 0) {
+		snprintf(why, whylen, "access denied: internal error");
+		snprintf(detail, detaillen, "the audit log cannot be written");
+		return "audit_failed";
+	}
+	if (e->ticket[0] == '\0')
+		return NULL;
+	if (take == STORE_USED_UP || (take == STORE_CACHED && max != 0 && used >= max)) {
 		/* The decision's own words for a used-up ticket (policy/decision.c). */
 		snprintf(why, whylen, "access denied: approval ticket %s has no sessions left",
 		    e->ticket);
-		snprintf(detail, detaillen, "ticket %s allows %u sessions and %u were used",
-		    e->ticket, t->max_sessions, used);
-		ticket_free(t);
+		snprintf(detail, detaillen, "ticket %s allows %u sessions and %u were used%s",
+		    e->ticket, max, used, take == STORE_USED_UP ? " (on every gateway)" : "");
 		return "ticket_used_up";
 	}
-	ticket_free(t);
+	/* With a shared store the database has counted the use; this copy follows it. */
 	if (ticketstore_record_use(cfg->state_dir, e->ticket, time(NULL), &error) != 0) {
 		error_f("session %s: %s", e->id, error);
+		if (take == STORE_TAKEN) {
+			free(error);
+			return NULL;
+		}
 		snprintf(why, whylen, "access denied: ticket use cannot be recorded");
 		snprintf(detail, detaillen, "%s", error);
 		free(error);
@@ -364,8 +426,8 @@ registry_ticket_use(struct registry *reg, const struct registry_entry *e,
 /* The caps, the disabled list and the ticket's uses, checked in the one process that sees
  * every session. */
 static void
-registry_admit(
-    struct registry *reg, struct registry_entry *e, json_t *msg, const struct gw_config *cfg)
+registry_admit(struct registry *reg, struct registry_entry *e, json_t *msg,
+    const struct gw_config *cfg, struct notary *notary)
 {
 	const struct gw_vendor *v;
 	size_t i, total = 0, of_vendor = 0;
@@ -420,9 +482,8 @@ registry_admit(
 		snprintf(detail, sizeof(detail),
 		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
 		    v->max_sessions);
-	} else if (e->ticket[0] == '\0' ||
-	    (reason = registry_ticket_use(reg, e, cfg, why, sizeof(why), detail, sizeof(detail))) ==
-	        NULL)
+	} else if ((reason = registry_take(reg, e, cfg, notary, why, sizeof(why), detail,
+	                sizeof(detail))) == NULL)
 		e->admitted = true;
 reply:
 	if (registry_msg_send(e->fd,
@@ -694,7 +755,7 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 		if ((rc = registry_msg_recv(e->fd, &msg, &fd)) == 0) {
 			close(e->fd);
 			e->fd = -1;
-			e->admitted = false;
+			registry_entry_unlist(reg, e);
 			return;
 		}
 		if (rc == -2) {
@@ -704,7 +765,7 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 			warn_f("session %s: ended for a malformed message on its link", e->id);
 			close(e->fd);
 			e->fd = -1;
-			e->admitted = false;
+			registry_entry_unlist(reg, e);
 			return;
 		}
 		if (rc < 0)
@@ -719,14 +780,14 @@ registry_entry_read(struct registry *reg, struct registry_entry *e, const struct
 				warn_f("session process %ld: cannot answer its %s", (long)e->pid,
 				    type);
 		} else if (strcmp(type, "admit") == 0)
-			registry_admit(reg, e, msg, cfg);
+			registry_admit(reg, e, msg, cfg, notary);
 		else if (strcmp(type, "vendor_state") == 0)
 			registry_answer_vendor_state(e, msg, reg);
 		else if (strcmp(type, "bytes") == 0 && e->admitted) {
 			registry_entry_bytes(e, msg);
 			registry_vendor_recorded(reg, e, msg, cfg);
 		} else if (strcmp(type, "end") == 0)
-			e->admitted = false;
+			registry_entry_unlist(reg, e);
 		else if (strcmp(type, "cut") == 0)
 			e->cut = true;
 		else if (strcmp(type, "audit") == 0)
@@ -984,5 +1045,7 @@ registry_set_vendor_disabled(
 		registry_disabled_set(reg, vendor, !disabled);
 		return -1;
 	}
+	if (reg->store != NULL)
+		store_vendor_changed(reg->store, vendor, disabled);
 	return 0;
 }

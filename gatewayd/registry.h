@@ -23,6 +23,11 @@ struct notary;
 /* Loads the disabled vendors from state_dir; NULL (error logged) when that file exists
  * but cannot be read: the listener then must not start (a disabled vendor stays out). */
 struct registry *registry_new(const char *state_dir);
+/* The store shared with other gateways (store.h): admissions take ticket uses and list
+ * sessions there, vendor changes go there. Not owned. */
+struct store;
+void registry_set_store(struct registry *reg, struct store *st);
+struct store *registry_store(const struct registry *reg); /* NULL: none set */
 /* Closes every link. In a session process, drops what it inherited. NULL is fine. */
 void registry_free(struct registry *reg);
 /* Re-reads the disabled vendors (SIGHUP); keeps the old set when the file cannot be read. */

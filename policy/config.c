@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "common/xmalloc.h"
 
@@ -1283,6 +1284,59 @@ loader_compression(struct loader *ld, const config_setting_t *root, struct gw_co
 	free(value);
 }
 
+/* store = { kind = "postgresql"; conninfo = "..."; gateway = "a"; admin_conninfo = "..."; }
+ * and store_unavailable = "refuse" | "cached". The default store is the files of state_dir. */
+static void
+loader_store(struct loader *ld, const config_setting_t *root, struct gw_config *cfg)
+{
+	static const char *const known[] = { "kind", "conninfo", "admin_conninfo", "gateway",
+		NULL };
+	const config_setting_t *g = config_setting_get_member(root, "store");
+	char *kind = NULL, *unavailable = loader_string(ld, root, "store_unavailable", false);
+	char host[256];
+
+	cfg->store.cached = unavailable != NULL && strcmp(unavailable, "cached") == 0;
+	if (unavailable != NULL && !cfg->store.cached && strcmp(unavailable, "refuse") != 0)
+		loader_error(ld, config_setting_get_member(root, "store_unavailable"),
+		    "\"store_unavailable\" must be \"refuse\" or \"cached\"");
+	free(unavailable);
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		loader_error(ld, g, "\"store\" must be a group { ... }");
+		return;
+	}
+	loader_check_keys(ld, g, known);
+	kind = loader_string(ld, g, "kind", true);
+	if (kind != NULL && strcmp(kind, "postgresql") == 0)
+		cfg->store.kind = GW_STORE_POSTGRESQL;
+	else if (kind != NULL && strcmp(kind, "files") != 0)
+		loader_error(ld, config_setting_get_member(g, "kind"),
+		    "\"kind\" of \"store\" must be \"files\" or \"postgresql\"");
+	free(kind);
+	cfg->store.conninfo = loader_string(ld, g, "conninfo", false);
+	cfg->store.admin_conninfo = loader_string(ld, g, "admin_conninfo", false);
+	cfg->store.gateway = loader_string(ld, g, "gateway", false);
+	if (cfg->store.kind == GW_STORE_FILES) {
+		if (cfg->store.conninfo != NULL || cfg->store.admin_conninfo != NULL)
+			loader_error(ld, g, "a \"files\" store takes no \"conninfo\"");
+		return;
+	}
+	if (cfg->store.conninfo == NULL)
+		loader_error(ld, g, "a \"postgresql\" store needs \"conninfo\"");
+	if (cfg->store.gateway == NULL) {
+		/* Two gateways must not share a name: the host's is unique enough by default. */
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "gatewayd");
+		host[sizeof(host) - 1] = '\0';
+		cfg->store.gateway = xstrdup(host);
+	}
+	if (!ticket_id_is_valid(cfg->store.gateway))
+		loader_error(ld, config_setting_get_member(g, "gateway"),
+		    "\"gateway\" of \"store\" must be a name of letters, digits, '.', '-' "
+		    "and '_'");
+}
+
 /* Parses text, the contents of path; check_files: whether the files it names (credentials,
  * banner, revocation lists) must be readable by this process. */
 static int
@@ -1297,7 +1351,7 @@ config_parse(
 		"control_socket", "admin_group", "max_recording_bytes", "recording_min_free",
 		"per_source", "max_channels", "front_user", "display_tz", "auditors",
 		"notify_command", "notify_timeout", "max_ticket_lifetime", "recording_compression",
-		NULL };
+		"store", "store_unavailable", NULL };
 	struct loader ld = { .path = path, .check_files = check_files };
 	struct gw_config *cfg;
 	const config_setting_t *root, *list, *g;
@@ -1358,6 +1412,7 @@ config_parse(
 	cfg->recording_min_free =
 	    loader_bytes(&ld, root, "recording_min_free", GW_RECORDING_MIN_FREE_DEFAULT);
 	loader_compression(&ld, root, cfg);
+	loader_store(&ld, root, cfg);
 	cfg->max_ticket_lifetime = loader_int(&ld, root, "max_ticket_lifetime",
 	    (int)GW_MAX_TICKET_LIFETIME_DEFAULT, 60, 3660 * 86400);
 	cfg->kex_algorithms = loader_algorithms(&ld, root, "kex_algorithms");
@@ -1488,6 +1543,9 @@ config_free(struct gw_config *cfg)
 	free(cfg->ciphers);
 	free(cfg->macs);
 	free(cfg->hostkey_algorithms);
+	free(cfg->store.conninfo);
+	free(cfg->store.admin_conninfo);
+	free(cfg->store.gateway);
 	strings_free(cfg->per_source.exempt, cfg->per_source.nexempt);
 	for (i = 0; i < cfg->nvendors; i++)
 		vendor_free_fields(&cfg->vendors[i]);

@@ -184,6 +184,19 @@ struct gw_listen {
 
 #define GW_MAX_RECORDING_BYTES_DEFAULT (1LL << 30)   /* 1 GiB per session */
 #define GW_MAX_TICKET_LIFETIME_DEFAULT (7LL * 86400) /* seconds */
+/* store: where the state that must be one truth across gateways lives (gatewayd/store.h). */
+enum gw_store_kind {
+	GW_STORE_FILES,      /* state_dir alone: one gateway (the default) */
+	GW_STORE_POSTGRESQL, /* a PostgreSQL database shared by several gateways */
+};
+struct gw_store {
+	enum gw_store_kind kind;
+	char *conninfo;       /* libpq connection string; NULL for files */
+	char *admin_conninfo; /* what `gatewayd --migrate` connects with; NULL: conninfo */
+	char *gateway;        /* this gateway's name among those sharing the store */
+	bool cached;          /* store_unavailable = "cached": admit on the last known state */
+};
+
 /* recording_compression: "none" (the default) or "zstd". */
 enum gw_recording_compression {
 	GW_COMPRESSION_NONE,
@@ -279,6 +292,7 @@ struct gw_config {
 	/* How a sealed recording is kept (recording_compression): plain, or compressed by the
 	 * listener once its session process is gone (gatewayd/recpack.c). */
 	enum gw_recording_compression recording_compression;
+	struct gw_store store;
 	/* A ticket valid for longer (not_after - not_before, seconds) admits no one. */
 	long long max_ticket_lifetime;
 	struct gw_vendor *vendors;

@@ -23,7 +23,7 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	json_t *reply, *list, *o;
 	char source[80];
-	bool as_json = false;
+	bool as_json = false, shared = false;
 	size_t i;
 	int ch;
 
@@ -44,6 +44,11 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 		json_dumpf(list, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 	} else {
+		/* Gateways sharing a store list each other's sessions: then say whose. */
+		json_array_foreach (list, i, o)
+			shared |= json_object_get(o, "gateway") != NULL;
+		if (shared)
+			printf("%-12s ", "GATEWAY");
 		printf("%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12s %12s %7s %9s\n", "ID",
 		    "PERSON", "VENDOR", "TARGET", "SOURCE", "STARTED", "ENDS AT", "TICKET",
 		    "BYTES IN", "BYTES OUT", "TUNNELS", "PACKETS");
@@ -59,6 +64,12 @@ cmd_sessions_exec(struct ctl_context *ctx, int argc, char **argv)
 			snprintf(source, sizeof(source), "%s:%lld", addr != NULL ? addr : "-",
 			    (long long)json_integer_value(json_object_get(o, "source_port")));
 			f[7] = termsafe_str(source);
+			if (shared) {
+				char *g = sessions_str(o, "gateway");
+
+				printf("%-12s ", g);
+				free(g);
+			}
 			printf(
 			    "%-32s %-20s %-12s %-16s %-22s %-20s %-20s %-16s %12lld %12lld %7lld "
 			    "%9lld\n",

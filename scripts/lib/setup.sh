@@ -11,6 +11,8 @@ GW_PACKAGES=(
 	libpam0g-dev libpam-wrapper libseccomp-dev
 	# sealed recordings kept compressed (recording_compression = "zstd")
 	libzstd-dev zstd
+	# the shared store (store = { kind = "postgresql"; }): libpq, and the server tests start
+	libpq-dev postgresql-15 postgresql-client-15
 	# demo and tests: real clients and servers, recording players, terminal drivers
 	openssh-client openssh-server dropbear-bin putty-tools asciinema tmux python3 procps
 	util-linux coreutils openssl vim-tiny ssh-audit iproute2 jq

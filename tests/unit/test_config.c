@@ -163,6 +163,25 @@ START_TEST(test_recording_compression_defaults_to_none_and_is_checked)
 }
 END_TEST
 
+/* The store is state_dir's files unless a "postgresql" store names its database; a wrong kind,
+ * a missing conninfo or a store_unavailable other than refuse/cached is an error at its line. */
+START_TEST(test_store_defaults_to_files_and_is_checked)
+{
+	struct gw_config *cfg = NULL;
+	char *errors = NULL;
+
+	prepare("good.conf");
+	ck_assert_int_eq(config_load(confpath, &cfg, &errors), 0);
+	ck_assert_int_eq(cfg->store.kind, GW_STORE_FILES);
+	ck_assert_ptr_null(cfg->store.conninfo);
+	ck_assert(!cfg->store.cached);
+	config_free(cfg);
+	expect_error("bad_store_kind.conf", "must be \"files\" or \"postgresql\"");
+	expect_error("bad_store_no_conninfo.conf", "a \"postgresql\" store needs \"conninfo\"");
+	expect_error("bad_store_unavailable.conf", "must be \"refuse\" or \"cached\"");
+}
+END_TEST
+
 START_TEST(test_target_inherits_global_connect_timeout)
 {
 	struct gw_config *cfg = NULL;
@@ -512,6 +531,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_bad_fingerprint_reported);
 	tcase_add_test(tc, test_unknown_auth_method_reported);
 	tcase_add_test(tc, test_bad_cert_authority_reported);
+	tcase_add_test(tc, test_store_defaults_to_files_and_is_checked);
 	tcase_add_test(tc, test_unreadable_key_file_reported);
 	tcase_add_test(tc, test_key_file_readable_by_others_reported);
 	tcase_add_test(tc, test_text_parses_to_the_same_model_without_the_files_it_names);
