@@ -226,9 +226,31 @@ test_database_back_events_arrive_once_in_order_and_chains_verify() {
 	h_wait_for 10 admitted b plc-08 || h_fail "b does not admit after the outage: $REFUSAL"
 }
 
+# A crash of the database (immediate stop: no clean shutdown, statements cut mid-flight):
+# the same promises, on a and b, with events written while it was down.
+test_database_crash_then_back_events_once_in_order() {
+	local n rows
+	pg_stop immediate || h_fail "postgres did not stop"
+	for n in a b; do
+		refused "$n" plc-07 || h_fail "$n admitted a session with the database crashed"
+		h_assert_contains "$REFUSAL" "shared state" "what the vendor read from $n"
+	done
+	pg_start || h_fail "postgres did not start again"
+	for n in a b; do
+		h_wait_for 30 store_in_sync "$n" ||
+			h_fail "$n: store and local audit log differ: $(diff <(store_lines "$n") "${HA_AUDIT[$n]}" | head -20)"
+		rows=$(wc -l <"${HA_AUDIT[$n]}")
+		h_assert_eq "$rows|$rows|1|$rows" \
+			"$(pg_sql "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM audit_events WHERE gateway = '$n'")" \
+			"$n: once each, sequence 1 to $rows"
+	done
+	h_wait_for 10 admitted b plc-08 || h_fail "b does not admit after the crash: $REFUSAL"
+}
+
 h_run test_ticket_installed_on_a_admits_on_b test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
 	test_max_sessions_1_admits_one_of_10_logins_over_a_and_b \
 	test_sessions_on_a_lists_b_and_kill_from_a_ends_it test_vendor_disable_on_a_cuts_on_b \
 	test_gateway_role_cannot_rewrite_audit_events \
 	test_database_down_refuses_new_sessions_live_one_continues_and_seals \
-	test_database_back_events_arrive_once_in_order_and_chains_verify
+	test_database_back_events_arrive_once_in_order_and_chains_verify \
+	test_database_crash_then_back_events_once_in_order
