@@ -91,7 +91,8 @@ console_resolve_session(struct console_ctx *ctx, const char *verb, const char *p
 	if (rc == 0 && gateway != NULL) {
 		gateway[0] = '\0';
 		json_array_foreach (mine, i, o)
-			if (strcmp(console_field(o, "id"), id) == 0 && json_object_get(o, "gateway"))
+			if (strcmp(console_field(o, "id"), id) == 0 &&
+			    json_object_get(o, "gateway"))
 				snprintf(gateway, GW_ID_MAX + 1, "%s", console_field(o, "gateway"));
 	}
 	json_decref(mine);

@@ -290,9 +290,8 @@ control_count_elsewhere(json_t *remote, const struct control_request *req, const
 	int n = 0;
 
 	json_array_foreach (remote, i, o) {
-		const char *v = json_string_value(json_object_get(o, strcmp(field, "session") == 0
-		        ? "id"
-		        : field));
+		const char *v = json_string_value(
+		    json_object_get(o, strcmp(field, "session") == 0 ? "id" : field));
 
 		if (v != NULL && strcmp(v, req->name) == 0) {
 			*gateway = json_string_value(json_object_get(o, "gateway"));
@@ -328,8 +327,8 @@ control_kill(struct control_client *cl, const struct control_request *req, struc
 		    reason + strlen(reason), sizeof(reason) - strlen(reason), ": %s", req->reason);
 	n = registry_kill(reg, req, message, reason);
 	if ((elsewhere = control_count_elsewhere(remote, req, &gateway)) > 0 &&
-	    store_kill_elsewhere(registry_store(reg), req->by == CONTROL_BY_SESSION ? gateway : NULL,
-	        req, message, reason) == 0)
+	    store_kill_elsewhere(registry_store(reg),
+	        req->by == CONTROL_BY_SESSION ? gateway : NULL, req, message, reason) == 0)
 		n += elsewhere;
 	return n;
 }
@@ -388,6 +387,7 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 {
 	char reason[192], msg[1024], *error = NULL;
 	json_t *reply, *remote = NULL, *live;
+	const char *gateway = NULL;
 	int rc;
 
 	*result = "ok";
@@ -461,7 +461,14 @@ control_execute(struct control_client *cl, struct control_request *req, struct r
 			return NULL;
 		}
 		*result = "no_match";
-		snprintf(msg, sizeof(msg), "no live session %s", req->name);
+		/* The stream comes from the session's own process: on its own gateway. */
+		remote = store_sessions_elsewhere(registry_store(reg));
+		if (control_count_elsewhere(remote, req, &gateway) > 0 && gateway != NULL)
+			snprintf(msg, sizeof(msg), "session %s runs on gateway %s: watch it there",
+			    req->name, gateway);
+		else
+			snprintf(msg, sizeof(msg), "no live session %s", req->name);
+		json_decref(remote);
 		return control_error(msg);
 	}
 	return control_error("unknown command");

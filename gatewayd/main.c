@@ -19,7 +19,8 @@ usage(FILE *f)
 	    "usage: gatewayd [-d] [-D] [-t] [-f CONFIG] | --migrate [-f CONFIG] | -h\n"
 	    "  -f CONFIG  configuration file (default /etc/gatewayd/gatewayd.conf)\n"
 	    "  -t         check the configuration and exit (0 valid, 1 invalid)\n"
-	    "  --migrate  create or upgrade the shared store's schema (store = postgresql) and exit\n"
+	    "  --migrate  create or upgrade the shared store's schema (store = postgresql) and "
+	    "exit\n"
 	    "  -D         stay in the foreground, log to stderr\n"
 	    "  -d         debug logging\n"
 	    "  -h, --help this text\n");

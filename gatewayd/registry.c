@@ -390,8 +390,8 @@ registry_take(struct registry *reg, const struct registry_entry *e, const struct
 	}
 	if (take == STORE_CACHED && store_is_shared(reg->store) &&
 	    notary_audit(notary, cfg->audit_log, "store_cached",
-	        audit_pack("{s:s, s:s, s:s, s:s}", "session", e->id, "person", e->person,
-	            "ticket", e->ticket, "detail",
+	        audit_pack("{s:s, s:s, s:s, s:s}", "session", e->id, "person", e->person, "ticket",
+	            e->ticket, "detail",
 	            "admitted on this gateway's last known state: the store's database cannot be "
 	            "reached (store_unavailable = cached)")) != 0) {
 		snprintf(why, whylen, "access denied: internal error");
@@ -482,8 +482,8 @@ registry_admit(struct registry *reg, struct registry_entry *e, json_t *msg,
 		snprintf(detail, sizeof(detail),
 		    "vendor %s: %zu of max_sessions %d sessions active", e->vendor, of_vendor,
 		    v->max_sessions);
-	} else if ((reason = registry_take(reg, e, cfg, notary, why, sizeof(why), detail,
-	                sizeof(detail))) == NULL)
+	} else if ((reason = registry_take(
+	                reg, e, cfg, notary, why, sizeof(why), detail, sizeof(detail))) == NULL)
 		e->admitted = true;
 reply:
 	if (registry_msg_send(e->fd,

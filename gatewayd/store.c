@@ -14,19 +14,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "gatewayd/audit.h"
+#include "gatewayd/gatewayd.h"
 #include "gatewayd/control.h"
 #include "gatewayd/guard.h"
 #include "gatewayd/notary.h"
 #include "gatewayd/registry.h"
-
-long long
-store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "gatewayd/store_notice.h"
 
 static void
 store_settings(struct store *st, const struct gw_config *cfg)
@@ -89,7 +82,7 @@ store_lost(struct store *st, const char *why)
 	}
 	st->state = STORE_DOWN;
 	st->audit_synced = false;
-	st->retry_ms = store_now_ms() + STORE_RETRY_MS;
+	st->retry_ms = session_now_ms() + STORE_RETRY_MS;
 }
 
 void
@@ -207,8 +200,7 @@ store_run(struct store *st, const char *sql, int nparams, const char *const *par
 	return res != NULL ? 0 : -1;
 }
 
-/* NOTIFY "KIND GATEWAY REST" on the channel every gateway listens on. */
-static void
+void
 store_announce(struct store *st, const char *kind, const char *rest)
 {
 	char *payload;
@@ -240,7 +232,7 @@ store_connect_start(struct store *st)
 	}
 	st->state = STORE_CONNECTING;
 	st->polling = PGRES_POLLING_WRITING;
-	st->connect_deadline_ms = store_now_ms() + STORE_CONNECT_MS;
+	st->connect_deadline_ms = session_now_ms() + STORE_CONNECT_MS;
 }
 
 /* Connected: the schema is checked, this gateway announced, its live sessions listed again,
@@ -282,7 +274,7 @@ store_connected(struct store *st)
 	        4, p) != 0 ||
 	    store_run(st, "DELETE FROM live_sessions WHERE gateway = $1", 1, p) != 0)
 		return;
-	st->heartbeat_ms = store_now_ms() + STORE_HEARTBEAT_S * 1000;
+	st->heartbeat_ms = session_now_ms() + STORE_HEARTBEAT_S * 1000;
 	if (st->reg != NULL) {
 		json_t *live = registry_list(st->reg), *e;
 		size_t i;
@@ -307,8 +299,7 @@ store_connected(struct store *st)
 		return;
 	info_f("store: connected to the database as gateway \"%s\"", st->gateway);
 	if (st->down_logged)
-		store_audit(
-		    st, "store_available", audit_pack("{s:s}", "gateway", st->gateway));
+		store_audit(st, "store_available", audit_pack("{s:s}", "gateway", st->gateway));
 	st->down_logged = false;
 }
 
@@ -347,8 +338,8 @@ store_pollfds(const struct store *st, struct pollfd *pfd)
 	pfd[0] = (struct pollfd){ .fd = st->inotify_fd, .events = POLLIN };
 	if (n == 2)
 		pfd[1] = (struct pollfd){ .fd = PQsocket(st->conn),
-			.events = st->state == STORE_CONNECTING &&
-			        st->polling == PGRES_POLLING_WRITING
+			.events =
+			    st->state == STORE_CONNECTING && st->polling == PGRES_POLLING_WRITING
 			    ? POLLOUT
 			    : POLLIN };
 }
@@ -356,7 +347,7 @@ store_pollfds(const struct store *st, struct pollfd *pfd)
 int
 store_timeout_ms(const struct store *st)
 {
-	long long now = store_now_ms(), at;
+	long long now = session_now_ms(), at;
 
 	if (st->kind != GW_STORE_POSTGRESQL)
 		return -1;
@@ -364,124 +355,85 @@ store_timeout_ms(const struct store *st)
 		at = st->retry_ms;
 	else if (st->state == STORE_CONNECTING)
 		at = st->connect_deadline_ms;
-	else
-	{
+	else {
 		at = st->ship_ms < st->heartbeat_ms ? st->ship_ms : st->heartbeat_ms;
 		at = st->bytes_ms < at ? st->bytes_ms : at;
 	}
 	return at <= now ? 0 : (int)(at - now);
 }
 
-static bool
-store_selector(const char *name, enum control_selector *by)
-{
-	static const enum control_selector all[] = { CONTROL_BY_SESSION, CONTROL_BY_VENDOR,
-		CONTROL_BY_PERSON, CONTROL_BY_TICKET };
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(name, control_selector_name(all[i])) == 0) {
-			*by = all[i];
-			return true;
-		}
-	return false;
-}
-
-/* "kill ORIGIN GATEWAY {json}": an owner on ORIGIN ended sessions of GATEWAY ("*": every). */
+/* An owner on another gateway ended sessions of this one (or of every one). */
 static void
-store_remote_kill(struct store *st, const char *origin, const char *rest)
+store_remote_kill(struct store *st, const struct store_notice *nt)
 {
-	struct control_request req = { .op = CONTROL_KILL };
-	const char *json = strchr(rest, ' '), *by, *name, *message, *reason;
-	size_t glen = json ? (size_t)(json - rest) : 0;
-	json_t *o;
+	struct control_request req = { .op = CONTROL_KILL, .by = nt->by };
 	int n;
 
-	if (json == NULL ||
-	    !((glen == 1 && rest[0] == '*') ||
-	        (glen == strlen(st->gateway) && strncmp(rest, st->gateway, glen) == 0)))
+	if (strcmp(nt->gateway, "*") != 0 && strcmp(nt->gateway, st->gateway) != 0)
 		return;
-	if ((o = json_loads(json + 1, 0, NULL)) == NULL)
-		return;
-	by = json_string_value(json_object_get(o, "by"));
-	name = json_string_value(json_object_get(o, "name"));
-	message = json_string_value(json_object_get(o, "message"));
-	reason = json_string_value(json_object_get(o, "reason"));
-	if (by != NULL && name != NULL && message != NULL && reason != NULL &&
-	    store_selector(by, &req.by) && strlen(name) < sizeof(req.name)) {
-		snprintf(req.name, sizeof(req.name), "%s", name);
-		n = registry_kill(st->reg, &req, message, reason);
-		store_audit(st, "store_applied",
-		    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "change", "kill", "from_gateway",
-		        origin, "selector", by, "name", name, "reason", reason, "sessions", n));
-	}
-	json_decref(o);
+	snprintf(req.name, sizeof(req.name), "%.*s", GW_ID_MAX, nt->id); /* parsed: it fits */
+	n = registry_kill(st->reg, &req, nt->message, nt->reason);
+	store_audit(st, "store_applied",
+	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "change", "kill", "from_gateway",
+	        nt->origin, "selector", control_selector_name(nt->by), "name", nt->id, "reason",
+	        nt->reason, "sessions", n));
 }
 
-/* "vendor ORIGIN 1|0 VENDOR" */
+/* An owner on another gateway disabled or enabled a vendor: so here, and its sessions end. */
 static void
-store_remote_vendor(struct store *st, const char *origin, const char *rest)
+store_remote_vendor(struct store *st, const struct store_notice *nt)
 {
 	struct control_request req = { .op = CONTROL_KILL, .by = CONTROL_BY_VENDOR };
-	bool disabled = rest[0] == '1';
 	char *error = NULL, reason[192];
 	int rc, n = 0;
 
-	if ((rest[0] != '0' && rest[0] != '1') || rest[1] != ' ' ||
-	    strlen(rest + 2) >= sizeof(req.name))
-		return;
-	snprintf(req.name, sizeof(req.name), "%s", rest + 2);
-	if ((rc = registry_set_vendor_disabled(st->reg, st->state_dir, req.name, disabled, &error)) <
-	    0) {
-		error_f("store: vendor %s from gateway %s: %s", req.name, origin, error);
+	snprintf(req.name, sizeof(req.name), "%.*s", GW_ID_MAX, nt->id); /* parsed: it fits */
+	if ((rc = registry_set_vendor_disabled(
+	         st->reg, st->state_dir, req.name, nt->disabled, &error)) < 0) {
+		error_f("store: vendor %s from gateway %s: %s", req.name, nt->origin, error);
 		free(error);
 		return;
 	}
-	if (disabled) {
+	if (nt->disabled) {
 		snprintf(reason, sizeof(reason), "vendor disabled by the asset owner on gateway %s",
-		    origin);
+		    nt->origin);
 		n = registry_kill(st->reg, &req,
 		    "session ended: vendor access disabled by the asset owner", reason);
 	}
 	store_audit(st, "store_applied",
-	    audit_pack("{s:s, s:s, s:s, s:b, s:i}", "change", disabled ? "vendor_disable" : "vendor_enable",
-	        "from_gateway", origin, "vendor", req.name, "changed", rc == 0, "sessions", n));
-}
-
-/* "lockout ORIGIN SCOPE UNTIL KEY" */
-static void
-store_remote_lockout(struct store *st, const char *origin, const char *rest)
-{
-	char scope[8], key[GUARD_KEY_LEN];
-	long long until;
-	int off = 0;
-
-	if (sscanf(rest, "%7s %lld %n", scope, &until, &off) != 2 || off == 0 ||
-	    strlen(rest + off) >= sizeof(key))
-		return;
-	snprintf(key, sizeof(key), "%s", rest + off);
-	if (guard_impose(st->guard, scope, key, (time_t)until))
-		info_f("store: %s %s locked out until %lld by gateway %s", scope, key, until, origin);
+	    audit_pack("{s:s, s:s, s:s, s:b, s:i}", "change",
+	        nt->disabled ? "vendor_disable" : "vendor_enable", "from_gateway", nt->origin,
+	        "vendor", req.name, "changed", rc == 0, "sessions", n));
 }
 
 static void
 store_notification(struct store *st, const char *payload)
 {
-	char kind[16], origin[GW_ID_MAX + 1];
-	int off = 0;
+	struct store_notice nt;
 
-	if (sscanf(payload, "%15s %64s %n", kind, origin, &off) != 2 || off == 0 ||
-	    strcmp(origin, st->gateway) == 0)
+	if (store_notice_parse(payload, strlen(payload), &nt) != 0) {
+		warn_f(
+		    "store: a notification that is not one ignored (%zu bytes)", strlen(payload));
 		return;
+	}
+	if (strcmp(nt.origin, st->gateway) == 0)
+		return; /* this gateway's own */
 	debug_f("store: %s", payload);
-	if (strcmp(kind, "kill") == 0)
-		store_remote_kill(st, origin, payload + off);
-	else if (strcmp(kind, "vendor") == 0)
-		store_remote_vendor(st, origin, payload + off);
-	else if (strcmp(kind, "lockout") == 0)
-		store_remote_lockout(st, origin, payload + off);
-	else
-		store_sync_remote(st, kind, origin, payload + off);
+	switch (nt.kind) {
+	case NOTICE_KILL:
+		store_remote_kill(st, &nt);
+		break;
+	case NOTICE_VENDOR:
+		store_remote_vendor(st, &nt);
+		break;
+	case NOTICE_LOCKOUT:
+		if (guard_impose(st->guard, nt.scope, nt.id, nt.until))
+			info_f("store: %s %s locked out until %lld by gateway %s", nt.scope, nt.id,
+			    (long long)nt.until, nt.origin);
+		break;
+	default:
+		store_sync_remote(st, &nt);
+	}
 }
 
 static void
@@ -560,7 +512,7 @@ void
 store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config *cfg)
 {
 	size_t n = store_npollfds(st);
-	long long now = store_now_ms();
+	long long now = session_now_ms();
 
 	(void)cfg;
 	if (n == 0)
@@ -631,7 +583,8 @@ store_admit(struct store *st, const json_t *session, const char *ticket, unsigne
 			return st->cached ? STORE_CACHED : STORE_UNAVAILABLE;
 		if (PQntuples(res) == 0) {
 			PQclear(res);
-			res = store_exec(st, "SELECT used FROM ticket_uses WHERE ticket = $1", 1, p);
+			res =
+			    store_exec(st, "SELECT used FROM ticket_uses WHERE ticket = $1", 1, p);
 			if (used != NULL)
 				*used = res != NULL && PQntuples(res) == 1
 				    ? (unsigned)atoi(PQgetvalue(res, 0, 0))
@@ -674,8 +627,8 @@ store_session_ended(struct store *st, const char *id)
 json_t *
 store_sessions_elsewhere(struct store *st)
 {
-	static const char *const cols[] = { "gateway", "id", "person", "vendor", "target",
-		"ticket", "source", "started", "ends_at" };
+	static const char *const cols[] = { "gateway", "id", "person", "vendor", "target", "ticket",
+		"source", "started", "ends_at" };
 	json_t *a = json_array(), *o;
 	const char *p[1];
 	PGresult *res;

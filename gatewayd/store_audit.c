@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "gatewayd/gatewayd.h"
 
 #define STORE_AUDIT_BATCH    100         /* lines a statement inserts */
 #define STORE_AUDIT_LINE_MAX (1 << 20)   /* a longer line is not the notary's */
@@ -50,8 +51,8 @@ store_audit_find(struct store *st)
 		error_f("store: %s: %s", st->audit_path, strerror(errno));
 		return -1;
 	}
-	if ((res = store_exec(st,
-	         "SELECT coalesce(max(seq), 0) FROM audit_events WHERE gateway = $1", 1, p)) ==
+	if ((res = store_exec(
+	         st, "SELECT coalesce(max(seq), 0) FROM audit_events WHERE gateway = $1", 1, p)) ==
 	    NULL)
 		return -1;
 	want = atoll(PQgetvalue(res, 0, 0));
@@ -111,8 +112,9 @@ store_audit_insert(struct store *st, char **lines, size_t n, long long first)
 	PGresult *res;
 
 	sql = xmalloc(cap);
-	len = (size_t)snprintf(sql, cap, "INSERT INTO audit_events (gateway, seq, ts, event, line) "
-	                                 "VALUES ");
+	len = (size_t)snprintf(sql, cap,
+	    "INSERT INTO audit_events (gateway, seq, ts, event, line) "
+	    "VALUES ");
 	p[0] = st->gateway;
 	for (i = 0; i < n; i++) {
 		objs[i] = json_loads(lines[i], JSON_DISABLE_EOF_CHECK, NULL);
@@ -152,9 +154,9 @@ store_audit_ship(struct store *st)
 
 	if (st->state != STORE_UP || st->audit_path == NULL)
 		return;
-	if (store_now_ms() < st->ship_ms && st->audit_synced)
+	if (session_now_ms() < st->ship_ms && st->audit_synced)
 		return;
-	st->ship_ms = store_now_ms() + STORE_SHIP_EVERY_MS;
+	st->ship_ms = session_now_ms() + STORE_SHIP_EVERY_MS;
 	if (!st->audit_synced && store_audit_find(st) != 0)
 		return;
 	if (cap == 0)
@@ -177,7 +179,8 @@ store_audit_ship(struct store *st)
 		}
 		/* Whole lines only: a line being appended is sent once it ends. */
 		first = st->audit_seq + 1;
-		for (p = buf; (nl = memchr(p, '\n', have - (size_t)(p - buf))) != NULL; p = nl + 1) {
+		for (p = buf; (nl = memchr(p, '\n', have - (size_t)(p - buf))) != NULL;
+		     p = nl + 1) {
 			*nl = '\0';
 			lines[n++] = p;
 			if (n == STORE_AUDIT_BATCH) {

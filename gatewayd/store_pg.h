@@ -9,11 +9,11 @@
 
 #include "gatewayd/store.h"
 
-#define STORE_RETRY_MS      1000 /* between connection attempts */
-#define STORE_CONNECT_MS    5000 /* an attempt that has not connected by then is abandoned */
-#define STORE_HEARTBEAT_S   10   /* gateways.last_seen */
-#define STORE_SHIP_EVERY_MS 500  /* audit lines appended by gatewayctl are noticed this late */
-#define STORE_PENDING_MAX   1024 /* vendor changes and lockouts kept while unreachable */
+#define STORE_RETRY_MS       1000 /* between connection attempts */
+#define STORE_CONNECT_MS     5000 /* an attempt that has not connected by then is abandoned */
+#define STORE_HEARTBEAT_S    10   /* gateways.last_seen */
+#define STORE_SHIP_EVERY_MS  500  /* audit lines appended by gatewayctl are noticed this late */
+#define STORE_PENDING_MAX    1024 /* vendor changes and lockouts kept while unreachable */
 #define STORE_BYTES_EVERY_MS 2000 /* live sessions' byte counters, for the other gateways */
 
 enum store_state {
@@ -52,12 +52,13 @@ struct store {
 	size_t npending;
 	/* the audit events (store_audit.c) */
 	int audit_fd;
-	off_t audit_off;    /* the end of the last line sent */
+	off_t audit_off;     /* the end of the last line sent */
 	long long audit_seq; /* its number, 1-based */
-	bool audit_synced;  /* audit_off and audit_seq agree with the database */
+	bool audit_synced;   /* audit_off and audit_seq agree with the database */
 };
 
-long long store_now_ms(void);
+/* NOTIFY "KIND GATEWAY REST" on the channel every gateway listens on (store_notice.h). */
+void store_announce(struct store *st, const char *kind, const char *rest);
 /* A query with text parameters; the result when it succeeded (caller PQclear()s), NULL when it
  * failed: logged, and a lost connection marks the store down. */
 PGresult *store_exec(struct store *st, const char *sql, int nparams, const char *const *params);
@@ -75,8 +76,9 @@ void store_sync_close(struct store *st); /* NULL-safe parts */
 int store_sync_all(struct store *st);
 /* state_dir changed (inotify): sends the changed files. */
 void store_sync_local(struct store *st);
-/* A NOTIFY from another gateway: "ticket ID", "revocation", "request ID". */
-void store_sync_remote(struct store *st, const char *kind, const char *origin, const char *arg);
+/* Another gateway's notice of a ticket, revocations or a request (store_notice.h). */
+struct store_notice;
+void store_sync_remote(struct store *st, const struct store_notice *nt);
 
 /* store_audit.c */
 void store_audit_reset(struct store *st); /* connected again: find where the database is */

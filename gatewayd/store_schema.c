@@ -85,8 +85,8 @@ store_schema_exec(PGconn *c, const char *sql, char *err, size_t errlen)
 int
 store_migrate(const struct gw_config *cfg, int *version, char *err, size_t errlen)
 {
-	const char *conninfo = cfg->store.admin_conninfo ? cfg->store.admin_conninfo
-	                                                 : cfg->store.conninfo;
+	const char *conninfo =
+	    cfg->store.admin_conninfo ? cfg->store.admin_conninfo : cfg->store.conninfo;
 	const int nsteps = (int)(sizeof(store_steps) / sizeof(store_steps[0]));
 	PGresult *res;
 	PGconn *c;
@@ -117,8 +117,9 @@ store_migrate(const struct gw_config *cfg, int *version, char *err, size_t errle
 	    : -1;
 	PQclear(res);
 	if (v < 0 || v > nsteps) {
-		snprintf(err, errlen, "the schema is at version %d, which this gatewayd (%d) does not know",
-		    v, nsteps);
+		snprintf(err, errlen,
+		    "the schema is at version %d, which this gatewayd (%d) does not know", v,
+		    nsteps);
 		goto out;
 	}
 	for (; v < nsteps; v++) {

@@ -15,24 +15,20 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "evidence/seal.h"
 #include "gatewayd/audit.h"
 #include "gatewayd/console.h"
 #include "gatewayd/registry.h"
+#include "gatewayd/store_notice.h"
 
 #define STORE_REQUEST_MAX 8192 /* bytes of one request's JSON */
 
 static char *
 store_hex(const char *data, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
 	char *out = xmalloc(2 * len + 1);
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[(unsigned char)data[i] >> 4];
-		out[2 * i + 1] = digits[(unsigned char)data[i] & 15];
-	}
-	out[2 * len] = '\0';
+	seal_hex((const unsigned char *)data, len, out);
 	return out;
 }
 
@@ -81,7 +77,8 @@ store_sync_open(struct store *st)
 		    strerror(errno));
 		return -1;
 	}
-	st->wd_state = inotify_add_watch(st->inotify_fd, st->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
+	st->wd_state =
+	    inotify_add_watch(st->inotify_fd, st->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
 	/* IN_CREATE: an installed ticket's text is link()ed into place, never renamed. */
 	xasprintf(&dir, "%s/tickets", st->state_dir);
 	st->wd_tickets =
@@ -103,6 +100,17 @@ store_sync_close(struct store *st)
 	if (st->inotify_fd != -1)
 		close(st->inotify_fd);
 	st->inotify_fd = st->wd_state = st->wd_tickets = st->wd_requests = -1;
+}
+
+/* Runs an INSERT ... RETURNING: whether the database learnt something from it. */
+static bool
+store_insert_new(struct store *st, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = store_exec(st, sql, nparams, params);
+	bool news = res != NULL && PQntuples(res) > 0;
+
+	PQclear(res);
+	return news;
 }
 
 /* ---- tickets ---- */
@@ -150,23 +158,14 @@ store_push_ticket(struct store *st, const char *id)
 	for (i = 0; i < n && st->state == STORE_UP; i++) {
 		block = xstrndup(sig + off[i], blen[i]);
 		p[1] = block;
-		res = store_exec(st,
+		news |= store_insert_new(st,
 		    "INSERT INTO ticket_signatures (ticket, sig, added_by) VALUES ($1, $2, $3) "
 		    "ON CONFLICT (ticket, sig) DO NOTHING RETURNING 1",
 		    3, p);
-		news |= res != NULL && PQntuples(res) > 0;
-		PQclear(res);
 		free(block);
 	}
-	if (news && st->state == STORE_UP) {
-		const char *q[1] = { id };
-		char *payload;
-
-		xasprintf(&payload, "ticket %s %s", st->gateway, id);
-		q[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, q));
-		free(payload);
-	}
+	if (news && st->state == STORE_UP)
+		store_announce(st, "ticket", id);
 out:
 	free(hex);
 	free(text);
@@ -193,8 +192,8 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 	PQclear(res);
 	if (text == NULL || len > TICKET_TEXT_MAX)
 		goto out;
-	if ((res = store_exec(st,
-	         "SELECT sig FROM ticket_signatures WHERE ticket = $1 ORDER BY n", 1, p)) == NULL)
+	if ((res = store_exec(st, "SELECT sig FROM ticket_signatures WHERE ticket = $1 ORDER BY n",
+	         1, p)) == NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res) && i < TICKET_SIGS_MAX; i++) {
 		size_t bl = (size_t)PQgetlength(res, i, 0), bloblen;
@@ -204,12 +203,12 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 		/* Each block must verify over the text (namespace gatewayd-ticket) before it is
 		 * written here; whose it is, the decision checks against the approvers, as for any
 		 * ticket installed by hand. */
-		r = sshsig_verify(PQgetvalue(res, i, 0), bl, text, len, TICKET_NAMESPACE, &blob,
-		    &bloblen);
+		r = sshsig_verify(
+		    PQgetvalue(res, i, 0), bl, text, len, TICKET_NAMESPACE, &blob, &bloblen);
 		free(blob);
 		if (r != SSHSIG_OK) {
-			error_f("store: ticket %s from gateway %s: signature %d refused: %s", id, from,
-			    i + 1, sshsig_result_text(r));
+			error_f("store: ticket %s from gateway %s: signature %d refused: %s", id,
+			    from, i + 1, sshsig_result_text(r));
 			continue;
 		}
 		if (siglen + bl + 2 > cap) {
@@ -226,8 +225,9 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 		goto out;
 	if ((installed = ticketstore_has_ticket(st->state_dir, id, &error)) < 0)
 		goto out;
-	if ((installed ? ticketstore_add_signature(st->state_dir, id, text, len, sigs, siglen, &error)
-	               : ticketstore_install(st->state_dir, id, text, len, sigs, siglen, &error)) !=
+	if ((installed
+	            ? ticketstore_add_signature(st->state_dir, id, text, len, sigs, siglen, &error)
+	            : ticketstore_install(st->state_dir, id, text, len, sigs, siglen, &error)) !=
 	    0) {
 		error_f("store: ticket %s from gateway %s: %s", id, from, error ? error : "");
 		goto out;
@@ -261,9 +261,8 @@ static void
 store_push_revocations(struct store *st)
 {
 	struct ticket_set *set = store_local_revocations(st);
-	char at[24], *payload;
+	char at[24];
 	const char *p[4];
-	PGresult *res;
 	bool news = false;
 	size_t i;
 
@@ -275,21 +274,15 @@ store_push_revocations(struct store *st)
 		p[1] = at;
 		p[2] = set->revocations[i].reason;
 		p[3] = st->gateway;
-		res = store_exec(st,
+		news |= store_insert_new(st,
 		    "INSERT INTO revocations (ticket, revoked_at, reason, by_gateway) "
 		    "VALUES ($1, $2, $3, $4) ON CONFLICT (ticket, revoked_at, reason) DO NOTHING "
 		    "RETURNING n",
 		    4, p);
-		news |= res != NULL && PQntuples(res) > 0;
-		PQclear(res);
 	}
 	ticketset_free(set);
-	if (news && st->state == STORE_UP) {
-		xasprintf(&payload, "revocation %s -", st->gateway);
-		p[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, p));
-		free(payload);
-	}
+	if (news && st->state == STORE_UP)
+		store_announce(st, "revocation", "-");
 }
 
 /* The revocations another gateway made since the last ones applied here: appended to
@@ -345,13 +338,11 @@ store_request_path(const struct store *st, const char *id)
 static void
 store_push_request(struct store *st, const char *id)
 {
-	char *path = store_request_path(st, id), *body = NULL, *payload;
+	char *path = store_request_path(st, id), *body = NULL;
 	const char *p[3];
-	PGresult *res;
 	size_t len;
 
-	if (file_read_bounded(path, STORE_REQUEST_MAX, &body, &len) != 0 ||
-	    strlen(body) != len) {
+	if (file_read_bounded(path, STORE_REQUEST_MAX, &body, &len) != 0 || strlen(body) != len) {
 		free(path);
 		free(body);
 		return;
@@ -359,18 +350,12 @@ store_push_request(struct store *st, const char *id)
 	p[0] = id;
 	p[1] = body;
 	p[2] = st->gateway;
-	res = store_exec(st,
-	    "INSERT INTO requests AS r (id, body, by_gateway) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (id) DO UPDATE SET body = $2, by_gateway = $3, updated_at = now() "
-	    "WHERE r.body <> $2 RETURNING 1",
-	    3, p);
-	if (res != NULL && PQntuples(res) > 0) {
-		xasprintf(&payload, "request %s %s", st->gateway, id);
-		p[0] = payload;
-		PQclear(store_exec(st, "SELECT pg_notify('" STORE_CHANNEL "', $1)", 1, p));
-		free(payload);
-	}
-	PQclear(res);
+	if (store_insert_new(st,
+	        "INSERT INTO requests AS r (id, body, by_gateway) VALUES ($1, $2, $3) "
+	        "ON CONFLICT (id) DO UPDATE SET body = $2, by_gateway = $3, updated_at = now() "
+	        "WHERE r.body <> $2 RETURNING 1",
+	        3, p))
+		store_announce(st, "request", id);
 	free(path);
 	free(body);
 }
@@ -392,8 +377,8 @@ store_pull_request(struct store *st, const char *id)
 	        strcmp(local, PQgetvalue(res, 0, 0)) != 0)) {
 		xasprintf(&dir, "%s/requests", st->state_dir);
 		xasprintf(&name, "%s.json", id);
-		if (store_write(dir, name, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), true,
-		        &error) != 0) {
+		if (store_write(dir, name, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+		        true, &error) != 0) {
 			error_f("store: request %s: %s", id, error);
 			free(error);
 		}
@@ -426,7 +411,8 @@ store_sync_name(struct store *st, int wd, const char *name)
 	id[n] = '\0';
 	if (!ticket_id_is_valid(id))
 		return;
-	if (wd == st->wd_tickets && (strcmp(dot, ".ticket") == 0 || strcmp(dot, ".ticket.sig") == 0))
+	if (wd == st->wd_tickets &&
+	    (strcmp(dot, ".ticket") == 0 || strcmp(dot, ".ticket.sig") == 0))
 		store_push_ticket(st, id);
 	else if (wd == st->wd_requests && strcmp(dot, ".json") == 0)
 		store_push_request(st, id);
@@ -451,14 +437,14 @@ store_sync_local(struct store *st)
 }
 
 void
-store_sync_remote(struct store *st, const char *kind, const char *origin, const char *arg)
+store_sync_remote(struct store *st, const struct store_notice *nt)
 {
-	if (strcmp(kind, "ticket") == 0)
-		store_pull_ticket(st, arg, origin);
-	else if (strcmp(kind, "revocation") == 0)
+	if (nt->kind == NOTICE_TICKET)
+		store_pull_ticket(st, nt->id, nt->origin);
+	else if (nt->kind == NOTICE_REVOCATION)
 		store_pull_revocations(st);
-	else if (strcmp(kind, "request") == 0)
-		store_pull_request(st, arg);
+	else if (nt->kind == NOTICE_REQUEST)
+		store_pull_request(st, nt->id);
 }
 
 /* The ids of a state_dir directory's files ending in suffix. */
@@ -521,7 +507,8 @@ store_sync_tickets(struct store *st)
 	for (i = 0; i < n && st->state == STORE_UP; i++) {
 		/* Same number and bytes of signatures: the same, short of a partition in which two
 		 * approvers signed the same ticket on two gateways (docs/store.md). */
-		if (ticketstore_read(st->state_dir, ids[i], &text, &len, &sig, &siglen, &error) != 0) {
+		if (ticketstore_read(st->state_dir, ids[i], &text, &len, &sig, &siglen, &error) !=
+		    0) {
 			free(error);
 			error = NULL;
 			continue;
@@ -582,8 +569,8 @@ store_sync_vendors(struct store *st)
 	int r;
 
 	for (r = 0; res != NULL && r < PQntuples(res); r++)
-		if (registry_set_vendor_disabled(st->reg, st->state_dir, PQgetvalue(res, r, 0), true,
-		        &error) < 0) {
+		if (registry_set_vendor_disabled(
+		        st->reg, st->state_dir, PQgetvalue(res, r, 0), true, &error) < 0) {
 			error_f("store: %s", error);
 			free(error);
 			error = NULL;
