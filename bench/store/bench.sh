@@ -77,14 +77,14 @@ if has_store postgresql; then
 	ha_config_derive pg || exit 1
 	ha_store_block pg >>"${HA_CONF[pg]}"
 	ha_migrate "${HA_CONF[pg]}" && ha_role_add pg || exit 1
-	h_log "store bench: installing $TICKETS tickets into PostgreSQL"
-	export CONF=${HA_CONF[pg]}
-	# shellcheck disable=SC2016
-	{ echo acme; seq 0 $((TICKETS - 1)); } | xargs -P 2 -n 100 bash -c '
-		for i in "$@"; do
-			"$CTL" -f "$CONF" ticket install "$DIR/tickets/t$i.ticket" >/dev/null || exit 1
-		done' bench || { h_log "store bench: ticket install into PostgreSQL failed"; exit 1; }
+	# As `ticket install` leaves them in its state_dir: the gateway sends what the database
+	# lacks when it connects (docs/store.md); the bench waits until the store has them all.
+	h_log "store bench: $TICKETS tickets into PostgreSQL (through gateway pg's state_dir)"
+	mkdir -p -m 0700 "${HA_DIR[pg]}/state/tickets" &&
+		cp "$H_DIR"/tickets/*.ticket* "${HA_DIR[pg]}/state/tickets/" || exit 1
 	ha_gw_start pg || exit 1
+	h_wait_for 1800 eval '(($(pg_sql "SELECT count(*) FROM tickets") > TICKETS))' ||
+		{ h_log "store bench: only $(pg_sql "SELECT count(*) FROM tickets") tickets in the store"; exit 1; }
 	h_log "store bench: $(pg_sql "SELECT count(*) FROM tickets") tickets in the store"
 fi
 declare -A PORT=([files]=$GW_PORT)
