@@ -32,9 +32,6 @@ GW_PACKAGES=(
 	zip unzip chromium
 	# forwarding (issue 18): a Modbus/TCP PLC and client, and Wireshark's dissectors
 	python3-pymodbus python3-serial python3-serial-asyncio tshark
-	# the shared store (issue 19): libpq to build, a real PostgreSQL 15 for the tests, the HA
-	# demo and the store bench (tests/lib/pg.sh)
-	libpq-dev postgresql-15 postgresql-client-15
 )
 
 gw_say() { printf '==> %s\n' "$*"; }
