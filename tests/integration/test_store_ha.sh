@@ -247,10 +247,29 @@ test_database_crash_then_back_events_once_in_order() {
 	h_wait_for 10 admitted b plc-08 || h_fail "b does not admit after the crash: $REFUSAL"
 }
 
+# store_unavailable = "cached" (gateway c, restarted with it): with the database down c admits
+# on its last known state, and its audit log says so; a, which refuses, still refuses.
+test_cached_gateway_admits_with_the_database_down_and_says_so() {
+	sed -i 's/^store_unavailable = "refuse";/store_unavailable = "cached";/' "${HA_CONF[c]}"
+	grep -q '^store_unavailable = "cached";' "${HA_CONF[c]}" || h_fail "c's config not changed"
+	ha_gw_stop c
+	ha_gw_start c || h_fail "c did not start again"
+	h_wait_for 10 admitted c plc-08 || h_fail "c does not admit with the database up: $REFUSAL"
+	pg_stop fast || h_fail "postgres did not stop"
+	admitted c plc-08 || h_fail "c (cached) refused with the database down: $REFUSAL"
+	h_wait_for 5 grep -q '"event":"store_cached"' "${HA_AUDIT[c]}" ||
+		h_fail "no store_cached event in c's audit log"
+	refused a plc-08 || h_fail "a (refuse) admitted with the database down"
+	h_assert_contains "$REFUSAL" "shared state" "what the vendor read from a"
+	pg_start || h_fail "postgres did not start again"
+	h_wait_for 30 store_in_sync c || h_fail "c's events did not reach the store"
+}
+
 h_run test_ticket_installed_on_a_admits_on_b test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
 	test_max_sessions_1_admits_one_of_10_logins_over_a_and_b \
 	test_sessions_on_a_lists_b_and_kill_from_a_ends_it test_vendor_disable_on_a_cuts_on_b \
 	test_gateway_role_cannot_rewrite_audit_events \
 	test_database_down_refuses_new_sessions_live_one_continues_and_seals \
 	test_database_back_events_arrive_once_in_order_and_chains_verify \
-	test_database_crash_then_back_events_once_in_order
+	test_database_crash_then_back_events_once_in_order \
+	test_cached_gateway_admits_with_the_database_down_and_says_so
