@@ -39,7 +39,6 @@ else
 	gw_start || exit 1
 	listeners=$(h_pid gatewayd)
 fi
-listener=${listeners%% *}
 hz=$(getconf CLK_TCK)
 
 # gw_pids: the listeners and every process below them: each session's monitor and its front.
