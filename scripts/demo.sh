@@ -1,17 +1,24 @@
 #!/bin/bash
-# demo.sh [--serve]: from a fresh Debian 12 machine, builds gatewayd and shows a vendor session
-# end to end on 127.0.0.1: a real OpenSSH sshd as the OT host "plc-07", gatewayd in front of it,
-# the stock ssh client as the vendor person acme.alice, then the recordings it made and the
+# demo.sh [--ha] [--serve]: from a fresh Debian 12 machine, builds gatewayd and shows a vendor
+# session end to end on 127.0.0.1: a real OpenSSH sshd as the OT host "plc-07", gatewayd in front
+# of it, the stock ssh client as the vendor person acme.alice, then the recordings it made and the
 # evidence bundle of the demo's period (printed as BUNDLE: DIR, verified).
 # --serve: sets up the same and keeps gateway and target running until Ctrl-C, printing the ssh
 # command lines to measure them with your own tools.
+# --ha: two gateways A and B sharing their state on one PostgreSQL 15 (issue 19) in front of the
+# same plc-07 (scripts/lib/demo_ha.sh): a ticket installed through A admits on B, and
+# `gatewayctl sessions` on A lists B's session. With --serve, prints VENDOR_SSH_A/_B and
+# GATEWAYCTL_A/_B lines and keeps both running until Ctrl-C. Without --ha, the gateway keeps its
+# state in files (the embedded default).
 set -u
-serve=0
-case ${1:-} in
---serve) serve=1 ;;
-"") ;;
-*) echo "usage: scripts/demo.sh [--serve]" >&2; exit 2 ;;
-esac
+serve=0 ha=0
+for arg in "$@"; do
+	case $arg in
+	--serve) serve=1 ;;
+	--ha) ha=1 ;;
+	*) echo "usage: scripts/demo.sh [--ha] [--serve]" >&2; exit 2 ;;
+	esac
+done
 . "$(dirname "$0")/lib/setup.sh"
 cd "$GW_ROOT" || exit 1
 gw_prepare_machine || exit 1
@@ -21,13 +28,17 @@ export GW_BUILD=$GW_ROOT/build GW_SRC=$GW_ROOT
 GW_ALLOW="shell exec upload download"
 GW_KEEP=1 # the recordings outlive the demo
 . "$GW_ROOT/tests/lib/harness.sh"
+ssh_line() { # ssh_line KEY PORT DEST: a copy-and-paste ssh command line
+	printf 'ssh -i %s -p %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null %s\n' "$@"
+}
+if ((ha)); then
+	. "$GW_ROOT/scripts/lib/demo_ha.sh"
+	exit $?
+fi
 gw_say "starting the OT host plc-07 (sshd) and gatewayd on 127.0.0.1"
 demo_from=$(date -u +%Y-%m-%dT%H:%M:%SZ) # the bundle's period starts before the gateway does
 h_setup || exit 1
 
-ssh_line() { # ssh_line KEY PORT DEST: a copy-and-paste ssh command line
-	printf 'ssh -i %s -p %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null %s\n' "$@"
-}
 gatewayctl_line="$H_GATEWAYCTL -f $GW_CONFIG"
 
 if ((serve)); then

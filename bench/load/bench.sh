@@ -4,13 +4,16 @@
 # lines a second each for LOAD_SECONDS (60). Reports refused and lost sessions (both must be
 # 0), lost echo lines, echo latency, PSS per session (the gateway's processes / N), the
 # gateway's CPU while ramping up and while steady, and the verdict on every recording.
+# LOAD_GATEWAYS=2 (issue 19): the sessions spread over two gateways a and b sharing their state
+# on a real PostgreSQL 15 (tests/lib/pg.sh, ha.sh), every other session through b; the figures
+# then add up both gateways.
 # Not part of scripts/test.sh: it takes minutes. Needs a build in $GW_BUILD (default ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)}
 export GW_BUILD=${GW_BUILD:-$GW_SRC/build}
 N=${LOAD_SESSIONS:-1000} ECHOING=${LOAD_ECHOING:-50} RATE=${LOAD_RATE:-2} STEADY=${LOAD_SECONDS:-60}
-BATCH=${LOAD_BATCH:-25}
+BATCH=${LOAD_BATCH:-25} GATEWAYS=${LOAD_GATEWAYS:-1}
 # Hundreds of handshakes queued on two cores: neither side may give up early.
 H_CONNECT_TIMEOUT=300 GW_CONNECT_TIMEOUT=120
 . "$GW_SRC/tests/lib/harness.sh"
@@ -25,15 +28,25 @@ gw_policy_default
 # A batch of handshakes at once is the bench, not an attack: no random early drop.
 gw_config_extra "max_startups = \"$((BATCH * 4 > 1024 ? 1024 : BATCH * 4)):30:1024\";"
 gw_config_extra "per_source = { max_startups = 0; };" # every login comes from 127.0.0.1
-gw_start || exit 1
-listener=$(h_pid gatewayd)
+if ((GATEWAYS == 2)); then
+	. "$GW_SRC/tests/lib/pg.sh"
+	. "$GW_SRC/tests/lib/ha.sh"
+	pg_start || exit 1
+	ha_start a b || exit 1
+	listeners="$(h_pid gatewayd) $(h_pid gatewayd-b)"
+	names=(a b)
+else
+	gw_start || exit 1
+	listeners=$(h_pid gatewayd)
+fi
 hz=$(getconf CLK_TCK)
 
-# gw_pids: the listener and every process below it: each session's monitor and its front.
+# gw_pids: the listeners and every process below them: each session's monitor and its front.
 gw_pids() {
-	echo "$listener"
-	ps -e -o pid=,ppid= | awk -v root="$listener" '{ parent[$1] = $2 } END {
-		for (p in parent) { q = parent[p]; while (q != "" && q != root && q > 1) q = parent[q]; if (q == root) print p } }'
+	echo "$listeners" | tr ' ' '\n'
+	ps -e -o pid=,ppid= | awk -v roots="$listeners" 'BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) root[r[i]] = 1 }
+		{ parent[$1] = $2 } END {
+		for (p in parent) { q = parent[p]; while (q != "" && !(q in root) && q > 1) q = parent[q]; if (q in root) print p } }'
 }
 # cpu_ticks PID...: utime + stime of those processes (and their reaped children).
 cpu_ticks() { (cd /proc && cat $(printf '%s/stat ' "$@") 2>/dev/null) |
@@ -42,12 +55,16 @@ pss_kib() { (cd /proc && cat $(printf '%s/smaps_rollup ' "$@") 2>/dev/null) |
 	awk '/^Pss:/ { s += $2 } END { print s + 0 }'; }
 
 refused=0
-cpu0=$(cpu_ticks "$listener")
+cpu0=$(cpu_ticks $listeners)
 t0=$SECONDS
 h_log "load: ramping up $N sessions in batches of $BATCH"
 for ((i = 0; i < N; i += BATCH)); do
 	for ((j = i; j < i + BATCH && j < N; j++)); do
-		es_start "s$j" || { refused=$((refused + 1)); continue; }
+		if ((GATEWAYS == 2)); then
+			ha_on "${names[j % 2]}" es_start "s$j"
+		else
+			es_start "s$j"
+		fi || { refused=$((refused + 1)); continue; }
 		es_send "s$j" "hello-$j"
 	done
 	for ((j = i; j < i + BATCH && j < N; j++)); do
@@ -57,7 +74,7 @@ for ((i = 0; i < N; i += BATCH)); do
 done
 ramp_s=$((SECONDS - t0))
 pids=$(gw_pids)
-nproc_gw=$(($(wc -w <<<"$pids") - 1)) # monitors and fronts
+nproc_gw=$(($(wc -w <<<"$pids") - $(wc -w <<<"$listeners"))) # monitors and fronts
 ramp_cpu=$(awk -v a="$cpu0" -v b="$(cpu_ticks $pids)" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz }')
 h_log "load: $nproc_gw session processes after $ramp_s s; settling"
 sleep 5
@@ -85,14 +102,19 @@ lost=$((lost - refused))
 h_log "load: ending the sessions"
 for ((i = 0; i < N; i++)); do es_end "s$i"; done
 for ((i = 0; i < N; i++)); do es_wait_exit "s$i" 120 || h_log "  s$i did not end"; done
-for ((i = 0; i < 300; i++)); do [[ -z $(pgrep -P "$listener") ]] && break; sleep 0.2; done
+for ((i = 0; i < 300; i++)); do [[ -z $(pgrep -P "${listeners// /,}") ]] && break; sleep 0.2; done
 verdicts=$("$H_GATEWAYCTL" -f "$GW_CONFIG" recording verify $(gw_recordings) 2>&1)
 nrec=$(gw_recordings | wc -l)
+if ((GATEWAYS == 2)); then
+	verdicts+=$'\n'$(ha_ctl b recording verify $(ha_on b gw_recordings) 2>&1)
+	nrec=$((nrec + $(ha_on b gw_recordings | wc -l)))
+fi
 intact=$(grep -c ': intact' <<<"$verdicts")
 audit=$("$H_GATEWAYCTL" -f "$GW_CONFIG" audit verify 2>&1)
+((GATEWAYS == 2)) && audit+="; b: $(ha_ctl b audit verify 2>&1 | sed 's/^[^:]*: //')"
 
 echo
-echo "load bench: $N concurrent recorded sessions ($ECHOING echoing $RATE lines/s, $((N - ECHOING)) idle), $(nproc) cores"
+echo "load bench: $N concurrent recorded sessions$( ((GATEWAYS == 2)) && echo " over two gateways on PostgreSQL") ($ECHOING echoing $RATE lines/s, $((N - ECHOING)) idle), $(nproc) cores"
 printf '%-44s %s\n' "sessions refused / lost" "$refused / $lost"
 printf '%-44s %s\n' "gateway processes at peak (monitors, fronts)" "$nproc_gw"
 printf '%-44s %s\n' "ramp-up time (s), gateway CPU during it (s)" "$ramp_s, $ramp_cpu"
