@@ -367,12 +367,15 @@ static void
 store_remote_kill(struct store *st, const struct store_notice *nt)
 {
 	struct control_request req = { .op = CONTROL_KILL, .by = nt->by };
+	char reason[sizeof(nt->reason) + GW_ID_MAX + 16];
 	int n;
 
 	if (strcmp(nt->gateway, "*") != 0 && strcmp(nt->gateway, st->gateway) != 0)
 		return;
 	snprintf(req.name, sizeof(req.name), "%.*s", GW_ID_MAX, nt->id); /* parsed: it fits */
-	n = registry_kill(st->reg, &req, nt->message, nt->reason);
+	/* The session's evidence says where the owner acted. */
+	snprintf(reason, sizeof(reason), "%s, on gateway %s", nt->reason, nt->origin);
+	n = registry_kill(st->reg, &req, nt->message, reason);
 	store_audit(st, "store_applied",
 	    audit_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "change", "kill", "from_gateway",
 	        nt->origin, "selector", control_selector_name(nt->by), "name", nt->id, "reason",

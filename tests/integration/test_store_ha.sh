@@ -21,6 +21,10 @@ for t in plc-08 plc-09 plc-10 plc-11 plc-12; do
 	GW_GRANT_NO_TICKET=1 gw_grant_add acme "$t" "shell exec"
 done
 gw_config_extra 'max_startups = "100:30:1000";'
+# acme.bob's wrong keys lock him out (3); the source, 127.0.0.1 for every test, never.
+gw_config_extra 'lockout = { failures = 0; person_failures = 3; window = 600; duration = 120; delay_ms = 0; max_delay_ms = 0; };'
+h_keygen "$H_DIR/keys/bob"
+gw_person_add acme acme.bob "$H_DIR/keys/bob.pub"
 gw_config_extra 'per_source = { max_startups = 0; };' # 10 logins at once, all from 127.0.0.1
 pg_start || exit 1
 ha_start a b c || exit 1
@@ -144,7 +148,8 @@ test_sessions_on_a_lists_b_and_kill_from_a_ends_it() {
 	cut_within kill "$t0" "kill on a"
 	h_assert_contains "$(es_out kill)" "session ended by the asset owner" "what the vendor read on b"
 	h_wait_for 5 eval "grep '\"event\":\"session_cut\"' '${HA_AUDIT[b]}' | grep -F '\"session\":\"$id\"' |
-		grep -q '\"reason\":\"killed by the asset owner'" || h_fail "no session_cut of $id in b's audit log"
+		grep -q '\"reason\":\"killed by the asset owner.*on gateway a'" ||
+		h_fail "no session_cut of $id in b's audit log naming gateway a"
 	h_wait_for 5 eval '[[ -z $(listed_on a b plc-11) ]]' || h_fail "a still lists the killed session"
 }
 
@@ -265,7 +270,48 @@ test_cached_gateway_admits_with_the_database_down_and_says_so() {
 	h_wait_for 30 store_in_sync c || h_fail "c's events did not reach the store"
 }
 
-h_run test_ticket_installed_on_a_admits_on_b test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
+# bob GATEWAY KEY: acme.bob's login to plc-07 through GATEWAY with KEY; what he read in BOB.
+bob() {
+	BOB=$(timeout -k 5 "$H_TIMEOUT" ssh "${H_SSH_OPTS[@]}" -i "$2" -p "${HA_PORT[$1]}" \
+		acme.bob+plc-07@127.0.0.1 'echo in-$((40+2))' </dev/null 2>&1)
+	[[ $BOB == *in-42* ]]
+}
+
+test_lockout_on_a_refuses_the_person_on_b() {
+	local i
+	bob b "$H_DIR/keys/bob" || h_fail "b does not admit acme.bob before any failure: $BOB"
+	for i in 1 2 3; do
+		! bob a "$VENDOR_KEY" || h_fail "a admitted acme.bob with alice's key"
+	done
+	h_wait_for 5 eval "grep '\"event\":\"lockout\"' '${HA_AUDIT[a]}' | grep -q acme.bob" ||
+		h_fail "a did not lock acme.bob out after 3 failures"
+	# Decided on a, shared: b refuses acme.bob even with his own key.
+	h_wait_for 5 eval '! bob b "$H_DIR/keys/bob"' || h_fail "b still admits acme.bob: $BOB"
+	h_assert_contains "$BOB" "Permission denied" "what acme.bob read on b"
+	h_wait_for 5 eval "grep '\"event\":\"auth_failure\"' '${HA_AUDIT[b]}' | grep acme.bob |
+		grep -q 'locked out'" || h_fail "b's audit log does not say acme.bob is locked out"
+	bob c "$H_DIR/keys/bob" && h_fail "c admits acme.bob during a's lockout"
+	return 0
+}
+
+# Only the listeners speak to the database: a session's monitor and its front, which parse what
+# the vendor sends, hold no connection to it (docs/privileges.md).
+test_only_listeners_hold_database_connections() {
+	local holders listeners="" n pid
+	live b dbconn plc-07
+	for n in "${HA_NAMES[@]}"; do listeners+=" $(h_pid "${HA_PROC[$n]}")"; done
+	holders=$(ss -Htnp state established "( dport = :$PG_PORT )" |
+		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	[[ -n $holders ]] || h_fail "no process holds a connection to the database"
+	for pid in $holders; do
+		[[ " $listeners " == *" $pid "* ]] ||
+			h_fail "process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline)) holds a database connection"
+	done
+	es_end dbconn
+}
+
+h_run test_ticket_installed_on_a_admits_on_b test_lockout_on_a_refuses_the_person_on_b \
+	test_only_listeners_hold_database_connections test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
 	test_max_sessions_1_admits_one_of_10_logins_over_a_and_b \
 	test_sessions_on_a_lists_b_and_kill_from_a_ends_it test_vendor_disable_on_a_cuts_on_b \
 	test_gateway_role_cannot_rewrite_audit_events \
