@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -35,45 +36,62 @@ store_audit_reset(struct store *st)
 	store_audit_ship(st);
 }
 
-/* Finds the database's last line of this gateway in the local log: audit_off just after it. */
+/* Finds the database's last line of this gateway in the local log and sets audit_off just
+ * after it; the numbering goes on from the database's. Found by its text (each line holds its
+ * time and signature), so that a rotated log, a new file under the same name, is sent from its
+ * first line on. */
 static int
 store_audit_find(struct store *st)
 {
 	const char *p[1] = { st->gateway };
-	long long want, seen = 0;
-	char buf[65536];
-	off_t off = 0;
+	char *line = NULL, *last = NULL;
+	size_t cap = 0, lastlen = 0;
+	off_t off = 0, after = -1;
+	long long want;
 	PGresult *res;
 	ssize_t n;
+	FILE *f;
+	int fd;
 
-	if (st->audit_fd == -1 &&
-	    (st->audit_fd = open(st->audit_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Opened again each time: a rotated log is a new file under the same name. */
+	if (st->audit_fd != -1)
+		close(st->audit_fd);
+	if ((st->audit_fd = open(st->audit_path, O_RDONLY | O_CLOEXEC)) == -1) {
 		error_f("store: %s: %s", st->audit_path, strerror(errno));
 		return -1;
 	}
-	if ((res = store_exec(
-	         st, "SELECT coalesce(max(seq), 0) FROM audit_events WHERE gateway = $1", 1, p)) ==
-	    NULL)
+	if ((res = store_exec(st,
+	         "SELECT seq, line FROM audit_events WHERE gateway = $1 ORDER BY seq DESC LIMIT 1",
+	         1, p)) == NULL)
 		return -1;
-	want = atoll(PQgetvalue(res, 0, 0));
+	want = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
+	if (want > 0) {
+		lastlen = (size_t)PQgetlength(res, 0, 1);
+		last = xstrndup(PQgetvalue(res, 0, 1), lastlen);
+	}
 	PQclear(res);
-	while (seen < want && (n = pread(st->audit_fd, buf, sizeof(buf), off)) > 0) {
-		ssize_t i;
-
-		for (i = 0; i < n && seen < want; i++)
-			seen += buf[i] == '\n';
-		off += i;
+	if (last != NULL && (fd = dup(st->audit_fd)) != -1) {
+		if ((f = fdopen(fd, "r")) == NULL)
+			close(fd);
+		while (f != NULL && (n = getline(&line, &cap, f)) > 0) {
+			off += n;
+			if ((size_t)n == lastlen + 1 && line[lastlen] == '\n' &&
+			    memcmp(line, last, lastlen) == 0)
+				after = off; /* the last such line: the most recent */
+		}
+		if (f != NULL)
+			fclose(f);
 	}
-	if (seen < want) {
-		error_f("store: the database holds %lld audit lines of gateway %s, %s only %lld: "
-		        "the log was replaced; lines from %lld on are sent as they come",
-		    want, st->gateway, st->audit_path, seen, want + 1);
-		off = lseek(st->audit_fd, 0, SEEK_END);
-		seen = want;
-	}
-	st->audit_off = off;
-	st->audit_seq = seen;
+	if (last != NULL && after == -1)
+		warn_f(
+		    "store: %s does not hold the last of gateway %s's %lld lines in the database: "
+		    "a new log; its lines are sent from its first on, numbered from %lld",
+		    st->audit_path, st->gateway, want, want + 1);
+	st->audit_off = after == -1 ? 0 : after;
+	st->audit_seq = want;
 	st->audit_synced = true;
+	free(line);
+	free(last);
 	return 0;
 }
 
@@ -150,6 +168,7 @@ store_audit_ship(struct store *st)
 	char *lines[STORE_AUDIT_BATCH], *p, *nl;
 	size_t n = 0, have = 0, sent = 0;
 	long long first;
+	struct stat sb, now;
 	ssize_t got;
 
 	if (st->state != STORE_UP || st->audit_path == NULL)
@@ -157,6 +176,12 @@ store_audit_ship(struct store *st)
 	if (session_now_ms() < st->ship_ms && st->audit_synced)
 		return;
 	st->ship_ms = session_now_ms() + STORE_SHIP_EVERY_MS;
+	/* A log shorter than what was sent, or another file under its name, was rotated: find the
+	 * place again. */
+	if (st->audit_synced &&
+	    (fstat(st->audit_fd, &sb) != 0 || sb.st_size < st->audit_off ||
+	        stat(st->audit_path, &now) != 0 || now.st_ino != sb.st_ino))
+		st->audit_synced = false;
 	if (!st->audit_synced && store_audit_find(st) != 0)
 		return;
 	if (cap == 0)
@@ -168,6 +193,9 @@ store_audit_ship(struct store *st)
 		have += (size_t)got;
 		buf[have] = '\0';
 		if (memchr(buf, '\n', have) == NULL) {
+			/* A line still being appended: sent once it ends. */
+			if (have < cap - 1)
+				continue;
 			if (cap >= STORE_AUDIT_LINE_MAX) {
 				error_f("store: %s: a line longer than %d bytes at offset %lld: "
 				        "the audit log is not the notary's; not sent",
