@@ -199,7 +199,7 @@ rate() {
 	done
 	wait
 	cat "$H_DIR"/rate."$s".* | awk -v a="$t0" -v b="$EPOCHREALTIME" \
-		'{ n += $1; f += $2 } END { printf "%.1f %d\n", n / (b - a), f }'
+		'{ n += $1; f += $2 } END { printf "%.2f %d\n", n / (b - a), f }'
 	rm -f "$H_DIR"/rate."$s".*
 }
 
@@ -220,7 +220,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			login "$s" || ((f++))
 			walls+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
 		done
-		seq_rate=$(awk -v a="$t_seq" -v b="$EPOCHREALTIME" -v n="$CONNECTS" 'BEGIN { printf "%.1f", n / (b - a) }')
+		seq_rate=$(awk -v a="$t_seq" -v b="$EPOCHREALTIME" -v n="$CONNECTS" 'BEGIN { printf "%.2f", n / (b - a) }')
 		dec=$(audit_ms "${AUDIT[$s]}" "$first" auth_success access_decision)
 		tgt=$(audit_ms "${AUDIT[$s]}" "$first" access_decision session_start)
 		read -r par_rate pf < <(rate "$s")
