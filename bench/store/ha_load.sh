@@ -136,6 +136,21 @@ revoke() {
 	R[all_a]=$(since "$end_a") R[left]=$((${#open_a[@]} + ${#open_b[@]}))
 	# When b's listener wrote it into b's state_dir (the file's mtime): the database's part.
 	R[on_b]=$(since "$(stat -c %.9Y "${HA_DIR[b]}/state/revocations" 2>/dev/null)")
+	# The gateways' own view, which a starved poll above cannot blur: the first and the last
+	# session_end with this reason in b's audit log (ts in ms), since the revoke.
+	R[audit_b]=$(audit_ends "${HA_AUDIT[b]}" "$t_rev" "$ticket")
+}
+
+# audit_ends LOG T0 TICKET: "FIRST-LAST" s after T0 (epoch) of the session_end events in LOG
+# whose reason names TICKET, and how many.
+audit_ends() {
+	jq -r --arg t "$3" 'select(.event == "session_end" and ((.reason // "") | contains($t))) | .ts' "$1" |
+		python3 -c '
+import sys, datetime
+t0 = float(sys.argv[1])
+v = sorted(datetime.datetime.strptime(l.strip(), "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+    tzinfo=datetime.timezone.utc).timestamp() - t0 for l in sys.stdin if l.strip())
+print("%.2f-%.2f (%d ended)" % (v[0], v[-1], len(v)) if v else "-")' "$2"
 }
 
 # The probe: PROBE sessions of beta.bob on b, then their ticket revoked on a.
@@ -170,11 +185,13 @@ printf '%-52s %s\n' "gatewayctl sessions --json on a (ms)" "$ctl_ms"
 printf '%-52s %s\n' "probe: $PROBE beta sessions on b, up" "$probe_up"
 printf '%-52s %s\n' "probe revoke on a: gatewayctl itself (s)" "${P[ctl]}"
 printf '%-52s %s\n' "probe revoke on a: in b's state_dir (s)" "${P[on_b]}"
+printf '%-52s %s\n' "probe revoke on a: b's session_end, first-last (s)" "${P[audit_b]}"
 printf '%-52s %s\n' "probe revoke on a: first of b's ended (s)" "${P[first_b]}"
 printf '%-52s %s\n' "probe revoke on a: all ${P[n_b]} of b's ended (s)" "${P[all_b]}"
 printf '%-52s %s\n' "acme sessions alive after the probe revoke" "$alive of $want"
 printf '%-52s %s\n' "revoke of all on a: gatewayctl itself (s)" "${R[ctl]}"
 printf '%-52s %s\n' "revoke of all on a: in b's state_dir (s)" "${R[on_b]}"
+printf '%-52s %s\n' "revoke of all on a: b's session_end, first-last (s)" "${R[audit_b]}"
 printf '%-52s %s\n' "revoke of all on a: first of b's ended (s)" "${R[first_b]}"
 printf '%-52s %s\n' "revoke of all on a: all ${R[n_b]} of b's ended (s)" "${R[all_b]}"
 printf '%-52s %s\n' "revoke of all on a: all ${R[n_a]} of a's ended (s)" "${R[all_a]}"
