@@ -268,6 +268,14 @@ link_queue(struct front *f, const struct frontmsg *m)
 	l->in_bytes += len;
 }
 
+/* Whether the monitor's message of this type is about one channel (its chan field counts). */
+static bool
+link_is_channel(uint8_t type)
+{
+	return type == FM_RESULT || type == FM_DATA || type == FM_ACK || type == FM_EOF ||
+	    type == FM_CLOSE || type == FM_EXIT_STATUS || type == FM_EXIT_SIGNAL;
+}
+
 static bool
 link_is_answer(uint8_t type)
 {
@@ -303,7 +311,10 @@ link_wait(struct front *f, uint8_t want, uint8_t want2, uint32_t chan, struct fr
 		}
 		if ((m->type == want || (want2 != 0 && m->type == want2)) && m->chan == chan)
 			return;
-		if (l->opening != 0 && m->chan == l->opening - 1) {
+		/* A keepalive or a disconnect is the connection's, whatever its channel field says:
+		 * it may come while a channel opens (its monitor was busy deciding or connecting).
+		 */
+		if (l->opening != 0 && m->chan == l->opening - 1 && link_is_channel(m->type)) {
 			if (m->type == FM_ACK)
 				continue; /* for the number's previous channel */
 			link_violation(f, m, "a message for a channel not yet opened");

@@ -174,6 +174,7 @@ struct session {
 	unsigned alive_probes;          /* keepalives sent since the vendor last sent anything */
 	long long alive_sent_ms;        /* CLOCK_MONOTONIC ms of the last keepalive */
 	long long alive_due_ms;         /* monotonic ms of the next keepalive check; -1: none */
+	long long alive_answered_ms;    /* monotonic ms the vendor's last request was answered */
 	struct gw_config *cfg_reloaded; /* the policy re-read on a reload, owned; NULL: none */
 	struct registry_link *link;     /* to the listener: admission, live listing, kill, watch */
 	int *player_fds;  /* an auditor's: the bundle player's files, opened before the sandbox

@@ -354,6 +354,8 @@ session_decide(struct session *s)
 		ssh_event_add_session(s->event, s->target);
 	}
 	s->phase = PHASE_RELAY;
+	/* The vendor waited for the decision and the target's connect: not its silence. */
+	s->alive_answered_ms = session_now_ms();
 	session_audit(s, "session_start",
 	    audit_pack("{s:s, s:s, s:s, s:s?, s:s}", "person", s->person->id, "vendor",
 	        s->person->vendor->id, "target", s->target_cfg->name, "target_user",
@@ -625,7 +627,7 @@ session_recheck(struct session *s)
 static void
 session_check_alive(struct session *s)
 {
-	long interval = s->cfg->client_alive_interval * 1000L, elapsed;
+	long interval = s->cfg->client_alive_interval * 1000L, elapsed, silence;
 	long long now = session_now_ms();
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -648,10 +650,14 @@ session_check_alive(struct session *s)
 	 * the cut is decided by the silence alone. */
 	if (now - ti.tcpi_last_data_recv + SESSION_ALIVE_SLACK_MS >= s->alive_sent_ms)
 		s->alive_probes = 0;
-	elapsed = (long)ti.tcpi_last_data_recv / interval;
+	/* Waiting for the gateway's answer is not silence: counted from the answer at most. */
+	silence = (long)ti.tcpi_last_data_recv;
+	if (s->alive_answered_ms != 0 && now - s->alive_answered_ms < silence)
+		silence = (long)(now - s->alive_answered_ms);
+	elapsed = silence / interval;
 	if (elapsed > s->cfg->client_alive_count_max) {
-		warn_f("%s: %s sent nothing for %u s: ending the session", s->id, s->client_addr,
-		    ti.tcpi_last_data_recv / 1000);
+		warn_f("%s: %s sent nothing for %ld s: ending the session", s->id, s->client_addr,
+		    silence / 1000);
 		session_cut(s, NULL, "vendor not responding (keepalive timeout)");
 		return;
 	}
@@ -660,7 +666,7 @@ session_check_alive(struct session *s)
 		s->alive_probes = (unsigned)elapsed;
 		s->alive_sent_ms = now;
 	}
-	s->alive_due_ms = now + (elapsed + 1) * interval - (long)ti.tcpi_last_data_recv + 10;
+	s->alive_due_ms = now + (elapsed + 1) * interval - silence + 10;
 }
 
 static int
@@ -1057,6 +1063,11 @@ session_front_cb(socket_t fd, int revents, void *userdata)
 			auth_front_message(s, s->rq);
 		else
 			relay_front_message(s, s->rq);
+		/* The vendor waited for this answer (a target connect, a decision): silent for
+		 * us, not for itself. Its silence is counted from here (session_check_alive). */
+		if ((s->rq->type >= FM_CHAN_OPEN && s->rq->type <= FM_SUBSYSTEM) ||
+		    s->rq->type == FM_FWD_OPEN)
+			s->alive_answered_ms = session_now_ms();
 	}
 	frontlink_send_acks(s->front);
 	frontlink_flush(s->front);

@@ -2,11 +2,20 @@
 # Peer faults: the target drops the connection while output flows (the vendor is told, in
 # bounded time, and the recording is sealed with the reason); the vendor vanishes without
 # closing: a frozen client (SIGSTOP: the TCP connection stays up, nothing answers) is cut after
-# the keepalive limit, a killed client at once; an idle vendor that answers keepalives stays.
+# the keepalive limit, a killed client at once; an idle vendor that answers keepalives stays, and
+# so does one waiting longer than that limit for a slow target to answer.
 . "${GW_SRC:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$H_SRC/tests/lib/sessions.sh"
 sshd_start plc-07 || exit 1
 gw_policy_default
+# plc-slow: the same sshd behind a proxy that waits 4 s before connecting, past the keepalive
+# limit below: the vendor waits for the gateway, it is not silent.
+h_free_port SLOW || exit 1
+h_spawn slow-proxy "$H_DIR/slow-proxy.log" /usr/bin/python3 "$H_SRC/tests/integration/slow_proxy.py" \
+	"$SLOW" "${H_PORT[plc-07]}" 4
+h_wait_port "$SLOW" "$H_LAST_PID" || exit 1
+gw_target_add plc-slow "$SLOW" "${H_FP[plc-07]}"
+gw_grant_add acme plc-slow "shell exec"
 # Keepalive every second, cut after 2 unanswered: about 3 s of silence.
 gw_config_extra "client_alive_interval = 1;
 client_alive_count_max = 2;"
@@ -107,6 +116,15 @@ test_idle_vendor_answering_keepalives_stays() {
 	sealed_with i "target closed the channel"
 }
 
-h_run test_target_drop_midstream_vendor_told_recording_sealed test_frozen_vendor_cut_after_keepalives \
+# The monitor's keepalive comes while the vendor's channel waits for the slow target: neither it
+# nor the wait may end the login (the front once died on a keepalive for a channel being opened).
+test_vendor_waiting_for_a_slow_target_stays() {
+	local out
+	out=$(gw_ssh acme.alice+plc-slow@127.0.0.1 'echo reached-$((40+2))' 2>&1)
+	h_assert_contains "$out" "reached-42" "the login to the slow target"
+	h_assert_not_contains "$(cat "$H_DIR/gatewayd.log")" "protocol violation" "gatewayd's log"
+}
+
+h_run test_vendor_waiting_for_a_slow_target_stays test_target_drop_midstream_vendor_told_recording_sealed test_frozen_vendor_cut_after_keepalives \
 	test_frozen_vendor_cut_while_output_flows test_killed_vendor_client_session_sealed \
 	test_idle_vendor_answering_keepalives_stays
