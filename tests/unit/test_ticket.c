@@ -333,12 +333,14 @@ static char *
 second_block(const char *id)
 {
 	char *rel, *sig, *b;
+	const char *at;
 
 	xasprintf(&rel, "tickets/%s.ticket.sig", id);
 	sig = fixture_read(rel, NULL);
 	free(rel);
-	ck_assert_ptr_nonnull(b = strstr(sig + 1, "-----BEGIN SSH SIGNATURE-----"));
-	b = xstrdup(b);
+	at = strstr(sig + 1, "-----BEGIN SSH SIGNATURE-----");
+	ck_assert_ptr_nonnull(at);
+	b = xstrdup(at);
 	free(sig);
 	return b;
 }
