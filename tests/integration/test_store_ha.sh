@@ -14,9 +14,9 @@
 pg_require
 sshd_start plc-07 || exit 1
 gw_policy_default
-# plc-08...plc-12: the same sshd under other names, granted to acme without a harness ticket:
+# plc-08...plc-13: the same sshd under other names, granted to acme without a harness ticket:
 # each test installs its own ticket through a, so no test's revoke or use count touches another.
-for t in plc-08 plc-09 plc-10 plc-11 plc-12; do
+for t in plc-08 plc-09 plc-10 plc-11 plc-12 plc-13; do
 	gw_target_add "$t" "${H_PORT[plc-07]}" "${H_FP[plc-07]}"
 	GW_GRANT_NO_TICKET=1 gw_grant_add acme "$t" "shell exec"
 done
@@ -310,7 +310,32 @@ test_only_listeners_hold_database_connections() {
 	es_end dbconn
 }
 
-h_run test_ticket_installed_on_a_admits_on_b test_lockout_on_a_refuses_the_person_on_b \
+# A person's access request made through a is approved by the approver through b: the ticket
+# the approver signed on b admits the person on a, the request reads "approved" on a, and b's
+# approver console lists the session running on a.
+test_request_on_a_approved_on_b_admits_on_a() {
+	local id out
+	out=$(ha_ssh a acme.alice@127.0.0.1 request plc-13 --for 2h --reason "WO-4712 recipe change" \
+		</dev/null 2>&1) || h_fail "request through a: $out"
+	id=$(sed -n 's/^request: //p' <<<"$out")
+	[[ -n $id ]] || h_fail "no request id: $out"
+	h_wait_for 5 eval 'ha_on b gw_console "$APPROVER_KEY" approver.owner requests </dev/null |
+		grep -q "$id"' || h_fail "b's approver does not see request $id"
+	out=$(timeout -k 5 "$H_TIMEOUT" "$H_GATEWAYCTL" approve --via approver.owner@127.0.0.1 \
+		-p "${HA_PORT[b]}" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-i "$APPROVER_KEY" "$id" </dev/null 2>&1) || h_fail "approve through b: $out"
+	h_assert_contains "$out" "approved" "b's answer to the approver"
+	h_wait_for 5 admitted a plc-13 || h_fail "a does not admit under the ticket approved on b: $REFUSAL"
+	out=$(ha_ssh a acme.alice@127.0.0.1 requests </dev/null 2>&1)
+	h_assert_contains "$out" "approved until" "the request's state on a"
+	live a approved plc-13
+	out=$(ha_on b gw_console "$APPROVER_KEY" approver.owner sessions </dev/null 2>&1)
+	h_assert_contains "$out" "on gateway a" "b's approver console lists a's session"
+	es_end approved
+}
+
+h_run test_ticket_installed_on_a_admits_on_b test_request_on_a_approved_on_b_admits_on_a test_lockout_on_a_refuses_the_person_on_b \
 	test_only_listeners_hold_database_connections test_revoke_on_a_cuts_live_sessions_on_b_and_c_within_2s \
 	test_max_sessions_1_admits_one_of_10_logins_over_a_and_b \
 	test_sessions_on_a_lists_b_and_kill_from_a_ends_it test_vendor_disable_on_a_cuts_on_b \
