@@ -79,7 +79,7 @@ store_sync_open(struct store *st)
 	}
 	st->wd_state =
 	    inotify_add_watch(st->inotify_fd, st->state_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
-	/* IN_CREATE: an installed ticket's text is link()ed into place, never renamed. */
+	/* IN_CREATE: a new ticket's text and a new request are link()ed into place, not renamed. */
 	xasprintf(&dir, "%s/tickets", st->state_dir);
 	st->wd_tickets =
 	    inotify_add_watch(st->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
@@ -87,7 +87,8 @@ store_sync_open(struct store *st)
 	xasprintf(&dir, "%s/requests", st->state_dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		warn_f("store: %s: %s", dir, strerror(errno));
-	st->wd_requests = inotify_add_watch(st->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO);
+	st->wd_requests =
+	    inotify_add_watch(st->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
 	free(dir);
 	if (st->wd_state == -1 || st->wd_tickets == -1 || st->wd_requests == -1)
 		error_f("store: cannot watch %s: %s", st->state_dir, strerror(errno));
