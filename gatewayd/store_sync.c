@@ -32,40 +32,6 @@ store_hex(const char *data, size_t len)
 	return out;
 }
 
-static int
-store_unhex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* PostgreSQL's encode(x, 'hex'); NULL when it is not. */
-static char *
-store_unhex(const char *hex, size_t *len)
-{
-	size_t n = strlen(hex), i;
-	char *out;
-
-	if (n % 2 != 0)
-		return NULL;
-	out = xmalloc(n / 2 + 1);
-	for (i = 0; i < n / 2; i++) {
-		int hi = store_unhex_digit(hex[2 * i]), lo = store_unhex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			free(out);
-			return NULL;
-		}
-		out[i] = (char)(hi << 4 | lo);
-	}
-	out[n / 2] = '\0';
-	*len = n / 2;
-	return out;
-}
-
 int
 store_sync_open(struct store *st)
 {
@@ -180,16 +146,21 @@ store_pull_ticket(struct store *st, const char *id, const char *from)
 	const char *p[1] = { id };
 	char *text = NULL, *sigs = NULL, *error = NULL;
 	size_t len = 0, siglen = 0, cap = 0;
+	unsigned char *raw;
 	PGresult *res;
 	int i, installed;
 
 	if (!ticket_id_is_valid(id))
 		return;
-	if ((res = store_exec(st, "SELECT encode(body, 'hex') FROM tickets WHERE id = $1", 1, p)) ==
-	    NULL)
+	if ((res = store_exec(st, "SELECT body FROM tickets WHERE id = $1", 1, p)) == NULL)
 		return;
-	if (PQntuples(res) == 1)
-		text = store_unhex(PQgetvalue(res, 0, 0), &len);
+	if (PQntuples(res) == 1 &&
+	    (raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len)) != NULL) {
+		text = xmalloc(len + 1);
+		memcpy(text, raw, len);
+		text[len] = '\0';
+		PQfreemem(raw);
+	}
 	PQclear(res);
 	if (text == NULL || len > TICKET_TEXT_MAX)
 		goto out;

@@ -609,9 +609,10 @@ int revocation_load(const char *state_dir, struct ticket_set *set, char **errors
 /* ticketstore.c: installed tickets, <state_dir>/tickets/ID.ticket with ID.ticket.sig, and the
  * sessions started under each, ID.used (one line per session). */
 /* Reads, parses and verifies every installed ticket (vendor not NULL: only that vendor's, the
- * only ones that can cover its persons), its used-session count and the revocations. Tickets that fail verification stay in the set with their status (the
- * decision names them); files that cannot be parsed are reported in *errors. Returns -1
- * only when the store cannot be read reliably (refuse all access then). */
+ * only ones that can cover its persons), its used-session count and the revocations. Tickets that
+ * fail verification stay in the set with their status (the decision names them); files that cannot
+ * be parsed are reported in *errors. Returns -1 only when the store cannot be read reliably (refuse
+ * all access then). */
 int ticketstore_load(const char *state_dir, const struct gw_config *cfg, const char *vendor,
     struct ticket_set **out, char **errors);
 /* Reads and verifies one installed ticket with its used-session count (no revocations);

@@ -69,6 +69,18 @@ store_lines() { pg_sql "SELECT line FROM audit_events WHERE gateway = '$1' ORDER
 # store_in_sync GATEWAY: the store holds exactly GATEWAY's local audit file, line for line.
 store_in_sync() { [[ $(store_lines "$1") == "$(<"${HA_AUDIT[$1]}")" ]]; }
 
+# store_holds_log_once GATEWAY: within 30 s the store holds GATEWAY's audit file line for line,
+# each line once, numbered 1 to N; ends the test otherwise.
+store_holds_log_once() {
+	local rows
+	h_wait_for 30 store_in_sync "$1" ||
+		h_fail "$1: store and local audit log differ: $(diff <(store_lines "$1") "${HA_AUDIT[$1]}" | head -20)"
+	rows=$(wc -l <"${HA_AUDIT[$1]}")
+	h_assert_eq "$rows|$rows|1|$rows" \
+		"$(pg_sql "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM audit_events WHERE gateway = '$1'")" \
+		"$1: once each, sequence 1 to $rows"
+}
+
 test_ticket_installed_on_a_admits_on_b() {
 	local t0 ms
 	refused b plc-08 || h_fail "b admitted acme to plc-08 before any ticket"
@@ -203,15 +215,10 @@ test_database_down_refuses_new_sessions_live_one_continues_and_seals() {
 }
 
 test_database_back_events_arrive_once_in_order_and_chains_verify() {
-	local n f rows cast
+	local n f cast
 	pg_start || h_fail "postgres did not start again"
 	for n in a b c; do
-		h_wait_for 30 store_in_sync "$n" ||
-			h_fail "$n: store and local audit log differ: $(diff <(store_lines "$n") "${HA_AUDIT[$n]}" | head -20)"
-		rows=$(wc -l <"${HA_AUDIT[$n]}")
-		h_assert_eq "$rows|$rows|1|$rows" \
-			"$(pg_sql "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM audit_events WHERE gateway = '$n'")" \
-			"$n: once each, sequence 1 to $rows"
+		store_holds_log_once "$n"
 		h_assert_contains "$(pg_sql "SELECT line FROM audit_events WHERE gateway = '$n'")" \
 			'"reason":"store_unavailable"' "$n: the refusals made during the outage"
 		f=$H_DIR/store-audit-$n.log
@@ -234,7 +241,7 @@ test_database_back_events_arrive_once_in_order_and_chains_verify() {
 # A crash of the database (immediate stop: no clean shutdown, statements cut mid-flight):
 # the same promises, on a and b, with events written while it was down.
 test_database_crash_then_back_events_once_in_order() {
-	local n rows
+	local n
 	pg_stop immediate || h_fail "postgres did not stop"
 	for n in a b; do
 		refused "$n" plc-07 || h_fail "$n admitted a session with the database crashed"
@@ -242,12 +249,7 @@ test_database_crash_then_back_events_once_in_order() {
 	done
 	pg_start || h_fail "postgres did not start again"
 	for n in a b; do
-		h_wait_for 30 store_in_sync "$n" ||
-			h_fail "$n: store and local audit log differ: $(diff <(store_lines "$n") "${HA_AUDIT[$n]}" | head -20)"
-		rows=$(wc -l <"${HA_AUDIT[$n]}")
-		h_assert_eq "$rows|$rows|1|$rows" \
-			"$(pg_sql "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM audit_events WHERE gateway = '$n'")" \
-			"$n: once each, sequence 1 to $rows"
+		store_holds_log_once "$n"
 	done
 	h_wait_for 10 admitted b plc-08 || h_fail "b does not admit after the crash: $REFUSAL"
 }
