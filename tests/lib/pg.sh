@@ -70,6 +70,8 @@ pg_initdb() {
 		full_page_writes = off
 		logging_collector = off
 		log_min_messages = warning
+		# In a chroot /dev/shm may be a bare directory nobody can write: files in the cluster.
+		dynamic_shared_memory_type = mmap
 	EOF
 }
 
