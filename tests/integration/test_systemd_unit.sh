@@ -71,13 +71,17 @@ test_session_process_has_no_capabilities() {
 	gw_ssh "$GW_DEST" 'sleep 4' &
 	client=$!
 	listener=$(h_pid gatewayd)
+	# The session process of the client's login: the one that lives (the harness's own port
+	# probe at start made a session process too, gone at once).
+	gw_wait_listed 1
+	status=""
 	for _ in $(seq 50); do
-		child=$(pgrep -P "$listener" | head -1)
-		[[ -n $child ]] && break
+		for child in $(pgrep -P "$listener"); do
+			status=$(cat "/proc/$child/status" 2>/dev/null) && [[ -n $status ]] && break 2
+		done
 		sleep 0.1
 	done
-	[[ -n $child ]] || h_fail "no session process under $listener"
-	status=$(cat "/proc/$child/status")
+	[[ -n $status ]] || h_fail "no session process under $listener"
 	h_assert_match "$status" $'CapPrm:\t0000000000000000' "permitted capabilities"
 	h_assert_match "$status" $'CapEff:\t0000000000000000' "effective capabilities"
 	h_assert_match "$status" $'CapAmb:\t0000000000000000' "ambient capabilities"
