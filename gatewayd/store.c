@@ -4,6 +4,7 @@
 #include "gatewayd/store_pg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,16 +130,20 @@ store_free(struct store *st)
 void
 store_forget(struct store *st)
 {
+	int nul;
+
 	if (st == NULL)
 		return;
-	/* PQfinish would say goodbye on the listener's connection: close the socket only. */
-	if (st->conn != NULL && PQsocket(st->conn) >= 0)
-		close(PQsocket(st->conn));
-	if (st->inotify_fd != -1)
-		close(st->inotify_fd);
-	if (st->audit_fd != -1)
-		close(st->audit_fd);
-	/* The rest is memory, gone with the exec or the exit. */
+	/* PQfinish would say goodbye on the listener's connection: the child's copy of the socket
+	 * becomes /dev/null first, so that its goodbye goes nowhere and the listener's stays. */
+	if (st->conn != NULL && PQsocket(st->conn) >= 0 &&
+	    (nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(nul, PQsocket(st->conn));
+		close(nul);
+	} else if (st->conn != NULL && PQsocket(st->conn) >= 0) {
+		close(PQsocket(st->conn)); /* no /dev/null: the goodbye then fails (EBADF) */
+	}
+	store_free(st);
 }
 
 bool

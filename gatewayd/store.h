@@ -39,7 +39,7 @@ void store_attach(struct store *st, struct registry *reg, struct guard *guard,
 void store_reconfigure(struct store *st, const struct gw_config *cfg);
 /* The listener's: closes the connection. NULL is fine. */
 void store_free(struct store *st);
-/* A forked child: drops the inherited descriptors without speaking to the server. */
+/* A forked child: frees its copy, without a word to the server on the listener's connection. */
 void store_forget(struct store *st);
 
 /* Whether this gateway shares its state (kind "postgresql"). */
