@@ -240,6 +240,28 @@ store_connect_start(struct store *st)
 	st->connect_deadline_ms = session_now_ms() + STORE_CONNECT_MS;
 }
 
+/* The vendor changes and lockouts made here while the database could not be reached. Taken
+ * aside first: one that cannot go now (the connection lost again) is kept again by the call
+ * that tried it, none is dropped. */
+static void
+store_send_pending(struct store *st)
+{
+	size_t i, n = st->npending;
+	struct store_pending *q;
+
+	if (n == 0)
+		return;
+	q = xreallocarray(NULL, n, sizeof(*q));
+	memcpy(q, st->pending, n * sizeof(*q));
+	st->npending = 0;
+	for (i = 0; i < n; i++)
+		if (q[i].kind == 'v')
+			store_vendor_changed(st, q[i].key, q[i].on);
+		else
+			store_lockout(st, q[i].scope, q[i].key, q[i].until);
+	free(q);
+}
+
 /* Connected: the schema is checked, this gateway announced, its live sessions listed again,
  * and state_dir and the database brought level. */
 static void
@@ -290,15 +312,7 @@ store_connected(struct store *st)
 	}
 	if (store_sync_all(st) != 0)
 		return;
-	for (size_t i = 0; i < st->npending && st->state == STORE_UP; i++) {
-		struct store_pending *q = &st->pending[i];
-
-		if (q->kind == 'v')
-			store_vendor_changed(st, q->key, q->on);
-		else
-			store_lockout(st, q->scope, q->key, q->until);
-	}
-	st->npending = 0;
+	store_send_pending(st);
 	store_audit_reset(st);
 	if (st->state != STORE_UP)
 		return;
@@ -761,8 +775,10 @@ store_lockout(struct store *st, const char *scope, const char *key, time_t until
 	        "INSERT INTO lockouts (scope, key, until, by_gateway) VALUES ($1, $2, $3, $4) "
 	        "ON CONFLICT (scope, key) DO UPDATE SET until = GREATEST(lockouts.until, $3), "
 	        "by_gateway = $4",
-	        4, p) != 0)
+	        4, p) != 0) {
+		store_pend(st, 'l', scope, key, true, until); /* sent at the next connection */
 		return;
+	}
 	xasprintf(&rest, "%s %lld %s", scope, (long long)until, key);
 	store_announce(st, "lockout", rest);
 	free(rest);
