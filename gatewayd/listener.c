@@ -626,7 +626,7 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 		registry_handle(l.registry, pfd + reg, l.cfg, l.notary, l.guard);
 		control_handle(l.control, pfd + ctl, l.registry, l.cfg, l.notary);
 		listener_share_lockouts(&l);
-		store_handle(l.store, pfd + sto, l.cfg);
+		store_handle(l.store, pfd + sto);
 		if (control_reload_wanted(l.control)) {
 			char *errors = NULL;
 			bool ok = listener_reload(&l, &errors);

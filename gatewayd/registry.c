@@ -377,10 +377,12 @@ registry_take(struct registry *reg, const struct registry_entry *e, const struct
 		max = t->max_sessions;
 		ticket_free(t);
 	}
-	o = registry_entry_json(e);
-	take = reg->store != NULL ? store_admit(reg->store, o, e->ticket, max, used, &used)
-	                          : STORE_CACHED;
-	json_decref(o);
+	take = STORE_CACHED; /* files: state_dir decides */
+	if (store_is_shared(reg->store)) {
+		o = registry_entry_json(e);
+		take = store_admit(reg->store, o, e->ticket, max, used, &used);
+		json_decref(o);
+	}
 	if (take == STORE_UNAVAILABLE) {
 		snprintf(why, whylen,
 		    "access denied: the gateway cannot reach its shared state, try again later");

@@ -531,12 +531,11 @@ out:
 }
 
 void
-store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config *cfg)
+store_handle(struct store *st, const struct pollfd *pfd)
 {
 	size_t n = store_npollfds(st);
 	long long now = session_now_ms();
 
-	(void)cfg;
 	if (n == 0)
 		return;
 	if (pfd[0].revents & POLLIN)

@@ -53,7 +53,7 @@ void store_pollfds(const struct store *st, struct pollfd *pfd);
 int store_timeout_ms(const struct store *st); /* -1: nothing timed */
 /* Whatever the poll found, and the timers: connects, applies other gateways' changes, sends
  * this gateway's, ships the audit events. */
-void store_handle(struct store *st, const struct pollfd *pfd, const struct gw_config *cfg);
+void store_handle(struct store *st, const struct pollfd *pfd);
 
 /* ---- admission (registry.c) ---- */
 enum store_take {

@@ -26,6 +26,9 @@ store_audit_close(struct store *st)
 		close(st->audit_fd);
 	st->audit_fd = -1;
 	st->audit_synced = false;
+	free(st->audit_buf);
+	st->audit_buf = NULL;
+	st->audit_cap = 0;
 }
 
 void
@@ -163,8 +166,8 @@ store_audit_insert(struct store *st, char **lines, size_t n, long long first)
 void
 store_audit_ship(struct store *st)
 {
-	static char *buf;
-	static size_t cap;
+	char *buf;
+	size_t cap;
 	char *lines[STORE_AUDIT_BATCH], *p, *nl;
 	size_t n = 0, have = 0, sent = 0;
 	long long first;
@@ -184,8 +187,10 @@ store_audit_ship(struct store *st)
 		st->audit_synced = false;
 	if (!st->audit_synced && store_audit_find(st) != 0)
 		return;
-	if (cap == 0)
-		buf = xmalloc(cap = STORE_AUDIT_ROUND);
+	if (st->audit_cap == 0)
+		st->audit_buf = xmalloc(st->audit_cap = STORE_AUDIT_ROUND);
+	buf = st->audit_buf;
+	cap = st->audit_cap;
 	while (sent < STORE_AUDIT_ROUND && st->state == STORE_UP) {
 		got = pread(st->audit_fd, buf + have, cap - have - 1, st->audit_off + (off_t)have);
 		if (got <= 0)
@@ -202,7 +207,8 @@ store_audit_ship(struct store *st)
 				    st->audit_path, STORE_AUDIT_LINE_MAX, (long long)st->audit_off);
 				return;
 			}
-			buf = xreallocarray(buf, cap *= 2, 1);
+			buf = st->audit_buf = xreallocarray(buf, cap *= 2, 1);
+			st->audit_cap = cap;
 			continue;
 		}
 		/* Whole lines only: a line being appended is sent once it ends. */

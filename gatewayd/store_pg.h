@@ -55,6 +55,8 @@ struct store {
 	off_t audit_off;     /* the end of the last line sent */
 	long long audit_seq; /* its number, 1-based */
 	bool audit_synced;   /* audit_off and audit_seq agree with the database */
+	char *audit_buf;     /* lines read back from the log to be sent: audit_cap bytes */
+	size_t audit_cap;
 };
 
 /* NOTIFY "KIND GATEWAY REST" on the channel every gateway listens on (store_notice.h). */
