@@ -73,6 +73,24 @@ channel_ask(struct fchan *c, struct wbuf *b)
 	return ok ? 0 : -1;
 }
 
+/*
+ * How many of the avail bytes libssh holds for this stream go to the monitor now (0: they
+ * wait). libssh appends each packet to the channel's buffer and moves what is left unread
+ * to its front whenever the buffer must grow: bytes taken a few KiB at a time as credit
+ * trickles back were moved (memmove) over and over, a fifth of the machine's time for bulk
+ * input. So the bytes go whole, or in a part only once half the link's window is free.
+ */
+static uint32_t
+channel_take(const struct fchan *c, uint32_t avail)
+{
+	if (c->monitor_closed)
+		return avail;
+	if (link_busy(&c->front->link) || c->credit == 0 ||
+	    (avail > c->credit && c->credit < FRONTMSG_WINDOW_IN / 2))
+		return 0;
+	return avail < c->credit ? avail : c->credit;
+}
+
 /* ---- the vendor's channel callbacks (never write to a channel here) ---- */
 
 static int
@@ -89,11 +107,10 @@ channel_data_cb(
 		return (int)len; /* nobody reads them any more: dropped, the window keeps moving */
 	/* Left in libssh, whose window then stops growing, so the vendor backs off: while the
 	 * monitor has not acknowledged, while the link is full, after a disconnect order. */
-	if (f->disconnecting || f->done || link_busy(&f->link) || c->credit == 0) {
+	if (f->disconnecting || f->done || (n = channel_take(c, len)) == 0) {
 		c->held[st] = len > 0;
 		return 0;
 	}
-	n = len < c->credit ? len : c->credit;
 	channel_send_data(c, st, data, n);
 	c->held[st] = n < len;
 	return (int)n;
@@ -573,9 +590,11 @@ channel_pump_in(struct fchan *c, int st)
 			c->held[st] = false;
 			return;
 		}
-		want = (uint32_t)avail < sizeof(buf) ? (uint32_t)avail : sizeof(buf);
-		if (!c->monitor_closed && want > c->credit)
-			want = c->credit;
+		/* Read in buf-sized pieces until empty: the buffer takes no packet meanwhile. */
+		if ((want = channel_take(c, (uint32_t)avail)) == 0)
+			return;
+		if (want > sizeof(buf))
+			want = sizeof(buf);
 		if ((n = ssh_channel_read_nonblocking(c->ch, buf, want, st)) <= 0) {
 			c->held[st] = false;
 			return;
