@@ -1656,34 +1656,50 @@ sftp_stream_starts_init(const uint8_t *p, size_t n)
 	return len >= 5 && p[4] == FXP_INIT ? 1 : -1;
 }
 
-bool
-sftp_scan_init(unsigned *state, const uint8_t *p, size_t n)
+static const uint8_t sftp_init_bytes[] = { 0, 0, 0, 5, FXP_INIT, 0, 0, 0, SFTP_VERSION };
+
+/* Byte by byte (KMP), from *state: how much of an INIT the bytes before p already began. */
+static bool
+sftp_scan_bytes(unsigned *state, const uint8_t *p, size_t n)
 {
-	static const uint8_t init[] = { 0, 0, 0, 5, FXP_INIT, 0, 0, 0, SFTP_VERSION };
-	/* KMP: how much of init is still matched when byte i+1 fails after i+1 matched */
+	/* how much of the INIT is still matched when byte i+1 fails after i+1 matched */
 	static const uint8_t back[] = { 0, 1, 2, 0, 0, 1, 2, 3, 0 };
 	unsigned st = *state;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/* Outside a match only a NUL can begin one: memchr skips to the next (text has
-		 * none). Byte by byte, this scan was 15 % of a session's time for bulk input. */
-		if (st == 0) {
-			const uint8_t *nul = memchr(p + i, 0, n - i);
-
-			if (nul == NULL)
-				break;
-			i = (size_t)(nul - p);
-		}
-		while (st > 0 && init[st] != p[i])
+		while (st > 0 && sftp_init_bytes[st] != p[i])
 			st = back[st - 1];
-		if (init[st] == p[i] && ++st == sizeof(init)) {
+		if (sftp_init_bytes[st] == p[i] && ++st == sizeof(sftp_init_bytes)) {
 			*state = 0;
 			return true;
 		}
 	}
 	*state = st;
 	return false;
+}
+
+bool
+sftp_scan_init(unsigned *state, const uint8_t *p, size_t n)
+{
+	const size_t w = sizeof(sftp_init_bytes);
+	const uint8_t *q, *end = p + n;
+
+	/* Byte by byte, this scan was 15 % of a session's time for bulk input, and still 9 % for
+	 * zeros once it skipped to each NUL. Now only the edges go byte by byte: an INIT begun
+	 * in earlier bytes ends within the first w, and what the last w begin is the state. */
+	if (n < 2 * w)
+		return sftp_scan_bytes(state, p, n);
+	if (sftp_scan_bytes(state, p, w))
+		return true;
+	/* In between, an INIT is found by its one byte 5, which text and zeros never hold. */
+	for (q = p + 3; (q = memchr(q, 5, (size_t)(end - q))) != NULL && end - q >= 6; q++)
+		if (memcmp(q - 3, sftp_init_bytes, w) == 0) {
+			*state = 0;
+			return true;
+		}
+	*state = 0;
+	return sftp_scan_bytes(state, end - w, w);
 }
 
 static const char *const event_names[] = {
