@@ -15,11 +15,12 @@
 #define FRONTMSG_MAX      (FRONTMSG_DATA_MAX + 1024)
 /* Bytes of channel data a side may send before the other acknowledges them (FM_ACK): the
  * link's flow control, per channel. Towards the vendor it is large: bulk output ran faster than
- * with 1 MiB (bench/relay), and what waits is in the unprivileged front. Towards
- * the target, what the target does not take waits in the monitor, whose memory per channel
- * docs/limits.md bounds: 1 MiB, the same speed there. */
+ * with 1 MiB (bench/relay), and what waits is in the unprivileged front. Towards the target,
+ * what the target does not take waits in the monitor, whose memory per channel docs/limits.md
+ * bounds; 2 MiB is above libssh 0.10's receive window (1.28 MB), so the front can pass on all
+ * that libssh holds of a vendor's stream at once (front/channel.c, channel_take). */
 #define FRONTMSG_WINDOW_OUT (4 * 1024 * 1024) /* monitor -> front -> vendor */
-#define FRONTMSG_WINDOW_IN  (1024 * 1024)     /* vendor -> front -> monitor */
+#define FRONTMSG_WINDOW_IN  (2 * 1024 * 1024) /* vendor -> front -> monitor */
 /* Taken bytes are acknowledged once a quarter of the window is due, not each round: a sender
  * without credit has a whole window outstanding, which is more, so it is never left waiting;
  * meanwhile the other side is not woken for every keystroke and every frame. */

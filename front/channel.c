@@ -75,20 +75,19 @@ channel_ask(struct fchan *c, struct wbuf *b)
 
 /*
  * How many of the avail bytes libssh holds for this stream go to the monitor now (0: they
- * wait). libssh appends each packet to the channel's buffer and moves what is left unread
- * to its front whenever the buffer must grow: bytes taken a few KiB at a time as credit
- * trickles back were moved (memmove) over and over, a fifth of the machine's time for bulk
- * input. So the bytes go whole, or in a part only once half the link's window is free.
+ * wait). libssh appends each packet to the channel's buffer and, when the buffer must grow,
+ * first moves what is left unread to its front: bytes taken a few KiB at a time as credit
+ * came back were moved (memmove) over and over, a fifth of the machine's time for bulk input.
+ * So they go whole, once the credit covers them; the link's window is larger than libssh's,
+ * so it comes. Only a vendor that overran its window is taken in part, half a window at once.
  */
 static uint32_t
 channel_take(const struct fchan *c, uint32_t avail)
 {
-	if (c->monitor_closed)
+	if (c->monitor_closed || avail <= c->credit)
 		return avail;
-	if (link_busy(&c->front->link) || c->credit == 0 ||
-	    (avail > c->credit && c->credit < FRONTMSG_WINDOW_IN / 2))
-		return 0;
-	return avail < c->credit ? avail : c->credit;
+	return c->credit >= FRONTMSG_WINDOW_IN / 2 && avail > FRONTMSG_WINDOW_IN / 2 ? c->credit
+	                                                                             : 0;
 }
 
 /* ---- the vendor's channel callbacks (never write to a channel here) ---- */
@@ -107,7 +106,7 @@ channel_data_cb(
 		return (int)len; /* nobody reads them any more: dropped, the window keeps moving */
 	/* Left in libssh, whose window then stops growing, so the vendor backs off: while the
 	 * monitor has not acknowledged, while the link is full, after a disconnect order. */
-	if (f->disconnecting || f->done || (n = channel_take(c, len)) == 0) {
+	if (f->disconnecting || f->done || link_busy(&f->link) || (n = channel_take(c, len)) == 0) {
 		c->held[st] = len > 0;
 		return 0;
 	}
@@ -327,6 +326,8 @@ channel_attach(struct front *f, uint32_t num, ssh_channel ch, bool session)
 	ssh_set_channel_callbacks(c->ch, &c->cb);
 	f->chans[num] = c;
 	f->used[num] = true;
+	if (num >= f->chans_end)
+		f->chans_end = num + 1;
 	return c;
 }
 
@@ -583,24 +584,28 @@ channel_pump_in(struct fchan *c, int st)
 	int avail, n;
 
 	while (c->held[st] && !f->disconnecting && !f->done) {
-		if (!c->monitor_closed && (link_busy(&f->link) || c->credit == 0))
+		if (!c->monitor_closed && link_busy(&f->link))
 			return;
 		/* Polls only when nothing is buffered; a data callback may then run, in order. */
 		if ((avail = ssh_channel_poll(c->ch, st)) <= 0) {
 			c->held[st] = false;
 			return;
 		}
-		/* Read in buf-sized pieces until empty: the buffer takes no packet meanwhile. */
 		if ((want = channel_take(c, (uint32_t)avail)) == 0)
 			return;
-		if (want > sizeof(buf))
-			want = sizeof(buf);
-		if ((n = ssh_channel_read_nonblocking(c->ch, buf, want, st)) <= 0) {
-			c->held[st] = false;
-			return;
+		/* All of it, in buf-sized pieces (what the link does not take waits in its queue,
+		 * within the credit): no packet joins the buffer meanwhile, and one read ending
+		 * part way would leave the rest to be moved. */
+		while (want > 0 && !f->done) {
+			if ((n = ssh_channel_read_nonblocking(
+			         c->ch, buf, want < sizeof(buf) ? want : sizeof(buf), st)) <= 0) {
+				c->held[st] = false;
+				return;
+			}
+			if (!c->monitor_closed)
+				channel_send_data(c, st, buf, (uint32_t)n);
+			want -= (uint32_t)n;
 		}
-		if (!c->monitor_closed)
-			channel_send_data(c, st, buf, (uint32_t)n);
 	}
 }
 
@@ -652,7 +657,7 @@ channel_pump_all(struct front *f)
 {
 	uint32_t i;
 
-	for (i = 0; i < FRONTMSG_CHANNELS_MAX && !f->done; i++)
+	for (i = 0; i < f->chans_end && !f->done; i++)
 		if (f->chans[i] != NULL)
 			channel_pump_one(f, f->chans[i]);
 }
@@ -665,7 +670,7 @@ channel_output_pending(const struct front *f)
 
 	/* A CLOSE the vendor has not answered yet counts: its client may still be showing the
 	 * last output, which a disconnect now could throw away. */
-	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++)
+	for (i = 0; i < f->chans_end; i++)
 		if ((c = f->chans[i]) != NULL && !c->vendor_closed &&
 		    (!TAILQ_EMPTY(&c->out) || c->vendor_close_done))
 			return true;
@@ -678,7 +683,7 @@ channel_free_all(struct front *f)
 	uint32_t i;
 
 	/* libssh's channels went with ssh_disconnect() or go with ssh_free(): only ours here. */
-	for (i = 0; i < FRONTMSG_CHANNELS_MAX; i++) {
+	for (i = 0; i < f->chans_end; i++) {
 		if (f->chans[i] != NULL)
 			f->chans[i]->ch = NULL;
 		channel_release(f->chans[i]);
