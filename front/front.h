@@ -62,9 +62,9 @@ struct front {
 	struct ssh_server_callbacks_struct server_cb;
 	struct fchan *chans[FRONTMSG_CHANNELS_MAX];
 	bool used[FRONTMSG_CHANNELS_MAX]; /* numbers used at least once (late FM_ACKs) */
-	uint32_t
-	    chans_end; /* one past the highest number used: the loops of each round stop
-	                * there, not at FRONTMSG_CHANNELS_MAX (the lowest free one is reused) */
+	/* One past the highest number used: each round's loops stop there, not at
+	 * FRONTMSG_CHANNELS_MAX (the lowest free number is reused). */
+	uint32_t chans_end;
 
 	bool ready;              /* key exchange done, FM_READY sent */
 	bool disconnecting;      /* FM_DISCONNECT: writing what is queued, then leaving */
