@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "common/xmalloc.h"
+#include "evidence/b64.h"
 #include "evidence/recchain.h"
 #include "evidence/seal.h"
 
@@ -383,7 +383,7 @@ recorder_quote_text(const unsigned char *p, size_t n, char *out)
 	return o;
 }
 
-#define REC_RAW_LEN(n) (4 * (((n) + 2) / 3) + 2) /* base64 in quotes */
+#define REC_RAW_LEN(n) (B64_LEN(n) + 2) /* base64 in quotes */
 
 static int
 recorder_event_text(
@@ -399,12 +399,9 @@ static int
 recorder_event_raw(
     struct recording *rec, const char *stamp, const char *code, const unsigned char *p, size_t n)
 {
-	size_t b64 = REC_RAW_LEN(n) - 2;
-
-	recorder_begin_event(rec, stamp, code, b64 + 3);
+	recorder_begin_event(rec, stamp, code, REC_RAW_LEN(n) + 1);
 	rec->buf[rec->len++] = '"';
-	EVP_EncodeBlock((unsigned char *)rec->buf + rec->len, p, (int)n);
-	rec->len += b64;
+	rec->len += b64_encode(rec->buf + rec->len, p, n);
 	rec->buf[rec->len++] = '"';
 	return recorder_end_event(rec);
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "evidence/b64.h"
 #include "evidence/recorder.h"
 #include "evidence/seal.h"
 #include "evidence/verify.h"
@@ -661,6 +662,30 @@ START_TEST(a_typing_person_keeps_an_event_per_keystroke)
 }
 END_TEST
 
+/* The recorder's own base64 writes what OpenSSL writes, at every length and alignment: the
+ * verifier and every reader decode it with OpenSSL. */
+START_TEST(raw_bytes_are_base64_as_openssl_writes_it)
+{
+	static unsigned char in[70000];
+	static char ours[B64_LEN(sizeof(in)) + 1], theirs[B64_LEN(sizeof(in)) + 1];
+	unsigned seed = 7;
+	size_t i, n, lens[] = { 65536, 65537, 65538, 69999 };
+
+	for (i = 0; i < sizeof(in); i++) {
+		seed = seed * 1103515245 + 12345;
+		in[i] = (unsigned char)(seed >> 16);
+	}
+	for (n = 0; n < 300 + sizeof(lens) / sizeof(lens[0]); n++) {
+		size_t len = n < 300 ? n : lens[n - 300], off = n % 7;
+
+		ck_assert_uint_eq(b64_encode(ours, in + off, len), B64_LEN(len));
+		ck_assert_int_eq(EVP_EncodeBlock((unsigned char *)theirs, in + off, (int)len),
+		    (int)B64_LEN(len));
+		ck_assert(memcmp(ours, theirs, B64_LEN(len)) == 0);
+	}
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -688,6 +713,7 @@ unit_suite(void)
 	tcase_add_test(tc, one_byte_events_cost_at_most_the_bound);
 	tcase_add_test(tc, resizes_between_one_byte_events_cost_at_most_the_bound);
 	tcase_add_test(tc, a_typing_person_keeps_an_event_per_keystroke);
+	tcase_add_test(tc, raw_bytes_are_base64_as_openssl_writes_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
