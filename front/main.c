@@ -261,8 +261,17 @@ front_loop(struct front *f)
 		}
 		if (!f->done)
 			channel_pump_all(f);
-		if (!f->done && link_flush(&f->link) != 0)
-			f->link_lost = f->done = true;
+		/* A queue this flush empties was holding back what libssh keeps of the vendor's
+		 * bytes (channel_pump_in): they go now, for no event may come for them (the vendor
+		 * has used its window, and the monitor acknowledged all it will). */
+		while (!f->done && link_busy(&f->link)) {
+			if (link_flush(&f->link) != 0)
+				f->link_lost = f->done = true;
+			else if (link_busy(&f->link))
+				break; /* the socket is full: its POLLOUT wakes the next round */
+			else
+				channel_pump_all(f);
+		}
 		if (f->done)
 			break;
 		if (front_vendor_gone(f)) {
