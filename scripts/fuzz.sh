@@ -1,6 +1,7 @@
 #!/bin/bash
 # fuzz.sh [SECONDS] [HARNESS...]: builds the libFuzzer harnesses of tests/fuzz (clang, ASan+UBSan)
-# into build-fuzz and runs each for SECONDS (default 60), one at a time, niced. Prints per harness:
+# into build-fuzz and runs each for SECONDS (default 60), as many at once as there are cores
+# (GW_FUZZ_JOBS), niced; then prints per harness, in order:
 # executions, coverage (edges), corpus size, crashes; exits non-zero when any harness found one.
 # Each harness grows its own corpus in build-fuzz/fuzz-work/NAME/ (seeded from tests/fuzz/corpus/);
 # a crash leaves the input there as crash-*/leak-*/timeout-* and the report as NAME.log.
@@ -45,13 +46,15 @@ fuzz_one() {
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 }
-for name in "${names[@]}"; do
-	name=fuzz_${name#fuzz_}
+# fuzz_harness NAME: runs one harness (SECONDS, or a campaign), prints its line (and its first
+# error) to $build/fuzz-work/NAME/result, and exits non-zero when it found anything.
+fuzz_harness() {
+	local name=fuzz_${1#fuzz_} bin seeds work log rc execs speed total chunks t0 leaks edges crashes
 	bin=$build/tests/fuzz/$name
 	seeds=tests/fuzz/corpus/${name#fuzz_}
 	work=$build/fuzz-work/$name
-	[[ -x $bin ]] || { echo "fuzz.sh: no harness $bin" >&2; found=1; continue; }
 	mkdir -p "$work/corpus"
+	[[ -x $bin ]] || { echo "fuzz.sh: no harness $bin" >"$work/result"; return 1; }
 	rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*
 	log=$work/$name.log
 	if [[ ${GW_FUZZ_RUNS:-} =~ ^[0-9]+$ ]]; then
@@ -76,12 +79,30 @@ for name in "${names[@]}"; do
 	crashes=$(find "$work" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'leak-*' -o \
 		-maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*' | wc -l)
 	((rc != 0 && crashes == 0)) && crashes="exit $rc"
-	printf '%-16s %12s %8s %8s %7s %s\n' "${name#fuzz_}" "${execs:-?}" "${speed:-?}" "${edges:-?}" \
-		"$(find "$work/corpus" -type f | wc -l)" "$crashes"
-	if [[ $rc != 0 || $crashes != 0 ]]; then
-		found=1
-		grep -m1 -A12 -E '^==[0-9]+==ERROR|runtime error|deadly signal|Timeout|out-of-memory' \
-			"$log" | sed 's/^/    /'
-	fi
+	{
+		printf '%-16s %12s %8s %8s %7s %s\n' "${name#fuzz_}" "${execs:-?}" "${speed:-?}" \
+			"${edges:-?}" "$(find "$work/corpus" -type f | wc -l)" "$crashes"
+		if [[ $rc != 0 || $crashes != 0 ]]; then
+			grep -m1 -A12 -E '^==[0-9]+==ERROR|runtime error|deadly signal|Timeout|out-of-memory' \
+				"$log" | sed 's/^/    /'
+		fi
+	} >"$work/result"
+	[[ $rc == 0 && $crashes == 0 ]]
+}
+# As many harnesses at once as there are cores (GW_FUZZ_JOBS): each is one single-threaded
+# process, so the smoke takes half the time on two cores and each harness still gets its SECONDS.
+jobs_max=${GW_FUZZ_JOBS:-$(nproc)}
+declare -A pid_of
+for name in "${names[@]}"; do
+	name=fuzz_${name#fuzz_}
+	while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n; done
+	rm -f "$build/fuzz-work/$name/result"
+	fuzz_harness "$name" &
+	pid_of[$name]=$!
+done
+for name in "${names[@]}"; do
+	name=fuzz_${name#fuzz_}
+	wait "${pid_of[$name]}" || found=1
+	cat "$build/fuzz-work/$name/result" 2>/dev/null || { echo "${name#fuzz_}: no result"; found=1; }
 done
 exit $found
