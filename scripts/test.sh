@@ -5,8 +5,9 @@
 # (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds each, default 10) and one scenario under valgrind
 # (scripts/valgrind.sh), prints "N passed, N failed" and exits non-zero on any failure.
 # GW_BULK_MB_SANITIZE (default 20) sizes the bulk round trip in the slower sanitizer run.
-# GW_TEST_JOBS (default 2) is how many tests ctest runs at once (ctest -j); of the CPU-bound ones
-# (label "heavy", tests/CMakeLists.txt) only one runs at a time. `ctest -L unit`,
+# GW_TEST_JOBS (default 4) is how many tests ctest runs at once (ctest -j): most integration tests
+# wait on their processes rather than compute, so twice the cores halves the wall time; of the
+# CPU-bound ones (label "heavy", tests/CMakeLists.txt) only one runs at a time. `ctest -L unit`,
 # `-L integration`, `-L heavy` select by label.
 set -u
 . "$(dirname "$0")/lib/setup.sh"
@@ -20,7 +21,7 @@ run_suite() {
 	shift
 	log=$dir/ctest.log
 	gw_say "testing $dir"
-	env "$@" ctest --test-dir "$dir" --output-on-failure -j "${GW_TEST_JOBS:-2}" 2>&1 | tee "$log"
+	env "$@" ctest --test-dir "$dir" --output-on-failure -j "${GW_TEST_JOBS:-4}" 2>&1 | tee "$log"
 	passed=$((passed + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' "$log")))
 	failed=$((failed + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception)|Not Run' "$log")))
 	skipped=$((skipped + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")))
