@@ -1,26 +1,23 @@
 #!/bin/bash
-# fuzz.sh [--build] [SECONDS] [HARNESS...]: builds the libFuzzer harnesses of tests/fuzz (clang, ASan+UBSan)
+# fuzz.sh [SECONDS] [HARNESS...]: builds the libFuzzer harnesses of tests/fuzz (clang, ASan+UBSan)
 # into build-fuzz and runs each for SECONDS (default 60), as many at once as there are cores
 # (GW_FUZZ_JOBS), niced; then prints per harness, in order:
 # executions, coverage (edges), corpus size, crashes; exits non-zero when any harness found one.
 # Each harness grows its own corpus in build-fuzz/fuzz-work/NAME/ (seeded from tests/fuzz/corpus/);
 # a crash leaves the input there as crash-*/leak-*/timeout-* and the report as NAME.log.
-# --build: only builds them. GW_FUZZ_BUILD: build directory (default build-fuzz); GW_FUZZ_ARGS:
-# more libFuzzer options.
+# GW_FUZZ_BUILD: build directory (default build-fuzz); GW_FUZZ_ARGS: more libFuzzer options.
 # GW_FUZZ_RUNS=N: a campaign instead of SECONDS: each harness runs in processes of GW_FUZZ_CHUNK
 # (500000) executions on its growing corpus until N executions in all (see docs/fuzzing.md).
 set -u
 . "$(dirname "$0")/lib/setup.sh"
 cd "$GW_ROOT" || exit 1
-secs=60 build_only=false
-if [[ $# -gt 0 && $1 == --build ]]; then build_only=true; shift; fi
+secs=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then secs=$1; shift; fi
 build=${GW_FUZZ_BUILD:-build-fuzz}
 cc=$(command -v clang-14 || command -v clang) || { echo "fuzz.sh: clang is not installed" >&2; exit 2; }
 gw_say "building $build (libFuzzer, $cc)"
 CC=$cc cmake -S "$GW_ROOT" -B "$build" -G Ninja -DGW_FUZZ=ON >/dev/null &&
 	nice -n 10 cmake --build "$build" -j "${GW_JOBS:-2}" --target fuzzers || exit 2
-$build_only && exit 0
 
 names=("$@")
 if ((${#names[@]} == 0)); then

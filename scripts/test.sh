@@ -27,42 +27,17 @@ run_suite() {
 	skipped=$((skipped + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")))
 }
 
-# background_build LOG COMMAND...: COMMAND at the lowest priority, its output in LOG. While a
-# suite runs (most of its tests wait on their processes) the next build takes only the CPU the
-# tests leave; the tests' time limits keep meaning what they did.
-background_build() {
-	local log=$1
-	shift
-	(renice -n 19 -p "$BASHPID" >/dev/null && "$@") >"$log" 2>&1 &
-	BG_PID=$!
-}
-# finish_build PID LOG WHAT: waits for a background build; on failure shows its end.
-finish_build() {
-	wait "$1" && return 0
-	echo "$3 failed:"
-	tail -n 40 "$2"
-	return 1
-}
-
 start=$SECONDS
-sanitize_ok=false
 if gw_build build; then
-	background_build "$GW_ROOT/build-sanitize.log" gw_build build-sanitize -DGW_SANITIZE=ON
 	run_suite build
-	finish_build "$BG_PID" "$GW_ROOT/build-sanitize.log" "the sanitizer build" && sanitize_ok=true
 else
 	failed=$((failed + 1))
-	gw_build build-sanitize -DGW_SANITIZE=ON && sanitize_ok=true
 fi
-if $sanitize_ok; then
-	background_build "$GW_ROOT/build-fuzz.log" "$GW_ROOT/scripts/fuzz.sh" --build
-	fuzz_build=$BG_PID
+if gw_build build-sanitize -DGW_SANITIZE=ON; then
 	run_suite build-sanitize \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		GW_BULK_MB="${GW_BULK_MB_SANITIZE:-20}"
-	# fuzz.sh below builds what is left; two builds in one directory at once would clash.
-	wait "$fuzz_build"
 else
 	failed=$((failed + 1))
 fi
