@@ -44,6 +44,11 @@ int control_parse_request(
     const char *buf, size_t len, struct control_request *out, char *err, size_t errlen);
 const char *control_op_name(enum control_op op);
 const char *control_selector_name(enum control_selector by);
+/* The selector a name ("session", "vendor", "person", "ticket") stands for; false when none. */
+bool control_selector_from_name(const char *name, enum control_selector *by);
+/* Whether v names what by selects: a session id (or, with session_prefix, a prefix of one),
+ * a ticket id, a vendor's or person's id. */
+bool control_name_is_valid(enum control_selector by, const char *v, bool session_prefix);
 /* Whether s is a session id (what session.c makes), or 1 to all of its digits. */
 bool control_session_id_is_valid(const char *s);
 bool control_session_prefix_is_valid(const char *s);

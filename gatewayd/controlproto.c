@@ -80,15 +80,27 @@ control_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* A kill may name a session by a prefix of its id (the listener resolves it); tickets are
- * named by ticket ids, which may hold upper case. */
-static bool
-control_name_is_valid(size_t op, enum control_selector by, const char *v)
+bool
+control_selector_from_name(const char *name, enum control_selector *by)
+{
+	enum control_selector b;
+
+	for (b = CONTROL_BY_SESSION; b <= CONTROL_BY_TICKET; b++)
+		if (strcmp(name, control_selectors[b]) == 0) {
+			*by = b;
+			return true;
+		}
+	return false;
+}
+
+/* Tickets are named by ticket ids, which may hold upper case. */
+bool
+control_name_is_valid(enum control_selector by, const char *v, bool session_prefix)
 {
 	switch (by) {
 	case CONTROL_BY_SESSION:
-		return control_ops[op].op == CONTROL_KILL ? control_session_prefix_is_valid(v)
-		                                          : control_session_id_is_valid(v);
+		return session_prefix ? control_session_prefix_is_valid(v)
+		                      : control_session_id_is_valid(v);
 	case CONTROL_BY_TICKET:
 		return ticket_id_is_valid(v);
 	default:
@@ -122,7 +134,8 @@ control_parse_selector(json_t *o, size_t op, struct control_request *out, char *
 		if (strlen(v) != json_string_length(m) || strlen(v) > GW_ID_MAX)
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid name", control_selectors[by]);
-		if (!control_name_is_valid(op, by, v))
+		/* A kill may name a session by a prefix of its id (the listener resolves it). */
+		if (!control_name_is_valid(by, v, control_ops[op].op == CONTROL_KILL))
 			return control_fail(
 			    err, errlen, "\"%s\" is not a valid %s", v, control_selectors[by]);
 	}

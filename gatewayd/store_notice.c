@@ -59,37 +59,22 @@ notice_string(json_t *o, const char *key, char *out, size_t outlen)
 static int
 notice_kill(const char *p, const char *end, struct store_notice *out)
 {
-	static const enum control_selector all[] = { CONTROL_BY_SESSION, CONTROL_BY_VENDOR,
-		CONTROL_BY_PERSON, CONTROL_BY_TICKET };
 	char by[16];
 	json_t *o;
-	size_t i;
 	int rc = -1;
 
 	if (!notice_word(&p, end, out->gateway, sizeof(out->gateway)) ||
 	    (strcmp(out->gateway, "*") != 0 && !ticket_id_is_valid(out->gateway)) ||
 	    (o = json_loadb(p, (size_t)(end - p), JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
-	if (!notice_string(o, "by", by, sizeof(by)) ||
-	    !notice_string(o, "name", out->id, GW_ID_MAX + 1) ||
-	    !notice_string(o, "message", out->message, sizeof(out->message)) ||
-	    !notice_string(o, "reason", out->reason, sizeof(out->reason)))
-		goto out;
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(by, control_selector_name(all[i])) == 0) {
-			out->by = all[i];
-			break;
-		}
-	if (i == sizeof(all) / sizeof(all[0]))
-		goto out;
-	/* The name of the kind the selector says, as a control request's. */
-	if ((out->by == CONTROL_BY_SESSION && !control_session_id_is_valid(out->id)) ||
-	    ((out->by == CONTROL_BY_VENDOR || out->by == CONTROL_BY_PERSON) &&
-	        !name_is_valid(out->id)) ||
-	    (out->by == CONTROL_BY_TICKET && !ticket_id_is_valid(out->id)))
-		goto out;
-	rc = 0;
-out:
+	/* The name of the kind the selector says, as a control request's: a whole session id. */
+	if (notice_string(o, "by", by, sizeof(by)) &&
+	    notice_string(o, "name", out->id, GW_ID_MAX + 1) &&
+	    notice_string(o, "message", out->message, sizeof(out->message)) &&
+	    notice_string(o, "reason", out->reason, sizeof(out->reason)) &&
+	    control_selector_from_name(by, &out->by) &&
+	    control_name_is_valid(out->by, out->id, false))
+		rc = 0;
 	json_decref(o);
 	return rc;
 }
