@@ -427,14 +427,18 @@ recorder_refill(struct recording *rec)
 		rec->credit = max;
 }
 
-/* Whether an event of body bytes (its data as written) may be written now without
- * overdrawing the budget. */
+/* The longest body (its data as written) an event stamped so may have now without
+ * overdrawing the budget: the event also pays its stamp, its framing and its digest. */
+static long long
+recorder_room(const struct recording *rec, const char *stamp)
+{
+	return rec->credit / 5 - (long long)(strlen(stamp) + 8 + REC_DIGEST_COST);
+}
+
 static bool
 recorder_affords(const struct recording *rec, const char *stamp, size_t body)
 {
-	long long cost = (long long)(strlen(stamp) + 8 + body + REC_DIGEST_COST);
-
-	return 5 * cost <= rec->credit;
+	return (long long)body <= recorder_room(rec, stamp);
 }
 
 /* The longest text event the budget could choose instead of raw_len bytes of base64: one no
@@ -442,7 +446,7 @@ recorder_affords(const struct recording *rec, const char *stamp, size_t body)
 static size_t
 recorder_text_most(const struct recording *rec, const char *stamp, size_t raw_len)
 {
-	long long afford = rec->credit / 5 - (long long)(strlen(stamp) + 8 + REC_DIGEST_COST);
+	long long afford = recorder_room(rec, stamp);
 
 	if (afford <= (long long)raw_len)
 		return raw_len;

@@ -130,18 +130,18 @@ store_free(struct store *st)
 void
 store_forget(struct store *st)
 {
-	int nul;
+	int fd, nul;
 
 	if (st == NULL)
 		return;
 	/* PQfinish would say goodbye on the listener's connection: the child's copy of the socket
 	 * becomes /dev/null first, so that its goodbye goes nowhere and the listener's stays. */
-	if (st->conn != NULL && PQsocket(st->conn) >= 0 &&
-	    (nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
-		dup2(nul, PQsocket(st->conn));
-		close(nul);
-	} else if (st->conn != NULL && PQsocket(st->conn) >= 0) {
-		close(PQsocket(st->conn)); /* no /dev/null: the goodbye then fails (EBADF) */
+	if ((fd = st->conn != NULL ? PQsocket(st->conn) : -1) >= 0) {
+		if ((nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+			dup2(nul, fd);
+			close(nul);
+		} else
+			close(fd); /* no /dev/null: the goodbye then fails (EBADF) */
 	}
 	store_free(st);
 }
