@@ -18,14 +18,14 @@
 #include "evidence/pcapfmt.h"
 #include "evidence/recchain.h"
 
-#define PCAPREC_CHECKPOINT_RECORDS 1024  /* blocks listed per checkpoint before a spill signs */
+#define PCAPREC_CHECKPOINT_RECORDS 1024  /* records listed per checkpoint before a spill signs */
 #define PCAPREC_ACK_EVERY          32768 /* unacknowledged bytes before an ACK mid-batch */
 #define PCAPREC_WINDOW             65535
 #define PCAPREC_STAMP_LEN          32
 #define PCAPREC_HEADER_MAX         (64 * 1024) /* bytes of header JSON */
 #define PCAPREC_FRAME_MAX          (PCAP_ETH_LEN + PCAP_IP_LEN + PCAP_TCP_LEN + 4 + PCAP_MSS)
 
-enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_PSH = 0x08, TCP_ACK = 0x10 };
+enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_PSH = 0x08, TCP_ACK = PCAP_TCP_ACK };
 enum { SIDE_CLIENT, SIDE_SERVER };
 
 /* One end of the synthetic TCP connection. */
@@ -48,6 +48,8 @@ struct pcaprec {
 	struct tcp_end end[2];
 	unsigned char *buf; /* blocks not yet written */
 	size_t len, cap;
+	size_t run;    /* where in buf the record being written began (its blocks are in buf) */
+	bool run_open; /* the last block continues its record (PCAP_TCP_ACK, pcapfmt.h) */
 	struct timespec t0; /* CLOCK_MONOTONIC at open: the checkpoints' elapsed stamps */
 	uint64_t last_ns;   /* the last packet's time: packets never go back in time */
 	unsigned long long size;
@@ -95,9 +97,11 @@ pcaprec_block_begin(struct pcaprec *r, uint32_t type, size_t body)
 	return start;
 }
 
-/* Pads the block that starts at start, closes it with its length and chains it. */
+/* Pads the block that starts at start and closes it with its length. A block that does not
+ * continue its record ends it: the record, every block since the one that began it, is chained.
+ * The writer empties buf only between records, so a record's blocks are all there. */
 static void
-pcaprec_block_end(struct pcaprec *r, size_t start, bool listed)
+pcaprec_block_end(struct pcaprec *r, size_t start, bool continues, bool listed)
 {
 	uint32_t total;
 
@@ -107,8 +111,12 @@ pcaprec_block_end(struct pcaprec *r, size_t start, bool listed)
 	pcap_put32(r->buf + start + 4, total);
 	pcap_put32(r->buf + r->len, total);
 	r->len += 4;
-	recchain_add(&r->ch, r->buf + start, total, listed);
 	r->size += total;
+	if (!r->run_open)
+		r->run = start;
+	r->run_open = continues;
+	if (!continues)
+		recchain_add(&r->ch, r->buf + r->run, r->len - r->run, listed);
 }
 
 /* A Custom Block of ours: the PEN, tag, then text (no NUL: the padding is what follows). */
@@ -121,7 +129,7 @@ pcaprec_custom(struct pcaprec *r, const char *tag, const char *text, size_t n, b
 	memcpy(r->buf + r->len + 4, tag, tl);
 	memcpy(r->buf + r->len + 4 + tl, text, n);
 	r->len += 4 + tl + n;
-	pcaprec_block_end(r, start, listed);
+	pcaprec_block_end(r, start, false, listed);
 }
 
 static void
@@ -152,16 +160,40 @@ pcaprec_now(struct pcaprec *r)
 	return ns;
 }
 
+/* Adds the Internet checksum's 16-bit big-endian words of p (the last byte of an odd n the
+ * high half of one) to sum, folded. A segment's payload is summed here once per byte relayed:
+ * 32-bit words in the host's order go into a 64-bit sum, which is the same sum with its bytes
+ * swapped on a little-endian host (RFC 1071, 2.B), several times faster than byte pairs. */
 static uint32_t
 pcaprec_sum(uint32_t sum, const unsigned char *p, size_t n)
 {
+	uint64_t acc = 0;
+	uint32_t w;
+	uint16_t h;
 	size_t i;
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n % 2 != 0)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
+	for (i = 0; i + 4 <= n; i += 4) {
+		memcpy(&w, p + i, 4);
+		acc += w;
+	}
+	if (i + 2 <= n) {
+		memcpy(&h, p + i, 2);
+		acc += h;
+		i += 2;
+	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (i < n)
+		acc += p[i];
+	while (acc >> 16 != 0)
+		acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc >> 8 | acc << 8) & 0xffff;
+#else
+	if (i < n)
+		acc += (uint32_t)p[i] << 8;
+	while (acc >> 16 != 0)
+		acc = (acc & 0xffff) + (acc >> 16);
+#endif
+	return sum + (uint32_t)acc;
 }
 
 static uint16_t
@@ -247,7 +279,7 @@ pcaprec_segment(struct pcaprec *r, int from, unsigned flags, const unsigned char
 	sum = pcaprec_sum(pcaprec_sum(0, pseudo, sizeof(pseudo)), tcp, tcplen);
 	put16be(tcp + 16, pcaprec_fold(sum));
 	r->len += 20 + framelen;
-	pcaprec_block_end(r, start, true);
+	pcaprec_block_end(r, start, flags == TCP_ACK && n > 0, true);
 	r->packets++;
 
 	s->seq += (uint32_t)n + ((flags & (TCP_SYN | TCP_FIN)) != 0 ? 1 : 0);
@@ -328,6 +360,8 @@ pcaprec_write_side(struct pcaprec *r, int from, const void *buf, size_t len)
 		return -1;
 	if (r->end[from].fin)
 		return (errno = EPIPE), -1; /* the caller's mistake: the recording stays usable */
+	/* One record per write: its segments continue it, the last (PSH) or an ACK of the
+	 * other side ends it; a checkpoint comes only between records. */
 	while (len > 0) {
 		n = len < PCAP_MSS ? len : PCAP_MSS;
 		pcaprec_segment(r, from, TCP_ACK | (n == len ? TCP_PSH : 0), p, n);
@@ -335,7 +369,7 @@ pcaprec_write_side(struct pcaprec *r, int from, const void *buf, size_t len)
 		len -= n;
 		if (r->end[1 - from].unacked >= PCAPREC_ACK_EVERY)
 			pcaprec_ack(r, 1 - from);
-		if (pcaprec_spill(r) != 0)
+		if (!r->run_open && pcaprec_spill(r) != 0)
 			return -1;
 	}
 	/* Written before the caller relays the bytes: a disk that fails never leaves relayed
@@ -527,7 +561,7 @@ pcaprec_preamble(struct pcaprec *r)
 	memcpy(p + 20, app, sizeof(app) - 1);
 	pcap_put32(p + 28, 0); /* opt_endofopt */
 	r->len += 32;
-	pcaprec_block_end(r, start, true);
+	pcaprec_block_end(r, start, false, true);
 
 	start = pcaprec_block_begin(r, PCAP_IDB, 8 + 8 + 4);
 	p = r->buf + r->len;
@@ -538,7 +572,7 @@ pcaprec_preamble(struct pcaprec *r)
 	p[13] = p[14] = p[15] = 0;
 	pcap_put32(p + 16, 0);
 	r->len += 20;
-	pcaprec_block_end(r, start, true);
+	pcaprec_block_end(r, start, false, true);
 }
 
 /* The synthetic endpoints (docs/recording-format.md): the client at 192.0.2.1 (TEST-NET-1),

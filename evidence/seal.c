@@ -36,6 +36,20 @@ seal_format_now(char out[SEAL_TIME_LEN])
 	seal_format_time(out, &ts);
 }
 
+struct seal_hash {
+	EVP_MD_CTX *ctx;
+};
+
+/* Like an allocation failure (xmalloc.c): nothing sensible goes on without a digest. */
+static void
+seal_hash_check(bool ok)
+{
+	if (!ok) {
+		crit_f("SHA-256 failed");
+		abort();
+	}
+}
+
 /* SHA-256 with the algorithm fetched once: OpenSSL 3's one-shot SHA256() fetches it (under a
  * lock) on every call, which cost more than the hashing itself for a pcapng's 1.5 KB blocks
  * (two digests per block). Every process of gatewayd that hashes is single-threaded. */
@@ -45,15 +59,43 @@ seal_sha256(const void *a, size_t alen, const void *b, size_t blen, unsigned cha
 	static EVP_MD *md;
 	static EVP_MD_CTX *ctx;
 
-	/* Like an allocation failure (xmalloc.c): nothing sensible goes on without a digest. */
-	if ((md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) ||
-	    (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL) ||
-	    EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
-	    (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
-		crit_f("SHA-256 failed");
-		abort();
-	}
+	seal_hash_check((md != NULL || (md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL) &&
+	    (ctx != NULL || (ctx = EVP_MD_CTX_new()) != NULL) &&
+	    EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, alen) == 1 &&
+	    (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
+	    EVP_DigestFinal_ex(ctx, out, NULL) == 1);
+}
+
+struct seal_hash *
+seal_hash_new(void)
+{
+	struct seal_hash *h = xcalloc(1, sizeof(*h));
+
+	seal_hash_check((h->ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex2(h->ctx, EVP_sha256(), NULL) == 1);
+	return h;
+}
+
+void
+seal_hash_add(struct seal_hash *h, const void *data, size_t len)
+{
+	seal_hash_check(EVP_DigestUpdate(h->ctx, data, len) == 1);
+}
+
+void
+seal_hash_end(struct seal_hash *h, unsigned char out[SEAL_HASH_LEN])
+{
+	seal_hash_check(EVP_DigestFinal_ex(h->ctx, out, NULL) == 1 &&
+	    EVP_DigestInit_ex2(h->ctx, NULL, NULL) == 1);
+}
+
+void
+seal_hash_free(struct seal_hash *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
 }
 
 void

@@ -22,6 +22,13 @@ void seal_format_now(char out[SEAL_TIME_LEN]);
 /* The chain: c(-1) = 32 zero bytes, c(i) = SHA-256(c(i-1) || SHA-256(record i)). */
 void seal_digest(const void *data, size_t len, unsigned char out[SEAL_HASH_LEN]);
 void seal_chain_step(unsigned char chain[SEAL_HASH_LEN], const unsigned char digest[SEAL_HASH_LEN]);
+/* The digest of a record read in pieces (a pcapng-v2 record spans blocks): seal_hash_new,
+ * seal_hash_add for each piece, seal_hash_end gives SHA-256 of them all and starts over. */
+struct seal_hash;
+struct seal_hash *seal_hash_new(void);
+void seal_hash_add(struct seal_hash *h, const void *data, size_t len);
+void seal_hash_end(struct seal_hash *h, unsigned char out[SEAL_HASH_LEN]);
+void seal_hash_free(struct seal_hash *h);                    /* NULL is fine */
 void seal_hex(const unsigned char *in, size_t n, char *out); /* out: 2n+1 bytes */
 /* Parses exactly SEAL_HASH_LEN bytes of lower-case hex; -1 when malformed. */
 int seal_unhex(const char *hex, unsigned char out[SEAL_HASH_LEN]);

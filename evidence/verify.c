@@ -392,12 +392,13 @@ verify_is_live(const char *path)
 	return live;
 }
 
-/* The header block (record 3) and record 0, its JSON: a gatewayd pcapng file sealed with key. */
+/* The header block (record 3) and record 0, its JSON: a gatewayd pcapng file sealed with key,
+ * in either format (*v2: records of several blocks). */
 static int
-pcapng_header(
-    const struct pcapread *r, const struct pcap_block *b, struct chain_state *cs, struct verdict *v)
+pcapng_header(const struct pcapread *r, const struct pcap_block *b, struct chain_state *cs,
+    bool *v2, struct verdict *v)
 {
-	const char *text, *id;
+	const char *text, *id, *format;
 	size_t len;
 	json_t *h, *g;
 	int rc = 0;
@@ -409,9 +410,9 @@ pcapng_header(
 	h = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	g = json_object_get(h, "gatewayd");
 	id = json_string_value(json_object_get(g, "key"));
-	if (!json_is_string(json_object_get(g, "format")) ||
-	    strcmp(json_string_value(json_object_get(g, "format")), PCAP_FORMAT) != 0 ||
-	    id == NULL) {
+	format = json_string_value(json_object_get(g, "format"));
+	*v2 = format != NULL && strcmp(format, PCAP_FORMAT) == 0;
+	if ((!*v2 && (format == NULL || strcmp(format, PCAP_FORMAT_V1) != 0)) || id == NULL) {
 		verdict_set(v, VERDICT_UNREADABLE, 0, "not a gatewayd pcapng recording");
 		rc = -1;
 	} else if (strcmp(id, sealkey_id(cs->key)) != 0) {
@@ -424,7 +425,39 @@ pcapng_header(
 	return rc;
 }
 
-/* A block after the header: record i. */
+/* Whether packet block b continues its record in pcapng-v2 (pcapfmt.h): it carries payload
+ * and its TCP flags are exactly ACK. Read from where gatewayd puts them; a block changed so as
+ * to move a record's end changes the records, which the signed digests then refuse. */
+static bool
+pcapng_continues(const struct pcapread *r, const struct pcap_block *b)
+{
+	return b->type == PCAP_EPB && b->len > PCAP_EPB_FRAME_AT + PCAP_FRAME_FLAGS_AT + 4 &&
+	    pcapread_u32(r, b->raw + 20) > PCAP_ETH_LEN + PCAP_IP_LEN + PCAP_TCP_LEN &&
+	    b->raw[PCAP_EPB_FRAME_AT + PCAP_FRAME_FLAGS_AT] == PCAP_TCP_ACK;
+}
+
+/* A record that is not a checkpoint, of digest: chained and listed for the next checkpoint. */
+static void
+pcapng_chain(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN], bool end)
+{
+	seal_chain_step(cs->chain, digest);
+	chain_push(cs, digest);
+	cs->x_last = end;
+}
+
+/* The end of pcapng-v2 record *i, whose blocks run has hashed. */
+static void
+pcapng_run_end(struct seal_hash *run, struct chain_state *cs, long *i, struct verdict *v)
+{
+	unsigned char digest[SEAL_HASH_LEN];
+
+	seal_hash_end(run, digest);
+	pcapng_chain(cs, digest, false);
+	v->records++;
+	(*i)++;
+}
+
+/* A block after the header that is a record of its own: record i. */
 static int
 pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain_state *cs, long i,
     struct verdict *v)
@@ -437,14 +470,8 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 	int rc = 0;
 
 	seal_digest(b->raw, b->len, digest);
-	if (cs->sealed) {
-		verdict_set(v, VERDICT_TAMPERED, i, "record after the seal");
-		return -1;
-	}
 	if (b->type == PCAP_EPB) {
-		seal_chain_step(cs->chain, digest);
-		chain_push(cs, digest);
-		cs->x_last = false;
+		pcapng_chain(cs, digest, false);
 		return 0;
 	}
 	if ((text = pcapread_tagged(r, b, PCAP_TAG_CHECKPOINT, &len)) != NULL) {
@@ -465,9 +492,7 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 	}
 	if ((text = pcapread_tagged(r, b, PCAP_TAG_END, &len)) != NULL) {
 		j = json_loadb(text, len, 0, NULL);
-		seal_chain_step(cs->chain, digest);
-		chain_push(cs, digest);
-		cs->x_last = true;
+		pcapng_chain(cs, digest, true);
 		snprintf(v->ended, sizeof(v->ended), "%s",
 		    json_string_value(json_object_get(j, "ended")) ?: "");
 		snprintf(v->reason, sizeof(v->reason), "%s",
@@ -480,16 +505,20 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 }
 
 /* A pcapng recording (docs/recording-format.md, "Forwarded connections (pcapng)"): record 0 is
- * the header block's JSON, record k >= 1 is block k - 1 of the file. Returns the records read,
- * or -1 with the verdict set; *partial tells whether the file ends inside a block. */
+ * the header block's JSON, records 1 to 3 the first three blocks, then each record one block
+ * (pcapng-v1) or the blocks of one write (pcapng-v2: run holds the digest of the one being read).
+ * Returns the records read, or -1 with the verdict set; *partial tells whether the file ends
+ * inside a block (a record cut off between its blocks is no more part of the prefix). */
 static long
 verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 {
 	unsigned char first[2][SEAL_HASH_LEN], digest[SEAL_HASH_LEN];
 	static const uint32_t want[2] = { PCAP_SHB, PCAP_IDB };
 	struct pcapread *r = pcapread_new(f);
+	struct seal_hash *run = seal_hash_new();
 	struct pcap_block b;
 	enum pcapread_status st;
+	bool v2 = false, run_open = false;
 	const char *json;
 	size_t len;
 	long i = 1;
@@ -504,8 +533,9 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 				break;
 			}
 			seal_digest(b.raw, b.len, first[i - 1]);
+			i++;
 		} else if (i == 3) {
-			if (pcapng_header(r, &b, cs, v) != 0)
+			if (pcapng_header(r, &b, cs, &v2, v) != 0)
 				break;
 			json = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len);
 			seal_digest(json, len, digest);
@@ -519,12 +549,23 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 			seal_chain_step(cs->chain, digest);
 			chain_push(cs, digest);
 			v->records = 4;
+			i++;
+		} else if (cs->sealed) {
+			verdict_set(v, VERDICT_TAMPERED, i, "record after the seal");
+			break;
+		} else if (v2 && b.type == PCAP_EPB) {
+			seal_hash_add(run, b.raw, b.len);
+			if (!(run_open = pcapng_continues(r, &b)))
+				pcapng_run_end(run, cs, &i, v);
 		} else {
+			if (run_open) /* the writer ends a record before a block of ours */
+				pcapng_run_end(run, cs, &i, v);
+			run_open = false;
 			v->records++;
 			if (pcapng_record(r, &b, cs, i, v) != 0)
 				break;
+			i++;
 		}
-		i++;
 	}
 	if (st == PCAPREAD_BAD) {
 		if (i <= 3) /* before the header: nothing of ours */
@@ -533,6 +574,7 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 			verdict_set(v, VERDICT_TAMPERED, i, pcapread_error(r));
 	}
 	pcapread_free(r);
+	seal_hash_free(run);
 	if (st == PCAPREAD_BLOCK || st == PCAPREAD_BAD)
 		return -1;
 	*partial = st == PCAPREAD_CUT;

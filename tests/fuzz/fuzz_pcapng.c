@@ -1,6 +1,7 @@
 /* fuzz_pcapng.c: libFuzzer harness for pcapng recordings as an auditor receives them: the block
- * reader (evidence/pcapread.c) and verify_recording over it, against the public half of the key
- * that sealed the seed corpus (tests/fuzz/pcapng-key.pub; the private half was deleted). Checks
+ * reader (evidence/pcapread.c) and verify_recording over it, against the public halves of the
+ * keys that sealed the seed corpus (tests/fuzz/pcapng-key.pub the pcapng-v1 seeds,
+ * pcapng-v2-key.pub the "-v2" ones; the private halves were deleted). Checks
  * that every block lies inside the bytes read and within the bound, that verdicts are in range,
  * and that "intact" means unchanged: an intact file is one of the sealed seeds byte for byte
  * (no byte of a sealed pcapng recording is outside its chain and signatures). */
@@ -13,7 +14,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_SEEDS_MAX 16
-static struct sealkey *fuzz_key;
+static const char *const fuzz_key_names[] = { "pcapng-key.pub", "pcapng-v2-key.pub" };
+#define FUZZ_KEYS (sizeof(fuzz_key_names) / sizeof(fuzz_key_names[0]))
+static struct sealkey *fuzz_keys[FUZZ_KEYS];
 static char *fuzz_sealed[FUZZ_SEEDS_MAX];
 static size_t fuzz_sealed_len[FUZZ_SEEDS_MAX], fuzz_nsealed;
 
@@ -22,8 +25,13 @@ static void
 fuzz_load_seed(const char *path, const char *text, size_t len)
 {
 	struct verdict v;
+	size_t k;
 
-	verify_recording(path, fuzz_key, &v);
+	for (k = 0; k < FUZZ_KEYS; k++) {
+		verify_recording(path, fuzz_keys[k], &v);
+		if (v.kind == VERDICT_INTACT)
+			break;
+	}
 	if (v.kind == VERDICT_INTACT && fuzz_nsealed < FUZZ_SEEDS_MAX) {
 		fuzz_sealed[fuzz_nsealed] = xmalloc(len);
 		memcpy(fuzz_sealed[fuzz_nsealed], text, len);
@@ -74,28 +82,17 @@ fuzz_blocks(const char *path, size_t size)
 	(void)sink;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Verifies path with key: the verdict must be in range and say something; intact only for a
+ * sealed seed byte for byte. */
+static void
+fuzz_verify(const char *path, const struct sealkey *key, const uint8_t *data, size_t size)
 {
 	struct verdict v;
-	const char *path;
 	char text[512];
 
-	if (fuzz_key == NULL) {
-		char *keypath;
-
-		xasprintf(&keypath, "%s/fuzz/pcapng-key.pub", FUZZ_TESTS_DIR);
-		if ((fuzz_key = sealkey_load_public(keypath)) == NULL)
-			abort();
-		free(keypath);
-		fuzz_seeds("pcapng", fuzz_load_seed);
-		if (fuzz_nsealed == 0)
-			abort(); /* the oracle needs a sealed recording among the seeds */
-	}
-	path = fuzz_file("tunnel.pcapng", data, size);
-	fuzz_blocks(path, size);
-	verify_recording(path, fuzz_key, &v);
-	/* A record is a block of at least 12 bytes, or record 0 (the header's JSON). */
+	verify_recording(path, key, &v);
+	/* A record is one block or more, each of at least 12 bytes, or record 0 (the header's
+	 * JSON). */
 	if (v.kind > VERDICT_LIVE || v.record < -1 || v.records > size / 12 + 1 ||
 	    (v.record >= 0 && (unsigned long)v.record > v.records) ||
 	    memchr(v.checkpoint, '\0', sizeof(v.checkpoint)) == NULL ||
@@ -108,5 +105,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (v.kind == VERDICT_INTACT && !fuzz_is_sealed_seed(data, size))
 		abort(); /* a changed recording verified as intact */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path;
+	size_t k;
+
+	if (fuzz_keys[0] == NULL) {
+		char *keypath;
+
+		for (k = 0; k < FUZZ_KEYS; k++) {
+			xasprintf(&keypath, "%s/fuzz/%s", FUZZ_TESTS_DIR, fuzz_key_names[k]);
+			if ((fuzz_keys[k] = sealkey_load_public(keypath)) == NULL)
+				abort();
+			free(keypath);
+		}
+		fuzz_seeds("pcapng", fuzz_load_seed);
+		if (fuzz_nsealed < 2)
+			abort(); /* the oracle needs a sealed recording of each format among the
+			            seeds */
+	}
+	path = fuzz_file("tunnel.pcapng", data, size);
+	fuzz_blocks(path, size);
+	for (k = 0; k < FUZZ_KEYS; k++)
+		fuzz_verify(path, fuzz_keys[k], data, size);
 	return 0;
 }

@@ -54,14 +54,14 @@ verdict "$T/altered.pcapng" | grep -Eq ': tampered at record [0-9]+ \(record dif
 verdict "$T/altered.pcapng" >/dev/null && fail "altered: exit 0"
 
 # Bulk: 2 MB each way in 16 KiB writes. tshark still finds nothing to warn about, and the file
-# costs about 1.12 bytes per payload byte.
+# costs about 1.07 bytes per payload byte (1.12 in pcapng-v1, a digest per segment).
 B=$("$WRITER" "$T" "$T/key" 11111111111111111111111111111111 bulk 2000000 2>"$T/bulk.err") ||
 	fail "bulk writer: $(cat "$T/bulk.err")"
 clean "$B"
 verdict "$B" | grep -q ': intact (' || fail "bulk verify: $(verdict "$B")"
 size=$(stat -c %s "$B")
 echo "bulk: $size bytes of file for 4000000 payload bytes ($(python3 -c "print(round($size / 4000000, 3))") a byte)"
-[ "$size" -le 4600000 ] || fail "bulk overhead: $size bytes"
+[ "$size" -le 4400000 ] || fail "bulk overhead: $size bytes"
 echo "modbus: $(stat -c %s "$F") bytes of file for 58 payload bytes"
 
 # One way only: the server's ACK each 32 KiB; the client's half-close, then the server's last
