@@ -525,8 +525,8 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 
 	*partial = 0;
 	while ((st = pcapread_next(r, &b)) == PCAPREAD_BLOCK) {
-		if (i <=
-		    2) { /* the section header and the interface, chained once record 0 is known */
+		/* The section header and the interface, chained once record 0 is known. */
+		if (i <= 2) {
 			if (b.type != want[i - 1]) {
 				verdict_set(
 				    v, VERDICT_UNREADABLE, -1, "not a gatewayd pcapng recording");
