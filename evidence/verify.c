@@ -61,9 +61,13 @@ struct chain_state {
 	bool sealed;
 };
 
+/* A record that is not a checkpoint, of digest: chained, and listed for the next checkpoint;
+ * end: it is the seal ("x" event, pcapng end block). */
 static void
-chain_push(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN])
+chain_record(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN], bool end)
 {
+	seal_chain_step(cs->chain, digest);
+	cs->x_last = end;
 	if (cs->ndigests == cs->cap) {
 		cs->cap = cs->cap == 0 ? 256 : 2 * cs->cap;
 		cs->digests = xreallocarray(cs->digests, cs->cap, sizeof(*cs->digests));
@@ -278,9 +282,7 @@ verify_record(struct chain_state *cs, long i, const char *line, size_t len, stru
 	} else {
 		json_t *x = json_array_get(ev, 2);
 
-		seal_chain_step(cs->chain, digest);
-		chain_push(cs, digest);
-		cs->x_last = strcmp(code, "x") == 0;
+		chain_record(cs, digest, strcmp(code, "x") == 0);
 		if (cs->x_last) {
 			snprintf(v->ended, sizeof(v->ended), "%s",
 			    json_string_value(json_object_get(x, "ended")) ?: "");
@@ -372,8 +374,7 @@ verify_recording_line(long i, const char *line, size_t len, void *arg, struct ve
 	if (verify_header(line, len, cs->key, v) != 0)
 		return -1;
 	seal_digest(line, len, digest);
-	seal_chain_step(cs->chain, digest);
-	chain_push(cs, digest);
+	chain_record(cs, digest, false);
 	return 0;
 }
 
@@ -436,15 +437,6 @@ pcapng_continues(const struct pcapread *r, const struct pcap_block *b)
 	    b->raw[PCAP_EPB_FRAME_AT + PCAP_FRAME_FLAGS_AT] == PCAP_TCP_ACK;
 }
 
-/* A record that is not a checkpoint, of digest: chained and listed for the next checkpoint. */
-static void
-pcapng_chain(struct chain_state *cs, const unsigned char digest[SEAL_HASH_LEN], bool end)
-{
-	seal_chain_step(cs->chain, digest);
-	chain_push(cs, digest);
-	cs->x_last = end;
-}
-
 /* The end of pcapng-v2 record *i, whose blocks run has hashed. */
 static void
 pcapng_run_end(struct seal_hash *run, struct chain_state *cs, long *i, struct verdict *v)
@@ -452,7 +444,7 @@ pcapng_run_end(struct seal_hash *run, struct chain_state *cs, long *i, struct ve
 	unsigned char digest[SEAL_HASH_LEN];
 
 	seal_hash_end(run, digest);
-	pcapng_chain(cs, digest, false);
+	chain_record(cs, digest, false);
 	v->records++;
 	(*i)++;
 }
@@ -471,7 +463,7 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 
 	seal_digest(b->raw, b->len, digest);
 	if (b->type == PCAP_EPB) {
-		pcapng_chain(cs, digest, false);
+		chain_record(cs, digest, false);
 		return 0;
 	}
 	if ((text = pcapread_tagged(r, b, PCAP_TAG_CHECKPOINT, &len)) != NULL) {
@@ -492,7 +484,7 @@ pcapng_record(const struct pcapread *r, const struct pcap_block *b, struct chain
 	}
 	if ((text = pcapread_tagged(r, b, PCAP_TAG_END, &len)) != NULL) {
 		j = json_loadb(text, len, 0, NULL);
-		pcapng_chain(cs, digest, true);
+		chain_record(cs, digest, true);
 		snprintf(v->ended, sizeof(v->ended), "%s",
 		    json_string_value(json_object_get(j, "ended")) ?: "");
 		snprintf(v->reason, sizeof(v->reason), "%s",
@@ -539,15 +531,11 @@ verify_pcapng(FILE *f, struct chain_state *cs, struct verdict *v, int *partial)
 				break;
 			json = pcapread_tagged(r, &b, PCAP_TAG_HEADER, &len);
 			seal_digest(json, len, digest);
-			seal_chain_step(cs->chain, digest);
-			chain_push(cs, digest);
-			seal_chain_step(cs->chain, first[0]);
-			chain_push(cs, first[0]);
-			seal_chain_step(cs->chain, first[1]);
-			chain_push(cs, first[1]);
+			chain_record(cs, digest, false);
+			chain_record(cs, first[0], false);
+			chain_record(cs, first[1], false);
 			seal_digest(b.raw, b.len, digest);
-			seal_chain_step(cs->chain, digest);
-			chain_push(cs, digest);
+			chain_record(cs, digest, false);
 			v->records = 4;
 			i++;
 		} else if (cs->sealed) {
