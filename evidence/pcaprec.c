@@ -162,11 +162,12 @@ pcaprec_now(struct pcaprec *r)
 
 /* Adds the Internet checksum's 16-bit big-endian words of p (the last byte of an odd n the
  * high half of one) to sum, folded. A segment's payload is summed here once per byte relayed:
- * 32-bit words in the host's order go into a 64-bit sum, which is the same sum with its bytes
- * swapped on a little-endian host (RFC 1071, 2.B), several times faster than byte pairs. */
+ * 32-bit words in the host's order go into a 64-bit sum, which folded is the same sum in the
+ * host's byte order (RFC 1071, 2.B), several times faster than byte pairs. */
 static uint32_t
 pcaprec_sum(uint32_t sum, const unsigned char *p, size_t n)
 {
+	unsigned char last[2];
 	uint64_t acc = 0;
 	uint32_t w;
 	uint16_t h;
@@ -176,24 +177,15 @@ pcaprec_sum(uint32_t sum, const unsigned char *p, size_t n)
 		memcpy(&w, p + i, 4);
 		acc += w;
 	}
-	if (i + 2 <= n) {
-		memcpy(&h, p + i, 2);
+	for (; i < n; i += 2) { /* a last half word, and a last byte padded with zero */
+		last[0] = p[i];
+		last[1] = i + 1 < n ? p[i + 1] : 0;
+		memcpy(&h, last, 2);
 		acc += h;
-		i += 2;
 	}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (i < n)
-		acc += p[i];
 	while (acc >> 16 != 0)
 		acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc >> 8 | acc << 8) & 0xffff;
-#else
-	if (i < n)
-		acc += (uint32_t)p[i] << 8;
-	while (acc >> 16 != 0)
-		acc = (acc & 0xffff) + (acc >> 16);
-#endif
-	return sum + (uint32_t)acc;
+	return sum + ntohs((uint16_t)acc);
 }
 
 static uint16_t
