@@ -50,29 +50,17 @@ seal_hash_check(bool ok)
 	}
 }
 
-/* SHA-256 with the algorithm fetched once: OpenSSL 3's one-shot SHA256() fetches it (under a
- * lock) on every call, which cost more than the hashing itself for a pcapng's 1.5 KB blocks
- * (two digests per block). Every process of gatewayd that hashes is single-threaded. */
-static void
-seal_sha256(const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
-{
-	static EVP_MD *md;
-	static EVP_MD_CTX *ctx;
-
-	seal_hash_check((md != NULL || (md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL) &&
-	    (ctx != NULL || (ctx = EVP_MD_CTX_new()) != NULL) &&
-	    EVP_DigestInit_ex2(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, alen) == 1 &&
-	    (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
-	    EVP_DigestFinal_ex(ctx, out, NULL) == 1);
-}
-
+/* A SHA-256 context with the algorithm fetched once: OpenSSL 3's one-shot SHA256() fetches it
+ * (under a lock) on every call, which cost more than the hashing itself for a pcapng's 1.5 KB
+ * blocks (two digests per block). Every process of gatewayd that hashes is single-threaded. */
 struct seal_hash *
 seal_hash_new(void)
 {
+	static EVP_MD *md;
 	struct seal_hash *h = xcalloc(1, sizeof(*h));
 
-	seal_hash_check((h->ctx = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex2(h->ctx, EVP_sha256(), NULL) == 1);
+	seal_hash_check((md != NULL || (md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL) &&
+	    (h->ctx = EVP_MD_CTX_new()) != NULL && EVP_DigestInit_ex2(h->ctx, md, NULL) == 1);
 	return h;
 }
 
@@ -96,6 +84,20 @@ seal_hash_free(struct seal_hash *h)
 		return;
 	EVP_MD_CTX_free(h->ctx);
 	free(h);
+}
+
+/* SHA-256 of a, then b, in the one context these one-shot digests share. */
+static void
+seal_sha256(const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
+{
+	static struct seal_hash *h;
+
+	if (h == NULL)
+		h = seal_hash_new();
+	seal_hash_add(h, a, alen);
+	if (blen > 0)
+		seal_hash_add(h, b, blen);
+	seal_hash_end(h, out);
 }
 
 void
