@@ -574,7 +574,8 @@ vchan_poll(const struct vchan *v)
 uint32_t
 vchan_peek(const struct vchan *v, const unsigned char **p)
 {
-	*p = v->in + v->in_off;
+	/* An empty channel may have no buffer yet: NULL plus an offset is undefined. */
+	*p = v->in_len > 0 ? v->in + v->in_off : NULL;
 	return (uint32_t)v->in_len;
 }
 

@@ -28,13 +28,15 @@ for p in "${PERSONS[@]}"; do
 done
 chmod 0600 "$P/users.oath"
 
-# gatewayd under pam_wrapper (after the ASan runtime when the build is sanitized).
+# gatewayd under pam_wrapper (after the ASan runtime when the build is sanitized by gcc; clang
+# links its runtime in). pam_wrapper loads libpam with RTLD_DEEPBIND, which clang's ASan refuses;
+# Debian 12's pam_wrapper (1.1.4) reads the switch that turns it off under uid_wrapper's name.
 GW_REAL=$H_GATEWAYD
 H_GATEWAYD=$H_DIR/gatewayd-pam
 asan=$(ldd "$GW_REAL" | awk '/libasan/ { print $3 }')
 cat >"$H_GATEWAYD" <<-EOF2
 	#!/bin/sh
-	export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$P/services PAM_WRAPPER_DISABLE_DEEPBIND=1
+	export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$P/services PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1
 	export LD_PRELOAD=${asan:+$asan:}$PAM_WRAPPER_LIB
 	exec "$GW_REAL" "\$@"
 EOF2

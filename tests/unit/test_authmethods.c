@@ -42,8 +42,8 @@ START_TEST(test_parse_refuses_unknown_and_empty)
 	static const char *const bad[] = { "", "  ", "password", "publickey,", ",publickey",
 		"publickey,,keyboard-interactive", "publickey;keyboard-interactive", "PublicKey",
 		"publickey,publickey,publickey,publickey,publickey",
-		"publickey publickey publickey publickey publickey publickey publickey publickey "
-		"publickey" };
+		("publickey publickey publickey publickey publickey publickey publickey publickey "
+		 "publickey") };
 	struct gw_auth_methods m;
 	char why[128];
 	size_t i;

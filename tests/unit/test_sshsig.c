@@ -133,8 +133,8 @@ START_TEST(test_sshsig_refuses_garbage_and_truncation)
 		"-----BEGIN SSH SIGNATURE-----\n-----END SSH SIGNATURE-----\n",
 		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n",
 		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAg==\n-----END SSH SIGNATURE-----\n",
-		"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAf////8=\n-----END SSH "
-		"SIGNATURE-----\n",
+		("-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAf////8=\n-----END SSH "
+		 "SIGNATURE-----\n"),
 	};
 	char *sig;
 	size_t siglen, i, cut;
