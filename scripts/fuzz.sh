@@ -6,6 +6,8 @@
 # Each harness grows its own corpus in build-fuzz/fuzz-work/NAME/ (seeded from tests/fuzz/corpus/);
 # a crash leaves the input there as crash-*/leak-*/timeout-* and the report as NAME.log.
 # GW_FUZZ_BUILD: build directory (default build-fuzz); GW_FUZZ_ARGS: more libFuzzer options.
+# GW_FUZZ_CPU=1: SECONDS are seconds of CPU each harness uses rather than of the clock, so that it
+# does the same work on a machine that other jobs share (scripts/test.sh runs it beside the tests).
 # GW_FUZZ_RUNS=N: a campaign instead of SECONDS: each harness runs in processes of GW_FUZZ_CHUNK
 # (500000) executions on its growing corpus until N executions in all (see docs/fuzzing.md).
 set -u
@@ -36,13 +38,34 @@ printf '%-16s %12s %8s %8s %7s %s\n' harness executions exec/s edges corpus cras
 # a campaign their memory grows. Campaign chunks run them without leak checks; the grown corpus
 # is then replayed once with leak checks on.
 leaky=" config window ticket "
-# fuzz_one NAME LOG ARGS...: one libFuzzer process; sets rc, execs, speed.
+# fuzz_stop_at_cpu PID SECONDS: interrupts PID once it has used SECONDS of CPU; returns 0 if it
+# did (libFuzzer then prints its stats and exits 72, its -interrupted_exitcode), 1 if PID ended.
+fuzz_stop_at_cpu() {
+	local pid=$1 ticks=$(($2 * $(getconf CLK_TCK))) stat fields
+	while read -r stat 2>/dev/null <"/proc/$pid/stat"; do
+		# utime, stime, cutime, cstime: the 12th to 15th fields after the command's closing
+		# parenthesis; the children are LeakSanitizer's, which scans from a process of its own.
+		read -ra fields <<<"${stat##*) }"
+		if ((fields[11] + fields[12] + fields[13] + fields[14] >= ticks)); then
+			kill -INT "$pid"
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+# fuzz_one NAME LOG ARGS...: one libFuzzer process; sets rc, execs, speed. With CPU_SECONDS set,
+# it is stopped after that much CPU, the clock limit ARGS give being only a backstop.
 fuzz_one() {
-	local name=$1 log=$2
+	local name=$1 log=$2 pid stopped=1
 	shift 2
 	nice -n 15 "$build/tests/fuzz/$name" -timeout=25 -print_final_stats=1 -artifact_prefix="$work/" \
-		${GW_FUZZ_ARGS:-} "$@" "$work/corpus" "$seeds" >"$log" 2>&1
+		${GW_FUZZ_ARGS:-} "$@" "$work/corpus" "$seeds" >"$log" 2>&1 &
+	pid=$!
+	[[ -n ${CPU_SECONDS:-} ]] && fuzz_stop_at_cpu "$pid" "$CPU_SECONDS" && stopped=0
+	wait "$pid"
 	rc=$?
+	((stopped == 0 && rc == 72)) && rc=0
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 }
@@ -72,6 +95,8 @@ fuzz_harness() {
 			echo "$(date +%T) ${name#fuzz_} corpus replayed with leak checks: rc $rc" >>"$work/campaign.log"
 		fi
 		execs=$total speed=$((total / (SECONDS - t0 + 1)))
+	elif [[ ${GW_FUZZ_CPU:-0} == 1 ]]; then
+		CPU_SECONDS=$secs fuzz_one "$name" "$log" -max_total_time=$((secs * 60))
 	else
 		fuzz_one "$name" "$log" -max_total_time="$secs"
 	fi
