@@ -32,8 +32,23 @@ run_suite() {
 	skipped=$((skipped + $(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")))
 }
 
+# idle NAME CMD...: runs CMD in the background at idle priority (SCHED_IDLE), its output kept in
+# a log named NAME; sets idle_pid. idle_wait NAME: waits for it, prints the log, returns its status.
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+idle() {
+	local name=$1
+	shift
+	(chrt --idle -p 0 "$BASHPID" >/dev/null && "$@") >"$logs/$name" 2>&1 &
+	idle_pid=$!
+}
+idle_wait() {
+	local rc
+	wait "$idle_pid"
+	rc=$?
+	cat "$logs/$1"
+	return $rc
+}
 # The sanitizer build: clang's ASan and UBSan (which checks more than gcc's, e.g. arithmetic on
 # NULL), its tree also holding the libFuzzer harnesses (GW_FUZZ), so one build serves both.
 build_sanitizer() {
@@ -45,40 +60,26 @@ build_sanitizer() {
 		-DGW_SANITIZE=ON -DGW_FUZZ=ON &&
 		cmake --build build-sanitize -j "${GW_JOBS:-2}" --target fuzzers
 }
-# behind_the_suites: at idle priority (SCHED_IDLE), the sanitizer build, whose status it writes
-# into the pipe $logs/built as soon as it is known, then on that build the fuzz smoke (each
-# harness over its seed corpus and onwards; any crash fails). Their output: $logs/build, $logs/fuzz.
-behind_the_suites() {
-	local rc
-	chrt --idle -p 0 "$BASHPID" >/dev/null
-	build_sanitizer >"$logs/build" 2>&1
-	rc=$?
-	echo "$rc" >"$logs/built"
-	((rc == 0)) &&
-		GW_FUZZ_BUILD=build-sanitize GW_FUZZ_CPU=1 "$GW_ROOT/scripts/fuzz.sh" "${GW_FUZZ_SMOKE:-10}" \
-			>"$logs/fuzz" 2>&1
-}
 
 start=$SECONDS
-mkfifo "$logs/built"
 gw_build build
 normal=$?
-behind_the_suites &
-behind=$!
+idle sanitizer-build build_sanitizer
 if ((normal == 0)); then
 	run_suite build
 else
 	failed=$((failed + 1))
 fi
-read -r built <"$logs/built"
-cat "$logs/build"
-if [[ $built == 0 ]]; then
+if idle_wait sanitizer-build; then
+	# Fuzz smoke: each harness over its seed corpus and onwards; any crash fails.
+	GW_FUZZ_BUILD=build-sanitize GW_FUZZ_CPU=1 idle fuzz-smoke "$GW_ROOT/scripts/fuzz.sh" "${GW_FUZZ_SMOKE:-10}"
 	run_suite build-sanitize \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		GW_BULK_MB="${GW_BULK_MB_SANITIZE:-20}"
 else
 	failed=$((failed + 1))
+	idle fuzz-smoke false
 fi
 # The C sources stay in the project's style (.clang-format).
 gw_say "clang-format"
@@ -98,10 +99,7 @@ else
 	failed=$((failed + 1))
 fi
 gw_say "fuzz smoke"
-wait "$behind"
-fuzzed=$?
-cat "$logs/fuzz" 2>/dev/null
-if ((fuzzed == 0)); then
+if idle_wait fuzz-smoke; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
