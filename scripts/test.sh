@@ -50,15 +50,15 @@ idle_wait() {
 	return $rc
 }
 # The sanitizer build: clang's ASan and UBSan (which checks more than gcc's, e.g. arithmetic on
-# NULL), its tree also holding the libFuzzer harnesses (GW_FUZZ), so one build serves both.
+# NULL), its tree also holding the libFuzzer harnesses (GW_FUZZ builds them with the rest), so
+# one build serves both.
 build_sanitizer() {
 	# A tree an older test.sh configured with gcc is configured afresh: CMake's own switch of
 	# compiler in place deletes the cache and then fails to generate.
 	grep -qs '^CMAKE_C_COMPILER:.*clang' build-sanitize/CMakeCache.txt ||
 		rm -rf build-sanitize/CMakeCache.txt build-sanitize/CMakeFiles
 	gw_build build-sanitize -DCMAKE_C_COMPILER="$(command -v clang-14 || echo clang)" \
-		-DGW_SANITIZE=ON -DGW_FUZZ=ON &&
-		cmake --build build-sanitize -j "${GW_JOBS:-2}" --target fuzzers
+		-DGW_SANITIZE=ON -DGW_FUZZ=ON
 }
 
 start=$SECONDS

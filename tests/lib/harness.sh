@@ -496,13 +496,10 @@ h_defer "tmux -S '$H_DIR/tmux.sock' kill-server"
 # outlives the session it replaces (exit-empty off): a server that exits as its last session is
 # killed made the next new-session fail with "server exited unexpectedly" now and then.
 h_tmux_start() {
-	local deadline=$((SECONDS + 10))
 	"${H_TMUX[@]}" kill-session -t t 2>/dev/null
-	until TERM=${TERM:-xterm} "${H_TMUX[@]}" new-session -d -s t -x "$1" -y "$2" "$3" \; \
-		set-option -g exit-empty off; do
-		((SECONDS < deadline)) || { h_log "harness: tmux failed"; return 1; }
-		sleep 0.1
-	done
+	h_wait_for 10 env TERM="${TERM:-xterm}" "${H_TMUX[@]}" \
+		new-session -d -s t -x "$1" -y "$2" "$3" \; set-option -g exit-empty off ||
+		{ h_log "harness: tmux failed"; return 1; }
 	"${H_TMUX[@]}" set-option -t t remain-on-exit on >/dev/null
 }
 
