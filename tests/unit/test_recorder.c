@@ -502,10 +502,10 @@ check_bound(void (*fill)(unsigned char *, size_t), size_t n, size_t piece, bool 
 	for (off = 0; off < n; off += w) {
 		w = n - off < piece ? n - off : piece;
 		if (alternate && (off / piece) % 2 == 1) {
-			ck_assert_int_eq(recorder_write_input(rec, in + off, w), 0);
+			unit_assert_zero(recorder_write_input(rec, in + off, w));
 			nin += w;
 		} else {
-			ck_assert_int_eq(recorder_write_output(rec, in + off, w), 0);
+			unit_assert_zero(recorder_write_output(rec, in + off, w));
 			nout += w;
 		}
 	}
@@ -615,8 +615,8 @@ START_TEST(resizes_between_one_byte_events_cost_at_most_the_bound)
 	ck_assert_int_eq(stat(path, &st), 0);
 	header = st.st_size;
 	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(recorder_write_input(rec, "x", 1), 0);
-		ck_assert_int_eq(recorder_write_resize(rec, 80 + (int)(i % 2), 24), 0);
+		unit_assert_zero(recorder_write_input(rec, "x", 1));
+		unit_assert_zero(recorder_write_resize(rec, 80 + (int)(i % 2), 24));
 	}
 	ck_assert_int_eq(recorder_write_resize(rec, 132, 43), 0);
 	ck_assert_int_eq(recorder_seal(rec, "test"), 0);
