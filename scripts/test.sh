@@ -1,11 +1,11 @@
 #!/bin/bash
 # test.sh: everything CI checks, from a fresh Debian 12 machine: installs missing packages,
 # builds the normal build (gcc) and the sanitizer build (clang: ASan+UBSan, and the libFuzzer
-# harnesses), runs every unit and integration test in both (the search of a core for keys in the
-# first only: tests/CMakeLists.txt) and the fuzz corpora in the second, checks the C style
-# (clang-format), runs each libFuzzer harness briefly (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds of
-# CPU each, default 10) and one scenario under valgrind (scripts/valgrind.sh), prints
-# "N passed, N failed" and exits non-zero on any failure.
+# harnesses), runs every unit and integration test in both (the search of a core for keys, and
+# the browser's rendering of an evidence bundle, in the first only: tests/CMakeLists.txt) and the
+# fuzz corpora in the second, checks the C style (clang-format), runs each libFuzzer harness
+# briefly (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds of CPU each, default 10) and one scenario under
+# valgrind (scripts/valgrind.sh), prints "N passed, N failed" and exits non-zero on any failure.
 # The sanitizer build, and then the fuzz smoke, run in the background at idle priority
 # (SCHED_IDLE): they use the CPU the test suites leave while they wait on their processes, and
 # yield it as soon as a test wants it. The smoke counts CPU seconds, so it does the same work.
