@@ -518,15 +518,14 @@ h_tmux_wait_exit() { h_wait_for "${1:-15}" h_tmux_dead; }
 # started sleep 1,700 times. (A pipe of a process substitution would change $!, which callers
 # use for their own background job.)
 h_wait_for() {
-	local deadline=$((SECONDS + $1)) pause rc=0
+	local deadline=$((SECONDS + $1)) pause= rc=0
 	shift
-	"$@" && return 0
-	exec {pause}<>"$H_DIR/pause"
 	until "$@"; do
 		((SECONDS < deadline)) || { rc=1 && break; }
+		[[ -n $pause ]] || exec {pause}<>"$H_DIR/pause"
 		read -r -t 0.1 -u "$pause" _
 	done
-	exec {pause}>&-
+	[[ -z $pause ]] || exec {pause}>&-
 	return $rc
 }
 
