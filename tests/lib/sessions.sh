@@ -49,16 +49,9 @@ es_alive() { kill -0 "${ES_PID[$1]}" 2>/dev/null; }
 
 # es_wait_exit NAME SECONDS: until the ssh client exited; its status in ES_RC.
 es_wait_exit() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		if ! es_alive "$1"; then
-			wait "${ES_PID[$1]}"
-			ES_RC=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	h_wait_for "$2" h_gone "${ES_PID[$1]}" || return 1
+	wait "${ES_PID[$1]}"
+	ES_RC=$?
 }
 
 # es_end NAME: the echo on the target ends and with it the session. (Not EOF: every process
