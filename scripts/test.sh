@@ -6,7 +6,7 @@
 # fuzz corpora in the second, checks the C style (clang-format), runs each libFuzzer harness
 # briefly (scripts/fuzz.sh, GW_FUZZ_SMOKE seconds of CPU each, default 10) and one scenario under
 # valgrind (scripts/valgrind.sh), prints "N passed, N failed" and exits non-zero on any failure.
-# The sanitizer build, and then the fuzz smoke, run in the background at idle priority
+# The sanitizer build, and right after it the fuzz smoke, run in the background at idle priority
 # (SCHED_IDLE): they use the CPU the test suites leave while they wait on their processes, and
 # yield it as soon as a test wants it. The smoke counts CPU seconds, so it does the same work.
 # GW_BULK_MB_SANITIZE (default 20) sizes the bulk round trip in the slower sanitizer run.
@@ -61,25 +61,40 @@ build_sanitizer() {
 		-DGW_SANITIZE=ON -DGW_FUZZ=ON
 }
 
+# sanitizer_job: the sanitizer build, whose status it sends to the suites through the pipe
+# $built as soon as it is known, then the fuzz smoke at once: started only after the normal suite,
+# the smoke had left the CPU idle for a fifth of that suite and kept test.sh waiting 35 s at the end.
+sanitizer_job() {
+	local rc
+	build_sanitizer >"$logs/sanitizer-build" 2>&1
+	rc=$?
+	echo "$rc" >&"$built"
+	((rc == 0)) || return 1
+	# Fuzz smoke: each harness over its seed corpus and onwards; any crash fails.
+	GW_FUZZ_BUILD=build-sanitize GW_FUZZ_CPU=1 "$GW_ROOT/scripts/fuzz.sh" "${GW_FUZZ_SMOKE:-10}"
+}
+
 start=$SECONDS
 gw_build build
 normal=$?
-idle sanitizer-build build_sanitizer
+# Opened for reading and writing, the FIFO neither blocks the job that writes to it nor ends
+# the read that waits for it.
+mkfifo "$logs/built" && exec {built}<>"$logs/built"
+idle fuzz-smoke sanitizer_job
 if ((normal == 0)); then
 	run_suite build
 else
 	failed=$((failed + 1))
 fi
-if idle_wait sanitizer-build; then
-	# Fuzz smoke: each harness over its seed corpus and onwards; any crash fails.
-	GW_FUZZ_BUILD=build-sanitize GW_FUZZ_CPU=1 idle fuzz-smoke "$GW_ROOT/scripts/fuzz.sh" "${GW_FUZZ_SMOKE:-10}"
+read -r -u "$built" sanitizer
+cat "$logs/sanitizer-build"
+if ((sanitizer == 0)); then
 	run_suite build-sanitize \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		GW_BULK_MB="${GW_BULK_MB_SANITIZE:-20}"
 else
 	failed=$((failed + 1))
-	idle fuzz-smoke false
 fi
 # The C sources stay in the project's style (.clang-format).
 gw_say "clang-format"

@@ -24,7 +24,7 @@ chmod 0755 "$H_DIR"
 : >"$H_DIR/pids"   # "NAME PID" of every daemon started (a file, so subshells may start daemons too)
 : >"$H_DIR/ports"  # ports handed out, so two daemons never get the same one
 : >"$H_DIR/cleanup" # extra cleanup commands (h_defer)
-mkfifo "$H_DIR/pause" # h_wait_for pauses on it: nobody ever writes to it
+mkfifo "$H_DIR/pause" # h_pause waits on it: nobody ever writes to it
 mkdir -m 0700 "$H_DIR/keys"
 
 declare -A H_PORT=() H_FP=() # per started target: listening port, host key fingerprint
@@ -51,7 +51,8 @@ h_cleanup() {
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
 	done <"$H_DIR/pids"
 	bash "$H_DIR/cleanup" >/dev/null 2>&1
-	sleep 0.2
+	# A second for them to end (a sanitized daemon checks for leaks as it exits), then KILL.
+	h_wait_for 1 h_all_gone
 	while read -r name pid; do
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	done <"$H_DIR/pids"
@@ -119,7 +120,7 @@ h_wait_port() {
 	while ((SECONDS < deadline)); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
+		h_pause 0.1
 	done
 	return 1
 }
@@ -512,25 +513,39 @@ h_tmux_wait() { h_wait_for "${2:-20}" h_tmux_matches "$1"; }
 h_tmux_dead() { [[ $("${H_TMUX[@]}" display-message -p -t t '#{pane_dead}') == 1 ]]; }
 h_tmux_wait_exit() { h_wait_for "${1:-15}" h_tmux_dead; }
 
+# h_pause SECONDS: waits SECONDS (fractions too) in read's timeout on a FIFO no one writes to
+# (opened read-write, so at once), not in a sleep process: a fork and exec cost about 1.7 ms of
+# CPU on the 2-core VM, and the suites started sleep thousands of times. (A pipe of a process
+# substitution would change $!, which callers use for their own background job.)
+h_pause() {
+	local fd
+	exec {fd}<>"$H_DIR/pause"
+	read -r -t "$1" -u "$fd" _
+	exec {fd}>&-
+	return 0
+}
+
 # h_wait_for SECONDS CMD...: polls CMD (every 0.1 s) until it succeeds; fails after SECONDS.
-# It pauses in read's timeout on a FIFO no one writes to (opened read-write, so at once), not in
-# a sleep process: a fork and exec cost about 1.7 ms of CPU on the 2-core VM, and the normal suite
-# started sleep 1,700 times. (A pipe of a process substitution would change $!, which callers
-# use for their own background job.)
 h_wait_for() {
-	local deadline=$((SECONDS + $1)) pause= rc=0
+	local deadline=$((SECONDS + $1))
 	shift
 	until "$@"; do
-		((SECONDS < deadline)) || { rc=1 && break; }
-		[[ -n $pause ]] || exec {pause}<>"$H_DIR/pause"
-		read -r -t 0.1 -u "$pause" _
+		((SECONDS < deadline)) || return 1
+		h_pause 0.1
 	done
-	[[ -z $pause ]] || exec {pause}>&-
-	return $rc
 }
 
 # h_gone PID: PID has ended (for h_wait_for SECONDS h_gone PID).
 h_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# h_all_gone: every daemon this test started has ended.
+h_all_gone() {
+	local name pid
+	while read -r name pid; do
+		kill -0 "$pid" 2>/dev/null && return 1
+	done <"$H_DIR/pids"
+	return 0
+}
 
 # h_kill_job PID: ends a background job ("h_hostile ... &", "gw_ssh ... &": a subshell waiting
 # for timeout and its client) at once, the client first, and reaps it. Killing only the subshell
