@@ -20,8 +20,8 @@ GW_PACKAGES=(
 	python3-paramiko
 	# second factor: the PAM TOTP module and its code generator
 	libpam-oath oathtool
-	# fuzzing: libFuzzer and the sanitizer runtimes
-	clang-14 libclang-rt-14-dev llvm-14 clang-format
+	# fuzzing: libFuzzer and the sanitizer runtimes; lld links the sanitizer build
+	clang-14 libclang-rt-14-dev llvm-14 lld-14 clang-format
 	# the unit file check (systemd-analyze, systemd-sysusers, systemd-tmpfiles)
 	systemd
 	# scripts/valgrind.sh
