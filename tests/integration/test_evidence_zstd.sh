@@ -13,7 +13,6 @@ gw_policy_default
 gw_config_extra 'recording_compression = "zstd";'
 gw_start || exit 1
 
-ctl() { "$H_GATEWAYCTL" -f "$GW_CONFIG" "$@"; }
 KEYPUB=$GW_RECORDINGS/../state/recording_key.pub
 # packed ID: the session's recording is kept compressed and its plain file is gone.
 packed() { [[ -f $GW_RECORDINGS/$1.0.cast.zst && ! -e $GW_RECORDINGS/$1.0.cast ]]; }
