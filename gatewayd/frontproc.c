@@ -301,12 +301,19 @@ static void __attribute__((noreturn)) frontproc_child(
 }
 
 /* The front's environment: a PATH, and the sanitizer runtimes' options when the tests set
- * them (the sanitizer build's front must report as the daemon does). Nothing else of the
- * daemon's crosses. */
+ * them (the sanitizer build's front must report as the daemon does), and in the coverage build
+ * where its counters go. Nothing else of the daemon's crosses. */
 static void
 frontproc_environment(char **envp, size_t max)
 {
-	static const char *const pass[] = { "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=" };
+	static const char *const pass[] = {
+		"ASAN_OPTIONS=",
+		"UBSAN_OPTIONS=",
+		"LSAN_OPTIONS=",
+#ifdef GW_COVERAGE
+		"LLVM_PROFILE_FILE=",
+#endif
+	};
 	static char path[] = "PATH=/usr/bin:/bin";
 	size_t i, n = 0;
 	char **e;

@@ -7,8 +7,9 @@
 PS_FRONT_USER=gatewayd-front
 PS_FRONT_EXE=$H_BUILD/front/gatewayd-front
 
-# ps_sanitized: the sanitizer build (ASan), whose front runs without its seccomp filter.
-ps_sanitized() { grep -q __asan_init "$PS_FRONT_EXE" 2>/dev/null; }
+# ps_sanitized: the sanitizer build (ASan), or the coverage build of its code (GW_SANITIZE=1 from
+# tests/CMakeLists.txt), whose front runs without its seccomp filter.
+ps_sanitized() { [[ ${GW_SANITIZE:-0} == 1 ]] || grep -q __asan_init "$PS_FRONT_EXE" 2>/dev/null; }
 
 # ps_require: skips unless this machine can run the checks (root, the user, gdb when asked).
 ps_require() {
