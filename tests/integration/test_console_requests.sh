@@ -165,11 +165,10 @@ test_out_of_scope_approver() {
 }
 
 test_approver_sessions_and_kill() {
-	local out pid id deadline
+	local out pid id
 	gw_ssh "$GW_DEST" 'echo started; sleep 60' </dev/null >"$H_DIR/live.out" 2>&1 &
 	pid=$!
-	deadline=$((SECONDS + 10))
-	until grep -q started "$H_DIR/live.out" || ((SECONDS > deadline)); do sleep 0.1; done
+	h_wait_for 11 grep -q started "$H_DIR/live.out"
 	out=$(as_approver sessions </dev/null)
 	h_assert_contains "$out" "acme.alice -> plc-07" "owner sees the session"
 	id=$(awk '/acme.alice -> plc-07/ { print $1; exit }' <<<"$out")
@@ -178,9 +177,7 @@ test_approver_sessions_and_kill() {
 	out=$(as_other kill "${id:0:8}" </dev/null 2>&1) && h_fail "other killed acme's session"
 	out=$(as_auditor kill "${id:0:8}" </dev/null 2>&1) && h_fail "the auditor killed a session"
 	out=$(as_approver kill "${id:0:8}" --reason "stop now" </dev/null 2>&1) || h_fail "kill: $out"
-	deadline=$((SECONDS + 5))
-	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-	kill -0 "$pid" 2>/dev/null && h_fail "the session outlived the approver's kill"
+	h_wait_for 5 h_gone "$pid" || h_fail "the session outlived the approver's kill"
 	grep -q '"event":"control".*"peer_user":"approver.owner".*"action":"kill"' "$GW_AUDIT" || h_fail "no control event"
 }
 
@@ -201,9 +198,7 @@ test_approver_watch() {
 	done
 	grep -q 'watched-42' "$H_DIR/awatch.out" || h_fail "the approver's view shows nothing: $(cat "$H_DIR/awatch.out")"
 	es_end w1
-	deadline=$((SECONDS + 10))
-	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-	kill -0 "$pid" 2>/dev/null && { kill "$pid"; h_fail "the watch outlived the session"; }
+	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "the watch outlived the session"; }
 	h_assert_contains "$(cat "$H_DIR/awatch.out")" "[session ended:" "the end is announced"
 	grep -q '"event":"control".*"peer_user":"approver.owner".*"action":"watch"' "$GW_AUDIT" ||
 		h_fail "no control event for the watch"

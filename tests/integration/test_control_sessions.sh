@@ -31,9 +31,12 @@ ends_within_1s() {
 	while kill -0 "$pid" 2>/dev/null; do
 		t1=$(date +%s%N)
 		(((t1 - t0) / 1000000 > ${H_KILL_MS:-1000})) && h_fail "$1 still running after 1 s"
-		sleep 0.02
+		h_pause 0.02
 	done
 }
+
+# session_ended PERSON: the audit log holds a session_end of PERSON.
+session_ended() { grep '"event":"session_end"' "$GW_AUDIT" | grep -qF "\"person\":\"$1\""; }
 
 shell_start() {
 	h_tmux_start 100 30 "TERM=vt220 ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST"
@@ -56,8 +59,7 @@ test_sessions_lists_each_live_session_with_its_fields() {
 	h_assert_match "$(ctl_sessions_field 0 ends_at)" '^20[0-9-]{8}T[0-9:]{8}Z$' "ends at (ticket end)"
 	# The counters follow the traffic within a few seconds.
 	h_tmux_send 'head -c 3000 /dev/zero | tr "\0" x; echo' Enter
-	local deadline=$((SECONDS + 10))
-	while ((SECONDS < deadline)) && (($(ctl_sessions_field 0 bytes_out) < 3000)); do sleep 0.2; done
+	h_wait_for 10 eval '(($(ctl_sessions_field 0 bytes_out) >= 3000))'
 	(($(ctl_sessions_field 0 bytes_out) >= 3000)) || h_fail "bytes_out not updated: $(ctl sessions)"
 	(($(ctl_sessions_field 0 bytes_in) > 20)) || h_fail "bytes_in not updated: $(ctl sessions)"
 	out=$(ctl sessions)
@@ -107,7 +109,9 @@ test_kill_by_person_spares_other_persons() {
 	gw_session_running p1 p2
 	h_assert_contains "$(ctl kill --person acme.bob)" "1 session(s) told to end" "kill --person output"
 	ends_within_1s p2
-	sleep 0.5
+	# Bob's session_end in the audit log: the kill has run its course (his session process wrote
+	# its last event). Alice's session, which the kill did not name, must still run.
+	h_wait_for 10 session_ended acme.bob || h_fail "no session_end of acme.bob"
 	kill -0 "$(cat "$H_DIR/p1.pid")" 2>/dev/null || h_fail "alice's session ended too"
 	h_assert_eq acme.alice "$(ctl_sessions_field 0 person)" "alice still listed"
 	ctl kill --person acme.alice >/dev/null
@@ -176,18 +180,15 @@ test_watch_shows_what_the_vendor_types_and_sees() {
 	gw_wait_listed 1
 	id=$(ctl_sessions_field 0 id)
 	ctl watch "$id" >"$H_DIR/watch.out" 2>"$H_DIR/watch.err" &
-	local watcher=$! deadline=$((SECONDS + 10))
-	while ((SECONDS < deadline)) && ! grep -q watching "$H_DIR/watch.err"; do sleep 0.1; done
+	local watcher=$!
+	h_wait_for 10 grep -q watching "$H_DIR/watch.err"
 	h_tmux_send 'echo watched-$((6*7))' Enter
-	deadline=$((SECONDS + 10))
-	while ((SECONDS < deadline)) && ! grep -q 'watched-42' "$H_DIR/watch.out"; do sleep 0.1; done
+	h_wait_for 10 grep -q 'watched-42' "$H_DIR/watch.out"
 	h_assert_contains "$(cat "$H_DIR/watch.out")" 'echo watched-$((6*7))' "typed command (echoed) in the view"
 	h_assert_contains "$(cat "$H_DIR/watch.out")" 'watched-42' "output in the view"
 	h_tmux_send 'exit' Enter
 	h_tmux_wait_exit 15 || h_fail "shell did not end"
-	deadline=$((SECONDS + 10))
-	while ((SECONDS < deadline)) && kill -0 "$watcher" 2>/dev/null; do sleep 0.1; done
-	kill -0 "$watcher" 2>/dev/null && h_fail "watch did not end with the session"
+	h_wait_for 10 h_gone "$watcher" || h_fail "watch did not end with the session"
 	h_assert_contains "$(cat "$H_DIR/watch.err")" "[session ended:" "end announced to the watcher"
 	grep -q "\"event\":\"control\".*\"action\":\"watch\".*\"name\":\"$id\"" "$GW_AUDIT" ||
 		h_fail "no control audit event for the watch"
@@ -224,9 +225,8 @@ test_slow_watcher_never_stalls_the_session_and_is_told_what_it_lost() {
 		    got += b
 		open(sys.argv[3], "wb").write(got)
 	EOF
-	local slow=$! deadline=$((SECONDS + 20))
-	while ((SECONDS < deadline)) && [[ ! -e $H_DIR/slow.out.ready ]]; do sleep 0.1; done
-	[[ -e $H_DIR/slow.out.ready ]] || h_fail "the watcher was not admitted"
+	local slow=$!
+	h_wait_for 20 test -e "$H_DIR/slow.out.ready" || h_fail "the watcher was not admitted"
 	h_tmux_send 'head -c 1000000 /dev/zero | tr "\0" y | fold -w 99; echo; echo bulk-$((5+5))' Enter
 	h_tmux_wait '^bulk-10' 30 || h_fail "the session stalled behind a stuck watcher"
 	touch "$H_DIR/slow.out.go"

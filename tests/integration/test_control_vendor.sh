@@ -74,7 +74,8 @@ test_vendor_disable_ends_live_sessions_and_refuses_new_ones() {
 	out=$(ctl vendor disable acme)
 	h_assert_contains "$out" "vendor acme disabled, 1 live session(s) told to end" "disable output"
 	pid=$(cat "$H_DIR/d1.pid")
-	for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	# 20 pauses of 50 ms: a 1 s deadline, finer than h_wait_for's whole seconds.
+	for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; h_pause 0.05; done
 	kill -0 "$pid" 2>/dev/null && h_fail "the vendor's session still runs 1 s after disable"
 	h_assert_contains "$(cat "$H_DIR/d1.err")" "vendor access disabled by the asset owner" "message to the vendor"
 	out=$(gw_ssh "$ALICE" true 2>&1) && h_fail "a disabled vendor got in"

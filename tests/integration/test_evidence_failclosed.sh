@@ -29,11 +29,16 @@ refused_unrecorded() {
 	h_wait_for 5 eval '(($(grep -c "$event" "$GW_AUDIT") > before))' || h_fail "no new $event audit event"
 }
 
+# ends_logged N: the audit log holds at least N session_end events.
+ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= $1)); }
+
 test_normal_recordings_verify_intact() {
-	local f out n=0
+	local f out n=0 ends
+	ends=$(grep -c '"event":"session_end"' "$GW_AUDIT")
 	gw_ssh "$GW_DEST" 'echo intact-$((1+1))' </dev/null >/dev/null || h_fail "exec session failed"
 	gw_ssh "$GW_DEST" 'seq 1 20000' </dev/null >/dev/null || h_fail "exec session failed"
-	sleep 0.5
+	# A session writes its session_end once every recording of it is sealed.
+	h_wait_for 10 ends_logged $((ends + 2)) || h_fail "no session_end of both sessions"
 	for f in $(gw_recordings); do
 		out=$(ctl recording verify "$f" 2>&1) || h_fail "verify $f: $out"
 		h_assert_contains "$out" "intact" "verdict for $f"
@@ -71,26 +76,35 @@ test_recording_dir_full_refuses() {
 # child_pids: the listener's session processes.
 child_pids() { pgrep -P "$(h_pid gatewayd)" | sort; }
 
+# both_running: session B has a process of its own (a child of the listener besides those in
+# $before and A's $kid, the test's locals) and its command runs (its recording exists), and A's
+# recording holds a checkpoint (an "h" line, signed by the listener).
+both_running() {
+	local a
+	[[ -n $(comm -13 <({ echo "$before"; echo "$kid"; } | sort) <(child_pids)) ]] &&
+		cast_with '# survivor' >/dev/null && a=$(cast_with '# victim') &&
+		grep -q ',"h",' "$a"
+}
+
 test_killed_session_truncated_other_unaffected() {
-	local before a_pid b_pid kid i out cast
+	local before a_pid b_pid kid out cast
 	before=$(child_pids)
 	gw_ssh "$GW_DEST" 'echo started-A; seq 1 5000; sleep 30 # victim' </dev/null >"$H_DIR/a.out" 2>&1 &
 	a_pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q started-A "$H_DIR/a.out" && break
-		sleep 0.1
-	done
+	h_wait_for 11 grep -q started-A "$H_DIR/a.out"
 	grep -q started-A "$H_DIR/a.out" || { kill "$a_pid"; h_fail "session A did not start"; }
 	kid=$(comm -13 <(echo "$before") <(child_pids))
 	[[ $kid =~ ^[0-9]+$ ]] || { kill "$a_pid"; h_fail "session A's process not found: [$kid]"; }
 	gw_ssh "$GW_DEST" 'sleep 4; echo done-$((2+2)) # survivor' </dev/null >"$H_DIR/b.out" 2>&1 &
 	b_pid=$!
-	sleep 2 # both running; A's recording has had time to checkpoint
+	# Both running: B has a session process and its command started (its recording exists);
+	# A's recording holds a signed checkpoint, which its verdict after the kill rests on.
+	h_wait_for 10 both_running || {
+		kill "$a_pid" "$b_pid"
+		h_fail "session B did not start or A's recording has no checkpoint"
+	}
 	kill -9 "$kid" || h_fail "kill -9 $kid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$a_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	h_wait_for 11 h_gone "$a_pid"
 	kill "$a_pid" 2>/dev/null
 	wait "$b_pid"
 	h_assert_eq 0 $? "session B exit status"

@@ -10,13 +10,12 @@ GW_ALLOW="shell exec upload download" gw_policy_default
 gw_start || exit 1
 ESC=$'\e'
 
-# sealed_since MARK: the recordings created after the file MARK, once every one is sealed
-# (intact); fails when none is by the deadline.
+# sealed_since MARK: the recordings not listed in the file MARK (gw_recordings before the run),
+# once every one is sealed (intact); fails when none is by the deadline. A list rather than MARK's
+# time: a recording made within the same clock tick as MARK would not be newer than it.
 sealed_since() {
-	local f casts=()
-	for f in $(gw_recordings); do
-		[[ $f -nt $1 ]] && casts+=("$f")
-	done
+	local casts
+	mapfile -t casts < <(gw_recordings | grep -vxF -f "$1")
 	((${#casts[@]} > 0)) && ctl recording verify "${casts[@]}" >/dev/null && printf '%s\n' "${casts[@]}"
 }
 
@@ -24,8 +23,7 @@ sealed_since() {
 run_recorded() {
 	local mark=$H_DIR/mark-$1 casts
 	shift
-	touch "$mark"
-	sleep 0.01
+	gw_recordings >"$mark"
 	"$@" >"$H_DIR/run.out" 2>&1 || h_fail "$* failed: $(cat "$H_DIR/run.out")"
 	h_wait_for 10 sealed_since "$mark" >/dev/null || h_fail "no sealed recording after: $*"
 	sealed_since "$mark"
@@ -120,7 +118,7 @@ test_long_line_not_cut_without_pty() {
 # On a pty the command is typed after the prompt: the target's line editor takes any length.
 test_long_line_not_cut_on_pty() {
 	local mark=$H_DIR/mark-longpty casts out
-	touch "$mark"
+	gw_recordings >"$mark"
 	h_tmux_start 100 30 "TERM=vt220 ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST" || exit 1
 	h_tmux_send 'echo ready-$((20+1))' Enter
 	h_tmux_wait 'ready-21' 30 || h_fail "no shell: $(h_tmux_screen)"

@@ -11,6 +11,9 @@ h_setup || exit 1
 # newest_recording: the most recently written .cast.
 newest_recording() { ls -1t "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1; }
 
+# ends_logged N: the audit log holds at least N session_end events.
+ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= $1)); }
+
 # small_fs SIZE PATH: puts PATH (a directory, or a file) on an empty tmpfs of SIZE until the
 # test (a subshell) ends; SMALL_FS is the tmpfs.
 small_fs() {
@@ -25,14 +28,17 @@ small_fs() {
 }
 
 test_vi_session_transcript_shows_the_edited_text() {
-	local rec out screen i file=$H_DIR/vi-edit.txt
+	local rec out screen vi ends file=$H_DIR/vi-edit.txt
 	command -v vi >/dev/null || h_skip "no vi on this machine"
+	ends=$(grep -c '"event":"session_end"' "$GW_AUDIT")
 	h_tmux_start 80 24 "TERM=xterm ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST"
 	h_tmux_send 'echo ready-$((20+1))' Enter
 	h_tmux_wait 'ready-21' 30 || h_fail "no shell: $(h_tmux_screen)"
 	# -u NONE -i NONE: no vimrc or viminfo of the machine's user; the same vi every time.
 	h_tmux_send "vi -u NONE -i NONE -N $file" Enter
 	h_tmux_wait '^~' 15 || h_fail "vi did not start: $(h_tmux_screen)"
+	# The target is an sshd on this machine: vi's process is ours to watch.
+	vi=$(pgrep -n -f -- "-N $file\$") || h_fail "vi's process not found"
 	# A typo fixed with backspace, then a second line typed over by cw: the screen ends with
 	# "first line fixed" and "second line" and shows neither mistake.
 	h_tmux_send -l 'ifirst linr'
@@ -46,18 +52,16 @@ test_vi_session_transcript_shows_the_edited_text() {
 	h_tmux_wait '^second line' 10 || h_fail "vi did not take the edit: $(h_tmux_screen)"
 	h_tmux_send -l ':wq'
 	h_tmux_send Enter
-	# vi discards typeahead when it leaves: the next command waits for the written file.
-	for ((i = 0; i < 100; i++)); do
-		[[ $(wc -l <"$file" 2>/dev/null) == 2 ]] && break
-		sleep 0.1
-	done
-	sleep 0.5
+	# vi discards typeahead when it leaves: the next command waits for vi's end (once it wrote
+	# the file).
+	h_wait_for 11 h_gone "$vi"
 	h_tmux_send 'echo vi-done-$((1+1))' Enter
 	h_tmux_wait '^vi-done-2' 10 || h_fail "vi did not end: $(h_tmux_screen)"
 	h_tmux_send 'exit' Enter
 	h_tmux_wait_exit 15 || h_fail "shell did not end: $(h_tmux_screen)"
 	h_assert_eq $'first line fixed\nsecond line' "$(cat "$file")" "the file vi wrote"
-	sleep 0.5
+	# The session's session_end: written once its recording is sealed.
+	h_wait_for 10 ends_logged $((ends + 1)) || h_fail "no session_end of the vi session"
 	rec=$(newest_recording)
 	out=$(ctl recording verify "$rec" 2>&1) || h_fail "verify: $out"
 	out=$(ctl transcript "$rec" 2>&1) || h_fail "transcript failed: $out"

@@ -16,6 +16,18 @@ started() {
 	for n in "$@"; do es_echo "$n" "hello-$n" 30 || h_fail "session $n does not echo: $(es_out "$n")"; done
 }
 
+# signed NAME...: each session's recording holds a checkpoint (an "h" line, which the listener
+# signs) after its first line with the session's echo (hello-NAME): what it showed is signed.
+signed() {
+	local n cast
+	for n in "$@"; do
+		cast=$(es_cast "$n") || return 1
+		awk -v m="hello-$n" 'index($0, m) { seen = 1 }
+			seen && index($0, ",\"h\",") { ok = 1 }
+			END { exit !ok }' "$cast" || return 1
+	done
+}
+
 # verdict NAME: `recording verify` of session NAME's recording.
 verdict() {
 	local cast
@@ -28,7 +40,7 @@ test_killed_session_truncated_others_echo() {
 	started a b c
 	victim=$(es_gateway_pid a) || h_fail "no session process for a"
 	[[ $victim =~ ^[0-9]+$ ]] || h_fail "session process of a: [$victim]"
-	sleep 1.5 # a's recording checkpoints at least once
+	h_wait_for 10 signed a || h_fail "no checkpoint in a's recording"
 	kill -9 "$victim" || h_fail "kill -9 $victim"
 	es_wait_exit a 20 || h_fail "the vendor of the killed session was not disconnected"
 	[[ $ES_RC != 0 ]] || h_fail "the killed session's client exited 0"
@@ -56,7 +68,7 @@ test_killed_session_truncated_others_echo() {
 test_killed_listener_sessions_end_truncated_restart_accepts() {
 	local listener out n
 	started d e
-	sleep 1.5 # both recordings checkpoint at least once
+	h_wait_for 10 signed d e || h_fail "no checkpoint in d's or e's recording"
 	listener=$(h_pid gatewayd)
 	kill -9 "$listener" || h_fail "kill -9 $listener"
 	# Echoed lines must be recorded and signed; nobody signs any more, so they end.
