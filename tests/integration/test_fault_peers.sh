@@ -31,14 +31,18 @@ started() {
 	fi
 }
 
+# printed NAME N: session NAME has printed N lines or more.
+printed() { (($(wc -l <"$H_DIR/es-$1.out") >= $2)); }
+
 # es_wait_output NAME SECONDS: until the session has printed 20 lines.
-es_wait_output() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		(($(wc -l <"$H_DIR/es-$1.out") >= 20)) && return 0
-		sleep 0.1
-	done
-	return 1
+es_wait_output() { h_wait_for "$2" printed "$1" 20; }
+
+# answered PORT: how many data segments the client on local PORT has sent the gateway (the
+# kernel's count, ss -i). From an idle vendor, each is its answer to a keepalive.
+answered() {
+	ss -Htni state established "( sport = :$1 and dport = :$GW_PORT )" |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^data_segs_out:/) n = substr($i, 15) }
+			END { print n + 0 }'
 }
 
 # sealed_with NAME TEXT: the recording verifies intact and its seal's reason holds TEXT.
@@ -107,8 +111,15 @@ test_killed_vendor_client_session_sealed() {
 }
 
 test_idle_vendor_answering_keepalives_stays() {
+	local port sent
 	started i
-	sleep 6 # twice the keepalive limit
+	port=$(es_local_port i)
+	[[ -n $port ]] || h_fail "no connection of session i"
+	sent=$(answered "$port")
+	# Four keepalives answered, one a second: the vendor sent nothing else for 4 s, past the 3 s
+	# of silence after which it would have been cut had the answers not counted.
+	h_wait_for 15 eval "((\$(answered $port) >= $((sent + 4))))" ||
+		h_fail "not 4 keepalives answered in 15 s: $(es_out i)"
 	es_echo i "still-here" || h_fail "an idle but answering vendor was cut: $(es_out i)"
 	es_end i
 	es_wait_exit i 15 || h_fail "session i did not end"

@@ -22,8 +22,11 @@ echo_range() {
 	done
 }
 
+# redecided: how many times live sessions decided again (session_redecided audit events).
+redecided() { grep -c '"event":"session_redecided"' "$GW_AUDIT"; }
+
 test_reload_with_100_sessions_drops_none() {
-	local i j listener ends casts=() out
+	local i j listener ends decided casts=() out
 	listener=$(h_pid gatewayd)
 	for ((i = 0; i < N; i += 20)); do
 		for ((j = i; j < i + 20 && j < N; j++)); do es_start "s$j" || h_fail "start s$j"; done
@@ -31,15 +34,15 @@ test_reload_with_100_sessions_drops_none() {
 	done
 	h_assert_eq "$N" "$(pgrep -c -P "$listener")" "session processes before the reload"
 	ends=$(grep -c '"session_end"' "$GW_AUDIT")
+	decided=$(redecided)
 	sed -i 's/^login_grace_time = .*/login_grace_time = 31;/' "$GW_CONFIG"
 	kill -HUP "$listener"
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" && break
-		sleep 0.1
-	done
-	grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" || h_fail "no reload in the log"
+	h_wait_for 10 grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" ||
+		h_fail "no reload in the log"
 	grep -q '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" || h_fail "no config_reload audit event"
-	sleep 2 # every session has re-read the policy
+	# Every session has decided again under the reloaded policy: one session_redecided each.
+	h_wait_for 30 eval "((\$(redecided) >= decided + N))" ||
+		h_fail "$(($(redecided) - decided)) of $N sessions decided again after the reload"
 	echo_range after-reload 0 "$N"
 	for ((i = 0; i < N; i++)); do es_alive "s$i" || h_fail "session s$i ended"; done
 	h_assert_eq "$N" "$(pgrep -c -P "$listener")" "session processes after the reload"

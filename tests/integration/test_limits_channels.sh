@@ -18,8 +18,18 @@ vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # AddressSanitizer's shadow memory and quarantine make RSS meaningless: no memory bound there.
 sanitized() { grep -q __asan_init "$H_GATEWAYD"; }
 
+# settled PID FIELD: true once PID's /proc status FIELD (kB) has not changed over the last 20
+# calls (2 s of h_wait_for's polling); the last value in LAST, the unchanged calls in STABLE.
+settled() {
+	local v
+	v=$(vm "$1" "$2")
+	((v == LAST)) && STABLE=$((STABLE + 1)) || STABLE=0
+	LAST=$v
+	((STABLE >= 20))
+}
+
 test_channels_capped_and_memory_bounded() {
-	local out pid rss hwm last=-1 stable=0 i attack
+	local out pid rss hwm attack LAST=-1 STABLE=0
 	h_hostile "$H_SRC/tests/integration/hostile_channels.py" --channels 16 --file "$F/big.bin" \
 		--hold 40 >"$H_DIR/hostile.out" 2>&1 &
 	attack=$!
@@ -28,13 +38,8 @@ test_channels_capped_and_memory_bounded() {
 	pid=$(session_pid)
 	[[ -n $pid ]] || h_fail "no session process"
 	# The buffers fill within seconds: until the high-water mark has not grown for 2 s (at most
-	# 8 s, as long as the fixed wait this replaces).
-	for ((i = 0; i < 80 && stable < 20; i++)); do
-		hwm=$(vm "$pid" VmHWM)
-		((hwm == last)) && stable=$((stable + 1)) || stable=0
-		last=$hwm
-		sleep 0.1
-	done
+	# 8 s; the peak is measured either way).
+	h_wait_for 8 settled "$pid" VmHWM || h_log "  VmHWM still growing after 8 s"
 	rss=$(vm "$pid" VmRSS)
 	hwm=$(vm "$pid" VmHWM)
 	h_log "  $(echo "$out" | tr '\n' ';') session process VmRSS ${rss} kB, VmHWM ${hwm} kB"
@@ -64,8 +69,23 @@ test_refusal_told_to_vendor() {
 # full, its queue stays within the link's window, and the target is held back, so the flood
 # stops (docs/limits.md: the front holds at most FRONT_RSS_BOUND_KB for such a channel).
 FRONT_RSS_BOUND_KB=$((16 * 1024))
+# held_back REC FRONT: the recording REC has not grown over the last 20 calls (2 s of
+# h_wait_for's polling), size in SIZE; ends the test if the vendor-facing process FRONT died or
+# went past its memory bound meanwhile (its VmHWM in HWM).
+held_back() {
+	local size
+	size=$(stat -c %s "$1")
+	HWM=$(vm "$2" VmHWM)
+	[[ -n $HWM ]] || h_fail "the vendor-facing process died under the flood"
+	((HWM < FRONT_RSS_BOUND_KB)) || sanitized ||
+		h_fail "the vendor-facing process reached $HWM kB, bound $FRONT_RSS_BOUND_KB kB"
+	((size == SIZE)) && STABLE=$((STABLE + 1)) || STABLE=0
+	SIZE=$size
+	((STABLE >= 20))
+}
+
 test_stalled_reader_memory_bounded() {
-	local out=$H_DIR/stalled.out attacker monitor front rec size last=-1 stable=0 hwm i
+	local out=$H_DIR/stalled.out attacker monitor front rec SIZE=-1 STABLE=0 HWM
 	h_hostile "$H_SRC/tests/integration/hostile_stalled_reader.py" >"$out" 2>&1 &
 	h_wait_for 30 grep -q '^ready' "$out" || h_fail "the attack did not start: $(cat "$out")"
 	attacker=$(awk '$1 == "ready" { print $2 }' "$out")
@@ -74,18 +94,9 @@ test_stalled_reader_memory_bounded() {
 	[[ -n $front ]] || h_fail "no vendor-facing process"
 	rec=$(ls -t "$GW_RECORDINGS"/*.cast | head -1)
 	# Until the target is held back: the recording has not grown for 2 s (30 s at most).
-	for ((i = 0; i < 300 && stable < 20; i++)); do
-		size=$(stat -c %s "$rec")
-		hwm=$(vm "$front" VmHWM)
-		[[ -n $hwm ]] || h_fail "the vendor-facing process died under the flood"
-		((hwm < FRONT_RSS_BOUND_KB)) || sanitized ||
-			h_fail "the vendor-facing process reached $hwm kB, bound $FRONT_RSS_BOUND_KB kB"
-		((size == last)) && stable=$((stable + 1)) || stable=0
-		last=$size
-		sleep 0.1
-	done
-	h_log "  recording stopped at $size bytes; front VmHWM ${hwm} kB"
-	((stable >= 20)) || h_fail "the flood was never held back (recording still growing at $size bytes)"
+	h_wait_for 30 held_back "$rec" "$front" ||
+		h_fail "the flood was never held back (recording still growing at $SIZE bytes)"
+	h_log "  recording stopped at $SIZE bytes; front VmHWM ${HWM} kB"
 	kill -CONT "$attacker"
 	kill "$attacker"
 	wait

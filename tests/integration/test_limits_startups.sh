@@ -11,22 +11,24 @@ gw_start || exit 1
 
 login() { gw_ssh "$GW_DEST" 'echo reached-$((1+1))' 2>&1; }
 
+# greeted FD: a connection to the gateway on FD that the gateway took in (it greeted it), or
+# none (FD closed again) when it was dropped.
+greeted() {
+	local line=""
+	eval "exec $1<>/dev/tcp/127.0.0.1/$GW_PORT" || h_fail "connect on fd $1"
+	read -r -t 10 line <&"$1"
+	[[ $line == SSH-2.0-* ]] && return 0
+	eval "exec $1>&-"
+	return 1
+}
+
 # hold_unauthenticated N: N connections (fds 20...) that the gateway took in (it greeted them)
 # and that never start SSH. A connection still dropped (slots held by the harness's own port
 # probes, not yet gone) is opened again.
 hold_unauthenticated() {
-	local i fd tries line
+	local i
 	for ((i = 0; i < $1; i++)); do
-		fd=$((20 + i))
-		for ((tries = 0; tries < 50; tries++)); do
-			eval "exec $fd<>/dev/tcp/127.0.0.1/$GW_PORT" || h_fail "connect $i"
-			line=""
-			read -r -t 10 line <&"$fd"
-			[[ $line == SSH-2.0-* ]] && break
-			eval "exec $fd>&-"
-			sleep 0.2
-		done
-		[[ $line == SSH-2.0-* ]] || h_fail "connection $i never greeted"
+		h_wait_for 20 greeted $((20 + i)) || h_fail "connection $i never greeted"
 	done
 }
 
@@ -38,35 +40,35 @@ test_excess_unauthenticated_connection_dropped() {
 	grep -q 'past max_startups' "$H_DIR/gatewayd.log" || h_fail "the drop is not logged"
 }
 
+# logged_in: a login through the gateway reached the target; what it printed in OUT.
+logged_in() {
+	OUT=$(login)
+	[[ $OUT == *reached-2* ]]
+}
+
 test_slot_freed_when_unauthenticated_connection_leaves() {
-	local out i
+	local OUT
 	hold_unauthenticated 2
 	exec 20>&-
-	for ((i = 0; i < 50; i++)); do
-		out=$(login)
-		[[ $out == *reached-2* ]] && return 0
-		sleep 0.2
-	done
-	h_fail "no login after one waiting connection closed: $out"
+	h_wait_for 30 logged_in || h_fail "no login after one waiting connection closed: $OUT"
 }
 
 # no_session_processes: the listener has no child left (the connections the tests before held
 # are gone, their startup slots free).
 no_session_processes() { ! pgrep -P "$(h_pid gatewayd)" >/dev/null; }
 
+# started N: N sessions or more have started (session_start audit events).
+started() { (($(grep -c '"session_start"' "$GW_AUDIT") >= $1)); }
+
 test_authenticated_sessions_do_not_count() {
-	local out before i
+	local out before
 	# The connections the tests before held must be gone first, or one of the two sessions
 	# below is dropped at max_startups (a loaded sanitizer build reaps them late).
 	h_wait_for 30 no_session_processes || h_fail "connections of the tests before still held"
 	before=$(grep -c '"session_start"' "$GW_AUDIT")
 	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
 	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
-	for ((i = 0; i < 300; i++)); do
-		(($(grep -c '"session_start"' "$GW_AUDIT") >= before + 2)) && break
-		sleep 0.1
-	done
-	(($(grep -c '"session_start"' "$GW_AUDIT") >= before + 2)) || h_fail "sessions did not start"
+	h_wait_for 30 started $((before + 2)) || h_fail "sessions did not start"
 	out=$(login)
 	h_assert_contains "$out" "reached-2" "login beside two authenticated sessions"
 	wait

@@ -28,18 +28,25 @@ test_plink_stdin_reaches_target() {
 	h_assert_eq 2 "$(tr -dc 0-9 <<<"$out")" "lines counted on the target"
 }
 
+# newest_sealed: the newest recording verifies intact (sealed: the session wrote all of it); its
+# path in REC.
+newest_sealed() {
+	REC=$(ls -1t "$GW_RECORDINGS"/*.cast | head -n 1)
+	ctl recording verify "$REC" 2>/dev/null | grep -q ': intact'
+}
+
 test_plink_terminal_session_recorded() {
-	local rec
+	local REC
 	h_tmux_start 90 25 "plink -ssh -batch -noagent -t -i $PPK -hostkey $GW_HOSTKEY -P $GW_PORT $GW_DEST"
 	h_tmux_send 'echo putty-tty-$((20+2)); tty' Enter
 	h_tmux_wait 'putty-tty-22' 30 || h_fail "no terminal session: $(h_tmux_screen)"
 	h_tmux_wait '^/dev/pts/' 10 || h_fail "no pty on the target: $(h_tmux_screen)"
 	h_tmux_send 'exit' Enter
 	h_tmux_wait_exit 15 || h_fail "session did not end: $(h_tmux_screen)"
-	sleep 0.5
-	rec=$(ls -1t "$GW_RECORDINGS"/*.cast | head -n 1)
-	h_assert_contains "$(h_cast_events "$rec" o)" "putty-tty-22" "output in the recording"
-	h_assert_match "$(h_cast_header "$rec")" '"width": ?90' "terminal width in the header"
+	h_wait_for 10 newest_sealed ||
+		h_fail "recording not sealed: $(ctl recording verify "$REC" 2>&1)"
+	h_assert_contains "$(h_cast_events "$REC" o)" "putty-tty-22" "output in the recording"
+	h_assert_match "$(h_cast_header "$REC")" '"width": ?90' "terminal width in the header"
 }
 
 h_run test_plink_command_output_and_status test_plink_stdin_reaches_target \

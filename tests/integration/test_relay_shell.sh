@@ -61,10 +61,25 @@ test_resize_seen_by_stty_size() {
 	grep -qE '"r", ?"120x40"' "$rec" || h_fail "no resize event 120x40 in $rec"
 }
 
+# target_runs CMDLINE: a process with that command line runs under the target's sshd.
+target_runs() {
+	ps -e -o pid=,ppid=,args= | awk -v root="$(h_pid plc-07)" -v cmd="$1" '
+		{ parent[$1] = $2; line = $0; sub(/^ *[0-9]+ +[0-9]+ /, "", line) }
+		line == cmd { found[$1] = 1 }
+		END {
+			for (p in found)
+				for (q = parent[p]; q > 1; q = parent[q])
+					if (q == root) exit 0
+			exit 1
+		}'
+}
+
 test_ctrl_c_interrupts_remote_program() {
 	shell_start
 	h_tmux_send 'sleep 60; echo not-interrupted' Enter
-	sleep 1
+	# Ctrl-C once the remote sleep runs: it must interrupt the program, not the typed line.
+	h_wait_for 10 target_runs 'sleep 60' ||
+		h_fail "the remote sleep did not start: $(h_tmux_screen)"
 	h_tmux_send C-c
 	h_tmux_send 'echo after-$((1+1))' Enter
 	h_tmux_wait 'after-2' 10 || h_fail "Ctrl-C did not interrupt sleep: $(h_tmux_screen)"

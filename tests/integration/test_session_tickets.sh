@@ -97,11 +97,8 @@ test_revoke_ends_live_session() {
 	ctl ticket install "$H_DIR/revoked.ticket" >/dev/null || h_fail "install ticket"
 	gw_ssh acme.alice+plc-10@127.0.0.1 'echo started; sleep 60' >"$H_DIR/rv.out" 2>"$H_DIR/rv.err" &
 	pid=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q started "$H_DIR/rv.out" && break
-		sleep 0.1
-	done
-	grep -q started "$H_DIR/rv.out" || { kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/rv.err")"; }
+	h_wait_for 30 grep -q started "$H_DIR/rv.out" ||
+		{ kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/rv.err")"; }
 	t0=$(now_ms)
 	ctl ticket revoke revoked --reason "work cancelled" >/dev/null || { kill "$pid"; h_fail "revoke failed"; }
 	h_wait_for 10 h_gone "$pid" || { kill "$pid"; h_fail "session still running 10 s after revoke"; }
@@ -128,11 +125,8 @@ test_disabled_vendor_ends_live_session() {
 	local pid t0 t1 err
 	gw_ssh "$GW_DEST" 'echo started; sleep 60' >"$H_DIR/dis.out" 2>"$H_DIR/dis.err" &
 	pid=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q started "$H_DIR/dis.out" && break
-		sleep 0.1
-	done
-	grep -q started "$H_DIR/dis.out" || { kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/dis.err")"; }
+	h_wait_for 30 grep -q started "$H_DIR/dis.out" ||
+		{ kill "$pid"; h_fail "session did not start: $(cat "$H_DIR/dis.err")"; }
 	sed -i 's/{ id = "acme"; name = "Vendor acme"; enabled = true;/{ id = "acme"; name = "Vendor acme"; enabled = false;/' "$GW_CONFIG"
 	grep -q 'id = "acme"; name = "Vendor acme"; enabled = false;' "$GW_CONFIG" || { kill "$pid"; h_fail "config edit failed"; }
 	t0=$(now_ms)

@@ -63,8 +63,17 @@ test_unit_capabilities() {
 		"set*id calls re-allowed after ~@privileged"
 }
 
+# child_status PID: the /proc status of one of PID's children in STATUS (one that lives).
+child_status() {
+	local child
+	for child in $(pgrep -P "$1"); do
+		STATUS=$(cat "/proc/$child/status" 2>/dev/null) && [[ -n $STATUS ]] && return 0
+	done
+	return 1
+}
+
 test_session_process_has_no_capabilities() {
-	local listener child status client
+	local listener client status STATUS
 	sshd_start plc-07 || h_fail "target"
 	gw_policy_default
 	gw_start || h_fail "gatewayd"
@@ -74,14 +83,8 @@ test_session_process_has_no_capabilities() {
 	# The session process of the client's login: the one that lives (the harness's own port
 	# probe at start made a session process too, gone at once).
 	gw_wait_listed 1
-	status=""
-	for _ in $(seq 50); do
-		for child in $(pgrep -P "$listener"); do
-			status=$(cat "/proc/$child/status" 2>/dev/null) && [[ -n $status ]] && break 2
-		done
-		sleep 0.1
-	done
-	[[ -n $status ]] || h_fail "no session process under $listener"
+	h_wait_for 10 child_status "$listener" || h_fail "no session process under $listener"
+	status=$STATUS
 	h_assert_match "$status" $'CapPrm:\t0000000000000000' "permitted capabilities"
 	h_assert_match "$status" $'CapEff:\t0000000000000000' "effective capabilities"
 	h_assert_match "$status" $'CapAmb:\t0000000000000000' "ambient capabilities"

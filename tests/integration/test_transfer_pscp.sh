@@ -34,30 +34,32 @@ sum() { sha256sum "$1" | awk '{ print $1 }'; }
 # audit_last EVENT PATH [FLAG] FIELD: FIELD ("none" when absent) of the last audit EVENT about
 # PATH (closes only for file_operation, opened with FLAG); waits up to 10 s for one to appear.
 audit_last() {
-	local deadline=$((SECONDS + 10)) s
-	while :; do
-		s=$(python3 - "$GW_AUDIT" "$@" <<-'EOF'
-			import json, sys
-			log, event, path, field = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[-1]
-			flag = sys.argv[4] if len(sys.argv) == 6 else None
-			last = ""
-			for line in open(log, encoding="utf-8"):
-			    try:
-			        e = json.loads(line)
-			    except ValueError:  # a line still being written
-			        continue
-			    if e.get("event") != event or e.get("path") != path:
-			        continue
-			    if flag is not None and (e.get("op") != "close" or flag not in e.get("flags", [])):
-			        continue
-			    last = e.get(field, "none")
-			print(last)
-		EOF
-		)
-		[[ -n $s || $SECONDS -ge $deadline ]] && break
-		sleep 0.2
-	done
-	echo "$s"
+	h_wait_for 10 audit_last_now "$@"
+	echo "$AUDIT_LAST"
+}
+
+# audit_last_now EVENT PATH [FLAG] FIELD: as audit_last, without waiting, in AUDIT_LAST; fails
+# while there is none.
+audit_last_now() {
+	AUDIT_LAST=$(python3 - "$GW_AUDIT" "$@" <<-'EOF'
+		import json, sys
+		log, event, path, field = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[-1]
+		flag = sys.argv[4] if len(sys.argv) == 6 else None
+		last = ""
+		for line in open(log, encoding="utf-8"):
+		    try:
+		        e = json.loads(line)
+		    except ValueError:  # a line still being written
+		        continue
+		    if e.get("event") != event or e.get("path") != path:
+		        continue
+		    if flag is not None and (e.get("op") != "close" or flag not in e.get("flags", [])):
+		        continue
+		    last = e.get(field, "none")
+		print(last)
+	EOF
+	)
+	[[ -n $AUDIT_LAST ]]
 }
 
 # recorded_sha256 PATH FLAG: the sha256 of the last file_operation closing PATH opened with FLAG
