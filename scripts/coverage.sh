@@ -7,7 +7,8 @@
 # then, while lines are missing, the one that adds most per second of CPU, then drops any chosen
 # test the others make redundant. A test that fails in this build stays in (its lines are
 # counted only as far as it ran). Prints per test its lines, the lines only it reaches and its
-# CPU; then the tests left out, for GW_SANITIZE_COVERED in tests/CMakeLists.txt.
+# CPU; then the tests redundant in this run; and it fails when the tests the sanitizer run keeps
+# (all but GW_SANITIZE_COVERED in tests/CMakeLists.txt) miss a line this run reached.
 # GW_COVERAGE_JOBS (default 2): tests at once. GW_COVERAGE_TESTS: a ctest -R regex of the
 # tests to measure (default all). The counters and reports stay in BUILD-DIR/coverage/.
 set -u
