@@ -29,16 +29,13 @@ refused_unrecorded() {
 	h_wait_for 5 eval '(($(grep -c "$event" "$GW_AUDIT") > before))' || h_fail "no new $event audit event"
 }
 
-# ends_logged N: the audit log holds at least N session_end events.
-ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= $1)); }
-
 test_normal_recordings_verify_intact() {
 	local f out n=0 ends
-	ends=$(grep -c '"event":"session_end"' "$GW_AUDIT")
+	ends=$(gw_events session_end)
 	gw_ssh "$GW_DEST" 'echo intact-$((1+1))' </dev/null >/dev/null || h_fail "exec session failed"
 	gw_ssh "$GW_DEST" 'seq 1 20000' </dev/null >/dev/null || h_fail "exec session failed"
 	# A session writes its session_end once every recording of it is sealed.
-	h_wait_for 10 ends_logged $((ends + 2)) || h_fail "no session_end of both sessions"
+	h_wait_for 10 gw_events_reach session_end $((ends + 2)) || h_fail "no session_end of both sessions"
 	for f in $(gw_recordings); do
 		out=$(ctl recording verify "$f" 2>&1) || h_fail "verify $f: $out"
 		h_assert_contains "$out" "intact" "verdict for $f"

@@ -11,9 +11,6 @@ h_setup || exit 1
 # newest_recording: the most recently written .cast.
 newest_recording() { ls -1t "$GW_RECORDINGS"/*.cast 2>/dev/null | head -n 1; }
 
-# ends_logged N: the audit log holds at least N session_end events.
-ends_logged() { (($(grep -c '"event":"session_end"' "$GW_AUDIT") >= $1)); }
-
 # small_fs SIZE PATH: puts PATH (a directory, or a file) on an empty tmpfs of SIZE until the
 # test (a subshell) ends; SMALL_FS is the tmpfs.
 small_fs() {
@@ -30,7 +27,7 @@ small_fs() {
 test_vi_session_transcript_shows_the_edited_text() {
 	local rec out screen vi ends file=$H_DIR/vi-edit.txt
 	command -v vi >/dev/null || h_skip "no vi on this machine"
-	ends=$(grep -c '"event":"session_end"' "$GW_AUDIT")
+	ends=$(gw_events session_end)
 	h_tmux_start 80 24 "TERM=xterm ssh ${H_SSH_OPTS[*]} -i $VENDOR_KEY -p $GW_PORT -tt $GW_DEST"
 	h_tmux_send 'echo ready-$((20+1))' Enter
 	h_tmux_wait 'ready-21' 30 || h_fail "no shell: $(h_tmux_screen)"
@@ -61,7 +58,7 @@ test_vi_session_transcript_shows_the_edited_text() {
 	h_tmux_wait_exit 15 || h_fail "shell did not end: $(h_tmux_screen)"
 	h_assert_eq $'first line fixed\nsecond line' "$(cat "$file")" "the file vi wrote"
 	# The session's session_end: written once its recording is sealed.
-	h_wait_for 10 ends_logged $((ends + 1)) || h_fail "no session_end of the vi session"
+	h_wait_for 10 gw_events_reach session_end $((ends + 1)) || h_fail "no session_end of the vi session"
 	rec=$(newest_recording)
 	out=$(ctl recording verify "$rec" 2>&1) || h_fail "verify: $out"
 	out=$(ctl transcript "$rec" 2>&1) || h_fail "transcript failed: $out"

@@ -22,9 +22,6 @@ echo_range() {
 	done
 }
 
-# redecided: how many times live sessions decided again (session_redecided audit events).
-redecided() { grep -c '"event":"session_redecided"' "$GW_AUDIT"; }
-
 test_reload_with_100_sessions_drops_none() {
 	local i j listener ends decided casts=() out
 	listener=$(h_pid gatewayd)
@@ -34,15 +31,15 @@ test_reload_with_100_sessions_drops_none() {
 	done
 	h_assert_eq "$N" "$(pgrep -c -P "$listener")" "session processes before the reload"
 	ends=$(grep -c '"session_end"' "$GW_AUDIT")
-	decided=$(redecided)
+	decided=$(gw_events session_redecided)
 	sed -i 's/^login_grace_time = .*/login_grace_time = 31;/' "$GW_CONFIG"
 	kill -HUP "$listener"
 	h_wait_for 10 grep -q 'configuration reloaded' "$H_DIR/gatewayd.log" ||
 		h_fail "no reload in the log"
 	grep -q '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" || h_fail "no config_reload audit event"
 	# Every session has decided again under the reloaded policy: one session_redecided each.
-	h_wait_for 30 eval "((\$(redecided) >= decided + N))" ||
-		h_fail "$(($(redecided) - decided)) of $N sessions decided again after the reload"
+	h_wait_for 30 gw_events_reach session_redecided $((decided + N)) ||
+		h_fail "$(($(gw_events session_redecided) - decided)) of $N sessions decided again after the reload"
 	echo_range after-reload 0 "$N"
 	for ((i = 0; i < N; i++)); do es_alive "s$i" || h_fail "session s$i ended"; done
 	h_assert_eq "$N" "$(pgrep -c -P "$listener")" "session processes after the reload"

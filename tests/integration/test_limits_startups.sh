@@ -57,18 +57,15 @@ test_slot_freed_when_unauthenticated_connection_leaves() {
 # are gone, their startup slots free).
 no_session_processes() { ! pgrep -P "$(h_pid gatewayd)" >/dev/null; }
 
-# started N: N sessions or more have started (session_start audit events).
-started() { (($(grep -c '"session_start"' "$GW_AUDIT") >= $1)); }
-
 test_authenticated_sessions_do_not_count() {
 	local out before
 	# The connections the tests before held must be gone first, or one of the two sessions
 	# below is dropped at max_startups (a loaded sanitizer build reaps them late).
 	h_wait_for 30 no_session_processes || h_fail "connections of the tests before still held"
-	before=$(grep -c '"session_start"' "$GW_AUDIT")
+	before=$(gw_events session_start)
 	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
 	gw_ssh "$GW_DEST" 'sleep 8' >/dev/null 2>&1 &
-	h_wait_for 30 started $((before + 2)) || h_fail "sessions did not start"
+	h_wait_for 30 gw_events_reach session_start $((before + 2)) || h_fail "sessions did not start"
 	out=$(login)
 	h_assert_contains "$out" "reached-2" "login beside two authenticated sessions"
 	wait

@@ -395,6 +395,11 @@ gw_start() {
 
 gw_stop() { h_stop gatewayd; }
 
+# gw_events EVENT: how many EVENT events the audit log holds.
+gw_events() { grep -c "\"event\":\"$1\"" "$GW_AUDIT" 2>/dev/null; }
+# gw_events_reach EVENT N: the audit log holds N or more EVENT events (for h_wait_for).
+gw_events_reach() { (($(gw_events "$1") >= $2)); }
+
 # gw_reload: SIGHUP to the gateway, then until it has audited the reload as applied (10 s at most).
 gw_reloads() { grep -c '"event":"config_reload".*"result":"applied"' "$GW_AUDIT" 2>/dev/null; }
 gw_reload() {
