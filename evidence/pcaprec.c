@@ -42,7 +42,7 @@ struct tcp_end {
 };
 
 struct pcaprec {
-	int fd;
+	struct rec_file file;
 	char *path;
 	struct rec_chain ch;
 	struct tcp_end end[2];
@@ -79,7 +79,7 @@ pcaprec_reserve(struct pcaprec *r, size_t more)
 static int
 pcaprec_write_buffer(struct pcaprec *r)
 {
-	if (recchain_write_all(r->fd, r->buf, r->len) != 0)
+	if (recchain_write_file(&r->file, r->buf, r->len) != 0)
 		return pcaprec_fail(r, errno);
 	r->len = 0;
 	return 0;
@@ -472,7 +472,7 @@ pcaprec_seal(struct pcaprec *r, const char *end_reason)
 	r->sealing = true;
 	if (pcaprec_checkpoint(r) != 0 || pcaprec_write_buffer(r) != 0)
 		return -1;
-	if (fsync(r->fd) != 0)
+	if (fsync(r->file.fd) != 0)
 		return pcaprec_fail(r, errno);
 	r->sealed = true;
 	return 0;
@@ -486,7 +486,7 @@ pcaprec_free(struct pcaprec *r)
 	/* Best effort: what reached memory goes to the file, which stays unsealed. */
 	if (!r->sealed && r->error == 0 && pcaprec_checkpoint(r) == 0)
 		pcaprec_write_buffer(r);
-	close(r->fd);
+	close(r->file.fd);
 	free(r->path);
 	free(r->buf);
 	recchain_free(&r->ch);
@@ -663,7 +663,7 @@ pcaprec_open_fd(
 		return (errno = err), NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
-	r->fd = fd;
+	r->file.fd = fd;
 	r->path = xstrdup(path);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	pcaprec_endpoints(r, meta);

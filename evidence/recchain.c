@@ -179,13 +179,13 @@ recchain_create_file(
 }
 
 int
-recchain_write_all(int fd, const void *buf, size_t len)
+recchain_write_file(struct rec_file *f, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = write(f->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -195,6 +195,20 @@ recchain_write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		f->written += (size_t)n;
+	}
+	while (f->written - f->handed >= RECCHAIN_WINDOW) {
+		/* Starts the writeback and does not wait for it: an error the disk reports here
+		 * ends the recording like a failed write. */
+		if (sync_file_range(f->fd, (off_t)f->handed, (off_t)RECCHAIN_WINDOW,
+		        SYNC_FILE_RANGE_WRITE) != 0)
+			return -1;
+		/* The window before went to the disk a window's time ago; what is still being
+		 * written stays cached, and the kernel reclaims it later as it would. */
+		if (f->handed >= RECCHAIN_WINDOW)
+			(void)posix_fadvise(f->fd, (off_t)(f->handed - RECCHAIN_WINDOW),
+			    (off_t)RECCHAIN_WINDOW, POSIX_FADV_DONTNEED);
+		f->handed += RECCHAIN_WINDOW;
 	}
 	return 0;
 }

@@ -41,7 +41,7 @@ static const char *const stream_text_code[STREAM_COUNT] = { "o", "e", "i" };
 static const char *const stream_raw_code[STREAM_COUNT] = { "ob", "eb", "ib" };
 
 struct recording {
-	int fd;
+	struct rec_file file;
 	char *path;
 	struct timespec t0; /* CLOCK_MONOTONIC at open: event times are relative to it */
 	char *buf;          /* encoded lines not yet written */
@@ -185,7 +185,7 @@ recorder_fail(struct recording *rec, int err)
 static int
 recorder_write_buffer(struct recording *rec)
 {
-	if (recchain_write_all(rec->fd, rec->buf, rec->len) != 0)
+	if (recchain_write_file(&rec->file, rec->buf, rec->len) != 0)
 		return recorder_fail(rec, errno);
 	rec->len = 0;
 	return 0;
@@ -717,7 +717,7 @@ recorder_seal(struct recording *rec, const char *end_reason)
 	rec->sealing = true;
 	if (recorder_checkpoint(rec) != 0 || recorder_write_buffer(rec) != 0)
 		return -1;
-	if (fsync(rec->fd) != 0)
+	if (fsync(rec->file.fd) != 0)
 		return recorder_fail(rec, errno);
 	rec->sealed = true;
 	return 0;
@@ -734,7 +734,7 @@ recorder_free(struct recording *rec)
 	if (!rec->sealed && rec->error == 0 && recorder_settle(rec, true) == 0 &&
 	    recorder_checkpoint(rec) == 0)
 		recorder_write_buffer(rec);
-	close(rec->fd);
+	close(rec->file.fd);
 	free(rec->path);
 	free(rec->buf);
 	for (st = 0; st < STREAM_COUNT; st++)
@@ -835,7 +835,7 @@ recorder_start(
 		return NULL;
 	}
 	rec = xcalloc(1, sizeof(*rec));
-	rec->fd = fd;
+	rec->file.fd = fd;
 	rec->path = path;
 	clock_gettime(CLOCK_MONOTONIC, &rec->t0);
 	rec->credit_at = rec->t0;
