@@ -8,15 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
 #include "evidence/b64.h"
+#include "evidence/recchain.h"
 #include "evidence/recorder.h"
 #include "evidence/seal.h"
 #include "evidence/verify.h"
@@ -442,6 +447,41 @@ START_TEST(seal_writes_end_record_then_checkpoint)
 }
 END_TEST
 
+START_TEST(a_long_recording_leaves_the_page_cache)
+{
+	struct recording *rec = open_example();
+	static unsigned char chunk[256 * 1024];
+	unsigned char resident[RECCHAIN_WINDOW / 4096];
+	size_t i, kept = 0;
+	struct statfs fs;
+	void *map;
+	int fd;
+
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (unsigned char)(i * 7919 >> 3); /* binary: written as base64 */
+	ck_assert_int_eq((fd = open(recorder_path(rec), O_RDONLY)), fd >= 0 ? fd : -1);
+	/* The first window goes to the disk when the file passes it; wait for that here. */
+	for (i = 0; i < RECCHAIN_WINDOW / sizeof(chunk); i++)
+		ck_assert_int_eq(recorder_write_output(rec, chunk, sizeof(chunk)), 0);
+	ck_assert_int_eq(fdatasync(fd), 0);
+	/* Passing the second window lets the first go from the cache. */
+	for (i = 0; i < RECCHAIN_WINDOW / sizeof(chunk); i++)
+		ck_assert_int_eq(recorder_write_output(rec, chunk, sizeof(chunk)), 0);
+	ck_assert_ptr_ne(
+	    (map = mmap(NULL, RECCHAIN_WINDOW, PROT_READ, MAP_SHARED, fd, 0)), MAP_FAILED);
+	ck_assert_int_eq(mincore(map, RECCHAIN_WINDOW, resident), 0);
+	for (i = 0; i < sizeof(resident); i++)
+		kept += resident[i] & 1;
+	munmap(map, RECCHAIN_WINDOW);
+	ck_assert_int_eq(fstatfs(fd, &fs), 0);
+	if (fs.f_type != TMPFS_MAGIC) /* tmpfs pages are the file: nothing to let go */
+		ck_assert_uint_eq(kept, 0);
+	close(fd);
+	ck_assert_int_eq(recorder_seal(rec, "done"), 0);
+	recorder_free(rec);
+}
+END_TEST
+
 START_TEST(a_full_file_system_fails_the_recording)
 {
 	struct rlimit rl = { .rlim_cur = 8192, .rlim_max = 8192 };
@@ -704,6 +744,7 @@ unit_suite(void)
 	tcase_add_test(tc, text_is_quoted_exactly_as_jansson_quotes_it);
 	tcase_add_test(tc, text_quoting_matches_jansson_at_every_alignment);
 	tcase_add_test(tc, a_large_buffer_is_written_without_flush);
+	tcase_add_test(tc, a_long_recording_leaves_the_page_cache);
 	tcase_add_test(tc, seal_writes_end_record_then_checkpoint);
 	tcase_add_test(tc, a_full_file_system_fails_the_recording);
 	tcase_add_test(tc, an_unwritable_directory_creates_nothing);
