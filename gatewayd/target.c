@@ -11,6 +11,15 @@
 #include "common/log.h"
 
 #define TARGET_PASSWORD_MAX 1024
+/* The gateway's own leg offers AES-GCM first (a target's `ciphers` overrides it): approved
+ * under FIPS 140, which many plants require; untouched by the Terrapin prefix truncation
+ * (CVE-2023-48795) even against a target without strict key exchange; and done by OpenSSL
+ * with AES-NI on both ends, where OpenSSH's sshd computes chacha20-poly1305's MAC in plain
+ * C: bulk output through the gateway ran 1.1-1.2 times as fast (bench/relay). ChaCha20 and
+ * CTR stay for targets without GCM. */
+#define TARGET_CIPHERS                                                                             \
+	"aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,"  \
+	"aes192-ctr,aes128-ctr"
 
 static int
 target_check_hostkey(ssh_session t, const struct gw_target *tc, char *seen, size_t seenlen)
@@ -108,6 +117,11 @@ target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detai
 		goto config_error;
 	if (tc->kex_algorithms != NULL &&
 	    ssh_options_set(t, SSH_OPTIONS_KEY_EXCHANGE, tc->kex_algorithms) != SSH_OK)
+		goto config_error;
+	if (ssh_options_set(t, SSH_OPTIONS_CIPHERS_C_S,
+	        tc->ciphers != NULL ? tc->ciphers : TARGET_CIPHERS) != SSH_OK ||
+	    ssh_options_set(t, SSH_OPTIONS_CIPHERS_S_C,
+	        tc->ciphers != NULL ? tc->ciphers : TARGET_CIPHERS) != SSH_OK)
 		goto config_error;
 
 	if (ssh_connect(t) != SSH_OK) {

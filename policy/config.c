@@ -543,10 +543,10 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 {
 	static const char *const known[] = { "name", "address", "ssh", "port",
 		"host_key_fingerprints", "user", "key_file", "password_file", "hostkey_algorithms",
-		"kex_algorithms", "connect_timeout", "approvals", NULL };
+		"kex_algorithms", "ciphers", "connect_timeout", "approvals", NULL };
 	/* What only an SSH target has: on a device without SSH it would read as used. */
 	static const char *const ssh_only[] = { "port", "host_key_fingerprints", "user", "key_file",
-		"password_file", "hostkey_algorithms", "kex_algorithms", NULL };
+		"password_file", "hostkey_algorithms", "kex_algorithms", "ciphers", NULL };
 	const config_setting_t *fps, *k;
 	size_t i;
 
@@ -574,6 +574,7 @@ loader_target(struct loader *ld, const config_setting_t *g, struct gw_target *t,
 	t->password_file = loader_string(ld, g, "password_file", false);
 	t->hostkey_algorithms = loader_algorithms(ld, g, "hostkey_algorithms");
 	t->kex_algorithms = loader_algorithms(ld, g, "kex_algorithms");
+	t->ciphers = loader_algorithms(ld, g, "ciphers");
 	t->fingerprints = loader_strings(ld, g, "host_key_fingerprints", &t->nfingerprints);
 	fps = config_setting_get_member(g, "host_key_fingerprints");
 	if (t->nfingerprints == 0)
@@ -1563,6 +1564,7 @@ config_free(struct gw_config *cfg)
 		free(t->password_file);
 		free(t->hostkey_algorithms);
 		free(t->kex_algorithms);
+		free(t->ciphers);
 	}
 	free(cfg->targets);
 	for (i = 0; i < cfg->ngrants; i++) {

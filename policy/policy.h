@@ -119,6 +119,7 @@ struct gw_target {
 	char *password_file;      /* gateway-held password, or NULL */
 	char *hostkey_algorithms; /* NULL: libssh defaults (no SHA-1) */
 	char *kex_algorithms;     /* NULL: libssh defaults */
+	char *ciphers;            /* NULL: TARGET_CIPHERS (gatewayd/target.c) */
 	int connect_timeout;      /* seconds */
 	unsigned approvals; /* distinct approvers a ticket for it needs, 1..GW_APPROVALS_MAX */
 };

@@ -206,6 +206,8 @@ sshd_start() {
 		Subsystem sftp internal-sftp
 		SetEnv HOME=$d/home
 	EOF
+	# H_SSHD_EXTRA: more sshd_config lines, e.g. "LogLevel DEBUG1" to see what a leg negotiated.
+	[[ -n ${H_SSHD_EXTRA:-} ]] && printf '%s\n' "$H_SSHD_EXTRA" >>"$d/sshd_config"
 	# sshd re-executes itself and so needs an absolute path; as root it wants its privsep dir.
 	[[ $(id -u) == 0 ]] && mkdir -p /run/sshd && chmod 0755 /run/sshd
 	/usr/sbin/sshd -t -f "$d/sshd_config" || { h_log "harness: sshd -t failed for $name"; return 1; }
