@@ -1,6 +1,6 @@
-/* recchain.c: a recording's hash chain while it is written, and the checkpoint requests a
- * signer (a local key or the listener's notary) answers; used by recorder.c and pcaprec.c.
- * Never writes to a file: its owner writes the records it chains. */
+/* recchain.c: a recording's hash chain while it is written, the checkpoint requests a signer
+ * (a local key or the listener's notary) answers, and the file's creation and writes; used by
+ * recorder.c and pcaprec.c, which decide what the records are and when they go. */
 #include "evidence/recchain.h"
 
 #include <ctype.h>

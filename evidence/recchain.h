@@ -1,5 +1,5 @@
-/* recchain.h: the hash chain of a recording being written and the requests that get its
- * checkpoints signed, shared by the asciicast recorder and the pcapng recorder. Never writes. */
+/* recchain.h: the hash chain of a recording being written, the requests that get its
+ * checkpoints signed and its file's writes, shared by the asciicast and pcapng recorders. */
 #ifndef GW_RECCHAIN_H
 #define GW_RECCHAIN_H
 

@@ -93,6 +93,7 @@ target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detai
 {
 	long timeout = tc->connect_timeout;
 	int no = 0, one = 1, port = tc->port;
+	const char *ciphers = tc->ciphers != NULL ? tc->ciphers : TARGET_CIPHERS;
 	char seen[128];
 	ssh_session t;
 
@@ -118,10 +119,8 @@ target_connect(const struct gw_target *tc, char *why, size_t whylen, char *detai
 	if (tc->kex_algorithms != NULL &&
 	    ssh_options_set(t, SSH_OPTIONS_KEY_EXCHANGE, tc->kex_algorithms) != SSH_OK)
 		goto config_error;
-	if (ssh_options_set(t, SSH_OPTIONS_CIPHERS_C_S,
-	        tc->ciphers != NULL ? tc->ciphers : TARGET_CIPHERS) != SSH_OK ||
-	    ssh_options_set(t, SSH_OPTIONS_CIPHERS_S_C,
-	        tc->ciphers != NULL ? tc->ciphers : TARGET_CIPHERS) != SSH_OK)
+	if (ssh_options_set(t, SSH_OPTIONS_CIPHERS_C_S, ciphers) != SSH_OK ||
+	    ssh_options_set(t, SSH_OPTIONS_CIPHERS_S_C, ciphers) != SSH_OK)
 		goto config_error;
 
 	if (ssh_connect(t) != SSH_OK) {
