@@ -191,16 +191,35 @@ recorder_write_buffer(struct recording *rec)
 	return 0;
 }
 
-/* The elapsed seconds of an event written now, as the file shows them. */
+/* The elapsed seconds of an event written now, as the file shows them: whole seconds, a
+ * point and six digits, rounded to the microsecond. Integer digits, not snprintf("%.6f"): every
+ * keystroke's event formats one, and printf's floating-point path run cold was a measurable
+ * part of a key's way through the monitor. */
 static void
 recorder_stamp(const struct recording *rec, char out[REC_STAMP_LEN])
 {
 	struct timespec now;
-	double elapsed;
+	long long ns;
+	unsigned long long us, sec;
+	char digits[24];
+	size_t n = 0, i;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	elapsed = (double)(now.tv_sec - rec->t0.tv_sec) + (now.tv_nsec - rec->t0.tv_nsec) / 1e9;
-	snprintf(out, REC_STAMP_LEN, "%.6f", elapsed);
+	ns = (long long)(now.tv_sec - rec->t0.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - rec->t0.tv_nsec);
+	us = ns > 0 ? ((unsigned long long)ns + 500) / 1000 : 0;
+	sec = us / 1000000;
+	do {
+		digits[n++] = (char)('0' + sec % 10);
+		sec /= 10;
+	} while (sec > 0);
+	for (i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n++] = '.';
+	us %= 1000000;
+	for (i = 6; i > 0; i--, us /= 10)
+		out[n + i - 1] = (char)('0' + us % 10);
+	out[n + 6] = '\0';
 }
 
 /* Starts the line "[elapsed,"code"," in the buffer, with room for body more bytes; stamp is
@@ -209,15 +228,24 @@ static void
 recorder_begin_event(struct recording *rec, const char *stamp, const char *code, size_t body)
 {
 	char now[REC_STAMP_LEN];
+	size_t ls, lc;
 
 	if (stamp == NULL) {
 		recorder_stamp(rec, now);
 		stamp = now;
 	}
-	recorder_reserve(rec, body + 64);
+	ls = strlen(stamp);
+	lc = strlen(code);
+	recorder_reserve(rec, body + ls + lc + 64);
 	rec->line_start = rec->len;
-	rec->len +=
-	    (size_t)snprintf(rec->buf + rec->len, rec->cap - rec->len, "[%s,\"%s\",", stamp, code);
+	rec->buf[rec->len++] = '[';
+	memcpy(rec->buf + rec->len, stamp, ls);
+	rec->len += ls;
+	memcpy(rec->buf + rec->len, ",\"", 2);
+	memcpy(rec->buf + rec->len + 2, code, lc);
+	rec->len += 2 + lc;
+	memcpy(rec->buf + rec->len, "\",", 2);
+	rec->len += 2;
 }
 
 static int recorder_event_json(

@@ -82,6 +82,9 @@ struct relay {
 		uint32_t len, off;
 	} held[3];
 	bool writing; /* inside a channel write: data callbacks it runs must not forward */
+	/* The target's channel may hold [0] output, [1] stderr: its data callback ran since a poll
+	 * last found it empty. libssh's poll of an empty channel is a poll(2) of every socket. */
+	bool target_data[2];
 	struct transfer *transfer; /* sftp subsystem: the inspector; NULL otherwise */
 	bool sniffing;             /* exec: the vendor's first bytes tell whether it speaks SFTP */
 	unsigned init_scan;        /* shell and exec: partial match of an SFTP INIT in the input */

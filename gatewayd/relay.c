@@ -322,11 +322,21 @@ relay_side_write(struct relay *r, bool target, const void *data, uint32_t n, int
 	                 : ssh_channel_write(r->target, data, n);
 }
 
+/* Only a channel whose data callback ran is asked: bytes reach libssh's channel buffer
+ * through that callback alone, and asking an empty one costs a poll(2) per drain, four per
+ * keystroke's round trip. */
 int
 relay_side_poll(struct relay *r, bool target, int is_stderr)
 {
-	return target ? ssh_channel_poll(r->target, is_stderr)
-	              : (is_stderr ? 0 : (int)vchan_poll(r->vendor));
+	int n;
+
+	if (!target)
+		return is_stderr ? 0 : (int)vchan_poll(r->vendor);
+	if (!r->target_data[is_stderr != 0])
+		return 0;
+	if ((n = ssh_channel_poll(r->target, is_stderr)) <= 0)
+		r->target_data[is_stderr != 0] = false;
+	return n;
 }
 
 int
@@ -567,6 +577,7 @@ target_data_cb(
 	struct relay *r = userdata;
 
 	(void)sess, (void)ch;
+	r->target_data[is_stderr != 0] = true;
 	if (r->session->closing)
 		return 0; /* the window left is for why the session ended */
 	/* nobody reads them now; but a transfer reads on after the vendor left: the answers to
@@ -578,7 +589,7 @@ target_data_cb(
 	 * libssh keeps locked until this callback returns, so it would time out and be refused.
 	 * The bytes wait in libssh (its window does not grow meanwhile); relay_pump moves them
 	 * right after this poll round, outside every callback. */
-	(void)data, (void)len, (void)is_stderr;
+	(void)data, (void)len;
 	r->session->repump = true;
 	return 0;
 }
@@ -719,6 +730,7 @@ relay_open(struct session *s, uint32_t num)
 		r->target_cb.channel_exit_signal_function = target_exit_signal_cb;
 		ssh_callbacks_init(&r->target_cb);
 		ssh_set_channel_callbacks(r->target, &r->target_cb);
+		r->target_data[0] = r->target_data[1] = true;
 	} else {
 		r->notice = xstrdup(s->refusal);
 		r->notice_status = s->phase == PHASE_CONSOLE ? 0 : 1;
