@@ -3,6 +3,7 @@
 #include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -88,6 +89,22 @@ open_example(void)
 
 	ck_assert_ptr_nonnull(rec);
 	return rec;
+}
+
+/* The recording's whole text, NUL-terminated. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = getdelim(&text, &cap, '\0', f);
+	ck_assert(n > 0);
+	fclose(f);
+	return text;
 }
 
 /* Reads every line of the recording as JSON; lines[0] is the header. */
@@ -371,6 +388,8 @@ START_TEST(event_times_are_elapsed_seconds_in_order)
 	char path[256];
 	json_t *lines;
 	double t1, t2;
+	regex_t re;
+	char *text;
 
 	snprintf(path, sizeof(path), "%s", recorder_path(rec));
 	ck_assert_int_eq(recorder_write_output(rec, "a", 1), 0);
@@ -384,6 +403,16 @@ START_TEST(event_times_are_elapsed_seconds_in_order)
 	ck_assert(t1 >= 0 && t1 < 0.5);
 	ck_assert(t2 - t1 >= 0.019);
 	json_decref(lines);
+	/* As asciinema writes them: whole seconds, a point, six digits (microseconds). */
+	ck_assert_int_eq(
+	    regcomp(&re,
+	        "^\\[[0-9]+\\.[0-9]{6},\"o\",\"a\"\\]\n\\[[0-9]+\\.[0-9]{6},\"o\",\"b\"\\]\n",
+	        REG_EXTENDED | REG_NEWLINE),
+	    0);
+	text = slurp(path); /* the pattern's ^ matches at the start of any line */
+	ck_assert_int_eq(regexec(&re, text, 0, NULL, 0), 0);
+	regfree(&re);
+	free(text);
 }
 END_TEST
 
