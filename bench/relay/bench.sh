@@ -116,15 +116,23 @@ for m in "${MODES[@]}"; do
 			awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
 		done | median)
 	fi
-	if has_part echo; then
-		h_log "$m: key echo x$KEYS"
-		ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
-		python3 "$here/echo_latency.py" "$KEYS" "${ARGV[@]}" >"$H_DIR/echo.$m" 2>"$H_DIR/echo.$m.err" ||
-			FAILS[$m]+="echo "
-		P50[$m]=$(pct 50 <"$H_DIR/echo.$m")
-		P99[$m]=$(pct 99 <"$H_DIR/echo.$m")
-	fi
 done
+
+# Key echo: ROUNDS interleaved rounds like the bulk runs; each run's p50 and p99 are kept, and
+# the tables give the median and range of them over the rounds.
+if has_part echo; then
+	for ((r = 0; r < ROUNDS; r++)); do
+		for ((k = 0; k < ${#MODES[@]}; k++)); do
+			m=${MODES[(k + r) % ${#MODES[@]}]}
+			h_log "round $((r + 1))/$ROUNDS: key echo x$KEYS via $m"
+			ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
+			python3 "$here/echo_latency.py" "$KEYS" "${ARGV[@]}" >"$H_DIR/echo.$m" 2>"$H_DIR/echo.$m.err" ||
+				FAILS[$m]+="echo "
+			P50[$m]+=" $(pct 50 <"$H_DIR/echo.$m")"
+			P99[$m]+=" $(pct 99 <"$H_DIR/echo.$m")"
+		done
+	done
+fi
 
 # descendants PID: PID's child processes, recursively (not PID itself).
 descendants() {
@@ -177,12 +185,14 @@ if has_part pss; then
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-# ratios C.D A B: "median [min-max]" of the per-round ratios mode A / mode B.
-ratios() {
-	local -a a=(${RATE[$1.$2]}) b=(${RATE[$1.$3]})
+# round_ratios "A1 A2 ..." "B1 B2 ...": "median [min-max]" of the per-round ratios A / B.
+round_ratios() {
+	local -a a=($1) b=($2)
 	local i
 	for i in "${!a[@]}"; do ratio "${a[$i]}" "${b[$i]}"; echo; done | spread
 }
+# ratios C.D A B: the same for the bulk rates of content C, direction D, modes A and B.
+ratios() { round_ratios "${RATE[$1.$2]}" "${RATE[$1.$3]}"; }
 echo
 echo "relay bench: $(nproc) cores; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "modes: ${MODES[*]}"
@@ -204,16 +214,29 @@ if has_part bulk; then
 		done
 	done
 fi
+if has_part echo; then
+	echo
+	echo "key echo through a pty, $KEYS keys a run, $ROUNDS interleaved rounds: ms, median [min-max] of the rounds' p50 and p99; target: gw/proxyjump p50 <= 1.00"
+	printf '%-12s' percentile
+	for m in "${MODES[@]}"; do printf ' %22s' "$m"; done
+	printf ' %20s' gw/proxyjump
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' gw/ref
+	echo
+	for q in 50 99; do
+		declare -n col=P$q
+		printf '%-12s' "p$q"
+		for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${col[$m]} | spread)"; done
+		printf ' %20s' "$(round_ratios "${col[gatewayd]}" "${col[jump]}")"
+		[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(round_ratios "${col[gatewayd]}" "${col[ref]}")"
+		echo
+		unset -n col
+	done
+fi
 echo
 printf '%-34s %10s %10s %10s %8s  %s\n' metric direct proxyjump gatewayd gw/pj target
 if has_part connect; then
 	printf '%-34s %10s %10s %10s %8s  %s\n' "connect + exec true, median (ms)" "${CONN[direct]}" "${CONN[jump]}" "${CONN[gatewayd]}" "$(ratio "${CONN[gatewayd]}" "${CONN[jump]}")" "<= 1.00"
 	[[ -n ${BENCH_REF_BUILD:-} ]] && printf '%-34s %32s\n' "  reference build" "${CONN[ref]}"
-fi
-if has_part echo; then
-	printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p50 (ms)" "${P50[direct]}" "${P50[jump]}" "${P50[gatewayd]}" "$(ratio "${P50[gatewayd]}" "${P50[jump]}")" "<= 1.00"
-	printf '%-34s %10s %10s %10s %8s  %s\n' "key echo p99 (ms)" "${P99[direct]}" "${P99[jump]}" "${P99[gatewayd]}" "$(ratio "${P99[gatewayd]}" "${P99[jump]}")" ""
-	[[ -n ${BENCH_REF_BUILD:-} ]] && printf '%-34s %32s\n' "  reference build p50, p99" "${P50[ref]}, ${P99[ref]}"
 fi
 if has_part pss; then
 	printf '%-34s %10s %10s %10s %8s  %s\n' "PSS per idle session (KiB)" "-" "${PSS[jump]}" "${PSS[gatewayd]}" "$(ratio "${PSS[gatewayd]}" "${PSS[jump]}")" "gatewayd <= 1536"
