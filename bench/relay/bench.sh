@@ -191,46 +191,42 @@ round_ratios() {
 	local i
 	for i in "${!a[@]}"; do ratio "${a[$i]}" "${b[$i]}"; echo; done | spread
 }
-# ratios C.D A B: the same for the bulk rates of content C, direction D, modes A and B.
-ratios() { round_ratios "${RATE[$1.$2]}" "${RATE[$1.$3]}"; }
+# table_head TITLE COLUMN: a table's title and header: COLUMN, the modes, the ratios.
+table_head() {
+	echo
+	echo "$1"
+	printf '%-12s' "$2"
+	for m in "${MODES[@]}"; do printf ' %22s' "$m"; done
+	printf ' %20s' gw/proxyjump
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' gw/ref
+	echo
+}
+# table_row LABEL ARRAY KEY: a row of the per-round lists ARRAY[KEY<mode>]: each mode's
+# "median [min-max]", then those of the per-round ratios gatewayd / ProxyJump (and / ref).
+table_row() {
+	local -n list=$2
+	local m
+	printf '%-12s' "$1"
+	for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${list[$3$m]} | spread)"; done
+	printf ' %20s' "$(round_ratios "${list[${3}gatewayd]}" "${list[${3}jump]}")"
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(round_ratios "${list[${3}gatewayd]}" "${list[${3}ref]}")"
+	echo
+}
 echo
 echo "relay bench: $(nproc) cores; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "modes: ${MODES[*]}"
 if has_part bulk; then
-	echo
-	echo "bulk, $MB MiB per run, $ROUNDS interleaved rounds: MiB/s median [min-max]"
-	printf '%-12s' content
-	for m in "${MODES[@]}"; do printf ' %22s' "$m"; done
-	printf ' %20s' gw/proxyjump
-	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' gw/ref
-	echo
+	table_head "bulk, $MB MiB per run, $ROUNDS interleaved rounds: MiB/s median [min-max]" content
 	for c in "${CONTENTS[@]}"; do
 		for d in "${DIRS[@]}"; do
-			printf '%-12s' "$c $d"
-			for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${RATE[$c.$d.$m]} | spread)"; done
-			printf ' %20s' "$(ratios "$c.$d" gatewayd jump)"
-			[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(ratios "$c.$d" gatewayd ref)"
-			echo
+			table_row "$c $d" RATE "$c.$d."
 		done
 	done
 fi
 if has_part echo; then
-	echo
-	echo "key echo through a pty, $KEYS keys a run, $ROUNDS interleaved rounds: ms, median [min-max] of the rounds' p50 and p99; target: gw/proxyjump p50 <= 1.00"
-	printf '%-12s' percentile
-	for m in "${MODES[@]}"; do printf ' %22s' "$m"; done
-	printf ' %20s' gw/proxyjump
-	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' gw/ref
-	echo
-	for q in 50 99; do
-		declare -n col=P$q
-		printf '%-12s' "p$q"
-		for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${col[$m]} | spread)"; done
-		printf ' %20s' "$(round_ratios "${col[gatewayd]}" "${col[jump]}")"
-		[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(round_ratios "${col[gatewayd]}" "${col[ref]}")"
-		echo
-		unset -n col
-	done
+	table_head "key echo through a pty, $KEYS keys a run, $ROUNDS interleaved rounds: ms, median [min-max] of the rounds' p50 and p99; target: gw/proxyjump p50 <= 1.00" percentile
+	table_row p50 P50 ""
+	table_row p99 P99 ""
 fi
 echo
 printf '%-34s %10s %10s %10s %8s  %s\n' metric direct proxyjump gatewayd gw/pj target
