@@ -1,11 +1,15 @@
 /* fuzz_verify.c: libFuzzer harness for the auditor's verifier (verify.c): the input is
  * verified both as a recording and as an audit log, against the public half of the key that
  * sealed the seed corpus (tests/fuzz/seal-key.pub). Checks that every verdict is in range,
- * counts no more records than the input has lines, and formats; and that "intact" means
+ * counts no more records than the bytes it read have lines, and formats; and that "intact" means
  * unchanged (R8): an intact recording is one of the sealed seeds, an intact audit log a prefix
- * of a seed log (a hash chain cannot tell a log cut at a line end from a shorter one). */
+ * of a seed log (a hash chain cannot tell a log cut at a line end from a shorter one). Both are
+ * judged on the bytes the verifier read: a zstd frame of an original is that original. */
 #include "tests/fuzz/fuzz.h"
 
+#include <limits.h>
+
+#include "evidence/castread.h"
 #include "evidence/pcapread.h"
 #include "evidence/verify.h"
 
@@ -16,6 +20,8 @@ static struct sealkey *fuzz_key;
 /* The corpus files named seed-*: a sealed recording and an audit log that must verify intact
  * (other corpus files, e.g. regress-*, must not be trusted as originals). */
 #define FUZZ_SEEDS_MAX 16
+/* More than any seed holds: a compressed input that expands past it is no original. */
+#define FUZZ_PLAIN_MAX (4 * 1024 * 1024)
 static char *fuzz_sealed[FUZZ_SEEDS_MAX], *fuzz_logs[FUZZ_SEEDS_MAX];
 static size_t fuzz_nsealed, fuzz_nlogs;
 
@@ -85,16 +91,18 @@ fuzz_is_log_prefix(const uint8_t *data, size_t size)
 	return false;
 }
 
+/* plain: the bytes the verifier read (fuzz_plain), or NULL when they are not known: the
+ * records are then not bounded by their lines. */
 static void
-fuzz_check_verdict(const struct verdict *v, const uint8_t *data, size_t size)
+fuzz_check_verdict(const struct verdict *v, const uint8_t *plain, size_t size)
 {
-	unsigned long lines = 1;
+	unsigned long lines = plain != NULL ? 1 : ULONG_MAX;
 	char text[512];
 	size_t i;
 
-	for (i = 0; i < size; i++)
-		lines += data[i] == '\n';
-	if (pcapread_is_pcapng(data, size)) /* records are blocks of 12 bytes at least */
+	for (i = 0; plain != NULL && i < size; i++)
+		lines += plain[i] == '\n';
+	if (plain != NULL && pcapread_is_pcapng(plain, size)) /* blocks of 12 bytes at least */
 		lines = size / 12 + 1;
 	if (v->kind > VERDICT_UNREADABLE || v->record < -1 || v->records > lines ||
 	    (v->record >= 0 && (unsigned long)v->record > v->records) ||
@@ -108,11 +116,46 @@ fuzz_check_verdict(const struct verdict *v, const uint8_t *data, size_t size)
 		abort();
 }
 
+/* What the verifier reads of path: the input itself, or what its zstd frames hold (the caller
+ * frees it); NULL past FUZZ_PLAIN_MAX or when it does not decode. */
+static uint8_t *
+fuzz_plain(const char *path, const uint8_t *data, size_t size, size_t *len)
+{
+	struct castread *cr = castread_open(path);
+	uint8_t *buf = NULL;
+	size_t n = 0, r;
+	bool ok;
+
+	if (cr == NULL)
+		return NULL;
+	if (!castread_is_compressed(cr)) {
+		castread_close(cr);
+		buf = xmalloc(size + 1);
+		memcpy(buf, data, size);
+		*len = size;
+		return buf;
+	}
+	buf = xmalloc(FUZZ_PLAIN_MAX + 1);
+	while (n < FUZZ_PLAIN_MAX &&
+	    (r = fread(buf + n, 1, FUZZ_PLAIN_MAX - n, castread_file(cr))) > 0)
+		n += r;
+	ok = n < FUZZ_PLAIN_MAX && castread_state(cr, NULL) == CASTREAD_OK;
+	castread_close(cr);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct verdict v;
 	const char *path;
+	uint8_t *plain;
+	size_t plain_len = 0;
 
 	if (fuzz_key == NULL) {
 		char *keypath;
@@ -124,13 +167,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_load_seeds();
 	}
 	path = fuzz_file("evidence", data, size);
+	plain = fuzz_plain(path, data, size, &plain_len);
 	verify_recording(path, fuzz_key, &v);
-	fuzz_check_verdict(&v, data, size);
-	if (v.kind == VERDICT_INTACT && !fuzz_is_sealed_seed(data, size))
+	fuzz_check_verdict(&v, plain, plain_len);
+	if (v.kind == VERDICT_INTACT && (plain == NULL || !fuzz_is_sealed_seed(plain, plain_len)))
 		abort(); /* a changed recording verified as intact */
 	verify_audit_log(path, fuzz_key, &v);
-	fuzz_check_verdict(&v, data, size);
-	if (v.kind == VERDICT_INTACT && !fuzz_is_log_prefix(data, size))
+	fuzz_check_verdict(&v, plain, plain_len);
+	if (v.kind == VERDICT_INTACT && (plain == NULL || !fuzz_is_log_prefix(plain, plain_len)))
 		abort(); /* a changed audit log verified as intact */
+	free(plain);
 	return 0;
 }
