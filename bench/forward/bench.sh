@@ -2,7 +2,9 @@
 # bench.sh: a forwarded TCP stream (ssh -N -L) through gatewayd (recorded as pcapng) against
 # the same through OpenSSH's sshd (AllowTcpForwarding, unrecorded) and the bare TCP connection,
 # in one run: MiB/s down (device to vendor) and up, in interleaved rounds (each round runs every
-# mode once, the order rotated), median and range, the machine's load before and after.
+# mode once, the order rotated), median and range, the machine's load before and after; and the
+# CPU the whole machine spent per MiB moved (/proc/stat around each transfer), whose ratio is the
+# throughput's when both keep the cores busy.
 # Not part of scripts/test.sh. Knobs: BENCH_MB (200), BENCH_ROUNDS (5), BENCH_DIRS ("down up").
 # Needs a build in $GW_BUILD (default ./build).
 set -u
@@ -41,30 +43,45 @@ MODES=(direct sshL gatewayd)
 
 spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A RATE
+# busy: the machine's CPU time so far (user, nice, system, irq, softirq), in clock ticks.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+declare -A RATE CPU
 for ((r = 0; r < ROUNDS; r++)); do
 	for d in "${DIRS[@]}"; do
 		for ((k = 0; k < ${#MODES[@]}; k++)); do
 			m=${MODES[(k + r) % ${#MODES[@]}]}
 			h_log "round $((r + 1))/$ROUNDS: $d via $m"
+			b0=$(busy)
 			rate=$(/usr/bin/python3 "$here/tcp_bulk.py" "$d" "${LPORT[$m]}" "$MB") ||
 				{ echo "bench: $d via $m failed"; exit 1; }
+			b1=$(busy)
 			RATE[$d.$m]+=" $rate"
+			CPU[$d.$m]+=" $(awk -v t=$((b1 - b0)) -v ms="$TICK_MS" -v mb="$MB" 'BEGIN { printf "%.2f", t * ms / mb }')"
 		done
 	done
 done
 echo
 echo "forward bench: $(nproc) cores; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$MB MiB per transfer, $ROUNDS interleaved rounds: MiB/s median [min-max]"
-printf '%-6s' dir
-for m in "${MODES[@]}"; do printf ' %24s' "$m"; done
-printf ' %24s\n' "gatewayd / ssh -L"
-for d in "${DIRS[@]}"; do
-	printf '%-6s' "$d"
-	for m in "${MODES[@]}"; do printf ' %24s' "$(printf '%s\n' ${RATE[$d.$m]} | spread)"; done
-	a=(${RATE[$d.gatewayd]}) b=(${RATE[$d.sshL]})
-	printf ' %24s\n' "$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.2f\n", x / y }'; done | spread)"
-done
+# table NAME RATIO-TITLE: per direction, each mode's "median [min-max]" of NAME's per-round
+# figures, then that of the per-round ratios: gatewayd / sshL for rates, sshL / gatewayd for CPU.
+table() {
+	local -n v=$1
+	local d m
+	printf '%-6s' dir
+	for m in "${MODES[@]}"; do printf ' %24s' "$m"; done
+	printf ' %24s\n' "$2"
+	for d in "${DIRS[@]}"; do
+		printf '%-6s' "$d"
+		for m in "${MODES[@]}"; do printf ' %24s' "$(printf '%s\n' ${v[$d.$m]} | spread)"; done
+		if [[ $1 == RATE ]]; then a=(${v[$d.gatewayd]}) b=(${v[$d.sshL]}); else a=(${v[$d.sshL]}) b=(${v[$d.gatewayd]}); fi
+		printf ' %24s\n' "$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.2f\n", x / y }'; done | spread)"
+	done
+}
+table RATE "gatewayd / ssh -L"
+echo "CPU of the whole machine per MiB moved (ms), median [min-max]:"
+table CPU "ssh -L / gatewayd"
 # What the evidence costs on disk: the pcapngs of the gateway's transfers per byte moved.
 total=$(cat "$GW_RECORDINGS"/*.pcapng | wc -c)
 echo "pcapng bytes per payload byte: $(awk -v t="$total" -v n="$((ROUNDS * ${#DIRS[@]} * MB * 1048576))" 'BEGIN { printf "%.3f", t / n }')"
