@@ -43,21 +43,17 @@ MODES=(direct sshL gatewayd)
 
 spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-# busy: the machine's CPU time so far (user, nice, system, irq, softirq), in clock ticks.
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-TICK_MS=$((1000 / $(getconf CLK_TCK)))
 declare -A RATE CPU
 for ((r = 0; r < ROUNDS; r++)); do
 	for d in "${DIRS[@]}"; do
 		for ((k = 0; k < ${#MODES[@]}; k++)); do
 			m=${MODES[(k + r) % ${#MODES[@]}]}
 			h_log "round $((r + 1))/$ROUNDS: $d via $m"
-			b0=$(busy)
+			b0=$(h_busy_ticks)
 			rate=$(/usr/bin/python3 "$here/tcp_bulk.py" "$d" "${LPORT[$m]}" "$MB") ||
 				{ echo "bench: $d via $m failed"; exit 1; }
-			b1=$(busy)
 			RATE[$d.$m]+=" $rate"
-			CPU[$d.$m]+=" $(awk -v t=$((b1 - b0)) -v ms="$TICK_MS" -v mb="$MB" 'BEGIN { printf "%.2f", t * ms / mb }')"
+			CPU[$d.$m]+=" $(h_cpu_per_mib "$b0" "$(h_busy_ticks)" "$MB")"
 		done
 	done
 done

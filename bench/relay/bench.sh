@@ -80,7 +80,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # rotated from round to round, so that a slow spell of the machine hits all modes alike.
 read -ra CONTENTS <<<"${BENCH_CONTENTS:-text random zeros}"
 read -ra DIRS <<<"${BENCH_DIRS:-out in}"
-declare -A RATE
+declare -A RATE CPU
 if has_part bulk; then
 	h_log "preparing $MB MiB of each content on the target"
 	head -c $((MB * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 | head -c $((MB * 1024 * 1024)) >"$H_DIR/bulk.text"
@@ -93,13 +93,14 @@ if has_part bulk; then
 				for ((k = 0; k < ${#MODES[@]}; k++)); do
 					m=${MODES[(k + r) % ${#MODES[@]}]}
 					h_log "round $((r + 1))/$ROUNDS: $c $d via $m"
-					t0=$(now)
+					b0=$(h_busy_ticks) t0=$(now)
 					if [[ $d == out ]]; then
 						got=$(client "$m" "cat $H_DIR/bulk.$c" 2>"$H_DIR/bulk.err" | wc -c)
 					else
 						got=$(client "$m" "wc -c" <"$H_DIR/bulk.$c" 2>"$H_DIR/bulk.err")
 					fi
 					t1=$(now)
+					CPU[$c.$d.$m]+=" $(h_cpu_per_mib "$b0" "$(h_busy_ticks)" "$MB")"
 					[[ $got == "$size" ]] || FAILS[$m]+="$c-$d(${got}B:$(head -c 80 "$H_DIR/bulk.err")) "
 					RATE[$c.$d.$m]+=" $(awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", s / 1048576 / (b - a) }')"
 				done
@@ -220,6 +221,12 @@ if has_part bulk; then
 	for c in "${CONTENTS[@]}"; do
 		for d in "${DIRS[@]}"; do
 			table_row "$c $d" RATE "$c.$d."
+		done
+	done
+	table_head "CPU of the whole machine per MiB moved (ms, every process: client, servers, gateway), median [min-max]; gw/proxyjump below 1 is less" content
+	for c in "${CONTENTS[@]}"; do
+		for d in "${DIRS[@]}"; do
+			table_row "$c $d" CPU "$c.$d."
 		done
 	done
 fi

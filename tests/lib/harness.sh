@@ -90,6 +90,14 @@ h_ports_release() {
 	done <"$H_DIR/ports"
 }
 
+# h_busy_ticks: the whole machine's CPU time so far (user, nice, system, irq, softirq), in
+# clock ticks; h_cpu_per_mib T0 T1 MIB: the milliseconds of it per MiB between two readings
+# (the benches' measure of what a transfer cost every process on the machine).
+h_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+h_cpu_per_mib() {
+	awk -v t=$(($2 - $1)) -v hz="$(getconf CLK_TCK)" -v mb="$3" 'BEGIN { printf "%.2f", t * 1000 / hz / mb }'
+}
+
 # h_free_port VAR: a free high port on 127.0.0.1 that no running test has been handed.
 h_free_port() {
 	local -n _port=$1
