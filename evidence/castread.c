@@ -116,6 +116,12 @@ castread_ends_with(const char *name, const char *suffix)
 	return n >= s && strcmp(name + n - s, suffix) == 0;
 }
 
+bool
+castread_has_magic(const void *head, size_t n)
+{
+	return n >= sizeof(zstd_magic) && memcmp(head, zstd_magic, sizeof(zstd_magic)) == 0;
+}
+
 struct castread *
 castread_open(const char *path)
 {
@@ -123,6 +129,7 @@ castread_open(const char *path)
 		.close = castread_cookie_close };
 	unsigned char magic[sizeof(zstd_magic)];
 	struct castread *cr;
+	ssize_t got;
 	int fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -133,8 +140,8 @@ castread_open(const char *path)
 	/* By its first bytes; a ".zst" name also, so that damage to its magic number is bad
 	 * compressed data rather than a plain file of garbage. */
 	cr->compressed = castread_ends_with(path, ".zst") ||
-	    (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	        memcmp(magic, zstd_magic, sizeof(magic)) == 0);
+	    ((got = pread(fd, magic, sizeof(magic), 0)) > 0 &&
+	        castread_has_magic(magic, (size_t)got));
 	if (!cr->compressed) {
 		if ((cr->f = fdopen(fd, "re")) == NULL)
 			goto fail;

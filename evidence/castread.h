@@ -25,6 +25,9 @@ struct castread *castread_open(const char *path);
 /* The decompressed bytes as a stream (getline and the like); owned by cr. */
 FILE *castread_file(struct castread *cr);
 bool castread_is_compressed(const struct castread *cr);
+/* Whether a file that starts with head's n bytes is read as compressed (zstd's magic number;
+ * castread_open takes a ".zst" name as compressed too). */
+bool castread_has_magic(const void *head, size_t n);
 /* The state so far (final once the stream reads EOF or an error); *why, when not NULL, says
  * what went wrong in a few words ("" when OK). */
 enum castread_state castread_state(const struct castread *cr, const char **why);
