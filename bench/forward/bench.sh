@@ -60,24 +60,24 @@ done
 echo
 echo "forward bench: $(nproc) cores; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$MB MiB per transfer, $ROUNDS interleaved rounds: MiB/s median [min-max]"
-# table NAME RATIO-TITLE: per direction, each mode's "median [min-max]" of NAME's per-round
-# figures, then that of the per-round ratios: gatewayd / sshL for rates, sshL / gatewayd for CPU.
+# table NAME A B: per direction, each mode's "median [min-max]" of NAME's per-round figures,
+# then that of the per-round ratios of mode A's to mode B's.
 table() {
 	local -n v=$1
 	local d m
 	printf '%-6s' dir
 	for m in "${MODES[@]}"; do printf ' %24s' "$m"; done
-	printf ' %24s\n' "$2"
+	printf ' %24s\n' "$2 / $3"
 	for d in "${DIRS[@]}"; do
 		printf '%-6s' "$d"
 		for m in "${MODES[@]}"; do printf ' %24s' "$(printf '%s\n' ${v[$d.$m]} | spread)"; done
-		if [[ $1 == RATE ]]; then a=(${v[$d.gatewayd]}) b=(${v[$d.sshL]}); else a=(${v[$d.sshL]}) b=(${v[$d.gatewayd]}); fi
+		a=(${v[$d.$2]}) b=(${v[$d.$3]})
 		printf ' %24s\n' "$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.2f\n", x / y }'; done | spread)"
 	done
 }
-table RATE "gatewayd / ssh -L"
+table RATE gatewayd sshL
 echo "CPU of the whole machine per MiB moved (ms), median [min-max]:"
-table CPU "ssh -L / gatewayd"
+table CPU sshL gatewayd
 # What the evidence costs on disk: the pcapngs of the gateway's transfers per byte moved.
 total=$(cat "$GW_RECORDINGS"/*.pcapng | wc -c)
 echo "pcapng bytes per payload byte: $(awk -v t="$total" -v n="$((ROUNDS * ${#DIRS[@]} * MB * 1048576))" 'BEGIN { printf "%.3f", t / n }')"
