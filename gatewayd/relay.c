@@ -342,8 +342,17 @@ relay_side_poll(struct relay *r, bool target, int is_stderr)
 int
 relay_side_read(struct relay *r, bool target, void *buf, uint32_t n, int is_stderr)
 {
-	return target ? ssh_channel_read_nonblocking(r->target, buf, n, is_stderr)
-	              : vchan_read(r->vendor, buf, n);
+	int got;
+
+	if (!target)
+		return vchan_read(r->vendor, buf, n);
+	got = ssh_channel_read_nonblocking(r->target, buf, n, is_stderr);
+	/* Fewer bytes than asked for: libssh gave all it held, and only target_data_cb fills its
+	 * buffer again. Asking it once more (relay_side_poll) would cost a poll(2) of every
+	 * socket after each echoed key. */
+	if (got >= 0 && (uint32_t)got < n)
+		r->target_data[is_stderr != 0] = false;
+	return got;
 }
 
 /* Sends what a direction holds; true once it holds nothing more. */
