@@ -3,10 +3,11 @@
 # ssh -W) and gatewayd (recording on), all against the same loopback sshd, in one run:
 # bulk throughput, connect + exec `true`, key-echo latency through a pty, PSS of idle sessions.
 # Not part of scripts/test.sh. Knobs: BENCH_MB (300), BENCH_ROUNDS (3), BENCH_CONNECTS (20),
-# BENCH_KEYS (300), BENCH_SESSIONS (200), BENCH_PARTS ("bulk connect echo pss"),
+# BENCH_KEYS (300), BENCH_SESSIONS (200), BENCH_PARTS ("bulk connect echo pss"; "hops", the
+# CPU each process spends per echoed key, needs perf and root), BENCH_HOP_SECONDS (4),
 # BENCH_CONTENTS ("text random zeros"), BENCH_DIRS ("out in"), BENCH_REF_BUILD (a second
-# build to compare, e.g. the commit before a change). Needs a build
-# in $GW_BUILD (default ./build).
+# build to compare, e.g. the commit before a change). Needs a build in $GW_BUILD (default
+# ./build).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export GW_SRC=${GW_SRC:-$(cd "$here/../.." && pwd)} GW_BUILD=${GW_BUILD:-$(cd "$here/../.." && pwd)/build}
@@ -74,6 +75,11 @@ median() { spread | cut -d' ' -f1; }
 now() { date +%s.%N; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# descendants PID: PID's child processes, recursively (not PID itself).
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '{ parent[$1] = $2 } END {
+		for (p in parent) { q = parent[p]; while (q != "" && q != root && q != 1 && q != 0) q = parent[q]; if (q == root) print p } }'
+}
 
 # Bulk: for each content (base64 text, random binary, zeros) and direction (output of `cat`,
 # input to `wc -c`), ROUNDS rounds; each round runs every mode once, in an order
@@ -128,18 +134,54 @@ if has_part echo; then
 			h_log "round $((r + 1))/$ROUNDS: key echo x$KEYS via $m"
 			ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
 			python3 "$here/echo_latency.py" "$KEYS" "${ARGV[@]}" >"$H_DIR/echo.$m" 2>"$H_DIR/echo.$m.err" ||
-				FAILS[$m]+="echo "
+				FAILS[$m]+="echo($(tail -c 120 "$H_DIR/echo.$m.err" | tr '\n' ' ')) "
 			P50[$m]+=" $(pct 50 <"$H_DIR/echo.$m")"
 			P99[$m]+=" $(pct 99 <"$H_DIR/echo.$m")"
 		done
 	done
 fi
 
-# descendants PID: PID's child processes, recursively (not PID itself).
-descendants() {
-	ps -e -o pid=,ppid= | awk -v root="$1" '{ parent[$1] = $2 } END {
-		for (p in parent) { q = parent[p]; while (q != "" && q != root && q != 1 && q != 0) q = parent[q]; if (q == root) print p } }'
+# Hops (BENCH_PARTS=hops; needs perf and root): the CPU a key's echo costs each process on its
+# way, on the way in (until the target's pty echoed it) and on the way back, from `perf sched`
+# over BENCH_HOP_SECONDS (4) of keys; ProxyJump and gatewayd, ROUNDS rounds (echo_hops.py).
+HOP_SECONDS=${BENCH_HOP_SECONDS:-4}
+declare -A HOPS
+# hop_roles MODE TYPIST: sets ROLES (role=pids for echo_hops.py) once MODE's session is up.
+hop_roles() {
+	local client hop1 hop2 target
+	pgrep -x cat -P "$(descendants "$(h_pid plc-07)" | paste -sd,)" >/dev/null || return 1
+	client=$(pgrep -x ssh -P "$2") || return 1
+	target=$(pgrep -x sshd | grep -xF "$(descendants "$(h_pid plc-07)")" | paste -sd,)
+	if [[ $1 == jump ]]; then
+		hop1=$(pgrep -x ssh -P "$client" | paste -sd,)
+		hop2=$(pgrep -x sshd | grep -xF "$(descendants "$(h_pid jump)")" | paste -sd,)
+	else
+		hop1=$(pgrep -x gatewayd-front | grep -xF "$(descendants "$(h_pid gatewayd)")" | paste -sd,)
+		hop2=$(pgrep -x gatewayd | grep -xF "$(descendants "$(h_pid gatewayd)")" | paste -sd,)
+	fi
+	[[ -n $hop1 && -n $hop2 && -n $target ]] || return 1
+	ROLES=("client=$client" "hop1=$hop1" "hop2=$hop2" "target=$target")
 }
+if has_part hops; then
+	for ((r = 0; r < ROUNDS; r++)); do
+		for m in jump gatewayd; do
+			h_log "round $((r + 1))/$ROUNDS: where key echo spends CPU via $m"
+			ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
+			python3 "$here/echo_latency.py" $((HOP_SECONDS * 50 + 250)) "${ARGV[@]}" >/dev/null 2>"$H_DIR/hops.err" &
+			typist=$!
+			if h_wait_for 30 hop_roles "$m" "$typist" &&
+				perf sched record -q -o "$H_DIR/hops.data" -- sleep "$HOP_SECONDS" >/dev/null 2>&1 &&
+				python3 "$here/echo_hops.py" "$H_DIR/hops.data" "$typist" "${ROLES[@]}" >"$H_DIR/hops.$m"; then
+				while read -r role in out total; do
+					HOPS[$role.in.$m]+=" $in" HOPS[$role.out.$m]+=" $out" HOPS[$role.total.$m]+=" $total"
+				done <"$H_DIR/hops.$m"
+			else
+				FAILS[$m]+="hops "
+			fi
+			wait "$typist" || FAILS[$m]+="hops-echo "
+		done
+	done
+fi
 pss_kib() { local p s=0; for p in "$@"; do s=$((s + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done; echo "$s"; }
 
 # idle_sessions MODE SERVER-NAME: SESSIONS idle pty sessions; PSS of SERVER's per-connection processes.
@@ -234,6 +276,23 @@ if has_part echo; then
 	table_head "key echo through a pty, $KEYS keys a run, $ROUNDS interleaved rounds: ms, median [min-max] of the rounds' p50 and p99; target: gw/proxyjump p50 <= 1.00" percentile
 	table_row p50 P50 ""
 	table_row p99 P99 ""
+fi
+if has_part hops; then
+	echo
+	echo "CPU a key's echo costs each process (perf sched): us per key on the way in (until the target's pty echoed it) and back; median [min-max] of the $ROUNDS rounds' per-key medians; total: the rounds' median of the mean per key"
+	printf '%-34s %18s %18s %18s %18s %10s %10s\n' process "jump in" "jump back" "gatewayd in" "gatewayd back" "jump" gatewayd
+	for role in client hop1 hop2 target; do
+		case $role in
+		client) label="vendor's ssh" ;;
+		hop1) label="first hop (ssh -W | front)" ;;
+		hop2) label="second hop (jump sshd | monitor)" ;;
+		target) label="target's sshd" ;;
+		esac
+		printf '%-34s' "$label"
+		for k in in.jump out.jump in.gatewayd out.gatewayd; do printf ' %18s' "$(printf '%s\n' ${HOPS[$role.$k]:-} | spread)"; done
+		for m in jump gatewayd; do printf ' %10s' "$(printf '%s\n' ${HOPS[$role.total.$m]:-} | median)"; done
+		echo
+	done
 fi
 echo
 printf '%-34s %10s %10s %10s %8s  %s\n' metric direct proxyjump gatewayd gw/pj target

@@ -15,7 +15,10 @@ def read_until(marker, timeout):
         left = end - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             sys.exit("timed out waiting for %r, got %r" % (marker, buf[-200:]))
-        buf += os.read(fd, 4096)
+        try:
+            buf += os.read(fd, 4096)
+        except OSError:  # the session ended: what ssh said last is in buf
+            sys.exit("session ended waiting for %r, got %r" % (marker, buf[-200:]))
 
 read_until(b"READY", 30)
 keys = b"abcdefghijklmnopqrstuvwxyz"
