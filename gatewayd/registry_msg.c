@@ -80,8 +80,12 @@ registry_msg_recv(int fd, json_t **msg, int *passed_fd)
 
 	*msg = NULL;
 	*passed_fd = -1;
-	/* The size first (MSG_TRUNC gives a datagram's whole length): a large one gets a buffer. */
+	/* The size first (MSG_TRUNC gives a datagram's whole length): a large one gets a buffer.
+	 * Nothing waiting is the answer: a message that lands after this peek would be read
+	 * into the small buffer unmeasured, truncated, and end its session as malformed. */
 	n = recv(fd, small, sizeof(small), MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : 0;
 	if (n > (ssize_t)sizeof(small) && n <= REGISTRY_MSG_MAX) {
 		buf = malloc((size_t)n);
 		if (buf == NULL)

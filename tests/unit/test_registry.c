@@ -176,6 +176,57 @@ START_TEST(test_large_malformed_message_closes_the_link)
 }
 END_TEST
 
+/* The race a session process can win against the listener: a message that lands after the
+ * listener's peek found the link empty and before its read. This recv() stands in for libc's in
+ * this program: armed, a peek sends race_msg from the session's end once it has looked. */
+static int race_fd = -1;
+static char *race_msg;
+
+ssize_t
+recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = recvfrom(fd, buf, len, flags, NULL, NULL);
+	int saved = errno;
+
+	if ((flags & MSG_PEEK) != 0 && race_msg != NULL) {
+		send_bytes(race_fd, race_msg, strlen(race_msg));
+		race_msg = NULL;
+	}
+	errno = saved;
+	return n;
+}
+
+START_TEST(test_large_message_landing_after_an_empty_peek_is_read_whole)
+{
+	const char head[] = "{\"type\": \"vendor_state\", \"pad\": \"";
+	size_t len = 16 * 1024; /* past what is received on the stack */
+	char *big = malloc(len + 1);
+	int pair[2], fd = -1, rc;
+	json_t *msg = NULL;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', len);
+	memcpy(big, head, sizeof(head) - 1);
+	memcpy(big + len - 2, "\"}", 2);
+	big[len] = '\0';
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	race_fd = pair[1];
+	race_msg = big;
+	/* Nothing waited when it looked; the message is then read whole by the next call. */
+	rc = registry_msg_recv(pair[0], &msg, &fd);
+	ck_assert_ptr_null(race_msg);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(registry_msg_recv(pair[0], &msg, &fd), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(msg, "type")), "vendor_state");
+	ck_assert_uint_eq(
+	    strlen(json_string_value(json_object_get(msg, "pad"))), len - sizeof(head) - 1);
+	json_decref(msg);
+	close(pair[0]);
+	close(pair[1]);
+	free(big);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -187,6 +238,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_json_that_is_not_an_object_closes_the_link);
 	tcase_add_test(tc, test_message_after_a_valid_one_is_still_judged);
 	tcase_add_test(tc, test_large_malformed_message_closes_the_link);
+	tcase_add_test(tc, test_large_message_landing_after_an_empty_peek_is_read_whole);
 	tcase_add_test(tc, test_vendor_state_answers_the_owners_disabled_list);
 	suite_add_tcase(s, tc);
 	return s;
