@@ -41,7 +41,6 @@ h_wait_port "${LPORT[gatewayd]}" "$H_LAST_PID" || exit 1
 LPORT[direct]=$SINK
 MODES=(direct sshL gatewayd)
 
-spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A RATE CPU
 for ((r = 0; r < ROUNDS; r++)); do
@@ -70,9 +69,8 @@ table() {
 	printf ' %24s\n' "$2 / $3"
 	for d in "${DIRS[@]}"; do
 		printf '%-6s' "$d"
-		for m in "${MODES[@]}"; do printf ' %24s' "$(printf '%s\n' ${v[$d.$m]} | spread)"; done
-		a=(${v[$d.$2]}) b=(${v[$d.$3]})
-		printf ' %24s\n' "$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.2f\n", x / y }'; done | spread)"
+		for m in "${MODES[@]}"; do printf ' %24s' "$(printf '%s\n' ${v[$d.$m]} | h_spread)"; done
+		printf ' %24s\n' "$(h_round_ratios "${v[$d.$2]}" "${v[$d.$3]}")"
 	done
 }
 table RATE gatewayd sshL

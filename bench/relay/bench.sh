@@ -69,9 +69,7 @@ for m in "${MODES[@]}"; do
 done
 
 pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print v[i] }'; }
-# spread: "median [min-max]" of the numbers on standard input.
-spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
-median() { spread | cut -d' ' -f1; }
+median() { h_spread | cut -d' ' -f1; }
 now() { date +%s.%N; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -146,21 +144,24 @@ fi
 # over BENCH_HOP_SECONDS (4) of keys; ProxyJump and gatewayd, ROUNDS rounds (echo_hops.py).
 HOP_SECONDS=${BENCH_HOP_SECONDS:-4}
 declare -A HOPS
-# hop_roles MODE TYPIST: sets ROLES (role=pids for echo_hops.py) once MODE's session is up.
+# below DAEMON COMM: the pids, comma separated, of the processes named COMM that the harness's
+# DAEMON (h_pid) started, at any depth.
+below() { pgrep -x "$2" | grep -xF "$(descendants "$(h_pid "$1")")" | paste -sd,; }
+# hop_roles MODE TYPIST: sets ROLES (role=pids for echo_hops.py) once MODE's session is up
+# (the target's `cat` runs).
 hop_roles() {
-	local client hop1 hop2 target
-	pgrep -x cat -P "$(descendants "$(h_pid plc-07)" | paste -sd,)" >/dev/null || return 1
+	local client hop1 hop2
+	[[ -n $(below plc-07 cat) ]] || return 1
 	client=$(pgrep -x ssh -P "$2") || return 1
-	target=$(pgrep -x sshd | grep -xF "$(descendants "$(h_pid plc-07)")" | paste -sd,)
 	if [[ $1 == jump ]]; then
 		hop1=$(pgrep -x ssh -P "$client" | paste -sd,)
-		hop2=$(pgrep -x sshd | grep -xF "$(descendants "$(h_pid jump)")" | paste -sd,)
+		hop2=$(below jump sshd)
 	else
-		hop1=$(pgrep -x gatewayd-front | grep -xF "$(descendants "$(h_pid gatewayd)")" | paste -sd,)
-		hop2=$(pgrep -x gatewayd | grep -xF "$(descendants "$(h_pid gatewayd)")" | paste -sd,)
+		hop1=$(below gatewayd gatewayd-front)
+		hop2=$(below gatewayd gatewayd)
 	fi
-	[[ -n $hop1 && -n $hop2 && -n $target ]] || return 1
-	ROLES=("client=$client" "hop1=$hop1" "hop2=$hop2" "target=$target")
+	ROLES=("client=$client" "hop1=$hop1" "hop2=$hop2" "target=$(below plc-07 sshd)")
+	[[ -n $hop1 && -n $hop2 && ${ROLES[3]} != target= ]]
 }
 if has_part hops; then
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -228,12 +229,6 @@ if has_part pss; then
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-# round_ratios "A1 A2 ..." "B1 B2 ...": "median [min-max]" of the per-round ratios A / B.
-round_ratios() {
-	local -a a=($1) b=($2)
-	local i
-	for i in "${!a[@]}"; do ratio "${a[$i]}" "${b[$i]}"; echo; done | spread
-}
 # table_head TITLE COLUMN: a table's title and header: COLUMN, the modes, the ratios.
 table_head() {
 	echo
@@ -250,9 +245,9 @@ table_row() {
 	local -n list=$2
 	local m
 	printf '%-12s' "$1"
-	for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${list[$3$m]} | spread)"; done
-	printf ' %20s' "$(round_ratios "${list[${3}gatewayd]}" "${list[${3}jump]}")"
-	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(round_ratios "${list[${3}gatewayd]}" "${list[${3}ref]}")"
+	for m in "${MODES[@]}"; do printf ' %22s' "$(printf '%s\n' ${list[$3$m]} | h_spread)"; done
+	printf ' %20s' "$(h_round_ratios "${list[${3}gatewayd]}" "${list[${3}jump]}")"
+	[[ -n ${BENCH_REF_BUILD:-} ]] && printf ' %20s' "$(h_round_ratios "${list[${3}gatewayd]}" "${list[${3}ref]}")"
 	echo
 }
 echo
@@ -289,7 +284,7 @@ if has_part hops; then
 		target) label="target's sshd" ;;
 		esac
 		printf '%-34s' "$label"
-		for k in in.jump out.jump in.gatewayd out.gatewayd; do printf ' %18s' "$(printf '%s\n' ${HOPS[$role.$k]:-} | spread)"; done
+		for k in in.jump out.jump in.gatewayd out.gatewayd; do printf ' %18s' "$(printf '%s\n' ${HOPS[$role.$k]:-} | h_spread)"; done
 		for m in jump gatewayd; do printf ' %10s' "$(printf '%s\n' ${HOPS[$role.total.$m]:-} | median)"; done
 		echo
 	done

@@ -98,6 +98,17 @@ h_cpu_per_mib() {
 	awk -v t=$(($2 - $1)) -v hz="$(getconf CLK_TCK)" -v mb="$3" 'BEGIN { printf "%.2f", t * 1000 / hz / mb }'
 }
 
+# h_spread: "median [min-max]" of the numbers on standard input (a bench's figure over its
+# rounds); h_round_ratios "A1 A2 ..." "B1 B2 ...": h_spread of the per-round ratios A / B.
+h_spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+h_round_ratios() {
+	local -a a=($1) b=($2)
+	local i
+	for i in "${!a[@]}"; do
+		awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { if (y > 0) printf "%.2f\n", x / y; else print "-" }'
+	done | h_spread
+}
+
 # h_free_port VAR: a free high port on 127.0.0.1 that no running test has been handed.
 h_free_port() {
 	local -n _port=$1
