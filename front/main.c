@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/randpool.h"
 #include "common/xmalloc.h"
 #include "front/sandbox.h"
 
@@ -365,6 +366,8 @@ main(int argc, char **argv)
 		front_usage();
 	log_init("gatewayd-front", true, false, debug);
 	xmalloc_tune_relay();
+	if (randpool_install() != 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	if (fcntl(FRONT_VENDOR_FD, F_GETFD) == -1 || fcntl(FRONT_LINK_FD, F_GETFD) == -1) {
 		error_f(

@@ -20,6 +20,7 @@
 
 #include "common/landlock.h"
 #include "common/log.h"
+#include "common/randpool.h"
 #include "common/xmalloc.h"
 #include "gatewayd/control.h"
 #include "gatewayd/guard.h"
@@ -558,6 +559,9 @@ listener_run(const char *config_path, struct gw_config *cfg, bool foreground)
 	char err[256];
 
 	(void)foreground;
+	/* Session processes are its forks: they inherit the pool, emptied (common/randpool.c). */
+	if (randpool_install() != 0)
+		return 1;
 	ssh_init();
 	if (frontproc_prepare(cfg, &l.front, err, sizeof(err)) != 0) {
 		error_f("%s", err);

@@ -141,8 +141,11 @@ fi
 
 # Hops (BENCH_PARTS=hops; needs perf and root): the CPU a key's echo costs each process on its
 # way, on the way in (until the target's pty echoed it) and on the way back, from `perf sched`
-# over BENCH_HOP_SECONDS (4) of keys; ProxyJump and gatewayd, ROUNDS rounds (echo_hops.py).
+# over BENCH_HOP_SECONDS (4) of keys; ProxyJump, gatewayd and the reference build, ROUNDS rounds
+# (echo_hops.py).
 HOP_SECONDS=${BENCH_HOP_SECONDS:-4}
+HOP_MODES=(jump gatewayd)
+[[ -n ${BENCH_REF_BUILD:-} ]] && HOP_MODES+=(ref)
 declare -A HOPS
 # below DAEMON COMM: the pids, comma separated, of the processes named COMM that the harness's
 # DAEMON (h_pid) started, at any depth.
@@ -156,16 +159,18 @@ hop_roles() {
 	if [[ $1 == jump ]]; then
 		hop1=$(pgrep -x ssh -P "$client" | paste -sd,)
 		hop2=$(below jump sshd)
-	else
-		hop1=$(below gatewayd gatewayd-front)
-		hop2=$(below gatewayd gatewayd)
+	else # gatewayd, or the reference build's (daemon gwref)
+		local d=gatewayd
+		[[ $1 == ref ]] && d=gwref
+		hop1=$(below $d gatewayd-front)
+		hop2=$(below $d gatewayd)
 	fi
 	ROLES=("client=$client" "hop1=$hop1" "hop2=$hop2" "target=$(below plc-07 sshd)")
 	[[ -n $hop1 && -n $hop2 && ${ROLES[3]} != target= ]]
 }
 if has_part hops; then
 	for ((r = 0; r < ROUNDS; r++)); do
-		for m in jump gatewayd; do
+		for m in "${HOP_MODES[@]}"; do
 			h_log "round $((r + 1))/$ROUNDS: where key echo spends CPU via $m"
 			ssh_argv "$m" -tt 'stty -icanon; echo READY; exec cat >/dev/null'
 			python3 "$here/echo_latency.py" $((HOP_SECONDS * 50 + 250)) "${ARGV[@]}" >/dev/null 2>"$H_DIR/hops.err" &
@@ -275,7 +280,10 @@ fi
 if has_part hops; then
 	echo
 	echo "CPU a key's echo costs each process (perf sched): us per key on the way in (until the target's pty echoed it) and back; median [min-max] of the $ROUNDS rounds' per-key medians; total: the rounds' median of the mean per key"
-	printf '%-34s %18s %18s %18s %18s %10s %10s\n' process "jump in" "jump back" "gatewayd in" "gatewayd back" "jump" gatewayd
+	printf '%-34s' process
+	for m in "${HOP_MODES[@]}"; do printf ' %18s %18s' "$m in" "$m back"; done
+	for m in "${HOP_MODES[@]}"; do printf ' %10s' "$m"; done
+	echo
 	for role in client hop1 hop2 target; do
 		case $role in
 		client) label="vendor's ssh" ;;
@@ -284,8 +292,10 @@ if has_part hops; then
 		target) label="target's sshd" ;;
 		esac
 		printf '%-34s' "$label"
-		for k in in.jump out.jump in.gatewayd out.gatewayd; do printf ' %18s' "$(printf '%s\n' ${HOPS[$role.$k]:-} | h_spread)"; done
-		for m in jump gatewayd; do printf ' %10s' "$(printf '%s\n' ${HOPS[$role.total.$m]:-} | median)"; done
+		for m in "${HOP_MODES[@]}"; do
+			for k in in out; do printf ' %18s' "$(printf '%s\n' ${HOPS[$role.$k.$m]:-} | h_spread)"; done
+		done
+		for m in "${HOP_MODES[@]}"; do printf ' %10s' "$(printf '%s\n' ${HOPS[$role.total.$m]:-} | median)"; done
 		echo
 	done
 fi
